@@ -1,0 +1,630 @@
+//! `GeoboxClient`: every users, sessions, plans and members operation of the Geobox API.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use super::error::{ApiError, body_start};
+use super::obfuscate::obfuscate_password;
+use super::query::UserQuery;
+use super::secret::Secret;
+use super::types::{NewUser, Plan, Session, User, UserUpdate};
+
+/// The public Geobox host, used when none is configured.
+pub const DEFAULT_HOST: &str = "https://api.geobox.ir";
+/// How long a request may take before it fails with [`ApiError::Timeout`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How requests prove who is asking. The first configured way wins, in this order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Auth {
+    /// `Authorization: Bearer <token>`
+    AccessToken(Secret),
+    /// `?apikey=<key>` on every request.
+    ApiKey(Secret),
+    /// Signs in through `auth/token/` and signs in again once when a token expires.
+    Password { username: String, password: Secret },
+    /// No credentials: only public endpoints work.
+    Anonymous,
+}
+
+impl Auth {
+    /// A short name for people: which way is in effect, never the secret.
+    pub fn describe(&self) -> String {
+        match self {
+            Auth::AccessToken(_) => "access token".to_string(),
+            Auth::ApiKey(_) => "API key".to_string(),
+            Auth::Password { username, .. } => format!("username + password ({username})"),
+            Auth::Anonymous => "none".to_string(),
+        }
+    }
+}
+
+/// A user by id, or the signed-in user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserRef {
+    Id(i64),
+    Me,
+}
+
+impl UserRef {
+    fn path_segment(self) -> String {
+        match self {
+            UserRef::Id(id) => id.to_string(),
+            UserRef::Me => "me".to_string(),
+        }
+    }
+}
+
+impl FromStr for UserRef {
+    type Err = String;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        if input.eq_ignore_ascii_case("me") {
+            return Ok(UserRef::Me);
+        }
+        match input.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(UserRef::Id(id)),
+            _ => Err(format!(
+                "'{input}' is not a user id (a positive number) or 'me'"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for UserRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.path_segment())
+    }
+}
+
+/// The base URL of the API (`{host}/v1/`) for a host given with or without `/v1`.
+pub fn api_base_url(host: &str) -> Result<Url, ApiError> {
+    let trimmed = host.trim().trim_end_matches('/');
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_string()
+    } else {
+        format!("https://{trimmed}")
+    };
+    let base = if with_scheme.ends_with("/v1") {
+        format!("{with_scheme}/")
+    } else {
+        format!("{with_scheme}/v1/")
+    };
+    let url = Url::parse(&base).map_err(|error| {
+        ApiError::InvalidInput(format!("host '{host}' is not a valid URL: {error}"))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ApiError::InvalidInput(format!(
+            "host '{host}' must start with http:// or https://"
+        )));
+    }
+    Ok(url)
+}
+
+/// A request body.
+enum Body {
+    None,
+    Json(Value),
+    Form(Vec<(&'static str, String)>),
+}
+
+/// The Geobox API client. Cheap to share behind an `Arc`; connections are reused.
+pub struct GeoboxClient {
+    http: reqwest::Client,
+    base: Url,
+    auth: Auth,
+    timeout: Duration,
+    /// The token from `auth/token/` when signing in with a password.
+    session_token: Mutex<Option<Secret>>,
+}
+
+impl fmt::Debug for GeoboxClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeoboxClient")
+            .field("base", &self.base.as_str())
+            .field("auth", &self.auth)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GeoboxClient {
+    /// A client for `host` (with or without `/v1`), signing requests with `auth`.
+    pub fn new(host: &str, auth: Auth, timeout: Duration) -> Result<Self, ApiError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("geobox-users/", env!("CARGO_PKG_VERSION")))
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|error| {
+                ApiError::InvalidInput(format!("cannot build the HTTP client: {error}"))
+            })?;
+        Ok(GeoboxClient {
+            http,
+            base: api_base_url(host)?,
+            auth,
+            timeout,
+            session_token: Mutex::new(None),
+        })
+    }
+
+    /// `{host}/v1/`
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// Signs in with the configured username and password now (otherwise it happens on the
+    /// first request). Does nothing for the other ways.
+    pub async fn login(&self) -> Result<(), ApiError> {
+        if let Auth::Password { username, password } = &self.auth {
+            let token = self.fetch_token(username, password).await?;
+            *self.session_token.lock().await = Some(token);
+        }
+        Ok(())
+    }
+
+    // ---- users ----
+
+    /// `GET users/`: one page of users, as the server sent them.
+    pub async fn list_users_raw(&self, query: &UserQuery) -> Result<Vec<Value>, ApiError> {
+        let value = self
+            .request(Method::GET, "users/", &query.to_params(false), Body::None)
+            .await?;
+        expect_array(value)
+    }
+
+    /// `GET users/`: one page of users.
+    pub async fn list_users(&self, query: &UserQuery) -> Result<Vec<User>, ApiError> {
+        decode_all(self.list_users_raw(query).await?)
+    }
+
+    /// `GET users/?return_count=True`: how many users match (skip and limit do not matter).
+    pub async fn count_users(&self, query: &UserQuery) -> Result<u64, ApiError> {
+        let value = self
+            .request(Method::GET, "users/", &query.to_params(true), Body::None)
+            .await?;
+        parse_count(&value)
+    }
+
+    /// `GET users/search/`, as the server sent them.
+    pub async fn search_users_raw(
+        &self,
+        term: &str,
+        skip: u64,
+        limit: u64,
+    ) -> Result<Vec<Value>, ApiError> {
+        let params = [
+            ("search", term.to_string()),
+            ("skip", skip.to_string()),
+            ("limit", limit.to_string()),
+        ];
+        let value = self
+            .request(Method::GET, "users/search/", &params, Body::None)
+            .await?;
+        expect_array(value)
+    }
+
+    /// `GET users/search/`
+    pub async fn search_users(
+        &self,
+        term: &str,
+        skip: u64,
+        limit: u64,
+    ) -> Result<Vec<User>, ApiError> {
+        decode_all(self.search_users_raw(term, skip, limit).await?)
+    }
+
+    /// `GET users/{id}/` or `users/me/`, as the server sent it.
+    pub async fn get_user_raw(&self, user: UserRef) -> Result<Value, ApiError> {
+        let path = format!("users/{}/", user.path_segment());
+        self.request(Method::GET, &path, &[("f", "json".to_string())], Body::None)
+            .await
+    }
+
+    /// `GET users/{id}/` or `users/me/`
+    pub async fn get_user(&self, user: UserRef) -> Result<User, ApiError> {
+        decode(self.get_user_raw(user).await?)
+    }
+
+    /// `POST users/`: the password travels obfuscated.
+    pub async fn create_user(&self, new_user: &NewUser) -> Result<User, ApiError> {
+        let body = json!({
+            "username": new_user.username,
+            "email": new_user.email,
+            "password": obfuscate_password(new_user.password.expose()),
+            "role": new_user.role,
+            "first_name": new_user.first_name,
+            "last_name": new_user.last_name,
+            "mobile": new_user.mobile,
+            "status": new_user.status,
+        });
+        decode(
+            self.request(Method::POST, "users/", &[], Body::Json(body))
+                .await?,
+        )
+    }
+
+    /// `PUT users/{id}/` with only the changed fields.
+    pub async fn update_user(&self, id: i64, update: &UserUpdate) -> Result<User, ApiError> {
+        if update.is_empty() {
+            return Err(ApiError::InvalidInput(
+                "nothing to update: no field was changed".to_string(),
+            ));
+        }
+        let path = format!("users/{id}/");
+        let body = Value::Object(update.to_json());
+        decode(
+            self.request(Method::PUT, &path, &[], Body::Json(body))
+                .await?,
+        )
+    }
+
+    /// `DELETE users/{id}/`
+    pub async fn delete_user(&self, id: i64) -> Result<(), ApiError> {
+        self.request(Method::DELETE, &format!("users/{id}/"), &[], Body::None)
+            .await
+            .map(drop)
+    }
+
+    /// `POST users/{id}/change-password`, form-encoded, the password obfuscated.
+    pub async fn change_password(&self, id: i64, new_password: &Secret) -> Result<(), ApiError> {
+        let form = vec![("new_password", obfuscate_password(new_password.expose()))];
+        self.request(
+            Method::POST,
+            &format!("users/{id}/change-password"),
+            &[],
+            Body::Form(form),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `POST users/{id}/renewPlan`
+    pub async fn renew_plan(&self, id: i64) -> Result<(), ApiError> {
+        self.request(
+            Method::POST,
+            &format!("users/{id}/renewPlan"),
+            &[],
+            Body::None,
+        )
+        .await
+        .map(drop)
+    }
+
+    // ---- sessions ----
+
+    /// `GET users/{id}/sessions/`, as the server sent them.
+    pub async fn list_sessions_raw(&self, user: UserRef) -> Result<Vec<Value>, ApiError> {
+        let path = format!("users/{}/sessions/", user.path_segment());
+        expect_array(
+            self.request(Method::GET, &path, &[("f", "json".to_string())], Body::None)
+                .await?,
+        )
+    }
+
+    /// `GET users/{id}/sessions/`
+    pub async fn list_sessions(&self, user: UserRef) -> Result<Vec<Session>, ApiError> {
+        decode_all(self.list_sessions_raw(user).await?)
+    }
+
+    /// `POST users/{id}/sessions/{uuid}`: signs that session out.
+    pub async fn close_session(&self, user_id: i64, uuid: &str) -> Result<(), ApiError> {
+        let path = format!("users/{user_id}/sessions/{}", path_escape(uuid));
+        let body = json!({"user_id": user_id, "session_uuid": uuid});
+        self.request(Method::POST, &path, &[], Body::Json(body))
+            .await
+            .map(drop)
+    }
+
+    // ---- plans ----
+
+    /// `GET plans/`, as the server sent them (`status` of the query is ignored).
+    pub async fn list_plans_raw(&self, query: &UserQuery) -> Result<Vec<Value>, ApiError> {
+        let mut query = UserQuery {
+            status: None,
+            ..query.clone()
+        };
+        query.shared.get_or_insert(false);
+        expect_array(
+            self.request(Method::GET, "plans/", &query.to_params(false), Body::None)
+                .await?,
+        )
+    }
+
+    /// `GET plans/`
+    pub async fn list_plans(&self, query: &UserQuery) -> Result<Vec<Plan>, ApiError> {
+        decode_all(self.list_plans_raw(query).await?)
+    }
+
+    /// `GET plans/{id}/`
+    pub async fn get_plan(&self, id: i64) -> Result<Plan, ApiError> {
+        let path = format!("plans/{id}/");
+        decode(
+            self.request(Method::GET, &path, &[("f", "json".to_string())], Body::None)
+                .await?,
+        )
+    }
+
+    // ---- members ----
+
+    /// `GET users/{id}/members`, as the server sent them.
+    pub async fn list_members_raw(&self, id: i64) -> Result<Vec<Value>, ApiError> {
+        expect_array(
+            self.request(Method::GET, &format!("users/{id}/members"), &[], Body::None)
+                .await?,
+        )
+    }
+
+    /// `GET users/{id}/members`
+    pub async fn list_members(&self, id: i64) -> Result<Vec<User>, ApiError> {
+        decode_all(self.list_members_raw(id).await?)
+    }
+
+    /// `POST users/{id}/members/{member_id}`
+    pub async fn add_member(&self, id: i64, member_id: i64) -> Result<(), ApiError> {
+        let path = format!("users/{id}/members/{member_id}");
+        self.request(Method::POST, &path, &[], Body::None)
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE users/{id}/members/{member_id}`
+    pub async fn remove_member(&self, id: i64, member_id: i64) -> Result<(), ApiError> {
+        let path = format!("users/{id}/members/{member_id}");
+        self.request(Method::DELETE, &path, &[], Body::None)
+            .await
+            .map(drop)
+    }
+
+    // ---- transport ----
+
+    /// Sends one request and returns its JSON body (`Null` when empty). With password auth,
+    /// a 401 signs in once more and retries once.
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+        body: Body,
+    ) -> Result<Value, ApiError> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|error| ApiError::InvalidInput(format!("bad path '{path}': {error}")))?;
+        let mut signed_in_again = false;
+        loop {
+            let token = self.bearer_token().await?;
+            let mut builder = self.http.request(method.clone(), url.clone());
+            let mut query: Vec<(&str, &str)> = params
+                .iter()
+                .map(|(key, value)| (*key, value.as_str()))
+                .collect();
+            match (&self.auth, &token) {
+                (_, Some(token)) => builder = builder.bearer_auth(token.expose()),
+                (Auth::ApiKey(key), None) => query.push(("apikey", key.expose())),
+                _ => {}
+            }
+            if !query.is_empty() {
+                builder = builder.query(&query);
+            }
+            builder = match &body {
+                Body::None => builder,
+                Body::Json(json) => builder.json(json),
+                Body::Form(form) => builder.form(form),
+            };
+            let response = builder
+                .send()
+                .await
+                .map_err(|error| self.transport_error(&error))?;
+            let status = response.status();
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|error| self.transport_error(&error))?;
+            if status == StatusCode::UNAUTHORIZED
+                && !signed_in_again
+                && matches!(self.auth, Auth::Password { .. })
+            {
+                tracing::info!(%method, path, "401: signing in again and retrying once");
+                *self.session_token.lock().await = None;
+                signed_in_again = true;
+                continue;
+            }
+            if !status.is_success() {
+                let error = ApiError::from_response(status.as_u16(), &bytes);
+                tracing::debug!(%method, path, status = status.as_u16(), %error, "request failed");
+                return Err(error);
+            }
+            tracing::debug!(%method, path, status = status.as_u16(), "request ok");
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Value::Null);
+            }
+            return serde_json::from_slice(&bytes).map_err(|error| ApiError::Decode {
+                status: status.as_u16(),
+                reason: format!("not JSON ({error})"),
+                body_start: body_start(&bytes),
+            });
+        }
+    }
+
+    /// The bearer token to send, signing in first when password auth has none yet.
+    async fn bearer_token(&self) -> Result<Option<Secret>, ApiError> {
+        match &self.auth {
+            Auth::AccessToken(token) => Ok(Some(token.clone())),
+            Auth::Password { username, password } => {
+                let mut session = self.session_token.lock().await;
+                if session.is_none() {
+                    *session = Some(self.fetch_token(username, password).await?);
+                }
+                Ok(session.clone())
+            }
+            Auth::ApiKey(_) | Auth::Anonymous => Ok(None),
+        }
+    }
+
+    /// `POST auth/token/` with the plain password, form-encoded.
+    async fn fetch_token(&self, username: &str, password: &Secret) -> Result<Secret, ApiError> {
+        let url = self
+            .base
+            .join("auth/token/")
+            .map_err(|error| ApiError::InvalidInput(error.to_string()))?;
+        let form = [("username", username), ("password", password.expose())];
+        let response = self
+            .http
+            .post(url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|error| self.transport_error(&error))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| self.transport_error(&error))?;
+        if !status.is_success() {
+            return Err(match ApiError::from_response(status.as_u16(), &bytes) {
+                ApiError::Unauthorized { message } => ApiError::Unauthorized {
+                    message: format!("signing in as '{username}' failed: {message}"),
+                },
+                other => other,
+            });
+        }
+        let json: Value = serde_json::from_slice(&bytes).map_err(|error| ApiError::Decode {
+            status: status.as_u16(),
+            reason: format!("sign-in answer is not JSON ({error})"),
+            body_start: body_start(&bytes),
+        })?;
+        json.get("access_token")
+            .and_then(Value::as_str)
+            .map(Secret::from)
+            .ok_or_else(|| ApiError::Decode {
+                status: status.as_u16(),
+                reason: "sign-in answer has no access_token".to_string(),
+                body_start: body_start(&bytes),
+            })
+    }
+
+    fn transport_error(&self, error: &reqwest::Error) -> ApiError {
+        if error.is_timeout() {
+            return ApiError::Timeout {
+                after: self.timeout,
+            };
+        }
+        let mut reason = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(inner) = source {
+            reason = format!("{reason}: {inner}");
+            source = inner.source();
+        }
+        ApiError::Connection {
+            url: self.base.to_string(),
+            reason,
+        }
+    }
+}
+
+fn path_escape(segment: &str) -> String {
+    urlencoding::encode(segment).into_owned()
+}
+
+fn expect_array(value: Value) -> Result<Vec<Value>, ApiError> {
+    match value {
+        Value::Array(items) => Ok(items),
+        Value::Null => Ok(Vec::new()),
+        other => Err(ApiError::Decode {
+            status: 200,
+            reason: "expected a JSON array".to_string(),
+            body_start: body_start(other.to_string().as_bytes()),
+        }),
+    }
+}
+
+fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    let start = body_start(value.to_string().as_bytes());
+    serde_json::from_value(value).map_err(|error| ApiError::Decode {
+        status: 200,
+        reason: format!("unexpected shape ({error})"),
+        body_start: start,
+    })
+}
+
+fn decode_all<T: DeserializeOwned>(values: Vec<Value>) -> Result<Vec<T>, ApiError> {
+    values.into_iter().map(decode).collect()
+}
+
+/// `{"count": N}` or a bare `N`.
+fn parse_count(value: &Value) -> Result<u64, ApiError> {
+    value
+        .get("count")
+        .unwrap_or(value)
+        .as_u64()
+        .ok_or_else(|| ApiError::Decode {
+            status: 200,
+            reason: "expected a count".to_string(),
+            body_start: body_start(value.to_string().as_bytes()),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_accepts_hosts_with_and_without_v1() {
+        for host in [
+            "https://api.geobox.ir",
+            "https://api.geobox.ir/",
+            "https://api.geobox.ir/v1",
+            "https://api.geobox.ir/v1/",
+            "api.geobox.ir",
+        ] {
+            assert_eq!(
+                api_base_url(host).expect("valid").as_str(),
+                "https://api.geobox.ir/v1/",
+                "{host}"
+            );
+        }
+        assert!(api_base_url("ftp://x").is_err());
+    }
+
+    #[test]
+    fn user_refs_parse() {
+        assert_eq!("me".parse(), Ok(UserRef::Me));
+        assert_eq!("12".parse(), Ok(UserRef::Id(12)));
+        assert!("0".parse::<UserRef>().is_err());
+        assert!("bob".parse::<UserRef>().is_err());
+    }
+
+    #[test]
+    fn counts_come_bare_or_wrapped() {
+        assert_eq!(parse_count(&json!({"count": 12})), Ok(12));
+        assert_eq!(parse_count(&json!(7)), Ok(7));
+        assert!(parse_count(&json!([])).is_err());
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let client = GeoboxClient::new(
+            "http://127.0.0.1:1",
+            Auth::Password {
+                username: "admin".into(),
+                password: "hunter2".into(),
+            },
+            DEFAULT_TIMEOUT,
+        )
+        .expect("client");
+        let debug = format!("{client:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("admin"));
+    }
+}

@@ -1,0 +1,15 @@
+//! The typed async client for the Geobox users API (`../shared/geobox-api.md` is the contract).
+
+mod client;
+mod error;
+mod obfuscate;
+mod query;
+mod secret;
+mod types;
+
+pub use client::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, GeoboxClient, UserRef, api_base_url};
+pub use error::{ApiError, FieldError, body_start};
+pub use obfuscate::{deobfuscate_password, obfuscate_password};
+pub use query::{DEFAULT_LIMIT, UserQuery, python_bool};
+pub use secret::Secret;
+pub use types::{NewUser, Patch, Plan, Session, User, UserRole, UserStatus, UserUpdate};

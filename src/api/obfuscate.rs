@@ -1,0 +1,49 @@
+//! The password encoding the Geobox API expects wherever a request carries a user's password
+//! (create, change-password): every code point XOR 42, as UTF-8, then padded base64.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+/// Encodes a password for the wire.
+pub fn obfuscate_password(password: &str) -> String {
+    let xored: String = password.chars().map(xor_char).collect();
+    STANDARD.encode(xored.as_bytes())
+}
+
+/// Reverses [`obfuscate_password`]; `None` when the input is not base64 of UTF-8.
+pub fn deobfuscate_password(encoded: &str) -> Option<String> {
+    let bytes = STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    Some(text.chars().map(xor_char).collect())
+}
+
+fn xor_char(c: char) -> char {
+    // XOR 42 only touches the low six bits, so a valid scalar value never becomes a surrogate:
+    // surrogates are 0xD800..=0xDFFF and flipping bits below 0x40 cannot cross that range.
+    char::from_u32(u32::from(c) ^ 42).unwrap_or(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_contract_test_vector() {
+        assert_eq!(obfuscate_password("P@ssw0rd"), "empZWV0aWE4=");
+        assert_eq!(
+            deobfuscate_password("empZWV0aWE4=").as_deref(),
+            Some("P@ssw0rd")
+        );
+    }
+
+    #[test]
+    fn round_trips_non_ascii() {
+        for password in ["رمز-عبور۱۲۳", "pässwörd", "", "emoji🔑"] {
+            assert_eq!(
+                deobfuscate_password(&obfuscate_password(password)).as_deref(),
+                Some(password)
+            );
+        }
+        assert_eq!(deobfuscate_password("not base64!"), None);
+    }
+}

@@ -1,0 +1,420 @@
+//! The Geobox wire types: users, sessions, plans and their enumerations.
+//!
+//! Every object keeps the fields this crate does not know in `extra`, so a newer server never
+//! breaks a listing and the console can show what it sent. Enumerations accept unknown strings
+//! (`Other`) for the same reason.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+/// Defines a wire enumeration with its exact strings, an `Other` fallback for unknown values,
+/// and case-insensitive parsing of user input (`active`, `account-admin`, `"Account Admin"`).
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant,)+
+            /// A value sent by a server that this client does not know.
+            Other(String),
+        }
+
+        impl $name {
+            /// Every known value, in the order the API documents them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The exact string on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)+
+                    $name::Other(other) => other,
+                }
+            }
+
+            /// Parses the exact wire string; anything else becomes `Other`.
+            pub fn from_wire(value: &str) -> Self {
+                match value {
+                    $($wire => $name::$variant,)+
+                    other => $name::Other(other.to_string()),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+
+            /// Lenient parsing for people: case, spaces, dashes and underscores do not matter.
+            fn from_str(input: &str) -> Result<Self, Self::Err> {
+                let wanted = normalize_enum_input(input);
+                $name::ALL
+                    .iter()
+                    .find(|known| normalize_enum_input(known.as_str()) == wanted)
+                    .cloned()
+                    .ok_or_else(|| {
+                        let choices: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
+                        format!("unknown {} '{}': expected one of {}", stringify!($name).trim_start_matches("User").to_lowercase(), input, choices.join(", "))
+                    })
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = String::deserialize(deserializer)?;
+                Ok($name::from_wire(&value))
+            }
+        }
+    };
+}
+
+fn normalize_enum_input(input: &str) -> String {
+    input
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_' | '"' | '\''))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+wire_enum!(
+    /// A user's role. Only a System Admin may make someone a System Admin.
+    UserRole {
+        SystemAdmin => "System Admin",
+        AccountAdmin => "Account Admin",
+        Publisher => "Publisher",
+        Editor => "Editor",
+        Viewer => "Viewer",
+    }
+);
+
+wire_enum!(
+    /// A user's account status.
+    UserStatus {
+        New => "New",
+        Pending => "Pending",
+        Active => "Active",
+        Disabled => "Disabled",
+    }
+);
+
+impl UserRole {
+    /// Whether this role may list, create, update and delete other users.
+    pub fn manages_users(&self) -> bool {
+        matches!(self, UserRole::SystemAdmin | UserRole::AccountAdmin)
+    }
+}
+
+/// A Geobox user as the server sends it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Always serialized (null when empty): the official SDK breaks without the key.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub mobile: Option<String>,
+    #[serde(default)]
+    pub role: Option<UserRole>,
+    #[serde(default)]
+    pub status: Option<UserStatus>,
+    /// A plan object; anything else a server sends here (an empty object, an id) reads as none.
+    #[serde(default, deserialize_with = "lenient_plan")]
+    pub plan: Option<Plan>,
+    /// As the server sent it: a date (`2026-12-11`) or a timestamp.
+    #[serde(default)]
+    pub expiration_date: Option<String>,
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Fields this client does not know, kept in the server's order.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl User {
+    /// "First Last", or whichever of the two is present, or "".
+    pub fn full_name(&self) -> String {
+        let parts: Vec<&str> = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .collect();
+        parts.join(" ")
+    }
+}
+
+/// A signed-in session of a user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub uuid: String,
+    #[serde(default)]
+    pub agent: Option<String>,
+    #[serde(default)]
+    pub ip: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub last_seen: Option<String>,
+    /// Set by servers that know which session the request came from (the embedded one does).
+    #[serde(default)]
+    pub current: Option<bool>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A subscription plan with its quotas.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub id: i64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// `#rrggbb`
+    #[serde(default)]
+    pub plan_color: Option<String>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub storage: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub concurrent_tasks: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub daily_api_calls: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub monthly_api_calls: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub daily_traffic: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub monthly_traffic: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub daily_process: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub monthly_process: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub number_of_days: Option<i64>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Plan {
+    /// The name to show people: `display_name`, else `name`, else `plan <id>`.
+    pub fn label(&self) -> String {
+        self.display_name
+            .as_deref()
+            .or(self.name.as_deref())
+            .filter(|name| !name.is_empty())
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("plan {}", self.id))
+    }
+}
+
+/// Accepts an integer, a float (truncated), a numeric string or null; anything else is `None`,
+/// so a quota in an unexpected shape never fails a whole listing.
+fn lenient_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let value = Option::<Value>::deserialize(deserializer)?;
+    Ok(match value {
+        Some(Value::Number(number)) => number
+            .as_i64()
+            .or_else(|| number.as_f64().map(|float| float as i64)),
+        Some(Value::String(text)) => text.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+fn lenient_plan<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Plan>, D::Error> {
+    let value = Option::<Value>::deserialize(deserializer)?;
+    Ok(value.and_then(|value| serde_json::from_value(value).ok()))
+}
+
+/// The fields of a new user (`POST users/`). The password is plain here; the client
+/// obfuscates it on the wire.
+#[derive(Clone, PartialEq)]
+pub struct NewUser {
+    pub username: String,
+    pub email: String,
+    pub password: crate::api::Secret,
+    pub role: UserRole,
+    pub first_name: String,
+    pub last_name: String,
+    pub mobile: String,
+    pub status: UserStatus,
+}
+
+impl fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("password", &self.password)
+            .field("role", &self.role)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("mobile", &self.mobile)
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+/// A change to one optional field: left alone, set, or cleared (sent as `null`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Set(T),
+    Clear,
+}
+
+impl<T> Patch<T> {
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Patch::Keep)
+    }
+}
+
+/// The fields of `PUT users/{id}/`: only what changes is sent.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UserUpdate {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub status: Option<UserStatus>,
+    pub role: Option<UserRole>,
+    pub mobile: Patch<String>,
+    pub plan_id: Patch<i64>,
+    /// `YYYY-MM-DD`
+    pub expiration_date: Patch<String>,
+}
+
+impl UserUpdate {
+    /// Whether nothing would be sent.
+    pub fn is_empty(&self) -> bool {
+        self.to_json().is_empty()
+    }
+
+    /// The JSON body: set fields with their value, cleared ones as `null`, the rest absent.
+    pub fn to_json(&self) -> Map<String, Value> {
+        fn patch<T: Serialize>(body: &mut Map<String, Value>, key: &str, value: &Patch<T>) {
+            match value {
+                Patch::Keep => {}
+                Patch::Set(value) => {
+                    body.insert(
+                        key.to_string(),
+                        serde_json::to_value(value).unwrap_or(Value::Null),
+                    );
+                }
+                Patch::Clear => {
+                    body.insert(key.to_string(), Value::Null);
+                }
+            }
+        }
+        fn set<T: Serialize>(body: &mut Map<String, Value>, key: &str, value: &Option<T>) {
+            if let Some(value) = value {
+                body.insert(
+                    key.to_string(),
+                    serde_json::to_value(value).unwrap_or(Value::Null),
+                );
+            }
+        }
+        let mut body = Map::new();
+        set(&mut body, "username", &self.username);
+        set(&mut body, "email", &self.email);
+        set(&mut body, "first_name", &self.first_name);
+        set(&mut body, "last_name", &self.last_name);
+        set(&mut body, "status", &self.status);
+        set(&mut body, "role", &self.role);
+        patch(&mut body, "mobile", &self.mobile);
+        patch(&mut body, "plan_id", &self.plan_id);
+        patch(&mut body, "expiration_date", &self.expiration_date);
+        body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_leniently_and_print_exactly() {
+        assert_eq!(
+            "account-admin".parse::<UserRole>(),
+            Ok(UserRole::AccountAdmin)
+        );
+        assert_eq!(
+            "\"Account Admin\"".parse::<UserRole>(),
+            Ok(UserRole::AccountAdmin)
+        );
+        assert_eq!(
+            "system_admin".parse::<UserRole>(),
+            Ok(UserRole::SystemAdmin)
+        );
+        assert_eq!("ACTIVE".parse::<UserStatus>(), Ok(UserStatus::Active));
+        assert!("owner".parse::<UserRole>().unwrap_err().contains("Viewer"));
+        assert_eq!(UserRole::AccountAdmin.to_string(), "Account Admin");
+    }
+
+    #[test]
+    fn unknown_enum_values_and_fields_survive_a_round_trip() {
+        let json = serde_json::json!({
+            "id": 7, "username": "x", "first_name": null, "last_name": "Y",
+            "role": "Auditor", "status": "Active", "tenant_zone": "ir-1",
+        });
+        let user: User = serde_json::from_value(json.clone()).expect("decodes");
+        assert_eq!(user.role, Some(UserRole::Other("Auditor".into())));
+        assert_eq!(user.extra.get("tenant_zone"), Some(&Value::from("ir-1")));
+        let back = serde_json::to_value(&user).expect("encodes");
+        assert_eq!(back["tenant_zone"], "ir-1");
+        assert_eq!(back["role"], "Auditor");
+        assert!(
+            back.get("first_name").is_some(),
+            "first_name key is always sent"
+        );
+    }
+
+    #[test]
+    fn update_sends_only_changes_and_nulls_for_clears() {
+        let update = UserUpdate {
+            email: Some("a@b.ir".into()),
+            mobile: Patch::Clear,
+            plan_id: Patch::Set(3),
+            ..Default::default()
+        };
+        let body = Value::Object(update.to_json());
+        assert_eq!(
+            body,
+            serde_json::json!({"email": "a@b.ir", "mobile": null, "plan_id": 3})
+        );
+        assert!(UserUpdate::default().is_empty());
+    }
+
+    #[test]
+    fn plan_quotas_tolerate_odd_shapes() {
+        let plan: Plan = serde_json::from_value(serde_json::json!({
+            "id": 1, "name": "pro", "storage": 1.5e9, "daily_api_calls": "1000", "monthly_traffic": {"x": 1}
+        }))
+        .expect("decodes");
+        assert_eq!(plan.storage, Some(1_500_000_000));
+        assert_eq!(plan.daily_api_calls, Some(1000));
+        assert_eq!(plan.monthly_traffic, None);
+        assert_eq!(plan.label(), "pro");
+    }
+}

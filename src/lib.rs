@@ -1,0 +1,6 @@
+//! geobox-users: a terminal console, a scriptable CLI and an embedded demo server for
+//! administering Geobox users. The modules are public so the integration tests can reach them.
+
+pub mod api;
+pub mod console;
+pub mod server;
