@@ -21,7 +21,8 @@ pub struct ServerOptions {
     /// The seed of the deterministic demo data.
     pub seed: u64,
     pub admin_username: String,
-    pub admin_password: Secret,
+    /// `None`: a random password, generated at start and reported in [`RunningServer`].
+    pub admin_password: Option<Secret>,
     /// Delete the database file first and seed anew.
     pub fresh: bool,
 }
@@ -34,7 +35,7 @@ impl Default for ServerOptions {
             seed_users: 500,
             seed: 1,
             admin_username: "admin".to_string(),
-            admin_password: Secret::new("admin"),
+            admin_password: None,
             fresh: false,
         }
     }
@@ -59,6 +60,12 @@ impl RunningServer {
 
 /// Starts a server in this process (returns once it listens).
 pub async fn start(_options: ServerOptions) -> Result<RunningServer, std::io::Error> {
+    todo!("server helper")
+}
+
+/// `geobox-users serve`: starts, prints the base URL and the admin's credentials, warns loudly
+/// when bound beyond loopback, and runs until Ctrl-C or SIGTERM, then stops cleanly.
+pub async fn serve_until_signal(_options: ServerOptions) -> Result<(), std::io::Error> {
     todo!("server helper")
 }
 
