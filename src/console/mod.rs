@@ -1,6 +1,15 @@
 //! The console: an Elm-style loop (model, update, view) on ratatui.
 //!
-//! INTERFACE STUB written by the lead: the console helper replaces the body.
+//! `app` is the only impure part (terminal, clock, signals); `update` is pure and `view` only
+//! draws, so both are tested without a terminal or a server.
+
+pub mod app;
+pub mod cmd;
+pub mod keys;
+pub mod model;
+pub mod msg;
+pub mod update;
+pub mod view;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,6 +30,6 @@ pub struct ConsoleOptions {
 }
 
 /// Runs the console until the admin quits; the terminal is restored on every exit path.
-pub async fn run(_client: Arc<GeoboxClient>, _options: ConsoleOptions) -> color_eyre::Result<()> {
-    todo!("console helper")
+pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_eyre::Result<()> {
+    app::run(client, options).await
 }

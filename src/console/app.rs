@@ -1,0 +1,155 @@
+//! The only impure part of the console: the terminal, the clock, signals and the loop that
+//! feeds every event and answer through `update` and draws with `view`.
+
+use std::fs::OpenOptions;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use color_eyre::eyre::{WrapErr, eyre};
+use crossterm::event::{
+    DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind, MouseEventKind,
+};
+use futures_util::StreamExt;
+use ratatui::DefaultTerminal;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use super::cmd::{self, Cmd};
+use super::model::{Model, TICK};
+use super::msg::Msg;
+use super::{ConsoleOptions, update, view};
+use crate::api::GeoboxClient;
+
+/// Where logs go when no file is given: the cache directory, never the screen.
+pub fn default_log_file() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "geobox-users")
+        .map(|dirs| dirs.cache_dir().join("console.log"))
+}
+
+/// Sends logs to the file. When the process already has a logger (set up by the caller), that
+/// one is kept.
+fn init_logging(path: Option<PathBuf>) {
+    let Some(path) = path.or_else(default_log_file) else {
+        return;
+    };
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let Ok(file) = OpenOptions::new().create(true).append(true).open(&path) else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GEOBOX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(Mutex::new(file))
+        .finish();
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+/// Whether colours are wanted (<https://no-color.org>).
+fn color_wanted() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_eyre::Result<()> {
+    // Installed here too for embedders; when main already did, the first hook stays.
+    let _ = color_eyre::install();
+    init_logging(options.log_file.clone());
+    let host_label = if options.host_label.is_empty() {
+        client.base_url().host_str().unwrap_or("geobox").to_string()
+    } else {
+        options.host_label.clone()
+    };
+    let mut model = Model::new(host_label, options.demo_url.clone(), options.read_only);
+    model.color = color_wanted();
+    tracing::info!(host = %model.host_label, read_only = model.read_only, "console started");
+
+    // ratatui::init chains a panic hook that restores the terminal before the report prints.
+    let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
+    let result = event_loop(&mut terminal, model, client).await;
+    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    if let Err(error) = ratatui::try_restore() {
+        tracing::warn!(%error, "restoring the terminal failed");
+    }
+    tracing::info!("console stopped");
+    result
+}
+
+/// Turns a terminal event into a message; mouse moves and other noise give none, so they
+/// cause no redraw.
+fn event_msg(event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::KeyPressed(key)),
+        Event::Mouse(mouse)
+            if matches!(
+                mouse.kind,
+                MouseEventKind::Down(_) | MouseEventKind::ScrollDown | MouseEventKind::ScrollUp
+            ) =>
+        {
+            Some(Msg::MouseUsed(mouse))
+        }
+        Event::Resize(width, height) => Some(Msg::Resized { width, height }),
+        _ => None,
+    }
+}
+
+fn send_all(commands: &mpsc::UnboundedSender<Cmd>, cmds: Vec<Cmd>) -> color_eyre::Result<()> {
+    for cmd in cmds {
+        commands
+            .send(cmd)
+            .map_err(|_| eyre!("the command task stopped"))?;
+    }
+    Ok(())
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    mut model: Model,
+    client: Arc<GeoboxClient>,
+) -> color_eyre::Result<()> {
+    let (results_tx, mut results) = mpsc::unbounded_channel();
+    let commands = cmd::spawn(client, results_tx);
+    let size = terminal.size()?;
+    model.width = size.width;
+    model.height = size.height;
+    model.now = Utc::now();
+    send_all(&commands, update::init(&mut model))?;
+    terminal.draw(|frame| view::view(&model, frame))?;
+
+    let mut events = EventStream::new();
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut sigterm = signal(SignalKind::terminate())?;
+    loop {
+        let busy = model.is_busy();
+        let msg = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => match event_msg(event) {
+                    Some(msg) => msg,
+                    None => continue,
+                },
+                Some(Err(error)) => return Err(error).wrap_err("reading the terminal failed"),
+                None => break,
+            },
+            Some(msg) = results.recv() => msg,
+            _ = ticks.tick(), if busy => Msg::Tick,
+            _ = sigterm.recv() => Msg::Quit,
+            _ = tokio::signal::ctrl_c() => Msg::Quit,
+        };
+        model.now = Utc::now();
+        send_all(&commands, update::update(&mut model, msg))?;
+        // Answers that are already here are folded into the same frame.
+        while let Ok(msg) = results.try_recv() {
+            send_all(&commands, update::update(&mut model, msg))?;
+        }
+        if model.quit {
+            break;
+        }
+        terminal.draw(|frame| view::view(&model, frame))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! Commands `update` asks for, and the task that runs them against the client.
+//!
+//! The task owns the client; each command runs on its own tokio task so a slow request never
+//! holds up another, and every answer comes back as a `Msg` through one channel.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::api::{ApiError, GeoboxClient, Secret, UserQuery, UserRef, UserUpdate};
+
+use super::msg::{Done, Msg, QuickChange, RequestId};
+
+/// Something for the command task to do.
+#[derive(Clone, Debug)]
+pub enum Cmd {
+    /// `GET users/me/`
+    LoadMe { request: RequestId },
+    /// `GET users/` for one page.
+    LoadUsers {
+        request: RequestId,
+        page: u64,
+        query: UserQuery,
+    },
+    /// `GET users/?return_count=True`
+    CountUsers {
+        request: RequestId,
+        query: UserQuery,
+    },
+    /// `GET users/{id}/sessions/`
+    LoadSessions { request: RequestId, user_id: i64 },
+    /// `GET plans/`
+    LoadPlans { request: RequestId },
+    /// `POST users/{id}/sessions/{uuid}`
+    CloseSession {
+        request: RequestId,
+        user_id: i64,
+        uuid: String,
+    },
+    /// `PUT users/{id}/` with one field.
+    QuickEdit {
+        request: RequestId,
+        user_id: i64,
+        change: QuickChange,
+    },
+    /// `DELETE users/{id}/`
+    DeleteUser {
+        request: RequestId,
+        user_id: i64,
+        username: String,
+    },
+    /// `POST users/{id}/change-password`
+    ChangePassword {
+        request: RequestId,
+        user_id: i64,
+        username: String,
+        password: Secret,
+    },
+    /// `POST users/{id}/renewPlan`
+    RenewPlan {
+        request: RequestId,
+        user_id: i64,
+        username: String,
+    },
+    /// `GET users/{id}/` to refresh one row.
+    ReloadUser { request: RequestId, user_id: i64 },
+    /// Send `msg` back after `delay` (debounces).
+    After { delay: Duration, msg: Box<Msg> },
+    /// Append a line to the log file.
+    Log { line: String },
+}
+
+/// Starts the command task: it runs every command received on the returned sender and sends
+/// the answers to `results`.
+pub fn spawn(
+    client: Arc<GeoboxClient>,
+    results: mpsc::UnboundedSender<Msg>,
+) -> mpsc::UnboundedSender<Cmd> {
+    let (sender, mut commands) = mpsc::unbounded_channel::<Cmd>();
+    tokio::spawn(async move {
+        while let Some(cmd) = commands.recv().await {
+            if let Cmd::Log { line } = &cmd {
+                tracing::info!(target: "geobox_users::console", "{line}");
+                continue;
+            }
+            let client = Arc::clone(&client);
+            let results = results.clone();
+            tokio::spawn(async move {
+                if let Some(msg) = execute(&client, cmd).await {
+                    // The loop is gone when the console quits; the answer is then unwanted.
+                    let _ = results.send(msg);
+                }
+            });
+        }
+    });
+    sender
+}
+
+async fn timed<T>(
+    request: RequestId,
+    call: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Done<T> {
+    let started = Instant::now();
+    let result = call.await;
+    Done {
+        request,
+        took: started.elapsed(),
+        result,
+    }
+}
+
+/// Runs one command and returns the message that answers it.
+pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
+    let msg = match cmd {
+        Cmd::LoadMe { request } => {
+            Msg::MeLoaded(timed(request, client.get_user(UserRef::Me)).await)
+        }
+        Cmd::LoadUsers {
+            request,
+            page,
+            query,
+        } => Msg::UsersLoaded {
+            page,
+            done: timed(request, client.list_users(&query)).await,
+        },
+        Cmd::CountUsers { request, query } => {
+            Msg::UsersCounted(timed(request, client.count_users(&query)).await)
+        }
+        Cmd::LoadSessions { request, user_id } => Msg::SessionsLoaded {
+            user_id,
+            done: timed(request, client.list_sessions(UserRef::Id(user_id))).await,
+        },
+        Cmd::LoadPlans { request } => {
+            let query = UserQuery::new().limit(1000);
+            Msg::PlansLoaded(timed(request, client.list_plans(&query)).await)
+        }
+        Cmd::CloseSession {
+            request,
+            user_id,
+            uuid,
+        } => {
+            let done = timed(request, client.close_session(user_id, &uuid)).await;
+            Msg::SessionClosed {
+                user_id,
+                uuid,
+                done,
+            }
+        }
+        Cmd::QuickEdit {
+            request,
+            user_id,
+            change,
+        } => {
+            let update = match &change {
+                QuickChange::Status(status) => UserUpdate {
+                    status: Some(status.clone()),
+                    ..UserUpdate::default()
+                },
+                QuickChange::Role(role) => UserUpdate {
+                    role: Some(role.clone()),
+                    ..UserUpdate::default()
+                },
+            };
+            let done = timed(request, client.update_user(user_id, &update)).await;
+            Msg::UserUpdated {
+                user_id,
+                change,
+                done,
+            }
+        }
+        Cmd::DeleteUser {
+            request,
+            user_id,
+            username,
+        } => Msg::UserDeleted {
+            user_id,
+            username,
+            done: timed(request, client.delete_user(user_id)).await,
+        },
+        Cmd::ChangePassword {
+            request,
+            user_id,
+            username,
+            password,
+        } => Msg::PasswordChanged {
+            user_id,
+            username,
+            done: timed(request, client.change_password(user_id, &password)).await,
+        },
+        Cmd::RenewPlan {
+            request,
+            user_id,
+            username,
+        } => Msg::PlanRenewed {
+            user_id,
+            username,
+            done: timed(request, client.renew_plan(user_id)).await,
+        },
+        Cmd::ReloadUser { request, user_id } => Msg::UserReloaded {
+            user_id,
+            done: timed(request, client.get_user(UserRef::Id(user_id))).await,
+        },
+        Cmd::After { delay, msg } => {
+            tokio::time::sleep(delay).await;
+            *msg
+        }
+        Cmd::Log { line } => {
+            tracing::info!(target: "geobox_users::console", "{line}");
+            return None;
+        }
+    };
+    Some(msg)
+}

@@ -1,0 +1,752 @@
+//! Everything the console knows, in one value. `update` changes it; `view` only reads it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tui_input::Input;
+
+use crate::api::{Plan, Session, User, UserQuery, UserRole, UserStatus};
+
+use super::msg::{QuickChange, RequestId};
+
+/// Users fetched per request.
+pub const PAGE_SIZE: u64 = 100;
+/// Pages kept in memory at most: memory stays flat however many users the server has.
+pub const MAX_PAGES: usize = 8;
+/// The next page is asked for once the selection is this close to the end of what is loaded.
+pub const PREFETCH_MARGIN: u64 = 40;
+/// How long the admin must pause typing before a search is sent.
+pub const SEARCH_DEBOUNCE: Duration = Duration::from_millis(150);
+/// How long a user must stay selected before their sessions are loaded.
+pub const SESSIONS_DEBOUNCE: Duration = Duration::from_millis(250);
+/// How often the spinner turns while something loads.
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// Something that is fetched from the server.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum LoadState<T> {
+    #[default]
+    Idle,
+    Loading,
+    Loaded(T),
+    Failed(String),
+}
+
+impl<T> LoadState<T> {
+    pub fn loaded(&self) -> Option<&T> {
+        match self {
+            LoadState::Loaded(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn is_loading(&self) -> bool {
+        matches!(self, LoadState::Loading)
+    }
+}
+
+/// Which pane has the keyboard.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Focus {
+    #[default]
+    Table,
+    Detail,
+    Sessions,
+}
+
+impl Focus {
+    pub fn next(self) -> Focus {
+        match self {
+            Focus::Table => Focus::Detail,
+            Focus::Detail => Focus::Sessions,
+            Focus::Sessions => Focus::Table,
+        }
+    }
+
+    pub fn prev(self) -> Focus {
+        match self {
+            Focus::Table => Focus::Sessions,
+            Focus::Detail => Focus::Table,
+            Focus::Sessions => Focus::Detail,
+        }
+    }
+}
+
+/// The columns users can be sorted by, in the order `o` cycles through them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortColumn {
+    #[default]
+    Id,
+    Username,
+    LastName,
+    Email,
+    Role,
+    Status,
+    Expiration,
+    Created,
+}
+
+impl SortColumn {
+    pub const ALL: [SortColumn; 8] = [
+        SortColumn::Id,
+        SortColumn::Username,
+        SortColumn::LastName,
+        SortColumn::Email,
+        SortColumn::Role,
+        SortColumn::Status,
+        SortColumn::Expiration,
+        SortColumn::Created,
+    ];
+
+    /// The field name on the wire (`order_by`).
+    pub fn field(self) -> &'static str {
+        match self {
+            SortColumn::Id => "id",
+            SortColumn::Username => "username",
+            SortColumn::LastName => "last_name",
+            SortColumn::Email => "email",
+            SortColumn::Role => "role",
+            SortColumn::Status => "status",
+            SortColumn::Expiration => "expiration_date",
+            SortColumn::Created => "created_at",
+        }
+    }
+
+    pub fn next(self) -> SortColumn {
+        let index = SortColumn::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        SortColumn::ALL[(index + 1) % SortColumn::ALL.len()]
+    }
+
+    pub fn prev(self) -> SortColumn {
+        let index = SortColumn::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        SortColumn::ALL[(index + SortColumn::ALL.len() - 1) % SortColumn::ALL.len()]
+    }
+}
+
+/// The sort order of the list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sort {
+    pub column: SortColumn,
+    pub descending: bool,
+}
+
+impl Sort {
+    /// `username A`
+    pub fn order_by(self) -> String {
+        format!(
+            "{} {}",
+            self.column.field(),
+            if self.descending { "D" } else { "A" }
+        )
+    }
+}
+
+/// What the list is filtered and sorted by: the applied state, not what is being typed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filters {
+    pub status: Option<UserStatus>,
+    pub role: Option<UserRole>,
+    /// The keyword search (`/`).
+    pub search: String,
+    /// Comma-separated fields the keyword search looks in; empty means all text fields.
+    pub search_fields: String,
+    /// The admin's own CQL filter.
+    pub cql: String,
+    pub sort: Sort,
+}
+
+/// The text fields keyword search covers when it has to be written as CQL.
+const DEFAULT_SEARCH_FIELDS: [&str; 4] = ["username", "first_name", "last_name", "email"];
+
+impl Filters {
+    /// The CQL sent as `q`: the role clause and the admin's CQL joined by AND. A keyword search
+    /// is folded in too when there is CQL, because servers ignore `search` once `q` is set.
+    pub fn combined_cql(&self) -> Option<String> {
+        let mut clauses = Vec::new();
+        if let Some(role) = &self.role {
+            clauses.push(format!("role = '{}'", cql_escape(role.as_str())));
+        }
+        let cql = self.cql.trim();
+        if !cql.is_empty() {
+            clauses.push(format!("({cql})"));
+        }
+        if clauses.is_empty() {
+            return None;
+        }
+        let search = self.search.trim();
+        if !search.is_empty() {
+            let fields: Vec<&str> = if self.search_fields.trim().is_empty() {
+                DEFAULT_SEARCH_FIELDS.to_vec()
+            } else {
+                self.search_fields
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty())
+                    .collect()
+            };
+            let pattern = cql_escape(search);
+            let ors: Vec<String> = fields
+                .iter()
+                .map(|field| format!("{field} LIKE '%{pattern}%'"))
+                .collect();
+            clauses.push(format!("({})", ors.join(" OR ")));
+        }
+        if clauses.len() == 1 && self.role.is_some() {
+            return clauses.pop();
+        }
+        if clauses.len() == 1 {
+            return Some(cql.to_string());
+        }
+        Some(clauses.join(" AND "))
+    }
+
+    /// The list query for one page.
+    pub fn query(&self, skip: u64, limit: u64) -> UserQuery {
+        let mut query = UserQuery::new()
+            .order_by(self.sort.order_by())
+            .skip(skip)
+            .limit(limit);
+        query.status = self.status.clone();
+        if let Some(cql) = self.combined_cql() {
+            query = query.q(cql);
+        } else {
+            query = query
+                .search(self.search.trim())
+                .search_fields(self.search_fields.trim());
+        }
+        query
+    }
+
+    /// The chips of the title bar: one per active filter.
+    pub fn chips(&self) -> Vec<String> {
+        let mut chips = Vec::new();
+        if let Some(status) = &self.status {
+            chips.push(format!("status: {status}"));
+        }
+        if let Some(role) = &self.role {
+            chips.push(format!("role: {role}"));
+        }
+        if !self.search.trim().is_empty() {
+            chips.push(format!("/{}", self.search.trim()));
+        }
+        if !self.search_fields.trim().is_empty() {
+            chips.push(format!("in: {}", self.search_fields.trim()));
+        }
+        if !self.cql.trim().is_empty() {
+            chips.push(format!("q: {}", self.cql.trim()));
+        }
+        chips
+    }
+}
+
+/// Doubles single quotes, the CQL way of writing one inside a string.
+pub fn cql_escape(text: &str) -> String {
+    text.replace('\'', "''")
+}
+
+/// Checks what can be checked before the server sees a CQL filter: balanced quotes and
+/// parentheses. Returns why it is not balanced.
+pub fn check_cql(cql: &str) -> Result<(), String> {
+    let mut depth: i32 = 0;
+    let mut in_string = false;
+    let mut chars = cql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            if c == '\'' {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                } else {
+                    in_string = false;
+                }
+            }
+            continue;
+        }
+        match c {
+            '\'' => in_string = true,
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err("a ')' closes nothing".to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    if in_string {
+        return Err("a quote (') is not closed".to_string());
+    }
+    if depth > 0 {
+        return Err(format!("{depth} '(' not closed"));
+    }
+    Ok(())
+}
+
+/// The users of the current filters: a window of pages around the selection, plus the count.
+#[derive(Clone, Debug, Default)]
+pub struct UserList {
+    /// Loaded pages by page number; at most [`MAX_PAGES`].
+    pub pages: BTreeMap<u64, Vec<User>>,
+    /// Pages asked for and not yet answered, with the request that will answer them.
+    pub pending: BTreeMap<u64, RequestId>,
+    /// How many users match, once known.
+    pub total: Option<u64>,
+    pub count_request: Option<RequestId>,
+    /// The selected row (absolute, across all pages).
+    pub selected: u64,
+    /// The first row on screen.
+    pub offset: u64,
+    /// Jump to the last row once the count arrives (`G` pressed before it did).
+    pub jump_to_end: bool,
+    /// Why the last page could not be loaded.
+    pub error: Option<String>,
+    /// Users waiting for a quick edit to be confirmed, shown as pending.
+    pub in_flight_edits: BTreeSet<i64>,
+    /// Users marked for a bulk action.
+    pub marked: BTreeSet<i64>,
+}
+
+impl UserList {
+    /// The user on an absolute row, when its page is loaded.
+    pub fn user_at(&self, row: u64) -> Option<&User> {
+        self.pages
+            .get(&(row / PAGE_SIZE))
+            .and_then(|page| page.get((row % PAGE_SIZE) as usize))
+    }
+
+    pub fn selected_user(&self) -> Option<&User> {
+        self.user_at(self.selected)
+    }
+
+    /// How many rows there are, as far as anyone knows: the count, or the rows seen so far.
+    pub fn known_rows(&self) -> u64 {
+        if let Some(total) = self.total {
+            return total;
+        }
+        self.pages
+            .iter()
+            .next_back()
+            .map(|(page, users)| page * PAGE_SIZE + users.len() as u64)
+            .unwrap_or(0)
+    }
+
+    /// Whether the first page has arrived (or failed): before that the table shows a spinner.
+    pub fn first_answer_in(&self) -> bool {
+        !self.pages.is_empty() || self.total.is_some() || self.error.is_some()
+    }
+
+    pub fn is_loading(&self) -> bool {
+        !self.pending.is_empty() || self.count_request.is_some()
+    }
+
+    /// Finds a loaded user by id, with its row.
+    pub fn find(&self, user_id: i64) -> Option<(u64, &User)> {
+        self.pages.iter().find_map(|(page, users)| {
+            users
+                .iter()
+                .position(|user| user.id == user_id)
+                .map(|index| (page * PAGE_SIZE + index as u64, &users[index]))
+        })
+    }
+
+    pub fn find_mut(&mut self, user_id: i64) -> Option<&mut User> {
+        self.pages
+            .values_mut()
+            .find_map(|users| users.iter_mut().find(|user| user.id == user_id))
+    }
+}
+
+/// The sessions of the selected user.
+#[derive(Clone, Debug, Default)]
+pub struct SessionsPane {
+    /// Whose sessions are (being) loaded.
+    pub user_id: Option<i64>,
+    pub request: Option<RequestId>,
+    pub list: LoadState<Vec<Session>>,
+    pub selected: usize,
+    /// Sessions being closed right now, shown as pending.
+    pub closing: BTreeSet<String>,
+}
+
+/// The filter panel (`f`): fields being edited, applied only with Enter.
+#[derive(Clone, Debug, Default)]
+pub struct FilterPanel {
+    pub field: FilterField,
+    pub status: Option<UserStatus>,
+    pub role: Option<UserRole>,
+    pub search_fields: Input,
+    pub cql: Input,
+    pub sort: Sort,
+    /// Why the CQL cannot be sent (checked locally, or the server's 422).
+    pub cql_error: Option<String>,
+}
+
+/// The fields of the filter panel, top to bottom.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FilterField {
+    #[default]
+    Status,
+    Role,
+    SearchFields,
+    Cql,
+    SortColumn,
+    SortDirection,
+}
+
+impl FilterField {
+    pub const ALL: [FilterField; 6] = [
+        FilterField::Status,
+        FilterField::Role,
+        FilterField::SearchFields,
+        FilterField::Cql,
+        FilterField::SortColumn,
+        FilterField::SortDirection,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FilterField::Status => "status",
+            FilterField::Role => "role",
+            FilterField::SearchFields => "search in",
+            FilterField::Cql => "CQL q",
+            FilterField::SortColumn => "sort by",
+            FilterField::SortDirection => "direction",
+        }
+    }
+
+    pub fn is_text(self) -> bool {
+        matches!(self, FilterField::SearchFields | FilterField::Cql)
+    }
+
+    pub fn step(self, forward: bool) -> FilterField {
+        let len = FilterField::ALL.len();
+        let index = FilterField::ALL
+            .iter()
+            .position(|f| *f == self)
+            .unwrap_or(0);
+        let next = if forward {
+            (index + 1) % len
+        } else {
+            (index + len - 1) % len
+        };
+        FilterField::ALL[next]
+    }
+}
+
+/// Which users a quick edit or bulk action applies to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub id: i64,
+    pub username: String,
+}
+
+/// A list picker (status or role).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Picker {
+    pub kind: PickerKind,
+    pub targets: Vec<Target>,
+    pub choices: Vec<QuickChange>,
+    pub cursor: usize,
+    /// The value the (single) target has now, marked "(current)".
+    pub current: Option<QuickChange>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PickerKind {
+    Status,
+    Role,
+}
+
+/// A dialog that asks before something is done.
+#[derive(Clone, Debug)]
+pub enum Confirm {
+    /// Close one session.
+    CloseSession { user: Target, session: Session },
+    /// Close these sessions (all but the console's own).
+    CloseSessions {
+        user: Target,
+        sessions: Vec<Session>,
+        kept_own: bool,
+    },
+    /// Apply one status/role to several users.
+    BulkChange {
+        targets: Vec<Target>,
+        change: QuickChange,
+    },
+    /// Delete a user: the username must be typed.
+    Delete { user: Target, typed: Input },
+    /// Renew a user's plan.
+    RenewPlan {
+        user: Target,
+        plan: Option<String>,
+        days: Option<i64>,
+        new_expiration: Option<String>,
+    },
+}
+
+/// The change-password dialog. The inputs live only while the dialog is open.
+#[derive(Clone, Default)]
+pub struct PasswordDialog {
+    pub user: Option<Target>,
+    pub first: Input,
+    pub second: Input,
+    pub second_focused: bool,
+    pub error: Option<String>,
+    pub sending: bool,
+}
+
+impl std::fmt::Debug for PasswordDialog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordDialog")
+            .field("user", &self.user)
+            .field("first", &"***")
+            .field("second", &"***")
+            .finish_non_exhaustive()
+    }
+}
+
+/// What has the keyboard besides the panes: a line, a panel, an overlay or a dialog.
+#[derive(Clone, Debug, Default)]
+pub enum Mode {
+    #[default]
+    Normal,
+    /// The live search line (`/`).
+    Search(Input),
+    /// The filter panel (`f`).
+    Filters(Box<FilterPanel>),
+    /// The help overlay (`?`).
+    Help,
+    /// A status or role picker.
+    Picker(Picker),
+    /// A confirmation dialog.
+    Confirm(Box<Confirm>),
+    /// The change-password dialog.
+    Password(Box<PasswordDialog>),
+}
+
+/// Progress of a bulk action: done/total and what failed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Progress {
+    pub what: String,
+    pub total: usize,
+    pub done: usize,
+    pub failures: Vec<String>,
+}
+
+/// The red one-line banner above the footer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Banner {
+    pub text: String,
+    pub error: bool,
+}
+
+/// The last request answered: shown at the right of the footer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LastRequest {
+    pub label: &'static str,
+    pub outcome: String,
+    pub took: Duration,
+}
+
+/// One line of the activity log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activity {
+    pub at: DateTime<Utc>,
+    pub text: String,
+    pub ok: bool,
+}
+
+/// The whole state of the console.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The host shown in the title bar.
+    pub host_label: String,
+    /// Set when connected to the embedded demo.
+    pub demo_url: Option<String>,
+    pub read_only: bool,
+    /// Colours on (off with `NO_COLOR`): every colour also has a symbol or text.
+    pub color: bool,
+    /// The terminal size: the layout, and so the number of table rows, follows from it.
+    pub width: u16,
+    pub height: u16,
+    /// "Now" for relative times; set by the loop, fixed in tests so screens are stable.
+    pub now: DateTime<Utc>,
+    pub me: LoadState<crate::api::User>,
+    pub me_request: Option<RequestId>,
+    pub filters: Filters,
+    pub users: UserList,
+    pub sessions: SessionsPane,
+    pub plans: LoadState<Vec<Plan>>,
+    pub plans_request: Option<RequestId>,
+    pub focus: Focus,
+    pub mode: Mode,
+    pub detail_scroll: u16,
+    pub help_scroll: u16,
+    pub banner: Option<Banner>,
+    pub last_request: Option<LastRequest>,
+    pub progress: Option<Progress>,
+    pub activity: Vec<Activity>,
+    pub show_activity: bool,
+    /// The spinner's frame.
+    pub spinner: usize,
+    /// Debounce tokens: only the newest scheduled timer counts.
+    pub search_token: u64,
+    pub settle_token: u64,
+    /// The user whose sessions the pending settle timer will load.
+    pub settle_for: Option<i64>,
+    /// The server's complaint about the CQL filter (a 422), shown next to the field.
+    pub cql_server_error: Option<String>,
+    /// Requests for actions (closes, edits...) still in flight.
+    pub actions_in_flight: BTreeSet<RequestId>,
+    /// The 403 explanation has been shown once.
+    pub explained_forbidden: bool,
+    pub next_request: u64,
+    pub quit: bool,
+}
+
+impl Model {
+    pub fn new(host_label: impl Into<String>, demo_url: Option<String>, read_only: bool) -> Self {
+        Model {
+            host_label: host_label.into(),
+            demo_url,
+            read_only,
+            color: true,
+            width: 80,
+            height: 24,
+            now: DateTime::<Utc>::UNIX_EPOCH,
+            me: LoadState::Idle,
+            me_request: None,
+            filters: Filters::default(),
+            users: UserList::default(),
+            sessions: SessionsPane::default(),
+            plans: LoadState::Idle,
+            plans_request: None,
+            focus: Focus::Table,
+            mode: Mode::Normal,
+            detail_scroll: 0,
+            help_scroll: 0,
+            banner: None,
+            last_request: None,
+            progress: None,
+            activity: Vec::new(),
+            show_activity: false,
+            spinner: 0,
+            search_token: 0,
+            settle_token: 0,
+            settle_for: None,
+            cql_server_error: None,
+            actions_in_flight: BTreeSet::new(),
+            explained_forbidden: false,
+            next_request: 0,
+            quit: false,
+        }
+    }
+
+    /// A fresh request id.
+    pub fn new_request(&mut self) -> RequestId {
+        self.next_request += 1;
+        RequestId(self.next_request)
+    }
+
+    /// Whether anything is loading: the spinner turns (and ticks arrive) only then.
+    pub fn is_busy(&self) -> bool {
+        self.users.is_loading()
+            || self.me.is_loading()
+            || self.sessions.list.is_loading()
+            || self.plans.is_loading()
+            || !self.actions_in_flight.is_empty()
+    }
+
+    /// The signed-in user's role, once known.
+    pub fn my_role(&self) -> Option<&UserRole> {
+        self.me.loaded().and_then(|me| me.role.as_ref())
+    }
+
+    /// Whether the screen is wide enough for the table and the detail side by side.
+    pub fn is_wide(&self) -> bool {
+        self.width >= 120
+    }
+
+    /// The users a quick edit applies to: the marked ones, or the selected one.
+    pub fn targets(&self) -> Vec<Target> {
+        if !self.users.marked.is_empty() {
+            return self
+                .users
+                .marked
+                .iter()
+                .map(|id| Target {
+                    id: *id,
+                    username: self
+                        .users
+                        .find(*id)
+                        .map(|(_, user)| user.username.clone())
+                        .unwrap_or_else(|| format!("user {id}")),
+                })
+                .collect();
+        }
+        self.users
+            .selected_user()
+            .map(|user| Target {
+                id: user.id,
+                username: user.username.clone(),
+            })
+            .into_iter()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cql_balance_is_checked() {
+        assert!(check_cql("username LIKE '%a%' AND (role = 'Editor')").is_ok());
+        assert!(check_cql("name = 'O''Brien'").is_ok());
+        assert_eq!(
+            check_cql("username = 'x"),
+            Err("a quote (') is not closed".to_string())
+        );
+        assert!(check_cql("(a = 1").is_err());
+        assert!(check_cql("a = 1)").is_err());
+        assert!(check_cql("a = ')'").is_ok());
+    }
+
+    #[test]
+    fn role_and_cql_are_joined_and_search_folds_into_cql() {
+        let mut filters = Filters {
+            role: Some(UserRole::Editor),
+            ..Filters::default()
+        };
+        assert_eq!(filters.combined_cql().as_deref(), Some("role = 'Editor'"));
+        filters.cql = "username LIKE 'a%'".into();
+        assert_eq!(
+            filters.combined_cql().as_deref(),
+            Some("role = 'Editor' AND (username LIKE 'a%')")
+        );
+        filters.search = "o'b".into();
+        filters.search_fields = "username".into();
+        let query = filters.query(0, 10);
+        assert_eq!(
+            query.q.as_deref(),
+            Some("role = 'Editor' AND (username LIKE 'a%') AND (username LIKE '%o''b%')")
+        );
+        assert_eq!(query.search, None);
+    }
+
+    #[test]
+    fn plain_search_uses_the_search_parameter() {
+        let filters = Filters {
+            search: "ali".into(),
+            status: Some(UserStatus::Active),
+            ..Filters::default()
+        };
+        let query = filters.query(100, 100);
+        assert_eq!(query.search.as_deref(), Some("ali"));
+        assert_eq!(query.q, None);
+        assert_eq!(query.order_by.as_deref(), Some("id A"));
+        assert_eq!((query.skip, query.limit), (100, 100));
+        assert_eq!(filters.chips(), vec!["status: Active", "/ali"]);
+    }
+}

@@ -1,0 +1,200 @@
+//! Every message the console reacts to: terminal input, timers, and API results.
+//!
+//! Intents are verbs (`SelectNextUser`); results are past tense and carry their data
+//! (`UsersLoaded`). Results name the request they answer so stale ones can be dropped.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+use tui_input::InputRequest;
+
+use crate::api::{ApiError, Plan, Session, User, UserRole, UserStatus};
+
+/// Identifies one request sent to the command task; its answer carries the same id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct RequestId(pub u64);
+
+/// The answer to one request: which request, how long it took, and what came back.
+#[derive(Clone, Debug)]
+pub struct Done<T> {
+    pub request: RequestId,
+    pub took: Duration,
+    pub result: Result<T, ApiError>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Msg {
+    // ---- terminal and timers ----
+    /// A key was pressed; the keymap turns it into an intent for the current mode.
+    KeyPressed(KeyEvent),
+    /// The mouse scrolled or clicked.
+    MouseUsed(MouseEvent),
+    /// The terminal changed size.
+    Resized { width: u16, height: u16 },
+    /// The spinner advances one frame (only sent while something is loading).
+    Tick,
+    /// Leave the console.
+    Quit,
+
+    // ---- moving around ----
+    /// Move the selection one user down.
+    SelectNextUser,
+    /// Move the selection one user up.
+    SelectPrevUser,
+    /// Move the selection one screen down.
+    PageDownUsers,
+    /// Move the selection one screen up.
+    PageUpUsers,
+    /// Jump to the first user.
+    SelectFirstUser,
+    /// Jump to the last user (waits for the count when it is not known yet).
+    SelectLastUser,
+    /// Select the user on this absolute row (a mouse click).
+    SelectUserRow(u64),
+    /// Scroll the focused pane by this many rows (mouse wheel; negative is up).
+    ScrollFocused(i32),
+    /// Focus the next pane (table → detail → sessions).
+    FocusNext,
+    /// Focus the previous pane.
+    FocusPrev,
+    /// Focus the selected user's detail pane.
+    OpenDetail,
+    /// Return focus to the user table.
+    FocusTable,
+    /// A user stayed selected long enough to load their sessions (debounce fired).
+    SelectionSettled { token: u64 },
+    /// Move the session cursor one down.
+    SelectNextSession,
+    /// Move the session cursor one up.
+    SelectPrevSession,
+
+    // ---- search, filters, sort ----
+    /// Open the live keyword search line.
+    OpenSearch,
+    /// Edit the search text.
+    EditSearch(InputRequest),
+    /// The admin paused typing long enough to send the search (debounce fired).
+    SearchSettled { token: u64 },
+    /// Close the search line and keep the search.
+    KeepSearch,
+    /// Close the search line and clear the search.
+    ClearSearch,
+    /// Open the filter panel.
+    OpenFilters,
+    /// Move to the next field of the filter panel.
+    FocusNextFilterField,
+    /// Move to the previous field of the filter panel.
+    FocusPrevFilterField,
+    /// Step the choice of the focused picker field forward (+1) or back (-1).
+    CycleFilterChoice(i8),
+    /// Edit the focused text field of the filter panel.
+    EditFilterField(InputRequest),
+    /// Apply the filter panel's fields and close it.
+    ApplyFilters,
+    /// Close the filter panel without applying.
+    CloseFilters,
+    /// Clear every filter field of the panel (applied with Enter).
+    ResetFilterFields,
+    /// Sort by the next column.
+    CycleSortColumn,
+    /// Flip the sort direction.
+    FlipSortDirection,
+    /// Reload everything visible.
+    Reload,
+    /// Hide the error banner.
+    DismissBanner,
+    /// Show or hide the help overlay.
+    ToggleHelp,
+
+    // ---- actions on users (issue 6) ----
+    /// Ask to close the selected session.
+    RequestCloseSession,
+    /// Ask to close every session of the user except the console's own.
+    RequestCloseOtherSessions,
+    /// Open the status picker for the selected (or marked) users.
+    OpenStatusPicker,
+    /// Open the role picker for the selected (or marked) users.
+    OpenRolePicker,
+    /// Move the picker cursor down.
+    PickerNext,
+    /// Move the picker cursor up.
+    PickerPrev,
+    /// Choose the picker's highlighted value (opens the confirmation when several users are marked).
+    PickerChoose,
+    /// Ask to delete the selected user.
+    RequestDeleteUser,
+    /// Edit the text typed into the open dialog.
+    EditDialogInput(InputRequest),
+    /// Ask to renew the selected user's plan.
+    RequestRenewPlan,
+    /// Open the change-password dialog for the selected user.
+    OpenPasswordDialog,
+    /// Move to the next field of the open dialog or form.
+    DialogNextField,
+    /// Move to the previous field of the open dialog or form.
+    DialogPrevField,
+    /// Mark or unmark the selected user for a bulk action.
+    ToggleMark,
+    /// Clear every mark.
+    ClearMarks,
+    /// Confirm the open dialog (y / Enter): this is what sends the command.
+    ConfirmDialog,
+    /// Close the open dialog without doing anything.
+    CancelDialog,
+    /// Show or hide the activity log pane.
+    ToggleActivityLog,
+
+    // ---- results ----
+    /// The signed-in user arrived (`users/me/`).
+    MeLoaded(Done<User>),
+    /// One page of users arrived.
+    UsersLoaded { page: u64, done: Done<Vec<User>> },
+    /// The number of users matching the filters arrived.
+    UsersCounted(Done<u64>),
+    /// A user's sessions arrived.
+    SessionsLoaded {
+        user_id: i64,
+        done: Done<Vec<Session>>,
+    },
+    /// The plans arrived.
+    PlansLoaded(Done<Vec<Plan>>),
+    /// A session was closed (or failed to be).
+    SessionClosed {
+        user_id: i64,
+        uuid: String,
+        done: Done<()>,
+    },
+    /// A user's status or role was changed (or failed to be).
+    UserUpdated {
+        user_id: i64,
+        change: QuickChange,
+        done: Done<User>,
+    },
+    /// A user was deleted (or failed to be).
+    UserDeleted {
+        user_id: i64,
+        username: String,
+        done: Done<()>,
+    },
+    /// A user's password was changed (or failed to be).
+    PasswordChanged {
+        user_id: i64,
+        username: String,
+        done: Done<()>,
+    },
+    /// A user's plan was renewed (or failed to be).
+    PlanRenewed {
+        user_id: i64,
+        username: String,
+        done: Done<()>,
+    },
+    /// A renewed user was read again to show the new expiration.
+    UserReloaded { user_id: i64, done: Done<User> },
+}
+
+/// A one-field change made from a picker.
+#[derive(Clone, Debug, PartialEq)]
+pub enum QuickChange {
+    Status(UserStatus),
+    Role(UserRole),
+}

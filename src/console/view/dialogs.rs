@@ -1,0 +1,309 @@
+//! Pickers and confirmations: each says what will happen before it happens.
+
+use ratatui::Frame;
+use ratatui::layout::Position;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::dialog_area;
+use super::format::{ago_text, fit};
+use super::theme::{Theme, status_symbol};
+use crate::console::model::{Confirm, Model, PasswordDialog, Picker, PickerKind};
+use crate::console::msg::QuickChange;
+
+fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (keys, words) in hints {
+        spans.push(Span::styled(keys.to_string(), theme.key_hint()));
+        spans.push(Span::raw(format!(" {words}   ")));
+    }
+    Line::from(spans)
+}
+
+fn who(targets: &[crate::console::model::Target]) -> String {
+    match targets {
+        [one] => one.username.clone(),
+        many => format!("{} users", many.len()),
+    }
+}
+
+pub fn picker(picker: &Picker, theme: Theme, frame: &mut Frame) {
+    let what = match picker.kind {
+        PickerKind::Status => "Status",
+        PickerKind::Role => "Role",
+    };
+    let title = format!(" {what} of {} ", fit(&who(&picker.targets), 30));
+    let height = picker.choices.len() as u16 + 4;
+    let area = dialog_area(frame, (title.chars().count() as u16 + 6).max(34), height);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(title);
+    let mut lines: Vec<Line> = picker
+        .choices
+        .iter()
+        .enumerate()
+        .map(|(index, choice)| {
+            let (text, style) = match choice {
+                QuickChange::Status(status) => (
+                    format!("{} {status}", status_symbol(Some(status))),
+                    theme.status(Some(status)),
+                ),
+                QuickChange::Role(role) => (role.to_string(), theme.role(Some(role))),
+            };
+            let cursor = index == picker.cursor;
+            let current = if picker.current.as_ref() == Some(choice) {
+                "  (current)"
+            } else {
+                ""
+            };
+            let style = if cursor {
+                style.patch(theme.selected_row())
+            } else {
+                style
+            };
+            Line::from(vec![
+                Span::raw(if cursor { "▌ " } else { "  " }),
+                Span::styled(text, style),
+                Span::styled(current, theme.dim()),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(hint_line(theme, &[("⏎", "set"), ("Esc", "cancel")]));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn session_words(model: &Model, session: &crate::api::Session) -> String {
+    format!(
+        "{} · {} · {}",
+        session.agent.as_deref().unwrap_or("unknown agent"),
+        session.ip.as_deref().unwrap_or("—"),
+        ago_text(
+            model.now,
+            session
+                .last_seen
+                .as_deref()
+                .or(session.created_at.as_deref())
+        )
+    )
+}
+
+pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame) {
+    let yes_no = |yes: &'static str| hint_line(theme, &[("y", yes), ("n / Esc", "keep")]);
+    let (title, mut lines, width): (String, Vec<Line>, u16) = match confirm {
+        Confirm::CloseSession { user, session } => (
+            format!(" Close a session of {}? ", user.username),
+            vec![
+                Line::raw(fit(&session_words(model, session), 60)),
+                Line::styled(format!("session {}", session.uuid), theme.dim()),
+                Line::raw(""),
+                yes_no("close it"),
+            ],
+            66,
+        ),
+        Confirm::CloseSessions {
+            user,
+            sessions,
+            kept_own,
+        } => {
+            let mut lines = vec![Line::raw(format!(
+                "{} session{} will be closed:",
+                sessions.len(),
+                if sessions.len() == 1 { "" } else { "s" }
+            ))];
+            let room = usize::from(frame.area().height).saturating_sub(10).max(1);
+            for session in sessions.iter().take(room) {
+                lines.push(Line::raw(format!(
+                    "  {}",
+                    fit(&session_words(model, session), 58)
+                )));
+            }
+            if sessions.len() > room {
+                lines.push(Line::styled(
+                    format!("  … and {} more", sessions.len() - room),
+                    theme.dim(),
+                ));
+            }
+            if *kept_own {
+                lines.push(Line::styled(
+                    "This console's own session stays open.",
+                    theme.ok(),
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines.push(yes_no("close them"));
+            (
+                format!(" Close all other sessions of {}? ", user.username),
+                lines,
+                66,
+            )
+        }
+        Confirm::BulkChange { targets, change } => {
+            let what = match change {
+                QuickChange::Status(status) => {
+                    format!("status → {} {status}", status_symbol(Some(status)))
+                }
+                QuickChange::Role(role) => format!("role → {role}"),
+            };
+            let names: Vec<&str> = targets
+                .iter()
+                .map(|target| target.username.as_str())
+                .collect();
+            (
+                format!(" Change {} users? ", targets.len()),
+                vec![
+                    Line::styled(what, theme.strong()),
+                    Line::raw(fit(&names.join(", "), 120)),
+                    Line::raw(""),
+                    yes_no("apply to all"),
+                ],
+                66,
+            )
+        }
+        Confirm::Delete { user, typed } => {
+            let matches = typed.value() == user.username;
+            let lines = vec![
+                Line::raw(format!(
+                    "This deletes {} (id {}) and cannot be undone.",
+                    user.username, user.id
+                )),
+                Line::from(vec![
+                    Span::raw("Type the username to confirm: "),
+                    Span::styled(format!("{:<24}", typed.value()), theme.input()),
+                ]),
+                Line::raw(""),
+                if matches {
+                    hint_line(theme, &[("⏎", "delete"), ("Esc", "cancel")])
+                } else {
+                    Line::from(vec![
+                        Span::styled("⏎ delete (when it matches)", theme.dim()),
+                        Span::raw("   "),
+                        Span::styled("Esc", theme.key_hint()),
+                        Span::raw(" cancel"),
+                    ])
+                },
+            ];
+            (" Delete user ".to_string(), lines, 62)
+        }
+        Confirm::RenewPlan {
+            user,
+            plan,
+            days,
+            new_expiration,
+        } => {
+            let plan_text = plan.clone().unwrap_or_else(|| "no plan".to_string());
+            let mut lines = vec![Line::raw(format!("Plan: {plan_text}"))];
+            match (days, new_expiration) {
+                (Some(days), Some(date)) => lines.push(Line::raw(format!(
+                    "Adds {days} days: expires {date} once renewed."
+                ))),
+                _ => lines.push(Line::styled(
+                    "The server decides the new expiration.",
+                    theme.dim(),
+                )),
+            }
+            lines.push(Line::raw(""));
+            lines.push(yes_no("renew"));
+            (format!(" Renew the plan of {}? ", user.username), lines, 60)
+        }
+    };
+    let height = lines.len() as u16 + 2;
+    let area = dialog_area(frame, width, height);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(title);
+    if let Confirm::Delete { typed, .. } = confirm {
+        let inner = block.inner(area);
+        let x = inner.x + 30 + typed.visual_cursor().min(40) as u16;
+        frame.set_cursor_position(Position::new(
+            x.min(inner.right().saturating_sub(1)),
+            inner.y + 1,
+        ));
+    }
+    lines.truncate(usize::from(area.height.saturating_sub(2)));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+/// A rough strength word: length and kinds of characters.
+pub fn strength(password: &str) -> (&'static str, bool) {
+    let length = password.chars().count();
+    let kinds = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|kind| **kind)
+    .count();
+    match (length, kinds) {
+        (0, _) => ("", false),
+        (0..8, _) => ("weak: under 8 characters", false),
+        (8..12, 0..3) => ("fair: mix cases, digits and symbols", true),
+        (8..12, _) => ("good", true),
+        (_, 0..2) => ("fair: long, but one kind of character", true),
+        _ => ("strong", true),
+    }
+}
+
+pub fn password(dialog: &PasswordDialog, theme: Theme, frame: &mut Frame) {
+    let username = dialog
+        .user
+        .as_ref()
+        .map_or("", |user| user.username.as_str());
+    let area = dialog_area(frame, 60, 9);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(format!(" New password for {username} "));
+    let inner = block.inner(area);
+    let masked = |text: &str| "•".repeat(text.chars().count().min(30));
+    let field = |label: &str, text: &str, focused: bool| {
+        Line::from(vec![
+            Span::styled(
+                format!("{label:<10}"),
+                if focused {
+                    theme.strong()
+                } else {
+                    theme.label()
+                },
+            ),
+            Span::styled(
+                format!("{:<32}", masked(text)),
+                if focused { theme.input() } else { theme.dim() },
+            ),
+        ])
+    };
+    let (word, fine) = strength(dialog.first.value());
+    let mut lines = vec![
+        field("password", dialog.first.value(), !dialog.second_focused),
+        field("again", dialog.second.value(), dialog.second_focused),
+        Line::styled(word, if fine { theme.ok() } else { theme.error() }),
+    ];
+    match &dialog.error {
+        Some(error) => lines.push(Line::styled(format!("✗ {error}"), theme.error())),
+        None => lines.push(Line::raw("")),
+    }
+    lines.push(Line::raw(""));
+    lines.push(hint_line(
+        theme,
+        &[("Tab", "field"), ("⏎", "change"), ("Esc", "cancel")],
+    ));
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(lines), inner);
+    let focused = if dialog.second_focused {
+        &dialog.second
+    } else {
+        &dialog.first
+    };
+    let x = inner.x + 10 + focused.visual_cursor().min(30) as u16;
+    let y = inner.y + u16::from(dialog.second_focused);
+    frame.set_cursor_position(Position::new(x.min(inner.right().saturating_sub(1)), y));
+}

@@ -1,0 +1,80 @@
+//! Where each part of the screen goes, from the model alone: `view` draws into these areas and
+//! `update` uses them to know how many rows the table shows and what a click hit.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use crate::console::model::{Focus, Model};
+
+/// The areas of the main screen. An area of zero size is not shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Areas {
+    pub title: Rect,
+    pub table: Rect,
+    pub detail: Rect,
+    pub sessions: Rect,
+    pub activity: Rect,
+    pub banner: Rect,
+    pub footer: Rect,
+}
+
+impl Areas {
+    /// User rows inside the table: minus two border lines and the header.
+    pub fn table_rows(&self) -> u16 {
+        self.table.height.saturating_sub(3)
+    }
+}
+
+/// The height of the detail summary under the table on a narrow screen.
+const NARROW_SUMMARY_HEIGHT: u16 = 5;
+
+pub fn areas(model: &Model) -> Areas {
+    let full = Rect::new(0, 0, model.width, model.height);
+    let banner_height = u16::from(model.banner.is_some() || model.progress.is_some());
+    let [title, body, banner, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(banner_height),
+        Constraint::Length(1),
+    ])
+    .areas(full);
+    let (body, activity) = if model.show_activity {
+        let height = (body.height / 3).clamp(3, 10);
+        let [body, activity] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(height)]).areas(body);
+        (body, activity)
+    } else {
+        (body, Rect::default())
+    };
+    let mut areas = Areas {
+        title,
+        banner,
+        footer,
+        activity,
+        ..Areas::default()
+    };
+    if model.is_wide() {
+        let side = (model.width * 2 / 5).clamp(50, 72);
+        let [table, side] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(side)]).areas(body);
+        let [detail, sessions] =
+            Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(side);
+        areas.table = table;
+        areas.detail = detail;
+        areas.sessions = sessions;
+    } else {
+        let bottom = if model.focus == Focus::Table {
+            NARROW_SUMMARY_HEIGHT
+        } else {
+            body.height / 2
+        };
+        let [table, pane] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(bottom)]).areas(body);
+        areas.table = table;
+        if model.focus == Focus::Sessions {
+            areas.sessions = pane;
+        } else {
+            areas.detail = pane;
+        }
+    }
+    areas
+}

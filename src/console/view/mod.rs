@@ -1,0 +1,86 @@
+//! Drawing: `view(&Model, &mut Frame)` reads the model and draws; it never changes anything.
+
+pub mod detail_pane;
+pub mod dialogs;
+pub mod filter_panel;
+pub mod format;
+pub mod help;
+pub mod layout;
+pub mod sessions_list;
+pub mod status_bar;
+pub mod theme;
+pub mod user_table;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::widgets::Clear;
+
+use super::model::{Mode, Model};
+use theme::Theme;
+
+/// Draws the whole screen for the model.
+pub fn view(model: &Model, frame: &mut Frame) {
+    let theme = Theme { color: model.color };
+    let areas = layout::areas(model);
+    status_bar::title_bar(model, theme, frame, areas.title);
+    user_table::render(model, theme, frame, areas.table);
+    if areas.detail.height > 0 {
+        detail_pane::render(model, theme, frame, areas.detail);
+    }
+    if areas.sessions.height > 0 {
+        sessions_list::render(model, theme, frame, areas.sessions);
+    }
+    if areas.activity.height > 0 {
+        status_bar::activity_log(model, theme, frame, areas.activity);
+    }
+    if areas.banner.height > 0 {
+        status_bar::banner(model, theme, frame, areas.banner);
+    }
+    status_bar::footer(model, theme, frame, areas.footer);
+
+    match &model.mode {
+        Mode::Normal | Mode::Search(_) => {}
+        Mode::Filters(panel) => {
+            dim_background(frame);
+            filter_panel::render(panel, theme, frame);
+        }
+        Mode::Help => {
+            dim_background(frame);
+            help::render(model, theme, frame);
+        }
+        Mode::Picker(picker) => {
+            dim_background(frame);
+            dialogs::picker(picker, theme, frame);
+        }
+        Mode::Confirm(confirm) => {
+            dim_background(frame);
+            dialogs::confirm(model, confirm, theme, frame);
+        }
+        Mode::Password(dialog) => {
+            dim_background(frame);
+            dialogs::password(dialog, theme, frame);
+        }
+    }
+}
+
+/// Dims what is behind a dialog so the dialog stands out.
+fn dim_background(frame: &mut Frame) {
+    let area = frame.area();
+    frame
+        .buffer_mut()
+        .set_style(area, Style::new().add_modifier(Modifier::DIM));
+}
+
+/// A centered rectangle of at most `width` x `height`, cleared for a dialog.
+pub fn dialog_area(frame: &mut Frame, width: u16, height: u16) -> Rect {
+    let area = frame.area();
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [rect] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    frame.render_widget(Clear, rect);
+    rect
+}

@@ -1,0 +1,130 @@
+//! The selected user's sessions: agent, address, created, last seen, and which is this console's.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
+
+use super::format::{ago_text, fit};
+use super::theme::{Theme, spinner_frame};
+use crate::api::Session;
+use crate::console::model::{Focus, LoadState, Model};
+
+/// One line about the sessions, for the narrow summary.
+pub fn session_summary(model: &Model) -> String {
+    match &model.sessions.list {
+        LoadState::Loaded(sessions) if sessions.is_empty() => "Sessions: none".to_string(),
+        LoadState::Loaded(sessions) => {
+            let first = &sessions[0];
+            let own = if first.current == Some(true) {
+                " (this console)"
+            } else {
+                ""
+            };
+            format!(
+                "Sessions ({}): {}, {}{own}{}",
+                sessions.len(),
+                first.agent.as_deref().unwrap_or("unknown agent"),
+                ago_text(
+                    model.now,
+                    first.last_seen.as_deref().or(first.created_at.as_deref())
+                ),
+                if sessions.len() > 1 { " …" } else { "" }
+            )
+        }
+        LoadState::Loading => format!("Sessions: {} loading…", spinner_frame(model.spinner)),
+        LoadState::Failed(error) => format!("Sessions: ✗ {error}"),
+        LoadState::Idle => "Sessions: …".to_string(),
+    }
+}
+
+fn session_line(model: &Model, theme: Theme, session: &Session, width: usize) -> Line<'static> {
+    let agent_width = width.saturating_sub(40).clamp(12, 40);
+    let mut spans = vec![
+        Span::raw(format!(
+            "{:<agent_width$} ",
+            fit(
+                session.agent.as_deref().unwrap_or("unknown agent"),
+                agent_width
+            )
+        )),
+        Span::styled(
+            format!("{:<15} ", fit(session.ip.as_deref().unwrap_or("—"), 15)),
+            theme.label(),
+        ),
+        Span::raw(format!(
+            "{:<10} ",
+            ago_text(model.now, session.created_at.as_deref())
+        )),
+        Span::raw(format!(
+            "{:<10}",
+            ago_text(model.now, session.last_seen.as_deref())
+        )),
+    ];
+    if model.sessions.closing.contains(&session.uuid) {
+        spans.push(Span::styled(
+            format!(" {} closing", spinner_frame(model.spinner)),
+            theme.spinner(),
+        ));
+    } else if session.current == Some(true) {
+        spans.push(Span::styled(" ◆ this console", theme.ok()));
+    }
+    Line::from(spans)
+}
+
+pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    let focused = model.focus == Focus::Sessions;
+    let count = model.sessions.list.loaded().map(Vec::len);
+    let title = match count {
+        Some(count) => format!(" Sessions ({count}) "),
+        None => " Sessions ".to_string(),
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(focused))
+        .title(title);
+    let width = usize::from(area.width.saturating_sub(4));
+    let message = match &model.sessions.list {
+        LoadState::Loaded(sessions) if sessions.is_empty() => {
+            Some(Line::styled("No open sessions.", theme.dim()))
+        }
+        LoadState::Loaded(_) => None,
+        LoadState::Loading => Some(Line::styled(
+            format!("{} loading sessions…", spinner_frame(model.spinner)),
+            theme.spinner(),
+        )),
+        LoadState::Failed(error) => Some(Line::styled(format!("✗ {error}"), theme.error())),
+        LoadState::Idle => Some(Line::styled(
+            if model.users.selected_user().is_some() {
+                "…"
+            } else {
+                ""
+            },
+            theme.dim(),
+        )),
+    };
+    if let Some(message) = message {
+        frame.render_widget(Paragraph::new(message).block(block), area);
+        return;
+    }
+    let items: Vec<ListItem> = model
+        .sessions
+        .list
+        .loaded()
+        .map(|sessions| {
+            sessions
+                .iter()
+                .map(|session| ListItem::new(session_line(model, theme, session, width)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut state = ListState::default();
+    if focused {
+        state.select(Some(model.sessions.selected));
+    }
+    let list = List::new(items)
+        .block(block)
+        .highlight_style(theme.selected_row())
+        .highlight_symbol("▌");
+    frame.render_stateful_widget(list, area, &mut state);
+}

@@ -1,0 +1,276 @@
+//! The title bar, the banner, the footer (keys and the last request) and the activity log.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::format::{fit, thousands};
+use super::layout;
+use super::theme::{Theme, spinner_frame};
+use crate::console::keys;
+use crate::console::model::{Mode, Model};
+
+fn width_of(spans: &[Span]) -> usize {
+    spans.iter().map(Span::width).sum()
+}
+
+/// Where you are, who you are, the filters, the window of rows and the sort.
+pub fn title_bar(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    let bar = theme.title_bar();
+    let sep = Span::styled(" │ ", bar);
+    let mut left = vec![Span::styled(" geobox-users", theme.app_name()), sep.clone()];
+    match &model.demo_url {
+        Some(url) => {
+            left.push(Span::styled("DEMO", theme.demo()));
+            let host = url
+                .trim_start_matches("http://")
+                .trim_start_matches("https://")
+                .trim_end_matches('/')
+                .trim_end_matches("/v1");
+            if model.width >= 120 {
+                left.push(Span::styled(format!(" {host}"), bar));
+            }
+        }
+        None => left.push(Span::styled(model.host_label.clone(), bar)),
+    }
+    left.push(sep.clone());
+    match model.me.loaded() {
+        Some(me) => {
+            left.push(Span::styled(me.username.clone(), bar));
+            if model.width >= 100
+                && let Some(role) = &me.role
+            {
+                left.push(Span::styled(format!(" · {role}"), bar));
+            }
+        }
+        None if model.me.is_loading() => {
+            left.push(Span::styled(spinner_frame(model.spinner), bar));
+        }
+        None => left.push(Span::styled("?", bar)),
+    }
+    if model.read_only {
+        left.push(sep.clone());
+        left.push(Span::styled("READ-ONLY", theme.read_only()));
+    }
+
+    let list = &model.users;
+    let rows = u64::from(layout::areas(model).table_rows());
+    let window = match list.total {
+        Some(0) => "0 of 0".to_string(),
+        Some(total) => {
+            let first = (list.offset + 1).min(total);
+            let last = (list.offset + rows).min(total);
+            format!(
+                "{}–{} of {}",
+                thousands(first),
+                thousands(last),
+                thousands(total)
+            )
+        }
+        None => format!("{} of …", thousands(list.known_rows())),
+    };
+    let sort = format!(
+        "{}{}",
+        if model.filters.sort.descending {
+            "▴"
+        } else {
+            "▾"
+        },
+        model.filters.sort.order_by()
+    );
+    let mut right = vec![Span::styled(window, theme.strong().patch(bar))];
+    if model.width >= 100 {
+        right.push(Span::styled(format!(" {sort}"), bar));
+    }
+    right.push(Span::styled("   ? help ", bar));
+
+    let chips: Vec<Span> = model
+        .filters
+        .chips()
+        .into_iter()
+        .map(|chip| {
+            let text = if model.width < 100 {
+                chip.split_once(": ")
+                    .map_or(chip.clone(), |(_, value)| value.to_string())
+            } else {
+                chip
+            };
+            Span::styled(format!(" [{}]", fit(&text, 30)), theme.chip())
+        })
+        .collect();
+
+    let total_width = usize::from(area.width);
+    let mut spans = left;
+    let fixed = width_of(&spans) + width_of(&right);
+    let mut used = fixed;
+    spans.push(Span::styled("  ", bar));
+    used += 2;
+    for chip in chips {
+        if used + chip.width() + 1 > total_width {
+            spans.push(Span::styled(" …", theme.chip()));
+            used += 2;
+            break;
+        }
+        used += chip.width();
+        spans.push(chip);
+    }
+    if model.demo_url.is_some() && model.width >= 150 {
+        let hint = Span::styled(
+            "  (set GEOBOX_HOST + credentials for a real Geobox)",
+            theme.dim().patch(bar),
+        );
+        if used + hint.width() <= total_width {
+            used += hint.width();
+            spans.push(hint);
+        }
+    }
+    let pad = total_width.saturating_sub(used);
+    spans.push(Span::styled(" ".repeat(pad), bar));
+    spans.extend(right);
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+/// The one-line banner: the last error or result, or the progress of a bulk action.
+pub fn banner(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    let (text, style) = match (&model.progress, &model.banner) {
+        (Some(progress), _) => (
+            format!(
+                " {} {}: {}/{}{}",
+                spinner_frame(model.spinner),
+                progress.what,
+                progress.done,
+                progress.total,
+                if progress.failures.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} failed", progress.failures.len())
+                }
+            ),
+            theme.banner(false),
+        ),
+        (None, Some(banner)) => {
+            let mark = if banner.error { "✗" } else { "✓" };
+            (
+                format!(" {mark} {}", banner.text),
+                theme.banner(banner.error),
+            )
+        }
+        (None, None) => return,
+    };
+    let dismiss = "  Esc dismiss ";
+    let room = usize::from(area.width).saturating_sub(dismiss.len());
+    let line = Line::from(vec![
+        Span::styled(fit(&text, room), style),
+        Span::styled(
+            format!(
+                "{:>width$}",
+                dismiss,
+                width = usize::from(area.width).saturating_sub(fit(&text, room).chars().count())
+            ),
+            style,
+        ),
+    ]);
+    frame.render_widget(Paragraph::new(line).style(style), area);
+}
+
+/// The keys that work here, and on the right the last request or a spinner.
+pub fn footer(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    let right = if model.is_busy() {
+        format!("{} loading… ", spinner_frame(model.spinner))
+    } else if let Some(last) = &model.last_request {
+        format!(
+            "{} {} · {} ms ",
+            last.label,
+            last.outcome,
+            last.took.as_millis()
+        )
+    } else {
+        String::new()
+    };
+    let right_style = if model.is_busy() {
+        theme.spinner()
+    } else {
+        theme.dim()
+    };
+    let right_width = right.chars().count();
+    let room = usize::from(area.width).saturating_sub(right_width + 1);
+
+    if let Mode::Search(input) = &model.mode {
+        let prompt = " / ";
+        let hint = "  ⏎ keep  Esc clear";
+        let field_width = room
+            .saturating_sub(prompt.len() + hint.chars().count())
+            .max(10);
+        let scroll = input.visual_scroll(field_width);
+        let visible: String = input
+            .value()
+            .chars()
+            .skip(scroll)
+            .take(field_width)
+            .collect();
+        let line = Line::from(vec![
+            Span::styled(prompt, theme.key_hint()),
+            Span::styled(format!("{visible:<field_width$}"), theme.input()),
+            Span::styled(hint, theme.dim()),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        let cursor_x =
+            area.x + prompt.len() as u16 + (input.visual_cursor().saturating_sub(scroll)) as u16;
+        frame.set_cursor_position(Position::new(
+            cursor_x.min(area.right().saturating_sub(1)),
+            area.y,
+        ));
+    } else {
+        let mut spans = vec![Span::raw(" ")];
+        let mut used = 1;
+        for hint in keys::footer_hints(model) {
+            let width = hint.chars().count() + 2;
+            if used + width > room {
+                break;
+            }
+            used += width;
+            let (keys, words) = hint.split_once(' ').unwrap_or((hint, ""));
+            spans.push(Span::styled(keys.to_string(), theme.key_hint()));
+            spans.push(Span::raw(format!(" {words}  ")));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
+    let right_area = Rect {
+        x: area.right().saturating_sub(right_width as u16),
+        width: (right_width as u16).min(area.width),
+        ..area
+    };
+    frame.render_widget(Paragraph::new(Span::styled(right, right_style)), right_area);
+}
+
+/// The activity log pane (`L`): what this console did, newest last.
+pub fn activity_log(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(false))
+        .title(format!(" Activity ({}) · L hide ", model.activity.len()));
+    let inner = usize::from(block.inner(area).height);
+    let skip = model.activity.len().saturating_sub(inner);
+    let lines: Vec<Line> = if model.activity.is_empty() {
+        vec![Line::styled("Nothing done yet.", theme.dim())]
+    } else {
+        model.activity[skip..]
+            .iter()
+            .map(|entry| {
+                let (mark, style) = if entry.ok {
+                    ("✓", theme.ok())
+                } else {
+                    ("✗", theme.error())
+                };
+                Line::from(vec![
+                    Span::styled(entry.at.format("%H:%M:%S ").to_string(), theme.dim()),
+                    Span::styled(format!("{mark} "), style),
+                    Span::styled(entry.text.clone(), Style::new()),
+                ])
+            })
+            .collect()
+    };
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

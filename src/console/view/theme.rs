@@ -1,0 +1,201 @@
+//! Every style of the console. Each colour has a second cue (a symbol, bold, reverse video or
+//! words) so the console reads the same with `NO_COLOR`.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::api::{UserRole, UserStatus};
+
+/// The styles, with or without colour.
+#[derive(Clone, Copy, Debug)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    fn fg(self, color: Color) -> Style {
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
+    }
+
+    pub fn title_bar(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::White).bg(Color::Rgb(30, 40, 60))
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED)
+        }
+    }
+
+    pub fn app_name(self) -> Style {
+        self.title_bar().add_modifier(Modifier::BOLD)
+    }
+
+    pub fn demo(self) -> Style {
+        self.title_bar()
+            .patch(self.fg(Color::Yellow))
+            .add_modifier(Modifier::BOLD)
+    }
+
+    pub fn chip(self) -> Style {
+        self.title_bar().patch(self.fg(Color::Cyan))
+    }
+
+    pub fn read_only(self) -> Style {
+        self.title_bar()
+            .patch(self.fg(Color::LightRed))
+            .add_modifier(Modifier::BOLD)
+    }
+
+    pub fn border(self, focused: bool) -> Style {
+        if focused {
+            self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        } else {
+            self.fg(Color::DarkGray)
+        }
+    }
+
+    pub fn header(self) -> Style {
+        self.fg(Color::Gray).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn selected_row(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+
+    pub fn dim(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new().add_modifier(Modifier::DIM)
+        }
+    }
+
+    pub fn label(self) -> Style {
+        self.fg(Color::Gray)
+    }
+
+    pub fn strong(self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+
+    pub fn marked(self) -> Style {
+        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn expired(self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn error(self) -> Style {
+        self.fg(Color::Red)
+    }
+
+    pub fn ok(self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    pub fn banner(self, error: bool) -> Style {
+        match (self.color, error) {
+            (true, true) => Style::new().fg(Color::White).bg(Color::Red),
+            (true, false) => Style::new().fg(Color::Black).bg(Color::Green),
+            (false, true) => Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            (false, false) => Style::new().add_modifier(Modifier::BOLD),
+        }
+    }
+
+    pub fn key_hint(self) -> Style {
+        self.fg(Color::Cyan)
+    }
+
+    pub fn spinner(self) -> Style {
+        self.fg(Color::Yellow)
+    }
+
+    pub fn input(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::White).bg(Color::Rgb(40, 40, 40))
+        } else {
+            Style::new().add_modifier(Modifier::UNDERLINED)
+        }
+    }
+
+    pub fn status(self, status: Option<&UserStatus>) -> Style {
+        match status {
+            Some(UserStatus::Active) => self.fg(Color::Green),
+            Some(UserStatus::Pending) => self.fg(Color::Yellow),
+            Some(UserStatus::New) => self.fg(Color::Cyan),
+            Some(UserStatus::Disabled) => self.fg(Color::Red).add_modifier(Modifier::DIM),
+            _ => self.dim(),
+        }
+    }
+
+    pub fn role(self, role: Option<&UserRole>) -> Style {
+        match role {
+            Some(UserRole::SystemAdmin) => {
+                self.fg(Color::LightMagenta).add_modifier(Modifier::BOLD)
+            }
+            Some(UserRole::AccountAdmin) => self.fg(Color::Magenta),
+            Some(UserRole::Publisher) => self.fg(Color::LightBlue),
+            Some(UserRole::Editor) => self.fg(Color::Blue),
+            Some(UserRole::Viewer) => self.fg(Color::Gray),
+            _ => self.dim(),
+        }
+    }
+
+    /// A plan's own colour (`#rrggbb`), when it has a readable one.
+    pub fn plan(self, plan_color: Option<&str>) -> Style {
+        match plan_color.and_then(parse_hex) {
+            Some(color) if self.color => Style::new().fg(color),
+            _ => Style::new(),
+        }
+    }
+}
+
+/// The symbol that says the status without colour.
+pub fn status_symbol(status: Option<&UserStatus>) -> &'static str {
+    match status {
+        Some(UserStatus::Active) => "●",
+        Some(UserStatus::Pending) => "◐",
+        Some(UserStatus::New) => "◌",
+        Some(UserStatus::Disabled) => "○",
+        _ => "?",
+    }
+}
+
+/// The status as a short cell: symbol and name.
+pub fn status_text(status: Option<&UserStatus>) -> String {
+    match status {
+        Some(status) => format!("{} {}", status_symbol(Some(status)), status),
+        None => "? —".to_string(),
+    }
+}
+
+fn parse_hex(text: &str) -> Option<Color> {
+    let hex = text.trim().strip_prefix('#')?;
+    if hex.len() != 6 || !hex.is_ascii() {
+        return None;
+    }
+    let channel = |range: std::ops::Range<usize>| u8::from_str_radix(&hex[range], 16).ok();
+    Some(Color::Rgb(channel(0..2)?, channel(2..4)?, channel(4..6)?))
+}
+
+/// The spinner's frames.
+pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+pub fn spinner_frame(frame: usize) -> &'static str {
+    SPINNER[frame % SPINNER.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_colours_parse() {
+        assert_eq!(parse_hex("#1a2B3c"), Some(Color::Rgb(0x1a, 0x2b, 0x3c)));
+        assert_eq!(parse_hex("1a2b3c"), None);
+        assert_eq!(parse_hex("#ééé"), None);
+    }
+}

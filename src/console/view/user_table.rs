@@ -1,0 +1,269 @@
+//! The user table: only the rows on screen are built, whatever the number of users.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+
+use super::format::{fit, is_expired};
+use super::theme::{Theme, spinner_frame, status_text};
+use crate::api::User;
+use crate::console::model::{Focus, Model};
+
+/// The columns, in display order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    Id,
+    Mark,
+    Username,
+    Name,
+    Email,
+    Role,
+    Status,
+    Plan,
+    Expires,
+}
+
+impl Column {
+    const ALL: [Column; 9] = [
+        Column::Id,
+        Column::Mark,
+        Column::Username,
+        Column::Name,
+        Column::Email,
+        Column::Role,
+        Column::Status,
+        Column::Plan,
+        Column::Expires,
+    ];
+
+    /// The order in which columns give way as the terminal narrows.
+    const DROP_ORDER: [Column; 4] = [Column::Email, Column::Name, Column::Plan, Column::Expires];
+
+    fn title(self) -> &'static str {
+        match self {
+            Column::Id => "ID",
+            Column::Mark => "",
+            Column::Username => "USERNAME",
+            Column::Name => "NAME",
+            Column::Email => "EMAIL",
+            Column::Role => "ROLE",
+            Column::Status => "STATUS",
+            Column::Plan => "PLAN",
+            Column::Expires => "EXPIRES",
+        }
+    }
+
+    fn width(self) -> u16 {
+        match self {
+            Column::Id => 7,
+            Column::Mark => 1,
+            Column::Username => 18,
+            Column::Name => 20,
+            Column::Email => 28,
+            Column::Role => 13,
+            Column::Status => 10,
+            Column::Plan => 10,
+            Column::Expires => 12,
+        }
+    }
+}
+
+/// The columns that fit in `width` cells (one cell between columns, two for the cursor bar).
+pub fn columns_for(width: u16) -> Vec<Column> {
+    let mut columns: Vec<Column> = Column::ALL.to_vec();
+    let needed = |columns: &[Column]| -> u16 {
+        columns.iter().map(|column| column.width() + 1).sum::<u16>() + 2
+    };
+    for drop in Column::DROP_ORDER {
+        if needed(&columns) <= width {
+            break;
+        }
+        columns.retain(|column| *column != drop);
+    }
+    columns
+}
+
+fn cell<'a>(
+    model: &Model,
+    theme: Theme,
+    user: &'a User,
+    column: Column,
+    show_expiry: bool,
+) -> Cell<'a> {
+    let expired = is_expired(model.now, user.expiration_date.as_deref());
+    match column {
+        Column::Id => Cell::from(user.id.to_string()),
+        Column::Mark => {
+            if model.users.in_flight_edits.contains(&user.id) {
+                Cell::from(Span::styled(spinner_frame(model.spinner), theme.spinner()))
+            } else if model.users.marked.contains(&user.id) {
+                Cell::from(Span::styled("*", theme.marked()))
+            } else {
+                Cell::from("")
+            }
+        }
+        Column::Username => {
+            if expired && !show_expiry {
+                Cell::from(Line::from(vec![
+                    Span::raw(user.username.as_str()),
+                    Span::styled(" !", theme.expired()),
+                ]))
+            } else {
+                Cell::from(user.username.as_str())
+            }
+        }
+        Column::Name => Cell::from(user.full_name()),
+        Column::Email => Cell::from(user.email.as_deref().unwrap_or("")),
+        Column::Role => Cell::from(Span::styled(
+            user.role.as_ref().map_or("—", |role| role.as_str()),
+            theme.role(user.role.as_ref()),
+        )),
+        Column::Status => {
+            if model.users.in_flight_edits.contains(&user.id) {
+                Cell::from(Span::styled("saving…", theme.spinner()))
+            } else {
+                Cell::from(Span::styled(
+                    status_text(user.status.as_ref()),
+                    theme.status(user.status.as_ref()),
+                ))
+            }
+        }
+        Column::Plan => match &user.plan {
+            Some(plan) => Cell::from(Span::styled(
+                plan.label(),
+                theme.plan(plan.plan_color.as_deref()),
+            )),
+            None => Cell::from(Span::styled("—", theme.dim())),
+        },
+        Column::Expires => match user.expiration_date.as_deref() {
+            Some(date) if expired => Cell::from(Span::styled(
+                format!("{}!", crate::console::update::date_part(date)),
+                theme.expired(),
+            )),
+            Some(date) => Cell::from(crate::console::update::date_part(date).to_string()),
+            None => Cell::from(Span::styled("—", theme.dim())),
+        },
+    }
+}
+
+pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    let focused = model.focus == Focus::Table;
+    let list = &model.users;
+    let title = if list.marked.is_empty() {
+        " Users ".to_string()
+    } else {
+        format!(" Users · {} marked ", list.marked.len())
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(focused))
+        .title(title);
+    let inner = block.inner(area);
+    let columns = columns_for(inner.width);
+    let show_expiry = columns.contains(&Column::Expires);
+    let visible = u64::from(inner.height.saturating_sub(1));
+
+    // Before the first answer, and for empty or failed lists, a message says why there are no rows.
+    let message: Option<(String, ratatui::style::Style)> = if !list.first_answer_in() {
+        Some((
+            format!("{} loading users…", spinner_frame(model.spinner)),
+            theme.spinner(),
+        ))
+    } else if let (Some(error), true) = (&list.error, list.pages.is_empty()) {
+        Some((format!("✗ {error}"), theme.error()))
+    } else if list.known_rows() == 0 {
+        let filtered = !model.filters.chips().is_empty();
+        Some((
+            if filtered {
+                "No users match these filters. / or f to change them, Esc in the search to clear it.".to_string()
+            } else {
+                "No users.".to_string()
+            },
+            theme.dim(),
+        ))
+    } else {
+        None
+    };
+
+    let header =
+        Row::new(columns.iter().map(|column| Cell::from(column.title()))).style(theme.header());
+    let widths: Vec<Constraint> = columns
+        .iter()
+        .map(|column| match column {
+            Column::Username | Column::Email | Column::Name => Constraint::Min(column.width()),
+            _ => Constraint::Length(column.width()),
+        })
+        .collect();
+
+    let mut rows = Vec::new();
+    let mut state = TableState::default();
+    if message.is_none() {
+        let end = (list.offset + visible).min(list.known_rows());
+        for row in list.offset..end {
+            let built = match list.user_at(row) {
+                Some(user) => Row::new(
+                    columns
+                        .iter()
+                        .map(|column| cell(model, theme, user, *column, show_expiry)),
+                ),
+                None => Row::new(columns.iter().map(|column| match column {
+                    Column::Username => Cell::from(Span::styled(
+                        format!("{} loading…", spinner_frame(model.spinner)),
+                        theme.dim(),
+                    )),
+                    Column::Id => Cell::from(Span::styled((row + 1).to_string(), theme.dim())),
+                    _ => Cell::from(""),
+                })),
+            };
+            rows.push(built);
+        }
+        if list.selected >= list.offset && list.selected < end {
+            state.select(Some((list.selected - list.offset) as usize));
+        }
+    }
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(theme.selected_row())
+        .highlight_symbol("▌ ");
+    frame.render_stateful_widget(table, area, &mut state);
+
+    if let Some((text, style)) = message {
+        let message_area = Rect {
+            y: inner.y + 2,
+            height: 1,
+            x: inner.x + 2,
+            width: inner.width.saturating_sub(4),
+        };
+        if inner.height > 2 {
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    fit(&text, usize::from(message_area.width)),
+                    style,
+                )),
+                message_area,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_give_way_in_priority_order() {
+        let wide = columns_for(200);
+        assert!(wide.contains(&Column::Email) && wide.contains(&Column::Name));
+        let medium = columns_for(110);
+        assert!(!medium.contains(&Column::Email));
+        assert!(medium.contains(&Column::Name));
+        let narrow = columns_for(78);
+        assert!(!narrow.contains(&Column::Email));
+        for kept in [Column::Id, Column::Username, Column::Role, Column::Status] {
+            assert!(columns_for(40).contains(&kept));
+        }
+    }
+}
