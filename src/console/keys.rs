@@ -644,7 +644,7 @@ pub fn input_request(event: &KeyEvent) -> Option<InputRequest> {
         KeyCode::Char('e') if ctrl => InputRequest::GoToEnd,
         KeyCode::Left if ctrl || alt => InputRequest::GoToPrevWord,
         KeyCode::Right if ctrl || alt => InputRequest::GoToNextWord,
-        KeyCode::Char(c) if !ctrl && !alt => InputRequest::InsertChar(c),
+        KeyCode::Char(c) if !ctrl && !alt && !c.is_control() => InputRequest::InsertChar(c),
         KeyCode::Backspace => InputRequest::DeletePrevChar,
         KeyCode::Delete => InputRequest::DeleteNextChar,
         KeyCode::Left => InputRequest::GoToPrevChar,

@@ -1,0 +1,183 @@
+//! Made-up users and a pretend server that answers commands from memory: the same data for
+//! update tests, view snapshots and benchmarks, all without a network.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::api::{ApiError, Session, User};
+
+use super::cmd::Cmd;
+use super::model::Model;
+use super::msg::{Done, Msg};
+use super::update;
+
+const FIRST: [&str; 8] = [
+    "Sara", "Ali", "Reza", "Maryam", "Neda", "Omid", "Leila", "Kian",
+];
+const LAST: [&str; 6] = [
+    "Moradi", "Rezaei", "Karimi", "Ahmadi", "Hosseini", "Tehrani",
+];
+const ROLES: [&str; 5] = ["Editor", "Viewer", "Publisher", "Account Admin", "Viewer"];
+const STATUSES: [&str; 4] = ["Active", "Active", "Pending", "Disabled"];
+
+/// The "now" of every fixture: screens that show relative times stay the same run to run.
+pub fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z")
+        .map(|time| time.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+/// The user with this id, always the same.
+pub fn user(id: i64) -> User {
+    let index = id.unsigned_abs() as usize;
+    let first = FIRST[index % FIRST.len()];
+    let last = LAST[(index / 3) % LAST.len()];
+    let username = format!("{}.{}{id}", first.to_lowercase(), last.to_lowercase());
+    let status = if id % 11 == 0 {
+        "New"
+    } else {
+        STATUSES[index % STATUSES.len()]
+    };
+    let plan = if id % 3 == 0 {
+        json!(null)
+    } else {
+        json!({"id": 1 + id % 2, "name": if id % 2 == 0 { "pro" } else { "basic" },
+               "display_name": if id % 2 == 0 { "Pro" } else { "Basic" },
+               "plan_color": if id % 2 == 0 { "#22aa55" } else { "#3366cc" }, "number_of_days": 30})
+    };
+    let expiration = if id % 3 == 0 {
+        json!(null)
+    } else if id % 4 == 0 {
+        json!("2026-11-20")
+    } else {
+        json!("2026-12-11")
+    };
+    let value = json!({
+        "id": id,
+        "username": username,
+        "email": format!("{username}@example.ir"),
+        "first_name": first,
+        "last_name": last,
+        "mobile": if id % 2 == 0 { json!(format!("+98 912 000 {:04}", id % 10_000)) } else { json!(null) },
+        "role": ROLES[index % ROLES.len()],
+        "status": status,
+        "plan": plan,
+        "expiration_date": expiration,
+        "parent_id": if id % 7 == 0 { json!(1) } else { json!(null) },
+        "created_at": "2025-04-02T08:30:00",
+        "tenant_zone": "ir-1",
+    });
+    serde_json::from_value(value).unwrap_or_else(|_| User {
+        id,
+        username: String::new(),
+        email: None,
+        first_name: None,
+        last_name: None,
+        mobile: None,
+        role: None,
+        status: None,
+        plan: None,
+        expiration_date: None,
+        parent_id: None,
+        created_at: None,
+        extra: Default::default(),
+    })
+}
+
+/// The signed-in admin.
+pub fn admin() -> User {
+    let mut admin = user(1);
+    admin.username = "admin".to_string();
+    admin.role = Some(crate::api::UserRole::SystemAdmin);
+    admin
+}
+
+/// Three sessions, the first of them this console's own.
+pub fn sessions() -> Vec<Session> {
+    let value = json!([
+        {"uuid": "3f2a9c1e-0000-4000-8000-000000000001", "agent": "geobox-users/0.1.0", "ip": "127.0.0.1",
+         "created_at": "2026-11-29T10:00:00Z", "last_seen": "2026-11-29T11:59:50Z", "current": true},
+        {"uuid": "7b1d2e3f-0000-4000-8000-000000000002", "agent": "geobox-python/2.11", "ip": "10.0.4.7",
+         "created_at": "2026-11-26T12:00:00Z", "last_seen": "2026-11-26T12:00:00Z", "current": false},
+        {"uuid": "c0ffee00-0000-4000-8000-000000000003", "agent": "curl/8.5", "ip": "5.22.1.9",
+         "created_at": "2026-11-20T12:00:00Z", "last_seen": "2026-11-20T12:00:00Z"},
+    ]);
+    serde_json::from_value(value).unwrap_or_default()
+}
+
+/// Answers commands from memory as a server with `total` users (ids 1..=total) would.
+#[derive(Clone, Debug)]
+pub struct FakeServer {
+    pub total: u64,
+    /// Answer every request with this error instead.
+    pub fail_with: Option<ApiError>,
+}
+
+impl FakeServer {
+    pub fn new(total: u64) -> Self {
+        FakeServer {
+            total,
+            fail_with: None,
+        }
+    }
+
+    fn done<T>(&self, request: super::msg::RequestId, value: T) -> Done<T> {
+        Done {
+            request,
+            took: Duration::from_millis(4),
+            result: match &self.fail_with {
+                Some(error) => Err(error.clone()),
+                None => Ok(value),
+            },
+        }
+    }
+
+    /// The answer to one command; `None` for commands that have none (timers, logs).
+    pub fn answer(&self, cmd: &Cmd) -> Option<Msg> {
+        Some(match cmd {
+            Cmd::LoadMe { request } => Msg::MeLoaded(self.done(*request, admin())),
+            Cmd::LoadUsers {
+                request,
+                page,
+                query,
+            } => {
+                let end = (query.skip + query.limit).min(self.total);
+                let users = (query.skip..end).map(|row| user(row as i64 + 1)).collect();
+                Msg::UsersLoaded {
+                    page: *page,
+                    done: self.done(*request, users),
+                }
+            }
+            Cmd::CountUsers { request, .. } => Msg::UsersCounted(self.done(*request, self.total)),
+            Cmd::LoadSessions { request, user_id } => Msg::SessionsLoaded {
+                user_id: *user_id,
+                done: self.done(*request, sessions()),
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// A model of `width` x `height` with the first screen of a `total`-user server loaded and the
+/// selected user's sessions in.
+pub fn loaded_model(width: u16, height: u16, total: u64) -> Model {
+    let mut model = Model::new("geobox.example.ir", None, false);
+    model.width = width;
+    model.height = height;
+    model.now = now();
+    let server = FakeServer::new(total);
+    let mut queue = update::init(&mut model);
+    // Answer until quiet; timers fire at once so the sessions load too.
+    while let Some(cmd) = queue.pop() {
+        let msg = match cmd {
+            Cmd::After { msg, .. } => Some(*msg),
+            other => server.answer(&other),
+        };
+        if let Some(msg) = msg {
+            queue.extend(update::update(&mut model, msg));
+        }
+    }
+    model
+}
