@@ -167,17 +167,21 @@ pub fn loaded_model(width: u16, height: u16, total: u64) -> Model {
     model.width = width;
     model.height = height;
     model.now = now();
-    let server = FakeServer::new(total);
-    let mut queue = update::init(&mut model);
-    // Answer until quiet; timers fire at once so the sessions load too.
-    while let Some(cmd) = queue.pop() {
+    let cmds = update::init(&mut model);
+    settle(&mut model, &FakeServer::new(total), cmds);
+    model
+}
+
+/// Answers commands (and fires timers at once) until nothing is left, like a very fast server.
+pub fn settle(model: &mut Model, server: &FakeServer, cmds: Vec<Cmd>) {
+    let mut queue = std::collections::VecDeque::from(cmds);
+    while let Some(cmd) = queue.pop_front() {
         let msg = match cmd {
             Cmd::After { msg, .. } => Some(*msg),
             other => server.answer(&other),
         };
         if let Some(msg) = msg {
-            queue.extend(update::update(&mut model, msg));
+            queue.extend(update::update(model, msg));
         }
     }
-    model
 }

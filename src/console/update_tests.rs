@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 use super::cmd::Cmd;
-use super::fixtures::{FakeServer, loaded_model, now, sessions};
+use super::fixtures::{FakeServer, loaded_model, now, sessions, settle};
 use super::model::{Confirm, FilterField, Focus, LoadState, MAX_PAGES, Mode, Model, PAGE_SIZE};
 use super::msg::{Done, Msg, QuickChange, RequestId};
 use super::update::update;
@@ -23,21 +23,6 @@ fn type_keys(model: &mut Model, keys: &str) -> Vec<Cmd> {
     keys.chars()
         .flat_map(|c| update(model, key(KeyCode::Char(c))))
         .collect()
-}
-
-/// Answers commands (and fires timers) until nothing is left, like a very fast server.
-fn settle(model: &mut Model, server: &FakeServer, cmds: Vec<Cmd>) {
-    let mut queue = cmds;
-    while !queue.is_empty() {
-        let cmd = queue.remove(0);
-        let msg = match cmd {
-            Cmd::After { msg, .. } => Some(*msg),
-            other => server.answer(&other),
-        };
-        if let Some(msg) = msg {
-            queue.extend(update(model, msg));
-        }
-    }
 }
 
 fn page_requests(cmds: &[Cmd]) -> Vec<(u64, u64, u64)> {

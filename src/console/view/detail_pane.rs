@@ -168,7 +168,7 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         .border_style(theme.border(focused))
         .title(title);
     let Some(user) = user else {
-        let text = if model.users.known_rows() == 0 {
+        let text = if model.users.first_answer_in() && model.users.known_rows() == 0 {
             Line::styled("No user selected.", theme.dim())
         } else {
             Line::styled(

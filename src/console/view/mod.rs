@@ -11,6 +11,9 @@ pub mod status_bar;
 pub mod theme;
 pub mod user_table;
 
+#[cfg(test)]
+mod snapshot_tests;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};

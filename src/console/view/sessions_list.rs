@@ -39,7 +39,10 @@ pub fn session_summary(model: &Model) -> String {
 }
 
 fn session_line(model: &Model, theme: Theme, session: &Session, width: usize) -> Line<'static> {
-    let agent_width = width.saturating_sub(40).clamp(12, 40);
+    // Narrow panes drop the creation time before squeezing the agent.
+    let with_created = width >= 70;
+    let fixed = 16 + 11 + 15 + if with_created { 11 } else { 0 };
+    let agent_width = width.saturating_sub(fixed).clamp(10, 40);
     let mut spans = vec![
         Span::raw(format!(
             "{:<agent_width$} ",
@@ -52,15 +55,17 @@ fn session_line(model: &Model, theme: Theme, session: &Session, width: usize) ->
             format!("{:<15} ", fit(session.ip.as_deref().unwrap_or("—"), 15)),
             theme.label(),
         ),
-        Span::raw(format!(
+    ];
+    if with_created {
+        spans.push(Span::raw(format!(
             "{:<10} ",
             ago_text(model.now, session.created_at.as_deref())
-        )),
-        Span::raw(format!(
-            "{:<10}",
-            ago_text(model.now, session.last_seen.as_deref())
-        )),
-    ];
+        )));
+    }
+    spans.push(Span::raw(format!(
+        "{:<10}",
+        ago_text(model.now, session.last_seen.as_deref())
+    )));
     if model.sessions.closing.contains(&session.uuid) {
         spans.push(Span::styled(
             format!(" {} closing", spinner_frame(model.spinner)),

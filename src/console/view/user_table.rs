@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
 use super::format::{fit, is_expired};
 use super::theme::{Theme, spinner_frame, status_text};
@@ -227,7 +227,8 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         .block(block)
         .column_spacing(1)
         .row_highlight_style(theme.selected_row())
-        .highlight_symbol("▌ ");
+        .highlight_symbol("▌ ")
+        .highlight_spacing(HighlightSpacing::Always);
     frame.render_stateful_widget(table, area, &mut state);
 
     if let Some((text, style)) = message {

@@ -1,0 +1,261 @@
+//! Whole screens drawn with `TestBackend` at 80x24 and 160x45, compared with insta snapshots,
+//! plus the colours that snapshots cannot record, checked on the buffer.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+
+use crate::api::ApiError;
+use crate::console::cmd::Cmd;
+use crate::console::fixtures::{FakeServer, loaded_model, now, settle};
+use crate::console::model::Model;
+use crate::console::msg::Msg;
+use crate::console::update::{init, update};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
+
+fn draw(model: &Model) -> Terminal<TestBackend> {
+    let mut terminal =
+        Terminal::new(TestBackend::new(model.width, model.height)).expect("a test terminal");
+    terminal
+        .draw(|frame| super::view(model, frame))
+        .expect("drawing works");
+    terminal
+}
+
+fn snapshot(name: &str, model: &Model) -> Terminal<TestBackend> {
+    let terminal = draw(model);
+    insta::with_settings!({
+        // Latency is the only text that may change between machines.
+        filters => vec![(r"\d+ ms", "N ms")],
+        snapshot_suffix => format!("{}x{}", model.width, model.height),
+    }, {
+        insta::assert_snapshot!(name, terminal.backend());
+    });
+    terminal
+}
+
+fn keys(model: &mut Model, keys: &str) {
+    for c in keys.chars() {
+        update(
+            model,
+            Msg::KeyPressed(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        );
+    }
+}
+
+fn press(model: &mut Model, code: KeyCode) {
+    update(
+        model,
+        Msg::KeyPressed(KeyEvent::new(code, KeyModifiers::NONE)),
+    );
+}
+
+/// Finds the first cell where `text` starts, row by row.
+fn find(buffer: &Buffer, text: &str) -> Option<(u16, u16)> {
+    let area = buffer.area;
+    for y in 0..area.height {
+        let line: String = (0..area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(byte) = line.find(text) {
+            let x = line[..byte].chars().count() as u16;
+            return Some((x, y));
+        }
+    }
+    None
+}
+
+/// Answers only the first `answers` commands: the rest stay in flight.
+fn model_answering(width: u16, height: u16, server: &FakeServer) -> Model {
+    let mut model = Model::new("geobox.example.ir", None, false);
+    model.width = width;
+    model.height = height;
+    model.now = now();
+    let mut queue = init(&mut model);
+    while let Some(cmd) = queue.pop() {
+        let msg = match cmd {
+            Cmd::After { msg, .. } => Some(*msg),
+            other => server.answer(&other),
+        };
+        if let Some(msg) = msg {
+            queue.extend(update(&mut model, msg));
+        }
+    }
+    model
+}
+
+#[test]
+fn table_with_data() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        let mut cmds = Vec::new();
+        for c in "j  ".chars() {
+            cmds.extend(update(
+                &mut model,
+                Msg::KeyPressed(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+            ));
+        }
+        settle(&mut model, &FakeServer::new(1_204), cmds);
+        let terminal = snapshot("table_with_data", &model);
+        let buffer = terminal.backend().buffer();
+        let (x, y) = find(buffer, "● Active").expect("an active user is on screen");
+        assert_eq!(buffer[(x, y)].fg, Color::Green, "Active is green");
+        let (x, y) = find(buffer, "○ Disabled").expect("a disabled user is on screen");
+        assert_eq!(buffer[(x, y)].fg, Color::Red, "Disabled is red");
+        let (x, y) = find(buffer, "◐ Pending").expect("a pending user is on screen");
+        assert_eq!(buffer[(x, y)].fg, Color::Yellow);
+        // The selected row (user 4 after j, Space, Space) is in reverse video with its bar.
+        let (_, y) = find(buffer, "▌ 4 ").expect("the selected row has the bar");
+        let row: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        let byte = row.find("neda.rezaei4").expect("the selected user");
+        let x = row[..byte].chars().count() as u16;
+        assert!(
+            buffer[(x, y)].modifier.contains(Modifier::REVERSED),
+            "{:?} at {x},{y}",
+            buffer[(x, y)]
+        );
+        assert!(find(buffer, "*").is_some(), "marked rows show a star");
+        // An expired account is red with a `!`.
+        if width >= 120 {
+            let (x, y) = find(buffer, "2026-11-20!").expect("an expired date");
+            assert_eq!(buffer[(x, y)].fg, Color::Red);
+        }
+    }
+}
+
+#[test]
+fn no_color_keeps_the_symbols() {
+    let mut model = loaded_model(160, 45, 50);
+    model.color = false;
+    let terminal = draw(&model);
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, "● Active").expect("the symbol is there without colour");
+    assert_eq!(buffer[(x, y)].fg, Color::Reset);
+    assert!(find(buffer, "○ Disabled").is_some());
+    assert!(find(buffer, "◐ Pending").is_some());
+}
+
+#[test]
+fn loading() {
+    for (width, height) in SIZES {
+        let mut model = Model::new("geobox.example.ir", None, false);
+        model.width = width;
+        model.height = height;
+        model.now = now();
+        init(&mut model);
+        let terminal = snapshot("loading", &model);
+        let buffer = terminal.backend().buffer();
+        let (x, y) = find(buffer, "loading users").expect("a spinner where the users will be");
+        assert_eq!(buffer[(x, y)].fg, Color::Yellow);
+    }
+}
+
+#[test]
+fn empty_result() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 0);
+        model.filters.search = "zzz".into();
+        snapshot("empty_result", &model);
+    }
+}
+
+#[test]
+fn an_error() {
+    for (width, height) in SIZES {
+        let mut server = FakeServer::new(10);
+        server.fail_with = Some(ApiError::Unauthorized {
+            message: "token expired".into(),
+        });
+        let model = model_answering(width, height, &server);
+        let terminal = snapshot("an_error", &model);
+        let buffer = terminal.backend().buffer();
+        let (x, y) = find(buffer, "✗ Reading the signed-in user")
+            .or_else(|| find(buffer, "✗ Loading users"))
+            .expect("a banner");
+        assert_eq!(buffer[(x, y)].bg, Color::Red, "errors are on red");
+    }
+}
+
+#[test]
+fn the_filter_panel() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        keys(&mut model, "f");
+        press(&mut model, KeyCode::Right);
+        press(&mut model, KeyCode::Down);
+        press(&mut model, KeyCode::Down);
+        press(&mut model, KeyCode::Down);
+        keys(&mut model, "username LIKE 'a%");
+        snapshot("filter_panel", &model);
+    }
+}
+
+#[test]
+fn the_help_overlay() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        keys(&mut model, "?");
+        let terminal = snapshot("help", &model);
+        let buffer = terminal.backend().buffer();
+        let (x, y) = find(buffer, "PgDn").expect("keys are listed");
+        assert_eq!(buffer[(x, y)].fg, Color::Cyan, "keys are cyan");
+    }
+}
+
+#[test]
+fn filters_as_chips_in_the_title_bar() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        model.filters.status = Some(crate::api::UserStatus::Active);
+        model.filters.role = Some(crate::api::UserRole::Editor);
+        model.filters.search = "ali".into();
+        model.demo_url = Some("http://127.0.0.1:41235/v1/".into());
+        snapshot("chips_and_demo", &model);
+    }
+}
+
+#[test]
+fn sessions_focused_on_a_narrow_screen() {
+    let mut model = loaded_model(80, 24, 1_204);
+    press(&mut model, KeyCode::Tab);
+    press(&mut model, KeyCode::Tab);
+    snapshot("sessions_focused", &model);
+}
+
+#[test]
+fn dialogs() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        keys(&mut model, "s");
+        snapshot("status_picker", &model);
+        press(&mut model, KeyCode::Esc);
+
+        model.focus = crate::console::model::Focus::Sessions;
+        keys(&mut model, "X");
+        snapshot("close_sessions", &model);
+        press(&mut model, KeyCode::Esc);
+        model.focus = crate::console::model::Focus::Table;
+
+        keys(&mut model, "D");
+        keys(&mut model, "sara");
+        snapshot("delete", &model);
+        press(&mut model, KeyCode::Esc);
+
+        keys(&mut model, "p");
+        keys(&mut model, "hunter2");
+        let terminal = snapshot("password", &model);
+        assert!(
+            find(terminal.backend().buffer(), "hunter2").is_none(),
+            "masked"
+        );
+        press(&mut model, KeyCode::Esc);
+
+        keys(&mut model, "jP");
+        snapshot("renew_plan", &model);
+    }
+}
