@@ -65,12 +65,15 @@ pub struct ConnectionArgs {
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// Sign in with this username [env: GEOBOX_USERNAME]
-    #[arg(long, global = true, value_name = "NAME")]
+    // Not global, unlike the rest: `users create/update --username` name the user being
+    // written, so the sign-in username goes before the subcommand.
+    /// Sign in with this username; give it before the subcommand [env: GEOBOX_USERNAME]
+    #[arg(long, value_name = "NAME")]
     pub username: Option<String>,
 
-    /// Password for --username; prefer GEOBOX_PASSWORD (flags show in `ps`) [env: GEOBOX_PASSWORD]
-    #[arg(long, global = true, value_name = "PASSWORD", value_parser = parse_secret)]
+    /// Password for --username, before the subcommand; prefer GEOBOX_PASSWORD (flags show in
+    /// `ps`) [env: GEOBOX_PASSWORD]
+    #[arg(long, value_name = "PASSWORD", value_parser = parse_secret)]
     pub password: Option<Secret>,
 
     /// Bearer access token [env: GEOBOX_ACCESS_TOKEN]
@@ -369,6 +372,28 @@ mod tests {
         assert!(parse_id("0").is_err());
         assert!(parse_id("-3").is_err());
         assert!(parse_id("abc").is_err());
+    }
+
+    #[test]
+    fn create_username_is_the_new_users_not_the_sign_in() {
+        let cli = Cli::try_parse_from([
+            "geobox-users",
+            "--username",
+            "admin",
+            "users",
+            "update",
+            "5",
+            "--username",
+            "neda",
+        ])
+        .expect("parses");
+        assert_eq!(cli.connection.username.as_deref(), Some("admin"));
+        match cli.command {
+            Some(Command::Users(users::UsersCommand::Update(args))) => {
+                assert_eq!(args.username.as_deref(), Some("neda"));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
     }
 
     #[test]
