@@ -65,8 +65,13 @@ impl Environment {
             let entries = dotenvy::from_path_iter(path)
                 .map_err(|error| ConfigError(format!("cannot read .env: {error}")))?;
             for entry in entries {
-                let (key, value) =
-                    entry.map_err(|error| ConfigError(format!("cannot parse .env: {error}")))?;
+                let (key, value) = entry.map_err(|error| match error {
+                    // Its message quotes the whole line, which may hold a secret.
+                    dotenvy::Error::LineParse(_, index) => ConfigError(format!(
+                        "cannot parse .env: a line is malformed at character {index}"
+                    )),
+                    other => ConfigError(format!("cannot parse .env: {other}")),
+                })?;
                 dotenv.insert(key, value);
             }
         }

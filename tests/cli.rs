@@ -595,3 +595,17 @@ fn without_credentials_a_command_says_how_to_configure() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_malformed_dotenv_is_reported_without_quoting_it() {
+    let run = Run::bare();
+    std::fs::write(
+        run.dir().join(".env"),
+        "GEOBOX_USERNAME=bob\nGEOBOX_PASSWORD='hunter2-secret\n",
+    )
+    .expect("write .env");
+    let output = run.run(&["users", "list"], None);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains(".env"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("hunter2"), "{}", stderr(&output));
+}
