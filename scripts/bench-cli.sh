@@ -84,7 +84,8 @@ eval "$python_cmd"
 mean_of() { # name, command -> mean seconds
   local name=$1 cmd=$2
   if command -v hyperfine >/dev/null; then
-    hyperfine --style basic --warmup 3 --runs "$RUNS" --export-json "$work/$name.json" \
+    # No shell in between (-N): a few-millisecond command is what is being measured.
+    hyperfine -N --style basic --warmup 3 --runs "$RUNS" --export-json "$work/$name.json" \
       --command-name "$name" "$cmd" >&2
     python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["mean"])' \
       "$work/$name.json"
@@ -98,7 +99,7 @@ mean_of() { # name, command -> mean seconds
 }
 
 echo "==> timing $RUNS runs each"
-rust_mean=$(mean_of geobox-users "$rust_cmd >/dev/null")
+rust_mean=$(mean_of geobox-users "$rust_cmd")
 python_mean=$(mean_of python-sdk "$python_cmd")
 
 python3 - "$rust_mean" "$python_mean" <<'EOF'

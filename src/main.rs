@@ -84,15 +84,23 @@ fn open_console(cli: &Cli) -> color_eyre::Result<()> {
         read_only: cli.read_only,
         log_file: cli.log_file.clone(),
     };
-    // A broken configuration is reported, not silently replaced by the demo.
-    let config = Config::load(&cli.connection.overrides())?;
-    if !cli.demo && config.credentials != Credentials::None {
-        // Ask for a missing password now, before the console takes the terminal.
-        let auth = config.auth(cli::prompt_login_password)?;
-        let client = GeoboxClient::new(&config.host, auth, config.timeout)?;
-        let host_label = client.base_url().to_string();
-        return multi_thread_runtime()?
-            .block_on(console::run(Arc::new(client), options(None, host_label)));
+    let mut timeout = geobox_users::api::DEFAULT_TIMEOUT;
+    if !cli.demo {
+        // A broken configuration is reported, not silently replaced by the demo.
+        let config = Config::load(&cli.connection.overrides())?;
+        if config.credentials != Credentials::None {
+            // Ask for a missing password now, before the console takes the terminal.
+            let auth = config.auth(cli::prompt_login_password)?;
+            let client = GeoboxClient::new(&config.host, auth, config.timeout)?;
+            return multi_thread_runtime()?.block_on(console::run(
+                Arc::new(client),
+                options(None, config.host.clone()),
+            ));
+        }
+        timeout = config.timeout;
+    } else if let Some(secs) = cli.connection.timeout {
+        timeout =
+            geobox_users::config::timeout_from_secs(secs).map_err(|message| eyre!(message))?;
     }
     let runtime = multi_thread_runtime()?;
     runtime.block_on(async {
@@ -103,7 +111,7 @@ fn open_console(cli: &Cli) -> color_eyre::Result<()> {
             username: demo.admin_username.clone(),
             password: demo.admin_password.clone(),
         };
-        let client = GeoboxClient::new(&demo.base_url, auth, config.timeout)
+        let client = GeoboxClient::new(&demo.base_url, auth, timeout)
             .map_err(|error| eyre!("cannot reach the demo server: {error}"))?;
         let base_url = demo.base_url.clone();
         let result =
