@@ -609,3 +609,147 @@ fn a_malformed_dotenv_is_reported_without_quoting_it() {
     assert!(stderr(&output).contains(".env"), "{}", stderr(&output));
     assert!(!stderr(&output).contains("hunter2"), "{}", stderr(&output));
 }
+
+/// The binary on a pseudo-terminal, for the paths that only run when someone is there to
+/// answer: confirmations and passwords typed without echo.
+struct Terminal {
+    writer: Box<dyn Write + Send>,
+    screen: std::sync::Arc<std::sync::Mutex<String>>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Terminal {
+    fn start(run: &Run, args: &[&str]) -> Terminal {
+        use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 120,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_geobox-users"));
+        command.args(args);
+        command.cwd(run.dir());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("GEOBOX") || key == "RUST_LOG" {
+                command.env_remove(key);
+            }
+        }
+        command.env("GEOBOX_USERS_CONFIG", run.config_path());
+        for (key, value) in &run.envs {
+            command.env(key, value);
+        }
+        let child = pair.slave.spawn_command(command).expect("spawn on the pty");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("reader");
+        let writer = pair.master.take_writer().expect("writer");
+        let screen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = std::sync::Arc::clone(&screen);
+        std::thread::spawn(move || {
+            let mut buffer = [0_u8; 1024];
+            while let Ok(read) = std::io::Read::read(&mut reader, &mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                sink.lock()
+                    .expect("screen")
+                    .push_str(&String::from_utf8_lossy(&buffer[..read]));
+            }
+        });
+        // The master must outlive the child's writes; leaking it is fine in a test.
+        std::mem::forget(pair.master);
+        Terminal {
+            writer,
+            screen,
+            child,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.screen.lock().expect("screen").clone()
+    }
+
+    #[track_caller]
+    fn wait_for(&self, text: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while !self.screen().contains(text) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "waited for {text:?}; the screen shows:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    fn type_line(&mut self, line: &str) {
+        self.writer
+            .write_all(format!("{line}\r").as_bytes())
+            .expect("type");
+        self.writer.flush().expect("flush");
+    }
+
+    fn exit_code(mut self) -> u32 {
+        self.child.wait().expect("exit").exit_code()
+    }
+}
+
+#[test]
+fn on_a_terminal_delete_asks_first() {
+    let server = Recorder::start(fake_geobox);
+    let run = Run::against(&server);
+
+    let mut terminal = Terminal::start(&run, &["users", "delete", "7"]);
+    terminal.wait_for("Delete user 7 (ali <ali@example.ir>)? [y/N]");
+    terminal.type_line("n");
+    assert_eq!(terminal.exit_code(), 1);
+    assert_eq!(server.count("DELETE", "/v1/users/7/"), 0);
+
+    let mut terminal = Terminal::start(&run, &["users", "delete", "7"]);
+    terminal.wait_for("[y/N]");
+    terminal.type_line("y");
+    assert_eq!(terminal.exit_code(), 0);
+    assert_eq!(server.count("DELETE", "/v1/users/7/"), 1);
+}
+
+#[test]
+fn on_a_terminal_passwords_are_asked_twice_without_echo() {
+    let server = Recorder::start(fake_geobox);
+    let run = Run::against(&server);
+
+    let mut terminal = Terminal::start(&run, &["users", "set-password", "5"]);
+    terminal.wait_for("New password: ");
+    terminal.type_line("P@ssw0rd");
+    terminal.wait_for("Repeat the new password: ");
+    terminal.type_line("P@ssw0rd");
+    let shown = std::sync::Arc::clone(&terminal.screen);
+    assert_eq!(terminal.exit_code(), 0);
+    let screen = shown.lock().expect("screen").clone();
+    assert!(!screen.contains("P@ssw0rd"), "echoed: {screen}");
+    let request = &server.requests()[0];
+    assert_eq!(request.body_text(), "new_password=empZWV0aWE4%3D");
+
+    let mut terminal = Terminal::start(&run, &["users", "set-password", "5"]);
+    terminal.wait_for("New password: ");
+    terminal.type_line("one");
+    terminal.wait_for("Repeat the new password: ");
+    terminal.type_line("two");
+    assert_eq!(terminal.exit_code(), 2);
+    assert_eq!(server.requests().len(), 1, "a mismatch sends nothing");
+}
+
+#[test]
+fn on_a_terminal_a_missing_sign_in_password_is_asked_for() {
+    let server = Recorder::start(fake_geobox);
+    let mut run = Run::bare();
+    run.env("GEOBOX_HOST", &server.host());
+    run.env("GEOBOX_USERNAME", "admin");
+    let mut terminal = Terminal::start(&run, &["users", "list", "--count"]);
+    terminal.wait_for("Password for admin: ");
+    terminal.type_line("P@ssw0rd");
+    terminal.wait_for("42");
+    assert_eq!(terminal.exit_code(), 0);
+    assert_eq!(server.count("POST", "/v1/auth/token/"), 1);
+}
