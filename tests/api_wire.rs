@@ -444,6 +444,23 @@ async fn a_401_signs_in_again_and_retries_once() {
 }
 
 #[tokio::test]
+async fn concurrent_401s_share_one_new_sign_in() {
+    let (server, logins) = expiring_server(false);
+    let client = password_client(&server);
+    let (first, second) = tokio::join!(
+        client.get_user(UserRef::Me),
+        client.get_user(UserRef::Id(1))
+    );
+    assert!(first.is_ok() && second.is_ok(), "{first:?} {second:?}");
+    assert_eq!(
+        logins.load(Ordering::SeqCst),
+        2,
+        "one sign-in at start, one after the expiry: {:#?}",
+        server.requests()
+    );
+}
+
+#[tokio::test]
 async fn a_new_token_that_fails_too_does_not_loop() {
     let (server, logins) = expiring_server(true);
     let client = password_client(&server);
