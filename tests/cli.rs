@@ -48,10 +48,8 @@ impl Run {
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_geobox-users"));
-        for (key, _) in std::env::vars() {
-            if key.starts_with("GEOBOX") || key == "RUST_LOG" {
-                command.env_remove(key);
-            }
+        for key in leaking_variables() {
+            command.env_remove(key);
         }
         command
             .args(args)
@@ -67,15 +65,29 @@ impl Run {
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("run geobox-users");
         if let Some(input) = stdin {
-            child
+            let written = child
                 .stdin
                 .take()
                 .expect("stdin")
-                .write_all(input.as_bytes())
-                .expect("write stdin");
+                .write_all(input.as_bytes());
+            // A usage error may end the process before it reads its input.
+            if let Err(error) = written {
+                assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "{error}");
+            }
         }
         child.wait_with_output().expect("wait")
     }
+}
+
+/// The caller's variables that could change what the binary does.
+fn leaking_variables() -> Vec<std::ffi::OsString> {
+    std::env::vars_os()
+        .map(|(key, _)| key)
+        .filter(|key| {
+            let key = key.to_string_lossy();
+            key.starts_with("GEOBOX") || key == "RUST_LOG"
+        })
+        .collect()
 }
 
 fn stdout(output: &Output) -> String {
@@ -632,10 +644,8 @@ impl Terminal {
         let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_geobox-users"));
         command.args(args);
         command.cwd(run.dir());
-        for (key, _) in std::env::vars() {
-            if key.starts_with("GEOBOX") || key == "RUST_LOG" {
-                command.env_remove(key);
-            }
+        for key in leaking_variables() {
+            command.env_remove(key);
         }
         command.env("GEOBOX_USERS_CONFIG", run.config_path());
         for (key, value) in &run.envs {
