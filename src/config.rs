@@ -427,7 +427,11 @@ impl Config {
             } else if let Some(credentials) = profile
                 .as_ref()
                 .map(|profile| credentials_from_profile(profile, env))
-                .transpose()?
+                .transpose()
+                .map_err(|error| {
+                    let name = profile_name.as_deref().unwrap_or_default();
+                    ConfigError(format!("profile '{name}': {error}"))
+                })?
                 .flatten()
             {
                 (credentials, profile_source())
