@@ -587,11 +587,11 @@ fn profile_secret(
     }
     match var {
         None => Ok(None),
-        Some(var) => env.get(var).map(Secret::from).map(Some).ok_or_else(|| {
-            ConfigError(format!(
-                "the profile takes its secret from ${var}, which is not set"
-            ))
-        }),
+        Some(var) => {
+            env.get(var).map(Secret::from).map(Some).ok_or_else(|| {
+                ConfigError(format!("its secret comes from ${var}, which is not set"))
+            })
+        }
     }
 }
 
@@ -611,7 +611,7 @@ fn credentials_from_profile(
     };
     let missing = |what: &str| {
         ConfigError(format!(
-            "the profile signs in with {what} but has none: add it or its *_env variable"
+            "it signs in with {what} but has none: add it or its *_env variable"
         ))
     };
     Ok(Some(match way {
