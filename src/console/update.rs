@@ -1168,7 +1168,14 @@ fn request_renew(model: &mut Model) {
     let Some(user) = model.users.selected_user() else {
         return;
     };
-    let plan = user.plan.as_ref();
+    let Some(plan) = user.plan.as_ref() else {
+        model.banner = Some(Banner {
+            text: format!("{} has no plan to renew", user.username),
+            error: false,
+        });
+        return;
+    };
+    let plan = Some(plan);
     let days = plan.and_then(|plan| plan.number_of_days);
     let today = model.now.date_naive();
     // A renewal adds the plan's days from today or from the current expiry if that is later.
@@ -1396,8 +1403,8 @@ fn on_session_closed(
 
 fn change_words(change: &QuickChange) -> String {
     match change {
-        QuickChange::Status(status) => format!("status to {status}"),
-        QuickChange::Role(role) => format!("role to {role}"),
+        QuickChange::Status(status) => format!("status {status}"),
+        QuickChange::Role(role) => format!("role {role}"),
     }
 }
 
@@ -1413,7 +1420,7 @@ fn on_user_updated(
     model.users.in_flight_edits.remove(&user_id);
     match done.result {
         Ok(user) => {
-            let text = format!("Set {} of {}", change_words(&change), user.username);
+            let text = format!("{}: {} set", user.username, change_words(&change));
             if let Some(row) = model.users.find_mut(user_id) {
                 *row = user;
             }
@@ -1429,7 +1436,7 @@ fn on_user_updated(
                 .find(user_id)
                 .map(|(_, user)| user.username.clone())
                 .unwrap_or_else(|| format!("user {user_id}"));
-            let what = format!("Setting {} of {username}", change_words(&change));
+            let what = format!("Setting {username}'s {}", change_words(&change));
             if !step_progress(
                 model,
                 Some(format!("{username}: {}", explain(&error))),

@@ -619,7 +619,7 @@ fn the_status_picker_changes_the_row_only_when_the_server_confirms() {
         model
             .banner
             .as_ref()
-            .is_some_and(|b| b.error && b.text.contains("status to Disabled"))
+            .is_some_and(|b| b.error && b.text.contains("status Disabled"))
     );
 
     // Success: the server's user replaces the row.

@@ -23,7 +23,7 @@ fn choice(text: String, focused: bool) -> String {
 }
 
 pub fn render(panel: &FilterPanel, theme: Theme, frame: &mut Frame) {
-    let area = dialog_area(frame, 72, 15);
+    let area = dialog_area(frame, 72, 12);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))

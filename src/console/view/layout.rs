@@ -53,7 +53,7 @@ pub fn areas(model: &Model) -> Areas {
         ..Areas::default()
     };
     if model.is_wide() {
-        let side = (model.width * 2 / 5).clamp(50, 72);
+        let side = (model.width * 3 / 8).clamp(50, 72);
         let [table, side] =
             Layout::horizontal([Constraint::Fill(1), Constraint::Length(side)]).areas(body);
         let [detail, sessions] =

@@ -56,15 +56,15 @@ impl Column {
 
     fn width(self) -> u16 {
         match self {
-            Column::Id => 7,
+            Column::Id => 6,
             Column::Mark => 1,
-            Column::Username => 18,
-            Column::Name => 20,
-            Column::Email => 28,
+            Column::Username => 16,
+            Column::Name => 18,
+            Column::Email => 24,
             Column::Role => 13,
             Column::Status => 10,
-            Column::Plan => 10,
-            Column::Expires => 12,
+            Column::Plan => 12,
+            Column::Expires => 11,
         }
     }
 }
@@ -258,7 +258,7 @@ mod tests {
     fn columns_give_way_in_priority_order() {
         let wide = columns_for(200);
         assert!(wide.contains(&Column::Email) && wide.contains(&Column::Name));
-        let medium = columns_for(110);
+        let medium = columns_for(100);
         assert!(!medium.contains(&Column::Email));
         assert!(medium.contains(&Column::Name));
         let narrow = columns_for(78);
