@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::api::{ApiError, GeoboxClient, Secret, UserQuery, UserRef, UserUpdate};
+use crate::api::{ApiError, GeoboxClient, NewUser, Secret, User, UserQuery, UserRef, UserUpdate};
 
 use super::msg::{Done, Msg, QuickChange, RequestId};
 
@@ -62,6 +62,19 @@ pub enum Cmd {
         request: RequestId,
         user_id: i64,
         username: String,
+    },
+    /// `PUT users/{id}/` with the changed fields, after checking that nobody else changed the
+    /// user since `expected` was read (`expected: None` skips the check, as undo does).
+    SaveUser {
+        request: RequestId,
+        user_id: i64,
+        expected: Option<Box<User>>,
+        update: UserUpdate,
+    },
+    /// `POST users/`
+    CreateUser {
+        request: RequestId,
+        new_user: NewUser,
     },
     /// `GET users/{id}/` to refresh one row.
     ReloadUser { request: RequestId, user_id: i64 },
@@ -197,6 +210,43 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             username,
             done: timed(request, client.renew_plan(user_id)).await,
         },
+        Cmd::SaveUser {
+            request,
+            user_id,
+            expected,
+            update,
+        } => {
+            if let Some(expected) = expected {
+                let started = Instant::now();
+                match client.get_user(UserRef::Id(user_id)).await {
+                    Ok(current) if !same_editable_fields(&current, &expected) => {
+                        return Some(Msg::SaveFoundStale {
+                            request,
+                            current: Box::new(current),
+                        });
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        return Some(Msg::UserSaved {
+                            created: false,
+                            done: Done {
+                                request,
+                                took: started.elapsed(),
+                                result: Err(error),
+                            },
+                        });
+                    }
+                }
+            }
+            Msg::UserSaved {
+                created: false,
+                done: timed(request, client.update_user(user_id, &update)).await,
+            }
+        }
+        Cmd::CreateUser { request, new_user } => Msg::UserSaved {
+            created: true,
+            done: timed(request, client.create_user(&new_user)).await,
+        },
         Cmd::ReloadUser { request, user_id } => Msg::UserReloaded {
             user_id,
             done: timed(request, client.get_user(UserRef::Id(user_id))).await,
@@ -211,4 +261,17 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         }
     };
     Some(msg)
+}
+
+/// Whether two reads of a user agree on every field the edit form changes.
+pub fn same_editable_fields(a: &User, b: &User) -> bool {
+    a.username == b.username
+        && a.email == b.email
+        && a.first_name == b.first_name
+        && a.last_name == b.last_name
+        && a.mobile == b.mobile
+        && a.role == b.role
+        && a.status == b.status
+        && a.plan.as_ref().map(|plan| plan.id) == b.plan.as_ref().map(|plan| plan.id)
+        && a.expiration_date == b.expiration_date
 }

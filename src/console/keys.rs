@@ -23,6 +23,7 @@ pub enum Context {
     Confirm,
     Delete,
     Password,
+    Form,
 }
 
 impl Context {
@@ -40,6 +41,7 @@ impl Context {
             Context::Confirm => "Confirmations",
             Context::Delete => "Delete dialog",
             Context::Password => "Password dialog",
+            Context::Form => "Edit / create form",
         }
     }
 }
@@ -316,6 +318,30 @@ pub static KEYMAP: &[Binding] = &[
     ),
     act(
         C::Global,
+        &[ch('e')],
+        "e",
+        "edit the selected user (form)",
+        "e edit",
+        || Msg::OpenEditForm,
+    ),
+    act(
+        C::Global,
+        &[ch('n')],
+        "n",
+        "create a new user (form)",
+        "n new",
+        || Msg::OpenCreateForm,
+    ),
+    act(
+        C::Global,
+        &[ch('u')],
+        "u",
+        "undo the last quick edit or form save (asks first)",
+        "",
+        || Msg::RequestUndo,
+    ),
+    act(
+        C::Global,
         &[ch('p')],
         "p",
         "change the selected user's password",
@@ -554,6 +580,63 @@ pub static KEYMAP: &[Binding] = &[
         "Esc cancel",
         || Msg::CancelDialog,
     ),
+    // The edit and create forms
+    bind(
+        C::Form,
+        &[key(KeyCode::Tab), key(KeyCode::Down)],
+        "Tab/↓",
+        "next field",
+        "Tab field",
+        || Msg::DialogNextField,
+    ),
+    bind(
+        C::Form,
+        &[key(KeyCode::BackTab), key(KeyCode::Up)],
+        "Shift-Tab/↑",
+        "previous field",
+        "",
+        || Msg::DialogPrevField,
+    ),
+    bind(
+        C::Form,
+        &[key(KeyCode::Right)],
+        "→/Space",
+        "next choice (on role, status, plan)",
+        "←→ choose",
+        || Msg::CycleFormChoice(1),
+    ),
+    bind(
+        C::Form,
+        &[key(KeyCode::Left)],
+        "←",
+        "previous choice",
+        "",
+        || Msg::CycleFormChoice(-1),
+    ),
+    bind(
+        C::Form,
+        &[key(KeyCode::Enter)],
+        "⏎",
+        "next choice on a picker, next field on text",
+        "",
+        || Msg::PressEnterInForm,
+    ),
+    bind(
+        C::Form,
+        &[ctrl('s')],
+        "Ctrl-S",
+        "save (shows what changes first, on the right)",
+        "Ctrl-S save",
+        || Msg::SaveForm,
+    ),
+    bind(
+        C::Form,
+        &[key(KeyCode::Esc)],
+        "Esc",
+        "close (asks when something changed)",
+        "Esc close",
+        || Msg::CancelDialog,
+    ),
 ];
 
 /// The contexts in force for the model, most specific first.
@@ -573,6 +656,8 @@ pub fn contexts(model: &Model) -> &'static [Context] {
             _ => &[C::Confirm],
         },
         Mode::Password(_) => &[C::Password],
+        Mode::Form(form) if form.asking_discard => &[C::Confirm],
+        Mode::Form(_) => &[C::Form],
     }
 }
 
@@ -612,6 +697,13 @@ pub fn translate(model: &Model, event: &KeyEvent) -> Option<Msg> {
     {
         return Some(Msg::CycleFilterChoice(1));
     }
+    if let Mode::Form(form) = &model.mode
+        && !form.asking_discard
+        && form.focused().is_choice()
+        && event.code == KeyCode::Char(' ')
+    {
+        return Some(Msg::CycleFormChoice(1));
+    }
     if let Some(binding) = binding_for(model, event) {
         return Some((binding.msg)());
     }
@@ -628,6 +720,9 @@ pub fn translate(model: &Model, event: &KeyEvent) -> Option<Msg> {
             Some(Msg::EditDialogInput(request))
         }
         Mode::Password(_) => Some(Msg::EditDialogInput(request)),
+        Mode::Form(form) if !form.asking_discard && !form.focused().is_choice() => {
+            Some(Msg::EditDialogInput(request))
+        }
         _ => None,
     }
 }

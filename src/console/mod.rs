@@ -7,6 +7,7 @@ pub mod app;
 pub mod cmd;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod form;
 pub mod keys;
 pub mod model;
 pub mod msg;

@@ -476,6 +476,8 @@ pub enum Confirm {
     },
     /// Delete a user: the username must be typed.
     Delete { user: Target, typed: Input },
+    /// Undo the last quick edit or form save.
+    Undo { undo: Undo },
     /// Renew a user's plan.
     RenewPlan {
         user: Target,
@@ -483,6 +485,15 @@ pub enum Confirm {
         days: Option<i64>,
         new_expiration: Option<String>,
     },
+}
+
+/// How to take back the last change: the update that restores the old values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Undo {
+    pub user: Target,
+    pub update: crate::api::UserUpdate,
+    /// What it restores, in words ("status Active, role Editor").
+    pub description: String,
 }
 
 /// The change-password dialog. The inputs live only while the dialog is open.
@@ -523,6 +534,8 @@ pub enum Mode {
     Confirm(Box<Confirm>),
     /// The change-password dialog.
     Password(Box<PasswordDialog>),
+    /// The edit or create form.
+    Form(Box<super::form::UserForm>),
 }
 
 /// Progress of a bulk action: done/total and what failed.
@@ -603,6 +616,10 @@ pub struct Model {
     pub explained_forbidden: bool,
     pub next_request: u64,
     pub quit: bool,
+    /// Select this user once a page with them arrives (a user just created).
+    pub pending_select: Option<i64>,
+    /// How to undo the last quick edit or form save.
+    pub last_undo: Option<Undo>,
 }
 
 impl Model {
@@ -640,6 +657,8 @@ impl Model {
             explained_forbidden: false,
             next_request: 0,
             quit: false,
+            pending_select: None,
+            last_undo: None,
         }
     }
 

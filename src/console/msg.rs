@@ -143,6 +143,18 @@ pub enum Msg {
     CancelDialog,
     /// Show or hide the activity log pane.
     ToggleActivityLog,
+    /// Open the edit form for the selected user.
+    OpenEditForm,
+    /// Open the form for a new user.
+    OpenCreateForm,
+    /// Step the focused choice field of the form forward (+1) or back (-1).
+    CycleFormChoice(i8),
+    /// Enter in a form: steps a choice field, or moves on from a text field.
+    PressEnterInForm,
+    /// Save the form (checks every field first; only changed fields are sent).
+    SaveForm,
+    /// Ask to undo the last quick edit or form save.
+    RequestUndo,
 
     // ---- results ----
     /// The signed-in user arrived (`users/me/`).
@@ -190,6 +202,13 @@ pub enum Msg {
     },
     /// A renewed user was read again to show the new expiration.
     UserReloaded { user_id: i64, done: Done<User> },
+    /// A form save (or an undo) came back: the user as the server now has it.
+    UserSaved { created: bool, done: Done<User> },
+    /// A form save was held back: the user changed on the server since the form opened.
+    SaveFoundStale {
+        request: RequestId,
+        current: Box<User>,
+    },
 }
 
 /// A one-field change made from a picker.

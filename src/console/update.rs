@@ -8,14 +8,15 @@ use chrono::Duration as ChronoDuration;
 use crossterm::event::{MouseButton, MouseEventKind};
 use tui_input::{Input, InputRequest};
 
-use crate::api::{ApiError, Secret, UserRole, UserStatus};
+use crate::api::{ApiError, Patch, Secret, User, UserRole, UserStatus, UserUpdate};
 
 use super::cmd::Cmd;
+use super::form::UserForm;
 use super::keys;
 use super::model::{
     Activity, Banner, Confirm, FilterField, FilterPanel, Focus, LastRequest, LoadState, Mode,
     Model, PAGE_SIZE, PREFETCH_MARGIN, PasswordDialog, Picker, PickerKind, Progress,
-    SEARCH_DEBOUNCE, SESSIONS_DEBOUNCE, SessionsPane, Target, UserList, check_cql,
+    SEARCH_DEBOUNCE, SESSIONS_DEBOUNCE, SessionsPane, Target, Undo, UserList, check_cql,
 };
 use super::msg::{Done, Msg, QuickChange};
 use super::view::layout::{self, Areas};
@@ -256,9 +257,51 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
                 }));
             }
         }
-        Msg::DialogNextField | Msg::DialogPrevField => {
-            if let Mode::Password(dialog) = &mut model.mode {
-                dialog.second_focused = !dialog.second_focused;
+        Msg::DialogNextField | Msg::DialogPrevField => match &mut model.mode {
+            Mode::Password(dialog) => dialog.second_focused = !dialog.second_focused,
+            Mode::Form(form) => form.step_focus(matches!(msg, Msg::DialogNextField)),
+            _ => {}
+        },
+        Msg::OpenEditForm => open_edit_form(model, cmds),
+        Msg::OpenCreateForm => {
+            if action_allowed(model) {
+                model.mode = Mode::Form(Box::new(UserForm::create()));
+            }
+        }
+        Msg::CycleFormChoice(step) => {
+            if let Mode::Form(form) = &mut model.mode {
+                if form.focused().is_choice() {
+                    form.cycle(step);
+                } else {
+                    form.edit_text(if step >= 0 {
+                        InputRequest::GoToNextChar
+                    } else {
+                        InputRequest::GoToPrevChar
+                    });
+                }
+            }
+        }
+        Msg::PressEnterInForm => {
+            if let Mode::Form(form) = &mut model.mode {
+                if form.focused().is_choice() {
+                    form.cycle(1);
+                } else {
+                    form.step_focus(true);
+                }
+            }
+        }
+        Msg::SaveForm => save_form(model, cmds),
+        Msg::RequestUndo => {
+            if action_allowed(model) {
+                match model.last_undo.clone() {
+                    Some(undo) => model.mode = Mode::Confirm(Box::new(Confirm::Undo { undo })),
+                    None => {
+                        model.banner = Some(Banner {
+                            text: "Nothing to undo".to_string(),
+                            error: false,
+                        });
+                    }
+                }
             }
         }
         Msg::ToggleMark => {
@@ -272,10 +315,12 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         }
         Msg::ClearMarks => model.users.marked.clear(),
         Msg::ConfirmDialog => confirm_dialog(model, cmds),
-        Msg::CancelDialog => {
+        Msg::CancelDialog => match &mut model.mode {
+            Mode::Form(form) if form.asking_discard => form.asking_discard = false,
+            Mode::Form(form) if form.is_changed() => form.asking_discard = true,
             // Dropping the mode drops whatever was typed in it (passwords included).
-            model.mode = Mode::Normal;
-        }
+            _ => model.mode = Mode::Normal,
+        },
         Msg::ToggleActivityLog => model.show_activity = !model.show_activity,
 
         Msg::MeLoaded(done) => on_me_loaded(model, done),
@@ -289,7 +334,12 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             model.plans_request = None;
             note_request(model, "GET plans/", &done);
             model.plans = match done.result {
-                Ok(plans) => LoadState::Loaded(plans),
+                Ok(plans) => {
+                    if let Mode::Form(form) = &mut model.mode {
+                        form.set_plans(&plans);
+                    }
+                    LoadState::Loaded(plans)
+                }
                 Err(error) => {
                     report(model, "Loading plans", &error, cmds);
                     LoadState::Failed(error.to_string())
@@ -348,6 +398,27 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
                     &error,
                     cmds,
                 ),
+            }
+        }
+        Msg::UserSaved { created, done } => on_user_saved(model, created, done, cmds),
+        Msg::SaveFoundStale { request, current } => {
+            finish_action(
+                model,
+                &Done::<()> {
+                    request,
+                    took: Default::default(),
+                    result: Ok(()),
+                },
+            );
+            if let Mode::Form(form) = &mut model.mode
+                && form.saving == Some(request)
+            {
+                form.saving = None;
+                form.original = Some(*current);
+                form.failure = Some(
+                    "Changed on the server since the form opened: the changes shown are now against its values. Ctrl-S again saves yours."
+                        .to_string(),
+                );
             }
         }
         Msg::UserReloaded { user_id, done } => {
@@ -887,6 +958,13 @@ fn on_users_loaded(
             if model.users.selected > last {
                 model.users.selected = last;
             }
+            if let Some(id) = model.pending_select
+                && let Some((row, _)) = model.users.find(id)
+            {
+                model.pending_select = None;
+                model.users.jump_to_end = false;
+                model.users.selected = row;
+            }
             keep_selection_visible(model);
             ensure_rows(model, cmds);
             schedule_sessions(model, cmds);
@@ -1210,6 +1288,7 @@ fn edit_dialog_input(model: &mut Model, request: InputRequest) {
                 typed.handle(request);
             }
         }
+        Mode::Form(form) => form.edit_text(request),
         Mode::Password(dialog) => {
             let field = if dialog.second_focused {
                 &mut dialog.second
@@ -1262,6 +1341,27 @@ fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                     username: user.username,
                 });
             }
+            Confirm::Undo { undo } => {
+                model.last_undo = None;
+                let request = model.new_request();
+                model.actions_in_flight.insert(request);
+                model.users.in_flight_edits.insert(undo.user.id);
+                log_activity(
+                    model,
+                    format!(
+                        "Undoing: {} back to {}",
+                        undo.user.username, undo.description
+                    ),
+                    true,
+                    cmds,
+                );
+                cmds.push(Cmd::SaveUser {
+                    request,
+                    user_id: undo.user.id,
+                    expected: None,
+                    update: undo.update,
+                });
+            }
             Confirm::RenewPlan { user, .. } => {
                 let request = model.new_request();
                 model.actions_in_flight.insert(request);
@@ -1299,6 +1399,9 @@ fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                 username: user.username,
                 password,
             });
+        }
+        Mode::Form(form) if form.asking_discard => {
+            // The admin chose to throw the changes away.
         }
         other => model.mode = other,
     }
@@ -1422,6 +1525,9 @@ fn on_user_updated(
         Ok(user) => {
             let text = format!("{}: {} set", user.username, change_words(&change));
             if let Some(row) = model.users.find_mut(user_id) {
+                if model.progress.is_none() {
+                    model.last_undo = Some(reverse(row, &quick_update(&change)));
+                }
                 *row = user;
             }
             if !step_progress(model, None, cmds) {
@@ -1488,4 +1594,218 @@ fn remove_row(model: &mut Model, user_id: i64) {
     let last = last_row(model);
     model.users.selected = model.users.selected.min(last);
     keep_selection_visible(model);
+}
+
+// ---- forms (issue 6) ----
+
+/// The update a quick change sends.
+pub fn quick_update(change: &QuickChange) -> UserUpdate {
+    match change {
+        QuickChange::Status(status) => UserUpdate {
+            status: Some(status.clone()),
+            ..UserUpdate::default()
+        },
+        QuickChange::Role(role) => UserUpdate {
+            role: Some(role.clone()),
+            ..UserUpdate::default()
+        },
+    }
+}
+
+/// The undo of `update` applied to `original`: the same fields, with their old values.
+pub fn reverse(original: &User, update: &UserUpdate) -> Undo {
+    fn back(changed: &Patch<impl Sized>, old: Option<String>) -> Patch<String> {
+        match (changed.is_keep(), old) {
+            (true, _) => Patch::Keep,
+            (false, Some(old)) if !old.is_empty() => Patch::Set(old),
+            (false, _) => Patch::Clear,
+        }
+    }
+    let old_plan = original.plan.as_ref().map(|plan| plan.id);
+    let restore = UserUpdate {
+        username: update.username.as_ref().map(|_| original.username.clone()),
+        email: update
+            .email
+            .as_ref()
+            .map(|_| original.email.clone().unwrap_or_default()),
+        first_name: update
+            .first_name
+            .as_ref()
+            .map(|_| original.first_name.clone().unwrap_or_default()),
+        last_name: update
+            .last_name
+            .as_ref()
+            .map(|_| original.last_name.clone().unwrap_or_default()),
+        status: update.status.as_ref().and(original.status.clone()),
+        role: update.role.as_ref().and(original.role.clone()),
+        mobile: back(&update.mobile, original.mobile.clone()),
+        plan_id: match (update.plan_id.is_keep(), old_plan) {
+            (true, _) => Patch::Keep,
+            (false, Some(id)) => Patch::Set(id),
+            (false, None) => Patch::Clear,
+        },
+        expiration_date: back(
+            &update.expiration_date,
+            original
+                .expiration_date
+                .as_deref()
+                .map(|date| date_part(date).to_string()),
+        ),
+    };
+    let description = restore
+        .to_json()
+        .iter()
+        .map(|(key, value)| match value {
+            serde_json::Value::String(text) => format!("{key} {text}"),
+            other => format!("{key} {other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Undo {
+        user: Target {
+            id: original.id,
+            username: original.username.clone(),
+        },
+        update: restore,
+        description,
+    }
+}
+
+fn open_edit_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    if !action_allowed(model) {
+        return;
+    }
+    let Some(user) = model.users.selected_user().cloned() else {
+        return;
+    };
+    let plans = model.plans.loaded().cloned().unwrap_or_default();
+    model.mode = Mode::Form(Box::new(UserForm::edit(&user, &plans)));
+    if model.plans.loaded().is_none() && !model.plans.is_loading() {
+        let request = model.new_request();
+        model.plans_request = Some(request);
+        model.plans = LoadState::Loading;
+        cmds.push(Cmd::LoadPlans { request });
+    }
+}
+
+fn save_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    let request = RequestIdSource::peek(model);
+    let Mode::Form(form) = &mut model.mode else {
+        return;
+    };
+    if form.saving.is_some() {
+        return;
+    }
+    if !form.check_all() {
+        form.failure = Some("Fix the marked fields first".to_string());
+        return;
+    }
+    let cmd = match &form.original {
+        Some(original) => {
+            let update = form.update();
+            if update.is_empty() {
+                form.failure = Some("Nothing changed".to_string());
+                return;
+            }
+            Cmd::SaveUser {
+                request,
+                user_id: original.id,
+                expected: Some(Box::new(original.clone())),
+                update,
+            }
+        }
+        None => Cmd::CreateUser {
+            request,
+            new_user: form.new_user(),
+        },
+    };
+    form.saving = Some(request);
+    form.failure = None;
+    RequestIdSource::take(model, request);
+    model.actions_in_flight.insert(request);
+    cmds.push(cmd);
+}
+
+/// Request ids come from the model; a form borrows the model's mode while it builds its
+/// command, so the id is read first and claimed once the command is certain.
+struct RequestIdSource;
+
+impl RequestIdSource {
+    fn peek(model: &Model) -> super::msg::RequestId {
+        super::msg::RequestId(model.next_request + 1)
+    }
+
+    fn take(model: &mut Model, request: super::msg::RequestId) {
+        model.next_request = request.0;
+    }
+}
+
+fn on_user_saved(model: &mut Model, created: bool, done: Done<User>, cmds: &mut Vec<Cmd>) {
+    finish_action(model, &done);
+    note_request(
+        model,
+        if created {
+            "POST users/"
+        } else {
+            "PUT users/{id}/"
+        },
+        &done,
+    );
+    let ours = matches!(&model.mode, Mode::Form(form) if form.saving == Some(done.request));
+    match done.result {
+        Ok(user) => {
+            model.users.in_flight_edits.remove(&user.id);
+            let mut changed = String::new();
+            if ours && let Mode::Form(form) = std::mem::take(&mut model.mode) {
+                changed = form
+                    .changes()
+                    .iter()
+                    .map(|(field, _, _)| field.label())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if let Some(original) = &form.original {
+                    model.last_undo = Some(reverse(original, &form.update()));
+                }
+            }
+            if created {
+                succeed(
+                    model,
+                    format!("Created {} (id {})", user.username, user.id),
+                    cmds,
+                );
+                model.pending_select = Some(user.id);
+                // In the default order a new user is the last one.
+                let default_order = model.filters.chips().is_empty()
+                    && model.filters.sort == super::model::Sort::default();
+                refresh_list(model, cmds);
+                if default_order {
+                    model.users.jump_to_end = true;
+                }
+            } else {
+                let text = if changed.is_empty() {
+                    format!("Saved {}", user.username)
+                } else {
+                    format!("Saved {}: {changed}", user.username)
+                };
+                if let Some(row) = model.users.find_mut(user.id) {
+                    *row = user;
+                }
+                succeed(model, text, cmds);
+            }
+        }
+        Err(error) => {
+            if ours && let Mode::Form(form) = &mut model.mode {
+                form.saving = None;
+                if !form.place_server_errors(&error) {
+                    form.failure = Some(explain(&error));
+                }
+            }
+            let what = if created {
+                "Creating the user"
+            } else {
+                "Saving the user"
+            };
+            report(model, what, &error, cmds);
+        }
+    }
 }

@@ -186,6 +186,15 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             ];
             (" Delete user ".to_string(), lines, 62)
         }
+        Confirm::Undo { undo } => (
+            format!(" Undo the last change to {}? ", undo.user.username),
+            vec![
+                Line::raw(fit(&format!("Restores {}", undo.description), 70)),
+                Line::raw(""),
+                yes_no("undo it"),
+            ],
+            76,
+        ),
         Confirm::RenewPlan {
             user,
             plan,

@@ -2,6 +2,7 @@
 
 pub mod detail_pane;
 pub mod dialogs;
+pub mod edit_form;
 pub mod filter_panel;
 pub mod format;
 pub mod help;
@@ -63,6 +64,10 @@ pub fn view(model: &Model, frame: &mut Frame) {
         Mode::Password(dialog) => {
             dim_background(frame);
             dialogs::password(dialog, theme, frame);
+        }
+        Mode::Form(form) => {
+            dim_background(frame);
+            edit_form::render(form, model, theme, frame);
         }
     }
 }

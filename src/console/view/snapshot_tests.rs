@@ -259,3 +259,43 @@ fn dialogs() {
         snapshot("renew_plan", &model);
     }
 }
+
+#[test]
+fn forms() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        model.plans = crate::console::model::LoadState::Loaded(Vec::new());
+        keys(&mut model, "je");
+        press(&mut model, KeyCode::Tab);
+        update(
+            &mut model,
+            Msg::KeyPressed(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        );
+        keys(&mut model, "reza@geobox");
+        press(&mut model, KeyCode::Down);
+        press(&mut model, KeyCode::Down);
+        press(&mut model, KeyCode::Down);
+        press(&mut model, KeyCode::Down);
+        press(&mut model, KeyCode::Right);
+        let terminal = snapshot("edit_form", &model);
+        let buffer = terminal.backend().buffer();
+        let (x, y) = find(buffer, "✗ not an email").expect("the invalid email says why");
+        assert_eq!(buffer[(x, y)].fg, Color::Red);
+        assert!(find(buffer, "Changes").is_some());
+        press(&mut model, KeyCode::Esc);
+        snapshot("edit_form_discard", &model);
+        keys(&mut model, "y");
+
+        keys(&mut model, "n");
+        keys(&mut model, "new.user");
+        for _ in 0..7 {
+            press(&mut model, KeyCode::Tab);
+        }
+        keys(&mut model, "secret-pass");
+        let terminal = snapshot("create_form", &model);
+        assert!(
+            find(terminal.backend().buffer(), "secret-pass").is_none(),
+            "masked"
+        );
+    }
+}
