@@ -70,6 +70,12 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
     // ratatui::init chains a panic hook that restores the terminal before the report prints.
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
     let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
+    // ratatui's hook restores the screen; mouse reporting must be switched off too, first.
+    let restore_screen = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        restore_screen(info);
+    }));
     let result = event_loop(&mut terminal, model, client).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
     if let Err(error) = ratatui::try_restore() {

@@ -38,6 +38,8 @@ pub enum Cmd {
         user_id: i64,
         uuid: String,
     },
+    /// Lists a user's sessions and closes every one but the console's own.
+    CloseOtherSessions { request: RequestId, user_id: i64 },
     /// `PUT users/{id}/` with one field.
     QuickEdit {
         request: RequestId,
@@ -160,6 +162,10 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
                 done,
             }
         }
+        Cmd::CloseOtherSessions { request, user_id } => Msg::OtherSessionsClosed {
+            user_id,
+            done: timed(request, close_other_sessions(client, user_id)).await,
+        },
         Cmd::QuickEdit {
             request,
             user_id,
@@ -274,4 +280,28 @@ pub fn same_editable_fields(a: &User, b: &User) -> bool {
         && a.status == b.status
         && a.plan.as_ref().map(|plan| plan.id) == b.plan.as_ref().map(|plan| plan.id)
         && a.expiration_date == b.expiration_date
+}
+
+/// Closes every session of a user except the one this console signed in with; a failure to
+/// close one session is reported and the others still go.
+async fn close_other_sessions(
+    client: &GeoboxClient,
+    user_id: i64,
+) -> Result<(usize, Vec<String>), ApiError> {
+    let sessions = client.list_sessions(UserRef::Id(user_id)).await?;
+    let mut closed = 0;
+    let mut failures = Vec::new();
+    for session in sessions
+        .iter()
+        .filter(|session| session.current != Some(true))
+    {
+        match client.close_session(user_id, &session.uuid).await {
+            Ok(()) => closed += 1,
+            Err(error) => {
+                let head: String = session.uuid.chars().take(8).collect();
+                failures.push(format!("{head}…: {error}"));
+            }
+        }
+    }
+    Ok((closed, failures))
 }

@@ -126,7 +126,8 @@ const fn act(
 
 use Context as C;
 
-/// Every binding. Within a mode, the focused pane's bindings are looked at before Global's.
+/// Every binding, one per line like a table. Within a mode, the focused pane's bindings are looked at before Global's.
+#[rustfmt::skip]
 pub static KEYMAP: &[Binding] = &[
     // The table
     bind(
@@ -235,14 +236,6 @@ pub static KEYMAP: &[Binding] = &[
         "x revoke",
         || Msg::RequestCloseSession,
     ),
-    act(
-        C::Sessions,
-        &[ch('X')],
-        "X",
-        "close all other sessions of the user (asks first)",
-        "X revoke others",
-        || Msg::RequestCloseOtherSessions,
-    ),
     // Anywhere on the main screen
     bind(
         C::Global,
@@ -316,6 +309,7 @@ pub static KEYMAP: &[Binding] = &[
         "D delete",
         || Msg::RequestDeleteUser,
     ),
+    act(C::Global, &[ch('X')], "X", "close all other sessions of the user, or of every marked user (asks first)", "X revoke others", || Msg::RequestCloseOtherSessions),
     act(
         C::Global,
         &[ch('e')],

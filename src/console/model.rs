@@ -469,6 +469,8 @@ pub enum Confirm {
         sessions: Vec<Session>,
         kept_own: bool,
     },
+    /// Close every session but the console's own of each of these users.
+    CloseSessionsOfUsers { targets: Vec<Target> },
     /// Apply one status/role to several users.
     BulkChange {
         targets: Vec<Target>,

@@ -202,6 +202,11 @@ pub enum Msg {
     },
     /// A renewed user was read again to show the new expiration.
     UserReloaded { user_id: i64, done: Done<User> },
+    /// Every session but the console's own was closed for one user: how many, and which failed.
+    OtherSessionsClosed {
+        user_id: i64,
+        done: Done<(usize, Vec<String>)>,
+    },
     /// A form save (or an undo) came back: the user as the server now has it.
     UserSaved { created: bool, done: Done<User> },
     /// A form save was held back: the user changed on the server since the form opened.

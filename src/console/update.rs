@@ -400,6 +400,29 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
                 ),
             }
         }
+        Msg::OtherSessionsClosed { user_id, done } => {
+            finish_action(model, &done);
+            note_request(model, "POST sessions/{uuid}", &done);
+            model.users.in_flight_edits.remove(&user_id);
+            let username = model
+                .users
+                .find(user_id)
+                .map(|(_, user)| user.username.clone())
+                .unwrap_or_else(|| format!("user {user_id}"));
+            let failure = match done.result {
+                Ok((closed, failures)) => {
+                    cmds.push(Cmd::Log {
+                        line: format!("Closed {closed} session(s) of {username}"),
+                    });
+                    (!failures.is_empty()).then(|| format!("{username}: {}", failures.join(", ")))
+                }
+                Err(error) => Some(format!("{username}: {}", explain(&error))),
+            };
+            step_progress(model, failure, cmds);
+            if model.sessions.user_id == Some(user_id) {
+                load_sessions(model, user_id, cmds);
+            }
+        }
         Msg::UserSaved { created, done } => on_user_saved(model, created, done, cmds),
         Msg::SaveFoundStale { request, current } => {
             finish_action(
@@ -1100,6 +1123,12 @@ fn request_close_other_sessions(model: &mut Model) {
     if !action_allowed(model) {
         return;
     }
+    if !model.users.marked.is_empty() {
+        model.mode = Mode::Confirm(Box::new(Confirm::CloseSessionsOfUsers {
+            targets: model.targets(),
+        }));
+        return;
+    }
     let Some(user_id) = model.sessions.user_id else {
         return;
     };
@@ -1311,6 +1340,23 @@ fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
             }
             Confirm::CloseSessions { user, sessions, .. } => {
                 close_sessions(model, user, sessions, cmds);
+            }
+            Confirm::CloseSessionsOfUsers { targets } => {
+                model.progress = Some(Progress {
+                    what: "Closing other sessions".to_string(),
+                    total: targets.len(),
+                    done: 0,
+                    failures: Vec::new(),
+                });
+                for target in targets {
+                    let request = model.new_request();
+                    model.actions_in_flight.insert(request);
+                    model.users.in_flight_edits.insert(target.id);
+                    cmds.push(Cmd::CloseOtherSessions {
+                        request,
+                        user_id: target.id,
+                    });
+                }
             }
             Confirm::BulkChange { targets, change } => {
                 model.progress = Some(Progress {

@@ -1141,3 +1141,57 @@ fn u_undoes_the_last_quick_edit_after_asking() {
     }
     assert!(model.last_undo.is_none());
 }
+
+#[test]
+fn big_x_on_marked_users_closes_their_sessions_after_one_confirmation() {
+    let mut model = loaded_model(160, 45, 50);
+    type_keys(&mut model, "  ");
+    assert!(type_keys(&mut model, "X").is_empty(), "asks first");
+    assert!(
+        matches!(&model.mode, Mode::Confirm(c) if matches!(**c, Confirm::CloseSessionsOfUsers { ref targets } if targets.len() == 2))
+    );
+    let cmds = type_keys(&mut model, "y");
+    let requests: Vec<(RequestId, i64)> = cmds
+        .iter()
+        .filter_map(|cmd| match cmd {
+            Cmd::CloseOtherSessions { request, user_id } => Some((*request, *user_id)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        requests.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    update(
+        &mut model,
+        Msg::OtherSessionsClosed {
+            user_id: 1,
+            done: Done {
+                request: requests[0].0,
+                took: Default::default(),
+                result: Ok((2, Vec::new())),
+            },
+        },
+    );
+    assert_eq!(
+        model.progress.as_ref().map(|p| (p.done, p.total)),
+        Some((1, 2))
+    );
+    update(
+        &mut model,
+        Msg::OtherSessionsClosed {
+            user_id: 2,
+            done: Done {
+                request: requests[1].0,
+                took: Default::default(),
+                result: Ok((1, vec!["c0ffee00…: not allowed (403): no".into()])),
+            },
+        },
+    );
+    let banner = model.banner.clone().expect("a summary");
+    assert!(
+        banner.error && banner.text.contains("1/2 done") && banner.text.contains("c0ffee00"),
+        "{}",
+        banner.text
+    );
+}

@@ -139,6 +139,23 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
                 66,
             )
         }
+        Confirm::CloseSessionsOfUsers { targets } => {
+            let names: Vec<&str> = targets
+                .iter()
+                .map(|target| target.username.as_str())
+                .collect();
+            (
+                format!(" Close the sessions of {} users? ", targets.len()),
+                vec![
+                    Line::raw("Every session of these users will be closed:"),
+                    Line::raw(fit(&names.join(", "), 120)),
+                    Line::styled("This console's own session stays open.", theme.ok()),
+                    Line::raw(""),
+                    yes_no("close them"),
+                ],
+                66,
+            )
+        }
         Confirm::BulkChange { targets, change } => {
             let what = match change {
                 QuickChange::Status(status) => {

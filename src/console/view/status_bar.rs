@@ -225,7 +225,25 @@ pub fn footer(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     } else {
         let mut spans = vec![Span::raw(" ")];
         let mut used = 1;
-        for hint in keys::footer_hints(model) {
+        let mut hints = keys::footer_hints(model);
+        // "? help" always fits: it leads to every other key.
+        let help = hints
+            .iter()
+            .position(|hint| *hint == "? help")
+            .map(|index| hints.remove(index));
+        let reserved = help.map_or(0, |hint| hint.chars().count() + 2);
+        let fitting = hints.iter().scan(1, |used, hint| {
+            *used += hint.chars().count() + 2;
+            Some(*used + reserved <= room)
+        });
+        let mut shown: Vec<&str> = hints
+            .iter()
+            .zip(fitting)
+            .filter(|(_, fits)| *fits)
+            .map(|(hint, _)| *hint)
+            .collect();
+        shown.extend(help);
+        for hint in shown {
             let width = hint.chars().count() + 2;
             if used + width > room {
                 break;

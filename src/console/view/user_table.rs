@@ -199,8 +199,14 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let mut rows = Vec::new();
     let mut state = TableState::default();
     if message.is_none() {
-        let end = (list.offset + visible).min(list.known_rows());
-        for row in list.offset..end {
+        // A banner appearing takes a row; keep the selection on screen without touching the model.
+        let offset = if list.selected >= list.offset + visible.max(1) {
+            list.selected + 1 - visible.max(1)
+        } else {
+            list.offset
+        };
+        let end = (offset + visible).min(list.known_rows());
+        for row in offset..end {
             let built = match list.user_at(row) {
                 Some(user) => Row::new(
                     columns
@@ -218,8 +224,8 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             };
             rows.push(built);
         }
-        if list.selected >= list.offset && list.selected < end {
-            state.select(Some((list.selected - list.offset) as usize));
+        if list.selected >= offset && list.selected < end {
+            state.select(Some((list.selected - offset) as usize));
         }
     }
     let table = Table::new(rows, widths)
