@@ -55,8 +55,8 @@ fn color_wanted() -> bool {
 }
 
 pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_eyre::Result<()> {
-    // Installed here too for embedders; when main already did, the first hook stays.
-    let _ = color_eyre::install();
+    // color-eyre is installed by the caller (main) before this; installing it again would only
+    // build an "already installed" report, and its backtrace costs megabytes to resolve.
     init_logging(options.log_file.clone());
     let host_label = if options.host_label.is_empty() {
         client.base_url().host_str().unwrap_or("geobox").to_string()

@@ -85,7 +85,7 @@ fn j_and_k_move_through_the_keymap_and_prefetch_asks_once_for_the_next_page() {
 }
 
 #[test]
-fn every_row_renders_from_cache_or_a_placeholder_while_paging_10000_users() {
+fn holding_j_through_10000_users_keeps_at_most_max_pages_in_memory() {
     let mut model = loaded_model(160, 45, 10_000);
     let server = FakeServer::new(10_000);
     for _ in 0..10_000 {
