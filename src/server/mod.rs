@@ -182,6 +182,7 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
     let was_empty = store.write_blocking(|conn| {
         let tx = conn.transaction()?;
         let was_empty = store::user_count(&tx)? == 0;
+        seed::ensure_plans(&tx)?;
         let admin_id = match store::find_login(&tx, &username)? {
             Some((admin, _)) => {
                 // A restart gives the admin back their powers and the configured password,

@@ -140,61 +140,98 @@ const IP_FIRST: &[u8] = &[
     2, 5, 31, 37, 46, 78, 85, 91, 94, 151, 178, 185, 188, 212, 217,
 ];
 
-/// The plans: name, display name, colour, storage GB, concurrent tasks, daily API calls,
-/// daily traffic GB, daily processes, days, weight among users.
-const PLANS: &[(&str, &str, &str, i64, i64, i64, i64, i64, Option<i64>, u64)] = &[
-    ("free", "Free", "#9e9e9e", 1, 1, 1_000, 1, 10, Some(30), 40),
-    (
+/// A demo plan; monthly quotas are thirty times the daily ones.
+struct PlanSeed {
+    name: &'static str,
+    display_name: &'static str,
+    color: &'static str,
+    storage_gb: i64,
+    concurrent_tasks: i64,
+    daily_api_calls: i64,
+    daily_traffic_gb: i64,
+    daily_process: i64,
+    /// `None`: the plan never expires.
+    number_of_days: Option<i64>,
+    /// How common the plan is among users.
+    weight: u64,
+}
+
+const fn plan(
+    name: &'static str,
+    display_name: &'static str,
+    color: &'static str,
+    quotas: [i64; 5],
+    number_of_days: Option<i64>,
+    weight: u64,
+) -> PlanSeed {
+    PlanSeed {
+        name,
+        display_name,
+        color,
+        storage_gb: quotas[0],
+        concurrent_tasks: quotas[1],
+        daily_api_calls: quotas[2],
+        daily_traffic_gb: quotas[3],
+        daily_process: quotas[4],
+        number_of_days,
+        weight,
+    }
+}
+
+/// Quotas: storage GB, concurrent tasks, daily API calls, daily traffic GB, daily processes.
+const PLANS: &[PlanSeed] = &[
+    plan(
+        "free",
+        "Free",
+        "#9e9e9e",
+        [1, 1, 1_000, 1, 10],
+        Some(30),
+        40,
+    ),
+    plan(
         "basic",
         "Basic",
         "#4caf50",
-        10,
-        2,
-        10_000,
-        5,
-        100,
+        [10, 2, 10_000, 5, 100],
         Some(30),
         25,
     ),
-    (
+    plan(
         "pro",
         "Professional",
         "#2196f3",
-        100,
-        5,
-        100_000,
-        50,
-        1_000,
+        [100, 5, 100_000, 50, 1_000],
         Some(90),
         20,
     ),
-    (
+    plan(
         "business",
         "Business",
         "#ff9800",
-        500,
-        10,
-        500_000,
-        200,
-        5_000,
+        [500, 10, 500_000, 200, 5_000],
         Some(365),
         10,
     ),
-    (
+    plan(
         "enterprise",
         "Enterprise",
         "#9c27b0",
-        5_000,
-        50,
-        5_000_000,
-        2_000,
-        50_000,
+        [5_000, 50, 5_000_000, 2_000, 50_000],
         None,
         5,
     ),
 ];
 
 const GB: i64 = 1024 * 1024 * 1024;
+
+/// Creates the demo plans when there are none: even an unseeded server has plans to assign.
+pub fn ensure_plans(conn: &Connection) -> rusqlite::Result<()> {
+    let plan_count: i64 = conn.query_row("SELECT count(*) FROM plans", [], |row| row.get(0))?;
+    if plan_count == 0 {
+        insert_plans(conn, "2019-01-01T08:00:00Z")?;
+    }
+    Ok(())
+}
 
 fn insert_plans(conn: &Connection, created_at: &str) -> rusqlite::Result<()> {
     let mut statement = conn.prepare(
@@ -203,21 +240,24 @@ fn insert_plans(conn: &Connection, created_at: &str) -> rusqlite::Result<()> {
              monthly_process, number_of_days, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?;
-    for (name, display, color, storage, tasks, api, traffic, process, days, _) in PLANS {
+    for plan in PLANS {
         statement.execute(params![
-            name,
-            display,
-            format!("{display} plan: {storage} GB storage, {tasks} concurrent tasks"),
-            color,
-            storage * GB,
-            tasks,
-            api,
-            api * 30,
-            traffic * GB,
-            traffic * GB * 30,
-            process,
-            process * 30,
-            days,
+            plan.name,
+            plan.display_name,
+            format!(
+                "{} plan: {} GB storage, {} concurrent tasks",
+                plan.display_name, plan.storage_gb, plan.concurrent_tasks
+            ),
+            plan.color,
+            plan.storage_gb * GB,
+            plan.concurrent_tasks,
+            plan.daily_api_calls,
+            plan.daily_api_calls * 30,
+            plan.daily_traffic_gb * GB,
+            plan.daily_traffic_gb * GB * 30,
+            plan.daily_process,
+            plan.daily_process * 30,
+            plan.number_of_days,
             created_at,
         ])?;
     }
@@ -246,18 +286,15 @@ pub fn seed(
 
     let tx = conn.transaction()?;
     Store::begin_bulk_load(&tx)?;
-    let plan_count: i64 = tx.query_row("SELECT count(*) FROM plans", [], |row| row.get(0))?;
-    if plan_count == 0 {
-        insert_plans(&tx, &format_time(epoch))?;
-    }
+    ensure_plans(&tx)?;
     let plan_ids: Vec<(i64, u64, Option<i64>)> = {
         let mut statement = tx.prepare("SELECT id, name, number_of_days FROM plans ORDER BY id")?;
         let rows = statement.query_map([], |row| {
             let name: String = row.get(1)?;
             let weight = PLANS
                 .iter()
-                .find(|plan| plan.0 == name)
-                .map(|plan| plan.9)
+                .find(|plan| plan.name == name)
+                .map(|plan| plan.weight)
                 .unwrap_or(5);
             Ok((row.get(0)?, weight, row.get(2)?))
         })?;
