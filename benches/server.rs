@@ -34,22 +34,55 @@ fn cases(users: u64) -> Vec<Case> {
     let q_like = "q=username+LIKE+%27%25reza%25%27";
     let middle = users / 2;
     vec![
-        get("first page (limit=50)", "users/?f=json&return_count=False&skip=0&limit=50"),
+        get(
+            "first page (limit=50)",
+            "users/?f=json&return_count=False&skip=0&limit=50",
+        ),
         get("page 100 (skip=5000)", "users/?f=json&skip=5000&limit=50"),
-        get("sorted by last_name", "users/?f=json&order_by=last_name+A&limit=50"),
-        get("status=Disabled page", "users/?f=json&status=Disabled&limit=50"),
-        get("CQL role+date page", &format!("users/?f=json&{q_role}&limit=50")),
-        get("CQL LIKE '%reza%' page", &format!("users/?f=json&{q_like}&limit=50")),
+        get(
+            "sorted by last_name",
+            "users/?f=json&order_by=last_name+A&limit=50",
+        ),
+        get(
+            "status=Disabled page",
+            "users/?f=json&status=Disabled&limit=50",
+        ),
+        get(
+            "CQL role+date page",
+            &format!("users/?f=json&{q_role}&limit=50"),
+        ),
+        get(
+            "CQL LIKE '%reza%' page",
+            &format!("users/?f=json&{q_like}&limit=50"),
+        ),
         get("search 'reza' page", "users/?f=json&search=reza&limit=50"),
         get("search 'gmail' page", "users/?f=json&search=gmail&limit=50"),
-        get("users/search/ 'karimi'", "users/search/?search=karimi&skip=0&limit=50"),
+        get(
+            "users/search/ 'karimi'",
+            "users/search/?search=karimi&skip=0&limit=50",
+        ),
         get("count all", "users/?f=json&return_count=True"),
-        get("count status=Disabled", "users/?f=json&status=Disabled&return_count=True"),
-        get("count CQL role+date", &format!("users/?f=json&{q_role}&return_count=True")),
-        get("count CQL LIKE '%reza%'", &format!("users/?f=json&{q_like}&return_count=True")),
-        get("count search 'reza'", "users/?f=json&search=reza&return_count=True"),
+        get(
+            "count status=Disabled",
+            "users/?f=json&status=Disabled&return_count=True",
+        ),
+        get(
+            "count CQL role+date",
+            &format!("users/?f=json&{q_role}&return_count=True"),
+        ),
+        get(
+            "count CQL LIKE '%reza%'",
+            &format!("users/?f=json&{q_like}&return_count=True"),
+        ),
+        get(
+            "count search 'reza'",
+            "users/?f=json&search=reza&return_count=True",
+        ),
         get("get one user", &format!("users/{middle}/?f=json")),
-        get("sessions of a user", &format!("users/{middle}/sessions/?f=json")),
+        get(
+            "sessions of a user",
+            &format!("users/{middle}/sessions/?f=json"),
+        ),
         Case {
             name: "update one user (PUT)",
             method: reqwest::Method::PUT,
@@ -94,13 +127,19 @@ async fn measure(users: u64, runs: usize) -> Result<Column, Box<dyn std::error::
         .await?
         .json()
         .await?;
-    let token = login["access_token"].as_str().unwrap_or_default().to_string();
+    let token = login["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let mut timings = Vec::new();
     for case in cases(users) {
         let mut samples = Vec::with_capacity(runs);
         for run in 0..runs + 3 {
             let mut request = http
-                .request(case.method.clone(), format!("{}{}", server.base_url, case.path))
+                .request(
+                    case.method.clone(),
+                    format!("{}{}", server.base_url, case.path),
+                )
                 .bearer_auth(&token);
             if let Some(body) = &case.body {
                 request = request.json(body);

@@ -1367,3 +1367,37 @@ async fn a_random_admin_password_is_generated_when_none_is_given() {
     assert!(server.base_url.starts_with("http://127.0.0.1:") && server.base_url.ends_with("/v1/"));
     server.shutdown().await;
 }
+
+/// The official Python SDK against the server: `scripts/sdk-smoke.py`. Needs the SDK, so it
+/// runs only when asked:
+/// `GEOBOX_SDK_PYTHON=/tmp/sdkvenv/bin/python cargo test --test server -- --ignored sdk`
+#[tokio::test]
+#[ignore = "needs the geobox Python SDK; set GEOBOX_SDK_PYTHON"]
+async fn the_official_python_sdk_works_against_it() {
+    let python = std::env::var("GEOBOX_SDK_PYTHON")
+        .expect("GEOBOX_SDK_PYTHON: a python with geobox installed");
+    let server = server::start(ServerOptions {
+        admin_password: Some(Secret::new("admin-pass-1")),
+        ..ServerOptions::default()
+    })
+    .await
+    .expect("starts");
+    let host = server.base_url.trim_end_matches("v1/").to_string();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/sdk-smoke.py");
+    let output = tokio::process::Command::new(python)
+        .arg(script)
+        .env("GEOBOX_HOST", host)
+        .env("GEOBOX_USERNAME", "admin")
+        .env("GEOBOX_PASSWORD", "admin-pass-1")
+        .env_remove("GEOBOX_ACCESS_TOKEN")
+        .env_remove("GEOBOX_APIKEY")
+        .output()
+        .await
+        .expect("runs python");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("checks passed"));
+    server.shutdown().await;
+}
