@@ -1401,3 +1401,34 @@ async fn the_official_python_sdk_works_against_it() {
     assert!(stdout.contains("checks passed"));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn odd_search_terms_are_searched_for_not_parsed() {
+    let h = Harness::start(50).await;
+    let t = &h.admin_token;
+    for term in [
+        "\"",
+        "a\"b\"c",
+        "NEAR(x",
+        "{username}",
+        "*",
+        "%_\\",
+        "OR AND NOT",
+        "رضا",
+        "' OR 1=1 --",
+        "x:y",
+        "^abc",
+        "-",
+        "\u{0}",
+    ] {
+        for path in ["users/?search=", "users/search/?search="] {
+            let url = format!("{path}{}&search_fields=", urlencode(term));
+            let (code, body) = h.get(&url, t).await;
+            assert_eq!(code, StatusCode::OK, "{term:?}: {body}");
+            assert!(body.is_array(), "{term:?}: {body}");
+        }
+    }
+    let (_, percent) = h.get("users/?search=%25&return_count=True", t).await;
+    assert_eq!(percent["count"], 0, "% is a character, not a wildcard");
+    h.server.shutdown().await;
+}
