@@ -2,7 +2,7 @@
 //! the console makes, end to end over HTTP on loopback.
 //!
 //! ```text
-//! cargo bench --bench server -- --users 10000,100000,1000000 [--runs 30]
+//! cargo bench --bench server -- --users 10000,100000,1000000 [--runs 30] [--keep DIR]
 //! ```
 //!
 //! Prints one table: median and 95th percentile per request and size.
@@ -30,6 +30,9 @@ fn get(name: &'static str, path: &str) -> Case {
 }
 
 fn cases(users: u64) -> Vec<Case> {
+    let q_role_status = "q=role+%3D+%27Editor%27+AND+status+%3D+%27Active%27";
+    // Users are created in id order, so the first match sits ~40% into the table: the worst
+    // case for an id-ordered page.
     let q_role = "q=role+%3D+%27Editor%27+AND+created_at+%3E+%272022-01-01%27";
     let q_like = "q=username+LIKE+%27%25reza%25%27";
     let middle = users / 2;
@@ -57,6 +60,10 @@ fn cases(users: u64) -> Vec<Case> {
         ),
         get("search 'reza' page", "users/?f=json&search=reza&limit=50"),
         get("search 'gmail' page", "users/?f=json&search=gmail&limit=50"),
+        get(
+            "search 'gmail' + status page",
+            "users/?f=json&search=gmail&status=Disabled&limit=50",
+        ),
         get(
             "users/search/ 'karimi'",
             "users/search/?search=karimi&skip=0&limit=50",
@@ -107,11 +114,20 @@ struct Column {
     timings: Vec<(Duration, Duration)>,
 }
 
-async fn measure(users: u64, runs: usize) -> Result<Column, Box<dyn std::error::Error>> {
+async fn measure(
+    users: u64,
+    runs: usize,
+    keep: Option<&str>,
+) -> Result<Column, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
+    // `--keep DIR` leaves (and on the next run reuses) one database per size, for EXPLAIN work.
+    let db = match keep {
+        Some(keep) => std::path::Path::new(keep).join(format!("bench-{users}.sqlite")),
+        None => dir.path().join("bench.sqlite"),
+    };
     eprintln!("seeding {users} users…");
     let server = server::start(ServerOptions {
-        db: Some(dir.path().join("bench.sqlite")),
+        db: Some(db),
         seed_users: users,
         admin_password: Some(Secret::new("bench-password")),
         ..ServerOptions::default()
@@ -187,12 +203,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|size| size.trim().replace('_', "").parse())
         .collect::<Result<_, _>>()?;
     let runs: usize = value_of("--runs").map_or(Ok(30), |runs| runs.parse())?;
+    let keep = value_of("--keep");
+    // The seeding phases are logged: rows, indexes + full-text, commit.
+    tracing_subscriber::fmt()
+        .with_env_filter("geobox_users=info")
+        .with_writer(std::io::stderr)
+        .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let mut columns = Vec::new();
     for users in sizes {
-        columns.push(runtime.block_on(measure(users, runs))?);
+        columns.push(runtime.block_on(measure(users, runs, keep.as_deref()))?);
     }
     let names: Vec<&str> = cases(1).iter().map(|case| case.name).collect();
     let mut header = "| request (ms: median / p95) |".to_string();

@@ -1432,3 +1432,51 @@ async fn odd_search_terms_are_searched_for_not_parsed() {
     assert_eq!(percent["count"], 0, "% is a character, not a wildcard");
     h.server.shutdown().await;
 }
+
+#[tokio::test]
+async fn search_pages_and_counts_agree_whatever_the_plan() {
+    let h = Harness::start(400).await;
+    let t = &h.admin_token;
+    let ids = |body: &Value| -> Vec<i64> {
+        body.as_array()
+            .expect("array")
+            .iter()
+            .map(|u| u["id"].as_i64().expect("id"))
+            .collect()
+    };
+    for term in ["reza", "gmail", "ka", "ali rez", "+98 91"] {
+        for status in ["", "&status=Active"] {
+            let base = format!("users/?search={}{status}", urlencode(term));
+            let (_, up) = h.get(&format!("{base}&limit=1000"), t).await;
+            let (_, down) = h.get(&format!("{base}&limit=1000&order_by=id+D"), t).await;
+            let (_, by_name) = h
+                .get(&format!("{base}&limit=1000&order_by=last_name+A"), t)
+                .await;
+            let (_, count) = h.get(&format!("{base}&return_count=True"), t).await;
+            let up = ids(&up);
+            assert!(up.windows(2).all(|w| w[0] < w[1]), "{term}: ascending ids");
+            let mut reversed = ids(&down);
+            reversed.reverse();
+            assert_eq!(up, reversed, "{term}{status}: same rows either way");
+            let mut sorted = ids(&by_name);
+            sorted.sort_unstable();
+            assert_eq!(up, sorted, "{term}{status}: same rows by name");
+            assert_eq!(
+                count["count"].as_u64(),
+                Some(up.len() as u64),
+                "{term}{status}"
+            );
+            let (_, page) = h.get(&format!("{base}&skip=3&limit=4"), t).await;
+            assert_eq!(
+                ids(&page),
+                up.iter().skip(3).take(4).copied().collect::<Vec<_>>()
+            );
+        }
+    }
+    let (_, gmail) = h.get("users/?search=gmail&return_count=True", t).await;
+    assert!(
+        gmail["count"].as_u64().expect("count") > 50,
+        "a common term: {gmail}"
+    );
+    h.server.shutdown().await;
+}

@@ -580,15 +580,36 @@ fn like_escape(text: &str) -> String {
     escaped
 }
 
-/// Appends the keyword search to `conditions`. Every term must appear in one of `columns`:
-/// terms of three characters or more go through the trigram index, shorter ones (which a
-/// trigram index cannot answer) through LIKE.
-fn search_conditions(
-    terms: &str,
-    columns: &[&'static str],
-    conditions: &mut Vec<String>,
-    values: &mut Vec<Value>,
-) {
+/// The WHERE of a listing, with the full-text match kept apart: how it joins depends on the
+/// query (see [`list_users`] and [`count_users`]).
+#[derive(Default)]
+struct Where {
+    /// An FTS5 query every row must match.
+    full_text: Option<String>,
+    conditions: Vec<String>,
+    values: Vec<Value>,
+}
+
+impl Where {
+    /// `" WHERE a AND b"` (or nothing), with extra leading conditions.
+    fn sql(&self, extra: &[&str]) -> String {
+        let all: Vec<&str> = extra
+            .iter()
+            .copied()
+            .chain(self.conditions.iter().map(String::as_str))
+            .collect();
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", all.join(" AND "))
+        }
+    }
+}
+
+/// The keyword search: every term must appear in one of `columns`. Terms of three characters
+/// or more go through the trigram index; shorter ones, which a trigram index cannot answer,
+/// through LIKE.
+fn add_search(terms: &str, columns: &[&'static str], clause: &mut Where) {
     let mut phrases = Vec::new();
     for term in terms.split_whitespace() {
         if term.chars().count() >= 3 {
@@ -598,65 +619,90 @@ fn search_conditions(
                 .iter()
                 .map(|column| format!("{column} LIKE ? ESCAPE '\\'"))
                 .collect();
-            conditions.push(format!("({})", ors.join(" OR ")));
-            values.extend(columns.iter().map(|_| Value::Text(like_escape(term))));
+            clause.conditions.push(format!("({})", ors.join(" OR ")));
+            clause
+                .values
+                .extend(columns.iter().map(|_| Value::Text(like_escape(term))));
         }
     }
     if !phrases.is_empty() {
-        conditions.push("id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)".to_string());
-        values.push(Value::Text(format!(
+        clause.full_text = Some(format!(
             "{{{}}} : ({})",
             columns.join(" "),
             phrases.join(" AND ")
-        )));
+        ));
     }
 }
 
-fn listing_where(listing: &UserListing) -> (String, Vec<Value>) {
-    let mut conditions = Vec::new();
-    let mut values = Vec::new();
+fn listing_where(listing: &UserListing) -> Where {
+    let mut clause = Where::default();
     if let Some(status) = &listing.status {
-        conditions.push("status = ?".to_string());
-        values.push(Value::Text(status.clone()));
+        clause.conditions.push("status = ?".to_string());
+        clause.values.push(Value::Text(status.clone()));
     }
     if let Some(parent_id) = listing.parent_id {
-        conditions.push("parent_id = ?".to_string());
-        values.push(Value::Integer(parent_id));
+        clause.conditions.push("parent_id = ?".to_string());
+        clause.values.push(Value::Integer(parent_id));
     }
     if let Some(filter) = &listing.filter {
-        conditions.push(filter.sql.clone());
-        values.extend(filter.params.iter().cloned());
+        clause.conditions.push(filter.sql.clone());
+        clause.values.extend(filter.params.iter().cloned());
     } else if let Some((terms, columns)) = &listing.search {
-        search_conditions(terms, columns, &mut conditions, &mut values);
+        add_search(terms, columns, &mut clause);
     }
-    if conditions.is_empty() {
-        (String::new(), values)
-    } else {
-        (format!(" WHERE {}", conditions.join(" AND ")), values)
-    }
+    clause
 }
 
+const FTS_ROWIDS: &str = "SELECT rowid FROM users_fts WHERE users_fts MATCH ?";
+
 pub fn list_users(conn: &Connection, listing: &UserListing) -> rusqlite::Result<Vec<UserRow>> {
-    let (where_sql, mut values) = listing_where(listing);
-    let mut order: Vec<String> = listing
+    let clause = listing_where(listing);
+    let by_id_only = listing.order_by.iter().all(|(column, _)| *column == "id");
+    let first_descending = listing
         .order_by
-        .iter()
-        .map(|(column, descending)| {
-            format!("{column} {}", if *descending { "DESC" } else { "ASC" })
-        })
-        .collect();
-    if !listing.order_by.iter().any(|(column, _)| *column == "id") {
-        // A stable tie-breaker in the first key's direction keeps index order usable.
-        let descending = listing
-            .order_by
-            .first()
-            .is_some_and(|(_, descending)| *descending);
-        order.push(format!("id {}", if descending { "DESC" } else { "ASC" }));
-    }
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users{where_sql} ORDER BY {} LIMIT ? OFFSET ?",
-        order.join(", ")
-    );
+        .first()
+        .is_some_and(|(_, descending)| *descending);
+    let direction = |descending: bool| if descending { "DESC" } else { "ASC" };
+    let mut values = Vec::new();
+    let sql = match &clause.full_text {
+        Some(query) if by_id_only => {
+            // Walk the full-text matches in id order and stop at the page: a common word
+            // (thousands of matches) costs what a rare one does.
+            values.push(Value::Text(query.clone()));
+            values.extend(clause.values.iter().cloned());
+            format!(
+                "SELECT {USER_COLUMNS} FROM (SELECT rowid AS match_id FROM users_fts \
+                 WHERE users_fts MATCH ? ORDER BY rowid) AS matches \
+                 CROSS JOIN users ON users.id = matches.match_id{} \
+                 ORDER BY matches.match_id {} LIMIT ? OFFSET ?",
+                clause.sql(&[]),
+                direction(first_descending)
+            )
+        }
+        _ => {
+            let mut extra: Vec<String> = Vec::new();
+            if let Some(query) = &clause.full_text {
+                values.push(Value::Text(query.clone()));
+                extra.push(format!("id IN ({FTS_ROWIDS})"));
+            }
+            let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+            values.extend(clause.values.iter().cloned());
+            let mut order: Vec<String> = listing
+                .order_by
+                .iter()
+                .map(|(column, descending)| format!("{column} {}", direction(*descending)))
+                .collect();
+            if !listing.order_by.iter().any(|(column, _)| *column == "id") {
+                // A stable tie-breaker in the first key's direction keeps index order usable.
+                order.push(format!("id {}", direction(first_descending)));
+            }
+            format!(
+                "SELECT {USER_COLUMNS} FROM users{} ORDER BY {} LIMIT ? OFFSET ?",
+                clause.sql(&extra),
+                order.join(", ")
+            )
+        }
+    };
     values.push(Value::Integer(
         i64::try_from(listing.limit).unwrap_or(i64::MAX),
     ));
@@ -669,8 +715,27 @@ pub fn list_users(conn: &Connection, listing: &UserListing) -> rusqlite::Result<
 }
 
 pub fn count_users(conn: &Connection, listing: &UserListing) -> rusqlite::Result<u64> {
-    let (where_sql, values) = listing_where(listing);
-    let sql = format!("SELECT count(*) FROM users{where_sql}");
+    let clause = listing_where(listing);
+    let (sql, values) = match &clause.full_text {
+        // The index alone knows how many rows match: every user has exactly one FTS row.
+        Some(query) if clause.conditions.is_empty() => (
+            "SELECT count(*) FROM users_fts WHERE users_fts MATCH ?".to_string(),
+            vec![Value::Text(query.clone())],
+        ),
+        Some(query) => {
+            let mut values = vec![Value::Text(query.clone())];
+            values.extend(clause.values.iter().cloned());
+            let membership = format!("id IN ({FTS_ROWIDS})");
+            (
+                format!("SELECT count(*) FROM users{}", clause.sql(&[&membership])),
+                values,
+            )
+        }
+        None => (
+            format!("SELECT count(*) FROM users{}", clause.sql(&[])),
+            clause.values.clone(),
+        ),
+    };
     conn.prepare_cached(&sql)?
         .query_row(params_from_iter(values), |row| row.get(0))
 }
