@@ -51,6 +51,10 @@ fn cases(users: u64) -> Vec<Case> {
             "users/?f=json&status=Disabled&limit=50",
         ),
         get(
+            "CQL role+status page",
+            &format!("users/?f=json&{q_role_status}&limit=50"),
+        ),
+        get(
             "CQL role+date page",
             &format!("users/?f=json&{q_role}&limit=50"),
         ),
@@ -74,6 +78,10 @@ fn cases(users: u64) -> Vec<Case> {
             "users/?f=json&status=Disabled&return_count=True",
         ),
         get(
+            "count CQL role+status",
+            &format!("users/?f=json&{q_role_status}&return_count=True"),
+        ),
+        get(
             "count CQL role+date",
             &format!("users/?f=json&{q_role}&return_count=True"),
         ),
@@ -84,6 +92,14 @@ fn cases(users: u64) -> Vec<Case> {
         get(
             "count search 'reza'",
             "users/?f=json&search=reza&return_count=True",
+        ),
+        get(
+            "count search 'gmail'",
+            "users/?f=json&search=gmail&return_count=True",
+        ),
+        get(
+            "count search 'gmail' + status",
+            "users/?f=json&search=gmail&status=Disabled&return_count=True",
         ),
         get("get one user", &format!("users/{middle}/?f=json")),
         get(
