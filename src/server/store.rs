@@ -150,6 +150,9 @@ const USER_INDEXES: &[(&str, &str)] = &[
     ("users_created", "users(created_at)"),
     ("users_updated", "users(updated_at)"),
     ("users_last_login", "users(last_login)"),
+    // The console's usual combinations: counts of these come from the index alone.
+    ("users_status_role", "users(status, role)"),
+    ("users_role_created", "users(role, created_at)"),
 ];
 
 /// Keeps the external-content FTS index in step with `users`.
@@ -201,6 +204,8 @@ impl Store {
             writer.pragma_update(None, "journal_mode", "WAL")?;
         }
         migrate(&mut writer)?;
+        // Indexes added since a database was made are built on its next start.
+        create_indexes(&writer)?;
         writer.execute_batch(FTS_TRIGGERS)?;
         Ok(Store {
             source,
@@ -656,6 +661,14 @@ fn listing_where(listing: &UserListing) -> Where {
 const FTS_ROWIDS: &str = "SELECT rowid FROM users_fts WHERE users_fts MATCH ?";
 
 pub fn list_users(conn: &Connection, listing: &UserListing) -> rusqlite::Result<Vec<UserRow>> {
+    list_users_within(conn, listing, PLAN_BUDGET)
+}
+
+fn list_users_within(
+    conn: &Connection,
+    listing: &UserListing,
+    budget: std::time::Duration,
+) -> rusqlite::Result<Vec<UserRow>> {
     let clause = listing_where(listing);
     let by_id_only = listing.order_by.iter().all(|(column, _)| *column == "id");
     let first_descending = listing
@@ -687,20 +700,53 @@ pub fn list_users(conn: &Connection, listing: &UserListing) -> rusqlite::Result<
             }
             let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
             values.extend(clause.values.iter().cloned());
-            let mut order: Vec<String> = listing
-                .order_by
-                .iter()
-                .map(|(column, descending)| format!("{column} {}", direction(*descending)))
-                .collect();
-            if !listing.order_by.iter().any(|(column, _)| *column == "id") {
+            let mut order: Vec<(&str, bool)> = listing.order_by.clone();
+            if !order.iter().any(|(column, _)| *column == "id") {
                 // A stable tie-breaker in the first key's direction keeps index order usable.
-                order.push(format!("id {}", direction(first_descending)));
+                order.push(("id", first_descending));
             }
-            format!(
-                "SELECT {USER_COLUMNS} FROM users{} ORDER BY {} LIMIT ? OFFSET ?",
-                clause.sql(&extra),
-                order.join(", ")
-            )
+            let order_sql = |prefix: &str| -> String {
+                order
+                    .iter()
+                    .map(|(column, descending)| {
+                        format!("{prefix}{column} {}", direction(*descending))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let where_sql = clause.sql(&extra);
+            values.push(Value::Integer(
+                i64::try_from(listing.limit).unwrap_or(i64::MAX),
+            ));
+            values.push(Value::Integer(
+                i64::try_from(listing.skip).unwrap_or(i64::MAX),
+            ));
+            let natural = format!(
+                "SELECT {USER_COLUMNS} FROM users{where_sql} ORDER BY {} LIMIT ? OFFSET ?",
+                order_sql("")
+            );
+            if where_sql.is_empty() {
+                return query_users(conn, &natural, values);
+            }
+            // SQLite prefers walking an index in the requested order and filtering as it goes:
+            // instant when matches come early, slow when they sit deep in that order (say,
+            // users created after 2022 when ids follow creation). The other way, finding
+            // every match through the best index for the filter and sorting their ids (the
+            // `+` hides the order from the planner), has the opposite profile. Give the first
+            // a small budget, then fall back to the second.
+            match with_budget(conn, budget, || query_users(conn, &natural, values.clone())) {
+                Err(error) if is_interrupt(&error) => {
+                    let sorted = format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE id IN (\
+                         SELECT id FROM users{where_sql} ORDER BY {} LIMIT ? OFFSET ?) \
+                         ORDER BY {}",
+                        order_sql("+"),
+                        order_sql("")
+                    );
+                    return query_users(conn, &sorted, values);
+                }
+                other => return other,
+            }
         }
     };
     values.push(Value::Integer(
@@ -709,9 +755,37 @@ pub fn list_users(conn: &Connection, listing: &UserListing) -> rusqlite::Result<
     values.push(Value::Integer(
         i64::try_from(listing.skip).unwrap_or(i64::MAX),
     ));
-    let mut statement = conn.prepare_cached(&sql)?;
+    query_users(conn, &sql, values)
+}
+
+/// How long an id-ordered walk may try before the sort-based plan takes over.
+const PLAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(6);
+
+fn query_users(conn: &Connection, sql: &str, values: Vec<Value>) -> rusqlite::Result<Vec<UserRow>> {
+    let mut statement = conn.prepare_cached(sql)?;
     let rows = statement.query_map(params_from_iter(values), user_from_row)?;
     rows.collect()
+}
+
+/// Runs `work`, interrupting its statement once `budget` has passed.
+fn with_budget<T>(
+    conn: &Connection,
+    budget: std::time::Duration,
+    work: impl FnOnce() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + budget;
+    conn.progress_handler(1_000, Some(move || std::time::Instant::now() > deadline));
+    let result = work();
+    conn.progress_handler(0, None::<fn() -> bool>);
+    result
+}
+
+fn is_interrupt(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(failure, _)
+            if failure.code == rusqlite::ErrorCode::OperationInterrupted
+    )
 }
 
 pub fn count_users(conn: &Connection, listing: &UserListing) -> rusqlite::Result<u64> {
@@ -1094,6 +1168,51 @@ mod tests {
         assert_eq!(names(listing("ahmadi", vec!["last_name"])).len(), 1);
         assert_eq!(names(listing("sa", vec!["username"])), ["sara"]);
         assert_eq!(names(listing("ali", vec!["email"])), ["ali.rezaei"]);
+    }
+
+    #[test]
+    fn both_plans_give_the_same_pages() {
+        let store = Store::open(None).expect("opens");
+        store
+            .write_blocking(|conn| Ok(super::super::seed::seed(conn, 600, 3, "hash")?))
+            .expect("seeds");
+        let filter = |cql: &str| {
+            Some(super::super::cql::compile(cql, USER_FIELDS, &UsersFullText).expect("compiles"))
+        };
+        let listings = [
+            UserListing {
+                filter: filter("role = 'Editor' AND created_at > '2022-01-01'"),
+                skip: 5,
+                limit: 20,
+                ..Default::default()
+            },
+            UserListing {
+                status: Some("Active".into()),
+                order_by: vec![("last_name", true), ("first_name", false)],
+                skip: 0,
+                limit: 30,
+                ..Default::default()
+            },
+            UserListing {
+                filter: filter("username LIKE '%a%' OR mobile IS NULL"),
+                order_by: vec![("created_at", true)],
+                skip: 40,
+                limit: 25,
+                ..Default::default()
+            },
+        ];
+        for listing in listings {
+            let (natural, sorted) = store
+                .read_blocking(|conn| {
+                    Ok((
+                        list_users_within(conn, &listing, std::time::Duration::from_secs(60))?,
+                        list_users_within(conn, &listing, std::time::Duration::ZERO)?,
+                    ))
+                })
+                .expect("lists");
+            assert!(!natural.is_empty(), "{listing:?}");
+            assert_eq!(natural, sorted, "{listing:?}");
+        }
     }
 
     #[test]
