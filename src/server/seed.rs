@@ -285,9 +285,16 @@ pub fn seed(
     let span_seconds = (now - epoch).num_seconds().max(1);
 
     let started = std::time::Instant::now();
-    // Random-order keys (usernames, session uuids) go into B-trees larger than the usual
-    // cache; a big one for the load keeps those inserts off the disk.
-    conn.execute_batch("PRAGMA cache_size = -1048576;")?;
+    // In WAL mode every page would be written twice (log, then checkpoint). Seeding happens
+    // before any reader connects, into a new database: a rollback journal kept in memory costs
+    // nothing for pages that did not exist before, and a failed seed still rolls back.
+    let journal: String = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+    let was_wal = journal.eq_ignore_ascii_case("wal");
+    if was_wal {
+        conn.pragma_update_and_check(None, "journal_mode", "MEMORY", |row| {
+            row.get::<_, String>(0)
+        })?;
+    }
     let tx = conn.transaction()?;
     Store::begin_bulk_load(&tx)?;
     ensure_plans(&tx)?;
@@ -460,7 +467,11 @@ pub fn seed(
     );
     // Without statistics the planner takes `role = ?` for selective and sorts a fifth of the
     // table; ANALYZE costs well under a second at a million users.
-    conn.execute_batch("ANALYZE; PRAGMA cache_size = -65536;")
+    conn.execute_batch("ANALYZE;")?;
+    if was_wal {
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
+    }
+    Ok(())
 }
 
 fn format_time(time: DateTime<Utc>) -> String {

@@ -95,7 +95,7 @@ CREATE TABLE plans (
 );
 CREATE TABLE users (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    username TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    username TEXT NOT NULL COLLATE NOCASE,
     email TEXT,
     first_name TEXT,
     last_name TEXT,
@@ -111,7 +111,8 @@ CREATE TABLE users (
     last_login TEXT
 );
 CREATE TABLE sessions (
-    uuid TEXT PRIMARY KEY,
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     token_hash TEXT UNIQUE,
     agent TEXT,
@@ -119,7 +120,6 @@ CREATE TABLE sessions (
     created_at TEXT NOT NULL,
     last_seen TEXT NOT NULL
 );
-CREATE INDEX sessions_user ON sessions(user_id, last_seen);
 CREATE TABLE api_keys (
     id INTEGER PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -134,25 +134,29 @@ CREATE VIRTUAL TABLE users_fts USING fts5(
 );
 "#];
 
-/// Secondary indexes on users: one per filter and sort the API offers. Kept apart from the
-/// migrations so a bulk seed can drop them and build them once at the end, which is far
-/// faster than updating eleven B-trees row by row.
-const USER_INDEXES: &[(&str, &str)] = &[
-    ("users_email", "users(email)"),
-    ("users_first_name", "users(first_name)"),
-    ("users_last_name", "users(last_name)"),
-    ("users_mobile", "users(mobile)"),
-    ("users_role", "users(role)"),
-    ("users_status", "users(status)"),
-    ("users_plan", "users(plan_id)"),
-    ("users_expiration", "users(expiration_date)"),
-    ("users_parent", "users(parent_id)"),
-    ("users_created", "users(created_at)"),
-    ("users_updated", "users(updated_at)"),
-    ("users_last_login", "users(last_login)"),
+/// Secondary indexes: one per filter and sort the API offers, and the unique keys. Kept apart
+/// from the migrations so a bulk seed can drop them and build each once at the end, which is
+/// far faster than updating fifteen B-trees row by row in random key order.
+/// `(name, "UNIQUE " or "", target)`; unique ones are constraints the seeder keeps by itself.
+const INDEXES: &[(&str, &str, &str)] = &[
+    ("users_username", "UNIQUE ", "users(username)"),
+    ("sessions_uuid", "UNIQUE ", "sessions(uuid)"),
+    ("sessions_user", "", "sessions(user_id, last_seen)"),
+    ("users_email", "", "users(email)"),
+    ("users_first_name", "", "users(first_name)"),
+    ("users_last_name", "", "users(last_name)"),
+    ("users_mobile", "", "users(mobile)"),
+    ("users_role", "", "users(role)"),
+    ("users_status", "", "users(status)"),
+    ("users_plan", "", "users(plan_id)"),
+    ("users_expiration", "", "users(expiration_date)"),
+    ("users_parent", "", "users(parent_id)"),
+    ("users_created", "", "users(created_at)"),
+    ("users_updated", "", "users(updated_at)"),
+    ("users_last_login", "", "users(last_login)"),
     // The console's usual combinations: counts of these come from the index alone.
-    ("users_status_role", "users(status, role)"),
-    ("users_role_created", "users(role, created_at)"),
+    ("users_status_role", "", "users(status, role)"),
+    ("users_role_created", "", "users(role, created_at)"),
 ];
 
 /// Keeps the external-content FTS index in step with `users`.
@@ -270,7 +274,7 @@ impl Store {
 
     /// Drops the indexes and triggers a bulk load would otherwise update row by row.
     pub fn begin_bulk_load(conn: &Connection) -> rusqlite::Result<()> {
-        for (name, _) in USER_INDEXES {
+        for (name, _, _) in INDEXES {
             conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
         }
         conn.execute_batch(
@@ -336,8 +340,10 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
 }
 
 fn create_indexes(conn: &Connection) -> rusqlite::Result<()> {
-    for (name, target) in USER_INDEXES {
-        conn.execute_batch(&format!("CREATE INDEX IF NOT EXISTS {name} ON {target}"))?;
+    for (name, unique, target) in INDEXES {
+        conn.execute_batch(&format!(
+            "CREATE {unique}INDEX IF NOT EXISTS {name} ON {target}"
+        ))?;
     }
     Ok(())
 }
@@ -1213,6 +1219,34 @@ mod tests {
             assert!(!natural.is_empty(), "{listing:?}");
             assert_eq!(natural, sorted, "{listing:?}");
         }
+    }
+
+    #[test]
+    fn a_seeded_file_database_is_back_in_wal_with_its_unique_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(Some(&dir.path().join("x.sqlite"))).expect("opens");
+        let journal: String = store
+            .write_blocking(|conn| {
+                super::super::seed::seed(conn, 50, 1, "hash")?;
+                Ok(conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?)
+            })
+            .expect("seeds");
+        assert_eq!(journal, "wal");
+        let taken = store
+            .read_blocking(|conn| {
+                Ok(
+                    conn.query_row("SELECT username FROM users LIMIT 1", [], |row| {
+                        row.get::<_, String>(0)
+                    })?,
+                )
+            })
+            .expect("reads");
+        let duplicate =
+            store.write_blocking(|conn| Ok(insert_user(conn, &record(&taken.to_uppercase()))?));
+        assert!(
+            duplicate.is_err(),
+            "usernames stay unique, case-insensitively"
+        );
     }
 
     #[test]
