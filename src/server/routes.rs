@@ -599,7 +599,8 @@ impl Issues {
         }
     }
 
-    /// A string field: `Ok(None)` when absent, null or (if `blank_is_null`) blank.
+    /// A string field, trimmed: `None` when absent (or invalid, noted), `Some(None)` when null
+    /// or blank, `Some(Some(text))` otherwise.
     fn string(
         &mut self,
         body: &Map<String, Value>,
@@ -861,14 +862,7 @@ async fn update_user(
     }
     for field in ["first_name", "last_name"] {
         if let Some(value) = issues.string(&body, field, 100) {
-            changes.push((
-                if field == "first_name" {
-                    "first_name"
-                } else {
-                    "last_name"
-                },
-                text(value),
-            ));
+            changes.push((field, text(value)));
         }
     }
     if let Some(mobile) = issues.string(&body, "mobile", 32) {
