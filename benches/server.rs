@@ -2,7 +2,7 @@
 //! the console makes, end to end over HTTP on loopback.
 //!
 //! ```text
-//! cargo bench --bench server -- --users 10000,100000,1000000 [--runs 30] [--keep DIR]
+//! cargo bench --bench server -- --users 10000,100000,1000000 [--runs 30] [--keep DIR | --in-memory]
 //! ```
 //!
 //! Prints one table: median and 95th percentile per request and size.
@@ -134,6 +134,7 @@ async fn measure(
     users: u64,
     runs: usize,
     keep: Option<&str>,
+    in_memory: bool,
 ) -> Result<Column, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     // `--keep DIR` leaves (and on the next run reuses) one database per size, for EXPLAIN work.
@@ -143,7 +144,7 @@ async fn measure(
     };
     eprintln!("seeding {users} users…");
     let server = server::start(ServerOptions {
-        db: Some(db),
+        db: (!in_memory).then_some(db),
         seed_users: users,
         admin_password: Some(Secret::new("bench-password")),
         ..ServerOptions::default()
@@ -220,6 +221,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<_, _>>()?;
     let runs: usize = value_of("--runs").map_or(Ok(30), |runs| runs.parse())?;
     let keep = value_of("--keep");
+    let in_memory = args.iter().any(|arg| arg == "--in-memory");
     // The seeding phases are logged: rows, indexes + full-text, commit.
     tracing_subscriber::fmt()
         .with_env_filter("geobox_users=info")
@@ -230,7 +232,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let mut columns = Vec::new();
     for users in sizes {
-        columns.push(runtime.block_on(measure(users, runs, keep.as_deref()))?);
+        columns.push(runtime.block_on(measure(users, runs, keep.as_deref(), in_memory))?);
     }
     let names: Vec<&str> = cases(1).iter().map(|case| case.name).collect();
     let mut header = "| request (ms: median / p95) |".to_string();

@@ -204,8 +204,11 @@ impl Store {
             None => Source::Memory(format!("/geobox-users-{}", uuid::Uuid::new_v4().simple())),
         };
         let mut writer = connect(&source)?;
-        if matches!(source, Source::File(_)) {
-            writer.pragma_update(None, "journal_mode", "WAL")?;
+        match &source {
+            Source::File(_) => writer.pragma_update(None, "journal_mode", "WAL")?,
+            Source::Memory(_) => {
+                set_memory_limit(&writer, MEMORY_DB_LIMIT)?;
+            }
         }
         migrate(&mut writer)?;
         // Indexes added since a database was made are built on its next start.
@@ -301,6 +304,35 @@ impl Store {
         if let Err((_, error)) = writer.close() {
             tracing::warn!(%error, "closing the database");
         }
+    }
+}
+
+/// An in-memory database stops growing at 1 GiB unless told otherwise, and a million demo
+/// users take more than that: let RAM be the limit instead.
+const MEMORY_DB_LIMIT: i64 = 1 << 40;
+
+/// Sets (or, with a negative `limit`, reads) the size limit of a `memdb` database; answers the
+/// limit in effect.
+fn set_memory_limit(conn: &Connection, limit: i64) -> rusqlite::Result<i64> {
+    let mut value: i64 = limit;
+    // SAFETY: the handle belongs to `conn`, which outlives the call; for SQLITE_FCNTL_SIZE_LIMIT
+    // the memdb VFS reads and writes exactly one sqlite3_int64 through the pointer, and `value`
+    // lives on this frame until the call returns. Nothing else touches it.
+    let code = unsafe {
+        rusqlite::ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            rusqlite::ffi::SQLITE_FCNTL_SIZE_LIMIT,
+            (&raw mut value).cast(),
+        )
+    };
+    if code == rusqlite::ffi::SQLITE_OK {
+        Ok(value)
+    } else {
+        Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            Some("cannot raise the in-memory database size limit".into()),
+        ))
     }
 }
 
@@ -1140,6 +1172,10 @@ mod tests {
             .read_blocking(|conn| Ok(user_count(conn)?))
             .expect("reads");
         assert_eq!(elsewhere, 0);
+        let limit = store
+            .read_blocking(|conn| Ok(set_memory_limit(conn, -1)?))
+            .expect("reads the limit");
+        assert_eq!(limit, MEMORY_DB_LIMIT, "beyond memdb's default 1 GiB");
     }
 
     #[test]
