@@ -308,8 +308,10 @@ impl Store {
 }
 
 /// An in-memory database stops growing at 1 GiB unless told otherwise, and a million demo
-/// users take more than that: let RAM be the limit instead.
-const MEMORY_DB_LIMIT: i64 = 1 << 40;
+/// users take about 1.3 GB. It is one contiguous allocation, which SQLite caps just under
+/// 2 GiB (SQLITE_MAX_ALLOCATION_SIZE), so that is the most it can be: about 1.5 million
+/// users. Larger demos need `--db`.
+const MEMORY_DB_LIMIT: i64 = 2_000_000_000;
 
 /// Sets (or, with a negative `limit`, reads) the size limit of a `memdb` database; answers the
 /// limit in effect.
@@ -1176,6 +1178,7 @@ mod tests {
             .read_blocking(|conn| Ok(set_memory_limit(conn, -1)?))
             .expect("reads the limit");
         assert_eq!(limit, MEMORY_DB_LIMIT, "beyond memdb's default 1 GiB");
+        assert!(limit > 1 << 30);
     }
 
     #[test]
