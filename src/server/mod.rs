@@ -7,12 +7,27 @@
 //!   on tokio's blocking threads, never on the async workers.
 //! - `cql.rs`: the CQL2-text subset of `q`, compiled to parameterized SQL.
 //! - `seed.rs`: deterministic demo data.
+//!
+//! Behaviour worth knowing (all of it tested in `tests/server.rs`):
+//! - Lists answer at most [`MAX_LIMIT`] (1000) users; a larger `limit` is lowered to it.
+//! - Bodies over [`MAX_BODY_BYTES`] (64 KiB) get 413; passwords need [`MIN_PASSWORD_CHARS`].
+//! - `user_id` on `GET users/` lists that user's members (sub-users); `shared` is accepted
+//!   and changes nothing (there is no sharing of users).
+//! - Only System Admins and Account Admins manage users; only a System Admin makes or changes
+//!   a System Admin; nobody deletes themselves. Everyone reads and edits their own name,
+//!   email and mobile, lists and closes their own sessions, and changes their own password.
+//! - New, Pending and Active users sign in; Disabled ones cannot, and their tokens and keys
+//!   stop working at once.
+//! - Tokens and API keys are stored as SHA-256 hashes; the admin gets a new API key at every
+//!   start ([`RunningServer::admin_apikey`]), printed by `serve`.
+//! - Seeded users all have the password [`SEED_PASSWORD`].
+//! - Without `--db` the database lives in memory, up to about 2 GB (1.5 million users).
 
 mod auth;
-pub mod cql;
+mod cql;
 mod error;
 mod routes;
-pub mod seed;
+mod seed;
 mod store;
 
 use std::fmt;
@@ -322,7 +337,8 @@ pub async fn serve_until_signal(options: ServerOptions) -> Result<(), std::io::E
         server.admin_apikey.expose()
     );
     println!(
-        "Try:  GEOBOX_HOST={} GEOBOX_USERNAME={} GEOBOX_PASSWORD=... geobox-users users list",
+        "Point a client at it (ours or the Python SDK):\n  \
+         GEOBOX_HOST={} GEOBOX_USERNAME={} GEOBOX_PASSWORD=<password above>",
         server.base_url.trim_end_matches("v1/"),
         server.admin_username
     );
