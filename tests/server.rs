@@ -1480,3 +1480,41 @@ async fn search_pages_and_counts_agree_whatever_the_plan() {
     );
     h.server.shutdown().await;
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_runs_until_sigterm_and_then_stops_cleanly() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let serving = tokio::spawn(server::serve_until_signal(ServerOptions {
+        bind: ([127, 0, 0, 1], port).into(),
+        seed_users: 0,
+        ..ServerOptions::default()
+    }));
+    let url = format!("http://127.0.0.1:{port}/v1/plans/");
+    let mut answered = false;
+    for _ in 0..250 {
+        if let Ok(response) = reqwest::get(&url).await {
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(answered, "serve answers");
+    // The handlers are in place before serve listens, so this reaches serve, not the default
+    // action that would end the test process.
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &std::process::id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let result = tokio::time::timeout(Duration::from_secs(10), serving)
+        .await
+        .expect("serve stops within 10 s")
+        .expect("serve task");
+    assert!(result.is_ok(), "{result:?}");
+    assert!(reqwest::get(&url).await.is_err(), "the port is closed");
+}

@@ -312,6 +312,7 @@ pub async fn serve_until_signal(options: ServerOptions) -> Result<(), std::io::E
         || "in memory (gone when the server stops)".to_string(),
         |path| path.display().to_string(),
     );
+    let stop = stop_signals()?;
     let server = start(options).await?;
     if !server.addr.ip().is_loopback() {
         eprintln!(
@@ -343,32 +344,32 @@ pub async fn serve_until_signal(options: ServerOptions) -> Result<(), std::io::E
         server.admin_username
     );
     println!("Stop with Ctrl-C.");
-    wait_for_signal().await;
+    stop.await;
     println!("Stopping…");
     server.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// Listens for Ctrl-C and SIGTERM from now on: registered before the server starts, so a
+/// signal during a long seed is not lost (and does not kill the process half-way).
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
-                }
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C still works");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
