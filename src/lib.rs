@@ -2,5 +2,7 @@
 //! administering Geobox users. The modules are public so the integration tests can reach them.
 
 pub mod api;
+pub mod cli;
+pub mod config;
 pub mod console;
 pub mod server;

@@ -238,6 +238,11 @@ impl GeoboxClient {
 
     /// `POST users/`: the password travels obfuscated.
     pub async fn create_user(&self, new_user: &NewUser) -> Result<User, ApiError> {
+        decode(self.create_user_raw(new_user).await?)
+    }
+
+    /// `POST users/`, the created user as the server sent it.
+    pub async fn create_user_raw(&self, new_user: &NewUser) -> Result<Value, ApiError> {
         let body = json!({
             "username": new_user.username,
             "email": new_user.email,
@@ -248,14 +253,17 @@ impl GeoboxClient {
             "mobile": new_user.mobile,
             "status": new_user.status,
         });
-        decode(
-            self.request(Method::POST, "users/", &[], Body::Json(body))
-                .await?,
-        )
+        self.request(Method::POST, "users/", &[], Body::Json(body))
+            .await
     }
 
     /// `PUT users/{id}/` with only the changed fields.
     pub async fn update_user(&self, id: i64, update: &UserUpdate) -> Result<User, ApiError> {
+        decode(self.update_user_raw(id, update).await?)
+    }
+
+    /// `PUT users/{id}/`, the updated user as the server sent it.
+    pub async fn update_user_raw(&self, id: i64, update: &UserUpdate) -> Result<Value, ApiError> {
         if update.is_empty() {
             return Err(ApiError::InvalidInput(
                 "nothing to update: no field was changed".to_string(),
@@ -263,10 +271,8 @@ impl GeoboxClient {
         }
         let path = format!("users/{id}/");
         let body = Value::Object(update.to_json());
-        decode(
-            self.request(Method::PUT, &path, &[], Body::Json(body))
-                .await?,
-        )
+        self.request(Method::PUT, &path, &[], Body::Json(body))
+            .await
     }
 
     /// `DELETE users/{id}/`
@@ -425,18 +431,23 @@ impl GeoboxClient {
             let response = builder
                 .send()
                 .await
-                .map_err(|error| self.transport_error(&error))?;
+                .map_err(|error| self.transport_error(error))?;
             let status = response.status();
             let bytes = response
                 .bytes()
                 .await
-                .map_err(|error| self.transport_error(&error))?;
+                .map_err(|error| self.transport_error(error))?;
             if status == StatusCode::UNAUTHORIZED
                 && !signed_in_again
                 && matches!(self.auth, Auth::Password { .. })
             {
                 tracing::info!(%method, path, "401: signing in again and retrying once");
-                *self.session_token.lock().await = None;
+                let mut session = self.session_token.lock().await;
+                // Another request may have signed in again meanwhile: keep its fresh token.
+                if *session == token {
+                    *session = None;
+                }
+                drop(session);
                 signed_in_again = true;
                 continue;
             }
@@ -485,12 +496,12 @@ impl GeoboxClient {
             .form(&form)
             .send()
             .await
-            .map_err(|error| self.transport_error(&error))?;
+            .map_err(|error| self.transport_error(error))?;
         let status = response.status();
         let bytes = response
             .bytes()
             .await
-            .map_err(|error| self.transport_error(&error))?;
+            .map_err(|error| self.transport_error(error))?;
         if !status.is_success() {
             return Err(match ApiError::from_response(status.as_u16(), &bytes) {
                 ApiError::Unauthorized { message } => ApiError::Unauthorized {
@@ -510,18 +521,24 @@ impl GeoboxClient {
             .ok_or_else(|| ApiError::Decode {
                 status: status.as_u16(),
                 reason: "sign-in answer has no access_token".to_string(),
-                body_start: body_start(&bytes),
+                // Only the keys: the values may be a token under another name.
+                body_start: json
+                    .as_object()
+                    .map(|object| object.keys().cloned().collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default(),
             })
     }
 
-    fn transport_error(&self, error: &reqwest::Error) -> ApiError {
+    fn transport_error(&self, error: reqwest::Error) -> ApiError {
+        // The URL may carry `?apikey=`: errors are shown and logged, so they never quote it.
+        let error = error.without_url();
         if error.is_timeout() {
             return ApiError::Timeout {
                 after: self.timeout,
             };
         }
         let mut reason = error.to_string();
-        let mut source = std::error::Error::source(error);
+        let mut source = std::error::Error::source(&error);
         while let Some(inner) = source {
             reason = format!("{reason}: {inner}");
             source = inner.source();

@@ -33,6 +33,13 @@ impl From<String> for Secret {
     }
 }
 
+/// Read from configuration files; there is deliberately no `Serialize`.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Secret)
+    }
+}
+
 impl From<&str> for Secret {
     fn from(value: &str) -> Self {
         Secret(value.to_string())

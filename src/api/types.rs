@@ -73,9 +73,13 @@ macro_rules! wire_enum {
         }
 
         impl<'de> Deserialize<'de> for $name {
+            /// Never fails on a value: a number or an object where a string belongs becomes
+            /// `Other` with its JSON text, so one odd user cannot break a listing.
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = String::deserialize(deserializer)?;
-                Ok($name::from_wire(&value))
+                Ok(match Value::deserialize(deserializer)? {
+                    Value::String(text) => $name::from_wire(&text),
+                    other => $name::Other(other.to_string()),
+                })
             }
         }
     };
@@ -121,16 +125,16 @@ impl UserRole {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: i64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub username: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub email: Option<String>,
     /// Always serialized (null when empty): the official SDK breaks without the key.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub first_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub last_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub mobile: Option<String>,
     #[serde(default)]
     pub role: Option<UserRole>,
@@ -140,11 +144,11 @@ pub struct User {
     #[serde(default, deserialize_with = "lenient_plan")]
     pub plan: Option<Plan>,
     /// As the server sent it: a date (`2026-12-11`) or a timestamp.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub expiration_date: Option<String>,
     #[serde(default)]
     pub parent_id: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub created_at: Option<String>,
     /// Fields this client does not know, kept in the server's order.
     #[serde(flatten)]
@@ -168,13 +172,13 @@ impl User {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub uuid: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub agent: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub ip: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub created_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub last_seen: Option<String>,
     /// Set by servers that know which session the request came from (the embedded one does).
     #[serde(default)]
@@ -239,6 +243,21 @@ fn lenient_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i
         Some(Value::String(text)) => text.trim().parse().ok(),
         _ => None,
     })
+}
+
+/// Text as sent; a number or boolean becomes its JSON text (a mobile sent as a number), so
+/// the shape of one field never fails a whole listing.
+fn lenient_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<Value>::deserialize(deserializer)?;
+    Ok(match value {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text),
+        Some(other) => Some(other.to_string()),
+    })
+}
+
+fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    lenient_text(deserializer).map(Option::unwrap_or_default)
 }
 
 fn lenient_plan<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Plan>, D::Error> {
@@ -368,7 +387,12 @@ mod tests {
             Ok(UserRole::SystemAdmin)
         );
         assert_eq!("ACTIVE".parse::<UserStatus>(), Ok(UserStatus::Active));
-        assert!("owner".parse::<UserRole>().unwrap_err().contains("Viewer"));
+        assert!(
+            "owner"
+                .parse::<UserRole>()
+                .expect_err("unknown role")
+                .contains("Viewer")
+        );
         assert_eq!(UserRole::AccountAdmin.to_string(), "Account Admin");
     }
 
@@ -380,6 +404,17 @@ mod tests {
         });
         let user: User = serde_json::from_value(json.clone()).expect("decodes");
         assert_eq!(user.role, Some(UserRole::Other("Auditor".into())));
+        let odd: User = serde_json::from_value(serde_json::json!({"id": 8, "status": 3}))
+            .expect("a non-string status still decodes");
+        assert_eq!(odd.status, Some(UserStatus::Other("3".into())));
+        let odd: User = serde_json::from_value(
+            serde_json::json!({"id": 9, "username": null, "mobile": 9120123456_i64}),
+        )
+        .expect("odd text fields still decode");
+        assert_eq!(
+            (odd.username.as_str(), odd.mobile.as_deref()),
+            ("", Some("9120123456"))
+        );
         assert_eq!(user.extra.get("tenant_zone"), Some(&Value::from("ir-1")));
         let back = serde_json::to_value(&user).expect("encodes");
         assert_eq!(back["tenant_zone"], "ir-1");

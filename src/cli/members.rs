@@ -1,0 +1,55 @@
+//! `geobox-users members ...`: the sub-users of a user.
+
+use clap::Subcommand;
+
+use super::output::{self, Format};
+use super::{CliError, ConnectionArgs, block_on, connect, note, parse_id, print_stdout};
+
+#[derive(Debug, Subcommand)]
+pub enum MembersCommand {
+    /// List the members of a user.
+    List {
+        #[arg(value_name = "ID", value_parser = parse_id)]
+        id: i64,
+        #[arg(long, value_enum, default_value_t)]
+        output: Format,
+    },
+    /// Make a user a member of another.
+    Add {
+        #[arg(value_name = "ID", value_parser = parse_id)]
+        id: i64,
+        #[arg(value_name = "MEMBER_ID", value_parser = parse_id)]
+        member_id: i64,
+    },
+    /// Remove a member from a user.
+    Remove {
+        #[arg(value_name = "ID", value_parser = parse_id)]
+        id: i64,
+        #[arg(value_name = "MEMBER_ID", value_parser = parse_id)]
+        member_id: i64,
+    },
+}
+
+pub fn run(command: MembersCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
+    match command {
+        MembersCommand::List { id, output: format } => {
+            let client = connect(connection)?;
+            let members = block_on(client.list_members_raw(id))??;
+            print_stdout(&output::render_list(&members, &output::USERS, format))
+        }
+        MembersCommand::Add { id, member_id } => {
+            let client = connect(connection)?;
+            block_on(client.add_member(id, member_id))??;
+            note(&format!("user {member_id} is now a member of user {id}"));
+            Ok(())
+        }
+        MembersCommand::Remove { id, member_id } => {
+            let client = connect(connection)?;
+            block_on(client.remove_member(id, member_id))??;
+            note(&format!(
+                "user {member_id} is no longer a member of user {id}"
+            ));
+            Ok(())
+        }
+    }
+}

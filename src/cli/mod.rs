@@ -1,0 +1,417 @@
+//! The scriptable CLI: argument definitions, exit codes, and the runner of the commands that
+//! talk to a Geobox server. Each command group lives in its own file.
+//!
+//! Exit codes: 0 success; 1 the request failed (API, network, timeout) or a confirmation was
+//! declined; 2 usage or configuration error (clap's own usage errors exit 2 as well).
+
+pub mod members;
+pub mod output;
+pub mod plans;
+pub mod sessions;
+pub mod users;
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::api::{ApiError, GeoboxClient, Secret};
+use crate::config::{Config, ConfigError, Credentials, Overrides, timeout_from_secs};
+
+pub use output::Format;
+
+/// A fast terminal console and CLI for administering Geobox users.
+///
+/// Without a subcommand it opens the console: against the configured host when credentials
+/// are configured, else against a built-in demo server.
+#[derive(Debug, Parser)]
+#[command(name = "geobox-users", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Open the console on the built-in demo server even when credentials are configured.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Reseed the demo server's database before opening it.
+    #[arg(long)]
+    pub fresh: bool,
+
+    /// Console: hide every action that changes something.
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Console: write logs to this file (never to the screen).
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where to connect and how to sign in. Each flag beats the selected profile, which beats the
+/// Python SDK's environment variables (also read from `./.env`).
+#[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectionArgs {
+    /// Geobox host, with or without /v1 [env: GEOBOX_HOST] [default: https://api.geobox.ir]
+    #[arg(long, global = true, value_name = "URL")]
+    pub host: Option<String>,
+
+    /// Profile of the config file to use [env: GEOBOX_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    // Not global, unlike the rest: `users create/update --username` name the user being
+    // written, so the sign-in username goes before the subcommand.
+    /// Sign in with this username; give it before the subcommand [env: GEOBOX_USERNAME]
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
+
+    /// Password for --username, before the subcommand; prefer GEOBOX_PASSWORD (flags show in
+    /// `ps`) [env: GEOBOX_PASSWORD]
+    #[arg(long, value_name = "PASSWORD", value_parser = parse_secret)]
+    pub password: Option<Secret>,
+
+    /// Bearer access token [env: GEOBOX_ACCESS_TOKEN]
+    #[arg(long, global = true, value_name = "TOKEN", value_parser = parse_secret)]
+    pub access_token: Option<Secret>,
+
+    /// API key, sent as ?apikey= [env: GEOBOX_APIKEY]
+    #[arg(long, global = true, value_name = "KEY", value_parser = parse_secret)]
+    pub apikey: Option<Secret>,
+
+    /// Seconds a request may take [env: GEOBOX_TIMEOUT] [default: 15]
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub timeout: Option<f64>,
+}
+
+impl ConnectionArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            host: self.host.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            access_token: self.access_token.clone(),
+            apikey: self.apikey.clone(),
+            timeout_secs: self.timeout,
+            profile: self.profile.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List, search, show, create, change and delete users.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
+    /// List and close a user's signed-in sessions.
+    #[command(subcommand)]
+    Sessions(sessions::SessionsCommand),
+    /// List subscription plans.
+    #[command(subcommand)]
+    Plans(plans::PlansCommand),
+    /// List, add and remove the members (sub-users) of a user.
+    #[command(subcommand)]
+    Members(members::MembersCommand),
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Show the config file, the profile, the host and the way of signing in (secrets hidden).
+    Config,
+    /// Run the built-in Geobox-compatible demo server until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1 on a free port]
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub bind: Option<SocketAddr>,
+
+    /// SQLite database file [default: in memory]
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Demo users to create in a new database.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub seed_users: u64,
+
+    /// Seed of the generated demo data.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Username of the System Admin.
+    #[arg(long, value_name = "NAME", default_value = "admin")]
+    pub admin_username: String,
+
+    /// The admin's password [default: random, printed at start]
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "GEOBOX_SERVE_ADMIN_PASSWORD",
+        hide_env_values = true,
+        value_parser = parse_secret
+    )]
+    pub admin_password: Option<Secret>,
+
+    /// Delete the database file first and seed anew.
+    #[arg(long)]
+    pub fresh: bool,
+}
+
+fn parse_secret(value: &str) -> Result<Secret, String> {
+    if value.is_empty() {
+        return Err("must not be empty".to_string());
+    }
+    Ok(Secret::from(value))
+}
+
+fn parse_timeout(value: &str) -> Result<f64, String> {
+    let secs: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{value}' is not a number of seconds"))?;
+    timeout_from_secs(secs)?;
+    Ok(secs)
+}
+
+/// A user id: a positive integer (the API's ids start at 1).
+pub fn parse_id(value: &str) -> Result<i64, String> {
+    match value.trim().parse::<i64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(format!("'{value}' is not a user id (a positive number)")),
+    }
+}
+
+/// Why a command failed, and so its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input that clap could not catch (a password mismatch, nothing to update...).
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The admin said no at a confirmation.
+    #[error("{0}")]
+    Declined(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Config(_) | CliError::Api(ApiError::InvalidInput(_)) => {
+                2
+            }
+            CliError::Api(_) | CliError::Declined(_) | CliError::Io(_) => 1,
+        }
+    }
+}
+
+/// Runs a CLI command (not `serve`, which needs the server's runtime) and returns its exit code.
+pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
+    let result = match command {
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "geobox-users", &mut out);
+            print_stdout(&String::from_utf8_lossy(&out))
+        }
+        Command::Config => Config::load_for_display(&connection.overrides())
+            .map_err(CliError::from)
+            .and_then(|config| print_stdout(&config.report())),
+        Command::Users(command) => users::run(command, connection),
+        Command::Sessions(command) => sessions::run(command, connection),
+        Command::Plans(command) => plans::run(command, connection),
+        Command::Members(command) => members::run(command, connection),
+        Command::Serve(_) => Err(CliError::Usage(
+            "serve is run by the binary's main, not the CLI runner".to_string(),
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report_error(&error);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+fn report_error(error: &CliError) {
+    let _ = writeln!(io::stderr(), "error: {error}");
+    if let CliError::Api(ApiError::Validation { errors }) = error
+        && errors.len() > 1
+    {
+        for field_error in errors {
+            let _ = writeln!(io::stderr(), "  {field_error}");
+        }
+    }
+}
+
+/// Writes a command's result; a closed pipe (`| head`) is not an error.
+pub fn print_stdout(text: &str) -> Result<(), CliError> {
+    let mut stdout = io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(CliError::Io(format!("cannot write the output: {error}"))),
+    }
+}
+
+/// A note for people on stderr; stdout stays for data.
+pub fn note(text: &str) {
+    let _ = writeln!(io::stderr(), "{text}");
+}
+
+/// Resolves the configuration and builds a client, asking for a missing password on a terminal.
+pub fn connect(connection: &ConnectionArgs) -> Result<GeoboxClient, CliError> {
+    let config = Config::load(&connection.overrides())?;
+    if config.credentials == Credentials::None {
+        return Err(CliError::Config(ConfigError(
+            "no credentials configured: set GEOBOX_ACCESS_TOKEN, GEOBOX_APIKEY, or \
+             GEOBOX_USERNAME and GEOBOX_PASSWORD (or use --profile / flags; see \
+             `geobox-users config`)"
+                .to_string(),
+        )));
+    }
+    let auth = config.auth(prompt_login_password)?;
+    Ok(GeoboxClient::new(&config.host, auth, config.timeout)?)
+}
+
+/// Asks for the sign-in password without echo, only when someone is at a terminal.
+pub fn prompt_login_password(username: &str) -> Result<Option<Secret>, ConfigError> {
+    if !io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    rpassword::prompt_password(format!("Password for {username}: "))
+        .map(|password| Some(Secret::from(password)))
+        .map_err(|error| ConfigError(format!("cannot read the password: {error}")))
+}
+
+/// A new password: the first line of stdin, or typed twice without echo on a terminal.
+pub fn read_new_password() -> Result<Secret, CliError> {
+    let stdin = io::stdin();
+    let password = if stdin.is_terminal() {
+        let first = rpassword::prompt_password("New password: ")
+            .map_err(|error| CliError::Io(format!("cannot read the password: {error}")))?;
+        let second = rpassword::prompt_password("Repeat the new password: ")
+            .map_err(|error| CliError::Io(format!("cannot read the password: {error}")))?;
+        if first != second {
+            return Err(CliError::Usage("the passwords differ".to_string()));
+        }
+        first
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line).map_err(|error| {
+            CliError::Io(format!("cannot read the password from stdin: {error}"))
+        })?;
+        let without_newline = line.strip_suffix('\n').unwrap_or(&line);
+        without_newline
+            .strip_suffix('\r')
+            .unwrap_or(without_newline)
+            .to_string()
+    };
+    if password.is_empty() {
+        return Err(CliError::Usage(
+            "no password given: pipe it on stdin (one line) or type it on a terminal".to_string(),
+        ));
+    }
+    Ok(Secret::from(password))
+}
+
+/// Asks a yes/no question on the terminal; `Ok(false)` unless the answer is yes.
+pub fn confirm(question: &str) -> Result<bool, CliError> {
+    let mut stderr = io::stderr();
+    let _ = write!(stderr, "{question} [y/N] ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|error| CliError::Io(format!("cannot read the answer: {error}")))?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+}
+
+/// Whether someone can answer a question.
+pub fn at_terminal() -> bool {
+    io::stdin().is_terminal() && io::stderr().is_terminal()
+}
+
+/// Runs a future on a current-thread runtime: one request needs no thread pool.
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::Io(format!("cannot start the async runtime: {error}")))?;
+    Ok(runtime.block_on(future))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn ids_must_be_positive() {
+        assert_eq!(parse_id("12"), Ok(12));
+        assert!(parse_id("0").is_err());
+        assert!(parse_id("-3").is_err());
+        assert!(parse_id("abc").is_err());
+    }
+
+    #[test]
+    fn create_username_is_the_new_users_not_the_sign_in() {
+        let cli = Cli::try_parse_from([
+            "geobox-users",
+            "--username",
+            "admin",
+            "users",
+            "update",
+            "5",
+            "--username",
+            "neda",
+        ])
+        .expect("parses");
+        assert_eq!(cli.connection.username.as_deref(), Some("admin"));
+        match cli.command {
+            Some(Command::Users(users::UsersCommand::Update(args))) => {
+                assert_eq!(args.username.as_deref(), Some("neda"));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn debug_of_parsed_arguments_hides_secrets() {
+        let cli = Cli::try_parse_from([
+            "geobox-users",
+            "--password",
+            "hunter2",
+            "--apikey",
+            "KEY9",
+            "users",
+            "list",
+        ])
+        .expect("parses");
+        let debug = format!("{cli:?}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("KEY9"),
+            "{debug}"
+        );
+    }
+}

@@ -1,0 +1,373 @@
+//! Table, JSON and CSV output of what the server sent.
+//!
+//! Everything works on the raw JSON values: `json` passes them through untouched (unknown
+//! fields included), and `table`/`csv` pick columns leniently, so an object of an unexpected
+//! shape still prints instead of failing the command.
+
+use clap::ValueEnum;
+use serde_json::Value;
+use unicode_width::UnicodeWidthStr;
+
+/// How a command prints its result.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    #[default]
+    Table,
+    /// Exactly what the server sent: one JSON array or object.
+    Json,
+    /// A header row, then one row per object (RFC 4180 quoting).
+    Csv,
+}
+
+/// One column: its table header, its CSV header, and how to read it from an object.
+pub struct Column {
+    pub header: &'static str,
+    pub csv: &'static str,
+    pub cell: fn(&Value) -> String,
+}
+
+macro_rules! field_column {
+    ($header:literal, $key:literal) => {
+        Column {
+            header: $header,
+            csv: $key,
+            cell: |object| text(object.get($key)),
+        }
+    };
+}
+
+/// Columns people scan a user list by.
+pub const USER_TABLE: &[Column] = &[
+    field_column!("ID", "id"),
+    field_column!("USERNAME", "username"),
+    Column {
+        header: "NAME",
+        csv: "name",
+        cell: full_name,
+    },
+    field_column!("EMAIL", "email"),
+    field_column!("ROLE", "role"),
+    field_column!("STATUS", "status"),
+    Column {
+        header: "PLAN",
+        csv: "plan",
+        cell: |object| plan_label(object.get("plan")),
+    },
+    field_column!("EXPIRES", "expiration_date"),
+];
+
+/// Every known user field, one per column, for spreadsheets and scripts.
+pub const USER_CSV: &[Column] = &[
+    field_column!("ID", "id"),
+    field_column!("USERNAME", "username"),
+    field_column!("EMAIL", "email"),
+    field_column!("FIRST NAME", "first_name"),
+    field_column!("LAST NAME", "last_name"),
+    field_column!("MOBILE", "mobile"),
+    field_column!("ROLE", "role"),
+    field_column!("STATUS", "status"),
+    Column {
+        header: "PLAN ID",
+        csv: "plan_id",
+        cell: |object| {
+            let from_plan = object.get("plan").and_then(|plan| plan.get("id"));
+            text(from_plan.or_else(|| object.get("plan_id")))
+        },
+    },
+    Column {
+        header: "PLAN",
+        csv: "plan",
+        cell: |object| plan_label(object.get("plan")),
+    },
+    field_column!("EXPIRES", "expiration_date"),
+    field_column!("PARENT", "parent_id"),
+    field_column!("CREATED", "created_at"),
+];
+
+pub const SESSION_COLUMNS: &[Column] = &[
+    field_column!("UUID", "uuid"),
+    field_column!("AGENT", "agent"),
+    field_column!("IP", "ip"),
+    field_column!("CREATED", "created_at"),
+    field_column!("LAST SEEN", "last_seen"),
+    field_column!("CURRENT", "current"),
+];
+
+pub const PLAN_TABLE: &[Column] = &[
+    field_column!("ID", "id"),
+    field_column!("NAME", "name"),
+    field_column!("DISPLAY NAME", "display_name"),
+    field_column!("DAYS", "number_of_days"),
+    field_column!("STORAGE", "storage"),
+    field_column!("TASKS", "concurrent_tasks"),
+    field_column!("API/DAY", "daily_api_calls"),
+    field_column!("API/MONTH", "monthly_api_calls"),
+    field_column!("COLOR", "plan_color"),
+];
+
+pub const PLAN_CSV: &[Column] = &[
+    field_column!("ID", "id"),
+    field_column!("NAME", "name"),
+    field_column!("DISPLAY NAME", "display_name"),
+    field_column!("COLOR", "plan_color"),
+    field_column!("DAYS", "number_of_days"),
+    field_column!("STORAGE", "storage"),
+    field_column!("TASKS", "concurrent_tasks"),
+    field_column!("API/DAY", "daily_api_calls"),
+    field_column!("API/MONTH", "monthly_api_calls"),
+    field_column!("TRAFFIC/DAY", "daily_traffic"),
+    field_column!("TRAFFIC/MONTH", "monthly_traffic"),
+    field_column!("PROCESS/DAY", "daily_process"),
+    field_column!("PROCESS/MONTH", "monthly_process"),
+];
+
+/// What a kind of object prints as.
+pub struct Layout {
+    pub table: &'static [Column],
+    pub csv: &'static [Column],
+}
+
+pub const USERS: Layout = Layout {
+    table: USER_TABLE,
+    csv: USER_CSV,
+};
+pub const SESSIONS: Layout = Layout {
+    table: SESSION_COLUMNS,
+    csv: SESSION_COLUMNS,
+};
+pub const PLANS: Layout = Layout {
+    table: PLAN_TABLE,
+    csv: PLAN_CSV,
+};
+
+/// A list of objects.
+pub fn render_list(items: &[Value], layout: &Layout, format: Format) -> String {
+    match format {
+        Format::Json => json(&Value::Array(items.to_vec())),
+        Format::Csv => csv(items, layout.csv),
+        Format::Table => table(items, layout.table),
+    }
+}
+
+/// One object: every field it has, in the server's order, for the table; otherwise as a list
+/// of one.
+pub fn render_one(item: &Value, layout: &Layout, format: Format) -> String {
+    match format {
+        Format::Json => json(item),
+        Format::Csv => csv(std::slice::from_ref(item), layout.csv),
+        Format::Table => match item.as_object() {
+            Some(object) => {
+                let rows: Vec<Vec<String>> = object
+                    .iter()
+                    .map(|(key, value)| {
+                        let shown = if key == "plan" {
+                            plan_label(Some(value))
+                        } else {
+                            text(Some(value))
+                        };
+                        vec![key.clone(), shown]
+                    })
+                    .collect();
+                align(None, &rows)
+            }
+            None => json(item),
+        },
+    }
+}
+
+fn json(value: &Value) -> String {
+    // Serializing a `Value` cannot fail: its keys are strings.
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    text.push('\n');
+    text
+}
+
+/// A cell's text: strings as they are, numbers and booleans as JSON, null and absent as
+/// empty, anything nested as compact JSON.
+pub fn text(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn full_name(object: &Value) -> String {
+    let parts: Vec<String> = ["first_name", "last_name"]
+        .into_iter()
+        .map(|key| text(object.get(key)).trim().to_string())
+        .filter(|part| !part.is_empty())
+        .collect();
+    parts.join(" ")
+}
+
+/// A plan object by its display name, else its name, else its id.
+fn plan_label(plan: Option<&Value>) -> String {
+    match plan {
+        Some(Value::Object(object)) => ["display_name", "name", "id"]
+            .into_iter()
+            .map(|key| text(object.get(key)))
+            .find(|label| !label.is_empty())
+            .unwrap_or_default(),
+        other => text(other),
+    }
+}
+
+fn table(items: &[Value], columns: &[Column]) -> String {
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|item| columns.iter().map(|column| (column.cell)(item)).collect())
+        .collect();
+    let headers: Vec<String> = columns.iter().map(|c| c.header.to_string()).collect();
+    align(Some(&headers), &rows)
+}
+
+/// Pads columns to their widest cell (terminal width, so Persian and CJK text line up), two
+/// spaces apart; the last column is not padded.
+fn align(headers: Option<&[String]>, rows: &[Vec<String>]) -> String {
+    let clean: Vec<Vec<String>> = headers
+        .into_iter()
+        .map(<[String]>::to_vec)
+        .chain(rows.iter().cloned())
+        .map(|row| row.iter().map(|cell| printable(cell)).collect())
+        .collect();
+    let columns = clean.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|index| {
+            clean
+                .iter()
+                .filter_map(|row| row.get(index))
+                .map(|cell| cell.width())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in &clean {
+        let mut line = String::new();
+        for (index, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if index + 1 < row.len() {
+                let pad = widths[index].saturating_sub(cell.width()) + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Text from a server must not move the cursor or recolour the terminal: control characters
+/// (escape sequences, newlines) become visible replacements.
+fn printable(cell: &str) -> String {
+    cell.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+fn csv(items: &[Value], columns: &[Column]) -> String {
+    let mut out = String::new();
+    let header: Vec<String> = columns.iter().map(|c| csv_field(c.csv)).collect();
+    out.push_str(&header.join(","));
+    out.push_str("\r\n");
+    for item in items {
+        let row: Vec<String> = columns
+            .iter()
+            .map(|column| csv_field(&(column.cell)(item)))
+            .collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// RFC 4180: quote a field holding a comma, quote, CR or LF (or edge spaces), doubling quotes.
+fn csv_field(field: &str) -> String {
+    let needs_quotes =
+        field.contains([',', '"', '\n', '\r']) || field.starts_with(' ') || field.ends_with(' ');
+    if needs_quotes {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn users() -> Vec<Value> {
+        vec![
+            json!({"id": 1, "username": "ali", "first_name": "Ali", "last_name": "Rezaei",
+                   "email": "ali@example.ir", "role": "Account Admin", "status": "Active",
+                   "plan": {"id": 2, "name": "pro", "display_name": "Pro"}, "zone": "x"}),
+            json!({"id": 12, "username": "sara", "first_name": null, "last_name": "Karimi, \"SK\"",
+                   "role": "Auditor", "status": "New", "plan": null}),
+        ]
+    }
+
+    #[test]
+    fn tables_align_and_show_plan_names() {
+        let out = render_list(&users(), &USERS, Format::Table);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("ID  USERNAME  NAME "), "{out}");
+        assert!(lines[1].starts_with("1   ali       Ali Rezaei "), "{out}");
+        assert!(lines[1].contains("Pro"), "{out}");
+        assert!(lines[2].contains("Auditor"), "{out}");
+        let status_at = lines[0].find("STATUS").expect("header");
+        assert_eq!(&lines[1][status_at..status_at + 6], "Active");
+    }
+
+    #[test]
+    fn csv_has_a_header_and_quotes_properly() {
+        let out = render_list(&users(), &USERS, Format::Csv);
+        let lines: Vec<&str> = out.split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            "id,username,email,first_name,last_name,mobile,role,status,plan_id,plan,expiration_date,parent_id,created_at"
+        );
+        assert!(
+            lines[1].starts_with("1,ali,ali@example.ir,Ali,Rezaei,,Account Admin,Active,2,Pro,")
+        );
+        assert!(
+            lines[2].contains(",\"Karimi, \"\"SK\"\"\","),
+            "{}",
+            lines[2]
+        );
+    }
+
+    #[test]
+    fn json_passes_everything_through() {
+        let out = render_list(&users(), &USERS, Format::Json);
+        let back: Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(back, Value::Array(users()));
+    }
+
+    #[test]
+    fn one_object_shows_every_field_and_no_escape_codes() {
+        let user =
+            json!({"id": 3, "username": "x\u{1b}[2J", "plan": {"name": "basic"}, "new_field": [1]});
+        let out = render_one(&user, &USERS, Format::Table);
+        assert!(out.contains("new_field  [1]"), "{out}");
+        assert!(out.contains("plan       basic"), "{out}");
+        assert!(!out.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn wide_characters_align_by_display_width() {
+        let rows = vec![
+            vec!["名前".to_string(), "a".to_string()],
+            vec!["ab".to_string(), "b".to_string()],
+        ];
+        let out = align(None, &rows);
+        assert_eq!(out, "名前  a\nab    b\n");
+    }
+}

@@ -1,0 +1,56 @@
+//! `geobox-users plans ...`
+
+use clap::Subcommand;
+
+use super::output::{self, Format};
+use super::{CliError, ConnectionArgs, block_on, connect, print_stdout};
+use crate::api::UserQuery;
+
+#[derive(Debug, Subcommand)]
+pub enum PlansCommand {
+    /// List subscription plans.
+    List {
+        /// Keyword search.
+        #[arg(long, value_name = "TERM")]
+        search: Option<String>,
+        /// An OGC CQL filter, e.g. "name LIKE '%pro%'".
+        #[arg(long, value_name = "CQL")]
+        q: Option<String>,
+        /// Comma-separated `field A|D`.
+        #[arg(long, value_name = "ORDER")]
+        order_by: Option<String>,
+        #[arg(long, default_value_t = 0)]
+        skip: u64,
+        #[arg(long, default_value_t = crate::api::DEFAULT_LIMIT)]
+        limit: u64,
+        #[arg(long, value_enum, default_value_t)]
+        output: Format,
+    },
+}
+
+pub fn run(command: PlansCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
+    match command {
+        PlansCommand::List {
+            search,
+            q,
+            order_by,
+            skip,
+            limit,
+            output: format,
+        } => {
+            let mut query = UserQuery::new().skip(skip).limit(limit);
+            if let Some(search) = search {
+                query = query.search(search);
+            }
+            if let Some(q) = q {
+                query = query.q(q);
+            }
+            if let Some(order_by) = order_by {
+                query = query.order_by(order_by);
+            }
+            let client = connect(connection)?;
+            let plans = block_on(client.list_plans_raw(&query))??;
+            print_stdout(&output::render_list(&plans, &output::PLANS, format))
+        }
+    }
+}

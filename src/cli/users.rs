@@ -1,0 +1,297 @@
+//! `geobox-users users ...`
+
+use clap::{Args, Subcommand};
+
+use super::output::{self, Format};
+use super::{CliError, ConnectionArgs, block_on, connect, note, parse_id, print_stdout};
+use crate::api::{NewUser, Patch, UserQuery, UserRef, UserRole, UserStatus, UserUpdate};
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// List users (one page), or count them with --count.
+    List(ListArgs),
+    /// Search users by a term.
+    Search {
+        term: String,
+        #[arg(long, default_value_t = 0)]
+        skip: u64,
+        #[arg(long, default_value_t = crate::api::DEFAULT_LIMIT)]
+        limit: u64,
+        #[arg(long, value_enum, default_value_t)]
+        output: Format,
+    },
+    /// Show one user: an id, or `me` for the signed-in user.
+    Get {
+        #[arg(value_name = "ID|me")]
+        user: UserRef,
+        #[arg(long, value_enum, default_value_t)]
+        output: Format,
+    },
+    /// Create a user; the password is read from stdin, or asked for twice on a terminal.
+    Create(CreateArgs),
+    /// Change some fields of a user.
+    Update(UpdateArgs),
+    /// Delete a user (asks first on a terminal unless --yes; refuses without one).
+    Delete {
+        #[arg(value_name = "ID", value_parser = parse_id)]
+        id: i64,
+        /// Do not ask.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Set a user's password: read from stdin, or asked for twice on a terminal.
+    SetPassword {
+        #[arg(value_name = "ID", value_parser = parse_id)]
+        id: i64,
+    },
+    /// Renew a user's plan.
+    RenewPlan {
+        #[arg(value_name = "ID", value_parser = parse_id)]
+        id: i64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// New, Pending, Active or Disabled (any case).
+    #[arg(long)]
+    pub status: Option<UserStatus>,
+    /// Keyword search (ignored by the server when --q is given).
+    #[arg(long, value_name = "TERM")]
+    pub search: Option<String>,
+    /// Comma-separated fields for --search.
+    #[arg(long, value_name = "FIELDS")]
+    pub search_fields: Option<String>,
+    /// An OGC CQL filter, e.g. "username LIKE '%gis%'".
+    #[arg(long, value_name = "CQL")]
+    pub q: Option<String>,
+    /// Comma-separated `field A|D`, e.g. "last_name A, created_at D".
+    #[arg(long, value_name = "ORDER")]
+    pub order_by: Option<String>,
+    #[arg(long, default_value_t = 0)]
+    pub skip: u64,
+    #[arg(long, default_value_t = crate::api::DEFAULT_LIMIT)]
+    pub limit: u64,
+    /// Print only how many users match.
+    #[arg(long)]
+    pub count: bool,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: Format,
+}
+
+impl ListArgs {
+    fn query(&self) -> UserQuery {
+        let mut query = UserQuery::new().skip(self.skip).limit(self.limit);
+        if let Some(status) = &self.status {
+            query = query.status(status.clone());
+        }
+        if let Some(search) = &self.search {
+            query = query.search(search);
+        }
+        if let Some(fields) = &self.search_fields {
+            query = query.search_fields(fields);
+        }
+        if let Some(q) = &self.q {
+            query = query.q(q);
+        }
+        if let Some(order) = &self.order_by {
+            query = query.order_by(order);
+        }
+        query
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub username: String,
+    #[arg(long)]
+    pub email: String,
+    /// System Admin, Account Admin, Publisher, Editor or Viewer (any case, dashes for spaces).
+    #[arg(long)]
+    pub role: UserRole,
+    #[arg(long)]
+    pub first_name: String,
+    #[arg(long)]
+    pub last_name: String,
+    /// e.g. "+98 9120123456"
+    #[arg(long)]
+    pub mobile: String,
+    /// New, Pending, Active or Disabled.
+    #[arg(long)]
+    pub status: UserStatus,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[arg(value_name = "ID", value_parser = parse_id)]
+    pub id: i64,
+    #[arg(long)]
+    pub username: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub first_name: Option<String>,
+    #[arg(long)]
+    pub last_name: Option<String>,
+    #[arg(long, conflicts_with = "clear_mobile")]
+    pub mobile: Option<String>,
+    #[arg(long)]
+    pub clear_mobile: bool,
+    #[arg(long)]
+    pub status: Option<UserStatus>,
+    #[arg(long)]
+    pub role: Option<UserRole>,
+    #[arg(long, value_name = "N", value_parser = parse_id, conflicts_with = "clear_plan")]
+    pub plan_id: Option<i64>,
+    #[arg(long)]
+    pub clear_plan: bool,
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, conflicts_with = "clear_expiration")]
+    pub expiration_date: Option<String>,
+    #[arg(long)]
+    pub clear_expiration: bool,
+    #[arg(long, value_enum, default_value_t)]
+    pub output: Format,
+}
+
+impl UpdateArgs {
+    fn update(&self) -> UserUpdate {
+        fn patch<T: Clone>(value: &Option<T>, clear: bool) -> Patch<T> {
+            match (value, clear) {
+                (Some(value), _) => Patch::Set(value.clone()),
+                (None, true) => Patch::Clear,
+                (None, false) => Patch::Keep,
+            }
+        }
+        UserUpdate {
+            username: self.username.clone(),
+            email: self.email.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            status: self.status.clone(),
+            role: self.role.clone(),
+            mobile: patch(&self.mobile, self.clear_mobile),
+            plan_id: patch(&self.plan_id, self.clear_plan),
+            expiration_date: patch(&self.expiration_date, self.clear_expiration),
+        }
+    }
+}
+
+/// A calendar date as the API takes it; a bad one is a usage error before any request.
+fn parse_date(value: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map(|date| date.format("%Y-%m-%d").to_string())
+        .map_err(|_| format!("'{value}' is not a date in the form YYYY-MM-DD"))
+}
+
+pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
+    match command {
+        UsersCommand::List(args) => {
+            let client = connect(connection)?;
+            let query = args.query();
+            if args.count {
+                let count = block_on(client.count_users(&query))??;
+                return print_stdout(&format!("{count}\n"));
+            }
+            let users = block_on(client.list_users_raw(&query))??;
+            print_stdout(&output::render_list(&users, &output::USERS, args.output))
+        }
+        UsersCommand::Search {
+            term,
+            skip,
+            limit,
+            output: format,
+        } => {
+            let client = connect(connection)?;
+            let users = block_on(client.search_users_raw(&term, skip, limit))??;
+            print_stdout(&output::render_list(&users, &output::USERS, format))
+        }
+        UsersCommand::Get {
+            user,
+            output: format,
+        } => {
+            let client = connect(connection)?;
+            let user = block_on(client.get_user_raw(user))??;
+            print_stdout(&output::render_one(&user, &output::USERS, format))
+        }
+        UsersCommand::Create(args) => {
+            // Read stdin before anything else: the password is what was piped in.
+            let password = super::read_new_password()?;
+            let new_user = NewUser {
+                username: args.username,
+                email: args.email,
+                password,
+                role: args.role,
+                first_name: args.first_name,
+                last_name: args.last_name,
+                mobile: args.mobile,
+                status: args.status,
+            };
+            let client = connect(connection)?;
+            let created = block_on(client.create_user_raw(&new_user))??;
+            print_stdout(&output::render_one(&created, &output::USERS, args.output))
+        }
+        UsersCommand::Update(args) => {
+            let update = args.update();
+            if update.is_empty() {
+                return Err(CliError::Usage(
+                    "nothing to update: give at least one field (see --help)".to_string(),
+                ));
+            }
+            let client = connect(connection)?;
+            let updated = block_on(client.update_user_raw(args.id, &update))??;
+            print_stdout(&output::render_one(&updated, &output::USERS, args.output))
+        }
+        UsersCommand::Delete { id, yes } => {
+            if !yes && !super::at_terminal() {
+                return Err(CliError::Usage(format!(
+                    "refusing to delete user {id} without confirmation: no terminal to ask on; \
+                     pass --yes"
+                )));
+            }
+            let client = connect(connection)?;
+            block_on(async {
+                if !yes {
+                    let user = client.get_user(UserRef::Id(id)).await?;
+                    let who = match user.email.as_deref() {
+                        Some(email) if !email.is_empty() => format!("{} <{email}>", user.username),
+                        _ => user.username.clone(),
+                    };
+                    if !super::confirm(&format!("Delete user {id} ({who})?"))? {
+                        return Err(CliError::Declined(format!("user {id} was not deleted")));
+                    }
+                }
+                client.delete_user(id).await?;
+                note(&format!("deleted user {id}"));
+                Ok(())
+            })?
+        }
+        UsersCommand::SetPassword { id } => {
+            let password = super::read_new_password()?;
+            let client = connect(connection)?;
+            block_on(client.change_password(id, &password))??;
+            note(&format!("changed the password of user {id}"));
+            Ok(())
+        }
+        UsersCommand::RenewPlan { id } => {
+            let client = connect(connection)?;
+            block_on(client.renew_plan(id))??;
+            note(&format!("renewed the plan of user {id}"));
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_checked() {
+        assert_eq!(parse_date("2026-12-01"), Ok("2026-12-01".to_string()));
+        assert!(parse_date("2026-13-01").is_err());
+        assert!(parse_date("01/12/2026").is_err());
+    }
+}
