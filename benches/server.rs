@@ -224,7 +224,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let in_memory = args.iter().any(|arg| arg == "--in-memory");
     // The seeding phases are logged: rows, indexes + full-text, commit.
     tracing_subscriber::fmt()
-        .with_env_filter("geobox_users=info")
+        .with_env_filter("geobox_users::server::seed=debug")
         .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()

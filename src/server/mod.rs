@@ -131,9 +131,11 @@ impl RunningServer {
                 task.abort();
             }
         }
+        tracing::debug!("server stopped; closing the database");
         match Arc::try_unwrap(self.store) {
             Ok(store) => {
                 let _ = tokio::task::spawn_blocking(move || store.close()).await;
+                tracing::debug!("database closed");
             }
             Err(_) => tracing::debug!("database still referenced: it closes with its last user"),
         }

@@ -458,7 +458,7 @@ pub fn seed(
     Store::end_bulk_load(&tx)?;
     let indexes_done = started.elapsed();
     tx.commit()?;
-    tracing::info!(
+    tracing::debug!(
         users,
         rows_s = rows_done.as_secs_f64(),
         indexes_and_full_text_s = (indexes_done - rows_done).as_secs_f64(),
