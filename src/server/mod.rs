@@ -1,13 +1,57 @@
 //! The embedded Geobox-compatible server (axum + SQLite): the demo a new user sees and the
 //! backbone of every integration test.
 //!
-//! INTERFACE STUB written by the lead: the server helper replaces the bodies (keeping these
-//! signatures, extending the structs if needed) and adds routes.rs, auth.rs, store.rs, cql.rs, seed.rs.
+//! - `routes.rs`: the HTTP surface of `geobox-api.md`; every answer is JSON.
+//! - `auth.rs`: argon2 passwords, opaque bearer tokens bound to sessions, API keys.
+//! - `store.rs`: schema, migrations, a writer connection plus a pool of readers (WAL), all run
+//!   on tokio's blocking threads, never on the async workers.
+//! - `cql.rs`: the CQL2-text subset of `q`, compiled to parameterized SQL.
+//! - `seed.rs`: deterministic demo data.
+//!
+//! Behaviour worth knowing (all of it tested in `tests/server.rs`):
+//! - Lists answer at most [`MAX_LIMIT`] (1000) users; a larger `limit` is lowered to it.
+//! - Bodies over [`MAX_BODY_BYTES`] (64 KiB) get 413; passwords need [`MIN_PASSWORD_CHARS`].
+//! - `user_id` on `GET users/` lists that user's members (sub-users); `shared` is accepted
+//!   and changes nothing (there is no sharing of users).
+//! - Only System Admins and Account Admins manage users; only a System Admin makes or changes
+//!   a System Admin; nobody deletes themselves. Everyone reads and edits their own name,
+//!   email and mobile, lists and closes their own sessions, and changes their own password.
+//! - New, Pending and Active users sign in; Disabled ones cannot, and their tokens and keys
+//!   stop working at once.
+//! - Tokens and API keys are stored as SHA-256 hashes; the admin gets a new API key at every
+//!   start ([`RunningServer::admin_apikey`]), printed by `serve`.
+//! - Seeded users all have the password [`SEED_PASSWORD`].
+//! - Without `--db` the database lives in memory, up to about 2 GB (1.5 million users).
 
+mod auth;
+mod cql;
+mod error;
+mod routes;
+mod seed;
+mod store;
+
+use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 use crate::api::Secret;
+pub use routes::{DEFAULT_LIMIT, MAX_BODY_BYTES, MAX_LIMIT, MIN_PASSWORD_CHARS};
+pub use seed::SEED_PASSWORD;
+
+use error::{ServerError, ServerResult};
+use store::Store;
+
+/// The demo admin's password: the demo binds loopback only, so a fixed one is harmless and
+/// lets the console sign in without asking.
+pub const DEMO_ADMIN_PASSWORD: &str = "geobox-demo";
+
+/// How long `shutdown` waits for requests in flight before dropping them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// How to start a server.
 #[derive(Clone, Debug)]
@@ -42,35 +86,323 @@ impl Default for ServerOptions {
 }
 
 /// A server running on the current tokio runtime. Dropping it does not stop it; call `shutdown`.
-#[derive(Debug)]
 pub struct RunningServer {
     pub addr: SocketAddr,
     /// `http://127.0.0.1:PORT/v1/`
     pub base_url: String,
     pub admin_username: String,
     pub admin_password: Secret,
+    /// An API key of the admin (`?apikey=`), new at every start: keys are stored hashed, so
+    /// an older one cannot be shown again (it keeps working until the next start).
+    pub admin_apikey: Secret,
+    /// The users created by seeding this time (0 when the database already had users).
+    pub seeded_users: u64,
+    /// How long opening, migrating and seeding took.
+    pub startup: Duration,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+    store: Arc<Store>,
+}
+
+impl fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("addr", &self.addr)
+            .field("base_url", &self.base_url)
+            .field("admin_username", &self.admin_username)
+            .field("admin_password", &self.admin_password)
+            .field("admin_apikey", &self.admin_apikey)
+            .field("seeded_users", &self.seeded_users)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RunningServer {
     /// Stops accepting, finishes requests in flight, closes the database.
     pub async fn shutdown(self) {
-        todo!("server helper")
+        let _ = self.stop.send(());
+        let mut task = self.task;
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => tracing::warn!(%error, "server stopped with an error"),
+            Ok(Err(error)) => tracing::warn!(%error, "server task failed"),
+            Err(_) => {
+                tracing::warn!("requests still running after the grace period: dropping them");
+                task.abort();
+            }
+        }
+        tracing::debug!("server stopped; closing the database");
+        match Arc::try_unwrap(self.store) {
+            Ok(store) => {
+                let _ = tokio::task::spawn_blocking(move || store.close()).await;
+                tracing::debug!("database closed");
+            }
+            Err(_) => tracing::debug!("database still referenced: it closes with its last user"),
+        }
     }
 }
 
+fn io_error(error: ServerError) -> std::io::Error {
+    let message = match error {
+        ServerError::Detail(_, message) | ServerError::Internal(message) => message,
+        ServerError::Validation(issues) => issues
+            .into_iter()
+            .map(|issue| issue.msg)
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    std::io::Error::other(message)
+}
+
+/// What the blocking half of `start` prepared.
+struct Prepared {
+    store: Store,
+    password: Secret,
+    apikey: Secret,
+    dummy_hash: String,
+    seeded: u64,
+}
+
+/// Opens, migrates, seeds (when empty), and makes sure the admin exists with this password.
+fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
+    if options.fresh
+        && let Some(path) = &options.db
+    {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    return Err(ServerError::Internal(format!(
+                        "cannot delete {}: {error}",
+                        PathBuf::from(file).display()
+                    )));
+                }
+            }
+        }
+    }
+    let store = Store::open(options.db.as_deref())?;
+    let password = match &options.admin_password {
+        Some(password) if !password.is_empty() => password.clone(),
+        _ => Secret::new(auth::new_password()?),
+    };
+    let admin_hash = auth::hash_password(password.expose())?;
+    let dummy_hash = auth::hash_password(&auth::new_password()?)?;
+    let apikey = auth::new_secret()?;
+    let apikey_hash = auth::secret_hash(&apikey);
+    let username = options.admin_username.trim().to_string();
+    if username.is_empty() {
+        return Err(ServerError::Internal("the admin username is empty".into()));
+    }
+    let was_empty = store.write_blocking(|conn| {
+        let tx = conn.transaction()?;
+        let was_empty = store::user_count(&tx)? == 0;
+        seed::ensure_plans(&tx)?;
+        let admin_id = match store::find_login(&tx, &username)? {
+            Some((admin, _)) => {
+                // A restart gives the admin back their powers and the configured password,
+                // whatever happened to the account in the demo.
+                store::set_password_hash(&tx, admin.id, &admin_hash)?;
+                store::update_user_columns(
+                    &tx,
+                    admin.id,
+                    &[
+                        ("role", "System Admin".to_string().into()),
+                        ("status", "Active".to_string().into()),
+                    ],
+                )?;
+                admin.id
+            }
+            None => store::insert_user(
+                &tx,
+                &store::NewUserRecord {
+                    username: username.clone(),
+                    email: Some(format!("{username}@geobox.local")),
+                    first_name: Some("Geobox".into()),
+                    last_name: Some("Admin".into()),
+                    mobile: None,
+                    role: "System Admin".into(),
+                    status: "Active".into(),
+                    plan_id: None,
+                    expiration_date: None,
+                    parent_id: None,
+                    password_hash: admin_hash.clone(),
+                    created_at: store::now(),
+                },
+            )?,
+        };
+        tx.execute(
+            "DELETE FROM api_keys WHERE user_id = ? AND name = 'serve'",
+            [admin_id],
+        )?;
+        store::insert_api_key(&tx, admin_id, "serve", &apikey_hash)?;
+        tx.commit()?;
+        Ok(was_empty)
+    })?;
+    let seeded = if was_empty && options.seed_users > 0 {
+        let shared_hash = auth::hash_password(SEED_PASSWORD)?;
+        store.write_blocking(|conn| {
+            Ok(seed::seed(
+                conn,
+                options.seed_users,
+                options.seed,
+                &shared_hash,
+            )?)
+        })?;
+        options.seed_users
+    } else {
+        0
+    };
+    Ok(Prepared {
+        store,
+        password,
+        apikey: Secret::new(apikey),
+        dummy_hash,
+        seeded,
+    })
+}
+
 /// Starts a server in this process (returns once it listens).
-pub async fn start(_options: ServerOptions) -> Result<RunningServer, std::io::Error> {
-    todo!("server helper")
+pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Error> {
+    let started = std::time::Instant::now();
+    let listener = tokio::net::TcpListener::bind(options.bind).await?;
+    let addr = listener.local_addr()?;
+    let admin_username = options.admin_username.trim().to_string();
+    let prepared = tokio::task::spawn_blocking(move || prepare(&options))
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(io_error)?;
+    let store = Arc::new(prepared.store);
+    let state = routes::AppState {
+        store: Arc::clone(&store),
+        dummy_hash: Arc::from(prepared.dummy_hash),
+    };
+    let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    let host = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    };
+    Ok(RunningServer {
+        addr,
+        base_url: format!("http://{host}/v1/"),
+        admin_username,
+        admin_password: prepared.password,
+        admin_apikey: prepared.apikey,
+        seeded_users: prepared.seeded,
+        startup: started.elapsed(),
+        stop,
+        task,
+        store,
+    })
 }
 
 /// `geobox-users serve`: starts, prints the base URL and the admin's credentials, warns loudly
 /// when bound beyond loopback, and runs until Ctrl-C or SIGTERM, then stops cleanly.
-pub async fn serve_until_signal(_options: ServerOptions) -> Result<(), std::io::Error> {
-    todo!("server helper")
+pub async fn serve_until_signal(options: ServerOptions) -> Result<(), std::io::Error> {
+    let database = options.db.as_ref().map_or_else(
+        || "in memory (gone when the server stops)".to_string(),
+        |path| path.display().to_string(),
+    );
+    let stop = stop_signals()?;
+    let server = start(options).await?;
+    if !server.addr.ip().is_loopback() {
+        eprintln!(
+            "WARNING: listening on {} — reachable from other machines, over plain HTTP.\n\
+             WARNING: anyone who can reach it and knows the admin password controls this demo.",
+            server.addr
+        );
+    }
+    println!("Geobox-compatible demo server listening on {}", server.addr);
+    println!("  base URL:  {}", server.base_url);
+    println!("  database:  {database}");
+    if server.seeded_users > 0 {
+        println!(
+            "  seeded:    {} users in {:.1}s (their password: {SEED_PASSWORD})",
+            server.seeded_users,
+            server.startup.as_secs_f64()
+        );
+    }
+    println!("  admin:     {}", server.admin_username);
+    println!("  password:  {}", server.admin_password.expose());
+    println!(
+        "  API key:   {} (new at every start)",
+        server.admin_apikey.expose()
+    );
+    println!(
+        "Point a client at it (ours or the Python SDK):\n  \
+         GEOBOX_HOST={} GEOBOX_USERNAME={} GEOBOX_PASSWORD=<password above>",
+        server.base_url.trim_end_matches("v1/"),
+        server.admin_username
+    );
+    println!("Stop with Ctrl-C.");
+    stop.await;
+    println!("Stopping…");
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Listens for Ctrl-C and SIGTERM from now on: registered before the server starts, so a
+/// signal during a long seed is not lost (and does not kill the process half-way).
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
+/// Where the console's demo keeps its database: `<data dir>/geobox-users/demo.sqlite`.
+pub fn demo_db_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "geobox-users")
+        .map(|dirs| dirs.data_dir().join("demo.sqlite"))
 }
 
 /// The console's demo: a server on an ephemeral loopback port whose database is a file in the
 /// user's data directory (`fresh` reseeds), signed in as the demo admin.
-pub async fn start_demo(_fresh: bool) -> Result<RunningServer, std::io::Error> {
-    todo!("server helper")
+pub async fn start_demo(fresh: bool) -> Result<RunningServer, std::io::Error> {
+    let path = demo_db_path().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no home directory: cannot place the demo database",
+        )
+    })?;
+    start_demo_at(&path, fresh).await
+}
+
+/// [`start_demo`] with the database at `path` (tests use a temporary directory).
+pub async fn start_demo_at(path: &Path, fresh: bool) -> Result<RunningServer, std::io::Error> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    start(ServerOptions {
+        db: Some(path.to_path_buf()),
+        admin_password: Some(Secret::new(DEMO_ADMIN_PASSWORD)),
+        fresh,
+        ..ServerOptions::default()
+    })
+    .await
 }

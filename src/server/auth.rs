@@ -1,0 +1,167 @@
+//! Who is asking: password hashing (argon2), opaque tokens bound to sessions, API keys, and
+//! the extractor that turns a request into a [`Caller`].
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::{FromRequestParts, Query};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::TryRngCore;
+use rand::rngs::OsRng;
+use sha2::{Digest, Sha256};
+
+use super::error::{ServerError, ServerResult};
+use super::routes::AppState;
+use super::store::{self, Principal};
+
+/// A session's `last_seen` is rewritten at most this often, so reads stay reads.
+const TOUCH_AFTER_SECONDS: i64 = 60;
+
+/// Random bytes from the operating system.
+pub fn random_bytes<const N: usize>() -> ServerResult<[u8; N]> {
+    let mut bytes = [0u8; N];
+    OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|error| ServerError::Internal(format!("no randomness: {error}")))?;
+    Ok(bytes)
+}
+
+/// A fresh secret for a token or an API key: 256 random bits, URL-safe.
+pub fn new_secret() -> ServerResult<String> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
+}
+
+/// A readable random password (letters and digits, no look-alikes).
+pub fn new_password() -> ServerResult<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    Ok(random_bytes::<18>()?
+        .iter()
+        .map(|byte| ALPHABET[usize::from(*byte) % ALPHABET.len()] as char)
+        .collect())
+}
+
+/// Tokens and keys are stored hashed: a leaked database file opens no session.
+pub fn secret_hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// An argon2id PHC string. Slow on purpose: call it on a blocking thread.
+pub fn hash_password(password: &str) -> ServerResult<String> {
+    let salt = SaltString::encode_b64(&random_bytes::<16>()?)
+        .map_err(|error| ServerError::Internal(format!("salt: {error}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| ServerError::Internal(format!("hashing: {error}")))
+}
+
+/// Whether `password` matches the PHC string `hash` (false for a malformed hash).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// The signed-in user behind a request.
+#[derive(Clone, Debug)]
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                let (scheme, token) = value.trim().split_once(' ')?;
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then(|| token.trim().to_string())
+            });
+        let principal = if let Some(token) = bearer {
+            let hash = secret_hash(&token);
+            let found = state
+                .store
+                .read(move |conn| Ok(store::principal_by_token(conn, &hash)?))
+                .await?;
+            let Some((principal, last_seen)) = found else {
+                return Err(ServerError::unauthorized(
+                    "invalid or expired token: sign in again",
+                ));
+            };
+            if is_stale(&last_seen)
+                && let Some(uuid) = principal.session_uuid.clone()
+            {
+                state
+                    .store
+                    .write(move |conn| Ok(store::touch_session(conn, &uuid)?))
+                    .await?;
+            }
+            principal
+        } else {
+            let key = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+                .ok()
+                .and_then(|Query(pairs)| {
+                    pairs
+                        .into_iter()
+                        .find(|(name, value)| name == "apikey" && !value.is_empty())
+                        .map(|(_, value)| value)
+                });
+            let Some(key) = key else {
+                return Err(ServerError::unauthorized("not authenticated"));
+            };
+            let hash = secret_hash(&key);
+            state
+                .store
+                .read(move |conn| Ok(store::principal_by_api_key(conn, &hash)?))
+                .await?
+                .ok_or_else(|| ServerError::unauthorized("invalid API key"))?
+        };
+        if principal.user.is_disabled() {
+            return Err(ServerError::unauthorized("this user is disabled"));
+        }
+        Ok(Caller(principal))
+    }
+}
+
+fn is_stale(last_seen: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(last_seen).map_or(true, |seen| {
+        (chrono::Utc::now() - seen.with_timezone(&chrono::Utc)).num_seconds() > TOUCH_AFTER_SECONDS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let hash = hash_password("P@ssw0rd").expect("hashes");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("P@ssw0rd", &hash));
+        assert!(!verify_password("p@ssw0rd", &hash));
+        assert!(!verify_password("P@ssw0rd", "not a hash"));
+    }
+
+    #[test]
+    fn secrets_are_random_and_hash_stably() {
+        let (a, b) = (new_secret().expect("a"), new_secret().expect("b"));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(secret_hash(&a), secret_hash(&a));
+        assert_eq!(secret_hash("abc").len(), 64);
+        assert_eq!(new_password().expect("password").len(), 18);
+    }
+}
