@@ -299,3 +299,63 @@ fn forms() {
         );
     }
 }
+
+#[test]
+fn more_dialogs_and_panes() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        keys(&mut model, "r");
+        snapshot("role_picker", &model);
+        press(&mut model, KeyCode::Esc);
+
+        model.focus = crate::console::model::Focus::Sessions;
+        keys(&mut model, "jx");
+        snapshot("close_one_session", &model);
+        press(&mut model, KeyCode::Esc);
+        model.focus = crate::console::model::Focus::Table;
+
+        keys(&mut model, "  s");
+        press(&mut model, KeyCode::Enter);
+        snapshot("bulk_confirm", &model);
+        press(&mut model, KeyCode::Esc);
+
+        model.last_undo = Some(crate::console::update::reverse(
+            &crate::console::fixtures::user(1),
+            &crate::console::update::quick_update(&crate::console::msg::QuickChange::Status(
+                crate::api::UserStatus::Disabled,
+            )),
+        ));
+        keys(&mut model, "u");
+        snapshot("undo_confirm", &model);
+        press(&mut model, KeyCode::Esc);
+
+        model.activity.push(crate::console::model::Activity {
+            at: now(),
+            text: "ali.moradi1: status Disabled set".into(),
+            ok: true,
+        });
+        model.activity.push(crate::console::model::Activity {
+            at: now(),
+            text: "Closing session 7b1d2e3f… failed: not allowed (403)".into(),
+            ok: false,
+        });
+        keys(&mut model, "L");
+        let terminal = snapshot("activity_log", &model);
+        let buffer = terminal.backend().buffer();
+        let (x, y) = find(buffer, "✗ Closing session").expect("the failure is listed");
+        assert_eq!(buffer[(x, y)].fg, Color::Red);
+    }
+}
+
+#[test]
+fn read_only_says_so_and_hides_actions() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        model.read_only = true;
+        let terminal = snapshot("read_only", &model);
+        let buffer = terminal.backend().buffer();
+        assert!(find(buffer, "READ-ONLY").is_some());
+        assert!(find(buffer, "s status").is_none());
+        assert!(find(buffer, "D delete").is_none());
+    }
+}
