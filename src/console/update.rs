@@ -1521,6 +1521,11 @@ fn on_session_closed(
     note_request(model, "POST sessions/{uuid}", &done);
     model.sessions.closing.remove(&uuid);
     let short = short_uuid(&uuid);
+    let username = model
+        .users
+        .find(user_id)
+        .map(|(_, user)| user.username.clone())
+        .unwrap_or_else(|| format!("user {user_id}"));
     match done.result {
         Ok(()) => {
             if model.sessions.user_id == Some(user_id)
@@ -1530,19 +1535,15 @@ fn on_session_closed(
                 model.sessions.selected = model.sessions.selected.min(list.len().saturating_sub(1));
             }
             if !step_progress(model, None, cmds) {
-                succeed(
-                    model,
-                    format!("Closed session {short} of user {user_id}"),
-                    cmds,
-                );
+                succeed(model, format!("Closed session {short} of {username}"), cmds);
             } else {
                 cmds.push(Cmd::Log {
-                    line: format!("Closed session {short} of user {user_id}"),
+                    line: format!("Closed session {short} of {username}"),
                 });
             }
         }
         Err(error) => {
-            let what = format!("Closing session {short}");
+            let what = format!("Closing session {short} of {username}");
             if !step_progress(model, Some(format!("{short}: {}", explain(&error))), cmds) {
                 report(model, &what, &error, cmds);
             }

@@ -488,12 +488,11 @@ fn x_asks_before_closing_one_session_and_n_sends_nothing() {
     );
     let left = model.sessions.list.loaded().map(Vec::len);
     assert_eq!(left, Some(2));
-    assert!(
-        model
-            .activity
-            .iter()
-            .any(|entry| entry.text.contains("Closed session 7b1d2e3f"))
-    );
+    assert!(model.activity.iter().any(|entry| {
+        entry
+            .text
+            .contains("Closed session 7b1d2e3f… of ali.moradi1")
+    }));
 }
 
 #[test]

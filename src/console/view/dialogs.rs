@@ -284,7 +284,7 @@ pub fn password(dialog: &PasswordDialog, theme: Theme, frame: &mut Frame) {
         .user
         .as_ref()
         .map_or("", |user| user.username.as_str());
-    let area = dialog_area(frame, 60, 9);
+    let area = dialog_area(frame, 60, 8);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))

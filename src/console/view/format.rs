@@ -48,7 +48,8 @@ pub fn ago(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
         60..3_600 => format!("{} min ago", seconds / 60),
         3_600..86_400 => format!("{} h ago", seconds / 3_600),
         86_400..2_592_000 => format!("{} d ago", seconds / 86_400),
-        _ => format!("{} mo ago", seconds / 2_592_000),
+        2_592_000..31_536_000 => format!("{} mo ago", seconds / 2_592_000),
+        _ => format!("{} y ago", seconds / 31_536_000),
     }
 }
 
@@ -116,6 +117,8 @@ mod tests {
         assert_eq!(ago(now, at("2026-11-29T11:59:30Z")), "now");
         assert_eq!(ago(now, at("2026-11-29T10:00:00")), "2 h ago");
         assert_eq!(ago(now, at("2026-11-26 12:00:00")), "3 d ago");
+        assert_eq!(ago(now, at("2025-04-02T08:30:00")), "1 y ago");
+        assert_eq!(ago(now, at("2019-01-07T02:49:05Z")), "7 y ago");
         assert_eq!(
             expiry_words(now, "2026-12-11").as_deref(),
             Some("in 12 days")
