@@ -966,6 +966,8 @@ fn on_users_loaded(
     note_request(model, "GET users/", &done);
     match done.result {
         Ok(users) => {
+            // Until the count arrives, a short page marks the end. The count wins afterwards:
+            // a server may cap the page size, making every page short.
             let short = (users.len() as u64) < PAGE_SIZE;
             if short && model.users.total.is_none() {
                 model.users.total = Some(page * PAGE_SIZE + users.len() as u64);

@@ -359,3 +359,30 @@ fn read_only_says_so_and_hides_actions() {
         assert!(find(buffer, "D delete").is_none());
     }
 }
+
+#[test]
+fn any_terminal_size_draws_without_panicking() {
+    let sizes = [
+        (1, 1),
+        (10, 3),
+        (24, 6),
+        (40, 10),
+        (79, 23),
+        (119, 30),
+        (121, 30),
+        (300, 100),
+    ];
+    let openers = ["", "?", "f", "/ab", "s", "r", "D", "p", "e", "n", "P", "L"];
+    for (width, height) in sizes {
+        for opener in openers {
+            let mut model = loaded_model(width, height, 1_204);
+            model.plans = crate::console::model::LoadState::Loaded(Vec::new());
+            model.banner = Some(crate::console::model::Banner {
+                text: "a long banner that will not fit on a small screen at all".into(),
+                error: true,
+            });
+            keys(&mut model, opener);
+            draw(&model);
+        }
+    }
+}
