@@ -113,6 +113,8 @@ pub struct FakeServer {
     pub total: u64,
     /// Answer every request with this error instead.
     pub fail_with: Option<ApiError>,
+    /// Give at most this many users per page, as servers that cap `limit` do.
+    pub cap: Option<u64>,
 }
 
 impl FakeServer {
@@ -120,6 +122,7 @@ impl FakeServer {
         FakeServer {
             total,
             fail_with: None,
+            cap: None,
         }
     }
 
@@ -143,7 +146,8 @@ impl FakeServer {
                 page,
                 query,
             } => {
-                let end = (query.skip + query.limit).min(self.total);
+                let limit = self.cap.map_or(query.limit, |cap| query.limit.min(cap));
+                let end = (query.skip + limit).min(self.total);
                 let users = (query.skip..end).map(|row| user(row as i64 + 1)).collect();
                 Msg::UsersLoaded {
                     page: *page,

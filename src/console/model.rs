@@ -10,7 +10,7 @@ use crate::api::{Plan, Session, User, UserQuery, UserRole, UserStatus};
 
 use super::msg::{QuickChange, RequestId};
 
-/// Users fetched per request.
+/// Users asked for per request (less when a server answers fewer: see `UserList::page_size`).
 pub const PAGE_SIZE: u64 = 100;
 /// Pages kept in memory at most: memory stays flat however many users the server has.
 pub const MAX_PAGES: usize = 8;
@@ -284,8 +284,10 @@ pub fn check_cql(cql: &str) -> Result<(), String> {
 }
 
 /// The users of the current filters: a window of pages around the selection, plus the count.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct UserList {
+    /// Users per page: [`PAGE_SIZE`], or what the server gives when it caps `limit` lower.
+    pub page_size: u64,
     /// Loaded pages by page number; at most [`MAX_PAGES`].
     pub pages: BTreeMap<u64, Vec<User>>,
     /// Pages asked for and not yet answered, with the request that will answer them.
@@ -307,12 +309,30 @@ pub struct UserList {
     pub marked: BTreeSet<i64>,
 }
 
+impl Default for UserList {
+    fn default() -> Self {
+        UserList {
+            page_size: PAGE_SIZE,
+            pages: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            total: None,
+            count_request: None,
+            selected: 0,
+            offset: 0,
+            jump_to_end: false,
+            error: None,
+            in_flight_edits: BTreeSet::new(),
+            marked: BTreeSet::new(),
+        }
+    }
+}
+
 impl UserList {
     /// The user on an absolute row, when its page is loaded.
     pub fn user_at(&self, row: u64) -> Option<&User> {
         self.pages
-            .get(&(row / PAGE_SIZE))
-            .and_then(|page| page.get((row % PAGE_SIZE) as usize))
+            .get(&(row / self.page_size))
+            .and_then(|page| page.get((row % self.page_size) as usize))
     }
 
     pub fn selected_user(&self) -> Option<&User> {
@@ -327,7 +347,7 @@ impl UserList {
         self.pages
             .iter()
             .next_back()
-            .map(|(page, users)| page * PAGE_SIZE + users.len() as u64)
+            .map(|(page, users)| page * self.page_size + users.len() as u64)
             .unwrap_or(0)
     }
 
@@ -346,7 +366,7 @@ impl UserList {
             users
                 .iter()
                 .position(|user| user.id == user_id)
-                .map(|index| (page * PAGE_SIZE + index as u64, &users[index]))
+                .map(|index| (page * self.page_size + index as u64, &users[index]))
         })
     }
 

@@ -15,8 +15,8 @@ use super::form::UserForm;
 use super::keys;
 use super::model::{
     Activity, Banner, Confirm, FilterField, FilterPanel, Focus, LastRequest, LoadState, Mode,
-    Model, PAGE_SIZE, PREFETCH_MARGIN, PasswordDialog, Picker, PickerKind, Progress,
-    SEARCH_DEBOUNCE, SESSIONS_DEBOUNCE, SessionsPane, Target, Undo, UserList, check_cql,
+    Model, PREFETCH_MARGIN, PasswordDialog, Picker, PickerKind, Progress, SEARCH_DEBOUNCE,
+    SESSIONS_DEBOUNCE, SessionsPane, Target, Undo, UserList, check_cql,
 };
 use super::msg::{Done, Msg, QuickChange};
 use super::view::layout::{self, Areas};
@@ -509,7 +509,7 @@ fn count_users(model: &mut Model, cmds: &mut Vec<Cmd>) {
     model.users.count_request = Some(request);
     cmds.push(Cmd::CountUsers {
         request,
-        query: model.filters.query(0, PAGE_SIZE),
+        query: model.filters.query(0, model.users.page_size),
     });
 }
 
@@ -519,20 +519,22 @@ fn request_page(model: &mut Model, page: u64, cmds: &mut Vec<Cmd>) {
     cmds.push(Cmd::LoadUsers {
         request,
         page,
-        query: model.filters.query(page * PAGE_SIZE, PAGE_SIZE),
+        query: model
+            .filters
+            .query(page * model.users.page_size, model.users.page_size),
     });
 }
 
 /// Whether a page can hold users, as far as is known.
 fn page_may_exist(list: &UserList, page: u64) -> bool {
     if let Some(total) = list.total {
-        return page * PAGE_SIZE < total;
+        return page * list.page_size < total;
     }
     // Without the count, a short page marks the end.
     !list
         .pages
         .iter()
-        .any(|(loaded, users)| *loaded < page && (users.len() as u64) < PAGE_SIZE)
+        .any(|(loaded, users)| *loaded < page && (users.len() as u64) < list.page_size)
 }
 
 /// Asks for the pages on screen and the one the selection is heading to, then forgets the
@@ -551,7 +553,7 @@ fn ensure_rows(model: &mut Model, cmds: &mut Vec<Cmd>) {
         list.selected.saturating_sub(PREFETCH_MARGIN),
         last + PREFETCH_MARGIN,
     ] {
-        wanted.insert(row / PAGE_SIZE);
+        wanted.insert(row / list.page_size);
     }
     let missing: Vec<u64> = wanted
         .iter()
@@ -569,7 +571,7 @@ fn ensure_rows(model: &mut Model, cmds: &mut Vec<Cmd>) {
 }
 
 fn evict_pages(model: &mut Model, keep: &BTreeSet<u64>) {
-    let center = model.users.selected / PAGE_SIZE;
+    let center = model.users.selected / model.users.page_size;
     while model.users.pages.len() > super::model::MAX_PAGES {
         let farthest = model
             .users
@@ -966,11 +968,11 @@ fn on_users_loaded(
     note_request(model, "GET users/", &done);
     match done.result {
         Ok(users) => {
-            // Until the count arrives, a short page marks the end. The count wins afterwards:
-            // a server may cap the page size, making every page short.
-            let short = (users.len() as u64) < PAGE_SIZE;
-            if short && model.users.total.is_none() {
-                model.users.total = Some(page * PAGE_SIZE + users.len() as u64);
+            let size = model.users.page_size;
+            let len = users.len() as u64;
+            // Until the count arrives, a short page marks the end.
+            if len < size && model.users.total.is_none() {
+                model.users.total = Some(page * size + len);
             }
             model.users.error = None;
             model.cql_server_error = None;
@@ -982,6 +984,9 @@ fn on_users_loaded(
             let last = last_row(model);
             if model.users.selected > last {
                 model.users.selected = last;
+            }
+            if adapt_to_capped_pages(model, cmds) {
+                return;
             }
             if let Some(id) = model.pending_select
                 && let Some((row, _)) = model.users.find(id)
@@ -1006,6 +1011,34 @@ fn on_users_loaded(
     }
 }
 
+/// A loaded page that is short although the count says more users follow means the server
+/// caps `limit` below our page size: page by what it gives, starting the pages over on that
+/// grid, so no row waits forever for users its page will never hold.
+fn adapt_to_capped_pages(model: &mut Model, cmds: &mut Vec<Cmd>) -> bool {
+    let list = &model.users;
+    let Some(total) = list.total else {
+        return false;
+    };
+    let capped = list
+        .pages
+        .iter()
+        .filter(|(page, users)| {
+            let len = users.len() as u64;
+            len > 0 && len < list.page_size && **page * list.page_size + len < total
+        })
+        .map(|(_, users)| users.len() as u64)
+        .min();
+    let Some(size) = capped else {
+        return false;
+    };
+    model.users.page_size = size;
+    model.users.pages.clear();
+    model.users.pending.clear();
+    keep_selection_visible(model);
+    ensure_rows(model, cmds);
+    true
+}
+
 fn on_users_counted(model: &mut Model, done: Done<u64>, cmds: &mut Vec<Cmd>) {
     if model.users.count_request != Some(done.request) {
         return;
@@ -1015,6 +1048,9 @@ fn on_users_counted(model: &mut Model, done: Done<u64>, cmds: &mut Vec<Cmd>) {
     match done.result {
         Ok(total) => {
             model.users.total = Some(total);
+            if adapt_to_capped_pages(model, cmds) {
+                return;
+            }
             if model.users.jump_to_end {
                 select_row(model, total.saturating_sub(1), cmds);
             } else {
@@ -1631,7 +1667,7 @@ fn remove_row(model: &mut Model, user_id: i64) {
     let Some((row, _)) = model.users.find(user_id) else {
         return;
     };
-    let page = row / PAGE_SIZE;
+    let page = row / model.users.page_size;
     if let Some(users) = model.users.pages.get_mut(&page) {
         users.retain(|user| user.id != user_id);
     }

@@ -1194,3 +1194,33 @@ fn big_x_on_marked_users_closes_their_sessions_after_one_confirmation() {
         banner.text
     );
 }
+
+#[test]
+fn a_server_that_caps_the_page_size_is_paged_by_what_it_gives() {
+    let mut server = FakeServer::new(1_000);
+    server.cap = Some(30);
+    let mut model = Model::new("h", None, false);
+    model.width = 160;
+    model.height = 45;
+    model.now = now();
+    let cmds = super::update::init(&mut model);
+    settle(&mut model, &server, cmds);
+    assert_eq!(model.users.page_size, 30);
+    assert_eq!(model.users.total, Some(1_000));
+    for _ in 0..250 {
+        let cmds = update(&mut model, key(KeyCode::Char('j')));
+        settle(&mut model, &server, cmds);
+        assert!(
+            model.users.selected_user().is_some(),
+            "row {} is filled",
+            model.users.selected
+        );
+    }
+    assert_eq!(model.users.selected_user().map(|user| user.id), Some(251));
+    let cmds = update(&mut model, key(KeyCode::Char('G')));
+    assert_eq!(
+        page_requests(&cmds),
+        vec![(31, 930, 30), (32, 960, 30), (33, 990, 30)],
+        "the screen of rows at the end"
+    );
+}
