@@ -116,14 +116,18 @@ pub fn title_bar(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         used += chip.width();
         spans.push(chip);
     }
-    if model.demo_url.is_some() && model.width >= 150 {
-        let hint = Span::styled(
+    if model.demo_url.is_some() {
+        // The longest way of saying how to leave the demo that fits.
+        let hint = [
             "  (set GEOBOX_HOST + credentials for a real Geobox)",
-            theme.dim().patch(bar),
-        );
-        if used + hint.width() <= total_width {
-            used += hint.width();
-            spans.push(hint);
+            "  (real Geobox: set GEOBOX_HOST)",
+            "  (GEOBOX_HOST for real)",
+        ]
+        .into_iter()
+        .find(|hint| used + hint.chars().count() <= total_width);
+        if let Some(hint) = hint {
+            used += hint.chars().count();
+            spans.push(Span::styled(hint, theme.dim().patch(bar)));
         }
     }
     let pad = total_width.saturating_sub(used);
