@@ -6,7 +6,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 
 use crate::api::{ApiError, GeoboxClient, NewUser, Secret, User, UserQuery, UserRef, UserUpdate};
 
@@ -80,6 +84,9 @@ pub enum Cmd {
     },
     /// `GET users/{id}/` to refresh one row.
     ReloadUser { request: RequestId, user_id: i64 },
+    /// Stop a request whose answer is no longer wanted (a page scrolled far past), so a
+    /// slow server is not kept busy with it.
+    CancelRequest { request: RequestId },
     /// Send `msg` back after `delay` (debounces).
     After { delay: Duration, msg: Box<Msg> },
     /// Append a line to the log file.
@@ -94,22 +101,60 @@ pub fn spawn(
 ) -> mpsc::UnboundedSender<Cmd> {
     let (sender, mut commands) = mpsc::unbounded_channel::<Cmd>();
     tokio::spawn(async move {
+        // Requests still running, so a cancel can stop them; each removes itself when done.
+        let running: Arc<Mutex<HashMap<RequestId, AbortHandle>>> = Arc::default();
         while let Some(cmd) = commands.recv().await {
-            if let Cmd::Log { line } = &cmd {
-                tracing::info!(target: "geobox_users::console", "{line}");
-                continue;
+            match cmd {
+                Cmd::Log { line } => {
+                    tracing::info!(target: "geobox_users::console", "{line}");
+                    continue;
+                }
+                Cmd::CancelRequest { request } => {
+                    if let Some(handle) = lock(&running).remove(&request) {
+                        handle.abort();
+                    }
+                    continue;
+                }
+                _ => {}
             }
+            let request = cmd.request();
             let client = Arc::clone(&client);
             let results = results.clone();
-            tokio::spawn(async move {
-                if let Some(msg) = execute(&client, cmd).await {
+            let finished = Arc::clone(&running);
+            // Held while spawning, so a task that ends at once removes its entry only after
+            // it was put there.
+            let mut tracked = lock(&running);
+            let task = tokio::spawn(async move {
+                let msg = execute(&client, cmd).await;
+                if let Some(request) = request {
+                    lock(&finished).remove(&request);
+                }
+                if let Some(msg) = msg {
                     // The loop is gone when the console quits; the answer is then unwanted.
                     let _ = results.send(msg);
                 }
             });
+            if let Some(request) = request {
+                tracked.insert(request, task.abort_handle());
+            }
         }
     });
     sender
+}
+
+/// The map stays usable even if a task panicked while holding it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Cmd {
+    /// The request a command starts, for those that can be cancelled.
+    fn request(&self) -> Option<RequestId> {
+        match self {
+            Cmd::LoadUsers { request, .. } | Cmd::CountUsers { request, .. } => Some(*request),
+            _ => None,
+        }
+    }
 }
 
 async fn timed<T>(
@@ -265,6 +310,8 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             tracing::info!(target: "geobox_users::console", "{line}");
             return None;
         }
+        // Only the command task can stop a running request; run alone there is nothing to stop.
+        Cmd::CancelRequest { .. } => return None,
     };
     Some(msg)
 }

@@ -567,7 +567,30 @@ fn ensure_rows(model: &mut Model, cmds: &mut Vec<Cmd>) {
     for page in missing {
         request_page(model, page, cmds);
     }
+    cancel_unwanted_pages(model, &wanted, cmds);
     evict_pages(model, &wanted);
+}
+
+/// Pages asked for and scrolled far past are not waited for: holding PgDn through a large
+/// list must not queue a request per page on the server.
+fn cancel_unwanted_pages(model: &mut Model, wanted: &BTreeSet<u64>, cmds: &mut Vec<Cmd>) {
+    let near = |page: u64| {
+        wanted
+            .iter()
+            .any(|wanted_page| wanted_page.abs_diff(page) <= 1)
+    };
+    let stale: Vec<u64> = model
+        .users
+        .pending
+        .keys()
+        .copied()
+        .filter(|page| !near(*page))
+        .collect();
+    for page in stale {
+        if let Some(request) = model.users.pending.remove(&page) {
+            cmds.push(Cmd::CancelRequest { request });
+        }
+    }
 }
 
 fn evict_pages(model: &mut Model, keep: &BTreeSet<u64>) {

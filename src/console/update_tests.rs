@@ -1224,3 +1224,35 @@ fn a_server_that_caps_the_page_size_is_paged_by_what_it_gives() {
         "the screen of rows at the end"
     );
 }
+
+#[test]
+fn pages_scrolled_far_past_are_cancelled_not_waited_for() {
+    let mut model = loaded_model(160, 45, 1_000_000);
+    let mut cancelled = 0;
+    for _ in 0..500 {
+        let cmds = update(&mut model, key(KeyCode::PageDown));
+        cancelled += cmds
+            .iter()
+            .filter(|cmd| matches!(cmd, Cmd::CancelRequest { .. }))
+            .count();
+        assert!(model.users.pending.len() <= 4, "{:?}", model.users.pending);
+    }
+    assert!(
+        cancelled > 100,
+        "the pages passed were cancelled: {cancelled}"
+    );
+    // A late answer for a cancelled page is dropped.
+    let before = model.users.pages.len();
+    update(
+        &mut model,
+        Msg::UsersLoaded {
+            page: 3,
+            done: Done {
+                request: RequestId(5),
+                took: Default::default(),
+                result: Ok(vec![super::fixtures::user(301)]),
+            },
+        },
+    );
+    assert_eq!(model.users.pages.len(), before);
+}
