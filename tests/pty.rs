@@ -145,8 +145,11 @@ fn the_demo_console_searches_as_you_type_and_quits_cleanly() {
 
     screen.keys("/");
     screen.keys("admin");
+    // The count and the page arrive separately: wait for both on screen.
     let found = screen.wait_until("the search result", |screen| {
-        screen.contains("[/admin]") && screen.contains("of 1 ")
+        screen.contains("[/admin]")
+            && screen.contains("of 1 ")
+            && table_row(screen, "System Admin").is_some()
     });
     let row = table_row(&found, "admin").expect("the admin row");
     assert!(row.contains("System Admin"), "{row}");
