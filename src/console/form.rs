@@ -115,6 +115,8 @@ pub struct UserForm {
     pub saving: Option<RequestId>,
     /// Esc on a changed form: asking whether to throw the changes away.
     pub asking_discard: bool,
+    /// Only a System Admin may make someone a System Admin.
+    pub may_grant_system_admin: bool,
 }
 
 impl fmt::Debug for UserForm {
@@ -274,7 +276,14 @@ impl UserForm {
             Some(all[next].clone())
         }
         match self.focused() {
-            Field::Role => self.role = next(UserRole::ALL, self.role.as_ref(), step),
+            Field::Role => {
+                let roles: Vec<UserRole> = UserRole::ALL
+                    .iter()
+                    .filter(|role| self.may_grant_system_admin || **role != UserRole::SystemAdmin)
+                    .cloned()
+                    .collect();
+                self.role = next(&roles, self.role.as_ref(), step);
+            }
             Field::Status => self.status = next(UserStatus::ALL, self.status.as_ref(), step),
             Field::Plan => {
                 // "no plan" comes first, then the plans.

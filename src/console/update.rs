@@ -265,7 +265,9 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::OpenEditForm => open_edit_form(model, cmds),
         Msg::OpenCreateForm => {
             if action_allowed(model) {
-                model.mode = Mode::Form(Box::new(UserForm::create()));
+                let mut form = UserForm::create();
+                form.may_grant_system_admin = model.my_role() == Some(&UserRole::SystemAdmin);
+                model.mode = Mode::Form(Box::new(form));
             }
         }
         Msg::CycleFormChoice(step) => {
@@ -1787,7 +1789,9 @@ fn open_edit_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
         return;
     };
     let plans = model.plans.loaded().cloned().unwrap_or_default();
-    model.mode = Mode::Form(Box::new(UserForm::edit(&user, &plans)));
+    let mut form = UserForm::edit(&user, &plans);
+    form.may_grant_system_admin = model.my_role() == Some(&UserRole::SystemAdmin);
+    model.mode = Mode::Form(Box::new(form));
     if model.plans.loaded().is_none() && !model.plans.is_loading() {
         let request = model.new_request();
         model.plans_request = Some(request);

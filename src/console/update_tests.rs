@@ -1256,3 +1256,24 @@ fn pages_scrolled_far_past_are_cancelled_not_waited_for() {
     );
     assert_eq!(model.users.pages.len(), before);
 }
+
+#[test]
+fn the_form_offers_system_admin_only_to_system_admins() {
+    let mut model = loaded_model(160, 45, 50);
+    model.plans = LoadState::Loaded(Vec::new());
+    if let LoadState::Loaded(me) = &mut model.me {
+        me.role = Some(UserRole::AccountAdmin);
+    }
+    type_keys(&mut model, "e");
+    for _ in 0..5 {
+        update(&mut model, key(KeyCode::Tab));
+    }
+    assert_eq!(form(&model).focused(), Field::Role);
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        update(&mut model, key(KeyCode::Right));
+        seen.extend(form(&model).role.clone());
+    }
+    assert!(!seen.contains(&UserRole::SystemAdmin), "{seen:?}");
+    assert!(seen.contains(&UserRole::AccountAdmin));
+}
