@@ -59,8 +59,6 @@ pub enum Msg {
     FocusPrev,
     /// Focus the selected user's detail pane.
     OpenDetail,
-    /// Return focus to the user table.
-    FocusTable,
     /// A user stayed selected long enough to load their sessions (debounce fired).
     SelectionSettled { token: u64 },
     /// Move the session cursor one down.
@@ -135,8 +133,6 @@ pub enum Msg {
     DialogPrevField,
     /// Mark or unmark the selected user for a bulk action.
     ToggleMark,
-    /// Clear every mark.
-    ClearMarks,
     /// Confirm the open dialog (y / Enter): this is what sends the command.
     ConfirmDialog,
     /// Close the open dialog without doing anything.

@@ -105,7 +105,6 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
                 model.focus = Focus::Detail;
             }
         }
-        Msg::FocusTable => model.focus = Focus::Table,
         Msg::SelectionSettled { token } => on_selection_settled(model, token, cmds),
         Msg::SelectNextSession => move_session(model, 1),
         Msg::SelectPrevSession => move_session(model, -1),
@@ -315,7 +314,6 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
                 move_selection(model, 1, cmds);
             }
         }
-        Msg::ClearMarks => model.users.marked.clear(),
         Msg::ConfirmDialog => confirm_dialog(model, cmds),
         Msg::CancelDialog => match &mut model.mode {
             Mode::Form(form) if form.asking_discard => form.asking_discard = false,
