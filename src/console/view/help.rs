@@ -56,10 +56,13 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame) {
         .title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let columns = (usize::from(inner.width) / 50).clamp(1, 3);
+    // As few columns as fit every line, so descriptions stay whole; more only when needed.
+    let height = usize::from(inner.height).max(1);
+    let total = help_lines(model, theme, usize::MAX).len();
+    let widest = (usize::from(inner.width) / 40).max(1);
+    let columns = total.div_ceil(height).clamp(1, widest);
     let column_width = usize::from(inner.width) / columns;
     let lines = help_lines(model, theme, column_width.saturating_sub(1));
-    let height = usize::from(inner.height).max(1);
     let skip = usize::from(model.help_scroll).min(lines.len().saturating_sub(1));
     for (index, chunk) in lines[skip..].chunks(height).take(columns).enumerate() {
         let rect = ratatui::layout::Rect {
