@@ -3,7 +3,9 @@
 use clap::{Args, Subcommand};
 
 use super::output::{self, Format};
-use super::{CliError, ConnectionArgs, block_on, connect, note, parse_id, print_stdout};
+use super::{
+    CliError, ConnectionArgs, block_on, connect, note, parse_id, parse_plan_id, print_stdout,
+};
 use crate::api::{NewUser, Patch, UserQuery, UserRef, UserRole, UserStatus, UserUpdate};
 
 #[derive(Debug, Subcommand)]
@@ -144,7 +146,7 @@ pub struct UpdateArgs {
     pub status: Option<UserStatus>,
     #[arg(long)]
     pub role: Option<UserRole>,
-    #[arg(long, value_name = "N", value_parser = parse_id, conflicts_with = "clear_plan")]
+    #[arg(long, value_name = "N", value_parser = parse_plan_id, conflicts_with = "clear_plan")]
     pub plan_id: Option<i64>,
     #[arg(long)]
     pub clear_plan: bool,
