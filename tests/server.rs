@@ -775,6 +775,8 @@ async fn permissions_follow_roles() {
             StatusCode::FORBIDDEN,
             "nobody deletes themselves: {body}"
         );
+        // The status says "forbidden"; the detail says why, once.
+        assert_eq!(body["detail"], "you cannot delete yourself");
         let (code, body) = h.sdk(Method::DELETE, "users/me/", token, None).await;
         assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
     }

@@ -248,7 +248,7 @@ fn require_manager(caller: &Principal) -> ServerResult<()> {
         Ok(())
     } else {
         Err(ServerError::forbidden(
-            "not allowed: managing users needs the System Admin or Account Admin role",
+            "managing users needs the System Admin or Account Admin role",
         ))
     }
 }
@@ -270,10 +270,33 @@ fn require_may_change(caller: &Principal, target: &UserRow) -> ServerResult<()> 
     require_manager(caller)?;
     if target.role() == UserRole::SystemAdmin && caller.user.role() != UserRole::SystemAdmin {
         return Err(ServerError::forbidden(
-            "not allowed: only a System Admin may change a System Admin",
+            "only a System Admin may change a System Admin",
         ));
     }
     Ok(())
+}
+
+/// The user `{id}` (or `me`) names, when the caller may read it: their own, or anyone's for a
+/// manager; 404 when absent.
+async fn readable_user(
+    state: &AppState,
+    caller: &Principal,
+    segment: &str,
+) -> ServerResult<UserRow> {
+    let id = user_id(segment, caller)?;
+    require_self_or_manager(caller, id)?;
+    load_user(&state.store, id).await
+}
+
+/// [`readable_user`], when the caller may also change it (see [`require_may_change`]).
+async fn changeable_user(
+    state: &AppState,
+    caller: &Principal,
+    segment: &str,
+) -> ServerResult<UserRow> {
+    let target = readable_user(state, caller, segment).await?;
+    require_may_change(caller, &target)?;
+    Ok(target)
 }
 
 async fn load_user(store: &Arc<Store>, id: i64) -> ServerResult<UserRow> {
@@ -283,19 +306,37 @@ async fn load_user(store: &Arc<Store>, id: i64) -> ServerResult<UserRow> {
         .ok_or_else(|| ServerError::not_found(format!("user {id} not found")))
 }
 
-/// Users as the wire wants them, plans expanded.
-async fn users_json(store: &Arc<Store>, rows: Vec<UserRow>) -> ServerResult<Value> {
-    let plans = store.read(|conn| Ok(store::plans_by_id(conn)?)).await?;
-    let users: Vec<_> = rows.iter().map(|row| row.to_api(&plans)).collect();
-    serde_json::to_value(users).map_err(|error| ServerError::Internal(error.to_string()))
+fn to_json(value: impl serde::Serialize) -> ServerResult<Json<Value>> {
+    serde_json::to_value(value)
+        .map(Json)
+        .map_err(|error| ServerError::Internal(error.to_string()))
 }
 
-async fn user_json(store: &Arc<Store>, id: i64) -> ServerResult<Json<Value>> {
-    let row = load_user(store, id).await?;
-    let mut list = users_json(store, vec![row]).await?;
+/// Users as the wire wants them, plans expanded.
+async fn users_json(store: &Arc<Store>, rows: Vec<UserRow>) -> ServerResult<Json<Value>> {
+    let plans = store.read(|conn| Ok(store::plans_by_id(conn)?)).await?;
+    let users: Vec<_> = rows.iter().map(|row| row.to_api(&plans)).collect();
+    to_json(users)
+}
+
+/// One user as the wire wants it.
+async fn row_json(store: &Arc<Store>, row: UserRow) -> ServerResult<Json<Value>> {
+    let Json(mut list) = users_json(store, vec![row]).await?;
     Ok(Json(
         list.get_mut(0).map(Value::take).unwrap_or(Value::Null),
     ))
+}
+
+/// A user as stored now (after a write), as the wire wants it.
+async fn user_json(store: &Arc<Store>, id: i64) -> ServerResult<Json<Value>> {
+    row_json(store, load_user(store, id).await?).await
+}
+
+/// An argon2 hash, made on a blocking thread (it is slow on purpose).
+async fn hash_off_runtime(password: String) -> ServerResult<String> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|error| ServerError::Internal(error.to_string()))?
 }
 
 fn done(message: &str) -> Json<Value> {
@@ -534,7 +575,7 @@ async fn list_users(
         .store
         .read(move |conn| Ok(store::list_users(conn, &listing)?))
         .await?;
-    Ok(Json(users_json(&state.store, rows).await?))
+    users_json(&state.store, rows).await
 }
 
 async fn search_users(
@@ -557,7 +598,7 @@ async fn search_users(
         .store
         .read(move |conn| Ok(store::list_users(conn, &listing)?))
         .await?;
-    Ok(Json(users_json(&state.store, rows).await?))
+    users_json(&state.store, rows).await
 }
 
 async fn get_user(
@@ -565,9 +606,8 @@ async fn get_user(
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    require_self_or_manager(&caller, id)?;
-    user_json(&state.store, id).await
+    let user = readable_user(&state, &caller, &id).await?;
+    row_json(&state.store, user).await
 }
 
 fn quoted_choices(choices: &[&str]) -> String {
@@ -731,7 +771,7 @@ fn obfuscated_password(issues: &mut Issues, field: &str, value: Option<&str>) ->
 fn only_system_admin_grants(caller: &Principal, role: Option<&str>) -> ServerResult<()> {
     if role == Some(UserRole::SystemAdmin.as_str()) && caller.user.role() != UserRole::SystemAdmin {
         return Err(ServerError::forbidden(
-            "not allowed: only a System Admin may make someone a System Admin",
+            "only a System Admin may make someone a System Admin",
         ));
     }
     Ok(())
@@ -794,9 +834,7 @@ async fn create_user(
     let (Some(username), Some(password)) = (username, password) else {
         return Err(ServerError::Internal("validated fields missing".into()));
     };
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|error| ServerError::Internal(error.to_string()))??;
+    let hash = hash_off_runtime(password).await?;
     let record = NewUserRecord {
         username,
         email,
@@ -837,10 +875,7 @@ async fn update_user(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    require_self_or_manager(&caller, id)?;
-    let target = load_user(&state.store, id).await?;
-    require_may_change(&caller, &target)?;
+    let id = changeable_user(&state, &caller, &id).await?.id;
     let body = json_body(&body)?;
     let mut issues = Issues::default();
     let mut changes: Vec<ColumnChange> = Vec::new();
@@ -916,7 +951,7 @@ async fn update_user(
         || body.contains_key("expiration_date");
     if privileged && !manages_users(&caller) {
         return Err(ServerError::forbidden(
-            "not allowed: changing role, status, plan or expiration needs the System Admin or Account Admin role",
+            "changing role, status, plan or expiration needs the System Admin or Account Admin role",
         ));
     }
     only_system_admin_grants(&caller, role.as_deref())?;
@@ -974,9 +1009,7 @@ async fn delete_user(
     let id = user_id(&id, &caller)?;
     require_manager(&caller)?;
     if id == caller.user.id {
-        return Err(ServerError::forbidden(
-            "not allowed: you cannot delete yourself",
-        ));
+        return Err(ServerError::forbidden("you cannot delete yourself"));
     }
     let target = load_user(&state.store, id).await?;
     require_may_change(&caller, &target)?;
@@ -994,17 +1027,13 @@ async fn list_sessions(
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    require_self_or_manager(&caller, id)?;
-    load_user(&state.store, id).await?;
+    let id = readable_user(&state, &caller, &id).await?.id;
     let current = caller.session_uuid.clone();
     let sessions = state
         .store
         .read(move |conn| Ok(store::list_sessions(conn, id, current.as_deref())?))
         .await?;
-    serde_json::to_value(sessions)
-        .map(Json)
-        .map_err(|error| ServerError::Internal(error.to_string()))
+    to_json(sessions)
 }
 
 async fn close_session(
@@ -1012,10 +1041,7 @@ async fn close_session(
     Caller(caller): Caller,
     Path((id, uuid)): Path<(String, String)>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    require_self_or_manager(&caller, id)?;
-    let target = load_user(&state.store, id).await?;
-    require_may_change(&caller, &target)?;
+    let id = changeable_user(&state, &caller, &id).await?.id;
     let closed = state
         .store
         .write(move |conn| Ok(store::delete_session(conn, id, &uuid)?))
@@ -1033,10 +1059,7 @@ async fn change_password(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    require_self_or_manager(&caller, id)?;
-    let target = load_user(&state.store, id).await?;
-    require_may_change(&caller, &target)?;
+    let id = changeable_user(&state, &caller, &id).await?.id;
     let form = form_body(&body)?;
     let mut issues = Issues::default();
     let password = obfuscated_password(
@@ -1048,9 +1071,7 @@ async fn change_password(
     let Some(password) = password else {
         return Err(ServerError::Internal("validated password missing".into()));
     };
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|error| ServerError::Internal(error.to_string()))??;
+    let hash = hash_off_runtime(password).await?;
     // The caller's own session survives changing their own password; every other goes.
     let keep = (caller.user.id == id)
         .then(|| caller.session_uuid.clone())
@@ -1123,14 +1144,12 @@ async fn list_members(
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    require_self_or_manager(&caller, id)?;
-    load_user(&state.store, id).await?;
+    let id = readable_user(&state, &caller, &id).await?.id;
     let rows = state
         .store
         .read(move |conn| Ok(store::list_members(conn, id, MAX_LIMIT)?))
         .await?;
-    Ok(Json(users_json(&state.store, rows).await?))
+    users_json(&state.store, rows).await
 }
 
 async fn add_member(
@@ -1231,9 +1250,7 @@ async fn list_plans(
         .store
         .read(move |conn| Ok(store::list_plans(conn, &listing)?))
         .await?;
-    serde_json::to_value(plans)
-        .map(Json)
-        .map_err(|error| ServerError::Internal(error.to_string()))
+    to_json(plans)
 }
 
 async fn get_plan(
@@ -1247,9 +1264,7 @@ async fn get_plan(
         .read(move |conn| Ok(store::find_plan(conn, id)?))
         .await?
         .ok_or_else(|| ServerError::not_found(format!("plan {id} not found")))?;
-    serde_json::to_value(plan)
-        .map(Json)
-        .map_err(|error| ServerError::Internal(error.to_string()))
+    to_json(plan)
 }
 
 #[cfg(test)]
