@@ -198,6 +198,26 @@ fn positive_id(value: &str, what: &str) -> Result<i64, String> {
     }
 }
 
+/// Which page of a list to print (`--skip`, `--limit`), shared by every list command.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct PageArgs {
+    /// How many to skip before the page starts.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub skip: u64,
+    /// How many to show at most (servers cap it; the built-in one at 1000).
+    #[arg(long, value_name = "N", default_value_t = crate::api::DEFAULT_LIMIT)]
+    pub limit: u64,
+}
+
+impl PageArgs {
+    /// A query for this page, to which a command adds its filters.
+    pub fn query(self) -> crate::api::UserQuery {
+        crate::api::UserQuery::new()
+            .skip(self.skip)
+            .limit(self.limit)
+    }
+}
+
 /// Why a command failed, and so its exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
