@@ -1141,6 +1141,31 @@ async fn every_error_is_json_and_nothing_panics() {
         (code, field_of(&body).as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, "user_id")
     );
+    // Percent-encoded bytes that are not text: axum's own 400 would read as a success to the
+    // SDK, so it is a 422 naming the segment.
+    for (path, field) in [
+        ("users/%FF/?f=json", "user_id"),
+        ("users/%FF/sessions/?f=json", "user_id"),
+        ("plans/%FF/?f=json", "plan_id"),
+    ] {
+        let (code, body) = h.get(path, t).await;
+        assert_eq!(
+            (code, field_of(&body).as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, field),
+            "{path}: {body}"
+        );
+    }
+    for (path, field) in [
+        ("users/1/sessions/%FF", "session_uuid"),
+        ("users/1/members/%FF", "member_id"),
+    ] {
+        let (code, body) = h.sdk(Method::POST, path, t, None).await;
+        assert_eq!(
+            (code, field_of(&body).as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, field),
+            "{path}: {body}"
+        );
+    }
     let (code, body) = h.get("users/?return_count=maybe", t).await;
     assert_eq!(
         (code, field_of(&body).as_str()),
@@ -1368,6 +1393,25 @@ async fn a_random_admin_password_is_generated_when_none_is_given() {
     assert_eq!(client.get_user(UserRef::Me).await.expect("me").id, 1);
     assert!(server.base_url.starts_with("http://127.0.0.1:") && server.base_url.ends_with("/v1/"));
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_busy_address_is_named_in_the_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let error = server::start(ServerOptions {
+        bind: addr,
+        seed_users: 0,
+        ..ServerOptions::default()
+    })
+    .await
+    .expect_err("the address is taken");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("cannot listen on {addr}")),
+        "{error}"
+    );
 }
 
 /// The official Python SDK against the server: `scripts/sdk-smoke.py`. Needs the SDK, so it

@@ -267,7 +267,14 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
 /// Starts a server in this process (returns once it listens).
 pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Error> {
     let started = std::time::Instant::now();
-    let listener = tokio::net::TcpListener::bind(options.bind).await?;
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!("cannot listen on {}: {error}", options.bind),
+            )
+        })?;
     let addr = listener.local_addr()?;
     let admin_username = options.admin_username.trim().to_string();
     let prepared = tokio::task::spawn_blocking(move || prepare(&options))

@@ -5,8 +5,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
+use axum::extract::path::ErrorKind as PathErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::header::{CONTENT_TYPE, USER_AGENT};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -48,20 +51,23 @@ pub fn router(state: AppState) -> Router {
         .route("/users/", get(list_users).post(create_user))
         .route("/users/search/", get(search_users))
         .route(
-            "/users/{id}/",
+            "/users/{user_id}/",
             get(get_user).put(update_user).delete(delete_user),
         )
-        .route("/users/{id}/sessions/", get(list_sessions))
-        .route("/users/{id}/sessions/{uuid}", post(close_session))
-        .route("/users/{id}/change-password", post(change_password))
-        .route("/users/{id}/renewPlan", post(renew_plan))
-        .route("/users/{id}/members", get(list_members))
+        .route("/users/{user_id}/sessions/", get(list_sessions))
         .route(
-            "/users/{id}/members/{member_id}",
+            "/users/{user_id}/sessions/{session_uuid}",
+            post(close_session),
+        )
+        .route("/users/{user_id}/change-password", post(change_password))
+        .route("/users/{user_id}/renewPlan", post(renew_plan))
+        .route("/users/{user_id}/members", get(list_members))
+        .route(
+            "/users/{user_id}/members/{member_id}",
             post(add_member).delete(remove_member),
         )
         .route("/plans/", get(list_plans))
-        .route("/plans/{id}/", get(get_plan));
+        .route("/plans/{plan_id}/", get(get_plan));
     Router::new()
         .nest("/v1", api)
         .fallback(not_found)
@@ -117,6 +123,36 @@ async fn json_everywhere(response: Response) -> Response {
 }
 
 // ---- request helpers ----
+
+/// The `{...}` segments of a path, as axum's `Path`, but a segment that cannot be read (bytes
+/// that are not UTF-8) is a FastAPI-style 422 naming it, not axum's plain 400, which the SDK
+/// takes for a success.
+struct Segments<T>(T);
+
+impl<T, S> FromRequestParts<S> for Segments<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(segments)) => Ok(Segments(segments)),
+            Err(PathRejection::FailedToDeserializePathParams(error)) => {
+                let (field, msg) = match error.kind() {
+                    PathErrorKind::InvalidUtf8InPathParam { key } => (
+                        key.clone(),
+                        "Input should be text: the percent-encoded bytes are not UTF-8".into(),
+                    ),
+                    _ => ("path".to_string(), error.body_text()),
+                };
+                Err(ServerError::field("path", &field, msg, "value_error"))
+            }
+            Err(other) => Err(ServerError::Detail(other.status(), other.body_text())),
+        }
+    }
+}
 
 /// Query parameters; an empty value counts as absent, as the SDK leaves out `None`s.
 struct Params(HashMap<String, String>);
@@ -604,7 +640,7 @@ async fn search_users(
 async fn get_user(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
     let user = readable_user(&state, &caller, &id).await?;
     row_json(&state.store, user).await
@@ -872,7 +908,7 @@ async fn create_user(
 async fn update_user(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     body: Bytes,
 ) -> ServerResult<Json<Value>> {
     let id = changeable_user(&state, &caller, &id).await?.id;
@@ -1004,7 +1040,7 @@ async fn update_user(
 async fn delete_user(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
     let id = user_id(&id, &caller)?;
     require_manager(&caller)?;
@@ -1025,7 +1061,7 @@ async fn delete_user(
 async fn list_sessions(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
     let id = readable_user(&state, &caller, &id).await?.id;
     let current = caller.session_uuid.clone();
@@ -1039,7 +1075,7 @@ async fn list_sessions(
 async fn close_session(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((id, uuid)): Path<(String, String)>,
+    Segments((id, uuid)): Segments<(String, String)>,
 ) -> ServerResult<Json<Value>> {
     let id = changeable_user(&state, &caller, &id).await?.id;
     let closed = state
@@ -1056,7 +1092,7 @@ async fn close_session(
 async fn change_password(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     body: Bytes,
 ) -> ServerResult<Json<Value>> {
     let id = changeable_user(&state, &caller, &id).await?.id;
@@ -1092,7 +1128,7 @@ async fn change_password(
 async fn renew_plan(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
     let id = user_id(&id, &caller)?;
     require_manager(&caller)?;
@@ -1142,7 +1178,7 @@ async fn renew_plan(
 async fn list_members(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
     let id = readable_user(&state, &caller, &id).await?.id;
     let rows = state
@@ -1155,7 +1191,7 @@ async fn list_members(
 async fn add_member(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((id, member_id)): Path<(String, String)>,
+    Segments((id, member_id)): Segments<(String, String)>,
 ) -> ServerResult<Json<Value>> {
     let id = user_id(&id, &caller)?;
     let member_id = parse_id(&member_id, "member_id")?;
@@ -1188,7 +1224,7 @@ async fn add_member(
 async fn remove_member(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((id, member_id)): Path<(String, String)>,
+    Segments((id, member_id)): Segments<(String, String)>,
 ) -> ServerResult<Json<Value>> {
     let id = user_id(&id, &caller)?;
     let member_id = parse_id(&member_id, "member_id")?;
@@ -1256,7 +1292,7 @@ async fn list_plans(
 async fn get_plan(
     State(state): State<AppState>,
     Caller(_caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
     let id = parse_id(&id, "plan_id")?;
     let plan = state
