@@ -196,17 +196,16 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
     if username.is_empty() {
         return Err(ServerError::Internal("the admin username is empty".into()));
     }
-    let was_empty = store.write_blocking(|conn| {
-        let tx = conn.transaction()?;
-        let was_empty = store::user_count(&tx)? == 0;
-        seed::ensure_plans(&tx)?;
-        let admin_id = match store::find_login(&tx, &username)? {
+    let was_empty = store.transaction_blocking(|tx| {
+        let was_empty = store::user_count(tx)? == 0;
+        seed::ensure_plans(tx)?;
+        let admin_id = match store::find_login(tx, &username)? {
             Some((admin, _)) => {
                 // A restart gives the admin back their powers and the configured password,
                 // whatever happened to the account in the demo.
-                store::set_password_hash(&tx, admin.id, &admin_hash)?;
+                store::set_password_hash(tx, admin.id, &admin_hash)?;
                 store::update_user_columns(
-                    &tx,
+                    tx,
                     admin.id,
                     &[
                         ("role", "System Admin".to_string().into()),
@@ -216,7 +215,7 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
                 admin.id
             }
             None => store::insert_user(
-                &tx,
+                tx,
                 &store::NewUserRecord {
                     username: username.clone(),
                     email: Some(format!("{username}@geobox.local")),
@@ -237,8 +236,7 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
             "DELETE FROM api_keys WHERE user_id = ? AND name = 'serve'",
             [admin_id],
         )?;
-        store::insert_api_key(&tx, admin_id, "serve", &apikey_hash)?;
-        tx.commit()?;
+        store::insert_api_key(tx, admin_id, "serve", &apikey_hash)?;
         Ok(was_empty)
     })?;
     let seeded = if was_empty && options.seed_users > 0 {

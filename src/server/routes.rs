@@ -432,12 +432,11 @@ async fn login(
     }
     let ip = peer.ip().to_string();
     store
-        .write(move |conn| {
+        .transaction(move |tx| {
             let at = store::now();
             let uuid = uuid::Uuid::new_v4().to_string();
-            let tx = conn.transaction()?;
             store::insert_session(
-                &tx,
+                tx,
                 &NewSession {
                     uuid: &uuid,
                     user_id: user.id,
@@ -448,8 +447,7 @@ async fn login(
                     last_seen: &at,
                 },
             )?;
-            store::set_last_login(&tx, user.id, &at)?;
-            tx.commit()?;
+            store::set_last_login(tx, user.id, &at)?;
             Ok(())
         })
         .await?;
@@ -887,9 +885,8 @@ async fn create_user(
     };
     let id = state
         .store
-        .write(move |conn| {
-            let tx = conn.transaction()?;
-            if store::username_taken(&tx, &record.username, None)? {
+        .transaction(move |tx| {
+            if store::username_taken(tx, &record.username, None)? {
                 return Err(ServerError::field(
                     "body",
                     "username",
@@ -897,8 +894,7 @@ async fn create_user(
                     "value_error",
                 ));
             }
-            let id = store::insert_user(&tx, &record)?;
-            tx.commit()?;
+            let id = store::insert_user(tx, &record)?;
             Ok(id)
         })
         .await?;
@@ -1002,12 +998,11 @@ async fn update_user(
     }
     state
         .store
-        .write(move |conn| {
-            let tx = conn.transaction()?;
+        .transaction(move |tx| {
             for (column, value) in &changes {
                 match (*column, value) {
                     ("username", SqlValue::Text(name))
-                        if store::username_taken(&tx, name, Some(id))? =>
+                        if store::username_taken(tx, name, Some(id))? =>
                     {
                         return Err(ServerError::field(
                             "body",
@@ -1017,7 +1012,7 @@ async fn update_user(
                         ));
                     }
                     ("plan_id", SqlValue::Integer(plan_id))
-                        if store::find_plan(&tx, *plan_id)?.is_none() =>
+                        if store::find_plan(tx, *plan_id)?.is_none() =>
                     {
                         return Err(ServerError::field(
                             "body",
@@ -1029,8 +1024,7 @@ async fn update_user(
                     _ => {}
                 }
             }
-            store::update_user_columns(&tx, id, &changes)?;
-            tx.commit()?;
+            store::update_user_columns(tx, id, &changes)?;
             Ok(())
         })
         .await?;
@@ -1114,11 +1108,9 @@ async fn change_password(
         .flatten();
     state
         .store
-        .write(move |conn| {
-            let tx = conn.transaction()?;
-            store::set_password_hash(&tx, id, &hash)?;
-            store::delete_sessions_except(&tx, id, keep.as_deref())?;
-            tx.commit()?;
+        .transaction(move |tx| {
+            store::set_password_hash(tx, id, &hash)?;
+            store::delete_sessions_except(tx, id, keep.as_deref())?;
             Ok(())
         })
         .await?;
@@ -1141,9 +1133,8 @@ async fn renew_plan(
     };
     state
         .store
-        .write(move |conn| {
-            let tx = conn.transaction()?;
-            let plan = store::find_plan(&tx, plan_id)?.ok_or_else(|| {
+        .transaction(move |tx| {
+            let plan = store::find_plan(tx, plan_id)?.ok_or_else(|| {
                 ServerError::unprocessable(format!("user {id} has no plan to renew"))
             })?;
             let Some(days) = plan.number_of_days.filter(|days| *days > 0) else {
@@ -1159,14 +1150,13 @@ async fn renew_plan(
             let start = current.map_or(today, |current| current.max(today));
             let renewed = start + chrono::Duration::days(days);
             store::update_user_columns(
-                &tx,
+                tx,
                 id,
                 &[(
                     "expiration_date",
                     SqlValue::Text(renewed.format("%Y-%m-%d").to_string()),
                 )],
             )?;
-            tx.commit()?;
             Ok(())
         })
         .await?;
@@ -1201,9 +1191,8 @@ async fn add_member(
     require_may_change(&caller, &member)?;
     state
         .store
-        .write(move |conn| {
-            let tx = conn.transaction()?;
-            if store::is_ancestor_or_self(&tx, member_id, id)? {
+        .transaction(move |tx| {
+            if store::is_ancestor_or_self(tx, member_id, id)? {
                 return Err(ServerError::field(
                     "path",
                     "member_id",
@@ -1213,8 +1202,7 @@ async fn add_member(
                     "value_error",
                 ));
             }
-            store::update_user_columns(&tx, member_id, &[("parent_id", SqlValue::Integer(id))])?;
-            tx.commit()?;
+            store::update_user_columns(tx, member_id, &[("parent_id", SqlValue::Integer(id))])?;
             Ok(())
         })
         .await?;
