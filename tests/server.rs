@@ -1044,6 +1044,49 @@ async fn renew_plan_extends_from_the_later_of_today_and_expiration() {
 }
 
 /// Sets a plan and an expiration, renews, and answers the new expiration.
+/// Renewals at the same moment each count: none is lost by reading the old date before
+/// another renewal has written its new one.
+#[tokio::test]
+async fn concurrent_renewals_all_count() {
+    let h = Harness::start(0).await;
+    let t = &h.admin_token;
+    let id = h
+        .create("renew.often", "Viewer", "Active", "plan-pass-1")
+        .await;
+    let (_, plans) = h
+        .get(
+            "plans/?f=json&q=number_of_days+%3E+0&order_by=number_of_days+A",
+            t,
+        )
+        .await;
+    let plan = &plans[0];
+    let days = plan["number_of_days"].as_i64().expect("days");
+    let start = chrono::Utc::now().date_naive() + chrono::Duration::days(10);
+    h.sdk(
+        Method::PUT,
+        &format!("users/{id}/"),
+        t,
+        Some(json!({"plan_id": plan["id"], "expiration_date": start.to_string()})),
+    )
+    .await;
+    const RENEWALS: i64 = 8;
+    let path = format!("users/{id}/renewPlan");
+    let answers =
+        futures_util::future::join_all((0..RENEWALS).map(|_| h.sdk(Method::POST, &path, t, None)))
+            .await;
+    assert!(answers.iter().all(|(code, _)| *code == StatusCode::OK));
+    let (_, user) = h.get(&format!("users/{id}/?f=json"), t).await;
+    assert_eq!(
+        user["expiration_date"].as_str(),
+        Some(
+            (start + chrono::Duration::days(days * RENEWALS))
+                .to_string()
+                .as_str()
+        )
+    );
+    h.server.shutdown().await;
+}
+
 async fn renew_from(h: &Harness, id: i64, plan_id: &Value, expiration: Value) -> chrono::NaiveDate {
     let t = &h.admin_token;
     h.sdk(

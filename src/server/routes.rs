@@ -1124,19 +1124,18 @@ async fn renew_plan(
 ) -> ServerResult<Json<Value>> {
     let id = user_id(&id, &caller)?;
     require_manager(&caller)?;
-    let target = load_user(&state.store, id).await?;
-    require_may_change(&caller, &target)?;
-    let Some(plan_id) = target.plan_id else {
-        return Err(ServerError::unprocessable(format!(
-            "user {id} has no plan to renew"
-        )));
-    };
+    require_may_change(&caller, &load_user(&state.store, id).await?)?;
     state
         .store
         .transaction(move |tx| {
-            let plan = store::find_plan(tx, plan_id)?.ok_or_else(|| {
-                ServerError::unprocessable(format!("user {id} has no plan to renew"))
-            })?;
+            // Read in the writing transaction: a renewal that ran meanwhile counts.
+            let target = store::find_user(tx, id)?
+                .ok_or_else(|| ServerError::not_found(format!("user {id} not found")))?;
+            let plan = match target.plan_id {
+                Some(plan_id) => store::find_plan(tx, plan_id)?,
+                None => None,
+            }
+            .ok_or_else(|| ServerError::unprocessable(format!("user {id} has no plan to renew")))?;
             let Some(days) = plan.number_of_days.filter(|days| *days > 0) else {
                 return Err(ServerError::unprocessable(format!(
                     "plan '{}' has no number_of_days: it does not expire",
