@@ -1209,6 +1209,44 @@ async fn every_error_is_json_and_nothing_panics() {
             "{path}: {body}"
         );
     }
+    // A filter too deep or too long for the parser's stack or SQLite: a 422, not a crash.
+    for q in [
+        format!("{}id+%3D+1{}", "%28".repeat(5000), "%29".repeat(5000)),
+        "NOT+".repeat(5000) + "id+%3D+1",
+        vec!["id+%3D+1"; 5000].join("+OR+"),
+        format!("id+IN+%28{}%29", vec!["1"; 5000].join("%2C")),
+    ] {
+        let (code, body) = h.get(&format!("users/?f=json&q={q}"), t).await;
+        assert_eq!(
+            (code, field_of(&body).as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "q"),
+            "{body}"
+        );
+    }
+    // So is a search with too many words, or a field sorted on twice.
+    let many_words = "a+".repeat(server::MAX_SEARCH_WORDS + 1);
+    for (path, field) in [
+        (format!("users/?f=json&search={many_words}"), "search"),
+        (format!("users/search/?search={many_words}"), "search"),
+        (format!("plans/?f=json&search={many_words}"), "search"),
+        (
+            format!("users/?f=json&order_by={}", "id+A%2C".repeat(5000)),
+            "order_by",
+        ),
+        ("users/?f=json&order_by=id+A%2Cid+D".to_string(), "order_by"),
+    ] {
+        let (code, body) = h.get(&path, t).await;
+        assert_eq!(
+            (code, field_of(&body).as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, field),
+            "{path}: {body}"
+        );
+    }
+    let words = "a+".repeat(server::MAX_SEARCH_WORDS);
+    assert_eq!(
+        h.get(&format!("users/?f=json&search={words}"), t).await.0,
+        StatusCode::OK
+    );
     let (code, body) = h.get("users/?return_count=maybe", t).await;
     assert_eq!(
         (code, field_of(&body).as_str()),

@@ -11,6 +11,9 @@
 //! Behaviour worth knowing (all of it tested in `tests/server.rs`):
 //! - Lists answer at most [`MAX_LIMIT`] (1000) users; a larger `limit` is lowered to it.
 //! - Bodies over [`MAX_BODY_BYTES`] (64 KiB) get 413; passwords need [`MIN_PASSWORD_CHARS`].
+//! - Requests are bounded so that none can crash the server or reach SQLite's limits (a 422
+//!   says which bound): `q` nests at most 32 deep with at most 100 conditions and 1000 `IN`
+//!   values; `search` has at most [`MAX_SEARCH_WORDS`] words; `order_by` names a field once.
 //! - `user_id` on `GET users/` lists that user's members (sub-users); `shared` is accepted
 //!   and changes nothing (there is no sharing of users).
 //! - Only System Admins and Account Admins manage users; only a System Admin makes or changes
@@ -40,7 +43,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::Secret;
-pub use routes::{DEFAULT_LIMIT, MAX_BODY_BYTES, MAX_LIMIT, MIN_PASSWORD_CHARS};
+pub use routes::{DEFAULT_LIMIT, MAX_BODY_BYTES, MAX_LIMIT, MAX_SEARCH_WORDS, MIN_PASSWORD_CHARS};
 pub use seed::SEED_PASSWORD;
 
 use error::{ServerError, ServerResult};

@@ -34,6 +34,8 @@ pub const MAX_LIMIT: u64 = 1000;
 pub const DEFAULT_LIMIT: u64 = 10;
 /// Request bodies larger than this are refused (413) before any parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The most words a keyword search (`search`) may have.
+pub const MAX_SEARCH_WORDS: usize = 32;
 /// Shortest password accepted on create and change-password.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
@@ -501,6 +503,14 @@ fn order_by(text: Option<&str>, fields: &[cql::Field]) -> ServerResult<Vec<(&'st
                 "value_error",
             ));
         }
+        if order.iter().any(|(column, _)| *column == field.column) {
+            return Err(ServerError::field(
+                "query",
+                "order_by",
+                format!("'{}' is given more than once", field.name),
+                "value_error",
+            ));
+        }
         order.push((field.column, descending));
     }
     Ok(order)
@@ -537,6 +547,33 @@ fn search_fields(text: Option<&str>, allowed: &[&'static str]) -> ServerResult<V
         .collect()
 }
 
+/// `search`: the words of a keyword search, at most [`MAX_SEARCH_WORDS`] of them.
+fn search_words(params: &Params) -> ServerResult<Option<String>> {
+    let Some(terms) = params.text("search") else {
+        return Ok(None);
+    };
+    let words = terms.split_whitespace().count();
+    if words > MAX_SEARCH_WORDS {
+        return Err(ServerError::field(
+            "query",
+            "search",
+            format!("too many words ({words}): a search takes at most {MAX_SEARCH_WORDS}"),
+            "value_error",
+        ));
+    }
+    Ok(Some(terms.to_string()))
+}
+
+/// `search` and `search_fields`: the words and the columns they are looked for in.
+fn keyword_search(
+    params: &Params,
+    allowed: &[&'static str],
+) -> ServerResult<Option<(String, Vec<&'static str>)>> {
+    search_words(params)?
+        .map(|terms| Ok((terms, search_fields(params.text("search_fields"), allowed)?)))
+        .transpose()
+}
+
 fn user_listing(params: &Params) -> ServerResult<UserListing> {
     let status = params
         .text("status")
@@ -559,13 +596,7 @@ fn user_listing(params: &Params) -> ServerResult<UserListing> {
         .text("q")
         .map(|q| cql::compile(q, USER_FIELDS, &UsersFullText).map_err(cql_error))
         .transpose()?;
-    let search = match params.text("search") {
-        Some(terms) => Some((
-            terms.to_string(),
-            search_fields(params.text("search_fields"), SEARCH_FIELDS)?,
-        )),
-        None => None,
-    };
+    let search = keyword_search(params, SEARCH_FIELDS)?;
     let parent_id = match params.text("user_id") {
         Some(text) => Some(text.parse::<i64>().map_err(|_| {
             ServerError::field(
@@ -621,9 +652,7 @@ async fn search_users(
     let params = Params::from(query);
     let (skip, limit) = params.page()?;
     let listing = UserListing {
-        search: params
-            .text("search")
-            .map(|terms| (terms.to_string(), SEARCH_FIELDS.to_vec())),
+        search: search_words(&params)?.map(|terms| (terms, SEARCH_FIELDS.to_vec())),
         skip,
         limit,
         ..Default::default()
@@ -1251,13 +1280,7 @@ async fn list_plans(
             .text("q")
             .map(|q| cql::compile(q, PLAN_FIELDS, &NoFullText).map_err(cql_error))
             .transpose()?,
-        search: match params.text("search") {
-            Some(terms) => Some((
-                terms.to_string(),
-                search_fields(params.text("search_fields"), PLAN_TEXT_FIELDS)?,
-            )),
-            None => None,
-        },
+        search: keyword_search(&params, PLAN_TEXT_FIELDS)?,
         order_by: order_by(params.text("order_by"), PLAN_FIELDS)?,
         skip,
         limit,
