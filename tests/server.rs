@@ -1242,6 +1242,29 @@ async fn every_error_is_json_and_nothing_panics() {
             "{path}: {body}"
         );
     }
+    let (code, body) = h
+        .get(
+            &format!("plans/?f=json&q=name+LIKE+%27{}%27", "a".repeat(50_010)),
+            t,
+        )
+        .await;
+    assert_eq!(
+        (code, field_of(&body).as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "q"),
+        "a LIKE pattern too long for SQLite: {body}"
+    );
+    // Repeated or empty search fields: each searched once, or all of them.
+    for query in [
+        format!("search=ab&search_fields={}", "username%2C".repeat(5000)),
+        "search=abc&search_fields=username%2CUSERNAME".to_string(),
+        "search=ab&search_fields=%2C%2C".to_string(),
+        "search=abc&search_fields=%2C".to_string(),
+    ] {
+        let (code, body) = h.get(&format!("users/?f=json&{query}"), t).await;
+        assert_eq!(code, StatusCode::OK, "{query}: {body}");
+    }
+    let (code, body) = h.get("plans/?f=json&search=ab&search_fields=%2C", t).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
     let words = "a+".repeat(server::MAX_SEARCH_WORDS);
     assert_eq!(
         h.get(&format!("users/?f=json&search={words}"), t).await.0,

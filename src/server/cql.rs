@@ -21,7 +21,7 @@
 //!
 //! A filter is bounded, so that no request can exhaust the parser's stack or SQLite's limits:
 //! at most [`MAX_NESTING`] levels of parentheses and `NOT`, [`MAX_CONDITIONS`] conditions, and
-//! [`MAX_IN_VALUES`] values in its `IN` lists together.
+//! [`MAX_IN_VALUES`] values in its `IN` lists together, patterns of [`MAX_PATTERN_CHARS`].
 
 use std::fmt;
 
@@ -29,6 +29,8 @@ use std::fmt;
 pub const MAX_NESTING: usize = 32;
 /// The most conditions (comparisons, LIKE, IN, BETWEEN, IS NULL) one filter may have.
 pub const MAX_CONDITIONS: usize = 100;
+/// The longest `LIKE`/`ILIKE` pattern, in characters (SQLite refuses very long ones).
+pub const MAX_PATTERN_CHARS: usize = 1000;
 /// The most values the `IN (...)` lists of one filter may hold together.
 pub const MAX_IN_VALUES: usize = 1000;
 
@@ -508,6 +510,12 @@ impl Parser<'_> {
                     return self.expected("a quoted pattern");
                 }
             };
+            if pattern.chars().count() > MAX_PATTERN_CHARS {
+                self.index -= 1;
+                return self.error(format!(
+                    "the pattern is too long (at most {MAX_PATTERN_CHARS} characters)"
+                ));
+            }
             return Ok(Expr::Like {
                 field,
                 pattern,
@@ -1002,6 +1010,9 @@ mod tests {
         let list = |count: usize| format!("id IN ({})", vec!["1"; count].join(", "));
         assert!(compile(&list(MAX_IN_VALUES), FIELDS, &NoFullText).is_ok());
         assert!(error(&list(MAX_IN_VALUES + 1)).starts_with("too many values in IN"));
+        let pattern = |chars: usize| format!("username LIKE '{}'", "a".repeat(chars));
+        assert!(compile(&pattern(MAX_PATTERN_CHARS), FIELDS, &NoFullText).is_ok());
+        assert!(error(&pattern(MAX_PATTERN_CHARS + 1)).starts_with("the pattern is too long"));
         let lists = format!(
             "{} OR {}",
             list(MAX_IN_VALUES / 2),

@@ -13,7 +13,8 @@
 //! - Bodies over [`MAX_BODY_BYTES`] (64 KiB) get 413; passwords need [`MIN_PASSWORD_CHARS`].
 //! - Requests are bounded so that none can crash the server or reach SQLite's limits (a 422
 //!   says which bound): `q` nests at most 32 deep with at most 100 conditions and 1000 `IN`
-//!   values; `search` has at most [`MAX_SEARCH_WORDS`] words; `order_by` names a field once.
+//!   values, LIKE patterns of 1000 characters; `search` has at most [`MAX_SEARCH_WORDS`]
+//!   words; `order_by` names a field once; `search_fields` repeats are ignored.
 //! - `user_id` on `GET users/` lists that user's members (sub-users); `shared` is accepted
 //!   and changes nothing (there is no sharing of users).
 //! - Only System Admins and Account Admins manage users; only a System Admin makes or changes

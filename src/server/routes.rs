@@ -520,31 +520,40 @@ fn cql_error(error: cql::CqlError) -> ServerError {
     ServerError::field("query", "q", error.to_string(), "value_error")
 }
 
+/// `search_fields`: the columns a keyword search looks in, each once; all of `allowed` when
+/// none is named.
 fn search_fields(text: Option<&str>, allowed: &[&'static str]) -> ServerResult<Vec<&'static str>> {
-    let Some(text) = text else {
-        return Ok(allowed.to_vec());
-    };
-    text.split(',')
+    let mut fields: Vec<&'static str> = Vec::new();
+    for name in text
+        .unwrap_or_default()
+        .split(',')
         .map(str::trim)
         .filter(|name| !name.is_empty())
-        .map(|name| {
-            allowed
-                .iter()
-                .find(|field| field.eq_ignore_ascii_case(name))
-                .copied()
-                .ok_or_else(|| {
-                    ServerError::field(
-                        "query",
-                        "search_fields",
-                        format!(
-                            "'{name}' is not a searchable field; searchable: {}",
-                            allowed.join(", ")
-                        ),
-                        "value_error",
-                    )
-                })
-        })
-        .collect()
+    {
+        let field = allowed
+            .iter()
+            .find(|field| field.eq_ignore_ascii_case(name))
+            .copied()
+            .ok_or_else(|| {
+                ServerError::field(
+                    "query",
+                    "search_fields",
+                    format!(
+                        "'{name}' is not a searchable field; searchable: {}",
+                        allowed.join(", ")
+                    ),
+                    "value_error",
+                )
+            })?;
+        if !fields.contains(&field) {
+            fields.push(field);
+        }
+    }
+    Ok(if fields.is_empty() {
+        allowed.to_vec()
+    } else {
+        fields
+    })
 }
 
 /// `search`: the words of a keyword search, at most [`MAX_SEARCH_WORDS`] of them.
