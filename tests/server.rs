@@ -1123,6 +1123,13 @@ async fn validation_errors_name_the_field() {
         ("role", json!("Owner"), "'System Admin'"),
         ("status", json!("Sleeping"), "'Active'"),
         ("mobile", json!("call me"), "mobile"),
+        (
+            "first_name",
+            json!("Evil\u{1b}[31mRed"),
+            "control characters",
+        ),
+        ("last_name", json!("Two\r\nLines"), "control characters"),
+        ("email", json!("a\u{7}@ut.ac.ir"), "control characters"),
     ];
     for (field, value, message) in cases {
         let mut body = good.clone();

@@ -724,6 +724,15 @@ impl Issues {
             Some(Value::Null) => Some(None),
             Some(Value::String(text)) => {
                 let text = text.trim();
+                if text.chars().any(char::is_control) {
+                    // Escape sequences in a name would reach every admin's terminal.
+                    self.add(
+                        field,
+                        "String should not contain control characters",
+                        "string_pattern_mismatch",
+                    );
+                    return None;
+                }
                 if text.chars().count() > max_chars {
                     self.add(
                         field,
