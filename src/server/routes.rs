@@ -1224,14 +1224,19 @@ async fn list_members(
     users_json(&state.store, rows).await
 }
 
+/// `users/{user_id}/members/{member_id}`: both ids, when the caller manages users.
+fn membership(caller: &Principal, id: &str, member_id: &str) -> ServerResult<(i64, i64)> {
+    let ids = (user_id(id, caller)?, parse_id(member_id, "member_id")?);
+    require_manager(caller)?;
+    Ok(ids)
+}
+
 async fn add_member(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Segments((id, member_id)): Segments<(String, String)>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    let member_id = parse_id(&member_id, "member_id")?;
-    require_manager(&caller)?;
+    let (id, member_id) = membership(&caller, &id, &member_id)?;
     load_user(&state.store, id).await?;
     let member = load_user(&state.store, member_id).await?;
     require_may_change(&caller, &member)?;
@@ -1260,9 +1265,7 @@ async fn remove_member(
     Caller(caller): Caller,
     Segments((id, member_id)): Segments<(String, String)>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    let member_id = parse_id(&member_id, "member_id")?;
-    require_manager(&caller)?;
+    let (id, member_id) = membership(&caller, &id, &member_id)?;
     let member = load_user(&state.store, member_id).await?;
     if member.parent_id != Some(id) {
         return Err(ServerError::not_found(format!(
