@@ -74,7 +74,7 @@ fn serve(args: ServeArgs) -> color_eyre::Result<()> {
     };
     multi_thread_runtime()?
         .block_on(server::serve_until_signal(options))
-        .wrap_err("the server stopped with an error")
+        .wrap_err("the demo server failed")
 }
 
 fn open_console(cli: &Cli) -> color_eyre::Result<()> {

@@ -775,6 +775,8 @@ async fn permissions_follow_roles() {
             StatusCode::FORBIDDEN,
             "nobody deletes themselves: {body}"
         );
+        // The status says "forbidden"; the detail says why, once.
+        assert_eq!(body["detail"], "you cannot delete yourself");
         let (code, body) = h.sdk(Method::DELETE, "users/me/", token, None).await;
         assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
     }
@@ -1042,6 +1044,49 @@ async fn renew_plan_extends_from_the_later_of_today_and_expiration() {
 }
 
 /// Sets a plan and an expiration, renews, and answers the new expiration.
+/// Renewals at the same moment each count: none is lost by reading the old date before
+/// another renewal has written its new one.
+#[tokio::test]
+async fn concurrent_renewals_all_count() {
+    let h = Harness::start(0).await;
+    let t = &h.admin_token;
+    let id = h
+        .create("renew.often", "Viewer", "Active", "plan-pass-1")
+        .await;
+    let (_, plans) = h
+        .get(
+            "plans/?f=json&q=number_of_days+%3E+0&order_by=number_of_days+A",
+            t,
+        )
+        .await;
+    let plan = &plans[0];
+    let days = plan["number_of_days"].as_i64().expect("days");
+    let start = chrono::Utc::now().date_naive() + chrono::Duration::days(10);
+    h.sdk(
+        Method::PUT,
+        &format!("users/{id}/"),
+        t,
+        Some(json!({"plan_id": plan["id"], "expiration_date": start.to_string()})),
+    )
+    .await;
+    const RENEWALS: i64 = 8;
+    let path = format!("users/{id}/renewPlan");
+    let answers =
+        futures_util::future::join_all((0..RENEWALS).map(|_| h.sdk(Method::POST, &path, t, None)))
+            .await;
+    assert!(answers.iter().all(|(code, _)| *code == StatusCode::OK));
+    let (_, user) = h.get(&format!("users/{id}/?f=json"), t).await;
+    assert_eq!(
+        user["expiration_date"].as_str(),
+        Some(
+            (start + chrono::Duration::days(days * RENEWALS))
+                .to_string()
+                .as_str()
+        )
+    );
+    h.server.shutdown().await;
+}
+
 async fn renew_from(h: &Harness, id: i64, plan_id: &Value, expiration: Value) -> chrono::NaiveDate {
     let t = &h.admin_token;
     h.sdk(
@@ -1078,6 +1123,13 @@ async fn validation_errors_name_the_field() {
         ("role", json!("Owner"), "'System Admin'"),
         ("status", json!("Sleeping"), "'Active'"),
         ("mobile", json!("call me"), "mobile"),
+        (
+            "first_name",
+            json!("Evil\u{1b}[31mRed"),
+            "control characters",
+        ),
+        ("last_name", json!("Two\r\nLines"), "control characters"),
+        ("email", json!("a\u{7}@ut.ac.ir"), "control characters"),
     ];
     for (field, value, message) in cases {
         let mut body = good.clone();
@@ -1138,6 +1190,92 @@ async fn every_error_is_json_and_nothing_panics() {
     assert_eq!(
         (code, field_of(&body).as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, "user_id")
+    );
+    // Percent-encoded bytes that are not text: axum's own 400 would read as a success to the
+    // SDK, so it is a 422 naming the segment.
+    for (path, field) in [
+        ("users/%FF/?f=json", "user_id"),
+        ("users/%FF/sessions/?f=json", "user_id"),
+        ("plans/%FF/?f=json", "plan_id"),
+    ] {
+        let (code, body) = h.get(path, t).await;
+        assert_eq!(
+            (code, field_of(&body).as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, field),
+            "{path}: {body}"
+        );
+    }
+    for (path, field) in [
+        ("users/1/sessions/%FF", "session_uuid"),
+        ("users/1/members/%FF", "member_id"),
+    ] {
+        let (code, body) = h.sdk(Method::POST, path, t, None).await;
+        assert_eq!(
+            (code, field_of(&body).as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, field),
+            "{path}: {body}"
+        );
+    }
+    // A filter too deep or too long for the parser's stack or SQLite: a 422, not a crash.
+    for q in [
+        format!("{}id+%3D+1{}", "%28".repeat(5000), "%29".repeat(5000)),
+        "NOT+".repeat(5000) + "id+%3D+1",
+        vec!["id+%3D+1"; 5000].join("+OR+"),
+        format!("id+IN+%28{}%29", vec!["1"; 5000].join("%2C")),
+    ] {
+        let (code, body) = h.get(&format!("users/?f=json&q={q}"), t).await;
+        assert_eq!(
+            (code, field_of(&body).as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "q"),
+            "{body}"
+        );
+    }
+    // So is a search with too many words, or a field sorted on twice.
+    let many_words = "a+".repeat(server::MAX_SEARCH_WORDS + 1);
+    for (path, field) in [
+        (format!("users/?f=json&search={many_words}"), "search"),
+        (format!("users/search/?search={many_words}"), "search"),
+        (format!("plans/?f=json&search={many_words}"), "search"),
+        (
+            format!("users/?f=json&order_by={}", "id+A%2C".repeat(5000)),
+            "order_by",
+        ),
+        ("users/?f=json&order_by=id+A%2Cid+D".to_string(), "order_by"),
+    ] {
+        let (code, body) = h.get(&path, t).await;
+        assert_eq!(
+            (code, field_of(&body).as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, field),
+            "{path}: {body}"
+        );
+    }
+    let (code, body) = h
+        .get(
+            &format!("plans/?f=json&q=name+LIKE+%27{}%27", "a".repeat(50_010)),
+            t,
+        )
+        .await;
+    assert_eq!(
+        (code, field_of(&body).as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "q"),
+        "a LIKE pattern too long for SQLite: {body}"
+    );
+    // Repeated or empty search fields: each searched once, or all of them.
+    for query in [
+        format!("search=ab&search_fields={}", "username%2C".repeat(5000)),
+        "search=abc&search_fields=username%2CUSERNAME".to_string(),
+        "search=ab&search_fields=%2C%2C".to_string(),
+        "search=abc&search_fields=%2C".to_string(),
+    ] {
+        let (code, body) = h.get(&format!("users/?f=json&{query}"), t).await;
+        assert_eq!(code, StatusCode::OK, "{query}: {body}");
+    }
+    let (code, body) = h.get("plans/?f=json&search=ab&search_fields=%2C", t).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let words = "a+".repeat(server::MAX_SEARCH_WORDS);
+    assert_eq!(
+        h.get(&format!("users/?f=json&search={words}"), t).await.0,
+        StatusCode::OK
     );
     let (code, body) = h.get("users/?return_count=maybe", t).await;
     assert_eq!(
@@ -1366,6 +1504,25 @@ async fn a_random_admin_password_is_generated_when_none_is_given() {
     assert_eq!(client.get_user(UserRef::Me).await.expect("me").id, 1);
     assert!(server.base_url.starts_with("http://127.0.0.1:") && server.base_url.ends_with("/v1/"));
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_busy_address_is_named_in_the_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let error = server::start(ServerOptions {
+        bind: addr,
+        seed_users: 0,
+        ..ServerOptions::default()
+    })
+    .await
+    .expect_err("the address is taken");
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("cannot listen on {addr}")),
+        "{error}"
+    );
 }
 
 /// The official Python SDK against the server: `scripts/sdk-smoke.py`. Needs the SDK, so it

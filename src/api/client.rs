@@ -428,15 +428,7 @@ impl GeoboxClient {
                 Body::Json(json) => builder.json(json),
                 Body::Form(form) => builder.form(form),
             };
-            let response = builder
-                .send()
-                .await
-                .map_err(|error| self.transport_error(error))?;
-            let status = response.status();
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|error| self.transport_error(error))?;
+            let (status, bytes) = self.send(builder).await?;
             if status == StatusCode::UNAUTHORIZED
                 && !signed_in_again
                 && matches!(self.auth, Auth::Password { .. })
@@ -490,18 +482,7 @@ impl GeoboxClient {
             .join("auth/token/")
             .map_err(|error| ApiError::InvalidInput(error.to_string()))?;
         let form = [("username", username), ("password", password.expose())];
-        let response = self
-            .http
-            .post(url)
-            .form(&form)
-            .send()
-            .await
-            .map_err(|error| self.transport_error(error))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|error| self.transport_error(error))?;
+        let (status, bytes) = self.send(self.http.post(url).form(&form)).await?;
         if !status.is_success() {
             return Err(match ApiError::from_response(status.as_u16(), &bytes) {
                 ApiError::Unauthorized { message } => ApiError::Unauthorized {
@@ -527,6 +508,23 @@ impl GeoboxClient {
                     .map(|object| object.keys().cloned().collect::<Vec<_>>().join(", "))
                     .unwrap_or_default(),
             })
+    }
+
+    /// Sends a request and reads its whole answer; a failure on the way is a transport error.
+    async fn send(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, Vec<u8>), ApiError> {
+        let response = builder
+            .send()
+            .await
+            .map_err(|error| self.transport_error(error))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| self.transport_error(error))?;
+        Ok((status, Vec::from(bytes)))
     }
 
     fn transport_error(&self, error: reqwest::Error) -> ApiError {

@@ -183,9 +183,38 @@ fn parse_timeout(value: &str) -> Result<f64, String> {
 
 /// A user id: a positive integer (the API's ids start at 1).
 pub fn parse_id(value: &str) -> Result<i64, String> {
+    positive_id(value, "user")
+}
+
+/// A plan id: a positive integer.
+pub fn parse_plan_id(value: &str) -> Result<i64, String> {
+    positive_id(value, "plan")
+}
+
+fn positive_id(value: &str, what: &str) -> Result<i64, String> {
     match value.trim().parse::<i64>() {
         Ok(id) if id > 0 => Ok(id),
-        _ => Err(format!("'{value}' is not a user id (a positive number)")),
+        _ => Err(format!("'{value}' is not a {what} id (a positive number)")),
+    }
+}
+
+/// Which page of a list to print (`--skip`, `--limit`), shared by every list command.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct PageArgs {
+    /// How many to skip before the page starts.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub skip: u64,
+    /// How many to show at most (servers cap it; the built-in one at 1000).
+    #[arg(long, value_name = "N", default_value_t = crate::api::DEFAULT_LIMIT)]
+    pub limit: u64,
+}
+
+impl PageArgs {
+    /// A query for this page, to which a command adds its filters.
+    pub fn query(self) -> crate::api::UserQuery {
+        crate::api::UserQuery::new()
+            .skip(self.skip)
+            .limit(self.limit)
     }
 }
 
@@ -246,13 +275,21 @@ pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
 }
 
 fn report_error(error: &CliError) {
-    let _ = writeln!(io::stderr(), "error: {error}");
-    if let CliError::Api(ApiError::Validation { errors }) = error
-        && errors.len() > 1
-    {
-        for field_error in errors {
-            let _ = writeln!(io::stderr(), "  {field_error}");
+    let _ = io::stderr().write_all(error_text(error).as_bytes());
+}
+
+/// What stderr shows for a failed command: one line, or one line per field when a
+/// validation error names several (each said once).
+fn error_text(error: &CliError) -> String {
+    match error {
+        CliError::Api(ApiError::Validation { errors }) if errors.len() > 1 => {
+            let mut text = format!("error: invalid input (422) in {} fields:\n", errors.len());
+            for field_error in errors {
+                text.push_str(&format!("  {field_error}\n"));
+            }
+            text
         }
+        other => format!("error: {other}\n"),
     }
 }
 
@@ -372,6 +409,38 @@ mod tests {
         assert!(parse_id("0").is_err());
         assert!(parse_id("-3").is_err());
         assert!(parse_id("abc").is_err());
+        assert_eq!(
+            parse_plan_id("0"),
+            Err("'0' is not a plan id (a positive number)".to_string())
+        );
+    }
+
+    #[test]
+    fn several_field_errors_are_each_said_once() {
+        use crate::api::FieldError;
+        let field = |name: &str, message: &str| FieldError {
+            field: Some(name.to_string()),
+            message: message.to_string(),
+        };
+        let several = CliError::Api(ApiError::Validation {
+            errors: vec![
+                field("email", "value is not a valid email address"),
+                field("mobile", "value is not a valid mobile number"),
+            ],
+        });
+        assert_eq!(
+            error_text(&several),
+            "error: invalid input (422) in 2 fields:\n  \
+             email: value is not a valid email address\n  \
+             mobile: value is not a valid mobile number\n"
+        );
+        let one = CliError::Api(ApiError::Validation {
+            errors: vec![field("email", "value is not a valid email address")],
+        });
+        assert_eq!(
+            error_text(&one),
+            "error: invalid input (422): email: value is not a valid email address\n"
+        );
     }
 
     #[test]

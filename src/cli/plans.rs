@@ -3,8 +3,7 @@
 use clap::Subcommand;
 
 use super::output::{self, Format};
-use super::{CliError, ConnectionArgs, block_on, connect, print_stdout};
-use crate::api::UserQuery;
+use super::{CliError, ConnectionArgs, PageArgs, block_on, connect, print_stdout};
 
 #[derive(Debug, Subcommand)]
 pub enum PlansCommand {
@@ -19,10 +18,8 @@ pub enum PlansCommand {
         /// Comma-separated `field A|D`.
         #[arg(long, value_name = "ORDER")]
         order_by: Option<String>,
-        #[arg(long, default_value_t = 0)]
-        skip: u64,
-        #[arg(long, default_value_t = crate::api::DEFAULT_LIMIT)]
-        limit: u64,
+        #[command(flatten)]
+        page: PageArgs,
         #[arg(long, value_enum, default_value_t)]
         output: Format,
     },
@@ -34,11 +31,10 @@ pub fn run(command: PlansCommand, connection: &ConnectionArgs) -> Result<(), Cli
             search,
             q,
             order_by,
-            skip,
-            limit,
+            page,
             output: format,
         } => {
-            let mut query = UserQuery::new().skip(skip).limit(limit);
+            let mut query = page.query();
             if let Some(search) = search {
                 query = query.search(search);
             }

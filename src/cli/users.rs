@@ -3,7 +3,10 @@
 use clap::{Args, Subcommand};
 
 use super::output::{self, Format};
-use super::{CliError, ConnectionArgs, block_on, connect, note, parse_id, print_stdout};
+use super::{
+    CliError, ConnectionArgs, PageArgs, block_on, connect, note, parse_id, parse_plan_id,
+    print_stdout,
+};
 use crate::api::{NewUser, Patch, UserQuery, UserRef, UserRole, UserStatus, UserUpdate};
 
 #[derive(Debug, Subcommand)]
@@ -13,10 +16,8 @@ pub enum UsersCommand {
     /// Search users by a term.
     Search {
         term: String,
-        #[arg(long, default_value_t = 0)]
-        skip: u64,
-        #[arg(long, default_value_t = crate::api::DEFAULT_LIMIT)]
-        limit: u64,
+        #[command(flatten)]
+        page: PageArgs,
         #[arg(long, value_enum, default_value_t)]
         output: Format,
     },
@@ -68,10 +69,8 @@ pub struct ListArgs {
     /// Comma-separated `field A|D`, e.g. "last_name A, created_at D".
     #[arg(long, value_name = "ORDER")]
     pub order_by: Option<String>,
-    #[arg(long, default_value_t = 0)]
-    pub skip: u64,
-    #[arg(long, default_value_t = crate::api::DEFAULT_LIMIT)]
-    pub limit: u64,
+    #[command(flatten)]
+    pub page: PageArgs,
     /// Print only how many users match.
     #[arg(long)]
     pub count: bool,
@@ -81,7 +80,7 @@ pub struct ListArgs {
 
 impl ListArgs {
     fn query(&self) -> UserQuery {
-        let mut query = UserQuery::new().skip(self.skip).limit(self.limit);
+        let mut query = self.page.query();
         if let Some(status) = &self.status {
             query = query.status(status.clone());
         }
@@ -144,7 +143,7 @@ pub struct UpdateArgs {
     pub status: Option<UserStatus>,
     #[arg(long)]
     pub role: Option<UserRole>,
-    #[arg(long, value_name = "N", value_parser = parse_id, conflicts_with = "clear_plan")]
+    #[arg(long, value_name = "N", value_parser = parse_plan_id, conflicts_with = "clear_plan")]
     pub plan_id: Option<i64>,
     #[arg(long)]
     pub clear_plan: bool,
@@ -200,12 +199,11 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
         }
         UsersCommand::Search {
             term,
-            skip,
-            limit,
+            page,
             output: format,
         } => {
             let client = connect(connection)?;
-            let users = block_on(client.search_users_raw(&term, skip, limit))??;
+            let users = block_on(client.search_users_raw(&term, page.skip, page.limit))??;
             print_stdout(&output::render_list(&users, &output::USERS, format))
         }
         UsersCommand::Get {

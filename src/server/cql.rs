@@ -18,8 +18,21 @@
 //!
 //! Nothing from the request ever reaches the SQL text: fields map to known column names and
 //! every literal becomes a `?` parameter.
+//!
+//! A filter is bounded, so that no request can exhaust the parser's stack or SQLite's limits:
+//! at most [`MAX_NESTING`] levels of parentheses and `NOT`, [`MAX_CONDITIONS`] conditions, and
+//! [`MAX_IN_VALUES`] values in its `IN` lists together, patterns of [`MAX_PATTERN_CHARS`].
 
 use std::fmt;
+
+/// The deepest nesting of parentheses and `NOT` a filter may have.
+pub const MAX_NESTING: usize = 32;
+/// The most conditions (comparisons, LIKE, IN, BETWEEN, IS NULL) one filter may have.
+pub const MAX_CONDITIONS: usize = 100;
+/// The longest `LIKE`/`ILIKE` pattern, in characters (SQLite refuses very long ones).
+pub const MAX_PATTERN_CHARS: usize = 1000;
+/// The most values the `IN (...)` lists of one filter may hold together.
+pub const MAX_IN_VALUES: usize = 1000;
 
 use rusqlite::types::Value;
 
@@ -98,6 +111,9 @@ pub fn compile(
         index: 0,
         fields,
         end_position: input.chars().count() + 1,
+        depth: 0,
+        conditions: 0,
+        in_values: 0,
     };
     let expr = parser.expr()?;
     if let Some(token) = parser.peek() {
@@ -345,6 +361,12 @@ struct Parser<'a> {
     index: usize,
     fields: &'a [Field],
     end_position: usize,
+    /// Parentheses and `NOT`s open around the current position.
+    depth: usize,
+    /// Conditions parsed so far.
+    conditions: usize,
+    /// Values of `IN` lists parsed so far.
+    in_values: usize,
 }
 
 impl Parser<'_> {
@@ -410,19 +432,33 @@ impl Parser<'_> {
     }
 
     fn not(&mut self) -> Result<Expr, CqlError> {
-        if self.eat_keyword("NOT") {
-            return Ok(Expr::Not(Box::new(self.not()?)));
+        let opens_paren = matches!(self.peek().map(|t| &t.kind), Some(TokenKind::LParen));
+        if !opens_paren
+            && !self
+                .peek()
+                .is_some_and(|token| token.kind.is_keyword("NOT"))
+        {
+            return self.predicate();
         }
-        if matches!(self.peek().map(|t| &t.kind), Some(TokenKind::LParen)) {
-            self.index += 1;
+        if self.depth == MAX_NESTING {
+            return self.error(format!(
+                "nested too deeply (at most {MAX_NESTING} levels of parentheses and NOT)"
+            ));
+        }
+        self.index += 1;
+        self.depth += 1;
+        let inner = if opens_paren {
             let inner = self.expr()?;
             if !matches!(self.peek().map(|t| &t.kind), Some(TokenKind::RParen)) {
                 return self.expected("')'");
             }
             self.index += 1;
-            return Ok(inner);
-        }
-        self.predicate()
+            inner
+        } else {
+            Expr::Not(Box::new(self.not()?))
+        };
+        self.depth -= 1;
+        Ok(inner)
     }
 
     fn field(&mut self) -> Result<Field, CqlError> {
@@ -447,6 +483,12 @@ impl Parser<'_> {
     }
 
     fn predicate(&mut self) -> Result<Expr, CqlError> {
+        if self.conditions == MAX_CONDITIONS {
+            return self.error(format!(
+                "too many conditions (at most {MAX_CONDITIONS} in one filter)"
+            ));
+        }
+        self.conditions += 1;
         let field = self.field()?;
         if self.eat_keyword("IS") {
             let negated = self.eat_keyword("NOT");
@@ -468,6 +510,12 @@ impl Parser<'_> {
                     return self.expected("a quoted pattern");
                 }
             };
+            if pattern.chars().count() > MAX_PATTERN_CHARS {
+                self.index -= 1;
+                return self.error(format!(
+                    "the pattern is too long (at most {MAX_PATTERN_CHARS} characters)"
+                ));
+            }
             return Ok(Expr::Like {
                 field,
                 pattern,
@@ -480,12 +528,18 @@ impl Parser<'_> {
                 return self.expected("'(' after IN");
             }
             self.index += 1;
-            let mut values = vec![self.literal(&field)?];
+            let mut values = Vec::new();
             loop {
+                if self.in_values == MAX_IN_VALUES {
+                    return self.error(format!(
+                        "too many values in IN (at most {MAX_IN_VALUES} in one filter)"
+                    ));
+                }
+                self.in_values += 1;
+                values.push(self.literal(&field)?);
                 match self.peek().map(|t| &t.kind) {
                     Some(TokenKind::Comma) => {
                         self.index += 1;
-                        values.push(self.literal(&field)?);
                     }
                     Some(TokenKind::RParen) => {
                         self.index += 1;
@@ -936,5 +990,34 @@ mod tests {
         );
         assert!(error("status = 'Actve'").contains("not a valid status"));
         assert!(error("id = 'abc'").contains("is a number"));
+    }
+
+    /// A request cannot overflow the parser's stack (it took down the whole server) or exceed
+    /// SQLite's limits: the filter's size is bounded, and the answer says by what.
+    #[test]
+    fn filters_are_bounded() {
+        let nested = |depth: usize| format!("{}id = 1{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(compile(&nested(MAX_NESTING), FIELDS, &NoFullText).is_ok());
+        assert!(error(&nested(MAX_NESTING + 1)).starts_with("nested too deeply"));
+        assert!(error(&nested(100_000)).starts_with("nested too deeply"));
+        let nots = |count: usize| format!("{}id = 1", "NOT ".repeat(count));
+        assert!(compile(&nots(MAX_NESTING), FIELDS, &NoFullText).is_ok());
+        assert!(error(&nots(100_000)).starts_with("nested too deeply"));
+        let chain = |count: usize| vec!["id = 1"; count].join(" OR ");
+        assert!(compile(&chain(MAX_CONDITIONS), FIELDS, &NoFullText).is_ok());
+        assert!(error(&chain(MAX_CONDITIONS + 1)).starts_with("too many conditions"));
+        assert!(error(&chain(100_000)).starts_with("too many conditions"));
+        let list = |count: usize| format!("id IN ({})", vec!["1"; count].join(", "));
+        assert!(compile(&list(MAX_IN_VALUES), FIELDS, &NoFullText).is_ok());
+        assert!(error(&list(MAX_IN_VALUES + 1)).starts_with("too many values in IN"));
+        let pattern = |chars: usize| format!("username LIKE '{}'", "a".repeat(chars));
+        assert!(compile(&pattern(MAX_PATTERN_CHARS), FIELDS, &NoFullText).is_ok());
+        assert!(error(&pattern(MAX_PATTERN_CHARS + 1)).starts_with("the pattern is too long"));
+        let lists = format!(
+            "{} OR {}",
+            list(MAX_IN_VALUES / 2),
+            list(MAX_IN_VALUES / 2 + 1)
+        );
+        assert!(error(&lists).starts_with("too many values in IN"));
     }
 }

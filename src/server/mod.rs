@@ -11,6 +11,10 @@
 //! Behaviour worth knowing (all of it tested in `tests/server.rs`):
 //! - Lists answer at most [`MAX_LIMIT`] (1000) users; a larger `limit` is lowered to it.
 //! - Bodies over [`MAX_BODY_BYTES`] (64 KiB) get 413; passwords need [`MIN_PASSWORD_CHARS`].
+//! - Requests are bounded so that none can crash the server or reach SQLite's limits (a 422
+//!   says which bound): `q` nests at most 32 deep with at most 100 conditions and 1000 `IN`
+//!   values, LIKE patterns of 1000 characters; `search` has at most [`MAX_SEARCH_WORDS`]
+//!   words; `order_by` names a field once; `search_fields` repeats are ignored.
 //! - `user_id` on `GET users/` lists that user's members (sub-users); `shared` is accepted
 //!   and changes nothing (there is no sharing of users).
 //! - Only System Admins and Account Admins manage users; only a System Admin makes or changes
@@ -40,7 +44,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::Secret;
-pub use routes::{DEFAULT_LIMIT, MAX_BODY_BYTES, MAX_LIMIT, MIN_PASSWORD_CHARS};
+pub use routes::{DEFAULT_LIMIT, MAX_BODY_BYTES, MAX_LIMIT, MAX_SEARCH_WORDS, MIN_PASSWORD_CHARS};
 pub use seed::SEED_PASSWORD;
 
 use error::{ServerError, ServerResult};
@@ -196,17 +200,16 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
     if username.is_empty() {
         return Err(ServerError::Internal("the admin username is empty".into()));
     }
-    let was_empty = store.write_blocking(|conn| {
-        let tx = conn.transaction()?;
-        let was_empty = store::user_count(&tx)? == 0;
-        seed::ensure_plans(&tx)?;
-        let admin_id = match store::find_login(&tx, &username)? {
+    let was_empty = store.transaction_blocking(|tx| {
+        let was_empty = store::user_count(tx)? == 0;
+        seed::ensure_plans(tx)?;
+        let admin_id = match store::find_login(tx, &username)? {
             Some((admin, _)) => {
                 // A restart gives the admin back their powers and the configured password,
                 // whatever happened to the account in the demo.
-                store::set_password_hash(&tx, admin.id, &admin_hash)?;
+                store::set_password_hash(tx, admin.id, &admin_hash)?;
                 store::update_user_columns(
-                    &tx,
+                    tx,
                     admin.id,
                     &[
                         ("role", "System Admin".to_string().into()),
@@ -216,7 +219,7 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
                 admin.id
             }
             None => store::insert_user(
-                &tx,
+                tx,
                 &store::NewUserRecord {
                     username: username.clone(),
                     email: Some(format!("{username}@geobox.local")),
@@ -237,8 +240,7 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
             "DELETE FROM api_keys WHERE user_id = ? AND name = 'serve'",
             [admin_id],
         )?;
-        store::insert_api_key(&tx, admin_id, "serve", &apikey_hash)?;
-        tx.commit()?;
+        store::insert_api_key(tx, admin_id, "serve", &apikey_hash)?;
         Ok(was_empty)
     })?;
     let seeded = if was_empty && options.seed_users > 0 {
@@ -267,7 +269,14 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
 /// Starts a server in this process (returns once it listens).
 pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Error> {
     let started = std::time::Instant::now();
-    let listener = tokio::net::TcpListener::bind(options.bind).await?;
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!("cannot listen on {}: {error}", options.bind),
+            )
+        })?;
     let addr = listener.local_addr()?;
     let admin_username = options.admin_username.trim().to_string();
     let prepared = tokio::task::spawn_blocking(move || prepare(&options))

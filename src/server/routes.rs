@@ -5,8 +5,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
+use axum::extract::path::ErrorKind as PathErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::header::{CONTENT_TYPE, USER_AGENT};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -31,6 +34,8 @@ pub const MAX_LIMIT: u64 = 1000;
 pub const DEFAULT_LIMIT: u64 = 10;
 /// Request bodies larger than this are refused (413) before any parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The most words a keyword search (`search`) may have.
+pub const MAX_SEARCH_WORDS: usize = 32;
 /// Shortest password accepted on create and change-password.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
@@ -48,20 +53,23 @@ pub fn router(state: AppState) -> Router {
         .route("/users/", get(list_users).post(create_user))
         .route("/users/search/", get(search_users))
         .route(
-            "/users/{id}/",
+            "/users/{user_id}/",
             get(get_user).put(update_user).delete(delete_user),
         )
-        .route("/users/{id}/sessions/", get(list_sessions))
-        .route("/users/{id}/sessions/{uuid}", post(close_session))
-        .route("/users/{id}/change-password", post(change_password))
-        .route("/users/{id}/renewPlan", post(renew_plan))
-        .route("/users/{id}/members", get(list_members))
+        .route("/users/{user_id}/sessions/", get(list_sessions))
         .route(
-            "/users/{id}/members/{member_id}",
+            "/users/{user_id}/sessions/{session_uuid}",
+            post(close_session),
+        )
+        .route("/users/{user_id}/change-password", post(change_password))
+        .route("/users/{user_id}/renewPlan", post(renew_plan))
+        .route("/users/{user_id}/members", get(list_members))
+        .route(
+            "/users/{user_id}/members/{member_id}",
             post(add_member).delete(remove_member),
         )
         .route("/plans/", get(list_plans))
-        .route("/plans/{id}/", get(get_plan));
+        .route("/plans/{plan_id}/", get(get_plan));
     Router::new()
         .nest("/v1", api)
         .fallback(not_found)
@@ -117,6 +125,36 @@ async fn json_everywhere(response: Response) -> Response {
 }
 
 // ---- request helpers ----
+
+/// The `{...}` segments of a path, as axum's `Path`, but a segment that cannot be read (bytes
+/// that are not UTF-8) is a FastAPI-style 422 naming it, not axum's plain 400, which the SDK
+/// takes for a success.
+struct Segments<T>(T);
+
+impl<T, S> FromRequestParts<S> for Segments<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(segments)) => Ok(Segments(segments)),
+            Err(PathRejection::FailedToDeserializePathParams(error)) => {
+                let (field, msg) = match error.kind() {
+                    PathErrorKind::InvalidUtf8InPathParam { key } => (
+                        key.clone(),
+                        "Input should be text: the percent-encoded bytes are not UTF-8".into(),
+                    ),
+                    _ => ("path".to_string(), error.body_text()),
+                };
+                Err(ServerError::field("path", &field, msg, "value_error"))
+            }
+            Err(other) => Err(ServerError::Detail(other.status(), other.body_text())),
+        }
+    }
+}
 
 /// Query parameters; an empty value counts as absent, as the SDK leaves out `None`s.
 struct Params(HashMap<String, String>);
@@ -248,7 +286,7 @@ fn require_manager(caller: &Principal) -> ServerResult<()> {
         Ok(())
     } else {
         Err(ServerError::forbidden(
-            "not allowed: managing users needs the System Admin or Account Admin role",
+            "managing users needs the System Admin or Account Admin role",
         ))
     }
 }
@@ -270,10 +308,33 @@ fn require_may_change(caller: &Principal, target: &UserRow) -> ServerResult<()> 
     require_manager(caller)?;
     if target.role() == UserRole::SystemAdmin && caller.user.role() != UserRole::SystemAdmin {
         return Err(ServerError::forbidden(
-            "not allowed: only a System Admin may change a System Admin",
+            "only a System Admin may change a System Admin",
         ));
     }
     Ok(())
+}
+
+/// The user `{id}` (or `me`) names, when the caller may read it: their own, or anyone's for a
+/// manager; 404 when absent.
+async fn readable_user(
+    state: &AppState,
+    caller: &Principal,
+    segment: &str,
+) -> ServerResult<UserRow> {
+    let id = user_id(segment, caller)?;
+    require_self_or_manager(caller, id)?;
+    load_user(&state.store, id).await
+}
+
+/// [`readable_user`], when the caller may also change it (see [`require_may_change`]).
+async fn changeable_user(
+    state: &AppState,
+    caller: &Principal,
+    segment: &str,
+) -> ServerResult<UserRow> {
+    let target = readable_user(state, caller, segment).await?;
+    require_may_change(caller, &target)?;
+    Ok(target)
 }
 
 async fn load_user(store: &Arc<Store>, id: i64) -> ServerResult<UserRow> {
@@ -283,19 +344,37 @@ async fn load_user(store: &Arc<Store>, id: i64) -> ServerResult<UserRow> {
         .ok_or_else(|| ServerError::not_found(format!("user {id} not found")))
 }
 
-/// Users as the wire wants them, plans expanded.
-async fn users_json(store: &Arc<Store>, rows: Vec<UserRow>) -> ServerResult<Value> {
-    let plans = store.read(|conn| Ok(store::plans_by_id(conn)?)).await?;
-    let users: Vec<_> = rows.iter().map(|row| row.to_api(&plans)).collect();
-    serde_json::to_value(users).map_err(|error| ServerError::Internal(error.to_string()))
+fn to_json(value: impl serde::Serialize) -> ServerResult<Json<Value>> {
+    serde_json::to_value(value)
+        .map(Json)
+        .map_err(|error| ServerError::Internal(error.to_string()))
 }
 
-async fn user_json(store: &Arc<Store>, id: i64) -> ServerResult<Json<Value>> {
-    let row = load_user(store, id).await?;
-    let mut list = users_json(store, vec![row]).await?;
+/// Users as the wire wants them, plans expanded.
+async fn users_json(store: &Arc<Store>, rows: Vec<UserRow>) -> ServerResult<Json<Value>> {
+    let plans = store.read(|conn| Ok(store::plans_by_id(conn)?)).await?;
+    let users: Vec<_> = rows.iter().map(|row| row.to_api(&plans)).collect();
+    to_json(users)
+}
+
+/// One user as the wire wants it.
+async fn row_json(store: &Arc<Store>, row: UserRow) -> ServerResult<Json<Value>> {
+    let Json(mut list) = users_json(store, vec![row]).await?;
     Ok(Json(
         list.get_mut(0).map(Value::take).unwrap_or(Value::Null),
     ))
+}
+
+/// A user as stored now (after a write), as the wire wants it.
+async fn user_json(store: &Arc<Store>, id: i64) -> ServerResult<Json<Value>> {
+    row_json(store, load_user(store, id).await?).await
+}
+
+/// An argon2 hash, made on a blocking thread (it is slow on purpose).
+async fn hash_off_runtime(password: String) -> ServerResult<String> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|error| ServerError::Internal(error.to_string()))?
 }
 
 fn done(message: &str) -> Json<Value> {
@@ -355,12 +434,11 @@ async fn login(
     }
     let ip = peer.ip().to_string();
     store
-        .write(move |conn| {
+        .transaction(move |tx| {
             let at = store::now();
             let uuid = uuid::Uuid::new_v4().to_string();
-            let tx = conn.transaction()?;
             store::insert_session(
-                &tx,
+                tx,
                 &NewSession {
                     uuid: &uuid,
                     user_id: user.id,
@@ -371,8 +449,7 @@ async fn login(
                     last_seen: &at,
                 },
             )?;
-            store::set_last_login(&tx, user.id, &at)?;
-            tx.commit()?;
+            store::set_last_login(tx, user.id, &at)?;
             Ok(())
         })
         .await?;
@@ -426,6 +503,14 @@ fn order_by(text: Option<&str>, fields: &[cql::Field]) -> ServerResult<Vec<(&'st
                 "value_error",
             ));
         }
+        if order.iter().any(|(column, _)| *column == field.column) {
+            return Err(ServerError::field(
+                "query",
+                "order_by",
+                format!("'{}' is given more than once", field.name),
+                "value_error",
+            ));
+        }
         order.push((field.column, descending));
     }
     Ok(order)
@@ -435,31 +520,67 @@ fn cql_error(error: cql::CqlError) -> ServerError {
     ServerError::field("query", "q", error.to_string(), "value_error")
 }
 
+/// `search_fields`: the columns a keyword search looks in, each once; all of `allowed` when
+/// none is named.
 fn search_fields(text: Option<&str>, allowed: &[&'static str]) -> ServerResult<Vec<&'static str>> {
-    let Some(text) = text else {
-        return Ok(allowed.to_vec());
-    };
-    text.split(',')
+    let mut fields: Vec<&'static str> = Vec::new();
+    for name in text
+        .unwrap_or_default()
+        .split(',')
         .map(str::trim)
         .filter(|name| !name.is_empty())
-        .map(|name| {
-            allowed
-                .iter()
-                .find(|field| field.eq_ignore_ascii_case(name))
-                .copied()
-                .ok_or_else(|| {
-                    ServerError::field(
-                        "query",
-                        "search_fields",
-                        format!(
-                            "'{name}' is not a searchable field; searchable: {}",
-                            allowed.join(", ")
-                        ),
-                        "value_error",
-                    )
-                })
-        })
-        .collect()
+    {
+        let field = allowed
+            .iter()
+            .find(|field| field.eq_ignore_ascii_case(name))
+            .copied()
+            .ok_or_else(|| {
+                ServerError::field(
+                    "query",
+                    "search_fields",
+                    format!(
+                        "'{name}' is not a searchable field; searchable: {}",
+                        allowed.join(", ")
+                    ),
+                    "value_error",
+                )
+            })?;
+        if !fields.contains(&field) {
+            fields.push(field);
+        }
+    }
+    Ok(if fields.is_empty() {
+        allowed.to_vec()
+    } else {
+        fields
+    })
+}
+
+/// `search`: the words of a keyword search, at most [`MAX_SEARCH_WORDS`] of them.
+fn search_words(params: &Params) -> ServerResult<Option<String>> {
+    let Some(terms) = params.text("search") else {
+        return Ok(None);
+    };
+    let words = terms.split_whitespace().count();
+    if words > MAX_SEARCH_WORDS {
+        return Err(ServerError::field(
+            "query",
+            "search",
+            format!("too many words ({words}): a search takes at most {MAX_SEARCH_WORDS}"),
+            "value_error",
+        ));
+    }
+    Ok(Some(terms.to_string()))
+}
+
+/// `search` and `search_fields`: the words and the columns they are looked for in.
+fn keyword_search(
+    params: &Params,
+    allowed: &[&'static str],
+) -> ServerResult<Option<(String, Vec<&'static str>)>> {
+    search_words(params)?
+        .map(|terms| Ok((terms, search_fields(params.text("search_fields"), allowed)?)))
+        .transpose()
 }
 
 fn user_listing(params: &Params) -> ServerResult<UserListing> {
@@ -484,13 +605,7 @@ fn user_listing(params: &Params) -> ServerResult<UserListing> {
         .text("q")
         .map(|q| cql::compile(q, USER_FIELDS, &UsersFullText).map_err(cql_error))
         .transpose()?;
-    let search = match params.text("search") {
-        Some(terms) => Some((
-            terms.to_string(),
-            search_fields(params.text("search_fields"), SEARCH_FIELDS)?,
-        )),
-        None => None,
-    };
+    let search = keyword_search(params, SEARCH_FIELDS)?;
     let parent_id = match params.text("user_id") {
         Some(text) => Some(text.parse::<i64>().map_err(|_| {
             ServerError::field(
@@ -534,7 +649,7 @@ async fn list_users(
         .store
         .read(move |conn| Ok(store::list_users(conn, &listing)?))
         .await?;
-    Ok(Json(users_json(&state.store, rows).await?))
+    users_json(&state.store, rows).await
 }
 
 async fn search_users(
@@ -546,9 +661,7 @@ async fn search_users(
     let params = Params::from(query);
     let (skip, limit) = params.page()?;
     let listing = UserListing {
-        search: params
-            .text("search")
-            .map(|terms| (terms.to_string(), SEARCH_FIELDS.to_vec())),
+        search: search_words(&params)?.map(|terms| (terms, SEARCH_FIELDS.to_vec())),
         skip,
         limit,
         ..Default::default()
@@ -557,17 +670,16 @@ async fn search_users(
         .store
         .read(move |conn| Ok(store::list_users(conn, &listing)?))
         .await?;
-    Ok(Json(users_json(&state.store, rows).await?))
+    users_json(&state.store, rows).await
 }
 
 async fn get_user(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    require_self_or_manager(&caller, id)?;
-    user_json(&state.store, id).await
+    let user = readable_user(&state, &caller, &id).await?;
+    row_json(&state.store, user).await
 }
 
 fn quoted_choices(choices: &[&str]) -> String {
@@ -612,6 +724,15 @@ impl Issues {
             Some(Value::Null) => Some(None),
             Some(Value::String(text)) => {
                 let text = text.trim();
+                if text.chars().any(char::is_control) {
+                    // Escape sequences in a name would reach every admin's terminal.
+                    self.add(
+                        field,
+                        "String should not contain control characters",
+                        "string_pattern_mismatch",
+                    );
+                    return None;
+                }
                 if text.chars().count() > max_chars {
                     self.add(
                         field,
@@ -731,7 +852,7 @@ fn obfuscated_password(issues: &mut Issues, field: &str, value: Option<&str>) ->
 fn only_system_admin_grants(caller: &Principal, role: Option<&str>) -> ServerResult<()> {
     if role == Some(UserRole::SystemAdmin.as_str()) && caller.user.role() != UserRole::SystemAdmin {
         return Err(ServerError::forbidden(
-            "not allowed: only a System Admin may make someone a System Admin",
+            "only a System Admin may make someone a System Admin",
         ));
     }
     Ok(())
@@ -794,9 +915,7 @@ async fn create_user(
     let (Some(username), Some(password)) = (username, password) else {
         return Err(ServerError::Internal("validated fields missing".into()));
     };
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|error| ServerError::Internal(error.to_string()))??;
+    let hash = hash_off_runtime(password).await?;
     let record = NewUserRecord {
         username,
         email,
@@ -813,9 +932,8 @@ async fn create_user(
     };
     let id = state
         .store
-        .write(move |conn| {
-            let tx = conn.transaction()?;
-            if store::username_taken(&tx, &record.username, None)? {
+        .transaction(move |tx| {
+            if store::username_taken(tx, &record.username, None)? {
                 return Err(ServerError::field(
                     "body",
                     "username",
@@ -823,8 +941,7 @@ async fn create_user(
                     "value_error",
                 ));
             }
-            let id = store::insert_user(&tx, &record)?;
-            tx.commit()?;
+            let id = store::insert_user(tx, &record)?;
             Ok(id)
         })
         .await?;
@@ -834,13 +951,10 @@ async fn create_user(
 async fn update_user(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     body: Bytes,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    require_self_or_manager(&caller, id)?;
-    let target = load_user(&state.store, id).await?;
-    require_may_change(&caller, &target)?;
+    let id = changeable_user(&state, &caller, &id).await?.id;
     let body = json_body(&body)?;
     let mut issues = Issues::default();
     let mut changes: Vec<ColumnChange> = Vec::new();
@@ -916,7 +1030,7 @@ async fn update_user(
         || body.contains_key("expiration_date");
     if privileged && !manages_users(&caller) {
         return Err(ServerError::forbidden(
-            "not allowed: changing role, status, plan or expiration needs the System Admin or Account Admin role",
+            "changing role, status, plan or expiration needs the System Admin or Account Admin role",
         ));
     }
     only_system_admin_grants(&caller, role.as_deref())?;
@@ -931,12 +1045,11 @@ async fn update_user(
     }
     state
         .store
-        .write(move |conn| {
-            let tx = conn.transaction()?;
+        .transaction(move |tx| {
             for (column, value) in &changes {
                 match (*column, value) {
                     ("username", SqlValue::Text(name))
-                        if store::username_taken(&tx, name, Some(id))? =>
+                        if store::username_taken(tx, name, Some(id))? =>
                     {
                         return Err(ServerError::field(
                             "body",
@@ -946,7 +1059,7 @@ async fn update_user(
                         ));
                     }
                     ("plan_id", SqlValue::Integer(plan_id))
-                        if store::find_plan(&tx, *plan_id)?.is_none() =>
+                        if store::find_plan(tx, *plan_id)?.is_none() =>
                     {
                         return Err(ServerError::field(
                             "body",
@@ -958,8 +1071,7 @@ async fn update_user(
                     _ => {}
                 }
             }
-            store::update_user_columns(&tx, id, &changes)?;
-            tx.commit()?;
+            store::update_user_columns(tx, id, &changes)?;
             Ok(())
         })
         .await?;
@@ -969,14 +1081,12 @@ async fn update_user(
 async fn delete_user(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
     let id = user_id(&id, &caller)?;
     require_manager(&caller)?;
     if id == caller.user.id {
-        return Err(ServerError::forbidden(
-            "not allowed: you cannot delete yourself",
-        ));
+        return Err(ServerError::forbidden("you cannot delete yourself"));
     }
     let target = load_user(&state.store, id).await?;
     require_may_change(&caller, &target)?;
@@ -992,30 +1102,23 @@ async fn delete_user(
 async fn list_sessions(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    require_self_or_manager(&caller, id)?;
-    load_user(&state.store, id).await?;
+    let id = readable_user(&state, &caller, &id).await?.id;
     let current = caller.session_uuid.clone();
     let sessions = state
         .store
         .read(move |conn| Ok(store::list_sessions(conn, id, current.as_deref())?))
         .await?;
-    serde_json::to_value(sessions)
-        .map(Json)
-        .map_err(|error| ServerError::Internal(error.to_string()))
+    to_json(sessions)
 }
 
 async fn close_session(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((id, uuid)): Path<(String, String)>,
+    Segments((id, uuid)): Segments<(String, String)>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    require_self_or_manager(&caller, id)?;
-    let target = load_user(&state.store, id).await?;
-    require_may_change(&caller, &target)?;
+    let id = changeable_user(&state, &caller, &id).await?.id;
     let closed = state
         .store
         .write(move |conn| Ok(store::delete_session(conn, id, &uuid)?))
@@ -1030,13 +1133,10 @@ async fn close_session(
 async fn change_password(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
     body: Bytes,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    require_self_or_manager(&caller, id)?;
-    let target = load_user(&state.store, id).await?;
-    require_may_change(&caller, &target)?;
+    let id = changeable_user(&state, &caller, &id).await?.id;
     let form = form_body(&body)?;
     let mut issues = Issues::default();
     let password = obfuscated_password(
@@ -1048,20 +1148,16 @@ async fn change_password(
     let Some(password) = password else {
         return Err(ServerError::Internal("validated password missing".into()));
     };
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|error| ServerError::Internal(error.to_string()))??;
+    let hash = hash_off_runtime(password).await?;
     // The caller's own session survives changing their own password; every other goes.
     let keep = (caller.user.id == id)
         .then(|| caller.session_uuid.clone())
         .flatten();
     state
         .store
-        .write(move |conn| {
-            let tx = conn.transaction()?;
-            store::set_password_hash(&tx, id, &hash)?;
-            store::delete_sessions_except(&tx, id, keep.as_deref())?;
-            tx.commit()?;
+        .transaction(move |tx| {
+            store::set_password_hash(tx, id, &hash)?;
+            store::delete_sessions_except(tx, id, keep.as_deref())?;
             Ok(())
         })
         .await?;
@@ -1071,24 +1167,22 @@ async fn change_password(
 async fn renew_plan(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
     let id = user_id(&id, &caller)?;
     require_manager(&caller)?;
-    let target = load_user(&state.store, id).await?;
-    require_may_change(&caller, &target)?;
-    let Some(plan_id) = target.plan_id else {
-        return Err(ServerError::unprocessable(format!(
-            "user {id} has no plan to renew"
-        )));
-    };
+    require_may_change(&caller, &load_user(&state.store, id).await?)?;
     state
         .store
-        .write(move |conn| {
-            let tx = conn.transaction()?;
-            let plan = store::find_plan(&tx, plan_id)?.ok_or_else(|| {
-                ServerError::unprocessable(format!("user {id} has no plan to renew"))
-            })?;
+        .transaction(move |tx| {
+            // Read in the writing transaction: a renewal that ran meanwhile counts.
+            let target = store::find_user(tx, id)?
+                .ok_or_else(|| ServerError::not_found(format!("user {id} not found")))?;
+            let plan = match target.plan_id {
+                Some(plan_id) => store::find_plan(tx, plan_id)?,
+                None => None,
+            }
+            .ok_or_else(|| ServerError::unprocessable(format!("user {id} has no plan to renew")))?;
             let Some(days) = plan.number_of_days.filter(|days| *days > 0) else {
                 return Err(ServerError::unprocessable(format!(
                     "plan '{}' has no number_of_days: it does not expire",
@@ -1102,14 +1196,13 @@ async fn renew_plan(
             let start = current.map_or(today, |current| current.max(today));
             let renewed = start + chrono::Duration::days(days);
             store::update_user_columns(
-                &tx,
+                tx,
                 id,
                 &[(
                     "expiration_date",
                     SqlValue::Text(renewed.format("%Y-%m-%d").to_string()),
                 )],
             )?;
-            tx.commit()?;
             Ok(())
         })
         .await?;
@@ -1121,34 +1214,36 @@ async fn renew_plan(
 async fn list_members(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    require_self_or_manager(&caller, id)?;
-    load_user(&state.store, id).await?;
+    let id = readable_user(&state, &caller, &id).await?.id;
     let rows = state
         .store
         .read(move |conn| Ok(store::list_members(conn, id, MAX_LIMIT)?))
         .await?;
-    Ok(Json(users_json(&state.store, rows).await?))
+    users_json(&state.store, rows).await
+}
+
+/// `users/{user_id}/members/{member_id}`: both ids, when the caller manages users.
+fn membership(caller: &Principal, id: &str, member_id: &str) -> ServerResult<(i64, i64)> {
+    let ids = (user_id(id, caller)?, parse_id(member_id, "member_id")?);
+    require_manager(caller)?;
+    Ok(ids)
 }
 
 async fn add_member(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((id, member_id)): Path<(String, String)>,
+    Segments((id, member_id)): Segments<(String, String)>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    let member_id = parse_id(&member_id, "member_id")?;
-    require_manager(&caller)?;
+    let (id, member_id) = membership(&caller, &id, &member_id)?;
     load_user(&state.store, id).await?;
     let member = load_user(&state.store, member_id).await?;
     require_may_change(&caller, &member)?;
     state
         .store
-        .write(move |conn| {
-            let tx = conn.transaction()?;
-            if store::is_ancestor_or_self(&tx, member_id, id)? {
+        .transaction(move |tx| {
+            if store::is_ancestor_or_self(tx, member_id, id)? {
                 return Err(ServerError::field(
                     "path",
                     "member_id",
@@ -1158,8 +1253,7 @@ async fn add_member(
                     "value_error",
                 ));
             }
-            store::update_user_columns(&tx, member_id, &[("parent_id", SqlValue::Integer(id))])?;
-            tx.commit()?;
+            store::update_user_columns(tx, member_id, &[("parent_id", SqlValue::Integer(id))])?;
             Ok(())
         })
         .await?;
@@ -1169,11 +1263,9 @@ async fn add_member(
 async fn remove_member(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((id, member_id)): Path<(String, String)>,
+    Segments((id, member_id)): Segments<(String, String)>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
-    let member_id = parse_id(&member_id, "member_id")?;
-    require_manager(&caller)?;
+    let (id, member_id) = membership(&caller, &id, &member_id)?;
     let member = load_user(&state.store, member_id).await?;
     if member.parent_id != Some(id) {
         return Err(ServerError::not_found(format!(
@@ -1209,13 +1301,7 @@ async fn list_plans(
             .text("q")
             .map(|q| cql::compile(q, PLAN_FIELDS, &NoFullText).map_err(cql_error))
             .transpose()?,
-        search: match params.text("search") {
-            Some(terms) => Some((
-                terms.to_string(),
-                search_fields(params.text("search_fields"), PLAN_TEXT_FIELDS)?,
-            )),
-            None => None,
-        },
+        search: keyword_search(&params, PLAN_TEXT_FIELDS)?,
         order_by: order_by(params.text("order_by"), PLAN_FIELDS)?,
         skip,
         limit,
@@ -1231,15 +1317,13 @@ async fn list_plans(
         .store
         .read(move |conn| Ok(store::list_plans(conn, &listing)?))
         .await?;
-    serde_json::to_value(plans)
-        .map(Json)
-        .map_err(|error| ServerError::Internal(error.to_string()))
+    to_json(plans)
 }
 
 async fn get_plan(
     State(state): State<AppState>,
     Caller(_caller): Caller,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
     let id = parse_id(&id, "plan_id")?;
     let plan = state
@@ -1247,9 +1331,7 @@ async fn get_plan(
         .read(move |conn| Ok(store::find_plan(conn, id)?))
         .await?
         .ok_or_else(|| ServerError::not_found(format!("plan {id} not found")))?;
-    serde_json::to_value(plan)
-        .map(Json)
-        .map_err(|error| ServerError::Internal(error.to_string()))
+    to_json(plan)
 }
 
 #[cfg(test)]

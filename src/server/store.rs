@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Row, Transaction, params, params_from_iter,
+};
 use serde_json::Map;
 
 use super::cql::{Field, FieldKind, FullTextHint, SqlFilter};
@@ -243,6 +245,32 @@ impl Store {
         tokio::task::spawn_blocking(move || store.write_blocking(work))
             .await
             .map_err(|error| ServerError::Internal(format!("database task failed: {error}")))?
+    }
+
+    /// Runs `work` in one transaction of the writer connection on a blocking thread: committed
+    /// when it returns `Ok`, rolled back otherwise.
+    pub async fn transaction<T, F>(self: &Arc<Self>, work: F) -> ServerResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> ServerResult<T> + Send + 'static,
+    {
+        let store = Arc::clone(self);
+        tokio::task::spawn_blocking(move || store.transaction_blocking(work))
+            .await
+            .map_err(|error| ServerError::Internal(format!("database task failed: {error}")))?
+    }
+
+    /// [`Store::transaction`] on the calling thread.
+    pub fn transaction_blocking<T>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> ServerResult<T>,
+    ) -> ServerResult<T> {
+        self.write_blocking(|conn| {
+            let tx = conn.transaction()?;
+            let value = work(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
     }
 
     pub fn read_blocking<T>(
