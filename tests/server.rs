@@ -1448,6 +1448,15 @@ async fn the_demo_keeps_its_database_and_reseeds_when_fresh() {
         client.count_users(&UserQuery::new()).await.expect("count"),
         500
     );
+    // The previous run's sign-in is gone: the admin's sessions do not pile up per start.
+    assert!(
+        client
+            .list_sessions(UserRef::Me)
+            .await
+            .expect("sessions")
+            .is_empty(),
+        "a restart signs the demo admin out of the previous run"
+    );
     // Seeded users share a known password.
     let seeded = client
         .list_users(&UserQuery::new().q("status = 'Active' AND id > 1").limit(1))

@@ -206,8 +206,11 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
         let admin_id = match store::find_login(tx, &username)? {
             Some((admin, _)) => {
                 // A restart gives the admin back their powers and the configured password,
-                // whatever happened to the account in the demo.
+                // whatever happened to the account in the demo. Setting a password signs the
+                // account out everywhere, as a password change does, so the demo admin's
+                // sessions do not pile up one per console start.
                 store::set_password_hash(tx, admin.id, &admin_hash)?;
+                store::delete_sessions_except(tx, admin.id, None)?;
                 store::update_user_columns(
                     tx,
                     admin.id,
