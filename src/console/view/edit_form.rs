@@ -202,10 +202,22 @@ pub fn render(form: &UserForm, model: &Model, theme: Theme, frame: &mut Frame) {
             format!("{} saving…", spinner_frame(model.spinner)),
             theme.spinner(),
         )
-    } else if let Some(failure) = &form.failure {
-        Line::styled(format!("✗ {failure}"), theme.error())
     } else {
-        Line::raw("")
+        // The field column cuts long reasons short; the focused field's reason is given whole.
+        let focused_problem = form
+            .fields()
+            .get(form.focus)
+            .and_then(|field| form.errors.get(field).map(|reason| (field, reason)))
+            .map(|(field, reason)| format!("{}: {reason}", field.label()));
+        let text = match (&form.failure, focused_problem) {
+            (Some(failure), Some(problem)) if !failure.contains(&problem) => {
+                format!("✗ {failure} · {problem}")
+            }
+            (Some(failure), _) => format!("✗ {failure}"),
+            (None, Some(problem)) => format!("✗ {problem}"),
+            (None, None) => String::new(),
+        };
+        Line::styled(text, theme.error())
     };
     frame.render_widget(
         Paragraph::new(status_line).wrap(Wrap { trim: true }),

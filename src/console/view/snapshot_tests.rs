@@ -272,6 +272,15 @@ fn forms() {
             Msg::KeyPressed(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
         );
         keys(&mut model, "reza@geobox");
+        let terminal = draw(&model);
+        assert!(
+            find(
+                terminal.backend().buffer(),
+                "✗ email: not an email (name@host.tld)"
+            )
+            .is_some(),
+            "the focused field's reason is given whole under the fields"
+        );
         press(&mut model, KeyCode::Down);
         press(&mut model, KeyCode::Down);
         press(&mut model, KeyCode::Down);
