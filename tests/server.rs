@@ -608,6 +608,23 @@ async fn disabled_users_cannot_sign_in_and_their_tokens_stop() {
             .status(),
         StatusCode::UNAUTHORIZED
     );
+    // Enabled again, they sign in anew; the token from before stays dead.
+    let (code, _) = h
+        .sdk(
+            Method::PUT,
+            &format!("users/{id}/"),
+            &h.admin_token,
+            Some(json!({"status": "Active"})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(
+        h.get("users/me/?f=json", &token).await.0,
+        StatusCode::UNAUTHORIZED,
+        "re-enabling does not revive a token from before the disabling"
+    );
+    let fresh = h.login("soon.disabled", "publisher-pass").await;
+    assert_eq!(h.get("users/me/?f=json", &fresh).await.0, StatusCode::OK);
     h.server.shutdown().await;
 }
 

@@ -21,7 +21,8 @@
 //!   a System Admin; nobody deletes themselves. Everyone reads and edits their own name,
 //!   email and mobile, lists and closes their own sessions, and changes their own password.
 //! - New, Pending and Active users sign in; Disabled ones cannot, and their tokens and keys
-//!   stop working at once.
+//!   stop working at once. Disabling closes their sessions, so enabling them again does not
+//!   revive an old token.
 //! - Tokens and API keys are stored as SHA-256 hashes; the admin gets a new API key at every
 //!   start ([`RunningServer::admin_apikey`]), printed by `serve`.
 //! - Seeded users all have the password [`SEED_PASSWORD`].

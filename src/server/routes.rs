@@ -1072,6 +1072,15 @@ async fn update_user(
                 }
             }
             store::update_user_columns(tx, id, &changes)?;
+            // Disabling signs the user out everywhere, so enabling them again later does not
+            // bring a stolen token back to life.
+            let disables = changes.iter().any(|(column, value)| {
+                *column == "status"
+                    && matches!(value, SqlValue::Text(status) if status == "Disabled")
+            });
+            if disables {
+                store::delete_sessions_except(tx, id, None)?;
+            }
             Ok(())
         })
         .await?;
