@@ -237,6 +237,10 @@ fn revoke_a_session_and_change_a_status_with_keys_only() {
     screen.wait_for("Close a session of pty.target?");
     screen.keys("y");
     screen.wait_for("Sessions (1)");
+    let sessions = runtime
+        .block_on(admin.list_sessions(geobox_users::api::UserRef::Id(id)))
+        .expect("sessions");
+    assert_eq!(sessions.len(), 1, "the server closed the session too");
 
     // Back to the table: status picker, one down (Active → Disabled), Enter.
     screen.keys("\t");
@@ -254,7 +258,7 @@ fn revoke_a_session_and_change_a_status_with_keys_only() {
     let sessions = runtime
         .block_on(admin.list_sessions(geobox_users::api::UserRef::Id(id)))
         .expect("sessions");
-    assert_eq!(sessions.len(), 1);
+    assert!(sessions.is_empty(), "disabling closes the rest");
     let count = runtime
         .block_on(admin.count_users(&UserQuery::new()))
         .expect("a count");
