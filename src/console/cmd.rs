@@ -216,17 +216,7 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             user_id,
             change,
         } => {
-            let update = match &change {
-                QuickChange::Status(status) => UserUpdate {
-                    status: Some(status.clone()),
-                    ..UserUpdate::default()
-                },
-                QuickChange::Role(role) => UserUpdate {
-                    role: Some(role.clone()),
-                    ..UserUpdate::default()
-                },
-            };
-            let done = timed(request, client.update_user(user_id, &update)).await;
+            let done = timed(request, client.update_user(user_id, &change.to_update())).await;
             Msg::UserUpdated {
                 user_id,
                 change,

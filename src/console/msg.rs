@@ -8,7 +8,7 @@ use std::time::Duration;
 use crossterm::event::{KeyEvent, MouseEvent};
 use tui_input::InputRequest;
 
-use crate::api::{ApiError, Plan, Session, User, UserRole, UserStatus};
+use crate::api::{ApiError, Plan, Session, User, UserRole, UserStatus, UserUpdate};
 
 /// Identifies one request sent to the command task; its answer carries the same id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -217,4 +217,20 @@ pub enum Msg {
 pub enum QuickChange {
     Status(UserStatus),
     Role(UserRole),
+}
+
+impl QuickChange {
+    /// The update it sends.
+    pub fn to_update(&self) -> UserUpdate {
+        match self {
+            QuickChange::Status(status) => UserUpdate {
+                status: Some(status.clone()),
+                ..UserUpdate::default()
+            },
+            QuickChange::Role(role) => UserUpdate {
+                role: Some(role.clone()),
+                ..UserUpdate::default()
+            },
+        }
+    }
 }

@@ -1634,7 +1634,7 @@ fn on_user_updated(
             let text = format!("{}: {} set", user.username, change_words(&change));
             if let Some(row) = model.users.find_mut(user_id) {
                 if model.progress.is_none() {
-                    model.last_undo = Some(reverse(row, &quick_update(&change)));
+                    model.last_undo = Some(reverse(row, &change.to_update()));
                 }
                 *row = user;
             }
@@ -1705,20 +1705,6 @@ fn remove_row(model: &mut Model, user_id: i64) {
 }
 
 // ---- forms (issue 6) ----
-
-/// The update a quick change sends.
-pub fn quick_update(change: &QuickChange) -> UserUpdate {
-    match change {
-        QuickChange::Status(status) => UserUpdate {
-            status: Some(status.clone()),
-            ..UserUpdate::default()
-        },
-        QuickChange::Role(role) => UserUpdate {
-            role: Some(role.clone()),
-            ..UserUpdate::default()
-        },
-    }
-}
 
 /// The undo of `update` applied to `original`: the same fields, with their old values.
 pub fn reverse(original: &User, update: &UserUpdate) -> Undo {

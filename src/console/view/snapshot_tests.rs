@@ -330,9 +330,7 @@ fn more_dialogs_and_panes() {
 
         model.last_undo = Some(crate::console::update::reverse(
             &crate::console::fixtures::user(1),
-            &crate::console::update::quick_update(&crate::console::msg::QuickChange::Status(
-                crate::api::UserStatus::Disabled,
-            )),
+            &crate::console::msg::QuickChange::Status(crate::api::UserStatus::Disabled).to_update(),
         ));
         keys(&mut model, "u");
         snapshot("undo_confirm", &model);
