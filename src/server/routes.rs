@@ -629,6 +629,15 @@ fn user_listing(params: &Params) -> ServerResult<UserListing> {
     })
 }
 
+/// What any list answers with `return_count=true`: `{"count": N}`.
+async fn count_answer(
+    store: &Arc<Store>,
+    count: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<u64> + Send + 'static,
+) -> ServerResult<Json<Value>> {
+    let count = store.read(move |conn| Ok(count(conn)?)).await?;
+    Ok(Json(json!({ "count": count })))
+}
+
 async fn list_users(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -639,11 +648,7 @@ async fn list_users(
     params.flag("shared")?;
     let listing = user_listing(&params)?;
     if params.flag("return_count")? {
-        let count = state
-            .store
-            .read(move |conn| Ok(store::count_users(conn, &listing)?))
-            .await?;
-        return Ok(Json(json!({ "count": count })));
+        return count_answer(&state.store, move |conn| store::count_users(conn, &listing)).await;
     }
     let rows = state
         .store
@@ -1316,11 +1321,7 @@ async fn list_plans(
         limit,
     };
     if params.flag("return_count")? {
-        let count = state
-            .store
-            .read(move |conn| Ok(store::count_plans(conn, &listing)?))
-            .await?;
-        return Ok(Json(json!({ "count": count })));
+        return count_answer(&state.store, move |conn| store::count_plans(conn, &listing)).await;
     }
     let plans = state
         .store
