@@ -1,0 +1,12 @@
+//! The embedded server through real HTTP: raw requests shaped exactly as the official Python
+//! SDK sends them, and our own `GeoboxClient`. One test binary, one module per subject;
+//! `harness` holds what they share.
+
+mod auth;
+mod demo;
+mod errors;
+mod harness;
+mod listing;
+mod permissions;
+mod plans_members;
+mod sdk;
