@@ -7,6 +7,7 @@ mod demo;
 mod errors;
 mod harness;
 mod listing;
+mod permission_matrix;
 mod permissions;
 mod plans_members;
 mod sdk;
