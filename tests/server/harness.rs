@@ -6,9 +6,11 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use geobox_users::api::{Auth, GeoboxClient, Secret, obfuscate_password};
-use geobox_users::server::{self, RunningServer, ServerOptions};
+use geobox_users::server::RunningServer;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use crate::support::{spawn_on_own_runtime, start_server};
 
 pub const SDK_AGENT: &str = "python-requests/2.32.3";
 pub const ADMIN_PASSWORD: &str = "admin-pass-1";
@@ -25,7 +27,7 @@ pub struct Harness {
 impl Harness {
     /// A server of this test's own, with `seed_users` demo users and the admin signed in.
     pub async fn start(seed_users: u64) -> Harness {
-        let server = start_server(seed_users).await;
+        let server = start_server(seed_users, ADMIN_PASSWORD).await;
         let mut harness = Harness {
             base_url: server.base_url.clone(),
             admin_apikey: server.admin_apikey.clone(),
@@ -190,16 +192,6 @@ impl Harness {
     }
 }
 
-async fn start_server(seed_users: u64) -> RunningServer {
-    server::start(ServerOptions {
-        seed_users,
-        admin_password: Some(Secret::new(ADMIN_PASSWORD)),
-        ..ServerOptions::default()
-    })
-    .await
-    .expect("server starts")
-}
-
 fn sdk_http() -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(SDK_AGENT)
@@ -217,8 +209,7 @@ pub fn new_user(username: &str, role: &str, status: &str, password: &str) -> Val
     })
 }
 
-/// A server several tests of a module use at once. It runs on a thread and runtime of its
-/// own, because each test's runtime ends with the test.
+/// A server several tests of a module use at once, on a runtime of its own.
 pub struct SharedServer {
     seed_users: u64,
     started: OnceLock<Started>,
@@ -242,23 +233,16 @@ impl SharedServer {
         self.started.get_or_init(|| {
             let (sender, receiver) = std::sync::mpsc::channel();
             let seed_users = self.seed_users;
-            std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                runtime.block_on(async move {
-                    let harness = Harness::start(seed_users).await;
-                    let started = Started {
-                        base_url: harness.base_url.clone(),
-                        admin_apikey: harness.admin_apikey.clone(),
-                        admin_token: harness.admin_token.clone(),
-                    };
-                    sender.send(started).expect("the test waits for the server");
-                    // Serve (holding `harness`, which owns the server) until the binary ends.
-                    std::future::pending::<()>().await;
-                });
+            spawn_on_own_runtime(async move {
+                let harness = Harness::start(seed_users).await;
+                let started = Started {
+                    base_url: harness.base_url.clone(),
+                    admin_apikey: harness.admin_apikey.clone(),
+                    admin_token: harness.admin_token.clone(),
+                };
+                sender.send(started).expect("the test waits for the server");
+                // Serve (holding `harness`, which owns the server) until the binary ends.
+                std::future::pending::<()>().await;
             });
             receiver.recv().expect("the shared server starts")
         })

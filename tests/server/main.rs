@@ -11,3 +11,5 @@ mod permission_matrix;
 mod permissions;
 mod plans_members;
 mod sdk;
+#[path = "../support/mod.rs"]
+mod support;

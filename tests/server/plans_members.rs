@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::harness::{Harness, SharedServer};
+use super::harness::{Call, Harness, Shape, SharedServer, row};
 
 /// Each test works on users of its own.
 static PLANS: SharedServer = SharedServer::new(0);
@@ -111,72 +111,54 @@ async fn renew_from(h: &Harness, id: i64, plan_id: &Value, expiration: Value) ->
 #[tokio::test]
 async fn members_are_sub_users_without_cycles() {
     let h = Harness::shared(&PLANS);
-    let t = &h.admin_token;
+    let t = Some(h.admin_token.as_str());
     let parent = h
         .create("parent.user", "Account Admin", "Active", "parent-pass")
         .await;
     let child = h
         .create("child.user", "Viewer", "Active", "child-pass-1")
         .await;
-    let (code, member) = h
-        .sdk(
-            Method::POST,
-            &format!("users/{parent}/members/{child}"),
-            t,
-            None,
-        )
-        .await;
-    assert_eq!(
-        (code, member["parent_id"].as_i64()),
-        (StatusCode::OK, Some(parent))
-    );
-    let (code, _) = h
-        .sdk(
-            Method::POST,
-            &format!("users/{child}/members/{parent}"),
-            t,
-            None,
-        )
-        .await;
-    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "a cycle");
-    let (code, _) = h
-        .sdk(
-            Method::POST,
-            &format!("users/{parent}/members/{parent}"),
-            t,
-            None,
-        )
-        .await;
-    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "oneself");
-    let (code, _) = h
-        .sdk(
-            Method::POST,
-            &format!("users/{parent}/members/999"),
-            t,
-            None,
-        )
-        .await;
-    assert_eq!(code, StatusCode::NOT_FOUND);
     let child_token = h.login("child.user", "child-pass-1").await;
-    let (code, _) = h
-        .get(&format!("users/{parent}/members"), &child_token)
-        .await;
-    assert_eq!(code, StatusCode::FORBIDDEN);
     let parent_token = h.login("parent.user", "parent-pass").await;
-    let (_, members) = h
-        .get(&format!("users/{parent}/members"), &parent_token)
-        .await;
-    assert_eq!(members[0]["id"], child);
-    let (code, _) = h
-        .sdk(Method::DELETE, &format!("users/1/members/{child}"), t, None)
-        .await;
-    assert_eq!(code, StatusCode::NOT_FOUND, "not a member of user 1");
-    // Deleting the parent frees its members.
-    let (code, _) = h
-        .sdk(Method::DELETE, &format!("users/{parent}/"), t, None)
-        .await;
-    assert_eq!(code, StatusCode::OK);
-    let (_, orphan) = h.get(&format!("users/{child}/?f=json"), t).await;
-    assert_eq!(orphan["parent_id"], Value::Null);
-    h.stop().await;
+    let add = |id: i64, member: i64| Call::post(format!("users/{id}/members/{member}"));
+    let rows = [
+        row("a member", t, add(parent, child), 200).shape(Shape::Has("/parent_id", json!(parent))),
+        row("a cycle", t, add(child, parent), 422),
+        row("oneself", t, add(parent, parent), 422),
+        row("an unknown member", t, add(parent, 999), 404),
+        row(
+            "a member reads their parent's members",
+            Some(&child_token),
+            Call::get(format!("users/{parent}/members")),
+            403,
+        ),
+        row(
+            "the parent reads their members",
+            Some(&parent_token),
+            Call::get(format!("users/{parent}/members")),
+            200,
+        )
+        .shape(Shape::Has("/0/id", json!(child))),
+        row(
+            "not a member of user 1",
+            t,
+            Call::delete(format!("users/1/members/{child}")),
+            404,
+        ),
+        // Deleting the parent frees its members.
+        row(
+            "the parent deleted",
+            t,
+            Call::delete(format!("users/{parent}/")),
+            200,
+        ),
+        row(
+            "the member freed",
+            t,
+            Call::get(format!("users/{child}/?f=json")),
+            200,
+        )
+        .shape(Shape::Has("/parent_id", Value::Null)),
+    ];
+    h.check_rows(&rows).await.assert_none();
 }
