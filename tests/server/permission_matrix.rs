@@ -1,8 +1,9 @@
 //! The permission matrix: every role × every operation on users, sessions, plans and members
 //! × target (the caller themselves, another ordinary user, a System Admin) → the status the
-//! server answers. Each row that changes something gets a target of its own, taken from the
-//! seeded users and given the role it needs, so no row depends on what another row did, and
-//! the callers are seeded users too, so the matrix costs five sign-ins.
+//! server answers, each mismatch reported on its own. Every row that names another user gets
+//! one of its own, taken from the seeded users and given the role it needs, so no row depends
+//! on what another row did; the callers are seeded users too, so the matrix costs five
+//! sign-ins.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
