@@ -13,7 +13,7 @@ use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 
 use super::error::{ServerError, ServerResult};
-use super::routes::AppState;
+use super::state::AppState;
 use super::store::{self, Principal};
 
 /// A session's `last_seen` is rewritten at most this often, so reads stay reads.

@@ -33,6 +33,7 @@ mod cql;
 mod error;
 mod routes;
 mod seed;
+mod state;
 mod store;
 
 use std::fmt;
@@ -288,7 +289,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Err
         .map_err(std::io::Error::other)?
         .map_err(io_error)?;
     let store = Arc::new(prepared.store);
-    let state = routes::AppState {
+    let state = state::AppState {
         store: Arc::clone(&store),
         dummy_hash: Arc::from(prepared.dummy_hash),
     };

@@ -21,6 +21,7 @@ use serde_json::{Map, Value, json};
 use super::auth::{self, Caller};
 use super::cql::{self, NoFullText};
 use super::error::{FieldIssue, ServerError, ServerResult};
+use super::state::AppState;
 use super::store::{
     self, ColumnChange, NewSession, NewUserRecord, PLAN_FIELDS, PLAN_TEXT_FIELDS, PlanListing,
     Principal, ROLES, SEARCH_FIELDS, STATUSES, Store, USER_FIELDS, UserListing, UserRow,
@@ -38,14 +39,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_SEARCH_WORDS: usize = 32;
 /// Shortest password accepted on create and change-password.
 pub const MIN_PASSWORD_CHARS: usize = 8;
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<Store>,
-    /// Verified against when a username is unknown, so a login takes as long either way.
-    pub dummy_hash: Arc<str>,
-}
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
