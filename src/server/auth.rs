@@ -60,6 +60,13 @@ pub fn hash_password(password: &str) -> ServerResult<String> {
         .map_err(|error| ServerError::Internal(format!("hashing: {error}")))
 }
 
+/// An argon2 hash, made on a blocking thread (it is slow on purpose).
+pub async fn hash_off_runtime(password: String) -> ServerResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|error| ServerError::Internal(error.to_string()))?
+}
+
 /// Whether `password` matches the PHC string `hash` (false for a malformed hash).
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {

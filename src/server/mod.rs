@@ -35,6 +35,7 @@ mod routes;
 mod seed;
 mod state;
 mod store;
+mod validate;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -46,8 +47,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::Secret;
-pub use routes::{DEFAULT_LIMIT, MAX_BODY_BYTES, MAX_LIMIT, MAX_SEARCH_WORDS, MIN_PASSWORD_CHARS};
+pub use routes::{DEFAULT_LIMIT, MAX_BODY_BYTES, MAX_LIMIT, MAX_SEARCH_WORDS};
 pub use seed::SEED_PASSWORD;
+pub use validate::MIN_PASSWORD_CHARS;
 
 use error::{ServerError, ServerResult};
 use store::Store;
