@@ -215,13 +215,14 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
                 // sessions do not pile up one per console start.
                 store::set_password_hash(tx, admin.id, &admin_hash)?;
                 store::delete_sessions_except(tx, admin.id, None)?;
-                store::update_user_columns(
+                store::update_user(
                     tx,
                     admin.id,
-                    &[
-                        ("role", "System Admin".to_string().into()),
-                        ("status", "Active".to_string().into()),
-                    ],
+                    &validate::UserFields {
+                        role: Some(crate::api::UserRole::SystemAdmin),
+                        status: Some(crate::api::UserStatus::Active),
+                        ..validate::UserFields::default()
+                    },
                 )?;
                 admin.id
             }

@@ -14,6 +14,7 @@ use serde_json::Map;
 
 use super::cql::{Field, FieldKind, FullTextHint, SqlFilter};
 use super::error::{ServerError, ServerResult};
+use super::validate::UserFields;
 use crate::api::{Plan, Session, User, UserRole, UserStatus};
 
 pub const ROLES: &[&str] = &[
@@ -559,13 +560,49 @@ pub fn insert_user(conn: &Connection, user: &NewUserRecord) -> rusqlite::Result<
 }
 
 /// One column to change: its (whitelisted) name and the new value.
-pub type ColumnChange = (&'static str, Value);
+/// Writes the fields given (and `updated_at`); nothing at all when none is.
+pub fn update_user(conn: &Connection, id: i64, fields: &UserFields) -> rusqlite::Result<()> {
+    let text = |value: &Option<String>| value.clone().map_or(Value::Null, Value::Text);
+    let mut changes: Vec<(&str, Value)> = Vec::new();
+    if let Some(username) = &fields.username {
+        changes.push(("username", Value::Text(username.clone())));
+    }
+    if let Some(email) = &fields.email {
+        changes.push(("email", Value::Text(email.clone())));
+    }
+    for (column, value) in [
+        ("first_name", &fields.first_name),
+        ("last_name", &fields.last_name),
+        ("mobile", &fields.mobile),
+        ("expiration_date", &fields.expiration_date),
+    ] {
+        if let Some(value) = value {
+            changes.push((column, text(value)));
+        }
+    }
+    if let Some(role) = &fields.role {
+        changes.push(("role", Value::Text(role.as_str().to_string())));
+    }
+    if let Some(status) = &fields.status {
+        changes.push(("status", Value::Text(status.as_str().to_string())));
+    }
+    if let Some(plan_id) = fields.plan_id {
+        changes.push(("plan_id", plan_id.map_or(Value::Null, Value::Integer)));
+    }
+    set_columns(conn, id, &changes)
+}
 
-pub fn update_user_columns(
-    conn: &Connection,
-    id: i64,
-    changes: &[ColumnChange],
-) -> rusqlite::Result<()> {
+/// Makes `member` a member of `parent`, or of nobody.
+pub fn set_parent(conn: &Connection, member: i64, parent: Option<i64>) -> rusqlite::Result<()> {
+    set_columns(
+        conn,
+        member,
+        &[("parent_id", parent.map_or(Value::Null, Value::Integer))],
+    )
+}
+
+/// The column names come from this file only, never from a request.
+fn set_columns(conn: &Connection, id: i64, changes: &[(&str, Value)]) -> rusqlite::Result<()> {
     if changes.is_empty() {
         return Ok(());
     }
@@ -1216,7 +1253,11 @@ mod tests {
             .write_blocking(|conn| {
                 let id = insert_user(conn, &record("ali.rezaei"))?;
                 insert_user(conn, &record("sara"))?;
-                update_user_columns(conn, id, &[("last_name", Value::Text("Karimi".into()))])?;
+                let renamed = UserFields {
+                    last_name: Some(Some("Karimi".into())),
+                    ..UserFields::default()
+                };
+                update_user(conn, id, &renamed)?;
                 Ok(())
             })
             .expect("writes");

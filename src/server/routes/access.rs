@@ -67,8 +67,8 @@ pub async fn changeable_user(
     Ok(target)
 }
 
-pub fn only_system_admin_grants(caller: &Principal, role: Option<&str>) -> ServerResult<()> {
-    if role == Some(UserRole::SystemAdmin.as_str()) && caller.user.role() != UserRole::SystemAdmin {
+pub fn only_system_admin_grants(caller: &Principal, role: Option<&UserRole>) -> ServerResult<()> {
+    if role == Some(&UserRole::SystemAdmin) && caller.user.role() != UserRole::SystemAdmin {
         return Err(ServerError::forbidden(
             "only a System Admin may make someone a System Admin",
         ));

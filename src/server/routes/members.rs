@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
 use super::MAX_LIMIT;
@@ -56,7 +55,7 @@ pub async fn add_member(
                     "value_error",
                 ));
             }
-            store::update_user_columns(tx, member_id, &[("parent_id", SqlValue::Integer(id))])?;
+            store::set_parent(tx, member_id, Some(id))?;
             Ok(())
         })
         .await?;
@@ -78,13 +77,7 @@ pub async fn remove_member(
     require_may_change(&caller, &member)?;
     state
         .store
-        .write(move |conn| {
-            Ok(store::update_user_columns(
-                conn,
-                member_id,
-                &[("parent_id", SqlValue::Null)],
-            )?)
-        })
+        .write(move |conn| Ok(store::set_parent(conn, member_id, None)?))
         .await?;
     user_json(&state.store, member_id).await
 }

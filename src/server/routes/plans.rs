@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use chrono::NaiveDate;
-use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
 use super::access::{require_manager, require_may_change};
@@ -15,6 +14,7 @@ use crate::server::cql::{self, NoFullText};
 use crate::server::error::{ServerError, ServerResult};
 use crate::server::state::AppState;
 use crate::server::store::{self, PLAN_FIELDS, PLAN_TEXT_FIELDS, PlanListing};
+use crate::server::validate::UserFields;
 
 pub async fn renew_plan(
     State(state): State<AppState>,
@@ -47,14 +47,11 @@ pub async fn renew_plan(
             });
             let start = current.map_or(today, |current| current.max(today));
             let renewed = start + chrono::Duration::days(days);
-            store::update_user_columns(
-                tx,
-                id,
-                &[(
-                    "expiration_date",
-                    SqlValue::Text(renewed.format("%Y-%m-%d").to_string()),
-                )],
-            )?;
+            let renewed = UserFields {
+                expiration_date: Some(Some(renewed.format("%Y-%m-%d").to_string())),
+                ..UserFields::default()
+            };
+            store::update_user(tx, id, &renewed)?;
             Ok(())
         })
         .await?;

@@ -17,7 +17,7 @@ use crate::server::auth::{self, Caller};
 use crate::server::error::{ServerError, ServerResult};
 use crate::server::state::AppState;
 use crate::server::store::{self, NewSession};
-use crate::server::validate::{Issues, obfuscated_password};
+use crate::server::validate::new_password;
 
 pub async fn login(
     State(state): State<AppState>,
@@ -131,17 +131,8 @@ pub async fn change_password(
 ) -> ServerResult<Json<Value>> {
     let id = changeable_user(&state, &caller, &id).await?.id;
     let form = form_body(&body)?;
-    let mut issues = Issues::default();
-    let password = obfuscated_password(
-        &mut issues,
-        "new_password",
-        form.get("new_password").map(String::as_str),
-    );
-    issues.finish()?;
-    let Some(password) = password else {
-        return Err(ServerError::Internal("validated password missing".into()));
-    };
-    let hash = auth::hash_off_runtime(password).await?;
+    let password = new_password(form.get("new_password").map(String::as_str))?;
+    let hash = auth::hash_off_runtime(password.expose().to_string()).await?;
     // The caller's own session survives changing their own password; every other goes.
     let keep = (caller.user.id == id)
         .then(|| caller.session_uuid.clone())

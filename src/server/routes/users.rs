@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
 use super::access::{
@@ -13,18 +12,15 @@ use super::access::{
 use super::answer::{done, load_user, row_json, user_json, users_json};
 use super::extract::{Params, Segments, json_body, user_id};
 use super::listing::{count_answer, cql_error, keyword_search, order_by, search_words};
+use crate::api::{UserRole, UserStatus};
 use crate::server::auth::{self, Caller};
 use crate::server::cql;
 use crate::server::error::{ServerError, ServerResult};
 use crate::server::state::AppState;
 use crate::server::store::{
-    self, ColumnChange, NewUserRecord, ROLES, SEARCH_FIELDS, STATUSES, USER_FIELDS, UserListing,
-    UsersFullText,
+    self, NewUserRecord, SEARCH_FIELDS, STATUSES, USER_FIELDS, UserListing, UsersFullText,
 };
-use crate::server::validate::{
-    Issues, enum_value, obfuscated_password, parse_date, quoted_choices, valid_email, valid_mobile,
-    valid_username,
-};
+use crate::server::validate::{UserFields, Writing, quoted_choices};
 
 pub fn user_listing(params: &Params) -> ServerResult<UserListing> {
     let status = params
@@ -127,66 +123,25 @@ pub async fn create_user(
     body: Bytes,
 ) -> ServerResult<Json<Value>> {
     require_manager(&caller)?;
-    let body = json_body(&body)?;
-    let mut issues = Issues::default();
-    let username = match issues.string(&body, "username", 50).flatten() {
-        Some(username) => match valid_username(&username) {
-            Ok(()) => Some(username),
-            Err(message) => {
-                issues.add("username", message, "value_error");
-                None
-            }
-        },
-        None => {
-            issues.add("username", "Field required", "missing");
-            None
-        }
-    };
-    let email = match issues.string(&body, "email", 254).flatten() {
-        Some(email) if valid_email(&email) => Some(email),
-        Some(_) => {
-            issues.add("email", "value is not a valid email address", "value_error");
-            None
-        }
-        None => {
-            issues.add("email", "Field required", "missing");
-            None
-        }
-    };
-    let password = obfuscated_password(
-        &mut issues,
-        "password",
-        body.get("password").and_then(Value::as_str),
-    );
-    let role = enum_value(&mut issues, &body, "role", ROLES).unwrap_or_else(|| "Viewer".into());
-    let status =
-        enum_value(&mut issues, &body, "status", STATUSES).unwrap_or_else(|| "Active".into());
-    let first_name = issues.string(&body, "first_name", 100).flatten();
-    let last_name = issues.string(&body, "last_name", 100).flatten();
-    let mobile = issues.string(&body, "mobile", 32).flatten();
-    if let Some(mobile) = &mobile
-        && !valid_mobile(mobile)
-    {
-        issues.add(
-            "mobile",
-            "value is not a valid mobile number (e.g. +98 9120123456)",
-            "value_error",
-        );
-    }
-    issues.finish()?;
+    let fields = UserFields::parse(&json_body(&body)?, Writing::Create)?;
+    let role = fields.role.unwrap_or(UserRole::Viewer);
     only_system_admin_grants(&caller, Some(&role))?;
-    let (Some(username), Some(password)) = (username, password) else {
+    let (Some(username), Some(password)) = (fields.username, fields.password) else {
         return Err(ServerError::Internal("validated fields missing".into()));
     };
-    let hash = auth::hash_off_runtime(password).await?;
+    let hash = auth::hash_off_runtime(password.expose().to_string()).await?;
     let record = NewUserRecord {
         username,
-        email,
-        first_name,
-        last_name,
-        mobile,
-        role,
-        status,
+        email: fields.email,
+        first_name: fields.first_name.flatten(),
+        last_name: fields.last_name.flatten(),
+        mobile: fields.mobile.flatten(),
+        role: role.as_str().to_string(),
+        status: fields
+            .status
+            .unwrap_or(UserStatus::Active)
+            .as_str()
+            .to_string(),
         plan_id: None,
         expiration_date: None,
         parent_id: None,
@@ -218,130 +173,40 @@ pub async fn update_user(
     body: Bytes,
 ) -> ServerResult<Json<Value>> {
     let id = changeable_user(&state, &caller, &id).await?.id;
-    let body = json_body(&body)?;
-    let mut issues = Issues::default();
-    let mut changes: Vec<ColumnChange> = Vec::new();
-    let text = |value: Option<String>| value.map_or(SqlValue::Null, SqlValue::Text);
-    if let Some(username) = issues.string(&body, "username", 50) {
-        match username {
-            Some(username) => match valid_username(&username) {
-                Ok(()) => changes.push(("username", SqlValue::Text(username))),
-                Err(message) => issues.add("username", message, "value_error"),
-            },
-            None => issues.add("username", "username cannot be empty", "value_error"),
-        }
-    }
-    if let Some(email) = issues.string(&body, "email", 254) {
-        match email {
-            Some(email) if valid_email(&email) => changes.push(("email", SqlValue::Text(email))),
-            _ => issues.add("email", "value is not a valid email address", "value_error"),
-        }
-    }
-    for field in ["first_name", "last_name"] {
-        if let Some(value) = issues.string(&body, field, 100) {
-            changes.push((field, text(value)));
-        }
-    }
-    if let Some(mobile) = issues.string(&body, "mobile", 32) {
-        match &mobile {
-            Some(number) if !valid_mobile(number) => issues.add(
-                "mobile",
-                "value is not a valid mobile number (e.g. +98 9120123456)",
-                "value_error",
-            ),
-            _ => changes.push(("mobile", text(mobile))),
-        }
-    }
-    let role = enum_value(&mut issues, &body, "role", ROLES);
-    let status = enum_value(&mut issues, &body, "status", STATUSES);
-    let plan_id = match body.get("plan_id") {
-        None => None,
-        Some(Value::Null) => Some(None),
-        Some(value) => match value.as_i64() {
-            Some(plan_id) => Some(Some(plan_id)),
-            None => {
-                issues.add("plan_id", "Input should be a valid integer", "int_type");
-                None
-            }
-        },
-    };
-    if let Some(value) = body.get("expiration_date") {
-        match value {
-            Value::Null => changes.push(("expiration_date", SqlValue::Null)),
-            Value::String(date) if date.trim().is_empty() => {
-                changes.push(("expiration_date", SqlValue::Null))
-            }
-            Value::String(date) => match parse_date(date.trim()) {
-                Some(date) => changes.push(("expiration_date", SqlValue::Text(date))),
-                None => issues.add(
-                    "expiration_date",
-                    "Input should be a valid date (YYYY-MM-DD)",
-                    "date_from_datetime_parsing",
-                ),
-            },
-            _ => issues.add(
-                "expiration_date",
-                "Input should be a valid date (YYYY-MM-DD)",
-                "date_type",
-            ),
-        }
-    }
-    issues.finish()?;
-    let privileged = role.is_some()
-        || status.is_some()
-        || plan_id.is_some()
-        || body.contains_key("expiration_date");
-    if privileged && !manages_users(&caller) {
+    let fields = UserFields::parse(&json_body(&body)?, Writing::Update)?;
+    if fields.are_privileged() && !manages_users(&caller) {
         return Err(ServerError::forbidden(
             "changing role, status, plan or expiration needs the System Admin or Account Admin role",
         ));
     }
-    only_system_admin_grants(&caller, role.as_deref())?;
-    if let Some(role) = role {
-        changes.push(("role", SqlValue::Text(role)));
-    }
-    if let Some(status) = status {
-        changes.push(("status", SqlValue::Text(status)));
-    }
-    if let Some(plan_id) = plan_id {
-        changes.push(("plan_id", plan_id.map_or(SqlValue::Null, SqlValue::Integer)));
-    }
+    only_system_admin_grants(&caller, fields.role.as_ref())?;
     state
         .store
         .transaction(move |tx| {
-            for (column, value) in &changes {
-                match (*column, value) {
-                    ("username", SqlValue::Text(name))
-                        if store::username_taken(tx, name, Some(id))? =>
-                    {
-                        return Err(ServerError::field(
-                            "body",
-                            "username",
-                            format!("username '{name}' is already taken"),
-                            "value_error",
-                        ));
-                    }
-                    ("plan_id", SqlValue::Integer(plan_id))
-                        if store::find_plan(tx, *plan_id)?.is_none() =>
-                    {
-                        return Err(ServerError::field(
-                            "body",
-                            "plan_id",
-                            format!("plan {plan_id} does not exist"),
-                            "value_error",
-                        ));
-                    }
-                    _ => {}
-                }
+            if let Some(name) = &fields.username
+                && store::username_taken(tx, name, Some(id))?
+            {
+                return Err(ServerError::field(
+                    "body",
+                    "username",
+                    format!("username '{name}' is already taken"),
+                    "value_error",
+                ));
             }
-            store::update_user_columns(tx, id, &changes)?;
+            if let Some(Some(plan_id)) = fields.plan_id
+                && store::find_plan(tx, plan_id)?.is_none()
+            {
+                return Err(ServerError::field(
+                    "body",
+                    "plan_id",
+                    format!("plan {plan_id} does not exist"),
+                    "value_error",
+                ));
+            }
+            store::update_user(tx, id, &fields)?;
             // Disabling signs the user out everywhere, so enabling them again later does not
             // bring a stolen token back to life.
-            let disables = changes.iter().any(|(column, value)| {
-                *column == "status"
-                    && matches!(value, SqlValue::Text(status) if status == "Disabled")
-            });
-            if disables {
+            if fields.status == Some(UserStatus::Disabled) {
                 store::delete_sessions_except(tx, id, None)?;
             }
             Ok(())
