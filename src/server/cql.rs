@@ -57,6 +57,17 @@ pub struct Field {
     pub kind: FieldKind,
 }
 
+impl Field {
+    /// A field stored in the column of the same name.
+    pub const fn new(name: &'static str, kind: FieldKind) -> Field {
+        Field {
+            name,
+            column: name,
+            kind,
+        }
+    }
+}
+
 /// A parse or validation error, with the 1-based character position it refers to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CqlError {

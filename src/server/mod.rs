@@ -207,48 +207,8 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
     let was_empty = store.transaction_blocking(|tx| {
         let was_empty = store::user_count(tx)? == 0;
         seed::ensure_plans(tx)?;
-        let admin_id = match store::find_login(tx, &username)? {
-            Some((admin, _)) => {
-                // A restart gives the admin back their powers and the configured password,
-                // whatever happened to the account in the demo. Setting a password signs the
-                // account out everywhere, as a password change does, so the demo admin's
-                // sessions do not pile up one per console start.
-                store::set_password_hash(tx, admin.id, &admin_hash)?;
-                store::delete_sessions_except(tx, admin.id, None)?;
-                store::update_user(
-                    tx,
-                    admin.id,
-                    &validate::UserFields {
-                        role: Some(crate::api::UserRole::SystemAdmin),
-                        status: Some(crate::api::UserStatus::Active),
-                        ..validate::UserFields::default()
-                    },
-                )?;
-                admin.id
-            }
-            None => store::insert_user(
-                tx,
-                &store::NewUserRecord {
-                    username: username.clone(),
-                    email: Some(format!("{username}@geobox.local")),
-                    first_name: Some("Geobox".into()),
-                    last_name: Some("Admin".into()),
-                    mobile: None,
-                    role: "System Admin".into(),
-                    status: "Active".into(),
-                    plan_id: None,
-                    expiration_date: None,
-                    parent_id: None,
-                    password_hash: admin_hash.clone(),
-                    created_at: store::now(),
-                },
-            )?,
-        };
-        tx.execute(
-            "DELETE FROM api_keys WHERE user_id = ? AND name = 'serve'",
-            [admin_id],
-        )?;
-        store::insert_api_key(tx, admin_id, "serve", &apikey_hash)?;
+        let admin_id = store::ensure_admin(tx, &username, &admin_hash)?;
+        store::replace_api_key(tx, admin_id, "serve", &apikey_hash)?;
         Ok(was_empty)
     })?;
     let seeded = if was_empty && options.seed_users > 0 {

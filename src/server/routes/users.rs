@@ -18,7 +18,7 @@ use crate::server::cql;
 use crate::server::error::{ServerError, ServerResult};
 use crate::server::state::AppState;
 use crate::server::store::{
-    self, NewUserRecord, SEARCH_FIELDS, STATUSES, USER_FIELDS, UserListing, UsersFullText,
+    self, NewUserRecord, SEARCH_FIELDS, USER_FIELDS, UserListing, UsersFullText,
 };
 use crate::server::validate::{UserFields, Writing, quoted_choices};
 
@@ -26,7 +26,7 @@ pub fn user_listing(params: &Params) -> ServerResult<UserListing> {
     let status = params
         .text("status")
         .map(|status| {
-            STATUSES
+            UserStatus::WIRE
                 .iter()
                 .find(|known| **known == status)
                 .map(|known| known.to_string())
@@ -34,7 +34,7 @@ pub fn user_listing(params: &Params) -> ServerResult<UserListing> {
                     ServerError::field(
                         "query",
                         "status",
-                        format!("Input should be {}", quoted_choices(STATUSES)),
+                        format!("Input should be {}", quoted_choices(UserStatus::WIRE)),
                         "enum",
                     )
                 })
@@ -136,12 +136,8 @@ pub async fn create_user(
         first_name: fields.first_name.flatten(),
         last_name: fields.last_name.flatten(),
         mobile: fields.mobile.flatten(),
-        role: role.as_str().to_string(),
-        status: fields
-            .status
-            .unwrap_or(UserStatus::Active)
-            .as_str()
-            .to_string(),
+        role,
+        status: fields.status.unwrap_or(UserStatus::Active),
         plan_id: None,
         expiration_date: None,
         parent_id: None,
