@@ -1,11 +1,14 @@
 //! The embedded Geobox-compatible server (axum + SQLite): the demo a new user sees and the
 //! backbone of every integration test.
 //!
-//! - `routes.rs`: the HTTP surface of `geobox-api.md`; every answer is JSON.
-//! - `auth.rs`: argon2 passwords, opaque bearer tokens bound to sessions, API keys.
-//! - `store.rs`: schema, migrations, a writer connection plus a pool of readers (WAL), all run
-//!   on tokio's blocking threads, never on the async workers.
-//! - `cql.rs`: the CQL2-text subset of `q`, compiled to parameterized SQL.
+//! - `routes/`: the HTTP surface of `geobox-api.md`, one file per resource; every answer is
+//!   JSON. `validate.rs` checks a user body once for create and update (`UserFields`).
+//! - `state.rs`: what every handler shares. `auth.rs`: argon2 passwords, opaque bearer tokens
+//!   bound to sessions, API keys.
+//! - `store/`: schema and migrations, a writer connection plus a pool of readers (WAL), all
+//!   run on tokio's blocking threads, never on the async workers; queries by concern (users,
+//!   listing, plans, sessions).
+//! - `cql/`: the CQL2-text subset of `q`, parsed and compiled to parameterized SQL.
 //! - `seed.rs`: deterministic demo data.
 //!
 //! Behaviour worth knowing (all of it tested in `tests/server.rs`):

@@ -1,5 +1,7 @@
 //! `users/`, `users/search/` and `users/{id}/`: list, search, read, create, update, delete.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -18,7 +20,7 @@ use crate::server::cql;
 use crate::server::error::{ServerError, ServerResult};
 use crate::server::state::AppState;
 use crate::server::store::{
-    self, NewUserRecord, SEARCH_FIELDS, USER_FIELDS, UserListing, UsersFullText,
+    self, NewUserRecord, SEARCH_FIELDS, Store, USER_FIELDS, UserListing, UsersFullText,
 };
 use crate::server::validate::{UserFields, Writing, quoted_choices};
 
@@ -80,11 +82,7 @@ pub async fn list_users(
     if params.flag("return_count")? {
         return count_answer(&state.store, move |conn| store::count_users(conn, &listing)).await;
     }
-    let rows = state
-        .store
-        .read(move |conn| Ok(store::list_users(conn, &listing)?))
-        .await?;
-    users_json(&state.store, rows).await
+    listed_users(&state.store, listing).await
 }
 
 pub async fn search_users(
@@ -101,11 +99,15 @@ pub async fn search_users(
         limit,
         ..Default::default()
     };
-    let rows = state
-        .store
+    listed_users(&state.store, listing).await
+}
+
+/// One page of a user listing, as the wire wants it.
+async fn listed_users(store: &Arc<Store>, listing: UserListing) -> ServerResult<Json<Value>> {
+    let rows = store
         .read(move |conn| Ok(store::list_users(conn, &listing)?))
         .await?;
-    users_json(&state.store, rows).await
+    users_json(store, rows).await
 }
 
 pub async fn get_user(

@@ -61,19 +61,6 @@ pub fn principal_by_api_key(
     .optional()
 }
 
-pub fn insert_api_key(
-    conn: &Connection,
-    user_id: i64,
-    name: &str,
-    key_hash: &str,
-) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO api_keys (user_id, name, key_hash, created_at) VALUES (?, ?, ?, ?)",
-        params![user_id, name, key_hash, now()],
-    )?;
-    Ok(())
-}
-
 /// The columns of a new session.
 pub struct NewSession<'a> {
     pub uuid: &'a str,
@@ -164,5 +151,9 @@ pub fn replace_api_key(
         "DELETE FROM api_keys WHERE user_id = ? AND name = ?",
         params![user_id, name],
     )?;
-    insert_api_key(conn, user_id, name, key_hash)
+    conn.execute(
+        "INSERT INTO api_keys (user_id, name, key_hash, created_at) VALUES (?, ?, ?, ?)",
+        params![user_id, name, key_hash, now()],
+    )?;
+    Ok(())
 }
