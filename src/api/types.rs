@@ -26,6 +26,9 @@ macro_rules! wire_enum {
             /// Every known value, in the order the API documents them.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// The wire strings of [`Self::ALL`], in the same order (for `const` contexts).
+            pub const WIRE: &'static [&'static str] = &[$($wire),+];
+
             /// The exact string on the wire.
             pub fn as_str(&self) -> &str {
                 match self {

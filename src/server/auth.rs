@@ -13,7 +13,7 @@ use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 
 use super::error::{ServerError, ServerResult};
-use super::routes::AppState;
+use super::state::AppState;
 use super::store::{self, Principal};
 
 /// A session's `last_seen` is rewritten at most this often, so reads stay reads.
@@ -58,6 +58,13 @@ pub fn hash_password(password: &str) -> ServerResult<String> {
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|error| ServerError::Internal(format!("hashing: {error}")))
+}
+
+/// An argon2 hash, made on a blocking thread (it is slow on purpose).
+pub async fn hash_off_runtime(password: String) -> ServerResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|error| ServerError::Internal(error.to_string()))?
 }
 
 /// Whether `password` matches the PHC string `hash` (false for a malformed hash).

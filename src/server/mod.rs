@@ -1,11 +1,14 @@
 //! The embedded Geobox-compatible server (axum + SQLite): the demo a new user sees and the
 //! backbone of every integration test.
 //!
-//! - `routes.rs`: the HTTP surface of `geobox-api.md`; every answer is JSON.
-//! - `auth.rs`: argon2 passwords, opaque bearer tokens bound to sessions, API keys.
-//! - `store.rs`: schema, migrations, a writer connection plus a pool of readers (WAL), all run
-//!   on tokio's blocking threads, never on the async workers.
-//! - `cql.rs`: the CQL2-text subset of `q`, compiled to parameterized SQL.
+//! - `routes/`: the HTTP surface of `geobox-api.md`, one file per resource; every answer is
+//!   JSON. `validate.rs` checks a user body once for create and update (`UserFields`).
+//! - `state.rs`: what every handler shares. `auth.rs`: argon2 passwords, opaque bearer tokens
+//!   bound to sessions, API keys.
+//! - `store/`: schema and migrations, a writer connection plus a pool of readers (WAL), all
+//!   run on tokio's blocking threads, never on the async workers; queries by concern (users,
+//!   listing, plans, sessions).
+//! - `cql/`: the CQL2-text subset of `q`, parsed and compiled to parameterized SQL.
 //! - `seed.rs`: deterministic demo data.
 //!
 //! Behaviour worth knowing (all of it tested in `tests/server.rs`):
@@ -33,7 +36,9 @@ mod cql;
 mod error;
 mod routes;
 mod seed;
+mod state;
 mod store;
+mod validate;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -45,8 +50,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::Secret;
-pub use routes::{DEFAULT_LIMIT, MAX_BODY_BYTES, MAX_LIMIT, MAX_SEARCH_WORDS, MIN_PASSWORD_CHARS};
+pub use routes::{DEFAULT_LIMIT, MAX_BODY_BYTES, MAX_LIMIT, MAX_SEARCH_WORDS};
 pub use seed::SEED_PASSWORD;
+pub use validate::MIN_PASSWORD_CHARS;
 
 use error::{ServerError, ServerResult};
 use store::Store;
@@ -204,47 +210,8 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
     let was_empty = store.transaction_blocking(|tx| {
         let was_empty = store::user_count(tx)? == 0;
         seed::ensure_plans(tx)?;
-        let admin_id = match store::find_login(tx, &username)? {
-            Some((admin, _)) => {
-                // A restart gives the admin back their powers and the configured password,
-                // whatever happened to the account in the demo. Setting a password signs the
-                // account out everywhere, as a password change does, so the demo admin's
-                // sessions do not pile up one per console start.
-                store::set_password_hash(tx, admin.id, &admin_hash)?;
-                store::delete_sessions_except(tx, admin.id, None)?;
-                store::update_user_columns(
-                    tx,
-                    admin.id,
-                    &[
-                        ("role", "System Admin".to_string().into()),
-                        ("status", "Active".to_string().into()),
-                    ],
-                )?;
-                admin.id
-            }
-            None => store::insert_user(
-                tx,
-                &store::NewUserRecord {
-                    username: username.clone(),
-                    email: Some(format!("{username}@geobox.local")),
-                    first_name: Some("Geobox".into()),
-                    last_name: Some("Admin".into()),
-                    mobile: None,
-                    role: "System Admin".into(),
-                    status: "Active".into(),
-                    plan_id: None,
-                    expiration_date: None,
-                    parent_id: None,
-                    password_hash: admin_hash.clone(),
-                    created_at: store::now(),
-                },
-            )?,
-        };
-        tx.execute(
-            "DELETE FROM api_keys WHERE user_id = ? AND name = 'serve'",
-            [admin_id],
-        )?;
-        store::insert_api_key(tx, admin_id, "serve", &apikey_hash)?;
+        let admin_id = store::ensure_admin(tx, &username, &admin_hash)?;
+        store::replace_api_key(tx, admin_id, "serve", &apikey_hash)?;
         Ok(was_empty)
     })?;
     let seeded = if was_empty && options.seed_users > 0 {
@@ -288,7 +255,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Err
         .map_err(std::io::Error::other)?
         .map_err(io_error)?;
     let store = Arc::new(prepared.store);
-    let state = routes::AppState {
+    let state = state::AppState {
         store: Arc::clone(&store),
         dummy_hash: Arc::from(prepared.dummy_hash),
     };

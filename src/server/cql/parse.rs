@@ -1,110 +1,14 @@
-//! A subset of OGC CQL2-text, parsed by hand and compiled to parameterized SQL.
-//!
-//! Grammar (keywords case-insensitive, positions 1-based characters):
-//!
-//! ```text
-//! expr      := and ( OR and )*
-//! and       := not ( AND not )*
-//! not       := NOT not | '(' expr ')' | predicate
-//! predicate := field compop literal
-//!            | field [NOT] LIKE string | field [NOT] ILIKE string
-//!            | field [NOT] IN '(' literal ( ',' literal )* ')'
-//!            | field [NOT] BETWEEN literal AND literal
-//!            | field IS [NOT] NULL
-//! compop    := = | <> | != | < | <= | > | >=
-//! literal   := 'string' | number | TRUE | FALSE | DATE('…') | TIMESTAMP('…')
-//! field     := name | "quoted name"   (only the whitelisted fields)
-//! ```
-//!
-//! Nothing from the request ever reaches the SQL text: fields map to known column names and
-//! every literal becomes a `?` parameter.
-//!
-//! A filter is bounded, so that no request can exhaust the parser's stack or SQLite's limits:
-//! at most [`MAX_NESTING`] levels of parentheses and `NOT`, [`MAX_CONDITIONS`] conditions, and
-//! [`MAX_IN_VALUES`] values in its `IN` lists together, patterns of [`MAX_PATTERN_CHARS`].
-
-use std::fmt;
-
-/// The deepest nesting of parentheses and `NOT` a filter may have.
-pub const MAX_NESTING: usize = 32;
-/// The most conditions (comparisons, LIKE, IN, BETWEEN, IS NULL) one filter may have.
-pub const MAX_CONDITIONS: usize = 100;
-/// The longest `LIKE`/`ILIKE` pattern, in characters (SQLite refuses very long ones).
-pub const MAX_PATTERN_CHARS: usize = 1000;
-/// The most values the `IN (...)` lists of one filter may hold together.
-pub const MAX_IN_VALUES: usize = 1000;
+//! The lexer and the recursive-descent parser: CQL text to an [`Expr`], with every field
+//! and literal checked and every bound enforced.
 
 use rusqlite::types::Value;
 
-/// What a CQL field is, so literals can be checked before SQLite sees them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldKind {
-    Integer,
-    Text,
-    /// Text searchable through the FTS index (substring LIKE can use it).
-    FullText,
-    /// Text limited to the given wire values.
-    Enum(&'static [&'static str]),
-    /// ISO dates or timestamps stored as text.
-    Date,
-}
+use super::{
+    CqlError, Field, FieldKind, MAX_CONDITIONS, MAX_IN_VALUES, MAX_NESTING, MAX_PATTERN_CHARS,
+};
 
-/// One field a query may name: its CQL name, its SQL column and its kind.
-#[derive(Clone, Copy, Debug)]
-pub struct Field {
-    pub name: &'static str,
-    pub column: &'static str,
-    pub kind: FieldKind,
-}
-
-/// A parse or validation error, with the 1-based character position it refers to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CqlError {
-    pub position: usize,
-    pub message: String,
-    /// Said after the position, e.g. the list of known fields.
-    pub hint: Option<String>,
-}
-
-impl fmt::Display for CqlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at position {}", self.message, self.position)?;
-        if let Some(hint) = &self.hint {
-            write!(f, "; {hint}")?;
-        }
-        Ok(())
-    }
-}
-
-/// A compiled filter: an SQL boolean expression with `?` placeholders and their values in order.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SqlFilter {
-    pub sql: String,
-    pub params: Vec<Value>,
-}
-
-/// How the compiler may use a full-text index for a substring match on `column`.
-pub trait FullTextHint {
-    /// SQL (with one `?`, and its value) selecting a superset of the rowids whose `column`
-    /// contains `needle`, or `None` when no index helps.
-    fn candidates(&self, column: &str, needle: &str) -> Option<(String, Value)>;
-}
-
-/// No full-text index available.
-pub struct NoFullText;
-
-impl FullTextHint for NoFullText {
-    fn candidates(&self, _column: &str, _needle: &str) -> Option<(String, Value)> {
-        None
-    }
-}
-
-/// Parses `input` and compiles it against `fields`.
-pub fn compile(
-    input: &str,
-    fields: &[Field],
-    full_text: &dyn FullTextHint,
-) -> Result<SqlFilter, CqlError> {
+/// The expression `input` says, checked against `fields`.
+pub(super) fn parse(input: &str, fields: &[Field]) -> Result<Expr, CqlError> {
     let tokens = tokenize(input)?;
     let mut parser = Parser {
         tokens,
@@ -123,12 +27,7 @@ pub fn compile(
             hint: None,
         });
     }
-    let mut out = SqlFilter {
-        sql: String::new(),
-        params: Vec::new(),
-    };
-    emit(&expr, true, full_text, &mut out);
-    Ok(out)
+    Ok(expr)
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -303,7 +202,7 @@ fn quote_name(c: char) -> &'static str {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-enum Literal {
+pub(super) enum Literal {
     Text(String),
     Integer(i64),
     Real(f64),
@@ -311,7 +210,7 @@ enum Literal {
 }
 
 impl Literal {
-    fn to_value(&self) -> Value {
+    pub(super) fn to_value(&self) -> Value {
         match self {
             Literal::Text(text) => Value::Text(text.clone()),
             Literal::Integer(number) => Value::Integer(*number),
@@ -322,7 +221,7 @@ impl Literal {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-enum Expr {
+pub(super) enum Expr {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
@@ -348,12 +247,6 @@ enum Expr {
         field: Field,
         negated: bool,
     },
-}
-
-impl PartialEq for Field {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
 }
 
 struct Parser<'a> {
@@ -691,333 +584,5 @@ fn check_literal(field: &Field, literal: &Literal) -> Result<(), String> {
             field.name
         )),
         _ => Ok(()),
-    }
-}
-
-fn emit(expr: &Expr, positive: bool, full_text: &dyn FullTextHint, out: &mut SqlFilter) {
-    match expr {
-        Expr::And(left, right) | Expr::Or(left, right) => {
-            let joiner = if matches!(expr, Expr::And(..)) {
-                " AND "
-            } else {
-                " OR "
-            };
-            out.sql.push('(');
-            emit(left, positive, full_text, out);
-            out.sql.push_str(joiner);
-            emit(right, positive, full_text, out);
-            out.sql.push(')');
-        }
-        Expr::Not(inner) => {
-            out.sql.push_str("(NOT ");
-            emit(inner, !positive, full_text, out);
-            out.sql.push(')');
-        }
-        Expr::Compare(field, op, literal) => {
-            out.sql.push_str(&format!("({} {op} ?)", field.column));
-            out.params.push(literal.to_value());
-        }
-        Expr::Like {
-            field,
-            pattern,
-            case_insensitive,
-            negated,
-        } => {
-            let not = if *negated { "NOT " } else { "" };
-            if *case_insensitive {
-                out.sql
-                    .push_str(&format!("({not}{} LIKE ? ESCAPE '\\')", field.column));
-                out.params.push(Value::Text(like_pattern(pattern)));
-            } else {
-                // SQLite's LIKE ignores ASCII case; CQL's LIKE does not, so GLOB does the work.
-                out.sql.push_str(&format!("({not}{} GLOB ?)", field.column));
-                out.params.push(Value::Text(glob_pattern(pattern)));
-            }
-            if positive
-                && !negated
-                && field.kind == FieldKind::FullText
-                && let Some(needle) = longest_literal_run(pattern)
-                && let Some((sql, value)) = full_text.candidates(field.column, &needle)
-            {
-                // A redundant, index-backed superset of the matches: same rows, far fewer visited.
-                let at = out.sql.len() - 1;
-                out.sql.insert_str(at, &format!(" AND id IN ({sql})"));
-                out.params.push(value);
-            }
-        }
-        Expr::In {
-            field,
-            values,
-            negated,
-        } => {
-            let not = if *negated { "NOT " } else { "" };
-            let marks = vec!["?"; values.len()].join(", ");
-            out.sql
-                .push_str(&format!("({} {not}IN ({marks}))", field.column));
-            out.params.extend(values.iter().map(Literal::to_value));
-        }
-        Expr::Between {
-            field,
-            low,
-            high,
-            negated,
-        } => {
-            let not = if *negated { "NOT " } else { "" };
-            out.sql
-                .push_str(&format!("({} {not}BETWEEN ? AND ?)", field.column));
-            out.params.push(low.to_value());
-            out.params.push(high.to_value());
-        }
-        Expr::IsNull { field, negated } => {
-            let not = if *negated { "NOT " } else { "" };
-            out.sql
-                .push_str(&format!("({} IS {not}NULL)", field.column));
-        }
-    }
-}
-
-/// Splits a CQL pattern into literal text and wildcards; `\` escapes the next character.
-fn pattern_parts(pattern: &str) -> Vec<PatternPart> {
-    let mut parts = Vec::new();
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        parts.push(match c {
-            '\\' => PatternPart::Literal(chars.next().unwrap_or('\\')),
-            '%' => PatternPart::Many,
-            '_' => PatternPart::One,
-            other => PatternPart::Literal(other),
-        });
-    }
-    parts
-}
-
-enum PatternPart {
-    Literal(char),
-    Many,
-    One,
-}
-
-fn like_pattern(pattern: &str) -> String {
-    pattern_parts(pattern)
-        .into_iter()
-        .map(|part| match part {
-            PatternPart::Many => "%".to_string(),
-            PatternPart::One => "_".to_string(),
-            PatternPart::Literal(c @ ('%' | '_' | '\\')) => format!("\\{c}"),
-            PatternPart::Literal(c) => c.to_string(),
-        })
-        .collect()
-}
-
-fn glob_pattern(pattern: &str) -> String {
-    pattern_parts(pattern)
-        .into_iter()
-        .map(|part| match part {
-            PatternPart::Many => "*".to_string(),
-            PatternPart::One => "?".to_string(),
-            PatternPart::Literal(c @ ('*' | '?' | '[')) => format!("[{c}]"),
-            PatternPart::Literal(c) => c.to_string(),
-        })
-        .collect()
-}
-
-/// The longest run of literal characters, when long enough for the trigram index (3+).
-fn longest_literal_run(pattern: &str) -> Option<String> {
-    let mut best = String::new();
-    let mut current = String::new();
-    for part in pattern_parts(pattern) {
-        match part {
-            PatternPart::Literal(c) => current.push(c),
-            PatternPart::Many | PatternPart::One => {
-                if current.chars().count() > best.chars().count() {
-                    best = std::mem::take(&mut current);
-                }
-                current.clear();
-            }
-        }
-    }
-    if current.chars().count() > best.chars().count() {
-        best = current;
-    }
-    (best.chars().count() >= 3).then_some(best)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const FIELDS: &[Field] = &[
-        Field {
-            name: "id",
-            column: "id",
-            kind: FieldKind::Integer,
-        },
-        Field {
-            name: "username",
-            column: "username",
-            kind: FieldKind::FullText,
-        },
-        Field {
-            name: "status",
-            column: "status",
-            kind: FieldKind::Enum(&["Active", "Disabled"]),
-        },
-        Field {
-            name: "created_at",
-            column: "created_at",
-            kind: FieldKind::Date,
-        },
-        Field {
-            name: "mobile",
-            column: "mobile",
-            kind: FieldKind::Text,
-        },
-    ];
-
-    struct Fts;
-    impl FullTextHint for Fts {
-        fn candidates(&self, column: &str, needle: &str) -> Option<(String, Value)> {
-            Some((
-                format!("SELECT rowid FROM fts WHERE {column} MATCH ?"),
-                Value::Text(needle.to_string()),
-            ))
-        }
-    }
-
-    fn sql(input: &str) -> SqlFilter {
-        compile(input, FIELDS, &NoFullText).expect("compiles")
-    }
-
-    fn error(input: &str) -> String {
-        compile(input, FIELDS, &NoFullText)
-            .expect_err("fails")
-            .to_string()
-    }
-
-    #[test]
-    fn comparisons_become_placeholders() {
-        let filter = sql("username = 'ali' AND id >= 10");
-        assert_eq!(filter.sql, "((username = ?) AND (id >= ?))");
-        assert_eq!(
-            filter.params,
-            vec![Value::Text("ali".into()), Value::Integer(10)]
-        );
-        assert_eq!(sql("id != 3").sql, "(id <> ?)");
-    }
-
-    #[test]
-    fn precedence_not_binds_tighter_than_and_than_or() {
-        let filter = sql("NOT id = 1 OR id = 2 AND (id = 3 OR id = 4)");
-        assert_eq!(
-            filter.sql,
-            "((NOT (id = ?)) OR ((id = ?) AND ((id = ?) OR (id = ?))))"
-        );
-    }
-
-    #[test]
-    fn like_is_case_sensitive_ilike_is_not() {
-        let like = sql("username LIKE 'A_i%*'");
-        assert_eq!(like.sql, "(username GLOB ?)");
-        assert_eq!(like.params, vec![Value::Text("A?i*[*]".into())]);
-        let ilike = sql(r"username NOT ILIKE '%50\%%'");
-        assert_eq!(ilike.sql, "(NOT username LIKE ? ESCAPE '\\')");
-        assert_eq!(ilike.params, vec![Value::Text(r"%50\%%".into())]);
-    }
-
-    #[test]
-    fn like_on_full_text_fields_adds_an_index_superset() {
-        let filter = compile("username LIKE '%reza%'", FIELDS, &Fts).expect("compiles");
-        assert_eq!(
-            filter.sql,
-            "(username GLOB ? AND id IN (SELECT rowid FROM fts WHERE username MATCH ?))"
-        );
-        assert_eq!(filter.params[1], Value::Text("reza".into()));
-        let negated = compile("NOT username LIKE '%reza%'", FIELDS, &Fts).expect("compiles");
-        assert!(!negated.sql.contains("MATCH"), "{}", negated.sql);
-        let short = compile("username LIKE '%re%'", FIELDS, &Fts).expect("compiles");
-        assert!(!short.sql.contains("MATCH"));
-    }
-
-    #[test]
-    fn in_between_and_null() {
-        let filter = sql(
-            "status IN ('Active','Disabled') AND id NOT BETWEEN 2 AND 9 AND mobile IS NOT NULL",
-        );
-        assert_eq!(
-            filter.sql,
-            "(((status IN (?, ?)) AND (id NOT BETWEEN ? AND ?)) AND (mobile IS NOT NULL))"
-        );
-        assert_eq!(filter.params.len(), 4);
-    }
-
-    #[test]
-    fn dates_and_quotes() {
-        let filter = sql("created_at > DATE('2021-01-01') AND username = 'o''brien'");
-        assert_eq!(
-            filter.params,
-            vec![
-                Value::Text("2021-01-01".into()),
-                Value::Text("o'brien".into())
-            ]
-        );
-        assert_eq!(sql("\"Username\" = 'x'").sql, "(username = ?)");
-        assert!(error("created_at > 'yesterday'").contains("is not a date"));
-    }
-
-    #[test]
-    fn errors_say_what_and_where() {
-        let unknown = error("username = 'a' OR foo = 1");
-        assert!(
-            unknown.starts_with("unknown field 'foo' at position 19; known fields: id, username"),
-            "{unknown}"
-        );
-        assert_eq!(
-            error("username = "),
-            "expected a value (a 'string', a number, TRUE, FALSE or DATE('…')), found the end of the filter at position 12"
-        );
-        assert_eq!(
-            error("(id = 1"),
-            "expected ')', found the end of the filter at position 8"
-        );
-        assert_eq!(error("id = 1 id"), "unexpected 'id' at position 8");
-        assert_eq!(
-            error("username = 'abc"),
-            "unterminated single quote at position 12"
-        );
-        assert_eq!(
-            error("id = 1; DROP"),
-            "unexpected character ';' at position 7"
-        );
-        assert!(error("status = 'Actve'").contains("not a valid status"));
-        assert!(error("id = 'abc'").contains("is a number"));
-    }
-
-    /// A request cannot overflow the parser's stack (it took down the whole server) or exceed
-    /// SQLite's limits: the filter's size is bounded, and the answer says by what.
-    #[test]
-    fn filters_are_bounded() {
-        let nested = |depth: usize| format!("{}id = 1{}", "(".repeat(depth), ")".repeat(depth));
-        assert!(compile(&nested(MAX_NESTING), FIELDS, &NoFullText).is_ok());
-        assert!(error(&nested(MAX_NESTING + 1)).starts_with("nested too deeply"));
-        assert!(error(&nested(100_000)).starts_with("nested too deeply"));
-        let nots = |count: usize| format!("{}id = 1", "NOT ".repeat(count));
-        assert!(compile(&nots(MAX_NESTING), FIELDS, &NoFullText).is_ok());
-        assert!(error(&nots(100_000)).starts_with("nested too deeply"));
-        let chain = |count: usize| vec!["id = 1"; count].join(" OR ");
-        assert!(compile(&chain(MAX_CONDITIONS), FIELDS, &NoFullText).is_ok());
-        assert!(error(&chain(MAX_CONDITIONS + 1)).starts_with("too many conditions"));
-        assert!(error(&chain(100_000)).starts_with("too many conditions"));
-        let list = |count: usize| format!("id IN ({})", vec!["1"; count].join(", "));
-        assert!(compile(&list(MAX_IN_VALUES), FIELDS, &NoFullText).is_ok());
-        assert!(error(&list(MAX_IN_VALUES + 1)).starts_with("too many values in IN"));
-        let pattern = |chars: usize| format!("username LIKE '{}'", "a".repeat(chars));
-        assert!(compile(&pattern(MAX_PATTERN_CHARS), FIELDS, &NoFullText).is_ok());
-        assert!(error(&pattern(MAX_PATTERN_CHARS + 1)).starts_with("the pattern is too long"));
-        let lists = format!(
-            "{} OR {}",
-            list(MAX_IN_VALUES / 2),
-            list(MAX_IN_VALUES / 2 + 1)
-        );
-        assert!(error(&lists).starts_with("too many values in IN"));
     }
 }

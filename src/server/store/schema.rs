@@ -1,0 +1,210 @@
+//! The schema: its migrations, the secondary indexes, and the triggers that keep the
+//! keyword-search index in step; dropped and rebuilt around a bulk load.
+
+use rusqlite::Connection;
+
+use super::Store;
+
+/// Each entry moves the schema one version up; `PRAGMA user_version` remembers where it stands.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE plans (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    display_name TEXT,
+    description TEXT,
+    plan_color TEXT NOT NULL,
+    storage INTEGER NOT NULL,
+    concurrent_tasks INTEGER NOT NULL,
+    daily_api_calls INTEGER NOT NULL,
+    monthly_api_calls INTEGER NOT NULL,
+    daily_traffic INTEGER NOT NULL,
+    monthly_traffic INTEGER NOT NULL,
+    daily_process INTEGER NOT NULL,
+    monthly_process INTEGER NOT NULL,
+    number_of_days INTEGER,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL COLLATE NOCASE,
+    email TEXT,
+    first_name TEXT,
+    last_name TEXT,
+    mobile TEXT,
+    role TEXT NOT NULL CHECK (role IN ('System Admin','Account Admin','Publisher','Editor','Viewer')),
+    status TEXT NOT NULL CHECK (status IN ('New','Pending','Active','Disabled')),
+    plan_id INTEGER REFERENCES plans(id) ON DELETE SET NULL,
+    expiration_date TEXT,
+    parent_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT,
+    last_login TEXT
+);
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    uuid TEXT NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token_hash TEXT UNIQUE,
+    agent TEXT,
+    ip TEXT,
+    created_at TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE TABLE api_keys (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX api_keys_user ON api_keys(user_id);
+CREATE VIRTUAL TABLE users_fts USING fts5(
+    username, email, first_name, last_name, mobile,
+    content='users', content_rowid='id', tokenize='trigram'
+);
+"#];
+
+/// Secondary indexes: one per filter and sort the API offers, and the unique keys. Kept apart
+/// from the migrations so a bulk seed can drop them and build each once at the end, which is
+/// far faster than updating fifteen B-trees row by row in random key order.
+/// `(name, "UNIQUE " or "", target)`; unique ones are constraints the seeder keeps by itself.
+const INDEXES: &[(&str, &str, &str)] = &[
+    ("users_username", "UNIQUE ", "users(username)"),
+    ("sessions_uuid", "UNIQUE ", "sessions(uuid)"),
+    ("sessions_user", "", "sessions(user_id, last_seen)"),
+    ("users_email", "", "users(email)"),
+    ("users_first_name", "", "users(first_name)"),
+    ("users_last_name", "", "users(last_name)"),
+    ("users_mobile", "", "users(mobile)"),
+    ("users_role", "", "users(role)"),
+    ("users_status", "", "users(status)"),
+    ("users_plan", "", "users(plan_id)"),
+    ("users_expiration", "", "users(expiration_date)"),
+    ("users_parent", "", "users(parent_id)"),
+    ("users_created", "", "users(created_at)"),
+    ("users_updated", "", "users(updated_at)"),
+    ("users_last_login", "", "users(last_login)"),
+    // The console's usual combinations: counts of these come from the index alone.
+    ("users_status_role", "", "users(status, role)"),
+    ("users_role_created", "", "users(role, created_at)"),
+];
+
+/// Keeps the external-content FTS index in step with `users`.
+const FTS_TRIGGERS: &str = r#"
+CREATE TRIGGER IF NOT EXISTS users_fts_insert AFTER INSERT ON users BEGIN
+    INSERT INTO users_fts(rowid, username, email, first_name, last_name, mobile)
+    VALUES (new.id, new.username, new.email, new.first_name, new.last_name, new.mobile);
+END;
+CREATE TRIGGER IF NOT EXISTS users_fts_delete AFTER DELETE ON users BEGIN
+    INSERT INTO users_fts(users_fts, rowid, username, email, first_name, last_name, mobile)
+    VALUES ('delete', old.id, old.username, old.email, old.first_name, old.last_name, old.mobile);
+END;
+CREATE TRIGGER IF NOT EXISTS users_fts_update AFTER UPDATE OF username, email, first_name, last_name, mobile ON users BEGIN
+    INSERT INTO users_fts(users_fts, rowid, username, email, first_name, last_name, mobile)
+    VALUES ('delete', old.id, old.username, old.email, old.first_name, old.last_name, old.mobile);
+    INSERT INTO users_fts(rowid, username, email, first_name, last_name, mobile)
+    VALUES (new.id, new.username, new.email, new.first_name, new.last_name, new.mobile);
+END;
+"#;
+
+/// Migrates, and builds the indexes and triggers added since the database was made.
+pub(super) fn bring_up_to_date(conn: &mut Connection) -> rusqlite::Result<()> {
+    migrate(conn)?;
+    create_indexes(conn)?;
+    conn.execute_batch(FTS_TRIGGERS)
+}
+
+impl Store {
+    /// Drops the indexes and triggers a bulk load would otherwise update row by row.
+    pub fn begin_bulk_load(conn: &Connection) -> rusqlite::Result<()> {
+        for (name, _, _) in INDEXES {
+            conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+        }
+        conn.execute_batch(
+            "DROP TRIGGER IF EXISTS users_fts_insert;
+             DROP TRIGGER IF EXISTS users_fts_delete;
+             DROP TRIGGER IF EXISTS users_fts_update;",
+        )
+    }
+
+    /// Rebuilds what [`Store::begin_bulk_load`] dropped.
+    pub fn end_bulk_load(conn: &Connection) -> rusqlite::Result<()> {
+        create_indexes(conn)?;
+        conn.execute_batch("INSERT INTO users_fts(users_fts) VALUES ('rebuild');")?;
+        conn.execute_batch(FTS_TRIGGERS)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version: usize = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migration)?;
+        if index == 0 {
+            create_indexes(&tx)?;
+        }
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn create_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    for (name, unique, target) in INDEXES {
+        conn.execute_batch(&format!(
+            "CREATE {unique}INDEX IF NOT EXISTS {name} ON {target}"
+        ))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::store::{NewUserRecord, insert_user};
+
+    #[test]
+    fn a_seeded_file_database_is_back_in_wal_with_its_unique_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(Some(&dir.path().join("x.sqlite"))).expect("opens");
+        let journal: String = store
+            .write_blocking(|conn| {
+                crate::server::seed::seed(conn, 50, 1, "hash")?;
+                Ok(conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?)
+            })
+            .expect("seeds");
+        assert_eq!(journal, "wal");
+        let taken = store
+            .read_blocking(|conn| {
+                Ok(
+                    conn.query_row("SELECT username FROM users LIMIT 1", [], |row| {
+                        row.get::<_, String>(0)
+                    })?,
+                )
+            })
+            .expect("reads");
+        let duplicate = store.write_blocking(|conn| {
+            Ok(insert_user(
+                conn,
+                &NewUserRecord::example(&taken.to_uppercase()),
+            )?)
+        });
+        assert!(
+            duplicate.is_err(),
+            "usernames stay unique, case-insensitively"
+        );
+    }
+
+    #[test]
+    fn migrations_run_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.sqlite");
+        Store::open(Some(&path)).expect("opens").close();
+        let store = Store::open(Some(&path)).expect("opens again");
+        let version: i64 = store
+            .read_blocking(|conn| Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?))
+            .expect("reads");
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+}
