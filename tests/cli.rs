@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
-use support::{Recorder, fake_geobox, sample_plans, sample_sessions, sample_users};
+use support::{Recorder, Reply, fake_geobox, sample_plans, sample_sessions, sample_users};
 
 struct Run {
     dir: tempfile::TempDir,
@@ -167,12 +167,38 @@ fn csv_has_a_header_and_quotes_fields() {
         lines[0],
         "id,username,email,first_name,last_name,mobile,role,status,plan_id,plan,expiration_date,parent_id,created_at"
     );
-    assert!(lines[1].starts_with("1,ali,ali@example.ir,Ali,Rezaei,+98 9120123456,Account Admin,Active,2,Pro Plan,2026-12-11,"), "{text}");
+    // A mobile starting with `+` would start a spreadsheet formula: it opens as text.
+    assert!(lines[1].starts_with("1,ali,ali@example.ir,Ali,Rezaei,'+98 9120123456,Account Admin,Active,2,Pro Plan,2026-12-11,"), "{text}");
     assert!(
         lines[2].starts_with("12,sara,,,\"Karimi, \"\"SK\"\"\",,Auditor,Suspended,"),
         "{text}"
     );
     assert_eq!(lines.len(), 3);
+}
+
+#[test]
+fn stored_hostile_text_reaches_neither_the_terminal_nor_a_spreadsheet() {
+    let server = Recorder::start(|_request: &support::Recorded| {
+        Reply::json(
+            200,
+            json!([{"id": 3, "username": "eve", "first_name": "\u{1b}]52;c;ZXZpbA==\u{7}",
+                    "last_name": "=HYPERLINK(\"http://evil.example\",\"x\")",
+                    "role": "Viewer\r\u{1b}[2J", "status": "Active"}]),
+        )
+    });
+    let run = Run::against(&server);
+    for format in ["csv", "table"] {
+        let output = run.run(&["users", "list", "--output", format], None);
+        assert_exit(&output, 0);
+        let text = stdout(&output).replace("\r\n", "\n");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{format}: {text:?}"
+        );
+        if format == "csv" {
+            assert!(text.contains(",\"'=HYPERLINK(\"\"http"), "{text}");
+        }
+    }
 }
 
 #[test]

@@ -275,7 +275,9 @@ pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
 }
 
 fn report_error(error: &CliError) {
-    let _ = io::stderr().write_all(error_text(error).as_bytes());
+    // Messages quote the server, which must not drive the terminal through them either.
+    let text = output::printable_lines(&error_text(error));
+    let _ = io::stderr().write_all(text.as_bytes());
 }
 
 /// What stderr shows for a failed command: one line, or one line per field when a
