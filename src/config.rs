@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::api::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, Secret};
+use crate::api::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, Secret, redact_host};
 
 /// Overrides where the config file is (tests point it at a temporary file).
 pub const CONFIG_PATH_VAR: &str = "GEOBOX_USERS_CONFIG";
@@ -302,8 +302,9 @@ impl Credentials {
     }
 }
 
-/// Everything the client needs, resolved. `Debug` never shows a secret (they are [`Secret`]s).
-#[derive(Clone, Debug, PartialEq)]
+/// Everything the client needs, resolved. `Debug` never shows a secret (they are [`Secret`]s,
+/// and a password in the host is redacted).
+#[derive(Clone, PartialEq)]
 pub struct Config {
     pub host: String,
     pub host_source: Source,
@@ -318,6 +319,22 @@ pub struct Config {
     pub config_file_found: bool,
     /// Every profile in the file, for `geobox-users config`.
     pub profile_names: Vec<String>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("host", &redact_host(&self.host))
+            .field("host_source", &self.host_source)
+            .field("credentials", &self.credentials)
+            .field("credentials_source", &self.credentials_source)
+            .field("timeout", &self.timeout)
+            .field("profile", &self.profile)
+            .field("config_path", &self.config_path)
+            .field("config_file_found", &self.config_file_found)
+            .field("profile_names", &self.profile_names)
+            .finish()
+    }
 }
 
 impl Config {
@@ -502,7 +519,11 @@ impl Config {
             "profile:     {}",
             self.profile.as_deref().unwrap_or("(none)")
         ));
-        lines.push(format!("host:        {} ({})", self.host, self.host_source));
+        lines.push(format!(
+            "host:        {} ({})",
+            redact_host(&self.host),
+            self.host_source
+        ));
         lines.push(format!(
             "auth:        {} ({})",
             self.credentials.describe(),
@@ -824,6 +845,31 @@ mod tests {
             "{shown}"
         );
         assert!(config.report().contains("API key"));
+    }
+
+    #[test]
+    fn a_password_in_the_host_is_never_shown() {
+        let config = resolve(
+            &Overrides::default(),
+            &[("GEOBOX_HOST", "http://ops:hunter2@geobox.example:8080/v1")],
+            None,
+        );
+        assert!(
+            config.report().contains(
+                "host:        http://***@geobox.example:8080/v1 (environment GEOBOX_HOST)"
+            ),
+            "{}",
+            config.report()
+        );
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let error = try_resolve(
+            &Overrides::default(),
+            &[("GEOBOX_HOST", "ftp://ops:hunter2@geobox.example")],
+            None,
+        )
+        .expect_err("not http");
+        assert!(!error.0.contains("hunter2"), "{error}");
+        assert!(error.0.contains("ftp://***@geobox.example"), "{error}");
     }
 
     #[test]

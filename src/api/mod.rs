@@ -7,9 +7,14 @@ mod query;
 mod secret;
 mod types;
 
-pub use client::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, GeoboxClient, UserRef, api_base_url};
+pub use client::{
+    Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, GeoboxClient, MAX_ANSWER_BYTES, UserRef, api_base_url,
+    redact_host,
+};
 pub use error::{ApiError, FieldError, body_start};
 pub use obfuscate::{deobfuscate_password, obfuscate_password};
 pub use query::{DEFAULT_LIMIT, UserQuery, python_bool};
 pub use secret::Secret;
-pub use types::{NewUser, Patch, Plan, Session, User, UserRole, UserStatus, UserUpdate};
+pub use types::{
+    NewUser, NewUserFields, Patch, Plan, Session, User, UserRole, UserStatus, UserUpdate,
+};
