@@ -806,4 +806,103 @@ mod tests {
         assert!(!debug.contains("hunter2"), "{debug}");
         assert!(debug.contains("admin"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Any JSON, with keys the decoders look for mixed in so that near-misses (an `id`
+        /// that is a string, a `plan` that is a list) come up often.
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                any::<String>().prop_map(Value::from),
+            ];
+            let key = prop_oneof![
+                prop::sample::select(vec![
+                    "id",
+                    "uuid",
+                    "username",
+                    "email",
+                    "role",
+                    "status",
+                    "plan",
+                    "storage",
+                    "count",
+                    "detail",
+                    "loc",
+                    "msg",
+                    "first_name",
+                    "expiration_date",
+                ])
+                .prop_map(str::to_string),
+                any::<String>(),
+            ];
+            leaf.prop_recursive(4, 48, 8, move |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                    prop::collection::vec((key.clone(), inner), 0..8)
+                        .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// Every way the client reads a successful answer; what is accepted decodes.
+        fn read_every_way(value: &Value) -> Result<(), TestCaseError> {
+            if let Ok(items) = expect_page::<User>(value.clone(), 50) {
+                prop_assert!(items.len() <= 50);
+                prop_assert!(decode_all::<User>(items).is_ok());
+            }
+            if let Ok(items) = expect_list::<Session>(value.clone()) {
+                prop_assert!(decode_all::<Session>(items).is_ok());
+            }
+            if let Ok(items) = expect_list::<Plan>(value.clone()) {
+                prop_assert!(decode_all::<Plan>(items).is_ok());
+            }
+            if let Ok(user) = expect_one::<User>(value.clone()) {
+                prop_assert!(decode::<User>(user).is_ok());
+            }
+            let _ = parse_count(value);
+            let _ = decode::<Plan>(value.clone());
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_json_answer_decodes_or_is_an_error(value in json_value()) {
+                read_every_way(&value)?;
+                let body = value.to_string();
+                for status in [400, 401, 403, 404, 422, 500, 502] {
+                    let error = ApiError::from_response(status, body.as_bytes());
+                    prop_assert_eq!(error.status(), Some(status));
+                }
+            }
+
+            #[test]
+            fn a_truncated_answer_is_an_error(value in json_value(), cut in any::<prop::sample::Index>()) {
+                let text = value.to_string();
+                let bytes = &text.as_bytes()[..cut.index(text.len().max(1)).min(text.len())];
+                match parse_body(200, bytes) {
+                    Ok(parsed) => read_every_way(&parsed)?,
+                    Err(error) => prop_assert_eq!(error.status(), Some(200)),
+                }
+            }
+
+            #[test]
+            fn any_bytes_answer_decodes_or_is_an_error(
+                bytes in prop::collection::vec(any::<u8>(), 0..256),
+                status in 100_u16..600,
+            ) {
+                if let Ok(value) = parse_body(200, &bytes) {
+                    read_every_way(&value)?;
+                }
+                let _ = ApiError::from_response(status, &bytes).to_string();
+            }
+        }
+    }
 }
