@@ -1,5 +1,6 @@
 //! The typed async client for the Geobox users API (`../shared/geobox-api.md` is the contract).
 
+mod answer;
 mod client;
 mod error;
 mod obfuscate;
@@ -7,6 +8,7 @@ mod query;
 mod secret;
 mod types;
 
+pub use answer::MAX_UNPAGED_ITEMS;
 pub use client::{
     Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, GeoboxClient, MAX_ANSWER_BYTES, UserRef, api_base_url,
     redact_host,
