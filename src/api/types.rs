@@ -296,8 +296,9 @@ impl fmt::Debug for NewUser {
 }
 
 /// The body of `POST users/`: the fields the contract needs, and of the optional ones only
-/// those given. The password is plain here; the client obfuscates it on the wire.
-#[derive(Clone, PartialEq)]
+/// those given. The password is plain here; the client obfuscates it on the wire (and `Debug`
+/// shows it as `Secret(***)`).
+#[derive(Clone, Debug, PartialEq)]
 pub struct NewUserFields {
     pub username: String,
     pub email: String,
@@ -307,21 +308,6 @@ pub struct NewUserFields {
     pub last_name: Option<String>,
     pub mobile: Option<String>,
     pub status: Option<UserStatus>,
-}
-
-impl fmt::Debug for NewUserFields {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewUserFields")
-            .field("username", &self.username)
-            .field("email", &self.email)
-            .field("password", &self.password)
-            .field("role", &self.role)
-            .field("first_name", &self.first_name)
-            .field("last_name", &self.last_name)
-            .field("mobile", &self.mobile)
-            .field("status", &self.status)
-            .finish()
-    }
 }
 
 /// A blank name or mobile of a complete [`NewUser`] (an empty form field) is one not given.
