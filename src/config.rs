@@ -34,8 +34,9 @@ pub const TIMEOUT_VAR: &str = "GEOBOX_TIMEOUT";
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
-/// What the command line said about the connection. Everything is optional.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// What the command line said about the connection. Everything is optional. `Debug` hides
+/// the secrets and a password in the host.
+#[derive(Clone, Default, PartialEq)]
 pub struct Overrides {
     pub host: Option<String>,
     pub username: Option<String>,
@@ -44,6 +45,20 @@ pub struct Overrides {
     pub apikey: Option<Secret>,
     pub timeout_secs: Option<f64>,
     pub profile: Option<String>,
+}
+
+impl fmt::Debug for Overrides {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Overrides")
+            .field("host", &self.host.as_deref().map(redact_host))
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("access_token", &self.access_token)
+            .field("apikey", &self.apikey)
+            .field("timeout_secs", &self.timeout_secs)
+            .field("profile", &self.profile)
+            .finish()
+    }
 }
 
 /// The process environment over the `.env` file of the working directory. Empty values count

@@ -53,8 +53,9 @@ pub struct Cli {
 }
 
 /// Where to connect and how to sign in. Each flag beats the selected profile, which beats the
-/// Python SDK's environment variables (also read from `./.env`).
-#[derive(Debug, Default, Clone, Args)]
+/// Python SDK's environment variables (also read from `./.env`). `Debug` shows what
+/// [`Overrides`] shows: secrets hidden, a password in the host redacted.
+#[derive(Default, Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnectionArgs {
     /// Geobox host, with or without /v1 [env: GEOBOX_HOST] [default: https://api.geobox.ir]
@@ -87,6 +88,12 @@ pub struct ConnectionArgs {
     /// Seconds a request may take [env: GEOBOX_TIMEOUT] [default: 15]
     #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_timeout)]
     pub timeout: Option<f64>,
+}
+
+impl std::fmt::Debug for ConnectionArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.overrides().fmt(f)
+    }
 }
 
 impl ConnectionArgs {
@@ -475,13 +482,15 @@ mod tests {
             "hunter2",
             "--apikey",
             "KEY9",
+            "--host",
+            "http://ops:pass77@h.example",
             "users",
             "list",
         ])
         .expect("parses");
         let debug = format!("{cli:?}");
         assert!(
-            !debug.contains("hunter2") && !debug.contains("KEY9"),
+            !debug.contains("hunter2") && !debug.contains("KEY9") && !debug.contains("pass77"),
             "{debug}"
         );
     }
