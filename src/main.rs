@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::Parser;
 use color_eyre::eyre::{WrapErr, eyre};
 
-use geobox_users::api::{Auth, GeoboxClient};
+use geobox_users::api::{Auth, GeoboxClient, redact_host};
 use geobox_users::cli::{self, Cli, Command, ServeArgs};
 use geobox_users::config::{Config, Credentials};
 use geobox_users::console::{self, ConsoleOptions};
@@ -94,7 +94,7 @@ fn open_console(cli: &Cli) -> color_eyre::Result<()> {
             let client = GeoboxClient::new(&config.host, auth, config.timeout)?;
             return multi_thread_runtime()?.block_on(console::run(
                 Arc::new(client),
-                options(None, config.host.clone()),
+                options(None, redact_host(&config.host)),
             ));
         }
         timeout = config.timeout;

@@ -53,8 +53,9 @@ pub struct Cli {
 }
 
 /// Where to connect and how to sign in. Each flag beats the selected profile, which beats the
-/// Python SDK's environment variables (also read from `./.env`).
-#[derive(Debug, Default, Clone, Args)]
+/// Python SDK's environment variables (also read from `./.env`). `Debug` shows what
+/// [`Overrides`] shows: secrets hidden, a password in the host redacted.
+#[derive(Default, Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnectionArgs {
     /// Geobox host, with or without /v1 [env: GEOBOX_HOST] [default: https://api.geobox.ir]
@@ -87,6 +88,12 @@ pub struct ConnectionArgs {
     /// Seconds a request may take [env: GEOBOX_TIMEOUT] [default: 15]
     #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_timeout)]
     pub timeout: Option<f64>,
+}
+
+impl std::fmt::Debug for ConnectionArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.overrides().fmt(f)
+    }
 }
 
 impl ConnectionArgs {
@@ -275,7 +282,9 @@ pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
 }
 
 fn report_error(error: &CliError) {
-    let _ = io::stderr().write_all(error_text(error).as_bytes());
+    // Messages quote the server, which must not drive the terminal through them either.
+    let text = output::printable_lines(&error_text(error));
+    let _ = io::stderr().write_all(text.as_bytes());
 }
 
 /// What stderr shows for a failed command: one line, or one line per field when a
@@ -473,13 +482,15 @@ mod tests {
             "hunter2",
             "--apikey",
             "KEY9",
+            "--host",
+            "http://ops:pass77@h.example",
             "users",
             "list",
         ])
         .expect("parses");
         let debug = format!("{cli:?}");
         assert!(
-            !debug.contains("hunter2") && !debug.contains("KEY9"),
+            !debug.contains("hunter2") && !debug.contains("KEY9") && !debug.contains("pass77"),
             "{debug}"
         );
     }

@@ -7,7 +7,7 @@ use super::{
     CliError, ConnectionArgs, PageArgs, block_on, connect, note, parse_id, parse_plan_id,
     print_stdout,
 };
-use crate::api::{NewUser, Patch, UserQuery, UserRef, UserRole, UserStatus, UserUpdate};
+use crate::api::{NewUserFields, Patch, UserQuery, UserRef, UserRole, UserStatus, UserUpdate};
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
@@ -110,15 +110,15 @@ pub struct CreateArgs {
     #[arg(long)]
     pub role: UserRole,
     #[arg(long)]
-    pub first_name: String,
+    pub first_name: Option<String>,
     #[arg(long)]
-    pub last_name: String,
+    pub last_name: Option<String>,
     /// e.g. "+98 9120123456"
     #[arg(long)]
-    pub mobile: String,
-    /// New, Pending, Active or Disabled.
+    pub mobile: Option<String>,
+    /// New, Pending, Active or Disabled [default: the server's]
     #[arg(long)]
-    pub status: UserStatus,
+    pub status: Option<UserStatus>,
     #[arg(long, value_enum, default_value_t)]
     pub output: Format,
 }
@@ -217,7 +217,8 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
         UsersCommand::Create(args) => {
             // Read stdin before anything else: the password is what was piped in.
             let password = super::read_new_password()?;
-            let new_user = NewUser {
+            // Only what was given is sent: the server chooses the rest.
+            let new_user = NewUserFields {
                 username: args.username,
                 email: args.email,
                 password,
@@ -228,7 +229,7 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
                 status: args.status,
             };
             let client = connect(connection)?;
-            let created = block_on(client.create_user_raw(&new_user))??;
+            let created = block_on(client.create_user_raw(new_user))??;
             print_stdout(&output::render_one(&created, &output::USERS, args.output))
         }
         UsersCommand::Update(args) => {
