@@ -26,6 +26,8 @@
 
 mod compile;
 mod parse;
+#[cfg(test)]
+mod property_tests;
 
 use std::fmt;
 
