@@ -37,6 +37,8 @@
 mod auth;
 mod cql;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod routes;
 mod seed;
 mod state;
