@@ -67,13 +67,13 @@ pub fn hash_password(password: &str) -> ServerResult<String> {
         .map_err(|error| ServerError::Internal(format!("hashing: {error}")))
 }
 
-/// An argon2 hash, made on a blocking thread (it is slow on purpose) once a hashing permit
-/// is free (see `limits`).
+/// An argon2 hash, made on a hashing thread (it is slow on purpose) once a permit is free
+/// (see `limits`).
 pub async fn hash_off_runtime(password: String) -> ServerResult<String> {
-    let _permit = limits::hash_permit().await?;
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|error| ServerError::Internal(error.to_string()))?
+    limits::hash_permit()
+        .await?
+        .run(move || hash_password(&password))
+        .await?
 }
 
 /// Checks a sign-in: the user, if the password is theirs and they may sign in. Every failure
@@ -96,16 +96,15 @@ pub async fn sign_in(
         .read(move |conn| Ok(store::find_login(conn, &name)?))
         .await?;
     let dummy = Arc::clone(&state.dummy_hash);
-    let verified = tokio::task::spawn_blocking(move || match found {
-        Some((user, hash)) => verify_password(&password, &hash).then_some(user),
-        None => {
-            verify_password(&password, &dummy);
-            None
-        }
-    })
-    .await
-    .map_err(|error| ServerError::Internal(error.to_string()))?;
-    drop(permit);
+    let verified = permit
+        .run(move || match found {
+            Some((user, hash)) => verify_password(&password, &hash).then_some(user),
+            None => {
+                verify_password(&password, &dummy);
+                None
+            }
+        })
+        .await?;
     match verified {
         Some(user) if !user.is_disabled() => {
             state.sign_ins.succeeded(username);

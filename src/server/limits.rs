@@ -7,11 +7,11 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
 use super::error::{ServerError, ServerResult};
 
@@ -32,26 +32,84 @@ const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
 /// if none is, all of them.
 const MAX_TRACKED: usize = 10_000;
 
-/// The permits every password hash of this process waits for: one per core but one, since a
-/// hash keeps a core busy, more at once only add memory, and one core stays free for every
-/// other request during a flood.
-fn hashing() -> &'static (Semaphore, AtomicUsize) {
-    static HASHING: OnceLock<(Semaphore, AtomicUsize)> = OnceLock::new();
+/// Password hashes run on a few threads of their own, one per core but one: a hash keeps a
+/// core busy, more at once only add memory, and one core stays for every other request. They
+/// also run at a lower priority, so that during a flood of sign-ins a list still answers at
+/// once.
+struct Hashing {
+    permits: Semaphore,
+    waiting: AtomicUsize,
+    jobs: mpsc::Sender<Job>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+fn hashing() -> &'static Hashing {
+    static HASHING: OnceLock<Hashing> = OnceLock::new();
     HASHING.get_or_init(|| {
         release_large_blocks_to_the_system();
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        (
-            Semaphore::new(cores.saturating_sub(1).max(1)),
-            AtomicUsize::new(0),
-        )
+        let threads = cores.saturating_sub(1).max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for number in 0..threads {
+            let queue = Arc::clone(&queue);
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-hash-{number}"))
+                .spawn(move || {
+                    lower_this_threads_priority();
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                });
+            if let Err(error) = spawned {
+                tracing::error!(%error, "cannot start a password-hashing thread");
+            }
+        }
+        Hashing {
+            permits: Semaphore::new(threads),
+            waiting: AtomicUsize::new(0),
+            jobs,
+        }
     })
 }
 
+/// The right to run one password hash now.
+pub struct HashPermit {
+    _permit: SemaphorePermit<'static>,
+}
+
+impl HashPermit {
+    /// Runs `work` (a hash) on a hashing thread and waits for it.
+    pub async fn run<T: Send + 'static>(
+        self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> ServerResult<T> {
+        let (done, result) = oneshot::channel();
+        hashing()
+            .jobs
+            .send(Box::new(move || {
+                let _ = done.send(work());
+            }))
+            .map_err(|_| ServerError::Internal("the password-hashing threads are gone".into()))?;
+        result
+            .await
+            .map_err(|_| ServerError::Internal("a password hash failed".into()))
+    }
+}
+
 /// A permit to hash one password, or a 503 if none comes soon.
-pub async fn hash_permit() -> ServerResult<SemaphorePermit<'static>> {
-    let (permits, waiting) = hashing();
+pub async fn hash_permit() -> ServerResult<HashPermit> {
+    let Hashing {
+        permits, waiting, ..
+    } = hashing();
     if let Ok(permit) = permits.try_acquire() {
-        return Ok(permit);
+        return Ok(HashPermit { _permit: permit });
     }
     if waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
         waiting.fetch_sub(1, Ordering::SeqCst);
@@ -60,8 +118,20 @@ pub async fn hash_permit() -> ServerResult<SemaphorePermit<'static>> {
     let permit = tokio::time::timeout(HASH_WAIT, permits.acquire()).await;
     waiting.fetch_sub(1, Ordering::SeqCst);
     match permit {
-        Ok(Ok(permit)) => Ok(permit),
+        Ok(Ok(permit)) => Ok(HashPermit { _permit: permit }),
         _ => Err(busy()),
+    }
+}
+
+/// Nice 10: the scheduler gives the thread about a tenth of a core when others want it.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid and setpriority only read and set this thread's scheduling priority.
+        unsafe {
+            let thread = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            let _ = libc::setpriority(libc::PRIO_PROCESS, thread, 10);
+        }
     }
 }
 

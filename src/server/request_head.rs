@@ -308,25 +308,26 @@ impl AsyncRead for GuardedIo {
                 Reading::Through => return Pin::new(&mut this.stream).poll_read(cx, buf),
                 Reading::Head | Reading::Body(_) => {}
             }
-            match this.poll_deadline(cx) {
-                Some(true) => return Poll::Ready(Ok(())),
-                Some(false) => {
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "the request head did not arrive in time",
-                    )));
-                }
-                None => {}
-            }
             let mut scratch = [0u8; 16 * 1024];
             let mut read = ReadBuf::new(&mut scratch);
             match Pin::new(&mut this.stream).poll_read(cx, &mut read) {
-                Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Ready(Ok(())) if read.filled().is_empty() => {
                     return Poll::Ready(Ok(()));
                 }
                 Poll::Ready(Ok(())) => this.take_in(read.filled()),
+                // The clock only counts while nothing has arrived: a server too busy to read
+                // for a while must not blame the client for it.
+                Poll::Pending => {
+                    return match this.poll_deadline(cx) {
+                        None => Poll::Pending,
+                        Some(true) => Poll::Ready(Ok(())),
+                        Some(false) => Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "the request head did not arrive in time",
+                        ))),
+                    };
+                }
             }
         }
     }

@@ -54,7 +54,10 @@ async fn a_flood_of_failed_sign_ins_keeps_the_server_small_and_answering() {
                     .expect("client");
                 let response = http
                     .post(url)
-                    .form(&[("username", format!("nobody{n}")), ("password", "wrong".into())])
+                    .form(&[
+                        ("username", format!("nobody{n}")),
+                        ("password", "wrong".into()),
+                    ])
                     .send()
                     .await
                     .expect("the sign-in is answered");
@@ -102,5 +105,9 @@ async fn a_flood_of_failed_sign_ins_keeps_the_server_small_and_answering() {
         idle >> 20
     );
     assert!(peak < MAX_RSS, "peak RSS {} MB", peak >> 20);
-    assert!(idle < MAX_RSS / 2, "RSS kept after the flood: {} MB", idle >> 20);
+    assert!(
+        idle < MAX_RSS / 2,
+        "RSS kept after the flood: {} MB",
+        idle >> 20
+    );
 }

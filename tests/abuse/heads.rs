@@ -27,7 +27,10 @@ async fn half_sent_requests_are_closed_and_cannot_lock_others_out() {
     let mut attackers = Vec::new();
     for _ in 0..ATTACKERS {
         let mut stream = TcpStream::connect(&address).await.expect("connects");
-        stream.write_all(HALF_A_HEAD).await.expect("sends half a head");
+        stream
+            .write_all(HALF_A_HEAD)
+            .await
+            .expect("sends half a head");
         attackers.push(stream);
     }
 
@@ -85,8 +88,8 @@ fn parse_responses(mut bytes: &[u8]) -> Vec<(u16, String)> {
 }
 
 fn detail(body: &str) -> String {
-    let json: Value = serde_json::from_str(body)
-        .unwrap_or_else(|_| panic!("the body is not JSON: {body:?}"));
+    let json: Value =
+        serde_json::from_str(body).unwrap_or_else(|_| panic!("the body is not JSON: {body:?}"));
     json["detail"]
         .as_str()
         .unwrap_or_else(|| panic!("no detail: {json}"))
@@ -111,7 +114,10 @@ async fn heads_hyper_would_answer_bare_are_answered_with_json() {
         (long.as_bytes(), 414),
         (escape.as_slice(), 400),
         (many.as_bytes(), 431),
-        (b"GET /v1/plans/ HTTP/1.1\r\nContent-Length: x\r\n\r\n".as_slice(), 400),
+        (
+            b"GET /v1/plans/ HTTP/1.1\r\nContent-Length: x\r\n\r\n".as_slice(),
+            400,
+        ),
     ] {
         let answers = exchange(server.addr, bytes).await;
         assert_eq!(answers.len(), 1, "{answers:?}");

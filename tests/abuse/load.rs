@@ -47,7 +47,8 @@ impl Tally {
             Ok(response) => {
                 let status = response.status();
                 let text = response.text().await.unwrap_or_default();
-                self.failures.push(format!("{method} {path}: {status} {text}"));
+                self.failures
+                    .push(format!("{method} {path}: {status} {text}"));
                 None
             }
             Err(error) => {
@@ -76,9 +77,14 @@ async fn client(api: Api, number: usize, operations: usize) -> Tally {
                 tally.latencies.push(started.elapsed());
                 if response.status() == StatusCode::OK {
                     let body: serde_json::Value = response.json().await.unwrap_or_default();
-                    token = body["access_token"].as_str().unwrap_or_default().to_string();
+                    token = body["access_token"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
                 } else {
-                    tally.failures.push(format!("sign-in: {}", response.status()));
+                    tally
+                        .failures
+                        .push(format!("sign-in: {}", response.status()));
                 }
             }
             (5..25, _) => {
@@ -98,11 +104,17 @@ async fn client(api: Api, number: usize, operations: usize) -> Tally {
             (25..37, Some(id)) => {
                 let body = json!({"first_name": format!("Step{step}")});
                 let path = format!("users/{id}/");
-                tally.time(&api, Method::PUT, &path, &token, Some(body)).await;
+                tally
+                    .time(&api, Method::PUT, &path, &token, Some(body))
+                    .await;
             }
             (37..49, Some(id)) => {
                 let path = format!("users/{id}/");
-                if tally.time(&api, Method::DELETE, &path, &token, None).await.is_some() {
+                if tally
+                    .time(&api, Method::DELETE, &path, &token, None)
+                    .await
+                    .is_some()
+                {
                     tally.alive.remove(&id);
                     tally.deleted.push(id);
                 }
@@ -143,7 +155,11 @@ async fn run(clients: usize, operations: usize) -> (usize, f64, Duration, Durati
         all.deleted.extend(tally.deleted);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    assert!(all.failures.is_empty(), "failed requests: {:#?}", all.failures);
+    assert!(
+        all.failures.is_empty(),
+        "failed requests: {:#?}",
+        all.failures
+    );
 
     let mut listed: HashMap<String, usize> = HashMap::new();
     for skip in (0..).step_by(1000) {

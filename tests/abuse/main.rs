@@ -43,7 +43,13 @@ impl ServeChild {
             None => Command::new(binary),
         };
         command
-            .args(["serve", "--seed-users", "50", "--admin-password", ADMIN_PASSWORD])
+            .args([
+                "serve",
+                "--seed-users",
+                "50",
+                "--admin-password",
+                ADMIN_PASSWORD,
+            ])
             .args(extra)
             .env_remove("GEOBOX_SERVE_ADMIN_PASSWORD")
             .env("RUST_LOG", "geobox_users=warn")

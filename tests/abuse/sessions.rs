@@ -61,7 +61,10 @@ async fn signing_in_past_the_cap_closes_the_oldest_session() {
     };
     assert_eq!(me(tokens[0].clone()).await, StatusCode::UNAUTHORIZED);
     assert_eq!(me(tokens[1].clone()).await, StatusCode::OK);
-    assert_eq!(me(tokens[MAX_SESSIONS_PER_USER].clone()).await, StatusCode::OK);
+    assert_eq!(
+        me(tokens[MAX_SESSIONS_PER_USER].clone()).await,
+        StatusCode::OK
+    );
     server.shutdown().await;
 }
 
