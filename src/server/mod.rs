@@ -10,6 +10,9 @@
 //!   listing, plans, sessions).
 //! - `cql/`: the CQL2-text subset of `q`, parsed and compiled to parameterized SQL.
 //! - `seed.rs`: deterministic demo data.
+//! - `listener.rs`: the accept loop (connections capped below the file limit);
+//!   `request_head.rs`: every request head checked and timed before hyper reads it;
+//!   `limits.rs`: password hashes a few at a time, failed sign-ins slowed down.
 //!
 //! Behaviour worth knowing (all of it tested in `tests/server.rs`):
 //! - Lists answer at most [`MAX_LIMIT`] (1000) users; a larger `limit` is lowered to it.
@@ -28,6 +31,10 @@
 //!   revive an old token.
 //! - Tokens and API keys are stored as SHA-256 hashes; the admin gets a new API key at every
 //!   start ([`RunningServer::admin_apikey`]), printed by `serve`.
+//! - Failed sign-ins answer alike (unknown user, wrong password, disabled account); past a few
+//!   per username or address they wait longer each time (429 with `Retry-After`); hashes
+//!   waiting too long answer 503. A token unused for [`ServerOptions::session_idle`] stops
+//!   working; a user has at most [`MAX_SESSIONS_PER_USER`] sessions, the oldest closed first.
 //! - Seeded users all have the password [`SEED_PASSWORD`].
 //! - Without `--db` the database lives in memory, up to about 2 GB (1.5 million users).
 

@@ -3,6 +3,8 @@
 //! head hyper would refuse with a bare, bodiless status (a URL over 64 KB, a control character
 //! in a header, a malformed line) is answered with JSON instead, as the SDK needs.
 //!
+//! A body that stops arriving is cut off after the same timeout.
+//!
 //! [`GuardedIo`] wraps the connection and follows HTTP/1.1 framing on the read side: a head,
 //! then `Content-Length` bytes of body, then the next head. A head it refuses is replaced by a
 //! small stand-in request that the connection's service answers with the refusal (see
@@ -213,6 +215,7 @@ impl GuardedIo {
                         Ok(framing) => {
                             self.ready.extend_from_slice(&head);
                             self.served = true;
+                            // A body has the header timeout too, from when it is awaited.
                             self.deadline = None;
                             self.reading = match framing {
                                 Framing::Length(0) => Reading::Head,
@@ -243,13 +246,14 @@ impl GuardedIo {
         self.reading = Reading::Ended;
     }
 
-    /// Whether the wait for a head is over: `Some(true)` ends the connection quietly (an idle
-    /// keep-alive connection), `Some(false)` with an error (half a head, or nothing at all).
+    /// Whether the wait for a head (or a body) is over: `Some(true)` ends the connection
+    /// quietly (an idle keep-alive connection), `Some(false)` with an error (half a head, a
+    /// body that stopped coming, or nothing at all).
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Option<bool> {
-        if !matches!(self.reading, Reading::Head) {
+        if !matches!(self.reading, Reading::Head | Reading::Body(_)) {
             return None;
         }
-        let idle = self.head.is_empty() && self.served;
+        let idle = matches!(self.reading, Reading::Head) && self.head.is_empty() && self.served;
         let timeout = if idle {
             KEEP_ALIVE_IDLE
         } else {
