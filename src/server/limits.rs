@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use sha2::{Digest, Sha256};
 use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
 use super::error::{ServerError, ServerResult};
@@ -176,7 +177,7 @@ impl Strikes {
 /// Failed sign-ins, per username (hashed: a username can be long) and per client address.
 #[derive(Default)]
 pub struct SignInLimits {
-    usernames: Mutex<HashMap<String, Strikes>>,
+    usernames: Mutex<HashMap<[u8; 32], Strikes>>,
     addresses: Mutex<HashMap<IpAddr, Strikes>>,
 }
 
@@ -211,8 +212,9 @@ impl SignInLimits {
     }
 }
 
-fn username_key(username: &str) -> String {
-    super::auth::secret_hash(&username.trim().to_lowercase())
+/// A username as tracked: hashed, so that a long one costs no more than a short one.
+fn username_key(username: &str) -> [u8; 32] {
+    Sha256::digest(username.trim().to_lowercase().as_bytes()).into()
 }
 
 fn waiting_until<K: std::hash::Hash + Eq>(

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::{ADMIN_PASSWORD, ServeChild, start_in_process};
+use crate::{ADMIN_PASSWORD, ServeChild, start_empty};
 
 const HALF_A_HEAD: &[u8] = b"GET /v1/plans/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow";
 const HALF_A_BODY: &[u8] = b"POST /v1/auth/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\
@@ -108,11 +108,7 @@ fn detail(body: &str) -> String {
 
 #[tokio::test]
 async fn heads_hyper_would_answer_bare_are_answered_with_json() {
-    let server = start_in_process(ServerOptions {
-        seed_users: 0,
-        ..ServerOptions::default()
-    })
-    .await;
+    let (server, _) = start_empty(ServerOptions::default()).await;
     let long = format!(
         "GET /v1/users/?q={} HTTP/1.1\r\nHost: x\r\n\r\n",
         "a".repeat(MAX_URI_BYTES + 10)

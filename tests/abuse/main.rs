@@ -108,6 +108,17 @@ pub fn rss_of(pid: u32) -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// The embedded server in this process with no demo users, and an API for it.
+pub async fn start_empty(options: ServerOptions) -> (RunningServer, Api) {
+    let server = start_in_process(ServerOptions {
+        seed_users: 0,
+        ..options
+    })
+    .await;
+    let api = Api::new(&server.base_url);
+    (server, api)
+}
+
 /// The embedded server in this process with these options (admin password known).
 pub async fn start_in_process(options: ServerOptions) -> RunningServer {
     server::start(ServerOptions {

@@ -7,17 +7,15 @@ use geobox_users::server::{MAX_SESSIONS_PER_USER, ServerOptions};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::{ADMIN_PASSWORD, Api, USER_PASSWORD, start_in_process};
+use crate::{ADMIN_PASSWORD, USER_PASSWORD, start_empty};
 
 #[tokio::test]
 async fn an_unused_token_expires_and_a_new_sign_in_works() {
-    let server = start_in_process(ServerOptions {
-        seed_users: 0,
+    let (server, api) = start_empty(ServerOptions {
         session_idle: Duration::from_secs(2),
         ..ServerOptions::default()
     })
     .await;
-    let api = Api::new(&server.base_url);
     let token = api.token("admin", ADMIN_PASSWORD).await;
     assert_eq!(
         api.call(Method::GET, "users/me/", &token, None).await.0,
@@ -36,12 +34,7 @@ async fn an_unused_token_expires_and_a_new_sign_in_works() {
 
 #[tokio::test]
 async fn signing_in_past_the_cap_closes_the_oldest_session() {
-    let server = start_in_process(ServerOptions {
-        seed_users: 0,
-        ..ServerOptions::default()
-    })
-    .await;
-    let api = Api::new(&server.base_url);
+    let (server, api) = start_empty(ServerOptions::default()).await;
     let admin = api.token("admin", ADMIN_PASSWORD).await;
     let id = api.create_user(&admin, "many.sessions", "Viewer").await;
     let mut tokens = Vec::new();
@@ -70,12 +63,7 @@ async fn signing_in_past_the_cap_closes_the_oldest_session() {
 
 #[tokio::test]
 async fn a_disabled_account_answers_a_right_password_as_a_wrong_one() {
-    let server = start_in_process(ServerOptions {
-        seed_users: 0,
-        ..ServerOptions::default()
-    })
-    .await;
-    let api = Api::new(&server.base_url);
+    let (server, api) = start_empty(ServerOptions::default()).await;
     let admin = api.token("admin", ADMIN_PASSWORD).await;
     let id = api.create_user(&admin, "gone.quiet", "Viewer").await;
     let (status, _) = api
