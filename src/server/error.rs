@@ -1,8 +1,8 @@
 //! Errors as the Geobox API answers them: FastAPI-style JSON with the status the SDK expects.
 
-use axum::Json;
 use std::time::Duration;
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
