@@ -55,6 +55,7 @@ impl Run {
             .args(args)
             .current_dir(self.dir.path())
             .env("GEOBOX_USERS_CONFIG", self.config_path())
+            .env("GEOBOX_USERS_DATA_DIR", self.dir.path().join("data"))
             .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(if stdin.is_some() {
                 Stdio::piped()
@@ -415,7 +416,9 @@ fn delete_refuses_without_yes_and_without_a_terminal() {
 
     let output = run.run(&["users", "delete", "5", "--yes"], None);
     assert_exit(&output, 0);
-    assert_eq!(server.requests()[0].line(), "DELETE /v1/users/5/");
+    // The user is fetched first: the journal keeps what a delete loses.
+    let lines: Vec<String> = server.requests().iter().map(|r| r.line()).collect();
+    assert_eq!(lines, ["GET /v1/users/5/", "DELETE /v1/users/5/"]);
 }
 
 #[test]
@@ -442,7 +445,9 @@ fn writes_send_what_the_flags_say() {
         None,
     );
     assert_exit(&output, 0);
-    let request = &server.requests()[0];
+    // The user is fetched first: the journal records the values before.
+    assert_eq!(server.requests()[0].line(), "GET /v1/users/5/");
+    let request = &server.requests()[1];
     assert_eq!(request.line(), "PUT /v1/users/5/");
     assert_eq!(
         request.body_json(),
@@ -465,6 +470,7 @@ fn writes_send_what_the_flags_say() {
     assert_eq!(
         lines,
         [
+            "GET /v1/users/5/",
             "PUT /v1/users/5/",
             "POST /v1/users/5/renewPlan",
             "POST /v1/users/5/sessions/6f1c-aa",
@@ -473,7 +479,7 @@ fn writes_send_what_the_flags_say() {
         ]
     );
     assert_eq!(
-        server.requests()[0].body_json(),
+        server.requests()[1].body_json(),
         json!({"plan_id": null, "expiration_date": null})
     );
 }

@@ -396,13 +396,17 @@ impl UserKey {
 /// Ten lowercase letters and digits: 36^10 ids, so a journal of millions of entries does not
 /// repeat one, and short enough to type.
 fn new_id() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    // Without the OS's randomness the clock and the process id still keep ids apart.
+    random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", 10)
+}
+
+/// `length` characters drawn from `alphabet` (ASCII).
+pub fn random_text(alphabet: &[u8], length: usize) -> String {
+    // Without the OS's randomness the clock and the process id still keep texts apart.
     let mut rng = rand::rngs::StdRng::try_from_os_rng().unwrap_or_else(|_| {
         let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
         rand::rngs::StdRng::seed_from_u64(nanos as u64 ^ u64::from(std::process::id()))
     });
-    (0..10)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+    (0..length)
+        .map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())]))
         .collect()
 }

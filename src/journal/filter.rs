@@ -31,7 +31,8 @@ impl Filter {
     }
 }
 
-fn same_host(a: &str, b: &str) -> bool {
+/// Whether two spellings of a host name the same API.
+pub fn same_host(a: &str, b: &str) -> bool {
     match (api_base_url(a), api_base_url(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => a.trim().eq_ignore_ascii_case(b.trim()),
