@@ -25,10 +25,45 @@ impl Filter {
                 .is_none_or(|host| same_host(host, &entry.host))
     }
 
+    /// A cheap look at a line's text before decoding it: `false` only when the entry cannot
+    /// pass the user condition, so a search for one user among 100,000 entries decodes few.
+    pub fn line_may_match(&self, line: &[u8]) -> bool {
+        match &self.user {
+            None => true,
+            Some(UserKey::Id(id)) => {
+                let needle = format!("\"user_id\":{id}");
+                find_all(line, needle.as_bytes(), |at| {
+                    !line.get(at + needle.len()).is_some_and(u8::is_ascii_digit)
+                })
+            }
+            // Text that JSON escapes is not looked for: decode and compare instead.
+            Some(UserKey::Username(name))
+                if name.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) =>
+            {
+                true
+            }
+            Some(UserKey::Username(name)) => {
+                let needle = name.as_bytes();
+                !needle.is_empty()
+                    && line
+                        .windows(needle.len())
+                        .any(|window| window.eq_ignore_ascii_case(needle))
+            }
+        }
+    }
+
     /// Whether the entry is older than `since`: reading newest first, the rest are too.
     pub fn is_before_window(&self, entry: &Entry) -> bool {
         self.since.is_some_and(|since| entry.time < since)
     }
+}
+
+/// Whether `needle` occurs in `haystack` at a place `accept` agrees to.
+fn find_all(haystack: &[u8], needle: &[u8], accept: impl Fn(usize) -> bool) -> bool {
+    haystack
+        .windows(needle.len())
+        .enumerate()
+        .any(|(at, window)| window == needle && accept(at))
 }
 
 /// Whether two spellings of a host name the same API.
@@ -92,6 +127,23 @@ mod tests {
         for bad in ["", "h", "2y", "yesterday", "2026-13-01", "-2h"] {
             assert!(parse_since(bad, now).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_line_look_never_drops_an_entry_about_the_user() {
+        let line = br#"{"id":"a","changes":[{"user_id":42,"username":"Neda.A"}]}"#;
+        let about = |user: &str| Filter {
+            user: Some(UserKey::parse(user)),
+            ..Filter::default()
+        };
+        assert!(about("42").line_may_match(line));
+        assert!(about("neda.a").line_may_match(line));
+        assert!(!about("4").line_may_match(line), "42 is not 4");
+        assert!(!about("sara").line_may_match(line));
+        assert!(
+            about("odd\"name").line_may_match(line),
+            "escaped names are decoded instead"
+        );
     }
 
     #[test]
