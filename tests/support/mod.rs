@@ -1,6 +1,7 @@
-//! A recording HTTP server for the wire and CLI tests: it keeps every request it receives
-//! and answers with whatever the test's responder says. It runs on its own thread and
-//! runtime, so synchronous tests (which run the binary) and async ones can both use it.
+//! Helpers the integration tests share. Mainly a recording HTTP server for the wire and CLI
+//! tests: it keeps every request it receives and answers with whatever the test's responder
+//! says. It runs on its own thread and runtime, so synchronous tests (which run the binary)
+//! and async ones can both use it. Also: the embedded server with a known admin password.
 
 #![allow(dead_code)]
 
@@ -13,7 +14,34 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use geobox_users::api::Secret;
+use geobox_users::server::{self, RunningServer, ServerOptions};
 use serde_json::{Value, json};
+
+/// The embedded server on a free loopback port, with `seed_users` demo users and an admin
+/// whose password the test knows.
+pub async fn start_server(seed_users: u64, admin_password: &str) -> RunningServer {
+    server::start(ServerOptions {
+        seed_users,
+        admin_password: Some(Secret::new(admin_password)),
+        ..ServerOptions::default()
+    })
+    .await
+    .expect("the embedded server starts")
+}
+
+/// Runs `task` on a thread and runtime of its own, which outlive the runtime of any one test
+/// (a `#[tokio::test]`'s runtime, and every task on it, ends with the test).
+pub fn spawn_on_own_runtime(task: impl Future<Output = ()> + Send + 'static) {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(task);
+    });
+}
 
 /// One request as the server saw it.
 #[derive(Clone, Debug)]
@@ -116,22 +144,15 @@ impl Recorder {
             responder: Arc::new(responder),
             log: Arc::clone(&log),
         };
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let app = Router::new().fallback(record).with_state(shared);
-                axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .await
-                .expect("serve");
-            });
+        spawn_on_own_runtime(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let app = Router::new().fallback(record).with_state(shared);
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("serve");
         });
         Recorder { addr, log }
     }

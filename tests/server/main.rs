@@ -1,0 +1,15 @@
+//! The embedded server through real HTTP: raw requests shaped exactly as the official Python
+//! SDK sends them, and our own `GeoboxClient`. One test binary, one module per subject;
+//! `harness` holds what they share.
+
+mod auth;
+mod demo;
+mod errors;
+mod harness;
+mod listing;
+mod permission_matrix;
+mod permissions;
+mod plans_members;
+mod sdk;
+#[path = "../support/mod.rs"]
+mod support;
