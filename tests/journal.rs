@@ -1,6 +1,8 @@
 //! The journal end to end: the built binary writes through the embedded server, with its
 //! data directory (and so its journal) in a temporary directory.
 
+mod support;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -9,7 +11,7 @@ use std::time::Duration;
 use geobox_users::api::{
     Auth, GeoboxClient, NewUser, Secret, User, UserRef, UserRole, UserStatus, UserUpdate,
 };
-use geobox_users::server::{self, RunningServer, ServerOptions};
+use geobox_users::server::RunningServer;
 use serde_json::Value;
 
 const ADMIN_PASSWORD: &str = "Journal-admin-pass-1";
@@ -30,13 +32,7 @@ impl Demo {
             .enable_all()
             .build()
             .expect("a runtime");
-        let server = runtime
-            .block_on(server::start(ServerOptions {
-                seed_users: 3,
-                admin_password: Some(Secret::new(ADMIN_PASSWORD)),
-                ..ServerOptions::default()
-            }))
-            .expect("the server starts");
+        let server = runtime.block_on(support::start_server(3, ADMIN_PASSWORD));
         let admin = GeoboxClient::new(
             &server.base_url,
             Auth::Password {

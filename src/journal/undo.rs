@@ -182,18 +182,10 @@ fn plan_restore(entry: &Entry, now: &[Option<User>], force: bool) -> Result<Undo
             gone.push((user_id, change.username.clone()));
             continue;
         };
+        drifts.extend(drifts_since(change, user_id, user));
         let mut changes = Vec::new();
-        for (field, recorded) in &change.after.0 {
+        for field in change.after.0.keys() {
             let current = field.read(user);
-            if current != *recorded {
-                drifts.push(Drift {
-                    user_id,
-                    username: change.username.clone(),
-                    field: *field,
-                    recorded: recorded.clone(),
-                    now: current.clone(),
-                });
-            }
             let previous = change.before.get(*field).cloned().unwrap_or(Value::Null);
             if current != previous {
                 changes.push(FieldChange {
@@ -235,6 +227,25 @@ fn plan_restore(entry: &Entry, now: &[Option<User>], force: bool) -> Result<Undo
     Ok(plan)
 }
 
+/// The fields of `user` that are no longer what the entry left them at.
+fn drifts_since(change: &UserChange, user_id: i64, user: &User) -> Vec<Drift> {
+    change
+        .after
+        .0
+        .iter()
+        .filter_map(|(field, recorded)| {
+            let now = field.read(user);
+            (now != *recorded).then(|| Drift {
+                user_id,
+                username: change.username.clone(),
+                field: *field,
+                recorded: recorded.clone(),
+                now,
+            })
+        })
+        .collect()
+}
+
 fn plan_recreate(entry: &Entry) -> Result<UndoPlan, Refusal> {
     let steps: Vec<UndoStep> = entry
         .changes
@@ -269,18 +280,7 @@ fn plan_delete_created(
         let Some(user) = now.get(index).and_then(Option::as_ref) else {
             continue;
         };
-        for (field, recorded) in &change.after.0 {
-            let current = field.read(user);
-            if current != *recorded {
-                drifts.push(Drift {
-                    user_id,
-                    username: change.username.clone(),
-                    field: *field,
-                    recorded: recorded.clone(),
-                    now: current,
-                });
-            }
-        }
+        drifts.extend(drifts_since(change, user_id, user));
         plan.steps.push(UndoStep::Delete {
             user_id,
             username: change.username.clone(),
