@@ -2,11 +2,13 @@
 //! `journal.jsonl` in the data directory, listed newest first, and undone through one
 //! planner shared by both tools.
 
+mod apply;
 mod entry;
 mod filter;
 mod store;
 mod undo;
 
+pub use apply::{Applied, apply_undo, users_now};
 pub use entry::{
     Action, Entry, Field, Outcome, Step, Tool, UserChange, UserKey, Values, diff, random_text,
 };

@@ -1,18 +1,12 @@
 //! `geobox-users journal undo ENTRY`: find the entry, fetch its users, plan with the shared
 //! planner, show old → new, ask, carry it out, and journal the undo itself.
 
-use serde_json::Value;
-
 use super::{Context, UndoArgs, append, open_journal};
-use crate::api::{
-    ApiError, GeoboxClient, NewUser, Patch, Secret, User, UserRef, UserRole, UserStatus, UserUpdate,
-};
 use crate::cli::{
     CliError, ConnectionArgs, at_terminal, block_on, confirm, connect, note, print_stdout,
 };
 use crate::journal::{
-    Action, Entry, Field, Lookup, Outcome, Tool, UndoPlan, UndoStep, UserChange, Values, plan_undo,
-    random_text, same_host,
+    Entry, Lookup, Outcome, Tool, UndoPlan, apply_undo, plan_undo, same_host, users_now,
 };
 
 pub(super) fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
@@ -59,27 +53,19 @@ pub(super) fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result<(), C
             entry.id
         )));
     }
-    let (changes, failures) = block_on(carry_out(&client, &plan))?;
-    let action = match &plan.steps[..] {
-        [only] => step_action(only),
-        _ => Action::BulkUpdate,
-    };
-    let outcome = if failures.is_empty() {
-        Outcome::Ok
-    } else {
-        Outcome::Error(failures.join("; "))
-    };
-    let mut undo_entry = Entry::new(&context.host, Tool::Cli, action, outcome.clone());
+    let applied = block_on(apply_undo(&client, &plan))?;
+    let new_passwords = applied.new_passwords.clone();
+    let mut undo_entry = applied.into_entry(&entry, &context.host, Tool::Cli);
     undo_entry.profile = context.profile;
     undo_entry.by = context.by;
-    undo_entry.changes = changes;
-    undo_entry.undoes = Some(entry.id.clone());
-    if let [UndoStep::AddMember { member_id, .. } | UndoStep::RemoveMember { member_id, .. }] =
-        &plan.steps[..]
-    {
-        undo_entry.detail = Some(member_id.to_string());
-    }
     append(&undo_entry);
+    for (username, password) in &new_passwords {
+        print_stdout(&format!(
+            "new password of {username} (shown once, not journaled): {}\n",
+            password.expose()
+        ))?;
+    }
+    let outcome = undo_entry.outcome.clone();
     match outcome {
         Outcome::Ok => {
             note(&format!(
@@ -93,25 +79,6 @@ pub(super) fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result<(), C
             entry.id, undo_entry.id
         ))),
     }
-}
-
-/// The entry's users as they are now; `None` for one that no longer exists.
-async fn users_now(client: &GeoboxClient, entry: &Entry) -> Result<Vec<Option<User>>, CliError> {
-    let mut users = Vec::with_capacity(entry.changes.len());
-    for change in &entry.changes {
-        let user = match change.user_id {
-            Some(id) if entry.action != Action::Delete => {
-                match client.get_user(UserRef::Id(id)).await {
-                    Ok(user) => Some(user),
-                    Err(ApiError::NotFound { .. }) => None,
-                    Err(error) => return Err(error.into()),
-                }
-            }
-            _ => None,
-        };
-        users.push(user);
-    }
-    Ok(users)
 }
 
 fn describe(entry: &Entry, plan: &UndoPlan) -> String {
@@ -129,164 +96,4 @@ fn describe(entry: &Entry, plan: &UndoPlan) -> String {
         text.push_str(&format!("note: {line}\n"));
     }
     text
-}
-
-fn step_action(step: &UndoStep) -> Action {
-    match step {
-        UndoStep::Update { .. } => Action::Update,
-        UndoStep::Create { .. } => Action::Create,
-        UndoStep::Delete { .. } => Action::Delete,
-        UndoStep::AddMember { .. } => Action::AddMember,
-        UndoStep::RemoveMember { .. } => Action::RemoveMember,
-    }
-}
-
-/// Runs every step, each recorded with its own outcome; the failures, for people.
-async fn carry_out(client: &GeoboxClient, plan: &UndoPlan) -> (Vec<UserChange>, Vec<String>) {
-    let mut changes = Vec::new();
-    let mut failures = Vec::new();
-    for step in &plan.steps {
-        let (mut change, result) = carry_out_step(client, step).await;
-        if let Err(error) = &result {
-            failures.push(format!("{}: {error}", step_headline(step)));
-        }
-        if plan.steps.len() > 1 {
-            change.outcome = Some(Outcome::of(&result));
-        }
-        changes.push(change);
-    }
-    (changes, failures)
-}
-
-fn step_headline(step: &UndoStep) -> String {
-    step.to_string()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches(':')
-        .to_string()
-}
-
-async fn carry_out_step(
-    client: &GeoboxClient,
-    step: &UndoStep,
-) -> (UserChange, Result<(), ApiError>) {
-    match step {
-        UndoStep::Update {
-            user_id,
-            username,
-            changes,
-        } => {
-            let mut before = Values::default();
-            let mut after = Values::default();
-            for change in changes {
-                before.0.insert(change.field, change.from.clone());
-                after.0.insert(change.field, change.to.clone());
-            }
-            let result = client
-                .update_user(*user_id, &update_setting(&after))
-                .await
-                .map(drop);
-            let change = UserChange::new(Some(*user_id), username.clone()).values(before, after);
-            (change, result)
-        }
-        UndoStep::Create { fields } => recreate(client, fields).await,
-        UndoStep::Delete { user_id, username } => {
-            let result = client.delete_user(*user_id).await;
-            (UserChange::new(Some(*user_id), username.clone()), result)
-        }
-        UndoStep::AddMember { user_id, member_id } => (
-            UserChange::new(Some(*user_id), None),
-            client.add_member(*user_id, *member_id).await,
-        ),
-        UndoStep::RemoveMember { user_id, member_id } => (
-            UserChange::new(Some(*user_id), None),
-            client.remove_member(*user_id, *member_id).await,
-        ),
-    }
-}
-
-/// Creates a deleted user again: the fields it had, a new random password shown once here
-/// (never journaled), then its plan and expiry, which a create cannot set.
-async fn recreate(client: &GeoboxClient, fields: &Values) -> (UserChange, Result<(), ApiError>) {
-    let text = |field: Field| match fields.get(field) {
-        Some(Value::String(text)) => text.clone(),
-        Some(Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
-    };
-    let username = text(Field::Username);
-    let password = new_password();
-    let new_user = NewUser {
-        username: username.clone(),
-        email: text(Field::Email),
-        password: Secret::from(password.clone()),
-        role: text(Field::Role).parse().unwrap_or(UserRole::Viewer),
-        first_name: text(Field::FirstName),
-        last_name: text(Field::LastName),
-        mobile: text(Field::Mobile),
-        status: text(Field::Status).parse().unwrap_or(UserStatus::Pending),
-    };
-    let created = match client.create_user(&new_user).await {
-        Ok(user) => user,
-        Err(error) => return (UserChange::new(None, Some(username)), Err(error)),
-    };
-    let _ = print_stdout(&format!(
-        "new password of {username} (shown once, not journaled): {password}\n"
-    ));
-    let mut later = Values::default();
-    for field in [Field::PlanId, Field::ExpirationDate] {
-        if let Some(value) = fields.get(field).filter(|value| !value.is_null()) {
-            later.0.insert(field, value.clone());
-        }
-    }
-    let result = if later.is_empty() {
-        Ok(())
-    } else {
-        client
-            .update_user(created.id, &update_setting(&later))
-            .await
-            .map(drop)
-    };
-    let change = UserChange::new(Some(created.id), Some(created.username.clone()))
-        .values(Values::default(), Values::of_user(&created));
-    (change, result)
-}
-
-/// The update that sets these values (`null` clears).
-fn update_setting(values: &Values) -> UserUpdate {
-    let text = |field: Field| match values.get(field) {
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(Value::Null) => Some(String::new()),
-        Some(other) => Some(other.to_string()),
-        None => None,
-    };
-    let patch_text = |field: Field| match values.get(field) {
-        None => Patch::Keep,
-        Some(Value::Null) => Patch::Clear,
-        Some(Value::String(text)) if text.is_empty() => Patch::Clear,
-        Some(Value::String(text)) => Patch::Set(text.clone()),
-        Some(other) => Patch::Set(other.to_string()),
-    };
-    UserUpdate {
-        username: text(Field::Username),
-        email: text(Field::Email),
-        first_name: text(Field::FirstName),
-        last_name: text(Field::LastName),
-        status: text(Field::Status).map(|status| UserStatus::from_wire(&status)),
-        role: text(Field::Role).map(|role| UserRole::from_wire(&role)),
-        mobile: patch_text(Field::Mobile),
-        plan_id: match values.get(Field::PlanId) {
-            None => Patch::Keep,
-            Some(value) => value.as_i64().map_or(Patch::Clear, Patch::Set),
-        },
-        expiration_date: patch_text(Field::ExpirationDate),
-    }
-}
-
-/// A readable random password for a user created again.
-fn new_password() -> String {
-    random_text(
-        b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789",
-        18,
-    )
 }
