@@ -199,7 +199,10 @@ fn change_cell(entry: &Value) -> String {
     let before = first.and_then(|change| change.get("before"));
     let after = first.and_then(|change| change.get("after"));
     let mut parts: Vec<String> = Vec::new();
-    if let Some(after) = after.and_then(Value::as_object) {
+    let created = before.is_none() && entry.get("action").and_then(Value::as_str) == Some("create");
+    if let (true, Some(after)) = (created, after.and_then(Value::as_object)) {
+        parts.push(format!("{} fields recorded", after.len()));
+    } else if let Some(after) = after.and_then(Value::as_object) {
         for (field, new) in after {
             let old = before.and_then(|before| before.get(field));
             parts.push(match old {

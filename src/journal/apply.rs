@@ -185,16 +185,19 @@ async fn recreate(
             later.0.insert(field, value.clone());
         }
     }
-    let result = if later.is_empty() {
-        Ok(())
+    let (user, result) = if later.is_empty() {
+        (created, Ok(()))
     } else {
-        client
+        match client
             .update_user(created.id, &update_setting(&later))
             .await
-            .map(drop)
+        {
+            Ok(updated) => (updated, Ok(())),
+            Err(error) => (created, Err(error)),
+        }
     };
-    let change = UserChange::new(Some(created.id), Some(created.username.clone()))
-        .values(Values::default(), Values::of_user(&created));
+    let change = UserChange::new(Some(user.id), Some(user.username.clone()))
+        .values(Values::default(), Values::of_user(&user));
     (change, result)
 }
 
