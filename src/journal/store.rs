@@ -3,12 +3,13 @@
 //! a line), rotated past a size into `journal.1.jsonl`, `journal.2.jsonl`, … and read newest
 //! first, backwards, so the latest entries come without reading the whole history.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 use super::entry::Entry;
-use super::filter::Filter;
+use super::filter::{Filter, same_host};
 use crate::paths;
 
 /// Rotate once the current file would pass this size.
@@ -116,6 +117,7 @@ impl Journal {
         worth_parsing: impl Fn(&[u8]) -> bool,
     ) -> io::Result<Found> {
         let mut found = Found::default();
+        let mut hosts: HashMap<String, bool> = HashMap::new();
         for generation in 0..=self.keep {
             let file = match File::open(self.path(generation)) {
                 Ok(file) => file,
@@ -135,7 +137,7 @@ impl Journal {
                     // Entries are appended in time order: everything further back is older.
                     return Ok(found);
                 }
-                if filter.accepts(&entry) {
+                if filter.accepts_besides_host(&entry) && on_host(filter, &mut hosts, &entry) {
                     found.entries.push(entry);
                     if filter
                         .limit
@@ -189,6 +191,19 @@ pub enum Lookup {
     Missing,
     /// A prefix that several ids share.
     Ambiguous(Vec<String>),
+}
+
+/// Whether the entry is on the filter's host, deciding once per spelling of a host.
+fn on_host(filter: &Filter, seen: &mut HashMap<String, bool>, entry: &Entry) -> bool {
+    let Some(wanted) = filter.host.as_deref() else {
+        return true;
+    };
+    if let Some(same) = seen.get(&entry.host) {
+        return *same;
+    }
+    let same = same_host(wanted, &entry.host);
+    seen.insert(entry.host.clone(), same);
+    same
 }
 
 fn ignore_missing(result: io::Result<()>) -> io::Result<()> {
