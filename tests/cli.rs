@@ -654,6 +654,7 @@ impl Terminal {
             command.env_remove(key);
         }
         command.env("GEOBOX_USERS_CONFIG", run.config_path());
+        command.env("GEOBOX_USERS_DATA_DIR", run.dir().join("data"));
         for (key, value) in &run.envs {
             command.env(key, value);
         }
