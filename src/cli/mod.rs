@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 the request failed (API, network, timeout) or a confirmation was
 //! declined; 2 usage or configuration error (clap's own usage errors exit 2 as well).
 
+pub mod journal;
 pub mod members;
 pub mod output;
 pub mod plans;
@@ -124,6 +125,8 @@ pub enum Command {
     /// List, add and remove the members (sub-users) of a user.
     #[command(subcommand)]
     Members(members::MembersCommand),
+    /// List the journal of writes made here (newest first), or undo one entry.
+    Journal(journal::JournalArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -268,6 +271,7 @@ pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
         Command::Sessions(command) => sessions::run(command, connection),
         Command::Plans(command) => plans::run(command, connection),
         Command::Members(command) => members::run(command, connection),
+        Command::Journal(args) => journal::run(args, connection),
         Command::Serve(_) => Err(CliError::Usage(
             "serve is run by the binary's main, not the CLI runner".to_string(),
         )),
