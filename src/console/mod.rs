@@ -5,17 +5,16 @@
 
 pub mod app;
 pub mod cmd;
+pub mod dates;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod form;
 pub mod keys;
+pub mod layout;
 pub mod model;
 pub mod msg;
 pub mod update;
 pub mod view;
-
-#[cfg(test)]
-mod update_tests;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -6,7 +6,6 @@ pub mod edit_form;
 pub mod filter_panel;
 pub mod format;
 pub mod help;
-pub mod layout;
 pub mod sessions_list;
 pub mod status_bar;
 pub mod theme;
@@ -20,6 +19,7 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::widgets::Clear;
 
+use super::layout;
 use super::model::{Mode, Model};
 use theme::Theme;
 
