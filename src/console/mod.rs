@@ -15,6 +15,7 @@ pub mod model;
 pub mod msg;
 pub mod update;
 pub mod view;
+pub mod wrap;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -8,7 +8,9 @@ use tui_input::Input;
 
 use crate::api::{Plan, Session, User, UserQuery, UserRole, UserStatus};
 
+use super::cmd::Cmd;
 use super::msg::{QuickChange, RequestId};
+use super::wrap::step_wrapping;
 
 /// Users asked for per request (less when a server answers fewer: see `UserList::page_size`).
 pub const PAGE_SIZE: u64 = 100;
@@ -114,13 +116,16 @@ impl SortColumn {
     }
 
     pub fn next(self) -> SortColumn {
-        let index = SortColumn::ALL.iter().position(|c| *c == self).unwrap_or(0);
-        SortColumn::ALL[(index + 1) % SortColumn::ALL.len()]
+        self.step(true)
     }
 
     pub fn prev(self) -> SortColumn {
+        self.step(false)
+    }
+
+    fn step(self, forward: bool) -> SortColumn {
         let index = SortColumn::ALL.iter().position(|c| *c == self).unwrap_or(0);
-        SortColumn::ALL[(index + SortColumn::ALL.len() - 1) % SortColumn::ALL.len()]
+        SortColumn::ALL[step_wrapping(index, SortColumn::ALL.len(), forward)]
     }
 }
 
@@ -370,6 +375,29 @@ impl UserList {
         })
     }
 
+    /// A loaded user's name, or `user N` when their page is not in memory.
+    pub fn username_of(&self, user_id: i64) -> String {
+        self.find(user_id)
+            .map(|(_, user)| user.username.clone())
+            .unwrap_or_else(|| format!("user {user_id}"))
+    }
+
+    /// The user an action on this id applies to, named as well as the list knows.
+    pub fn target(&self, user_id: i64) -> Target {
+        Target {
+            id: user_id,
+            username: self.username_of(user_id),
+        }
+    }
+
+    /// The selected user as the target of an action.
+    pub fn selected_target(&self) -> Option<Target> {
+        self.selected_user().map(|user| Target {
+            id: user.id,
+            username: user.username.clone(),
+        })
+    }
+
     pub fn find_mut(&mut self, user_id: i64) -> Option<&mut User> {
         self.pages
             .values_mut()
@@ -440,17 +468,11 @@ impl FilterField {
     }
 
     pub fn step(self, forward: bool) -> FilterField {
-        let len = FilterField::ALL.len();
         let index = FilterField::ALL
             .iter()
             .position(|f| *f == self)
             .unwrap_or(0);
-        let next = if forward {
-            (index + 1) % len
-        } else {
-            (index + len - 1) % len
-        };
-        FilterField::ALL[next]
+        FilterField::ALL[step_wrapping(index, FilterField::ALL.len(), forward)]
     }
 }
 
@@ -690,6 +712,37 @@ impl Model {
         RequestId(self.next_request)
     }
 
+    /// Starts an action: a fresh request, counted in flight until its answer comes, the user it
+    /// edits (if any) shown as pending, and the command that sends it.
+    pub fn start_action(
+        &mut self,
+        editing: Option<i64>,
+        command: impl FnOnce(RequestId) -> Cmd,
+    ) -> Cmd {
+        let request = self.new_request();
+        self.actions_in_flight.insert(request);
+        if let Some(user_id) = editing {
+            self.users.in_flight_edits.insert(user_id);
+        }
+        command(request)
+    }
+
+    /// Says something on the banner.
+    pub fn inform(&mut self, text: impl Into<String>) {
+        self.banner = Some(Banner {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    /// Shows a failure on the banner.
+    pub fn fail(&mut self, text: impl Into<String>) {
+        self.banner = Some(Banner {
+            text: text.into(),
+            error: true,
+        });
+    }
+
     /// Whether anything is loading: the spinner turns (and ticks arrive) only then.
     pub fn is_busy(&self) -> bool {
         self.users.is_loading()
@@ -716,24 +769,10 @@ impl Model {
                 .users
                 .marked
                 .iter()
-                .map(|id| Target {
-                    id: *id,
-                    username: self
-                        .users
-                        .find(*id)
-                        .map(|(_, user)| user.username.clone())
-                        .unwrap_or_else(|| format!("user {id}")),
-                })
+                .map(|id| self.users.target(*id))
                 .collect();
         }
-        self.users
-            .selected_user()
-            .map(|user| Target {
-                id: user.id,
-                username: user.username.clone(),
-            })
-            .into_iter()
-            .collect()
+        self.users.selected_target().into_iter().collect()
     }
 }
 

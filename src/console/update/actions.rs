@@ -14,9 +14,10 @@ use crate::api::{Secret, User, UserRole, UserStatus};
 use crate::console::cmd::Cmd;
 use crate::console::dates::date_part;
 use crate::console::model::{
-    Banner, Confirm, Mode, Model, PasswordDialog, Picker, PickerKind, Progress, Target,
+    Confirm, Mode, Model, PasswordDialog, Picker, PickerKind, Progress, Target,
 };
 use crate::console::msg::{Done, QuickChange};
+use crate::console::wrap::step_wrapping;
 
 pub(super) fn open_status_picker(model: &mut Model) {
     open_picker(model, PickerKind::Status);
@@ -28,18 +29,13 @@ pub(super) fn open_role_picker(model: &mut Model) {
 
 pub(super) fn step_picker(model: &mut Model, step: i8) {
     if let Mode::Picker(picker) = &mut model.mode {
-        let len = picker.choices.len().max(1);
-        picker.cursor = if step >= 0 {
-            (picker.cursor + 1) % len
-        } else {
-            (picker.cursor + len - 1) % len
-        };
+        picker.cursor = step_wrapping(picker.cursor, picker.choices.len(), step >= 0);
     }
 }
 
 pub(super) fn open_password_dialog(model: &mut Model) {
     if action_allowed(model)
-        && let Some(target) = selected_target(model)
+        && let Some(target) = model.users.selected_target()
     {
         model.mode = Mode::Password(Box::new(PasswordDialog {
             user: Some(target),
@@ -62,10 +58,7 @@ pub(super) fn request_undo(model: &mut Model) {
         match model.last_undo.clone() {
             Some(undo) => model.mode = Mode::Confirm(Box::new(Confirm::Undo { undo })),
             None => {
-                model.banner = Some(Banner {
-                    text: "Nothing to undo".to_string(),
-                    error: false,
-                });
+                model.inform("Nothing to undo".to_string());
             }
         }
     }
@@ -78,13 +71,6 @@ pub(super) fn cancel_dialog(model: &mut Model) {
         // Dropping the mode drops whatever was typed in it (passwords included).
         _ => model.mode = Mode::Normal,
     }
-}
-
-pub(super) fn selected_target(model: &Model) -> Option<Target> {
-    model.users.selected_user().map(|user| Target {
-        id: user.id,
-        username: user.username.clone(),
-    })
 }
 
 pub(super) fn open_picker(model: &mut Model, kind: PickerKind) {
@@ -114,11 +100,11 @@ pub(super) fn open_picker(model: &mut Model, kind: PickerKind) {
         ),
         PickerKind::Role => {
             // Only a System Admin may make someone a System Admin.
-            let may_grant_system_admin = model.my_role() == Some(&UserRole::SystemAdmin);
+            let caller = model.my_role();
             (
                 UserRole::ALL
                     .iter()
-                    .filter(|role| may_grant_system_admin || **role != UserRole::SystemAdmin)
+                    .filter(|role| role.grantable_by(caller))
                     .cloned()
                     .map(QuickChange::Role)
                     .collect(),
@@ -167,28 +153,22 @@ pub(super) fn send_quick_edit(
     change: QuickChange,
     cmds: &mut Vec<Cmd>,
 ) {
-    let request = model.new_request();
-    model.actions_in_flight.insert(request);
-    model.users.in_flight_edits.insert(user_id);
-    cmds.push(Cmd::QuickEdit {
+    cmds.push(model.start_action(Some(user_id), |request| Cmd::QuickEdit {
         request,
         user_id,
         change,
-    });
+    }));
 }
 
 pub(super) fn request_delete(model: &mut Model) {
     if !action_allowed(model) {
         return;
     }
-    let Some(target) = selected_target(model) else {
+    let Some(target) = model.users.selected_target() else {
         return;
     };
     if model.me.loaded().is_some_and(|me| me.id == target.id) {
-        model.banner = Some(Banner {
-            text: "You cannot delete the account you are signed in with".to_string(),
-            error: false,
-        });
+        model.inform("You cannot delete the account you are signed in with".to_string());
         return;
     }
     model.mode = Mode::Confirm(Box::new(Confirm::Delete {
@@ -205,10 +185,7 @@ pub(super) fn request_renew(model: &mut Model) {
         return;
     };
     let Some(plan) = user.plan.as_ref() else {
-        model.banner = Some(Banner {
-            text: format!("{} has no plan to renew", user.username),
-            error: false,
-        });
+        model.inform(format!("{} has no plan to renew", user.username));
         return;
     };
     let plan = Some(plan);
@@ -273,13 +250,12 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                     failures: Vec::new(),
                 });
                 for target in targets {
-                    let request = model.new_request();
-                    model.actions_in_flight.insert(request);
-                    model.users.in_flight_edits.insert(target.id);
-                    cmds.push(Cmd::CloseOtherSessions {
-                        request,
-                        user_id: target.id,
-                    });
+                    cmds.push(model.start_action(Some(target.id), |request| {
+                        Cmd::CloseOtherSessions {
+                            request,
+                            user_id: target.id,
+                        }
+                    }));
                 }
             }
             Confirm::BulkChange { targets, change } => {
@@ -302,20 +278,16 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                     model.mode = Mode::Confirm(Box::new(Confirm::Delete { user, typed }));
                     return;
                 }
-                let request = model.new_request();
-                model.actions_in_flight.insert(request);
-                model.users.in_flight_edits.insert(user.id);
-                cmds.push(Cmd::DeleteUser {
-                    request,
-                    user_id: user.id,
-                    username: user.username,
-                });
+                cmds.push(
+                    model.start_action(Some(user.id), |request| Cmd::DeleteUser {
+                        request,
+                        user_id: user.id,
+                        username: user.username,
+                    }),
+                );
             }
             Confirm::Undo { undo } => {
                 model.last_undo = None;
-                let request = model.new_request();
-                model.actions_in_flight.insert(request);
-                model.users.in_flight_edits.insert(undo.user.id);
                 log_activity(
                     model,
                     format!(
@@ -325,21 +297,21 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                     true,
                     cmds,
                 );
-                cmds.push(Cmd::SaveUser {
-                    request,
-                    user_id: undo.user.id,
-                    expected: None,
-                    update: undo.update,
-                });
+                cmds.push(
+                    model.start_action(Some(undo.user.id), |request| Cmd::SaveUser {
+                        request,
+                        user_id: undo.user.id,
+                        expected: None,
+                        update: undo.update,
+                    }),
+                );
             }
             Confirm::RenewPlan { user, .. } => {
-                let request = model.new_request();
-                model.actions_in_flight.insert(request);
-                cmds.push(Cmd::RenewPlan {
+                cmds.push(model.start_action(None, |request| Cmd::RenewPlan {
                     request,
                     user_id: user.id,
                     username: user.username,
-                });
+                }));
             }
         },
         Mode::Password(mut dialog) => {
@@ -361,14 +333,12 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                 return;
             }
             let password = Secret::new(first);
-            let request = model.new_request();
-            model.actions_in_flight.insert(request);
-            cmds.push(Cmd::ChangePassword {
+            cmds.push(model.start_action(None, |request| Cmd::ChangePassword {
                 request,
                 user_id: user.id,
                 username: user.username,
                 password,
-            });
+            }));
         }
         Mode::Form(form) if form.asking_discard => {
             // The admin chose to throw the changes away.
@@ -410,11 +380,7 @@ pub(super) fn on_user_updated(
             }
         }
         Err(error) => {
-            let username = model
-                .users
-                .find(user_id)
-                .map(|(_, user)| user.username.clone())
-                .unwrap_or_else(|| format!("user {user_id}"));
+            let username = model.users.username_of(user_id);
             let what = format!("Setting {username}'s {}", change_words(&change));
             if !step_progress(
                 model,
@@ -480,9 +446,7 @@ pub(super) fn on_plan_renewed(
     match done.result {
         Ok(()) => {
             succeed(model, format!("Renewed the plan of {username}"), cmds);
-            let request = model.new_request();
-            model.actions_in_flight.insert(request);
-            cmds.push(Cmd::ReloadUser { request, user_id });
+            cmds.push(model.start_action(None, |request| Cmd::ReloadUser { request, user_id }));
         }
         Err(error) => report(
             model,
@@ -510,10 +474,10 @@ pub(super) fn on_user_reloaded(
                 *row = user;
             }
             if let Some(expires) = expires {
-                model.banner = Some(Banner {
-                    text: format!("{username}'s plan now runs until {}", date_part(&expires)),
-                    error: false,
-                });
+                model.inform(format!(
+                    "{username}'s plan now runs until {}",
+                    date_part(&expires)
+                ));
             }
         }
         Err(error) => report(model, "Reading the user again", &error, cmds),

@@ -3,7 +3,7 @@
 
 use crate::api::ApiError;
 use crate::console::cmd::Cmd;
-use crate::console::model::{Activity, Banner, Focus, LastRequest, Model};
+use crate::console::model::{Activity, Focus, LastRequest, Model};
 use crate::console::msg::Done;
 
 pub(super) fn tick(model: &mut Model) {
@@ -68,7 +68,7 @@ pub(super) fn report(model: &mut Model, what: &str, error: &ApiError, cmds: &mut
         text.push_str(&forbidden_hint(model));
     }
     log_activity(model, text.clone(), false, cmds);
-    model.banner = Some(Banner { text, error: true });
+    model.fail(text);
 }
 
 pub(super) fn forbidden_hint(model: &Model) -> String {
@@ -82,7 +82,7 @@ pub(super) fn forbidden_hint(model: &Model) -> String {
 
 pub(super) fn succeed(model: &mut Model, text: String, cmds: &mut Vec<Cmd>) {
     log_activity(model, text.clone(), true, cmds);
-    model.banner = Some(Banner { text, error: false });
+    model.inform(text);
 }
 
 /// How many entries the activity log keeps on screen (the log file keeps all).
@@ -131,7 +131,11 @@ pub(super) fn step_progress(
         }
         let error = !progress.failures.is_empty();
         log_activity(model, text.clone(), !error, cmds);
-        model.banner = Some(Banner { text, error });
+        if error {
+            model.fail(text);
+        } else {
+            model.inform(text);
+        }
     }
     true
 }
@@ -139,17 +143,11 @@ pub(super) fn step_progress(
 /// Whether an action may start now; says why not on the banner.
 pub(super) fn action_allowed(model: &mut Model) -> bool {
     if model.read_only {
-        model.banner = Some(Banner {
-            text: "Read-only mode: actions are off".to_string(),
-            error: false,
-        });
+        model.inform("Read-only mode: actions are off".to_string());
         return false;
     }
     if model.progress.is_some() {
-        model.banner = Some(Banner {
-            text: "Wait for the running bulk action to finish".to_string(),
-            error: false,
-        });
+        model.inform("Wait for the running bulk action to finish".to_string());
         return false;
     }
     true

@@ -7,6 +7,7 @@ use crate::api::{UserRole, UserStatus};
 use crate::console::cmd::Cmd;
 use crate::console::model::{FilterField, FilterPanel, Mode, Model, SEARCH_DEBOUNCE, check_cql};
 use crate::console::msg::Msg;
+use crate::console::wrap::step_wrapping;
 
 pub(super) fn open_search(model: &mut Model) {
     model.mode = Mode::Search(Input::new(model.filters.search.clone()));
@@ -123,16 +124,11 @@ pub(super) fn apply_search(model: &mut Model, typed: String, cmds: &mut Vec<Cmd>
 
 fn cycle<T: Clone + PartialEq>(all: &[T], current: &Option<T>, step: i8) -> Option<T> {
     // Positions: 0 is "any", then each value.
-    let len = all.len() + 1;
     let index = current
         .as_ref()
         .and_then(|value| all.iter().position(|known| known == value))
         .map_or(0, |position| position + 1);
-    let next = if step >= 0 {
-        (index + 1) % len
-    } else {
-        (index + len - 1) % len
-    };
+    let next = step_wrapping(index, all.len() + 1, step >= 0);
     if next == 0 {
         None
     } else {

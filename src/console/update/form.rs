@@ -5,7 +5,7 @@ use tui_input::InputRequest;
 
 use super::feedback::{action_allowed, explain, finish_action, note_request, report, succeed};
 use super::list::refresh_list;
-use crate::api::{Patch, Plan, User, UserRole, UserUpdate};
+use crate::api::{Patch, Plan, User, UserUpdate};
 use crate::console::cmd::Cmd;
 use crate::console::dates::date_part;
 use crate::console::form::UserForm;
@@ -15,7 +15,7 @@ use crate::console::msg::{Done, RequestId};
 pub(super) fn open_create_form(model: &mut Model) {
     if action_allowed(model) {
         let mut form = UserForm::create();
-        form.may_grant_system_admin = model.my_role() == Some(&UserRole::SystemAdmin);
+        form.granter = model.my_role().cloned();
         model.mode = Mode::Form(Box::new(form));
     }
 }
@@ -155,7 +155,7 @@ pub(super) fn open_edit_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
     };
     let plans = model.plans.loaded().cloned().unwrap_or_default();
     let mut form = UserForm::edit(&user, &plans);
-    form.may_grant_system_admin = model.my_role() == Some(&UserRole::SystemAdmin);
+    form.granter = model.my_role().cloned();
     model.mode = Mode::Form(Box::new(form));
     if model.plans.loaded().is_none() && !model.plans.is_loading() {
         let request = model.new_request();
@@ -166,55 +166,51 @@ pub(super) fn open_edit_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
 }
 
 pub(super) fn save_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
-    let request = RequestIdSource::peek(model);
-    let Mode::Form(form) = &mut model.mode else {
-        return;
+    // The form leaves the mode while its command is built, so the model is free to hand out
+    // the request id; it goes back whatever happens.
+    let mut form = match std::mem::take(&mut model.mode) {
+        Mode::Form(form) => form,
+        other => {
+            model.mode = other;
+            return;
+        }
     };
+    if let Some(cmd) = start_save(model, &mut form) {
+        cmds.push(cmd);
+    }
+    model.mode = Mode::Form(form);
+}
+
+/// The command that saves the form, once every field checks out and something changed.
+fn start_save(model: &mut Model, form: &mut UserForm) -> Option<Cmd> {
     if form.saving.is_some() {
-        return;
+        return None;
     }
     if !form.check_all() {
         form.failure = Some("Fix the marked fields first".to_string());
-        return;
+        return None;
     }
-    let cmd = match &form.original {
-        Some(original) => {
-            let update = form.update();
-            if update.is_empty() {
-                form.failure = Some("Nothing changed".to_string());
-                return;
-            }
-            Cmd::SaveUser {
+    let update = form.update();
+    if form.original.is_some() && update.is_empty() {
+        form.failure = Some("Nothing changed".to_string());
+        return None;
+    }
+    form.failure = None;
+    Some(model.start_action(None, |request| {
+        form.saving = Some(request);
+        match &form.original {
+            Some(original) => Cmd::SaveUser {
                 request,
                 user_id: original.id,
                 expected: Some(Box::new(original.clone())),
                 update,
-            }
+            },
+            None => Cmd::CreateUser {
+                request,
+                new_user: form.new_user(),
+            },
         }
-        None => Cmd::CreateUser {
-            request,
-            new_user: form.new_user(),
-        },
-    };
-    form.saving = Some(request);
-    form.failure = None;
-    RequestIdSource::take(model, request);
-    model.actions_in_flight.insert(request);
-    cmds.push(cmd);
-}
-
-/// Request ids come from the model; a form borrows the model's mode while it builds its
-/// command, so the id is read first and claimed once the command is certain.
-struct RequestIdSource;
-
-impl RequestIdSource {
-    fn peek(model: &Model) -> RequestId {
-        RequestId(model.next_request + 1)
-    }
-
-    fn take(model: &mut Model, request: RequestId) {
-        model.next_request = request.0;
-    }
+    }))
 }
 
 pub(super) fn on_user_saved(

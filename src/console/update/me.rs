@@ -3,7 +3,7 @@
 use super::feedback::{explain, note_request};
 use crate::api::User;
 use crate::console::cmd::Cmd;
-use crate::console::model::{Banner, LoadState, Model};
+use crate::console::model::{LoadState, Model};
 use crate::console::msg::Done;
 
 pub(super) fn load_me(model: &mut Model, cmds: &mut Vec<Cmd>) {
@@ -29,19 +29,16 @@ pub(super) fn on_me_loaded(model: &mut Model, done: Done<User>) {
             if cannot_manage && !model.explained_forbidden {
                 model.explained_forbidden = true;
                 let role = role.map(|role| role.to_string()).unwrap_or_default();
-                model.banner = Some(Banner {
-                    text: format!(
+                model.inform(format!(
                         "Signed in as a {role}: this role cannot manage users, so lists may be short and changes refused."
-                    ),
-                    error: false,
-                });
+                    ));
             }
         }
         Err(error) => {
-            model.banner = Some(Banner {
-                text: format!("Reading the signed-in user failed: {}", explain(&error)),
-                error: true,
-            });
+            model.fail(format!(
+                "Reading the signed-in user failed: {}",
+                explain(&error)
+            ));
             model.me = LoadState::Failed(error.to_string());
         }
     }

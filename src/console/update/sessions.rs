@@ -7,7 +7,7 @@ use super::feedback::{
 use crate::api::Session;
 use crate::console::cmd::Cmd;
 use crate::console::model::{
-    Banner, Confirm, LoadState, Mode, Model, Progress, SESSIONS_DEBOUNCE, SessionsPane, Target,
+    Confirm, LoadState, Mode, Model, Progress, SESSIONS_DEBOUNCE, SessionsPane, Target,
 };
 use crate::console::msg::{Done, Msg};
 
@@ -107,16 +107,8 @@ pub(super) fn request_close_session(model: &mut Model) {
     else {
         return;
     };
-    let username = model
-        .users
-        .find(user_id)
-        .map(|(_, user)| user.username.clone())
-        .unwrap_or_else(|| format!("user {user_id}"));
     model.mode = Mode::Confirm(Box::new(Confirm::CloseSession {
-        user: Target {
-            id: user_id,
-            username,
-        },
+        user: model.users.target(user_id),
         session,
     }));
 }
@@ -143,23 +135,13 @@ pub(super) fn request_close_other_sessions(model: &mut Model) {
         .filter(|session| session.current != Some(true))
         .cloned()
         .collect();
-    let username = model
-        .users
-        .find(user_id)
-        .map(|(_, user)| user.username.clone())
-        .unwrap_or_else(|| format!("user {user_id}"));
+    let user = model.users.target(user_id);
     if sessions.is_empty() {
-        model.banner = Some(Banner {
-            text: format!("{username} has no other sessions to close"),
-            error: false,
-        });
+        model.inform(format!("{} has no other sessions to close", user.username));
         return;
     }
     model.mode = Mode::Confirm(Box::new(Confirm::CloseSessions {
-        user: Target {
-            id: user_id,
-            username,
-        },
+        user,
         sessions,
         kept_own,
     }));
@@ -180,14 +162,12 @@ pub(super) fn close_sessions(
         });
     }
     for session in sessions {
-        let request = model.new_request();
-        model.actions_in_flight.insert(request);
         model.sessions.closing.insert(session.uuid.clone());
-        cmds.push(Cmd::CloseSession {
+        cmds.push(model.start_action(None, |request| Cmd::CloseSession {
             request,
             user_id: user.id,
             uuid: session.uuid,
-        });
+        }));
     }
 }
 
@@ -202,11 +182,7 @@ pub(super) fn on_session_closed(
     note_request(model, "POST sessions/{uuid}", &done);
     model.sessions.closing.remove(&uuid);
     let short = short_uuid(&uuid);
-    let username = model
-        .users
-        .find(user_id)
-        .map(|(_, user)| user.username.clone())
-        .unwrap_or_else(|| format!("user {user_id}"));
+    let username = model.users.username_of(user_id);
     match done.result {
         Ok(()) => {
             if model.sessions.user_id == Some(user_id)
@@ -241,11 +217,7 @@ pub(super) fn on_other_sessions_closed(
     finish_action(model, &done);
     note_request(model, "POST sessions/{uuid}", &done);
     model.users.in_flight_edits.remove(&user_id);
-    let username = model
-        .users
-        .find(user_id)
-        .map(|(_, user)| user.username.clone())
-        .unwrap_or_else(|| format!("user {user_id}"));
+    let username = model.users.username_of(user_id);
     let failure = match done.result {
         Ok((closed, failures)) => {
             cmds.push(Cmd::Log {
