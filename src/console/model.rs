@@ -9,7 +9,7 @@ use tui_input::Input;
 use crate::api::{Plan, Session, User, UserQuery, UserRole, UserStatus};
 
 use super::cmd::Cmd;
-use super::msg::{QuickChange, RequestId};
+use super::msg::{Done, QuickChange, RequestId};
 use super::wrap::step_wrapping;
 
 /// Users asked for per request (less when a server answers fewer: see `UserList::page_size`).
@@ -45,6 +45,46 @@ impl<T> LoadState<T> {
 
     pub fn is_loading(&self) -> bool {
         matches!(self, LoadState::Loading)
+    }
+}
+
+/// Something fetched from the server, with the request whose answer it waits for: only that
+/// answer is taken, so a slow answer to an older request never overwrites a newer one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loadable<T> {
+    pub state: LoadState<T>,
+    pub request: Option<RequestId>,
+}
+
+impl<T> Default for Loadable<T> {
+    fn default() -> Self {
+        Loadable {
+            state: LoadState::Idle,
+            request: None,
+        }
+    }
+}
+
+impl<T> Loadable<T> {
+    /// Asks for it (again); what is already loaded stays shown until the answer comes.
+    pub fn start(&mut self, request: RequestId) {
+        self.request = Some(request);
+        if self.state.loaded().is_none() {
+            self.state = LoadState::Loading;
+        }
+    }
+
+    /// Whether `done` answers the request waited for (then it is no longer waited for).
+    pub fn accept(&mut self, done: &Done<T>) -> bool {
+        done.answers(&mut self.request)
+    }
+
+    pub fn loaded(&self) -> Option<&T> {
+        self.state.loaded()
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.state.is_loading()
     }
 }
 
@@ -410,8 +450,7 @@ impl UserList {
 pub struct SessionsPane {
     /// Whose sessions are (being) loaded.
     pub user_id: Option<i64>,
-    pub request: Option<RequestId>,
-    pub list: LoadState<Vec<Session>>,
+    pub list: Loadable<Vec<Session>>,
     pub selected: usize,
     /// Sessions being closed right now, shown as pending.
     pub closing: BTreeSet<String>,
@@ -629,13 +668,11 @@ pub struct Model {
     pub height: u16,
     /// "Now" for relative times; set by the loop, fixed in tests so screens are stable.
     pub now: DateTime<Utc>,
-    pub me: LoadState<crate::api::User>,
-    pub me_request: Option<RequestId>,
+    pub me: Loadable<User>,
     pub filters: Filters,
     pub users: UserList,
     pub sessions: SessionsPane,
-    pub plans: LoadState<Vec<Plan>>,
-    pub plans_request: Option<RequestId>,
+    pub plans: Loadable<Vec<Plan>>,
     pub focus: Focus,
     pub mode: Mode,
     pub detail_scroll: u16,
@@ -676,13 +713,11 @@ impl Model {
             width: 80,
             height: 24,
             now: DateTime::<Utc>::UNIX_EPOCH,
-            me: LoadState::Idle,
-            me_request: None,
+            me: Loadable::default(),
             filters: Filters::default(),
             users: UserList::default(),
             sessions: SessionsPane::default(),
-            plans: LoadState::Idle,
-            plans_request: None,
+            plans: Loadable::default(),
             focus: Focus::Table,
             mode: Mode::Normal,
             detail_scroll: 0,

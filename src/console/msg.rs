@@ -22,6 +22,18 @@ pub struct Done<T> {
     pub result: Result<T, ApiError>,
 }
 
+impl<T> Done<T> {
+    /// Whether this is the answer `awaited` waits for; if so, it is no longer awaited. Any
+    /// other answer is stale (filters, a sort or a selection moved on) and is dropped.
+    pub fn answers(&self, awaited: &mut Option<RequestId>) -> bool {
+        if *awaited != Some(self.request) {
+            return false;
+        }
+        *awaited = None;
+        true
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Msg {
     // ---- terminal and timers ----

@@ -45,12 +45,11 @@ pub(super) fn press_enter(model: &mut Model) {
 }
 
 pub(super) fn on_plans_loaded(model: &mut Model, done: Done<Vec<Plan>>, cmds: &mut Vec<Cmd>) {
-    if model.plans_request != Some(done.request) {
+    if !model.plans.accept(&done) {
         return;
     }
-    model.plans_request = None;
     note_request(model, "GET plans/", &done);
-    model.plans = match done.result {
+    model.plans.state = match done.result {
         Ok(plans) => {
             if let Mode::Form(form) = &mut model.mode {
                 form.set_plans(&plans);
@@ -159,8 +158,7 @@ pub(super) fn open_edit_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
     model.mode = Mode::Form(Box::new(form));
     if model.plans.loaded().is_none() && !model.plans.is_loading() {
         let request = model.new_request();
-        model.plans_request = Some(request);
-        model.plans = LoadState::Loading;
+        model.plans.start(request);
         cmds.push(Cmd::LoadPlans { request });
     }
 }

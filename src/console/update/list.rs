@@ -397,10 +397,9 @@ pub(super) fn adapt_to_capped_pages(model: &mut Model, cmds: &mut Vec<Cmd>) -> b
 }
 
 pub(super) fn on_users_counted(model: &mut Model, done: Done<u64>, cmds: &mut Vec<Cmd>) {
-    if model.users.count_request != Some(done.request) {
+    if !done.answers(&mut model.users.count_request) {
         return;
     }
-    model.users.count_request = None;
     note_request(model, "GET users/ count", &done);
     match done.result {
         Ok(total) => {

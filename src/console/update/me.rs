@@ -8,24 +8,20 @@ use crate::console::msg::Done;
 
 pub(super) fn load_me(model: &mut Model, cmds: &mut Vec<Cmd>) {
     let request = model.new_request();
-    model.me_request = Some(request);
-    if model.me.loaded().is_none() {
-        model.me = LoadState::Loading;
-    }
+    model.me.start(request);
     cmds.push(Cmd::LoadMe { request });
 }
 
 pub(super) fn on_me_loaded(model: &mut Model, done: Done<User>) {
-    if model.me_request != Some(done.request) {
+    if !model.me.accept(&done) {
         return;
     }
-    model.me_request = None;
     note_request(model, "GET users/me/", &done);
     match done.result {
         Ok(me) => {
             let cannot_manage = me.role.as_ref().is_some_and(|role| !role.manages_users());
             let role = me.role.clone();
-            model.me = LoadState::Loaded(me);
+            model.me.state = LoadState::Loaded(me);
             if cannot_manage && !model.explained_forbidden {
                 model.explained_forbidden = true;
                 let role = role.map(|role| role.to_string()).unwrap_or_default();
@@ -39,7 +35,7 @@ pub(super) fn on_me_loaded(model: &mut Model, done: Done<User>) {
                 "Reading the signed-in user failed: {}",
                 explain(&error)
             ));
-            model.me = LoadState::Failed(error.to_string());
+            model.me.state = LoadState::Failed(error.to_string());
         }
     }
 }

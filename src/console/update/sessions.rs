@@ -47,8 +47,9 @@ pub(super) fn on_selection_settled(model: &mut Model, token: u64, cmds: &mut Vec
 pub(super) fn load_sessions(model: &mut Model, user_id: i64, cmds: &mut Vec<Cmd>) {
     let request = model.new_request();
     model.sessions.user_id = Some(user_id);
-    model.sessions.request = Some(request);
-    model.sessions.list = LoadState::Loading;
+    // Another user's sessions, or a reload: nothing old stays on screen.
+    model.sessions.list.state = LoadState::Loading;
+    model.sessions.list.start(request);
     cmds.push(Cmd::LoadSessions { request, user_id });
 }
 
@@ -65,12 +66,11 @@ pub(super) fn move_session(model: &mut Model, delta: i32) {
 }
 
 pub(super) fn on_sessions_loaded(model: &mut Model, user_id: i64, done: Done<Vec<Session>>) {
-    if model.sessions.request != Some(done.request) || model.sessions.user_id != Some(user_id) {
+    if model.sessions.user_id != Some(user_id) || !model.sessions.list.accept(&done) {
         return;
     }
-    model.sessions.request = None;
     note_request(model, "GET sessions/", &done);
-    model.sessions.list = match done.result {
+    model.sessions.list.state = match done.result {
         Ok(sessions) => {
             model.sessions.selected = model
                 .sessions
@@ -186,7 +186,7 @@ pub(super) fn on_session_closed(
     match done.result {
         Ok(()) => {
             if model.sessions.user_id == Some(user_id)
-                && let LoadState::Loaded(list) = &mut model.sessions.list
+                && let LoadState::Loaded(list) = &mut model.sessions.list.state
             {
                 list.retain(|session| session.uuid != uuid);
                 model.sessions.selected = model.sessions.selected.min(list.len().saturating_sub(1));

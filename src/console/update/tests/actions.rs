@@ -93,7 +93,7 @@ fn the_role_picker_offers_system_admin_only_to_system_admins() {
             .contains(&QuickChange::Role(UserRole::SystemAdmin))
     );
     type_keys(&mut model, "q");
-    if let LoadState::Loaded(me) = &mut model.me {
+    if let LoadState::Loaded(me) = &mut model.me.state {
         me.role = Some(UserRole::AccountAdmin);
     }
     type_keys(&mut model, "r");

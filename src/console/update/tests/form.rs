@@ -17,7 +17,7 @@ fn clear_field(model: &mut Model) {
 #[test]
 fn the_edit_form_checks_as_typed_and_sends_only_what_changed() {
     let mut model = loaded_model(160, 45, 50);
-    model.plans = LoadState::Loaded(Vec::new());
+    model.plans.state = LoadState::Loaded(Vec::new());
     let cmds = type_keys(&mut model, "j"); // user 2 has a mobile
     drop(cmds);
     assert!(
@@ -75,7 +75,7 @@ fn the_edit_form_checks_as_typed_and_sends_only_what_changed() {
 #[test]
 fn a_422_lands_on_its_field_and_a_failed_save_keeps_the_form() {
     let mut model = loaded_model(160, 45, 50);
-    model.plans = LoadState::Loaded(Vec::new());
+    model.plans.state = LoadState::Loaded(Vec::new());
     type_keys(&mut model, "e");
     update(&mut model, key(KeyCode::Tab));
     clear_field(&mut model);
@@ -147,7 +147,7 @@ fn a_422_lands_on_its_field_and_a_failed_save_keeps_the_form() {
 #[test]
 fn esc_on_a_changed_form_asks_and_cancel_sends_nothing() {
     let mut model = loaded_model(160, 45, 50);
-    model.plans = LoadState::Loaded(Vec::new());
+    model.plans.state = LoadState::Loaded(Vec::new());
     type_keys(&mut model, "e");
     assert!(update(&mut model, key(KeyCode::Esc)).is_empty());
     assert!(
@@ -171,7 +171,7 @@ fn esc_on_a_changed_form_asks_and_cancel_sends_nothing() {
 #[test]
 fn a_save_held_back_by_a_newer_server_copy_keeps_the_typing() {
     let mut model = loaded_model(160, 45, 50);
-    model.plans = LoadState::Loaded(Vec::new());
+    model.plans.state = LoadState::Loaded(Vec::new());
     type_keys(&mut model, "e");
     for _ in 0..2 {
         update(&mut model, key(KeyCode::Tab));
@@ -266,8 +266,8 @@ fn the_create_form_needs_the_password_twice_and_selects_the_new_user() {
 #[test]
 fn the_form_offers_system_admin_only_to_system_admins() {
     let mut model = loaded_model(160, 45, 50);
-    model.plans = LoadState::Loaded(Vec::new());
-    if let LoadState::Loaded(me) = &mut model.me {
+    model.plans.state = LoadState::Loaded(Vec::new());
+    if let LoadState::Loaded(me) = &mut model.me.state {
         me.role = Some(UserRole::AccountAdmin);
     }
     type_keys(&mut model, "e");

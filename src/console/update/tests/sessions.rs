@@ -4,7 +4,7 @@ use super::*;
 
 pub(super) fn focus_sessions(model: &mut Model) {
     model.focus = Focus::Sessions;
-    assert!(matches!(model.sessions.list, LoadState::Loaded(_)));
+    assert!(matches!(model.sessions.list.state, LoadState::Loaded(_)));
 }
 
 #[test]
