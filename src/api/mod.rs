@@ -10,6 +10,6 @@ mod types;
 pub use client::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, GeoboxClient, UserRef, api_base_url};
 pub use error::{ApiError, FieldError, body_start};
 pub use obfuscate::{deobfuscate_password, obfuscate_password};
-pub use query::{DEFAULT_LIMIT, UserQuery, python_bool};
+pub use query::{DEFAULT_LIMIT, UserQuery, check_cql, combined_cql, cql_escape, python_bool};
 pub use secret::Secret;
 pub use types::{NewUser, Patch, Plan, Session, User, UserRole, UserStatus, UserUpdate};

@@ -6,7 +6,7 @@
 pub mod app;
 pub mod cmd;
 pub mod dates;
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod form;
 pub mod keys;

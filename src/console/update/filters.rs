@@ -3,9 +3,10 @@
 use tui_input::{Input, InputRequest};
 
 use super::list::reset_list;
+use crate::api::check_cql;
 use crate::api::{UserRole, UserStatus};
 use crate::console::cmd::Cmd;
-use crate::console::model::{FilterField, FilterPanel, Mode, Model, SEARCH_DEBOUNCE, check_cql};
+use crate::console::model::{FilterField, FilterPanel, Mode, Model, SEARCH_DEBOUNCE};
 use crate::console::msg::Msg;
 use crate::console::wrap::step_wrapping;
 
