@@ -346,16 +346,16 @@ impl UserList {
     }
 
     /// The user an action on this id applies to, named as well as the list knows.
-    pub fn target(&self, user_id: i64) -> Target {
-        Target {
+    pub fn target(&self, user_id: i64) -> TargetUser {
+        TargetUser {
             id: user_id,
             username: self.username_of(user_id),
         }
     }
 
     /// The selected user as the target of an action.
-    pub fn selected_target(&self) -> Option<Target> {
-        self.selected_user().map(|user| Target {
+    pub fn selected_target(&self) -> Option<TargetUser> {
+        self.selected_user().map(|user| TargetUser {
             id: user.id,
             username: user.username.clone(),
         })
@@ -438,9 +438,9 @@ impl FilterField {
     }
 }
 
-/// Which users a quick edit or bulk action applies to.
+/// A user an action applies to: the id it is sent with, the name it is reported with.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Target {
+pub struct TargetUser {
     pub id: i64,
     pub username: String,
 }
@@ -449,7 +449,7 @@ pub struct Target {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Picker {
     pub kind: PickerKind,
-    pub targets: Vec<Target>,
+    pub targets: Vec<TargetUser>,
     pub choices: Vec<QuickChange>,
     pub cursor: usize,
     /// The value the (single) target has now, marked "(current)".
@@ -466,27 +466,27 @@ pub enum PickerKind {
 #[derive(Clone, Debug)]
 pub enum Confirm {
     /// Close one session.
-    CloseSession { user: Target, session: Session },
+    CloseSession { user: TargetUser, session: Session },
     /// Close these sessions (all but the console's own).
     CloseSessions {
-        user: Target,
+        user: TargetUser,
         sessions: Vec<Session>,
         kept_own: bool,
     },
     /// Close every session but the console's own of each of these users.
-    CloseSessionsOfUsers { targets: Vec<Target> },
+    CloseSessionsOfUsers { targets: Vec<TargetUser> },
     /// Apply one status/role to several users.
     BulkChange {
-        targets: Vec<Target>,
+        targets: Vec<TargetUser>,
         change: QuickChange,
     },
     /// Delete a user: the username must be typed.
-    Delete { user: Target, typed: Input },
+    Delete { user: TargetUser, typed: Input },
     /// Undo the last quick edit or form save.
     Undo { undo: Undo },
     /// Renew a user's plan.
     RenewPlan {
-        user: Target,
+        user: TargetUser,
         plan: Option<String>,
         days: Option<i64>,
         new_expiration: Option<String>,
@@ -496,7 +496,7 @@ pub enum Confirm {
 /// How to take back the last change: the update that restores the old values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Undo {
-    pub user: Target,
+    pub user: TargetUser,
     pub update: crate::api::UserUpdate,
     /// What it restores, in words ("status Active, role Editor").
     pub description: String,
@@ -505,7 +505,7 @@ pub struct Undo {
 /// The change-password dialog. The inputs live only while the dialog is open.
 #[derive(Clone, Default)]
 pub struct PasswordDialog {
-    pub user: Option<Target>,
+    pub user: Option<TargetUser>,
     pub first: Input,
     pub second: Input,
     pub second_focused: bool,
@@ -721,7 +721,7 @@ impl Model {
     }
 
     /// The users a quick edit applies to: the marked ones, or the selected one.
-    pub fn targets(&self) -> Vec<Target> {
+    pub fn targets(&self) -> Vec<TargetUser> {
         if !self.users.marked.is_empty() {
             return self
                 .users

@@ -14,7 +14,7 @@ use crate::api::{Secret, User, UserRole, UserStatus};
 use crate::console::cmd::Cmd;
 use crate::console::dates::date_part;
 use crate::console::model::{
-    Confirm, Mode, Model, PasswordDialog, Picker, PickerKind, Progress, Target,
+    Confirm, Mode, Model, PasswordDialog, Picker, PickerKind, Progress, TargetUser,
 };
 use crate::console::msg::{Done, QuickChange};
 use crate::console::wrap::step_wrapping;
@@ -200,7 +200,7 @@ pub(super) fn request_renew(model: &mut Model) {
         .unwrap_or(today);
     let new_expiration = days.map(|days| (start + ChronoDuration::days(days)).to_string());
     let confirm = Confirm::RenewPlan {
-        user: Target {
+        user: TargetUser {
             id: user.id,
             username: user.username.clone(),
         },

@@ -3,24 +3,12 @@
 
 use crate::api::ApiError;
 use crate::console::cmd::Cmd;
-use crate::console::model::{Activity, Focus, LastRequest, Model};
+use crate::console::model::{Activity, LastRequest, Model};
 use crate::console::msg::Done;
 
 pub(super) fn tick(model: &mut Model) {
     if model.is_busy() {
         model.spinner = model.spinner.wrapping_add(1);
-    }
-}
-
-/// Esc on the main screen: the banner goes first, then the marks, then the focus returns to
-/// the table.
-pub(super) fn dismiss_banner(model: &mut Model) {
-    if model.banner.is_some() {
-        model.banner = None;
-    } else if !model.users.marked.is_empty() {
-        model.users.marked.clear();
-    } else {
-        model.focus = Focus::Table;
     }
 }
 

@@ -9,7 +9,7 @@ use crate::api::{Patch, Plan, User, UserUpdate};
 use crate::console::cmd::Cmd;
 use crate::console::dates::date_part;
 use crate::console::form::UserForm;
-use crate::console::model::{LoadState, Mode, Model, Sort, Target, Undo};
+use crate::console::model::{LoadState, Mode, Model, Sort, TargetUser, Undo};
 use crate::console::msg::{Done, RequestId};
 
 pub(super) fn open_create_form(model: &mut Model) {
@@ -34,7 +34,7 @@ pub(super) fn cycle_form_choice(model: &mut Model, step: i8) {
     }
 }
 
-pub(super) fn press_enter(model: &mut Model) {
+pub(super) fn advance(model: &mut Model) {
     if let Mode::Form(form) = &mut model.mode {
         if form.focused().is_choice() {
             form.cycle(1);
@@ -136,7 +136,7 @@ pub fn reverse(original: &User, update: &UserUpdate) -> Undo {
         .collect::<Vec<_>>()
         .join(", ");
     Undo {
-        user: Target {
+        user: TargetUser {
             id: original.id,
             username: original.username.clone(),
         },

@@ -27,7 +27,7 @@ use crossterm::event::KeyEvent;
 
 use super::cmd::Cmd;
 use super::keys;
-use super::model::Model;
+use super::model::{Focus, Model};
 use super::msg::Msg;
 
 /// The commands to start the console with: who am I, the first page and the count.
@@ -92,7 +92,9 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::CycleSortColumn => filters::cycle_sort_column(model, cmds),
         Msg::FlipSortDirection => filters::flip_sort_direction(model, cmds),
 
-        Msg::DismissBanner => feedback::dismiss_banner(model),
+        Msg::DismissBanner => model.banner = None,
+        Msg::ClearMarks => model.users.marked.clear(),
+        Msg::FocusTable => model.focus = Focus::Table,
         Msg::ToggleHelp => help::toggle_help(model),
         Msg::ToggleActivityLog => feedback::toggle_activity_log(model),
 
@@ -116,7 +118,7 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::OpenEditForm => form::open_edit_form(model, cmds),
         Msg::OpenCreateForm => form::open_create_form(model),
         Msg::CycleFormChoice(step) => form::cycle_form_choice(model, step),
-        Msg::PressEnterInForm => form::press_enter(model),
+        Msg::AdvanceForm => form::advance(model),
         Msg::SaveForm => form::save_form(model, cmds),
 
         Msg::MeLoaded(done) => me::on_me_loaded(model, done),

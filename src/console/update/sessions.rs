@@ -7,7 +7,7 @@ use super::feedback::{
 use crate::api::Session;
 use crate::console::cmd::Cmd;
 use crate::console::model::{
-    Confirm, LoadState, Mode, Model, Progress, SESSIONS_DEBOUNCE, SessionsPane, Target,
+    Confirm, LoadState, Mode, Model, Progress, SESSIONS_DEBOUNCE, SessionsPane, TargetUser,
 };
 use crate::console::msg::{Done, Msg};
 
@@ -149,7 +149,7 @@ pub(super) fn request_close_other_sessions(model: &mut Model) {
 
 pub(super) fn close_sessions(
     model: &mut Model,
-    user: Target,
+    user: TargetUser,
     sessions: Vec<Session>,
     cmds: &mut Vec<Cmd>,
 ) {
