@@ -1,5 +1,5 @@
 //! The edit (`e`) and create (`n`) forms: fields, checks as typed, and what a save would send.
-//! Pure data and functions; `update` drives them and `view::edit_form` draws them.
+//! Pure data and functions; `update` drives them and `view::form` draws them.
 
 use std::collections::BTreeMap;
 use std::fmt;

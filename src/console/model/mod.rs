@@ -1,15 +1,15 @@
 //! Everything the console knows, in one value. `update` changes it; `view` only reads it.
 //!
 //! The parts live next to the feature they serve: `list` (the user list and sessions),
-//! `filters` (filters, sort, the filter panel), `dialogs` (pickers, confirmations, undo),
+//! `filters` (filters, sort, the filter panel), `actions` (pickers, confirmations, undo),
 //! `loadable` (what is fetched and the request it waits for).
 
-mod dialogs;
+mod actions;
 mod filters;
 mod list;
 mod loadable;
 
-pub use dialogs::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
+pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
