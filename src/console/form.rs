@@ -540,3 +540,41 @@ pub fn check(form: &UserForm, field: Field) -> Option<String> {
         Field::FirstName | Field::LastName | Field::Role | Field::Status | Field::Plan => None,
     }
 }
+
+/// Whether two reads of a user agree on every field the edit form changes: a save goes
+/// ahead only when the server's copy still agrees with the one the form opened on.
+pub fn same_editable_fields(a: &User, b: &User) -> bool {
+    a.username == b.username
+        && a.email == b.email
+        && a.first_name == b.first_name
+        && a.last_name == b.last_name
+        && a.mobile == b.mobile
+        && a.role == b.role
+        && a.status == b.status
+        && a.plan.as_ref().map(|plan| plan.id) == b.plan.as_ref().map(|plan| plan.id)
+        && a.expiration_date == b.expiration_date
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_editable_fields;
+    use crate::console::fixtures::user;
+
+    #[test]
+    fn only_the_fields_the_form_edits_make_a_copy_stale() {
+        let read = user(7);
+        let mut again = read.clone();
+        again
+            .extra
+            .insert("last_login".into(), serde_json::json!("2026-11-30"));
+        assert!(same_editable_fields(&read, &again));
+        again.email = Some("moved@example.ir".into());
+        assert!(!same_editable_fields(&read, &again));
+        let mut plan_changed = read.clone();
+        plan_changed.plan = None;
+        assert_eq!(
+            same_editable_fields(&read, &plan_changed),
+            read.plan.is_none()
+        );
+    }
+}
