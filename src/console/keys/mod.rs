@@ -141,14 +141,8 @@ const fn act(
     msg: fn() -> Msg,
 ) -> Binding {
     Binding {
-        context,
-        keys,
-        label,
-        help,
-        footer,
         action: true,
-        when: always,
-        msg,
+        ..bind(context, keys, label, help, footer, msg)
     }
 }
 
