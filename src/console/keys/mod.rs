@@ -255,3 +255,59 @@ pub fn footer_hints(model: &Model) -> Vec<&'static str> {
         .map(|binding| binding.footer)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::translate;
+    use crate::console::model::{Banner, FilterField, FilterPanel, Mode, Model};
+    use crate::console::msg::Msg;
+
+    fn press(model: &Model, code: KeyCode, mods: KeyModifiers) -> Option<Msg> {
+        translate(model, &KeyEvent::new(code, mods))
+    }
+
+    #[test]
+    fn space_steps_a_choice_field_and_types_in_a_text_field() {
+        let mut model = Model::new("h", None, false);
+        model.mode = Mode::Filters(Box::default());
+        let space = press(&model, KeyCode::Char(' '), KeyModifiers::NONE);
+        assert!(
+            matches!(space, Some(Msg::CycleFilterChoice(1))),
+            "{space:?}"
+        );
+        model.mode = Mode::Filters(Box::new(FilterPanel {
+            field: FilterField::Cql,
+            ..FilterPanel::default()
+        }));
+        let space = press(&model, KeyCode::Char(' '), KeyModifiers::NONE);
+        assert!(matches!(space, Some(Msg::EditFilterField(_))), "{space:?}");
+    }
+
+    #[test]
+    fn ctrl_c_quits_even_while_typing() {
+        let mut model = Model::new("h", None, false);
+        model.mode = Mode::Search(Default::default());
+        let quit = press(&model, KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert!(matches!(quit, Some(Msg::Quit)), "{quit:?}");
+        let typed = press(&model, KeyCode::Char('q'), KeyModifiers::NONE);
+        assert!(matches!(typed, Some(Msg::EditSearch(_))), "{typed:?}");
+    }
+
+    #[test]
+    fn esc_dismisses_the_banner_then_the_marks_then_goes_back_to_the_table() {
+        let mut model = Model::new("h", None, false);
+        model.banner = Some(Banner {
+            text: "hello".into(),
+            error: false,
+        });
+        model.users.marked.insert(3);
+        let esc = |model: &Model| press(model, KeyCode::Esc, KeyModifiers::NONE);
+        assert!(matches!(esc(&model), Some(Msg::DismissBanner)));
+        model.banner = None;
+        assert!(matches!(esc(&model), Some(Msg::ClearMarks)));
+        model.users.marked.clear();
+        assert!(matches!(esc(&model), Some(Msg::FocusTable)));
+    }
+}
