@@ -554,25 +554,3 @@ pub fn same_editable_fields(a: &User, b: &User) -> bool {
         && a.plan.as_ref().map(|plan| plan.id) == b.plan.as_ref().map(|plan| plan.id)
         && a.expiration_date == b.expiration_date
 }
-
-#[cfg(test)]
-mod tests {
-    use super::same_editable_fields;
-    use crate::console::fixtures::user;
-
-    #[test]
-    fn only_the_fields_the_form_edits_make_a_copy_stale() {
-        let read = user(7);
-        let mut again = read.clone();
-        again
-            .extra
-            .insert("last_login".into(), serde_json::json!("2026-11-30"));
-        assert!(same_editable_fields(&read, &again));
-        again.email = Some("moved@example.ir".into());
-        assert!(!same_editable_fields(&read, &again));
-        let mut plan_dropped = read.clone();
-        plan_dropped.plan = None;
-        assert!(read.plan.is_some(), "the fixture user has a plan");
-        assert!(!same_editable_fields(&read, &plan_dropped));
-    }
-}

@@ -1,7 +1,7 @@
 //! The edit and create forms.
 
 use super::*;
-use crate::console::form::Field;
+use crate::console::form::{Field, same_editable_fields};
 
 fn form(model: &Model) -> &crate::console::form::UserForm {
     match &model.mode {
@@ -282,4 +282,20 @@ fn the_form_offers_system_admin_only_to_system_admins() {
     }
     assert!(!seen.contains(&UserRole::SystemAdmin), "{seen:?}");
     assert!(seen.contains(&UserRole::AccountAdmin));
+}
+
+#[test]
+fn only_the_fields_the_form_edits_make_a_copy_stale() {
+    let read = crate::console::fixtures::user(7);
+    let mut again = read.clone();
+    again
+        .extra
+        .insert("last_login".into(), serde_json::json!("2026-11-30"));
+    assert!(same_editable_fields(&read, &again));
+    again.email = Some("moved@example.ir".into());
+    assert!(!same_editable_fields(&read, &again));
+    let mut plan_dropped = read.clone();
+    plan_dropped.plan = None;
+    assert!(read.plan.is_some(), "the fixture user has a plan");
+    assert!(!same_editable_fields(&read, &plan_dropped));
 }
