@@ -4,8 +4,7 @@ use chrono::Duration as ChronoDuration;
 use tui_input::{Input, InputRequest};
 
 use super::feedback::{
-    action_allowed, explain, finish_action, log_activity, note_request, report, step_progress,
-    succeed,
+    action_allowed, action_answered, explain, log_activity, report, step_progress, succeed,
 };
 use super::form::reverse;
 use super::list::{refresh_list, remove_row};
@@ -361,8 +360,7 @@ pub(super) fn on_user_updated(
     done: Done<User>,
     cmds: &mut Vec<Cmd>,
 ) {
-    finish_action(model, &done);
-    note_request(model, "PUT users/{id}/", &done);
+    action_answered(model, "PUT users/{id}/", &done);
     model.users.in_flight_edits.remove(&user_id);
     match done.result {
         Ok(user) => {
@@ -400,8 +398,7 @@ pub(super) fn on_user_deleted(
     done: Done<()>,
     cmds: &mut Vec<Cmd>,
 ) {
-    finish_action(model, &done);
-    note_request(model, "DELETE users/{id}/", &done);
+    action_answered(model, "DELETE users/{id}/", &done);
     model.users.in_flight_edits.remove(&user_id);
     match done.result {
         Ok(()) => {
@@ -421,8 +418,7 @@ pub(super) fn on_password_changed(
     done: Done<()>,
     cmds: &mut Vec<Cmd>,
 ) {
-    finish_action(model, &done);
-    note_request(model, "POST change-password", &done);
+    action_answered(model, "POST change-password", &done);
     match done.result {
         Ok(()) => succeed(model, format!("Changed the password of {username}"), cmds),
         Err(error) => report(
@@ -441,8 +437,7 @@ pub(super) fn on_plan_renewed(
     done: Done<()>,
     cmds: &mut Vec<Cmd>,
 ) {
-    finish_action(model, &done);
-    note_request(model, "POST renewPlan", &done);
+    action_answered(model, "POST renewPlan", &done);
     match done.result {
         Ok(()) => {
             succeed(model, format!("Renewed the plan of {username}"), cmds);
@@ -464,8 +459,7 @@ pub(super) fn on_user_reloaded(
     done: Done<User>,
     cmds: &mut Vec<Cmd>,
 ) {
-    finish_action(model, &done);
-    note_request(model, "GET users/{id}/", &done);
+    action_answered(model, "GET users/{id}/", &done);
     match done.result {
         Ok(user) => {
             let expires = user.expiration_date.clone();

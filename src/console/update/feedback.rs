@@ -89,6 +89,12 @@ pub(super) fn log_activity(model: &mut Model, text: String, ok: bool, cmds: &mut
     }
 }
 
+/// An action's answer came: it is no longer in flight, and the footer shows how it went.
+pub(super) fn action_answered<T>(model: &mut Model, label: &'static str, done: &Done<T>) {
+    finish_action(model, done);
+    note_request(model, label, done);
+}
+
 pub(super) fn finish_action<T>(model: &mut Model, done: &Done<T>) {
     model.actions_in_flight.remove(&done.request);
 }

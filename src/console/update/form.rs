@@ -3,7 +3,9 @@
 
 use tui_input::InputRequest;
 
-use super::feedback::{action_allowed, explain, finish_action, note_request, report, succeed};
+use super::feedback::{
+    action_allowed, action_answered, explain, finish_action, note_request, report, succeed,
+};
 use super::list::refresh_list;
 use crate::api::{Patch, Plan, User, UserUpdate};
 use crate::console::cmd::Cmd;
@@ -217,8 +219,7 @@ pub(super) fn on_user_saved(
     done: Done<User>,
     cmds: &mut Vec<Cmd>,
 ) {
-    finish_action(model, &done);
-    note_request(
+    action_answered(
         model,
         if created {
             "POST users/"

@@ -2,7 +2,7 @@
 //! and closing one, all others, or all others of every marked user.
 
 use super::feedback::{
-    action_allowed, explain, finish_action, note_request, report, step_progress, succeed,
+    action_allowed, action_answered, explain, note_request, report, step_progress, succeed,
 };
 use crate::api::Session;
 use crate::console::cmd::Cmd;
@@ -178,8 +178,7 @@ pub(super) fn on_session_closed(
     done: Done<()>,
     cmds: &mut Vec<Cmd>,
 ) {
-    finish_action(model, &done);
-    note_request(model, "POST sessions/{uuid}", &done);
+    action_answered(model, "POST sessions/{uuid}", &done);
     model.sessions.closing.remove(&uuid);
     let short = short_uuid(&uuid);
     let username = model.users.username_of(user_id);
@@ -214,8 +213,7 @@ pub(super) fn on_other_sessions_closed(
     done: Done<(usize, Vec<String>)>,
     cmds: &mut Vec<Cmd>,
 ) {
-    finish_action(model, &done);
-    note_request(model, "POST sessions/{uuid}", &done);
+    action_answered(model, "POST sessions/{uuid}", &done);
     model.users.in_flight_edits.remove(&user_id);
     let username = model.users.username_of(user_id);
     let failure = match done.result {
