@@ -13,9 +13,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use crate::api::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, Secret, redact_host};
 
-use crate::api::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, Secret};
+mod file;
+pub use file::{AuthWay, ConfigError, ConfigFile, Profile};
 
 /// Overrides where the config file is (tests point it at a temporary file).
 pub const CONFIG_PATH_VAR: &str = "GEOBOX_USERS_CONFIG";
@@ -29,13 +30,9 @@ pub const APIKEY_VAR: &str = "GEOBOX_APIKEY";
 /// Seconds; ours, the SDK has no such variable.
 pub const TIMEOUT_VAR: &str = "GEOBOX_TIMEOUT";
 
-/// A configuration problem: the invocation or its surroundings are wrong, not the server.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
-
-/// What the command line said about the connection. Everything is optional.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// What the command line said about the connection. Everything is optional. `Debug` hides
+/// the secrets and a password in the host.
+#[derive(Clone, Default, PartialEq)]
 pub struct Overrides {
     pub host: Option<String>,
     pub username: Option<String>,
@@ -44,6 +41,20 @@ pub struct Overrides {
     pub apikey: Option<Secret>,
     pub timeout_secs: Option<f64>,
     pub profile: Option<String>,
+}
+
+impl fmt::Debug for Overrides {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Overrides")
+            .field("host", &self.host.as_deref().map(redact_host))
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("access_token", &self.access_token)
+            .field("apikey", &self.apikey)
+            .field("timeout_secs", &self.timeout_secs)
+            .field("profile", &self.profile)
+            .finish()
+    }
 }
 
 /// The process environment over the `.env` file of the working directory. Empty values count
@@ -141,134 +152,6 @@ impl fmt::Display for Source {
     }
 }
 
-/// Which way a profile signs in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthWay {
-    #[serde(alias = "access_token", alias = "access-token", alias = "bearer")]
-    Token,
-    #[serde(alias = "api_key", alias = "api-key")]
-    Apikey,
-    #[serde(alias = "username", alias = "username+password")]
-    Password,
-}
-
-/// One `[profiles.NAME]` table. Secrets are best given by the name of an environment
-/// variable (`password_env`); written inline they require a file only its owner can read.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Profile {
-    pub host: Option<String>,
-    pub auth: Option<AuthWay>,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    pub password_env: Option<String>,
-    pub access_token: Option<Secret>,
-    pub access_token_env: Option<String>,
-    pub apikey: Option<Secret>,
-    pub apikey_env: Option<String>,
-    /// Seconds.
-    pub timeout: Option<f64>,
-}
-
-impl Profile {
-    /// The keys of this profile that hold a secret inline.
-    fn inline_secrets(&self) -> Vec<&'static str> {
-        [
-            ("password", self.password.is_some()),
-            ("access_token", self.access_token.is_some()),
-            ("apikey", self.apikey.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(key, present)| present.then_some(key))
-        .collect()
-    }
-}
-
-/// The config file: `[profiles.NAME]` tables.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigFile {
-    #[serde(default)]
-    pub profiles: std::collections::BTreeMap<String, Profile>,
-}
-
-impl ConfigFile {
-    /// Parses the file and refuses it when it holds a secret that others could read.
-    pub fn load(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => {
-                return Err(ConfigError(format!(
-                    "cannot read config file {}: {error}",
-                    path.display()
-                )));
-            }
-        };
-        let file = Self::parse(&text)
-            .map_err(|message| ConfigError(format!("config file {}: {message}", path.display())))?;
-        file.check_permissions(path)?;
-        Ok(Some(file))
-    }
-
-    pub fn parse(text: &str) -> Result<ConfigFile, String> {
-        // toml's messages quote the offending line, which may hold a secret: keep the first
-        // line of the message only (it names the problem and the position).
-        toml::from_str(text).map_err(|error| {
-            let message = error.message().to_string();
-            match error.span() {
-                Some(span) => {
-                    let line = text[..span.start.min(text.len())].lines().count().max(1);
-                    format!("line {line}: {message}")
-                }
-                None => message,
-            }
-        })
-    }
-
-    fn secrets(&self) -> Vec<String> {
-        self.profiles
-            .iter()
-            .flat_map(|(name, profile)| {
-                profile
-                    .inline_secrets()
-                    .into_iter()
-                    .map(move |key| format!("profiles.{name}.{key}"))
-            })
-            .collect()
-    }
-
-    #[cfg(unix)]
-    fn check_permissions(&self, path: &Path) -> Result<(), ConfigError> {
-        use std::os::unix::fs::PermissionsExt;
-        let secrets = self.secrets();
-        if secrets.is_empty() {
-            return Ok(());
-        }
-        let mode = std::fs::metadata(path)
-            .map_err(|error| ConfigError(format!("cannot stat {}: {error}", path.display())))?
-            .permissions()
-            .mode();
-        if mode & 0o044 != 0 {
-            return Err(ConfigError(format!(
-                "refusing config file {path}: it holds a secret ({keys}) but group or others \
-                 can read it (mode {mode:o}). Run `chmod 600 {path}`, or name an environment \
-                 variable instead (e.g. password_env = \"PROD_GEOBOX_PASSWORD\").",
-                path = path.display(),
-                keys = secrets.join(", "),
-                mode = mode & 0o777,
-            )));
-        }
-        Ok(())
-    }
-
-    #[cfg(not(unix))]
-    fn check_permissions(&self, _path: &Path) -> Result<(), ConfigError> {
-        Ok(())
-    }
-}
-
 /// The config file's path: `GEOBOX_USERS_CONFIG`, else the platform's config directory
 /// (`~/.config/geobox-users/config.toml` on Linux).
 pub fn config_path(env: &Environment) -> Option<PathBuf> {
@@ -302,8 +185,9 @@ impl Credentials {
     }
 }
 
-/// Everything the client needs, resolved. `Debug` never shows a secret (they are [`Secret`]s).
-#[derive(Clone, Debug, PartialEq)]
+/// Everything the client needs, resolved. `Debug` never shows a secret (they are [`Secret`]s,
+/// and a password in the host is redacted).
+#[derive(Clone, PartialEq)]
 pub struct Config {
     pub host: String,
     pub host_source: Source,
@@ -318,6 +202,22 @@ pub struct Config {
     pub config_file_found: bool,
     /// Every profile in the file, for `geobox-users config`.
     pub profile_names: Vec<String>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("host", &redact_host(&self.host))
+            .field("host_source", &self.host_source)
+            .field("credentials", &self.credentials)
+            .field("credentials_source", &self.credentials_source)
+            .field("timeout", &self.timeout)
+            .field("profile", &self.profile)
+            .field("config_path", &self.config_path)
+            .field("config_file_found", &self.config_file_found)
+            .field("profile_names", &self.profile_names)
+            .finish()
+    }
 }
 
 impl Config {
@@ -502,7 +402,11 @@ impl Config {
             "profile:     {}",
             self.profile.as_deref().unwrap_or("(none)")
         ));
-        lines.push(format!("host:        {} ({})", self.host, self.host_source));
+        lines.push(format!(
+            "host:        {} ({})",
+            redact_host(&self.host),
+            self.host_source
+        ));
         lines.push(format!(
             "auth:        {} ({})",
             self.credentials.describe(),
@@ -824,6 +728,31 @@ mod tests {
             "{shown}"
         );
         assert!(config.report().contains("API key"));
+    }
+
+    #[test]
+    fn a_password_in_the_host_is_never_shown() {
+        let config = resolve(
+            &Overrides::default(),
+            &[("GEOBOX_HOST", "http://ops:hunter2@geobox.example:8080/v1")],
+            None,
+        );
+        assert!(
+            config.report().contains(
+                "host:        http://***@geobox.example:8080/v1 (environment GEOBOX_HOST)"
+            ),
+            "{}",
+            config.report()
+        );
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let error = try_resolve(
+            &Overrides::default(),
+            &[("GEOBOX_HOST", "ftp://ops:hunter2@geobox.example")],
+            None,
+        )
+        .expect_err("not http");
+        assert!(!error.0.contains("hunter2"), "{error}");
+        assert!(error.0.contains("ftp://***@geobox.example"), "{error}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 use color_eyre::eyre::{WrapErr, eyre};
 
-use geobox_users::api::{Auth, GeoboxClient};
+use geobox_users::api::{Auth, GeoboxClient, redact_host};
 use geobox_users::cli::{self, Cli, Command, ServeArgs};
 use geobox_users::config::{Config, Credentials};
 use geobox_users::console::{self, ConsoleOptions};
@@ -97,7 +97,7 @@ fn open_console(cli: &Cli) -> color_eyre::Result<()> {
             let client = GeoboxClient::new(&config.host, auth, config.timeout)?;
             return multi_thread_runtime()?.block_on(console::run(
                 Arc::new(client),
-                options(None, config.host.clone()),
+                options(None, redact_host(&config.host)),
             ));
         }
         timeout = config.timeout;

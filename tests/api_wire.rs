@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use geobox_users::api::{
-    ApiError, Auth, DEFAULT_TIMEOUT, GeoboxClient, NewUser, Patch, Secret, UserQuery, UserRef,
-    UserRole, UserStatus, UserUpdate,
+    ApiError, Auth, DEFAULT_TIMEOUT, GeoboxClient, NewUser, NewUserFields, Patch, Secret,
+    UserQuery, UserRef, UserRole, UserStatus, UserUpdate,
 };
 use serde_json::{Value, json};
 use support::{Recorded, Recorder, Reply, fake_geobox, sample_users};
@@ -158,6 +158,24 @@ async fn user_writes_send_the_contract_requests() {
         })
     );
 
+    let only_required = NewUserFields {
+        username: "omid".into(),
+        email: "omid@example.ir".into(),
+        password: Secret::from("P@ssw0rd"),
+        role: UserRole::Viewer,
+        first_name: None,
+        last_name: None,
+        mobile: None,
+        status: None,
+    };
+    client.create_user(only_required).await.expect("create");
+    assert_eq!(
+        only(&server).body_json(),
+        json!({"username": "omid", "email": "omid@example.ir", "password": "empZWV0aWE4=",
+               "role": "Viewer"}),
+        "optional fields not given are not sent"
+    );
+
     let update = UserUpdate {
         email: Some("new@example.ir".into()),
         role: Some(UserRole::Viewer),
@@ -233,10 +251,15 @@ async fn sessions_plans_and_members_send_the_contract_requests() {
         .list_sessions_raw(UserRef::Me)
         .await
         .expect("my sessions");
+    // The contract has `users/me/` but no `users/me/sessions/`: the id comes first.
+    let requests = server.requests();
+    server.clear();
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    assert_request(&requests[0], "GET", "/v1/users/me/", Some("f=json"), None);
     assert_request(
-        &only(&server),
+        &requests[1],
         "GET",
-        "/v1/users/me/sessions/",
+        "/v1/users/1/sessions/",
         Some("f=json"),
         None,
     );
@@ -575,19 +598,175 @@ async fn error_statuses_map_to_clear_errors() {
 }
 
 #[tokio::test]
-async fn an_empty_success_body_is_fine_where_no_body_is_expected() {
+async fn an_empty_success_body_is_fine_only_where_no_body_is_expected() {
     let server = answering(Reply::raw(204, None, ""));
     let client = token_client(&server);
     client.delete_user(3).await.expect("204 delete");
-    assert_eq!(
-        client.list_sessions(UserRef::Id(3)).await,
-        Ok(Vec::new()),
-        "an empty list body is an empty list"
+    client.renew_plan(3).await.expect("204 renew");
+    client.close_session(3, "u").await.expect("204 close");
+    assert!(
+        matches!(
+            client.list_sessions(UserRef::Id(3)).await,
+            Err(ApiError::Decode { .. })
+        ),
+        "an empty answer to a list is no list"
     );
     assert!(matches!(
         client.get_user(UserRef::Id(3)).await,
         Err(ApiError::Decode { .. })
     ));
+}
+
+/// Every read of the client against a server that answers `reply` to everything.
+async fn every_read_against(reply: Reply) -> Vec<(&'static str, Result<String, ApiError>)> {
+    let server = answering(reply);
+    let client = token_client(&server);
+    let page = UserQuery::new().limit(100);
+    let shown = |value: Result<Vec<Value>, ApiError>| value.map(|items| format!("{items:?}"));
+    vec![
+        (
+            "list users",
+            client.list_users(&page).await.map(|u| format!("{u:?}")),
+        ),
+        ("list users raw", shown(client.list_users_raw(&page).await)),
+        (
+            "search raw",
+            shown(client.search_users_raw("a", 0, 100).await),
+        ),
+        (
+            "count",
+            client.count_users(&page).await.map(|n| n.to_string()),
+        ),
+        (
+            "get user",
+            client
+                .get_user(UserRef::Id(1))
+                .await
+                .map(|u| format!("{u:?}")),
+        ),
+        (
+            "get me raw",
+            client
+                .get_user_raw(UserRef::Me)
+                .await
+                .map(|v| v.to_string()),
+        ),
+        (
+            "sessions",
+            client
+                .list_sessions(UserRef::Id(1))
+                .await
+                .map(|s| format!("{s:?}")),
+        ),
+        (
+            "my sessions raw",
+            shown(client.list_sessions_raw(UserRef::Me).await),
+        ),
+        ("plans raw", shown(client.list_plans_raw(&page).await)),
+        ("plan", client.get_plan(2).await.map(|p| format!("{p:?}"))),
+        ("members raw", shown(client.list_members_raw(1).await)),
+        (
+            "update",
+            client
+                .update_user_raw(
+                    1,
+                    &UserUpdate {
+                        email: Some("a@b.ir".into()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map(|v| v.to_string()),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn garbage_answers_are_clear_errors_and_never_data() {
+    let garbage = [
+        (
+            "an HTML error page",
+            Reply::raw(
+                200,
+                Some("text/html"),
+                "<html><body><h1>502 Bad Gateway</h1></body></html>",
+            ),
+        ),
+        (
+            "truncated JSON",
+            Reply::raw(
+                200,
+                Some("application/json"),
+                r#"[{"id": 1, "username": "al"#,
+            ),
+        ),
+        (
+            "an empty 200",
+            Reply::raw(200, Some("application/json"), ""),
+        ),
+        (
+            "an object of the wrong kind",
+            Reply::json(200, json!({"users": [{"id": 1}]})),
+        ),
+        (
+            "ids that are not numbers",
+            Reply::json(200, json!([{"id": "seven", "uuid": 7}])),
+        ),
+        (
+            "a list of scalars",
+            Reply::json(200, json!([1, "two", null])),
+        ),
+        ("a bare string", Reply::json(200, json!("ok"))),
+    ];
+    for (what, reply) in garbage {
+        for (read, result) in every_read_against(reply).await {
+            match result {
+                Err(ApiError::Decode { status: 200, .. }) => {}
+                other => {
+                    let shown: String = format!("{other:?}").chars().take(300).collect();
+                    panic!("{what}, {read}: expected a decode error, got {shown}")
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_list_of_100_000_objects_is_refused() {
+    let objects = format!("[{}]", vec![r#"{"id":1,"uuid":"u"}"#; 100_000].join(","));
+    let server = answering(Reply::raw(200, Some("application/json"), &objects));
+    let client = token_client(&server);
+    let page = UserQuery::new().limit(100);
+    let results = [
+        client.list_users_raw(&page).await,
+        client.search_users_raw("a", 0, 100).await,
+        client.list_plans_raw(&page).await,
+        client.list_sessions_raw(UserRef::Id(1)).await,
+        client.list_members_raw(1).await,
+    ];
+    for result in results {
+        match result {
+            Err(ApiError::Decode { reason, .. }) => {
+                assert!(reason.contains("100000 items"), "{reason}")
+            }
+            Err(other) => panic!("expected a decode error, got {other}"),
+            Ok(items) => panic!("expected a decode error, got {} items", items.len()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_answer_too_large_to_be_real_is_refused_unread() {
+    let huge = "x".repeat(geobox_users::api::MAX_ANSWER_BYTES + 1);
+    let server = answering(Reply::raw(200, Some("application/json"), &huge));
+    let error = token_client(&server)
+        .list_users(&UserQuery::new())
+        .await
+        .expect_err("too large");
+    assert!(
+        matches!(&error, ApiError::Decode { reason, .. } if reason.contains("larger than 32 MiB")),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -633,4 +812,21 @@ async fn a_refused_connection_is_an_error_that_hides_the_api_key() {
     let text = format!("{error} {error:?}");
     assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
     assert!(!text.contains("SUPERSECRETKEY"), "{text}");
+
+    let client = GeoboxClient::new(
+        &format!("http://ops:hunter2@127.0.0.1:{port}"),
+        Auth::Anonymous,
+        DEFAULT_TIMEOUT,
+    )
+    .expect("client");
+    let error = client
+        .list_users(&UserQuery::new())
+        .await
+        .expect_err("refused");
+    let text = format!("{error} {error:?} {client:?}");
+    assert!(
+        text.contains(&format!("http://***@127.0.0.1:{port}")),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
-use support::{Recorder, fake_geobox, sample_plans, sample_sessions, sample_users};
+use support::{Recorder, Reply, fake_geobox, sample_plans, sample_sessions, sample_users};
 
 struct Run {
     dir: tempfile::TempDir,
@@ -55,6 +55,7 @@ impl Run {
             .args(args)
             .current_dir(self.dir.path())
             .env("GEOBOX_USERS_CONFIG", self.config_path())
+            .env("GEOBOX_USERS_DATA_DIR", self.dir.path().join("data"))
             .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(if stdin.is_some() {
                 Stdio::piped()
@@ -167,12 +168,75 @@ fn csv_has_a_header_and_quotes_fields() {
         lines[0],
         "id,username,email,first_name,last_name,mobile,role,status,plan_id,plan,expiration_date,parent_id,created_at"
     );
-    assert!(lines[1].starts_with("1,ali,ali@example.ir,Ali,Rezaei,+98 9120123456,Account Admin,Active,2,Pro Plan,2026-12-11,"), "{text}");
+    // A mobile starting with `+` would start a spreadsheet formula: it opens as text.
+    assert!(lines[1].starts_with("1,ali,ali@example.ir,Ali,Rezaei,'+98 9120123456,Account Admin,Active,2,Pro Plan,2026-12-11,"), "{text}");
     assert!(
         lines[2].starts_with("12,sara,,,\"Karimi, \"\"SK\"\"\",,Auditor,Suspended,"),
         "{text}"
     );
     assert_eq!(lines.len(), 3);
+}
+
+#[test]
+fn stored_hostile_text_reaches_neither_the_terminal_nor_a_spreadsheet() {
+    let server = Recorder::start(|_request: &support::Recorded| {
+        Reply::json(
+            200,
+            json!([{"id": 3, "username": "eve", "first_name": "\u{1b}]52;c;ZXZpbA==\u{7}",
+                    "last_name": "=HYPERLINK(\"http://evil.example\",\"x\")",
+                    "role": "Viewer\r\u{1b}[2J", "status": "Active"}]),
+        )
+    });
+    let run = Run::against(&server);
+    for format in ["csv", "table"] {
+        let output = run.run(&["users", "list", "--output", format], None);
+        assert_exit(&output, 0);
+        let text = stdout(&output).replace("\r\n", "\n");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{format}: {text:?}"
+        );
+        if format == "csv" {
+            assert!(text.contains(",\"'=HYPERLINK(\"\"http"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn a_password_in_the_host_is_never_printed() {
+    let refused = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let mut run = Run::bare();
+    run.env(
+        "GEOBOX_HOST",
+        &format!("http://ops:hunter2@127.0.0.1:{refused}"),
+    );
+    run.env("GEOBOX_ACCESS_TOKEN", "tok-cli");
+    let output = run.run(&["config"], None);
+    assert_exit(&output, 0);
+    assert!(
+        stdout(&output).contains(&format!("http://***@127.0.0.1:{refused}")),
+        "{}",
+        stdout(&output)
+    );
+    let output = run.run(&["users", "list"], None);
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("cannot reach http://***@127.0.0.1"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run.run(
+        &["users", "list", "--host", "ftp://ops:hunter2@h.example"],
+        None,
+    );
+    assert_exit(&output, 2);
+    for output in [&output, &run.run(&["config"], None)] {
+        let all = format!("{}{}", stdout(output), stderr(output));
+        assert!(!all.contains("hunter2"), "{all}");
+    }
 }
 
 #[test]
@@ -195,10 +259,13 @@ fn tables_are_aligned_for_people() {
         "{}",
         stdout(&output)
     );
+    // The contract knows `me` only as `users/me/`: the id comes from there.
+    let lines: Vec<String> = server.requests().iter().map(|r| r.line()).collect();
     assert_eq!(
-        server.requests().last().expect("request").path,
-        "/v1/users/me/sessions/"
+        lines[lines.len() - 2..],
+        ["GET /v1/users/me/", "GET /v1/users/1/sessions/"]
     );
+    assert!(!lines.iter().any(|line| line.contains("/me/sessions")));
 }
 
 #[test]
@@ -392,6 +459,29 @@ fn create_and_set_password_read_the_password_from_stdin() {
     assert_eq!(printed["id"], 100);
 
     server.clear();
+    let output = run.run(
+        &[
+            "users",
+            "create",
+            "--username",
+            "omid",
+            "--email",
+            "omid@example.ir",
+            "--role",
+            "viewer",
+        ],
+        Some("P@ssw0rd\n"),
+    );
+    assert_exit(&output, 0);
+    let request = server.api_requests().pop().expect("create request");
+    assert_eq!(
+        request.body_json(),
+        json!({"username": "omid", "email": "omid@example.ir", "password": "empZWV0aWE4=",
+               "role": "Viewer"}),
+        "only what was given is sent"
+    );
+
+    server.clear();
     let output = run.run(&["users", "set-password", "5"], Some("P@ssw0rd\r\n"));
     assert_exit(&output, 0);
     let request = &server.requests()[0];
@@ -415,7 +505,9 @@ fn delete_refuses_without_yes_and_without_a_terminal() {
 
     let output = run.run(&["users", "delete", "5", "--yes"], None);
     assert_exit(&output, 0);
-    assert_eq!(server.requests()[0].line(), "DELETE /v1/users/5/");
+    // The user is fetched first: the journal keeps what a delete loses.
+    let lines: Vec<String> = server.requests().iter().map(|r| r.line()).collect();
+    assert_eq!(lines, ["GET /v1/users/5/", "DELETE /v1/users/5/"]);
 }
 
 #[test]
@@ -442,7 +534,9 @@ fn writes_send_what_the_flags_say() {
         None,
     );
     assert_exit(&output, 0);
-    let request = &server.requests()[0];
+    // The user is fetched first: the journal records the values before.
+    assert_eq!(server.requests()[0].line(), "GET /v1/users/5/");
+    let request = &server.requests()[1];
     assert_eq!(request.line(), "PUT /v1/users/5/");
     assert_eq!(
         request.body_json(),
@@ -465,6 +559,7 @@ fn writes_send_what_the_flags_say() {
     assert_eq!(
         lines,
         [
+            "GET /v1/users/5/",
             "PUT /v1/users/5/",
             "POST /v1/users/5/renewPlan",
             "POST /v1/users/5/sessions/6f1c-aa",
@@ -473,7 +568,7 @@ fn writes_send_what_the_flags_say() {
         ]
     );
     assert_eq!(
-        server.requests()[0].body_json(),
+        server.requests()[1].body_json(),
         json!({"plan_id": null, "expiration_date": null})
     );
 }
@@ -648,6 +743,7 @@ impl Terminal {
             command.env_remove(key);
         }
         command.env("GEOBOX_USERS_CONFIG", run.config_path());
+        command.env("GEOBOX_USERS_DATA_DIR", run.dir().join("data"));
         for (key, value) in &run.envs {
             command.env(key, value);
         }

@@ -5,20 +5,25 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+use super::answer::{
+    decode, decode_all, expect_list, expect_one, expect_page, parse_body, parse_count,
+};
 use super::error::{ApiError, body_start};
 use super::obfuscate::obfuscate_password;
 use super::query::UserQuery;
 use super::secret::Secret;
-use super::types::{NewUser, Plan, Session, User, UserUpdate};
+use super::types::{NewUserFields, Plan, Session, User, UserUpdate};
 
 /// The public Geobox host, used when none is configured.
 pub const DEFAULT_HOST: &str = "https://api.geobox.ir";
 /// How long a request may take before it fails with [`ApiError::Timeout`].
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+/// The largest answer read: a page of 1,000 users is well under 1 MiB, so anything this big
+/// is a broken or hostile server, refused before it takes the memory.
+pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 
 /// How requests prove who is asking. The first configured way wins, in this order.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,14 +102,32 @@ pub fn api_base_url(host: &str) -> Result<Url, ApiError> {
         format!("{with_scheme}/v1/")
     };
     let url = Url::parse(&base).map_err(|error| {
-        ApiError::InvalidInput(format!("host '{host}' is not a valid URL: {error}"))
+        ApiError::InvalidInput(format!(
+            "host '{}' is not a valid URL: {error}",
+            redact_host(host)
+        ))
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(ApiError::InvalidInput(format!(
-            "host '{host}' must start with http:// or https://"
+            "host '{}' must start with http:// or https://",
+            redact_host(host)
         )));
     }
     Ok(url)
+}
+
+/// A host or URL fit to print: a user and password in it (`http://user:pass@host`) become
+/// `***`. Everything that shows a host to people or logs goes through here.
+pub fn redact_host(host: &str) -> String {
+    let (scheme, rest) = match host.find("://") {
+        Some(at) => host.split_at(at + 3),
+        None => ("", host),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}***@{}", &rest[at + 1..]),
+        None => host.to_string(),
+    }
 }
 
 /// A request body.
@@ -127,7 +150,7 @@ pub struct GeoboxClient {
 impl fmt::Debug for GeoboxClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GeoboxClient")
-            .field("base", &self.base.as_str())
+            .field("base", &redact_host(self.base.as_str()))
             .field("auth", &self.auth)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
@@ -180,7 +203,7 @@ impl GeoboxClient {
         let value = self
             .request(Method::GET, "users/", &query.to_params(false), Body::None)
             .await?;
-        expect_array(value)
+        expect_page::<User>(value, query.limit)
     }
 
     /// `GET users/`: one page of users.
@@ -211,7 +234,7 @@ impl GeoboxClient {
         let value = self
             .request(Method::GET, "users/search/", &params, Body::None)
             .await?;
-        expect_array(value)
+        expect_page::<User>(value, limit)
     }
 
     /// `GET users/search/`
@@ -227,8 +250,30 @@ impl GeoboxClient {
     /// `GET users/{id}/` or `users/me/`, as the server sent it.
     pub async fn get_user_raw(&self, user: UserRef) -> Result<Value, ApiError> {
         let path = format!("users/{}/", user.path_segment());
-        self.request(Method::GET, &path, &[("f", "json".to_string())], Body::None)
-            .await
+        let value = self
+            .request(Method::GET, &path, &[("f", "json".to_string())], Body::None)
+            .await?;
+        expect_one::<User>(value)
+    }
+
+    /// The id of a user: `me` is asked for with `GET users/me/`, because the contract knows
+    /// `me` only there (`users/me/sessions/` is not a path of it).
+    pub async fn user_id(&self, user: UserRef) -> Result<i64, ApiError> {
+        match user {
+            UserRef::Id(id) => Ok(id),
+            UserRef::Me => {
+                let me = self.get_user(UserRef::Me).await?;
+                if me.id > 0 {
+                    Ok(me.id)
+                } else {
+                    Err(ApiError::Decode {
+                        status: 200,
+                        reason: format!("users/me/ answered with id {}", me.id),
+                        body_start: String::new(),
+                    })
+                }
+            }
+        }
     }
 
     /// `GET users/{id}/` or `users/me/`
@@ -236,25 +281,21 @@ impl GeoboxClient {
         decode(self.get_user_raw(user).await?)
     }
 
-    /// `POST users/`: the password travels obfuscated.
-    pub async fn create_user(&self, new_user: &NewUser) -> Result<User, ApiError> {
+    /// `POST users/`: the password travels obfuscated, optional fields only when given.
+    pub async fn create_user(&self, new_user: impl Into<NewUserFields>) -> Result<User, ApiError> {
         decode(self.create_user_raw(new_user).await?)
     }
 
     /// `POST users/`, the created user as the server sent it.
-    pub async fn create_user_raw(&self, new_user: &NewUser) -> Result<Value, ApiError> {
-        let body = json!({
-            "username": new_user.username,
-            "email": new_user.email,
-            "password": obfuscate_password(new_user.password.expose()),
-            "role": new_user.role,
-            "first_name": new_user.first_name,
-            "last_name": new_user.last_name,
-            "mobile": new_user.mobile,
-            "status": new_user.status,
-        });
-        self.request(Method::POST, "users/", &[], Body::Json(body))
-            .await
+    pub async fn create_user_raw(
+        &self,
+        new_user: impl Into<NewUserFields>,
+    ) -> Result<Value, ApiError> {
+        let body = Value::Object(new_user.into().to_json());
+        let value = self
+            .request(Method::POST, "users/", &[], Body::Json(body))
+            .await?;
+        expect_one::<User>(value)
     }
 
     /// `PUT users/{id}/` with only the changed fields.
@@ -271,8 +312,10 @@ impl GeoboxClient {
         }
         let path = format!("users/{id}/");
         let body = Value::Object(update.to_json());
-        self.request(Method::PUT, &path, &[], Body::Json(body))
-            .await
+        let value = self
+            .request(Method::PUT, &path, &[], Body::Json(body))
+            .await?;
+        expect_one::<User>(value)
     }
 
     /// `DELETE users/{id}/`
@@ -309,10 +352,10 @@ impl GeoboxClient {
 
     // ---- sessions ----
 
-    /// `GET users/{id}/sessions/`, as the server sent them.
+    /// `GET users/{id}/sessions/`, as the server sent them; `me` is resolved to an id first.
     pub async fn list_sessions_raw(&self, user: UserRef) -> Result<Vec<Value>, ApiError> {
-        let path = format!("users/{}/sessions/", user.path_segment());
-        expect_array(
+        let path = format!("users/{}/sessions/", self.user_id(user).await?);
+        expect_list::<Session>(
             self.request(Method::GET, &path, &[("f", "json".to_string())], Body::None)
                 .await?,
         )
@@ -341,9 +384,10 @@ impl GeoboxClient {
             ..query.clone()
         };
         query.shared.get_or_insert(false);
-        expect_array(
+        expect_page::<Plan>(
             self.request(Method::GET, "plans/", &query.to_params(false), Body::None)
                 .await?,
+            query.limit,
         )
     }
 
@@ -365,7 +409,7 @@ impl GeoboxClient {
 
     /// `GET users/{id}/members`, as the server sent them.
     pub async fn list_members_raw(&self, id: i64) -> Result<Vec<Value>, ApiError> {
-        expect_array(
+        expect_list::<User>(
             self.request(Method::GET, &format!("users/{id}/members"), &[], Body::None)
                 .await?,
         )
@@ -449,14 +493,7 @@ impl GeoboxClient {
                 return Err(error);
             }
             tracing::debug!(%method, path, status = status.as_u16(), "request ok");
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Ok(Value::Null);
-            }
-            return serde_json::from_slice(&bytes).map_err(|error| ApiError::Decode {
-                status: status.as_u16(),
-                reason: format!("not JSON ({error})"),
-                body_start: body_start(&bytes),
-            });
+            return parse_body(status.as_u16(), &bytes);
         }
     }
 
@@ -515,16 +552,30 @@ impl GeoboxClient {
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<(StatusCode, Vec<u8>), ApiError> {
-        let response = builder
+        let mut response = builder
             .send()
             .await
             .map_err(|error| self.transport_error(error))?;
         let status = response.status();
-        let bytes = response
-            .bytes()
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|error| self.transport_error(error))?;
-        Ok((status, Vec::from(bytes)))
+            .map_err(|error| self.transport_error(error))?
+        {
+            if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(ApiError::Decode {
+                    status: status.as_u16(),
+                    reason: format!(
+                        "the answer is larger than {} MiB",
+                        MAX_ANSWER_BYTES / (1024 * 1024)
+                    ),
+                    body_start: body_start(&bytes),
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok((status, bytes))
     }
 
     fn transport_error(&self, error: reqwest::Error) -> ApiError {
@@ -542,7 +593,7 @@ impl GeoboxClient {
             source = inner.source();
         }
         ApiError::Connection {
-            url: self.base.to_string(),
+            url: redact_host(self.base.as_str()),
             reason,
         }
     }
@@ -550,44 +601,6 @@ impl GeoboxClient {
 
 fn path_escape(segment: &str) -> String {
     urlencoding::encode(segment).into_owned()
-}
-
-fn expect_array(value: Value) -> Result<Vec<Value>, ApiError> {
-    match value {
-        Value::Array(items) => Ok(items),
-        Value::Null => Ok(Vec::new()),
-        other => Err(ApiError::Decode {
-            status: 200,
-            reason: "expected a JSON array".to_string(),
-            body_start: body_start(other.to_string().as_bytes()),
-        }),
-    }
-}
-
-fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
-    let start = body_start(value.to_string().as_bytes());
-    serde_json::from_value(value).map_err(|error| ApiError::Decode {
-        status: 200,
-        reason: format!("unexpected shape ({error})"),
-        body_start: start,
-    })
-}
-
-fn decode_all<T: DeserializeOwned>(values: Vec<Value>) -> Result<Vec<T>, ApiError> {
-    values.into_iter().map(decode).collect()
-}
-
-/// `{"count": N}` or a bare `N`.
-fn parse_count(value: &Value) -> Result<u64, ApiError> {
-    value
-        .get("count")
-        .unwrap_or(value)
-        .as_u64()
-        .ok_or_else(|| ApiError::Decode {
-            status: 200,
-            reason: "expected a count".to_string(),
-            body_start: body_start(value.to_string().as_bytes()),
-        })
 }
 
 #[cfg(test)]
@@ -613,18 +626,37 @@ mod tests {
     }
 
     #[test]
+    fn hosts_are_printed_without_their_password() {
+        for (host, shown) in [
+            (
+                "http://ops:hunter2@h.example:8080/v1/",
+                "http://***@h.example:8080/v1/",
+            ),
+            ("ops:hunter2@h.example", "***@h.example"),
+            (
+                "https://h.example/v1/?next=a@b",
+                "https://h.example/v1/?next=a@b",
+            ),
+            ("https://a@b:c@h.example", "https://***@h.example"),
+            ("https://h.example", "https://h.example"),
+        ] {
+            assert_eq!(redact_host(host), shown, "{host}");
+        }
+        let client = GeoboxClient::new(
+            "http://ops:hunter2@127.0.0.1:1",
+            Auth::Anonymous,
+            DEFAULT_TIMEOUT,
+        )
+        .expect("client");
+        assert!(!format!("{client:?}").contains("hunter2"));
+    }
+
+    #[test]
     fn user_refs_parse() {
         assert_eq!("me".parse(), Ok(UserRef::Me));
         assert_eq!("12".parse(), Ok(UserRef::Id(12)));
         assert!("0".parse::<UserRef>().is_err());
         assert!("bob".parse::<UserRef>().is_err());
-    }
-
-    #[test]
-    fn counts_come_bare_or_wrapped() {
-        assert_eq!(parse_count(&json!({"count": 12})), Ok(12));
-        assert_eq!(parse_count(&json!(7)), Ok(7));
-        assert!(parse_count(&json!([])).is_err());
     }
 
     #[test]

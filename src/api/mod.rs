@@ -1,5 +1,6 @@
 //! The typed async client for the Geobox users API (`../shared/geobox-api.md` is the contract).
 
+mod answer;
 mod client;
 mod error;
 mod obfuscate;
@@ -7,9 +8,15 @@ mod query;
 mod secret;
 mod types;
 
-pub use client::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, GeoboxClient, UserRef, api_base_url};
+pub use answer::MAX_UNPAGED_ITEMS;
+pub use client::{
+    Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, GeoboxClient, MAX_ANSWER_BYTES, UserRef, api_base_url,
+    redact_host,
+};
 pub use error::{ApiError, FieldError, body_start};
 pub use obfuscate::{deobfuscate_password, obfuscate_password};
-pub use query::{DEFAULT_LIMIT, UserQuery, python_bool};
+pub use query::{DEFAULT_LIMIT, UserQuery, check_cql, combined_cql, cql_escape, python_bool};
 pub use secret::Secret;
-pub use types::{NewUser, Patch, Plan, Session, User, UserRole, UserStatus, UserUpdate};
+pub use types::{
+    NewUser, NewUserFields, Patch, Plan, Session, User, UserRole, UserStatus, UserUpdate,
+};

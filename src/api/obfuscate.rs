@@ -46,4 +46,34 @@ mod tests {
         }
         assert_eq!(deobfuscate_password("not base64!"), None);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn every_password_round_trips(password in any::<String>()) {
+                let encoded = obfuscate_password(&password);
+                prop_assert_eq!(deobfuscate_password(&encoded), Some(password));
+            }
+
+            #[test]
+            fn decoding_any_text_never_panics(text in any::<String>()) {
+                let _ = deobfuscate_password(&text);
+            }
+
+            /// Base64 of arbitrary bytes reaches the UTF-8 and XOR steps: whatever decodes
+            /// encodes back to the same bytes.
+            #[test]
+            fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+                let encoded = STANDARD.encode(&bytes);
+                if let Some(password) = deobfuscate_password(&encoded) {
+                    prop_assert_eq!(obfuscate_password(&password), encoded);
+                }
+            }
+        }
+    }
 }

@@ -122,6 +122,12 @@ impl UserRole {
     pub fn manages_users(&self) -> bool {
         matches!(self, UserRole::SystemAdmin | UserRole::AccountAdmin)
     }
+
+    /// Whether someone with the `caller` role may give this role: only a System Admin may
+    /// make someone a System Admin.
+    pub fn grantable_by(&self, caller: Option<&UserRole>) -> bool {
+        *self != UserRole::SystemAdmin || caller == Some(&UserRole::SystemAdmin)
+    }
 }
 
 /// A Geobox user as the server sends it.
@@ -268,8 +274,9 @@ fn lenient_plan<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Pla
     Ok(value.and_then(|value| serde_json::from_value(value).ok()))
 }
 
-/// The fields of a new user (`POST users/`). The password is plain here; the client
-/// obfuscates it on the wire.
+/// A new user with every field, as a form fills it in (`POST users/`). The password is plain
+/// here; the client obfuscates it on the wire. Blank names and mobile are left out of the
+/// request (see [`NewUserFields`], which also leaves the status to the server).
 #[derive(Clone, PartialEq)]
 pub struct NewUser {
     pub username: String,
@@ -294,6 +301,70 @@ impl fmt::Debug for NewUser {
             .field("mobile", &self.mobile)
             .field("status", &self.status)
             .finish()
+    }
+}
+
+/// The body of `POST users/`: the fields the contract needs, and of the optional ones only
+/// those given. The password is plain here; the client obfuscates it on the wire (and `Debug`
+/// shows it as `Secret(***)`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewUserFields {
+    pub username: String,
+    pub email: String,
+    pub password: crate::api::Secret,
+    pub role: UserRole,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub mobile: Option<String>,
+    pub status: Option<UserStatus>,
+}
+
+/// A blank name or mobile of a complete [`NewUser`] (an empty form field) is one not given.
+impl From<&NewUser> for NewUserFields {
+    fn from(new_user: &NewUser) -> Self {
+        let given = |text: &str| Some(text.to_string()).filter(|text| !text.trim().is_empty());
+        NewUserFields {
+            username: new_user.username.clone(),
+            email: new_user.email.clone(),
+            password: new_user.password.clone(),
+            role: new_user.role.clone(),
+            first_name: given(&new_user.first_name),
+            last_name: given(&new_user.last_name),
+            mobile: given(&new_user.mobile),
+            status: Some(new_user.status.clone()),
+        }
+    }
+}
+
+impl From<NewUser> for NewUserFields {
+    fn from(new_user: NewUser) -> Self {
+        NewUserFields::from(&new_user)
+    }
+}
+
+impl NewUserFields {
+    /// The JSON body with the password obfuscated; optional fields not given are absent.
+    pub fn to_json(&self) -> Map<String, Value> {
+        let mut body = Map::new();
+        body.insert("username".into(), Value::from(self.username.as_str()));
+        body.insert("email".into(), Value::from(self.email.as_str()));
+        body.insert(
+            "password".into(),
+            Value::from(crate::api::obfuscate_password(self.password.expose())),
+        );
+        body.insert("role".into(), Value::from(self.role.as_str()));
+        let optional = [
+            ("first_name", self.first_name.as_deref()),
+            ("last_name", self.last_name.as_deref()),
+            ("mobile", self.mobile.as_deref()),
+            ("status", self.status.as_ref().map(UserStatus::as_str)),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                body.insert(key.into(), Value::from(value));
+            }
+        }
+        body
     }
 }
 
@@ -442,6 +513,39 @@ mod tests {
             serde_json::json!({"email": "a@b.ir", "mobile": null, "plan_id": 3})
         );
         assert!(UserUpdate::default().is_empty());
+    }
+
+    #[test]
+    fn a_new_user_sends_only_the_optional_fields_given() {
+        let fields = NewUserFields {
+            username: "neda".into(),
+            email: "neda@example.ir".into(),
+            password: "P@ssw0rd".into(),
+            role: UserRole::Viewer,
+            first_name: Some("Neda".into()),
+            last_name: None,
+            mobile: None,
+            status: None,
+        };
+        assert_eq!(
+            Value::Object(fields.to_json()),
+            serde_json::json!({"username": "neda", "email": "neda@example.ir",
+                "password": "empZWV0aWE4=", "role": "Viewer", "first_name": "Neda"})
+        );
+        let complete = NewUser {
+            username: "neda".into(),
+            email: "neda@example.ir".into(),
+            password: "P@ssw0rd".into(),
+            role: UserRole::Viewer,
+            first_name: "Neda".into(),
+            last_name: " ".into(),
+            mobile: String::new(),
+            status: UserStatus::Active,
+        };
+        let body = NewUserFields::from(&complete).to_json();
+        assert_eq!(body.get("status"), Some(&Value::from("Active")));
+        assert!(!body.contains_key("last_name") && !body.contains_key("mobile"));
+        assert!(!format!("{:?}", NewUserFields::from(complete)).contains("P@ssw0rd"));
     }
 
     #[test]

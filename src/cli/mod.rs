@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 the request failed (API, network, timeout) or a confirmation was
 //! declined; 2 usage or configuration error (clap's own usage errors exit 2 as well).
 
+pub mod journal;
 pub mod members;
 pub mod output;
 pub mod plans;
@@ -53,8 +54,9 @@ pub struct Cli {
 }
 
 /// Where to connect and how to sign in. Each flag beats the selected profile, which beats the
-/// Python SDK's environment variables (also read from `./.env`).
-#[derive(Debug, Default, Clone, Args)]
+/// Python SDK's environment variables (also read from `./.env`). `Debug` shows what
+/// [`Overrides`] shows: secrets hidden, a password in the host redacted.
+#[derive(Default, Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnectionArgs {
     /// Geobox host, with or without /v1 [env: GEOBOX_HOST] [default: https://api.geobox.ir]
@@ -89,6 +91,12 @@ pub struct ConnectionArgs {
     pub timeout: Option<f64>,
 }
 
+impl std::fmt::Debug for ConnectionArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.overrides().fmt(f)
+    }
+}
+
 impl ConnectionArgs {
     pub fn overrides(&self) -> Overrides {
         Overrides {
@@ -117,6 +125,8 @@ pub enum Command {
     /// List, add and remove the members (sub-users) of a user.
     #[command(subcommand)]
     Members(members::MembersCommand),
+    /// List the journal of writes made here (newest first), or undo one entry.
+    Journal(journal::JournalArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -269,6 +279,7 @@ pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
         Command::Sessions(command) => sessions::run(command, connection),
         Command::Plans(command) => plans::run(command, connection),
         Command::Members(command) => members::run(command, connection),
+        Command::Journal(args) => journal::run(args, connection),
         Command::Serve(_) => Err(CliError::Usage(
             "serve is run by the binary's main, not the CLI runner".to_string(),
         )),
@@ -283,7 +294,9 @@ pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
 }
 
 fn report_error(error: &CliError) {
-    let _ = io::stderr().write_all(error_text(error).as_bytes());
+    // Messages quote the server, which must not drive the terminal through them either.
+    let text = output::printable_lines(&error_text(error));
+    let _ = io::stderr().write_all(text.as_bytes());
 }
 
 /// What stderr shows for a failed command: one line, or one line per field when a
@@ -481,13 +494,15 @@ mod tests {
             "hunter2",
             "--apikey",
             "KEY9",
+            "--host",
+            "http://ops:pass77@h.example",
             "users",
             "list",
         ])
         .expect("parses");
         let debug = format!("{cli:?}");
         assert!(
-            !debug.contains("hunter2") && !debug.contains("KEY9"),
+            !debug.contains("hunter2") && !debug.contains("KEY9") && !debug.contains("pass77"),
             "{debug}"
         );
     }

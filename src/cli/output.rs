@@ -16,7 +16,8 @@ pub enum Format {
     Table,
     /// Exactly what the server sent: one JSON array or object.
     Json,
-    /// A header row, then one row per object (RFC 4180 quoting).
+    /// A header row, then one row per object (RFC 4180 quoting; cells that would start a
+    /// spreadsheet formula begin with `'`).
     Csv,
 }
 
@@ -259,8 +260,9 @@ fn align(headers: Option<&[String]>, rows: &[Vec<String>]) -> String {
     out
 }
 
-/// Text from a server must not move the cursor or recolour the terminal: control characters
-/// (escape sequences, newlines) become visible replacements.
+/// Text from a server must not move the cursor, recolour the terminal or write the clipboard
+/// (`ESC ]52;`): control characters, C1 ones included, become visible replacements, and line
+/// breaks and tabs become spaces so that one record stays one line.
 fn printable(cell: &str) -> String {
     cell.chars()
         .map(|c| match c {
@@ -271,31 +273,50 @@ fn printable(cell: &str) -> String {
         .collect()
 }
 
-fn csv(items: &[Value], columns: &[Column]) -> String {
-    let mut out = String::new();
-    let header: Vec<String> = columns.iter().map(|c| csv_field(c.csv)).collect();
-    out.push_str(&header.join(","));
-    out.push_str("\r\n");
-    for item in items {
-        let row: Vec<String> = columns
-            .iter()
-            .map(|column| csv_field(&(column.cell)(item)))
-            .collect();
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
-    }
-    out
+/// Several lines of text from a server (an error message) made safe for a terminal: each line
+/// as [`printable`], the line breaks kept.
+pub fn printable_lines(text: &str) -> String {
+    text.split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-/// RFC 4180: quote a field holding a comma, quote, CR or LF (or edge spaces), doubling quotes.
-fn csv_field(field: &str) -> String {
-    let needs_quotes =
-        field.contains([',', '"', '\n', '\r']) || field.starts_with(' ') || field.ends_with(' ');
-    if needs_quotes {
-        format!("\"{}\"", field.replace('"', "\"\""))
+/// A cell a spreadsheet could run as a formula (`=HYPERLINK(...)`, `+`, `-`, `@`) gets a
+/// leading single quote, the OWASP advice for CSV injection, so it opens as text. A plain
+/// number (`-3`, `+1.5`) cannot be a formula and is left as it is.
+fn inert_in_spreadsheets(cell: String) -> String {
+    let starts_a_formula = cell.starts_with(['=', '+', '-', '@']);
+    if starts_a_formula && cell.parse::<f64>().is_err() {
+        format!("'{cell}")
     } else {
-        field.to_string()
+        cell
     }
+}
+
+fn csv_cell(cell: &str) -> String {
+    inert_in_spreadsheets(printable(cell))
+}
+
+/// RFC 4180 (CRLF line ends, quotes where needed) by the `csv` crate.
+fn csv(items: &[Value], columns: &[Column]) -> String {
+    match write_csv(items, columns) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        // Writing to memory cannot fail on I/O; should the writer fail anyway, say so in
+        // the output rather than panic.
+        Err(error) => format!("cannot write CSV: {error}\r\n"),
+    }
+}
+
+fn write_csv(items: &[Value], columns: &[Column]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    writer.write_record(columns.iter().map(|column| column.csv))?;
+    for item in items {
+        writer.write_record(columns.iter().map(|column| csv_cell(&(column.cell)(item))))?;
+    }
+    Ok(writer.into_inner()?)
 }
 
 #[cfg(test)]
@@ -342,6 +363,73 @@ mod tests {
             "{}",
             lines[2]
         );
+    }
+
+    fn hostile_user() -> Value {
+        json!({"id": 5, "username": "eve\u{7}", "first_name": "\u{1b}]52;c;ZXZpbA==\u{7}",
+               "last_name": "=HYPERLINK(\"http://evil.example\",\"click\")",
+               "email": "@SUM(1+1)", "mobile": "+98 9120123456", "role": "-2+3",
+               "status": "Active\r\u{9b}31m", "parent_id": -3})
+    }
+
+    #[test]
+    fn csv_carries_no_control_characters() {
+        let out = render_list(&[hostile_user()], &USERS, Format::Csv);
+        let body = out.replace("\r\n", "\n");
+        assert!(
+            !body.chars().any(|c| c.is_control() && c != '\n'),
+            "{out:?}"
+        );
+        assert!(out.contains("\u{FFFD}]52;c;ZXZpbA==\u{FFFD}"), "{out:?}");
+        assert_eq!(
+            out.matches("\r\n").count(),
+            2,
+            "one header, one record: {out:?}"
+        );
+    }
+
+    #[test]
+    fn csv_cells_that_start_a_formula_open_as_text() {
+        let out = render_list(&[hostile_user()], &USERS, Format::Csv);
+        let mut reader = csv::ReaderBuilder::new().from_reader(out.as_bytes());
+        let headers = reader.headers().expect("header").clone();
+        let record = reader
+            .records()
+            .next()
+            .expect("a record")
+            .expect("valid csv");
+        let cell = |name: &str| {
+            let index = headers.iter().position(|h| h == name).expect(name);
+            record.get(index).expect("cell").to_string()
+        };
+        assert_eq!(
+            cell("last_name"),
+            "'=HYPERLINK(\"http://evil.example\",\"click\")"
+        );
+        assert_eq!(cell("email"), "'@SUM(1+1)");
+        assert_eq!(cell("mobile"), "'+98 9120123456");
+        assert_eq!(cell("role"), "'-2+3");
+        assert_eq!(cell("parent_id"), "-3", "a plain number is no formula");
+        assert_eq!(cell("username"), "eve\u{FFFD}");
+    }
+
+    #[test]
+    fn error_messages_keep_their_lines_but_no_escape_codes() {
+        assert_eq!(
+            printable_lines("bad\u{1b}[2J name\n  email: \u{7}x"),
+            "bad\u{FFFD}[2J name\n  email: \u{FFFD}x"
+        );
+    }
+
+    #[test]
+    fn tables_carry_no_control_characters() {
+        for out in [
+            render_list(&[hostile_user()], &USERS, Format::Table),
+            render_one(&hostile_user(), &USERS, Format::Table),
+            render_list(&[hostile_user()], &SESSIONS, Format::Table),
+        ] {
+            assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        }
     }
 
     #[test]
