@@ -5,4 +5,6 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod journal;
+pub mod paths;
 pub mod server;

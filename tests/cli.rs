@@ -55,6 +55,7 @@ impl Run {
             .args(args)
             .current_dir(self.dir.path())
             .env("GEOBOX_USERS_CONFIG", self.config_path())
+            .env("GEOBOX_USERS_DATA_DIR", self.dir.path().join("data"))
             .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(if stdin.is_some() {
                 Stdio::piped()
@@ -504,7 +505,9 @@ fn delete_refuses_without_yes_and_without_a_terminal() {
 
     let output = run.run(&["users", "delete", "5", "--yes"], None);
     assert_exit(&output, 0);
-    assert_eq!(server.requests()[0].line(), "DELETE /v1/users/5/");
+    // The user is fetched first: the journal keeps what a delete loses.
+    let lines: Vec<String> = server.requests().iter().map(|r| r.line()).collect();
+    assert_eq!(lines, ["GET /v1/users/5/", "DELETE /v1/users/5/"]);
 }
 
 #[test]
@@ -531,7 +534,9 @@ fn writes_send_what_the_flags_say() {
         None,
     );
     assert_exit(&output, 0);
-    let request = &server.requests()[0];
+    // The user is fetched first: the journal records the values before.
+    assert_eq!(server.requests()[0].line(), "GET /v1/users/5/");
+    let request = &server.requests()[1];
     assert_eq!(request.line(), "PUT /v1/users/5/");
     assert_eq!(
         request.body_json(),
@@ -554,6 +559,7 @@ fn writes_send_what_the_flags_say() {
     assert_eq!(
         lines,
         [
+            "GET /v1/users/5/",
             "PUT /v1/users/5/",
             "POST /v1/users/5/renewPlan",
             "POST /v1/users/5/sessions/6f1c-aa",
@@ -562,7 +568,7 @@ fn writes_send_what_the_flags_say() {
         ]
     );
     assert_eq!(
-        server.requests()[0].body_json(),
+        server.requests()[1].body_json(),
         json!({"plan_id": null, "expiration_date": null})
     );
 }
@@ -737,6 +743,7 @@ impl Terminal {
             command.env_remove(key);
         }
         command.env("GEOBOX_USERS_CONFIG", run.config_path());
+        command.env("GEOBOX_USERS_DATA_DIR", run.dir().join("data"));
         for (key, value) in &run.envs {
             command.env(key, value);
         }

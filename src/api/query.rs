@@ -1,6 +1,7 @@
-//! `UserQuery`: the filters, sort and paging of a user list, and their query string.
+//! `UserQuery`: the filters, sort and paging of a user list, and their query string; and the
+//! CQL a filtered list sends as `q`, built and checked before it goes.
 
-use super::types::UserStatus;
+use super::types::{UserRole, UserStatus};
 
 /// The SDK's default page size.
 pub const DEFAULT_LIMIT: u64 = 10;
@@ -127,6 +128,99 @@ pub fn python_bool(value: bool) -> &'static str {
     if value { "True" } else { "False" }
 }
 
+/// The text fields keyword search covers when it has to be written as CQL.
+const DEFAULT_SEARCH_FIELDS: [&str; 4] = ["username", "first_name", "last_name", "email"];
+
+/// The CQL sent as `q` for a filtered list: the role clause and the admin's CQL joined by AND.
+/// A keyword search is folded in too when there is CQL, because servers ignore `search` once
+/// `q` is set. `None` when there is nothing to say in CQL (a plain search then goes as `search`).
+pub fn combined_cql(
+    role: Option<&UserRole>,
+    cql: &str,
+    search: &str,
+    search_fields: &str,
+) -> Option<String> {
+    let mut clauses = Vec::new();
+    if let Some(role) = &role {
+        clauses.push(format!("role = '{}'", cql_escape(role.as_str())));
+    }
+    let cql = cql.trim();
+    if !cql.is_empty() {
+        clauses.push(format!("({cql})"));
+    }
+    if clauses.is_empty() {
+        return None;
+    }
+    let search = search.trim();
+    if !search.is_empty() {
+        let fields: Vec<&str> = if search_fields.trim().is_empty() {
+            DEFAULT_SEARCH_FIELDS.to_vec()
+        } else {
+            search_fields
+                .split(',')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .collect()
+        };
+        let pattern = cql_escape(search);
+        let ors: Vec<String> = fields
+            .iter()
+            .map(|field| format!("{field} LIKE '%{pattern}%'"))
+            .collect();
+        clauses.push(format!("({})", ors.join(" OR ")));
+    }
+    if clauses.len() == 1 && role.is_some() {
+        return clauses.pop();
+    }
+    if clauses.len() == 1 {
+        return Some(cql.to_string());
+    }
+    Some(clauses.join(" AND "))
+}
+
+/// Doubles single quotes, the CQL way of writing one inside a string.
+pub fn cql_escape(text: &str) -> String {
+    text.replace('\'', "''")
+}
+
+/// Checks what can be checked before the server sees a CQL filter: balanced quotes and
+/// parentheses. Returns why it is not balanced.
+pub fn check_cql(cql: &str) -> Result<(), String> {
+    let mut depth: i32 = 0;
+    let mut in_string = false;
+    let mut chars = cql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            if c == '\'' {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                } else {
+                    in_string = false;
+                }
+            }
+            continue;
+        }
+        match c {
+            '\'' => in_string = true,
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err("a ')' closes nothing".to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    if in_string {
+        return Err("a quote (') is not closed".to_string());
+    }
+    if depth > 0 {
+        return Err(format!("{depth} '(' not closed"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +268,27 @@ mod tests {
             ]
         );
         assert_eq!(query.to_params(true)[5].1, "True");
+    }
+
+    #[test]
+    fn cql_balance_is_checked() {
+        assert!(check_cql("username LIKE '%a%' AND (role = 'Editor')").is_ok());
+        assert!(check_cql("name = 'O''Brien'").is_ok());
+        assert_eq!(
+            check_cql("username = 'x"),
+            Err("a quote (') is not closed".to_string())
+        );
+        assert!(check_cql("(a = 1").is_err());
+        assert!(check_cql("a = 1)").is_err());
+        assert!(check_cql("a = ')'").is_ok());
+    }
+
+    #[test]
+    fn a_keyword_search_alone_is_not_cql() {
+        assert_eq!(combined_cql(None, " ", "ali", ""), None);
+        assert_eq!(
+            combined_cql(None, "id > 3", "ali", "username").as_deref(),
+            Some("(id > 3) AND (username LIKE '%ali%')")
+        );
     }
 }

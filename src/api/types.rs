@@ -122,6 +122,12 @@ impl UserRole {
     pub fn manages_users(&self) -> bool {
         matches!(self, UserRole::SystemAdmin | UserRole::AccountAdmin)
     }
+
+    /// Whether someone with the `caller` role may give this role: only a System Admin may
+    /// make someone a System Admin.
+    pub fn grantable_by(&self, caller: Option<&UserRole>) -> bool {
+        *self != UserRole::SystemAdmin || caller == Some(&UserRole::SystemAdmin)
+    }
 }
 
 /// A Geobox user as the server sends it.

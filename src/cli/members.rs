@@ -2,8 +2,10 @@
 
 use clap::Subcommand;
 
+use super::journal::{Written, record};
 use super::output::{self, Format};
 use super::{CliError, ConnectionArgs, block_on, connect, note, parse_id, print_stdout};
+use crate::journal::Action;
 
 #[derive(Debug, Subcommand)]
 pub enum MembersCommand {
@@ -39,13 +41,19 @@ pub fn run(command: MembersCommand, connection: &ConnectionArgs) -> Result<(), C
         }
         MembersCommand::Add { id, member_id } => {
             let client = connect(connection)?;
-            block_on(client.add_member(id, member_id))??;
+            let written = Written::to_user(Action::AddMember, id).detail(member_id);
+            let result = block_on(client.add_member(id, member_id))?;
+            record(connection, written, &result);
+            result?;
             note(&format!("user {member_id} is now a member of user {id}"));
             Ok(())
         }
         MembersCommand::Remove { id, member_id } => {
             let client = connect(connection)?;
-            block_on(client.remove_member(id, member_id))??;
+            let written = Written::to_user(Action::RemoveMember, id).detail(member_id);
+            let result = block_on(client.remove_member(id, member_id))?;
+            record(connection, written, &result);
+            result?;
             note(&format!(
                 "user {member_id} is no longer a member of user {id}"
             ));

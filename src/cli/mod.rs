@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 the request failed (API, network, timeout) or a confirmation was
 //! declined; 2 usage or configuration error (clap's own usage errors exit 2 as well).
 
+pub mod journal;
 pub mod members;
 pub mod output;
 pub mod plans;
@@ -124,6 +125,8 @@ pub enum Command {
     /// List, add and remove the members (sub-users) of a user.
     #[command(subcommand)]
     Members(members::MembersCommand),
+    /// List the journal of writes made here (newest first), or undo one entry.
+    Journal(journal::JournalArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -170,6 +173,14 @@ pub struct ServeArgs {
     /// Delete the database file first and seed anew.
     #[arg(long)]
     pub fresh: bool,
+
+    /// Seconds a client has to send a whole request head before its connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_timeout)]
+    pub header_timeout: f64,
+
+    /// Seconds a token may go unused before it stops working [default: 8 hours]
+    #[arg(long, value_name = "SECONDS", default_value_t = 8.0 * 3600.0, value_parser = parse_timeout)]
+    pub session_idle: f64,
 }
 
 fn parse_secret(value: &str) -> Result<Secret, String> {
@@ -268,6 +279,7 @@ pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
         Command::Sessions(command) => sessions::run(command, connection),
         Command::Plans(command) => plans::run(command, connection),
         Command::Members(command) => members::run(command, connection),
+        Command::Journal(args) => journal::run(args, connection),
         Command::Serve(_) => Err(CliError::Usage(
             "serve is run by the binary's main, not the CLI runner".to_string(),
         )),

@@ -2,9 +2,11 @@
 
 use clap::Subcommand;
 
+use super::journal::{Written, record};
 use super::output::{self, Format};
 use super::{CliError, ConnectionArgs, block_on, connect, note, parse_id, print_stdout};
 use crate::api::UserRef;
+use crate::journal::Action;
 
 #[derive(Debug, Subcommand)]
 pub enum SessionsCommand {
@@ -39,7 +41,10 @@ pub fn run(command: SessionsCommand, connection: &ConnectionArgs) -> Result<(), 
                 return Err(CliError::Usage("the session UUID is empty".to_string()));
             }
             let client = connect(connection)?;
-            block_on(client.close_session(id, &uuid))??;
+            let closed = block_on(client.close_session(id, &uuid))?;
+            let written = Written::to_user(Action::CloseSession, id).detail(&uuid);
+            record(connection, written, &closed);
+            closed?;
             note(&format!("closed session {uuid} of user {id}"));
             Ok(())
         }

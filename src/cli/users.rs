@@ -2,12 +2,14 @@
 
 use clap::{Args, Subcommand};
 
+use super::journal::{Written, record};
 use super::output::{self, Format};
 use super::{
     CliError, ConnectionArgs, PageArgs, block_on, connect, note, parse_id, parse_plan_id,
     print_stdout,
 };
 use crate::api::{NewUserFields, Patch, UserQuery, UserRef, UserRole, UserStatus, UserUpdate};
+use crate::journal::Action;
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
@@ -229,8 +231,10 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
                 status: args.status,
             };
             let client = connect(connection)?;
-            let created = block_on(client.create_user_raw(new_user))??;
-            print_stdout(&output::render_one(&created, &output::USERS, args.output))
+            let username = new_user.username.clone();
+            let created = block_on(client.create_user_raw(new_user))?;
+            record(connection, Written::create(&username, &created), &created);
+            print_stdout(&output::render_one(&created?, &output::USERS, args.output))
         }
         UsersCommand::Update(args) => {
             let update = args.update();
@@ -240,8 +244,12 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
                 ));
             }
             let client = connect(connection)?;
-            let updated = block_on(client.update_user_raw(args.id, &update))??;
-            print_stdout(&output::render_one(&updated, &output::USERS, args.output))
+            // The values before, for the journal and its undo.
+            let before = block_on(client.get_user(UserRef::Id(args.id)))?.ok();
+            let updated = block_on(client.update_user_raw(args.id, &update))?;
+            let written = Written::update(args.id, before.as_ref(), &update, &updated);
+            record(connection, written, &updated);
+            print_stdout(&output::render_one(&updated?, &output::USERS, args.output))
         }
         UsersCommand::Delete { id, yes } => {
             if !yes && !super::at_terminal() {
@@ -251,32 +259,45 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
                 )));
             }
             let client = connect(connection)?;
-            block_on(async {
-                if !yes {
-                    let user = client.get_user(UserRef::Id(id)).await?;
-                    let who = match user.email.as_deref() {
-                        Some(email) if !email.is_empty() => format!("{} <{email}>", user.username),
-                        _ => user.username.clone(),
-                    };
-                    if !super::confirm(&format!("Delete user {id} ({who})?"))? {
-                        return Err(CliError::Declined(format!("user {id} was not deleted")));
-                    }
+            // Fetched even with --yes: the journal keeps the fields so an undo can recreate.
+            let user = block_on(client.get_user(UserRef::Id(id)))??;
+            if !yes {
+                let who = match user.email.as_deref() {
+                    Some(email) if !email.is_empty() => format!("{} <{email}>", user.username),
+                    _ => user.username.clone(),
+                };
+                if !super::confirm(&format!("Delete user {id} ({who})?"))? {
+                    return Err(CliError::Declined(format!("user {id} was not deleted")));
                 }
-                client.delete_user(id).await?;
-                note(&format!("deleted user {id}"));
-                Ok(())
-            })?
+            }
+            let deleted = block_on(client.delete_user(id))?;
+            record(connection, Written::delete(&user), &deleted);
+            deleted?;
+            note(&format!("deleted user {id}"));
+            Ok(())
         }
         UsersCommand::SetPassword { id } => {
             let password = super::read_new_password()?;
             let client = connect(connection)?;
-            block_on(client.change_password(id, &password))??;
+            let changed = block_on(client.change_password(id, &password))?;
+            record(
+                connection,
+                Written::to_user(Action::SetPassword, id),
+                &changed,
+            );
+            changed?;
             note(&format!("changed the password of user {id}"));
             Ok(())
         }
         UsersCommand::RenewPlan { id } => {
             let client = connect(connection)?;
-            block_on(client.renew_plan(id))??;
+            let renewed = block_on(client.renew_plan(id))?;
+            record(
+                connection,
+                Written::to_user(Action::RenewPlan, id),
+                &renewed,
+            );
+            renewed?;
             note(&format!("renewed the plan of user {id}"));
             Ok(())
         }

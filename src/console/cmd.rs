@@ -14,6 +14,7 @@ use tokio::task::AbortHandle;
 
 use crate::api::{ApiError, GeoboxClient, NewUser, Secret, User, UserQuery, UserRef, UserUpdate};
 
+use super::form::same_editable_fields;
 use super::msg::{Done, Msg, QuickChange, RequestId};
 
 /// Something for the command task to do.
@@ -304,19 +305,6 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         Cmd::CancelRequest { .. } => return None,
     };
     Some(msg)
-}
-
-/// Whether two reads of a user agree on every field the edit form changes.
-pub fn same_editable_fields(a: &User, b: &User) -> bool {
-    a.username == b.username
-        && a.email == b.email
-        && a.first_name == b.first_name
-        && a.last_name == b.last_name
-        && a.mobile == b.mobile
-        && a.role == b.role
-        && a.status == b.status
-        && a.plan.as_ref().map(|plan| plan.id) == b.plan.as_ref().map(|plan| plan.id)
-        && a.expiration_date == b.expiration_date
 }
 
 /// Closes every session of a user except the one this console signed in with; a failure to

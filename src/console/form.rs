@@ -1,5 +1,5 @@
 //! The edit (`e`) and create (`n`) forms: fields, checks as typed, and what a save would send.
-//! Pure data and functions; `update` drives them and `view::edit_form` draws them.
+//! Pure data and functions; `update` drives them and `view::form` draws them.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -9,8 +9,9 @@ use tui_input::Input;
 
 use crate::api::{NewUser, Patch, Plan, Secret, User, UserRole, UserStatus, UserUpdate};
 
+use super::dates::date_part;
 use super::msg::RequestId;
-use super::update::date_part;
+use super::wrap::step_wrapping;
 
 /// The fields of the forms, top to bottom. The create form has no plan or expiration (the
 /// create call does not take them) and has the password twice.
@@ -115,8 +116,8 @@ pub struct UserForm {
     pub saving: Option<RequestId>,
     /// Esc on a changed form: asking whether to throw the changes away.
     pub asking_discard: bool,
-    /// Only a System Admin may make someone a System Admin.
-    pub may_grant_system_admin: bool,
+    /// The role of whoever fills the form in: it decides which roles the form offers.
+    pub granter: Option<UserRole>,
 }
 
 impl fmt::Debug for UserForm {
@@ -224,12 +225,7 @@ impl UserForm {
     }
 
     pub fn step_focus(&mut self, forward: bool) {
-        let len = self.fields().len();
-        self.focus = if forward {
-            (self.focus + 1) % len
-        } else {
-            (self.focus + len - 1) % len
-        };
+        self.focus = step_wrapping(self.focus, self.fields().len(), forward);
     }
 
     pub fn value(&self, field: Field) -> &str {
@@ -267,19 +263,13 @@ impl UserForm {
             let index = current
                 .and_then(|value| all.iter().position(|known| known == value))
                 .unwrap_or(0);
-            let len = all.len();
-            let next = if step >= 0 {
-                (index + 1) % len
-            } else {
-                (index + len - 1) % len
-            };
-            Some(all[next].clone())
+            Some(all[step_wrapping(index, all.len(), step >= 0)].clone())
         }
         match self.focused() {
             Field::Role => {
                 let roles: Vec<UserRole> = UserRole::ALL
                     .iter()
-                    .filter(|role| self.may_grant_system_admin || **role != UserRole::SystemAdmin)
+                    .filter(|role| role.grantable_by(self.granter.as_ref()))
                     .cloned()
                     .collect();
                 self.role = next(&roles, self.role.as_ref(), step);
@@ -549,4 +539,18 @@ pub fn check(form: &UserForm, field: Field) -> Option<String> {
             .then(|| "the two passwords differ".into()),
         Field::FirstName | Field::LastName | Field::Role | Field::Status | Field::Plan => None,
     }
+}
+
+/// Whether two reads of a user agree on every field the edit form changes: a save goes
+/// ahead only when the server's copy still agrees with the one the form opened on.
+pub fn same_editable_fields(a: &User, b: &User) -> bool {
+    a.username == b.username
+        && a.email == b.email
+        && a.first_name == b.first_name
+        && a.last_name == b.last_name
+        && a.mobile == b.mobile
+        && a.role == b.role
+        && a.status == b.status
+        && a.plan.as_ref().map(|plan| plan.id) == b.plan.as_ref().map(|plan| plan.id)
+        && a.expiration_date == b.expiration_date
 }

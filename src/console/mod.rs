@@ -5,17 +5,17 @@
 
 pub mod app;
 pub mod cmd;
-#[doc(hidden)]
+pub mod dates;
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod form;
 pub mod keys;
+pub mod layout;
 pub mod model;
 pub mod msg;
 pub mod update;
 pub mod view;
-
-#[cfg(test)]
-mod update_tests;
+pub mod wrap;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -22,6 +22,18 @@ pub struct Done<T> {
     pub result: Result<T, ApiError>,
 }
 
+impl<T> Done<T> {
+    /// Whether this is the answer `awaited` waits for; if so, it is no longer awaited. Any
+    /// other answer is stale (filters, a sort or a selection moved on) and is dropped.
+    pub fn answers(&self, awaited: &mut Option<RequestId>) -> bool {
+        if *awaited != Some(self.request) {
+            return false;
+        }
+        *awaited = None;
+        true
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Msg {
     // ---- terminal and timers ----
@@ -99,12 +111,16 @@ pub enum Msg {
     FlipSortDirection,
     /// Reload everything visible.
     Reload,
-    /// Hide the error banner.
+    /// Hide the banner.
     DismissBanner,
+    /// Unmark every marked user.
+    ClearMarks,
+    /// Give the keyboard back to the user table.
+    FocusTable,
     /// Show or hide the help overlay.
     ToggleHelp,
 
-    // ---- actions on users (issue 6) ----
+    // ---- actions on users ----
     /// Ask to close the selected session.
     RequestCloseSession,
     /// Ask to close every session of the user except the console's own.
@@ -145,8 +161,8 @@ pub enum Msg {
     OpenCreateForm,
     /// Step the focused choice field of the form forward (+1) or back (-1).
     CycleFormChoice(i8),
-    /// Enter in a form: steps a choice field, or moves on from a text field.
-    PressEnterInForm,
+    /// Go on in the form: the next choice on a choice field, the next field after a text one.
+    AdvanceForm,
     /// Save the form (checks every field first; only changed fields are sent).
     SaveForm,
     /// Ask to undo the last quick edit or form save.

@@ -31,7 +31,10 @@ pub fn cql(input: &str) {
             ..Default::default()
         };
         let counted = store().read_blocking(|conn| Ok(store::count_users(conn, &listing)?));
-        assert!(counted.is_ok(), "{input:?} compiled but failed: {counted:?}");
+        assert!(
+            counted.is_ok(),
+            "{input:?} compiled but failed: {counted:?}"
+        );
     }
     if let Ok(filter) = cql::compile(input, PLAN_FIELDS, &NoFullText) {
         let listing = store::PlanListing {
@@ -39,7 +42,10 @@ pub fn cql(input: &str) {
             ..Default::default()
         };
         let counted = store().read_blocking(|conn| Ok(store::count_plans(conn, &listing)?));
-        assert!(counted.is_ok(), "{input:?} compiled but failed: {counted:?}");
+        assert!(
+            counted.is_ok(),
+            "{input:?} compiled but failed: {counted:?}"
+        );
     }
 }
 
@@ -74,8 +80,7 @@ pub fn search_fields(text: &str) {
                     search: Some((text.to_string(), fields)),
                     ..Default::default()
                 };
-                let counted =
-                    store().read_blocking(|conn| Ok(store::count_users(conn, &listing)?));
+                let counted = store().read_blocking(|conn| Ok(store::count_users(conn, &listing)?));
                 assert!(counted.is_ok(), "searching {text:?} failed: {counted:?}");
             }
         }

@@ -7,11 +7,11 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use serde_json::Value;
 
 use super::format::{ago_text, expiry_words, fit, is_expired};
-use super::sessions_list::session_summary;
+use super::sessions::session_summary;
 use super::theme::{Theme, spinner_frame, status_text};
 use crate::api::User;
+use crate::console::dates::date_part;
 use crate::console::model::{Focus, Model};
-use crate::console::update::date_part;
 
 const LABEL_WIDTH: usize = 11;
 

@@ -1,16 +1,15 @@
 //! Drawing: `view(&Model, &mut Frame)` reads the model and draws; it never changes anything.
 
+pub mod actions;
 pub mod detail_pane;
-pub mod dialogs;
-pub mod edit_form;
-pub mod filter_panel;
+pub mod filters;
+pub mod form;
 pub mod format;
 pub mod help;
-pub mod layout;
-pub mod sessions_list;
+pub mod list;
+pub mod sessions;
 pub mod status_bar;
 pub mod theme;
-pub mod user_table;
 
 #[cfg(test)]
 mod snapshot_tests;
@@ -20,6 +19,7 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::widgets::Clear;
 
+use super::layout;
 use super::model::{Mode, Model};
 use theme::Theme;
 
@@ -28,12 +28,12 @@ pub fn view(model: &Model, frame: &mut Frame) {
     let theme = Theme { color: model.color };
     let areas = layout::areas(model);
     status_bar::title_bar(model, theme, frame, areas.title);
-    user_table::render(model, theme, frame, areas.table);
+    list::render(model, theme, frame, areas.table);
     if areas.detail.height > 0 {
         detail_pane::render(model, theme, frame, areas.detail);
     }
     if areas.sessions.height > 0 {
-        sessions_list::render(model, theme, frame, areas.sessions);
+        sessions::render(model, theme, frame, areas.sessions);
     }
     if areas.activity.height > 0 {
         status_bar::activity_log(model, theme, frame, areas.activity);
@@ -47,7 +47,7 @@ pub fn view(model: &Model, frame: &mut Frame) {
         Mode::Normal | Mode::Search(_) => {}
         Mode::Filters(panel) => {
             dim_background(frame);
-            filter_panel::render(panel, theme, frame);
+            filters::render(panel, theme, frame);
         }
         Mode::Help => {
             dim_background(frame);
@@ -55,19 +55,19 @@ pub fn view(model: &Model, frame: &mut Frame) {
         }
         Mode::Picker(picker) => {
             dim_background(frame);
-            dialogs::picker(picker, theme, frame);
+            actions::picker(picker, theme, frame);
         }
         Mode::Confirm(confirm) => {
             dim_background(frame);
-            dialogs::confirm(model, confirm, theme, frame);
+            actions::confirm(model, confirm, theme, frame);
         }
         Mode::Password(dialog) => {
             dim_background(frame);
-            dialogs::password(dialog, theme, frame);
+            actions::password(dialog, theme, frame);
         }
         Mode::Form(form) => {
             dim_background(frame);
-            edit_form::render(form, model, theme, frame);
+            form::render(form, model, theme, frame);
         }
     }
 }

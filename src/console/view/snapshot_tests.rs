@@ -264,7 +264,7 @@ fn dialogs() {
 fn forms() {
     for (width, height) in SIZES {
         let mut model = loaded_model(width, height, 1_204);
-        model.plans = crate::console::model::LoadState::Loaded(Vec::new());
+        model.plans.state = crate::console::model::LoadState::Loaded(Vec::new());
         keys(&mut model, "je");
         press(&mut model, KeyCode::Tab);
         update(
@@ -383,7 +383,7 @@ fn any_terminal_size_draws_without_panicking() {
     for (width, height) in sizes {
         for opener in openers {
             let mut model = loaded_model(width, height, 1_204);
-            model.plans = crate::console::model::LoadState::Loaded(Vec::new());
+            model.plans.state = crate::console::model::LoadState::Loaded(Vec::new());
             model.banner = Some(crate::console::model::Banner {
                 text: "a long banner that will not fit on a small screen at all".into(),
                 error: true,

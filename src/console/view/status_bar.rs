@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::format::{fit, thousands};
-use super::layout;
 use super::theme::{Theme, spinner_frame};
 use crate::console::keys;
+use crate::console::layout;
 use crate::console::model::{Mode, Model};
 
 fn width_of(spans: &[Span]) -> usize {

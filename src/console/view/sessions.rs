@@ -12,7 +12,7 @@ use crate::console::model::{Focus, LoadState, Model};
 
 /// One line about the sessions, for the narrow summary.
 pub fn session_summary(model: &Model) -> String {
-    match &model.sessions.list {
+    match &model.sessions.list.state {
         LoadState::Loaded(sessions) if sessions.is_empty() => "Sessions: none".to_string(),
         LoadState::Loaded(sessions) => {
             let first = &sessions[0];
@@ -89,7 +89,7 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         .border_style(theme.border(focused))
         .title(title);
     let width = usize::from(area.width.saturating_sub(4));
-    let message = match &model.sessions.list {
+    let message = match &model.sessions.list.state {
         LoadState::Loaded(sessions) if sessions.is_empty() => {
             Some(Line::styled("No open sessions.", theme.dim()))
         }

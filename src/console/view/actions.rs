@@ -20,7 +20,7 @@ fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
     Line::from(spans)
 }
 
-fn who(targets: &[crate::console::model::Target]) -> String {
+fn who(targets: &[crate::console::model::TargetUser]) -> String {
     match targets {
         [one] => one.username.clone(),
         many => format!("{} users", many.len()),

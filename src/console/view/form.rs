@@ -6,8 +6,8 @@ use ratatui::layout::{Constraint, Layout, Position};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
+use super::actions::strength;
 use super::dialog_area;
-use super::dialogs::strength;
 use super::format::fit;
 use super::theme::{Theme, spinner_frame, status_symbol};
 use crate::console::form::{Field, UserForm};

@@ -3,7 +3,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::console::model::{Focus, Model};
+use super::model::{Focus, Model};
 
 /// The areas of the main screen. An area of zero size is not shown.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,6 +21,22 @@ impl Areas {
     /// User rows inside the table: minus two border lines and the header.
     pub fn table_rows(&self) -> u16 {
         self.table.height.saturating_sub(3)
+    }
+
+    /// The pane under a point of the screen, if any.
+    pub fn pane_at(&self, x: u16, y: u16) -> Option<Focus> {
+        let inside = |rect: Rect| {
+            rect.width > 0 && x >= rect.x && x < rect.right() && y >= rect.y && y < rect.bottom()
+        };
+        if inside(self.table) {
+            Some(Focus::Table)
+        } else if inside(self.sessions) {
+            Some(Focus::Sessions)
+        } else if inside(self.detail) {
+            Some(Focus::Detail)
+        } else {
+            None
+        }
     }
 }
 
@@ -77,4 +93,13 @@ pub fn areas(model: &Model) -> Areas {
         }
     }
     areas
+}
+
+/// A scroll position moved by `delta` rows, never below the top.
+pub fn scrolled(position: u16, delta: i32) -> u16 {
+    if delta < 0 {
+        position.saturating_sub(delta.unsigned_abs() as u16)
+    } else {
+        position.saturating_add(delta as u16)
+    }
 }

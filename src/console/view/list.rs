@@ -138,10 +138,10 @@ fn cell<'a>(
         },
         Column::Expires => match user.expiration_date.as_deref() {
             Some(date) if expired => Cell::from(Span::styled(
-                format!("{}!", crate::console::update::date_part(date)),
+                format!("{}!", crate::console::dates::date_part(date)),
                 theme.expired(),
             )),
-            Some(date) => Cell::from(crate::console::update::date_part(date).to_string()),
+            Some(date) => Cell::from(crate::console::dates::date_part(date).to_string()),
             None => Cell::from(Span::styled("—", theme.dim())),
         },
     }

@@ -1,0 +1,313 @@
+//! The one keymap: which key does what in which context. `update` reads it to turn keys into
+//! intents, the footer shows the bindings of the current context, and the help overlay lists
+//! them all, so the three can never disagree. The table is in `table.rs`; this file finds a
+//! key's binding and the footer's hints.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_input::InputRequest;
+
+use super::model::{Confirm, FilterField, Focus, Mode, Model};
+use super::msg::Msg;
+
+/// Where a binding applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    /// The main screen, whatever pane has focus.
+    Global,
+    Table,
+    Detail,
+    Sessions,
+    Search,
+    Filters,
+    Help,
+    Picker,
+    Confirm,
+    Delete,
+    Password,
+    Form,
+    /// Wherever the keyboard is, text fields included.
+    Always,
+}
+
+impl Context {
+    /// The heading of this context in the help overlay.
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Anywhere",
+            Context::Table => "User table",
+            Context::Detail => "Detail pane",
+            Context::Sessions => "Sessions",
+            Context::Search => "Search line",
+            Context::Filters => "Filter panel",
+            Context::Help => "Help",
+            Context::Picker => "Status / role picker",
+            Context::Confirm => "Confirmations",
+            Context::Delete => "Delete dialog",
+            Context::Password => "Password dialog",
+            Context::Form => "Edit / create form",
+            Context::Always => "Everywhere, even while typing",
+        }
+    }
+}
+
+/// A key with its modifiers (Shift is ignored: it is part of the character).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+const fn key(code: KeyCode) -> Key {
+    Key {
+        code,
+        mods: KeyModifiers::NONE,
+    }
+}
+
+const fn ch(c: char) -> Key {
+    key(KeyCode::Char(c))
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+    }
+}
+
+/// One line of the keymap.
+pub struct Binding {
+    pub context: Context,
+    pub keys: &'static [Key],
+    /// How the keys are written in the help and footer (`j/↓`).
+    pub label: &'static str,
+    /// What the binding does, for the help overlay.
+    pub help: &'static str,
+    /// The short word in the footer; empty keeps it out of the footer.
+    pub footer: &'static str,
+    /// Changes users or sessions: hidden and disabled in read-only mode.
+    pub action: bool,
+    /// Whether the binding applies in this state (most always do).
+    pub when: fn(&Model) -> bool,
+    pub msg: fn() -> Msg,
+}
+
+fn always(_: &Model) -> bool {
+    true
+}
+
+impl Binding {
+    /// The same binding, applying only while `condition` holds.
+    const fn only_when(self, condition: fn(&Model) -> bool) -> Binding {
+        Binding {
+            when: condition,
+            ..self
+        }
+    }
+
+    /// Whether the binding is in force for the model: its condition holds, and it changes
+    /// nothing or the console may change things.
+    pub fn applies(&self, model: &Model) -> bool {
+        (self.when)(model) && !(self.action && model.read_only)
+    }
+}
+
+const fn bind(
+    context: Context,
+    keys: &'static [Key],
+    label: &'static str,
+    help: &'static str,
+    footer: &'static str,
+    msg: fn() -> Msg,
+) -> Binding {
+    Binding {
+        context,
+        keys,
+        label,
+        help,
+        footer,
+        action: false,
+        when: always,
+        msg,
+    }
+}
+
+const fn act(
+    context: Context,
+    keys: &'static [Key],
+    label: &'static str,
+    help: &'static str,
+    footer: &'static str,
+    msg: fn() -> Msg,
+) -> Binding {
+    Binding {
+        action: true,
+        ..bind(context, keys, label, help, footer, msg)
+    }
+}
+
+mod table;
+
+pub use table::KEYMAP;
+
+/// The contexts in force for the model, most specific first.
+pub fn contexts(model: &Model) -> &'static [Context] {
+    use Context as C;
+    match &model.mode {
+        Mode::Normal => match model.focus {
+            Focus::Table => &[C::Table, C::Global, C::Always],
+            Focus::Detail => &[C::Detail, C::Global, C::Always],
+            Focus::Sessions => &[C::Sessions, C::Global, C::Always],
+        },
+        Mode::Search(_) => &[C::Search, C::Always],
+        Mode::Filters(_) => &[C::Filters, C::Always],
+        Mode::Help => &[C::Help, C::Always],
+        Mode::Picker(_) => &[C::Picker, C::Always],
+        Mode::Confirm(confirm) => match **confirm {
+            Confirm::Delete { .. } => &[C::Delete, C::Always],
+            _ => &[C::Confirm, C::Always],
+        },
+        Mode::Password(_) => &[C::Password, C::Always],
+        Mode::Form(form) if form.asking_discard => &[C::Confirm, C::Always],
+        Mode::Form(_) => &[C::Form, C::Always],
+    }
+}
+
+fn normalize(event: &KeyEvent) -> Key {
+    let mut mods = event.modifiers;
+    mods.remove(KeyModifiers::SHIFT);
+    Key {
+        code: event.code,
+        mods,
+    }
+}
+
+/// The binding a key triggers in the model's current mode and focus, if any.
+pub fn binding_for(model: &Model, event: &KeyEvent) -> Option<&'static Binding> {
+    let pressed = normalize(event);
+    contexts(model).iter().find_map(|context| {
+        KEYMAP.iter().find(|binding| {
+            binding.context == *context && binding.keys.contains(&pressed) && binding.applies(model)
+        })
+    })
+}
+
+/// Turns a key into an intent for the current mode; `None` for keys that mean nothing here.
+pub fn translate(model: &Model, event: &KeyEvent) -> Option<Msg> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    if let Some(binding) = binding_for(model, event) {
+        return Some((binding.msg)());
+    }
+    let request = input_request(event)?;
+    match &model.mode {
+        Mode::Search(_) => Some(Msg::EditSearch(request)),
+        Mode::Filters(panel) if panel.field.is_text() => Some(Msg::EditFilterField(request)),
+        Mode::Filters(panel)
+            if panel.field == FilterField::Status || panel.field == FilterField::Role =>
+        {
+            None
+        }
+        Mode::Confirm(confirm) if matches!(**confirm, Confirm::Delete { .. }) => {
+            Some(Msg::EditDialogInput(request))
+        }
+        Mode::Password(_) => Some(Msg::EditDialogInput(request)),
+        Mode::Form(form) if !form.asking_discard && !form.focused().is_choice() => {
+            Some(Msg::EditDialogInput(request))
+        }
+        _ => None,
+    }
+}
+
+/// Editing keys of a one-line text field.
+pub fn input_request(event: &KeyEvent) -> Option<InputRequest> {
+    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = event.modifiers.contains(KeyModifiers::ALT);
+    Some(match event.code {
+        KeyCode::Char('w') | KeyCode::Backspace if ctrl => InputRequest::DeletePrevWord,
+        KeyCode::Char('u') if ctrl => InputRequest::DeleteLine,
+        KeyCode::Char('k') if ctrl => InputRequest::DeleteTillEnd,
+        KeyCode::Char('a') if ctrl => InputRequest::GoToStart,
+        KeyCode::Char('e') if ctrl => InputRequest::GoToEnd,
+        KeyCode::Left if ctrl || alt => InputRequest::GoToPrevWord,
+        KeyCode::Right if ctrl || alt => InputRequest::GoToNextWord,
+        KeyCode::Char(c) if !ctrl && !alt && !c.is_control() => InputRequest::InsertChar(c),
+        KeyCode::Backspace => InputRequest::DeletePrevChar,
+        KeyCode::Delete => InputRequest::DeleteNextChar,
+        KeyCode::Left => InputRequest::GoToPrevChar,
+        KeyCode::Right => InputRequest::GoToNextChar,
+        KeyCode::Home => InputRequest::GoToStart,
+        KeyCode::End => InputRequest::GoToEnd,
+        _ => return None,
+    })
+}
+
+/// The footer's hints for the current mode and focus, in keymap order.
+pub fn footer_hints(model: &Model) -> Vec<&'static str> {
+    contexts(model)
+        .iter()
+        .flat_map(|context| {
+            KEYMAP.iter().filter(move |binding| {
+                binding.context == *context && !binding.footer.is_empty() && binding.applies(model)
+            })
+        })
+        .map(|binding| binding.footer)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::translate;
+    use crate::console::model::{Banner, FilterField, FilterPanel, Mode, Model};
+    use crate::console::msg::Msg;
+
+    fn press(model: &Model, code: KeyCode, mods: KeyModifiers) -> Option<Msg> {
+        translate(model, &KeyEvent::new(code, mods))
+    }
+
+    #[test]
+    fn space_steps_a_choice_field_and_types_in_a_text_field() {
+        let mut model = Model::new("h", None, false);
+        model.mode = Mode::Filters(Box::default());
+        let space = press(&model, KeyCode::Char(' '), KeyModifiers::NONE);
+        assert!(
+            matches!(space, Some(Msg::CycleFilterChoice(1))),
+            "{space:?}"
+        );
+        model.mode = Mode::Filters(Box::new(FilterPanel {
+            field: FilterField::Cql,
+            ..FilterPanel::default()
+        }));
+        let space = press(&model, KeyCode::Char(' '), KeyModifiers::NONE);
+        assert!(matches!(space, Some(Msg::EditFilterField(_))), "{space:?}");
+    }
+
+    #[test]
+    fn ctrl_c_quits_even_while_typing() {
+        let mut model = Model::new("h", None, false);
+        model.mode = Mode::Search(Default::default());
+        let quit = press(&model, KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert!(matches!(quit, Some(Msg::Quit)), "{quit:?}");
+        let typed = press(&model, KeyCode::Char('q'), KeyModifiers::NONE);
+        assert!(matches!(typed, Some(Msg::EditSearch(_))), "{typed:?}");
+    }
+
+    #[test]
+    fn esc_dismisses_the_banner_then_the_marks_then_goes_back_to_the_table() {
+        let mut model = Model::new("h", None, false);
+        model.banner = Some(Banner {
+            text: "hello".into(),
+            error: false,
+        });
+        model.users.marked.insert(3);
+        let esc = |model: &Model| press(model, KeyCode::Esc, KeyModifiers::NONE);
+        assert!(matches!(esc(&model), Some(Msg::DismissBanner)));
+        model.banner = None;
+        assert!(matches!(esc(&model), Some(Msg::ClearMarks)));
+        model.users.marked.clear();
+        assert!(matches!(esc(&model), Some(Msg::FocusTable)));
+    }
+}

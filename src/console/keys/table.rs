@@ -1,0 +1,129 @@
+//! The keymap itself: every binding of the console, one per line.
+
+use crossterm::event::KeyCode;
+
+use super::{Binding, Context as C, Key, act, bind, ch, ctrl, key};
+use crate::console::model::{Mode, Model};
+use crate::console::msg::Msg;
+
+const UP: Key = key(KeyCode::Up);
+const DOWN: Key = key(KeyCode::Down);
+const LEFT: Key = key(KeyCode::Left);
+const RIGHT: Key = key(KeyCode::Right);
+const ENTER: Key = key(KeyCode::Enter);
+const ESC: Key = key(KeyCode::Esc);
+const TAB: Key = key(KeyCode::Tab);
+const BACK_TAB: Key = key(KeyCode::BackTab);
+const PAGE_DOWN: Key = key(KeyCode::PageDown);
+const PAGE_UP: Key = key(KeyCode::PageUp);
+const HOME: Key = key(KeyCode::Home);
+const END: Key = key(KeyCode::End);
+const SPACE: Key = ch(' ');
+
+/// Space picks the next choice on a choice field of the filter panel, and types in a text one.
+fn on_filter_choice(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Filters(panel) if !panel.field.is_text())
+}
+
+/// Space picks the next choice on role, status and plan, and types in a text field.
+fn on_form_choice(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Form(form) if form.focused().is_choice())
+}
+
+fn banner_shown(model: &Model) -> bool {
+    model.banner.is_some()
+}
+
+fn users_marked(model: &Model) -> bool {
+    !model.users.marked.is_empty()
+}
+
+/// Every binding, one per line: context, keys, how the keys are written, what the binding
+/// does (help), its footer hint (empty: none), the intent it sends. `act` marks a binding that
+/// changes something (hidden in read-only mode); `only_when` a binding that applies only in
+/// some states. Within a context the first binding that applies wins; the focused pane's
+/// context is looked at before `Global`, and `Always` last.
+#[rustfmt::skip]
+pub static KEYMAP: &[Binding] = &[
+    // The table
+    bind(C::Table, &[ch('j'), DOWN], "j/↓", "next user", "j/k move", || Msg::SelectNextUser),
+    bind(C::Table, &[ch('k'), UP], "k/↑", "previous user", "", || Msg::SelectPrevUser),
+    bind(C::Table, &[PAGE_DOWN, ctrl('d')], "PgDn", "one screen down", "", || Msg::PageDownUsers),
+    bind(C::Table, &[PAGE_UP, ctrl('u')], "PgUp", "one screen up", "", || Msg::PageUpUsers),
+    bind(C::Table, &[ch('g'), HOME], "g", "first user", "", || Msg::SelectFirstUser),
+    bind(C::Table, &[ch('G'), END], "G", "last user", "", || Msg::SelectLastUser),
+    bind(C::Table, &[ENTER], "⏎", "open the user's detail", "⏎ details", || Msg::OpenDetail),
+    act(C::Table, &[SPACE], "Space", "mark / unmark for a bulk action", "Space mark", || Msg::ToggleMark),
+    // The detail pane
+    bind(C::Detail, &[ch('j'), DOWN], "j/↓", "scroll down", "j/k scroll", || Msg::ScrollFocused(1)),
+    bind(C::Detail, &[ch('k'), UP], "k/↑", "scroll up", "", || Msg::ScrollFocused(-1)),
+    // The sessions list
+    bind(C::Sessions, &[ch('j'), DOWN], "j/↓", "next session", "j/k move", || Msg::SelectNextSession),
+    bind(C::Sessions, &[ch('k'), UP], "k/↑", "previous session", "", || Msg::SelectPrevSession),
+    act(C::Sessions, &[ch('x')], "x", "close the selected session (asks)", "x revoke", || Msg::RequestCloseSession),
+    // Anywhere on the main screen
+    bind(C::Global, &[ch('/')], "/", "search (live)", "/ search", || Msg::OpenSearch),
+    bind(C::Global, &[ch('f')], "f", "filters: status, role, CQL, sort", "f filter", || Msg::OpenFilters),
+    bind(C::Global, &[ch('o')], "o", "sort by the next column", "o/O sort", || Msg::CycleSortColumn),
+    bind(C::Global, &[ch('O')], "O", "flip the sort direction", "", || Msg::FlipSortDirection),
+    bind(C::Global, &[TAB], "Tab", "focus the next pane", "Tab pane", || Msg::FocusNext),
+    bind(C::Global, &[BACK_TAB], "Shift-Tab", "focus the previous pane", "", || Msg::FocusPrev),
+    act(C::Global, &[ch('s')], "s", "set status (marked or selected)", "s status", || Msg::OpenStatusPicker),
+    act(C::Global, &[ch('r')], "r", "set role (marked or selected)", "r role", || Msg::OpenRolePicker),
+    act(C::Global, &[ch('D')], "D", "delete the user (type its name)", "D delete", || Msg::RequestDeleteUser),
+    act(C::Global, &[ch('X')], "X", "close other sessions (marked too)", "X revoke others", || Msg::RequestCloseOtherSessions),
+    act(C::Global, &[ch('e')], "e", "edit the selected user (form)", "e edit", || Msg::OpenEditForm),
+    act(C::Global, &[ch('n')], "n", "create a new user (form)", "n new", || Msg::OpenCreateForm),
+    act(C::Global, &[ch('u')], "u", "undo the last edit (asks first)", "", || Msg::RequestUndo),
+    act(C::Global, &[ch('p')], "p", "change the selected user's password", "", || Msg::OpenPasswordDialog),
+    act(C::Global, &[ch('P')], "P", "renew the selected user's plan", "", || Msg::RequestRenewPlan),
+    bind(C::Global, &[ch('L')], "L", "show / hide the activity log", "", || Msg::ToggleActivityLog),
+    bind(C::Global, &[ch('R')], "R", "reload", "", || Msg::Reload),
+    bind(C::Global, &[ESC], "Esc", "dismiss the banner", "", || Msg::DismissBanner).only_when(banner_shown),
+    bind(C::Global, &[ESC], "Esc", "clear the marks", "", || Msg::ClearMarks).only_when(users_marked),
+    bind(C::Global, &[ESC], "Esc", "back to the table", "", || Msg::FocusTable),
+    bind(C::Global, &[ch('?')], "?", "this help", "? help", || Msg::ToggleHelp),
+    bind(C::Global, &[ch('q')], "q", "quit", "q quit", || Msg::Quit),
+    // The search line
+    bind(C::Search, &[ENTER], "⏎", "keep the search", "⏎ keep", || Msg::KeepSearch),
+    bind(C::Search, &[ESC], "Esc", "clear the search", "Esc clear", || Msg::ClearSearch),
+    // The filter panel
+    bind(C::Filters, &[TAB, DOWN], "Tab/↓", "next field", "Tab/↑↓ field", || Msg::FocusNextFilterField),
+    bind(C::Filters, &[BACK_TAB, UP], "Shift-Tab/↑", "previous field", "", || Msg::FocusPrevFilterField),
+    bind(C::Filters, &[RIGHT], "→", "next choice (on a choice field)", "←→ choose", || Msg::CycleFilterChoice(1)),
+    bind(C::Filters, &[SPACE], "Space", "next choice (on a choice field)", "", || Msg::CycleFilterChoice(1)).only_when(on_filter_choice),
+    bind(C::Filters, &[LEFT], "←", "previous choice (on a choice field)", "", || Msg::CycleFilterChoice(-1)),
+    bind(C::Filters, &[ENTER], "⏎", "apply the filters", "⏎ apply", || Msg::ApplyFilters),
+    bind(C::Filters, &[ctrl('r')], "Ctrl-R", "clear every field", "Ctrl-R clear", || Msg::ResetFilterFields),
+    bind(C::Filters, &[ESC], "Esc", "close without applying", "Esc cancel", || Msg::CloseFilters),
+    // The help overlay
+    bind(C::Help, &[ch('j'), DOWN], "j/↓", "scroll down", "", || Msg::ScrollFocused(1)),
+    bind(C::Help, &[ch('k'), UP], "k/↑", "scroll up", "", || Msg::ScrollFocused(-1)),
+    bind(C::Help, &[ch('?'), ESC, ch('q')], "? / Esc", "close the help", "Esc close", || Msg::ToggleHelp),
+    // Pickers
+    bind(C::Picker, &[ch('j'), DOWN], "j/↓", "next choice", "j/k move", || Msg::PickerNext),
+    bind(C::Picker, &[ch('k'), UP], "k/↑", "previous choice", "", || Msg::PickerPrev),
+    bind(C::Picker, &[ENTER], "⏎", "set it", "⏎ set", || Msg::PickerChoose),
+    bind(C::Picker, &[ESC, ch('q')], "Esc", "cancel", "Esc cancel", || Msg::CancelDialog),
+    // Yes/no confirmations
+    bind(C::Confirm, &[ch('y'), ENTER], "y / ⏎", "yes, do it", "y yes", || Msg::ConfirmDialog),
+    bind(C::Confirm, &[ch('n'), ESC, ch('q')], "n / Esc", "no, keep things as they are", "n/Esc no", || Msg::CancelDialog),
+    // Delete: the username is typed, so letters are text here
+    bind(C::Delete, &[ENTER], "⏎", "delete once the name matches", "⏎ delete", || Msg::ConfirmDialog),
+    bind(C::Delete, &[ESC], "Esc", "cancel", "Esc cancel", || Msg::CancelDialog),
+    // Password
+    bind(C::Password, &[TAB, BACK_TAB, DOWN, UP], "Tab", "the other field", "Tab field", || Msg::DialogNextField),
+    bind(C::Password, &[ENTER], "⏎", "change it (when both match)", "⏎ change", || Msg::ConfirmDialog),
+    bind(C::Password, &[ESC], "Esc", "cancel (forgets what was typed)", "Esc cancel", || Msg::CancelDialog),
+    // The edit and create forms
+    bind(C::Form, &[TAB, DOWN], "Tab/↓", "next field", "Tab field", || Msg::DialogNextField),
+    bind(C::Form, &[BACK_TAB, UP], "Shift-Tab/↑", "previous field", "", || Msg::DialogPrevField),
+    bind(C::Form, &[RIGHT], "→", "next choice (on role, status, plan)", "←→ choose", || Msg::CycleFormChoice(1)),
+    bind(C::Form, &[SPACE], "Space", "next choice (on role, status, plan)", "", || Msg::CycleFormChoice(1)).only_when(on_form_choice),
+    bind(C::Form, &[LEFT], "←", "previous choice", "", || Msg::CycleFormChoice(-1)),
+    bind(C::Form, &[ENTER], "⏎", "next choice, or the next field", "", || Msg::AdvanceForm),
+    bind(C::Form, &[ctrl('s')], "Ctrl-S", "save (changes shown on the right)", "Ctrl-S save", || Msg::SaveForm),
+    bind(C::Form, &[ESC], "Esc", "close (asks when something changed)", "Esc close", || Msg::CancelDialog),
+    // Wherever the keyboard is, text fields included
+    bind(C::Always, &[ctrl('c')], "Ctrl-C", "quit", "", || Msg::Quit),
+];

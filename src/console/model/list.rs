@@ -1,0 +1,149 @@
+//! The users of the current filters, a window of pages at a time, and the selected user's
+//! sessions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::loadable::Loadable;
+use crate::api::{Session, User};
+use crate::console::msg::RequestId;
+
+/// Users asked for per request (less when a server answers fewer: see `UserList::page_size`).
+pub const PAGE_SIZE: u64 = 100;
+/// Pages kept in memory at most: memory stays flat however many users the server has.
+pub const MAX_PAGES: usize = 8;
+/// The next page is asked for once the selection is this close to the end of what is loaded.
+pub const PREFETCH_MARGIN: u64 = 40;
+/// The users of the current filters: a window of pages around the selection, plus the count.
+#[derive(Clone, Debug)]
+pub struct UserList {
+    /// Users per page: [`PAGE_SIZE`], or what the server gives when it caps `limit` lower.
+    pub page_size: u64,
+    /// Loaded pages by page number; at most [`MAX_PAGES`].
+    pub pages: BTreeMap<u64, Vec<User>>,
+    /// Pages asked for and not yet answered, with the request that will answer them.
+    pub pending: BTreeMap<u64, RequestId>,
+    /// How many users match, once known.
+    pub total: Option<u64>,
+    pub count_request: Option<RequestId>,
+    /// The selected row (absolute, across all pages).
+    pub selected: u64,
+    /// The first row on screen.
+    pub offset: u64,
+    /// Jump to the last row once the count arrives (`G` pressed before it did).
+    pub jump_to_end: bool,
+    /// Why the last page could not be loaded.
+    pub error: Option<String>,
+    /// Users waiting for a quick edit to be confirmed, shown as pending.
+    pub in_flight_edits: BTreeSet<i64>,
+    /// Users marked for a bulk action.
+    pub marked: BTreeSet<i64>,
+}
+
+impl Default for UserList {
+    fn default() -> Self {
+        UserList {
+            page_size: PAGE_SIZE,
+            pages: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            total: None,
+            count_request: None,
+            selected: 0,
+            offset: 0,
+            jump_to_end: false,
+            error: None,
+            in_flight_edits: BTreeSet::new(),
+            marked: BTreeSet::new(),
+        }
+    }
+}
+
+impl UserList {
+    /// The user on an absolute row, when its page is loaded.
+    pub fn user_at(&self, row: u64) -> Option<&User> {
+        self.pages
+            .get(&(row / self.page_size))
+            .and_then(|page| page.get((row % self.page_size) as usize))
+    }
+
+    pub fn selected_user(&self) -> Option<&User> {
+        self.user_at(self.selected)
+    }
+
+    /// How many rows there are, as far as anyone knows: the count, or the rows seen so far.
+    pub fn known_rows(&self) -> u64 {
+        if let Some(total) = self.total {
+            return total;
+        }
+        self.pages
+            .iter()
+            .next_back()
+            .map(|(page, users)| page * self.page_size + users.len() as u64)
+            .unwrap_or(0)
+    }
+
+    /// Whether the first page has arrived (or failed): before that the table shows a spinner.
+    pub fn first_answer_in(&self) -> bool {
+        !self.pages.is_empty() || self.total.is_some() || self.error.is_some()
+    }
+
+    pub fn is_loading(&self) -> bool {
+        !self.pending.is_empty() || self.count_request.is_some()
+    }
+
+    /// Finds a loaded user by id, with its row.
+    pub fn find(&self, user_id: i64) -> Option<(u64, &User)> {
+        self.pages.iter().find_map(|(page, users)| {
+            users
+                .iter()
+                .position(|user| user.id == user_id)
+                .map(|index| (page * self.page_size + index as u64, &users[index]))
+        })
+    }
+
+    /// A loaded user's name, or `user N` when their page is not in memory.
+    pub fn username_of(&self, user_id: i64) -> String {
+        self.find(user_id)
+            .map(|(_, user)| user.username.clone())
+            .unwrap_or_else(|| format!("user {user_id}"))
+    }
+
+    /// The user an action on this id applies to, named as well as the list knows.
+    pub fn target(&self, user_id: i64) -> TargetUser {
+        TargetUser {
+            id: user_id,
+            username: self.username_of(user_id),
+        }
+    }
+
+    /// The selected user as the target of an action.
+    pub fn selected_target(&self) -> Option<TargetUser> {
+        self.selected_user().map(|user| TargetUser {
+            id: user.id,
+            username: user.username.clone(),
+        })
+    }
+
+    pub fn find_mut(&mut self, user_id: i64) -> Option<&mut User> {
+        self.pages
+            .values_mut()
+            .find_map(|users| users.iter_mut().find(|user| user.id == user_id))
+    }
+}
+
+/// The sessions of the selected user.
+#[derive(Clone, Debug, Default)]
+pub struct SessionsPane {
+    /// Whose sessions are (being) loaded.
+    pub user_id: Option<i64>,
+    pub list: Loadable<Vec<Session>>,
+    pub selected: usize,
+    /// Sessions being closed right now, shown as pending.
+    pub closing: BTreeSet<String>,
+}
+
+/// A user an action applies to: the id it is sent with, the name it is reported with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetUser {
+    pub id: i64,
+    pub username: String,
+}

@@ -1,0 +1,272 @@
+//! Everything the console knows, in one value. `update` changes it; `view` only reads it.
+//!
+//! The parts live next to the feature they serve: `list` (the user list and sessions),
+//! `filters` (filters, sort, the filter panel), `actions` (pickers, confirmations, undo),
+//! `loadable` (what is fetched and the request it waits for).
+
+mod actions;
+mod filters;
+mod list;
+mod loadable;
+
+pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
+pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
+pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
+pub use loadable::{LoadState, Loadable};
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tui_input::Input;
+
+use crate::api::{Plan, User, UserRole};
+
+use super::cmd::Cmd;
+use super::form::UserForm;
+use super::msg::RequestId;
+
+/// How long the admin must pause typing before a search is sent.
+pub const SEARCH_DEBOUNCE: Duration = Duration::from_millis(150);
+/// How long a user must stay selected before their sessions are loaded.
+pub const SESSIONS_DEBOUNCE: Duration = Duration::from_millis(250);
+/// How often the spinner turns while something loads.
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// Which pane has the keyboard.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Focus {
+    #[default]
+    Table,
+    Detail,
+    Sessions,
+}
+
+impl Focus {
+    pub fn next(self) -> Focus {
+        match self {
+            Focus::Table => Focus::Detail,
+            Focus::Detail => Focus::Sessions,
+            Focus::Sessions => Focus::Table,
+        }
+    }
+
+    pub fn prev(self) -> Focus {
+        match self {
+            Focus::Table => Focus::Sessions,
+            Focus::Detail => Focus::Table,
+            Focus::Sessions => Focus::Detail,
+        }
+    }
+}
+
+/// What has the keyboard besides the panes: a line, a panel, an overlay or a dialog.
+#[derive(Clone, Debug, Default)]
+pub enum Mode {
+    #[default]
+    Normal,
+    /// The live search line (`/`).
+    Search(Input),
+    /// The filter panel (`f`).
+    Filters(Box<FilterPanel>),
+    /// The help overlay (`?`).
+    Help,
+    /// A status or role picker.
+    Picker(Picker),
+    /// A confirmation dialog.
+    Confirm(Box<Confirm>),
+    /// The change-password dialog.
+    Password(Box<PasswordDialog>),
+    /// The edit or create form.
+    Form(Box<UserForm>),
+}
+
+/// Progress of a bulk action: done/total and what failed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Progress {
+    pub what: String,
+    pub total: usize,
+    pub done: usize,
+    pub failures: Vec<String>,
+}
+
+/// The red one-line banner above the footer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Banner {
+    pub text: String,
+    pub error: bool,
+}
+
+/// The last request answered: shown at the right of the footer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LastRequest {
+    pub label: &'static str,
+    pub outcome: String,
+    pub took: Duration,
+}
+
+/// One line of the activity log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activity {
+    pub at: DateTime<Utc>,
+    pub text: String,
+    pub ok: bool,
+}
+
+/// The whole state of the console.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The host shown in the title bar.
+    pub host_label: String,
+    /// Set when connected to the embedded demo.
+    pub demo_url: Option<String>,
+    pub read_only: bool,
+    /// Colours on (off with `NO_COLOR`): every colour also has a symbol or text.
+    pub color: bool,
+    /// The terminal size: the layout, and so the number of table rows, follows from it.
+    pub width: u16,
+    pub height: u16,
+    /// "Now" for relative times; set by the loop, fixed in tests so screens are stable.
+    pub now: DateTime<Utc>,
+    pub me: Loadable<User>,
+    pub filters: Filters,
+    pub users: UserList,
+    pub sessions: SessionsPane,
+    pub plans: Loadable<Vec<Plan>>,
+    pub focus: Focus,
+    pub mode: Mode,
+    pub detail_scroll: u16,
+    pub help_scroll: u16,
+    pub banner: Option<Banner>,
+    pub last_request: Option<LastRequest>,
+    pub progress: Option<Progress>,
+    pub activity: Vec<Activity>,
+    pub show_activity: bool,
+    /// The spinner's frame.
+    pub spinner: usize,
+    /// Debounce tokens: only the newest scheduled timer counts.
+    pub search_token: u64,
+    pub settle_token: u64,
+    /// The user whose sessions the pending settle timer will load.
+    pub settle_for: Option<i64>,
+    /// The server's complaint about the CQL filter (a 422), shown next to the field.
+    pub cql_server_error: Option<String>,
+    /// Requests for actions (closes, edits...) still in flight.
+    pub actions_in_flight: BTreeSet<RequestId>,
+    /// The 403 explanation has been shown once.
+    pub explained_forbidden: bool,
+    pub next_request: u64,
+    pub quit: bool,
+    /// Select this user once a page with them arrives (a user just created).
+    pub pending_select: Option<i64>,
+    /// How to undo the last quick edit or form save.
+    pub last_undo: Option<Undo>,
+}
+
+impl Model {
+    pub fn new(host_label: impl Into<String>, demo_url: Option<String>, read_only: bool) -> Self {
+        Model {
+            host_label: host_label.into(),
+            demo_url,
+            read_only,
+            color: true,
+            width: 80,
+            height: 24,
+            now: DateTime::<Utc>::UNIX_EPOCH,
+            me: Loadable::default(),
+            filters: Filters::default(),
+            users: UserList::default(),
+            sessions: SessionsPane::default(),
+            plans: Loadable::default(),
+            focus: Focus::Table,
+            mode: Mode::Normal,
+            detail_scroll: 0,
+            help_scroll: 0,
+            banner: None,
+            last_request: None,
+            progress: None,
+            activity: Vec::new(),
+            show_activity: false,
+            spinner: 0,
+            search_token: 0,
+            settle_token: 0,
+            settle_for: None,
+            cql_server_error: None,
+            actions_in_flight: BTreeSet::new(),
+            explained_forbidden: false,
+            next_request: 0,
+            quit: false,
+            pending_select: None,
+            last_undo: None,
+        }
+    }
+
+    /// A fresh request id.
+    pub fn new_request(&mut self) -> RequestId {
+        self.next_request += 1;
+        RequestId(self.next_request)
+    }
+
+    /// Starts an action: a fresh request, counted in flight until its answer comes, the user it
+    /// edits (if any) shown as pending, and the command that sends it.
+    pub fn start_action(
+        &mut self,
+        editing: Option<i64>,
+        command: impl FnOnce(RequestId) -> Cmd,
+    ) -> Cmd {
+        let request = self.new_request();
+        self.actions_in_flight.insert(request);
+        if let Some(user_id) = editing {
+            self.users.in_flight_edits.insert(user_id);
+        }
+        command(request)
+    }
+
+    /// Says something on the banner.
+    pub fn inform(&mut self, text: impl Into<String>) {
+        self.banner = Some(Banner {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    /// Shows a failure on the banner.
+    pub fn fail(&mut self, text: impl Into<String>) {
+        self.banner = Some(Banner {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    /// Whether anything is loading: the spinner turns (and ticks arrive) only then.
+    pub fn is_busy(&self) -> bool {
+        self.users.is_loading()
+            || self.me.is_loading()
+            || self.sessions.list.is_loading()
+            || self.plans.is_loading()
+            || !self.actions_in_flight.is_empty()
+    }
+
+    /// The signed-in user's role, once known.
+    pub fn my_role(&self) -> Option<&UserRole> {
+        self.me.loaded().and_then(|me| me.role.as_ref())
+    }
+
+    /// Whether the screen is wide enough for the table and the detail side by side.
+    pub fn is_wide(&self) -> bool {
+        self.width >= 120
+    }
+
+    /// The users a quick edit applies to: the marked ones, or the selected one.
+    pub fn targets(&self) -> Vec<TargetUser> {
+        if !self.users.marked.is_empty() {
+            return self
+                .users
+                .marked
+                .iter()
+                .map(|id| self.users.target(*id))
+                .collect();
+        }
+        self.users.selected_target().into_iter().collect()
+    }
+}

@@ -1,0 +1,148 @@
+//! What the admin is told: the banner, the activity log, the progress of bulk actions, the
+//! last request in the footer, and errors explained in words they can act on.
+
+use crate::api::ApiError;
+use crate::console::cmd::Cmd;
+use crate::console::model::{Activity, LastRequest, Model};
+use crate::console::msg::Done;
+
+pub(super) fn tick(model: &mut Model) {
+    if model.is_busy() {
+        model.spinner = model.spinner.wrapping_add(1);
+    }
+}
+
+pub(super) fn toggle_activity_log(model: &mut Model) {
+    model.show_activity = !model.show_activity;
+}
+
+pub(super) fn note_request<T>(model: &mut Model, label: &'static str, done: &Done<T>) {
+    let outcome = match &done.result {
+        Ok(_) => "ok".to_string(),
+        Err(error) => match error.status() {
+            Some(status) => status.to_string(),
+            None => match error {
+                ApiError::Timeout { .. } => "timeout".to_string(),
+                ApiError::Connection { .. } => "offline".to_string(),
+                _ => "error".to_string(),
+            },
+        },
+    };
+    model.last_request = Some(LastRequest {
+        label,
+        outcome,
+        took: done.took,
+    });
+}
+
+/// Why something failed, in words an admin can act on.
+pub fn explain(error: &ApiError) -> String {
+    match error {
+        ApiError::Unauthorized { .. } => {
+            format!("{error}; check the credentials (GEOBOX_USERNAME/PASSWORD or token)")
+        }
+        ApiError::Connection { .. } | ApiError::Timeout { .. } => {
+            format!("{error}; offline or the server is down? R retries")
+        }
+        _ => error.to_string(),
+    }
+}
+
+/// Shows a failure on the banner and in the activity log.
+pub(super) fn report(model: &mut Model, what: &str, error: &ApiError, cmds: &mut Vec<Cmd>) {
+    let mut text = format!("{what} failed: {}", explain(error));
+    if matches!(error, ApiError::Forbidden { .. }) && !model.explained_forbidden {
+        model.explained_forbidden = true;
+        text.push_str(&forbidden_hint(model));
+    }
+    log_activity(model, text.clone(), false, cmds);
+    model.fail(text);
+}
+
+pub(super) fn forbidden_hint(model: &Model) -> String {
+    match model.my_role() {
+        Some(role) if !role.manages_users() => format!(
+            ". Your role ({role}) cannot manage users: a System Admin or Account Admin can."
+        ),
+        _ => ". Your account is not allowed to do this to that user.".to_string(),
+    }
+}
+
+pub(super) fn succeed(model: &mut Model, text: String, cmds: &mut Vec<Cmd>) {
+    log_activity(model, text.clone(), true, cmds);
+    model.inform(text);
+}
+
+/// How many entries the activity log keeps on screen (the log file keeps all).
+const ACTIVITY_KEPT: usize = 200;
+
+pub(super) fn log_activity(model: &mut Model, text: String, ok: bool, cmds: &mut Vec<Cmd>) {
+    cmds.push(Cmd::Log { line: text.clone() });
+    model.activity.push(Activity {
+        at: model.now,
+        text,
+        ok,
+    });
+    if model.activity.len() > ACTIVITY_KEPT {
+        let excess = model.activity.len() - ACTIVITY_KEPT;
+        model.activity.drain(..excess);
+    }
+}
+
+/// An action's answer came: it is no longer in flight, and the footer shows how it went.
+pub(super) fn action_answered<T>(model: &mut Model, label: &'static str, done: &Done<T>) {
+    finish_action(model, done);
+    note_request(model, label, done);
+}
+
+pub(super) fn finish_action<T>(model: &mut Model, done: &Done<T>) {
+    model.actions_in_flight.remove(&done.request);
+}
+
+/// Counts one answer of a bulk action; when the last is in, sums it up on the banner.
+pub(super) fn step_progress(
+    model: &mut Model,
+    failure: Option<String>,
+    cmds: &mut Vec<Cmd>,
+) -> bool {
+    let Some(progress) = &mut model.progress else {
+        return false;
+    };
+    progress.done += 1;
+    if let Some(failure) = failure {
+        progress.failures.push(failure);
+    }
+    if progress.done >= progress.total {
+        let progress = model.progress.take().unwrap_or_default();
+        let ok = progress.total - progress.failures.len();
+        let mut text = format!("{}: {ok}/{} done", progress.what, progress.total);
+        if !progress.failures.is_empty() {
+            text.push_str(&format!(
+                ", {} failed: {}",
+                progress.failures.len(),
+                progress.failures.join("; ")
+            ));
+        }
+        let error = !progress.failures.is_empty();
+        log_activity(model, text.clone(), !error, cmds);
+        if error {
+            model.fail(text);
+        } else {
+            model.inform(text);
+        }
+    }
+    true
+}
+
+/// Whether an action may start now; says why not on the banner.
+pub(super) fn action_allowed(model: &mut Model) -> bool {
+    if model.read_only {
+        model.inform("Read-only mode: actions are off".to_string());
+        return false;
+    }
+    if model.progress.is_some() {
+        model.inform("Wait for the running bulk action to finish".to_string());
+        return false;
+    }
+    true
+}

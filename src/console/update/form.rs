@@ -1,0 +1,288 @@
+//! The edit and create forms: opening them, stepping choices, saving with the stale-data
+//! guard, and the undo a save leaves behind.
+
+use tui_input::InputRequest;
+
+use super::feedback::{
+    action_allowed, action_answered, explain, finish_action, note_request, report, succeed,
+};
+use super::list::refresh_list;
+use crate::api::{Patch, Plan, User, UserUpdate};
+use crate::console::cmd::Cmd;
+use crate::console::dates::date_part;
+use crate::console::form::UserForm;
+use crate::console::model::{LoadState, Mode, Model, Sort, TargetUser, Undo};
+use crate::console::msg::{Done, RequestId};
+
+pub(super) fn open_create_form(model: &mut Model) {
+    if action_allowed(model) {
+        let mut form = UserForm::create();
+        form.granter = model.my_role().cloned();
+        model.mode = Mode::Form(Box::new(form));
+    }
+}
+
+pub(super) fn cycle_form_choice(model: &mut Model, step: i8) {
+    if let Mode::Form(form) = &mut model.mode {
+        if form.focused().is_choice() {
+            form.cycle(step);
+        } else {
+            form.edit_text(if step >= 0 {
+                InputRequest::GoToNextChar
+            } else {
+                InputRequest::GoToPrevChar
+            });
+        }
+    }
+}
+
+pub(super) fn advance(model: &mut Model) {
+    if let Mode::Form(form) = &mut model.mode {
+        if form.focused().is_choice() {
+            form.cycle(1);
+        } else {
+            form.step_focus(true);
+        }
+    }
+}
+
+pub(super) fn on_plans_loaded(model: &mut Model, done: Done<Vec<Plan>>, cmds: &mut Vec<Cmd>) {
+    if !model.plans.accept(&done) {
+        return;
+    }
+    note_request(model, "GET plans/", &done);
+    model.plans.state = match done.result {
+        Ok(plans) => {
+            if let Mode::Form(form) = &mut model.mode {
+                form.set_plans(&plans);
+            }
+            LoadState::Loaded(plans)
+        }
+        Err(error) => {
+            report(model, "Loading plans", &error, cmds);
+            LoadState::Failed(error.to_string())
+        }
+    };
+}
+
+/// The save was held back because the user changed on the server: the form now compares
+/// against the server's values, and saving again overwrites them.
+pub(super) fn on_save_found_stale(model: &mut Model, request: RequestId, current: User) {
+    finish_action(
+        model,
+        &Done::<()> {
+            request,
+            took: Default::default(),
+            result: Ok(()),
+        },
+    );
+    if let Mode::Form(form) = &mut model.mode
+        && form.saving == Some(request)
+    {
+        form.saving = None;
+        form.original = Some(current);
+        form.failure = Some(
+            "Changed on the server since the form opened: the changes shown are now against its values. Ctrl-S again saves yours."
+                .to_string(),
+        );
+    }
+}
+
+/// The undo of `update` applied to `original`: the same fields, with their old values.
+pub fn reverse(original: &User, update: &UserUpdate) -> Undo {
+    fn back(changed: &Patch<impl Sized>, old: Option<String>) -> Patch<String> {
+        match (changed.is_keep(), old) {
+            (true, _) => Patch::Keep,
+            (false, Some(old)) if !old.is_empty() => Patch::Set(old),
+            (false, _) => Patch::Clear,
+        }
+    }
+    let old_plan = original.plan.as_ref().map(|plan| plan.id);
+    let restore = UserUpdate {
+        username: update.username.as_ref().map(|_| original.username.clone()),
+        email: update
+            .email
+            .as_ref()
+            .map(|_| original.email.clone().unwrap_or_default()),
+        first_name: update
+            .first_name
+            .as_ref()
+            .map(|_| original.first_name.clone().unwrap_or_default()),
+        last_name: update
+            .last_name
+            .as_ref()
+            .map(|_| original.last_name.clone().unwrap_or_default()),
+        status: update.status.as_ref().and(original.status.clone()),
+        role: update.role.as_ref().and(original.role.clone()),
+        mobile: back(&update.mobile, original.mobile.clone()),
+        plan_id: match (update.plan_id.is_keep(), old_plan) {
+            (true, _) => Patch::Keep,
+            (false, Some(id)) => Patch::Set(id),
+            (false, None) => Patch::Clear,
+        },
+        expiration_date: back(
+            &update.expiration_date,
+            original
+                .expiration_date
+                .as_deref()
+                .map(|date| date_part(date).to_string()),
+        ),
+    };
+    let description = restore
+        .to_json()
+        .iter()
+        .map(|(key, value)| match value {
+            serde_json::Value::String(text) => format!("{key} {text}"),
+            other => format!("{key} {other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Undo {
+        user: TargetUser {
+            id: original.id,
+            username: original.username.clone(),
+        },
+        update: restore,
+        description,
+    }
+}
+
+pub(super) fn open_edit_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    if !action_allowed(model) {
+        return;
+    }
+    let Some(user) = model.users.selected_user().cloned() else {
+        return;
+    };
+    let plans = model.plans.loaded().cloned().unwrap_or_default();
+    let mut form = UserForm::edit(&user, &plans);
+    form.granter = model.my_role().cloned();
+    model.mode = Mode::Form(Box::new(form));
+    if model.plans.loaded().is_none() && !model.plans.is_loading() {
+        let request = model.new_request();
+        model.plans.start(request);
+        cmds.push(Cmd::LoadPlans { request });
+    }
+}
+
+pub(super) fn save_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    // The form leaves the mode while its command is built, so the model is free to hand out
+    // the request id; it goes back whatever happens.
+    let mut form = match std::mem::take(&mut model.mode) {
+        Mode::Form(form) => form,
+        other => {
+            model.mode = other;
+            return;
+        }
+    };
+    if let Some(cmd) = start_save(model, &mut form) {
+        cmds.push(cmd);
+    }
+    model.mode = Mode::Form(form);
+}
+
+/// The command that saves the form, once every field checks out and something changed.
+fn start_save(model: &mut Model, form: &mut UserForm) -> Option<Cmd> {
+    if form.saving.is_some() {
+        return None;
+    }
+    if !form.check_all() {
+        form.failure = Some("Fix the marked fields first".to_string());
+        return None;
+    }
+    let update = form.update();
+    if form.original.is_some() && update.is_empty() {
+        form.failure = Some("Nothing changed".to_string());
+        return None;
+    }
+    form.failure = None;
+    Some(model.start_action(None, |request| {
+        form.saving = Some(request);
+        match &form.original {
+            Some(original) => Cmd::SaveUser {
+                request,
+                user_id: original.id,
+                expected: Some(Box::new(original.clone())),
+                update,
+            },
+            None => Cmd::CreateUser {
+                request,
+                new_user: form.new_user(),
+            },
+        }
+    }))
+}
+
+pub(super) fn on_user_saved(
+    model: &mut Model,
+    created: bool,
+    done: Done<User>,
+    cmds: &mut Vec<Cmd>,
+) {
+    action_answered(
+        model,
+        if created {
+            "POST users/"
+        } else {
+            "PUT users/{id}/"
+        },
+        &done,
+    );
+    let ours = matches!(&model.mode, Mode::Form(form) if form.saving == Some(done.request));
+    match done.result {
+        Ok(user) => {
+            model.users.in_flight_edits.remove(&user.id);
+            let mut changed = String::new();
+            if ours && let Mode::Form(form) = std::mem::take(&mut model.mode) {
+                changed = form
+                    .changes()
+                    .iter()
+                    .map(|(field, _, _)| field.label())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if let Some(original) = &form.original {
+                    model.last_undo = Some(reverse(original, &form.update()));
+                }
+            }
+            if created {
+                succeed(
+                    model,
+                    format!("Created {} (id {})", user.username, user.id),
+                    cmds,
+                );
+                model.pending_select = Some(user.id);
+                // In the default order a new user is the last one.
+                let default_order =
+                    model.filters.chips().is_empty() && model.filters.sort == Sort::default();
+                refresh_list(model, cmds);
+                if default_order {
+                    model.users.jump_to_end = true;
+                }
+            } else {
+                let text = if changed.is_empty() {
+                    format!("Saved {}", user.username)
+                } else {
+                    format!("Saved {}: {changed}", user.username)
+                };
+                if let Some(row) = model.users.find_mut(user.id) {
+                    *row = user;
+                }
+                succeed(model, text, cmds);
+            }
+        }
+        Err(error) => {
+            if ours && let Mode::Form(form) = &mut model.mode {
+                form.saving = None;
+                if !form.place_server_errors(&error) {
+                    form.failure = Some(explain(&error));
+                }
+            }
+            let what = if created {
+                "Creating the user"
+            } else {
+                "Saving the user"
+            };
+            report(model, what, &error, cmds);
+        }
+    }
+}

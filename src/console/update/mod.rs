@@ -1,0 +1,163 @@
+//! The pure heart of the console: `update(&mut Model, Msg) -> Vec<Cmd>`. No tokio, no client,
+//! no terminal: everything it needs is in the model and the message, so tests replay keys and
+//! answers and check the model and the commands.
+//!
+//! One file per feature, named like its half in `view/`: `list` (paging, selection, mouse),
+//! `sessions`, `filters` (search, filter panel, sort), `actions` (pickers, confirmations and
+//! their results), `form` (edit and create), `feedback` (banner, activity log, progress,
+//! explaining errors), `help`, `me` (the signed-in user). This file only dispatches.
+
+mod actions;
+mod feedback;
+mod filters;
+mod form;
+mod help;
+mod list;
+mod me;
+mod sessions;
+
+#[cfg(test)]
+mod tests;
+
+pub use feedback::explain;
+pub use form::reverse;
+pub use list::table_rows;
+
+use crossterm::event::KeyEvent;
+
+use super::cmd::Cmd;
+use super::keys;
+use super::model::{Focus, Model};
+use super::msg::Msg;
+
+/// The commands to start the console with: who am I, the first page and the count.
+pub fn init(model: &mut Model) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    me::load_me(model, &mut cmds);
+    list::reset_list(model, &mut cmds, 0);
+    cmds
+}
+
+/// Applies one message to the model and returns what must be done because of it.
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    handle(model, msg, &mut cmds);
+    cmds
+}
+
+fn on_key(model: &mut Model, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+    if let Some(intent) = keys::translate(model, &key) {
+        handle(model, intent, cmds);
+    }
+}
+
+fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
+    match msg {
+        Msg::KeyPressed(key) => on_key(model, key, cmds),
+        Msg::MouseUsed(mouse) => list::on_mouse(model, mouse, cmds),
+        Msg::Resized { width, height } => list::resize(model, width, height, cmds),
+        Msg::Tick => feedback::tick(model),
+        Msg::Quit => model.quit = true,
+
+        Msg::SelectNextUser => list::move_selection(model, 1, cmds),
+        Msg::SelectPrevUser => list::move_selection(model, -1, cmds),
+        Msg::PageDownUsers => list::move_by_screen(model, 1, cmds),
+        Msg::PageUpUsers => list::move_by_screen(model, -1, cmds),
+        Msg::SelectFirstUser => list::select_row(model, 0, cmds),
+        Msg::SelectLastUser => list::select_last(model, cmds),
+        Msg::SelectUserRow(row) => list::select_user_row(model, row, cmds),
+        Msg::ScrollFocused(delta) => list::scroll_focused(model, delta, cmds),
+        Msg::FocusNext => model.focus = model.focus.next(),
+        Msg::FocusPrev => model.focus = model.focus.prev(),
+        Msg::OpenDetail => list::open_detail(model),
+        Msg::ToggleMark => list::toggle_mark(model, cmds),
+        Msg::Reload => list::reload(model, cmds),
+        Msg::SelectionSettled { token } => sessions::on_selection_settled(model, token, cmds),
+        Msg::SelectNextSession => sessions::move_session(model, 1),
+        Msg::SelectPrevSession => sessions::move_session(model, -1),
+
+        Msg::OpenSearch => filters::open_search(model),
+        Msg::EditSearch(request) => filters::edit_search(model, request, cmds),
+        Msg::SearchSettled { token } => filters::on_search_settled(model, token, cmds),
+        Msg::KeepSearch => filters::keep_search(model, cmds),
+        Msg::ClearSearch => filters::clear_search(model, cmds),
+        Msg::OpenFilters => filters::open_filters(model),
+        Msg::FocusNextFilterField => filters::step_filter_field(model, true),
+        Msg::FocusPrevFilterField => filters::step_filter_field(model, false),
+        Msg::CycleFilterChoice(step) => filters::cycle_filter_choice(model, step),
+        Msg::EditFilterField(request) => filters::edit_filter_field(model, request),
+        Msg::ApplyFilters => filters::apply_filters(model, cmds),
+        Msg::CloseFilters => filters::close_filters(model),
+        Msg::ResetFilterFields => filters::reset_filter_fields(model),
+        Msg::CycleSortColumn => filters::cycle_sort_column(model, cmds),
+        Msg::FlipSortDirection => filters::flip_sort_direction(model, cmds),
+
+        Msg::DismissBanner => model.banner = None,
+        Msg::ClearMarks => model.users.marked.clear(),
+        Msg::FocusTable => model.focus = Focus::Table,
+        Msg::ToggleHelp => help::toggle_help(model),
+        Msg::ToggleActivityLog => feedback::toggle_activity_log(model),
+
+        Msg::RequestCloseSession => sessions::request_close_session(model),
+        Msg::RequestCloseOtherSessions => sessions::request_close_other_sessions(model),
+        Msg::OpenStatusPicker => actions::open_status_picker(model),
+        Msg::OpenRolePicker => actions::open_role_picker(model),
+        Msg::PickerNext => actions::step_picker(model, 1),
+        Msg::PickerPrev => actions::step_picker(model, -1),
+        Msg::PickerChoose => actions::picker_choose(model, cmds),
+        Msg::RequestDeleteUser => actions::request_delete(model),
+        Msg::EditDialogInput(request) => actions::edit_dialog_input(model, request),
+        Msg::RequestRenewPlan => actions::request_renew(model),
+        Msg::OpenPasswordDialog => actions::open_password_dialog(model),
+        Msg::DialogNextField => actions::step_dialog_field(model, true),
+        Msg::DialogPrevField => actions::step_dialog_field(model, false),
+        Msg::RequestUndo => actions::request_undo(model),
+        Msg::ConfirmDialog => actions::confirm_dialog(model, cmds),
+        Msg::CancelDialog => actions::cancel_dialog(model),
+
+        Msg::OpenEditForm => form::open_edit_form(model, cmds),
+        Msg::OpenCreateForm => form::open_create_form(model),
+        Msg::CycleFormChoice(step) => form::cycle_form_choice(model, step),
+        Msg::AdvanceForm => form::advance(model),
+        Msg::SaveForm => form::save_form(model, cmds),
+
+        Msg::MeLoaded(done) => me::on_me_loaded(model, done),
+        Msg::UsersLoaded { page, done } => list::on_users_loaded(model, page, done, cmds),
+        Msg::UsersCounted(done) => list::on_users_counted(model, done, cmds),
+        Msg::SessionsLoaded { user_id, done } => sessions::on_sessions_loaded(model, user_id, done),
+        Msg::PlansLoaded(done) => form::on_plans_loaded(model, done, cmds),
+        Msg::SessionClosed {
+            user_id,
+            uuid,
+            done,
+        } => sessions::on_session_closed(model, user_id, uuid, done, cmds),
+        Msg::OtherSessionsClosed { user_id, done } => {
+            sessions::on_other_sessions_closed(model, user_id, done, cmds)
+        }
+        Msg::UserUpdated {
+            user_id,
+            change,
+            done,
+        } => actions::on_user_updated(model, user_id, change, done, cmds),
+        Msg::UserDeleted {
+            user_id,
+            username,
+            done,
+        } => actions::on_user_deleted(model, user_id, username, done, cmds),
+        Msg::PasswordChanged { username, done, .. } => {
+            actions::on_password_changed(model, username, done, cmds)
+        }
+        Msg::PlanRenewed {
+            user_id,
+            username,
+            done,
+        } => actions::on_plan_renewed(model, user_id, username, done, cmds),
+        Msg::UserReloaded { user_id, done } => {
+            actions::on_user_reloaded(model, user_id, done, cmds)
+        }
+        Msg::UserSaved { created, done } => form::on_user_saved(model, created, done, cmds),
+        Msg::SaveFoundStale { request, current } => {
+            form::on_save_found_stale(model, request, *current)
+        }
+    }
+}

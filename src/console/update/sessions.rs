@@ -1,0 +1,232 @@
+//! The selected user's sessions: loading them once the selection rests, moving through them,
+//! and closing one, all others, or all others of every marked user.
+
+use super::feedback::{
+    action_allowed, action_answered, explain, note_request, report, step_progress, succeed,
+};
+use crate::api::Session;
+use crate::console::cmd::Cmd;
+use crate::console::model::{
+    Confirm, LoadState, Mode, Model, Progress, SESSIONS_DEBOUNCE, SessionsPane, TargetUser,
+};
+use crate::console::msg::{Done, Msg};
+
+/// When the selected user changed, forget the old sessions and load the new user's once the
+/// selection stays put.
+pub(super) fn schedule_sessions(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    let Some(id) = model.users.selected_user().map(|user| user.id) else {
+        return;
+    };
+    if model.sessions.user_id == Some(id) || model.settle_for == Some(id) {
+        return;
+    }
+    model.sessions = SessionsPane::default();
+    model.detail_scroll = 0;
+    model.settle_token += 1;
+    model.settle_for = Some(id);
+    cmds.push(Cmd::After {
+        delay: SESSIONS_DEBOUNCE,
+        msg: Box::new(Msg::SelectionSettled {
+            token: model.settle_token,
+        }),
+    });
+}
+
+pub(super) fn on_selection_settled(model: &mut Model, token: u64, cmds: &mut Vec<Cmd>) {
+    if token != model.settle_token {
+        return;
+    }
+    let Some(id) = model.settle_for.take() else {
+        return;
+    };
+    if model.users.selected_user().map(|user| user.id) == Some(id) {
+        load_sessions(model, id, cmds);
+    }
+}
+
+pub(super) fn load_sessions(model: &mut Model, user_id: i64, cmds: &mut Vec<Cmd>) {
+    let request = model.new_request();
+    model.sessions.user_id = Some(user_id);
+    // Another user's sessions, or a reload: nothing old stays on screen.
+    model.sessions.list.state = LoadState::Loading;
+    model.sessions.list.start(request);
+    cmds.push(Cmd::LoadSessions { request, user_id });
+}
+
+pub(super) fn move_session(model: &mut Model, delta: i32) {
+    let Some(sessions) = model.sessions.list.loaded() else {
+        return;
+    };
+    if sessions.is_empty() {
+        return;
+    }
+    let last = sessions.len() - 1;
+    let current = model.sessions.selected as i64;
+    model.sessions.selected = (current + i64::from(delta)).clamp(0, last as i64) as usize;
+}
+
+pub(super) fn on_sessions_loaded(model: &mut Model, user_id: i64, done: Done<Vec<Session>>) {
+    if model.sessions.user_id != Some(user_id) || !model.sessions.list.accept(&done) {
+        return;
+    }
+    note_request(model, "GET sessions/", &done);
+    model.sessions.list.state = match done.result {
+        Ok(sessions) => {
+            model.sessions.selected = model
+                .sessions
+                .selected
+                .min(sessions.len().saturating_sub(1));
+            LoadState::Loaded(sessions)
+        }
+        Err(error) => LoadState::Failed(explain(&error)),
+    };
+}
+
+pub(super) fn short_uuid(uuid: &str) -> String {
+    let head: String = uuid.chars().take(8).collect();
+    if head.len() < uuid.len() {
+        format!("{head}…")
+    } else {
+        head
+    }
+}
+
+pub(super) fn request_close_session(model: &mut Model) {
+    if !action_allowed(model) {
+        return;
+    }
+    let Some(user_id) = model.sessions.user_id else {
+        return;
+    };
+    let Some(session) = model
+        .sessions
+        .list
+        .loaded()
+        .and_then(|list| list.get(model.sessions.selected))
+        .cloned()
+    else {
+        return;
+    };
+    model.mode = Mode::Confirm(Box::new(Confirm::CloseSession {
+        user: model.users.target(user_id),
+        session,
+    }));
+}
+
+pub(super) fn request_close_other_sessions(model: &mut Model) {
+    if !action_allowed(model) {
+        return;
+    }
+    if !model.users.marked.is_empty() {
+        model.mode = Mode::Confirm(Box::new(Confirm::CloseSessionsOfUsers {
+            targets: model.targets(),
+        }));
+        return;
+    }
+    let Some(user_id) = model.sessions.user_id else {
+        return;
+    };
+    let Some(all) = model.sessions.list.loaded() else {
+        return;
+    };
+    let kept_own = all.iter().any(|session| session.current == Some(true));
+    let sessions: Vec<_> = all
+        .iter()
+        .filter(|session| session.current != Some(true))
+        .cloned()
+        .collect();
+    let user = model.users.target(user_id);
+    if sessions.is_empty() {
+        model.inform(format!("{} has no other sessions to close", user.username));
+        return;
+    }
+    model.mode = Mode::Confirm(Box::new(Confirm::CloseSessions {
+        user,
+        sessions,
+        kept_own,
+    }));
+}
+
+pub(super) fn close_sessions(
+    model: &mut Model,
+    user: TargetUser,
+    sessions: Vec<Session>,
+    cmds: &mut Vec<Cmd>,
+) {
+    if sessions.len() > 1 {
+        model.progress = Some(Progress {
+            what: format!("Closing sessions of {}", user.username),
+            total: sessions.len(),
+            done: 0,
+            failures: Vec::new(),
+        });
+    }
+    for session in sessions {
+        model.sessions.closing.insert(session.uuid.clone());
+        cmds.push(model.start_action(None, |request| Cmd::CloseSession {
+            request,
+            user_id: user.id,
+            uuid: session.uuid,
+        }));
+    }
+}
+
+pub(super) fn on_session_closed(
+    model: &mut Model,
+    user_id: i64,
+    uuid: String,
+    done: Done<()>,
+    cmds: &mut Vec<Cmd>,
+) {
+    action_answered(model, "POST sessions/{uuid}", &done);
+    model.sessions.closing.remove(&uuid);
+    let short = short_uuid(&uuid);
+    let username = model.users.username_of(user_id);
+    match done.result {
+        Ok(()) => {
+            if model.sessions.user_id == Some(user_id)
+                && let LoadState::Loaded(list) = &mut model.sessions.list.state
+            {
+                list.retain(|session| session.uuid != uuid);
+                model.sessions.selected = model.sessions.selected.min(list.len().saturating_sub(1));
+            }
+            if !step_progress(model, None, cmds) {
+                succeed(model, format!("Closed session {short} of {username}"), cmds);
+            } else {
+                cmds.push(Cmd::Log {
+                    line: format!("Closed session {short} of {username}"),
+                });
+            }
+        }
+        Err(error) => {
+            let what = format!("Closing session {short} of {username}");
+            if !step_progress(model, Some(format!("{short}: {}", explain(&error))), cmds) {
+                report(model, &what, &error, cmds);
+            }
+        }
+    }
+}
+
+pub(super) fn on_other_sessions_closed(
+    model: &mut Model,
+    user_id: i64,
+    done: Done<(usize, Vec<String>)>,
+    cmds: &mut Vec<Cmd>,
+) {
+    action_answered(model, "POST sessions/{uuid}", &done);
+    model.users.in_flight_edits.remove(&user_id);
+    let username = model.users.username_of(user_id);
+    let failure = match done.result {
+        Ok((closed, failures)) => {
+            cmds.push(Cmd::Log {
+                line: format!("Closed {closed} session(s) of {username}"),
+            });
+            (!failures.is_empty()).then(|| format!("{username}: {}", failures.join(", ")))
+        }
+        Err(error) => Some(format!("{username}: {}", explain(&error))),
+    };
+    step_progress(model, failure, cmds);
+    if model.sessions.user_id == Some(user_id) {
+        load_sessions(model, user_id, cmds);
+    }
+}

@@ -1,0 +1,60 @@
+//! `update` driven the way the admin drives it: keys through the real keymap, answers from a
+//! pretend server, then the model and the commands are checked.
+
+mod actions;
+mod feedback;
+mod filters;
+mod form;
+mod list;
+mod sessions;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+use super::{init, table_rows, update};
+use crate::api::{ApiError, FieldError, UserRole, UserStatus};
+use crate::console::cmd::Cmd;
+use crate::console::fixtures::{FakeServer, loaded_model, now, sessions, settle};
+use crate::console::keys;
+use crate::console::model::{
+    Confirm, FilterField, Focus, LoadState, MAX_PAGES, Mode, Model, PAGE_SIZE,
+};
+use crate::console::msg::{Done, Msg, QuickChange, RequestId};
+
+fn key(code: KeyCode) -> Msg {
+    Msg::KeyPressed(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::KeyPressed(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+/// Types each character as a key press and gathers the commands.
+fn type_keys(model: &mut Model, keys: &str) -> Vec<Cmd> {
+    keys.chars()
+        .flat_map(|c| update(model, key(KeyCode::Char(c))))
+        .collect()
+}
+
+fn page_requests(cmds: &[Cmd]) -> Vec<(u64, u64, u64)> {
+    cmds.iter()
+        .filter_map(|cmd| match cmd {
+            Cmd::LoadUsers { page, query, .. } => Some((*page, query.skip, query.limit)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn timers(cmds: &[Cmd]) -> Vec<Msg> {
+    cmds.iter()
+        .filter_map(|cmd| match cmd {
+            Cmd::After { msg, .. } => Some((**msg).clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn api_calls(cmds: &[Cmd]) -> usize {
+    cmds.iter()
+        .filter(|cmd| !matches!(cmd, Cmd::After { .. } | Cmd::Log { .. }))
+        .count()
+}
