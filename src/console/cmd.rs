@@ -12,9 +12,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use crate::api::{ApiError, GeoboxClient, NewUser, Secret, User, UserQuery, UserRef, UserUpdate};
+use crate::api::{ApiError, GeoboxClient, NewUser, Secret, UserQuery, UserRef, UserUpdate};
 
-use super::form::same_editable_fields;
 use super::msg::{Done, Msg, QuickChange, RequestId};
 
 /// Something for the command task to do.
@@ -70,12 +69,13 @@ pub enum Cmd {
         user_id: i64,
         username: String,
     },
-    /// `PUT users/{id}/` with the changed fields, after checking that nobody else changed the
-    /// user since `expected` was read (`expected: None` skips the check, as undo does).
+    /// `GET users/{id}/` before a form save, so update can tell whether somebody else changed
+    /// the user since the form opened.
+    ReadBeforeSave { request: RequestId, user_id: i64 },
+    /// `PUT users/{id}/` with the changed fields.
     SaveUser {
         request: RequestId,
         user_id: i64,
-        expected: Option<Box<User>>,
         update: UserUpdate,
     },
     /// `POST users/`
@@ -252,39 +252,17 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             username,
             done: timed(request, client.renew_plan(user_id)).await,
         },
+        Cmd::ReadBeforeSave { request, user_id } => {
+            Msg::ReadBeforeSave(timed(request, client.get_user(UserRef::Id(user_id))).await)
+        }
         Cmd::SaveUser {
             request,
             user_id,
-            expected,
             update,
-        } => {
-            if let Some(expected) = expected {
-                let started = Instant::now();
-                match client.get_user(UserRef::Id(user_id)).await {
-                    Ok(current) if !same_editable_fields(&current, &expected) => {
-                        return Some(Msg::SaveFoundStale {
-                            request,
-                            current: Box::new(current),
-                        });
-                    }
-                    Ok(_) => {}
-                    Err(error) => {
-                        return Some(Msg::UserSaved {
-                            created: false,
-                            done: Done {
-                                request,
-                                took: started.elapsed(),
-                                result: Err(error),
-                            },
-                        });
-                    }
-                }
-            }
-            Msg::UserSaved {
-                created: false,
-                done: timed(request, client.update_user(user_id, &update)).await,
-            }
-        }
+        } => Msg::UserSaved {
+            created: false,
+            done: timed(request, client.update_user(user_id, &update)).await,
+        },
         Cmd::CreateUser { request, new_user } => Msg::UserSaved {
             created: true,
             done: timed(request, client.create_user(&new_user)).await,

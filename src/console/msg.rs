@@ -221,11 +221,8 @@ pub enum Msg {
     },
     /// A form save (or an undo) came back: the user as the server now has it.
     UserSaved { created: bool, done: Done<User> },
-    /// A form save was held back: the user changed on the server since the form opened.
-    SaveFoundStale {
-        request: RequestId,
-        current: Box<User>,
-    },
+    /// The user as the server has it, read just before a form save.
+    ReadBeforeSave(Done<User>),
 }
 
 /// A one-field change made from a picker.

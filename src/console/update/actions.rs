@@ -300,7 +300,6 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                     model.start_action(Some(undo.user.id), |request| Cmd::SaveUser {
                         request,
                         user_id: undo.user.id,
-                        expected: None,
                         update: undo.update,
                     }),
                 );

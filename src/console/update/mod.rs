@@ -156,8 +156,6 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             actions::on_user_reloaded(model, user_id, done, cmds)
         }
         Msg::UserSaved { created, done } => form::on_user_saved(model, created, done, cmds),
-        Msg::SaveFoundStale { request, current } => {
-            form::on_save_found_stale(model, request, *current)
-        }
+        Msg::ReadBeforeSave(done) => form::on_read_before_save(model, done, cmds),
     }
 }
