@@ -131,7 +131,7 @@ async fn event_loop(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut sigterm = signal(SignalKind::terminate())?;
     loop {
-        let busy = model.is_busy();
+        let busy = model.wants_ticks();
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => match event_msg(event) {

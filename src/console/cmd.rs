@@ -83,6 +83,8 @@ pub enum Cmd {
         request: RequestId,
         new_user: NewUser,
     },
+    /// `GET users/me/`, only to learn whether the server answers again.
+    Probe { request: RequestId },
     /// `GET users/{id}/` to refresh one row.
     ReloadUser { request: RequestId, user_id: i64 },
     /// Stop a request whose answer is no longer wanted (a page scrolled far past), so a
@@ -267,6 +269,12 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             created: true,
             done: timed(request, client.create_user(&new_user)).await,
         },
+        Cmd::Probe { request } => Msg::ProbeAnswered(
+            timed(request, async {
+                client.get_user(UserRef::Me).await.map(|_| ())
+            })
+            .await,
+        ),
         Cmd::ReloadUser { request, user_id } => Msg::UserReloaded {
             user_id,
             done: timed(request, client.get_user(UserRef::Id(user_id))).await,

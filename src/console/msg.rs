@@ -221,6 +221,10 @@ pub enum Msg {
     },
     /// A form save (or an undo) came back: the user as the server now has it.
     UserSaved { created: bool, done: Done<User> },
+    /// The server did not answer a while ago: time to ask it again (backoff fired).
+    RetryConnection { token: u64 },
+    /// The server answered a retry's probe (or still did not).
+    ProbeAnswered(Done<()>),
     /// The user as the server has it, read just before a form save.
     ReadBeforeSave(Done<User>),
 }

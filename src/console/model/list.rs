@@ -65,6 +65,11 @@ impl UserList {
             .and_then(|page| page.get((row % self.page_size) as usize))
     }
 
+    /// Whether the page holding an absolute row is asked for and not yet answered.
+    pub fn row_pending(&self, row: u64) -> bool {
+        self.pending.contains_key(&(row / self.page_size))
+    }
+
     pub fn selected_user(&self) -> Option<&User> {
         self.user_at(self.selected)
     }

@@ -5,11 +5,13 @@
 //! `loadable` (what is fetched and the request it waits for).
 
 mod actions;
+mod connection;
 mod filters;
 mod list;
 mod loadable;
 
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
+pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
@@ -161,6 +163,8 @@ pub struct Model {
     pub pending_select: Option<i64>,
     /// How to undo the last quick edit or form save.
     pub last_undo: Option<Undo>,
+    /// Whether the server answers, and when to ask again when it does not.
+    pub connection: Connection,
 }
 
 impl Model {
@@ -198,6 +202,7 @@ impl Model {
             quit: false,
             pending_select: None,
             last_undo: None,
+            connection: Connection::default(),
         }
     }
 
@@ -245,6 +250,12 @@ impl Model {
             || self.sessions.list.is_loading()
             || self.plans.is_loading()
             || !self.actions_in_flight.is_empty()
+    }
+
+    /// Whether the loop should send ticks: while something loads, and while offline so the
+    /// title bar's offline age keeps counting.
+    pub fn wants_ticks(&self) -> bool {
+        self.is_busy() || self.connection.is_offline()
     }
 
     /// The signed-in user's role, once known.

@@ -3,6 +3,7 @@
 use chrono::Duration as ChronoDuration;
 use tui_input::{Input, InputRequest};
 
+use super::connection::refuse_write_offline;
 use super::feedback::{
     action_allowed, action_answered, explain, log_activity, report, step_progress, succeed,
 };
@@ -125,6 +126,9 @@ pub(super) fn open_picker(model: &mut Model, kind: PickerKind) {
 }
 
 pub(super) fn picker_choose(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    if refuse_write_offline(model) {
+        return;
+    }
     let Mode::Picker(picker) = &model.mode else {
         return;
     };
@@ -232,6 +236,11 @@ pub(super) fn edit_dialog_input(model: &mut Model, request: InputRequest) {
 }
 
 pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    // Leaving a form is no write; everything else confirmed here sends one.
+    let sends = !matches!(&model.mode, Mode::Form(_));
+    if sends && refuse_write_offline(model) {
+        return;
+    }
     let mode = std::mem::take(&mut model.mode);
     match mode {
         Mode::Confirm(confirm) => match *confirm {

@@ -3,6 +3,7 @@
 
 use tui_input::InputRequest;
 
+use super::connection::OFFLINE_WRITE;
 use super::feedback::{action_allowed, action_answered, explain, note_request, report, succeed};
 use super::list::refresh_list;
 use crate::api::{Patch, Plan, User, UserUpdate};
@@ -211,6 +212,10 @@ pub(super) fn save_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
 /// The command that saves the form, once every field checks out and something changed.
 fn start_save(model: &mut Model, form: &mut UserForm) -> Option<Cmd> {
     if form.saving.is_some() {
+        return None;
+    }
+    if model.connection.is_offline() {
+        form.failure = Some(format!("{OFFLINE_WRITE}. Everything typed stays here."));
         return None;
     }
     if !form.check_all() {

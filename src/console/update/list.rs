@@ -147,6 +147,8 @@ pub(super) fn page_may_exist(list: &UserList, page: u64) -> bool {
 /// pages farthest from the selection so memory stays bounded.
 pub(super) fn ensure_rows(model: &mut Model, cmds: &mut Vec<Cmd>) {
     let rows = table_rows(model).max(1);
+    // Offline, pages not loaded say so; the retry reads them once the server answers.
+    let offline = model.connection.is_offline();
     let list = &model.users;
     let first = list.offset;
     let last = list.offset + rows - 1;
@@ -165,7 +167,8 @@ pub(super) fn ensure_rows(model: &mut Model, cmds: &mut Vec<Cmd>) {
         .iter()
         .copied()
         .filter(|page| {
-            !list.pages.contains_key(page)
+            !offline
+                && !list.pages.contains_key(page)
                 && !list.pending.contains_key(page)
                 && page_may_exist(list, *page)
         })

@@ -8,6 +8,7 @@
 //! explaining errors), `help`, `me` (the signed-in user). This file only dispatches.
 
 mod actions;
+mod connection;
 mod feedback;
 mod filters;
 mod form;
@@ -19,6 +20,7 @@ mod sessions;
 #[cfg(test)]
 mod tests;
 
+pub use connection::unreachable;
 pub use feedback::explain;
 pub use form::reverse;
 pub use list::table_rows;
@@ -41,7 +43,11 @@ pub fn init(model: &mut Model) -> Vec<Cmd> {
 /// Applies one message to the model and returns what must be done because of it.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
+    let answer = connection::answer_of(&msg);
     handle(model, msg, &mut cmds);
+    if let Some(answer) = answer {
+        connection::observe(model, answer, &mut cmds);
+    }
     cmds
 }
 
@@ -156,6 +162,9 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             actions::on_user_reloaded(model, user_id, done, cmds)
         }
         Msg::UserSaved { created, done } => form::on_user_saved(model, created, done, cmds),
+        Msg::RetryConnection { token } => connection::on_retry(model, token, cmds),
+        // What a probe says is read by `connection::observe`, like every answer.
+        Msg::ProbeAnswered(_) => {}
         Msg::ReadBeforeSave(done) => form::on_read_before_save(model, done, cmds),
     }
 }

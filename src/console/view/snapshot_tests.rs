@@ -393,3 +393,55 @@ fn any_terminal_size_draws_without_panicking() {
         }
     }
 }
+
+/// A server that refuses connections, as after it was killed.
+fn gone() -> FakeServer {
+    let mut server = FakeServer::new(1_204);
+    server.fail_with = Some(ApiError::Connection {
+        url: "http://geobox.example.ir/v1/".into(),
+        reason: "connection refused".into(),
+    });
+    server
+}
+
+#[test]
+fn offline_with_stale_rows() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        let cmds = update(
+            &mut model,
+            Msg::KeyPressed(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::NONE)),
+        );
+        settle(&mut model, &gone(), cmds);
+        model.now += chrono::Duration::seconds(12);
+        let terminal = snapshot("offline", &model);
+        let buffer = terminal.backend().buffer();
+        let (x, y) = find(buffer, "offline · 12 s").expect("the title bar says offline");
+        assert_eq!(buffer[(x, y)].fg, Color::LightRed, "offline is said in red");
+        find(buffer, "✗ offline").expect("rows not loaded say why");
+    }
+}
+
+#[test]
+fn a_page_that_failed() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        let mut server = FakeServer::new(1_204);
+        server.fail_with = Some(ApiError::Server {
+            status: 500,
+            message: "database is locked".into(),
+        });
+        let cmds = update(
+            &mut model,
+            Msg::KeyPressed(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::NONE)),
+        );
+        settle(&mut model, &server, cmds);
+        let terminal = snapshot("failed_page", &model);
+        let buffer = terminal.backend().buffer();
+        find(buffer, "✗ failed").expect("rows not loaded say so");
+        assert!(
+            find(buffer, "loading…").is_none(),
+            "no spinner for a failed page"
+        );
+    }
+}

@@ -42,6 +42,13 @@ impl Theme {
         self.title_bar().patch(self.fg(Color::Cyan))
     }
 
+    /// The title bar's `offline` mark: the server does not answer.
+    pub fn offline(self) -> Style {
+        self.title_bar()
+            .patch(self.fg(Color::LightRed))
+            .add_modifier(Modifier::BOLD)
+    }
+
     pub fn read_only(self) -> Style {
         self.title_bar()
             .patch(self.fg(Color::LightRed))
