@@ -381,3 +381,55 @@ async fn garbage_answers_are_clear_errors_and_show_no_rows() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_slow_server_is_sent_a_bounded_number_of_requests_at_once() {
+    use geobox_users::console::cmd::{MAX_REQUESTS_IN_FLIGHT, spawn};
+    use geobox_users::console::msg::RequestId;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let now = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (now_in, most_in) = (Arc::clone(&now), Arc::clone(&most));
+    let app = axum::Router::new().fallback(move || {
+        let (now, most) = (Arc::clone(&now_in), Arc::clone(&most_in));
+        async move {
+            let running = now.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(running, Ordering::SeqCst);
+            // A slow answer, so requests pile up if nothing holds them back.
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            now.fetch_sub(1, Ordering::SeqCst);
+            axum::Json(serde_json::json!([]))
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let addr = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let client = client(&format!("http://{addr}/"), Auth::ApiKey(Secret::new("key")));
+    let (results_tx, mut results) = tokio::sync::mpsc::unbounded_channel();
+    let commands = spawn(Arc::new(client), results_tx);
+    let pages = 3 * MAX_REQUESTS_IN_FLIGHT as u64;
+    for page in 0..pages {
+        commands
+            .send(Cmd::LoadUsers {
+                request: RequestId(page + 1),
+                page,
+                query: geobox_users::api::UserQuery::new()
+                    .skip(page * 10)
+                    .limit(10),
+            })
+            .expect("the command task runs");
+    }
+    for _ in 0..pages {
+        let answer = results.recv().await.expect("an answer");
+        assert!(matches!(answer, Msg::UsersLoaded { .. }), "{answer:?}");
+    }
+    let most = most.load(Ordering::SeqCst);
+    assert!(most <= MAX_REQUESTS_IN_FLIGHT, "{most} requests at once");
+    assert!(most > 1, "requests still run side by side");
+}

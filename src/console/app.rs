@@ -36,7 +36,7 @@ fn init_logging(path: Option<PathBuf>) {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let Ok(file) = OpenOptions::new().create(true).append(true).open(&path) else {
+    let Ok(file) = open_private(&path) else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("GEOBOX_LOG")
@@ -47,6 +47,19 @@ fn init_logging(path: Option<PathBuf>) {
         .with_writer(Mutex::new(file))
         .finish();
     let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+/// Opens the log for appending, readable by its owner only: it names the users the admin
+/// touched. A log left readable by an older version is closed down too.
+fn open_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
 }
 
 /// Whether colours are wanted (<https://no-color.org>).
@@ -158,4 +171,28 @@ async fn event_loop(
         terminal.draw(|frame| view::view(&model, frame))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_log_is_readable_by_its_owner_only() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let fresh = dir.path().join("console.log");
+        super::open_private(&fresh).expect("opened");
+        let older = dir.path().join("older.log");
+        std::fs::write(&older, "kept\n").expect("written");
+        std::fs::set_permissions(&older, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        super::open_private(&older).expect("opened");
+        for path in [&fresh, &older] {
+            let mode = std::fs::metadata(path)
+                .expect("metadata")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+        }
+        assert_eq!(std::fs::read_to_string(&older).expect("read"), "kept\n");
+    }
 }

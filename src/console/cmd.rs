@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
 use crate::api::{ApiError, GeoboxClient, NewUser, Secret, UserQuery, UserRef, UserUpdate};
@@ -96,6 +96,10 @@ pub enum Cmd {
     Log { line: String },
 }
 
+/// Requests sent to the server at once at most; more wait their turn (and can still be
+/// cancelled while they wait), so a slow server is never flooded by a fast scroll.
+pub const MAX_REQUESTS_IN_FLIGHT: usize = 6;
+
 /// Starts the command task: it runs every command received on the returned sender and sends
 /// the answers to `results`.
 pub fn spawn(
@@ -106,6 +110,7 @@ pub fn spawn(
     tokio::spawn(async move {
         // Requests still running, so a cancel can stop them; each removes itself when done.
         let running: Arc<Mutex<HashMap<RequestId, AbortHandle>>> = Arc::default();
+        let permits = Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT));
         while let Some(cmd) = commands.recv().await {
             match cmd {
                 Cmd::Log { line } => {
@@ -124,10 +129,17 @@ pub fn spawn(
             let client = Arc::clone(&client);
             let results = results.clone();
             let finished = Arc::clone(&running);
+            let permits = Arc::clone(&permits);
             // Held while spawning, so a task that ends at once removes its entry only after
             // it was put there.
             let mut tracked = lock(&running);
             let task = tokio::spawn(async move {
+                // Timers wait without a permit; a closed semaphore cannot happen (it is never
+                // closed), and would only lift the bound.
+                let _permit = match cmd {
+                    Cmd::After { .. } => None,
+                    _ => permits.acquire_owned().await.ok(),
+                };
                 let msg = execute(&client, cmd).await;
                 if let Some(request) = request {
                     lock(&finished).remove(&request);
