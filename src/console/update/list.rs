@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
+use super::deep_pages;
 use super::feedback::{explain, note_request, report};
 use super::help;
 use super::me::load_me;
@@ -122,12 +123,14 @@ pub(super) fn count_users(model: &mut Model, cmds: &mut Vec<Cmd>) {
 pub(super) fn request_page(model: &mut Model, page: u64, cmds: &mut Vec<Cmd>) {
     let request = model.new_request();
     model.users.pending.insert(page, request);
+    let (query, backwards) = deep_pages::page_query(model, page);
+    if let Some(rows) = backwards {
+        model.users.read_backwards.insert(request, rows);
+    }
     cmds.push(Cmd::LoadUsers {
         request,
         page,
-        query: model
-            .filters
-            .query(page * model.users.page_size, model.users.page_size),
+        query,
     });
 }
 
@@ -322,12 +325,16 @@ pub(super) fn on_users_loaded(
 ) {
     if model.users.pending.get(&page) != Some(&done.request) {
         // An answer for filters, a sort or a reload that is no longer current.
+        model.users.read_backwards.remove(&done.request);
         return;
     }
     model.users.pending.remove(&page);
     note_request(model, "GET users/", &done);
     match done.result {
-        Ok(users) => {
+        Ok(mut users) => {
+            if !deep_pages::arrange(model, done.request, &mut users, cmds) {
+                return;
+            }
             let size = model.users.page_size;
             let len = users.len() as u64;
             // Until the count arrives, a short page marks the end.

@@ -9,6 +9,7 @@
 
 mod actions;
 mod connection;
+mod deep_pages;
 mod feedback;
 mod filters;
 mod form;

@@ -85,7 +85,7 @@ pub fn title_bar(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         } else {
             "▾"
         },
-        model.filters.sort.order_by()
+        model.filters.sort.label()
     );
     let mut right = vec![Span::styled(window, theme.strong().patch(bar))];
     if model.width >= 100 {
