@@ -313,6 +313,11 @@ async fn garbage_server(status: u16, content_type: &'static str, body: String) -
         let body = body.clone();
         async move { (status, [(header::CONTENT_TYPE, content_type)], body).into_response() }
     });
+    serve(app).await
+}
+
+/// Serves `app` on a free loopback port until the test ends; returns its base URL.
+async fn serve(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port");
@@ -403,14 +408,7 @@ async fn a_slow_server_is_sent_a_bounded_number_of_requests_at_once() {
             axum::Json(serde_json::json!([]))
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let addr = listener.local_addr().expect("an address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    let client = client(&format!("http://{addr}/"), Auth::ApiKey(Secret::new("key")));
+    let client = client(&serve(app).await, Auth::ApiKey(Secret::new("key")));
     let (results_tx, mut results) = tokio::sync::mpsc::unbounded_channel();
     let commands = spawn(Arc::new(client), results_tx);
     let pages = 3 * MAX_REQUESTS_IN_FLIGHT as u64;

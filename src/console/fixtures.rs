@@ -126,6 +126,17 @@ impl FakeServer {
         }
     }
 
+    /// A server of `total` users that refuses connections, as after it was killed.
+    pub fn gone(total: u64) -> Self {
+        FakeServer {
+            fail_with: Some(ApiError::Connection {
+                url: "http://geobox.example.ir/v1/".into(),
+                reason: "connection refused".into(),
+            }),
+            ..FakeServer::new(total)
+        }
+    }
+
     fn done<T>(&self, request: super::msg::RequestId, value: T) -> Done<T> {
         Done {
             request,

@@ -3,9 +3,9 @@
 use chrono::Duration as ChronoDuration;
 use tui_input::{Input, InputRequest};
 
-use super::connection::refuse_write_offline;
 use super::feedback::{
-    action_allowed, action_answered, explain, log_activity, report, step_progress, succeed,
+    action_allowed, action_answered, explain, log_activity, refuse_write_offline, report,
+    step_progress, succeed,
 };
 use super::form::reverse;
 use super::list::{refresh_list, remove_row};

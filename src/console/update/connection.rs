@@ -124,16 +124,3 @@ fn reconnect(model: &mut Model, cmds: &mut Vec<Cmd>) {
     reload(model, cmds);
     succeed(model, "reconnected".to_string(), cmds);
 }
-
-/// Refuses a write while offline, saying so plainly: nothing is sent, nothing is queued.
-pub(super) fn refuse_write_offline(model: &mut Model) -> bool {
-    if !model.connection.is_offline() {
-        return false;
-    }
-    model.fail(OFFLINE_WRITE);
-    true
-}
-
-/// What a write attempted while offline is told.
-pub(super) const OFFLINE_WRITE: &str =
-    "Offline: nothing was sent and nothing is queued; try again once the server answers";

@@ -4,8 +4,7 @@
 //! an index from either end but must step over every skipped row.
 
 use crate::api::{User, UserQuery};
-use crate::console::cmd::Cmd;
-use crate::console::model::{Filters, Model, Sort};
+use crate::console::model::{Filters, Model, Sort, UserList};
 use crate::console::msg::RequestId;
 
 /// The query for one page, and how many rows it reads backwards (`None`: read forwards).
@@ -30,14 +29,10 @@ pub(super) fn page_query(model: &Model, page: u64) -> (UserQuery, Option<u64>) {
 
 /// Puts a page read backwards in the order of the list. A page read backwards that came back
 /// short means the server caps `limit` (the rows are then the end of the page, not its
-/// start): pages start over on the server's size and `false` tells the caller to stop.
-pub(super) fn arrange(
-    model: &mut Model,
-    request: RequestId,
-    users: &mut [User],
-    cmds: &mut Vec<Cmd>,
-) -> bool {
-    let Some(asked) = model.users.read_backwards.remove(&request) else {
+/// start): the list then pages by the server's size, every page to be asked for again, and
+/// `false` says so.
+pub(super) fn arrange(list: &mut UserList, request: RequestId, users: &mut [User]) -> bool {
+    let Some(asked) = list.read_backwards.remove(&request) else {
         return true;
     };
     users.reverse();
@@ -45,11 +40,9 @@ pub(super) fn arrange(
     if got == 0 || got >= asked {
         return true;
     }
-    model.users.page_size = got;
-    model.users.pages.clear();
-    model.users.pending.clear();
-    model.users.read_backwards.clear();
-    super::list::keep_selection_visible(model);
-    super::list::ensure_rows(model, cmds);
+    list.page_size = got;
+    list.pages.clear();
+    list.pending.clear();
+    list.read_backwards.clear();
     false
 }

@@ -140,7 +140,7 @@ pub(super) fn step_progress(
 
 /// Whether an action may start now; says why not on the banner.
 pub(super) fn action_allowed(model: &mut Model) -> bool {
-    if super::connection::refuse_write_offline(model) {
+    if refuse_write_offline(model) {
         return false;
     }
     if model.read_only {
@@ -153,3 +153,16 @@ pub(super) fn action_allowed(model: &mut Model) -> bool {
     }
     true
 }
+
+/// Refuses a write while offline, saying so plainly: nothing is sent, nothing is queued.
+pub(super) fn refuse_write_offline(model: &mut Model) -> bool {
+    if !model.connection.is_offline() {
+        return false;
+    }
+    model.fail(OFFLINE_WRITE);
+    true
+}
+
+/// What a write attempted while offline is told.
+pub(super) const OFFLINE_WRITE: &str =
+    "Offline: nothing was sent and nothing is queued; try again once the server answers";

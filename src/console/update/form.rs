@@ -3,8 +3,9 @@
 
 use tui_input::InputRequest;
 
-use super::connection::OFFLINE_WRITE;
-use super::feedback::{action_allowed, action_answered, explain, note_request, report, succeed};
+use super::feedback::{
+    OFFLINE_WRITE, action_allowed, action_answered, explain, note_request, report, succeed,
+};
 use super::list::refresh_list;
 use crate::api::{Patch, Plan, User, UserUpdate};
 use crate::console::cmd::Cmd;

@@ -332,7 +332,9 @@ pub(super) fn on_users_loaded(
     note_request(model, "GET users/", &done);
     match done.result {
         Ok(mut users) => {
-            if !deep_pages::arrange(model, done.request, &mut users, cmds) {
+            if !deep_pages::arrange(&mut model.users, done.request, &mut users) {
+                keep_selection_visible(model);
+                ensure_rows(model, cmds);
                 return;
             }
             let size = model.users.page_size;

@@ -394,16 +394,6 @@ fn any_terminal_size_draws_without_panicking() {
     }
 }
 
-/// A server that refuses connections, as after it was killed.
-fn gone() -> FakeServer {
-    let mut server = FakeServer::new(1_204);
-    server.fail_with = Some(ApiError::Connection {
-        url: "http://geobox.example.ir/v1/".into(),
-        reason: "connection refused".into(),
-    });
-    server
-}
-
 #[test]
 fn offline_with_stale_rows() {
     for (width, height) in SIZES {
@@ -412,7 +402,7 @@ fn offline_with_stale_rows() {
             &mut model,
             Msg::KeyPressed(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::NONE)),
         );
-        settle(&mut model, &gone(), cmds);
+        settle(&mut model, &FakeServer::gone(1_204), cmds);
         model.now += chrono::Duration::seconds(12);
         let terminal = snapshot("offline", &model);
         let buffer = terminal.backend().buffer();

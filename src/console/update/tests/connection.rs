@@ -5,12 +5,7 @@ use std::time::Duration;
 use super::*;
 
 fn gone() -> FakeServer {
-    let mut server = FakeServer::new(500);
-    server.fail_with = Some(ApiError::Connection {
-        url: "http://x".into(),
-        reason: "refused".into(),
-    });
-    server
+    FakeServer::gone(500)
 }
 
 /// The retry timer among the commands: its delay and its message.
