@@ -92,6 +92,8 @@ pub enum Cmd {
     After { delay: Duration, msg: Box<Msg> },
     /// Append a line to the log file.
     Log { line: String },
+    /// Put text on the terminal's clipboard (OSC 52): the runner writes it between frames.
+    CopyToClipboard { text: String },
 }
 
 /// Starts the command task: it runs every command received on the returned sender and sends
@@ -303,6 +305,8 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         }
         // Only the command task can stop a running request; run alone there is nothing to stop.
         Cmd::CancelRequest { .. } => return None,
+        // The runner writes to the terminal itself; the command task has no terminal.
+        Cmd::CopyToClipboard { .. } => return None,
     };
     Some(msg)
 }

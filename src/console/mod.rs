@@ -4,6 +4,7 @@
 //! draws, so both are tested without a terminal or a server.
 
 pub mod app;
+pub mod clipboard;
 pub mod cmd;
 pub mod dates;
 #[cfg(any(test, feature = "test-support"))]

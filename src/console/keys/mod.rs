@@ -25,6 +25,7 @@ pub enum Context {
     Delete,
     Password,
     Form,
+    QueryBar,
     /// Wherever the keyboard is, text fields included.
     Always,
 }
@@ -45,6 +46,7 @@ impl Context {
             Context::Delete => "Delete dialog",
             Context::Password => "Password dialog",
             Context::Form => "Edit / create form",
+            Context::QueryBar => "Query bar",
             Context::Always => "Everywhere, even while typing",
         }
     }
@@ -170,6 +172,7 @@ pub fn contexts(model: &Model) -> &'static [Context] {
         Mode::Password(_) => &[C::Password, C::Always],
         Mode::Form(form) if form.asking_discard => &[C::Confirm, C::Always],
         Mode::Form(_) => &[C::Form, C::Always],
+        Mode::QueryBar => &[C::QueryBar, C::Always],
     }
 }
 

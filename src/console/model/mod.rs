@@ -8,11 +8,13 @@ mod actions;
 mod filters;
 mod list;
 mod loadable;
+mod query_bar;
 
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
+pub use query_bar::{ClipboardReach, Copied, QueryBar};
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -79,6 +81,8 @@ pub enum Mode {
     Password(Box<PasswordDialog>),
     /// The edit or create form.
     Form(Box<UserForm>),
+    /// The query bar (`:`): the request behind the table.
+    QueryBar,
 }
 
 /// Progress of a bulk action: done/total and what failed.
@@ -161,6 +165,7 @@ pub struct Model {
     pub pending_select: Option<i64>,
     /// How to undo the last quick edit or form save.
     pub last_undo: Option<Undo>,
+    pub query_bar: QueryBar,
 }
 
 impl Model {
@@ -198,6 +203,7 @@ impl Model {
             quit: false,
             pending_select: None,
             last_undo: None,
+            query_bar: QueryBar::default(),
         }
     }
 

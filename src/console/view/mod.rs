@@ -7,6 +7,7 @@ pub mod form;
 pub mod format;
 pub mod help;
 pub mod list;
+pub mod query_bar;
 pub mod sessions;
 pub mod status_bar;
 pub mod theme;
@@ -69,6 +70,7 @@ pub fn view(model: &Model, frame: &mut Frame) {
             dim_background(frame);
             form::render(form, model, theme, frame);
         }
+        Mode::QueryBar => query_bar::render(model, theme, frame),
     }
 }
 
