@@ -15,6 +15,9 @@ use geobox_users::server::{self, RunningServer, ServerOptions};
 
 const ADMIN_PASSWORD: &str = "querybar-admin";
 
+/// Sets the filters, sort or selection of a fresh console.
+type Narrowing = fn(&mut Model);
+
 async fn start_server() -> RunningServer {
     server::start(ServerOptions {
         seed_users: 400,
@@ -105,36 +108,24 @@ async fn the_copied_cli_command_lists_the_same_users_in_the_same_order() {
     let server = start_server().await;
     let client = admin_client(&server);
     let home = tempfile::tempdir().expect("tempdir");
-    let shapes: Vec<(&str, Box<dyn Fn(&mut Model)>)> = vec![
-        ("no filter", Box::new(|_| {})),
-        (
-            "status, sorted by last name descending",
-            Box::new(|model| {
-                model.filters.status = Some(UserStatus::Active);
-                model.filters.sort.column = SortColumn::LastName;
-                model.filters.sort.descending = true;
-            }),
-        ),
-        (
-            "a search in some fields, by username",
-            Box::new(|model| {
-                model.filters.search = "ar".to_string();
-                model.filters.search_fields = "username,email".to_string();
-                model.filters.sort.column = SortColumn::Username;
-            }),
-        ),
-        (
-            "role and CQL with quotes, by expiration",
-            Box::new(|model| {
-                model.filters.role = Some(UserRole::Viewer);
-                model.filters.cql = "username LIKE '%a%' AND id > 20".to_string();
-                model.filters.sort.column = SortColumn::Expiration;
-            }),
-        ),
-        (
-            "the second page",
-            Box::new(|model| model.users.selected = 150),
-        ),
+    let shapes: [(&str, Narrowing); 5] = [
+        ("no filter", |_| {}),
+        ("status, sorted by last name descending", |model| {
+            model.filters.status = Some(UserStatus::Active);
+            model.filters.sort.column = SortColumn::LastName;
+            model.filters.sort.descending = true;
+        }),
+        ("a search in some fields, by username", |model| {
+            model.filters.search = "ar".to_string();
+            model.filters.search_fields = "username,email".to_string();
+            model.filters.sort.column = SortColumn::Username;
+        }),
+        ("role and CQL with quotes, by expiration", |model| {
+            model.filters.role = Some(UserRole::Viewer);
+            model.filters.cql = "username LIKE '%a%' AND id > 20".to_string();
+            model.filters.sort.column = SortColumn::Expiration;
+        }),
+        ("the second page", |model| model.users.selected = 150),
     ];
     for (shape, apply) in shapes {
         let mut model = Model::new("test", Some(server.base_url.clone()), false);

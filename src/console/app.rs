@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::cmd::{self, Cmd};
 use super::model::{Model, TICK};
 use super::msg::Msg;
-use super::{ConsoleOptions, clipboard, update, view};
+use super::{ConsoleOptions, clipboard, custom, update, view};
 use crate::api::GeoboxClient;
 
 /// Where logs go when no file is given: the cache directory, never the screen.
@@ -67,6 +67,8 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
     model.color = color_wanted();
     model.query_bar.api_base = client.base_url().to_string();
     model.query_bar.clipboard = clipboard::reach();
+    model.now = Utc::now();
+    custom::apply(&mut model, custom::load());
     tracing::info!(host = %model.host_label, read_only = model.read_only, "console started");
 
     // ratatui::init chains a panic hook that restores the terminal before the report prints.

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod clipboard;
 pub mod cmd;
+pub mod custom;
 pub mod dates;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;

@@ -148,8 +148,10 @@ const fn act(
     }
 }
 
+mod custom;
 mod table;
 
+pub use custom::{KeyEntry, Keymap, action_name, key_label, parse_key, remap};
 pub use table::KEYMAP;
 
 /// The contexts in force for the model, most specific first.
@@ -189,7 +191,7 @@ fn normalize(event: &KeyEvent) -> Key {
 pub fn binding_for(model: &Model, event: &KeyEvent) -> Option<&'static Binding> {
     let pressed = normalize(event);
     contexts(model).iter().find_map(|context| {
-        KEYMAP.iter().find(|binding| {
+        model.keymap.0.iter().find(|binding| {
             binding.context == *context && binding.keys.contains(&pressed) && binding.applies(model)
         })
     })
@@ -251,7 +253,7 @@ pub fn footer_hints(model: &Model) -> Vec<&'static str> {
     contexts(model)
         .iter()
         .flat_map(|context| {
-            KEYMAP.iter().filter(move |binding| {
+            model.keymap.0.iter().filter(move |binding| {
                 binding.context == *context && !binding.footer.is_empty() && binding.applies(model)
             })
         })

@@ -26,7 +26,9 @@ use crate::api::{Plan, User, UserRole};
 
 use super::cmd::Cmd;
 use super::form::UserForm;
+use super::keys::Keymap;
 use super::msg::RequestId;
+use super::view::palette::Palette;
 
 /// How long the admin must pause typing before a search is sent.
 pub const SEARCH_DEBOUNCE: Duration = Duration::from_millis(150);
@@ -166,6 +168,10 @@ pub struct Model {
     /// How to undo the last quick edit or form save.
     pub last_undo: Option<Undo>,
     pub query_bar: QueryBar,
+    /// The keymap in force: the built-in one with the admin's `[keys]`.
+    pub keymap: Keymap,
+    /// The admin's `[theme]` colours.
+    pub palette: Palette,
 }
 
 impl Model {
@@ -204,6 +210,8 @@ impl Model {
             pending_select: None,
             last_undo: None,
             query_bar: QueryBar::default(),
+            keymap: Keymap::default(),
+            palette: Palette::default(),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod form;
 pub mod format;
 pub mod help;
 pub mod list;
+pub mod palette;
 pub mod query_bar;
 pub mod sessions;
 pub mod status_bar;
@@ -26,7 +27,10 @@ use theme::Theme;
 
 /// Draws the whole screen for the model.
 pub fn view(model: &Model, frame: &mut Frame) {
-    let theme = Theme { color: model.color };
+    let theme = Theme {
+        color: model.color,
+        palette: model.palette,
+    };
     let areas = layout::areas(model);
     status_bar::title_bar(model, theme, frame, areas.title);
     list::render(model, theme, frame, areas.table);
