@@ -1,6 +1,8 @@
 //! The query bar's copied CLI command, run as is by a shell against the embedded server,
 //! lists the same users, in the same order, as the console's table.
 
+mod support;
+
 use std::collections::VecDeque;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -11,22 +13,13 @@ use geobox_users::console::cmd::{Cmd, execute};
 use geobox_users::console::model::{Model, SortColumn};
 use geobox_users::console::msg::Msg;
 use geobox_users::console::update::{cli_command, init, update};
-use geobox_users::server::{self, RunningServer, ServerOptions};
+use geobox_users::server::RunningServer;
+use support::start_server;
 
 const ADMIN_PASSWORD: &str = "querybar-admin";
 
 /// Sets the filters, sort or selection of a fresh console.
 type Narrowing = fn(&mut Model);
-
-async fn start_server() -> RunningServer {
-    server::start(ServerOptions {
-        seed_users: 400,
-        admin_password: Some(Secret::new(ADMIN_PASSWORD)),
-        ..ServerOptions::default()
-    })
-    .await
-    .expect("the embedded server starts")
-}
 
 fn admin_client(server: &RunningServer) -> GeoboxClient {
     GeoboxClient::new(
@@ -105,7 +98,7 @@ fn run_copied(command: &str, server: &RunningServer, home: &Path) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_copied_cli_command_lists_the_same_users_in_the_same_order() {
-    let server = start_server().await;
+    let server = start_server(400, ADMIN_PASSWORD).await;
     let client = admin_client(&server);
     let home = tempfile::tempdir().expect("tempdir");
     let shapes: [(&str, Narrowing); 5] = [
