@@ -33,8 +33,9 @@ pub fn judge(term: &str, tmux_clipboard: Option<&str>) -> ClipboardReach {
     if term.is_empty() || term == "dumb" {
         return ClipboardReach::Unlikely("no TERM".to_string());
     }
+    // With `external`, tmux ignores what applications send; only `on` takes it.
     match tmux_clipboard.map(str::trim) {
-        Some("on" | "external") | None => ClipboardReach::Likely,
+        Some("on") | None => ClipboardReach::Likely,
         Some(_) => ClipboardReach::Unlikely("tmux without set-clipboard".to_string()),
     }
 }
@@ -65,7 +66,10 @@ mod tests {
         assert!(matches!(judge("", None), ClipboardReach::Unlikely(_)));
         assert!(matches!(judge("dumb", None), ClipboardReach::Unlikely(_)));
         assert_eq!(judge("tmux-256color", Some("on\n")), ClipboardReach::Likely);
-        assert_eq!(judge("screen", Some("external")), ClipboardReach::Likely);
+        assert!(matches!(
+            judge("screen", Some("external")),
+            ClipboardReach::Unlikely(_)
+        ));
         assert!(matches!(
             judge("screen", Some("off")),
             ClipboardReach::Unlikely(_)

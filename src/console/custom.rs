@@ -125,9 +125,8 @@ pub fn apply(model: &mut Model, custom: Customization) {
         0 => {}
         1 => model.fail(custom.problems[0].clone()),
         more => model.fail(format!(
-            "{} (and {} more config problems: L shows them)",
-            custom.problems[0],
-            more - 1
+            "{more} config problems (L lists them); the first: {}",
+            custom.problems[0]
         )),
     }
 }
@@ -203,7 +202,10 @@ mod tests {
         assert!(matches!(ctrl_r, Some(Msg::OpenRolePicker)), "{ctrl_r:?}");
         assert_eq!(model.activity.len(), 7, "every problem is logged once");
         let banner = model.banner.expect("the first problem is on the banner");
-        assert!(banner.error && banner.text.contains("6 more"), "{banner:?}");
+        assert!(
+            banner.error && banner.text.starts_with("7 config problems"),
+            "{banner:?}"
+        );
     }
 
     #[test]
