@@ -79,7 +79,7 @@ pub static KEYMAP: &[Binding] = &[
     act(C::Global, &[ch('P')], "P", "renew the selected user's plan", "", || Msg::RequestRenewPlan),
     bind(C::Global, &[ch('L')], "L", "show / hide the activity log", "", || Msg::ToggleActivityLog),
     bind(C::Global, &[ch('R')], "R", "reload", "", || Msg::Reload),
-    bind(C::Global, &[ch(':')], ":", "the request behind the table (copy as CLI / curl)", "", || Msg::OpenQueryBar),
+    bind(C::Global, &[ch(':')], ":", "the request behind the table (y/Y copy it)", "", || Msg::OpenQueryBar),
     bind(C::Global, &[ESC], "Esc", "dismiss the banner", "", || Msg::DismissBanner).only_when(banner_shown),
     bind(C::Global, &[ESC], "Esc", "clear the marks", "", || Msg::ClearMarks).only_when(users_marked),
     bind(C::Global, &[ESC], "Esc", "back to the table", "", || Msg::FocusTable),
