@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::cmd::{self, Cmd};
 use super::model::{Model, TICK};
 use super::msg::Msg;
-use super::{ConsoleOptions, update, view};
+use super::{ConsoleOptions, clipboard, custom, update, view};
 use crate::api::GeoboxClient;
 
 /// Where logs go when no file is given: the cache directory, never the screen.
@@ -78,6 +78,10 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
     };
     let mut model = Model::new(host_label, options.demo_url.clone(), options.read_only);
     model.color = color_wanted();
+    model.query_bar.api_base = client.base_url().to_string();
+    model.query_bar.clipboard = clipboard::reach();
+    model.now = Utc::now();
+    custom::apply(&mut model, custom::load());
     tracing::info!(host = %model.host_label, read_only = model.read_only, "console started");
 
     // ratatui::init chains a panic hook that restores the terminal before the report prints.
@@ -118,6 +122,13 @@ fn event_msg(event: Event) -> Option<Msg> {
 
 fn send_all(commands: &mpsc::UnboundedSender<Cmd>, cmds: Vec<Cmd>) -> color_eyre::Result<()> {
     for cmd in cmds {
+        // The terminal is written here, between frames, never from the command task.
+        if let Cmd::CopyToClipboard { text } = &cmd {
+            if let Err(error) = clipboard::copy(&mut std::io::stdout(), text) {
+                tracing::warn!(%error, "copying to the clipboard failed");
+            }
+            continue;
+        }
         commands
             .send(cmd)
             .map_err(|_| eyre!("the command task stopped"))?;

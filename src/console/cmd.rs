@@ -94,6 +94,8 @@ pub enum Cmd {
     After { delay: Duration, msg: Box<Msg> },
     /// Append a line to the log file.
     Log { line: String },
+    /// Put text on the terminal's clipboard (OSC 52): the runner writes it between frames.
+    CopyToClipboard { text: String },
 }
 
 /// Requests sent to the server at once at most; more wait their turn (and can still be
@@ -301,6 +303,8 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         }
         // Only the command task can stop a running request; run alone there is nothing to stop.
         Cmd::CancelRequest { .. } => return None,
+        // The runner writes to the terminal itself; the command task has no terminal.
+        Cmd::CopyToClipboard { .. } => return None,
     };
     Some(msg)
 }

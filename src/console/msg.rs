@@ -168,6 +168,16 @@ pub enum Msg {
     /// Ask to undo the last quick edit or form save.
     RequestUndo,
 
+    // ---- the query bar ----
+    /// Show the request behind the table.
+    OpenQueryBar,
+    /// Hide the query bar.
+    CloseQueryBar,
+    /// Copy the request as a `geobox-users users list` command.
+    CopyQueryAsCli,
+    /// Copy the request as a `curl` command.
+    CopyQueryAsCurl,
+
     // ---- results ----
     /// The signed-in user arrived (`users/me/`).
     MeLoaded(Done<User>),

@@ -9,12 +9,14 @@ mod connection;
 mod filters;
 mod list;
 mod loadable;
+mod query_bar;
 
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
+pub use query_bar::{ClipboardReach, Copied, QueryBar};
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -26,7 +28,9 @@ use crate::api::{Plan, User, UserRole};
 
 use super::cmd::Cmd;
 use super::form::UserForm;
+use super::keys::Keymap;
 use super::msg::RequestId;
+use super::view::palette::Palette;
 
 /// How long the admin must pause typing before a search is sent.
 pub const SEARCH_DEBOUNCE: Duration = Duration::from_millis(150);
@@ -81,6 +85,8 @@ pub enum Mode {
     Password(Box<PasswordDialog>),
     /// The edit or create form.
     Form(Box<UserForm>),
+    /// The query bar (`:`): the request behind the table.
+    QueryBar,
 }
 
 /// Progress of a bulk action: done/total and what failed.
@@ -165,6 +171,11 @@ pub struct Model {
     pub last_undo: Option<Undo>,
     /// Whether the server answers, and when to ask again when it does not.
     pub connection: Connection,
+    pub query_bar: QueryBar,
+    /// The keymap in force: the built-in one with the admin's `[keys]`.
+    pub keymap: Keymap,
+    /// The admin's `[theme]` colours.
+    pub palette: Palette,
 }
 
 impl Model {
@@ -203,6 +214,9 @@ impl Model {
             pending_select: None,
             last_undo: None,
             connection: Connection::default(),
+            query_bar: QueryBar::default(),
+            keymap: Keymap::default(),
+            palette: Palette::default(),
         }
     }
 

@@ -16,6 +16,7 @@ mod form;
 mod help;
 mod list;
 mod me;
+mod query_bar;
 mod sessions;
 
 #[cfg(test)]
@@ -25,6 +26,7 @@ pub use connection::unreachable;
 pub use feedback::explain;
 pub use form::reverse;
 pub use list::table_rows;
+pub use query_bar::{cli_command, curl_command, current_query, request_url};
 
 use crossterm::event::KeyEvent;
 
@@ -128,8 +130,16 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::AdvanceForm => form::advance(model),
         Msg::SaveForm => form::save_form(model, cmds),
 
+        Msg::OpenQueryBar => query_bar::open(model),
+        Msg::CloseQueryBar => query_bar::close(model),
+        Msg::CopyQueryAsCli => query_bar::copy_cli(model, cmds),
+        Msg::CopyQueryAsCurl => query_bar::copy_curl(model, cmds),
+
         Msg::MeLoaded(done) => me::on_me_loaded(model, done),
-        Msg::UsersLoaded { page, done } => list::on_users_loaded(model, page, done, cmds),
+        Msg::UsersLoaded { page, done } => {
+            query_bar::note_page_latency(model, page, &done);
+            list::on_users_loaded(model, page, done, cmds)
+        }
         Msg::UsersCounted(done) => list::on_users_counted(model, done, cmds),
         Msg::SessionsLoaded { user_id, done } => sessions::on_sessions_loaded(model, user_id, done),
         Msg::PlansLoaded(done) => form::on_plans_loaded(model, done, cmds),

@@ -435,3 +435,15 @@ fn a_page_that_failed() {
         );
     }
 }
+
+#[test]
+fn query_bar() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        model.query_bar.api_base = "https://geobox.example.ir/v1/".to_string();
+        model.query_bar.page_latency = Some(std::time::Duration::from_millis(42));
+        model.filters.cql = "username LIKE '%gis%'".to_string();
+        keys(&mut model, ":y");
+        snapshot("query_bar", &model);
+    }
+}

@@ -7,6 +7,7 @@ mod feedback;
 mod filters;
 mod form;
 mod list;
+mod query_bar;
 mod sessions;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
