@@ -45,7 +45,7 @@ const NARROW_SUMMARY_HEIGHT: u16 = 5;
 
 pub fn areas(model: &Model) -> Areas {
     let full = Rect::new(0, 0, model.width, model.height);
-    let banner_height = u16::from(model.banner.is_some() || model.progress.is_some());
+    let banner_height = banner_lines(model);
     let [title, body, banner, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
@@ -93,6 +93,21 @@ pub fn areas(model: &Model) -> Areas {
         }
     }
     areas
+}
+
+/// How many lines the banner takes: a long message wraps (up to a quarter of the screen)
+/// rather than losing its end, which is where an error names what went wrong.
+pub fn banner_lines(model: &Model) -> u16 {
+    match (&model.progress, &model.banner) {
+        (Some(_), _) => 1,
+        (None, Some(banner)) => {
+            // " ✗ " before the text and "  Esc dismiss " after it.
+            let length = banner.text.chars().count() + 3 + 14;
+            let lines = length.div_ceil(usize::from(model.width.max(1)));
+            (lines as u16).clamp(1, (model.height / 4).max(1))
+        }
+        (None, None) => 0,
+    }
 }
 
 /// A scroll position moved by `delta` rows, never below the top.

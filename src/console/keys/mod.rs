@@ -87,6 +87,8 @@ pub struct Binding {
     pub footer: &'static str,
     /// Changes users or sessions: hidden and disabled in read-only mode.
     pub action: bool,
+    /// Changes other users: hidden from, and refused to, a role that cannot manage users.
+    pub manages: bool,
     /// Whether the binding applies in this state (most always do).
     pub when: fn(&Model) -> bool,
     pub msg: fn() -> Msg,
@@ -108,7 +110,21 @@ impl Binding {
     /// Whether the binding is in force for the model: its condition holds, and it changes
     /// nothing or the console may change things.
     pub fn applies(&self, model: &Model) -> bool {
-        (self.when)(model) && !(self.action && model.read_only)
+        (self.when)(model) && self.refusal(model).is_none()
+    }
+
+    /// Why the signed-in admin may not use this binding here, if they may not.
+    pub fn refusal(&self, model: &Model) -> Option<String> {
+        if self.action && model.read_only {
+            return Some("Read-only mode: actions are off".to_string());
+        }
+        match model.my_role() {
+            Some(role) if self.manages && !role.manages_users() => Some(format!(
+                "{}: your role ({role}) cannot manage users; a System Admin or Account Admin can",
+                self.help
+            )),
+            _ => None,
+        }
     }
 }
 
@@ -127,6 +143,7 @@ const fn bind(
         help,
         footer,
         action: false,
+        manages: false,
         when: always,
         msg,
     }
@@ -143,6 +160,21 @@ const fn act(
     Binding {
         action: true,
         ..bind(context, keys, label, help, footer, msg)
+    }
+}
+
+/// An action on other users: only roles that manage users have it.
+const fn admin(
+    context: Context,
+    keys: &'static [Key],
+    label: &'static str,
+    help: &'static str,
+    footer: &'static str,
+    msg: fn() -> Msg,
+) -> Binding {
+    Binding {
+        manages: true,
+        ..act(context, keys, label, help, footer, msg)
     }
 }
 
@@ -192,6 +224,21 @@ pub fn binding_for(model: &Model, event: &KeyEvent) -> Option<&'static Binding> 
     })
 }
 
+/// Why a key that would do something here is refused to the signed-in admin, if it is.
+fn refusal_for(model: &Model, event: &KeyEvent) -> Option<String> {
+    let pressed = normalize(event);
+    contexts(model).iter().find_map(|context| {
+        KEYMAP
+            .iter()
+            .filter(|binding| {
+                binding.context == *context
+                    && binding.keys.contains(&pressed)
+                    && (binding.when)(model)
+            })
+            .find_map(|binding| binding.refusal(model))
+    })
+}
+
 /// Turns a key into an intent for the current mode; `None` for keys that mean nothing here.
 pub fn translate(model: &Model, event: &KeyEvent) -> Option<Msg> {
     if event.kind == KeyEventKind::Release {
@@ -199,6 +246,9 @@ pub fn translate(model: &Model, event: &KeyEvent) -> Option<Msg> {
     }
     if let Some(binding) = binding_for(model, event) {
         return Some((binding.msg)());
+    }
+    if let Some(reason) = refusal_for(model, event) {
+        return Some(Msg::ExplainRefusal(reason));
     }
     let request = input_request(event)?;
     match &model.mode {

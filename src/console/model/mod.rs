@@ -24,7 +24,7 @@ use crate::api::{Plan, User, UserRole};
 
 use super::cmd::Cmd;
 use super::form::UserForm;
-use super::msg::RequestId;
+use super::msg::{QuickChange, RequestId};
 
 /// How long the admin must pause typing before a search is sent.
 pub const SEARCH_DEBOUNCE: Duration = Duration::from_millis(150);
@@ -88,6 +88,10 @@ pub struct Progress {
     pub total: usize,
     pub done: usize,
     pub failures: Vec<String>,
+    /// How to put back what succeeded: each user's own previous value.
+    pub undo: Vec<(TargetUser, QuickChange)>,
+    /// The targets were the marked users: the marks are cleared once every one succeeded.
+    pub on_marked: bool,
 }
 
 /// The red one-line banner above the footer.
@@ -161,6 +165,10 @@ pub struct Model {
     pub pending_select: Option<i64>,
     /// How to undo the last quick edit or form save.
     pub last_undo: Option<Undo>,
+    /// How to undo the last bulk status or role change (asked for after `last_undo`).
+    pub last_bulk_undo: Option<Vec<(TargetUser, QuickChange)>>,
+    /// The row a range of marks starts from: the last one marked.
+    pub mark_anchor: Option<u64>,
 }
 
 impl Model {
@@ -198,6 +206,8 @@ impl Model {
             quit: false,
             pending_select: None,
             last_undo: None,
+            last_bulk_undo: None,
+            mark_anchor: None,
         }
     }
 

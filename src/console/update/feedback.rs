@@ -3,7 +3,7 @@
 
 use crate::api::ApiError;
 use crate::console::cmd::Cmd;
-use crate::console::model::{Activity, LastRequest, Model};
+use crate::console::model::{Activity, LastRequest, Model, Progress};
 use crate::console::msg::Done;
 
 pub(super) fn tick(model: &mut Model) {
@@ -124,6 +124,7 @@ pub(super) fn step_progress(
             ));
         }
         let error = !progress.failures.is_empty();
+        text.push_str(&after_bulk(model, progress));
         log_activity(model, text.clone(), !error, cmds);
         if error {
             model.fail(text);
@@ -132,6 +133,27 @@ pub(super) fn step_progress(
         }
     }
     true
+}
+
+/// What a finished bulk action leaves: its undo, and the marks cleared when every user
+/// succeeded (kept otherwise, for another try). Returns what to add to the summary.
+fn after_bulk(model: &mut Model, progress: Progress) -> String {
+    let mut said = String::new();
+    if !progress.undo.is_empty() {
+        model.last_undo = None;
+        model.last_bulk_undo = Some(progress.undo);
+        said.push_str(" · u undo");
+    }
+    if progress.on_marked {
+        if progress.failures.is_empty() {
+            model.users.marked.clear();
+            model.mark_anchor = None;
+            said.push_str(" · marks cleared");
+        } else {
+            said.push_str(" · marks kept");
+        }
+    }
+    said
 }
 
 /// Whether an action may start now; says why not on the banner.

@@ -208,11 +208,18 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         let end = (offset + visible).min(list.known_rows());
         for row in offset..end {
             let built = match list.user_at(row) {
-                Some(user) => Row::new(
-                    columns
-                        .iter()
-                        .map(|column| cell(model, theme, user, *column, show_expiry)),
-                ),
+                Some(user) => {
+                    let row = Row::new(
+                        columns
+                            .iter()
+                            .map(|column| cell(model, theme, user, *column, show_expiry)),
+                    );
+                    if list.marked.contains(&user.id) {
+                        row.style(theme.marked_row())
+                    } else {
+                        row
+                    }
+                }
                 None => Row::new(columns.iter().map(|column| match column {
                     Column::Username => Cell::from(Span::styled(
                         format!("{} loading…", spinner_frame(model.spinner)),

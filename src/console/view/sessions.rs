@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
 
+use super::agent::short_agent;
 use super::format::{ago_text, fit};
 use super::theme::{Theme, spinner_frame};
 use crate::api::Session;
@@ -24,7 +25,10 @@ pub fn session_summary(model: &Model) -> String {
             format!(
                 "Sessions ({}): {}, {}{own}{}",
                 sessions.len(),
-                first.agent.as_deref().unwrap_or("unknown agent"),
+                first
+                    .agent
+                    .as_deref()
+                    .map_or("unknown agent".to_string(), short_agent),
                 ago_text(
                     model.now,
                     first.last_seen.as_deref().or(first.created_at.as_deref())
@@ -42,12 +46,15 @@ fn session_line(model: &Model, theme: Theme, session: &Session, width: usize) ->
     // Narrow panes drop the creation time before squeezing the agent.
     let with_created = width >= 70;
     let fixed = 16 + 11 + 15 + if with_created { 11 } else { 0 };
-    let agent_width = width.saturating_sub(fixed).clamp(10, 40);
+    let agent_width = width.saturating_sub(fixed).clamp(10, 28);
     let mut spans = vec![
         Span::raw(format!(
             "{:<agent_width$} ",
             fit(
-                session.agent.as_deref().unwrap_or("unknown agent"),
+                &session
+                    .agent
+                    .as_deref()
+                    .map_or("unknown agent".to_string(), short_agent),
                 agent_width
             )
         )),
