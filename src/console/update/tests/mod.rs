@@ -7,6 +7,7 @@ mod filters;
 mod form;
 mod list;
 mod sessions;
+mod ux;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
