@@ -125,7 +125,7 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::AdvanceForm => form::advance(model),
         Msg::SaveForm => form::save_form(model, cmds),
 
-        Msg::MeLoaded(done) => me::on_me_loaded(model, done),
+        Msg::MeLoaded(done) => me::on_me_loaded(model, done, cmds),
         Msg::UsersLoaded { page, done } => list::on_users_loaded(model, page, done, cmds),
         Msg::UsersCounted(done) => list::on_users_counted(model, done, cmds),
         Msg::SessionsLoaded { user_id, done } => sessions::on_sessions_loaded(model, user_id, done),

@@ -96,7 +96,11 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         .border_style(theme.border(focused))
         .title(title);
     let width = usize::from(area.width.saturating_sub(4));
+    // Sessions belong to the selected user: none selected (a failed list), none shown.
+    let selected = model.users.selected_user().map(|user| user.id);
+    let stale = selected.is_none() && model.sessions.user_id.is_some();
     let message = match &model.sessions.list.state {
+        _ if stale => Some(Line::styled("", theme.dim())),
         LoadState::Loaded(sessions) if sessions.is_empty() => {
             Some(Line::styled("No open sessions.", theme.dim()))
         }

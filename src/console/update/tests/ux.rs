@@ -182,3 +182,28 @@ fn enter_with_a_wrong_name_in_the_delete_dialog_says_so() {
         matches!(&model.mode, Mode::Confirm(c) if matches!(**c, Confirm::Delete { mismatch: true, .. }))
     );
 }
+
+#[test]
+fn a_viewer_sees_themselves_and_their_own_sessions() {
+    let mut model = Model::new("h", None, false);
+    model.now = now();
+    let cmds = init(&mut model);
+    let me_request = cmds.iter().find_map(|cmd| match cmd {
+        Cmd::LoadMe { request } => Some(*request),
+        _ => None,
+    });
+    let mut me = crate::console::fixtures::user(7);
+    me.role = Some(UserRole::Viewer);
+    let cmds = update(
+        &mut model,
+        Msg::MeLoaded(Done {
+            request: me_request.expect("init asks who is signed in"),
+            took: Default::default(),
+            result: Ok(me),
+        }),
+    );
+    assert_eq!(model.users.total, Some(1));
+    assert_eq!(model.users.selected_user().map(|user| user.id), Some(7));
+    settle(&mut model, &FakeServer::new(0), cmds);
+    assert_eq!(model.sessions.user_id, Some(7), "their own sessions load");
+}
