@@ -119,10 +119,13 @@ impl Binding {
             return Some("Read-only mode: actions are off".to_string());
         }
         match model.my_role() {
-            Some(role) if self.manages && !role.manages_users() => Some(format!(
-                "{}: your role ({role}) cannot manage users; a System Admin or Account Admin can",
-                self.help
-            )),
+            Some(role) if self.manages && !role.manages_users() => {
+                let what = self.help.split(" (").next().unwrap_or(self.help);
+                Some(format!(
+                    "{} ({what}) is for a System Admin or Account Admin; you are a {role}",
+                    self.label
+                ))
+            }
             _ => None,
         }
     }

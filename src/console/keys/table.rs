@@ -70,9 +70,9 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Table, &[ch('g'), HOME], "g", "first user", "", || Msg::SelectFirstUser),
     bind(C::Table, &[ch('G'), END], "G", "last user", "", || Msg::SelectLastUser),
     bind(C::Table, &[ENTER], "⏎", "open the user's detail", "⏎ details", || Msg::OpenDetail),
-    act(C::Table, &[SPACE], "Space", "mark / unmark for a bulk action", "Space mark", || Msg::ToggleMark),
-    act(C::Table, &[ch('v'), ctrl(' ')], "v", "mark from the last marked user to here", "", || Msg::MarkRange),
-    act(C::Table, &[ctrl('a')], "Ctrl-A", "mark every user on screen", "", || Msg::MarkAllVisible),
+    admin(C::Table, &[SPACE], "Space", "mark / unmark for a bulk action", "Space mark", || Msg::ToggleMark),
+    admin(C::Table, &[ch('v'), ctrl(' ')], "v", "mark from the last marked user to here", "", || Msg::MarkRange),
+    admin(C::Table, &[ctrl('a')], "Ctrl-A", "mark every user on screen", "", || Msg::MarkAllVisible),
     // The detail pane
     bind(C::Detail, &[ch('j'), DOWN], "j/↓", "scroll down", "j/k scroll", || Msg::ScrollFocused(1)),
     bind(C::Detail, &[ch('k'), UP], "k/↑", "scroll up", "", || Msg::ScrollFocused(-1)),

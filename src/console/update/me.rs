@@ -26,7 +26,8 @@ pub(super) fn on_me_loaded(model: &mut Model, done: Done<User>, cmds: &mut Vec<C
                 show_only_me(model, &me, cmds);
             }
             model.me.state = LoadState::Loaded(me);
-            if cannot_manage && !model.explained_forbidden {
+            // Said even when a refused list already explained itself: this replaces that error.
+            if cannot_manage {
                 model.explained_forbidden = true;
                 let role = role.map(|role| role.to_string()).unwrap_or_default();
                 model.inform(format!(

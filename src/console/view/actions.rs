@@ -69,12 +69,14 @@ fn change_lines(
         return targets
             .iter()
             .map(|(target, change)| {
-                Line::raw(format!(
-                    "  {:<20} {} → {}",
-                    fit(&target.username, 20),
-                    current_text(model, target.id, change),
-                    change_text(change)
-                ))
+                let current = current_text(model, target.id, change);
+                let new = change_text(change);
+                let what = if current == new {
+                    format!("{current} (no change)")
+                } else {
+                    format!("{current} → {new}")
+                };
+                Line::raw(format!("  {:<20} {what}", fit(&target.username, 20)))
             })
             .collect();
     }

@@ -122,7 +122,14 @@ fn a_viewer_sees_no_admin_keys_and_is_told_why_when_pressing_one() {
     model.me.state = LoadState::Loaded(me);
     model.banner = None;
     let hints = keys::footer_hints(&model);
-    for admin_only in ["s status", "r role", "D delete", "e edit", "n new"] {
+    for admin_only in [
+        "s status",
+        "r role",
+        "D delete",
+        "e edit",
+        "n new",
+        "Space mark",
+    ] {
         assert!(!hints.contains(&admin_only), "{admin_only} in {hints:?}");
     }
     assert!(hints.contains(&"/ search"));
@@ -133,7 +140,10 @@ fn a_viewer_sees_no_admin_keys_and_is_told_why_when_pressing_one() {
         .as_ref()
         .map(|b| b.text.clone())
         .unwrap_or_default();
-    assert!(banner.contains("cannot manage users"), "{banner}");
+    assert!(
+        banner.contains("n (create a new user) is for a System Admin"),
+        "{banner}"
+    );
 }
 
 #[test]
