@@ -34,6 +34,8 @@ impl Areas {
             Some(Focus::Sessions)
         } else if inside(self.detail) {
             Some(Focus::Detail)
+        } else if inside(self.activity) {
+            Some(Focus::Activity)
         } else {
             None
         }
@@ -78,7 +80,7 @@ pub fn areas(model: &Model) -> Areas {
         areas.detail = detail;
         areas.sessions = sessions;
     } else {
-        let bottom = if model.focus == Focus::Table {
+        let bottom = if matches!(model.focus, Focus::Table | Focus::Activity) {
             NARROW_SUMMARY_HEIGHT
         } else {
             body.height / 2

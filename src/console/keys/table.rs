@@ -80,6 +80,10 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Sessions, &[ch('j'), DOWN], "j/↓", "next session", "j/k move", || Msg::SelectNextSession),
     bind(C::Sessions, &[ch('k'), UP], "k/↑", "previous session", "", || Msg::SelectPrevSession),
     act(C::Sessions, &[ch('x')], "x", "close the selected session (asks)", "x revoke", || Msg::RequestCloseSession),
+    // The activity log
+    bind(C::Activity, &[ch('j'), DOWN], "j/↓", "newer entries", "j/k scroll", || Msg::ScrollFocused(1)),
+    bind(C::Activity, &[ch('k'), UP], "k/↑", "older entries", "", || Msg::ScrollFocused(-1)),
+    bind(C::Activity, &[ESC], "Esc", "close the log", "Esc close", || Msg::ToggleActivityLog),
     // Anywhere on the main screen; the footer shows these hints in this order, as many as fit
     admin(C::Global, &[ch('u')], "u", "undo the last change (asks first)", "u undo", || Msg::RequestUndo).only_when(undo_available),
     admin(C::Global, &[ch('u')], "u", "undo the last change (asks first)", "", || Msg::RequestUndo),

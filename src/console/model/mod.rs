@@ -40,6 +40,8 @@ pub enum Focus {
     Table,
     Detail,
     Sessions,
+    /// The activity log, while it is shown.
+    Activity,
 }
 
 impl Focus {
@@ -47,7 +49,7 @@ impl Focus {
         match self {
             Focus::Table => Focus::Detail,
             Focus::Detail => Focus::Sessions,
-            Focus::Sessions => Focus::Table,
+            Focus::Sessions | Focus::Activity => Focus::Table,
         }
     }
 
@@ -56,6 +58,7 @@ impl Focus {
             Focus::Table => Focus::Sessions,
             Focus::Detail => Focus::Table,
             Focus::Sessions => Focus::Detail,
+            Focus::Activity => Focus::Sessions,
         }
     }
 }
@@ -146,6 +149,8 @@ pub struct Model {
     pub progress: Option<Progress>,
     pub activity: Vec<Activity>,
     pub show_activity: bool,
+    /// How many lines the activity log is scrolled up from its newest entry.
+    pub activity_scroll: u16,
     /// The spinner's frame.
     pub spinner: usize,
     /// Debounce tokens: only the newest scheduled timer counts.
@@ -195,6 +200,7 @@ impl Model {
             progress: None,
             activity: Vec::new(),
             show_activity: false,
+            activity_scroll: 0,
             spinner: 0,
             search_token: 0,
             settle_token: 0,

@@ -3,7 +3,8 @@
 
 use crate::api::ApiError;
 use crate::console::cmd::Cmd;
-use crate::console::model::{Activity, LastRequest, Model, Progress};
+use crate::console::layout::scrolled;
+use crate::console::model::{Activity, Focus, LastRequest, Model, Progress};
 use crate::console::msg::Done;
 
 pub(super) fn tick(model: &mut Model) {
@@ -12,8 +13,21 @@ pub(super) fn tick(model: &mut Model) {
     }
 }
 
+/// `L`: shows the log with the keyboard on it (j/k scroll, q or Esc close), or hides it.
 pub(super) fn toggle_activity_log(model: &mut Model) {
     model.show_activity = !model.show_activity;
+    model.activity_scroll = 0;
+    if model.show_activity {
+        model.focus = Focus::Activity;
+    } else if model.focus == Focus::Activity {
+        model.focus = Focus::Table;
+    }
+}
+
+/// Scrolls the log: down (j) toward the newest entry, up (k) toward older ones.
+pub(super) fn scroll_activity(model: &mut Model, delta: i32) {
+    let older = u16::try_from(model.activity.len()).unwrap_or(u16::MAX);
+    model.activity_scroll = scrolled(model.activity_scroll, -delta).min(older);
 }
 
 pub(super) fn note_request<T>(model: &mut Model, label: &'static str, done: &Done<T>) {

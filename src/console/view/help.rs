@@ -28,8 +28,8 @@ fn help_lines(model: &Model, theme: Theme, width: usize) -> Vec<(Context, Line<'
         }
         shown.push((binding.context, binding.help));
         if context != Some(binding.context) {
-            if context.is_some() {
-                lines.push((binding.context, Line::raw("")));
+            if let Some(previous) = context {
+                lines.push((previous, Line::raw("")));
             }
             context = Some(binding.context);
             lines.push((
@@ -63,7 +63,10 @@ fn with_heading(
     theme: Theme,
 ) -> Vec<Line<'static>> {
     let mut lines: Vec<Line<'static>> = chunk.iter().map(|(_, line)| line.clone()).collect();
-    if let Some((context, _)) = chunk.first()
+    if lines.first().is_some_and(|line| line.width() == 0) {
+        // The gap between two contexts needs no heading at the top of a column.
+        lines.remove(0);
+    } else if let Some((context, _)) = chunk.first()
         && previous == Some(*context)
     {
         lines.insert(

@@ -10,7 +10,7 @@ use super::format::{fit, thousands};
 use super::theme::{Theme, spinner_frame};
 use crate::console::keys;
 use crate::console::layout;
-use crate::console::model::{Mode, Model};
+use crate::console::model::{Focus, Mode, Model};
 
 fn width_of(spans: &[Span]) -> usize {
     spans.iter().map(Span::width).sum()
@@ -286,16 +286,26 @@ fn hint_spans(model: &Model, theme: Theme, room: usize) -> (Vec<Span<'static>>, 
 
 /// The activity log pane (`L`): what this console did, newest last.
 pub fn activity_log(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    let focused = model.focus == Focus::Activity;
     let block = Block::new()
         .borders(Borders::ALL)
-        .border_style(theme.border(false))
-        .title(format!(" Activity ({}) · L hide ", model.activity.len()));
+        .border_style(theme.border(focused))
+        .title(format!(
+            " Activity ({}) · j/k scroll · L hide ",
+            model.activity.len()
+        ));
     let inner = usize::from(block.inner(area).height);
-    let skip = model.activity.len().saturating_sub(inner);
+    // The newest entries at the bottom, unless scrolled up; entries wrap rather than lose
+    // their end, so a screenful may show fewer entries than lines.
+    let end = model
+        .activity
+        .len()
+        .saturating_sub(usize::from(model.activity_scroll));
+    let skip = end.saturating_sub(inner);
     let lines: Vec<Line> = if model.activity.is_empty() {
         vec![Line::styled("Nothing done yet.", theme.dim())]
     } else {
-        model.activity[skip..]
+        model.activity[skip..end]
             .iter()
             .map(|entry| {
                 let (mark, style) = if entry.ok {
@@ -311,5 +321,13 @@ pub fn activity_log(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) 
             })
             .collect()
     };
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    // Lines past the pane's height once wrapped: scrolled off the top, so the newest shows.
+    let room = usize::from(area.width.saturating_sub(2)).max(1);
+    let wrapped_height: usize = lines
+        .iter()
+        .map(|line| line.width().div_ceil(room).max(1))
+        .sum();
+    let overflow = wrapped_height.saturating_sub(inner);
+    let wrapped = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false });
+    frame.render_widget(wrapped.block(block).scroll((overflow as u16, 0)), area);
 }

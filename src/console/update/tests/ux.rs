@@ -217,3 +217,21 @@ fn a_viewer_sees_themselves_and_their_own_sessions() {
     settle(&mut model, &FakeServer::new(0), cmds);
     assert_eq!(model.sessions.user_id, Some(7), "their own sessions load");
 }
+
+#[test]
+fn the_activity_log_takes_the_keyboard_scrolls_and_closes_with_q() {
+    let mut model = loaded_model(160, 45, 50);
+    let mut cmds = Vec::new();
+    for index in 0..30 {
+        super::super::feedback::log_activity(&mut model, format!("entry {index}"), true, &mut cmds);
+    }
+    type_keys(&mut model, "L");
+    assert_eq!(model.focus, Focus::Activity);
+    type_keys(&mut model, "kkk");
+    assert_eq!(model.activity_scroll, 3, "k goes to older entries");
+    type_keys(&mut model, "j");
+    assert_eq!(model.activity_scroll, 2);
+    type_keys(&mut model, "q");
+    assert!(!model.show_activity && !model.quit);
+    assert_eq!(model.focus, Focus::Table);
+}
