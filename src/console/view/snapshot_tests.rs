@@ -393,3 +393,19 @@ fn any_terminal_size_draws_without_panicking() {
         }
     }
 }
+
+#[test]
+fn a_form_on_a_tiny_screen_scrolls_and_says_more_fields_exist() {
+    let mut model = loaded_model(40, 12, 50);
+    model.plans.state = crate::console::model::LoadState::Loaded(Vec::new());
+    keys(&mut model, "je");
+    let terminal = draw(&model);
+    assert!(
+        find(terminal.backend().buffer(), "more below").is_some(),
+        "the hidden fields are announced"
+    );
+    for _ in 0..8 {
+        press(&mut model, KeyCode::Tab);
+    }
+    snapshot("form_scrolled", &model);
+}
