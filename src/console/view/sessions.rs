@@ -45,7 +45,13 @@ pub fn session_summary(model: &Model) -> String {
 fn session_line(model: &Model, theme: Theme, session: &Session, width: usize) -> Line<'static> {
     // Narrow panes drop the creation time before squeezing the agent.
     let with_created = width >= 70;
-    let fixed = 16 + 11 + 15 + if with_created { 11 } else { 0 };
+    // The agent (browser · system) gets what the address, the ages and the marker leave.
+    let own_marker = if with_created {
+        " ◆ this console"
+    } else {
+        " ◆ this"
+    };
+    let fixed = 16 + 11 + own_marker.chars().count() + if with_created { 11 } else { 0 };
     let agent_width = width.saturating_sub(fixed).clamp(10, 28);
     let mut spans = vec![
         Span::raw(format!(
@@ -79,7 +85,7 @@ fn session_line(model: &Model, theme: Theme, session: &Session, width: usize) ->
             theme.spinner(),
         ));
     } else if session.current == Some(true) {
-        spans.push(Span::styled(" ◆ this console", theme.ok()));
+        spans.push(Span::styled(own_marker, theme.ok()));
     }
     Line::from(spans)
 }
