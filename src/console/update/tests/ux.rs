@@ -31,6 +31,14 @@ fn answer_role(model: &mut Model, cmds: &[Cmd]) {
     }
 }
 
+fn banner_text(model: &Model) -> String {
+    model
+        .banner
+        .as_ref()
+        .map(|banner| banner.text.clone())
+        .unwrap_or_default()
+}
+
 fn edits(cmds: &[Cmd]) -> Vec<(i64, QuickChange)> {
     cmds.iter()
         .filter_map(|cmd| match cmd {
@@ -63,11 +71,7 @@ fn a_bulk_role_change_starts_on_viewer_clears_the_marks_and_undoes_per_user() {
     assert_eq!(edits(&cmds).len(), 2);
     answer_role(&mut model, &cmds);
     assert!(model.users.marked.is_empty(), "marks cleared after success");
-    let banner = model
-        .banner
-        .as_ref()
-        .map(|b| b.text.clone())
-        .unwrap_or_default();
+    let banner = banner_text(&model);
     assert!(
         banner.contains("marks cleared") && banner.contains("u undo"),
         "{banner}"
@@ -135,11 +139,7 @@ fn a_viewer_sees_no_admin_keys_and_is_told_why_when_pressing_one() {
     assert!(hints.contains(&"/ search"));
     type_keys(&mut model, "n");
     assert!(matches!(model.mode, Mode::Normal), "no form opens");
-    let banner = model
-        .banner
-        .as_ref()
-        .map(|b| b.text.clone())
-        .unwrap_or_default();
+    let banner = banner_text(&model);
     assert!(
         banner.contains("n (create a new user) is for a System Admin"),
         "{banner}"
