@@ -336,18 +336,17 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     frame.render_stateful_widget(table, area, &mut state);
 
     if let Some((text, style)) = message {
+        // Wrapped: an error's end (the known fields, the position) is what the admin needs.
         let message_area = Rect {
             y: inner.y + 2,
-            height: 1,
+            height: inner.height.saturating_sub(2),
             x: inner.x + 2,
             width: inner.width.saturating_sub(4),
         };
         if inner.height > 2 {
             frame.render_widget(
-                Paragraph::new(Span::styled(
-                    fit(&text, usize::from(message_area.width)),
-                    style,
-                )),
+                Paragraph::new(Span::styled(text, style))
+                    .wrap(ratatui::widgets::Wrap { trim: true }),
                 message_area,
             );
         }
