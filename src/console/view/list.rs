@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
-use super::format::{fit, is_expired};
+use super::format::is_expired;
 use super::theme::{Theme, spinner_frame, status_text};
 use crate::api::User;
 use crate::console::model::{Focus, Model, Sort, SortColumn};
