@@ -42,7 +42,7 @@ fn help_lines(model: &Model, theme: Theme, width: usize) -> Vec<(Context, Line<'
             Some(_) => Line::from(vec![
                 Span::styled(format!("  {:<KEY_WIDTH$}", binding.label), theme.dim()),
                 Span::styled(
-                    fit(&format!("{} (not for your role)", binding.help), room),
+                    fit(&format!("admins only: {}", binding.help), room),
                     theme.dim(),
                 ),
             ]),

@@ -235,3 +235,31 @@ fn the_activity_log_takes_the_keyboard_scrolls_and_closes_with_q() {
     assert!(!model.show_activity && !model.quit);
     assert_eq!(model.focus, Focus::Table);
 }
+
+#[test]
+fn a_late_count_failure_for_an_outdated_filter_is_dropped() {
+    let mut model = loaded_model(160, 45, 50);
+    model.banner = None;
+    model.filters.search = "bad".to_string();
+    let outdated = update(&mut model, Msg::Reload);
+    let old_count = outdated.iter().find_map(|cmd| match cmd {
+        Cmd::CountUsers { request, .. } => Some(*request),
+        _ => None,
+    });
+    let fixed = update(&mut model, key(KeyCode::Esc));
+    assert!(
+        !page_requests(&fixed).is_empty(),
+        "the fixed list is asked for"
+    );
+    update(
+        &mut model,
+        Msg::UsersCounted(Done {
+            request: old_count.expect("a reload counts again"),
+            took: Default::default(),
+            result: Err(ApiError::Forbidden {
+                message: "late".into(),
+            }),
+        }),
+    );
+    assert!(model.banner.is_none(), "{:?}", model.banner);
+}
