@@ -23,7 +23,9 @@ fn hints(theme: Theme, form: &UserForm) -> Line<'static> {
             Span::styled("y", theme.key_hint()),
             Span::raw(" discard   "),
             Span::styled("n / Esc", theme.key_hint()),
-            Span::raw(" keep editing"),
+            Span::raw(" keep editing   "),
+            Span::styled("Ctrl-C", theme.key_hint()),
+            Span::raw(" quit"),
         ]);
     }
     let mut spans = Vec::new();
