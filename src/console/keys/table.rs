@@ -3,7 +3,7 @@
 use crossterm::event::KeyCode;
 
 use super::{Binding, Context as C, Key, act, admin, bind, ch, ctrl, key};
-use crate::console::model::{Mode, Model};
+use crate::console::model::{Focus, Mode, Model};
 use crate::console::msg::Msg;
 
 const UP: Key = key(KeyCode::Up);
@@ -42,8 +42,9 @@ fn activity_shown(model: &Model) -> bool {
     model.show_activity
 }
 
-fn search_kept(model: &Model) -> bool {
-    !model.filters.search.is_empty()
+/// Esc on the table clears a kept search, as k9s clears its filter; elsewhere it goes back.
+fn search_kept_on_table(model: &Model) -> bool {
+    !model.filters.search.is_empty() && model.focus == Focus::Table
 }
 
 fn undo_available(model: &Model) -> bool {
@@ -105,7 +106,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Global, &[ch('R')], "R", "reload", "R reload", || Msg::Reload),
     bind(C::Global, &[ESC], "Esc", "dismiss the banner", "", || Msg::DismissBanner).only_when(banner_shown),
     bind(C::Global, &[ESC], "Esc", "clear the marks", "Esc unmark", || Msg::ClearMarks).only_when(users_marked),
-    bind(C::Global, &[ESC], "Esc", "clear the kept search", "", || Msg::ClearSearch).only_when(search_kept),
+    bind(C::Global, &[ESC], "Esc", "clear the kept search", "", || Msg::ClearSearch).only_when(search_kept_on_table),
     bind(C::Global, &[ESC], "Esc", "back to the table", "", || Msg::FocusTable),
     bind(C::Global, &[ch('?')], "?", "this help", "? help", || Msg::ToggleHelp),
     bind(C::Global, &[ch('q')], "q", "close the activity log", "q close log", || Msg::ToggleActivityLog).only_when(activity_shown),
