@@ -97,6 +97,19 @@ pub fn areas(model: &Model) -> Areas {
     areas
 }
 
+/// The first user row on screen. The table keeps the selection in view when it shrinks (a
+/// banner or the activity log appearing) without the model being told, so the title bar,
+/// the table and marking all compute it here, the same way.
+pub fn first_shown_row(model: &Model) -> u64 {
+    let visible = u64::from(areas(model).table_rows()).max(1);
+    let list = &model.users;
+    if list.selected >= list.offset + visible {
+        list.selected + 1 - visible
+    } else {
+        list.offset
+    }
+}
+
 /// How many lines the banner takes: a long message wraps (up to a quarter of the screen)
 /// rather than losing its end, which is where an error names what went wrong.
 pub fn banner_lines(model: &Model) -> u16 {

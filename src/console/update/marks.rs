@@ -2,6 +2,7 @@
 
 use super::list::{table_rows, toggle_mark};
 use crate::console::cmd::Cmd;
+use crate::console::layout;
 use crate::console::model::Model;
 
 /// Space: marks or unmarks the selected user; a marked one becomes where a range starts.
@@ -35,7 +36,7 @@ pub(super) fn mark_range(model: &mut Model) {
 
 /// Ctrl-A: marks every user on screen.
 pub(super) fn mark_all_visible(model: &mut Model) {
-    let first = model.users.offset;
+    let first = layout::first_shown_row(model);
     let last = first + table_rows(model);
     let ids: Vec<i64> = (first..last)
         .filter_map(|row| model.users.user_at(row).map(|user| user.id))

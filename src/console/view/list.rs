@@ -238,12 +238,7 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         .title(title);
     let inner = block.inner(area);
     let visible = u64::from(inner.height.saturating_sub(1));
-    // A banner appearing takes a row; keep the selection on screen without touching the model.
-    let offset = if list.selected >= list.offset + visible.max(1) {
-        list.selected + 1 - visible.max(1)
-    } else {
-        list.offset
-    };
+    let offset = crate::console::layout::first_shown_row(model);
     let end = (offset + visible).min(list.known_rows());
     let on_screen: Vec<&User> = (offset..end).filter_map(|row| list.user_at(row)).collect();
     let sized = columns_fitting(inner.width, model.filters.sort, &on_screen);

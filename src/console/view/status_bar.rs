@@ -60,8 +60,9 @@ pub fn title_bar(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let window = match list.total {
         Some(0) => "0 of 0".to_string(),
         Some(total) => {
-            let first = (list.offset + 1).min(total);
-            let last = (list.offset + rows).min(total);
+            let shown = layout::first_shown_row(model);
+            let first = (shown + 1).min(total);
+            let last = (shown + rows).min(total);
             format!(
                 "{}–{} of {}",
                 thousands(first),

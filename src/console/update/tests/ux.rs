@@ -263,3 +263,21 @@ fn a_late_count_failure_for_an_outdated_filter_is_dropped() {
     );
     assert!(model.banner.is_none(), "{:?}", model.banner);
 }
+
+#[test]
+fn marking_all_on_screen_follows_the_table_when_the_log_shrinks_it() {
+    let mut model = loaded_model(60, 20, 50);
+    let rows = table_rows(&model);
+    for _ in 1..rows {
+        type_keys(&mut model, "j");
+    }
+    // The log shown without taking the keyboard: the table loses rows at its bottom.
+    model.show_activity = true;
+    update(&mut model, ctrl('a'));
+    let selected = model.users.selected_user().map(|user| user.id);
+    assert!(
+        selected.is_some_and(|id| model.users.marked.contains(&id)),
+        "the selected row is on screen, so it is marked"
+    );
+    assert_eq!(model.users.marked.len() as u64, table_rows(&model));
+}
