@@ -155,7 +155,7 @@ fn the_demo_console_searches_as_you_type_and_quits_cleanly() {
     assert!(row.contains("System Admin"), "{row}");
     screen.keys("\r");
     screen.wait_for("Sessions (");
-    let detail = screen.wait_for("this console");
+    let detail = screen.wait_for("◆ this");
     assert!(detail.contains("role       System Admin"), "{detail}");
 
     screen.keys("q");
@@ -335,4 +335,31 @@ fn the_console_survives_its_server_going_away_and_recovers_by_itself() {
     screen.keys("q");
     assert!(screen.exit_status().success());
     runtime.block_on(server.shutdown());
+}
+
+#[test]
+fn a_bulk_role_picker_starts_on_viewer_and_q_closes_the_log_before_quitting() {
+    let mut screen = Screen::start(&["--demo"], &[]);
+    screen.wait_until("the first full table", |screen| {
+        screen.contains("USERNAME") && screen.contains("● Active")
+    });
+    screen.keys("j");
+    screen.keys(" ");
+    screen.keys(" ");
+    screen.wait_for("2 marked");
+    screen.keys("r");
+    // The frame may arrive in pieces: wait for the picker with its cursor on Viewer.
+    screen.wait_until("the role picker on Viewer", |screen| {
+        screen.contains("Role of 2 users") && screen.contains("▌ Viewer")
+    });
+    screen.keys("\x1b");
+    screen.wait_until("the picker closed", |screen| !screen.contains("Role of 2"));
+
+    screen.keys("L");
+    screen.wait_for("Activity (");
+    screen.keys("q");
+    screen.wait_until("the log closed", |screen| !screen.contains("Activity ("));
+    screen.keys("q");
+    let status = screen.exit_status();
+    assert!(status.success(), "the second q quits: {status:?}");
 }

@@ -157,7 +157,7 @@ mod tests {
         };
         help_lines(model, theme, 100)
             .iter()
-            .map(ToString::to_string)
+            .map(|(_, line)| line.to_string())
             .collect::<Vec<_>>()
             .join("\n")
     }

@@ -115,6 +115,12 @@ pub enum Msg {
     DismissBanner,
     /// Unmark every marked user.
     ClearMarks,
+    /// Mark every user on screen.
+    MarkAllVisible,
+    /// Mark every user between the last one marked and the selected one.
+    MarkRange,
+    /// Say why a key the signed-in admin pressed is not theirs to use.
+    ExplainRefusal(String),
     /// Give the keyboard back to the user table.
     FocusTable,
     /// Show or hide the help overlay.

@@ -207,6 +207,7 @@ fn copy_with(binding: &Binding, keys: &[Key]) -> Binding {
         help: binding.help,
         footer: String::leak(footer),
         action: binding.action,
+        manages: binding.manages,
         when: binding.when,
         msg: binding.msg,
     }

@@ -29,7 +29,7 @@ use crate::api::{Plan, User, UserRole};
 use super::cmd::Cmd;
 use super::form::UserForm;
 use super::keys::Keymap;
-use super::msg::RequestId;
+use super::msg::{QuickChange, RequestId};
 use super::view::palette::Palette;
 
 /// How long the admin must pause typing before a search is sent.
@@ -46,6 +46,8 @@ pub enum Focus {
     Table,
     Detail,
     Sessions,
+    /// The activity log, while it is shown.
+    Activity,
 }
 
 impl Focus {
@@ -53,7 +55,7 @@ impl Focus {
         match self {
             Focus::Table => Focus::Detail,
             Focus::Detail => Focus::Sessions,
-            Focus::Sessions => Focus::Table,
+            Focus::Sessions | Focus::Activity => Focus::Table,
         }
     }
 
@@ -62,6 +64,7 @@ impl Focus {
             Focus::Table => Focus::Sessions,
             Focus::Detail => Focus::Table,
             Focus::Sessions => Focus::Detail,
+            Focus::Activity => Focus::Sessions,
         }
     }
 }
@@ -96,6 +99,10 @@ pub struct Progress {
     pub total: usize,
     pub done: usize,
     pub failures: Vec<String>,
+    /// How to put back what succeeded: each user's own previous value.
+    pub undo: Vec<(TargetUser, QuickChange)>,
+    /// The targets were the marked users: the marks are cleared once every one succeeded.
+    pub on_marked: bool,
 }
 
 /// The red one-line banner above the footer.
@@ -150,6 +157,8 @@ pub struct Model {
     pub progress: Option<Progress>,
     pub activity: Vec<Activity>,
     pub show_activity: bool,
+    /// How many lines the activity log is scrolled up from its newest entry.
+    pub activity_scroll: u16,
     /// The spinner's frame.
     pub spinner: usize,
     /// Debounce tokens: only the newest scheduled timer counts.
@@ -176,6 +185,10 @@ pub struct Model {
     pub keymap: Keymap,
     /// The admin's `[theme]` colours.
     pub palette: Palette,
+    /// How to undo the last bulk status or role change (asked for after `last_undo`).
+    pub last_bulk_undo: Option<Vec<(TargetUser, QuickChange)>>,
+    /// The row a range of marks starts from: the last one marked.
+    pub mark_anchor: Option<u64>,
 }
 
 impl Model {
@@ -202,6 +215,7 @@ impl Model {
             progress: None,
             activity: Vec::new(),
             show_activity: false,
+            activity_scroll: 0,
             spinner: 0,
             search_token: 0,
             settle_token: 0,
@@ -217,6 +231,8 @@ impl Model {
             query_bar: QueryBar::default(),
             keymap: Keymap::default(),
             palette: Palette::default(),
+            last_bulk_undo: None,
+            mark_anchor: None,
         }
     }
 

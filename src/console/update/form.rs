@@ -289,11 +289,14 @@ pub(super) fn on_user_saved(
                     model.users.jump_to_end = true;
                 }
             } else {
-                let text = if changed.is_empty() {
+                let mut text = if changed.is_empty() {
                     format!("Saved {}", user.username)
                 } else {
                     format!("Saved {}: {changed}", user.username)
                 };
+                if model.last_undo.is_some() {
+                    text.push_str(" · u undo");
+                }
                 if let Some(row) = model.users.find_mut(user.id) {
                     *row = user;
                 }

@@ -50,6 +50,7 @@ pub(super) fn scroll_focused(model: &mut Model, delta: i32, cmds: &mut Vec<Cmd>)
         Focus::Table => move_selection(model, i64::from(delta), cmds),
         Focus::Detail => model.detail_scroll = layout::scrolled(model.detail_scroll, delta),
         Focus::Sessions => super::sessions::move_session(model, delta),
+        Focus::Activity => super::feedback::scroll_activity(model, delta),
     }
 }
 

@@ -15,6 +15,7 @@ mod filters;
 mod form;
 mod help;
 mod list;
+mod marks;
 mod me;
 mod query_bar;
 mod sessions;
@@ -79,7 +80,9 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::FocusNext => model.focus = model.focus.next(),
         Msg::FocusPrev => model.focus = model.focus.prev(),
         Msg::OpenDetail => list::open_detail(model),
-        Msg::ToggleMark => list::toggle_mark(model, cmds),
+        Msg::ToggleMark => marks::toggle(model, cmds),
+        Msg::MarkRange => marks::mark_range(model),
+        Msg::MarkAllVisible => marks::mark_all_visible(model),
         Msg::Reload => list::reload(model, cmds),
         Msg::SelectionSettled { token } => sessions::on_selection_settled(model, token, cmds),
         Msg::SelectNextSession => sessions::move_session(model, 1),
@@ -103,6 +106,7 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
 
         Msg::DismissBanner => model.banner = None,
         Msg::ClearMarks => model.users.marked.clear(),
+        Msg::ExplainRefusal(reason) => model.inform(reason),
         Msg::FocusTable => model.focus = Focus::Table,
         Msg::ToggleHelp => help::toggle_help(model),
         Msg::ToggleActivityLog => feedback::toggle_activity_log(model),
@@ -135,7 +139,7 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::CopyQueryAsCli => query_bar::copy_cli(model, cmds),
         Msg::CopyQueryAsCurl => query_bar::copy_curl(model, cmds),
 
-        Msg::MeLoaded(done) => me::on_me_loaded(model, done),
+        Msg::MeLoaded(done) => me::on_me_loaded(model, done, cmds),
         Msg::UsersLoaded { page, done } => {
             query_bar::note_page_latency(model, page, &done);
             list::on_users_loaded(model, page, done, cmds)

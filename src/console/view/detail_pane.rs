@@ -184,7 +184,7 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         return;
     };
     // Narrow screen with the table focused: a summary, sessions behind Tab.
-    if !model.is_wide() && model.focus == Focus::Table {
+    if !model.is_wide() && matches!(model.focus, Focus::Table | Focus::Activity) {
         let width = usize::from(area.width.saturating_sub(2));
         let mut first = vec![
             Span::raw(user.email.clone().unwrap_or_default()),

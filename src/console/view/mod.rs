@@ -1,6 +1,7 @@
 //! Drawing: `view(&Model, &mut Frame)` reads the model and draws; it never changes anything.
 
 pub mod actions;
+pub mod agent;
 pub mod detail_pane;
 pub mod filters;
 pub mod form;

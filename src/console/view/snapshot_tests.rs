@@ -241,10 +241,14 @@ fn dialogs() {
         press(&mut model, KeyCode::Esc);
         model.focus = crate::console::model::Focus::Table;
 
-        keys(&mut model, "D");
+        // Not the signed-in admin (user 1): the dialog itself, and ⏎ on a wrong name.
+        keys(&mut model, "jD");
         keys(&mut model, "sara");
-        snapshot("delete", &model);
+        press(&mut model, KeyCode::Enter);
+        let terminal = snapshot("delete", &model);
+        assert!(find(terminal.backend().buffer(), "That is not the username").is_some());
         press(&mut model, KeyCode::Esc);
+        keys(&mut model, "k");
 
         keys(&mut model, "p");
         keys(&mut model, "hunter2");
@@ -445,5 +449,42 @@ fn query_bar() {
         model.filters.cql = "username LIKE '%gis%'".to_string();
         keys(&mut model, ":y");
         snapshot("query_bar", &model);
+    }
+}
+
+#[test]
+fn a_form_on_a_tiny_screen_scrolls_and_says_more_fields_exist() {
+    let mut model = loaded_model(40, 12, 50);
+    model.plans.state = crate::console::model::LoadState::Loaded(Vec::new());
+    keys(&mut model, "je");
+    let terminal = draw(&model);
+    assert!(
+        find(terminal.backend().buffer(), "more below").is_some(),
+        "the hidden fields are announced"
+    );
+    for _ in 0..8 {
+        press(&mut model, KeyCode::Tab);
+    }
+    snapshot("form_scrolled", &model);
+}
+
+#[test]
+fn a_bulk_grant_warns_and_a_viewer_is_offered_only_their_keys() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        keys(&mut model, "  r");
+        // The picker starts on Viewer, the last choice; one step on wraps to System Admin.
+        keys(&mut model, "j");
+        press(&mut model, KeyCode::Enter);
+        let terminal = snapshot("bulk_role_confirm", &model);
+        assert!(find(terminal.backend().buffer(), "⚠ Grants System Admin").is_some());
+
+        let mut viewer = loaded_model(width, height, 1_204);
+        if let crate::console::model::LoadState::Loaded(me) = &mut viewer.me.state {
+            me.role = Some(crate::api::UserRole::Viewer);
+        }
+        viewer.banner = None;
+        let terminal = snapshot("viewer_footer", &viewer);
+        assert!(find(terminal.backend().buffer(), "s status").is_none());
     }
 }

@@ -107,6 +107,15 @@ impl Theme {
         Style::new().add_modifier(Modifier::BOLD)
     }
 
+    /// A whole marked row: a background with colour, bold without (the gutter's `*` stays).
+    pub fn marked_row(self) -> Style {
+        if self.color {
+            Style::new().bg(Color::Rgb(60, 30, 70))
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+
     pub fn marked(self) -> Style {
         self.role_fg(Role::Marked, Color::Magenta)
             .add_modifier(Modifier::BOLD)

@@ -9,6 +9,7 @@ mod form;
 mod list;
 mod query_bar;
 mod sessions;
+mod ux;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
