@@ -9,4 +9,5 @@ pub mod journal;
 pub mod lockdown;
 pub mod paths;
 pub mod server;
+pub mod sessions_insight;
 pub mod token_cache;
