@@ -58,13 +58,11 @@ pub fn classify(agent: Option<&str>) -> ClientFamily {
     if agent.starts_with("geobox-users/") {
         return ClientFamily::ThisTool;
     }
-    if agent.starts_with("Mozilla/") {
-        if let Some(name) = browser_name(agent) {
-            return ClientFamily::Browser {
-                name: name.to_string(),
-                os: operating_system(agent).to_string(),
-            };
-        }
+    if let Some(name) = browser_name(agent).filter(|_| agent.starts_with("Mozilla/")) {
+        return ClientFamily::Browser {
+            name: name.to_string(),
+            os: operating_system(agent).to_string(),
+        };
     }
     ClientFamily::Other(product)
 }
@@ -170,7 +168,7 @@ pub fn group(sessions: &[Session], now: DateTime<Utc>, idle_after: Duration) -> 
         })
         .collect();
     // Newest first; sessions with no time last.
-    seen.sort_by(|a, b| b.0.cmp(&a.0));
+    seen.sort_by_key(|(last, _, _)| std::cmp::Reverse(*last));
     let mut groups: Vec<SessionGroup> = Vec::new();
     for (_, insight, ip) in seen {
         match groups
