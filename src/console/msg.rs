@@ -168,6 +168,16 @@ pub enum Msg {
     /// Ask to undo the last quick edit or form save.
     RequestUndo,
 
+    // ---- the query bar ----
+    /// Show the request behind the table.
+    OpenQueryBar,
+    /// Hide the query bar.
+    CloseQueryBar,
+    /// Copy the request as a `geobox-users users list` command.
+    CopyQueryAsCli,
+    /// Copy the request as a `curl` command.
+    CopyQueryAsCurl,
+
     // ---- results ----
     /// The signed-in user arrived (`users/me/`).
     MeLoaded(Done<User>),
@@ -221,11 +231,12 @@ pub enum Msg {
     },
     /// A form save (or an undo) came back: the user as the server now has it.
     UserSaved { created: bool, done: Done<User> },
-    /// A form save was held back: the user changed on the server since the form opened.
-    SaveFoundStale {
-        request: RequestId,
-        current: Box<User>,
-    },
+    /// The server did not answer a while ago: time to ask it again (backoff fired).
+    RetryConnection { token: u64 },
+    /// The server answered a retry's probe (or still did not).
+    ProbeAnswered(Done<()>),
+    /// The user as the server has it, read just before a form save.
+    ReadBeforeSave(Done<User>),
 }
 
 /// A one-field change made from a picker.

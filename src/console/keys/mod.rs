@@ -25,6 +25,7 @@ pub enum Context {
     Delete,
     Password,
     Form,
+    QueryBar,
     /// Wherever the keyboard is, text fields included.
     Always,
 }
@@ -45,6 +46,7 @@ impl Context {
             Context::Delete => "Delete dialog",
             Context::Password => "Password dialog",
             Context::Form => "Edit / create form",
+            Context::QueryBar => "Query bar",
             Context::Always => "Everywhere, even while typing",
         }
     }
@@ -146,8 +148,10 @@ const fn act(
     }
 }
 
+mod custom;
 mod table;
 
+pub use custom::{KeyEntry, Keymap, action_name, key_label, parse_key, remap};
 pub use table::KEYMAP;
 
 /// The contexts in force for the model, most specific first.
@@ -170,6 +174,7 @@ pub fn contexts(model: &Model) -> &'static [Context] {
         Mode::Password(_) => &[C::Password, C::Always],
         Mode::Form(form) if form.asking_discard => &[C::Confirm, C::Always],
         Mode::Form(_) => &[C::Form, C::Always],
+        Mode::QueryBar => &[C::QueryBar, C::Always],
     }
 }
 
@@ -186,7 +191,7 @@ fn normalize(event: &KeyEvent) -> Key {
 pub fn binding_for(model: &Model, event: &KeyEvent) -> Option<&'static Binding> {
     let pressed = normalize(event);
     contexts(model).iter().find_map(|context| {
-        KEYMAP.iter().find(|binding| {
+        model.keymap.0.iter().find(|binding| {
             binding.context == *context && binding.keys.contains(&pressed) && binding.applies(model)
         })
     })
@@ -248,7 +253,7 @@ pub fn footer_hints(model: &Model) -> Vec<&'static str> {
     contexts(model)
         .iter()
         .flat_map(|context| {
-            KEYMAP.iter().filter(move |binding| {
+            model.keymap.0.iter().filter(move |binding| {
                 binding.context == *context && !binding.footer.is_empty() && binding.applies(model)
             })
         })

@@ -79,6 +79,7 @@ pub static KEYMAP: &[Binding] = &[
     act(C::Global, &[ch('P')], "P", "renew the selected user's plan", "", || Msg::RequestRenewPlan),
     bind(C::Global, &[ch('L')], "L", "show / hide the activity log", "", || Msg::ToggleActivityLog),
     bind(C::Global, &[ch('R')], "R", "reload", "", || Msg::Reload),
+    bind(C::Global, &[ch(':')], ":", "the request behind the table (y/Y copy it)", "", || Msg::OpenQueryBar),
     bind(C::Global, &[ESC], "Esc", "dismiss the banner", "", || Msg::DismissBanner).only_when(banner_shown),
     bind(C::Global, &[ESC], "Esc", "clear the marks", "", || Msg::ClearMarks).only_when(users_marked),
     bind(C::Global, &[ESC], "Esc", "back to the table", "", || Msg::FocusTable),
@@ -124,6 +125,10 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Form, &[ENTER], "⏎", "next choice, or the next field", "", || Msg::AdvanceForm),
     bind(C::Form, &[ctrl('s')], "Ctrl-S", "save (changes shown on the right)", "Ctrl-S save", || Msg::SaveForm),
     bind(C::Form, &[ESC], "Esc", "close (asks when something changed)", "Esc close", || Msg::CancelDialog),
+    // The query bar
+    bind(C::QueryBar, &[ch('y')], "y", "copy as a geobox-users command", "y copy CLI", || Msg::CopyQueryAsCli),
+    bind(C::QueryBar, &[ch('Y')], "Y", "copy as a curl command", "Y copy curl", || Msg::CopyQueryAsCurl),
+    bind(C::QueryBar, &[ESC, ch(':'), ch('q')], "Esc", "close the query bar", "Esc close", || Msg::CloseQueryBar),
     // Wherever the keyboard is, text fields included
     bind(C::Always, &[ctrl('c')], "Ctrl-C", "quit", "", || Msg::Quit),
 ];

@@ -5,14 +5,18 @@
 //! `loadable` (what is fetched and the request it waits for).
 
 mod actions;
+mod connection;
 mod filters;
 mod list;
 mod loadable;
+mod query_bar;
 
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
+pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
+pub use query_bar::{ClipboardReach, Copied, QueryBar};
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -24,7 +28,9 @@ use crate::api::{Plan, User, UserRole};
 
 use super::cmd::Cmd;
 use super::form::UserForm;
+use super::keys::Keymap;
 use super::msg::RequestId;
+use super::view::palette::Palette;
 
 /// How long the admin must pause typing before a search is sent.
 pub const SEARCH_DEBOUNCE: Duration = Duration::from_millis(150);
@@ -79,6 +85,8 @@ pub enum Mode {
     Password(Box<PasswordDialog>),
     /// The edit or create form.
     Form(Box<UserForm>),
+    /// The query bar (`:`): the request behind the table.
+    QueryBar,
 }
 
 /// Progress of a bulk action: done/total and what failed.
@@ -161,6 +169,13 @@ pub struct Model {
     pub pending_select: Option<i64>,
     /// How to undo the last quick edit or form save.
     pub last_undo: Option<Undo>,
+    /// Whether the server answers, and when to ask again when it does not.
+    pub connection: Connection,
+    pub query_bar: QueryBar,
+    /// The keymap in force: the built-in one with the admin's `[keys]`.
+    pub keymap: Keymap,
+    /// The admin's `[theme]` colours.
+    pub palette: Palette,
 }
 
 impl Model {
@@ -198,6 +213,10 @@ impl Model {
             quit: false,
             pending_select: None,
             last_undo: None,
+            connection: Connection::default(),
+            query_bar: QueryBar::default(),
+            keymap: Keymap::default(),
+            palette: Palette::default(),
         }
     }
 
@@ -245,6 +264,12 @@ impl Model {
             || self.sessions.list.is_loading()
             || self.plans.is_loading()
             || !self.actions_in_flight.is_empty()
+    }
+
+    /// Whether the loop should send ticks: while something loads, and while offline so the
+    /// title bar's offline age keeps counting.
+    pub fn wants_ticks(&self) -> bool {
+        self.is_busy() || self.connection.is_offline()
     }
 
     /// The signed-in user's role, once known.

@@ -4,7 +4,8 @@ use chrono::Duration as ChronoDuration;
 use tui_input::{Input, InputRequest};
 
 use super::feedback::{
-    action_allowed, action_answered, explain, log_activity, report, step_progress, succeed,
+    action_allowed, action_answered, explain, log_activity, refuse_write_offline, report,
+    step_progress, succeed,
 };
 use super::form::reverse;
 use super::list::{refresh_list, remove_row};
@@ -125,6 +126,9 @@ pub(super) fn open_picker(model: &mut Model, kind: PickerKind) {
 }
 
 pub(super) fn picker_choose(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    if refuse_write_offline(model) {
+        return;
+    }
     let Mode::Picker(picker) = &model.mode else {
         return;
     };
@@ -232,6 +236,11 @@ pub(super) fn edit_dialog_input(model: &mut Model, request: InputRequest) {
 }
 
 pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    // Leaving a form is no write; everything else confirmed here sends one.
+    let sends = !matches!(&model.mode, Mode::Form(_));
+    if sends && refuse_write_offline(model) {
+        return;
+    }
     let mode = std::mem::take(&mut model.mode);
     match mode {
         Mode::Confirm(confirm) => match *confirm {
@@ -300,7 +309,6 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                     model.start_action(Some(undo.user.id), |request| Cmd::SaveUser {
                         request,
                         user_id: undo.user.id,
-                        expected: None,
                         update: undo.update,
                     }),
                 );

@@ -39,10 +39,14 @@ pub(super) fn note_request<T>(model: &mut Model, label: &'static str, done: &Don
 pub fn explain(error: &ApiError) -> String {
     match error {
         ApiError::Unauthorized { .. } => {
-            format!("{error}; check the credentials (GEOBOX_USERNAME/PASSWORD or token)")
+            format!(
+                "{error}; the token was revoked or has expired, or the credentials are wrong: with GEOBOX_USERNAME and GEOBOX_PASSWORD the console signs in again by itself, or give a fresh GEOBOX_ACCESS_TOKEN"
+            )
         }
         ApiError::Connection { .. } | ApiError::Timeout { .. } => {
-            format!("{error}; offline or the server is down? R retries")
+            format!(
+                "{error}; the server does not answer: the console retries by itself (R tries now)"
+            )
         }
         _ => error.to_string(),
     }
@@ -136,6 +140,9 @@ pub(super) fn step_progress(
 
 /// Whether an action may start now; says why not on the banner.
 pub(super) fn action_allowed(model: &mut Model) -> bool {
+    if refuse_write_offline(model) {
+        return false;
+    }
     if model.read_only {
         model.inform("Read-only mode: actions are off".to_string());
         return false;
@@ -146,3 +153,16 @@ pub(super) fn action_allowed(model: &mut Model) -> bool {
     }
     true
 }
+
+/// Refuses a write while offline, saying so plainly: nothing is sent, nothing is queued.
+pub(super) fn refuse_write_offline(model: &mut Model) -> bool {
+    if !model.connection.is_offline() {
+        return false;
+    }
+    model.fail(OFFLINE_WRITE);
+    true
+}
+
+/// What a write attempted while offline is told.
+pub(super) const OFFLINE_WRITE: &str =
+    "Offline: nothing was sent and nothing is queued; try again once the server answers";

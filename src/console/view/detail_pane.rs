@@ -170,6 +170,10 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let Some(user) = user else {
         let text = if model.users.first_answer_in() && model.users.known_rows() == 0 {
             Line::styled("No user selected.", theme.dim())
+        } else if model.connection.is_offline() {
+            Line::styled("✗ not loaded: the server does not answer", theme.dim())
+        } else if model.users.error.is_some() && !model.users.row_pending(model.users.selected) {
+            Line::styled("✗ not loaded: see the banner (R retries)", theme.dim())
         } else {
             Line::styled(
                 format!("{} loading…", spinner_frame(model.spinner)),

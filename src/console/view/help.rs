@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::dialog_area;
 use super::format::fit;
 use super::theme::Theme;
-use crate::console::keys::{Context, KEYMAP};
+use crate::console::keys::Context;
 use crate::console::model::Model;
 
 const KEY_WIDTH: usize = 12;
@@ -16,7 +16,7 @@ const KEY_WIDTH: usize = 12;
 pub fn help_lines(model: &Model, theme: Theme, width: usize) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let mut context: Option<Context> = None;
-    for binding in KEYMAP {
+    for binding in model.keymap.0 {
         if binding.action && model.read_only {
             continue;
         }

@@ -150,11 +150,15 @@ fn cell<'a>(
 pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let focused = model.focus == Focus::Table;
     let list = &model.users;
-    let title = if list.marked.is_empty() {
+    let offline = model.connection.is_offline();
+    let mut title = if list.marked.is_empty() {
         " Users ".to_string()
     } else {
         format!(" Users · {} marked ", list.marked.len())
     };
+    if offline && !list.pages.is_empty() {
+        title.push_str("· stale: last loaded before going offline ");
+    }
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(focused))
@@ -208,16 +212,18 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         let end = (offset + visible).min(list.known_rows());
         for row in offset..end {
             let built = match list.user_at(row) {
-                Some(user) => Row::new(
-                    columns
-                        .iter()
-                        .map(|column| cell(model, theme, user, *column, show_expiry)),
-                ),
+                Some(user) => {
+                    let row = Row::new(
+                        columns
+                            .iter()
+                            .map(|column| cell(model, theme, user, *column, show_expiry)),
+                    );
+                    if offline { row.style(theme.dim()) } else { row }
+                }
                 None => Row::new(columns.iter().map(|column| match column {
-                    Column::Username => Cell::from(Span::styled(
-                        format!("{} loading…", spinner_frame(model.spinner)),
-                        theme.dim(),
-                    )),
+                    Column::Username => {
+                        Cell::from(Span::styled(missing_row_text(model, row), theme.dim()))
+                    }
                     Column::Id => Cell::from(Span::styled((row + 1).to_string(), theme.dim())),
                     _ => Cell::from(""),
                 })),
@@ -253,6 +259,21 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
                 message_area,
             );
         }
+    }
+}
+
+/// What a row whose page is not loaded says: loading while its page is asked for, otherwise
+/// why it is not.
+fn missing_row_text(model: &Model, row: u64) -> String {
+    let list = &model.users;
+    if list.row_pending(row) {
+        format!("{} loading…", spinner_frame(model.spinner))
+    } else if model.connection.is_offline() {
+        "✗ offline".to_string()
+    } else if list.error.is_some() {
+        "✗ failed".to_string()
+    } else {
+        format!("{} loading…", spinner_frame(model.spinner))
     }
 }
 

@@ -393,3 +393,57 @@ fn any_terminal_size_draws_without_panicking() {
         }
     }
 }
+
+#[test]
+fn offline_with_stale_rows() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        let cmds = update(
+            &mut model,
+            Msg::KeyPressed(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::NONE)),
+        );
+        settle(&mut model, &FakeServer::gone(1_204), cmds);
+        model.now += chrono::Duration::seconds(12);
+        let terminal = snapshot("offline", &model);
+        let buffer = terminal.backend().buffer();
+        let (x, y) = find(buffer, "offline · 12 s").expect("the title bar says offline");
+        assert_eq!(buffer[(x, y)].fg, Color::LightRed, "offline is said in red");
+        find(buffer, "✗ offline").expect("rows not loaded say why");
+    }
+}
+
+#[test]
+fn a_page_that_failed() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        let mut server = FakeServer::new(1_204);
+        server.fail_with = Some(ApiError::Server {
+            status: 500,
+            message: "database is locked".into(),
+        });
+        let cmds = update(
+            &mut model,
+            Msg::KeyPressed(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::NONE)),
+        );
+        settle(&mut model, &server, cmds);
+        let terminal = snapshot("failed_page", &model);
+        let buffer = terminal.backend().buffer();
+        find(buffer, "✗ failed").expect("rows not loaded say so");
+        assert!(
+            find(buffer, "loading…").is_none(),
+            "no spinner for a failed page"
+        );
+    }
+}
+
+#[test]
+fn query_bar() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        model.query_bar.api_base = "https://geobox.example.ir/v1/".to_string();
+        model.query_bar.page_latency = Some(std::time::Duration::from_millis(42));
+        model.filters.cql = "username LIKE '%gis%'".to_string();
+        keys(&mut model, ":y");
+        snapshot("query_bar", &model);
+    }
+}

@@ -54,6 +54,13 @@ pub fn title_bar(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         left.push(sep.clone());
         left.push(Span::styled("READ-ONLY", theme.read_only()));
     }
+    if let Some(secs) = model.connection.offline_secs(model.now) {
+        left.push(sep.clone());
+        left.push(Span::styled(
+            format!("offline · {}", age(secs)),
+            theme.offline(),
+        ));
+    }
 
     let list = &model.users;
     let rows = u64::from(layout::areas(model).table_rows());
@@ -78,7 +85,7 @@ pub fn title_bar(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         } else {
             "▾"
         },
-        model.filters.sort.order_by()
+        model.filters.sort.label()
     );
     let mut right = vec![Span::styled(window, theme.strong().patch(bar))];
     if model.width >= 100 {
@@ -295,4 +302,15 @@ pub fn activity_log(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) 
             .collect()
     };
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// A duration in words short enough for the title bar: `12 s`, `3 min`, `2 h`.
+fn age(secs: i64) -> String {
+    if secs < 120 {
+        format!("{secs} s")
+    } else if secs < 7200 {
+        format!("{} min", secs / 60)
+    } else {
+        format!("{} h", secs / 3600)
+    }
 }
