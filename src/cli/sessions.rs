@@ -5,7 +5,7 @@ use clap::Subcommand;
 use super::journal::{Written, record};
 use serde_json::{Value, json};
 
-use super::output::{self, Column, Format, Layout};
+use super::output::{self, Column, Format, Layout, field_column, text};
 use super::{CliError, ConnectionArgs, block_on, connect, note, parse_id, print_stdout};
 use crate::api::{Session, UserRef};
 use crate::journal::Action;
@@ -83,36 +83,12 @@ fn grouped_rows(sessions: &[Session], now: chrono::DateTime<chrono::Utc>) -> Vec
 }
 
 const GROUPED_COLUMNS: &[Column] = &[
-    Column {
-        header: "CLIENT",
-        csv: "client",
-        cell: |row| output::text(row.get("client")),
-    },
-    Column {
-        header: "IP",
-        csv: "ip",
-        cell: |row| output::text(row.get("ip")),
-    },
-    Column {
-        header: "UUID",
-        csv: "uuid",
-        cell: |row| output::text(row.get("uuid")),
-    },
-    Column {
-        header: "LAST SEEN",
-        csv: "last_seen",
-        cell: |row| output::text(row.get("last_seen")),
-    },
-    Column {
-        header: "CREATED",
-        csv: "created_at",
-        cell: |row| output::text(row.get("created_at")),
-    },
-    Column {
-        header: "MARKS",
-        csv: "marks",
-        cell: |row| output::text(row.get("marks")),
-    },
+    field_column!("CLIENT", "client"),
+    field_column!("IP", "ip"),
+    field_column!("UUID", "uuid"),
+    field_column!("LAST SEEN", "last_seen"),
+    field_column!("CREATED", "created_at"),
+    field_column!("MARKS", "marks"),
 ];
 
 const GROUPED: Layout = Layout {
