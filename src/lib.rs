@@ -6,5 +6,8 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod journal;
+pub mod lockdown;
 pub mod paths;
 pub mod server;
+pub mod sessions_insight;
+pub mod token_cache;

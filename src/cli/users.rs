@@ -52,6 +52,8 @@ pub enum UsersCommand {
         #[arg(value_name = "ID", value_parser = parse_id)]
         id: i64,
     },
+    /// Shut a compromised account: Disabled, every session closed, optionally a new password.
+    Lockdown(super::lockdown::LockdownArgs),
 }
 
 #[derive(Debug, Args)]
@@ -301,6 +303,7 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
             note(&format!("renewed the plan of user {id}"));
             Ok(())
         }
+        UsersCommand::Lockdown(args) => super::lockdown::run(&args, connection),
     }
 }
 
