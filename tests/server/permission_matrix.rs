@@ -128,7 +128,7 @@ const MATRIX: &[(Op, Target, [u16; 5])] = &[
 
     (RemoveMember,      Own,           [200, 200, 403, 403, 403]),
     (RemoveMember,      Ordinary,      [200, 200, 403, 403, 403]),
-    (RemoveMember,      SystemAdmin,   [200, 200, 403, 403, 403]),
+    (RemoveMember,      SystemAdmin,   [200, 403, 403, 403, 403]),
 
     (ChangePassword,    Own,           [200, 200, 200, 200, 200]),
     (ChangePassword,    Ordinary,      [200, 200, 403, 403, 403]),

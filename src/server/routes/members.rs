@@ -69,6 +69,8 @@ pub async fn remove_member(
     Segments((id, member_id)): Segments<(String, String)>,
 ) -> ServerResult<Json<Value>> {
     let (id, member_id) = membership(&caller, &id, &member_id)?;
+    // Taking a member away changes the parent as much as adding one does.
+    require_may_change(&caller, &load_user(&state.store, id).await?)?;
     let member = load_user(&state.store, member_id).await?;
     if member.parent_id != Some(id) {
         return Err(ServerError::not_found(format!(
