@@ -158,8 +158,7 @@ pub fn config_path(env: &Environment) -> Option<PathBuf> {
     if let Some(path) = env.get(CONFIG_PATH_VAR) {
         return Some(PathBuf::from(path));
     }
-    directories::ProjectDirs::from("", "", "geobox-users")
-        .map(|dirs| dirs.config_dir().join("config.toml"))
+    crate::paths::config_dir().map(|dir| dir.join("config.toml"))
 }
 
 /// Credentials as configured; a password may still be missing (then it is prompted for).

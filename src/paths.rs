@@ -26,6 +26,11 @@ pub fn cache_dir() -> Option<PathBuf> {
     project_dirs().map(|dirs| dirs.cache_dir().to_path_buf())
 }
 
+/// The config directory (`~/.config/geobox-users` on Linux), where `config.toml` lives.
+pub fn config_dir() -> Option<PathBuf> {
+    project_dirs().map(|dirs| dirs.config_dir().to_path_buf())
+}
+
 fn override_dir() -> Option<PathBuf> {
     std::env::var_os(DATA_DIR_VAR)
         .filter(|value| !value.is_empty())

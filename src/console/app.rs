@@ -1,7 +1,6 @@
 //! The only impure part of the console: the terminal, the clock, signals and the loop that
 //! feeds every event and answer through `update` and draws with `view`.
 
-use std::fs::OpenOptions;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -23,8 +22,7 @@ use crate::api::GeoboxClient;
 
 /// Where logs go when no file is given: the cache directory, never the screen.
 pub fn default_log_file() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "geobox-users")
-        .map(|dirs| dirs.cache_dir().join("console.log"))
+    crate::paths::cache_dir().map(|dir| dir.join("console.log"))
 }
 
 /// Sends logs to the file. When the process already has a logger (set up by the caller), that
@@ -33,10 +31,8 @@ fn init_logging(path: Option<PathBuf>) {
     let Some(path) = path.or_else(default_log_file) else {
         return;
     };
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    let Ok(file) = open_private(&path) else {
+    // It names the users the admin touched: for the owner's eyes only.
+    let Ok(file) = crate::paths::open_private_append(&path) else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("GEOBOX_LOG")
@@ -47,19 +43,6 @@ fn init_logging(path: Option<PathBuf>) {
         .with_writer(Mutex::new(file))
         .finish();
     let _ = tracing::subscriber::set_global_default(subscriber);
-}
-
-/// Opens the log for appending, readable by its owner only: it names the users the admin
-/// touched. A log left readable by an older version is closed down too.
-fn open_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)?;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    Ok(file)
 }
 
 /// Whether colours are wanted (<https://no-color.org>).
@@ -192,11 +175,11 @@ mod tests {
     fn the_log_is_readable_by_its_owner_only() {
         let dir = tempfile::tempdir().expect("a temp dir");
         let fresh = dir.path().join("console.log");
-        super::open_private(&fresh).expect("opened");
+        crate::paths::open_private_append(&fresh).expect("opened");
         let older = dir.path().join("older.log");
         std::fs::write(&older, "kept\n").expect("written");
         std::fs::set_permissions(&older, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        super::open_private(&older).expect("opened");
+        crate::paths::open_private_append(&older).expect("opened");
         for path in [&fresh, &older] {
             let mode = std::fs::metadata(path)
                 .expect("metadata")
