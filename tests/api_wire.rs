@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use geobox_users::api::{
-    ApiError, Auth, DEFAULT_TIMEOUT, GeoboxClient, NewUser, NewUserFields, Patch, Secret,
-    UserQuery, UserRef, UserRole, UserStatus, UserUpdate,
+    ApiError, Auth, DEFAULT_TIMEOUT, GeoboxClient, NewUser, NewUserFields, Patch, PlanQuery,
+    Secret, UserQuery, UserRef, UserRole, UserStatus, UserUpdate,
 };
 use serde_json::{Value, json};
 use support::{Recorded, Recorder, Reply, fake_geobox, sample_users};
@@ -281,7 +281,7 @@ async fn sessions_plans_and_members_send_the_contract_requests() {
         json!({"user_id": 5, "session_uuid": "6f1c-aa"})
     );
 
-    let plans = client.list_plans(&UserQuery::new()).await.expect("plans");
+    let plans = client.list_plans(&PlanQuery::new()).await.expect("plans");
     assert_eq!(plans[0].label(), "Pro Plan");
     assert_eq!(plans[0].extra.get("tier"), Some(&json!("gold")));
     assert_request(
@@ -662,7 +662,17 @@ async fn every_read_against(reply: Reply) -> Vec<(&'static str, Result<String, A
             "my sessions raw",
             shown(client.list_sessions_raw(UserRef::Me).await),
         ),
-        ("plans raw", shown(client.list_plans_raw(&page).await)),
+        (
+            "plans raw",
+            shown(
+                client
+                    .list_plans_raw(&PlanQuery {
+                        limit: 100,
+                        ..PlanQuery::new()
+                    })
+                    .await,
+            ),
+        ),
         ("plan", client.get_plan(2).await.map(|p| format!("{p:?}"))),
         ("members raw", shown(client.list_members_raw(1).await)),
         (
@@ -740,7 +750,12 @@ async fn a_list_of_100_000_objects_is_refused() {
     let results = [
         client.list_users_raw(&page).await,
         client.search_users_raw("a", 0, 100).await,
-        client.list_plans_raw(&page).await,
+        client
+            .list_plans_raw(&PlanQuery {
+                limit: 100,
+                ..PlanQuery::new()
+            })
+            .await,
         client.list_sessions_raw(UserRef::Id(1)).await,
         client.list_members_raw(1).await,
     ];

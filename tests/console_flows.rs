@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use geobox_users::api::{
-    ApiError, Auth, GeoboxClient, NewUser, Patch, Secret, UserQuery, UserRef, UserRole, UserStatus,
-    UserUpdate,
+    ApiError, Auth, GeoboxClient, NewUser, Patch, PlanQuery, Secret, UserQuery, UserRef, UserRole,
+    UserStatus, UserUpdate,
 };
 use geobox_users::console::cmd::{Cmd, execute};
 use geobox_users::console::model::{Focus, Mode, Model};
@@ -415,7 +415,7 @@ async fn quick_edits_password_renew_and_delete() {
     sign_in(&server, "flow.edits", "New-pass-42!").await;
 
     // Renew: give the user a plan that expired long ago, then P y.
-    let plans = admin.list_plans(&UserQuery::new()).await.expect("plans");
+    let plans = admin.list_plans(&PlanQuery::new()).await.expect("plans");
     let plan = plans
         .iter()
         .find(|plan| plan.number_of_days.unwrap_or(0) > 0)

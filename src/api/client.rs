@@ -13,7 +13,7 @@ use super::answer::{
 };
 use super::error::{ApiError, body_start};
 use super::obfuscate::obfuscate_password;
-use super::query::UserQuery;
+use super::query::{PlanQuery, UserQuery};
 use super::secret::Secret;
 use super::types::{NewUserFields, Plan, Session, User, UserUpdate};
 
@@ -396,22 +396,17 @@ impl GeoboxClient {
 
     // ---- plans ----
 
-    /// `GET plans/`, as the server sent them (`status` of the query is ignored).
-    pub async fn list_plans_raw(&self, query: &UserQuery) -> Result<Vec<Value>, ApiError> {
-        let mut query = UserQuery {
-            status: None,
-            ..query.clone()
-        };
-        query.shared.get_or_insert(false);
+    /// `GET plans/`, as the server sent them.
+    pub async fn list_plans_raw(&self, query: &PlanQuery) -> Result<Vec<Value>, ApiError> {
         expect_page::<Plan>(
-            self.request(Method::GET, "plans/", &query.to_params(false), Body::None)
+            self.request(Method::GET, "plans/", &query.to_params(), Body::None)
                 .await?,
             query.limit,
         )
     }
 
     /// `GET plans/`
-    pub async fn list_plans(&self, query: &UserQuery) -> Result<Vec<Plan>, ApiError> {
+    pub async fn list_plans(&self, query: &PlanQuery) -> Result<Vec<Plan>, ApiError> {
         decode_all(self.list_plans_raw(query).await?)
     }
 

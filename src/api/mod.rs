@@ -15,7 +15,9 @@ pub use client::{
 };
 pub use error::{ApiError, FieldError, body_start};
 pub use obfuscate::{deobfuscate_password, obfuscate_password};
-pub use query::{DEFAULT_LIMIT, UserQuery, check_cql, combined_cql, cql_escape, python_bool};
+pub use query::{
+    DEFAULT_LIMIT, PlanQuery, UserQuery, check_cql, combined_cql, cql_escape, python_bool,
+};
 pub use secret::Secret;
 pub use types::{
     NewUser, NewUserFields, Patch, Plan, Session, User, UserRole, UserStatus, UserUpdate,

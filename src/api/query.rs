@@ -123,6 +123,54 @@ impl UserQuery {
     }
 }
 
+/// What a plan list asks for: the user list's parameters but `status` and `user_id`, which
+/// plans do not have. `shared` always travels, `False` unless asked, as the SDK sends it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanQuery {
+    pub q: Option<String>,
+    pub search: Option<String>,
+    pub search_fields: Option<String>,
+    pub order_by: Option<String>,
+    pub skip: u64,
+    pub limit: u64,
+    pub shared: bool,
+}
+
+impl Default for PlanQuery {
+    fn default() -> Self {
+        PlanQuery {
+            q: None,
+            search: None,
+            search_fields: None,
+            order_by: None,
+            skip: 0,
+            limit: DEFAULT_LIMIT,
+            shared: false,
+        }
+    }
+}
+
+impl PlanQuery {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The parameters in the SDK's order: the same builder as a user list's.
+    pub fn to_params(&self) -> Vec<(&'static str, String)> {
+        UserQuery {
+            q: self.q.clone(),
+            search: self.search.clone(),
+            search_fields: self.search_fields.clone(),
+            order_by: self.order_by.clone(),
+            skip: self.skip,
+            limit: self.limit,
+            shared: Some(self.shared),
+            ..UserQuery::default()
+        }
+        .to_params(false)
+    }
+}
+
 /// Booleans travel as Python prints them.
 pub fn python_bool(value: bool) -> &'static str {
     if value { "True" } else { "False" }

@@ -4,6 +4,7 @@ use clap::Subcommand;
 
 use super::output::{self, Format};
 use super::{CliError, ConnectionArgs, PageArgs, block_on, connect, print_stdout};
+use crate::api::PlanQuery;
 
 #[derive(Debug, Subcommand)]
 pub enum PlansCommand {
@@ -34,16 +35,15 @@ pub fn run(command: PlansCommand, connection: &ConnectionArgs) -> Result<(), Cli
             page,
             output: format,
         } => {
-            let mut query = page.query();
-            if let Some(search) = search {
-                query = query.search(search);
-            }
-            if let Some(q) = q {
-                query = query.q(q);
-            }
-            if let Some(order_by) = order_by {
-                query = query.order_by(order_by);
-            }
+            let given = |text: Option<String>| text.filter(|text| !text.trim().is_empty());
+            let query = PlanQuery {
+                q: given(q),
+                search: given(search),
+                order_by: given(order_by),
+                skip: page.skip,
+                limit: page.limit,
+                ..PlanQuery::default()
+            };
             let client = connect(connection)?;
             let plans = block_on(client.list_plans_raw(&query))??;
             print_stdout(&output::render_list(&plans, &output::PLANS, format))

@@ -12,7 +12,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
-use crate::api::{ApiError, GeoboxClient, NewUser, Secret, UserQuery, UserRef, UserUpdate};
+use crate::api::{
+    ApiError, GeoboxClient, NewUser, PlanQuery, Secret, UserQuery, UserRef, UserUpdate,
+};
 
 use super::msg::{Done, Msg, QuickChange, RequestId};
 
@@ -209,7 +211,10 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             done: timed(request, client.list_sessions(UserRef::Id(user_id))).await,
         },
         Cmd::LoadPlans { request } => {
-            let query = UserQuery::new().limit(1000);
+            let query = PlanQuery {
+                limit: 1000,
+                ..PlanQuery::default()
+            };
             Msg::PlansLoaded(timed(request, client.list_plans(&query)).await)
         }
         Cmd::CloseSession {

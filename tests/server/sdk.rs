@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use super::harness::Harness;
 use geobox_users::api::{
-    ApiError, Auth, NewUser, Patch, Secret, UserQuery, UserRef, UserRole, UserStatus, UserUpdate,
-    obfuscate_password,
+    ApiError, Auth, NewUser, Patch, PlanQuery, Secret, UserQuery, UserRef, UserRole, UserStatus,
+    UserUpdate, obfuscate_password,
 };
 
 #[tokio::test]
@@ -259,7 +259,7 @@ async fn our_client_does_everything_against_it() {
     assert_eq!(again.len(), 1);
     assert_ne!(again[0].uuid, sessions[0].uuid);
 
-    let plans = client.list_plans(&UserQuery::new()).await.expect("plans");
+    let plans = client.list_plans(&PlanQuery::new()).await.expect("plans");
     let plan = client.get_plan(plans[0].id).await.expect("plan");
     assert_eq!(plan, plans[0]);
 
