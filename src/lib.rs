@@ -2,9 +2,12 @@
 //! administering Geobox users. The modules are public so the integration tests can reach them.
 
 pub mod api;
+pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod console;
 pub mod journal;
 pub mod paths;
 pub mod server;
+pub mod transfer;
+pub mod views;
