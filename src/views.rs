@@ -333,7 +333,11 @@ impl ViewStore {
         let result = (|| {
             use std::io::Write;
             let mut file = crate::paths::create_private(&temporary)?;
-            file.write_all(document.to_string().as_bytes())?;
+            let mut text = document.to_string();
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            file.write_all(text.as_bytes())?;
             file.sync_all()?;
             if let Ok(metadata) = std::fs::metadata(&self.path) {
                 std::fs::set_permissions(&temporary, metadata.permissions())?;

@@ -4,12 +4,14 @@
 //! Exit codes: 0 success; 1 the request failed (API, network, timeout) or a confirmation was
 //! declined; 2 usage or configuration error (clap's own usage errors exit 2 as well).
 
+pub mod bulk;
 pub mod journal;
 pub mod members;
 pub mod output;
 pub mod plans;
 pub mod sessions;
 pub mod users;
+pub mod views;
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
@@ -125,6 +127,9 @@ pub enum Command {
     /// List, add and remove the members (sub-users) of a user.
     #[command(subcommand)]
     Members(members::MembersCommand),
+    /// List, save and delete saved views (named filters, per profile, in the config file).
+    #[command(subcommand)]
+    Views(views::ViewsCommand),
     /// List the journal of writes made here (newest first), or undo one entry.
     Journal(journal::JournalArgs),
     /// Print a shell completion script.
@@ -243,6 +248,9 @@ pub enum CliError {
     Declined(String),
     #[error("{0}")]
     Io(String),
+    /// Some writes of a bulk command failed (each was listed).
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl CliError {
@@ -251,7 +259,7 @@ impl CliError {
             CliError::Usage(_) | CliError::Config(_) | CliError::Api(ApiError::InvalidInput(_)) => {
                 2
             }
-            CliError::Api(_) | CliError::Declined(_) | CliError::Io(_) => 1,
+            CliError::Api(_) | CliError::Declined(_) | CliError::Io(_) | CliError::Failed(_) => 1,
         }
     }
 }
@@ -272,6 +280,7 @@ pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
         Command::Plans(command) => plans::run(command, connection),
         Command::Members(command) => members::run(command, connection),
         Command::Journal(args) => journal::run(args, connection),
+        Command::Views(command) => views::run(command, connection),
         Command::Serve(_) => Err(CliError::Usage(
             "serve is run by the binary's main, not the CLI runner".to_string(),
         )),

@@ -280,13 +280,13 @@ pub enum Plan {
     /// The user exists and `update` holds the fields of the row that differ.
     Update {
         row: Row,
-        user: User,
-        update: UserUpdate,
+        user: Box<User>,
+        update: Box<UserUpdate>,
     },
     /// The user exists (and is not to be updated, or already matches the row).
     Skip {
         row: Row,
-        user: User,
+        user: Box<User>,
     },
 }
 
@@ -311,7 +311,9 @@ pub async fn plan(
                 None => Plan::Create(row),
                 Some(user) => {
                     let update = differing_fields(&row, &user);
+                    let user = Box::new(user);
                     if update_existing && !update.is_empty() {
+                        let update = Box::new(update);
                         Plan::Update { row, user, update }
                     } else {
                         Plan::Skip { row, user }
