@@ -167,39 +167,65 @@ pub async fn run(
     cancel: &AtomicBool,
     mut on_progress: impl FnMut(Progress),
 ) -> Summary {
-    let started = Instant::now();
-    let total = targets.to_change.len();
     let mut summary = Summary {
         skipped: targets.already,
         ..Summary::default()
     };
-    let mut pending = targets.to_change.into_iter();
-    loop {
-        if cancel.load(Ordering::Relaxed) {
-            summary.not_reached = pending.collect();
-            break;
-        }
-        let batch: Vec<User> = pending.by_ref().take(BATCH).collect();
-        if batch.is_empty() {
-            break;
-        }
-        let mut writes = futures_util::stream::iter(batch)
-            .map(|user| write_one(client, user, change))
-            .buffer_unordered(CONCURRENCY);
-        while let Some(written) = writes.next().await {
+    summary.not_reached = in_batches(
+        targets.to_change,
+        cancel,
+        |user| write_one(client, user, change),
+        |written: Written| {
             summary.changes.push(journal_change(&written, change));
             match written.result {
                 Ok(()) => summary.done.push(written.user),
                 Err(reason) => summary.failed.push((written.user, reason)),
             }
+        },
+        &mut on_progress,
+    )
+    .await;
+    summary
+}
+
+/// Runs `write` on every item, [`CONCURRENCY`] at a time, in batches of [`BATCH`], handing
+/// each result to `on_done` and then the progress to `on_progress`. `cancel` is looked at
+/// between batches; the items a cancel left unwritten are returned.
+pub async fn in_batches<T, R, Fut>(
+    items: Vec<T>,
+    cancel: &AtomicBool,
+    write: impl Fn(T) -> Fut,
+    mut on_done: impl FnMut(R),
+    on_progress: &mut impl FnMut(Progress),
+) -> Vec<T>
+where
+    Fut: Future<Output = R>,
+{
+    let started = Instant::now();
+    let total = items.len();
+    let mut done = 0;
+    let mut pending = items.into_iter();
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return pending.collect();
+        }
+        let batch: Vec<T> = pending.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            return Vec::new();
+        }
+        let mut writes = futures_util::stream::iter(batch)
+            .map(&write)
+            .buffer_unordered(CONCURRENCY);
+        while let Some(result) = writes.next().await {
+            on_done(result);
+            done += 1;
             on_progress(Progress {
-                done: summary.done.len() + summary.failed.len(),
+                done,
                 total,
                 elapsed: started.elapsed(),
             });
         }
     }
-    summary
 }
 
 async fn write_one(client: &GeoboxClient, user: User, change: &Change) -> Written {

@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::atomic::AtomicBool;
 
 use futures_util::StreamExt;
 
@@ -12,7 +11,7 @@ use crate::api::{
     ApiError, GeoboxClient, NewUserFields, Patch, Secret, User, UserQuery, UserRole, UserStatus,
     UserUpdate, cql_escape,
 };
-use crate::bulk::{BATCH, CONCURRENCY, Progress};
+use crate::bulk::{CONCURRENCY, Progress, in_batches};
 use crate::journal::{Outcome, UserChange, Values};
 
 /// The columns a file may have, in the order the docs list them.
@@ -413,7 +412,6 @@ pub async fn apply(
     cancel: &AtomicBool,
     mut on_progress: impl FnMut(Progress),
 ) -> Summary {
-    let started = Instant::now();
     let mut summary = Summary::default();
     let (skips, writes): (Vec<Plan>, Vec<Plan>) = plans
         .into_iter()
@@ -422,22 +420,11 @@ pub async fn apply(
         .iter()
         .map(|plan| plan.row().username.clone())
         .collect();
-    let total = writes.len();
-    let mut pending = writes.into_iter();
-    let mut finished = 0;
-    loop {
-        if cancel.load(Ordering::Relaxed) {
-            summary.not_reached = pending.len();
-            break;
-        }
-        let batch: Vec<Plan> = pending.by_ref().take(BATCH).collect();
-        if batch.is_empty() {
-            break;
-        }
-        let mut results = futures_util::stream::iter(batch)
-            .map(|plan| carry_out(client, plan, passwords))
-            .buffer_unordered(CONCURRENCY);
-        while let Some((plan, change, result)) = results.next().await {
+    let not_reached = in_batches(
+        writes,
+        cancel,
+        |plan| carry_out(client, plan, passwords),
+        |(plan, mut change, result): (Plan, UserChange, Result<(), String>)| {
             let row = plan.row();
             match (&plan, &result) {
                 (_, Err(reason)) => {
@@ -448,17 +435,13 @@ pub async fn apply(
                 (Plan::Create(_), Ok(())) => summary.created.push(row.username.clone()),
                 _ => summary.updated.push(row.username.clone()),
             }
-            let mut change = change;
             change.outcome = Some(Outcome::of(&result));
             summary.changes.push(change);
-            finished += 1;
-            on_progress(Progress {
-                done: finished,
-                total,
-                elapsed: started.elapsed(),
-            });
-        }
-    }
+        },
+        &mut on_progress,
+    )
+    .await;
+    summary.not_reached = not_reached.len();
     summary
 }
 
