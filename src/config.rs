@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::api::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, Secret, redact_host};
 
 mod file;
-pub use file::{AuthWay, ConfigError, ConfigFile, Profile};
+pub use file::{AuthWay, ConfigError, ConfigFile, Profile, Setting};
 
 /// Overrides where the config file is (tests point it at a temporary file).
 pub const CONFIG_PATH_VAR: &str = "GEOBOX_USERS_CONFIG";

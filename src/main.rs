@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 use color_eyre::eyre::{WrapErr, eyre};
@@ -71,6 +72,8 @@ fn serve(args: ServeArgs) -> color_eyre::Result<()> {
         admin_username: args.admin_username,
         admin_password: args.admin_password,
         fresh: args.fresh,
+        header_timeout: Duration::from_secs_f64(args.header_timeout),
+        session_idle: Duration::from_secs_f64(args.session_idle),
     };
     multi_thread_runtime()?
         .block_on(server::serve_until_signal(options))

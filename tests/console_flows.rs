@@ -612,3 +612,46 @@ async fn create_and_edit_through_the_forms() {
     assert_eq!(user.mobile.as_deref(), Some("+98 912 345 6789"));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn big_g_reads_the_end_backwards_and_shows_the_same_rows_as_reading_forwards() {
+    let server = start_server(450).await;
+    let admin = admin_client(&server);
+    let mut console = Console::open(&server).await;
+    // Sorted by last name, a column many users share: ties must land the same either way.
+    for (presses, order_by) in [
+        ("", "id A"),
+        ("o", "username A"),
+        ("o", "last_name A, id A"),
+        ("O", "last_name D, id D"),
+    ] {
+        console.type_text(presses).await;
+        console.type_text("G").await;
+        let total = console.model.users.total.expect("the count");
+        let size = console.model.users.page_size;
+        let start = (total - 1) / size * size;
+        let shown: Vec<i64> = (start..total)
+            .filter_map(|row| console.model.users.user_at(row).map(|user| user.id))
+            .collect();
+        let forwards: Vec<i64> = admin
+            .list_users(
+                &UserQuery::new()
+                    .order_by(order_by)
+                    .skip(start)
+                    .limit(total - start),
+            )
+            .await
+            .expect("the same rows read forwards")
+            .iter()
+            .map(|user| user.id)
+            .collect();
+        assert_eq!(
+            shown.len() as u64,
+            total - start,
+            "{order_by}: the page is full"
+        );
+        assert_eq!(shown, forwards, "{order_by}");
+        console.type_text("g").await;
+    }
+    server.shutdown().await;
+}

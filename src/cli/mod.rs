@@ -178,6 +178,14 @@ pub struct ServeArgs {
     /// Delete the database file first and seed anew.
     #[arg(long)]
     pub fresh: bool,
+
+    /// Seconds a client has to send a whole request head before its connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_timeout)]
+    pub header_timeout: f64,
+
+    /// Seconds a token may go unused before it stops working [default: 8 hours]
+    #[arg(long, value_name = "SECONDS", default_value_t = 8.0 * 3600.0, value_parser = parse_timeout)]
+    pub session_idle: f64,
 }
 
 fn parse_secret(value: &str) -> Result<Secret, String> {

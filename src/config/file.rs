@@ -59,7 +59,29 @@ impl Profile {
     }
 }
 
-/// The config file: `[profiles.NAME]` tables.
+/// One `name = value` of the `[theme]` or `[keys]` table, with its line for messages. The
+/// console checks the value, so a bad one is reported and skipped rather than refusing the file.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(from = "toml::Spanned<toml::Value>")]
+pub struct Setting {
+    pub value: toml::Value,
+    /// Where the value starts in the file (bytes).
+    pub offset: usize,
+    /// Its line, counted from 1 (set once the whole file is read).
+    pub line: usize,
+}
+
+impl From<toml::Spanned<toml::Value>> for Setting {
+    fn from(spanned: toml::Spanned<toml::Value>) -> Self {
+        Setting {
+            offset: spanned.span().start,
+            value: spanned.into_inner(),
+            line: 0,
+        }
+    }
+}
+
+/// The config file: `[profiles.NAME]` tables, and the console's `[theme]` and `[keys]`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
@@ -68,6 +90,12 @@ pub struct ConfigFile {
     /// Saved views used without a profile: read and written by `crate::views`.
     #[serde(default)]
     pub views: toml::Table,
+    /// Colours by role (`selected = "#3050a0"`).
+    #[serde(default)]
+    pub theme: std::collections::BTreeMap<String, Setting>,
+    /// Keys by action (`quit = "Q"`).
+    #[serde(default)]
+    pub keys: std::collections::BTreeMap<String, Setting>,
 }
 
 impl ConfigFile {
@@ -92,7 +120,7 @@ impl ConfigFile {
     pub fn parse(text: &str) -> Result<ConfigFile, String> {
         // toml's messages quote the offending line, which may hold a secret: keep the first
         // line of the message only (it names the problem and the position).
-        toml::from_str(text).map_err(|error| {
+        let mut file: ConfigFile = toml::from_str(text).map_err(|error| {
             let message = error.message().to_string();
             match error.span() {
                 Some(span) => {
@@ -101,7 +129,20 @@ impl ConfigFile {
                 }
                 None => message,
             }
-        })
+        })?;
+        for setting in file.theme.values_mut().chain(file.keys.values_mut()) {
+            setting.line = line_at(text, setting.offset);
+        }
+        Ok(file)
+    }
+
+    /// The `[theme]` or `[keys]` entries in the order the file has them.
+    pub fn in_file_order(
+        table: &std::collections::BTreeMap<String, Setting>,
+    ) -> Vec<(&String, &Setting)> {
+        let mut entries: Vec<_> = table.iter().collect();
+        entries.sort_by_key(|(_, setting)| setting.offset);
+        entries
     }
 
     fn secrets(&self) -> Vec<String> {
@@ -144,4 +185,14 @@ impl ConfigFile {
     fn check_permissions(&self, _path: &Path) -> Result<(), ConfigError> {
         Ok(())
     }
+}
+
+/// The line (from 1) of a byte offset.
+fn line_at(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::cmd::{self, Cmd};
 use super::model::{Model, TICK};
 use super::msg::Msg;
-use super::{ConsoleOptions, update, view};
+use super::{ConsoleOptions, clipboard, custom, update, view};
 use crate::api::GeoboxClient;
 
 /// Where logs go when no file is given: the cache directory, never the screen.
@@ -36,7 +36,7 @@ fn init_logging(path: Option<PathBuf>) {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let Ok(file) = OpenOptions::new().create(true).append(true).open(&path) else {
+    let Ok(file) = open_private(&path) else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("GEOBOX_LOG")
@@ -47,6 +47,19 @@ fn init_logging(path: Option<PathBuf>) {
         .with_writer(Mutex::new(file))
         .finish();
     let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+/// Opens the log for appending, readable by its owner only: it names the users the admin
+/// touched. A log left readable by an older version is closed down too.
+fn open_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
 }
 
 /// Whether colours are wanted (<https://no-color.org>).
@@ -65,6 +78,10 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
     };
     let mut model = Model::new(host_label, options.demo_url.clone(), options.read_only);
     model.color = color_wanted();
+    model.query_bar.api_base = client.base_url().to_string();
+    model.query_bar.clipboard = clipboard::reach();
+    model.now = Utc::now();
+    custom::apply(&mut model, custom::load());
     tracing::info!(host = %model.host_label, read_only = model.read_only, "console started");
 
     // ratatui::init chains a panic hook that restores the terminal before the report prints.
@@ -105,6 +122,13 @@ fn event_msg(event: Event) -> Option<Msg> {
 
 fn send_all(commands: &mpsc::UnboundedSender<Cmd>, cmds: Vec<Cmd>) -> color_eyre::Result<()> {
     for cmd in cmds {
+        // The terminal is written here, between frames, never from the command task.
+        if let Cmd::CopyToClipboard { text } = &cmd {
+            if let Err(error) = clipboard::copy(&mut std::io::stdout(), text) {
+                tracing::warn!(%error, "copying to the clipboard failed");
+            }
+            continue;
+        }
         commands
             .send(cmd)
             .map_err(|_| eyre!("the command task stopped"))?;
@@ -131,7 +155,7 @@ async fn event_loop(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut sigterm = signal(SignalKind::terminate())?;
     loop {
-        let busy = model.is_busy();
+        let busy = model.wants_ticks();
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => match event_msg(event) {
@@ -158,4 +182,28 @@ async fn event_loop(
         terminal.draw(|frame| view::view(&model, frame))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_log_is_readable_by_its_owner_only() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let fresh = dir.path().join("console.log");
+        super::open_private(&fresh).expect("opened");
+        let older = dir.path().join("older.log");
+        std::fs::write(&older, "kept\n").expect("written");
+        std::fs::set_permissions(&older, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        super::open_private(&older).expect("opened");
+        for path in [&fresh, &older] {
+            let mode = std::fs::metadata(path)
+                .expect("metadata")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+        }
+        assert_eq!(std::fs::read_to_string(&older).expect("read"), "kept\n");
+    }
 }

@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
-use crate::api::{ApiError, GeoboxClient, NewUser, Secret, User, UserQuery, UserRef, UserUpdate};
+use crate::api::{ApiError, GeoboxClient, NewUser, Secret, UserQuery, UserRef, UserUpdate};
 
-use super::form::same_editable_fields;
 use super::msg::{Done, Msg, QuickChange, RequestId};
 
 /// Something for the command task to do.
@@ -70,12 +69,13 @@ pub enum Cmd {
         user_id: i64,
         username: String,
     },
-    /// `PUT users/{id}/` with the changed fields, after checking that nobody else changed the
-    /// user since `expected` was read (`expected: None` skips the check, as undo does).
+    /// `GET users/{id}/` before a form save, so update can tell whether somebody else changed
+    /// the user since the form opened.
+    ReadBeforeSave { request: RequestId, user_id: i64 },
+    /// `PUT users/{id}/` with the changed fields.
     SaveUser {
         request: RequestId,
         user_id: i64,
-        expected: Option<Box<User>>,
         update: UserUpdate,
     },
     /// `POST users/`
@@ -83,6 +83,8 @@ pub enum Cmd {
         request: RequestId,
         new_user: NewUser,
     },
+    /// `GET users/me/`, only to learn whether the server answers again.
+    Probe { request: RequestId },
     /// `GET users/{id}/` to refresh one row.
     ReloadUser { request: RequestId, user_id: i64 },
     /// Stop a request whose answer is no longer wanted (a page scrolled far past), so a
@@ -92,7 +94,13 @@ pub enum Cmd {
     After { delay: Duration, msg: Box<Msg> },
     /// Append a line to the log file.
     Log { line: String },
+    /// Put text on the terminal's clipboard (OSC 52): the runner writes it between frames.
+    CopyToClipboard { text: String },
 }
+
+/// Requests sent to the server at once at most; more wait their turn (and can still be
+/// cancelled while they wait), so a slow server is never flooded by a fast scroll.
+pub const MAX_REQUESTS_IN_FLIGHT: usize = 6;
 
 /// Starts the command task: it runs every command received on the returned sender and sends
 /// the answers to `results`.
@@ -104,6 +112,7 @@ pub fn spawn(
     tokio::spawn(async move {
         // Requests still running, so a cancel can stop them; each removes itself when done.
         let running: Arc<Mutex<HashMap<RequestId, AbortHandle>>> = Arc::default();
+        let permits = Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT));
         while let Some(cmd) = commands.recv().await {
             match cmd {
                 Cmd::Log { line } => {
@@ -122,10 +131,17 @@ pub fn spawn(
             let client = Arc::clone(&client);
             let results = results.clone();
             let finished = Arc::clone(&running);
+            let permits = Arc::clone(&permits);
             // Held while spawning, so a task that ends at once removes its entry only after
             // it was put there.
             let mut tracked = lock(&running);
             let task = tokio::spawn(async move {
+                // Timers wait without a permit; a closed semaphore cannot happen (it is never
+                // closed), and would only lift the bound.
+                let _permit = match cmd {
+                    Cmd::After { .. } => None,
+                    _ => permits.acquire_owned().await.ok(),
+                };
                 let msg = execute(&client, cmd).await;
                 if let Some(request) = request {
                     lock(&finished).remove(&request);
@@ -252,43 +268,27 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             username,
             done: timed(request, client.renew_plan(user_id)).await,
         },
+        Cmd::ReadBeforeSave { request, user_id } => {
+            Msg::ReadBeforeSave(timed(request, client.get_user(UserRef::Id(user_id))).await)
+        }
         Cmd::SaveUser {
             request,
             user_id,
-            expected,
             update,
-        } => {
-            if let Some(expected) = expected {
-                let started = Instant::now();
-                match client.get_user(UserRef::Id(user_id)).await {
-                    Ok(current) if !same_editable_fields(&current, &expected) => {
-                        return Some(Msg::SaveFoundStale {
-                            request,
-                            current: Box::new(current),
-                        });
-                    }
-                    Ok(_) => {}
-                    Err(error) => {
-                        return Some(Msg::UserSaved {
-                            created: false,
-                            done: Done {
-                                request,
-                                took: started.elapsed(),
-                                result: Err(error),
-                            },
-                        });
-                    }
-                }
-            }
-            Msg::UserSaved {
-                created: false,
-                done: timed(request, client.update_user(user_id, &update)).await,
-            }
-        }
+        } => Msg::UserSaved {
+            created: false,
+            done: timed(request, client.update_user(user_id, &update)).await,
+        },
         Cmd::CreateUser { request, new_user } => Msg::UserSaved {
             created: true,
             done: timed(request, client.create_user(&new_user)).await,
         },
+        Cmd::Probe { request } => Msg::ProbeAnswered(
+            timed(request, async {
+                client.get_user(UserRef::Me).await.map(|_| ())
+            })
+            .await,
+        ),
         Cmd::ReloadUser { request, user_id } => Msg::UserReloaded {
             user_id,
             done: timed(request, client.get_user(UserRef::Id(user_id))).await,
@@ -303,6 +303,8 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         }
         // Only the command task can stop a running request; run alone there is nothing to stop.
         Cmd::CancelRequest { .. } => return None,
+        // The runner writes to the terminal itself; the command task has no terminal.
+        Cmd::CopyToClipboard { .. } => return None,
     };
     Some(msg)
 }

@@ -126,6 +126,17 @@ impl FakeServer {
         }
     }
 
+    /// A server of `total` users that refuses connections, as after it was killed.
+    pub fn gone(total: u64) -> Self {
+        FakeServer {
+            fail_with: Some(ApiError::Connection {
+                url: "http://geobox.example.ir/v1/".into(),
+                reason: "connection refused".into(),
+            }),
+            ..FakeServer::new(total)
+        }
+    }
+
     fn done<T>(&self, request: super::msg::RequestId, value: T) -> Done<T> {
         Done {
             request,
@@ -148,7 +159,23 @@ impl FakeServer {
             } => {
                 let limit = self.cap.map_or(query.limit, |cap| query.limit.min(cap));
                 let end = (query.skip + limit).min(self.total);
-                let users = (query.skip..end).map(|row| user(row as i64 + 1)).collect();
+                // Users sort by id here whatever the column; the direction is honoured, so
+                // pages read backwards come out right.
+                let descending = query
+                    .order_by
+                    .as_deref()
+                    .and_then(|order| order.split(',').next())
+                    .is_some_and(|first| first.trim_end().ends_with('D'));
+                let users = (query.skip..end)
+                    .map(|row| {
+                        let id = if descending {
+                            self.total - row
+                        } else {
+                            row + 1
+                        };
+                        user(id as i64)
+                    })
+                    .collect();
                 Msg::UsersLoaded {
                     page: *page,
                     done: self.done(*request, users),

@@ -34,6 +34,8 @@ impl Areas {
             Some(Focus::Sessions)
         } else if inside(self.detail) {
             Some(Focus::Detail)
+        } else if inside(self.activity) {
+            Some(Focus::Activity)
         } else {
             None
         }
@@ -45,7 +47,7 @@ const NARROW_SUMMARY_HEIGHT: u16 = 5;
 
 pub fn areas(model: &Model) -> Areas {
     let full = Rect::new(0, 0, model.width, model.height);
-    let banner_height = u16::from(model.banner.is_some() || model.progress.is_some());
+    let banner_height = banner_lines(model);
     let [title, body, banner, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
@@ -78,7 +80,7 @@ pub fn areas(model: &Model) -> Areas {
         areas.detail = detail;
         areas.sessions = sessions;
     } else {
-        let bottom = if model.focus == Focus::Table {
+        let bottom = if matches!(model.focus, Focus::Table | Focus::Activity) {
             NARROW_SUMMARY_HEIGHT
         } else {
             body.height / 2
@@ -93,6 +95,34 @@ pub fn areas(model: &Model) -> Areas {
         }
     }
     areas
+}
+
+/// The first user row on screen. The table keeps the selection in view when it shrinks (a
+/// banner or the activity log appearing) without the model being told, so the title bar,
+/// the table and marking all compute it here, the same way.
+pub fn first_shown_row(model: &Model) -> u64 {
+    let visible = u64::from(areas(model).table_rows()).max(1);
+    let list = &model.users;
+    if list.selected >= list.offset + visible {
+        list.selected + 1 - visible
+    } else {
+        list.offset
+    }
+}
+
+/// How many lines the banner takes: a long message wraps (up to a quarter of the screen)
+/// rather than losing its end, which is where an error names what went wrong.
+pub fn banner_lines(model: &Model) -> u16 {
+    match (&model.progress, &model.banner) {
+        (Some(_), _) => 1,
+        (None, Some(banner)) => {
+            // " ✗ " before the text and "  Esc dismiss " after it.
+            let length = banner.text.chars().count() + 3 + 14;
+            let lines = length.div_ceil(usize::from(model.width.max(1)));
+            (lines as u16).clamp(1, (model.height / 4).max(1))
+        }
+        (None, None) => 0,
+    }
 }
 
 /// A scroll position moved by `delta` rows, never below the top.

@@ -4,7 +4,9 @@
 //! draws, so both are tested without a terminal or a server.
 
 pub mod app;
+pub mod clipboard;
 pub mod cmd;
+pub mod custom;
 pub mod dates;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;

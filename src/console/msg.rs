@@ -115,6 +115,12 @@ pub enum Msg {
     DismissBanner,
     /// Unmark every marked user.
     ClearMarks,
+    /// Mark every user on screen.
+    MarkAllVisible,
+    /// Mark every user between the last one marked and the selected one.
+    MarkRange,
+    /// Say why a key the signed-in admin pressed is not theirs to use.
+    ExplainRefusal(String),
     /// Give the keyboard back to the user table.
     FocusTable,
     /// Show or hide the help overlay.
@@ -167,6 +173,16 @@ pub enum Msg {
     SaveForm,
     /// Ask to undo the last quick edit or form save.
     RequestUndo,
+
+    // ---- the query bar ----
+    /// Show the request behind the table.
+    OpenQueryBar,
+    /// Hide the query bar.
+    CloseQueryBar,
+    /// Copy the request as a `geobox-users users list` command.
+    CopyQueryAsCli,
+    /// Copy the request as a `curl` command.
+    CopyQueryAsCurl,
 
     // ---- results ----
     /// The signed-in user arrived (`users/me/`).
@@ -221,11 +237,12 @@ pub enum Msg {
     },
     /// A form save (or an undo) came back: the user as the server now has it.
     UserSaved { created: bool, done: Done<User> },
-    /// A form save was held back: the user changed on the server since the form opened.
-    SaveFoundStale {
-        request: RequestId,
-        current: Box<User>,
-    },
+    /// The server did not answer a while ago: time to ask it again (backoff fired).
+    RetryConnection { token: u64 },
+    /// The server answered a retry's probe (or still did not).
+    ProbeAnswered(Done<()>),
+    /// The user as the server has it, read just before a form save.
+    ReadBeforeSave(Done<User>),
 }
 
 /// A one-field change made from a picker.

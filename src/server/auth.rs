@@ -1,6 +1,10 @@
 //! Who is asking: password hashing (argon2), opaque tokens bound to sessions, API keys, and
 //! the extractor that turns a request into a [`Caller`].
 
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{FromRequestParts, Query};
@@ -13,11 +17,14 @@ use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 
 use super::error::{ServerError, ServerResult};
+use super::limits;
 use super::state::AppState;
-use super::store::{self, Principal};
+use super::store::{self, Principal, UserRow};
 
 /// A session's `last_seen` is rewritten at most this often, so reads stay reads.
-const TOUCH_AFTER_SECONDS: i64 = 60;
+const TOUCH_AFTER_SECONDS: f64 = 60.0;
+/// The sessions a user may have open; signing in once more closes the oldest.
+pub const MAX_SESSIONS_PER_USER: usize = 20;
 
 /// Random bytes from the operating system.
 pub fn random_bytes<const N: usize>() -> ServerResult<[u8; N]> {
@@ -60,11 +67,54 @@ pub fn hash_password(password: &str) -> ServerResult<String> {
         .map_err(|error| ServerError::Internal(format!("hashing: {error}")))
 }
 
-/// An argon2 hash, made on a blocking thread (it is slow on purpose).
+/// An argon2 hash, made on a hashing thread (it is slow on purpose) once a permit is free
+/// (see `limits`).
 pub async fn hash_off_runtime(password: String) -> ServerResult<String> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|error| ServerError::Internal(error.to_string()))?
+    limits::hash_permit()
+        .await?
+        .run(move || hash_password(&password))
+        .await?
+}
+
+/// Checks a sign-in: the user, if the password is theirs and they may sign in. Every failure
+/// answers the same (unknown user, wrong password, disabled account) and takes as long, so
+/// the answer tells nothing about the account; failures are counted against the username
+/// and the address, which wait longer and longer (429) once past a few.
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: String,
+    address: IpAddr,
+) -> ServerResult<UserRow> {
+    state.sign_ins.check(username, address)?;
+    let permit = limits::hash_permit().await?;
+    // Failures may have piled up while this one waited for its permit.
+    state.sign_ins.check(username, address)?;
+    let name = username.to_string();
+    let found = state
+        .store
+        .read(move |conn| Ok(store::find_login(conn, &name)?))
+        .await?;
+    let dummy = Arc::clone(&state.dummy_hash);
+    let verified = permit
+        .run(move || match found {
+            Some((user, hash)) => verify_password(&password, &hash).then_some(user),
+            None => {
+                verify_password(&password, &dummy);
+                None
+            }
+        })
+        .await?;
+    match verified {
+        Some(user) if !user.is_disabled() => {
+            state.sign_ins.succeeded(username);
+            Ok(user)
+        }
+        _ => {
+            state.sign_ins.failed(username, address);
+            Err(ServerError::unauthorized("Incorrect username or password"))
+        }
+    }
 }
 
 /// Whether `password` matches the PHC string `hash` (false for a malformed hash).
@@ -103,18 +153,25 @@ impl FromRequestParts<AppState> for Caller {
                 .store
                 .read(move |conn| Ok(store::principal_by_token(conn, &hash)?))
                 .await?;
+            let expired = || ServerError::unauthorized("invalid or expired token: sign in again");
             let Some((principal, last_seen)) = found else {
-                return Err(ServerError::unauthorized(
-                    "invalid or expired token: sign in again",
-                ));
+                return Err(expired());
             };
-            if is_stale(&last_seen)
-                && let Some(uuid) = principal.session_uuid.clone()
-            {
-                state
-                    .store
-                    .write(move |conn| Ok(store::touch_session(conn, &uuid)?))
-                    .await?;
+            let idle = seconds_since(&last_seen);
+            if let Some(uuid) = principal.session_uuid.clone() {
+                if idle > state.session_idle.as_secs_f64() {
+                    state
+                        .store
+                        .write(move |conn| Ok(store::delete_session_by_uuid(conn, &uuid)?))
+                        .await?;
+                    return Err(expired());
+                }
+                if idle > touch_after(state.session_idle) {
+                    state
+                        .store
+                        .write(move |conn| Ok(store::touch_session(conn, &uuid)?))
+                        .await?;
+                }
             }
             principal
         } else {
@@ -143,10 +200,18 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-fn is_stale(last_seen: &str) -> bool {
-    chrono::DateTime::parse_from_rfc3339(last_seen).map_or(true, |seen| {
-        (chrono::Utc::now() - seen.with_timezone(&chrono::Utc)).num_seconds() > TOUCH_AFTER_SECONDS
+/// Seconds since a stored time; a time that does not parse counts as long ago.
+fn seconds_since(stored: &str) -> f64 {
+    chrono::DateTime::parse_from_rfc3339(stored).map_or(f64::INFINITY, |seen| {
+        let age = chrono::Utc::now() - seen.with_timezone(&chrono::Utc);
+        age.num_milliseconds() as f64 / 1000.0
     })
+}
+
+/// After how many idle seconds a request rewrites `last_seen`: rarely, so reads stay reads,
+/// but often enough that a session in use never reaches its idle expiry.
+fn touch_after(session_idle: Duration) -> f64 {
+    (session_idle.as_secs_f64() / 4.0).min(TOUCH_AFTER_SECONDS)
 }
 
 #[cfg(test)]
@@ -160,6 +225,15 @@ mod tests {
         assert!(verify_password("P@ssw0rd", &hash));
         assert!(!verify_password("p@ssw0rd", &hash));
         assert!(!verify_password("P@ssw0rd", "not a hash"));
+    }
+
+    #[test]
+    fn a_session_in_use_is_touched_well_before_it_expires() {
+        assert_eq!(touch_after(Duration::from_secs(3600)), 60.0);
+        assert_eq!(touch_after(Duration::from_secs(8)), 2.0);
+        assert!(seconds_since(&store::now()) < 2.0);
+        assert!(seconds_since("2020-01-01T00:00:00Z") > 1e8);
+        assert_eq!(seconds_since("garbage"), f64::INFINITY);
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Errors as the Geobox API answers them: FastAPI-style JSON with the status the SDK expects.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -14,6 +17,12 @@ pub enum ServerError {
     Validation(Vec<FieldIssue>),
     /// A bug or an I/O failure: logged in full, answered as 500 without internals.
     Internal(String),
+    /// 429 or 503 `{"detail": "text"}` with `Retry-After` (whole seconds, rounded up).
+    Throttled {
+        status: StatusCode,
+        message: String,
+        retry_after: Duration,
+    },
 }
 
 /// One entry of a 422 body.
@@ -73,6 +82,15 @@ impl IntoResponse for ServerError {
                     StatusCode::UNPROCESSABLE_ENTITY,
                     json!({ "detail": detail }),
                 )
+            }
+            ServerError::Throttled {
+                status,
+                message,
+                retry_after,
+            } => {
+                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                let headers = [(RETRY_AFTER, seconds.max(1).to_string())];
+                return (status, headers, Json(json!({ "detail": message }))).into_response();
             }
             ServerError::Internal(message) => {
                 tracing::error!(%message, "internal server error");

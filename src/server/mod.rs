@@ -10,6 +10,9 @@
 //!   listing, plans, sessions).
 //! - `cql/`: the CQL2-text subset of `q`, parsed and compiled to parameterized SQL.
 //! - `seed.rs`: deterministic demo data.
+//! - `listener.rs`: the accept loop (connections capped below the file limit);
+//!   `request_head.rs`: every request head checked and timed before hyper reads it;
+//!   `limits.rs`: password hashes a few at a time, failed sign-ins slowed down.
 //!
 //! Behaviour worth knowing (all of it tested in `tests/server.rs`):
 //! - Lists answer at most [`MAX_LIMIT`] (1000) users; a larger `limit` is lowered to it.
@@ -28,12 +31,19 @@
 //!   revive an old token.
 //! - Tokens and API keys are stored as SHA-256 hashes; the admin gets a new API key at every
 //!   start ([`RunningServer::admin_apikey`]), printed by `serve`.
+//! - Failed sign-ins answer alike (unknown user, wrong password, disabled account); past a few
+//!   per username or address they wait longer each time (429 with `Retry-After`); hashes
+//!   waiting too long answer 503. A token unused for [`ServerOptions::session_idle`] stops
+//!   working; a user has at most [`MAX_SESSIONS_PER_USER`] sessions, the oldest closed first.
 //! - Seeded users all have the password [`SEED_PASSWORD`].
 //! - Without `--db` the database lives in memory, up to about 2 GB (1.5 million users).
 
 mod auth;
 mod cql;
 mod error;
+mod limits;
+mod listener;
+mod request_head;
 mod routes;
 mod seed;
 mod state;
@@ -50,6 +60,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::Secret;
+pub use auth::MAX_SESSIONS_PER_USER;
+pub use request_head::MAX_URI_BYTES;
 pub use routes::{DEFAULT_LIMIT, MAX_BODY_BYTES, MAX_LIMIT, MAX_SEARCH_WORDS};
 pub use seed::SEED_PASSWORD;
 pub use validate::MIN_PASSWORD_CHARS;
@@ -63,6 +75,11 @@ pub const DEMO_ADMIN_PASSWORD: &str = "geobox-demo";
 
 /// How long `shutdown` waits for requests in flight before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long a client has to send a request head: long enough for any real client on a slow
+/// link, short enough that half-sent requests cannot hold the connection slots for long.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an unused token of the demo and the tests lasts (`serve` sets its own).
+pub const DEFAULT_SESSION_IDLE: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// How to start a server.
 #[derive(Clone, Debug)]
@@ -80,6 +97,11 @@ pub struct ServerOptions {
     pub admin_password: Option<Secret>,
     /// Delete the database file first and seed anew.
     pub fresh: bool,
+    /// A connection that has not sent a whole request head this long after opening (or after
+    /// starting it) is closed.
+    pub header_timeout: Duration,
+    /// A token unused this long stops working.
+    pub session_idle: Duration,
 }
 
 impl Default for ServerOptions {
@@ -92,6 +114,8 @@ impl Default for ServerOptions {
             admin_username: "admin".to_string(),
             admin_password: None,
             fresh: false,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            session_idle: DEFAULT_SESSION_IDLE,
         }
     }
 }
@@ -155,7 +179,9 @@ impl RunningServer {
 
 fn io_error(error: ServerError) -> std::io::Error {
     let message = match error {
-        ServerError::Detail(_, message) | ServerError::Internal(message) => message,
+        ServerError::Detail(_, message)
+        | ServerError::Internal(message)
+        | ServerError::Throttled { message, .. } => message,
         ServerError::Validation(issues) => issues
             .into_iter()
             .map(|issue| issue.msg)
@@ -250,6 +276,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Err
         })?;
     let addr = listener.local_addr()?;
     let admin_username = options.admin_username.trim().to_string();
+    let (header_timeout, session_idle) = (options.header_timeout, options.session_idle);
     let prepared = tokio::task::spawn_blocking(move || prepare(&options))
         .await
         .map_err(std::io::Error::other)?
@@ -258,16 +285,19 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Err
     let state = state::AppState {
         store: Arc::clone(&store),
         dummy_hash: Arc::from(prepared.dummy_hash),
+        sign_ins: Arc::default(),
+        session_idle,
     };
-    let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let stopped = async {
+        let _ = stopped.await;
+    };
+    let task = tokio::spawn(listener::serve(
+        listener,
+        routes::router(state),
+        header_timeout,
+        stopped,
+    ));
     let host = if addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], addr.port()))
     } else {

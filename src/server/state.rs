@@ -1,7 +1,9 @@
 //! What every handler and the request extractors share.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use super::limits::SignInLimits;
 use super::store::Store;
 
 /// What every handler shares.
@@ -10,4 +12,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// Verified against when a username is unknown, so a login takes as long either way.
     pub dummy_hash: Arc<str>,
+    /// Failed sign-ins per username and address.
+    pub sign_ins: Arc<SignInLimits>,
+    /// A token unused for this long stops working.
+    pub session_idle: Duration,
 }

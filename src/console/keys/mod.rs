@@ -17,6 +17,7 @@ pub enum Context {
     Table,
     Detail,
     Sessions,
+    Activity,
     Search,
     Filters,
     Help,
@@ -25,6 +26,7 @@ pub enum Context {
     Delete,
     Password,
     Form,
+    QueryBar,
     /// Wherever the keyboard is, text fields included.
     Always,
 }
@@ -37,6 +39,7 @@ impl Context {
             Context::Table => "User table",
             Context::Detail => "Detail pane",
             Context::Sessions => "Sessions",
+            Context::Activity => "Activity log",
             Context::Search => "Search line",
             Context::Filters => "Filter panel",
             Context::Help => "Help",
@@ -45,6 +48,7 @@ impl Context {
             Context::Delete => "Delete dialog",
             Context::Password => "Password dialog",
             Context::Form => "Edit / create form",
+            Context::QueryBar => "Query bar",
             Context::Always => "Everywhere, even while typing",
         }
     }
@@ -87,6 +91,8 @@ pub struct Binding {
     pub footer: &'static str,
     /// Changes users or sessions: hidden and disabled in read-only mode.
     pub action: bool,
+    /// Changes other users: hidden from, and refused to, a role that cannot manage users.
+    pub manages: bool,
     /// Whether the binding applies in this state (most always do).
     pub when: fn(&Model) -> bool,
     pub msg: fn() -> Msg,
@@ -108,7 +114,24 @@ impl Binding {
     /// Whether the binding is in force for the model: its condition holds, and it changes
     /// nothing or the console may change things.
     pub fn applies(&self, model: &Model) -> bool {
-        (self.when)(model) && !(self.action && model.read_only)
+        (self.when)(model) && self.refusal(model).is_none()
+    }
+
+    /// Why the signed-in admin may not use this binding here, if they may not.
+    pub fn refusal(&self, model: &Model) -> Option<String> {
+        if self.action && model.read_only {
+            return Some("Read-only mode: actions are off".to_string());
+        }
+        match model.my_role() {
+            Some(role) if self.manages && !role.manages_users() => {
+                let what = self.help.split(" (").next().unwrap_or(self.help);
+                Some(format!(
+                    "{} ({what}) is for a System Admin or Account Admin; you are a {role}",
+                    self.label
+                ))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -127,6 +150,7 @@ const fn bind(
         help,
         footer,
         action: false,
+        manages: false,
         when: always,
         msg,
     }
@@ -146,8 +170,25 @@ const fn act(
     }
 }
 
+mod custom;
+/// An action on other users: only roles that manage users have it.
+const fn admin(
+    context: Context,
+    keys: &'static [Key],
+    label: &'static str,
+    help: &'static str,
+    footer: &'static str,
+    msg: fn() -> Msg,
+) -> Binding {
+    Binding {
+        manages: true,
+        ..act(context, keys, label, help, footer, msg)
+    }
+}
+
 mod table;
 
+pub use custom::{KeyEntry, Keymap, action_name, key_label, parse_key, remap};
 pub use table::KEYMAP;
 
 /// The contexts in force for the model, most specific first.
@@ -158,6 +199,7 @@ pub fn contexts(model: &Model) -> &'static [Context] {
             Focus::Table => &[C::Table, C::Global, C::Always],
             Focus::Detail => &[C::Detail, C::Global, C::Always],
             Focus::Sessions => &[C::Sessions, C::Global, C::Always],
+            Focus::Activity => &[C::Activity, C::Global, C::Always],
         },
         Mode::Search(_) => &[C::Search, C::Always],
         Mode::Filters(_) => &[C::Filters, C::Always],
@@ -170,6 +212,7 @@ pub fn contexts(model: &Model) -> &'static [Context] {
         Mode::Password(_) => &[C::Password, C::Always],
         Mode::Form(form) if form.asking_discard => &[C::Confirm, C::Always],
         Mode::Form(_) => &[C::Form, C::Always],
+        Mode::QueryBar => &[C::QueryBar, C::Always],
     }
 }
 
@@ -186,9 +229,24 @@ fn normalize(event: &KeyEvent) -> Key {
 pub fn binding_for(model: &Model, event: &KeyEvent) -> Option<&'static Binding> {
     let pressed = normalize(event);
     contexts(model).iter().find_map(|context| {
-        KEYMAP.iter().find(|binding| {
+        model.keymap.0.iter().find(|binding| {
             binding.context == *context && binding.keys.contains(&pressed) && binding.applies(model)
         })
+    })
+}
+
+/// Why a key that would do something here is refused to the signed-in admin, if it is.
+fn refusal_for(model: &Model, event: &KeyEvent) -> Option<String> {
+    let pressed = normalize(event);
+    contexts(model).iter().find_map(|context| {
+        KEYMAP
+            .iter()
+            .filter(|binding| {
+                binding.context == *context
+                    && binding.keys.contains(&pressed)
+                    && (binding.when)(model)
+            })
+            .find_map(|binding| binding.refusal(model))
     })
 }
 
@@ -199,6 +257,9 @@ pub fn translate(model: &Model, event: &KeyEvent) -> Option<Msg> {
     }
     if let Some(binding) = binding_for(model, event) {
         return Some((binding.msg)());
+    }
+    if let Some(reason) = refusal_for(model, event) {
+        return Some(Msg::ExplainRefusal(reason));
     }
     let request = input_request(event)?;
     match &model.mode {
@@ -248,7 +309,7 @@ pub fn footer_hints(model: &Model) -> Vec<&'static str> {
     contexts(model)
         .iter()
         .flat_map(|context| {
-            KEYMAP.iter().filter(move |binding| {
+            model.keymap.0.iter().filter(move |binding| {
                 binding.context == *context && !binding.footer.is_empty() && binding.applies(model)
             })
         })

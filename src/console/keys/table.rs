@@ -2,8 +2,8 @@
 
 use crossterm::event::KeyCode;
 
-use super::{Binding, Context as C, Key, act, bind, ch, ctrl, key};
-use crate::console::model::{Mode, Model};
+use super::{Binding, Context as C, Key, act, admin, bind, ch, ctrl, key};
+use crate::console::model::{Focus, Mode, Model};
 use crate::console::msg::Msg;
 
 const UP: Key = key(KeyCode::Up);
@@ -38,6 +38,24 @@ fn users_marked(model: &Model) -> bool {
     !model.users.marked.is_empty()
 }
 
+fn activity_shown(model: &Model) -> bool {
+    model.show_activity
+}
+
+/// Esc on the table clears a kept search, as k9s clears its filter; elsewhere it goes back.
+fn search_kept_on_table(model: &Model) -> bool {
+    !model.filters.search.is_empty() && model.focus == Focus::Table
+}
+
+fn undo_available(model: &Model) -> bool {
+    model.last_undo.is_some() || model.last_bulk_undo.is_some()
+}
+
+/// Ctrl-C in a form with unsaved changes asks first, like Esc; asked, it quits.
+fn form_changed(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Form(form) if form.is_changed())
+}
+
 /// Every binding, one per line: context, keys, how the keys are written, what the binding
 /// does (help), its footer hint (empty: none), the intent it sends. `act` marks a binding that
 /// changes something (hidden in read-only mode); `only_when` a binding that applies only in
@@ -53,7 +71,9 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Table, &[ch('g'), HOME], "g", "first user", "", || Msg::SelectFirstUser),
     bind(C::Table, &[ch('G'), END], "G", "last user", "", || Msg::SelectLastUser),
     bind(C::Table, &[ENTER], "⏎", "open the user's detail", "⏎ details", || Msg::OpenDetail),
-    act(C::Table, &[SPACE], "Space", "mark / unmark for a bulk action", "Space mark", || Msg::ToggleMark),
+    admin(C::Table, &[SPACE], "Space", "mark / unmark for a bulk action", "Space mark", || Msg::ToggleMark),
+    admin(C::Table, &[ch('v'), ctrl(' ')], "v", "mark from the last marked user to here", "", || Msg::MarkRange),
+    admin(C::Table, &[ctrl('a')], "Ctrl-A", "mark every user on screen", "", || Msg::MarkAllVisible),
     // The detail pane
     bind(C::Detail, &[ch('j'), DOWN], "j/↓", "scroll down", "j/k scroll", || Msg::ScrollFocused(1)),
     bind(C::Detail, &[ch('k'), UP], "k/↑", "scroll up", "", || Msg::ScrollFocused(-1)),
@@ -61,28 +81,36 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Sessions, &[ch('j'), DOWN], "j/↓", "next session", "j/k move", || Msg::SelectNextSession),
     bind(C::Sessions, &[ch('k'), UP], "k/↑", "previous session", "", || Msg::SelectPrevSession),
     act(C::Sessions, &[ch('x')], "x", "close the selected session (asks)", "x revoke", || Msg::RequestCloseSession),
-    // Anywhere on the main screen
+    // The activity log
+    bind(C::Activity, &[ch('j'), DOWN], "j/↓", "newer entries", "j/k scroll", || Msg::ScrollFocused(1)),
+    bind(C::Activity, &[ch('k'), UP], "k/↑", "older entries", "", || Msg::ScrollFocused(-1)),
+    bind(C::Activity, &[ESC], "Esc", "close the log", "Esc close", || Msg::ToggleActivityLog),
+    // Anywhere on the main screen; the footer shows these hints in this order, as many as fit
+    admin(C::Global, &[ch('u')], "u", "undo the last change (asks first)", "u undo", || Msg::RequestUndo).only_when(undo_available),
+    admin(C::Global, &[ch('u')], "u", "undo the last change (asks first)", "", || Msg::RequestUndo),
     bind(C::Global, &[ch('/')], "/", "search (live)", "/ search", || Msg::OpenSearch),
+    admin(C::Global, &[ch('e')], "e", "edit the selected user (form)", "e edit", || Msg::OpenEditForm),
+    admin(C::Global, &[ch('s')], "s", "set status (marked or selected)", "s status", || Msg::OpenStatusPicker),
+    admin(C::Global, &[ch('r')], "r", "set role (marked or selected)", "r role", || Msg::OpenRolePicker),
     bind(C::Global, &[ch('f')], "f", "filters: status, role, CQL, sort", "f filter", || Msg::OpenFilters),
+    admin(C::Global, &[ch('n')], "n", "create a new user (form)", "n new", || Msg::OpenCreateForm),
+    admin(C::Global, &[ch('D')], "D", "delete the user (type its name)", "D delete", || Msg::RequestDeleteUser),
+    act(C::Global, &[ch('X')], "X", "close other sessions (marked too)", "X revoke others", || Msg::RequestCloseOtherSessions),
+    admin(C::Global, &[ch('p')], "p", "change the selected user's password", "p password", || Msg::OpenPasswordDialog),
+    admin(C::Global, &[ch('P')], "P", "renew the selected user's plan", "P renew", || Msg::RequestRenewPlan),
     bind(C::Global, &[ch('o')], "o", "sort by the next column", "o/O sort", || Msg::CycleSortColumn),
     bind(C::Global, &[ch('O')], "O", "flip the sort direction", "", || Msg::FlipSortDirection),
     bind(C::Global, &[TAB], "Tab", "focus the next pane", "Tab pane", || Msg::FocusNext),
     bind(C::Global, &[BACK_TAB], "Shift-Tab", "focus the previous pane", "", || Msg::FocusPrev),
-    act(C::Global, &[ch('s')], "s", "set status (marked or selected)", "s status", || Msg::OpenStatusPicker),
-    act(C::Global, &[ch('r')], "r", "set role (marked or selected)", "r role", || Msg::OpenRolePicker),
-    act(C::Global, &[ch('D')], "D", "delete the user (type its name)", "D delete", || Msg::RequestDeleteUser),
-    act(C::Global, &[ch('X')], "X", "close other sessions (marked too)", "X revoke others", || Msg::RequestCloseOtherSessions),
-    act(C::Global, &[ch('e')], "e", "edit the selected user (form)", "e edit", || Msg::OpenEditForm),
-    act(C::Global, &[ch('n')], "n", "create a new user (form)", "n new", || Msg::OpenCreateForm),
-    act(C::Global, &[ch('u')], "u", "undo the last edit (asks first)", "", || Msg::RequestUndo),
-    act(C::Global, &[ch('p')], "p", "change the selected user's password", "", || Msg::OpenPasswordDialog),
-    act(C::Global, &[ch('P')], "P", "renew the selected user's plan", "", || Msg::RequestRenewPlan),
-    bind(C::Global, &[ch('L')], "L", "show / hide the activity log", "", || Msg::ToggleActivityLog),
-    bind(C::Global, &[ch('R')], "R", "reload", "", || Msg::Reload),
+    bind(C::Global, &[ch('L')], "L", "show / hide the activity log", "L log", || Msg::ToggleActivityLog),
+    bind(C::Global, &[ch('R')], "R", "reload", "R reload", || Msg::Reload),
+    bind(C::Global, &[ch(':')], ":", "the request behind the table (y/Y copy it)", ": query", || Msg::OpenQueryBar),
     bind(C::Global, &[ESC], "Esc", "dismiss the banner", "", || Msg::DismissBanner).only_when(banner_shown),
-    bind(C::Global, &[ESC], "Esc", "clear the marks", "", || Msg::ClearMarks).only_when(users_marked),
+    bind(C::Global, &[ESC], "Esc", "clear the marks", "Esc unmark", || Msg::ClearMarks).only_when(users_marked),
+    bind(C::Global, &[ESC], "Esc", "clear the kept search", "", || Msg::ClearSearch).only_when(search_kept_on_table),
     bind(C::Global, &[ESC], "Esc", "back to the table", "", || Msg::FocusTable),
     bind(C::Global, &[ch('?')], "?", "this help", "? help", || Msg::ToggleHelp),
+    bind(C::Global, &[ch('q')], "q", "close the activity log", "q close log", || Msg::ToggleActivityLog).only_when(activity_shown),
     bind(C::Global, &[ch('q')], "q", "quit", "q quit", || Msg::Quit),
     // The search line
     bind(C::Search, &[ENTER], "⏎", "keep the search", "⏎ keep", || Msg::KeepSearch),
@@ -124,6 +152,11 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Form, &[ENTER], "⏎", "next choice, or the next field", "", || Msg::AdvanceForm),
     bind(C::Form, &[ctrl('s')], "Ctrl-S", "save (changes shown on the right)", "Ctrl-S save", || Msg::SaveForm),
     bind(C::Form, &[ESC], "Esc", "close (asks when something changed)", "Esc close", || Msg::CancelDialog),
+    bind(C::Form, &[ctrl('c')], "Ctrl-C", "close (asks when something changed; again quits)", "", || Msg::CancelDialog).only_when(form_changed),
+    // The query bar
+    bind(C::QueryBar, &[ch('y')], "y", "copy as a geobox-users command", "y copy CLI", || Msg::CopyQueryAsCli),
+    bind(C::QueryBar, &[ch('Y')], "Y", "copy as a curl command", "Y copy curl", || Msg::CopyQueryAsCurl),
+    bind(C::QueryBar, &[ESC, ch(':'), ch('q')], "Esc", "close the query bar", "Esc close", || Msg::CloseQueryBar),
     // Wherever the keyboard is, text fields included
     bind(C::Always, &[ctrl('c')], "Ctrl-C", "quit", "", || Msg::Quit),
 ];

@@ -41,10 +41,18 @@ pub enum Confirm {
         targets: Vec<TargetUser>,
         change: QuickChange,
     },
-    /// Delete a user: the username must be typed.
-    Delete { user: TargetUser, typed: Input },
+    /// Delete a user: the username must be typed; `mismatch` once ⏎ was pressed on a wrong one.
+    Delete {
+        user: TargetUser,
+        typed: Input,
+        mismatch: bool,
+    },
     /// Undo the last quick edit or form save.
     Undo { undo: Undo },
+    /// Undo the last bulk change: each user back to their own previous value.
+    UndoBulk {
+        changes: Vec<(TargetUser, QuickChange)>,
+    },
     /// Renew a user's plan.
     RenewPlan {
         user: TargetUser,

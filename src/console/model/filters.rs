@@ -67,13 +67,22 @@ pub struct Sort {
 }
 
 impl Sort {
-    /// `username A`
+    /// `username A`, as the title bar shows it.
+    pub fn label(self) -> String {
+        let direction = if self.descending { "D" } else { "A" };
+        format!("{} {direction}", self.column.field())
+    }
+
+    /// `username A`; a column that several users may share gets `id` as a tie-breaker in the
+    /// same direction (`last_name A, id A`), so the reversed order is exactly the order read
+    /// backwards, whatever a server does with ties.
     pub fn order_by(self) -> String {
-        format!(
-            "{} {}",
-            self.column.field(),
-            if self.descending { "D" } else { "A" }
-        )
+        let direction = if self.descending { "D" } else { "A" };
+        let column = self.column.field();
+        match self.column {
+            SortColumn::Id | SortColumn::Username => format!("{column} {direction}"),
+            _ => format!("{column} {direction}, id {direction}"),
+        }
     }
 }
 

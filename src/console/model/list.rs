@@ -22,6 +22,8 @@ pub struct UserList {
     pub pages: BTreeMap<u64, Vec<User>>,
     /// Pages asked for and not yet answered, with the request that will answer them.
     pub pending: BTreeMap<u64, RequestId>,
+    /// Page requests that read from the end of the list, with the rows each asked for.
+    pub read_backwards: BTreeMap<RequestId, u64>,
     /// How many users match, once known.
     pub total: Option<u64>,
     pub count_request: Option<RequestId>,
@@ -45,6 +47,7 @@ impl Default for UserList {
             page_size: PAGE_SIZE,
             pages: BTreeMap::new(),
             pending: BTreeMap::new(),
+            read_backwards: BTreeMap::new(),
             total: None,
             count_request: None,
             selected: 0,
@@ -63,6 +66,11 @@ impl UserList {
         self.pages
             .get(&(row / self.page_size))
             .and_then(|page| page.get((row % self.page_size) as usize))
+    }
+
+    /// Whether the page holding an absolute row is asked for and not yet answered.
+    pub fn row_pending(&self, row: u64) -> bool {
+        self.pending.contains_key(&(row / self.page_size))
     }
 
     pub fn selected_user(&self) -> Option<&User> {

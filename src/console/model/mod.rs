@@ -5,14 +5,18 @@
 //! `loadable` (what is fetched and the request it waits for).
 
 mod actions;
+mod connection;
 mod filters;
 mod list;
 mod loadable;
+mod query_bar;
 
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
+pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
+pub use query_bar::{ClipboardReach, Copied, QueryBar};
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -24,7 +28,9 @@ use crate::api::{Plan, User, UserRole};
 
 use super::cmd::Cmd;
 use super::form::UserForm;
-use super::msg::RequestId;
+use super::keys::Keymap;
+use super::msg::{QuickChange, RequestId};
+use super::view::palette::Palette;
 
 /// How long the admin must pause typing before a search is sent.
 pub const SEARCH_DEBOUNCE: Duration = Duration::from_millis(150);
@@ -40,6 +46,8 @@ pub enum Focus {
     Table,
     Detail,
     Sessions,
+    /// The activity log, while it is shown.
+    Activity,
 }
 
 impl Focus {
@@ -47,7 +55,7 @@ impl Focus {
         match self {
             Focus::Table => Focus::Detail,
             Focus::Detail => Focus::Sessions,
-            Focus::Sessions => Focus::Table,
+            Focus::Sessions | Focus::Activity => Focus::Table,
         }
     }
 
@@ -56,6 +64,7 @@ impl Focus {
             Focus::Table => Focus::Sessions,
             Focus::Detail => Focus::Table,
             Focus::Sessions => Focus::Detail,
+            Focus::Activity => Focus::Sessions,
         }
     }
 }
@@ -79,6 +88,8 @@ pub enum Mode {
     Password(Box<PasswordDialog>),
     /// The edit or create form.
     Form(Box<UserForm>),
+    /// The query bar (`:`): the request behind the table.
+    QueryBar,
 }
 
 /// Progress of a bulk action: done/total and what failed.
@@ -88,6 +99,10 @@ pub struct Progress {
     pub total: usize,
     pub done: usize,
     pub failures: Vec<String>,
+    /// How to put back what succeeded: each user's own previous value.
+    pub undo: Vec<(TargetUser, QuickChange)>,
+    /// The targets were the marked users: the marks are cleared once every one succeeded.
+    pub on_marked: bool,
 }
 
 /// The red one-line banner above the footer.
@@ -142,6 +157,8 @@ pub struct Model {
     pub progress: Option<Progress>,
     pub activity: Vec<Activity>,
     pub show_activity: bool,
+    /// How many lines the activity log is scrolled up from its newest entry.
+    pub activity_scroll: u16,
     /// The spinner's frame.
     pub spinner: usize,
     /// Debounce tokens: only the newest scheduled timer counts.
@@ -161,6 +178,17 @@ pub struct Model {
     pub pending_select: Option<i64>,
     /// How to undo the last quick edit or form save.
     pub last_undo: Option<Undo>,
+    /// Whether the server answers, and when to ask again when it does not.
+    pub connection: Connection,
+    pub query_bar: QueryBar,
+    /// The keymap in force: the built-in one with the admin's `[keys]`.
+    pub keymap: Keymap,
+    /// The admin's `[theme]` colours.
+    pub palette: Palette,
+    /// How to undo the last bulk status or role change (asked for after `last_undo`).
+    pub last_bulk_undo: Option<Vec<(TargetUser, QuickChange)>>,
+    /// The row a range of marks starts from: the last one marked.
+    pub mark_anchor: Option<u64>,
 }
 
 impl Model {
@@ -187,6 +215,7 @@ impl Model {
             progress: None,
             activity: Vec::new(),
             show_activity: false,
+            activity_scroll: 0,
             spinner: 0,
             search_token: 0,
             settle_token: 0,
@@ -198,6 +227,12 @@ impl Model {
             quit: false,
             pending_select: None,
             last_undo: None,
+            connection: Connection::default(),
+            query_bar: QueryBar::default(),
+            keymap: Keymap::default(),
+            palette: Palette::default(),
+            last_bulk_undo: None,
+            mark_anchor: None,
         }
     }
 
@@ -245,6 +280,12 @@ impl Model {
             || self.sessions.list.is_loading()
             || self.plans.is_loading()
             || !self.actions_in_flight.is_empty()
+    }
+
+    /// Whether the loop should send ticks: while something loads, and while offline so the
+    /// title bar's offline age keeps counting.
+    pub fn wants_ticks(&self) -> bool {
+        self.is_busy() || self.connection.is_offline()
     }
 
     /// The signed-in user's role, once known.

@@ -4,7 +4,8 @@ use chrono::Duration as ChronoDuration;
 use tui_input::{Input, InputRequest};
 
 use super::feedback::{
-    action_allowed, action_answered, explain, log_activity, report, step_progress, succeed,
+    action_allowed, action_answered, explain, log_activity, refuse_write_offline, report,
+    step_progress, succeed,
 };
 use super::form::reverse;
 use super::list::{refresh_list, remove_row};
@@ -54,9 +55,12 @@ pub(super) fn step_dialog_field(model: &mut Model, forward: bool) {
 
 pub(super) fn request_undo(model: &mut Model) {
     if action_allowed(model) {
-        match model.last_undo.clone() {
-            Some(undo) => model.mode = Mode::Confirm(Box::new(Confirm::Undo { undo })),
-            None => {
+        match (model.last_undo.clone(), model.last_bulk_undo.clone()) {
+            (Some(undo), _) => model.mode = Mode::Confirm(Box::new(Confirm::Undo { undo })),
+            (None, Some(changes)) => {
+                model.mode = Mode::Confirm(Box::new(Confirm::UndoBulk { changes }));
+            }
+            (None, None) => {
                 model.inform("Nothing to undo".to_string());
             }
         }
@@ -111,10 +115,16 @@ pub(super) fn open_picker(model: &mut Model, kind: PickerKind) {
             )
         }
     };
-    let cursor = current
-        .as_ref()
-        .and_then(|current| choices.iter().position(|choice| choice == current))
-        .unwrap_or(0);
+    // One user: on their current value. Several: on the least privileged role, so that a quick
+    // `r ⏎` can never hand out admin rights to everyone marked.
+    let cursor = match (&current, kind, targets.len()) {
+        (Some(current), _, _) => choices
+            .iter()
+            .position(|choice| choice == current)
+            .unwrap_or(0),
+        (None, PickerKind::Role, 2..) => choices.len().saturating_sub(1),
+        (None, _, _) => 0,
+    };
     model.mode = Mode::Picker(Picker {
         kind,
         targets,
@@ -125,6 +135,9 @@ pub(super) fn open_picker(model: &mut Model, kind: PickerKind) {
 }
 
 pub(super) fn picker_choose(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    if refuse_write_offline(model) {
+        return;
+    }
     let Mode::Picker(picker) = &model.mode else {
         return;
     };
@@ -132,11 +145,16 @@ pub(super) fn picker_choose(model: &mut Model, cmds: &mut Vec<Cmd>) {
         return;
     };
     let targets = picker.targets.clone();
-    if targets.len() > 1 {
+    let unchanged = picker.current.as_ref() == Some(&change);
+    // For one user the picker's choice is the confirmation, except for one's own role.
+    let own_role = matches!(change, QuickChange::Role(_))
+        && !unchanged
+        && targets.len() == 1
+        && model.me.loaded().is_some_and(|me| me.id == targets[0].id);
+    if targets.len() > 1 || own_role {
         model.mode = Mode::Confirm(Box::new(Confirm::BulkChange { targets, change }));
         return;
     }
-    let unchanged = picker.current.as_ref() == Some(&change);
     model.mode = Mode::Normal;
     if unchanged {
         return;
@@ -173,6 +191,7 @@ pub(super) fn request_delete(model: &mut Model) {
     model.mode = Mode::Confirm(Box::new(Confirm::Delete {
         user: target,
         typed: Input::default(),
+        mismatch: false,
     }));
 }
 
@@ -213,8 +232,12 @@ pub(super) fn request_renew(model: &mut Model) {
 pub(super) fn edit_dialog_input(model: &mut Model, request: InputRequest) {
     match &mut model.mode {
         Mode::Confirm(confirm) => {
-            if let Confirm::Delete { typed, .. } = confirm.as_mut() {
+            if let Confirm::Delete {
+                typed, mismatch, ..
+            } = confirm.as_mut()
+            {
                 typed.handle(request);
+                *mismatch = false;
             }
         }
         Mode::Form(form) => form.edit_text(request),
@@ -232,6 +255,11 @@ pub(super) fn edit_dialog_input(model: &mut Model, request: InputRequest) {
 }
 
 pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    // Leaving a form is no write; everything else confirmed here sends one.
+    let sends = !matches!(&model.mode, Mode::Form(_));
+    if sends && refuse_write_offline(model) {
+        return;
+    }
     let mode = std::mem::take(&mut model.mode);
     match mode {
         Mode::Confirm(confirm) => match *confirm {
@@ -242,11 +270,13 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                 close_sessions(model, user, sessions, cmds);
             }
             Confirm::CloseSessionsOfUsers { targets } => {
+                let line = format!("Closing other sessions of {}", names(&targets));
+                log_activity(model, line, true, cmds);
                 model.progress = Some(Progress {
                     what: "Closing other sessions".to_string(),
                     total: targets.len(),
-                    done: 0,
-                    failures: Vec::new(),
+                    on_marked: !model.users.marked.is_empty(),
+                    ..Progress::default()
                 });
                 for target in targets {
                     cmds.push(model.start_action(Some(target.id), |request| {
@@ -258,23 +288,49 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                 }
             }
             Confirm::BulkChange { targets, change } => {
+                let undo = targets
+                    .iter()
+                    .filter_map(|target| {
+                        let user = model.users.find(target.id)?.1;
+                        Some((target.clone(), current_value(user, &change)?))
+                    })
+                    .collect();
+                let what = match &change {
+                    QuickChange::Status(status) => format!("Setting status {status}"),
+                    QuickChange::Role(role) => format!("Setting role {role}"),
+                };
+                // The log names every user, so the summary's "3/3 done" can be traced.
+                log_activity(model, format!("{what} of {}", names(&targets)), true, cmds);
                 model.progress = Some(Progress {
-                    what: match &change {
-                        QuickChange::Status(status) => format!("Setting status {status}"),
-                        QuickChange::Role(role) => format!("Setting role {role}"),
-                    },
+                    what,
                     total: targets.len(),
-                    done: 0,
-                    failures: Vec::new(),
+                    undo,
+                    on_marked: !model.users.marked.is_empty(),
+                    ..Progress::default()
                 });
                 for target in targets {
                     send_quick_edit(model, target.id, change.clone(), cmds);
                 }
             }
-            Confirm::Delete { user, typed } => {
+            Confirm::UndoBulk { changes } => {
+                model.last_bulk_undo = None;
+                model.progress = Some(Progress {
+                    what: format!("Undoing the change to {}", users_word(changes.len())),
+                    total: changes.len(),
+                    ..Progress::default()
+                });
+                for (target, change) in changes {
+                    send_quick_edit(model, target.id, change, cmds);
+                }
+            }
+            Confirm::Delete { user, typed, .. } => {
                 if typed.value() != user.username {
-                    // Not yet: the dialog stays until the name matches or Esc.
-                    model.mode = Mode::Confirm(Box::new(Confirm::Delete { user, typed }));
+                    // Not yet: the dialog stays, and says the name does not match, until it does.
+                    model.mode = Mode::Confirm(Box::new(Confirm::Delete {
+                        user,
+                        typed,
+                        mismatch: true,
+                    }));
                     return;
                 }
                 cmds.push(
@@ -300,7 +356,6 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                     model.start_action(Some(undo.user.id), |request| Cmd::SaveUser {
                         request,
                         user_id: undo.user.id,
-                        expected: None,
                         update: undo.update,
                     }),
                 );
@@ -318,6 +373,13 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                 return;
             };
             let first = dialog.first.value();
+            if !dialog.second_focused && !first.is_empty() && dialog.second.value().is_empty() {
+                // ⏎ after the first field goes on to the second, as in the forms.
+                dialog.second_focused = true;
+                dialog.error = None;
+                model.mode = Mode::Password(dialog);
+                return;
+            }
             let problem = if first.is_empty() {
                 Some("type the new password")
             } else if first != dialog.second.value() {
@@ -346,6 +408,31 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
     }
 }
 
+/// The value a quick change would replace, for undoing it.
+fn current_value(user: &User, change: &QuickChange) -> Option<QuickChange> {
+    match change {
+        QuickChange::Status(_) => user.status.clone().map(QuickChange::Status),
+        QuickChange::Role(_) => user.role.clone().map(QuickChange::Role),
+    }
+}
+
+fn names(targets: &[TargetUser]) -> String {
+    targets
+        .iter()
+        .map(|target| target.username.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "1 user", "3 users".
+pub(crate) fn users_word(count: usize) -> String {
+    if count == 1 {
+        "1 user".to_string()
+    } else {
+        format!("{count} users")
+    }
+}
+
 pub(super) fn change_words(change: &QuickChange) -> String {
     match change {
         QuickChange::Status(status) => format!("status {status}"),
@@ -364,10 +451,11 @@ pub(super) fn on_user_updated(
     model.users.in_flight_edits.remove(&user_id);
     match done.result {
         Ok(user) => {
-            let text = format!("{}: {} set", user.username, change_words(&change));
+            let mut text = format!("{}: {} set", user.username, change_words(&change));
             if let Some(row) = model.users.find_mut(user_id) {
                 if model.progress.is_none() {
                     model.last_undo = Some(reverse(row, &change.to_update()));
+                    text.push_str(" · u undo");
                 }
                 *row = user;
             }
@@ -380,6 +468,10 @@ pub(super) fn on_user_updated(
         Err(error) => {
             let username = model.users.username_of(user_id);
             let what = format!("Setting {username}'s {}", change_words(&change));
+            if let Some(progress) = &mut model.progress {
+                // Nothing changed for this user, so nothing to put back.
+                progress.undo.retain(|(target, _)| target.id != user_id);
+            }
             if !step_progress(
                 model,
                 Some(format!("{username}: {}", explain(&error))),

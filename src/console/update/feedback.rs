@@ -3,7 +3,8 @@
 
 use crate::api::ApiError;
 use crate::console::cmd::Cmd;
-use crate::console::model::{Activity, LastRequest, Model};
+use crate::console::layout::scrolled;
+use crate::console::model::{Activity, Focus, LastRequest, Model, Progress};
 use crate::console::msg::Done;
 
 pub(super) fn tick(model: &mut Model) {
@@ -12,8 +13,21 @@ pub(super) fn tick(model: &mut Model) {
     }
 }
 
+/// `L`: shows the log with the keyboard on it (j/k scroll, q or Esc close), or hides it.
 pub(super) fn toggle_activity_log(model: &mut Model) {
     model.show_activity = !model.show_activity;
+    model.activity_scroll = 0;
+    if model.show_activity {
+        model.focus = Focus::Activity;
+    } else if model.focus == Focus::Activity {
+        model.focus = Focus::Table;
+    }
+}
+
+/// Scrolls the log: down (j) toward the newest entry, up (k) toward older ones.
+pub(super) fn scroll_activity(model: &mut Model, delta: i32) {
+    let older = u16::try_from(model.activity.len()).unwrap_or(u16::MAX);
+    model.activity_scroll = scrolled(model.activity_scroll, -delta).min(older);
 }
 
 pub(super) fn note_request<T>(model: &mut Model, label: &'static str, done: &Done<T>) {
@@ -39,10 +53,14 @@ pub(super) fn note_request<T>(model: &mut Model, label: &'static str, done: &Don
 pub fn explain(error: &ApiError) -> String {
     match error {
         ApiError::Unauthorized { .. } => {
-            format!("{error}; check the credentials (GEOBOX_USERNAME/PASSWORD or token)")
+            format!(
+                "{error}; the token was revoked or has expired, or the credentials are wrong: with GEOBOX_USERNAME and GEOBOX_PASSWORD the console signs in again by itself, or give a fresh GEOBOX_ACCESS_TOKEN"
+            )
         }
         ApiError::Connection { .. } | ApiError::Timeout { .. } => {
-            format!("{error}; offline or the server is down? R retries")
+            format!(
+                "{error}; the server does not answer: the console retries by itself (R tries now)"
+            )
         }
         _ => error.to_string(),
     }
@@ -124,6 +142,7 @@ pub(super) fn step_progress(
             ));
         }
         let error = !progress.failures.is_empty();
+        text.push_str(&after_bulk(model, progress));
         log_activity(model, text.clone(), !error, cmds);
         if error {
             model.fail(text);
@@ -134,8 +153,32 @@ pub(super) fn step_progress(
     true
 }
 
+/// What a finished bulk action leaves: its undo, and the marks cleared when every user
+/// succeeded (kept otherwise, for another try). Returns what to add to the summary.
+fn after_bulk(model: &mut Model, progress: Progress) -> String {
+    let mut said = String::new();
+    if !progress.undo.is_empty() {
+        model.last_undo = None;
+        model.last_bulk_undo = Some(progress.undo);
+        said.push_str(" · u undo");
+    }
+    if progress.on_marked {
+        if progress.failures.is_empty() {
+            model.users.marked.clear();
+            model.mark_anchor = None;
+            said.push_str(" · marks cleared");
+        } else {
+            said.push_str(" · marks kept");
+        }
+    }
+    said
+}
+
 /// Whether an action may start now; says why not on the banner.
 pub(super) fn action_allowed(model: &mut Model) -> bool {
+    if refuse_write_offline(model) {
+        return false;
+    }
     if model.read_only {
         model.inform("Read-only mode: actions are off".to_string());
         return false;
@@ -146,3 +189,16 @@ pub(super) fn action_allowed(model: &mut Model) -> bool {
     }
     true
 }
+
+/// Refuses a write while offline, saying so plainly: nothing is sent, nothing is queued.
+pub(super) fn refuse_write_offline(model: &mut Model) -> bool {
+    if !model.connection.is_offline() {
+        return false;
+    }
+    model.fail(OFFLINE_WRITE);
+    true
+}
+
+/// What a write attempted while offline is told.
+pub(super) const OFFLINE_WRITE: &str =
+    "Offline: nothing was sent and nothing is queued; try again once the server answers";

@@ -47,8 +47,10 @@ pub(super) fn keep_search(model: &mut Model, cmds: &mut Vec<Cmd>) {
     }
 }
 
+/// Esc in the search line, or on the table while a search is kept (as k9s clears its filter).
 pub(super) fn clear_search(model: &mut Model, cmds: &mut Vec<Cmd>) {
-    if matches!(model.mode, Mode::Search(_)) {
+    let kept = matches!(model.mode, Mode::Normal) && !model.filters.search.is_empty();
+    if matches!(model.mode, Mode::Search(_)) || kept {
         model.search_token += 1;
         model.mode = Mode::Normal;
         apply_search(model, String::new(), cmds);

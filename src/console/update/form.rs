@@ -4,15 +4,15 @@
 use tui_input::InputRequest;
 
 use super::feedback::{
-    action_allowed, action_answered, explain, finish_action, note_request, report, succeed,
+    OFFLINE_WRITE, action_allowed, action_answered, explain, note_request, report, succeed,
 };
 use super::list::refresh_list;
 use crate::api::{Patch, Plan, User, UserUpdate};
 use crate::console::cmd::Cmd;
 use crate::console::dates::date_part;
-use crate::console::form::UserForm;
+use crate::console::form::{UserForm, same_editable_fields};
 use crate::console::model::{LoadState, Mode, Model, Sort, TargetUser, Undo};
-use crate::console::msg::{Done, RequestId};
+use crate::console::msg::Done;
 
 pub(super) fn open_create_form(model: &mut Model) {
     if action_allowed(model) {
@@ -65,27 +65,56 @@ pub(super) fn on_plans_loaded(model: &mut Model, done: Done<Vec<Plan>>, cmds: &m
     };
 }
 
-/// The save was held back because the user changed on the server: the form now compares
-/// against the server's values, and saving again overwrites them.
-pub(super) fn on_save_found_stale(model: &mut Model, request: RequestId, current: User) {
-    finish_action(
-        model,
-        &Done::<()> {
-            request,
-            took: Default::default(),
-            result: Ok(()),
-        },
-    );
-    if let Mode::Form(form) = &mut model.mode
-        && form.saving == Some(request)
-    {
-        form.saving = None;
-        form.original = Some(current);
-        form.failure = Some(
-            "Changed on the server since the form opened: the changes shown are now against its values. Ctrl-S again saves yours."
-                .to_string(),
-        );
+/// The server's copy arrived before a save: the save goes ahead when it still agrees with the
+/// copy the form opened on; otherwise it is held back, the form now compares against the
+/// server's values, and saving again overwrites them.
+pub(super) fn on_read_before_save(model: &mut Model, done: Done<User>, cmds: &mut Vec<Cmd>) {
+    let request = done.request;
+    let Mode::Form(form) = &mut model.mode else {
+        model.actions_in_flight.remove(&request);
+        return;
+    };
+    if form.saving != Some(request) {
+        model.actions_in_flight.remove(&request);
+        return;
     }
+    let current = match done.result {
+        Ok(current) => current,
+        Err(error) => {
+            // Answered like a failed save: the form stays with everything typed.
+            on_user_saved(
+                model,
+                false,
+                Done {
+                    request,
+                    took: done.took,
+                    result: Err(error),
+                },
+                cmds,
+            );
+            return;
+        }
+    };
+    let unchanged = form
+        .original
+        .as_ref()
+        .is_some_and(|original| same_editable_fields(original, &current));
+    if unchanged {
+        // The same request goes on: it stays in flight until the save answers.
+        cmds.push(Cmd::SaveUser {
+            request,
+            user_id: current.id,
+            update: form.update(),
+        });
+        return;
+    }
+    form.saving = None;
+    form.original = Some(current);
+    form.failure = Some(
+        "Changed on the server since the form opened: the changes shown are now against its values. Ctrl-S again saves yours."
+            .to_string(),
+    );
+    model.actions_in_flight.remove(&request);
 }
 
 /// The undo of `update` applied to `original`: the same fields, with their old values.
@@ -186,12 +215,15 @@ fn start_save(model: &mut Model, form: &mut UserForm) -> Option<Cmd> {
     if form.saving.is_some() {
         return None;
     }
+    if model.connection.is_offline() {
+        form.failure = Some(format!("{OFFLINE_WRITE}. Everything typed stays here."));
+        return None;
+    }
     if !form.check_all() {
         form.failure = Some("Fix the marked fields first".to_string());
         return None;
     }
-    let update = form.update();
-    if form.original.is_some() && update.is_empty() {
+    if form.original.is_some() && form.update().is_empty() {
         form.failure = Some("Nothing changed".to_string());
         return None;
     }
@@ -199,11 +231,9 @@ fn start_save(model: &mut Model, form: &mut UserForm) -> Option<Cmd> {
     Some(model.start_action(None, |request| {
         form.saving = Some(request);
         match &form.original {
-            Some(original) => Cmd::SaveUser {
+            Some(original) => Cmd::ReadBeforeSave {
                 request,
                 user_id: original.id,
-                expected: Some(Box::new(original.clone())),
-                update,
             },
             None => Cmd::CreateUser {
                 request,
@@ -259,11 +289,14 @@ pub(super) fn on_user_saved(
                     model.users.jump_to_end = true;
                 }
             } else {
-                let text = if changed.is_empty() {
+                let mut text = if changed.is_empty() {
                     format!("Saved {}", user.username)
                 } else {
                     format!("Saved {}: {changed}", user.username)
                 };
+                if model.last_undo.is_some() {
+                    text.push_str(" · u undo");
+                }
                 if let Some(row) = model.users.find_mut(user.id) {
                     *row = user;
                 }

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
+use super::deep_pages;
 use super::feedback::{explain, note_request, report};
 use super::help;
 use super::me::load_me;
@@ -49,6 +50,7 @@ pub(super) fn scroll_focused(model: &mut Model, delta: i32, cmds: &mut Vec<Cmd>)
         Focus::Table => move_selection(model, i64::from(delta), cmds),
         Focus::Detail => model.detail_scroll = layout::scrolled(model.detail_scroll, delta),
         Focus::Sessions => super::sessions::move_session(model, delta),
+        Focus::Activity => super::feedback::scroll_activity(model, delta),
     }
 }
 
@@ -122,12 +124,14 @@ pub(super) fn count_users(model: &mut Model, cmds: &mut Vec<Cmd>) {
 pub(super) fn request_page(model: &mut Model, page: u64, cmds: &mut Vec<Cmd>) {
     let request = model.new_request();
     model.users.pending.insert(page, request);
+    let (query, backwards) = deep_pages::page_query(model, page);
+    if let Some(rows) = backwards {
+        model.users.read_backwards.insert(request, rows);
+    }
     cmds.push(Cmd::LoadUsers {
         request,
         page,
-        query: model
-            .filters
-            .query(page * model.users.page_size, model.users.page_size),
+        query,
     });
 }
 
@@ -147,6 +151,8 @@ pub(super) fn page_may_exist(list: &UserList, page: u64) -> bool {
 /// pages farthest from the selection so memory stays bounded.
 pub(super) fn ensure_rows(model: &mut Model, cmds: &mut Vec<Cmd>) {
     let rows = table_rows(model).max(1);
+    // Offline, pages not loaded say so; the retry reads them once the server answers.
+    let offline = model.connection.is_offline();
     let list = &model.users;
     let first = list.offset;
     let last = list.offset + rows - 1;
@@ -165,7 +171,8 @@ pub(super) fn ensure_rows(model: &mut Model, cmds: &mut Vec<Cmd>) {
         .iter()
         .copied()
         .filter(|page| {
-            !list.pages.contains_key(page)
+            !offline
+                && !list.pages.contains_key(page)
                 && !list.pending.contains_key(page)
                 && page_may_exist(list, *page)
         })
@@ -319,12 +326,18 @@ pub(super) fn on_users_loaded(
 ) {
     if model.users.pending.get(&page) != Some(&done.request) {
         // An answer for filters, a sort or a reload that is no longer current.
+        model.users.read_backwards.remove(&done.request);
         return;
     }
     model.users.pending.remove(&page);
     note_request(model, "GET users/", &done);
     match done.result {
-        Ok(users) => {
+        Ok(mut users) => {
+            if !deep_pages::arrange(&mut model.users, done.request, &mut users) {
+                keep_selection_visible(model);
+                ensure_rows(model, cmds);
+                return;
+            }
             let size = model.users.page_size;
             let len = users.len() as u64;
             // Until the count arrives, a short page marks the end.

@@ -1,6 +1,7 @@
 //! The signed-in user: who the console acts as, and what their role allows.
 
 use super::feedback::{explain, note_request};
+use super::sessions::schedule_sessions;
 use crate::api::User;
 use crate::console::cmd::Cmd;
 use crate::console::model::{LoadState, Model};
@@ -12,7 +13,7 @@ pub(super) fn load_me(model: &mut Model, cmds: &mut Vec<Cmd>) {
     cmds.push(Cmd::LoadMe { request });
 }
 
-pub(super) fn on_me_loaded(model: &mut Model, done: Done<User>) {
+pub(super) fn on_me_loaded(model: &mut Model, done: Done<User>, cmds: &mut Vec<Cmd>) {
     if !model.me.accept(&done) {
         return;
     }
@@ -21,13 +22,17 @@ pub(super) fn on_me_loaded(model: &mut Model, done: Done<User>) {
         Ok(me) => {
             let cannot_manage = me.role.as_ref().is_some_and(|role| !role.manages_users());
             let role = me.role.clone();
+            if cannot_manage {
+                show_only_me(model, &me, cmds);
+            }
             model.me.state = LoadState::Loaded(me);
-            if cannot_manage && !model.explained_forbidden {
+            // Said even when a refused list already explained itself: this replaces that error.
+            if cannot_manage {
                 model.explained_forbidden = true;
                 let role = role.map(|role| role.to_string()).unwrap_or_default();
                 model.inform(format!(
-                        "Signed in as a {role}: this role cannot manage users, so lists may be short and changes refused."
-                    ));
+                    "Signed in as a {role}: this role cannot list other users, so the table shows you and your sessions."
+                ));
             }
         }
         Err(error) => {
@@ -38,4 +43,19 @@ pub(super) fn on_me_loaded(model: &mut Model, done: Done<User>) {
             model.me.state = LoadState::Failed(error.to_string());
         }
     }
+}
+
+/// A role that cannot list users sees itself (`users/me/`) and its own sessions, which the
+/// API allows, instead of a list that never loads.
+fn show_only_me(model: &mut Model, me: &User, cmds: &mut Vec<Cmd>) {
+    let list = &mut model.users;
+    list.pending.clear();
+    list.count_request = None;
+    list.error = None;
+    list.pages.clear();
+    list.pages.insert(0, vec![me.clone()]);
+    list.total = Some(1);
+    list.selected = 0;
+    list.offset = 0;
+    schedule_sessions(model, cmds);
 }

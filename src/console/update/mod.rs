@@ -8,20 +8,26 @@
 //! explaining errors), `help`, `me` (the signed-in user). This file only dispatches.
 
 mod actions;
+mod connection;
+mod deep_pages;
 mod feedback;
 mod filters;
 mod form;
 mod help;
 mod list;
+mod marks;
 mod me;
+mod query_bar;
 mod sessions;
 
 #[cfg(test)]
 mod tests;
 
+pub use connection::unreachable;
 pub use feedback::explain;
 pub use form::reverse;
 pub use list::table_rows;
+pub use query_bar::{cli_command, curl_command, current_query, request_url};
 
 use crossterm::event::KeyEvent;
 
@@ -41,7 +47,11 @@ pub fn init(model: &mut Model) -> Vec<Cmd> {
 /// Applies one message to the model and returns what must be done because of it.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
+    let answer = connection::answer_of(&msg);
     handle(model, msg, &mut cmds);
+    if let Some(answer) = answer {
+        connection::observe(model, answer, &mut cmds);
+    }
     cmds
 }
 
@@ -70,7 +80,9 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::FocusNext => model.focus = model.focus.next(),
         Msg::FocusPrev => model.focus = model.focus.prev(),
         Msg::OpenDetail => list::open_detail(model),
-        Msg::ToggleMark => list::toggle_mark(model, cmds),
+        Msg::ToggleMark => marks::toggle(model, cmds),
+        Msg::MarkRange => marks::mark_range(model),
+        Msg::MarkAllVisible => marks::mark_all_visible(model),
         Msg::Reload => list::reload(model, cmds),
         Msg::SelectionSettled { token } => sessions::on_selection_settled(model, token, cmds),
         Msg::SelectNextSession => sessions::move_session(model, 1),
@@ -94,6 +106,7 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
 
         Msg::DismissBanner => model.banner = None,
         Msg::ClearMarks => model.users.marked.clear(),
+        Msg::ExplainRefusal(reason) => model.inform(reason),
         Msg::FocusTable => model.focus = Focus::Table,
         Msg::ToggleHelp => help::toggle_help(model),
         Msg::ToggleActivityLog => feedback::toggle_activity_log(model),
@@ -121,8 +134,16 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::AdvanceForm => form::advance(model),
         Msg::SaveForm => form::save_form(model, cmds),
 
-        Msg::MeLoaded(done) => me::on_me_loaded(model, done),
-        Msg::UsersLoaded { page, done } => list::on_users_loaded(model, page, done, cmds),
+        Msg::OpenQueryBar => query_bar::open(model),
+        Msg::CloseQueryBar => query_bar::close(model),
+        Msg::CopyQueryAsCli => query_bar::copy_cli(model, cmds),
+        Msg::CopyQueryAsCurl => query_bar::copy_curl(model, cmds),
+
+        Msg::MeLoaded(done) => me::on_me_loaded(model, done, cmds),
+        Msg::UsersLoaded { page, done } => {
+            query_bar::note_page_latency(model, page, &done);
+            list::on_users_loaded(model, page, done, cmds)
+        }
         Msg::UsersCounted(done) => list::on_users_counted(model, done, cmds),
         Msg::SessionsLoaded { user_id, done } => sessions::on_sessions_loaded(model, user_id, done),
         Msg::PlansLoaded(done) => form::on_plans_loaded(model, done, cmds),
@@ -156,8 +177,9 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             actions::on_user_reloaded(model, user_id, done, cmds)
         }
         Msg::UserSaved { created, done } => form::on_user_saved(model, created, done, cmds),
-        Msg::SaveFoundStale { request, current } => {
-            form::on_save_found_stale(model, request, *current)
-        }
+        Msg::RetryConnection { token } => connection::on_retry(model, token, cmds),
+        // What a probe says is read by `connection::observe`, like every answer.
+        Msg::ProbeAnswered(_) => {}
+        Msg::ReadBeforeSave(done) => form::on_read_before_save(model, done, cmds),
     }
 }

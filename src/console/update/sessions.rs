@@ -157,8 +157,7 @@ pub(super) fn close_sessions(
         model.progress = Some(Progress {
             what: format!("Closing sessions of {}", user.username),
             total: sessions.len(),
-            done: 0,
-            failures: Vec::new(),
+            ..Progress::default()
         });
     }
     for session in sessions {

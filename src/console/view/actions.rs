@@ -5,10 +5,12 @@ use ratatui::layout::Position;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
+use super::agent::short_agent;
 use super::dialog_area;
 use super::format::{ago_text, fit};
 use super::theme::{Theme, status_symbol};
-use crate::console::model::{Confirm, Model, PasswordDialog, Picker, PickerKind};
+use crate::api::UserRole;
+use crate::console::model::{Confirm, Model, PasswordDialog, Picker, PickerKind, TargetUser};
 use crate::console::msg::QuickChange;
 
 fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
@@ -20,11 +22,80 @@ fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
     Line::from(spans)
 }
 
-fn who(targets: &[crate::console::model::TargetUser]) -> String {
+fn who(targets: &[TargetUser]) -> String {
     match targets {
         [one] => one.username.clone(),
-        many => format!("{} users", many.len()),
+        many => plural(many.len(), "user"),
     }
+}
+
+/// "1 session", "3 sessions".
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+fn change_text(change: &QuickChange) -> String {
+    match change {
+        QuickChange::Status(status) => format!("{} {status}", status_symbol(Some(status))),
+        QuickChange::Role(role) => role.to_string(),
+    }
+}
+
+/// The value a change replaces for a user on screen ("?" when the row is not loaded).
+fn current_text(model: &Model, user_id: i64, change: &QuickChange) -> String {
+    let user = model.users.find(user_id).map(|(_, user)| user);
+    let current = match change {
+        QuickChange::Status(_) => user
+            .and_then(|user| user.status.clone())
+            .map(QuickChange::Status),
+        QuickChange::Role(_) => user
+            .and_then(|user| user.role.clone())
+            .map(QuickChange::Role),
+    };
+    current.map_or("?".to_string(), |current| change_text(&current))
+}
+
+/// Each user's current value → the new one; past `room` lines, a count per change instead.
+fn change_lines(
+    model: &Model,
+    targets: &[(TargetUser, QuickChange)],
+    room: usize,
+) -> Vec<Line<'static>> {
+    if targets.len() <= room {
+        return targets
+            .iter()
+            .map(|(target, change)| {
+                let current = current_text(model, target.id, change);
+                let new = change_text(change);
+                let what = if current == new {
+                    format!("{current} (no change)")
+                } else {
+                    format!("{current} → {new}")
+                };
+                Line::raw(format!("  {:<20} {what}", fit(&target.username, 20)))
+            })
+            .collect();
+    }
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for (target, change) in targets {
+        let key = format!(
+            "{} → {}",
+            current_text(model, target.id, change),
+            change_text(change)
+        );
+        match counts.iter_mut().find(|(known, _)| *known == key) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((key, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(key, count)| Line::raw(format!("  {key}: {}", plural(count, "user"))))
+        .collect()
 }
 
 pub fn picker(picker: &Picker, theme: Theme, frame: &mut Frame) {
@@ -77,7 +148,10 @@ pub fn picker(picker: &Picker, theme: Theme, frame: &mut Frame) {
 fn session_words(model: &Model, session: &crate::api::Session) -> String {
     format!(
         "{} · {} · {}",
-        session.agent.as_deref().unwrap_or("unknown agent"),
+        session
+            .agent
+            .as_deref()
+            .map_or("unknown agent".to_string(), short_agent),
         session.ip.as_deref().unwrap_or("—"),
         ago_text(
             model.now,
@@ -108,9 +182,13 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             kept_own,
         } => {
             let mut lines = vec![Line::raw(format!(
-                "{} session{} will be closed:",
-                sessions.len(),
-                if sessions.len() == 1 { "" } else { "s" }
+                "This closes {}, signing out wherever {} open:",
+                plural(sessions.len(), "session"),
+                if sessions.len() == 1 {
+                    "it is"
+                } else {
+                    "they are"
+                }
             ))];
             let room = usize::from(frame.area().height).saturating_sub(10).max(1);
             for session in sessions.iter().take(room) {
@@ -132,12 +210,17 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
                 ));
             }
             lines.push(Line::raw(""));
-            lines.push(yes_no("close them"));
-            (
-                format!(" Close all other sessions of {}? ", user.username),
-                lines,
-                66,
-            )
+            lines.push(yes_no(if sessions.len() == 1 {
+                "close it"
+            } else {
+                "close them"
+            }));
+            let title = if *kept_own {
+                format!(" Close your other sessions of {}? ", user.username)
+            } else {
+                format!(" Close every session of {}? ", user.username)
+            };
+            (title, lines, 66)
         }
         Confirm::CloseSessionsOfUsers { targets } => {
             let names: Vec<&str> = targets
@@ -145,9 +228,9 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
                 .map(|target| target.username.as_str())
                 .collect();
             (
-                format!(" Close the sessions of {} users? ", targets.len()),
+                format!(" Close the sessions of {}? ", plural(targets.len(), "user")),
                 vec![
-                    Line::raw("Every session of these users will be closed:"),
+                    Line::raw("Every session of these users is closed, signing them out:"),
                     Line::raw(fit(&names.join(", "), 120)),
                     Line::styled("This console's own session stays open.", theme.ok()),
                     Line::raw(""),
@@ -157,29 +240,76 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             )
         }
         Confirm::BulkChange { targets, change } => {
+            let own =
+                targets.len() == 1 && model.me.loaded().is_some_and(|me| me.id == targets[0].id);
             let what = match change {
-                QuickChange::Status(status) => {
-                    format!("status → {} {status}", status_symbol(Some(status)))
-                }
-                QuickChange::Role(role) => format!("role → {role}"),
+                QuickChange::Status(_) => "status",
+                QuickChange::Role(_) => "role",
             };
-            let names: Vec<&str> = targets
+            let title = if own {
+                format!(" Change your own {what}? ")
+            } else {
+                format!(" Change the {what} of {}? ", plural(targets.len(), "user"))
+            };
+            let room = usize::from(frame.area().height).saturating_sub(12).max(1);
+            let pairs: Vec<(TargetUser, QuickChange)> = targets
                 .iter()
-                .map(|target| target.username.as_str())
+                .map(|target| (target.clone(), change.clone()))
                 .collect();
+            let mut lines = change_lines(model, &pairs, room);
+            if let QuickChange::Role(role @ (UserRole::SystemAdmin | UserRole::AccountAdmin)) =
+                change
+            {
+                lines.push(Line::styled(
+                    format!("⚠ Grants {role} rights: managing users, and changing them."),
+                    theme.error(),
+                ));
+            }
+            if own {
+                lines.push(Line::styled(
+                    "⚠ You are signed in as this user: you may lose the rights to change it back.",
+                    theme.error(),
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines.push(yes_no(if targets.len() == 1 {
+                "change it"
+            } else {
+                "change them all"
+            }));
+            (title, lines, 72)
+        }
+        Confirm::UndoBulk { changes } => {
+            let room = usize::from(frame.area().height).saturating_sub(10).max(1);
+            let mut lines = vec![Line::raw(
+                "Each user goes back to their own previous value:",
+            )];
+            lines.extend(change_lines(model, changes, room));
+            lines.push(Line::raw(""));
+            lines.push(yes_no("undo it"));
             (
-                format!(" Change {} users? ", targets.len()),
-                vec![
-                    Line::styled(what, theme.strong()),
-                    Line::raw(fit(&names.join(", "), 120)),
-                    Line::raw(""),
-                    yes_no("apply to all"),
-                ],
-                66,
+                format!(
+                    " Undo the last change to {}? ",
+                    plural(changes.len(), "user")
+                ),
+                lines,
+                72,
             )
         }
-        Confirm::Delete { user, typed } => {
+        Confirm::Delete {
+            user,
+            typed,
+            mismatch,
+        } => {
             let matches = typed.value() == user.username;
+            let warning = if *mismatch && !matches {
+                Line::styled(
+                    format!("✗ That is not the username: type {} exactly", user.username),
+                    theme.error(),
+                )
+            } else {
+                Line::raw("")
+            };
             let lines = vec![
                 Line::raw(format!(
                     "This deletes {} (id {}) and cannot be undone.",
@@ -189,7 +319,7 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
                     Span::raw("Type the username to confirm: "),
                     Span::styled(format!("{:<24}", typed.value()), theme.input()),
                 ]),
-                Line::raw(""),
+                warning,
                 if matches {
                     hint_line(theme, &[("⏎", "delete"), ("Esc", "cancel")])
                 } else {
@@ -293,8 +423,9 @@ pub fn password(dialog: &PasswordDialog, theme: Theme, frame: &mut Frame) {
     let masked = |text: &str| "•".repeat(text.chars().count().min(30));
     let field = |label: &str, text: &str, focused: bool| {
         Line::from(vec![
+            Span::styled(if focused { "▌" } else { " " }, theme.key_hint()),
             Span::styled(
-                format!("{label:<10}"),
+                format!("{label:<9}"),
                 if focused {
                     theme.strong()
                 } else {

@@ -170,6 +170,10 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let Some(user) = user else {
         let text = if model.users.first_answer_in() && model.users.known_rows() == 0 {
             Line::styled("No user selected.", theme.dim())
+        } else if model.connection.is_offline() {
+            Line::styled("✗ not loaded: the server does not answer", theme.dim())
+        } else if model.users.error.is_some() && !model.users.row_pending(model.users.selected) {
+            Line::styled("✗ not loaded: see the banner (R retries)", theme.dim())
         } else {
             Line::styled(
                 format!("{} loading…", spinner_frame(model.spinner)),
@@ -180,7 +184,7 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         return;
     };
     // Narrow screen with the table focused: a summary, sessions behind Tab.
-    if !model.is_wide() && model.focus == Focus::Table {
+    if !model.is_wide() && matches!(model.focus, Focus::Table | Focus::Activity) {
         let width = usize::from(area.width.saturating_sub(2));
         let mut first = vec![
             Span::raw(user.email.clone().unwrap_or_default()),

@@ -3,16 +3,19 @@
 use ratatui::Frame;
 use ratatui::layout::Position;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::Input;
 
 use super::dialog_area;
-use super::format::fit;
 use super::theme::{Theme, status_symbol};
 use crate::console::keys::{self, Context};
 use crate::console::model::{FilterField, FilterPanel};
 
 const LABEL_WIDTH: usize = 12;
+
+/// The user fields a Geobox accepts in CQL, so a filter can be written without guessing.
+const CQL_FIELDS: &str = "id, username, email, first_name, last_name, mobile, role, status, \
+plan_id, expiration_date, parent_id, created_at, updated_at, last_login";
 
 fn choice(text: String, focused: bool) -> String {
     if focused {
@@ -23,7 +26,7 @@ fn choice(text: String, focused: bool) -> String {
 }
 
 pub fn render(panel: &FilterPanel, theme: Theme, frame: &mut Frame) {
-    let area = dialog_area(frame, 72, 12);
+    let area = dialog_area(frame, 72, 16);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
@@ -109,16 +112,18 @@ pub fn render(panel: &FilterPanel, theme: Theme, frame: &mut Frame) {
         lines.push(Line::from(vec![label, value]));
     }
     lines.push(Line::raw(""));
+    // The server's complaint is shown whole (wrapped), since its end names what is wrong.
     match &panel.cql_error {
-        Some(error) => lines.push(Line::styled(
-            fit(&format!("✗ CQL: {error}"), usize::from(inner.width)),
-            theme.error(),
-        )),
+        Some(error) => lines.push(Line::styled(format!("✗ CQL: {error}"), theme.error())),
         None => lines.push(Line::styled(
             "Role is sent as CQL (role = '…') joined to yours with AND.",
             theme.dim(),
         )),
     }
+    lines.push(Line::styled(
+        format!("CQL fields: {CQL_FIELDS}"),
+        theme.dim(),
+    ));
     lines.push(Line::raw(""));
     let hints: Vec<Span> = keys::KEYMAP
         .iter()
@@ -135,7 +140,7 @@ pub fn render(panel: &FilterPanel, theme: Theme, frame: &mut Frame) {
         })
         .collect();
     lines.push(Line::from(hints));
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
     if let Some((row, column)) = cursor {
         frame.set_cursor_position(Position::new(
             (inner.x + column as u16).min(inner.right().saturating_sub(1)),

@@ -23,7 +23,9 @@ fn hints(theme: Theme, form: &UserForm) -> Line<'static> {
             Span::styled("y", theme.key_hint()),
             Span::raw(" discard   "),
             Span::styled("n / Esc", theme.key_hint()),
-            Span::raw(" keep editing"),
+            Span::raw(" keep editing   "),
+            Span::styled("Ctrl-C", theme.key_hint()),
+            Span::raw(" quit"),
         ]);
     }
     let mut spans = Vec::new();
@@ -92,6 +94,14 @@ pub fn render(form: &UserForm, model: &Model, theme: Theme, frame: &mut Frame) {
     };
 
     let value_width = usize::from(left.width).saturating_sub(LABEL_WIDTH + 2);
+    // On a small screen the fields scroll with the focus, and a last line says what is hidden.
+    let rows = usize::from(left.height);
+    let (first, shown_rows) = if fields.len() > rows {
+        let shown_rows = rows.saturating_sub(1).max(1);
+        (form.focus.saturating_sub(shown_rows - 1), shown_rows)
+    } else {
+        (0, fields.len())
+    };
     let mut lines = Vec::new();
     let mut cursor = None;
     for (index, field) in fields.iter().enumerate() {
@@ -140,7 +150,7 @@ pub fn render(form: &UserForm, model: &Model, theme: Theme, frame: &mut Frame) {
                         + 1
                         + LABEL_WIDTH as u16
                         + input.visual_cursor().saturating_sub(scroll) as u16,
-                    left.y + index as u16,
+                    left.y + index.saturating_sub(first) as u16,
                 ));
             }
             spans.push(Span::styled(
@@ -159,6 +169,18 @@ pub fn render(form: &UserForm, model: &Model, theme: Theme, frame: &mut Frame) {
             ));
         }
         lines.push(Line::from(spans));
+    }
+    let mut lines: Vec<Line> = lines.into_iter().skip(first).take(shown_rows).collect();
+    let below = fields.len().saturating_sub(first + shown_rows);
+    if first > 0 || below > 0 {
+        let mut more = Vec::new();
+        if first > 0 {
+            more.push(format!("↑ {first} more above"));
+        }
+        if below > 0 {
+            more.push(format!("↓ {below} more below"));
+        }
+        lines.push(Line::styled(format!(" {}", more.join(" · ")), theme.dim()));
     }
     frame.render_widget(Paragraph::new(lines), left);
 

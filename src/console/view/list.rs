@@ -5,10 +5,10 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
-use super::format::{fit, is_expired};
+use super::format::is_expired;
 use super::theme::{Theme, spinner_frame, status_text};
 use crate::api::User;
-use crate::console::model::{Focus, Model};
+use crate::console::model::{Focus, Model, Sort, SortColumn};
 
 /// The columns, in display order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +22,8 @@ pub enum Column {
     Status,
     Plan,
     Expires,
+    /// Shown only while the list is sorted by it.
+    Created,
 }
 
 impl Column {
@@ -51,6 +53,40 @@ impl Column {
             Column::Status => "STATUS",
             Column::Plan => "PLAN",
             Column::Expires => "EXPIRES",
+            Column::Created => "CREATED",
+        }
+    }
+
+    /// The column that shows a sort field.
+    fn of_sort(column: SortColumn) -> Column {
+        match column {
+            SortColumn::Id => Column::Id,
+            SortColumn::Username => Column::Username,
+            SortColumn::LastName => Column::Name,
+            SortColumn::Email => Column::Email,
+            SortColumn::Role => Column::Role,
+            SortColumn::Status => Column::Status,
+            SortColumn::Expiration => Column::Expires,
+            SortColumn::Created => Column::Created,
+        }
+    }
+
+    /// How wide the column's text is, for one user.
+    fn content_width(self, user: &User) -> usize {
+        let text = |text: Option<&str>| text.map_or(1, |text| text.chars().count());
+        match self {
+            Column::Id => user.id.to_string().len(),
+            Column::Mark => 1,
+            Column::Username => user.username.chars().count() + 2,
+            Column::Name => user.full_name().chars().count(),
+            Column::Email => text(user.email.as_deref()),
+            Column::Role => text(user.role.as_ref().map(|role| role.as_str())),
+            Column::Status => 10,
+            Column::Plan => user
+                .plan
+                .as_ref()
+                .map_or(1, |plan| plan.label().chars().count()),
+            Column::Expires | Column::Created => 11,
         }
     }
 
@@ -65,23 +101,58 @@ impl Column {
             Column::Status => 10,
             Column::Plan => 12,
             Column::Expires => 11,
+            Column::Created => 10,
         }
+    }
+
+    /// The width for these users (the usual one when there are none): as wide as the widest title or value on screen, never wider
+    /// than the column's usual width (longer text is cut with `…`).
+    fn width_for(self, users: &[&User]) -> u16 {
+        if users.is_empty() {
+            return self.width();
+        }
+        let widest = users
+            .iter()
+            .map(|user| self.content_width(user))
+            .max()
+            .unwrap_or(0)
+            .max(self.title().chars().count() + 2);
+        (widest as u16).min(self.width())
     }
 }
 
-/// The columns that fit in `width` cells (one cell between columns, two for the cursor bar).
-pub fn columns_for(width: u16) -> Vec<Column> {
-    let mut columns: Vec<Column> = Column::ALL.to_vec();
-    let needed = |columns: &[Column]| -> u16 {
-        columns.iter().map(|column| column.width() + 1).sum::<u16>() + 2
+/// The columns that fit in `width`, each with its width for the users on screen. The sorted
+/// column is never dropped (and `CREATED` appears only while sorted by it), so the order the
+/// rows are in is always visible.
+pub fn columns_fitting(width: u16, sort: Sort, users: &[&User]) -> Vec<(Column, u16)> {
+    let sorted = Column::of_sort(sort.column);
+    let mut columns: Vec<(Column, u16)> = Column::ALL
+        .iter()
+        .copied()
+        .chain((sorted == Column::Created).then_some(Column::Created))
+        .map(|column| (column, column.width_for(users)))
+        .collect();
+    let needed = |columns: &[(Column, u16)]| -> u16 {
+        columns.iter().map(|(_, width)| width + 1).sum::<u16>() + 2
     };
     for drop in Column::DROP_ORDER {
         if needed(&columns) <= width {
             break;
         }
-        columns.retain(|column| *column != drop);
+        if drop != sorted {
+            columns.retain(|(column, _)| *column != drop);
+        }
     }
     columns
+}
+
+/// The columns that fit in `width` cells at their usual widths (one cell between columns, two
+/// for the cursor bar), sorted by id.
+pub fn columns_for(width: u16) -> Vec<Column> {
+    columns_fitting(width, Sort::default(), &[])
+        .into_iter()
+        .map(|(column, _)| column)
+        .collect()
 }
 
 fn cell<'a>(
@@ -144,25 +215,39 @@ fn cell<'a>(
             Some(date) => Cell::from(crate::console::dates::date_part(date).to_string()),
             None => Cell::from(Span::styled("—", theme.dim())),
         },
+        Column::Created => Cell::from(
+            user.created_at
+                .as_deref()
+                .map_or("—", crate::console::dates::date_part)
+                .to_string(),
+        ),
     }
 }
 
 pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let focused = model.focus == Focus::Table;
     let list = &model.users;
-    let title = if list.marked.is_empty() {
+    let offline = model.connection.is_offline();
+    let mut title = if list.marked.is_empty() {
         " Users ".to_string()
     } else {
         format!(" Users · {} marked ", list.marked.len())
     };
+    if offline && !list.pages.is_empty() {
+        title.push_str("· stale: last loaded before going offline ");
+    }
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(focused))
         .title(title);
     let inner = block.inner(area);
-    let columns = columns_for(inner.width);
-    let show_expiry = columns.contains(&Column::Expires);
     let visible = u64::from(inner.height.saturating_sub(1));
+    let offset = crate::console::layout::first_shown_row(model);
+    let end = (offset + visible).min(list.known_rows());
+    let on_screen: Vec<&User> = (offset..end).filter_map(|row| list.user_at(row)).collect();
+    let sized = columns_fitting(inner.width, model.filters.sort, &on_screen);
+    let columns: Vec<Column> = sized.iter().map(|(column, _)| *column).collect();
+    let show_expiry = columns.contains(&Column::Expires);
 
     // Before the first answer, and for empty or failed lists, a message says why there are no rows.
     let message: Option<(String, ratatui::style::Style)> = if !list.first_answer_in() {
@@ -186,38 +271,51 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         None
     };
 
-    let header =
-        Row::new(columns.iter().map(|column| Cell::from(column.title()))).style(theme.header());
-    let widths: Vec<Constraint> = columns
+    let sorted = Column::of_sort(model.filters.sort.column);
+    let arrow = if model.filters.sort.descending {
+        " ▼"
+    } else {
+        " ▲"
+    };
+    let header = Row::new(columns.iter().map(|column| {
+        if *column == sorted {
+            Cell::from(format!("{}{arrow}", column.title()))
+        } else {
+            Cell::from(column.title())
+        }
+    }))
+    .style(theme.header());
+    let widths: Vec<Constraint> = sized
         .iter()
-        .map(|column| match column {
-            Column::Username | Column::Email | Column::Name => Constraint::Min(column.width()),
-            _ => Constraint::Length(column.width()),
+        .map(|(column, width)| match column {
+            Column::Username | Column::Email | Column::Name => Constraint::Min(*width),
+            _ => Constraint::Length(*width),
         })
         .collect();
 
     let mut rows = Vec::new();
     let mut state = TableState::default();
     if message.is_none() {
-        // A banner appearing takes a row; keep the selection on screen without touching the model.
-        let offset = if list.selected >= list.offset + visible.max(1) {
-            list.selected + 1 - visible.max(1)
-        } else {
-            list.offset
-        };
-        let end = (offset + visible).min(list.known_rows());
         for row in offset..end {
             let built = match list.user_at(row) {
-                Some(user) => Row::new(
-                    columns
-                        .iter()
-                        .map(|column| cell(model, theme, user, *column, show_expiry)),
-                ),
+                Some(user) => {
+                    let row = Row::new(
+                        columns
+                            .iter()
+                            .map(|column| cell(model, theme, user, *column, show_expiry)),
+                    );
+                    if offline {
+                        row.style(theme.dim())
+                    } else if list.marked.contains(&user.id) {
+                        row.style(theme.marked_row())
+                    } else {
+                        row
+                    }
+                }
                 None => Row::new(columns.iter().map(|column| match column {
-                    Column::Username => Cell::from(Span::styled(
-                        format!("{} loading…", spinner_frame(model.spinner)),
-                        theme.dim(),
-                    )),
+                    Column::Username => {
+                        Cell::from(Span::styled(missing_row_text(model, row), theme.dim()))
+                    }
                     Column::Id => Cell::from(Span::styled((row + 1).to_string(), theme.dim())),
                     _ => Cell::from(""),
                 })),
@@ -238,21 +336,35 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     frame.render_stateful_widget(table, area, &mut state);
 
     if let Some((text, style)) = message {
+        // Wrapped: an error's end (the known fields, the position) is what the admin needs.
         let message_area = Rect {
             y: inner.y + 2,
-            height: 1,
+            height: inner.height.saturating_sub(2),
             x: inner.x + 2,
             width: inner.width.saturating_sub(4),
         };
         if inner.height > 2 {
             frame.render_widget(
-                Paragraph::new(Span::styled(
-                    fit(&text, usize::from(message_area.width)),
-                    style,
-                )),
+                Paragraph::new(Span::styled(text, style))
+                    .wrap(ratatui::widgets::Wrap { trim: true }),
                 message_area,
             );
         }
+    }
+}
+
+/// What a row whose page is not loaded says: loading while its page is asked for, otherwise
+/// why it is not.
+fn missing_row_text(model: &Model, row: u64) -> String {
+    let list = &model.users;
+    if list.row_pending(row) {
+        format!("{} loading…", spinner_frame(model.spinner))
+    } else if model.connection.is_offline() {
+        "✗ offline".to_string()
+    } else if list.error.is_some() {
+        "✗ failed".to_string()
+    } else {
+        format!("{} loading…", spinner_frame(model.spinner))
     }
 }
 
@@ -272,5 +384,27 @@ mod tests {
         for kept in [Column::Id, Column::Username, Column::Role, Column::Status] {
             assert!(columns_for(40).contains(&kept));
         }
+    }
+
+    #[test]
+    fn the_sorted_column_stays_and_ids_take_their_width() {
+        let by_email = Sort {
+            column: SortColumn::Email,
+            descending: false,
+        };
+        let user = crate::console::fixtures::user(123);
+        let columns = columns_fitting(90, by_email, &[&user]);
+        assert!(columns.iter().any(|(column, _)| *column == Column::Email));
+        let id_width = columns
+            .iter()
+            .find(|(column, _)| *column == Column::Id)
+            .map(|(_, width)| *width);
+        assert_eq!(id_width, Some(4), "ID and 3 digits, not 9 cells");
+        let by_created = Sort {
+            column: SortColumn::Created,
+            descending: true,
+        };
+        let columns = columns_fitting(160, by_created, &[&user]);
+        assert!(columns.iter().any(|(column, _)| *column == Column::Created));
     }
 }

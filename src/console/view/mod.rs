@@ -1,12 +1,15 @@
 //! Drawing: `view(&Model, &mut Frame)` reads the model and draws; it never changes anything.
 
 pub mod actions;
+pub mod agent;
 pub mod detail_pane;
 pub mod filters;
 pub mod form;
 pub mod format;
 pub mod help;
 pub mod list;
+pub mod palette;
+pub mod query_bar;
 pub mod sessions;
 pub mod status_bar;
 pub mod theme;
@@ -25,7 +28,10 @@ use theme::Theme;
 
 /// Draws the whole screen for the model.
 pub fn view(model: &Model, frame: &mut Frame) {
-    let theme = Theme { color: model.color };
+    let theme = Theme {
+        color: model.color,
+        palette: model.palette,
+    };
     let areas = layout::areas(model);
     status_bar::title_bar(model, theme, frame, areas.title);
     list::render(model, theme, frame, areas.table);
@@ -69,6 +75,7 @@ pub fn view(model: &Model, frame: &mut Frame) {
             dim_background(frame);
             form::render(form, model, theme, frame);
         }
+        Mode::QueryBar => query_bar::render(model, theme, frame),
     }
 }
 

@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
 
+use super::agent::short_agent;
 use super::format::{ago_text, fit};
 use super::theme::{Theme, spinner_frame};
 use crate::api::Session;
@@ -24,7 +25,10 @@ pub fn session_summary(model: &Model) -> String {
             format!(
                 "Sessions ({}): {}, {}{own}{}",
                 sessions.len(),
-                first.agent.as_deref().unwrap_or("unknown agent"),
+                first
+                    .agent
+                    .as_deref()
+                    .map_or("unknown agent".to_string(), short_agent),
                 ago_text(
                     model.now,
                     first.last_seen.as_deref().or(first.created_at.as_deref())
@@ -41,13 +45,22 @@ pub fn session_summary(model: &Model) -> String {
 fn session_line(model: &Model, theme: Theme, session: &Session, width: usize) -> Line<'static> {
     // Narrow panes drop the creation time before squeezing the agent.
     let with_created = width >= 70;
-    let fixed = 16 + 11 + 15 + if with_created { 11 } else { 0 };
-    let agent_width = width.saturating_sub(fixed).clamp(10, 40);
+    // The agent (browser · system) gets what the address, the ages and the marker leave.
+    let own_marker = if with_created {
+        " ◆ this console"
+    } else {
+        " ◆ this"
+    };
+    let fixed = 16 + 11 + own_marker.chars().count() + if with_created { 11 } else { 0 };
+    let agent_width = width.saturating_sub(fixed).clamp(10, 28);
     let mut spans = vec![
         Span::raw(format!(
             "{:<agent_width$} ",
             fit(
-                session.agent.as_deref().unwrap_or("unknown agent"),
+                &session
+                    .agent
+                    .as_deref()
+                    .map_or("unknown agent".to_string(), short_agent),
                 agent_width
             )
         )),
@@ -72,7 +85,7 @@ fn session_line(model: &Model, theme: Theme, session: &Session, width: usize) ->
             theme.spinner(),
         ));
     } else if session.current == Some(true) {
-        spans.push(Span::styled(" ◆ this console", theme.ok()));
+        spans.push(Span::styled(own_marker, theme.ok()));
     }
     Line::from(spans)
 }
@@ -89,7 +102,11 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         .border_style(theme.border(focused))
         .title(title);
     let width = usize::from(area.width.saturating_sub(4));
+    // Sessions belong to the selected user: none selected (a failed list), none shown.
+    let selected = model.users.selected_user().map(|user| user.id);
+    let stale = selected.is_none() && model.sessions.user_id.is_some();
     let message = match &model.sessions.list.state {
+        _ if stale => Some(Line::styled("", theme.dim())),
         LoadState::Loaded(sessions) if sessions.is_empty() => {
             Some(Line::styled("No open sessions.", theme.dim()))
         }

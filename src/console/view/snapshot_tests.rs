@@ -241,10 +241,14 @@ fn dialogs() {
         press(&mut model, KeyCode::Esc);
         model.focus = crate::console::model::Focus::Table;
 
-        keys(&mut model, "D");
+        // Not the signed-in admin (user 1): the dialog itself, and ⏎ on a wrong name.
+        keys(&mut model, "jD");
         keys(&mut model, "sara");
-        snapshot("delete", &model);
+        press(&mut model, KeyCode::Enter);
+        let terminal = snapshot("delete", &model);
+        assert!(find(terminal.backend().buffer(), "That is not the username").is_some());
         press(&mut model, KeyCode::Esc);
+        keys(&mut model, "k");
 
         keys(&mut model, "p");
         keys(&mut model, "hunter2");
@@ -391,5 +395,96 @@ fn any_terminal_size_draws_without_panicking() {
             keys(&mut model, opener);
             draw(&model);
         }
+    }
+}
+
+#[test]
+fn offline_with_stale_rows() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        let cmds = update(
+            &mut model,
+            Msg::KeyPressed(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::NONE)),
+        );
+        settle(&mut model, &FakeServer::gone(1_204), cmds);
+        model.now += chrono::Duration::seconds(12);
+        let terminal = snapshot("offline", &model);
+        let buffer = terminal.backend().buffer();
+        let (x, y) = find(buffer, "offline · 12 s").expect("the title bar says offline");
+        assert_eq!(buffer[(x, y)].fg, Color::LightRed, "offline is said in red");
+        find(buffer, "✗ offline").expect("rows not loaded say why");
+    }
+}
+
+#[test]
+fn a_page_that_failed() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        let mut server = FakeServer::new(1_204);
+        server.fail_with = Some(ApiError::Server {
+            status: 500,
+            message: "database is locked".into(),
+        });
+        let cmds = update(
+            &mut model,
+            Msg::KeyPressed(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::NONE)),
+        );
+        settle(&mut model, &server, cmds);
+        let terminal = snapshot("failed_page", &model);
+        let buffer = terminal.backend().buffer();
+        find(buffer, "✗ failed").expect("rows not loaded say so");
+        assert!(
+            find(buffer, "loading…").is_none(),
+            "no spinner for a failed page"
+        );
+    }
+}
+
+#[test]
+fn query_bar() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        model.query_bar.api_base = "https://geobox.example.ir/v1/".to_string();
+        model.query_bar.page_latency = Some(std::time::Duration::from_millis(42));
+        model.filters.cql = "username LIKE '%gis%'".to_string();
+        keys(&mut model, ":y");
+        snapshot("query_bar", &model);
+    }
+}
+
+#[test]
+fn a_form_on_a_tiny_screen_scrolls_and_says_more_fields_exist() {
+    let mut model = loaded_model(40, 12, 50);
+    model.plans.state = crate::console::model::LoadState::Loaded(Vec::new());
+    keys(&mut model, "je");
+    let terminal = draw(&model);
+    assert!(
+        find(terminal.backend().buffer(), "more below").is_some(),
+        "the hidden fields are announced"
+    );
+    for _ in 0..8 {
+        press(&mut model, KeyCode::Tab);
+    }
+    snapshot("form_scrolled", &model);
+}
+
+#[test]
+fn a_bulk_grant_warns_and_a_viewer_is_offered_only_their_keys() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        keys(&mut model, "  r");
+        // The picker starts on Viewer, the last choice; one step on wraps to System Admin.
+        keys(&mut model, "j");
+        press(&mut model, KeyCode::Enter);
+        let terminal = snapshot("bulk_role_confirm", &model);
+        assert!(find(terminal.backend().buffer(), "⚠ Grants System Admin").is_some());
+
+        let mut viewer = loaded_model(width, height, 1_204);
+        if let crate::console::model::LoadState::Loaded(me) = &mut viewer.me.state {
+            me.role = Some(crate::api::UserRole::Viewer);
+        }
+        viewer.banner = None;
+        let terminal = snapshot("viewer_footer", &viewer);
+        assert!(find(terminal.backend().buffer(), "s status").is_none());
     }
 }

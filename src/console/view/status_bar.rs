@@ -10,7 +10,7 @@ use super::format::{fit, thousands};
 use super::theme::{Theme, spinner_frame};
 use crate::console::keys;
 use crate::console::layout;
-use crate::console::model::{Mode, Model};
+use crate::console::model::{Focus, Mode, Model};
 
 fn width_of(spans: &[Span]) -> usize {
     spans.iter().map(Span::width).sum()
@@ -54,14 +54,22 @@ pub fn title_bar(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         left.push(sep.clone());
         left.push(Span::styled("READ-ONLY", theme.read_only()));
     }
+    if let Some(secs) = model.connection.offline_secs(model.now) {
+        left.push(sep.clone());
+        left.push(Span::styled(
+            format!("offline · {}", age(secs)),
+            theme.offline(),
+        ));
+    }
 
     let list = &model.users;
     let rows = u64::from(layout::areas(model).table_rows());
     let window = match list.total {
         Some(0) => "0 of 0".to_string(),
         Some(total) => {
-            let first = (list.offset + 1).min(total);
-            let last = (list.offset + rows).min(total);
+            let shown = layout::first_shown_row(model);
+            let first = (shown + 1).min(total);
+            let last = (shown + rows).min(total);
             format!(
                 "{}–{} of {}",
                 thousands(first),
@@ -74,11 +82,11 @@ pub fn title_bar(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let sort = format!(
         "{}{}",
         if model.filters.sort.descending {
-            "▴"
+            "▼"
         } else {
-            "▾"
+            "▲"
         },
-        model.filters.sort.order_by()
+        model.filters.sort.label()
     );
     let mut right = vec![Span::styled(window, theme.strong().patch(bar))];
     if model.width >= 100 {
@@ -163,20 +171,22 @@ pub fn banner(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         }
         (None, None) => return,
     };
-    let dismiss = "  Esc dismiss ";
-    let room = usize::from(area.width).saturating_sub(dismiss.len());
+    // Esc dismisses the banner only on the main screen; in a dialog or form Esc means cancel.
+    let dismiss = if matches!(model.mode, Mode::Normal) {
+        "  Esc dismiss"
+    } else {
+        ""
+    };
     let line = Line::from(vec![
-        Span::styled(fit(&text, room), style),
-        Span::styled(
-            format!(
-                "{:>width$}",
-                dismiss,
-                width = usize::from(area.width).saturating_sub(fit(&text, room).chars().count())
-            ),
-            style,
-        ),
+        Span::styled(text, style),
+        Span::styled(dismiss, theme.dim().patch(style)),
     ]);
-    frame.render_widget(Paragraph::new(line).style(style), area);
+    frame.render_widget(
+        Paragraph::new(line)
+            .style(style)
+            .wrap(ratatui::widgets::Wrap { trim: false }),
+        area,
+    );
 }
 
 /// The keys that work here, and on the right the last request or a spinner.
@@ -201,7 +211,7 @@ pub fn footer(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let right_width = right.chars().count();
     let room = usize::from(area.width).saturating_sub(right_width + 1);
 
-    if let Mode::Search(input) = &model.mode {
+    let show_right = if let Mode::Search(input) = &model.mode {
         let prompt = " / ";
         let hint = "  ⏎ keep  Esc clear";
         let field_width = room
@@ -226,38 +236,15 @@ pub fn footer(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             cursor_x.min(area.right().saturating_sub(1)),
             area.y,
         ));
+        true
     } else {
-        let mut spans = vec![Span::raw(" ")];
-        let mut used = 1;
-        let mut hints = keys::footer_hints(model);
-        // "? help" always fits: it leads to every other key.
-        let help = hints
-            .iter()
-            .position(|hint| *hint == "? help")
-            .map(|index| hints.remove(index));
-        let reserved = help.map_or(0, |hint| hint.chars().count() + 2);
-        let fitting = hints.iter().scan(1, |used, hint| {
-            *used += hint.chars().count() + 2;
-            Some(*used + reserved <= room)
-        });
-        let mut shown: Vec<&str> = hints
-            .iter()
-            .zip(fitting)
-            .filter(|(_, fits)| *fits)
-            .map(|(hint, _)| *hint)
-            .collect();
-        shown.extend(help);
-        for hint in shown {
-            let width = hint.chars().count() + 2;
-            if used + width > room {
-                break;
-            }
-            used += width;
-            let (keys, words) = hint.split_once(' ').unwrap_or((hint, ""));
-            spans.push(Span::styled(keys.to_string(), theme.key_hint()));
-            spans.push(Span::raw(format!(" {words}  ")));
-        }
+        // The keys come first: the request status gets only the room they leave.
+        let (spans, used) = hint_spans(model, theme, usize::from(area.width));
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        right_width < usize::from(area.width).saturating_sub(used)
+    };
+    if !show_right {
+        return;
     }
     let right_area = Rect {
         x: area.right().saturating_sub(right_width as u16),
@@ -267,18 +254,66 @@ pub fn footer(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Span::styled(right, right_style)), right_area);
 }
 
+/// The count of marked users, then as many key hints as fit in `room`, in keymap order, with
+/// `? help` always kept; and the width they take.
+fn hint_spans(model: &Model, theme: Theme, room: usize) -> (Vec<Span<'static>>, usize) {
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
+    if !model.users.marked.is_empty() && matches!(model.mode, Mode::Normal) {
+        let count = format!("{} marked  ", model.users.marked.len());
+        used += count.chars().count();
+        spans.push(Span::styled(count, theme.marked()));
+    }
+    let mut hints = keys::footer_hints(model);
+    let help = hints
+        .iter()
+        .position(|hint| *hint == "? help")
+        .map(|index| hints.remove(index));
+    let reserved = help.map_or(0, |hint| hint.chars().count() + 2);
+    let mut shown: Vec<&str> = Vec::new();
+    for hint in hints {
+        let width = hint.chars().count() + 2;
+        if used + width + reserved <= room {
+            used += width;
+            shown.push(hint);
+        }
+    }
+    if let Some(help) = help
+        && used + reserved <= room
+    {
+        used += reserved;
+        shown.push(help);
+    }
+    for hint in shown {
+        let (keys, words) = hint.split_once(' ').unwrap_or((hint, ""));
+        spans.push(Span::styled(keys.to_string(), theme.key_hint()));
+        spans.push(Span::raw(format!(" {words}  ")));
+    }
+    (spans, used)
+}
+
 /// The activity log pane (`L`): what this console did, newest last.
 pub fn activity_log(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+    let focused = model.focus == Focus::Activity;
     let block = Block::new()
         .borders(Borders::ALL)
-        .border_style(theme.border(false))
-        .title(format!(" Activity ({}) · L hide ", model.activity.len()));
+        .border_style(theme.border(focused))
+        .title(format!(
+            " Activity ({}) · j/k scroll · L hide ",
+            model.activity.len()
+        ));
     let inner = usize::from(block.inner(area).height);
-    let skip = model.activity.len().saturating_sub(inner);
+    // The newest entries at the bottom, unless scrolled up; entries wrap rather than lose
+    // their end, so a screenful may show fewer entries than lines.
+    let end = model
+        .activity
+        .len()
+        .saturating_sub(usize::from(model.activity_scroll));
+    let skip = end.saturating_sub(inner);
     let lines: Vec<Line> = if model.activity.is_empty() {
         vec![Line::styled("Nothing done yet.", theme.dim())]
     } else {
-        model.activity[skip..]
+        model.activity[skip..end]
             .iter()
             .map(|entry| {
                 let (mark, style) = if entry.ok {
@@ -294,5 +329,24 @@ pub fn activity_log(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) 
             })
             .collect()
     };
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    // Lines past the pane's height once wrapped: scrolled off the top, so the newest shows.
+    let room = usize::from(area.width.saturating_sub(2)).max(1);
+    let wrapped_height: usize = lines
+        .iter()
+        .map(|line| line.width().div_ceil(room).max(1))
+        .sum();
+    let overflow = wrapped_height.saturating_sub(inner);
+    let wrapped = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false });
+    frame.render_widget(wrapped.block(block).scroll((overflow as u16, 0)), area);
+}
+
+/// A duration in words short enough for the title bar: `12 s`, `3 min`, `2 h`.
+fn age(secs: i64) -> String {
+    if secs < 120 {
+        format!("{secs} s")
+    } else if secs < 7200 {
+        format!("{} min", secs / 60)
+    } else {
+        format!("{} h", secs / 3600)
+    }
 }

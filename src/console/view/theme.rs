@@ -3,15 +3,22 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
+use super::palette::{Palette, Role};
 use crate::api::{UserRole, UserStatus};
 
-/// The styles, with or without colour.
+/// The styles, with or without colour; the admin's `[theme]` colours replace the defaults.
 #[derive(Clone, Copy, Debug)]
 pub struct Theme {
     pub color: bool,
+    pub palette: Palette,
 }
 
 impl Theme {
+    /// The role's colour: the admin's, else `default`.
+    fn pick(self, role: Role, default: Color) -> Color {
+        self.palette.get(role).unwrap_or(default)
+    }
+
     fn fg(self, color: Color) -> Style {
         if self.color {
             Style::new().fg(color)
@@ -20,9 +27,15 @@ impl Theme {
         }
     }
 
+    fn role_fg(self, role: Role, default: Color) -> Style {
+        self.fg(self.pick(role, default))
+    }
+
     pub fn title_bar(self) -> Style {
         if self.color {
-            Style::new().fg(Color::White).bg(Color::Rgb(30, 40, 60))
+            Style::new()
+                .fg(Color::White)
+                .bg(self.pick(Role::TitleBar, Color::Rgb(30, 40, 60)))
         } else {
             Style::new().add_modifier(Modifier::REVERSED)
         }
@@ -34,88 +47,119 @@ impl Theme {
 
     pub fn demo(self) -> Style {
         self.title_bar()
-            .patch(self.fg(Color::Yellow))
+            .patch(self.role_fg(Role::Demo, Color::Yellow))
             .add_modifier(Modifier::BOLD)
     }
 
     pub fn chip(self) -> Style {
-        self.title_bar().patch(self.fg(Color::Cyan))
+        self.title_bar()
+            .patch(self.role_fg(Role::Chip, Color::Cyan))
     }
 
-    pub fn read_only(self) -> Style {
+    /// The title bar's `offline` mark: the server does not answer.
+    pub fn offline(self) -> Style {
         self.title_bar()
             .patch(self.fg(Color::LightRed))
             .add_modifier(Modifier::BOLD)
     }
 
+    pub fn read_only(self) -> Style {
+        self.title_bar()
+            .patch(self.role_fg(Role::ReadOnly, Color::LightRed))
+            .add_modifier(Modifier::BOLD)
+    }
+
     pub fn border(self, focused: bool) -> Style {
         if focused {
-            self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+            self.role_fg(Role::BorderFocused, Color::Cyan)
+                .add_modifier(Modifier::BOLD)
         } else {
-            self.fg(Color::DarkGray)
+            self.role_fg(Role::Border, Color::DarkGray)
         }
     }
 
     pub fn header(self) -> Style {
-        self.fg(Color::Gray).add_modifier(Modifier::BOLD)
+        self.role_fg(Role::Header, Color::Gray)
+            .add_modifier(Modifier::BOLD)
     }
 
     pub fn selected_row(self) -> Style {
-        Style::new().add_modifier(Modifier::REVERSED)
+        // Reverse video with a colour as foreground makes that colour the bar's background.
+        match self.palette.get(Role::Selected) {
+            Some(color) if self.color => Style::new().fg(color).add_modifier(Modifier::REVERSED),
+            _ => Style::new().add_modifier(Modifier::REVERSED),
+        }
     }
 
     pub fn dim(self) -> Style {
         if self.color {
-            Style::new().fg(Color::DarkGray)
+            Style::new().fg(self.pick(Role::Dim, Color::DarkGray))
         } else {
             Style::new().add_modifier(Modifier::DIM)
         }
     }
 
     pub fn label(self) -> Style {
-        self.fg(Color::Gray)
+        self.role_fg(Role::Label, Color::Gray)
     }
 
     pub fn strong(self) -> Style {
         Style::new().add_modifier(Modifier::BOLD)
     }
 
+    /// A whole marked row: a background with colour, bold without (the gutter's `*` stays).
+    pub fn marked_row(self) -> Style {
+        if self.color {
+            Style::new().bg(Color::Rgb(60, 30, 70))
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+
     pub fn marked(self) -> Style {
-        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
+        self.role_fg(Role::Marked, Color::Magenta)
+            .add_modifier(Modifier::BOLD)
     }
 
     pub fn expired(self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+        self.role_fg(Role::Expired, Color::Red)
+            .add_modifier(Modifier::BOLD)
     }
 
     pub fn error(self) -> Style {
-        self.fg(Color::Red)
+        self.role_fg(Role::Error, Color::Red)
     }
 
     pub fn ok(self) -> Style {
-        self.fg(Color::Green)
+        self.role_fg(Role::Ok, Color::Green)
     }
 
     pub fn banner(self, error: bool) -> Style {
         match (self.color, error) {
-            (true, true) => Style::new().fg(Color::White).bg(Color::Red),
-            (true, false) => Style::new().fg(Color::Black).bg(Color::Green),
+            (true, true) => Style::new()
+                .fg(Color::White)
+                .bg(self.pick(Role::BannerError, Color::Red)),
+            (true, false) => Style::new()
+                .fg(Color::Black)
+                .bg(self.pick(Role::BannerInfo, Color::Green)),
             (false, true) => Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
             (false, false) => Style::new().add_modifier(Modifier::BOLD),
         }
     }
 
     pub fn key_hint(self) -> Style {
-        self.fg(Color::Cyan)
+        self.role_fg(Role::KeyHint, Color::Cyan)
     }
 
     pub fn spinner(self) -> Style {
-        self.fg(Color::Yellow)
+        self.role_fg(Role::Spinner, Color::Yellow)
     }
 
     pub fn input(self) -> Style {
         if self.color {
-            Style::new().fg(Color::White).bg(Color::Rgb(40, 40, 40))
+            Style::new()
+                .fg(Color::White)
+                .bg(self.pick(Role::Input, Color::Rgb(40, 40, 40)))
         } else {
             Style::new().add_modifier(Modifier::UNDERLINED)
         }
@@ -123,23 +167,25 @@ impl Theme {
 
     pub fn status(self, status: Option<&UserStatus>) -> Style {
         match status {
-            Some(UserStatus::Active) => self.fg(Color::Green),
-            Some(UserStatus::Pending) => self.fg(Color::Yellow),
-            Some(UserStatus::New) => self.fg(Color::Cyan),
-            Some(UserStatus::Disabled) => self.fg(Color::Red).add_modifier(Modifier::DIM),
+            Some(UserStatus::Active) => self.role_fg(Role::Active, Color::Green),
+            Some(UserStatus::Pending) => self.role_fg(Role::Pending, Color::Yellow),
+            Some(UserStatus::New) => self.role_fg(Role::New, Color::Cyan),
+            Some(UserStatus::Disabled) => self
+                .role_fg(Role::Disabled, Color::Red)
+                .add_modifier(Modifier::DIM),
             _ => self.dim(),
         }
     }
 
     pub fn role(self, role: Option<&UserRole>) -> Style {
         match role {
-            Some(UserRole::SystemAdmin) => {
-                self.fg(Color::LightMagenta).add_modifier(Modifier::BOLD)
-            }
-            Some(UserRole::AccountAdmin) => self.fg(Color::Magenta),
-            Some(UserRole::Publisher) => self.fg(Color::LightBlue),
-            Some(UserRole::Editor) => self.fg(Color::Blue),
-            Some(UserRole::Viewer) => self.fg(Color::Gray),
+            Some(UserRole::SystemAdmin) => self
+                .role_fg(Role::SystemAdmin, Color::LightMagenta)
+                .add_modifier(Modifier::BOLD),
+            Some(UserRole::AccountAdmin) => self.role_fg(Role::AccountAdmin, Color::Magenta),
+            Some(UserRole::Publisher) => self.role_fg(Role::Publisher, Color::LightBlue),
+            Some(UserRole::Editor) => self.role_fg(Role::Editor, Color::Blue),
+            Some(UserRole::Viewer) => self.role_fg(Role::Viewer, Color::Gray),
             _ => self.dim(),
         }
     }

@@ -1,7 +1,6 @@
 //! Signing in, a user's sessions, and changing a password (which closes sessions).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -13,7 +12,7 @@ use serde_json::{Value, json};
 use super::access::{changeable_user, readable_user};
 use super::answer::{done, to_json};
 use super::extract::{Segments, form_body};
-use crate::server::auth::{self, Caller};
+use crate::server::auth::{self, Caller, MAX_SESSIONS_PER_USER};
 use crate::server::error::{ServerError, ServerResult};
 use crate::server::state::AppState;
 use crate::server::store::{self, NewSession};
@@ -45,31 +44,13 @@ pub async fn login(
         .get(USER_AGENT)
         .and_then(|value| value.to_str().ok())
         .map(str::to_string);
-    let dummy = Arc::clone(&state.dummy_hash);
     let token = auth::new_secret()?;
     let token_hash = auth::secret_hash(&token);
-    let store = Arc::clone(&state.store);
-    let user = state
-        .store
-        .read(move |conn| Ok(store::find_login(conn, &username)?))
-        .await?;
-    let verified = tokio::task::spawn_blocking(move || match user {
-        Some((user, hash)) => auth::verify_password(&password, &hash).then_some(user),
-        None => {
-            auth::verify_password(&password, &dummy);
-            None
-        }
-    })
-    .await
-    .map_err(|error| ServerError::Internal(error.to_string()))?;
-    let Some(user) = verified else {
-        return Err(ServerError::unauthorized("Incorrect username or password"));
-    };
-    if user.is_disabled() {
-        return Err(ServerError::unauthorized("this user is disabled"));
-    }
+    let user = auth::sign_in(&state, &username, password, peer.ip()).await?;
+    let session_idle = state.session_idle;
     let ip = peer.ip().to_string();
-    store
+    state
+        .store
         .transaction(move |tx| {
             let at = store::now();
             let uuid = uuid::Uuid::new_v4().to_string();
@@ -86,6 +67,7 @@ pub async fn login(
                 },
             )?;
             store::set_last_login(tx, user.id, &at)?;
+            store::prune_sessions(tx, user.id, session_idle, MAX_SESSIONS_PER_USER)?;
             Ok(())
         })
         .await?;

@@ -1,5 +1,7 @@
 //! Sessions (signed-in tokens) and API keys: who a request is from.
 
+use std::time::Duration;
+
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Map;
 
@@ -86,6 +88,42 @@ pub fn insert_session(conn: &Connection, session: &NewSession<'_>) -> rusqlite::
         session.created_at,
         session.last_seen,
     ])?;
+    Ok(())
+}
+
+/// Closes the user's sessions idle for longer than `idle` (those with a token: the demo's
+/// seeded history has none and stays), then the oldest ones beyond the newest `keep`.
+pub fn prune_sessions(
+    conn: &Connection,
+    user_id: i64,
+    idle: Duration,
+    keep: usize,
+) -> rusqlite::Result<usize> {
+    let idle_since = chrono::Duration::from_std(idle)
+        .ok()
+        .and_then(|idle| chrono::Utc::now().checked_sub_signed(idle))
+        .map_or_else(String::new, |at| {
+            at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        });
+    let idle = conn
+        .prepare_cached(
+            "DELETE FROM sessions
+             WHERE user_id = ? AND token_hash IS NOT NULL AND last_seen < ?",
+        )?
+        .execute(params![user_id, idle_since])?;
+    let surplus = conn
+        .prepare_cached(
+            "DELETE FROM sessions WHERE id IN (
+                 SELECT id FROM sessions WHERE user_id = ?
+                 ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?)",
+        )?
+        .execute(params![user_id, i64::try_from(keep).unwrap_or(i64::MAX)])?;
+    Ok(idle + surplus)
+}
+
+/// Closes a session whatever its user (an expired one, found by its token).
+pub fn delete_session_by_uuid(conn: &Connection, uuid: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM sessions WHERE uuid = ?", [uuid])?;
     Ok(())
 }
 

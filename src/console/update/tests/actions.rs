@@ -302,10 +302,7 @@ fn u_undoes_the_last_quick_edit_after_asking() {
     let cmds = type_keys(&mut model, "y");
     match cmds.iter().find(|cmd| matches!(cmd, Cmd::SaveUser { .. })) {
         Some(Cmd::SaveUser {
-            user_id: 1,
-            expected: None,
-            update,
-            ..
+            user_id: 1, update, ..
         }) => {
             assert_eq!(update.status, Some(UserStatus::Active));
             assert!(update.role.is_none());

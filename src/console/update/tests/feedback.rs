@@ -34,8 +34,9 @@ fn errors_show_on_a_banner_and_the_rest_keeps_working() {
         model
             .banner
             .as_ref()
-            .is_some_and(|b| b.text.contains("offline"))
+            .is_some_and(|b| b.text.contains("does not answer"))
     );
+    assert!(model.connection.is_offline());
     assert_eq!(model.users.total, Some(100), "what was loaded stays");
     update(&mut model, key(KeyCode::Esc));
     assert!(model.banner.is_none());

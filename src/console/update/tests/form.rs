@@ -54,20 +54,27 @@ fn the_edit_form_checks_as_typed_and_sends_only_what_changed() {
     let cmds = update(&mut model, ctrl('s'));
     match cmds.as_slice() {
         [
-            Cmd::SaveUser {
+            Cmd::ReadBeforeSave {
                 user_id: 2,
-                expected: Some(expected),
-                update,
-                ..
+                request,
             },
         ] => {
-            assert_eq!(expected.id, 2);
-            assert_eq!(
-                serde_json::Value::Object(update.to_json()),
-                serde_json::json!({"email": "reza@geobox.ir", "mobile": null})
-            );
+            let request = *request;
+            let unchanged = form(&model).original.clone().expect("an edit form");
+            let cmds = update(&mut model, read_before_save(request, unchanged));
+            match cmds.as_slice() {
+                [
+                    Cmd::SaveUser {
+                        user_id: 2, update, ..
+                    },
+                ] => assert_eq!(
+                    serde_json::Value::Object(update.to_json()),
+                    serde_json::json!({"email": "reza@geobox.ir", "mobile": null})
+                ),
+                other => panic!("the save after the read, got {other:?}"),
+            }
         }
-        other => panic!("one save expected, got {other:?}"),
+        other => panic!("a read before the save expected, got {other:?}"),
     }
     assert!(form(&model).saving.is_some());
 }
@@ -81,7 +88,7 @@ fn a_422_lands_on_its_field_and_a_failed_save_keeps_the_form() {
     clear_field(&mut model);
     type_keys(&mut model, "taken@example.ir");
     let cmds = update(&mut model, ctrl('s'));
-    let Some(Cmd::SaveUser { request, .. }) = cmds.first() else {
+    let Some(Cmd::ReadBeforeSave { request, .. }) = cmds.first() else {
         panic!("a save");
     };
     let request = *request;
@@ -117,7 +124,7 @@ fn a_422_lands_on_its_field_and_a_failed_save_keeps_the_form() {
 
     // A failure that names no field shows in the form, which stays.
     let cmds = update(&mut model, ctrl('s'));
-    let Some(Cmd::SaveUser { request, .. }) = cmds.first() else {
+    let Some(Cmd::ReadBeforeSave { request, .. }) = cmds.first() else {
         panic!("a second save");
     };
     let request = *request;
@@ -178,17 +185,15 @@ fn a_save_held_back_by_a_newer_server_copy_keeps_the_typing() {
     }
     type_keys(&mut model, "a");
     let cmds = update(&mut model, ctrl('s'));
-    let Some(Cmd::SaveUser { request, .. }) = cmds.first() else {
+    let Some(Cmd::ReadBeforeSave { request, .. }) = cmds.first() else {
         panic!("a save");
     };
     let mut newer = crate::console::fixtures::user(1);
     newer.email = Some("changed@elsewhere.ir".into());
-    update(
-        &mut model,
-        Msg::SaveFoundStale {
-            request: *request,
-            current: Box::new(newer),
-        },
+    let cmds = update(&mut model, read_before_save(*request, newer));
+    assert!(
+        cmds.is_empty(),
+        "nothing saved over the newer copy: {cmds:?}"
     );
     let open = form(&model);
     assert!(
@@ -199,13 +204,9 @@ fn a_save_held_back_by_a_newer_server_copy_keeps_the_typing() {
     assert_eq!(open.value(Field::FirstName), "Alia");
     let cmds = update(&mut model, ctrl('s'));
     match cmds.as_slice() {
-        [
-            Cmd::SaveUser {
-                expected: Some(expected),
-                ..
-            },
-        ] => {
-            assert_eq!(expected.email.as_deref(), Some("changed@elsewhere.ir"));
+        [Cmd::ReadBeforeSave { .. }] => {
+            let original = form(&model).original.clone().expect("an edit form");
+            assert_eq!(original.email.as_deref(), Some("changed@elsewhere.ir"));
         }
         other => panic!("a second save against the newer copy, got {other:?}"),
     }
@@ -298,4 +299,13 @@ fn only_the_fields_the_form_edits_make_a_copy_stale() {
     plan_dropped.plan = None;
     assert!(read.plan.is_some(), "the fixture user has a plan");
     assert!(!same_editable_fields(&read, &plan_dropped));
+}
+
+/// The server's copy of a user, read just before the save `request`.
+fn read_before_save(request: crate::console::msg::RequestId, user: crate::api::User) -> Msg {
+    Msg::ReadBeforeSave(Done {
+        request,
+        took: Default::default(),
+        result: Ok(user),
+    })
 }

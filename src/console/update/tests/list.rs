@@ -63,8 +63,18 @@ fn page_down_and_g_g_ask_for_the_right_pages() {
 
     let cmds = type_keys(&mut model, "G");
     assert_eq!(model.users.selected, 999_999);
-    assert_eq!(page_requests(&cmds), vec![(9_999, 999_900, PAGE_SIZE)]);
+    // The last page is read from the other end: skip 0 in the reversed order.
+    assert_eq!(page_requests(&cmds), vec![(9_999, 0, PAGE_SIZE)]);
     assert!(model.users.offset + rows > 999_999);
+    settle(&mut model, &FakeServer::new(1_000_000), cmds);
+    assert_eq!(
+        model.users.selected_user().map(|user| user.id),
+        Some(1_000_000)
+    );
+    assert_eq!(
+        model.users.user_at(999_900).map(|user| user.id),
+        Some(999_901)
+    );
 
     let cmds = type_keys(&mut model, "g");
     assert_eq!(model.users.selected, 0);
@@ -94,7 +104,7 @@ fn big_g_before_the_count_waits_for_it() {
         }),
     );
     assert_eq!(model.users.selected, 249);
-    assert!(page_requests(&cmds).contains(&(2, 200, PAGE_SIZE)));
+    assert!(page_requests(&cmds).contains(&(2, 0, 50)), "{cmds:?}");
 }
 
 #[test]
@@ -177,9 +187,14 @@ fn a_server_that_caps_the_page_size_is_paged_by_what_it_gives() {
     let cmds = update(&mut model, key(KeyCode::Char('G')));
     assert_eq!(
         page_requests(&cmds),
-        vec![(31, 930, 30), (32, 960, 30), (33, 990, 30)],
-        "the screen of rows at the end"
+        vec![(31, 40, 30), (32, 10, 30), (33, 0, 10)],
+        "the screen of rows at the end, read from the other end"
     );
+    settle(&mut model, &server, cmds);
+    let ids: Vec<i64> = (930..1_000)
+        .filter_map(|row| model.users.user_at(row).map(|user| user.id))
+        .collect();
+    assert_eq!(ids, (931..=1_000).collect::<Vec<_>>());
 }
 
 #[test]
@@ -212,4 +227,23 @@ fn pages_scrolled_far_past_are_cancelled_not_waited_for() {
         },
     );
     assert_eq!(model.users.pages.len(), before);
+}
+
+#[test]
+fn a_server_capping_a_page_read_backwards_is_paged_by_what_it_gives() {
+    let mut model = loaded_model(160, 45, 1_000);
+    let mut capped = FakeServer::new(1_000);
+    capped.cap = Some(40);
+    let cmds = type_keys(&mut model, "G");
+    settle(&mut model, &capped, cmds);
+    assert_eq!(model.users.page_size, 40);
+    assert_eq!(model.users.selected_user().map(|user| user.id), Some(1_000));
+    let ids: Vec<i64> = (960..1_000)
+        .filter_map(|row| model.users.user_at(row).map(|user| user.id))
+        .collect();
+    assert_eq!(
+        ids,
+        (961..=1_000).collect::<Vec<_>>(),
+        "every row in its place"
+    );
 }

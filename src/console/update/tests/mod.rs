@@ -2,11 +2,14 @@
 //! pretend server, then the model and the commands are checked.
 
 mod actions;
+mod connection;
 mod feedback;
 mod filters;
 mod form;
 mod list;
+mod query_bar;
 mod sessions;
+mod ux;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 

@@ -1,0 +1,126 @@
+//! A server that goes away: every answer says whether the server was reached. The first
+//! failure to reach it takes the console offline (what is loaded stays, marked stale; writes
+//! are refused), reads are retried with a growing wait, and the first answer brings it back:
+//! what is on screen is read again and the banner says `reconnected`.
+
+use super::feedback::{log_activity, succeed};
+use super::list::reload;
+use crate::api::ApiError;
+use crate::console::cmd::Cmd;
+use crate::console::model::{Connection, Model, RETRY_FIRST};
+use crate::console::msg::{Done, Msg, RequestId};
+
+/// What one answer says about the server.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Answer {
+    request: RequestId,
+    reached: bool,
+}
+
+/// Whether a failure means the server could not be reached (rather than that it said no).
+pub fn unreachable(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::Connection { .. } | ApiError::Timeout { .. }
+    )
+}
+
+fn answer<T>(done: &Done<T>) -> Option<Answer> {
+    Some(Answer {
+        request: done.request,
+        reached: done
+            .result
+            .as_ref()
+            .err()
+            .is_none_or(|error| !unreachable(error)),
+    })
+}
+
+/// The answer a message carries, if it is one.
+pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
+    match msg {
+        Msg::MeLoaded(done) | Msg::UserReloaded { done, .. } | Msg::ReadBeforeSave(done) => {
+            answer(done)
+        }
+        Msg::UserUpdated { done, .. } | Msg::UserSaved { done, .. } => answer(done),
+        Msg::UsersLoaded { done, .. } => answer(done),
+        Msg::UsersCounted(done) => answer(done),
+        Msg::SessionsLoaded { done, .. } => answer(done),
+        Msg::PlansLoaded(done) => answer(done),
+        Msg::SessionClosed { done, .. }
+        | Msg::UserDeleted { done, .. }
+        | Msg::PasswordChanged { done, .. }
+        | Msg::PlanRenewed { done, .. }
+        | Msg::ProbeAnswered(done) => answer(done),
+        Msg::OtherSessionsClosed { done, .. } => answer(done),
+        _ => None,
+    }
+}
+
+/// Takes the console offline or back online after an answer was handled.
+pub(super) fn observe(model: &mut Model, answer: Answer, cmds: &mut Vec<Cmd>) {
+    let connection = &mut model.connection;
+    if connection.probe == Some(answer.request) {
+        connection.probe = None;
+        connection.retrying = false;
+    }
+    if answer.reached {
+        connection.last_answered = connection.last_answered.max(answer.request);
+        if connection.is_offline() {
+            reconnect(model, cmds);
+        }
+        return;
+    }
+    if answer.request < connection.last_answered {
+        // The server answered a newer request since: this failure is old news.
+        return;
+    }
+    if !connection.is_offline() {
+        connection.offline_since = Some(model.now);
+        connection.retry_delay = RETRY_FIRST;
+        log_activity(
+            model,
+            "Offline: the server does not answer; retrying by itself".to_string(),
+            false,
+            cmds,
+        );
+    }
+    if !model.connection.retrying {
+        schedule_retry(model, cmds);
+    }
+}
+
+fn schedule_retry(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    let connection = &mut model.connection;
+    connection.retry_token += 1;
+    connection.retrying = true;
+    cmds.push(Cmd::After {
+        delay: connection.retry_delay,
+        msg: Box::new(Msg::RetryConnection {
+            token: connection.retry_token,
+        }),
+    });
+    connection.retry_delay = Connection::backoff(connection.retry_delay);
+}
+
+/// The retry timer fired: ask the server whether it is back.
+pub(super) fn on_retry(model: &mut Model, token: u64, cmds: &mut Vec<Cmd>) {
+    if token != model.connection.retry_token || !model.connection.is_offline() {
+        return;
+    }
+    let request = model.new_request();
+    model.connection.probe = Some(request);
+    cmds.push(Cmd::Probe { request });
+}
+
+fn reconnect(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    let token = model.connection.retry_token + 1;
+    model.connection = Connection {
+        // A timer still pending finds a newer token and does nothing.
+        retry_token: token,
+        last_answered: model.connection.last_answered,
+        ..Connection::default()
+    };
+    reload(model, cmds);
+    succeed(model, "reconnected".to_string(), cmds);
+}

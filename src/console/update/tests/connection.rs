@@ -1,0 +1,139 @@
+//! The server going away and coming back, at the depth of `update`.
+
+use std::time::Duration;
+
+use super::*;
+
+fn gone() -> FakeServer {
+    FakeServer::gone(500)
+}
+
+/// The retry timer among the commands: its delay and its message.
+fn retry_timer(cmds: &[Cmd]) -> Option<(Duration, Msg)> {
+    cmds.iter().find_map(|cmd| match cmd {
+        Cmd::After { delay, msg } if matches!(**msg, Msg::RetryConnection { .. }) => {
+            Some((*delay, (**msg).clone()))
+        }
+        _ => None,
+    })
+}
+
+fn probe_of(cmds: &[Cmd]) -> RequestId {
+    cmds.iter()
+        .find_map(|cmd| match cmd {
+            Cmd::Probe { request } => Some(*request),
+            _ => None,
+        })
+        .expect("the retry sends a probe")
+}
+
+fn probe_answer(request: RequestId, result: Result<(), ApiError>) -> Msg {
+    Msg::ProbeAnswered(Done {
+        request,
+        took: Duration::from_millis(3),
+        result,
+    })
+}
+
+/// Answers what can be answered by `server` and returns the commands left (timers, probes).
+fn run(model: &mut Model, server: &FakeServer, cmds: Vec<Cmd>) -> Vec<Cmd> {
+    let mut left = Vec::new();
+    let mut queue = std::collections::VecDeque::from(cmds);
+    while let Some(cmd) = queue.pop_front() {
+        match server.answer(&cmd) {
+            Some(msg) => queue.extend(update(model, msg)),
+            None => left.push(cmd),
+        }
+    }
+    left
+}
+
+#[test]
+fn reads_are_retried_with_a_capped_backoff_and_recovery_refreshes_the_screen() {
+    let mut model = loaded_model(160, 45, 500);
+    let rows_before = model.users.pages.len();
+    let cmds = type_keys(&mut model, "R");
+    let mut left = run(&mut model, &gone(), cmds);
+    assert!(model.connection.is_offline());
+    assert_eq!(model.users.pages.len(), rows_before, "loaded rows stay");
+
+    let mut delays = Vec::new();
+    for _ in 0..8 {
+        let (delay, timer) = retry_timer(&left).expect("one retry is scheduled");
+        assert_eq!(
+            left.iter()
+                .filter(|cmd| matches!(cmd, Cmd::After { .. }))
+                .count(),
+            1,
+            "one timer at a time: {left:?}"
+        );
+        delays.push(delay.as_secs());
+        let probe = probe_of(&update(&mut model, timer));
+        left = update(
+            &mut model,
+            probe_answer(probe, Err(gone().fail_with.expect("an error"))),
+        );
+    }
+    assert_eq!(delays, vec![1, 2, 4, 8, 16, 30, 30, 30]);
+
+    // Keys still move and ask for nothing while offline.
+    let cmds = type_keys(&mut model, "G");
+    assert!(page_requests(&cmds).is_empty(), "{cmds:?}");
+
+    let (_, timer) = retry_timer(&left).expect("a retry");
+    let probe = probe_of(&update(&mut model, timer));
+    let cmds = update(&mut model, probe_answer(probe, Ok(())));
+    assert!(!model.connection.is_offline());
+    assert_eq!(
+        model.banner.as_ref().map(|banner| banner.text.as_str()),
+        Some("reconnected")
+    );
+    assert!(
+        cmds.iter().any(|cmd| matches!(cmd, Cmd::CountUsers { .. })),
+        "the count is read again"
+    );
+    assert!(
+        page_requests(&cmds).iter().any(|(page, _, _)| *page == 4),
+        "the page on screen is read: {:?}",
+        page_requests(&cmds)
+    );
+    // The timer of an older retry finds a newer token and does nothing.
+    assert!(update(&mut model, Msg::RetryConnection { token: 1 }).is_empty());
+}
+
+#[test]
+fn a_failure_older_than_an_answer_does_not_take_the_console_offline() {
+    let mut model = loaded_model(160, 45, 500);
+    let newest = model.connection.last_answered;
+    assert!(newest > RequestId(1));
+    update(
+        &mut model,
+        Msg::UsersCounted(Done {
+            request: RequestId(1),
+            took: Duration::ZERO,
+            result: Err(gone().fail_with.expect("an error")),
+        }),
+    );
+    assert!(!model.connection.is_offline());
+}
+
+#[test]
+fn writes_are_refused_plainly_offline_and_nothing_is_queued() {
+    let mut model = loaded_model(160, 45, 500);
+    let cmds = type_keys(&mut model, "R");
+    run(&mut model, &gone(), cmds);
+    assert!(model.connection.is_offline());
+    for keys in ["D", "s", "r", "p", "n"] {
+        let cmds = type_keys(&mut model, keys);
+        assert_eq!(api_calls(&cmds), 0, "{keys}: {cmds:?}");
+        assert!(matches!(model.mode, Mode::Normal), "{keys} opens nothing");
+        assert!(
+            model
+                .banner
+                .as_ref()
+                .is_some_and(|banner| banner.text.starts_with("Offline")),
+            "{keys}: {:?}",
+            model.banner
+        );
+    }
+}

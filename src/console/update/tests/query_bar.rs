@@ -1,0 +1,119 @@
+//! The query bar: the request behind the table, copied as a CLI or curl command.
+
+use super::*;
+use crate::console::model::{ClipboardReach, SortColumn};
+
+fn with_base(mut model: Model) -> Model {
+    model.query_bar.api_base = "http://ops:hunter2@127.0.0.1:8080/v1/".to_string();
+    model
+}
+
+fn copied(cmds: &[Cmd]) -> Vec<String> {
+    cmds.iter()
+        .filter_map(|cmd| match cmd {
+            Cmd::CopyToClipboard { text } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn colon_shows_the_request_with_every_parameter_the_client_sends() {
+    let mut model = with_base(loaded_model(160, 45, 500));
+    model.filters.status = Some(UserStatus::Active);
+    model.filters.search = "ali".to_string();
+    model.filters.sort.column = SortColumn::LastName;
+    model.filters.sort.descending = true;
+    assert!(type_keys(&mut model, ":").is_empty());
+    assert!(matches!(model.mode, Mode::QueryBar));
+    let url = super::super::request_url(&model).expect("a URL");
+    assert_eq!(
+        url.as_str(),
+        "http://127.0.0.1:8080/v1/users/?f=json&status=Active&search=ali&order_by=last_name+D%2C+id+D\
+         &return_count=False&skip=0&limit=100",
+        "no credentials from the host, parameters in the client's order and encoding"
+    );
+    type_keys(&mut model, ":");
+    assert!(matches!(model.mode, Mode::Normal), "`:` closes it again");
+}
+
+#[test]
+fn the_request_is_for_the_page_the_selection_is_on() {
+    let mut model = with_base(loaded_model(160, 45, 500));
+    let server = FakeServer::new(500);
+    let cmds = update(&mut model, Msg::SelectUserRow(130));
+    settle(&mut model, &server, cmds);
+    let url = super::super::request_url(&model).expect("a URL");
+    assert!(url.as_str().ends_with("skip=100&limit=100"), "{url}");
+}
+
+#[test]
+fn y_copies_a_cli_command_and_big_y_a_curl_command_without_secrets() {
+    let mut model = with_base(loaded_model(160, 45, 500));
+    model.filters.cql = "username LIKE '%gis%'".to_string();
+    type_keys(&mut model, ":");
+    let cmds = type_keys(&mut model, "y");
+    assert_eq!(
+        copied(&cmds),
+        [
+            "geobox-users --host http://127.0.0.1:8080/v1 users list --q 'username LIKE '\\''%gis%'\\''' \
+             --order-by 'id A' --limit 100"
+        ]
+    );
+    let banner = model.banner.clone().expect("a message");
+    assert_eq!(banner.text, "Copied the CLI command to the clipboard");
+    assert!(matches!(model.mode, Mode::QueryBar), "the bar stays open");
+
+    let cmds = type_keys(&mut model, "Y");
+    let curl = copied(&cmds).pop().expect("a curl command");
+    assert!(
+        curl.starts_with("curl -sS -H \"Authorization: Bearer $GEOBOX_ACCESS_TOKEN\" 'http://127.0.0.1:8080/v1/users/?f=json&q=username+LIKE+%27%25gis%25%27"),
+        "{curl}"
+    );
+    assert!(
+        !curl.contains("hunter2") && !curl.contains("ops@"),
+        "{curl}"
+    );
+    assert_eq!(
+        model.query_bar.copied.as_ref().map(|c| c.text.as_str()),
+        Some(curl.as_str())
+    );
+}
+
+#[test]
+fn where_the_clipboard_may_not_reach_the_message_says_to_select_the_text() {
+    let mut model = with_base(loaded_model(80, 24, 50));
+    model.query_bar.clipboard = ClipboardReach::Unlikely("no TERM".to_string());
+    type_keys(&mut model, ":");
+    let cmds = type_keys(&mut model, "y");
+    assert_eq!(copied(&cmds).len(), 1, "it is still sent, in case it works");
+    let banner = model.banner.clone().expect("a message");
+    assert!(banner.text.contains("no TERM"), "{}", banner.text);
+    assert!(banner.text.contains("select it"), "{}", banner.text);
+}
+
+#[test]
+fn the_bar_remembers_the_latency_of_the_current_page_only() {
+    let mut model = with_base(loaded_model(160, 45, 500));
+    let request = model.new_request();
+    model.users.pending.insert(0, request);
+    let answer = |request, millis| Msg::UsersLoaded {
+        page: 0,
+        done: Done {
+            request,
+            took: std::time::Duration::from_millis(millis),
+            result: Ok(vec![crate::console::fixtures::user(1)]),
+        },
+    };
+    update(&mut model, answer(RequestId(9_999), 700));
+    assert_ne!(
+        model.query_bar.page_latency,
+        Some(std::time::Duration::from_millis(700)),
+        "a stale answer does not count"
+    );
+    update(&mut model, answer(request, 12));
+    assert_eq!(
+        model.query_bar.page_latency,
+        Some(std::time::Duration::from_millis(12))
+    );
+}
