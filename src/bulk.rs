@@ -96,7 +96,8 @@ impl Progress {
     /// Time left at the rate so far; `None` before the first write.
     pub fn eta(&self) -> Option<Duration> {
         let rate = self.rate();
-        (rate > 0.0).then(|| Duration::from_secs_f64((self.total - self.done) as f64 / rate))
+        (rate > 0.0)
+            .then(|| Duration::from_secs_f64(self.total.saturating_sub(self.done) as f64 / rate))
     }
 
     /// `120/500  35/s  ETA 11s`

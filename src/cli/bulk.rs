@@ -82,7 +82,8 @@ fn progress_bar(total: u64, what: &str) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::new(total);
-    let template = format!("{what} {{bar:30}} {{pos}}/{{len}}  {{per_sec}}  ETA {{eta}}");
+    // The counts, rate and ETA come from `Progress::line` (whole numbers), not indicatif's.
+    let template = format!("{what} {{bar:30}} {{msg}}");
     if let Ok(style) = ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
@@ -92,6 +93,7 @@ fn progress_bar(total: u64, what: &str) -> Option<ProgressBar> {
 fn show(bar: Option<&ProgressBar>, progress: Progress) {
     if let Some(bar) = bar {
         bar.set_position(progress.done as u64);
+        bar.set_message(progress.line());
     }
 }
 
@@ -119,6 +121,7 @@ pub fn list_all(client: &GeoboxClient, view: View, format: Format) -> Result<(),
         };
         let mut out = io::BufWriter::new(io::stdout().lock());
         let mut pager = Pager::new(view);
+        let started = std::time::Instant::now();
         let mut pages = 0;
         let mut written = 0;
         while let Some(page) = pager.next_page(client).await? {
@@ -127,10 +130,13 @@ pub fn list_all(client: &GeoboxClient, view: View, format: Format) -> Result<(),
                 return Ok(());
             }
             pages += 1;
-            written += page.len() as u64;
-            if let Some(bar) = &bar {
-                bar.set_position(written);
-            }
+            written += page.len();
+            let progress = Progress {
+                done: written,
+                total: bar.as_ref().and_then(ProgressBar::length).unwrap_or(0) as usize,
+                elapsed: started.elapsed(),
+            };
+            show(bar.as_ref(), progress);
         }
         if let Some(bar) = &bar {
             bar.finish_and_clear();
@@ -212,8 +218,19 @@ pub fn bulk_update(args: &BulkUpdateArgs, connection: &ConnectionArgs) -> Result
                 user.username, user.id
             ));
         }
-        outcome.map_err(CliError::Failed)
+        outcome.map_err(CliError::Failed)?;
+        stopped_early(summary.not_reached.len(), "users")
     })?
+}
+
+/// A run stopped by Ctrl-C did not do all it was asked: exit 1, after its summary.
+fn stopped_early(not_reached: usize, what: &str) -> Result<(), CliError> {
+    match not_reached {
+        0 => Ok(()),
+        left => Err(CliError::Failed(format!(
+            "stopped by Ctrl-C: {left} {what} were not written"
+        ))),
+    }
 }
 
 fn print_users(users: &[User]) -> Result<(), CliError> {
@@ -319,7 +336,8 @@ pub fn import(args: &ImportArgs, connection: &ConnectionArgs) -> Result<(), CliE
         for (line, username, reason) in &summary.failed {
             note(&format!("  failed: line {line}: {username}: {reason}"));
         }
-        outcome.map_err(CliError::Failed)
+        outcome.map_err(CliError::Failed)?;
+        stopped_early(summary.not_reached, "rows")
     })?
 }
 
