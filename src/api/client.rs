@@ -130,6 +130,15 @@ pub fn redact_host(host: &str) -> String {
     }
 }
 
+/// Where a password sign-in's token is kept between runs, so that the next run does not sign
+/// in again. The client asks it before signing in, tells it each new token, and tells it to
+/// forget a token the server refused.
+pub trait TokenStore: Send + Sync {
+    fn load(&self) -> Option<Secret>;
+    fn save(&self, token: &Secret);
+    fn forget(&self);
+}
+
 /// A request body.
 enum Body {
     None,
@@ -145,6 +154,8 @@ pub struct GeoboxClient {
     timeout: Duration,
     /// The token from `auth/token/` when signing in with a password.
     session_token: Mutex<Option<Secret>>,
+    /// With password auth, the token kept between runs.
+    token_store: Option<Box<dyn TokenStore>>,
 }
 
 impl fmt::Debug for GeoboxClient {
@@ -174,7 +185,14 @@ impl GeoboxClient {
             auth,
             timeout,
             session_token: Mutex::new(None),
+            token_store: None,
         })
+    }
+
+    /// With password auth, reuses the token `store` keeps and keeps each new one there.
+    pub fn with_token_store(mut self, store: Box<dyn TokenStore>) -> Self {
+        self.token_store = Some(store);
+        self
     }
 
     /// `{host}/v1/`
@@ -191,6 +209,7 @@ impl GeoboxClient {
     pub async fn login(&self) -> Result<(), ApiError> {
         if let Auth::Password { username, password } = &self.auth {
             let token = self.fetch_token(username, password).await?;
+            self.keep_token(&token);
             *self.session_token.lock().await = Some(token);
         }
         Ok(())
@@ -482,6 +501,9 @@ impl GeoboxClient {
                 // Another request may have signed in again meanwhile: keep its fresh token.
                 if *session == token {
                     *session = None;
+                    if let Some(store) = &self.token_store {
+                        store.forget();
+                    }
                 }
                 drop(session);
                 signed_in_again = true;
@@ -504,11 +526,22 @@ impl GeoboxClient {
             Auth::Password { username, password } => {
                 let mut session = self.session_token.lock().await;
                 if session.is_none() {
-                    *session = Some(self.fetch_token(username, password).await?);
+                    *session = self.token_store.as_ref().and_then(|store| store.load());
+                }
+                if session.is_none() {
+                    let token = self.fetch_token(username, password).await?;
+                    self.keep_token(&token);
+                    *session = Some(token);
                 }
                 Ok(session.clone())
             }
             Auth::ApiKey(_) | Auth::Anonymous => Ok(None),
+        }
+    }
+
+    fn keep_token(&self, token: &Secret) {
+        if let Some(store) = &self.token_store {
+            store.save(token);
         }
     }
 

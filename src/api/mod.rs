@@ -10,8 +10,8 @@ mod types;
 
 pub use answer::MAX_UNPAGED_ITEMS;
 pub use client::{
-    Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, GeoboxClient, MAX_ANSWER_BYTES, UserRef, api_base_url,
-    redact_host,
+    Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, GeoboxClient, MAX_ANSWER_BYTES, TokenStore, UserRef,
+    api_base_url, redact_host,
 };
 pub use error::{ApiError, FieldError, body_start};
 pub use obfuscate::{deobfuscate_password, obfuscate_password};

@@ -384,6 +384,16 @@ pub fn record<T, E: fmt::Display>(
     append(&entry);
 }
 
+/// Appends an entry a shared library built (a lockdown with its steps), stamped with this
+/// run's host, profile and signed-in user.
+pub fn record_entry(connection: &ConnectionArgs, mut entry: Entry) {
+    let context = Context::load(connection);
+    entry.host = context.host;
+    entry.profile = context.profile;
+    entry.by = context.by;
+    append(&entry);
+}
+
 fn append(entry: &Entry) {
     let Some(journal) = Journal::open_default() else {
         note("warning: no data directory, so this write was not journaled");

@@ -6,6 +6,8 @@
 
 pub mod bulk;
 pub mod journal;
+pub mod lockdown;
+pub mod logout;
 pub mod members;
 pub mod output;
 pub mod plans;
@@ -20,7 +22,7 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::api::{ApiError, GeoboxClient, Secret};
+use crate::api::{ApiError, Auth, GeoboxClient, Secret};
 use crate::config::{Config, ConfigError, Credentials, Overrides, timeout_from_secs};
 
 pub use output::Format;
@@ -139,6 +141,8 @@ pub enum Command {
     },
     /// Show the config file, the profile, the host and the way of signing in (secrets hidden).
     Config,
+    /// Close the server session of the cached sign-in and forget its token.
+    Logout(logout::LogoutArgs),
     /// Run the built-in Geobox-compatible demo server until Ctrl-C.
     Serve(ServeArgs),
 }
@@ -289,6 +293,7 @@ pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
         Command::Members(command) => members::run(command, connection),
         Command::Journal(args) => journal::run(args, connection),
         Command::Views(command) => views::run(command, connection),
+        Command::Logout(args) => logout::run(&args, connection),
         Command::Serve(_) => Err(CliError::Usage(
             "serve is run by the binary's main, not the CLI runner".to_string(),
         )),
@@ -353,7 +358,18 @@ pub fn connect(connection: &ConnectionArgs) -> Result<GeoboxClient, CliError> {
         )));
     }
     let auth = config.auth(prompt_login_password)?;
-    Ok(GeoboxClient::new(&config.host, auth, config.timeout)?)
+    let client = GeoboxClient::new(&config.host, auth, config.timeout)?;
+    // A password run keeps its token for the next run: one sign-in, one server session.
+    let token_file = match client.auth() {
+        Auth::Password { username, .. } => {
+            crate::token_cache::TokenFile::default_for(client.base_url().as_str(), username)
+        }
+        _ => None,
+    };
+    Ok(match token_file {
+        Some(file) => client.with_token_store(Box::new(file)),
+        None => client,
+    })
 }
 
 /// Asks for the sign-in password without echo, only when someone is at a terminal.

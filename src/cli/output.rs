@@ -39,6 +39,7 @@ macro_rules! field_column {
         }
     };
 }
+pub(crate) use field_column;
 
 /// Columns people scan a user list by.
 pub const USER_TABLE: &[Column] = &[

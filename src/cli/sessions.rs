@@ -3,10 +3,13 @@
 use clap::Subcommand;
 
 use super::journal::{Written, record};
-use super::output::{self, Format};
+use serde_json::{Value, json};
+
+use super::output::{self, Column, Format, Layout, field_column, text};
 use super::{CliError, ConnectionArgs, block_on, connect, note, parse_id, print_stdout};
-use crate::api::UserRef;
+use crate::api::{Session, UserRef};
 use crate::journal::Action;
+use crate::sessions_insight;
 
 #[derive(Debug, Subcommand)]
 pub enum SessionsCommand {
@@ -14,6 +17,9 @@ pub enum SessionsCommand {
     List {
         #[arg(value_name = "ID|me")]
         user: UserRef,
+        /// Grouped by client and address, newest first, marked `new` and idle.
+        #[arg(long)]
+        group: bool,
         #[arg(long, value_enum, default_value_t)]
         output: Format,
     },
@@ -30,9 +36,15 @@ pub fn run(command: SessionsCommand, connection: &ConnectionArgs) -> Result<(), 
     match command {
         SessionsCommand::List {
             user,
+            group,
             output: format,
         } => {
             let client = connect(connection)?;
+            if group {
+                let sessions = block_on(client.list_sessions(user))??;
+                let rows = grouped_rows(&sessions, chrono::Utc::now());
+                return print_stdout(&output::render_list(&rows, &GROUPED, format));
+            }
             let sessions = block_on(client.list_sessions_raw(user))??;
             print_stdout(&output::render_list(&sessions, &output::SESSIONS, format))
         }
@@ -50,3 +62,36 @@ pub fn run(command: SessionsCommand, connection: &ConnectionArgs) -> Result<(), 
         }
     }
 }
+
+/// One row per session, in the grouping's order, with its group's client and address.
+fn grouped_rows(sessions: &[Session], now: chrono::DateTime<chrono::Utc>) -> Vec<Value> {
+    sessions_insight::group(sessions, now, sessions_insight::DEFAULT_IDLE_AFTER)
+        .iter()
+        .flat_map(|group| {
+            group.sessions.iter().map(|insight| {
+                json!({
+                    "client": group.family.to_string(),
+                    "ip": group.ip,
+                    "uuid": insight.session.uuid,
+                    "last_seen": insight.session.last_seen,
+                    "created_at": insight.session.created_at,
+                    "marks": insight.marks().join(" "),
+                })
+            })
+        })
+        .collect()
+}
+
+const GROUPED_COLUMNS: &[Column] = &[
+    field_column!("CLIENT", "client"),
+    field_column!("IP", "ip"),
+    field_column!("UUID", "uuid"),
+    field_column!("LAST SEEN", "last_seen"),
+    field_column!("CREATED", "created_at"),
+    field_column!("MARKS", "marks"),
+];
+
+const GROUPED: Layout = Layout {
+    table: GROUPED_COLUMNS,
+    csv: GROUPED_COLUMNS,
+};

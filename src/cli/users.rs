@@ -58,6 +58,8 @@ pub enum UsersCommand {
     BulkUpdate(BulkUpdateArgs),
     /// Create (or update) users from a CSV file, checking every row first.
     Import(ImportArgs),
+    /// Shut a compromised account: Disabled, every session closed, optionally a new password.
+    Lockdown(super::lockdown::LockdownArgs),
 }
 
 #[derive(Debug, Args)]
@@ -281,6 +283,7 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
         }
         UsersCommand::BulkUpdate(args) => bulk::bulk_update(&args, connection),
         UsersCommand::Import(args) => bulk::import(&args, connection),
+        UsersCommand::Lockdown(args) => super::lockdown::run(&args, connection),
     }
 }
 

@@ -232,8 +232,8 @@ fn update_setting(values: &Values) -> UserUpdate {
     }
 }
 
-/// A readable random password for a user created again.
-fn new_password() -> String {
+/// A readable random password for a user who gets one from this tool (a re-created user, a lockdown).
+pub fn new_password() -> String {
     random_text(
         b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789",
         18,

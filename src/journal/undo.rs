@@ -203,6 +203,13 @@ fn plan_restore(entry: &Entry, now: &[Option<User>], force: bool) -> Result<Undo
             });
         }
     }
+    if !any_undoable && entry.action == Action::Lockdown {
+        return Err(Refusal::Impossible(
+            "this lockdown changed no status (the user was already Disabled, or the disable \
+             failed), and closed sessions and a new password cannot be undone"
+                .to_string(),
+        ));
+    }
     if !any_undoable {
         return Err(Refusal::Impossible(format!(
             "this {} recorded no values to put back",

@@ -257,3 +257,19 @@ fn values_record_exactly_what_changed() {
         json!({"mobile": "+98 912", "status": "Disabled"})
     );
 }
+
+#[test]
+fn a_lockdown_of_a_user_already_disabled_has_nothing_to_undo_and_says_why() {
+    let mut entry = single(Action::Lockdown, UserChange::new(Some(5), None));
+    entry.steps = vec![Step {
+        name: "close sessions".to_string(),
+        outcome: Outcome::Ok,
+    }];
+    let now = user(5, "neda", "Disabled", "Viewer");
+    match plan_undo(&entry, &[Some(now)], false) {
+        Err(Refusal::Impossible(reason)) => {
+            assert!(reason.contains("already Disabled"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

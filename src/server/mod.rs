@@ -35,12 +35,17 @@
 //!   per username or address they wait longer each time (429 with `Retry-After`); hashes
 //!   waiting too long answer 503. A token unused for [`ServerOptions::session_idle`] stops
 //!   working; a user has at most [`MAX_SESSIONS_PER_USER`] sessions, the oldest closed first.
-//! - Seeded users all have the password [`SEED_PASSWORD`].
+//! - Seeded users all have the password [`SEED_PASSWORD`], except, when the server listens
+//!   beyond loopback, the System Admins and Account Admins: they get a random one, not shown.
+//! - `serve` prints the admin password only when it generated it; a database file it creates
+//!   (and its `-wal`/`-shm`) can be read by its owner only.
 //! - Without `--db` the database lives in memory, up to about 2 GB (1.5 million users).
 
 mod auth;
 mod cql;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod limits;
 mod listener;
 mod request_head;
@@ -130,8 +135,13 @@ pub struct RunningServer {
     /// An API key of the admin (`?apikey=`), new at every start: keys are stored hashed, so
     /// an older one cannot be shown again (it keeps working until the next start).
     pub admin_apikey: Secret,
+    /// Whether `admin_password` was generated here (not given by the caller).
+    pub admin_password_generated: bool,
     /// The users created by seeding this time (0 when the database already had users).
     pub seeded_users: u64,
+    /// Privileged users (other than the admin) whose seed password was replaced by a random
+    /// one because the server listens beyond loopback.
+    pub locked_privileged: u64,
     /// How long opening, migrating and seeding took.
     pub startup: Duration,
     stop: oneshot::Sender<()>,
@@ -195,9 +205,11 @@ fn io_error(error: ServerError) -> std::io::Error {
 struct Prepared {
     store: Store,
     password: Secret,
+    password_generated: bool,
     apikey: Secret,
     dummy_hash: String,
     seeded: u64,
+    locked: u64,
 }
 
 /// Opens, migrates, seeds (when empty), and makes sure the admin exists with this password.
@@ -220,10 +232,13 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
             }
         }
     }
+    if let Some(path) = &options.db {
+        owner_only_database(path)?;
+    }
     let store = Store::open(options.db.as_deref())?;
-    let password = match &options.admin_password {
-        Some(password) if !password.is_empty() => password.clone(),
-        _ => Secret::new(auth::new_password()?),
+    let (password, password_generated) = match &options.admin_password {
+        Some(password) if !password.is_empty() => (password.clone(), false),
+        _ => (Secret::new(auth::new_password()?), true),
     };
     let admin_hash = auth::hash_password(password.expose())?;
     let dummy_hash = auth::hash_password(&auth::new_password()?)?;
@@ -233,12 +248,12 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
     if username.is_empty() {
         return Err(ServerError::Internal("the admin username is empty".into()));
     }
-    let was_empty = store.transaction_blocking(|tx| {
+    let (was_empty, admin_id) = store.transaction_blocking(|tx| {
         let was_empty = store::user_count(tx)? == 0;
         seed::ensure_plans(tx)?;
         let admin_id = store::ensure_admin(tx, &username, &admin_hash)?;
         store::replace_api_key(tx, admin_id, "serve", &apikey_hash)?;
-        Ok(was_empty)
+        Ok((was_empty, admin_id))
     })?;
     let seeded = if was_empty && options.seed_users > 0 {
         let shared_hash = auth::hash_password(SEED_PASSWORD)?;
@@ -254,13 +269,82 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
     } else {
         0
     };
+    let locked = if options.bind.ip().is_loopback() {
+        0
+    } else {
+        lock_privileged_seed_passwords(&store, admin_id)?
+    };
     Ok(Prepared {
         store,
         password,
+        password_generated,
         apikey: Secret::new(apikey),
         dummy_hash,
         seeded,
+        locked,
     })
+}
+
+/// How many distinct password hashes of privileged users are checked against the seed
+/// password at a start beyond loopback (seeded users share one hash, so one check covers them
+/// all; the bound keeps a database with many hand-made admins from slowing the start).
+const MAX_HASHES_CHECKED: usize = 16;
+
+/// Off loopback, the public seed password must not open a privileged account: every System
+/// Admin and Account Admin (but the configured admin) who still has it gets a random password
+/// nobody is told, and their sessions are closed. Returns how many.
+fn lock_privileged_seed_passwords(store: &Store, admin_id: i64) -> ServerResult<u64> {
+    store.transaction_blocking(|tx| {
+        let mut locked = 0;
+        let mut random_hash = None;
+        for hash in store::privileged_password_hashes(tx, admin_id, MAX_HASHES_CHECKED)? {
+            if !auth::verify_password(SEED_PASSWORD, &hash) {
+                continue;
+            }
+            let random_hash = match &random_hash {
+                Some(random) => random,
+                None => random_hash.insert(auth::hash_password(&auth::new_password()?)?),
+            };
+            locked += store::replace_privileged_password(tx, &hash, random_hash, admin_id)?;
+        }
+        Ok(locked)
+    })
+}
+
+/// Creates the database file readable by its owner only (SQLite gives its `-wal` and `-shm`
+/// the same mode): it holds password hashes. An existing file keeps the mode it has.
+fn owner_only_database(path: &Path) -> ServerResult<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(ServerError::Internal(format!(
+            "cannot create {}: {error}",
+            path.display()
+        ))),
+    }
+}
+
+/// What `serve` says when it listens beyond loopback, or nothing on loopback.
+fn exposure_warning(addr: SocketAddr, locked_privileged: u64) -> Option<String> {
+    if addr.ip().is_loopback() {
+        return None;
+    }
+    let mut warning = format!(
+        "WARNING: listening on {addr} — reachable from other machines, over plain HTTP.\n\
+         WARNING: anyone who can reach it and knows the admin password controls this demo."
+    );
+    if locked_privileged > 0 {
+        warning.push_str(&format!(
+            "\nWARNING: {locked_privileged} seeded System Admins and Account Admins were given \
+             random passwords (not shown) instead of the public {SEED_PASSWORD}; set one with \
+             change-password as the admin if you need them."
+        ));
+    }
+    Some(warning)
 }
 
 /// Starts a server in this process (returns once it listens).
@@ -308,8 +392,10 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Err
         base_url: format!("http://{host}/v1/"),
         admin_username,
         admin_password: prepared.password,
+        admin_password_generated: prepared.password_generated,
         admin_apikey: prepared.apikey,
         seeded_users: prepared.seeded,
+        locked_privileged: prepared.locked,
         startup: started.elapsed(),
         stop,
         task,
@@ -326,25 +412,31 @@ pub async fn serve_until_signal(options: ServerOptions) -> Result<(), std::io::E
     );
     let stop = stop_signals()?;
     let server = start(options).await?;
-    if !server.addr.ip().is_loopback() {
-        eprintln!(
-            "WARNING: listening on {} — reachable from other machines, over plain HTTP.\n\
-             WARNING: anyone who can reach it and knows the admin password controls this demo.",
-            server.addr
-        );
+    if let Some(warning) = exposure_warning(server.addr, server.locked_privileged) {
+        eprintln!("{warning}");
     }
     println!("Geobox-compatible demo server listening on {}", server.addr);
     println!("  base URL:  {}", server.base_url);
     println!("  database:  {database}");
     if server.seeded_users > 0 {
+        let except = if server.locked_privileged > 0 {
+            ", but the System and Account Admins'"
+        } else {
+            ""
+        };
         println!(
-            "  seeded:    {} users in {:.1}s (their password: {SEED_PASSWORD})",
+            "  seeded:    {} users in {:.1}s (their password: {SEED_PASSWORD}{except})",
             server.seeded_users,
             server.startup.as_secs_f64()
         );
     }
     println!("  admin:     {}", server.admin_username);
-    println!("  password:  {}", server.admin_password.expose());
+    // A password the operator chose stays off the screen (and out of terminal scrollback).
+    if server.admin_password_generated {
+        println!("  password:  {}", server.admin_password.expose());
+    } else {
+        println!("  password:  the one given (--admin-password or GEOBOX_SERVE_ADMIN_PASSWORD)");
+    }
     println!(
         "  API key:   {} (new at every start)",
         server.admin_apikey.expose()
@@ -391,6 +483,25 @@ pub fn demo_db_path() -> Option<PathBuf> {
         .map(|dirs| dirs.data_dir().join("demo.sqlite"))
 }
 
+/// The demo's files are ours: ones an older version created readable by others are narrowed.
+fn owner_only_demo_files(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::metadata(&file) {
+            Ok(metadata) if metadata.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
 /// The console's demo: a server on an ephemeral loopback port whose database is a file in the
 /// user's data directory (`fresh` reseeds), signed in as the demo admin.
 pub async fn start_demo(fresh: bool) -> Result<RunningServer, std::io::Error> {
@@ -408,6 +519,7 @@ pub async fn start_demo_at(path: &Path, fresh: bool) -> Result<RunningServer, st
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    owner_only_demo_files(path)?;
     start(ServerOptions {
         db: Some(path.to_path_buf()),
         admin_password: Some(Secret::new(DEMO_ADMIN_PASSWORD)),
@@ -415,4 +527,115 @@ pub async fn start_demo_at(path: &Path, fresh: bool) -> Result<RunningServer, st
         ..ServerOptions::default()
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(role, password_hash)` of one seeded user of each role but the admin.
+    fn hashes_by_role(store: &Store) -> Vec<(String, String)> {
+        store
+            .read_blocking(|conn| {
+                let mut statement = conn.prepare(
+                    "SELECT role, min(password_hash) FROM users WHERE id > 1 GROUP BY role",
+                )?;
+                let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .expect("reads")
+    }
+
+    fn prepared_at(bind: [u8; 4]) -> Prepared {
+        prepare(&ServerOptions {
+            bind: SocketAddr::from((bind, 0)),
+            seed_users: 300,
+            admin_password: Some(Secret::new("admin-pass-1")),
+            ..ServerOptions::default()
+        })
+        .expect("prepares")
+    }
+
+    #[test]
+    fn beyond_loopback_privileged_seeded_users_lose_the_public_password() {
+        let exposed = prepared_at([0, 0, 0, 0]);
+        let hashes = hashes_by_role(&exposed.store);
+        assert_eq!(hashes.len(), 5, "{hashes:?}");
+        for (role, hash) in &hashes {
+            let privileged = role == "System Admin" || role == "Account Admin";
+            assert_eq!(
+                auth::verify_password(SEED_PASSWORD, hash),
+                !privileged,
+                "{role} keeps the seed password: {}",
+                !privileged
+            );
+        }
+        assert!(exposed.locked > 0);
+        let warning = exposure_warning(SocketAddr::from(([0, 0, 0, 0], 80)), exposed.locked)
+            .expect("a warning off loopback");
+        assert!(
+            warning.contains(&format!(
+                "{} seeded System Admins and Account Admins were given random passwords",
+                exposed.locked
+            )),
+            "{warning}"
+        );
+        let admin = exposed
+            .store
+            .read_blocking(|conn| Ok(store::find_login(conn, "admin")?))
+            .expect("reads")
+            .expect("the admin");
+        assert!(auth::verify_password("admin-pass-1", &admin.1));
+    }
+
+    #[test]
+    fn on_loopback_every_seeded_user_keeps_the_public_password() {
+        let local = prepared_at([127, 0, 0, 1]);
+        assert_eq!(local.locked, 0);
+        for (role, hash) in hashes_by_role(&local.store) {
+            assert!(auth::verify_password(SEED_PASSWORD, &hash), "{role}");
+        }
+        assert_eq!(
+            exposure_warning(SocketAddr::from(([127, 0, 0, 1], 80)), 0),
+            None
+        );
+    }
+
+    #[test]
+    fn only_a_generated_admin_password_is_reported_as_generated() {
+        assert!(!prepared_at([127, 0, 0, 1]).password_generated);
+        let generated = prepare(&ServerOptions {
+            seed_users: 0,
+            ..ServerOptions::default()
+        })
+        .expect("prepares");
+        assert!(generated.password_generated);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_database_and_its_journal_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("demo.sqlite");
+        let prepared = prepare(&ServerOptions {
+            db: Some(path.clone()),
+            seed_users: 10,
+            ..ServerOptions::default()
+        })
+        .expect("prepares");
+        prepared
+            .store
+            .write_blocking(|conn| Ok(store::set_last_login(conn, 1, "2026-01-01")?))
+            .expect("writes");
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            let mode = std::fs::metadata(&file)
+                .expect("exists")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{suffix}: {mode:o}");
+        }
+    }
 }

@@ -525,7 +525,8 @@ mod tests {
                     (SELECT count(*) FROM users WHERE expiration_date > date('now')) || ',' ||
                     (SELECT count(DISTINCT substr(created_at, 1, 4)) FROM users) || ',' ||
                     (SELECT count(*) FROM sessions WHERE agent LIKE 'geobox-python/%') || ',' ||
-                    (SELECT count(DISTINCT lower(username)) FROM users)",
+                    (SELECT count(DISTINCT lower(username)) FROM users) || ',' ||
+                    (SELECT count(DISTINCT lower(email)) FROM users)",
         );
         let counts: Vec<i64> = facts[0]
             .split(',')
@@ -541,6 +542,7 @@ mod tests {
         assert!(counts[5] >= 5, "created over years: {counts:?}");
         assert!(counts[6] > 10, "SDK sessions: {counts:?}");
         assert_eq!(counts[7], 2_000, "usernames are unique");
+        assert_eq!(counts[8], 2_000, "emails are unique, whatever their case");
         let fts = column(
             &store,
             "SELECT CAST(count(*) AS TEXT) FROM users_fts WHERE users_fts MATCH '\"ahmadi\"'",

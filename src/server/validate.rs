@@ -124,12 +124,34 @@ fn valid_mobile(mobile: &str) -> bool {
 
 /// `YYYY-MM-DD`, or a timestamp whose date part is kept.
 fn parse_date(text: &str) -> Option<String> {
-    let date = NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()?;
+    iso_date(text).map(|date| date.format("%Y-%m-%d").to_string())
+}
+
+/// The date of `YYYY-MM-DD` or of an ISO timestamp (`YYYY-MM-DDTHH:MM[:SS[.fff]]`, a space
+/// for the `T`, an offset or `Z`), when it names a real day of the years 0000 to 9999: what
+/// is stored, and what a filter compares with, stays text that sorts as dates do.
+pub fn iso_date(text: &str) -> Option<NaiveDate> {
+    let day = text.get(..10)?;
+    if !day.bytes().take(4).all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    let date = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
     let valid = text.len() == 10
         || chrono::DateTime::parse_from_rfc3339(text).is_ok()
-        || chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
-        || chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").is_ok();
-    valid.then(|| date.format("%Y-%m-%d").to_string())
+        || [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+        ]
+        .iter()
+        .any(|format| chrono::NaiveDateTime::parse_from_str(text, format).is_ok());
+    valid.then_some(date)
+}
+
+/// The latest date stored: four-digit years keep every date ISO and sortable as text.
+pub fn latest_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
 }
 
 fn enum_value(

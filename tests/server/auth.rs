@@ -12,7 +12,7 @@ static AUTH: SharedServer = SharedServer::new(0);
 #[tokio::test]
 async fn login_creates_a_session_bound_to_the_token() {
     let h = Harness::start(0).await;
-    let (code, sessions) = h.get("users/me/sessions/?f=json", &h.admin_token).await;
+    let (code, sessions) = h.get("users/1/sessions/?f=json", &h.admin_token).await;
     assert_eq!(code, StatusCode::OK);
     let sessions = sessions.as_array().expect("array");
     assert_eq!(sessions.len(), 1);
@@ -28,7 +28,7 @@ async fn login_creates_a_session_bound_to_the_token() {
     assert!(session["created_at"].is_string() && session["last_seen"].is_string());
 
     let other = h.login("admin", "admin-pass-1").await;
-    let (_, sessions) = h.get("users/me/sessions/?f=json", &other).await;
+    let (_, sessions) = h.get("users/1/sessions/?f=json", &other).await;
     let currents: Vec<bool> = sessions
         .as_array()
         .expect("array")
@@ -86,7 +86,7 @@ async fn closing_a_session_revokes_its_token_at_once() {
         .create("viewer.one", "Viewer", "Active", "viewer-pass")
         .await;
     let token = h.login("viewer.one", "viewer-pass").await;
-    let (_, sessions) = h.get("users/me/sessions/?f=json", &token).await;
+    let (_, sessions) = h.get(&format!("users/{id}/sessions/?f=json"), &token).await;
     let uuid = sessions[0]["uuid"].as_str().expect("uuid").to_string();
     let (code, _) = h
         .sdk(

@@ -207,3 +207,54 @@ async fn serve_runs_until_sigterm_and_then_stops_cleanly() {
     assert!(result.is_ok(), "{result:?}");
     assert!(reqwest::get(&url).await.is_err(), "the port is closed");
 }
+
+/// What `geobox-users serve` prints up to "Stop with Ctrl-C.", run with `env` (then stopped).
+fn serve_banner(env: &[(&str, &str)], args: &[&str]) -> String {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_geobox-users"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--seed-users", "0"])
+        .args(args)
+        .env_remove("GEOBOX_SERVE_ADMIN_PASSWORD")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut banner = String::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("a line");
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.starts_with("Stop with Ctrl-C") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    banner
+}
+
+/// A password the operator chose is theirs already: printing it would only put it in
+/// terminal scrollback and logs. A generated one must be shown, or nobody could sign in.
+#[test]
+fn serve_prints_the_admin_password_only_when_it_generated_it() {
+    let chosen = "Chosen-Admin-Pass-77";
+    let from_env = serve_banner(&[("GEOBOX_SERVE_ADMIN_PASSWORD", chosen)], &[]);
+    assert!(from_env.contains("Stop with Ctrl-C"), "{from_env}");
+    assert!(!from_env.contains(chosen), "{from_env}");
+    assert!(from_env.contains("password:  the one given"), "{from_env}");
+    let from_flag = serve_banner(&[], &["--admin-password", chosen]);
+    assert!(!from_flag.contains(chosen), "{from_flag}");
+
+    let generated = serve_banner(&[], &[]);
+    let line = generated
+        .lines()
+        .find(|line| line.trim_start().starts_with("password:"))
+        .expect("a password line");
+    let password = line.trim_start().trim_start_matches("password:").trim();
+    assert!(
+        password.len() >= 16 && !password.contains(' '),
+        "{generated}"
+    );
+}

@@ -10,6 +10,7 @@ mod listing;
 mod permission_matrix;
 mod permissions;
 mod plans_members;
+mod rules;
 mod sdk;
 #[path = "../support/mod.rs"]
 mod support;

@@ -108,8 +108,7 @@ const MATRIX: &[(Op, Target, [u16; 5])] = &[
 
     (ListSessions,      Own,           [200, 200, 200, 200, 200]),
     (ListSessions,      Ordinary,      [200, 200, 403, 403, 403]),
-    // tightened by the access rule for System Admin targets
-    (ListSessions,      SystemAdmin,   [200, 200, 403, 403, 403]),
+    (ListSessions,      SystemAdmin,   [200, 403, 403, 403, 403]),
 
     (CloseSession,      Own,           [200, 200, 200, 200, 200]),
     (CloseSession,      Ordinary,      [200, 200, 403, 403, 403]),
@@ -125,8 +124,7 @@ const MATRIX: &[(Op, Target, [u16; 5])] = &[
 
     (AddMember,         Own,           [200, 200, 403, 403, 403]),
     (AddMember,         Ordinary,      [200, 200, 403, 403, 403]),
-    // tightened by the access rule for System Admin targets
-    (AddMember,         SystemAdmin,   [200, 200, 403, 403, 403]),
+    (AddMember,         SystemAdmin,   [200, 403, 403, 403, 403]),
 
     (RemoveMember,      Own,           [200, 200, 403, 403, 403]),
     (RemoveMember,      Ordinary,      [200, 200, 403, 403, 403]),

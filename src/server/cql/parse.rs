@@ -129,6 +129,15 @@ fn tokenize(input: &str) -> Result<Vec<Token>, CqlError> {
                                 hint: None,
                             });
                         }
+                        Some('\0') => {
+                            // SQLite compares text up to a NUL: the value would mean less
+                            // than it says.
+                            return Err(CqlError {
+                                position: j + 1,
+                                message: "a NUL character is not allowed in a string".into(),
+                                hint: None,
+                            });
+                        }
                         Some(&q) if q == c => {
                             if chars.get(j + 1) == Some(&c) {
                                 text.push(c);
@@ -529,10 +538,10 @@ impl Parser<'_> {
                         });
                     }
                 };
-                if !looks_like_date(&text) {
+                if !is_real_date(&text) {
                     return Err(CqlError {
                         position,
-                        message: format!("'{text}' is not a date (YYYY-MM-DD[THH:MM:SS])"),
+                        message: format!("'{text}' is not a valid date (YYYY-MM-DD[THH:MM:SS])"),
                         hint: None,
                     });
                 }
@@ -552,14 +561,10 @@ impl Parser<'_> {
     }
 }
 
-fn looks_like_date(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.len() >= 10
-        && bytes[..4].iter().all(u8::is_ascii_digit)
-        && bytes[4] == b'-'
-        && bytes[5..7].iter().all(u8::is_ascii_digit)
-        && bytes[7] == b'-'
-        && bytes[8..10].iter().all(u8::is_ascii_digit)
+/// A real calendar day (or a timestamp on one), not only the shape of one: a filter on
+/// `'2021-13-45'` is a mistake to point at, not a silent empty list.
+fn is_real_date(text: &str) -> bool {
+    crate::server::validate::iso_date(text).is_some()
 }
 
 fn check_literal(field: &Field, literal: &Literal) -> Result<(), String> {
@@ -579,8 +584,8 @@ fn check_literal(field: &Field, literal: &Literal) -> Result<(), String> {
             "field '{}' holds text: quote the value",
             field.name
         )),
-        (FieldKind::Date, Literal::Text(text)) if !looks_like_date(text) => Err(format!(
-            "'{text}' is not a date (YYYY-MM-DD[THH:MM:SS]) for field '{}'",
+        (FieldKind::Date, Literal::Text(text)) if !is_real_date(text) => Err(format!(
+            "'{text}' is not a valid date (YYYY-MM-DD[THH:MM:SS]) for field '{}'",
             field.name
         )),
         _ => Ok(()),

@@ -44,14 +44,14 @@ pub fn require_may_change(caller: &Principal, target: &UserRow) -> ServerResult<
     Ok(())
 }
 
-/// The user `{id}` (or `me`) names, when the caller may read it: their own, or anyone's for a
+/// The user `{user_id}` names, when the caller may read it: their own, or anyone's for a
 /// manager; 404 when absent.
 pub async fn readable_user(
     state: &AppState,
     caller: &Principal,
     segment: &str,
 ) -> ServerResult<UserRow> {
-    let id = user_id(segment, caller)?;
+    let id = user_id(segment)?;
     require_self_or_manager(caller, id)?;
     load_user(&state.store, id).await
 }

@@ -11,7 +11,6 @@ use serde_json::{Map, Value};
 
 use super::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::server::error::{FieldIssue, ServerError, ServerResult};
-use crate::server::store::Principal;
 
 /// The `{...}` segments of a path, as axum's `Path`, but a segment that cannot be read (bytes
 /// that are not UTF-8) is a FastAPI-style 422 naming it, not axum's plain 400, which the SDK
@@ -98,27 +97,20 @@ impl Params {
     }
 }
 
-/// `{id}` in a path: a positive integer, or `me` for the caller.
-pub fn user_id(segment: &str, caller: &Principal) -> ServerResult<i64> {
-    if segment.eq_ignore_ascii_case("me") {
-        return Ok(caller.user.id);
-    }
-    segment.parse::<i64>().map_err(|_| {
-        ServerError::field(
-            "path",
-            "user_id",
-            format!("Input should be a valid integer or 'me', got '{segment}'"),
-            "int_parsing",
-        )
-    })
+/// `{user_id}` in a path: an integer, as the contract types it. Only `GET users/me/` is a
+/// path of its own (see `users::get_user`); `me` anywhere else is a 422, as on a real Geobox,
+/// so a client that sends it learns so here rather than in production.
+pub fn user_id(segment: &str) -> ServerResult<i64> {
+    parse_id(segment, "user_id")
 }
 
+/// An integer path segment, or FastAPI's 422 for it.
 pub fn parse_id(segment: &str, name: &str) -> ServerResult<i64> {
     segment.parse::<i64>().map_err(|_| {
         ServerError::field(
             "path",
             name,
-            format!("Input should be a valid integer, got '{segment}'"),
+            format!("Input should be a valid integer, unable to parse string as an integer, got '{segment}'"),
             "int_parsing",
         )
     })

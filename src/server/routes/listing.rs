@@ -121,6 +121,15 @@ pub fn search_words(params: &Params) -> ServerResult<Option<String>> {
     let Some(terms) = params.text("search") else {
         return Ok(None);
     };
+    if terms.contains('\0') {
+        // SQLite's full-text queries end at a NUL: it would cut the search short, or fail it.
+        return Err(ServerError::field(
+            "query",
+            "search",
+            "String should not contain a NUL character",
+            "string_pattern_mismatch",
+        ));
+    }
     let words = terms.split_whitespace().count();
     if words > MAX_SEARCH_WORDS {
         return Err(ServerError::field(

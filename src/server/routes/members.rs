@@ -28,7 +28,7 @@ pub async fn list_members(
 
 /// `users/{user_id}/members/{member_id}`: both ids, when the caller manages users.
 pub fn membership(caller: &Principal, id: &str, member_id: &str) -> ServerResult<(i64, i64)> {
-    let ids = (user_id(id, caller)?, parse_id(member_id, "member_id")?);
+    let ids = (user_id(id)?, parse_id(member_id, "member_id")?);
     require_manager(caller)?;
     Ok(ids)
 }
@@ -39,7 +39,8 @@ pub async fn add_member(
     Segments((id, member_id)): Segments<(String, String)>,
 ) -> ServerResult<Json<Value>> {
     let (id, member_id) = membership(&caller, &id, &member_id)?;
-    load_user(&state.store, id).await?;
+    // Giving someone a member changes them as much as it changes the member.
+    require_may_change(&caller, &load_user(&state.store, id).await?)?;
     let member = load_user(&state.store, member_id).await?;
     require_may_change(&caller, &member)?;
     state

@@ -6,7 +6,7 @@
 mod access;
 mod answer;
 mod extract;
-mod listing;
+pub(super) mod listing;
 mod members;
 mod plans;
 mod sessions;

@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::access::{require_manager, require_may_change};
@@ -21,7 +20,7 @@ pub async fn renew_plan(
     Caller(caller): Caller,
     Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
+    let id = user_id(&id)?;
     require_manager(&caller)?;
     require_may_change(&caller, &load_user(&state.store, id).await?)?;
     state
@@ -41,12 +40,12 @@ pub async fn renew_plan(
                     plan.label()
                 )));
             };
-            let today = chrono::Utc::now().date_naive();
-            let current = target.expiration_date.as_deref().and_then(|date| {
-                NaiveDate::parse_from_str(date.get(..10).unwrap_or(date), "%Y-%m-%d").ok()
-            });
-            let start = current.map_or(today, |current| current.max(today));
-            let renewed = start + chrono::Duration::days(days);
+            let renewed = store::renewed_expiration(
+                target.expiration_date.as_deref(),
+                chrono::Utc::now().date_naive(),
+                days,
+            )
+            .map_err(ServerError::unprocessable)?;
             let renewed = UserFields {
                 expiration_date: Some(Some(renewed.format("%Y-%m-%d").to_string())),
                 ..UserFields::default()

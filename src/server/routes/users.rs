@@ -17,7 +17,7 @@ use super::listing::{count_answer, cql_error, keyword_search, order_by, search_w
 use crate::api::{UserRole, UserStatus};
 use crate::server::auth::{self, Caller};
 use crate::server::cql;
-use crate::server::error::{ServerError, ServerResult};
+use crate::server::error::{FieldIssue, ServerError, ServerResult};
 use crate::server::state::AppState;
 use crate::server::store::{
     self, NewUserRecord, SEARCH_FIELDS, Store, USER_FIELDS, UserListing, UsersFullText,
@@ -115,7 +115,12 @@ pub async fn get_user(
     Caller(caller): Caller,
     Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
-    let user = readable_user(&state, &caller, &id).await?;
+    // `users/me/` is a path of its own in the contract; every other path takes an integer.
+    let user = if id == "me" {
+        load_user(&state.store, caller.user.id).await?
+    } else {
+        readable_user(&state, &caller, &id).await?
+    };
     row_json(&state.store, user).await
 }
 
@@ -149,14 +154,7 @@ pub async fn create_user(
     let id = state
         .store
         .transaction(move |tx| {
-            if store::username_taken(tx, &record.username, None)? {
-                return Err(ServerError::field(
-                    "body",
-                    "username",
-                    format!("username '{}' is already taken", record.username),
-                    "value_error",
-                ));
-            }
+            unique_fields(tx, Some(&record.username), record.email.as_deref(), None)?;
             let id = store::insert_user(tx, &record)?;
             Ok(id)
         })
@@ -181,16 +179,13 @@ pub async fn update_user(
     state
         .store
         .transaction(move |tx| {
-            if let Some(name) = &fields.username
-                && store::username_taken(tx, name, Some(id))?
-            {
-                return Err(ServerError::field(
-                    "body",
-                    "username",
-                    format!("username '{name}' is already taken"),
-                    "value_error",
-                ));
-            }
+            unique_fields(
+                tx,
+                fields.username.as_deref(),
+                fields.email.as_deref(),
+                Some(id),
+            )?;
+            keeps_an_active_system_admin(tx, id, &fields)?;
             if let Some(Some(plan_id)) = fields.plan_id
                 && store::find_plan(tx, plan_id)?.is_none()
             {
@@ -213,12 +208,85 @@ pub async fn update_user(
     user_json(&state.store, id).await
 }
 
+/// A username or email another user has already is a 422 naming the field (both at once when
+/// both are taken); emails are compared without regard to case.
+fn unique_fields(
+    conn: &rusqlite::Connection,
+    username: Option<&str>,
+    email: Option<&str>,
+    except: Option<i64>,
+) -> ServerResult<()> {
+    let mut issues = Vec::new();
+    if let Some(name) = username
+        && store::username_taken(conn, name, except)?
+    {
+        issues.push(taken("username", name));
+    }
+    if let Some(email) = email
+        && store::email_taken(conn, email, except)?
+    {
+        issues.push(taken("email", email));
+    }
+    if issues.is_empty() {
+        Ok(())
+    } else {
+        Err(ServerError::Validation(issues))
+    }
+}
+
+fn taken(field: &str, value: &str) -> FieldIssue {
+    FieldIssue {
+        loc: vec!["body".into(), field.into()],
+        msg: format!("{field} '{value}' is already taken"),
+        kind: "value_error",
+    }
+}
+
+/// A deployment without an active System Admin cannot get one back through the API: the last
+/// one may not demote or disable themselves (or be demoted or disabled).
+fn keeps_an_active_system_admin(
+    conn: &rusqlite::Connection,
+    id: i64,
+    fields: &UserFields,
+) -> ServerResult<()> {
+    let demoted = fields
+        .role
+        .as_ref()
+        .is_some_and(|role| *role != UserRole::SystemAdmin);
+    let disabled = fields.status == Some(UserStatus::Disabled);
+    if !demoted && !disabled {
+        return Ok(());
+    }
+    let Some(target) = store::find_user(conn, id)? else {
+        return Ok(());
+    };
+    if target.role() != UserRole::SystemAdmin
+        || target.is_disabled()
+        || store::active_system_admins(conn)? > 1
+    {
+        return Ok(());
+    }
+    let (field, change) = if demoted {
+        ("role", "take the System Admin role from")
+    } else {
+        ("status", "disable")
+    };
+    Err(ServerError::field(
+        "body",
+        field,
+        format!(
+            "cannot {change} the last active System Admin: make another user a System Admin first"
+        ),
+        "value_error",
+    ))
+}
+
 pub async fn delete_user(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Segments(id): Segments<String>,
 ) -> ServerResult<Json<Value>> {
-    let id = user_id(&id, &caller)?;
+    let id = user_id(&id)?;
     require_manager(&caller)?;
     if id == caller.user.id {
         return Err(ServerError::forbidden("you cannot delete yourself"));

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
 use serde_json::Map;
@@ -9,6 +10,7 @@ use serde_json::Map;
 use super::listing::like_escape;
 use crate::api::Plan;
 use crate::server::cql::{Field, FieldKind, SqlFilter};
+use crate::server::validate::{iso_date, latest_date};
 
 /// The plan fields a filter or a sort may name (a handful of rows: no indexes needed).
 pub const PLAN_FIELDS: &[Field] = &[
@@ -74,6 +76,27 @@ pub fn find_plan(conn: &Connection, id: i64) -> rusqlite::Result<Option<Plan>> {
         .optional()
 }
 
+/// The expiration a renewal by `days` gives: from the current one when it is still ahead,
+/// from today otherwise. Past 9999-12-31 is an error saying so: a five-digit year would not
+/// be an ISO date, and the renewal after it would start again from today.
+pub fn renewed_expiration(
+    current: Option<&str>,
+    today: NaiveDate,
+    days: i64,
+) -> Result<NaiveDate, String> {
+    let current = current.and_then(iso_date);
+    let start = current.map_or(today, |current| current.max(today));
+    let latest = latest_date();
+    chrono::Duration::try_days(days)
+        .and_then(|days| start.checked_add_signed(days))
+        .filter(|renewed| *renewed <= latest)
+        .ok_or_else(|| {
+            format!(
+                "renewing by {days} days from {start} would pass {latest}, the latest date stored"
+            )
+        })
+}
+
 /// A validated plan listing.
 #[derive(Clone, Debug, Default)]
 pub struct PlanListing {
@@ -136,4 +159,39 @@ pub fn count_plans(conn: &Connection, listing: &PlanListing) -> rusqlite::Result
     let (where_sql, values) = plan_where(listing);
     conn.prepare(&format!("SELECT count(*) FROM plans{where_sql}"))?
         .query_row(params_from_iter(values), |row| row.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        iso_date(text).expect("a date")
+    }
+
+    #[test]
+    fn a_renewal_counts_from_the_later_of_today_and_the_current_expiration() {
+        let today = date("2026-01-10");
+        assert_eq!(
+            renewed_expiration(Some("2026-03-01"), today, 30),
+            Ok(date("2026-03-31"))
+        );
+        assert_eq!(
+            renewed_expiration(Some("2025-03-01"), today, 30),
+            Ok(date("2026-02-09"))
+        );
+        assert_eq!(renewed_expiration(None, today, 1), Ok(date("2026-01-11")));
+    }
+
+    #[test]
+    fn a_renewal_past_year_9999_is_refused_not_stored() {
+        let today = date("2026-01-10");
+        assert_eq!(
+            renewed_expiration(Some("9999-12-01"), today, 30),
+            Ok(date("9999-12-31"))
+        );
+        let error = renewed_expiration(Some("9999-12-01"), today, 31).expect_err("too far");
+        assert!(error.contains("9999-12-31"), "{error}");
+        assert!(renewed_expiration(None, today, i64::MAX).is_err());
+    }
 }

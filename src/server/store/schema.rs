@@ -74,6 +74,7 @@ const INDEXES: &[(&str, &str, &str)] = &[
     ("sessions_uuid", "UNIQUE ", "sessions(uuid)"),
     ("sessions_user", "", "sessions(user_id, last_seen)"),
     ("users_email", "", "users(email)"),
+    ("users_email_nocase", "", "users(email COLLATE NOCASE)"),
     ("users_first_name", "", "users(first_name)"),
     ("users_last_name", "", "users(last_name)"),
     ("users_mobile", "", "users(mobile)"),

@@ -111,6 +111,13 @@ pub fn username_taken(
         .exists(params![username, except])
 }
 
+/// Emails are compared without regard to ASCII case, as mail servers treat them in practice;
+/// `users_email_nocase` answers this.
+pub fn email_taken(conn: &Connection, email: &str, except: Option<i64>) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM users WHERE email = ? COLLATE NOCASE AND id IS NOT ?")?
+        .exists(params![email, except])
+}
+
 /// The columns of a new user.
 #[derive(Clone, Debug)]
 pub struct NewUserRecord {
@@ -241,6 +248,64 @@ pub fn set_last_login(conn: &Connection, id: i64, at: &str) -> rusqlite::Result<
         params![at, id],
     )?;
     Ok(())
+}
+
+/// The SQL condition "a System Admin or an Account Admin" (the names are the wire's, fixed).
+fn privileged() -> String {
+    format!(
+        "role IN ('{}', '{}')",
+        UserRole::SystemAdmin.as_str(),
+        UserRole::AccountAdmin.as_str()
+    )
+}
+
+/// The password hashes of System Admins and Account Admins other than `except`, the most
+/// shared first (seeded users share one), at most `limit` of them.
+pub fn privileged_password_hashes(
+    conn: &Connection,
+    except: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<String>> {
+    let mut statement = conn.prepare(&format!(
+        "SELECT password_hash FROM users WHERE {} AND id <> ?
+         GROUP BY password_hash ORDER BY count(*) DESC LIMIT ?",
+        privileged()
+    ))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let hashes = statement.query_map(params![except, limit], |row| row.get(0))?;
+    hashes.collect()
+}
+
+/// Gives every System Admin and Account Admin (but `except`) whose hash is `old` the hash
+/// `new`, and closes their sessions. Returns how many.
+pub fn replace_privileged_password(
+    conn: &Connection,
+    old: &str,
+    new: &str,
+    except: i64,
+) -> rusqlite::Result<u64> {
+    let condition = format!("{} AND password_hash = ?1 AND id <> ?2", privileged());
+    conn.execute(
+        &format!("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE {condition})"),
+        params![old, except],
+    )?;
+    let changed = conn.execute(
+        &format!("UPDATE users SET password_hash = ?3 WHERE {condition}"),
+        params![old, except, new],
+    )?;
+    Ok(changed as u64)
+}
+
+/// System Admins who can sign in (any status but Disabled).
+pub fn active_system_admins(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT count(*) FROM users WHERE role = ? AND status <> ?")?
+        .query_row(
+            params![
+                UserRole::SystemAdmin.as_str(),
+                UserStatus::Disabled.as_str()
+            ],
+            |row| row.get(0),
+        )
 }
 
 /// How many users the database holds (an empty one gets seeded).

@@ -1,0 +1,6 @@
+//! `q`: any text is a 422 or a filter SQLite runs.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|input: &str| {
+    geobox_users::server::fuzzing::cql(input);
+});

@@ -1,0 +1,6 @@
+//! `search_fields` (and `search`): any text is a 422 or a search SQLite runs.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|input: &str| {
+    geobox_users::server::fuzzing::search_fields(input);
+});
