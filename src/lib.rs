@@ -2,6 +2,7 @@
 //! administering Geobox users. The modules are public so the integration tests can reach them.
 
 pub mod api;
+pub mod bulk;
 pub mod cli;
 pub mod config;
 pub mod console;
@@ -11,3 +12,5 @@ pub mod paths;
 pub mod server;
 pub mod sessions_insight;
 pub mod token_cache;
+pub mod transfer;
+pub mod views;

@@ -289,6 +289,16 @@ impl Written {
         }
     }
 
+    /// One write to many users (a bulk change, an import): a change per user, each with its
+    /// own outcome.
+    pub fn bulk(action: Action, changes: Vec<UserChange>) -> Written {
+        Written {
+            action,
+            changes,
+            detail: None,
+        }
+    }
+
     /// What the write was about besides the user: a session uuid, a member id.
     pub fn detail(mut self, detail: impl fmt::Display) -> Written {
         self.detail = Some(detail.to_string());

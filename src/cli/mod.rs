@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 1 the request failed (API, network, timeout) or a confirmation was
 //! declined; 2 usage or configuration error (clap's own usage errors exit 2 as well).
 
+pub mod bulk;
 pub mod journal;
 pub mod lockdown;
 pub mod logout;
@@ -12,6 +13,7 @@ pub mod output;
 pub mod plans;
 pub mod sessions;
 pub mod users;
+pub mod views;
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
@@ -127,6 +129,9 @@ pub enum Command {
     /// List, add and remove the members (sub-users) of a user.
     #[command(subcommand)]
     Members(members::MembersCommand),
+    /// List, save and delete saved views (named filters, per profile, in the config file).
+    #[command(subcommand)]
+    Views(views::ViewsCommand),
     /// List the journal of writes made here (newest first), or undo one entry.
     Journal(journal::JournalArgs),
     /// Print a shell completion script.
@@ -255,6 +260,9 @@ pub enum CliError {
     Declined(String),
     #[error("{0}")]
     Io(String),
+    /// Some writes of a bulk command failed (each was listed).
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl CliError {
@@ -263,7 +271,7 @@ impl CliError {
             CliError::Usage(_) | CliError::Config(_) | CliError::Api(ApiError::InvalidInput(_)) => {
                 2
             }
-            CliError::Api(_) | CliError::Declined(_) | CliError::Io(_) => 1,
+            CliError::Api(_) | CliError::Declined(_) | CliError::Io(_) | CliError::Failed(_) => 1,
         }
     }
 }
@@ -284,6 +292,7 @@ pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
         Command::Plans(command) => plans::run(command, connection),
         Command::Members(command) => members::run(command, connection),
         Command::Journal(args) => journal::run(args, connection),
+        Command::Views(command) => views::run(command, connection),
         Command::Logout(args) => logout::run(&args, connection),
         Command::Serve(_) => Err(CliError::Usage(
             "serve is run by the binary's main, not the CLI runner".to_string(),

@@ -19,6 +19,8 @@ pub enum Format {
     /// A header row, then one row per object (RFC 4180 quoting; cells that would start a
     /// spreadsheet formula begin with `'`).
     Csv,
+    /// One compact JSON object per line, exactly as the server sent it.
+    Jsonl,
 }
 
 /// One column: its table header, its CSV header, and how to read it from an object.
@@ -149,7 +151,51 @@ pub fn render_list(items: &[Value], layout: &Layout, format: Format) -> String {
         Format::Json => json(&Value::Array(items.to_vec())),
         Format::Csv => csv(items, layout.csv),
         Format::Table => table(items, layout.table),
+        Format::Jsonl => jsonl(items),
     }
+}
+
+/// One page of a list streamed page by page: the header (CSV, table) or the opening bracket
+/// (JSON) only on the first page, so the pages together read as one list. Table columns are
+/// aligned within each page. [`list_end`] closes the list.
+pub fn render_page(items: &[Value], layout: &Layout, format: Format, first: bool) -> String {
+    match format {
+        Format::Jsonl => jsonl(items),
+        Format::Json => {
+            let mut text = String::from(if first { "[\n" } else { ",\n" });
+            let objects: Vec<String> = items.iter().map(Value::to_string).collect();
+            text.push_str(&objects.join(",\n"));
+            text
+        }
+        Format::Csv | Format::Table => {
+            let whole = render_list(items, layout, format);
+            if first {
+                whole
+            } else {
+                let header_end = whole.find('\n').map_or(whole.len(), |end| end + 1);
+                whole[header_end..].to_string()
+            }
+        }
+    }
+}
+
+/// What ends a list streamed with [`render_page`] (`pages` of them).
+pub fn list_end(layout: &Layout, format: Format, pages: usize) -> String {
+    match (format, pages) {
+        (Format::Json, 0) => "[]\n".to_string(),
+        (Format::Json, _) => "\n]\n".to_string(),
+        (_, 0) => render_list(&[], layout, format),
+        _ => String::new(),
+    }
+}
+
+fn jsonl(items: &[Value]) -> String {
+    let mut text = String::new();
+    for item in items {
+        text.push_str(&item.to_string());
+        text.push('\n');
+    }
+    text
 }
 
 /// One object: every field it has, in the server's order, for the table; otherwise as a list
@@ -157,6 +203,7 @@ pub fn render_list(items: &[Value], layout: &Layout, format: Format) -> String {
 pub fn render_one(item: &Value, layout: &Layout, format: Format) -> String {
     match format {
         Format::Json => json(item),
+        Format::Jsonl => jsonl(std::slice::from_ref(item)),
         Format::Csv => csv(std::slice::from_ref(item), layout.csv),
         Format::Table => match item.as_object() {
             Some(object) => {
@@ -458,5 +505,38 @@ mod tests {
         ];
         let out = align(None, &rows);
         assert_eq!(out, "名前  a\nab    b\n");
+    }
+
+    #[test]
+    fn pages_streamed_read_as_one_list() {
+        for format in [Format::Csv, Format::Table, Format::Json, Format::Jsonl] {
+            let pages = users();
+            let mut streamed = render_page(&pages[..1], &USERS, format, true);
+            streamed.push_str(&render_page(&pages[1..], &USERS, format, false));
+            streamed.push_str(&list_end(&USERS, format, 2));
+            match format {
+                Format::Json => {
+                    let parsed: Value = serde_json::from_str(&streamed).expect("one array");
+                    assert_eq!(parsed, Value::Array(pages.clone()));
+                }
+                Format::Jsonl => {
+                    let lines: Vec<Value> = streamed
+                        .lines()
+                        .map(|line| serde_json::from_str(line).expect("an object a line"))
+                        .collect();
+                    assert_eq!(lines, pages);
+                }
+                _ => {
+                    let lines: Vec<&str> = streamed.lines().collect();
+                    assert_eq!(lines.len(), 3, "{streamed}");
+                    let headers = lines
+                        .iter()
+                        .filter(|line| line.starts_with("ID ") || line.starts_with("id,"));
+                    assert_eq!(headers.count(), 1, "{streamed}");
+                    assert!(lines[2].contains("sara"), "{streamed}");
+                }
+            }
+        }
+        assert_eq!(list_end(&USERS, Format::Json, 0), "[]\n");
     }
 }

@@ -2,18 +2,20 @@
 
 use clap::{Args, Subcommand};
 
+use super::bulk::{self, BulkUpdateArgs, ImportArgs};
 use super::journal::{Written, record};
 use super::output::{self, Format};
+use super::views::FilterArgs;
 use super::{
     CliError, ConnectionArgs, PageArgs, block_on, connect, note, parse_id, parse_plan_id,
     print_stdout,
 };
-use crate::api::{NewUserFields, Patch, UserQuery, UserRef, UserRole, UserStatus, UserUpdate};
+use crate::api::{NewUserFields, Patch, UserRef, UserRole, UserStatus, UserUpdate};
 use crate::journal::Action;
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
-    /// List users (one page), or count them with --count.
+    /// List users (one page, or every page with --all), or count them with --count.
     List(ListArgs),
     /// Search users by a term.
     Search {
@@ -52,56 +54,28 @@ pub enum UsersCommand {
         #[arg(value_name = "ID", value_parser = parse_id)]
         id: i64,
     },
+    /// Change the status or role of, or renew the plan of, every user of a filter or view.
+    BulkUpdate(BulkUpdateArgs),
+    /// Create (or update) users from a CSV file, checking every row first.
+    Import(ImportArgs),
     /// Shut a compromised account: Disabled, every session closed, optionally a new password.
     Lockdown(super::lockdown::LockdownArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// New, Pending, Active or Disabled (any case).
-    #[arg(long)]
-    pub status: Option<UserStatus>,
-    /// Keyword search (ignored by the server when --q is given).
-    #[arg(long, value_name = "TERM")]
-    pub search: Option<String>,
-    /// Comma-separated fields for --search.
-    #[arg(long, value_name = "FIELDS")]
-    pub search_fields: Option<String>,
-    /// An OGC CQL filter, e.g. "username LIKE '%gis%'".
-    #[arg(long, value_name = "CQL")]
-    pub q: Option<String>,
-    /// Comma-separated `field A|D`, e.g. "last_name A, created_at D".
-    #[arg(long, value_name = "ORDER")]
-    pub order_by: Option<String>,
+    #[command(flatten)]
+    pub filters: FilterArgs,
     #[command(flatten)]
     pub page: PageArgs,
+    /// Every matching user, page after page as they come (--skip and --limit are ignored).
+    #[arg(long, conflicts_with = "count")]
+    pub all: bool,
     /// Print only how many users match.
     #[arg(long)]
     pub count: bool,
     #[arg(long, value_enum, default_value_t)]
     pub output: Format,
-}
-
-impl ListArgs {
-    fn query(&self) -> UserQuery {
-        let mut query = self.page.query();
-        if let Some(status) = &self.status {
-            query = query.status(status.clone());
-        }
-        if let Some(search) = &self.search {
-            query = query.search(search);
-        }
-        if let Some(fields) = &self.search_fields {
-            query = query.search_fields(fields);
-        }
-        if let Some(q) = &self.q {
-            query = query.q(q);
-        }
-        if let Some(order) = &self.order_by {
-            query = query.order_by(order);
-        }
-        query
-    }
 }
 
 #[derive(Debug, Args)]
@@ -192,8 +166,12 @@ fn parse_date(value: &str) -> Result<String, String> {
 pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
     match command {
         UsersCommand::List(args) => {
+            let view = args.filters.view(connection)?;
             let client = connect(connection)?;
-            let query = args.query();
+            if args.all {
+                return bulk::list_all(&client, view, args.output);
+            }
+            let query = view.query().skip(args.page.skip).limit(args.page.limit);
             if args.count {
                 let count = block_on(client.count_users(&query))??;
                 return print_stdout(&format!("{count}\n"));
@@ -303,6 +281,8 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
             note(&format!("renewed the plan of user {id}"));
             Ok(())
         }
+        UsersCommand::BulkUpdate(args) => bulk::bulk_update(&args, connection),
+        UsersCommand::Import(args) => bulk::import(&args, connection),
         UsersCommand::Lockdown(args) => super::lockdown::run(&args, connection),
     }
 }

@@ -40,6 +40,9 @@ pub struct Profile {
     pub apikey_env: Option<String>,
     /// Seconds.
     pub timeout: Option<f64>,
+    /// This profile's saved views: read and written by `crate::views`.
+    #[serde(default)]
+    pub views: toml::Table,
 }
 
 impl Profile {
@@ -84,6 +87,9 @@ impl From<toml::Spanned<toml::Value>> for Setting {
 pub struct ConfigFile {
     #[serde(default)]
     pub profiles: std::collections::BTreeMap<String, Profile>,
+    /// Saved views used without a profile: read and written by `crate::views`.
+    #[serde(default)]
+    pub views: toml::Table,
     /// Colours by role (`selected = "#3050a0"`).
     #[serde(default)]
     pub theme: std::collections::BTreeMap<String, Setting>,

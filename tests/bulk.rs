@@ -1,0 +1,373 @@
+//! Acting on whole queries end to end: the built binary against the embedded server, with its
+//! config file and data directory (and so its journal) in a temporary directory.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use geobox_users::api::{Auth, GeoboxClient, Secret, UserStatus};
+use geobox_users::server::RunningServer;
+use geobox_users::transfer::Pager;
+use geobox_users::views::View;
+use serde_json::Value;
+
+const ADMIN_PASSWORD: &str = "Bulk-admin-pass-1";
+
+struct Demo {
+    runtime: tokio::runtime::Runtime,
+    _server: RunningServer,
+    admin: GeoboxClient,
+    dir: tempfile::TempDir,
+    envs: Vec<(String, String)>,
+}
+
+impl Demo {
+    fn start(seed_users: u64) -> Demo {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let server = runtime.block_on(support::start_server(seed_users, ADMIN_PASSWORD));
+        let admin = GeoboxClient::new(
+            &server.base_url,
+            Auth::Password {
+                username: server.admin_username.clone(),
+                password: Secret::new(ADMIN_PASSWORD),
+            },
+            Duration::from_secs(10),
+        )
+        .expect("a client");
+        let envs = vec![
+            ("GEOBOX_HOST".to_string(), server.base_url.clone()),
+            ("GEOBOX_USERNAME".to_string(), server.admin_username.clone()),
+            ("GEOBOX_PASSWORD".to_string(), ADMIN_PASSWORD.to_string()),
+        ];
+        Demo {
+            runtime,
+            _server: server,
+            admin,
+            dir: tempfile::tempdir().expect("tempdir"),
+            envs,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_geobox-users"));
+        for (key, _) in std::env::vars_os() {
+            let name = key.to_string_lossy();
+            if name.starts_with("GEOBOX") || name == "RUST_LOG" {
+                command.env_remove(&key);
+            }
+        }
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("GEOBOX_USERS_CONFIG", self.path("config.toml"))
+            .env("GEOBOX_USERS_DATA_DIR", self.path("data"))
+            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command.output().expect("run geobox-users")
+    }
+
+    /// Every user's status, by id, read straight from the server.
+    fn statuses(&self) -> BTreeMap<i64, Option<UserStatus>> {
+        let users = self
+            .runtime
+            .block_on(Pager::new(View::default()).collect_users(&self.admin, |_| {}))
+            .expect("every user");
+        users
+            .into_iter()
+            .map(|user| (user.id, user.status))
+            .collect()
+    }
+
+    fn count(&self, args: &[&str]) -> u64 {
+        let mut all = vec!["users", "list", "--count"];
+        all.extend_from_slice(args);
+        let output = self.run(&all);
+        assert_success(&output);
+        stdout(&output).trim().parse().expect("a count")
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// The ids in the first column of a table (its header skipped).
+fn table_ids(text: &str) -> BTreeSet<i64> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn all_gives_every_user_exactly_once_in_every_format() {
+    let demo = Demo::start(2500);
+    let total = demo.count(&[]);
+    assert_eq!(total, 2501, "the seeded users and the admin");
+
+    let jsonl = demo.run(&["users", "list", "--all", "--output", "jsonl"]);
+    assert_success(&jsonl);
+    let ids: Vec<i64> = stdout(&jsonl)
+        .lines()
+        .map(|line| {
+            let user: Value = serde_json::from_str(line).expect("one object per line");
+            user["id"].as_i64().expect("an id")
+        })
+        .collect();
+    let unique: BTreeSet<i64> = ids.iter().copied().collect();
+    assert_eq!(ids.len() as u64, total);
+    assert_eq!(unique.len(), ids.len(), "no user twice");
+
+    // With a sort of its own the listing pages by skip: still each user once.
+    let sorted = demo.run(&[
+        "users",
+        "list",
+        "--all",
+        "--order-by",
+        "username A",
+        "--output",
+        "csv",
+    ]);
+    assert_success(&sorted);
+    let rows: Vec<String> = stdout(&sorted)
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    let sorted_ids: BTreeSet<&str> = rows
+        .iter()
+        .filter_map(|row| row.split(',').next())
+        .collect();
+    assert_eq!(rows.len() as u64, total);
+    assert_eq!(sorted_ids.len(), rows.len());
+
+    let json = demo.run(&[
+        "users", "list", "--all", "--status", "pending", "--output", "json",
+    ]);
+    assert_success(&json);
+    let pending: Vec<Value> = serde_json::from_str(&stdout(&json)).expect("one JSON array");
+    assert_eq!(pending.len() as u64, demo.count(&["--status", "pending"]));
+    assert!(pending.iter().all(|user| user["status"] == "Pending"));
+}
+
+#[test]
+fn bulk_update_dry_run_writes_nothing_and_the_run_writes_exactly_what_it_listed() {
+    let demo = Demo::start(300);
+    let filter = ["--status", "pending", "--q", "id < 200"];
+    let before = demo.statuses();
+
+    let mut refused = vec!["users", "bulk-update", "--set-status", "active"];
+    refused.extend_from_slice(&filter);
+    let no_terminal = demo.run(&refused);
+    assert_eq!(
+        no_terminal.status.code(),
+        Some(2),
+        "{}",
+        stderr(&no_terminal)
+    );
+
+    let mut dry = refused.clone();
+    dry.push("--dry-run");
+    let dry_run = demo.run(&dry);
+    assert_success(&dry_run);
+    let listed = table_ids(&stdout(&dry_run));
+    assert!(!listed.is_empty(), "{}", stdout(&dry_run));
+    assert!(
+        stderr(&dry_run).contains(&format!("{} users would change", listed.len())),
+        "{}",
+        stderr(&dry_run)
+    );
+    assert_eq!(demo.statuses(), before, "a dry run changes nothing");
+
+    // The change takes every user out of the filter: the pages must not shift under it.
+    let mut real = refused.clone();
+    real.push("--yes");
+    let run = demo.run(&real);
+    assert_success(&run);
+    let after = demo.statuses();
+    let changed: BTreeSet<i64> = after
+        .iter()
+        .filter(|(id, status)| before.get(id) != Some(status))
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(changed, listed);
+    assert!(
+        changed
+            .iter()
+            .all(|id| after[id] == Some(UserStatus::Active))
+    );
+
+    // One journal entry for the whole change, a change per user.
+    let journal =
+        std::fs::read_to_string(demo.path("data").join("journal.jsonl")).expect("the journal");
+    let entries: Vec<Value> = journal
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("an entry"))
+        .collect();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["action"], "bulk_update");
+    assert_eq!(
+        entries[0]["changes"].as_array().map(Vec::len),
+        Some(listed.len())
+    );
+
+    let again = demo.run(&real);
+    assert_success(&again);
+    assert!(
+        stderr(&again).contains("nothing to change"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn import_refuses_a_file_with_bad_rows_creates_a_good_one_and_a_rerun_creates_none() {
+    let demo = Demo::start(20);
+    let total = demo.count(&[]);
+    let bad = demo.path("bad.csv");
+    std::fs::write(
+        &bad,
+        "username,email,role,status,plan_id,password\n\
+         imp.one,imp.one@example.ir,editor,active,,Long-enough-1\n\
+         x,not-an-email,,,,\n\
+         imp.two,imp.two@example.ir,boss,,,\n\
+         imp.three,imp.three@example.ir,,,-4,short\n",
+    )
+    .expect("written");
+    let refused = demo.run(&["users", "import", "bad.csv"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let said = stderr(&refused);
+    for named in [
+        "line 3: username",
+        "line 3: email",
+        "line 4: role",
+        "line 5: plan_id",
+        "line 5: password",
+    ] {
+        assert!(said.contains(named), "{named} not in {said}");
+    }
+    assert!(!said.contains("line 2"), "{said}");
+    assert_eq!(demo.count(&[]), total, "nothing created");
+
+    let good = demo.path("good.csv");
+    std::fs::write(
+        &good,
+        "username,email,first_name,role,status,password\n\
+         imp.one,imp.one@example.ir,One,editor,active,Long-enough-1\n\
+         imp.two,imp.two@example.ir,Two,,pending,\n\
+         imp.three,imp.three@example.ir,Three,publisher,,\n",
+    )
+    .expect("written");
+    let without_out = demo.run(&["users", "import", "good.csv"]);
+    assert_eq!(without_out.status.code(), Some(2));
+    assert_eq!(demo.count(&[]), total, "refused before creating anyone");
+
+    let created = demo.run(&["users", "import", "good.csv", "--passwords-out", "pw.csv"]);
+    assert_success(&created);
+    assert!(
+        stderr(&created).contains("created 3,"),
+        "{}",
+        stderr(&created)
+    );
+    assert_eq!(demo.count(&[]), total + 3);
+    assert_eq!(
+        demo.count(&["--q", "username LIKE 'imp.%'", "--status", "pending"]),
+        1
+    );
+    let passwords = std::fs::read_to_string(demo.path("pw.csv")).expect("passwords");
+    assert_eq!(passwords.lines().count(), 3, "a header and two generated");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(demo.path("pw.csv"))
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let rerun = demo.run(&["users", "import", "good.csv", "--passwords-out", "pw2.csv"]);
+    assert_success(&rerun);
+    assert!(
+        stderr(&rerun).contains("created 0, updated 0, skipped 3"),
+        "{}",
+        stderr(&rerun)
+    );
+    assert_eq!(demo.count(&[]), total + 3);
+    assert!(!demo.path("pw2.csv").exists(), "no password generated");
+}
+
+#[test]
+fn views_are_saved_used_and_deleted_keeping_the_config_files_comments() {
+    let demo = Demo::start(200);
+    let config =
+        "# written by hand\n[profiles.other] # another server\nhost = \"http://other.example\"\n";
+    std::fs::write(demo.path("config.toml"), config).expect("written");
+
+    let saved = demo.run(&[
+        "views", "save", "editors", "--role", "editor", "--status", "active",
+    ]);
+    assert_success(&saved);
+    let text = std::fs::read_to_string(demo.path("config.toml")).expect("config");
+    assert!(text.starts_with(config), "{text}");
+    assert!(text.contains("[views.editors]"), "{text}");
+
+    let listed = demo.run(&["views", "list"]);
+    assert_success(&listed);
+    assert!(
+        stdout(&listed).contains("editors\tstatus=Active role=Editor"),
+        "{}",
+        stdout(&listed)
+    );
+    assert!(stdout(&listed).contains("expiring-soon\t(built in)"));
+
+    let by_view = demo.count(&["--view", "editors"]);
+    let by_flags = demo.count(&["--q", "role = 'Editor'", "--status", "active"]);
+    assert_eq!(by_view, by_flags);
+    assert!(by_view > 0);
+    let overridden = demo.count(&["--view", "editors", "--status", "pending"]);
+    assert_eq!(
+        overridden,
+        demo.count(&["--q", "role = 'Editor'", "--status", "pending"])
+    );
+    assert_eq!(
+        demo.count(&["--view", "pending"]),
+        demo.count(&["--status", "pending"])
+    );
+
+    let deleted = demo.run(&["views", "delete", "editors"]);
+    assert_success(&deleted);
+    assert_eq!(
+        std::fs::read_to_string(demo.path("config.toml")).expect("config"),
+        config
+    );
+    let unknown = demo.run(&["users", "list", "--view", "editors"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+}
