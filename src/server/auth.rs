@@ -67,6 +67,22 @@ pub async fn hash_off_runtime(password: String) -> ServerResult<String> {
         .map_err(|error| ServerError::Internal(error.to_string()))?
 }
 
+/// The hash an unknown username's sign-in is verified against, so that it takes as long as a
+/// known one's. Made on the first such sign-in, not at start: most runs never need it.
+#[derive(Debug, Default)]
+pub struct DummyHash(std::sync::OnceLock<String>);
+
+impl DummyHash {
+    /// The hash, made now if this is the first call. Slow: call it on a blocking thread.
+    pub fn get(&self) -> ServerResult<&str> {
+        if let Some(hash) = self.0.get() {
+            return Ok(hash);
+        }
+        let hash = hash_password(&new_password()?)?;
+        Ok(self.0.get_or_init(|| hash))
+    }
+}
+
 /// Whether `password` matches the PHC string `hash` (false for a malformed hash).
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {

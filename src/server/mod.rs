@@ -80,6 +80,10 @@ pub struct ServerOptions {
     pub admin_password: Option<Secret>,
     /// Delete the database file first and seed anew.
     pub fresh: bool,
+    /// The console's demo: an admin who exists already keeps their password (nothing is
+    /// hashed at start), and a session is opened for them ([`RunningServer::admin_token`]),
+    /// so the console signs in without a password check. `serve` leaves it off.
+    pub demo: bool,
 }
 
 impl Default for ServerOptions {
@@ -92,6 +96,7 @@ impl Default for ServerOptions {
             admin_username: "admin".to_string(),
             admin_password: None,
             fresh: false,
+            demo: false,
         }
     }
 }
@@ -106,6 +111,8 @@ pub struct RunningServer {
     /// An API key of the admin (`?apikey=`), new at every start: keys are stored hashed, so
     /// an older one cannot be shown again (it keeps working until the next start).
     pub admin_apikey: Secret,
+    /// With [`ServerOptions::demo`]: a bearer token of a session opened for the admin at start.
+    pub admin_token: Option<Secret>,
     /// The users created by seeding this time (0 when the database already had users).
     pub seeded_users: u64,
     /// How long opening, migrating and seeding took.
@@ -123,6 +130,7 @@ impl fmt::Debug for RunningServer {
             .field("admin_username", &self.admin_username)
             .field("admin_password", &self.admin_password)
             .field("admin_apikey", &self.admin_apikey)
+            .field("admin_token", &self.admin_token)
             .field("seeded_users", &self.seeded_users)
             .finish_non_exhaustive()
     }
@@ -170,7 +178,7 @@ struct Prepared {
     store: Store,
     password: Secret,
     apikey: Secret,
-    dummy_hash: String,
+    token: Option<Secret>,
     seeded: u64,
 }
 
@@ -199,19 +207,48 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
         Some(password) if !password.is_empty() => password.clone(),
         _ => Secret::new(auth::new_password()?),
     };
-    let admin_hash = auth::hash_password(password.expose())?;
-    let dummy_hash = auth::hash_password(&auth::new_password()?)?;
     let apikey = auth::new_secret()?;
     let apikey_hash = auth::secret_hash(&apikey);
     let username = options.admin_username.trim().to_string();
     if username.is_empty() {
         return Err(ServerError::Internal("the admin username is empty".into()));
     }
+    // Argon2 is the slowest step of a start on a kept database: the demo skips it when the
+    // admin is there already.
+    // On the writer: an idle reader would keep the seed from leaving WAL mode.
+    let admin_exists =
+        store.write_blocking(|conn| Ok(store::find_login(conn, &username)?.is_some()))?;
+    let admin_hash = if options.demo && admin_exists {
+        None
+    } else {
+        Some(auth::hash_password(password.expose())?)
+    };
+    let token = if options.demo {
+        Some(auth::new_secret()?)
+    } else {
+        None
+    };
+    let token_hash = token.as_deref().map(auth::secret_hash);
     let was_empty = store.transaction_blocking(|tx| {
         let was_empty = store::user_count(tx)? == 0;
         seed::ensure_plans(tx)?;
-        let admin_id = store::ensure_admin(tx, &username, &admin_hash)?;
+        let admin_id = store::ensure_admin(tx, &username, admin_hash.as_deref())?;
         store::replace_api_key(tx, admin_id, "serve", &apikey_hash)?;
+        if let Some(token_hash) = &token_hash {
+            let at = store::now();
+            store::insert_session(
+                tx,
+                &store::NewSession {
+                    uuid: &uuid::Uuid::new_v4().to_string(),
+                    user_id: admin_id,
+                    token_hash: Some(token_hash),
+                    agent: Some("geobox-users console (demo)"),
+                    ip: Some("127.0.0.1"),
+                    created_at: &at,
+                    last_seen: &at,
+                },
+            )?;
+        }
         Ok(was_empty)
     })?;
     let seeded = if was_empty && options.seed_users > 0 {
@@ -232,7 +269,7 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
         store,
         password,
         apikey: Secret::new(apikey),
-        dummy_hash,
+        token: token.map(Secret::new),
         seeded,
     })
 }
@@ -257,7 +294,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Err
     let store = Arc::new(prepared.store);
     let state = state::AppState {
         store: Arc::clone(&store),
-        dummy_hash: Arc::from(prepared.dummy_hash),
+        dummy_hash: Arc::default(),
     };
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -279,6 +316,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Err
         admin_username,
         admin_password: prepared.password,
         admin_apikey: prepared.apikey,
+        admin_token: prepared.token,
         seeded_users: prepared.seeded,
         startup: started.elapsed(),
         stop,
@@ -382,6 +420,7 @@ pub async fn start_demo_at(path: &Path, fresh: bool) -> Result<RunningServer, st
         db: Some(path.to_path_buf()),
         admin_password: Some(Secret::new(DEMO_ADMIN_PASSWORD)),
         fresh,
+        demo: true,
         ..ServerOptions::default()
     })
     .await

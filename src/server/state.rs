@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::auth::DummyHash;
 use super::store::Store;
 
 /// What every handler shares.
@@ -9,5 +10,5 @@ use super::store::Store;
 pub struct AppState {
     pub store: Arc<Store>,
     /// Verified against when a username is unknown, so a login takes as long either way.
-    pub dummy_hash: Arc<str>,
+    pub dummy_hash: Arc<DummyHash>,
 }

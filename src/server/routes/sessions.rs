@@ -56,7 +56,9 @@ pub async fn login(
     let verified = tokio::task::spawn_blocking(move || match user {
         Some((user, hash)) => auth::verify_password(&password, &hash).then_some(user),
         None => {
-            auth::verify_password(&password, &dummy);
+            if let Ok(dummy) = dummy.get() {
+                auth::verify_password(&password, dummy);
+            }
             None
         }
     })
