@@ -85,6 +85,8 @@ const INDEXES: &[(&str, &str, &str)] = &[
     ("users_created", "", "users(created_at)"),
     ("users_updated", "", "users(updated_at)"),
     ("users_last_login", "", "users(last_login)"),
+    // Ids alone: a deep page in id order steps over these small entries, not whole rows.
+    ("users_id", "", "users(id)"),
     // The console's usual combinations: counts of these come from the index alone.
     ("users_status_role", "", "users(status, role)"),
     // A status or a role filter with a sort: the page is a walk of one index, which also
