@@ -1,6 +1,8 @@
 //! Who is asking: password hashing (argon2), opaque tokens bound to sessions, API keys, and
 //! the extractor that turns a request into a [`Caller`].
 
+use std::sync::OnceLock;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{FromRequestParts, Query};
@@ -67,20 +69,15 @@ pub async fn hash_off_runtime(password: String) -> ServerResult<String> {
         .map_err(|error| ServerError::Internal(error.to_string()))?
 }
 
-/// The hash an unknown username's sign-in is verified against, so that it takes as long as a
-/// known one's. Made on the first such sign-in, not at start: most runs never need it.
-#[derive(Debug, Default)]
-pub struct DummyHash(std::sync::OnceLock<String>);
-
-impl DummyHash {
-    /// The hash, made now if this is the first call. Slow: call it on a blocking thread.
-    pub fn get(&self) -> ServerResult<&str> {
-        if let Some(hash) = self.0.get() {
-            return Ok(hash);
-        }
-        let hash = hash_password(&new_password()?)?;
-        Ok(self.0.get_or_init(|| hash))
+/// The hash an unknown username's sign-in is verified against (kept in `cell`), so that it
+/// takes as long as a known one's. Made on the first such sign-in, not at start: most runs
+/// never need it. Slow the first time: call it on a blocking thread.
+pub fn dummy_hash(cell: &OnceLock<String>) -> ServerResult<&str> {
+    if let Some(hash) = cell.get() {
+        return Ok(hash);
     }
+    let hash = hash_password(&new_password()?)?;
+    Ok(cell.get_or_init(|| hash))
 }
 
 /// Whether `password` matches the PHC string `hash` (false for a malformed hash).

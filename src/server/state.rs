@@ -1,8 +1,7 @@
 //! What every handler and the request extractors share.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use super::auth::DummyHash;
 use super::store::Store;
 
 /// What every handler shares.
@@ -10,5 +9,6 @@ use super::store::Store;
 pub struct AppState {
     pub store: Arc<Store>,
     /// Verified against when a username is unknown, so a login takes as long either way.
-    pub dummy_hash: Arc<DummyHash>,
+    /// Made on first use (see `auth::dummy_hash`).
+    pub dummy_hash: Arc<OnceLock<String>>,
 }

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
-use super::planner::planned_page;
 use super::users::{USER_COLUMNS, UserRow, user_from_row};
 use crate::api::{UserRole, UserStatus};
 use crate::server::cql::{Field, FieldKind, FullTextHint, SqlFilter};
@@ -91,6 +90,17 @@ pub(super) struct Where {
 }
 
 impl Where {
+    /// One more condition: `term` is a substring (ASCII case ignored) of one of `columns`.
+    pub(super) fn contains_in_any(&mut self, term: &str, columns: &[&'static str]) {
+        let ors: Vec<String> = columns
+            .iter()
+            .map(|column| format!("{column} LIKE ? ESCAPE '\\'"))
+            .collect();
+        self.conditions.push(format!("({})", ors.join(" OR ")));
+        self.values
+            .extend(columns.iter().map(|_| Value::Text(like_escape(term))));
+    }
+
     /// `" WHERE a AND b"` (or nothing), with extra leading conditions.
     pub(super) fn sql(&self, extra: &[&str]) -> String {
         let all: Vec<&str> = extra
@@ -115,14 +125,7 @@ fn add_search(terms: &str, columns: &[&'static str], clause: &mut Where) {
         if term.chars().count() >= 3 {
             phrases.push(fts_phrase(term));
         } else {
-            let ors: Vec<String> = columns
-                .iter()
-                .map(|column| format!("{column} LIKE ? ESCAPE '\\'"))
-                .collect();
-            clause.conditions.push(format!("({})", ors.join(" OR ")));
-            clause
-                .values
-                .extend(columns.iter().map(|_| Value::Text(like_escape(term))));
+            clause.contains_in_any(term, columns);
         }
     }
     if !phrases.is_empty() {
@@ -155,20 +158,9 @@ pub(super) fn listing_where(listing: &UserListing) -> Where {
 
 const FTS_ROWIDS: &str = "SELECT rowid FROM users_fts WHERE users_fts MATCH ?";
 
-/// One page of a listing: through the planner (see `planner.rs`) when it knows the shape,
-/// otherwise the general plan.
-pub fn list_users(
-    conn: &Connection,
-    counts: &CountCache,
-    listing: &UserListing,
-) -> rusqlite::Result<Vec<UserRow>> {
-    match planned_page(conn, counts, listing)? {
-        Some(rows) => Ok(rows),
-        None => list_users_within(conn, listing, PLAN_BUDGET),
-    }
-}
-
-fn list_users_within(
+/// The general plan, for shapes the planner (`planner.rs`) does not know: SQLite's own choice
+/// within `budget`, then finding every match and sorting.
+pub(super) fn list_users_within(
     conn: &Connection,
     listing: &UserListing,
     budget: std::time::Duration,
@@ -263,7 +255,7 @@ fn list_users_within(
 }
 
 /// How long an id-ordered walk may try before the sort-based plan takes over.
-const PLAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(6);
+pub(super) const PLAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(6);
 
 fn query_users(conn: &Connection, sql: &str, values: Vec<Value>) -> rusqlite::Result<Vec<UserRow>> {
     let mut statement = conn.prepare_cached(sql)?;
@@ -382,15 +374,12 @@ pub fn list_members(
     parent_id: i64,
     limit: u64,
 ) -> rusqlite::Result<Vec<UserRow>> {
-    list_users(
-        conn,
-        &CountCache::default(),
-        &UserListing {
-            parent_id: Some(parent_id),
-            limit,
-            ..Default::default()
-        },
-    )
+    let members = UserListing {
+        parent_id: Some(parent_id),
+        limit,
+        ..Default::default()
+    };
+    list_users_within(conn, &members, PLAN_BUDGET)
 }
 
 #[cfg(test)]
@@ -421,7 +410,7 @@ mod tests {
         };
         let names = |listing: UserListing| -> Vec<String> {
             store
-                .read_blocking(|conn| Ok(list_users(conn, &CountCache::default(), &listing)?))
+                .read_blocking(|conn| Ok(list_users_within(conn, &listing, PLAN_BUDGET)?))
                 .expect("lists")
                 .into_iter()
                 .map(|user| user.username)

@@ -12,6 +12,7 @@ mod sessions;
 mod users;
 
 pub use listing::*;
+pub use planner::list_users;
 pub use plans::*;
 pub use sessions::*;
 pub use users::*;

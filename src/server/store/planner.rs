@@ -16,7 +16,8 @@ use rusqlite::Connection;
 use rusqlite::types::Value;
 
 use super::listing::{
-    CountCache, UserListing, Where, is_interrupt, like_escape, listing_where, with_budget,
+    CountCache, PLAN_BUDGET, UserListing, Where, is_interrupt, list_users_within, listing_where,
+    with_budget,
 };
 use super::users::{USER_COLUMNS, UserRow, user_from_row};
 
@@ -98,6 +99,16 @@ impl Shape {
 
     fn has_rest(&self) -> bool {
         self.rest.full_text.is_some() || !self.rest.conditions.is_empty()
+    }
+
+    /// The equalities and the other conditions (not the full-text match), with their values.
+    fn conditions(&self) -> Where {
+        let mut clause = self.equal_where();
+        clause
+            .conditions
+            .extend(self.rest.conditions.iter().cloned());
+        clause.values.extend(self.rest.values.iter().cloned());
+        clause
     }
 
     fn equal_where(&self) -> Where {
@@ -200,6 +211,18 @@ impl Window {
     }
 }
 
+/// One page of a listing: planned here when the shape is known, otherwise the general plan.
+pub fn list_users(
+    conn: &Connection,
+    counts: &CountCache,
+    listing: &UserListing,
+) -> rusqlite::Result<Vec<UserRow>> {
+    match planned_page(conn, counts, listing)? {
+        Some(rows) => Ok(rows),
+        None => list_users_within(conn, listing, PLAN_BUDGET),
+    }
+}
+
 /// How the ids of a page are found: by cost, or (for tests) one way only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Choice {
@@ -211,7 +234,7 @@ enum Choice {
 }
 
 /// One page of `listing`, or `None` when the planner does not know its shape.
-pub(super) fn planned_page(
+fn planned_page(
     conn: &Connection,
     counts: &CountCache,
     listing: &UserListing,
@@ -332,25 +355,14 @@ fn walk(
     lead: Option<&str>,
     window: &Window,
 ) -> rusqlite::Result<Vec<i64>> {
-    let mut clause = shape.equal_where();
-    clause
-        .conditions
-        .extend(shape.rest.conditions.iter().cloned());
-    clause.values.extend(shape.rest.values.iter().cloned());
+    let mut clause = shape.conditions();
     if let Some(full_text) = &shape.rest.full_text {
         match &shape.search {
             // A trigram match of ASCII terms is a case-insensitive substring test, which the
             // row at hand answers without building the whole match set first.
             Some((terms, columns)) if terms.iter().all(|term| term.is_ascii()) => {
                 for term in terms.iter().filter(|term| term.chars().count() >= 3) {
-                    let ors: Vec<String> = columns
-                        .iter()
-                        .map(|column| format!("{column} LIKE ? ESCAPE '\\'"))
-                        .collect();
-                    clause.conditions.push(format!("({})", ors.join(" OR ")));
-                    clause
-                        .values
-                        .extend(columns.iter().map(|_| Value::Text(like_escape(term))));
+                    clause.contains_in_any(term, columns);
                 }
             }
             _ if shape.sort == "id" => return walk_full_text_by_id(conn, shape, window),
@@ -380,15 +392,11 @@ fn walk_full_text_by_id(
     shape: &Shape,
     window: &Window,
 ) -> rusqlite::Result<Vec<i64>> {
-    let mut clause = shape.equal_where();
-    clause
-        .conditions
-        .extend(shape.rest.conditions.iter().cloned());
+    let clause = shape.conditions();
     let mut values = vec![Value::Text(
         shape.rest.full_text.clone().unwrap_or_default(),
     )];
     values.extend(clause.values.iter().cloned());
-    values.extend(shape.rest.values.iter().cloned());
     let dir = direction(shape.descending != window.reversed);
     let sql = format!(
         "SELECT users.id FROM (SELECT rowid AS match_id FROM users_fts \
@@ -402,10 +410,7 @@ fn walk_full_text_by_id(
 
 /// Finds every match through the index that serves the filter best, and sorts their ids.
 fn collect(conn: &Connection, shape: &Shape, window: &Window) -> rusqlite::Result<Vec<i64>> {
-    let mut clause = shape.equal_where();
-    clause
-        .conditions
-        .extend(shape.rest.conditions.iter().cloned());
+    let clause = shape.conditions();
     let mut values = Vec::new();
     let mut extra = Vec::new();
     if let Some(full_text) = &shape.rest.full_text {
@@ -413,7 +418,6 @@ fn collect(conn: &Connection, shape: &Shape, window: &Window) -> rusqlite::Resul
         values.push(Value::Text(full_text.clone()));
     }
     values.extend(clause.values.iter().cloned());
-    values.extend(shape.rest.values.iter().cloned());
     let sql = format!(
         "SELECT id FROM users{} ORDER BY {} LIMIT ? OFFSET ?",
         clause.sql(&extra),
