@@ -122,6 +122,8 @@ struct Timing {
 struct Report {
     users: u64,
     seed_seconds: f64,
+    /// Users seeded by this run (0 when a kept database was reused).
+    seeded: u64,
     /// Per filter: per sort: first, middle, last.
     pages: Vec<Vec<[f64; 3]>>,
     /// Per filter: (matches, first count, count asked again).
@@ -150,6 +152,7 @@ async fn measure(
     })
     .await?;
     let seed_seconds = server.startup.as_secs_f64();
+    let seeded = server.seeded_users;
     eprintln!("  started in {seed_seconds:.1}s");
     let http = reqwest::Client::new();
     let login: Value = http
@@ -224,6 +227,7 @@ async fn measure(
     Ok(Report {
         users,
         seed_seconds,
+        seeded,
         pages,
         counts,
         singles,
@@ -299,15 +303,19 @@ fn print_report(report: &Report) {
     );
     target(&["middle"], MIDDLE_TARGET, "middle pages");
     target(&["count"], COUNT_TARGET, "counts (first ask)");
-    let seeding = if report.seed_seconds <= 30.0 {
-        "holds"
+    if report.seeded == 0 {
+        println!("- seeding <= 30 s: not measured (the database was kept from an earlier run)");
     } else {
-        "falls short"
-    };
-    println!(
-        "- start-up incl. seeding <= 30 s: {seeding} ({:.1} s; 0 seeded when the database was kept)",
-        report.seed_seconds
-    );
+        let seeding = if report.seed_seconds <= 30.0 {
+            "holds"
+        } else {
+            "falls short"
+        };
+        println!(
+            "- seeding <= 30 s: {seeding} (start-up with seeding {:.1} s)",
+            report.seed_seconds
+        );
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
