@@ -1,11 +1,13 @@
-//! The embedded server at scale: seeds N users into a file database, then times the requests
-//! the console makes, end to end over HTTP on loopback.
+//! The embedded server at scale: seeds N users into a file database, then times every list
+//! shape the console can ask for, end to end over HTTP on loopback.
 //!
 //! ```text
-//! cargo bench --bench server -- --users 10000,100000,1000000 [--runs 30] [--keep DIR | --in-memory]
+//! cargo bench --bench server -- --users 10000,100000,1000000 [--runs 5] [--keep DIR | --in-memory]
 //! ```
 //!
-//! Prints one table: median and 95th percentile per request and size.
+//! Prints, per size: the matrix (filters x sorts x first / middle / last page of 50, median
+//! ms), each filter's count (the first ask, then asked again), a few single requests, the
+//! slowest shapes, and one line per target saying whether it holds.
 
 use std::time::{Duration, Instant};
 
@@ -13,121 +15,120 @@ use geobox_users::api::Secret;
 use geobox_users::server::{self, ServerOptions};
 use serde_json::{Value, json};
 
-struct Case {
-    name: &'static str,
-    method: reqwest::Method,
-    path: String,
-    body: Option<Value>,
+/// The filters of the matrix: a label and the query parameters (already URL-encoded).
+const FILTERS: &[(&str, &str)] = &[
+    ("none", ""),
+    ("status=Disabled", "status=Disabled"),
+    ("status=Active", "status=Active"),
+    ("q=role = 'Viewer'", "q=role+%3D+%27Viewer%27"),
+    (
+        "q=role = 'Editor' AND status = 'Active'",
+        "q=role+%3D+%27Editor%27+AND+status+%3D+%27Active%27",
+    ),
+    (
+        "q=created_at > DATE('2024-01-01')",
+        "q=created_at+%3E+DATE%28%272024-01-01%27%29",
+    ),
+    (
+        "q=username LIKE '%reza%'",
+        "q=username+LIKE+%27%25reza%25%27",
+    ),
+    ("search=ali", "search=ali"),
+    ("search=gmail&status=Active", "search=gmail&status=Active"),
+    ("search=qqxqq (no match)", "search=qqxqq"),
+];
+
+const SORTS: &[(&str, &str)] = &[
+    ("id A", "order_by=id+A"),
+    ("username A", "order_by=username+A"),
+    ("last_name D", "order_by=last_name+D"),
+    ("created_at D", "order_by=created_at+D"),
+    ("expiration_date A", "order_by=expiration_date+A"),
+];
+
+const PAGES: [&str; 3] = ["first", "middle", "last"];
+const PAGE: u64 = 50;
+
+/// Targets at a million users, in ms.
+const FIRST_LAST_TARGET: f64 = 25.0;
+const MIDDLE_TARGET: f64 = 100.0;
+const COUNT_TARGET: f64 = 200.0;
+
+struct Client {
+    http: reqwest::Client,
+    base_url: String,
+    token: String,
 }
 
-fn get(name: &'static str, path: &str) -> Case {
-    Case {
-        name,
-        method: reqwest::Method::GET,
-        path: path.to_string(),
-        body: None,
+impl Client {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(Duration, Value), Box<dyn std::error::Error>> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let started = Instant::now();
+        let response = request.send().await?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        let elapsed = started.elapsed();
+        if !status.is_success() {
+            return Err(format!("{path}: {status}: {}", String::from_utf8_lossy(&bytes)).into());
+        }
+        Ok((
+            elapsed,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    }
+
+    /// The median of `runs` timings after one warm-up.
+    async fn median(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        runs: usize,
+    ) -> Result<Duration, Box<dyn std::error::Error>> {
+        let mut samples = Vec::with_capacity(runs);
+        for run in 0..=runs {
+            let (elapsed, _) = self.send(method.clone(), path, body).await?;
+            if run > 0 {
+                samples.push(elapsed);
+            }
+        }
+        samples.sort();
+        Ok(samples[samples.len() / 2])
     }
 }
 
-fn cases(users: u64) -> Vec<Case> {
-    let q_role_status = "q=role+%3D+%27Editor%27+AND+status+%3D+%27Active%27";
-    // Users are created in id order, so the first match sits ~40% into the table: the worst
-    // case for an id-ordered page.
-    let q_role = "q=role+%3D+%27Editor%27+AND+created_at+%3E+%272022-01-01%27";
-    let q_like = "q=username+LIKE+%27%25reza%25%27";
-    let middle = users / 2;
-    vec![
-        get(
-            "first page (limit=50)",
-            "users/?f=json&return_count=False&skip=0&limit=50",
-        ),
-        get("page 100 (skip=5000)", "users/?f=json&skip=5000&limit=50"),
-        get(
-            "sorted by last_name",
-            "users/?f=json&order_by=last_name+A&limit=50",
-        ),
-        get(
-            "status=Disabled page",
-            "users/?f=json&status=Disabled&limit=50",
-        ),
-        get(
-            "CQL role+status page",
-            &format!("users/?f=json&{q_role_status}&limit=50"),
-        ),
-        get(
-            "CQL role+date page",
-            &format!("users/?f=json&{q_role}&limit=50"),
-        ),
-        get(
-            "CQL LIKE '%reza%' page",
-            &format!("users/?f=json&{q_like}&limit=50"),
-        ),
-        get("search 'reza' page", "users/?f=json&search=reza&limit=50"),
-        get("search 'gmail' page", "users/?f=json&search=gmail&limit=50"),
-        get(
-            "search 'gmail' + status page",
-            "users/?f=json&search=gmail&status=Disabled&limit=50",
-        ),
-        get(
-            "users/search/ 'karimi'",
-            "users/search/?search=karimi&skip=0&limit=50",
-        ),
-        get("count all", "users/?f=json&return_count=True"),
-        get(
-            "count status=Disabled",
-            "users/?f=json&status=Disabled&return_count=True",
-        ),
-        get(
-            "count CQL role+status",
-            &format!("users/?f=json&{q_role_status}&return_count=True"),
-        ),
-        get(
-            "count CQL role+date",
-            &format!("users/?f=json&{q_role}&return_count=True"),
-        ),
-        get(
-            "count CQL LIKE '%reza%'",
-            &format!("users/?f=json&{q_like}&return_count=True"),
-        ),
-        get(
-            "count search 'reza'",
-            "users/?f=json&search=reza&return_count=True",
-        ),
-        get(
-            "count search 'gmail'",
-            "users/?f=json&search=gmail&return_count=True",
-        ),
-        get(
-            "count search 'gmail' + status",
-            "users/?f=json&search=gmail&status=Disabled&return_count=True",
-        ),
-        get("get one user", &format!("users/{middle}/?f=json")),
-        get(
-            "sessions of a user",
-            &format!("users/{middle}/sessions/?f=json"),
-        ),
-        Case {
-            name: "update one user (PUT)",
-            method: reqwest::Method::PUT,
-            path: format!("users/{middle}/"),
-            body: Some(json!({"first_name": "Bench", "mobile": "+98 9120000000"})),
-        },
-    ]
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
 }
 
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
+/// One measured shape: its label, its kind (first, middle, last or count) and its median.
+struct Timing {
+    label: String,
+    kind: &'static str,
+    ms: f64,
 }
 
-fn ms(duration: Duration) -> String {
-    format!("{:.2}", duration.as_secs_f64() * 1000.0)
-}
-
-struct Column {
+struct Report {
     users: u64,
     seed_seconds: f64,
-    timings: Vec<(Duration, Duration)>,
+    /// Users seeded by this run (0 when a kept database was reused).
+    seeded: u64,
+    /// Per filter: per sort: first, middle, last.
+    pages: Vec<Vec<[f64; 3]>>,
+    /// Per filter: (matches, first count, count asked again).
+    counts: Vec<(u64, f64, f64)>,
+    singles: Vec<(&'static str, f64)>,
 }
 
 async fn measure(
@@ -135,7 +136,7 @@ async fn measure(
     runs: usize,
     keep: Option<&str>,
     in_memory: bool,
-) -> Result<Column, Box<dyn std::error::Error>> {
+) -> Result<Report, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     // `--keep DIR` leaves (and on the next run reuses) one database per size, for EXPLAIN work.
     let db = match keep {
@@ -151,7 +152,8 @@ async fn measure(
     })
     .await?;
     let seed_seconds = server.startup.as_secs_f64();
-    eprintln!("  seeded in {seed_seconds:.1}s");
+    let seeded = server.seeded_users;
+    eprintln!("  started in {seed_seconds:.1}s");
     let http = reqwest::Client::new();
     let login: Value = http
         .post(format!("{}auth/token/", server.base_url))
@@ -160,50 +162,160 @@ async fn measure(
         .await?
         .json()
         .await?;
-    let token = login["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let mut timings = Vec::new();
-    for case in cases(users) {
-        let mut samples = Vec::with_capacity(runs);
-        for run in 0..runs + 3 {
-            let mut request = http
-                .request(
-                    case.method.clone(),
-                    format!("{}{}", server.base_url, case.path),
-                )
-                .bearer_auth(&token);
-            if let Some(body) = &case.body {
-                request = request.json(body);
+    let client = Client {
+        http,
+        base_url: server.base_url.clone(),
+        token: login["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let get = reqwest::Method::GET;
+    let mut counts = Vec::new();
+    let mut pages = Vec::new();
+    for (label, filter) in FILTERS {
+        let count_path = format!("users/?f=json&{filter}&return_count=True");
+        let (first, answer) = client.send(get.clone(), &count_path, None).await?;
+        let matches = answer["count"].as_u64().unwrap_or_default();
+        let again = client.median(get.clone(), &count_path, None, runs).await?;
+        counts.push((matches, ms(first), ms(again)));
+        eprintln!("  {label}: {matches} matches");
+        let mut by_sort = Vec::new();
+        for (_, sort) in SORTS {
+            let mut row = [0.0; 3];
+            let skips = [0, matches / 2, matches.saturating_sub(PAGE)];
+            for (slot, skip) in skips.iter().enumerate() {
+                let path = format!("users/?f=json&{filter}&{sort}&skip={skip}&limit={PAGE}");
+                row[slot] = ms(client.median(get.clone(), &path, None, runs).await?);
             }
-            let started = Instant::now();
-            let response = request.send().await?;
-            let status = response.status();
-            let bytes = response.bytes().await?;
-            let elapsed = started.elapsed();
-            if !status.is_success() {
-                return Err(format!(
-                    "{}: {status}: {}",
-                    case.name,
-                    String::from_utf8_lossy(&bytes)
-                )
-                .into());
-            }
-            // The first runs warm the connection and SQLite's page cache.
-            if run >= 3 {
-                samples.push(elapsed);
-            }
+            by_sort.push(row);
         }
-        samples.sort();
-        timings.push((percentile(&samples, 0.5), percentile(&samples, 0.95)));
+        pages.push(by_sort);
+    }
+    let middle = users / 2;
+    let mut singles = Vec::new();
+    for (name, method, path, body) in [
+        (
+            "get one user",
+            get.clone(),
+            format!("users/{middle}/?f=json"),
+            None,
+        ),
+        (
+            "sessions of a user",
+            get.clone(),
+            format!("users/{middle}/sessions/?f=json"),
+            None,
+        ),
+        (
+            "users/search/ 'karimi'",
+            get.clone(),
+            "users/search/?search=karimi&skip=0&limit=50".to_string(),
+            None,
+        ),
+        (
+            "update one user (PUT)",
+            reqwest::Method::PUT,
+            format!("users/{middle}/"),
+            Some(json!({"first_name": "Bench", "mobile": "+98 9120000000"})),
+        ),
+    ] {
+        let median = client.median(method, &path, body.as_ref(), runs).await?;
+        singles.push((name, ms(median)));
     }
     server.shutdown().await;
-    Ok(Column {
+    Ok(Report {
         users,
         seed_seconds,
-        timings,
+        seeded,
+        pages,
+        counts,
+        singles,
     })
+}
+
+fn print_report(report: &Report) {
+    println!(
+        "\n### {} users (started in {:.1} s; median ms of each shape)\n",
+        report.users, report.seed_seconds
+    );
+    println!("| filter | matches | count: first / again | sort | first | middle | last |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut timings = Vec::new();
+    for (index, (filter, _)) in FILTERS.iter().enumerate() {
+        let (matches, first_count, again) = report.counts[index];
+        timings.push(Timing {
+            label: format!("count {filter}"),
+            kind: "count",
+            ms: first_count,
+        });
+        for (sort_index, (sort, _)) in SORTS.iter().enumerate() {
+            let row = report.pages[index][sort_index];
+            let lead = if sort_index == 0 {
+                format!("| {filter} | {matches} | {first_count:.1} / {again:.1} |")
+            } else {
+                "| | | |".to_string()
+            };
+            println!(
+                "{lead} {sort} | {:.1} | {:.1} | {:.1} |",
+                row[0], row[1], row[2]
+            );
+            for (slot, kind) in PAGES.iter().enumerate() {
+                timings.push(Timing {
+                    label: format!("{filter}, {sort}, {kind} page"),
+                    kind,
+                    ms: row[slot],
+                });
+            }
+        }
+    }
+    println!();
+    for (name, median) in &report.singles {
+        println!("- {name}: {median:.2} ms");
+    }
+    timings.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+    println!("\nSlowest shapes:");
+    for timing in timings.iter().take(10) {
+        println!("- {}: {:.1} ms", timing.label, timing.ms);
+    }
+    println!();
+    let target = |kinds: &[&str], limit: f64, what: &str| {
+        let chosen: Vec<&Timing> = timings
+            .iter()
+            .filter(|timing| kinds.contains(&timing.kind))
+            .collect();
+        let within = chosen.iter().filter(|timing| timing.ms < limit).count();
+        let worst = chosen.first().map_or(0.0, |timing| timing.ms);
+        let verdict = if within == chosen.len() {
+            "holds"
+        } else {
+            "falls short"
+        };
+        println!(
+            "- {what} < {limit} ms: {verdict} ({within} of {} within; worst {worst:.1} ms)",
+            chosen.len()
+        );
+    };
+    target(
+        &["first", "last"],
+        FIRST_LAST_TARGET,
+        "first and last pages",
+    );
+    target(&["middle"], MIDDLE_TARGET, "middle pages");
+    target(&["count"], COUNT_TARGET, "counts (first ask)");
+    if report.seeded == 0 {
+        println!("- seeding <= 30 s: not measured (the database was kept from an earlier run)");
+    } else {
+        let seeding = if report.seed_seconds <= 30.0 {
+            "holds"
+        } else {
+            "falls short"
+        };
+        println!(
+            "- seeding <= 30 s: {seeding} (start-up with seeding {:.1} s)",
+            report.seed_seconds
+        );
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -219,7 +331,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .split(',')
         .map(|size| size.trim().replace('_', "").parse())
         .collect::<Result<_, _>>()?;
-    let runs: usize = value_of("--runs").map_or(Ok(30), |runs| runs.parse())?;
+    let runs: usize = value_of("--runs").map_or(Ok(5), |runs| runs.parse())?;
     let keep = value_of("--keep");
     let in_memory = args.iter().any(|arg| arg == "--in-memory");
     // The seeding phases are logged: rows, indexes + full-text, commit.
@@ -230,30 +342,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let mut columns = Vec::new();
     for users in sizes {
-        columns.push(runtime.block_on(measure(users, runs, keep.as_deref(), in_memory))?);
-    }
-    let names: Vec<&str> = cases(1).iter().map(|case| case.name).collect();
-    let mut header = "| request (ms: median / p95) |".to_string();
-    let mut rule = "|---|".to_string();
-    for column in &columns {
-        header.push_str(&format!(" {} users |", column.users));
-        rule.push_str("---|");
-    }
-    println!("{header}\n{rule}");
-    let mut seed_row = "| seeding (s, one transaction) |".to_string();
-    for column in &columns {
-        seed_row.push_str(&format!(" {:.1} |", column.seed_seconds));
-    }
-    println!("{seed_row}");
-    for (index, name) in names.iter().enumerate() {
-        let mut row = format!("| {name} |");
-        for column in &columns {
-            let (median, p95) = column.timings[index];
-            row.push_str(&format!(" {} / {} |", ms(median), ms(p95)));
-        }
-        println!("{row}");
+        let report = runtime.block_on(measure(users, runs.max(1), keep.as_deref(), in_memory))?;
+        print_report(&report);
     }
     Ok(())
 }

@@ -74,6 +74,7 @@ fn serve(args: ServeArgs) -> color_eyre::Result<()> {
         fresh: args.fresh,
         header_timeout: Duration::from_secs_f64(args.header_timeout),
         session_idle: Duration::from_secs_f64(args.session_idle),
+        demo: false,
     };
     multi_thread_runtime()?
         .block_on(server::serve_until_signal(options))
@@ -110,9 +111,13 @@ fn open_console(cli: &Cli) -> color_eyre::Result<()> {
         let demo = server::start_demo(cli.fresh)
             .await
             .wrap_err("cannot start the demo server")?;
-        let auth = Auth::Password {
-            username: demo.admin_username.clone(),
-            password: demo.admin_password.clone(),
+        // Signed in at start, in this process: no password check on the way to the table.
+        let auth = match &demo.admin_token {
+            Some(token) => Auth::AccessToken(token.clone()),
+            None => Auth::Password {
+                username: demo.admin_username.clone(),
+                password: demo.admin_password.clone(),
+            },
         };
         let client = GeoboxClient::new(&demo.base_url, auth, timeout)
             .map_err(|error| eyre!("cannot reach the demo server: {error}"))?;

@@ -2,7 +2,7 @@
 //! the extractor that turns a request into a [`Caller`].
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use argon2::Argon2;
@@ -100,7 +100,9 @@ pub async fn sign_in(
         .run(move || match found {
             Some((user, hash)) => verify_password(&password, &hash).then_some(user),
             None => {
-                verify_password(&password, &dummy);
+                if let Ok(dummy) = dummy_hash(&dummy) {
+                    verify_password(&password, dummy);
+                }
                 None
             }
         })
@@ -115,6 +117,17 @@ pub async fn sign_in(
             Err(ServerError::unauthorized("Incorrect username or password"))
         }
     }
+}
+
+/// The hash an unknown username's sign-in is verified against (kept in `cell`), so that it
+/// takes as long as a known one's. Made on the first such sign-in, not at start: most runs
+/// never need it. Slow the first time: call it on a blocking thread.
+pub fn dummy_hash(cell: &OnceLock<String>) -> ServerResult<&str> {
+    if let Some(hash) = cell.get() {
+        return Ok(hash);
+    }
+    let hash = hash_password(&new_password()?)?;
+    Ok(cell.get_or_init(|| hash))
 }
 
 /// Whether `password` matches the PHC string `hash` (false for a malformed hash).

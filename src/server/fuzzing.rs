@@ -30,7 +30,8 @@ pub fn cql(input: &str) {
             filter: Some(filter),
             ..Default::default()
         };
-        let counted = store().read_blocking(|conn| Ok(store::count_users(conn, &listing)?));
+        let counted = store()
+            .read_blocking(|conn| Ok(store::count_users(conn, &Default::default(), &listing)?));
         assert!(
             counted.is_ok(),
             "{input:?} compiled but failed: {counted:?}"
@@ -80,7 +81,9 @@ pub fn search_fields(text: &str) {
                     search: Some((text.to_string(), fields)),
                     ..Default::default()
                 };
-                let counted = store().read_blocking(|conn| Ok(store::count_users(conn, &listing)?));
+                let counted = store().read_blocking(|conn| {
+                    Ok(store::count_users(conn, &Default::default(), &listing)?)
+                });
                 assert!(counted.is_ok(), "searching {text:?} failed: {counted:?}");
             }
         }

@@ -107,6 +107,10 @@ pub struct ServerOptions {
     pub header_timeout: Duration,
     /// A token unused this long stops working.
     pub session_idle: Duration,
+    /// The console's demo: an admin who exists already keeps their password (nothing is
+    /// hashed at start), and a session is opened for them ([`RunningServer::admin_token`]),
+    /// so the console signs in without a password check. `serve` leaves it off.
+    pub demo: bool,
 }
 
 impl Default for ServerOptions {
@@ -121,6 +125,7 @@ impl Default for ServerOptions {
             fresh: false,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             session_idle: DEFAULT_SESSION_IDLE,
+            demo: false,
         }
     }
 }
@@ -137,6 +142,8 @@ pub struct RunningServer {
     pub admin_apikey: Secret,
     /// Whether `admin_password` was generated here (not given by the caller).
     pub admin_password_generated: bool,
+    /// With [`ServerOptions::demo`]: a bearer token of a session opened for the admin at start.
+    pub admin_token: Option<Secret>,
     /// The users created by seeding this time (0 when the database already had users).
     pub seeded_users: u64,
     /// Privileged users (other than the admin) whose seed password was replaced by a random
@@ -157,6 +164,7 @@ impl fmt::Debug for RunningServer {
             .field("admin_username", &self.admin_username)
             .field("admin_password", &self.admin_password)
             .field("admin_apikey", &self.admin_apikey)
+            .field("admin_token", &self.admin_token)
             .field("seeded_users", &self.seeded_users)
             .finish_non_exhaustive()
     }
@@ -207,7 +215,7 @@ struct Prepared {
     password: Secret,
     password_generated: bool,
     apikey: Secret,
-    dummy_hash: String,
+    token: Option<Secret>,
     seeded: u64,
     locked: u64,
 }
@@ -240,19 +248,48 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
         Some(password) if !password.is_empty() => (password.clone(), false),
         _ => (Secret::new(auth::new_password()?), true),
     };
-    let admin_hash = auth::hash_password(password.expose())?;
-    let dummy_hash = auth::hash_password(&auth::new_password()?)?;
     let apikey = auth::new_secret()?;
     let apikey_hash = auth::secret_hash(&apikey);
     let username = options.admin_username.trim().to_string();
     if username.is_empty() {
         return Err(ServerError::Internal("the admin username is empty".into()));
     }
+    // Argon2 is the slowest step of a start on a kept database: the demo skips it when the
+    // admin is there already.
+    // On the writer: an idle reader would keep the seed from leaving WAL mode.
+    let admin_exists =
+        store.write_blocking(|conn| Ok(store::find_login(conn, &username)?.is_some()))?;
+    let admin_hash = if options.demo && admin_exists {
+        None
+    } else {
+        Some(auth::hash_password(password.expose())?)
+    };
+    let token = if options.demo {
+        Some(auth::new_secret()?)
+    } else {
+        None
+    };
+    let token_hash = token.as_deref().map(auth::secret_hash);
     let (was_empty, admin_id) = store.transaction_blocking(|tx| {
         let was_empty = store::user_count(tx)? == 0;
         seed::ensure_plans(tx)?;
-        let admin_id = store::ensure_admin(tx, &username, &admin_hash)?;
+        let admin_id = store::ensure_admin(tx, &username, admin_hash.as_deref())?;
         store::replace_api_key(tx, admin_id, "serve", &apikey_hash)?;
+        if let Some(token_hash) = &token_hash {
+            let at = store::now();
+            store::insert_session(
+                tx,
+                &store::NewSession {
+                    uuid: &uuid::Uuid::new_v4().to_string(),
+                    user_id: admin_id,
+                    token_hash: Some(token_hash),
+                    agent: Some("geobox-users console (demo)"),
+                    ip: Some("127.0.0.1"),
+                    created_at: &at,
+                    last_seen: &at,
+                },
+            )?;
+        }
         Ok((was_empty, admin_id))
     })?;
     let seeded = if was_empty && options.seed_users > 0 {
@@ -279,7 +316,7 @@ fn prepare(options: &ServerOptions) -> ServerResult<Prepared> {
         password,
         password_generated,
         apikey: Secret::new(apikey),
-        dummy_hash,
+        token: token.map(Secret::new),
         seeded,
         locked,
     })
@@ -368,7 +405,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Err
     let store = Arc::new(prepared.store);
     let state = state::AppState {
         store: Arc::clone(&store),
-        dummy_hash: Arc::from(prepared.dummy_hash),
+        dummy_hash: Arc::default(),
         sign_ins: Arc::default(),
         session_idle,
     };
@@ -394,6 +431,7 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Err
         admin_password: prepared.password,
         admin_password_generated: prepared.password_generated,
         admin_apikey: prepared.apikey,
+        admin_token: prepared.token,
         seeded_users: prepared.seeded,
         locked_privileged: prepared.locked,
         startup: started.elapsed(),
@@ -524,6 +562,7 @@ pub async fn start_demo_at(path: &Path, fresh: bool) -> Result<RunningServer, st
         db: Some(path.to_path_buf()),
         admin_password: Some(Secret::new(DEMO_ADMIN_PASSWORD)),
         fresh,
+        demo: true,
         ..ServerOptions::default()
     })
     .await

@@ -295,6 +295,8 @@ pub fn seed(
             row.get::<_, String>(0)
         })?;
     }
+    // Index builds sort a million keys each; helper threads share that work between cores.
+    conn.pragma_update(None, "threads", 4)?;
     let tx = conn.transaction()?;
     Store::begin_bulk_load(&tx)?;
     ensure_plans(&tx)?;
@@ -335,6 +337,12 @@ pub fn seed(
     )?;
     let mut username = String::new();
     for index in 0..users {
+        if index > 0 && index % SEED_PROGRESS_EVERY == 0 {
+            tracing::info!(
+                "seeding: {index} of {users} users ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
         let id = first_id + index as i64;
         let first = rng.pick(&first_names);
         let last = rng.pick(&last_names);
@@ -455,6 +463,12 @@ pub fn seed(
     drop(insert_user);
     drop(insert_session);
     let rows_done = started.elapsed();
+    if users >= SEED_PROGRESS_EVERY {
+        tracing::info!(
+            "seeding: {users} users written in {:.1} s; building indexes and the full-text index",
+            rows_done.as_secs_f64()
+        );
+    }
     Store::end_bulk_load(&tx)?;
     let indexes_done = started.elapsed();
     tx.commit()?;
@@ -473,6 +487,9 @@ pub fn seed(
     }
     Ok(())
 }
+
+/// A large seed says how far it got every this many users.
+const SEED_PROGRESS_EVERY: u64 = 100_000;
 
 fn format_time(time: DateTime<Utc>) -> String {
     time.format("%Y-%m-%dT%H:%M:%SZ").to_string()

@@ -50,14 +50,24 @@ async fn the_demo_keeps_its_database_and_reseeds_when_fresh() {
         client.count_users(&UserQuery::new()).await.expect("count"),
         500
     );
-    // The previous run's sign-in is gone: the admin's sessions do not pile up per start.
-    assert!(
-        client
-            .list_sessions(UserRef::Me)
-            .await
-            .expect("sessions")
-            .is_empty(),
-        "a restart signs the demo admin out of the previous run"
+    // The previous run's sign-in is gone: the admin's sessions do not pile up per start. The
+    // one left is this run's, opened at start for the console.
+    let sessions = client.list_sessions(UserRef::Me).await.expect("sessions");
+    assert_eq!(
+        sessions.len(),
+        1,
+        "a restart signs the demo admin out of the previous run: {sessions:?}"
+    );
+    let token = again.admin_token.clone().expect("the demo opens a session");
+    let console = GeoboxClient::new(
+        &again.base_url,
+        Auth::AccessToken(token),
+        Duration::from_secs(10),
+    )
+    .expect("client");
+    assert_eq!(
+        console.get_user(UserRef::Me).await.expect("me").username,
+        "admin"
     );
     // Seeded users share a known password.
     let seeded = client

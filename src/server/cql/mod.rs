@@ -105,6 +105,9 @@ impl fmt::Display for CqlError {
 pub struct SqlFilter {
     pub sql: String,
     pub params: Vec<Value>,
+    /// When the whole filter is `column = literal` conditions joined by AND (nothing else),
+    /// those conditions, so a list planner can treat them like the plain `status=` parameter.
+    pub equalities: Option<Vec<(&'static str, Value)>>,
 }
 
 /// How the compiler may use a full-text index for a substring match on `column`.
@@ -133,9 +136,28 @@ pub fn compile(
     let mut out = SqlFilter {
         sql: String::new(),
         params: Vec::new(),
+        equalities: None,
     };
     compile::emit(&expr, true, full_text, &mut out);
+    let mut equalities = Vec::new();
+    if top_level_equalities(&expr, &mut equalities) {
+        out.equalities = Some(equalities);
+    }
     Ok(out)
+}
+
+/// Collects the conditions of a top-level AND of equalities; false when anything else appears.
+fn top_level_equalities(expr: &parse::Expr, found: &mut Vec<(&'static str, Value)>) -> bool {
+    match expr {
+        parse::Expr::And(left, right) => {
+            top_level_equalities(left, found) && top_level_equalities(right, found)
+        }
+        parse::Expr::Compare(field, "=", literal) => {
+            found.push((field.column, literal.to_value()));
+            true
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +254,21 @@ mod tests {
         assert!(!negated.sql.contains("MATCH"), "{}", negated.sql);
         let short = compile("username LIKE '%re%'", FIELDS, &Fts).expect("compiles");
         assert!(!short.sql.contains("MATCH"));
+    }
+
+    #[test]
+    fn a_conjunction_of_equalities_is_recognised_from_the_parse() {
+        let both = sql("status = 'Active' AND (id = 3)");
+        assert_eq!(
+            both.equalities,
+            Some(vec![
+                ("status", Value::Text("Active".into())),
+                ("id", Value::Integer(3))
+            ])
+        );
+        assert_eq!(sql("status = 'Active' OR id = 3").equalities, None);
+        assert_eq!(sql("status = 'Active' AND id > 3").equalities, None);
+        assert_eq!(sql("NOT status = 'Active'").equalities, None);
     }
 
     #[test]

@@ -80,7 +80,11 @@ pub async fn list_users(
     params.flag("shared")?;
     let listing = user_listing(&params)?;
     if params.flag("return_count")? {
-        return count_answer(&state.store, move |conn| store::count_users(conn, &listing)).await;
+        let counts = state.store.counts();
+        return count_answer(&state.store, move |conn| {
+            store::count_users(conn, &counts, &listing)
+        })
+        .await;
     }
     listed_users(&state.store, listing).await
 }
@@ -105,7 +109,10 @@ pub async fn search_users(
 /// One page of a user listing, as the wire wants it.
 async fn listed_users(store: &Arc<Store>, listing: UserListing) -> ServerResult<Json<Value>> {
     let rows = store
-        .read(move |conn| Ok(store::list_users(conn, &listing)?))
+        .read({
+            let counts = store.counts();
+            move |conn| Ok(store::list_users(conn, &counts, &listing)?)
+        })
         .await?;
     users_json(store, rows).await
 }

@@ -1,6 +1,10 @@
 //! Listing users: which fields a filter, sort or search may name, the list planner, keyword
 //! search, and counts.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
@@ -58,7 +62,7 @@ impl FullTextHint for UsersFullText {
 }
 
 /// A string as one FTS5 phrase: quoted, inner quotes doubled.
-fn fts_phrase(text: &str) -> String {
+pub(super) fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
@@ -78,16 +82,27 @@ pub(super) fn like_escape(text: &str) -> String {
 /// The WHERE of a listing, with the full-text match kept apart: how it joins depends on the
 /// query (see [`list_users`] and [`count_users`]).
 #[derive(Default)]
-struct Where {
+pub(super) struct Where {
     /// An FTS5 query every row must match.
-    full_text: Option<String>,
-    conditions: Vec<String>,
-    values: Vec<Value>,
+    pub(super) full_text: Option<String>,
+    pub(super) conditions: Vec<String>,
+    pub(super) values: Vec<Value>,
 }
 
 impl Where {
+    /// One more condition: `term` is a substring (ASCII case ignored) of one of `columns`.
+    pub(super) fn contains_in_any(&mut self, term: &str, columns: &[&'static str]) {
+        let ors: Vec<String> = columns
+            .iter()
+            .map(|column| format!("{column} LIKE ? ESCAPE '\\'"))
+            .collect();
+        self.conditions.push(format!("({})", ors.join(" OR ")));
+        self.values
+            .extend(columns.iter().map(|_| Value::Text(like_escape(term))));
+    }
+
     /// `" WHERE a AND b"` (or nothing), with extra leading conditions.
-    fn sql(&self, extra: &[&str]) -> String {
+    pub(super) fn sql(&self, extra: &[&str]) -> String {
         let all: Vec<&str> = extra
             .iter()
             .copied()
@@ -110,14 +125,7 @@ fn add_search(terms: &str, columns: &[&'static str], clause: &mut Where) {
         if term.chars().count() >= 3 {
             phrases.push(fts_phrase(term));
         } else {
-            let ors: Vec<String> = columns
-                .iter()
-                .map(|column| format!("{column} LIKE ? ESCAPE '\\'"))
-                .collect();
-            clause.conditions.push(format!("({})", ors.join(" OR ")));
-            clause
-                .values
-                .extend(columns.iter().map(|_| Value::Text(like_escape(term))));
+            clause.contains_in_any(term, columns);
         }
     }
     if !phrases.is_empty() {
@@ -129,7 +137,7 @@ fn add_search(terms: &str, columns: &[&'static str], clause: &mut Where) {
     }
 }
 
-fn listing_where(listing: &UserListing) -> Where {
+pub(super) fn listing_where(listing: &UserListing) -> Where {
     let mut clause = Where::default();
     if let Some(status) = &listing.status {
         clause.conditions.push("status = ?".to_string());
@@ -150,11 +158,9 @@ fn listing_where(listing: &UserListing) -> Where {
 
 const FTS_ROWIDS: &str = "SELECT rowid FROM users_fts WHERE users_fts MATCH ?";
 
-pub fn list_users(conn: &Connection, listing: &UserListing) -> rusqlite::Result<Vec<UserRow>> {
-    list_users_within(conn, listing, PLAN_BUDGET)
-}
-
-fn list_users_within(
+/// The general plan, for shapes the planner (`planner.rs`) does not know: SQLite's own choice
+/// within `budget`, then finding every match and sorting.
+pub(super) fn list_users_within(
     conn: &Connection,
     listing: &UserListing,
     budget: std::time::Duration,
@@ -249,7 +255,7 @@ fn list_users_within(
 }
 
 /// How long an id-ordered walk may try before the sort-based plan takes over.
-const PLAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(6);
+pub(super) const PLAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(6);
 
 fn query_users(conn: &Connection, sql: &str, values: Vec<Value>) -> rusqlite::Result<Vec<UserRow>> {
     let mut statement = conn.prepare_cached(sql)?;
@@ -258,7 +264,7 @@ fn query_users(conn: &Connection, sql: &str, values: Vec<Value>) -> rusqlite::Re
 }
 
 /// Runs `work`, interrupting its statement once `budget` has passed.
-fn with_budget<T>(
+pub(super) fn with_budget<T>(
     conn: &Connection,
     budget: std::time::Duration,
     work: impl FnOnce() -> rusqlite::Result<T>,
@@ -270,7 +276,7 @@ fn with_budget<T>(
     result
 }
 
-fn is_interrupt(error: &rusqlite::Error) -> bool {
+pub(super) fn is_interrupt(error: &rusqlite::Error) -> bool {
     matches!(
         error,
         rusqlite::Error::SqliteFailure(failure, _)
@@ -278,8 +284,67 @@ fn is_interrupt(error: &rusqlite::Error) -> bool {
     )
 }
 
-pub fn count_users(conn: &Connection, listing: &UserListing) -> rusqlite::Result<u64> {
-    let clause = listing_where(listing);
+pub fn count_users(
+    conn: &Connection,
+    counts: &CountCache,
+    listing: &UserListing,
+) -> rusqlite::Result<u64> {
+    counts.count(conn, &listing_where(listing))
+}
+
+/// Counts already made, each good until the next write to `users`: the writer connection's
+/// update hook moves the generation on (see [`CountCache::generation`]).
+#[derive(Debug, Default)]
+pub struct CountCache {
+    generation: Arc<AtomicU64>,
+    /// The filter's SQL and values -> (generation it was counted in, count).
+    counts: Mutex<HashMap<String, (u64, u64)>>,
+}
+
+/// Different filters remembered at most; the whole cache is dropped past it.
+const MAX_CACHED_COUNTS: usize = 256;
+
+impl CountCache {
+    /// The counter every write to `users` moves on.
+    pub fn generation(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.generation)
+    }
+
+    fn key(clause: &Where) -> String {
+        format!(
+            "{:?}|{:?}|{:?}",
+            clause.full_text, clause.conditions, clause.values
+        )
+    }
+
+    /// The count of `clause` when one is known for the current data.
+    pub(super) fn cached(&self, clause: &Where) -> Option<u64> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts
+            .get(&Self::key(clause))
+            .filter(|(counted_in, _)| *counted_in == generation)
+            .map(|(_, count)| *count)
+    }
+
+    /// The count of `clause`, counted only when not known for the current data.
+    pub(super) fn count(&self, conn: &Connection, clause: &Where) -> rusqlite::Result<u64> {
+        if let Some(count) = self.cached(clause) {
+            return Ok(count);
+        }
+        // Read before counting: a write that lands meanwhile makes this entry stale at once.
+        let generation = self.generation.load(Ordering::SeqCst);
+        let count = count_where(conn, clause)?;
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        if counts.len() >= MAX_CACHED_COUNTS {
+            counts.clear();
+        }
+        counts.insert(Self::key(clause), (generation, count));
+        Ok(count)
+    }
+}
+
+fn count_where(conn: &Connection, clause: &Where) -> rusqlite::Result<u64> {
     let (sql, values) = match &clause.full_text {
         // The index alone knows how many rows match: every user has exactly one FTS row.
         Some(query) if clause.conditions.is_empty() => (
@@ -309,14 +374,12 @@ pub fn list_members(
     parent_id: i64,
     limit: u64,
 ) -> rusqlite::Result<Vec<UserRow>> {
-    list_users(
-        conn,
-        &UserListing {
-            parent_id: Some(parent_id),
-            limit,
-            ..Default::default()
-        },
-    )
+    let members = UserListing {
+        parent_id: Some(parent_id),
+        limit,
+        ..Default::default()
+    };
+    list_users_within(conn, &members, PLAN_BUDGET)
 }
 
 #[cfg(test)]
@@ -347,7 +410,7 @@ mod tests {
         };
         let names = |listing: UserListing| -> Vec<String> {
             store
-                .read_blocking(|conn| Ok(list_users(conn, &listing)?))
+                .read_blocking(|conn| Ok(list_users_within(conn, &listing, PLAN_BUDGET)?))
                 .expect("lists")
                 .into_iter()
                 .map(|user| user.username)

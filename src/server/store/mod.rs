@@ -5,17 +5,20 @@
 //! blocking threads.
 
 mod listing;
+mod planner;
 mod plans;
 mod schema;
 mod sessions;
 mod users;
 
 pub use listing::*;
+pub use planner::list_users;
 pub use plans::*;
 pub use sessions::*;
 pub use users::*;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::{Connection, OpenFlags, Transaction};
@@ -41,6 +44,7 @@ pub struct Store {
     source: Source,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    counts: Arc<CountCache>,
 }
 
 impl Store {
@@ -58,10 +62,21 @@ impl Store {
             }
         }
         schema::bring_up_to_date(&mut writer)?;
+        let counts = Arc::new(CountCache::default());
+        let generation = counts.generation();
+        // Every write goes through this connection: a change to `users` makes cached counts stale.
+        writer.update_hook(Some(
+            move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+                if table == "users" {
+                    generation.fetch_add(1, Ordering::SeqCst);
+                }
+            },
+        ));
         Ok(Store {
             source,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            counts,
         })
     }
 
@@ -142,7 +157,20 @@ impl Store {
     ) -> ServerResult<T> {
         // A panic inside `work` rolls its transaction back on unwind, so the connection is sound.
         let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        work(&mut writer)
+        let generation = self.counts.generation();
+        let before = generation.load(Ordering::SeqCst);
+        let result = work(&mut writer);
+        // Once more after the commit: a count made from a snapshot taken between the change and
+        // the commit was filed under the hook's generation, and is stale now.
+        if generation.load(Ordering::SeqCst) != before {
+            generation.fetch_add(1, Ordering::SeqCst);
+        }
+        result
+    }
+
+    /// The counts cache shared by every reader of this store.
+    pub fn counts(&self) -> Arc<CountCache> {
+        Arc::clone(&self.counts)
     }
 
     /// Closes every connection (checkpointing the WAL of a file database).
@@ -216,14 +244,15 @@ pub fn now() -> String {
 }
 
 /// The configured admin, made sure of at every start: created when absent; otherwise given
-/// back their powers and this password whatever happened to the account in the demo. Setting
-/// a password signs the account out everywhere, as a password change does, so the demo
-/// admin's sessions do not pile up one per console start. Answers their id. (It spans users
-/// and sessions, hence here rather than in either.)
+/// back their powers and this password (when one is given) whatever happened to the account
+/// in the demo, and signed out everywhere, as a password change does, so the demo admin's
+/// sessions do not pile up one per console start. An absent admin without a hash gets an
+/// unusable one. Answers their id. (It spans users and sessions, hence here rather than in
+/// either.)
 pub fn ensure_admin(
     conn: &Connection,
     username: &str,
-    password_hash: &str,
+    password_hash: Option<&str>,
 ) -> rusqlite::Result<i64> {
     let powers = UserFields {
         role: Some(UserRole::SystemAdmin),
@@ -232,7 +261,9 @@ pub fn ensure_admin(
     };
     match users::find_login(conn, username)? {
         Some((admin, _)) => {
-            users::set_password_hash(conn, admin.id, password_hash)?;
+            if let Some(password_hash) = password_hash {
+                users::set_password_hash(conn, admin.id, password_hash)?;
+            }
             sessions::delete_sessions_except(conn, admin.id, None)?;
             users::update_user(conn, admin.id, &powers)?;
             Ok(admin.id)
@@ -250,7 +281,7 @@ pub fn ensure_admin(
                 plan_id: None,
                 expiration_date: None,
                 parent_id: None,
-                password_hash: password_hash.to_string(),
+                password_hash: password_hash.unwrap_or("!").to_string(),
                 created_at: now(),
             },
         ),

@@ -86,9 +86,62 @@ const INDEXES: &[(&str, &str, &str)] = &[
     ("users_created", "", "users(created_at)"),
     ("users_updated", "", "users(updated_at)"),
     ("users_last_login", "", "users(last_login)"),
+    // Ids alone: a deep page in id order steps over these small entries, not whole rows.
+    ("users_id", "", "users(id)"),
     // The console's usual combinations: counts of these come from the index alone.
     ("users_status_role", "", "users(status, role)"),
-    ("users_role_created", "", "users(role, created_at)"),
+    // A status or a role filter with a sort: the page is a walk of one index, which also
+    // holds the other of the two, so neither filter needs a row read (see planner.rs).
+    (
+        "users_status_by_username",
+        "",
+        "users(status, username, id, role)",
+    ),
+    (
+        "users_status_by_last_name",
+        "",
+        "users(status, last_name, id, role)",
+    ),
+    (
+        "users_status_by_first_name",
+        "",
+        "users(status, first_name, id, role)",
+    ),
+    (
+        "users_status_by_created_at",
+        "",
+        "users(status, created_at, id, role)",
+    ),
+    (
+        "users_status_by_expiration_date",
+        "",
+        "users(status, expiration_date, id, role)",
+    ),
+    (
+        "users_role_by_username",
+        "",
+        "users(role, username, id, status)",
+    ),
+    (
+        "users_role_by_last_name",
+        "",
+        "users(role, last_name, id, status)",
+    ),
+    (
+        "users_role_by_first_name",
+        "",
+        "users(role, first_name, id, status)",
+    ),
+    (
+        "users_role_by_created_at",
+        "",
+        "users(role, created_at, id, status)",
+    ),
+    (
+        "users_role_by_expiration_date",
+        "",
+        "users(role, expiration_date, id, status)",
+    ),
 ];
 
 /// Keeps the external-content FTS index in step with `users`.
