@@ -515,10 +515,9 @@ fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
     }
 }
 
-/// Where the console's demo keeps its database: `<data dir>/geobox-users/demo.sqlite`.
+/// Where the console's demo keeps its database: `demo.sqlite` in the data directory.
 pub fn demo_db_path() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "geobox-users")
-        .map(|dirs| dirs.data_dir().join("demo.sqlite"))
+    crate::paths::data_dir().map(|dir| dir.join("demo.sqlite"))
 }
 
 /// The demo's files are ours: ones an older version created readable by others are narrowed.
