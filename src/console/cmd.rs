@@ -13,6 +13,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
 use crate::api::{ApiError, GeoboxClient, NewUser, Secret, UserQuery, UserRef, UserUpdate};
+use crate::journal::{Entry, Journal};
 
 use super::msg::{Done, Msg, QuickChange, RequestId};
 
@@ -92,6 +93,8 @@ pub enum Cmd {
     CancelRequest { request: RequestId },
     /// Send `msg` back after `delay` (debounces).
     After { delay: Duration, msg: Box<Msg> },
+    /// Append a write's entry to the journal (only the runner touches the file).
+    AppendJournal { entry: Box<Entry> },
     /// Append a line to the log file.
     Log { line: String },
     /// Put text on the terminal's clipboard (OSC 52): the runner writes it between frames.
@@ -103,9 +106,10 @@ pub enum Cmd {
 pub const MAX_REQUESTS_IN_FLIGHT: usize = 6;
 
 /// Starts the command task: it runs every command received on the returned sender and sends
-/// the answers to `results`.
+/// the answers to `results`, and appends the console's writes to `journal` (none: not kept).
 pub fn spawn(
     client: Arc<GeoboxClient>,
+    journal: Option<Journal>,
     results: mpsc::UnboundedSender<Msg>,
 ) -> mpsc::UnboundedSender<Cmd> {
     let (sender, mut commands) = mpsc::unbounded_channel::<Cmd>();
@@ -117,6 +121,10 @@ pub fn spawn(
             match cmd {
                 Cmd::Log { line } => {
                     tracing::info!(target: "geobox_users::console", "{line}");
+                    continue;
+                }
+                Cmd::AppendJournal { entry } => {
+                    append_journal(journal.as_ref(), &entry);
                     continue;
                 }
                 Cmd::CancelRequest { request } => {
@@ -157,6 +165,17 @@ pub fn spawn(
         }
     });
     sender
+}
+
+/// A journal that cannot be written costs the entry, never the write: it is logged.
+fn append_journal(journal: Option<&Journal>, entry: &Entry) {
+    let Some(journal) = journal else {
+        tracing::warn!(id = %entry.id, "no data directory, so a write was not journaled");
+        return;
+    };
+    if let Err(error) = journal.append(entry) {
+        tracing::warn!(id = %entry.id, %error, "a write was not journaled");
+    }
 }
 
 /// The map stays usable even if a task panicked while holding it.
@@ -303,6 +322,8 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         }
         // Only the command task can stop a running request; run alone there is nothing to stop.
         Cmd::CancelRequest { .. } => return None,
+        // Only the command task holds the journal; run alone (in tests) nothing is appended.
+        Cmd::AppendJournal { .. } => return None,
         // The runner writes to the terminal itself; the command task has no terminal.
         Cmd::CopyToClipboard { .. } => return None,
     };

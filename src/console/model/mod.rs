@@ -7,6 +7,7 @@
 mod actions;
 mod connection;
 mod filters;
+mod journal;
 mod list;
 mod loadable;
 mod query_bar;
@@ -14,6 +15,7 @@ mod query_bar;
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
+pub use journal::ConsoleJournal;
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
 pub use query_bar::{ClipboardReach, Copied, QueryBar};
@@ -189,6 +191,8 @@ pub struct Model {
     pub last_bulk_undo: Option<Vec<(TargetUser, QuickChange)>>,
     /// The row a range of marks starts from: the last one marked.
     pub mark_anchor: Option<u64>,
+    /// This run's journal entries and the running bulk action's steps.
+    pub journal: ConsoleJournal,
 }
 
 impl Model {
@@ -233,6 +237,7 @@ impl Model {
             palette: Palette::default(),
             last_bulk_undo: None,
             mark_anchor: None,
+            journal: ConsoleJournal::default(),
         }
     }
 

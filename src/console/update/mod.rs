@@ -14,6 +14,7 @@ mod feedback;
 mod filters;
 mod form;
 mod help;
+mod journal;
 mod list;
 mod marks;
 mod me;
@@ -165,9 +166,11 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             username,
             done,
         } => actions::on_user_deleted(model, user_id, username, done, cmds),
-        Msg::PasswordChanged { username, done, .. } => {
-            actions::on_password_changed(model, username, done, cmds)
-        }
+        Msg::PasswordChanged {
+            user_id,
+            username,
+            done,
+        } => actions::on_password_changed(model, user_id, username, done, cmds),
         Msg::PlanRenewed {
             user_id,
             username,

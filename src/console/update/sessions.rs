@@ -4,12 +4,14 @@
 use super::feedback::{
     action_allowed, action_answered, explain, note_request, report, step_progress, succeed,
 };
+use super::journal::{about, record, record_user};
 use crate::api::Session;
 use crate::console::cmd::Cmd;
 use crate::console::model::{
     Confirm, LoadState, Mode, Model, Progress, SESSIONS_DEBOUNCE, SessionsPane, TargetUser,
 };
 use crate::console::msg::{Done, Msg};
+use crate::journal::{Action, Outcome};
 
 /// When the selected user changed, forget the old sessions and load the new user's once the
 /// selection stays put.
@@ -181,6 +183,20 @@ pub(super) fn on_session_closed(
     model.sessions.closing.remove(&uuid);
     let short = short_uuid(&uuid);
     let username = model.users.username_of(user_id);
+    let written = about(user_id, username.clone());
+    let outcome = Outcome::of(&done.result);
+    if model.progress.is_some() {
+        record_user(model, Action::CloseSession, written, outcome, cmds);
+    } else {
+        record(
+            model,
+            Action::CloseSession,
+            vec![written],
+            outcome,
+            Some(uuid.clone()),
+            cmds,
+        );
+    }
     match done.result {
         Ok(()) => {
             if model.sessions.user_id == Some(user_id)
@@ -215,6 +231,13 @@ pub(super) fn on_other_sessions_closed(
     action_answered(model, "POST sessions/{uuid}", &done);
     model.users.in_flight_edits.remove(&user_id);
     let username = model.users.username_of(user_id);
+    let written = about(user_id, username.clone());
+    let outcome = match &done.result {
+        Ok((_, failures)) if failures.is_empty() => Outcome::Ok,
+        Ok((_, failures)) => Outcome::Error(failures.join(", ")),
+        Err(error) => Outcome::Error(error.to_string()),
+    };
+    record_user(model, Action::CloseSession, written, outcome, cmds);
     let failure = match done.result {
         Ok((closed, failures)) => {
             cmds.push(Cmd::Log {

@@ -6,6 +6,7 @@ mod connection;
 mod feedback;
 mod filters;
 mod form;
+mod journal;
 mod list;
 mod query_bar;
 mod sessions;
