@@ -13,7 +13,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
 use crate::api::{ApiError, GeoboxClient, NewUser, Secret, UserQuery, UserRef, UserUpdate};
-use crate::journal::{Entry, Journal};
+use crate::journal::{Entry, Filter, Journal, Tool, UndoPlan, apply_undo, users_now};
 
 use super::msg::{Done, Msg, QuickChange, RequestId};
 
@@ -95,6 +95,19 @@ pub enum Cmd {
     After { delay: Duration, msg: Box<Msg> },
     /// Append a write's entry to the journal (only the runner touches the file).
     AppendJournal { entry: Box<Entry> },
+    /// Read earlier journal entries (only the runner touches the file).
+    ReadJournal { request: RequestId, filter: Filter },
+    /// Read an entry's users as they are now, to plan its undo.
+    CheckUndo {
+        request: RequestId,
+        entry: Box<Entry>,
+    },
+    /// Carry out a planned undo of `entry`.
+    ApplyUndo {
+        request: RequestId,
+        entry: Box<Entry>,
+        plan: UndoPlan,
+    },
     /// Append a line to the log file.
     Log { line: String },
     /// Put text on the terminal's clipboard (OSC 52): the runner writes it between frames.
@@ -125,6 +138,16 @@ pub fn spawn(
                 }
                 Cmd::AppendJournal { entry } => {
                     append_journal(journal.as_ref(), &entry);
+                    continue;
+                }
+                Cmd::ReadJournal { request, filter } => {
+                    let journal = journal.clone();
+                    let results = results.clone();
+                    // A long journal takes a moment to read: off the loop, like a request.
+                    tokio::task::spawn_blocking(move || {
+                        let result = read_journal(journal.as_ref(), &filter);
+                        let _ = results.send(Msg::JournalRead { request, result });
+                    });
                     continue;
                 }
                 Cmd::CancelRequest { request } => {
@@ -176,6 +199,19 @@ fn append_journal(journal: Option<&Journal>, entry: &Entry) {
     if let Err(error) = journal.append(entry) {
         tracing::warn!(id = %entry.id, %error, "a write was not journaled");
     }
+}
+
+fn read_journal(journal: Option<&Journal>, filter: &Filter) -> Result<Vec<Entry>, String> {
+    let Some(journal) = journal else {
+        return Err(format!(
+            "no data directory for the journal: set {}",
+            crate::paths::DATA_DIR_VAR
+        ));
+    };
+    journal
+        .read(filter)
+        .map(|found| found.entries)
+        .map_err(|error| format!("cannot read the journal: {error}"))
 }
 
 /// The map stays usable even if a task panicked while holding it.
@@ -312,6 +348,25 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             user_id,
             done: timed(request, client.get_user(UserRef::Id(user_id))).await,
         },
+        Cmd::CheckUndo { request, entry } => {
+            let done = timed(request, users_now(client, &entry)).await;
+            Msg::UndoChecked { entry, done }
+        }
+        Cmd::ApplyUndo {
+            request,
+            entry,
+            plan,
+        } => {
+            let applied = apply_undo(client, &plan).await;
+            let new_passwords = applied.new_passwords.clone();
+            // Host, signed-in admin and time are stamped by update, like every console entry.
+            let undo_entry = applied.into_entry(&entry, "", Tool::Console);
+            Msg::UndoApplied {
+                request,
+                entry: Box::new(undo_entry),
+                new_passwords,
+            }
+        }
         Cmd::After { delay, msg } => {
             tokio::time::sleep(delay).await;
             *msg
@@ -324,6 +379,10 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         Cmd::CancelRequest { .. } => return None,
         // Only the command task holds the journal; run alone (in tests) nothing is appended.
         Cmd::AppendJournal { .. } => return None,
+        Cmd::ReadJournal { request, .. } => Msg::JournalRead {
+            request,
+            result: Ok(Vec::new()),
+        },
         // The runner writes to the terminal itself; the command task has no terminal.
         Cmd::CopyToClipboard { .. } => return None,
     };

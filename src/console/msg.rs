@@ -8,7 +8,8 @@ use std::time::Duration;
 use crossterm::event::{KeyEvent, MouseEvent};
 use tui_input::InputRequest;
 
-use crate::api::{ApiError, Plan, Session, User, UserRole, UserStatus, UserUpdate};
+use crate::api::{ApiError, Plan, Secret, Session, User, UserRole, UserStatus, UserUpdate};
+use crate::journal::Entry;
 
 /// Identifies one request sent to the command task; its answer carries the same id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -174,6 +175,20 @@ pub enum Msg {
     /// Ask to undo the last quick edit or form save.
     RequestUndo,
 
+    // ---- the journal ----
+    /// Show or hide the journal panel.
+    ToggleJournal,
+    /// Highlight the next (+1) or previous (-1) entry.
+    StepJournal(i32),
+    /// Show only the selected user's entries, or every entry again.
+    ToggleJournalUser,
+    /// Ask to undo the highlighted entry: the change, or why not, is shown first.
+    RequestJournalUndo,
+    /// Carry out the undo shown.
+    ConfirmJournalUndo,
+    /// Put the undo question away.
+    CancelJournalUndo,
+
     // ---- the query bar ----
     /// Show the request behind the table.
     OpenQueryBar,
@@ -243,6 +258,23 @@ pub enum Msg {
     ProbeAnswered(Done<()>),
     /// The user as the server has it, read just before a form save.
     ReadBeforeSave(Done<User>),
+    /// Earlier journal entries, newest first, as the runner read them.
+    JournalRead {
+        request: RequestId,
+        result: Result<Vec<Entry>, String>,
+    },
+    /// An entry's users as they are now, to plan its undo.
+    UndoChecked {
+        entry: Box<Entry>,
+        done: Done<Vec<Option<User>>>,
+    },
+    /// An undo ran: its entry (stamped by update) and the passwords of users created again,
+    /// to show once.
+    UndoApplied {
+        request: RequestId,
+        entry: Box<Entry>,
+        new_passwords: Vec<(String, Secret)>,
+    },
 }
 
 /// A one-field change made from a picker.

@@ -15,7 +15,7 @@ mod query_bar;
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
-pub use journal::ConsoleJournal;
+pub use journal::{ConsoleJournal, JournalView, UndoAsk};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
 pub use query_bar::{ClipboardReach, Copied, QueryBar};
@@ -92,6 +92,8 @@ pub enum Mode {
     Form(Box<UserForm>),
     /// The query bar (`:`): the request behind the table.
     QueryBar,
+    /// The journal panel (`L`).
+    Journal(Box<JournalView>),
 }
 
 /// Progress of a bulk action: done/total and what failed.

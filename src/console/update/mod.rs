@@ -15,6 +15,7 @@ mod filters;
 mod form;
 mod help;
 mod journal;
+mod journal_view;
 mod list;
 mod marks;
 mod me;
@@ -135,6 +136,13 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::AdvanceForm => form::advance(model),
         Msg::SaveForm => form::save_form(model, cmds),
 
+        Msg::ToggleJournal => journal_view::toggle(model, cmds),
+        Msg::StepJournal(delta) => journal_view::step(model, delta),
+        Msg::ToggleJournalUser => journal_view::toggle_user(model, cmds),
+        Msg::RequestJournalUndo => journal_view::request_undo(model, cmds),
+        Msg::ConfirmJournalUndo => journal_view::confirm_undo(model, cmds),
+        Msg::CancelJournalUndo => journal_view::cancel_undo(model),
+
         Msg::OpenQueryBar => query_bar::open(model),
         Msg::CloseQueryBar => query_bar::close(model),
         Msg::CopyQueryAsCli => query_bar::copy_cli(model, cmds),
@@ -184,5 +192,12 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         // What a probe says is read by `connection::observe`, like every answer.
         Msg::ProbeAnswered(_) => {}
         Msg::ReadBeforeSave(done) => form::on_read_before_save(model, done, cmds),
+        Msg::JournalRead { request, result } => journal_view::on_read(model, request, result),
+        Msg::UndoChecked { entry, done } => journal_view::on_checked(model, *entry, done),
+        Msg::UndoApplied {
+            request,
+            entry,
+            new_passwords,
+        } => journal_view::on_applied(model, request, *entry, new_passwords, cmds),
     }
 }

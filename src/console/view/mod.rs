@@ -7,6 +7,7 @@ pub mod filters;
 pub mod form;
 pub mod format;
 pub mod help;
+pub mod journal;
 pub mod list;
 pub mod palette;
 pub mod query_bar;
@@ -14,6 +15,8 @@ pub mod sessions;
 pub mod status_bar;
 pub mod theme;
 
+#[cfg(test)]
+mod journal_snapshots;
 #[cfg(test)]
 mod snapshot_tests;
 
@@ -76,6 +79,10 @@ pub fn view(model: &Model, frame: &mut Frame) {
             form::render(form, model, theme, frame);
         }
         Mode::QueryBar => query_bar::render(model, theme, frame),
+        Mode::Journal(journal_view) => {
+            dim_background(frame);
+            journal::render(journal_view, model, theme, frame);
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The console's writes become journal entries that the runner appends.
 
 use super::*;
+use crate::console::model::UndoAsk;
 use crate::journal::{Action, Entry, Field, Outcome, Tool};
 
 fn journaled(cmds: &[Cmd]) -> Vec<Entry> {
@@ -189,4 +190,180 @@ fn a_delete_keeps_every_field_so_it_can_be_created_again() {
             crate::console::fixtures::user(1).username
         ))
     );
+}
+
+/// A quick status change of user 1 answered, so this run has one entry.
+fn model_with_one_write() -> (Model, Entry) {
+    let mut model = loaded_model(160, 45, 50);
+    let cmds = update(
+        &mut model,
+        Msg::UserUpdated {
+            user_id: 1,
+            change: QuickChange::Status(UserStatus::Disabled),
+            done: answered(RequestId(900), Ok(disabled(1))),
+        },
+    );
+    let entry = journaled(&cmds).remove(0);
+    (model, entry)
+}
+
+fn earlier_entry(user_id: i64) -> Entry {
+    let mut entry = Entry::new("", Tool::Cli, Action::RenewPlan, Outcome::Ok);
+    entry.changes = vec![crate::journal::UserChange::new(
+        Some(user_id),
+        Some(format!("user{user_id}")),
+    )];
+    entry
+}
+
+fn read_request(cmds: &[Cmd]) -> (RequestId, crate::journal::Filter) {
+    cmds.iter()
+        .find_map(|cmd| match cmd {
+            Cmd::ReadJournal { request, filter } => Some((*request, filter.clone())),
+            _ => None,
+        })
+        .expect("the runner is asked to read the journal")
+}
+
+#[test]
+fn l_shows_this_runs_entries_first_then_earlier_ones_and_f_narrows_to_the_user() {
+    let (mut model, mine) = model_with_one_write();
+    let cmds = type_keys(&mut model, "L");
+    let (request, filter) = read_request(&cmds);
+    assert!(filter.user.is_none());
+    update(
+        &mut model,
+        Msg::JournalRead {
+            request,
+            // The file holds this run's entry too: it is shown once, on top.
+            result: Ok(vec![mine.clone(), earlier_entry(2)]),
+        },
+    );
+    let Mode::Journal(view) = &model.mode else {
+        panic!("L opens the journal");
+    };
+    let ids: Vec<&str> = view
+        .rows(&model.journal.this_run)
+        .iter()
+        .map(|entry| entry.id.as_str())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], mine.id);
+
+    // f: only the selected user (user 1), read again for that user.
+    let cmds = type_keys(&mut model, "f");
+    let (request, filter) = read_request(&cmds);
+    assert_eq!(filter.user, Some(crate::journal::UserKey::Id(1)));
+    update(
+        &mut model,
+        Msg::JournalRead {
+            request,
+            result: Ok(vec![mine.clone()]),
+        },
+    );
+    let Mode::Journal(view) = &model.mode else {
+        panic!("still open");
+    };
+    assert_eq!(view.rows(&model.journal.this_run).len(), 1);
+    type_keys(&mut model, "q");
+    assert!(matches!(model.mode, Mode::Normal), "q closes the journal");
+}
+
+fn open_and_ask_undo(model: &mut Model) -> (RequestId, Entry) {
+    let cmds = type_keys(model, "L");
+    let (request, _) = read_request(&cmds);
+    update(
+        model,
+        Msg::JournalRead {
+            request,
+            result: Ok(Vec::new()),
+        },
+    );
+    let cmds = type_keys(model, "u");
+    match cmds.as_slice() {
+        [Cmd::CheckUndo { request, entry }] => (*request, (**entry).clone()),
+        other => panic!("the entry's user is read first, got {other:?}"),
+    }
+}
+
+#[test]
+fn u_shows_the_change_then_undoes_it_and_the_undo_is_journaled() {
+    let (mut model, mine) = model_with_one_write();
+    let (request, entry) = open_and_ask_undo(&mut model);
+    assert_eq!(entry.id, mine.id);
+    update(
+        &mut model,
+        Msg::UndoChecked {
+            entry: Box::new(entry.clone()),
+            done: answered(request, Ok(vec![Some(disabled(1))])),
+        },
+    );
+    let Mode::Journal(view) = &model.mode else {
+        panic!("still open");
+    };
+    let UndoAsk::Ready { plan, .. } = &view.undo else {
+        panic!("the change is shown first, got {:?}", view.undo);
+    };
+    let shown = plan.steps[0].to_string();
+    assert!(shown.contains("status: Disabled → Active"), "{shown}");
+
+    let cmds = type_keys(&mut model, "y");
+    let request = match cmds.as_slice() {
+        [Cmd::ApplyUndo { request, entry, .. }] => {
+            assert_eq!(entry.id, mine.id);
+            *request
+        }
+        other => panic!("y carries it out, got {other:?}"),
+    };
+    let mut undo = Entry::new("", Tool::Console, Action::Update, Outcome::Ok);
+    undo.undoes = Some(mine.id.clone());
+    let cmds = update(
+        &mut model,
+        Msg::UndoApplied {
+            request,
+            entry: Box::new(undo),
+            new_passwords: Vec::new(),
+        },
+    );
+    let [journaled] = &journaled(&cmds)[..] else {
+        panic!("the undo is journaled");
+    };
+    assert_eq!(journaled.undoes.as_deref(), Some(mine.id.as_str()));
+    assert_eq!(journaled.by.as_deref(), Some("admin"));
+    assert!(
+        model
+            .banner
+            .as_ref()
+            .is_some_and(|banner| !banner.error && banner.text.contains("Undid"))
+    );
+}
+
+#[test]
+fn u_refuses_when_the_user_changed_since_and_says_what_changed() {
+    let (mut model, _) = model_with_one_write();
+    let (request, entry) = open_and_ask_undo(&mut model);
+    let mut changed_since = disabled(1);
+    changed_since.status = Some(UserStatus::Pending);
+    let cmds = update(
+        &mut model,
+        Msg::UndoChecked {
+            entry: Box::new(entry),
+            done: answered(request, Ok(vec![Some(changed_since)])),
+        },
+    );
+    assert!(cmds.is_empty());
+    let Mode::Journal(view) = &model.mode else {
+        panic!("still open");
+    };
+    let UndoAsk::Refused { text } = &view.undo else {
+        panic!("refused, got {:?}", view.undo);
+    };
+    assert!(
+        text.contains("the entry set Disabled, it is now Pending"),
+        "{text}"
+    );
+    // y does nothing on a refusal; Esc puts it away.
+    assert!(type_keys(&mut model, "y").is_empty());
+    update(&mut model, key(KeyCode::Esc));
+    assert!(matches!(&model.mode, Mode::Journal(view) if matches!(view.undo, UndoAsk::Idle)));
 }
