@@ -15,7 +15,8 @@ use tokio::task::AbortHandle;
 use crate::api::{ApiError, GeoboxClient, NewUser, Secret, UserQuery, UserRef, UserUpdate};
 use crate::journal::{Entry, Filter, Journal, Tool, UndoPlan, apply_undo, users_now};
 
-use super::msg::{Done, Msg, QuickChange, RequestId};
+use super::msg::{Done, LockdownDone, Msg, QuickChange, RequestId};
+use crate::lockdown::{self, Lockdown};
 
 /// Something for the command task to do.
 #[derive(Clone, Debug)]
@@ -108,6 +109,11 @@ pub enum Cmd {
         entry: Box<Entry>,
         plan: UndoPlan,
     },
+    /// Lock a user down: status Disabled, every session closed, maybe a new password.
+    Lockdown {
+        request: RequestId,
+        lockdown: Lockdown,
+    },
     /// Append a line to the log file.
     Log { line: String },
     /// Put text on the terminal's clipboard (OSC 52): the runner writes it between frames.
@@ -199,6 +205,18 @@ fn append_journal(journal: Option<&Journal>, entry: &Entry) {
     if let Err(error) = journal.append(entry) {
         tracing::warn!(id = %entry.id, %error, "a write was not journaled");
     }
+}
+
+/// Runs the shared lockdown and keeps what the console shows and journals.
+async fn lock_down(client: &GeoboxClient, lockdown: Lockdown) -> Result<LockdownDone, ApiError> {
+    let report = lockdown::run(client, lockdown, |_| {}).await?;
+    Ok(LockdownDone {
+        entry: Box::new(report.entry("", Tool::Console)),
+        username: report.username.clone(),
+        steps: report.steps.iter().map(ToString::to_string).collect(),
+        missed: report.missed(),
+        new_password: report.new_password,
+    })
 }
 
 fn read_journal(journal: Option<&Journal>, filter: &Filter) -> Result<Vec<Entry>, String> {
@@ -367,6 +385,10 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
                 new_passwords,
             }
         }
+        Cmd::Lockdown { request, lockdown } => Msg::LockedDown {
+            user_id: lockdown.user_id,
+            done: timed(request, lock_down(client, lockdown)).await,
+        },
         Cmd::After { delay, msg } => {
             tokio::time::sleep(delay).await;
             *msg

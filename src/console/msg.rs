@@ -189,6 +189,16 @@ pub enum Msg {
     /// Put the undo question away.
     CancelJournalUndo,
 
+    // ---- lockdown ----
+    /// Open the lockdown dialog for the selected (or marked) users.
+    RequestLockdown,
+    /// Whether the lockdown also sets a new random password.
+    ToggleLockdownPassword,
+    /// Carry out the lockdown shown.
+    ConfirmLockdown,
+    /// Close the lockdown dialog.
+    CloseLockdown,
+
     // ---- the query bar ----
     /// Show the request behind the table.
     OpenQueryBar,
@@ -268,6 +278,11 @@ pub enum Msg {
         entry: Box<Entry>,
         done: Done<Vec<Option<User>>>,
     },
+    /// One user's lockdown came back: every step's outcome, or why nothing was done.
+    LockedDown {
+        user_id: i64,
+        done: Done<LockdownDone>,
+    },
     /// An undo ran: its entry (stamped by update) and the passwords of users created again,
     /// to show once.
     UndoApplied {
@@ -275,6 +290,17 @@ pub enum Msg {
         entry: Box<Entry>,
         new_passwords: Vec<(String, Secret)>,
     },
+}
+
+/// What a lockdown did, as the runner hands it back: the journal entry (stamped by update),
+/// each step in words, and the new password to show once.
+#[derive(Clone, Debug)]
+pub struct LockdownDone {
+    pub entry: Box<Entry>,
+    pub username: Option<String>,
+    pub steps: Vec<String>,
+    pub missed: Option<String>,
+    pub new_password: Option<Secret>,
 }
 
 /// A one-field change made from a picker.

@@ -30,6 +30,8 @@ pub enum Context {
     Journal,
     /// The journal panel while an undo is shown.
     JournalUndo,
+    /// The lockdown dialog.
+    Lockdown,
     /// Wherever the keyboard is, text fields included.
     Always,
 }
@@ -54,6 +56,7 @@ impl Context {
             Context::QueryBar => "Query bar",
             Context::Journal => "Journal",
             Context::JournalUndo => "Journal: an undo shown",
+            Context::Lockdown => "Lockdown dialog",
             Context::Always => "Everywhere, even while typing",
         }
     }
@@ -218,6 +221,7 @@ pub fn contexts(model: &Model) -> &'static [Context] {
         Mode::Form(form) if form.asking_discard => &[C::Confirm, C::Always],
         Mode::Form(_) => &[C::Form, C::Always],
         Mode::QueryBar => &[C::QueryBar, C::Always],
+        Mode::Lockdown(_) => &[C::Lockdown, C::Always],
         Mode::Journal(view) => match view.undo {
             UndoAsk::Ready { .. } | UndoAsk::Refused { .. } => &[C::JournalUndo, C::Always],
             _ => &[C::Journal, C::Always],

@@ -51,6 +51,10 @@ fn undo_available(model: &Model) -> bool {
     model.last_undo.is_some() || model.last_bulk_undo.is_some()
 }
 
+fn lockdown_asking(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Lockdown(dialog) if dialog.is_asking())
+}
+
 /// Ctrl-C in a form with unsaved changes asks first, like Esc; asked, it quits.
 fn form_changed(model: &Model) -> bool {
     matches!(&model.mode, Mode::Form(form) if form.is_changed())
@@ -96,6 +100,7 @@ pub static KEYMAP: &[Binding] = &[
     admin(C::Global, &[ch('n')], "n", "create a new user (form)", "n new", || Msg::OpenCreateForm),
     admin(C::Global, &[ch('D')], "D", "delete the user (type its name)", "D delete", || Msg::RequestDeleteUser),
     act(C::Global, &[ch('X')], "X", "close other sessions (marked too)", "X revoke others", || Msg::RequestCloseOtherSessions),
+    admin(C::Global, &[ch('!')], "!", "lock down: disable, close every session (marked too)", "", || Msg::RequestLockdown),
     admin(C::Global, &[ch('p')], "p", "change the selected user's password", "p password", || Msg::OpenPasswordDialog),
     admin(C::Global, &[ch('P')], "P", "renew the selected user's plan", "P renew", || Msg::RequestRenewPlan),
     bind(C::Global, &[ch('o')], "o", "sort by the next column", "o/O sort", || Msg::CycleSortColumn),
@@ -121,6 +126,10 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Journal, &[ESC, ch('q'), ch('L')], "Esc", "close the journal", "Esc close", || Msg::ToggleJournal),
     bind(C::JournalUndo, &[ch('y'), ENTER], "y / ⏎", "carry out the undo shown", "y undo", || Msg::ConfirmJournalUndo),
     bind(C::JournalUndo, &[ch('n'), ESC, ch('q')], "n / Esc", "keep things as they are", "n/Esc no", || Msg::CancelJournalUndo),
+    // The lockdown dialog
+    bind(C::Lockdown, &[ch('y'), ENTER], "y / ⏎", "lock down (once)", "y lock down", || Msg::ConfirmLockdown).only_when(lockdown_asking),
+    bind(C::Lockdown, &[ch('p'), SPACE], "p", "also set a new random password (shown once)", "p new password", || Msg::ToggleLockdownPassword).only_when(lockdown_asking),
+    bind(C::Lockdown, &[ch('n'), ESC, ch('q')], "n / Esc", "close (a new password shown is forgotten)", "Esc close", || Msg::CloseLockdown),
     // The search line
     bind(C::Search, &[ENTER], "⏎", "keep the search", "⏎ keep", || Msg::KeepSearch),
     bind(C::Search, &[ESC], "Esc", "clear the search", "Esc clear", || Msg::ClearSearch),

@@ -10,6 +10,7 @@ mod filters;
 mod journal;
 mod list;
 mod loadable;
+mod lockdown;
 mod query_bar;
 
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
@@ -18,6 +19,7 @@ pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use journal::{ConsoleJournal, JournalView, UndoAsk};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
+pub use lockdown::{LockdownDialog, LockdownResult};
 pub use query_bar::{ClipboardReach, Copied, QueryBar};
 
 use std::collections::BTreeSet;
@@ -94,6 +96,8 @@ pub enum Mode {
     QueryBar,
     /// The journal panel (`L`).
     Journal(Box<JournalView>),
+    /// The lockdown dialog (`!`).
+    Lockdown(Box<LockdownDialog>),
 }
 
 /// Progress of a bulk action: done/total and what failed.

@@ -17,6 +17,7 @@ mod help;
 mod journal;
 mod journal_view;
 mod list;
+mod lockdown;
 mod marks;
 mod me;
 mod query_bar;
@@ -143,6 +144,11 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::ConfirmJournalUndo => journal_view::confirm_undo(model, cmds),
         Msg::CancelJournalUndo => journal_view::cancel_undo(model),
 
+        Msg::RequestLockdown => lockdown::request(model),
+        Msg::ToggleLockdownPassword => lockdown::toggle_password(model),
+        Msg::ConfirmLockdown => lockdown::confirm(model, cmds),
+        Msg::CloseLockdown => lockdown::close(model),
+
         Msg::OpenQueryBar => query_bar::open(model),
         Msg::CloseQueryBar => query_bar::close(model),
         Msg::CopyQueryAsCli => query_bar::copy_cli(model, cmds),
@@ -194,6 +200,7 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::ReadBeforeSave(done) => form::on_read_before_save(model, done, cmds),
         Msg::JournalRead { request, result } => journal_view::on_read(model, request, result),
         Msg::UndoChecked { entry, done } => journal_view::on_checked(model, *entry, done),
+        Msg::LockedDown { user_id, done } => lockdown::on_locked_down(model, user_id, done, cmds),
         Msg::UndoApplied {
             request,
             entry,

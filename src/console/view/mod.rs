@@ -9,6 +9,7 @@ pub mod format;
 pub mod help;
 pub mod journal;
 pub mod list;
+pub mod lockdown;
 pub mod palette;
 pub mod query_bar;
 pub mod sessions;
@@ -17,6 +18,8 @@ pub mod theme;
 
 #[cfg(test)]
 mod journal_snapshots;
+#[cfg(test)]
+mod lockdown_snapshots;
 #[cfg(test)]
 mod snapshot_tests;
 
@@ -79,6 +82,10 @@ pub fn view(model: &Model, frame: &mut Frame) {
             form::render(form, model, theme, frame);
         }
         Mode::QueryBar => query_bar::render(model, theme, frame),
+        Mode::Lockdown(dialog) => {
+            dim_background(frame);
+            lockdown::render(dialog, theme, frame);
+        }
         Mode::Journal(journal_view) => {
             dim_background(frame);
             journal::render(journal_view, model, theme, frame);

@@ -8,6 +8,7 @@ mod filters;
 mod form;
 mod journal;
 mod list;
+mod lockdown;
 mod query_bar;
 mod sessions;
 mod ux;
