@@ -44,8 +44,8 @@ pub enum Cmd {
         user_id: i64,
         uuid: String,
     },
-    /// Lists a user's sessions and closes every one but the console's own.
-    CloseOtherSessions { request: RequestId, user_id: i64 },
+    /// `GET users/{id}/sessions/` for a bulk close: update then sends one close per session.
+    ListSessionsToClose { request: RequestId, user_id: i64 },
     /// `PUT users/{id}/` with one field.
     QuickEdit {
         request: RequestId,
@@ -297,9 +297,9 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
                 done,
             }
         }
-        Cmd::CloseOtherSessions { request, user_id } => Msg::OtherSessionsClosed {
+        Cmd::ListSessionsToClose { request, user_id } => Msg::SessionsToClose {
             user_id,
-            done: timed(request, close_other_sessions(client, user_id)).await,
+            done: timed(request, client.list_sessions(UserRef::Id(user_id))).await,
         },
         Cmd::QuickEdit {
             request,
@@ -409,28 +409,4 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         Cmd::CopyToClipboard { .. } => return None,
     };
     Some(msg)
-}
-
-/// Closes every session of a user except the one this console signed in with; a failure to
-/// close one session is reported and the others still go.
-async fn close_other_sessions(
-    client: &GeoboxClient,
-    user_id: i64,
-) -> Result<(usize, Vec<String>), ApiError> {
-    let sessions = client.list_sessions(UserRef::Id(user_id)).await?;
-    let mut closed = 0;
-    let mut failures = Vec::new();
-    for session in sessions
-        .iter()
-        .filter(|session| session.current != Some(true))
-    {
-        match client.close_session(user_id, &session.uuid).await {
-            Ok(()) => closed += 1,
-            Err(error) => {
-                let head: String = session.uuid.chars().take(8).collect();
-                failures.push(format!("{head}…: {error}"));
-            }
-        }
-    }
-    Ok((closed, failures))
 }

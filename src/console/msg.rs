@@ -189,6 +189,14 @@ pub enum Msg {
     /// Put the undo question away.
     CancelJournalUndo,
 
+    // ---- sessions ----
+    /// Mark or unmark the highlighted session for `X`.
+    ToggleSessionMark,
+    /// Move the choice of sessions to close.
+    StepCloseChoice(i32),
+    /// Take the highlighted choice: its sessions are listed for a last yes.
+    ChooseSessionsToClose,
+
     // ---- lockdown ----
     /// Open the lockdown dialog for the selected (or marked) users.
     RequestLockdown,
@@ -255,10 +263,10 @@ pub enum Msg {
     },
     /// A renewed user was read again to show the new expiration.
     UserReloaded { user_id: i64, done: Done<User> },
-    /// Every session but the console's own was closed for one user: how many, and which failed.
-    OtherSessionsClosed {
+    /// A marked user's sessions, listed to close every one but the console's own.
+    SessionsToClose {
         user_id: i64,
-        done: Done<(usize, Vec<String>)>,
+        done: Done<Vec<Session>>,
     },
     /// A form save (or an undo) came back: the user as the server now has it.
     UserSaved { created: bool, done: Done<User> },

@@ -32,6 +32,8 @@ pub enum Context {
     JournalUndo,
     /// The lockdown dialog.
     Lockdown,
+    /// `X`: which sessions to close.
+    CloseChoice,
     /// Wherever the keyboard is, text fields included.
     Always,
 }
@@ -57,6 +59,7 @@ impl Context {
             Context::Journal => "Journal",
             Context::JournalUndo => "Journal: an undo shown",
             Context::Lockdown => "Lockdown dialog",
+            Context::CloseChoice => "Which sessions to close",
             Context::Always => "Everywhere, even while typing",
         }
     }
@@ -222,6 +225,7 @@ pub fn contexts(model: &Model) -> &'static [Context] {
         Mode::Form(_) => &[C::Form, C::Always],
         Mode::QueryBar => &[C::QueryBar, C::Always],
         Mode::Lockdown(_) => &[C::Lockdown, C::Always],
+        Mode::CloseChoice(_) => &[C::CloseChoice, C::Always],
         Mode::Journal(view) => match view.undo {
             UndoAsk::Ready { .. } | UndoAsk::Refused { .. } => &[C::JournalUndo, C::Always],
             _ => &[C::Journal, C::Always],

@@ -85,6 +85,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Sessions, &[ch('j'), DOWN], "j/↓", "next session", "j/k move", || Msg::SelectNextSession),
     bind(C::Sessions, &[ch('k'), UP], "k/↑", "previous session", "", || Msg::SelectPrevSession),
     act(C::Sessions, &[ch('x')], "x", "close the selected session (asks)", "x revoke", || Msg::RequestCloseSession),
+    act(C::Sessions, &[SPACE], "Space", "mark / unmark the session for X", "", || Msg::ToggleSessionMark),
     // The activity log
     bind(C::Activity, &[ch('j'), DOWN], "j/↓", "newer entries", "j/k scroll", || Msg::ScrollFocused(1)),
     bind(C::Activity, &[ch('k'), UP], "k/↑", "older entries", "", || Msg::ScrollFocused(-1)),
@@ -126,6 +127,11 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Journal, &[ESC, ch('q'), ch('L')], "Esc", "close the journal", "Esc close", || Msg::ToggleJournal),
     bind(C::JournalUndo, &[ch('y'), ENTER], "y / ⏎", "carry out the undo shown", "y undo", || Msg::ConfirmJournalUndo),
     bind(C::JournalUndo, &[ch('n'), ESC, ch('q')], "n / Esc", "keep things as they are", "n/Esc no", || Msg::CancelJournalUndo),
+    // X: which sessions to close
+    bind(C::CloseChoice, &[ch('j'), DOWN], "j/↓", "next choice", "j/k move", || Msg::StepCloseChoice(1)),
+    bind(C::CloseChoice, &[ch('k'), UP], "k/↑", "previous choice", "", || Msg::StepCloseChoice(-1)),
+    bind(C::CloseChoice, &[ENTER], "⏎", "list those sessions (asks once more)", "⏎ choose", || Msg::ChooseSessionsToClose),
+    bind(C::CloseChoice, &[ESC, ch('q')], "Esc", "cancel", "Esc cancel", || Msg::CancelDialog),
     // The lockdown dialog
     bind(C::Lockdown, &[ch('y'), ENTER], "y / ⏎", "lock down (once)", "y lock down", || Msg::ConfirmLockdown).only_when(lockdown_asking),
     bind(C::Lockdown, &[ch('p'), SPACE], "p", "also set a new random password (shown once)", "p new password", || Msg::ToggleLockdownPassword).only_when(lockdown_asking),

@@ -12,6 +12,7 @@ mod list;
 mod loadable;
 mod lockdown;
 mod query_bar;
+mod session_choice;
 
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
@@ -21,6 +22,7 @@ pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, 
 pub use loadable::{LoadState, Loadable};
 pub use lockdown::{LockdownDialog, LockdownResult};
 pub use query_bar::{ClipboardReach, Copied, QueryBar};
+pub use session_choice::{CloseChoice, CloseOption};
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -98,6 +100,8 @@ pub enum Mode {
     Journal(Box<JournalView>),
     /// The lockdown dialog (`!`).
     Lockdown(Box<LockdownDialog>),
+    /// `X` on one user: which sessions to close.
+    CloseChoice(Box<CloseChoice>),
 }
 
 /// Progress of a bulk action: done/total and what failed.

@@ -282,7 +282,7 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                 });
                 for target in targets {
                     cmds.push(model.start_action(Some(target.id), |request| {
-                        Cmd::CloseOtherSessions {
+                        Cmd::ListSessionsToClose {
                             request,
                             user_id: target.id,
                         }

@@ -21,6 +21,7 @@ mod lockdown;
 mod marks;
 mod me;
 mod query_bar;
+mod session_choice;
 mod sessions;
 
 #[cfg(test)]
@@ -144,6 +145,9 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::ConfirmJournalUndo => journal_view::confirm_undo(model, cmds),
         Msg::CancelJournalUndo => journal_view::cancel_undo(model),
 
+        Msg::ToggleSessionMark => session_choice::toggle_mark(model),
+        Msg::StepCloseChoice(delta) => session_choice::step(model, delta),
+        Msg::ChooseSessionsToClose => session_choice::choose(model),
         Msg::RequestLockdown => lockdown::request(model),
         Msg::ToggleLockdownPassword => lockdown::toggle_password(model),
         Msg::ConfirmLockdown => lockdown::confirm(model, cmds),
@@ -167,8 +171,8 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             uuid,
             done,
         } => sessions::on_session_closed(model, user_id, uuid, done, cmds),
-        Msg::OtherSessionsClosed { user_id, done } => {
-            sessions::on_other_sessions_closed(model, user_id, done, cmds)
+        Msg::SessionsToClose { user_id, done } => {
+            sessions::on_sessions_to_close(model, user_id, done, cmds)
         }
         Msg::UserUpdated {
             user_id,

@@ -12,6 +12,7 @@ pub mod list;
 pub mod lockdown;
 pub mod palette;
 pub mod query_bar;
+pub mod session_choice;
 pub mod sessions;
 pub mod status_bar;
 pub mod theme;
@@ -82,6 +83,10 @@ pub fn view(model: &Model, frame: &mut Frame) {
             form::render(form, model, theme, frame);
         }
         Mode::QueryBar => query_bar::render(model, theme, frame),
+        Mode::CloseChoice(choice) => {
+            dim_background(frame);
+            session_choice::render(choice, theme, frame);
+        }
         Mode::Lockdown(dialog) => {
             dim_background(frame);
             lockdown::render(dialog, theme, frame);

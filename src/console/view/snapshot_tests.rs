@@ -236,7 +236,9 @@ fn dialogs() {
         press(&mut model, KeyCode::Esc);
 
         model.focus = crate::console::model::Focus::Sessions;
-        keys(&mut model, "X");
+        keys(&mut model, "j X");
+        snapshot("close_sessions_choice", &model);
+        press(&mut model, KeyCode::Enter);
         snapshot("close_sessions", &model);
         press(&mut model, KeyCode::Esc);
         model.focus = crate::console::model::Focus::Table;

@@ -10,6 +10,7 @@ mod journal;
 mod list;
 mod lockdown;
 mod query_bar;
+mod session_choice;
 mod sessions;
 mod ux;
 
