@@ -6,7 +6,7 @@
 use super::feedback::{action_allowed, action_answered, explain, log_activity};
 use super::journal::{append, record};
 use super::list::refresh_list;
-use super::sessions::schedule_sessions;
+use super::sessions::load_sessions;
 use crate::console::cmd::Cmd;
 use crate::console::model::{LockdownDialog, LockdownResult, Mode, Model};
 use crate::console::msg::{Done, LockdownDone};
@@ -154,5 +154,8 @@ pub(super) fn on_locked_down(
         dialog.results.push(result);
     }
     refresh_list(model, cmds);
-    schedule_sessions(model, cmds);
+    // The pane shows what is left open (nothing, when every step went).
+    if model.sessions.user_id == Some(user_id) {
+        load_sessions(model, user_id, cmds);
+    }
 }

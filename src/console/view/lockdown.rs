@@ -26,9 +26,14 @@ pub fn render(dialog: &LockdownDialog, theme: Theme, frame: &mut Frame) {
         .sum();
     let height = u16::try_from(wrapped + 2).unwrap_or(u16::MAX);
     let area = dialog_area(frame, WIDTH, height);
-    let title = match dialog.targets.as_slice() {
-        [one] => format!(" Lock down {}? ", one.username),
-        many => format!(" Lock down {} users? ", many.len()),
+    let whom = match dialog.targets.as_slice() {
+        [one] => one.username.clone(),
+        many => format!("{} users", many.len()),
+    };
+    let title = if dialog.is_asking() {
+        format!(" Lock down {whom}? ")
+    } else {
+        format!(" Lockdown of {whom} ")
     };
     let block = Block::new()
         .borders(Borders::ALL)
