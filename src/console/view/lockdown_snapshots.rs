@@ -3,34 +3,10 @@
 use ratatui::style::Color;
 
 use super::snapshot_tests::{SIZES, find, keys, snapshot};
-use crate::api::Secret;
 use crate::console::cmd::Cmd;
-use crate::console::fixtures::loaded_model;
-use crate::console::msg::{Done, LockdownDone, Msg};
+use crate::console::fixtures::{loaded_model, partly_failed_lockdown};
+use crate::console::msg::{Done, Msg};
 use crate::console::update::update;
-use crate::journal::{Action, Entry, Outcome, Tool};
-
-fn partly_failed() -> LockdownDone {
-    LockdownDone {
-        entry: Box::new(Entry::new(
-            "",
-            Tool::Console,
-            Action::Lockdown,
-            Outcome::Error("close sessions failed".into()),
-        )),
-        username: Some("reza.moradi2".to_string()),
-        steps: vec![
-            "disable         ok     status Active → Disabled".to_string(),
-            "close sessions  FAILED closed 1 of 2 sessions".to_string(),
-            "new password    ok     set (shown below, once)".to_string(),
-        ],
-        missed: Some(
-            "the lockdown of reza.moradi2 (2) is incomplete: not done: close sessions (error: not allowed (403))"
-                .to_string(),
-        ),
-        new_password: Some(Secret::new("Zq8!rT2m#Lp4".to_string())),
-    }
-}
 
 #[test]
 fn lockdown_confirmation_and_partial_failure() {
@@ -58,7 +34,7 @@ fn lockdown_confirmation_and_partial_failure() {
                 done: Done {
                     request,
                     took: Default::default(),
-                    result: Ok(partly_failed()),
+                    result: Ok(partly_failed_lockdown(2, "reza.moradi2")),
                 },
             },
         );

@@ -2,9 +2,7 @@
 //! shown and journaled, and the signed-in user refused.
 
 use super::*;
-use crate::api::Secret;
-use crate::console::msg::LockdownDone;
-use crate::journal::{Action, Entry, Outcome, Tool};
+use crate::journal::{Action, Entry};
 
 fn lockdowns(cmds: &[Cmd]) -> Vec<(RequestId, i64, bool)> {
     cmds.iter()
@@ -15,28 +13,6 @@ fn lockdowns(cmds: &[Cmd]) -> Vec<(RequestId, i64, bool)> {
             _ => None,
         })
         .collect()
-}
-
-/// What the library reports for a lockdown whose session step failed.
-pub(crate) fn partly_failed(user_id: i64, username: &str) -> LockdownDone {
-    LockdownDone {
-        entry: Box::new(Entry::new(
-            "",
-            Tool::Console,
-            Action::Lockdown,
-            Outcome::Error("close sessions failed".into()),
-        )),
-        username: Some(username.to_string()),
-        steps: vec![
-            "disable         ok     status Active → Disabled".to_string(),
-            "close sessions  FAILED closed 1 of 2 sessions".to_string(),
-            "new password    ok     set (shown below, once)".to_string(),
-        ],
-        missed: Some(format!(
-            "the lockdown of {username} ({user_id}) is incomplete: not done: close sessions"
-        )),
-        new_password: Some(Secret::new("Zq8!rT2m#Lp4".to_string())),
-    }
 }
 
 #[test]
@@ -84,7 +60,9 @@ fn marked_users_are_locked_down_after_one_confirmation_with_a_new_password() {
             done: Done {
                 request,
                 took: Default::default(),
-                result: Ok(partly_failed(user_id, "user2")),
+                result: Ok(crate::console::fixtures::partly_failed_lockdown(
+                    user_id, "user2",
+                )),
             },
         },
     );
