@@ -410,7 +410,7 @@ async fn a_slow_server_is_sent_a_bounded_number_of_requests_at_once() {
     });
     let client = client(&serve(app).await, Auth::ApiKey(Secret::new("key")));
     let (results_tx, mut results) = tokio::sync::mpsc::unbounded_channel();
-    let commands = spawn(Arc::new(client), results_tx);
+    let commands = spawn(Arc::new(client), None, results_tx);
     let pages = 3 * MAX_REQUESTS_IN_FLIGHT as u64;
     for page in 0..pages {
         commands

@@ -359,8 +359,9 @@ async fn revoking_a_session_refuses_its_token() {
         "exactly the closed session's token is refused"
     );
 
-    // X closes the rest after one confirmation.
+    // X offers a choice (all but the console's own first), then closes them after a yes.
     console.type_text("X").await;
+    console.press(KeyCode::Enter).await;
     console.type_text("y").await;
     assert_eq!(console.model.sessions.list.loaded().map(Vec::len), Some(0));
     for app in [&app_a, &app_b] {

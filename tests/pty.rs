@@ -355,7 +355,7 @@ fn a_bulk_role_picker_starts_on_viewer_and_q_closes_the_log_before_quitting() {
     screen.keys("\x1b");
     screen.wait_until("the picker closed", |screen| !screen.contains("Role of 2"));
 
-    screen.keys("L");
+    screen.keys("A");
     screen.wait_for("Activity (");
     screen.keys("q");
     screen.wait_until("the log closed", |screen| !screen.contains("Activity ("));

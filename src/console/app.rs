@@ -19,6 +19,7 @@ use super::model::{Model, TICK};
 use super::msg::Msg;
 use super::{ConsoleOptions, clipboard, custom, update, view};
 use crate::api::GeoboxClient;
+use crate::journal::Journal;
 
 /// Where logs go when no file is given: the cache directory, never the screen.
 pub fn default_log_file() -> Option<PathBuf> {
@@ -125,7 +126,7 @@ async fn event_loop(
     client: Arc<GeoboxClient>,
 ) -> color_eyre::Result<()> {
     let (results_tx, mut results) = mpsc::unbounded_channel();
-    let commands = cmd::spawn(client, results_tx);
+    let commands = cmd::spawn(client, Journal::open_default(), results_tx);
     let size = terminal.size()?;
     model.width = size.width;
     model.height = size.height;

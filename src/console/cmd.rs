@@ -15,8 +15,10 @@ use tokio::task::AbortHandle;
 use crate::api::{
     ApiError, GeoboxClient, NewUser, PlanQuery, Secret, UserQuery, UserRef, UserUpdate,
 };
+use crate::journal::{Entry, Filter, Journal, Tool, UndoPlan, apply_undo, users_now};
 
-use super::msg::{Done, Msg, QuickChange, RequestId};
+use super::msg::{Done, LockdownDone, Msg, QuickChange, RequestId};
+use crate::lockdown::{self, Lockdown};
 
 /// Something for the command task to do.
 #[derive(Clone, Debug)]
@@ -44,8 +46,8 @@ pub enum Cmd {
         user_id: i64,
         uuid: String,
     },
-    /// Lists a user's sessions and closes every one but the console's own.
-    CloseOtherSessions { request: RequestId, user_id: i64 },
+    /// `GET users/{id}/sessions/` for a bulk close: update then sends one close per session.
+    ListSessionsToClose { request: RequestId, user_id: i64 },
     /// `PUT users/{id}/` with one field.
     QuickEdit {
         request: RequestId,
@@ -94,6 +96,26 @@ pub enum Cmd {
     CancelRequest { request: RequestId },
     /// Send `msg` back after `delay` (debounces).
     After { delay: Duration, msg: Box<Msg> },
+    /// Append a write's entry to the journal (only the runner touches the file).
+    AppendJournal { entry: Box<Entry> },
+    /// Read earlier journal entries (only the runner touches the file).
+    ReadJournal { request: RequestId, filter: Filter },
+    /// Read an entry's users as they are now, to plan its undo.
+    CheckUndo {
+        request: RequestId,
+        entry: Box<Entry>,
+    },
+    /// Carry out a planned undo of `entry`.
+    ApplyUndo {
+        request: RequestId,
+        entry: Box<Entry>,
+        plan: UndoPlan,
+    },
+    /// Lock a user down: status Disabled, every session closed, maybe a new password.
+    Lockdown {
+        request: RequestId,
+        lockdown: Lockdown,
+    },
     /// Append a line to the log file.
     Log { line: String },
     /// Put text on the terminal's clipboard (OSC 52): the runner writes it between frames.
@@ -105,9 +127,10 @@ pub enum Cmd {
 pub const MAX_REQUESTS_IN_FLIGHT: usize = 6;
 
 /// Starts the command task: it runs every command received on the returned sender and sends
-/// the answers to `results`.
+/// the answers to `results`, and appends the console's writes to `journal` (none: not kept).
 pub fn spawn(
     client: Arc<GeoboxClient>,
+    journal: Option<Journal>,
     results: mpsc::UnboundedSender<Msg>,
 ) -> mpsc::UnboundedSender<Cmd> {
     let (sender, mut commands) = mpsc::unbounded_channel::<Cmd>();
@@ -119,6 +142,20 @@ pub fn spawn(
             match cmd {
                 Cmd::Log { line } => {
                     tracing::info!(target: "geobox_users::console", "{line}");
+                    continue;
+                }
+                Cmd::AppendJournal { entry } => {
+                    append_journal(journal.as_ref(), &entry);
+                    continue;
+                }
+                Cmd::ReadJournal { request, filter } => {
+                    let journal = journal.clone();
+                    let results = results.clone();
+                    // A long journal takes a moment to read: off the loop, like a request.
+                    tokio::task::spawn_blocking(move || {
+                        let result = read_journal(journal.as_ref(), &filter);
+                        let _ = results.send(Msg::JournalRead { request, result });
+                    });
                     continue;
                 }
                 Cmd::CancelRequest { request } => {
@@ -159,6 +196,42 @@ pub fn spawn(
         }
     });
     sender
+}
+
+/// A journal that cannot be written costs the entry, never the write: it is logged.
+fn append_journal(journal: Option<&Journal>, entry: &Entry) {
+    let Some(journal) = journal else {
+        tracing::warn!(id = %entry.id, "no data directory, so a write was not journaled");
+        return;
+    };
+    if let Err(error) = journal.append(entry) {
+        tracing::warn!(id = %entry.id, %error, "a write was not journaled");
+    }
+}
+
+/// Runs the shared lockdown and keeps what the console shows and journals.
+async fn lock_down(client: &GeoboxClient, lockdown: Lockdown) -> Result<LockdownDone, ApiError> {
+    let report = lockdown::run(client, lockdown, |_| {}).await?;
+    Ok(LockdownDone {
+        entry: Box::new(report.entry("", Tool::Console)),
+        username: report.username.clone(),
+        steps: report.steps.iter().map(ToString::to_string).collect(),
+        missed: report.missed(),
+        new_password: report.new_password,
+    })
+}
+
+fn read_journal(journal: Option<&Journal>, filter: &Filter) -> Result<Vec<Entry>, String> {
+    let Some(journal) = journal else {
+        return Err(format!(
+            "no data directory for the journal: set {}",
+            crate::paths::DATA_DIR_VAR
+        ));
+    };
+    journal
+        .read(filter)
+        .map(|found| found.entries)
+        .map_err(|error| format!("cannot read the journal: {error}"))
 }
 
 /// The map stays usable even if a task panicked while holding it.
@@ -229,9 +302,9 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
                 done,
             }
         }
-        Cmd::CloseOtherSessions { request, user_id } => Msg::OtherSessionsClosed {
+        Cmd::ListSessionsToClose { request, user_id } => Msg::SessionsToClose {
             user_id,
-            done: timed(request, close_other_sessions(client, user_id)).await,
+            done: timed(request, client.list_sessions(UserRef::Id(user_id))).await,
         },
         Cmd::QuickEdit {
             request,
@@ -298,6 +371,29 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             user_id,
             done: timed(request, client.get_user(UserRef::Id(user_id))).await,
         },
+        Cmd::CheckUndo { request, entry } => {
+            let done = timed(request, users_now(client, &entry)).await;
+            Msg::UndoChecked { entry, done }
+        }
+        Cmd::ApplyUndo {
+            request,
+            entry,
+            plan,
+        } => {
+            let applied = apply_undo(client, &plan).await;
+            let new_passwords = applied.new_passwords.clone();
+            // Host, signed-in admin and time are stamped by update, like every console entry.
+            let undo_entry = applied.into_entry(&entry, "", Tool::Console);
+            Msg::UndoApplied {
+                request,
+                entry: Box::new(undo_entry),
+                new_passwords,
+            }
+        }
+        Cmd::Lockdown { request, lockdown } => Msg::LockedDown {
+            user_id: lockdown.user_id,
+            done: timed(request, lock_down(client, lockdown)).await,
+        },
         Cmd::After { delay, msg } => {
             tokio::time::sleep(delay).await;
             *msg
@@ -308,32 +404,14 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         }
         // Only the command task can stop a running request; run alone there is nothing to stop.
         Cmd::CancelRequest { .. } => return None,
+        // Only the command task holds the journal; run alone (in tests) nothing is appended.
+        Cmd::AppendJournal { .. } => return None,
+        Cmd::ReadJournal { request, .. } => Msg::JournalRead {
+            request,
+            result: Ok(Vec::new()),
+        },
         // The runner writes to the terminal itself; the command task has no terminal.
         Cmd::CopyToClipboard { .. } => return None,
     };
     Some(msg)
-}
-
-/// Closes every session of a user except the one this console signed in with; a failure to
-/// close one session is reported and the others still go.
-async fn close_other_sessions(
-    client: &GeoboxClient,
-    user_id: i64,
-) -> Result<(usize, Vec<String>), ApiError> {
-    let sessions = client.list_sessions(UserRef::Id(user_id)).await?;
-    let mut closed = 0;
-    let mut failures = Vec::new();
-    for session in sessions
-        .iter()
-        .filter(|session| session.current != Some(true))
-    {
-        match client.close_session(user_id, &session.uuid).await {
-            Ok(()) => closed += 1,
-            Err(error) => {
-                let head: String = session.uuid.chars().take(8).collect();
-                failures.push(format!("{head}…: {error}"));
-            }
-        }
-    }
-    Ok((closed, failures))
 }

@@ -216,3 +216,27 @@ pub fn settle(model: &mut Model, server: &FakeServer, cmds: Vec<Cmd>) {
         }
     }
 }
+
+/// What the lockdown library reports when the session step failed and a password was set.
+pub fn partly_failed_lockdown(user_id: i64, username: &str) -> super::msg::LockdownDone {
+    use crate::journal::{Action, Entry, Outcome, Tool};
+    super::msg::LockdownDone {
+        entry: Box::new(Entry::new(
+            "",
+            Tool::Console,
+            Action::Lockdown,
+            Outcome::Error("close sessions failed".into()),
+        )),
+        username: Some(username.to_string()),
+        steps: vec![
+            "disable         ok     status Active → Disabled".to_string(),
+            "close sessions  FAILED closed 1 of 2 sessions".to_string(),
+            "new password    ok     set (shown below, once)".to_string(),
+        ],
+        missed: Some(format!(
+            "the lockdown of {username} ({user_id}) is incomplete: not done: close sessions \
+             (error: not allowed (403))"
+        )),
+        new_password: Some(crate::api::Secret::new("Zq8!rT2m#Lp4".to_string())),
+    }
+}

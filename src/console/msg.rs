@@ -8,7 +8,8 @@ use std::time::Duration;
 use crossterm::event::{KeyEvent, MouseEvent};
 use tui_input::InputRequest;
 
-use crate::api::{ApiError, Plan, Session, User, UserRole, UserStatus, UserUpdate};
+use crate::api::{ApiError, Plan, Secret, Session, User, UserRole, UserStatus, UserUpdate};
+use crate::journal::Entry;
 
 /// Identifies one request sent to the command task; its answer carries the same id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -174,6 +175,38 @@ pub enum Msg {
     /// Ask to undo the last quick edit or form save.
     RequestUndo,
 
+    // ---- the journal ----
+    /// Show or hide the journal panel.
+    ToggleJournal,
+    /// Highlight the next (+1) or previous (-1) entry.
+    StepJournal(i32),
+    /// Show only the selected user's entries, or every entry again.
+    ToggleJournalUser,
+    /// Ask to undo the highlighted entry: the change, or why not, is shown first.
+    RequestJournalUndo,
+    /// Carry out the undo shown.
+    ConfirmJournalUndo,
+    /// Put the undo question away.
+    CancelJournalUndo,
+
+    // ---- sessions ----
+    /// Mark or unmark the highlighted session for `X`.
+    ToggleSessionMark,
+    /// Move the choice of sessions to close.
+    StepCloseChoice(i32),
+    /// Take the highlighted choice: its sessions are listed for a last yes.
+    ChooseSessionsToClose,
+
+    // ---- lockdown ----
+    /// Open the lockdown dialog for the selected (or marked) users.
+    RequestLockdown,
+    /// Whether the lockdown also sets a new random password.
+    ToggleLockdownPassword,
+    /// Carry out the lockdown shown.
+    ConfirmLockdown,
+    /// Close the lockdown dialog.
+    CloseLockdown,
+
     // ---- the query bar ----
     /// Show the request behind the table.
     OpenQueryBar,
@@ -230,10 +263,10 @@ pub enum Msg {
     },
     /// A renewed user was read again to show the new expiration.
     UserReloaded { user_id: i64, done: Done<User> },
-    /// Every session but the console's own was closed for one user: how many, and which failed.
-    OtherSessionsClosed {
+    /// A marked user's sessions, listed to close every one but the console's own.
+    SessionsToClose {
         user_id: i64,
-        done: Done<(usize, Vec<String>)>,
+        done: Done<Vec<Session>>,
     },
     /// A form save (or an undo) came back: the user as the server now has it.
     UserSaved { created: bool, done: Done<User> },
@@ -243,6 +276,39 @@ pub enum Msg {
     ProbeAnswered(Done<()>),
     /// The user as the server has it, read just before a form save.
     ReadBeforeSave(Done<User>),
+    /// Earlier journal entries, newest first, as the runner read them.
+    JournalRead {
+        request: RequestId,
+        result: Result<Vec<Entry>, String>,
+    },
+    /// An entry's users as they are now, to plan its undo.
+    UndoChecked {
+        entry: Box<Entry>,
+        done: Done<Vec<Option<User>>>,
+    },
+    /// One user's lockdown came back: every step's outcome, or why nothing was done.
+    LockedDown {
+        user_id: i64,
+        done: Done<LockdownDone>,
+    },
+    /// An undo ran: its entry (stamped by update) and the passwords of users created again,
+    /// to show once.
+    UndoApplied {
+        request: RequestId,
+        entry: Box<Entry>,
+        new_passwords: Vec<(String, Secret)>,
+    },
+}
+
+/// What a lockdown did, as the runner hands it back: the journal entry (stamped by update),
+/// each step in words, and the new password to show once.
+#[derive(Clone, Debug)]
+pub struct LockdownDone {
+    pub entry: Box<Entry>,
+    pub username: Option<String>,
+    pub steps: Vec<String>,
+    pub missed: Option<String>,
+    pub new_password: Option<Secret>,
 }
 
 /// A one-field change made from a picker.

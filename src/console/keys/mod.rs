@@ -6,7 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::InputRequest;
 
-use super::model::{Confirm, FilterField, Focus, Mode, Model};
+use super::model::{Confirm, FilterField, Focus, Mode, Model, UndoAsk};
 use super::msg::Msg;
 
 /// Where a binding applies.
@@ -27,6 +27,13 @@ pub enum Context {
     Password,
     Form,
     QueryBar,
+    Journal,
+    /// The journal panel while an undo is shown.
+    JournalUndo,
+    /// The lockdown dialog.
+    Lockdown,
+    /// `X`: which sessions to close.
+    CloseChoice,
     /// Wherever the keyboard is, text fields included.
     Always,
 }
@@ -49,6 +56,10 @@ impl Context {
             Context::Password => "Password dialog",
             Context::Form => "Edit / create form",
             Context::QueryBar => "Query bar",
+            Context::Journal => "Journal",
+            Context::JournalUndo => "Journal: an undo shown",
+            Context::Lockdown => "Lockdown dialog",
+            Context::CloseChoice => "Which sessions to close",
             Context::Always => "Everywhere, even while typing",
         }
     }
@@ -213,6 +224,12 @@ pub fn contexts(model: &Model) -> &'static [Context] {
         Mode::Form(form) if form.asking_discard => &[C::Confirm, C::Always],
         Mode::Form(_) => &[C::Form, C::Always],
         Mode::QueryBar => &[C::QueryBar, C::Always],
+        Mode::Lockdown(_) => &[C::Lockdown, C::Always],
+        Mode::CloseChoice(_) => &[C::CloseChoice, C::Always],
+        Mode::Journal(view) => match view.undo {
+            UndoAsk::Ready { .. } | UndoAsk::Refused { .. } => &[C::JournalUndo, C::Always],
+            _ => &[C::Journal, C::Always],
+        },
     }
 }
 

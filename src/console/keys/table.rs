@@ -51,6 +51,10 @@ fn undo_available(model: &Model) -> bool {
     model.last_undo.is_some() || model.last_bulk_undo.is_some()
 }
 
+fn lockdown_asking(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Lockdown(dialog) if dialog.is_asking())
+}
+
 /// Ctrl-C in a form with unsaved changes asks first, like Esc; asked, it quits.
 fn form_changed(model: &Model) -> bool {
     matches!(&model.mode, Mode::Form(form) if form.is_changed())
@@ -81,6 +85,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Sessions, &[ch('j'), DOWN], "j/↓", "next session", "j/k move", || Msg::SelectNextSession),
     bind(C::Sessions, &[ch('k'), UP], "k/↑", "previous session", "", || Msg::SelectPrevSession),
     act(C::Sessions, &[ch('x')], "x", "close the selected session (asks)", "x revoke", || Msg::RequestCloseSession),
+    act(C::Sessions, &[SPACE], "Space", "mark / unmark the session for X", "", || Msg::ToggleSessionMark),
     // The activity log
     bind(C::Activity, &[ch('j'), DOWN], "j/↓", "newer entries", "j/k scroll", || Msg::ScrollFocused(1)),
     bind(C::Activity, &[ch('k'), UP], "k/↑", "older entries", "", || Msg::ScrollFocused(-1)),
@@ -96,13 +101,15 @@ pub static KEYMAP: &[Binding] = &[
     admin(C::Global, &[ch('n')], "n", "create a new user (form)", "n new", || Msg::OpenCreateForm),
     admin(C::Global, &[ch('D')], "D", "delete the user (type its name)", "D delete", || Msg::RequestDeleteUser),
     act(C::Global, &[ch('X')], "X", "close other sessions (marked too)", "X revoke others", || Msg::RequestCloseOtherSessions),
+    admin(C::Global, &[ch('!')], "!", "lock down: disable, close every session (marked too)", "", || Msg::RequestLockdown),
     admin(C::Global, &[ch('p')], "p", "change the selected user's password", "p password", || Msg::OpenPasswordDialog),
     admin(C::Global, &[ch('P')], "P", "renew the selected user's plan", "P renew", || Msg::RequestRenewPlan),
     bind(C::Global, &[ch('o')], "o", "sort by the next column", "o/O sort", || Msg::CycleSortColumn),
     bind(C::Global, &[ch('O')], "O", "flip the sort direction", "", || Msg::FlipSortDirection),
     bind(C::Global, &[TAB], "Tab", "focus the next pane", "Tab pane", || Msg::FocusNext),
     bind(C::Global, &[BACK_TAB], "Shift-Tab", "focus the previous pane", "", || Msg::FocusPrev),
-    bind(C::Global, &[ch('L')], "L", "show / hide the activity log", "L log", || Msg::ToggleActivityLog),
+    bind(C::Global, &[ch('L')], "L", "the journal of writes (this run first)", "L journal", || Msg::ToggleJournal),
+    bind(C::Global, &[ch('A')], "A", "show / hide the activity log", "", || Msg::ToggleActivityLog),
     bind(C::Global, &[ch('R')], "R", "reload", "R reload", || Msg::Reload),
     bind(C::Global, &[ch(':')], ":", "the request behind the table (y/Y copy it)", ": query", || Msg::OpenQueryBar),
     bind(C::Global, &[ESC], "Esc", "dismiss the banner", "", || Msg::DismissBanner).only_when(banner_shown),
@@ -112,6 +119,23 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Global, &[ch('?')], "?", "this help", "? help", || Msg::ToggleHelp),
     bind(C::Global, &[ch('q')], "q", "close the activity log", "q close log", || Msg::ToggleActivityLog).only_when(activity_shown),
     bind(C::Global, &[ch('q')], "q", "quit", "q quit", || Msg::Quit),
+    // The journal panel
+    bind(C::Journal, &[ch('j'), DOWN], "j/↓", "next (older) entry", "j/k move", || Msg::StepJournal(1)),
+    bind(C::Journal, &[ch('k'), UP], "k/↑", "previous (newer) entry", "", || Msg::StepJournal(-1)),
+    bind(C::Journal, &[ch('f')], "f", "only the selected user's entries / all", "f this user", || Msg::ToggleJournalUser),
+    admin(C::Journal, &[ch('u')], "u", "undo the entry (shows the change first)", "u undo", || Msg::RequestJournalUndo),
+    bind(C::Journal, &[ESC, ch('q'), ch('L')], "Esc", "close the journal", "Esc close", || Msg::ToggleJournal),
+    bind(C::JournalUndo, &[ch('y'), ENTER], "y / ⏎", "carry out the undo shown", "y undo", || Msg::ConfirmJournalUndo),
+    bind(C::JournalUndo, &[ch('n'), ESC, ch('q')], "n / Esc", "keep things as they are", "n/Esc no", || Msg::CancelJournalUndo),
+    // X: which sessions to close
+    bind(C::CloseChoice, &[ch('j'), DOWN], "j/↓", "next choice", "j/k move", || Msg::StepCloseChoice(1)),
+    bind(C::CloseChoice, &[ch('k'), UP], "k/↑", "previous choice", "", || Msg::StepCloseChoice(-1)),
+    bind(C::CloseChoice, &[ENTER], "⏎", "list those sessions (asks once more)", "⏎ choose", || Msg::ChooseSessionsToClose),
+    bind(C::CloseChoice, &[ESC, ch('q')], "Esc", "cancel", "Esc cancel", || Msg::CancelDialog),
+    // The lockdown dialog
+    bind(C::Lockdown, &[ch('y'), ENTER], "y / ⏎", "lock down (once)", "y lock down", || Msg::ConfirmLockdown).only_when(lockdown_asking),
+    bind(C::Lockdown, &[ch('p'), SPACE], "p", "also set a new random password (shown once)", "p new password", || Msg::ToggleLockdownPassword).only_when(lockdown_asking),
+    bind(C::Lockdown, &[ch('n'), ESC, ch('q')], "n / Esc", "close (a new password shown is forgotten)", "Esc close", || Msg::CloseLockdown),
     // The search line
     bind(C::Search, &[ENTER], "⏎", "keep the search", "⏎ keep", || Msg::KeepSearch),
     bind(C::Search, &[ESC], "Esc", "clear the search", "Esc clear", || Msg::ClearSearch),

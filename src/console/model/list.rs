@@ -147,6 +147,8 @@ pub struct SessionsPane {
     pub selected: usize,
     /// Sessions being closed right now, shown as pending.
     pub closing: BTreeSet<String>,
+    /// Sessions marked (Space in the pane) for `X`'s "only the marked ones".
+    pub marked: BTreeSet<String>,
 }
 
 /// A user an action applies to: the id it is sent with, the name it is reported with.

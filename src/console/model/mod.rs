@@ -7,16 +7,22 @@
 mod actions;
 mod connection;
 mod filters;
+mod journal;
 mod list;
 mod loadable;
+mod lockdown;
 mod query_bar;
+mod session_choice;
 
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
+pub use journal::{ConsoleJournal, JournalView, UndoAsk};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
+pub use lockdown::{LockdownDialog, LockdownResult};
 pub use query_bar::{ClipboardReach, Copied, QueryBar};
+pub use session_choice::{CloseChoice, CloseOption};
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -90,6 +96,12 @@ pub enum Mode {
     Form(Box<UserForm>),
     /// The query bar (`:`): the request behind the table.
     QueryBar,
+    /// The journal panel (`L`).
+    Journal(Box<JournalView>),
+    /// The lockdown dialog (`!`).
+    Lockdown(Box<LockdownDialog>),
+    /// `X` on one user: which sessions to close.
+    CloseChoice(Box<CloseChoice>),
 }
 
 /// Progress of a bulk action: done/total and what failed.
@@ -189,6 +201,8 @@ pub struct Model {
     pub last_bulk_undo: Option<Vec<(TargetUser, QuickChange)>>,
     /// The row a range of marks starts from: the last one marked.
     pub mark_anchor: Option<u64>,
+    /// This run's journal entries and the running bulk action's steps.
+    pub journal: ConsoleJournal,
 }
 
 impl Model {
@@ -233,6 +247,7 @@ impl Model {
             palette: Palette::default(),
             last_bulk_undo: None,
             mark_anchor: None,
+            journal: ConsoleJournal::default(),
         }
     }
 

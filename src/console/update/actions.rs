@@ -8,6 +8,7 @@ use super::feedback::{
     step_progress, succeed,
 };
 use super::form::reverse;
+use super::journal::{about, changed, failed, record_user, tried};
 use super::list::{refresh_list, remove_row};
 use super::sessions::{close_sessions, schedule_sessions};
 use crate::api::{Secret, User, UserRole, UserStatus};
@@ -18,6 +19,7 @@ use crate::console::model::{
 };
 use crate::console::msg::{Done, QuickChange};
 use crate::console::wrap::step_wrapping;
+use crate::journal::{Action, Outcome, Values};
 
 pub(super) fn open_status_picker(model: &mut Model) {
     open_picker(model, PickerKind::Status);
@@ -280,7 +282,7 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                 });
                 for target in targets {
                     cmds.push(model.start_action(Some(target.id), |request| {
-                        Cmd::CloseOtherSessions {
+                        Cmd::ListSessionsToClose {
                             request,
                             user_id: target.id,
                         }
@@ -452,6 +454,11 @@ pub(super) fn on_user_updated(
     match done.result {
         Ok(user) => {
             let mut text = format!("{}: {} set", user.username, change_words(&change));
+            let written = match model.users.find(user_id) {
+                Some((_, before)) => changed(before, &user),
+                None => tried(user_id, None, Values::of_update(&change.to_update())),
+            };
+            record_user(model, Action::Update, written, Outcome::Ok, cmds);
             if let Some(row) = model.users.find_mut(user_id) {
                 if model.progress.is_none() {
                     model.last_undo = Some(reverse(row, &change.to_update()));
@@ -466,6 +473,9 @@ pub(super) fn on_user_updated(
             }
         }
         Err(error) => {
+            let before = model.users.find(user_id).map(|(_, user)| user);
+            let written = tried(user_id, before, Values::of_update(&change.to_update()));
+            record_user(model, Action::Update, written, failed(&error), cmds);
             let username = model.users.username_of(user_id);
             let what = format!("Setting {username}'s {}", change_words(&change));
             if let Some(progress) = &mut model.progress {
@@ -492,6 +502,14 @@ pub(super) fn on_user_deleted(
 ) {
     action_answered(model, "DELETE users/{id}/", &done);
     model.users.in_flight_edits.remove(&user_id);
+    let lost = model
+        .users
+        .find(user_id)
+        .map(|(_, user)| Values::of_user(user))
+        .unwrap_or_default();
+    let written = about(user_id, username.clone()).values(lost, Values::default());
+    let outcome = Outcome::of(&done.result);
+    record_user(model, Action::Delete, written, outcome, cmds);
     match done.result {
         Ok(()) => {
             model.users.marked.remove(&user_id);
@@ -506,11 +524,21 @@ pub(super) fn on_user_deleted(
 
 pub(super) fn on_password_changed(
     model: &mut Model,
+    user_id: i64,
     username: String,
     done: Done<()>,
     cmds: &mut Vec<Cmd>,
 ) {
     action_answered(model, "POST change-password", &done);
+    // Recorded as a change of password, never with the password.
+    let written = about(user_id, username.clone());
+    record_user(
+        model,
+        Action::SetPassword,
+        written,
+        Outcome::of(&done.result),
+        cmds,
+    );
     match done.result {
         Ok(()) => succeed(model, format!("Changed the password of {username}"), cmds),
         Err(error) => report(
@@ -530,6 +558,14 @@ pub(super) fn on_plan_renewed(
     cmds: &mut Vec<Cmd>,
 ) {
     action_answered(model, "POST renewPlan", &done);
+    let written = about(user_id, username.clone());
+    record_user(
+        model,
+        Action::RenewPlan,
+        written,
+        Outcome::of(&done.result),
+        cmds,
+    );
     match done.result {
         Ok(()) => {
             succeed(model, format!("Renewed the plan of {username}"), cmds);

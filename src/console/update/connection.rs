@@ -52,7 +52,9 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::PasswordChanged { done, .. }
         | Msg::PlanRenewed { done, .. }
         | Msg::ProbeAnswered(done) => answer(done),
-        Msg::OtherSessionsClosed { done, .. } => answer(done),
+        Msg::SessionsToClose { done, .. } => answer(done),
+        Msg::UndoChecked { done, .. } => answer(done),
+        Msg::LockedDown { done, .. } => answer(done),
         _ => None,
     }
 }

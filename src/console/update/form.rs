@@ -6,6 +6,7 @@ use tui_input::InputRequest;
 use super::feedback::{
     OFFLINE_WRITE, action_allowed, action_answered, explain, note_request, report, succeed,
 };
+use super::journal::{about, changed, record_user, tried};
 use super::list::refresh_list;
 use crate::api::{Patch, Plan, User, UserUpdate};
 use crate::console::cmd::Cmd;
@@ -13,6 +14,7 @@ use crate::console::dates::date_part;
 use crate::console::form::{UserForm, same_editable_fields};
 use crate::console::model::{LoadState, Mode, Model, Sort, TargetUser, Undo};
 use crate::console::msg::Done;
+use crate::journal::{Action, Outcome, UserChange, Values};
 
 pub(super) fn open_create_form(model: &mut Model) {
     if action_allowed(model) {
@@ -259,6 +261,7 @@ pub(super) fn on_user_saved(
         &done,
     );
     let ours = matches!(&model.mode, Mode::Form(form) if form.saving == Some(done.request));
+    journal_save(model, created, ours, &done, cmds);
     match done.result {
         Ok(user) => {
             model.users.in_flight_edits.remove(&user.id);
@@ -318,4 +321,51 @@ pub(super) fn on_user_saved(
             report(model, what, &error, cmds);
         }
     }
+}
+
+/// A save or create as a journal entry: every field of a created user, exactly the fields a
+/// save changed (from the form's original, or the row when an undo saved), or what it tried.
+fn journal_save(
+    model: &mut Model,
+    created: bool,
+    ours: bool,
+    done: &Done<User>,
+    cmds: &mut Vec<Cmd>,
+) {
+    let form = match &model.mode {
+        Mode::Form(form) if ours => Some(form.as_ref()),
+        _ => None,
+    };
+    let original = form.and_then(|form| form.original.as_ref());
+    let (action, written) = match (&done.result, created) {
+        (Ok(user), true) => (
+            Action::Create,
+            about(user.id, user.username.clone()).values(Values::default(), Values::of_user(user)),
+        ),
+        (Ok(user), false) => {
+            let before = original.or_else(|| model.users.find(user.id).map(|(_, row)| row));
+            let written = match before {
+                Some(before) => changed(before, user),
+                None => about(user.id, user.username.clone()),
+            };
+            (Action::Update, written)
+        }
+        (Err(_), true) => (
+            Action::Create,
+            UserChange::new(None, form.map(|form| form.new_user().username)),
+        ),
+        (Err(_), false) => match (form, original) {
+            (Some(form), Some(original)) => (
+                Action::Update,
+                tried(
+                    original.id,
+                    Some(original),
+                    Values::of_update(&form.update()),
+                ),
+            ),
+            _ => (Action::Update, UserChange::new(None, None)),
+        },
+    };
+    let outcome = Outcome::of(&done.result);
+    record_user(model, action, written, outcome, cmds);
 }

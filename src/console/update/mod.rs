@@ -14,10 +14,14 @@ mod feedback;
 mod filters;
 mod form;
 mod help;
+mod journal;
+mod journal_view;
 mod list;
+mod lockdown;
 mod marks;
 mod me;
 mod query_bar;
+mod session_choice;
 mod sessions;
 
 #[cfg(test)]
@@ -134,6 +138,21 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::AdvanceForm => form::advance(model),
         Msg::SaveForm => form::save_form(model, cmds),
 
+        Msg::ToggleJournal => journal_view::toggle(model, cmds),
+        Msg::StepJournal(delta) => journal_view::step(model, delta),
+        Msg::ToggleJournalUser => journal_view::toggle_user(model, cmds),
+        Msg::RequestJournalUndo => journal_view::request_undo(model, cmds),
+        Msg::ConfirmJournalUndo => journal_view::confirm_undo(model, cmds),
+        Msg::CancelJournalUndo => journal_view::cancel_undo(model),
+
+        Msg::ToggleSessionMark => session_choice::toggle_mark(model),
+        Msg::StepCloseChoice(delta) => session_choice::step(model, delta),
+        Msg::ChooseSessionsToClose => session_choice::choose(model),
+        Msg::RequestLockdown => lockdown::request(model),
+        Msg::ToggleLockdownPassword => lockdown::toggle_password(model),
+        Msg::ConfirmLockdown => lockdown::confirm(model, cmds),
+        Msg::CloseLockdown => lockdown::close(model),
+
         Msg::OpenQueryBar => query_bar::open(model),
         Msg::CloseQueryBar => query_bar::close(model),
         Msg::CopyQueryAsCli => query_bar::copy_cli(model, cmds),
@@ -152,8 +171,8 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             uuid,
             done,
         } => sessions::on_session_closed(model, user_id, uuid, done, cmds),
-        Msg::OtherSessionsClosed { user_id, done } => {
-            sessions::on_other_sessions_closed(model, user_id, done, cmds)
+        Msg::SessionsToClose { user_id, done } => {
+            sessions::on_sessions_to_close(model, user_id, done, cmds)
         }
         Msg::UserUpdated {
             user_id,
@@ -165,9 +184,11 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             username,
             done,
         } => actions::on_user_deleted(model, user_id, username, done, cmds),
-        Msg::PasswordChanged { username, done, .. } => {
-            actions::on_password_changed(model, username, done, cmds)
-        }
+        Msg::PasswordChanged {
+            user_id,
+            username,
+            done,
+        } => actions::on_password_changed(model, user_id, username, done, cmds),
         Msg::PlanRenewed {
             user_id,
             username,
@@ -181,5 +202,13 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         // What a probe says is read by `connection::observe`, like every answer.
         Msg::ProbeAnswered(_) => {}
         Msg::ReadBeforeSave(done) => form::on_read_before_save(model, done, cmds),
+        Msg::JournalRead { request, result } => journal_view::on_read(model, request, result),
+        Msg::UndoChecked { entry, done } => journal_view::on_checked(model, *entry, done),
+        Msg::LockedDown { user_id, done } => lockdown::on_locked_down(model, user_id, done, cmds),
+        Msg::UndoApplied {
+            request,
+            entry,
+            new_passwords,
+        } => journal_view::on_applied(model, request, *entry, new_passwords, cmds),
     }
 }

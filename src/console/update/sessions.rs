@@ -4,12 +4,14 @@
 use super::feedback::{
     action_allowed, action_answered, explain, note_request, report, step_progress, succeed,
 };
+use super::journal::{about, record, record_user};
 use crate::api::Session;
 use crate::console::cmd::Cmd;
 use crate::console::model::{
     Confirm, LoadState, Mode, Model, Progress, SESSIONS_DEBOUNCE, SessionsPane, TargetUser,
 };
 use crate::console::msg::{Done, Msg};
+use crate::journal::{Action, Outcome};
 
 /// When the selected user changed, forget the old sessions and load the new user's once the
 /// selection stays put.
@@ -72,6 +74,11 @@ pub(super) fn on_sessions_loaded(model: &mut Model, user_id: i64, done: Done<Vec
     note_request(model, "GET sessions/", &done);
     model.sessions.list.state = match done.result {
         Ok(sessions) => {
+            let sessions = super::session_choice::in_group_order(sessions, model);
+            model
+                .sessions
+                .marked
+                .retain(|uuid| sessions.iter().any(|session| &session.uuid == uuid));
             model.sessions.selected = model
                 .sessions
                 .selected
@@ -123,28 +130,7 @@ pub(super) fn request_close_other_sessions(model: &mut Model) {
         }));
         return;
     }
-    let Some(user_id) = model.sessions.user_id else {
-        return;
-    };
-    let Some(all) = model.sessions.list.loaded() else {
-        return;
-    };
-    let kept_own = all.iter().any(|session| session.current == Some(true));
-    let sessions: Vec<_> = all
-        .iter()
-        .filter(|session| session.current != Some(true))
-        .cloned()
-        .collect();
-    let user = model.users.target(user_id);
-    if sessions.is_empty() {
-        model.inform(format!("{} has no other sessions to close", user.username));
-        return;
-    }
-    model.mode = Mode::Confirm(Box::new(Confirm::CloseSessions {
-        user,
-        sessions,
-        kept_own,
-    }));
+    super::session_choice::open(model);
 }
 
 pub(super) fn close_sessions(
@@ -181,6 +167,20 @@ pub(super) fn on_session_closed(
     model.sessions.closing.remove(&uuid);
     let short = short_uuid(&uuid);
     let username = model.users.username_of(user_id);
+    let written = about(user_id, username.clone());
+    let outcome = Outcome::of(&done.result);
+    if model.progress.is_some() {
+        record_user(model, Action::CloseSession, written, outcome, cmds);
+    } else {
+        record(
+            model,
+            Action::CloseSession,
+            vec![written],
+            outcome,
+            Some(uuid.clone()),
+            cmds,
+        );
+    }
     match done.result {
         Ok(()) => {
             if model.sessions.user_id == Some(user_id)
@@ -206,26 +206,46 @@ pub(super) fn on_session_closed(
     }
 }
 
-pub(super) fn on_other_sessions_closed(
+/// A marked user's sessions came: one close per session but the console's own, each
+/// counted in the running bulk action (which counted this user's listing as one step).
+pub(super) fn on_sessions_to_close(
     model: &mut Model,
     user_id: i64,
-    done: Done<(usize, Vec<String>)>,
+    done: Done<Vec<Session>>,
     cmds: &mut Vec<Cmd>,
 ) {
-    action_answered(model, "POST sessions/{uuid}", &done);
+    action_answered(model, "GET sessions/", &done);
     model.users.in_flight_edits.remove(&user_id);
     let username = model.users.username_of(user_id);
-    let failure = match done.result {
-        Ok((closed, failures)) => {
-            cmds.push(Cmd::Log {
-                line: format!("Closed {closed} session(s) of {username}"),
-            });
-            (!failures.is_empty()).then(|| format!("{username}: {}", failures.join(", ")))
+    let others: Vec<Session> = match done.result {
+        Ok(sessions) => sessions
+            .into_iter()
+            .filter(|session| session.current != Some(true))
+            .collect(),
+        Err(error) => {
+            step_progress(
+                model,
+                Some(format!("{username}: {}", explain(&error))),
+                cmds,
+            );
+            return;
         }
-        Err(error) => Some(format!("{username}: {}", explain(&error))),
     };
-    step_progress(model, failure, cmds);
-    if model.sessions.user_id == Some(user_id) {
-        load_sessions(model, user_id, cmds);
+    if others.is_empty() {
+        step_progress(model, None, cmds);
+        return;
+    }
+    if let Some(progress) = &mut model.progress {
+        progress.total += others.len() - 1;
+    }
+    for session in others {
+        if model.sessions.user_id == Some(user_id) {
+            model.sessions.closing.insert(session.uuid.clone());
+        }
+        cmds.push(model.start_action(None, |request| Cmd::CloseSession {
+            request,
+            user_id,
+            uuid: session.uuid,
+        }));
     }
 }

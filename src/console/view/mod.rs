@@ -7,13 +7,20 @@ pub mod filters;
 pub mod form;
 pub mod format;
 pub mod help;
+pub mod journal;
 pub mod list;
+pub mod lockdown;
 pub mod palette;
 pub mod query_bar;
+pub mod session_choice;
 pub mod sessions;
 pub mod status_bar;
 pub mod theme;
 
+#[cfg(test)]
+mod journal_snapshots;
+#[cfg(test)]
+mod lockdown_snapshots;
 #[cfg(test)]
 mod snapshot_tests;
 
@@ -76,6 +83,18 @@ pub fn view(model: &Model, frame: &mut Frame) {
             form::render(form, model, theme, frame);
         }
         Mode::QueryBar => query_bar::render(model, theme, frame),
+        Mode::CloseChoice(choice) => {
+            dim_background(frame);
+            session_choice::render(choice, theme, frame);
+        }
+        Mode::Lockdown(dialog) => {
+            dim_background(frame);
+            lockdown::render(dialog, theme, frame);
+        }
+        Mode::Journal(journal_view) => {
+            dim_background(frame);
+            journal::render(journal_view, model, theme, frame);
+        }
     }
 }
 

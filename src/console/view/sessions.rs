@@ -8,8 +8,8 @@ use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
 use super::agent::short_agent;
 use super::format::{ago_text, fit};
 use super::theme::{Theme, spinner_frame};
-use crate::api::Session;
 use crate::console::model::{Focus, LoadState, Model};
+use crate::sessions_insight::{DEFAULT_IDLE_AFTER, SessionInsight, group};
 
 /// One line about the sessions, for the narrow summary.
 pub fn session_summary(model: &Model) -> String {
@@ -42,7 +42,13 @@ pub fn session_summary(model: &Model) -> String {
     }
 }
 
-fn session_line(model: &Model, theme: Theme, session: &Session, width: usize) -> Line<'static> {
+fn session_line(
+    model: &Model,
+    theme: Theme,
+    insight: &SessionInsight,
+    width: usize,
+) -> Line<'static> {
+    let session = &insight.session;
     // Narrow panes drop the creation time before squeezing the agent.
     let with_created = width >= 70;
     // The agent (browser · system) gets what the address, the ages and the marker leave.
@@ -51,7 +57,22 @@ fn session_line(model: &Model, theme: Theme, session: &Session, width: usize) ->
     } else {
         " ◆ this"
     };
-    let fixed = 16 + 11 + own_marker.chars().count() + if with_created { 11 } else { 0 };
+    // `new` and `idle` say why a session deserves a look; `this` is already the marker.
+    let marks: Vec<String> = insight
+        .marks()
+        .into_iter()
+        .filter(|mark| mark != "this")
+        .collect();
+    let marks = if marks.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", marks.join(" "))
+    };
+    let fixed = 16
+        + 11
+        + own_marker.chars().count()
+        + marks.chars().count()
+        + if with_created { 11 } else { 0 };
     let agent_width = width.saturating_sub(fixed).clamp(10, 28);
     let mut spans = vec![
         Span::raw(format!(
@@ -86,6 +107,12 @@ fn session_line(model: &Model, theme: Theme, session: &Session, width: usize) ->
         ));
     } else if session.current == Some(true) {
         spans.push(Span::styled(own_marker, theme.ok()));
+    }
+    if !marks.is_empty() {
+        spans.push(Span::styled(marks, theme.error()));
+    }
+    if model.sessions.marked.contains(&session.uuid) {
+        spans.insert(0, Span::styled("● ", theme.marked()));
     }
     Line::from(spans)
 }
@@ -129,20 +156,28 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(message).block(block), area);
         return;
     }
-    let items: Vec<ListItem> = model
-        .sessions
-        .list
-        .loaded()
-        .map(|sessions| {
-            sessions
-                .iter()
-                .map(|session| ListItem::new(session_line(model, theme, session, width)))
-                .collect()
-        })
-        .unwrap_or_default();
+    // Sessions are kept in group order (update sorts them so), so the selection's index
+    // among sessions plus the group headings above it is its row.
+    let sessions = model.sessions.list.loaded().map_or(&[][..], Vec::as_slice);
+    let mut items: Vec<ListItem> = Vec::new();
+    let mut selected_row = 0;
+    let mut index = 0;
+    for group in group(sessions, model.now, DEFAULT_IDLE_AFTER) {
+        items.push(ListItem::new(Line::styled(
+            fit(&group.title(), width),
+            theme.strong(),
+        )));
+        for insight in &group.sessions {
+            if index == model.sessions.selected {
+                selected_row = items.len();
+            }
+            items.push(ListItem::new(session_line(model, theme, insight, width)));
+            index += 1;
+        }
+    }
     let mut state = ListState::default();
     if focused {
-        state.select(Some(model.sessions.selected));
+        state.select(Some(selected_row));
     }
     let list = List::new(items)
         .block(block)

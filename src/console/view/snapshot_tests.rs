@@ -14,7 +14,7 @@ use crate::console::model::Model;
 use crate::console::msg::Msg;
 use crate::console::update::{init, update};
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
+pub(super) const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
 
 fn draw(model: &Model) -> Terminal<TestBackend> {
     let mut terminal =
@@ -25,7 +25,7 @@ fn draw(model: &Model) -> Terminal<TestBackend> {
     terminal
 }
 
-fn snapshot(name: &str, model: &Model) -> Terminal<TestBackend> {
+pub(super) fn snapshot(name: &str, model: &Model) -> Terminal<TestBackend> {
     let terminal = draw(model);
     insta::with_settings!({
         // Latency is the only text that may change between machines.
@@ -37,7 +37,7 @@ fn snapshot(name: &str, model: &Model) -> Terminal<TestBackend> {
     terminal
 }
 
-fn keys(model: &mut Model, keys: &str) {
+pub(super) fn keys(model: &mut Model, keys: &str) {
     for c in keys.chars() {
         update(
             model,
@@ -46,7 +46,7 @@ fn keys(model: &mut Model, keys: &str) {
     }
 }
 
-fn press(model: &mut Model, code: KeyCode) {
+pub(super) fn press(model: &mut Model, code: KeyCode) {
     update(
         model,
         Msg::KeyPressed(KeyEvent::new(code, KeyModifiers::NONE)),
@@ -54,7 +54,7 @@ fn press(model: &mut Model, code: KeyCode) {
 }
 
 /// Finds the first cell where `text` starts, row by row.
-fn find(buffer: &Buffer, text: &str) -> Option<(u16, u16)> {
+pub(super) fn find(buffer: &Buffer, text: &str) -> Option<(u16, u16)> {
     let area = buffer.area;
     for y in 0..area.height {
         let line: String = (0..area.width)
@@ -236,7 +236,9 @@ fn dialogs() {
         press(&mut model, KeyCode::Esc);
 
         model.focus = crate::console::model::Focus::Sessions;
-        keys(&mut model, "X");
+        keys(&mut model, "j X");
+        snapshot("close_sessions_choice", &model);
+        press(&mut model, KeyCode::Enter);
         snapshot("close_sessions", &model);
         press(&mut model, KeyCode::Esc);
         model.focus = crate::console::model::Focus::Table;
@@ -350,7 +352,7 @@ fn more_dialogs_and_panes() {
             text: "Closing session 7b1d2e3f… failed: not allowed (403)".into(),
             ok: false,
         });
-        keys(&mut model, "L");
+        keys(&mut model, "A");
         let terminal = snapshot("activity_log", &model);
         let buffer = terminal.backend().buffer();
         let (x, y) = find(buffer, "✗ Closing session").expect("the failure is listed");
@@ -383,7 +385,9 @@ fn any_terminal_size_draws_without_panicking() {
         (121, 30),
         (300, 100),
     ];
-    let openers = ["", "?", "f", "/ab", "s", "r", "D", "p", "e", "n", "P", "L"];
+    let openers = [
+        "", "?", "f", "/ab", "s", "r", "D", "p", "e", "n", "P", "L", "A",
+    ];
     for (width, height) in sizes {
         for opener in openers {
             let mut model = loaded_model(width, height, 1_204);

@@ -292,14 +292,14 @@ fn hint_spans(model: &Model, theme: Theme, room: usize) -> (Vec<Span<'static>>, 
     (spans, used)
 }
 
-/// The activity log pane (`L`): what this console did, newest last.
+/// The activity log pane (`A`): what this console did, newest last.
 pub fn activity_log(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let focused = model.focus == Focus::Activity;
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(focused))
         .title(format!(
-            " Activity ({}) · j/k scroll · L hide ",
+            " Activity ({}) · j/k scroll · A hide ",
             model.activity.len()
         ));
     let inner = usize::from(block.inner(area).height);

@@ -6,8 +6,11 @@ mod connection;
 mod feedback;
 mod filters;
 mod form;
+mod journal;
 mod list;
+mod lockdown;
 mod query_bar;
+mod session_choice;
 mod sessions;
 mod ux;
 

@@ -91,6 +91,11 @@ fn big_x_closes_all_but_the_consoles_own_and_reports_each_failure() {
     let mut model = loaded_model(160, 45, 50);
     focus_sessions(&mut model);
     type_keys(&mut model, "X");
+    let Mode::CloseChoice(choice) = &model.mode else {
+        panic!("X offers a choice first");
+    };
+    assert_eq!(choice.options[0].label, "all but this console's");
+    update(&mut model, key(KeyCode::Enter));
     let Mode::Confirm(confirm) = &model.mode else {
         panic!("X asks first");
     };
@@ -164,46 +169,70 @@ fn big_x_on_marked_users_closes_their_sessions_after_one_confirmation() {
         matches!(&model.mode, Mode::Confirm(c) if matches!(**c, Confirm::CloseSessionsOfUsers { ref targets } if targets.len() == 2))
     );
     let cmds = type_keys(&mut model, "y");
-    let requests: Vec<(RequestId, i64)> = cmds
+    let listings: Vec<(RequestId, i64)> = cmds
         .iter()
         .filter_map(|cmd| match cmd {
-            Cmd::CloseOtherSessions { request, user_id } => Some((*request, *user_id)),
+            Cmd::ListSessionsToClose { request, user_id } => Some((*request, *user_id)),
             _ => None,
         })
         .collect();
     assert_eq!(
-        requests.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
+        listings.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
         vec![1, 2]
     );
-    update(
-        &mut model,
-        Msg::OtherSessionsClosed {
-            user_id: 1,
-            done: Done {
-                request: requests[0].0,
-                took: Default::default(),
-                result: Ok((2, Vec::new())),
+    // Each listing becomes one close per session but the console's own, sent by update.
+    let mut closes = Vec::new();
+    for (request, user_id) in listings {
+        let cmds = update(
+            &mut model,
+            Msg::SessionsToClose {
+                user_id,
+                done: Done {
+                    request,
+                    took: Default::default(),
+                    result: Ok(sessions()),
+                },
             },
-        },
-    );
+        );
+        closes.extend(cmds.into_iter().filter_map(|cmd| match cmd {
+            Cmd::CloseSession {
+                request,
+                user_id,
+                uuid,
+            } => Some((request, user_id, uuid)),
+            _ => None,
+        }));
+    }
+    assert_eq!(closes.len(), 4);
+    assert!(closes.iter().all(|(_, _, uuid)| !uuid.starts_with("3f2a")));
     assert_eq!(
         model.progress.as_ref().map(|p| (p.done, p.total)),
-        Some((1, 2))
+        Some((0, 4))
     );
-    update(
-        &mut model,
-        Msg::OtherSessionsClosed {
-            user_id: 2,
-            done: Done {
-                request: requests[1].0,
-                took: Default::default(),
-                result: Ok((1, vec!["c0ffee00…: not allowed (403): no".into()])),
+    for (index, (request, user_id, uuid)) in closes.into_iter().enumerate() {
+        let result = if index == 3 {
+            Err(ApiError::Forbidden {
+                message: "no".into(),
+            })
+        } else {
+            Ok(())
+        };
+        update(
+            &mut model,
+            Msg::SessionClosed {
+                user_id,
+                uuid,
+                done: Done {
+                    request,
+                    took: Default::default(),
+                    result,
+                },
             },
-        },
-    );
+        );
+    }
     let banner = model.banner.clone().expect("a summary");
     assert!(
-        banner.error && banner.text.contains("1/2 done") && banner.text.contains("c0ffee00"),
+        banner.error && banner.text.contains("3/4 done") && banner.text.contains("403"),
         "{}",
         banner.text
     );

@@ -162,7 +162,7 @@ fn ctrl_c_in_a_changed_form_asks_and_a_second_one_quits() {
 #[test]
 fn q_closes_the_activity_log_and_esc_clears_a_kept_search() {
     let mut model = loaded_model(160, 45, 50);
-    type_keys(&mut model, "L");
+    type_keys(&mut model, "A");
     type_keys(&mut model, "q");
     assert!(!model.show_activity && !model.quit);
     model.filters.search = "rezaei".to_string();
@@ -225,7 +225,7 @@ fn the_activity_log_takes_the_keyboard_scrolls_and_closes_with_q() {
     for index in 0..30 {
         super::super::feedback::log_activity(&mut model, format!("entry {index}"), true, &mut cmds);
     }
-    type_keys(&mut model, "L");
+    type_keys(&mut model, "A");
     assert_eq!(model.focus, Focus::Activity);
     type_keys(&mut model, "kkk");
     assert_eq!(model.activity_scroll, 3, "k goes to older entries");

@@ -1,0 +1,234 @@
+//! The journal panel (`L`): this run's entries first, then earlier ones the runner reads from
+//! the file, narrowed to the selected user on request; `u` undoes the highlighted entry
+//! through the same planner as `geobox-users journal undo`, showing the change or the refusal
+//! first.
+
+use super::feedback::{action_allowed, explain, log_activity};
+use super::journal::append;
+use super::list::refresh_list;
+use crate::api::{Secret, User};
+use crate::console::cmd::Cmd;
+use crate::console::model::{JournalView, LoadState, Mode, Model, UndoAsk};
+use crate::console::msg::{Done, RequestId};
+use crate::journal::{Entry, Filter, Outcome, Refusal, UserKey, plan_undo, show, who};
+
+/// Earlier entries read at once: enough to scroll through, quick to read in any journal.
+const EARLIER_READ: usize = 500;
+
+/// `L`: opens the panel and reads the earlier entries, or closes it.
+pub(super) fn toggle(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    if matches!(model.mode, Mode::Journal(_)) {
+        model.mode = Mode::Normal;
+        return;
+    }
+    model.mode = Mode::Journal(Box::default());
+    read_earlier(model, cmds);
+}
+
+fn view_mut(model: &mut Model) -> Option<&mut JournalView> {
+    match &mut model.mode {
+        Mode::Journal(view) => Some(view),
+        _ => None,
+    }
+}
+
+fn read_earlier(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    let request = model.new_request();
+    let host = Some(model.query_bar.api_base.clone()).filter(|host| !host.is_empty());
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    view.request = Some(request);
+    view.earlier = LoadState::Loading;
+    let filter = Filter {
+        user: view.only_user.as_ref().map(|user| UserKey::Id(user.id)),
+        host,
+        limit: Some(EARLIER_READ),
+        ..Filter::default()
+    };
+    cmds.push(Cmd::ReadJournal { request, filter });
+}
+
+pub(super) fn on_read(model: &mut Model, request: RequestId, result: Result<Vec<Entry>, String>) {
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    if view.request != Some(request) {
+        return;
+    }
+    view.request = None;
+    view.earlier = match result {
+        Ok(entries) => LoadState::Loaded(entries),
+        Err(error) => LoadState::Failed(error),
+    };
+}
+
+pub(super) fn step(model: &mut Model, delta: i32) {
+    let this_run = model.journal.this_run.clone();
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    let last = view.rows(&this_run).len().saturating_sub(1);
+    let moved = i64::try_from(view.selected).unwrap_or(i64::MAX) + i64::from(delta);
+    view.selected = usize::try_from(moved.max(0)).unwrap_or(0).min(last);
+    view.undo = UndoAsk::Idle;
+}
+
+/// Narrows the panel to the selected user's entries, or widens it again.
+pub(super) fn toggle_user(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    let selected = model.users.selected_target();
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    view.only_user = match view.only_user.take() {
+        Some(_) => None,
+        None => selected,
+    };
+    view.selected = 0;
+    view.undo = UndoAsk::Idle;
+    read_earlier(model, cmds);
+}
+
+/// `u`: reads the highlighted entry's users as they are now, to show what the undo changes.
+pub(super) fn request_undo(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    if !action_allowed(model) {
+        return;
+    }
+    let request = model.new_request();
+    let this_run = model.journal.this_run.clone();
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    let Some(entry) = view
+        .rows(&this_run)
+        .get(view.selected)
+        .map(|e| (*e).clone())
+    else {
+        return;
+    };
+    view.undo = UndoAsk::Checking { request };
+    model.actions_in_flight.insert(request);
+    cmds.push(Cmd::CheckUndo {
+        request,
+        entry: Box::new(entry),
+    });
+}
+
+pub(super) fn on_checked(model: &mut Model, entry: Entry, done: Done<Vec<Option<User>>>) {
+    model.actions_in_flight.remove(&done.request);
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    if !matches!(view.undo, UndoAsk::Checking { request } if request == done.request) {
+        return;
+    }
+    view.undo = match done.result {
+        Ok(now) => match plan_undo(&entry, &now, false) {
+            Ok(plan) => UndoAsk::Ready {
+                entry: Box::new(entry),
+                plan,
+            },
+            Err(refusal) => UndoAsk::Refused {
+                text: refusal_words(&refusal),
+            },
+        },
+        Err(error) => UndoAsk::Refused {
+            text: format!("Reading the user failed: {}", explain(&error)),
+        },
+    };
+}
+
+/// Why an entry is not undone, for the console (which has no `--force`).
+fn refusal_words(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::ChangedSince { drifts, gone } => {
+            let mut lines = vec!["Not undone: changed since the entry".to_string()];
+            lines.extend(drifts.iter().map(|drift| {
+                format!(
+                    "{} {}: the entry set {}, it is now {}",
+                    who(drift.user_id, drift.username.as_deref()),
+                    drift.field,
+                    show(&drift.recorded),
+                    show(&drift.now)
+                )
+            }));
+            lines.extend(
+                gone.iter()
+                    .map(|(id, name)| format!("{} no longer exists", who(*id, name.as_deref()))),
+            );
+            lines.join("\n")
+        }
+        other => format!("Not undone: {other}"),
+    }
+}
+
+/// `y`: carries out the undo shown.
+pub(super) fn confirm_undo(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    if !action_allowed(model) {
+        return;
+    }
+    let request = model.new_request();
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    if !matches!(view.undo, UndoAsk::Ready { .. }) {
+        return;
+    }
+    let UndoAsk::Ready { entry, plan } = std::mem::take(&mut view.undo) else {
+        return;
+    };
+    view.undo = UndoAsk::Running { request };
+    model.actions_in_flight.insert(request);
+    cmds.push(Cmd::ApplyUndo {
+        request,
+        entry,
+        plan,
+    });
+}
+
+pub(super) fn cancel_undo(model: &mut Model) {
+    if let Some(view) = view_mut(model) {
+        view.undo = UndoAsk::Idle;
+    }
+}
+
+/// The undo ran: it is journaled like every write, the list shows the users as they are now,
+/// and a password given to a user created again is shown once (banner only, never logged).
+pub(super) fn on_applied(
+    model: &mut Model,
+    request: RequestId,
+    mut entry: Entry,
+    new_passwords: Vec<(String, Secret)>,
+    cmds: &mut Vec<Cmd>,
+) {
+    model.actions_in_flight.remove(&request);
+    entry.host.clone_from(&model.query_bar.api_base);
+    entry.time = model.now;
+    entry.by = model.me.loaded().map(|me| me.username.clone());
+    let undone = entry.undoes.clone().unwrap_or_default();
+    let mut text = match &entry.outcome {
+        Outcome::Ok => format!("Undid {undone} (journaled as {})", entry.id),
+        Outcome::Error(error) => format!("The undo of {undone} failed: {error}"),
+    };
+    let ok = entry.outcome.is_ok();
+    log_activity(model, text.clone(), ok, cmds);
+    append(model, entry, cmds);
+    for (username, password) in &new_passwords {
+        text.push_str(&format!(
+            " · new password of {username} (shown once): {}",
+            password.expose()
+        ));
+    }
+    if ok {
+        model.inform(text);
+    } else {
+        model.fail(text);
+    }
+    if let Some(view) = view_mut(model) {
+        if matches!(view.undo, UndoAsk::Running { request: running } if running == request) {
+            view.undo = UndoAsk::Idle;
+        }
+        view.selected = 0;
+    }
+    refresh_list(model, cmds);
+}

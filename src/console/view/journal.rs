@@ -1,0 +1,205 @@
+//! The journal panel (`L`): this run's entries on top, then earlier ones, one line each; below
+//! them, an undo's change (old → new) or why it is refused.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::dialog_area;
+use super::format::fit;
+use super::theme::Theme;
+use crate::console::model::{JournalView, LoadState, Model, UndoAsk};
+use crate::journal::{Entry, Outcome, show, who};
+
+pub fn render(view: &JournalView, model: &Model, theme: Theme, frame: &mut Frame) {
+    let screen = frame.area();
+    let area = dialog_area(frame, screen.width, screen.height.saturating_sub(2));
+    let this_run = &model.journal.this_run;
+    let rows = view.rows(this_run);
+    let whose = match &view.only_user {
+        Some(user) => format!("only {}", who(user.id, Some(&user.username))),
+        None => "all users · f this user only".to_string(),
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(format!(" Journal ({}) · {whose} ", rows.len()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let undo = undo_lines(&view.undo, theme);
+    let undo_height = if undo.is_empty() {
+        0
+    } else {
+        (undo.len() as u16 + 2).min(inner.height / 2)
+    };
+    let [list_area, undo_area] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(undo_height)]).areas(inner);
+    render_rows(
+        view,
+        &rows,
+        view.this_run_count(this_run),
+        theme,
+        frame,
+        list_area,
+    );
+    if undo_height > 0 {
+        let block = Block::new()
+            .borders(Borders::TOP)
+            .border_style(theme.border(true))
+            .title(" Undo ");
+        let paragraph = Paragraph::new(undo).wrap(Wrap { trim: false });
+        frame.render_widget(paragraph.block(block), undo_area);
+    }
+}
+
+fn render_rows(
+    view: &JournalView,
+    rows: &[&Entry],
+    this_run: usize,
+    theme: Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let width = usize::from(area.width);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut selected_line = 0;
+    if this_run == 0 {
+        lines.push(Line::styled("This run: nothing written yet.", theme.dim()));
+    } else {
+        lines.push(Line::styled("This run", theme.strong()));
+    }
+    for (index, entry) in rows.iter().enumerate() {
+        if index == this_run {
+            lines.push(Line::styled("Earlier", theme.strong()));
+        }
+        if index == view.selected {
+            selected_line = lines.len();
+        }
+        let text = fit(&entry_line(entry), width.saturating_sub(2));
+        let style = if entry.outcome.is_ok() {
+            ratatui::style::Style::new()
+        } else {
+            theme.error()
+        };
+        let mut line = Line::from(vec![
+            Span::raw(if index == view.selected { "▸ " } else { "  " }),
+            Span::styled(text, style),
+        ]);
+        if index == view.selected {
+            line = line.style(theme.selected_row());
+        }
+        lines.push(line);
+    }
+    match &view.earlier {
+        LoadState::Loading => lines.push(Line::styled("Reading earlier entries…", theme.dim())),
+        LoadState::Failed(error) => lines.push(Line::styled(error.clone(), theme.error())),
+        LoadState::Loaded(_) if rows.len() == this_run => {
+            lines.push(Line::styled("Earlier: none.", theme.dim()));
+        }
+        _ => {}
+    }
+    // The highlighted row stays in sight.
+    let height = usize::from(area.height).max(1);
+    let skip = (selected_line + 1).saturating_sub(height);
+    let shown: Vec<Line> = lines.into_iter().skip(skip).collect();
+    frame.render_widget(Paragraph::new(shown), area);
+}
+
+/// `✓ 11-29 12:00 k3v9q2m1xa console update  neda (3)  status: Active → Disabled`: the
+/// mark, time and id first, so a narrow screen cuts only the change.
+fn entry_line(entry: &Entry) -> String {
+    let action = match &entry.undoes {
+        Some(undone) => format!("{} (undoes {undone})", entry.action),
+        None => entry.action.to_string(),
+    };
+    let (mark, failure) = match &entry.outcome {
+        Outcome::Ok => ("✓", String::new()),
+        Outcome::Error(error) => ("✗", format!("  error: {error}")),
+    };
+    let tool = match entry.tool {
+        crate::journal::Tool::Console => "console",
+        crate::journal::Tool::Cli => "cli",
+    };
+    format!(
+        "{mark} {} {} {tool:<7} {action:<12} {}  {}{failure}",
+        entry.time.format("%m-%d %H:%M"),
+        entry.id,
+        users(entry),
+        change(entry),
+    )
+}
+
+fn users(entry: &Entry) -> String {
+    let Some(first) = entry.changes.first() else {
+        return String::new();
+    };
+    let name = match first.user_id {
+        Some(id) => who(id, first.username.as_deref()),
+        None => first.username.clone().unwrap_or_default(),
+    };
+    match entry.changes.len() {
+        1 => name,
+        many => format!("{name} +{}", many - 1),
+    }
+}
+
+/// The first user's fields, `old → new`; a count when a whole user was recorded.
+fn change(entry: &Entry) -> String {
+    let Some(first) = entry.changes.first() else {
+        return entry.detail.clone().unwrap_or_default();
+    };
+    let whole = first.before.is_empty() || first.after.is_empty();
+    let mut parts: Vec<String> = Vec::new();
+    if whole {
+        let recorded = first.before.0.len().max(first.after.0.len());
+        if recorded > 0 {
+            parts.push(format!("{recorded} fields recorded"));
+        }
+    } else {
+        parts.extend(first.after.0.iter().map(|(field, new)| {
+            let old = first.before.get(*field).map_or_else(String::new, show);
+            format!("{field}: {old} → {}", show(new))
+        }));
+    }
+    if let Some(detail) = &entry.detail {
+        parts.push(detail.clone());
+    }
+    parts.join(", ")
+}
+
+fn undo_lines(undo: &UndoAsk, theme: Theme) -> Vec<Line<'static>> {
+    match undo {
+        UndoAsk::Idle => Vec::new(),
+        UndoAsk::Checking { .. } => {
+            vec![Line::styled("Reading the user as it is now…", theme.dim())]
+        }
+        UndoAsk::Running { .. } => vec![Line::styled("Undoing…", theme.dim())],
+        UndoAsk::Refused { text } => {
+            let mut lines: Vec<Line> = text
+                .lines()
+                .map(|line| Line::styled(line.to_string(), theme.error()))
+                .collect();
+            lines.push(Line::styled("Esc back", theme.dim()));
+            lines
+        }
+        UndoAsk::Ready { entry, plan } => {
+            let mut lines = vec![Line::styled(
+                format!("Undo {} ({}):", entry.id, entry.action),
+                theme.strong(),
+            )];
+            for step in &plan.steps {
+                lines.extend(
+                    step.to_string()
+                        .lines()
+                        .map(|line| Line::raw(line.to_string())),
+                );
+            }
+            for note in &plan.notes {
+                lines.push(Line::styled(format!("note: {note}"), theme.dim()));
+            }
+            lines.push(Line::styled("y undo · n/Esc keep", theme.key_hint()));
+            lines
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The lockdown dialog: what will happen before `y`, then each user's steps, what did not
+//! happen, and a new password shown once.
+
+use ratatui::Frame;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::dialog_area;
+use super::theme::Theme;
+use crate::console::model::LockdownDialog;
+use crate::journal::who;
+use crate::lockdown::Lockdown;
+
+pub fn render(dialog: &LockdownDialog, theme: Theme, frame: &mut Frame) {
+    let lines = if dialog.is_asking() {
+        asking(dialog, theme)
+    } else {
+        outcome(dialog, theme)
+    };
+    const WIDTH: u16 = 76;
+    // Long lines wrap: the dialog is as tall as the wrapped text, so its last line shows.
+    let room = usize::from(WIDTH.min(frame.area().width).saturating_sub(2)).max(1);
+    let wrapped: usize = lines
+        .iter()
+        .map(|line| line.width().div_ceil(room).max(1))
+        .sum();
+    let height = u16::try_from(wrapped + 2).unwrap_or(u16::MAX);
+    let area = dialog_area(frame, WIDTH, height);
+    let whom = match dialog.targets.as_slice() {
+        [one] => one.username.clone(),
+        many => format!("{} users", many.len()),
+    };
+    let title = if dialog.is_asking() {
+        format!(" Lock down {whom}? ")
+    } else {
+        format!(" Lockdown of {whom} ")
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.error())
+        .title(title);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
+}
+
+fn asking(dialog: &LockdownDialog, theme: Theme) -> Vec<Line<'static>> {
+    let names: Vec<String> = dialog
+        .targets
+        .iter()
+        .map(|target| who(target.id, Some(&target.username)))
+        .collect();
+    let mut lines = vec![Line::raw(format!("Lock down {}:", names.join(", ")))];
+    let steps = Lockdown {
+        user_id: 0,
+        reset_password: dialog.reset_password,
+    }
+    .steps();
+    lines.extend(
+        steps
+            .iter()
+            .enumerate()
+            .map(|(index, step)| Line::raw(format!("  {}. {}", index + 1, step.promise()))),
+    );
+    let mark = if dialog.reset_password { "x" } else { " " };
+    lines.push(Line::raw(""));
+    lines.push(Line::raw(format!(
+        "[{mark}] new random password (p toggles)"
+    )));
+    lines.push(Line::styled(
+        "Journaled as one entry per user; undo puts back the status only.",
+        theme.dim(),
+    ));
+    lines.push(Line::styled("y lock down · n/Esc keep", theme.key_hint()));
+    lines
+}
+
+fn outcome(dialog: &LockdownDialog, theme: Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for result in &dialog.results {
+        lines.push(Line::styled(format!("{}:", result.who), theme.strong()));
+        for step in &result.steps {
+            let style = if step.contains("FAILED") {
+                theme.error()
+            } else {
+                theme.ok()
+            };
+            lines.push(Line::styled(format!("  {step}"), style));
+        }
+        if let Some(missed) = &result.missed {
+            lines.push(Line::styled(format!("  {missed}"), theme.error()));
+        }
+        if let Some(password) = &result.new_password {
+            lines.push(Line::raw(format!(
+                "  new password (shown once, not logged): {}",
+                password.expose()
+            )));
+        }
+    }
+    if !dialog.running.is_empty() {
+        lines.push(Line::styled(
+            format!(
+                "Locking down… {} of {} done",
+                dialog.results.len(),
+                dialog.targets.len()
+            ),
+            theme.dim(),
+        ));
+    }
+    lines.push(Line::styled("Esc close", theme.key_hint()));
+    lines
+}
