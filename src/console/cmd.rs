@@ -16,7 +16,11 @@ use crate::api::{
     ApiError, GeoboxClient, NewUser, PlanQuery, Secret, UserQuery, UserRef, UserUpdate,
 };
 
+use super::bulk_runner::{self, BulkStops};
 use super::msg::{Done, Msg, QuickChange, RequestId};
+use crate::bulk::{Change, Targets};
+use crate::transfer::export::Pager;
+use crate::views::View;
 
 /// Something for the command task to do.
 #[derive(Clone, Debug)]
@@ -96,6 +100,16 @@ pub enum Cmd {
     After { delay: Duration, msg: Box<Msg> },
     /// Append a line to the log file.
     Log { line: String },
+    /// Reads every page of the view (by id, so writes cannot shift them).
+    CollectMatching { request: RequestId, view: View },
+    /// Writes one change to every target in batches, reporting progress as it goes.
+    RunBulk {
+        request: RequestId,
+        targets: Targets,
+        change: Change,
+    },
+    /// Stops a bulk run after its current batch.
+    StopBulk { request: RequestId },
     /// Put text on the terminal's clipboard (OSC 52): the runner writes it between frames.
     CopyToClipboard { text: String },
 }
@@ -115,10 +129,27 @@ pub fn spawn(
         // Requests still running, so a cancel can stop them; each removes itself when done.
         let running: Arc<Mutex<HashMap<RequestId, AbortHandle>>> = Arc::default();
         let permits = Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT));
+        let stops = BulkStops::default();
         while let Some(cmd) = commands.recv().await {
             match cmd {
                 Cmd::Log { line } => {
                     tracing::info!(target: "geobox_users::console", "{line}");
+                    continue;
+                }
+                Cmd::RunBulk {
+                    request,
+                    targets,
+                    change,
+                } => {
+                    stops.start(request);
+                    let (client, results) = (Arc::clone(&client), results.clone());
+                    let run =
+                        bulk_runner::run(client, results, request, targets, change, stops.clone());
+                    tokio::spawn(run);
+                    continue;
+                }
+                Cmd::StopBulk { request } => {
+                    stops.stop(request);
                     continue;
                 }
                 Cmd::CancelRequest { request } => {
@@ -170,7 +201,9 @@ impl Cmd {
     /// The request a command starts, for those that can be cancelled.
     fn request(&self) -> Option<RequestId> {
         match self {
-            Cmd::LoadUsers { request, .. } | Cmd::CountUsers { request, .. } => Some(*request),
+            Cmd::LoadUsers { request, .. }
+            | Cmd::CountUsers { request, .. }
+            | Cmd::CollectMatching { request, .. } => Some(*request),
             _ => None,
         }
     }
@@ -306,6 +339,12 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             tracing::info!(target: "geobox_users::console", "{line}");
             return None;
         }
+        Cmd::CollectMatching { request, view } => Msg::MatchingCollected {
+            request,
+            done: timed(request, Pager::new(view).collect_users(client, |_| {})).await,
+        },
+        // Bulk runs report progress as they go, so only the command task runs them.
+        Cmd::RunBulk { .. } | Cmd::StopBulk { .. } => return None,
         // Only the command task can stop a running request; run alone there is nothing to stop.
         Cmd::CancelRequest { .. } => return None,
         // The runner writes to the terminal itself; the command task has no terminal.

@@ -4,6 +4,7 @@
 //! draws, so both are tested without a terminal or a server.
 
 pub mod app;
+mod bulk_runner;
 pub mod clipboard;
 pub mod cmd;
 pub mod custom;

@@ -9,6 +9,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use tui_input::InputRequest;
 
 use crate::api::{ApiError, Plan, Session, User, UserRole, UserStatus, UserUpdate};
+use crate::bulk;
 
 /// Identifies one request sent to the command task; its answer carries the same id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -184,6 +185,18 @@ pub enum Msg {
     /// Copy the request as a `curl` command.
     CopyQueryAsCurl,
 
+    // ---- acting on everyone the filter matches ----
+    /// Act on every user matching the view, not only the selected one.
+    ChooseWholeQuery,
+    /// Go on: only the selected user (offer), this value (choice), yes (confirmation).
+    AdvanceBulkQuery,
+    /// Move the value cursor of the whole-query choice.
+    StepBulkQuery(i8),
+    /// Edit the count typed to confirm many users.
+    EditBulkQueryCount(InputRequest),
+    /// Esc: close before writing, or stop after the current batch while writing.
+    BackOutOfBulkQuery,
+
     // ---- results ----
     /// The signed-in user arrived (`users/me/`).
     MeLoaded(Done<User>),
@@ -243,6 +256,21 @@ pub enum Msg {
     ProbeAnswered(Done<()>),
     /// The user as the server has it, read just before a form save.
     ReadBeforeSave(Done<User>),
+    /// Every user matching the view, read before a whole-query change.
+    MatchingCollected {
+        request: RequestId,
+        done: Done<Vec<User>>,
+    },
+    /// A whole-query change moved on.
+    BulkProgressed {
+        request: RequestId,
+        progress: bulk::Progress,
+    },
+    /// A whole-query change ended (or was stopped): who changed, failed, was skipped.
+    BulkFinished {
+        request: RequestId,
+        summary: Box<bulk::Summary>,
+    },
 }
 
 /// A one-field change made from a picker.

@@ -27,6 +27,8 @@ pub enum Context {
     Password,
     Form,
     QueryBar,
+    /// Acting on every user the filter matches.
+    BulkQuery,
     /// Wherever the keyboard is, text fields included.
     Always,
 }
@@ -49,6 +51,7 @@ impl Context {
             Context::Password => "Password dialog",
             Context::Form => "Edit / create form",
             Context::QueryBar => "Query bar",
+            Context::BulkQuery => "All users matching the view",
             Context::Always => "Everywhere, even while typing",
         }
     }
@@ -213,6 +216,7 @@ pub fn contexts(model: &Model) -> &'static [Context] {
         Mode::Form(form) if form.asking_discard => &[C::Confirm, C::Always],
         Mode::Form(_) => &[C::Form, C::Always],
         Mode::QueryBar => &[C::QueryBar, C::Always],
+        Mode::BulkQuery(_) => &[C::BulkQuery, C::Always],
     }
 }
 
@@ -274,6 +278,7 @@ pub fn translate(model: &Model, event: &KeyEvent) -> Option<Msg> {
             Some(Msg::EditDialogInput(request))
         }
         Mode::Password(_) => Some(Msg::EditDialogInput(request)),
+        Mode::BulkQuery(query) if query.typing_count() => Some(Msg::EditBulkQueryCount(request)),
         Mode::Form(form) if !form.asking_discard && !form.focused().is_choice() => {
             Some(Msg::EditDialogInput(request))
         }

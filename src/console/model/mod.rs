@@ -5,6 +5,7 @@
 //! `loadable` (what is fetched and the request it waits for).
 
 mod actions;
+mod bulk_query;
 mod connection;
 mod filters;
 mod list;
@@ -12,6 +13,9 @@ mod loadable;
 mod query_bar;
 
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
+pub use bulk_query::{
+    BulkAction, BulkQuery, BulkStage, NAMES_SHOWN, TYPE_COUNT_ABOVE, needs_typed_count, view_of,
+};
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
@@ -90,6 +94,8 @@ pub enum Mode {
     Form(Box<UserForm>),
     /// The query bar (`:`): the request behind the table.
     QueryBar,
+    /// A change to every user matching the view.
+    BulkQuery(Box<BulkQuery>),
 }
 
 /// Progress of a bulk action: done/total and what failed.

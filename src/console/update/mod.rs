@@ -8,6 +8,7 @@
 //! explaining errors), `help`, `me` (the signed-in user). This file only dispatches.
 
 mod actions;
+mod bulk_query;
 mod connection;
 mod deep_pages;
 mod feedback;
@@ -33,7 +34,7 @@ use crossterm::event::KeyEvent;
 
 use super::cmd::Cmd;
 use super::keys;
-use super::model::{Focus, Model};
+use super::model::{BulkAction, Focus, Model};
 use super::msg::Msg;
 
 /// The commands to start the console with: who am I, the first page and the count.
@@ -113,6 +114,16 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
 
         Msg::RequestCloseSession => sessions::request_close_session(model),
         Msg::RequestCloseOtherSessions => sessions::request_close_other_sessions(model),
+        // With a filter on and nothing marked, these offer every user the filter matches.
+        Msg::OpenStatusPicker if bulk_query::offered(model) => {
+            bulk_query::offer(model, BulkAction::Status)
+        }
+        Msg::OpenRolePicker if bulk_query::offered(model) => {
+            bulk_query::offer(model, BulkAction::Role)
+        }
+        Msg::RequestRenewPlan if bulk_query::offered(model) => {
+            bulk_query::offer(model, BulkAction::Renew)
+        }
         Msg::OpenStatusPicker => actions::open_status_picker(model),
         Msg::OpenRolePicker => actions::open_role_picker(model),
         Msg::PickerNext => actions::step_picker(model, 1),
@@ -138,6 +149,12 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::CloseQueryBar => query_bar::close(model),
         Msg::CopyQueryAsCli => query_bar::copy_cli(model, cmds),
         Msg::CopyQueryAsCurl => query_bar::copy_curl(model, cmds),
+
+        Msg::ChooseWholeQuery => bulk_query::choose_whole_query(model, cmds),
+        Msg::AdvanceBulkQuery => bulk_query::advance(model, cmds),
+        Msg::StepBulkQuery(step) => bulk_query::step(model, step),
+        Msg::EditBulkQueryCount(request) => bulk_query::edit_count(model, request),
+        Msg::BackOutOfBulkQuery => bulk_query::back_out(model, cmds),
 
         Msg::MeLoaded(done) => me::on_me_loaded(model, done, cmds),
         Msg::UsersLoaded { page, done } => {
@@ -181,5 +198,14 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         // What a probe says is read by `connection::observe`, like every answer.
         Msg::ProbeAnswered(_) => {}
         Msg::ReadBeforeSave(done) => form::on_read_before_save(model, done, cmds),
+        Msg::MatchingCollected { request, done } => {
+            bulk_query::on_collected(model, request, done, cmds)
+        }
+        Msg::BulkProgressed { request, progress } => {
+            bulk_query::on_progressed(model, request, progress)
+        }
+        Msg::BulkFinished { request, summary } => {
+            bulk_query::on_finished(model, request, *summary, cmds)
+        }
     }
 }

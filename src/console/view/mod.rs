@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod agent;
+pub mod bulk_query;
 pub mod detail_pane;
 pub mod filters;
 pub mod form;
@@ -76,6 +77,10 @@ pub fn view(model: &Model, frame: &mut Frame) {
             form::render(form, model, theme, frame);
         }
         Mode::QueryBar => query_bar::render(model, theme, frame),
+        Mode::BulkQuery(query) => {
+            dim_background(frame);
+            bulk_query::render(query, model, theme, frame);
+        }
     }
 }
 
