@@ -132,7 +132,9 @@ pub fn render(query: &BulkQuery, model: &Model, theme: Theme, frame: &mut Frame)
             if names.is_empty() {
                 names.push("(nobody to change)");
             }
-            lines.push(Line::raw(fit(&format!("{}{more}", names.join(", ")), 60)));
+            // The count of the rest stays whole; the names give way when they are long.
+            let room = 60usize.saturating_sub(more.chars().count());
+            lines.push(Line::raw(format!("{}{more}", fit(&names.join(", "), room))));
             lines.push(Line::styled(
                 format!(
                     "{} already so: skipped",
