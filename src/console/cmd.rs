@@ -20,7 +20,7 @@ use super::bulk_runner::{self, BulkStops};
 use super::msg::{Done, Msg, QuickChange, RequestId};
 use crate::bulk::{Change, Targets};
 use crate::transfer::export::Pager;
-use crate::views::View;
+use crate::views::{View, ViewStore};
 
 /// Something for the command task to do.
 #[derive(Clone, Debug)]
@@ -108,10 +108,25 @@ pub enum Cmd {
         targets: Targets,
         change: Change,
     },
+    /// Reads or writes the saved views of the config file, then reads them back.
+    ViewFile {
+        request: RequestId,
+        store: ViewStore,
+        op: ViewOp,
+    },
     /// Stops a bulk run after its current batch.
     StopBulk { request: RequestId },
     /// Put text on the terminal's clipboard (OSC 52): the runner writes it between frames.
     CopyToClipboard { text: String },
+}
+
+/// What to do to the saved views.
+#[derive(Clone, Debug)]
+pub enum ViewOp {
+    List,
+    Save { name: String, view: View },
+    Delete { name: String },
+    Rename { from: String, to: String },
 }
 
 /// Requests sent to the server at once at most; more wait their turn (and can still be
@@ -343,6 +358,14 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             request,
             done: timed(request, Pager::new(view).collect_users(client, |_| {})).await,
         },
+        Cmd::ViewFile { request, store, op } => {
+            let (said, result) = view_file(&store, op);
+            Msg::ViewsLoaded {
+                request,
+                said,
+                result,
+            }
+        }
         // Bulk runs report progress as they go, so only the command task runs them.
         Cmd::RunBulk { .. } | Cmd::StopBulk { .. } => return None,
         // Only the command task can stop a running request; run alone there is nothing to stop.
@@ -351,6 +374,36 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         Cmd::CopyToClipboard { .. } => return None,
     };
     Some(msg)
+}
+
+/// Does `op` to the config file's views (a small file: read and written in place) and reads
+/// them back; what was done is said when it went through.
+pub fn view_file(
+    store: &ViewStore,
+    op: ViewOp,
+) -> (Option<String>, Result<Vec<(String, View)>, String>) {
+    let done = match op {
+        ViewOp::List => Ok(None),
+        ViewOp::Save { name, view } => store
+            .save(&name, &view)
+            .map(|()| Some(format!("Saved the view '{name}'"))),
+        ViewOp::Delete { name } => store
+            .delete(&name)
+            .map(|_| Some(format!("Deleted the view '{name}'"))),
+        ViewOp::Rename { from, to } => store.list().and_then(|views| {
+            let Some(view) = views.get(&from) else {
+                return Ok(Some(format!("No saved view '{from}' to rename")));
+            };
+            store.save(&to, view)?;
+            store.delete(&from)?;
+            Ok(Some(format!("Renamed the view '{from}' to '{to}'")))
+        }),
+    };
+    let listed = store.list().map(|views| views.into_iter().collect());
+    match done {
+        Ok(said) => (said, listed.map_err(|error| error.to_string())),
+        Err(error) => (None, Err(error.to_string())),
+    }
 }
 
 /// Closes every session of a user except the one this console signed in with; a failure to

@@ -36,6 +36,8 @@ pub struct ConsoleOptions {
     pub read_only: bool,
     /// Where logs go (never the screen).
     pub log_file: Option<PathBuf>,
+    /// Where saved views are kept (the config file and profile).
+    pub view_store: Option<crate::views::ViewStore>,
 }
 
 /// Runs the console until the admin quits; the terminal is restored on every exit path.

@@ -10,6 +10,7 @@ use tui_input::InputRequest;
 
 use crate::api::{ApiError, Plan, Session, User, UserRole, UserStatus, UserUpdate};
 use crate::bulk;
+use crate::views::View;
 
 /// Identifies one request sent to the command task; its answer carries the same id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -197,6 +198,24 @@ pub enum Msg {
     /// Esc: close before writing, or stop after the current batch while writing.
     BackOutOfBulkQuery,
 
+    // ---- saved views ----
+    /// Open the picker of saved and built-in views.
+    OpenViewPicker,
+    /// Ask for a name to save the table's current view under.
+    OpenSaveView,
+    /// Move the view picker's cursor.
+    StepViewPicker(i8),
+    /// ⏎ in the picker: apply the highlighted view, or save / rename under the name typed.
+    ChooseView,
+    /// Delete the highlighted saved view.
+    DeleteSelectedView,
+    /// Type a new name for the highlighted saved view.
+    RenameSelectedView,
+    /// Edit the name being typed in the view picker.
+    EditViewName(InputRequest),
+    /// Esc in the picker: drop the name being typed, else close.
+    CloseViewPicker,
+
     // ---- results ----
     /// The signed-in user arrived (`users/me/`).
     MeLoaded(Done<User>),
@@ -260,6 +279,12 @@ pub enum Msg {
     MatchingCollected {
         request: RequestId,
         done: Done<Vec<User>>,
+    },
+    /// The config file's views were read (or written, then read): `said` tells what was done.
+    ViewsLoaded {
+        request: RequestId,
+        said: Option<String>,
+        result: Result<Vec<(String, View)>, String>,
     },
     /// A whole-query change moved on.
     BulkProgressed {

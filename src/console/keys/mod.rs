@@ -29,6 +29,8 @@ pub enum Context {
     QueryBar,
     /// Acting on every user the filter matches.
     BulkQuery,
+    /// The picker of saved views.
+    Views,
     /// Wherever the keyboard is, text fields included.
     Always,
 }
@@ -52,6 +54,7 @@ impl Context {
             Context::Form => "Edit / create form",
             Context::QueryBar => "Query bar",
             Context::BulkQuery => "All users matching the view",
+            Context::Views => "Saved views",
             Context::Always => "Everywhere, even while typing",
         }
     }
@@ -217,6 +220,7 @@ pub fn contexts(model: &Model) -> &'static [Context] {
         Mode::Form(_) => &[C::Form, C::Always],
         Mode::QueryBar => &[C::QueryBar, C::Always],
         Mode::BulkQuery(_) => &[C::BulkQuery, C::Always],
+        Mode::Views(_) => &[C::Views, C::Always],
     }
 }
 
@@ -278,6 +282,7 @@ pub fn translate(model: &Model, event: &KeyEvent) -> Option<Msg> {
             Some(Msg::EditDialogInput(request))
         }
         Mode::Password(_) => Some(Msg::EditDialogInput(request)),
+        Mode::Views(picker) if picker.naming.is_some() => Some(Msg::EditViewName(request)),
         Mode::BulkQuery(query) if query.typing_count() => Some(Msg::EditBulkQueryCount(request)),
         Mode::Form(form) if !form.asking_discard && !form.focused().is_choice() => {
             Some(Msg::EditDialogInput(request))

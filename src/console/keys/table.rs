@@ -74,6 +74,11 @@ fn bulk_typing(model: &Model) -> bool {
     matches!(&model.mode, Mode::BulkQuery(query) if query.typing_count())
 }
 
+/// Keys move and act in the view picker unless a name is being typed.
+fn views_listing(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Views(picker) if picker.naming.is_none())
+}
+
 /// Every binding, one per line: context, keys, how the keys are written, what the binding
 /// does (help), its footer hint (empty: none), the intent it sends. `act` marks a binding that
 /// changes something (hidden in read-only mode); `only_when` a binding that applies only in
@@ -122,6 +127,8 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Global, &[BACK_TAB], "Shift-Tab", "focus the previous pane", "", || Msg::FocusPrev),
     bind(C::Global, &[ch('L')], "L", "show / hide the activity log", "L log", || Msg::ToggleActivityLog),
     bind(C::Global, &[ch('R')], "R", "reload", "R reload", || Msg::Reload),
+    bind(C::Global, &[ch('F')], "F", "saved and built-in views: pick, delete, rename", "F views", || Msg::OpenViewPicker),
+    bind(C::Global, &[ch('V')], "V", "save the current filters and sort as a view", "", || Msg::OpenSaveView),
     bind(C::Global, &[ch(':')], ":", "the request behind the table (y/Y copy it)", ": query", || Msg::OpenQueryBar),
     bind(C::Global, &[ESC], "Esc", "dismiss the banner", "", || Msg::DismissBanner).only_when(banner_shown),
     bind(C::Global, &[ESC], "Esc", "clear the marks", "Esc unmark", || Msg::ClearMarks).only_when(users_marked),
@@ -182,6 +189,13 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::BulkQuery, &[ENTER, ch('y')], "⏎", "go on: only the selected user, this value, or yes", "⏎ go on", || Msg::AdvanceBulkQuery).only_when(bulk_asking),
     bind(C::BulkQuery, &[ENTER], "⏎", "yes, once the count typed matches", "⏎ yes", || Msg::AdvanceBulkQuery).only_when(bulk_typing),
     bind(C::BulkQuery, &[ESC], "Esc", "close; while writing, stop after the current batch", "Esc stop/cancel", || Msg::BackOutOfBulkQuery),
+    // The picker of saved views; a name being typed takes letters as text
+    bind(C::Views, &[ch('j'), DOWN], "j/↓", "next view", "j/k move", || Msg::StepViewPicker(1)).only_when(views_listing),
+    bind(C::Views, &[ch('k'), UP], "k/↑", "previous view", "", || Msg::StepViewPicker(-1)).only_when(views_listing),
+    bind(C::Views, &[ENTER], "⏎", "apply the view (or save under the name typed)", "⏎ apply/save", || Msg::ChooseView),
+    bind(C::Views, &[ch('d')], "d", "delete the saved view", "d delete", || Msg::DeleteSelectedView).only_when(views_listing),
+    bind(C::Views, &[ch('r')], "r", "rename the saved view", "r rename", || Msg::RenameSelectedView).only_when(views_listing),
+    bind(C::Views, &[ESC], "Esc", "drop the name typed, else close", "Esc close", || Msg::CloseViewPicker),
     // Wherever the keyboard is, text fields included
     bind(C::Always, &[ctrl('c')], "Ctrl-C", "quit", "", || Msg::Quit),
 ];

@@ -4,6 +4,7 @@
 use tui_input::Input;
 
 use super::filters::Filters;
+use super::views::view_from_filters;
 use crate::bulk::{Change, Progress, Targets};
 use crate::console::msg::RequestId;
 use crate::views::View;
@@ -72,13 +73,8 @@ pub fn needs_typed_count(targets: &Targets) -> bool {
 /// The filters of the table as a view, for reading every matching user. The sort is left out:
 /// read by id, the pages cannot shift under writes.
 pub fn view_of(filters: &Filters) -> View {
-    let text = |value: &str| Some(value.trim().to_string()).filter(|value| !value.is_empty());
     View {
-        status: filters.status.clone(),
-        role: filters.role.clone(),
-        search: text(&filters.search),
-        search_fields: text(&filters.search_fields),
-        q: text(&filters.cql),
-        ..View::default()
+        order_by: None,
+        ..view_from_filters(filters)
     }
 }

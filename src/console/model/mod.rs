@@ -11,6 +11,7 @@ mod filters;
 mod list;
 mod loadable;
 mod query_bar;
+mod views;
 
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
 pub use bulk_query::{
@@ -21,6 +22,7 @@ pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
 pub use query_bar::{ClipboardReach, Copied, QueryBar};
+pub use views::{Naming, ViewEntry, ViewPicker, filters_from_view, view_from_filters};
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -29,6 +31,7 @@ use chrono::{DateTime, Utc};
 use tui_input::Input;
 
 use crate::api::{Plan, User, UserRole};
+use crate::views::ViewStore;
 
 use super::cmd::Cmd;
 use super::form::UserForm;
@@ -96,6 +99,8 @@ pub enum Mode {
     QueryBar,
     /// A change to every user matching the view.
     BulkQuery(Box<BulkQuery>),
+    /// The picker of saved and built-in views.
+    Views(Box<ViewPicker>),
 }
 
 /// Progress of a bulk action: done/total and what failed.
@@ -195,6 +200,8 @@ pub struct Model {
     pub last_bulk_undo: Option<Vec<(TargetUser, QuickChange)>>,
     /// The row a range of marks starts from: the last one marked.
     pub mark_anchor: Option<u64>,
+    /// Where saved views are kept (none: the platform has no config directory).
+    pub view_store: Option<ViewStore>,
 }
 
 impl Model {
@@ -239,6 +246,7 @@ impl Model {
             palette: Palette::default(),
             last_bulk_undo: None,
             mark_anchor: None,
+            view_store: None,
         }
     }
 

@@ -20,6 +20,7 @@ mod marks;
 mod me;
 mod query_bar;
 mod sessions;
+mod views;
 
 #[cfg(test)]
 mod tests;
@@ -156,6 +157,15 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::EditBulkQueryCount(request) => bulk_query::edit_count(model, request),
         Msg::BackOutOfBulkQuery => bulk_query::back_out(model, cmds),
 
+        Msg::OpenViewPicker => views::open_picker(model, cmds),
+        Msg::OpenSaveView => views::open_save(model, cmds),
+        Msg::StepViewPicker(step) => views::step(model, step),
+        Msg::ChooseView => views::choose(model, cmds),
+        Msg::DeleteSelectedView => views::delete_selected(model, cmds),
+        Msg::RenameSelectedView => views::rename_selected(model),
+        Msg::EditViewName(request) => views::edit_name(model, request),
+        Msg::CloseViewPicker => views::close(model),
+
         Msg::MeLoaded(done) => me::on_me_loaded(model, done, cmds),
         Msg::UsersLoaded { page, done } => {
             query_bar::note_page_latency(model, page, &done);
@@ -201,6 +211,11 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::MatchingCollected { request, done } => {
             bulk_query::on_collected(model, request, done, cmds)
         }
+        Msg::ViewsLoaded {
+            request,
+            said,
+            result,
+        } => views::on_loaded(model, request, said, result, cmds),
         Msg::BulkProgressed { request, progress } => {
             bulk_query::on_progressed(model, request, progress)
         }

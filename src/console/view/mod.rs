@@ -14,6 +14,7 @@ pub mod query_bar;
 pub mod sessions;
 pub mod status_bar;
 pub mod theme;
+pub mod views;
 
 #[cfg(test)]
 mod snapshot_tests;
@@ -80,6 +81,10 @@ pub fn view(model: &Model, frame: &mut Frame) {
         Mode::BulkQuery(query) => {
             dim_background(frame);
             bulk_query::render(query, model, theme, frame);
+        }
+        Mode::Views(picker) => {
+            dim_background(frame);
+            views::render(picker, theme, frame);
         }
     }
 }
