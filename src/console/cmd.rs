@@ -17,7 +17,7 @@ use crate::api::{
 };
 
 use super::bulk_runner::{self, BulkStops};
-use super::msg::{Done, Msg, QuickChange, RequestId};
+use super::msg::{Done, Msg, QuickChange, RequestId, SavedViews};
 use crate::bulk::{Change, Targets};
 use crate::transfer::export::Pager;
 use crate::views::{View, ViewStore};
@@ -378,10 +378,7 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
 
 /// Does `op` to the config file's views (a small file: read and written in place) and reads
 /// them back; what was done is said when it went through.
-pub fn view_file(
-    store: &ViewStore,
-    op: ViewOp,
-) -> (Option<String>, Result<Vec<(String, View)>, String>) {
+pub fn view_file(store: &ViewStore, op: ViewOp) -> (Option<String>, Result<SavedViews, String>) {
     let done = match op {
         ViewOp::List => Ok(None),
         ViewOp::Save { name, view } => store

@@ -284,7 +284,7 @@ pub enum Msg {
     ViewsLoaded {
         request: RequestId,
         said: Option<String>,
-        result: Result<Vec<(String, View)>, String>,
+        result: Result<SavedViews, String>,
     },
     /// A whole-query change moved on.
     BulkProgressed {
@@ -297,6 +297,9 @@ pub enum Msg {
         summary: Box<bulk::Summary>,
     },
 }
+
+/// The saved views of the config file, by name.
+pub type SavedViews = Vec<(String, View)>;
 
 /// A one-field change made from a picker.
 #[derive(Clone, Debug, PartialEq)]

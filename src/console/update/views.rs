@@ -10,9 +10,9 @@ use crate::console::cmd::{Cmd, ViewOp};
 use crate::console::model::{
     Mode, Model, Naming, ViewEntry, ViewPicker, filters_from_view, view_from_filters,
 };
-use crate::console::msg::RequestId;
+use crate::console::msg::{RequestId, SavedViews};
 use crate::console::wrap::step_wrapping;
-use crate::views::{self, View};
+use crate::views;
 
 /// `F`: the picker, built-in views at once, the saved ones once the file is read.
 pub(super) fn open_picker(model: &mut Model, cmds: &mut Vec<Cmd>) {
@@ -126,7 +126,7 @@ pub(super) fn on_loaded(
     model: &mut Model,
     request: RequestId,
     said: Option<String>,
-    result: Result<Vec<(String, View)>, String>,
+    result: Result<SavedViews, String>,
     cmds: &mut Vec<Cmd>,
 ) {
     let built_ins = built_ins(model);
