@@ -1,16 +1,23 @@
-//! Runs a whole-query change for the command task: the writes go through `bulk::run` (bounded
-//! concurrency, batches, a stop looked at between batches) and progress comes back as messages.
+//! Long runs for the command task, each with a stop flag: a whole-query change, where the writes go through `bulk::run` (bounded
+//! concurrency, batches, a stop looked at between batches), and an export (every page of a
+//! view to a file, a stop looked at between pages). Progress comes back as messages.
 
 use std::collections::HashMap;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::msg::{Msg, RequestId};
+use super::msg::{ExportDone, Msg, RequestId};
 use crate::api::GeoboxClient;
 use crate::bulk::{self, Change, Targets};
+use crate::cli::output::{self, Format};
+use crate::paths;
+use crate::transfer::export::Pager;
+use crate::views::View;
 
 /// Progress is sent at most this often (and once at the end), so ten thousand writes do not
 /// queue ten thousand redraws.
@@ -77,4 +84,78 @@ pub async fn run(
         request,
         summary: Box::new(summary),
     });
+}
+
+/// What an export writes, and where.
+pub struct ExportJob {
+    pub request: RequestId,
+    pub view: View,
+    pub path: PathBuf,
+    pub format: Format,
+}
+
+/// Writes every user of the view to the file, a page at a time (constant memory), sending
+/// progress after each page; a stop is looked at between pages.
+pub async fn export(
+    client: Arc<GeoboxClient>,
+    results: mpsc::UnboundedSender<Msg>,
+    job: ExportJob,
+    stops: BulkStops,
+) {
+    let request = job.request;
+    let stop = stops.flag(request);
+    let result = write_pages(&client, &results, job, &stop).await;
+    stops.forget(request);
+    let _ = results.send(Msg::ExportFinished { request, result });
+}
+
+async fn write_pages(
+    client: &GeoboxClient,
+    results: &mpsc::UnboundedSender<Msg>,
+    job: ExportJob,
+    stop: &AtomicBool,
+) -> Result<ExportDone, String> {
+    // The count only sizes the bar; the pages are read to their end whatever it says.
+    let total = client.count_users(&job.view.query()).await.unwrap_or(0) as usize;
+    let file = paths::create_private(&job.path)
+        .map_err(|error| format!("cannot write {}: {error}", job.path.display()))?;
+    let mut out = BufWriter::new(file);
+    let write_error =
+        |error: std::io::Error| format!("writing {} failed: {error}", job.path.display());
+    let mut pager = Pager::new(job.view);
+    let started = Instant::now();
+    let (mut pages, mut written, mut stopped) = (0, 0, false);
+    while let Some(page) = pager
+        .next_page(client)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        let text = output::render_page(&page, &output::USERS, job.format, pages == 0);
+        out.write_all(text.as_bytes()).map_err(write_error)?;
+        pages += 1;
+        written += page.len();
+        let progress = bulk::Progress {
+            done: written,
+            total: total.max(written),
+            elapsed: started.elapsed(),
+        };
+        let _ = results.send(Msg::ExportProgressed {
+            request: job.request,
+            progress,
+        });
+        if stop.load(Ordering::Relaxed) {
+            stopped = true;
+            break;
+        }
+    }
+    let end = output::list_end(&output::USERS, job.format, pages);
+    out.write_all(end.as_bytes()).map_err(write_error)?;
+    out.flush().map_err(write_error)?;
+    // Said as an absolute path, so the admin finds it whatever directory they think in.
+    let path = std::fs::canonicalize(&job.path).unwrap_or(job.path);
+    Ok(ExportDone {
+        path,
+        written,
+        stopped,
+    })
 }

@@ -16,9 +16,12 @@ use crate::api::{
     ApiError, GeoboxClient, NewUser, PlanQuery, Secret, UserQuery, UserRef, UserUpdate,
 };
 
-use super::bulk_runner::{self, BulkStops};
+use std::path::PathBuf;
+
+use super::bulk_runner::{self, BulkStops, ExportJob};
 use super::msg::{Done, Msg, QuickChange, RequestId, SavedViews};
 use crate::bulk::{Change, Targets};
+use crate::cli::output::Format;
 use crate::transfer::export::Pager;
 use crate::views::{View, ViewStore};
 
@@ -114,7 +117,14 @@ pub enum Cmd {
         store: ViewStore,
         op: ViewOp,
     },
-    /// Stops a bulk run after its current batch.
+    /// Writes every user of the view to `path`, page by page, reporting progress.
+    Export {
+        request: RequestId,
+        view: View,
+        path: PathBuf,
+        format: Format,
+    },
+    /// Stops a bulk run after its current batch, or an export after its current page.
     StopBulk { request: RequestId },
     /// Put text on the terminal's clipboard (OSC 52): the runner writes it between frames.
     CopyToClipboard { text: String },
@@ -161,6 +171,23 @@ pub fn spawn(
                     let run =
                         bulk_runner::run(client, results, request, targets, change, stops.clone());
                     tokio::spawn(run);
+                    continue;
+                }
+                Cmd::Export {
+                    request,
+                    view,
+                    path,
+                    format,
+                } => {
+                    stops.start(request);
+                    let (client, results) = (Arc::clone(&client), results.clone());
+                    let job = ExportJob {
+                        request,
+                        view,
+                        path,
+                        format,
+                    };
+                    tokio::spawn(bulk_runner::export(client, results, job, stops.clone()));
                     continue;
                 }
                 Cmd::StopBulk { request } => {
@@ -367,7 +394,7 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             }
         }
         // Bulk runs report progress as they go, so only the command task runs them.
-        Cmd::RunBulk { .. } | Cmd::StopBulk { .. } => return None,
+        Cmd::RunBulk { .. } | Cmd::StopBulk { .. } | Cmd::Export { .. } => return None,
         // Only the command task can stop a running request; run alone there is nothing to stop.
         Cmd::CancelRequest { .. } => return None,
         // The runner writes to the terminal itself; the command task has no terminal.

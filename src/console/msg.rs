@@ -3,6 +3,7 @@
 //! Intents are verbs (`SelectNextUser`); results are past tense and carry their data
 //! (`UsersLoaded`). Results name the request they answer so stale ones can be dropped.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crossterm::event::{KeyEvent, MouseEvent};
@@ -216,6 +217,18 @@ pub enum Msg {
     /// Esc in the picker: drop the name being typed, else close.
     CloseViewPicker,
 
+    // ---- export ----
+    /// Ask where to write every user matching the view.
+    OpenExport,
+    /// Edit the path of the export.
+    EditExportPath(InputRequest),
+    /// Swap the export between CSV and JSON lines.
+    ToggleExportFormat,
+    /// Start writing the export.
+    StartExport,
+    /// Esc: close before writing, or stop after the current page while writing.
+    BackOutOfExport,
+
     // ---- results ----
     /// The signed-in user arrived (`users/me/`).
     MeLoaded(Done<User>),
@@ -286,6 +299,17 @@ pub enum Msg {
         said: Option<String>,
         result: Result<SavedViews, String>,
     },
+    /// An export wrote another page.
+    ExportProgressed {
+        request: RequestId,
+        progress: bulk::Progress,
+    },
+    /// An export ended: where it wrote and how many users, whether it was stopped, or why it
+    /// failed.
+    ExportFinished {
+        request: RequestId,
+        result: Result<ExportDone, String>,
+    },
     /// A whole-query change moved on.
     BulkProgressed {
         request: RequestId,
@@ -296,6 +320,15 @@ pub enum Msg {
         request: RequestId,
         summary: Box<bulk::Summary>,
     },
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportDone {
+    pub path: PathBuf,
+    pub written: usize,
+    /// Stopped before the last page (Esc).
+    pub stopped: bool,
 }
 
 /// The saved views of the config file, by name.

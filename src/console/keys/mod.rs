@@ -6,7 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::InputRequest;
 
-use super::model::{Confirm, FilterField, Focus, Mode, Model};
+use super::model::{Confirm, ExportDialog, FilterField, Focus, Mode, Model};
 use super::msg::Msg;
 
 /// Where a binding applies.
@@ -31,6 +31,8 @@ pub enum Context {
     BulkQuery,
     /// The picker of saved views.
     Views,
+    /// The export dialog.
+    Export,
     /// Wherever the keyboard is, text fields included.
     Always,
 }
@@ -55,6 +57,7 @@ impl Context {
             Context::QueryBar => "Query bar",
             Context::BulkQuery => "All users matching the view",
             Context::Views => "Saved views",
+            Context::Export => "Export",
             Context::Always => "Everywhere, even while typing",
         }
     }
@@ -221,6 +224,7 @@ pub fn contexts(model: &Model) -> &'static [Context] {
         Mode::QueryBar => &[C::QueryBar, C::Always],
         Mode::BulkQuery(_) => &[C::BulkQuery, C::Always],
         Mode::Views(_) => &[C::Views, C::Always],
+        Mode::Export(_) => &[C::Export, C::Always],
     }
 }
 
@@ -282,6 +286,9 @@ pub fn translate(model: &Model, event: &KeyEvent) -> Option<Msg> {
             Some(Msg::EditDialogInput(request))
         }
         Mode::Password(_) => Some(Msg::EditDialogInput(request)),
+        Mode::Export(dialog) if matches!(**dialog, ExportDialog::Asking { .. }) => {
+            Some(Msg::EditExportPath(request))
+        }
         Mode::Views(picker) if picker.naming.is_some() => Some(Msg::EditViewName(request)),
         Mode::BulkQuery(query) if query.typing_count() => Some(Msg::EditBulkQueryCount(request)),
         Mode::Form(form) if !form.asking_discard && !form.focused().is_choice() => {

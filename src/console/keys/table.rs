@@ -129,6 +129,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Global, &[ch('R')], "R", "reload", "R reload", || Msg::Reload),
     bind(C::Global, &[ch('F')], "F", "saved and built-in views: pick, delete, rename", "F views", || Msg::OpenViewPicker),
     bind(C::Global, &[ch('V')], "V", "save the current filters and sort as a view", "", || Msg::OpenSaveView),
+    bind(C::Global, &[ch('w')], "w", "export every user matching the view (CSV or JSON lines)", "w export", || Msg::OpenExport),
     bind(C::Global, &[ch(':')], ":", "the request behind the table (y/Y copy it)", ": query", || Msg::OpenQueryBar),
     bind(C::Global, &[ESC], "Esc", "dismiss the banner", "", || Msg::DismissBanner).only_when(banner_shown),
     bind(C::Global, &[ESC], "Esc", "clear the marks", "Esc unmark", || Msg::ClearMarks).only_when(users_marked),
@@ -196,6 +197,10 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Views, &[ch('d')], "d", "delete the saved view", "d delete", || Msg::DeleteSelectedView).only_when(views_listing),
     bind(C::Views, &[ch('r')], "r", "rename the saved view", "r rename", || Msg::RenameSelectedView).only_when(views_listing),
     bind(C::Views, &[ESC], "Esc", "drop the name typed, else close", "Esc close", || Msg::CloseViewPicker),
+    // The export dialog: the path is text
+    bind(C::Export, &[ENTER], "⏎", "write the file", "⏎ write", || Msg::StartExport),
+    bind(C::Export, &[TAB], "Tab", "CSV ↔ JSON lines", "Tab format", || Msg::ToggleExportFormat),
+    bind(C::Export, &[ESC], "Esc", "close; while writing, stop after the current page", "Esc stop/cancel", || Msg::BackOutOfExport),
     // Wherever the keyboard is, text fields included
     bind(C::Always, &[ctrl('c')], "Ctrl-C", "quit", "", || Msg::Quit),
 ];

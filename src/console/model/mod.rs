@@ -7,6 +7,7 @@
 mod actions;
 mod bulk_query;
 mod connection;
+mod export;
 mod filters;
 mod list;
 mod loadable;
@@ -18,6 +19,7 @@ pub use bulk_query::{
     BulkAction, BulkQuery, BulkStage, NAMES_SHOWN, TYPE_COUNT_ABOVE, needs_typed_count, view_of,
 };
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
+pub use export::{ExportDialog, default_export_name, export_format, toggle_extension};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
@@ -101,6 +103,8 @@ pub enum Mode {
     BulkQuery(Box<BulkQuery>),
     /// The picker of saved and built-in views.
     Views(Box<ViewPicker>),
+    /// Writing every user matching the view to a file.
+    Export(Box<ExportDialog>),
 }
 
 /// Progress of a bulk action: done/total and what failed.

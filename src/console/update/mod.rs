@@ -11,6 +11,7 @@ mod actions;
 mod bulk_query;
 mod connection;
 mod deep_pages;
+mod export;
 mod feedback;
 mod filters;
 mod form;
@@ -166,6 +167,12 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::EditViewName(request) => views::edit_name(model, request),
         Msg::CloseViewPicker => views::close(model),
 
+        Msg::OpenExport => export::open(model),
+        Msg::EditExportPath(request) => export::edit_path(model, request),
+        Msg::ToggleExportFormat => export::toggle_format(model),
+        Msg::StartExport => export::start(model, cmds),
+        Msg::BackOutOfExport => export::back_out(model, cmds),
+
         Msg::MeLoaded(done) => me::on_me_loaded(model, done, cmds),
         Msg::UsersLoaded { page, done } => {
             query_bar::note_page_latency(model, page, &done);
@@ -216,6 +223,12 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             said,
             result,
         } => views::on_loaded(model, request, said, result, cmds),
+        Msg::ExportProgressed { request, progress } => {
+            export::on_progressed(model, request, progress)
+        }
+        Msg::ExportFinished { request, result } => {
+            export::on_finished(model, request, result, cmds)
+        }
         Msg::BulkProgressed { request, progress } => {
             bulk_query::on_progressed(model, request, progress)
         }

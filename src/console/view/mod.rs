@@ -4,6 +4,7 @@ pub mod actions;
 pub mod agent;
 pub mod bulk_query;
 pub mod detail_pane;
+pub mod export;
 pub mod filters;
 pub mod form;
 pub mod format;
@@ -81,6 +82,10 @@ pub fn view(model: &Model, frame: &mut Frame) {
         Mode::BulkQuery(query) => {
             dim_background(frame);
             bulk_query::render(query, model, theme, frame);
+        }
+        Mode::Export(dialog) => {
+            dim_background(frame);
+            export::render(dialog, model, theme, frame);
         }
         Mode::Views(picker) => {
             dim_background(frame);
