@@ -27,15 +27,7 @@ pub(super) fn offer(model: &mut Model, action: BulkAction) {
     if !action_allowed(model) {
         return;
     }
-    model.mode = Mode::BulkQuery(Box::new(BulkQuery {
-        action,
-        matching: model.users.total,
-        selected: model
-            .users
-            .selected_user()
-            .map(|user| user.username.clone()),
-        stage: BulkStage::Offer,
-    }));
+    model.mode = Mode::BulkQuery(query_at(model, action, BulkStage::Offer));
 }
 
 /// `a` in the offer: every matching user. Renewing needs no value, so it collects at once.

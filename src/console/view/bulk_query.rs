@@ -6,24 +6,16 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 
+use super::actions::hint_line;
 use super::dialog_area;
 use super::format::fit;
 use super::theme::Theme;
-use crate::bulk::Change;
+use crate::bulk::{Change, Progress};
 use crate::console::model::{
     BulkAction, BulkQuery, BulkStage, Model, NAMES_SHOWN, needs_typed_count,
 };
 
 const WIDTH: u16 = 64;
-
-fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
-    let mut spans = Vec::new();
-    for (keys, words) in hints {
-        spans.push(Span::styled(keys.to_string(), theme.key_hint()));
-        spans.push(Span::raw(format!(" {words}   ")));
-    }
-    Line::from(spans)
-}
 
 fn title(action: BulkAction) -> &'static str {
     match action {
@@ -172,18 +164,7 @@ pub fn render(query: &BulkQuery, model: &Model, theme: Theme, frame: &mut Frame)
                 Paragraph::new(format!("{} · {skipped} already so", change.describe())),
                 head,
             );
-            let ratio = if progress.total == 0 {
-                1.0
-            } else {
-                progress.done as f64 / progress.total as f64
-            };
-            frame.render_widget(
-                Gauge::default()
-                    .ratio(ratio.clamp(0.0, 1.0))
-                    .gauge_style(theme.ok())
-                    .label(progress.line()),
-                bar,
-            );
+            frame.render_widget(progress_bar(progress, theme), bar);
             let state = if *stopping {
                 "stopping after the current batch…"
             } else {
@@ -203,6 +184,19 @@ pub fn render(query: &BulkQuery, model: &Model, theme: Theme, frame: &mut Frame)
         .block(dialog_block(query, theme))
         .wrap(Wrap { trim: false });
     frame.render_widget(paragraph, area);
+}
+
+/// A bar with `done/total  rate/s  ETA`, for every long run.
+pub fn progress_bar(progress: &Progress, theme: Theme) -> Gauge<'static> {
+    let ratio = if progress.total == 0 {
+        0.0
+    } else {
+        progress.done as f64 / progress.total as f64
+    };
+    Gauge::default()
+        .ratio(ratio.clamp(0.0, 1.0))
+        .gauge_style(theme.ok())
+        .label(progress.line())
 }
 
 fn dialog_block(query: &BulkQuery, theme: Theme) -> Block<'static> {

@@ -3,8 +3,10 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Gauge, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::actions::hint_line;
+use super::bulk_query::progress_bar;
 use super::dialog_area;
 use super::format::fit;
 use super::theme::Theme;
@@ -12,15 +14,6 @@ use crate::cli::output::Format;
 use crate::console::model::{ExportDialog, Model, export_format};
 
 const WIDTH: u16 = 70;
-
-fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
-    let mut spans = Vec::new();
-    for (keys, words) in hints {
-        spans.push(Span::styled(keys.to_string(), theme.key_hint()));
-        spans.push(Span::raw(format!(" {words}   ")));
-    }
-    Line::from(spans)
-}
 
 pub fn render(dialog: &ExportDialog, model: &Model, theme: Theme, frame: &mut Frame) {
     let area = dialog_area(frame, WIDTH, 7);
@@ -85,18 +78,7 @@ pub fn render(dialog: &ExportDialog, model: &Model, theme: Theme, frame: &mut Fr
                 )),
                 rows[1],
             );
-            let ratio = if progress.total == 0 {
-                0.0
-            } else {
-                progress.done as f64 / progress.total as f64
-            };
-            frame.render_widget(
-                Gauge::default()
-                    .ratio(ratio.clamp(0.0, 1.0))
-                    .gauge_style(theme.ok())
-                    .label(progress.line()),
-                rows[2],
-            );
+            frame.render_widget(progress_bar(progress, theme), rows[2]);
             let state = if *stopping {
                 "stopping after the current page…"
             } else {

@@ -4,6 +4,7 @@ use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
+use super::actions::hint_line;
 use super::dialog_area;
 use super::format::fit;
 use super::theme::Theme;
@@ -63,12 +64,7 @@ pub fn render(picker: &ViewPicker, theme: Theme, frame: &mut Frame) {
             ("Esc", "close"),
         ]
     };
-    let mut spans = Vec::new();
-    for (keys, words) in hints {
-        spans.push(Span::styled(keys.to_string(), theme.key_hint()));
-        spans.push(Span::raw(format!(" {words}   ")));
-    }
-    lines.push(Line::from(spans));
+    lines.push(hint_line(theme, hints));
     let area = dialog_area(frame, width, lines.len() as u16 + 2);
     let block = Block::new()
         .borders(Borders::ALL)
