@@ -17,10 +17,13 @@ use crate::console::model::{
 use crate::console::msg::{Done, RequestId};
 use crate::console::wrap::step_wrapping;
 
-/// Whether `s`, `r` and `P` offer the whole query: a filter narrows the table and nothing is
-/// marked (marks are the admin's own choice of users and win).
+/// Whether `s`, `r` and `P` offer the whole query: a filter narrows the table, nothing is
+/// marked (marks are the admin's own choice of users and win), and the view holds more than
+/// the one user selected (a search that found one user acts on them at once, as before).
 pub fn offered(model: &Model) -> bool {
-    model.users.marked.is_empty() && !model.filters.chips().is_empty()
+    model.users.marked.is_empty()
+        && !model.filters.chips().is_empty()
+        && model.users.total.is_none_or(|total| total > 1)
 }
 
 pub(super) fn offer(model: &mut Model, action: BulkAction) {
@@ -399,6 +402,14 @@ mod tests {
     fn with_marks_the_keys_act_on_the_marked_users_as_before() {
         let mut model = filtered_model();
         model.users.marked.insert(3);
+        type_text(&mut model, "s");
+        assert!(matches!(model.mode, Mode::Picker(_)), "{:?}", model.mode);
+    }
+
+    #[test]
+    fn a_view_of_one_user_acts_on_them_at_once() {
+        let mut model = loaded_model(80, 24, 1);
+        model.filters.search = "ali".into();
         type_text(&mut model, "s");
         assert!(matches!(model.mode, Mode::Picker(_)), "{:?}", model.mode);
     }
