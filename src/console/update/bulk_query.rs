@@ -7,6 +7,7 @@ use tui_input::{Input, InputRequest};
 
 use super::actions::{open_role_picker, open_status_picker, request_renew, users_word};
 use super::feedback::{action_allowed, explain, log_activity, refuse_write_offline};
+use super::journal;
 use super::list::refresh_list;
 use crate::api::{User, UserRole, UserStatus};
 use crate::bulk::{self, Change, Summary, Targets};
@@ -16,6 +17,7 @@ use crate::console::model::{
 };
 use crate::console::msg::{Done, RequestId};
 use crate::console::wrap::step_wrapping;
+use crate::journal::{Action, Outcome};
 
 /// Whether `s`, `r` and `P` offer the whole query: a filter narrows the table, nothing is
 /// marked (marks are the admin's own choice of users and win), and the view holds more than
@@ -298,6 +300,22 @@ pub(super) fn on_finished(
         model.mode = Mode::Normal;
     }
     let what = change.unwrap_or_else(|| "Bulk change".to_string());
+    if !summary.changes.is_empty() {
+        // One entry for the whole run, each user with their own outcome, as the CLI writes it.
+        let outcome = match summary.outcome() {
+            Ok(()) => Outcome::Ok,
+            Err(error) => Outcome::Error(error),
+        };
+        let changes = summary.changes.clone();
+        journal::record(
+            model,
+            Action::BulkUpdate,
+            changes,
+            outcome,
+            Some(what.clone()),
+            cmds,
+        );
+    }
     for (user, reason) in &summary.failed {
         log_activity(
             model,
@@ -508,6 +526,45 @@ mod tests {
         assert!(
             cmds.iter().any(|cmd| matches!(cmd, Cmd::LoadUsers { .. })),
             "the table is read again"
+        );
+    }
+
+    #[test]
+    fn a_whole_view_change_is_one_journal_entry_with_a_change_per_user() {
+        let mut model = filtered_model();
+        let targets = confirm_with(&mut model, (1..=3).map(user).collect());
+        let (request, _) = run_request(&type_text(&mut model, "y")).expect("y says yes");
+        let changes: Vec<crate::journal::UserChange> = targets
+            .to_change
+            .iter()
+            .map(|user| crate::journal::UserChange::new(Some(user.id), Some(user.username.clone())))
+            .collect();
+        let summary = Summary {
+            done: targets.to_change.clone(),
+            changes: changes.clone(),
+            ..Summary::default()
+        };
+        let cmds = update(
+            &mut model,
+            Msg::BulkFinished {
+                request,
+                summary: Box::new(summary),
+            },
+        );
+        let entries: Vec<_> = cmds
+            .iter()
+            .filter_map(|cmd| match cmd {
+                Cmd::AppendJournal { entry } => Some(entry),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(entries.len(), 1, "one entry for the whole run: {cmds:?}");
+        assert_eq!(entries[0].action, Action::BulkUpdate);
+        assert_eq!(entries[0].changes, changes);
+        assert_eq!(
+            model.journal.this_run.len(),
+            1,
+            "shown in this run's journal"
         );
     }
 
