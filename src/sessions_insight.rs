@@ -61,7 +61,7 @@ pub fn classify(agent: Option<&str>) -> ClientFamily {
     if let Some(name) = browser_name(agent).filter(|_| agent.starts_with("Mozilla/")) {
         return ClientFamily::Browser {
             name: name.to_string(),
-            os: operating_system(agent).to_string(),
+            os: operating_system(agent).unwrap_or("unknown OS").to_string(),
         };
     }
     ClientFamily::Other(product)
@@ -84,7 +84,8 @@ fn browser_name(agent: &str) -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
-fn operating_system(agent: &str) -> &'static str {
+/// The system an agent names, if it names one the admin would recognise.
+pub fn operating_system(agent: &str) -> Option<&'static str> {
     // Phones first: their agents also name the desktop system they derive from.
     const SYSTEMS: [(&str, &str); 7] = [
         ("iPhone", "iOS"),
@@ -98,7 +99,7 @@ fn operating_system(agent: &str) -> &'static str {
     SYSTEMS
         .iter()
         .find(|(token, _)| agent.contains(token))
-        .map_or("unknown OS", |(_, name)| *name)
+        .map(|(_, name)| *name)
 }
 
 /// One session with what insight says about it.

@@ -4,7 +4,7 @@
 /// recognised, so no agent is ever hidden.
 pub fn short_agent(agent: &str) -> String {
     let browser = browser(agent);
-    let system = system(agent);
+    let system = crate::sessions_insight::operating_system(agent);
     match (browser, system) {
         (Some(browser), Some(system)) => format!("{browser} · {system}"),
         (Some(browser), None) => browser,
@@ -43,23 +43,6 @@ fn browser(agent: &str) -> Option<String> {
             format!("{name} {major}")
         })
     })
-}
-
-fn system(agent: &str) -> Option<&'static str> {
-    // Android and iOS agents also mention Linux and Mac OS X.
-    const SYSTEMS: [(&str, &str); 7] = [
-        ("Android", "Android"),
-        ("iPhone", "iOS"),
-        ("iPad", "iPadOS"),
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("CrOS", "ChromeOS"),
-        ("Linux", "Linux"),
-    ];
-    SYSTEMS
-        .iter()
-        .find(|(token, _)| agent.contains(token))
-        .map(|(_, name)| *name)
 }
 
 #[cfg(test)]
