@@ -22,7 +22,7 @@ pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, 
 pub use loadable::{LoadState, Loadable};
 pub use lockdown::{LockdownDialog, LockdownResult};
 pub use query_bar::{ClipboardReach, Copied, QueryBar};
-pub use session_choice::{CloseChoice, CloseOption};
+pub use session_choice::{AddressSweep, CloseAcross, CloseChoice, CloseOption, SWEEP_FILTER_BOUND};
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -203,6 +203,8 @@ pub struct Model {
     pub mark_anchor: Option<u64>,
     /// This run's journal entries and the running bulk action's steps.
     pub journal: ConsoleJournal,
+    /// Sessions from one address being listed across users, before the confirmation.
+    pub address_sweep: Option<AddressSweep>,
 }
 
 impl Model {
@@ -248,6 +250,7 @@ impl Model {
             last_bulk_undo: None,
             mark_anchor: None,
             journal: ConsoleJournal::default(),
+            address_sweep: None,
         }
     }
 

@@ -13,7 +13,7 @@ use crate::api::UserRole;
 use crate::console::model::{Confirm, Model, PasswordDialog, Picker, PickerKind, TargetUser};
 use crate::console::msg::QuickChange;
 
-fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
+pub(super) fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
     let mut spans = Vec::new();
     for (keys, words) in hints {
         spans.push(Span::styled(keys.to_string(), theme.key_hint()));
@@ -30,7 +30,7 @@ fn who(targets: &[TargetUser]) -> String {
 }
 
 /// "1 session", "3 sessions".
-fn plural(count: usize, noun: &str) -> String {
+pub(super) fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
         format!("1 {noun}")
     } else {
@@ -145,7 +145,7 @@ pub fn picker(picker: &Picker, theme: Theme, frame: &mut Frame) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn session_words(model: &Model, session: &crate::api::Session) -> String {
+pub(super) fn session_words(model: &Model, session: &crate::api::Session) -> String {
     format!(
         "{} · {} · {}",
         session
@@ -221,6 +221,10 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
                 format!(" Close every session of {}? ", user.username)
             };
             (title, lines, 66)
+        }
+        Confirm::CloseFromAddress { sweep } => {
+            let room = usize::from(frame.area().height).saturating_sub(10).max(2);
+            super::session_choice::sweep_confirm(model, sweep, theme, room)
         }
         Confirm::CloseSessionsOfUsers { targets } => {
             let names: Vec<&str> = targets
