@@ -131,3 +131,67 @@ pub fn sweep_confirm(
         76,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::KeyCode;
+
+    use super::super::snapshot_tests::{SIZES, find, keys, press, snapshot};
+    use crate::console::cmd::Cmd;
+    use crate::console::fixtures::{loaded_model, sessions};
+    use crate::console::model::{Focus, Mode};
+    use crate::console::msg::{Done, Msg};
+    use crate::console::update::update;
+
+    #[test]
+    fn the_sessions_from_one_address_grouped_by_user() {
+        for (width, height) in SIZES {
+            let mut model = loaded_model(width, height, 50);
+            model.users.marked.extend([1, 2, 3]);
+            model.focus = Focus::Sessions;
+            keys(&mut model, "jXj");
+            snapshot("close_across_choice", &model);
+            let cmds = update(
+                &mut model,
+                Msg::KeyPressed(crossterm::event::KeyEvent::new(
+                    KeyCode::Enter,
+                    crossterm::event::KeyModifiers::NONE,
+                )),
+            );
+            for cmd in cmds {
+                let Cmd::ListSessionsToClose { request, user_id } = cmd else {
+                    continue;
+                };
+                let mut listed = sessions();
+                if user_id == 2 {
+                    let mut second = listed[1].clone();
+                    second.uuid = "d00d0000-0000-4000-8000-000000000004".into();
+                    second.agent = Some(
+                        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+                            .into(),
+                    );
+                    listed.push(second);
+                }
+                if user_id == 3 {
+                    listed.truncate(1);
+                }
+                update(
+                    &mut model,
+                    Msg::SessionsToClose {
+                        user_id,
+                        done: Done {
+                            request,
+                            took: Default::default(),
+                            result: Ok(listed),
+                        },
+                    },
+                );
+            }
+            assert!(matches!(model.mode, Mode::Confirm(_)));
+            let terminal = snapshot("close_from_address", &model);
+            assert!(find(terminal.backend().buffer(), "ali.moradi1 (1)").is_some());
+            press(&mut model, KeyCode::Esc);
+            assert!(matches!(model.mode, Mode::Normal));
+        }
+    }
+}
