@@ -260,7 +260,7 @@ fn start_sweep(
     model.inform(format!(
         "Looking for sessions from {} among {}…",
         sweep.address,
-        super::actions::users_word(sweep.searched)
+        counted(sweep.searched, "user")
     ));
     model.address_sweep = Some(sweep);
 }
@@ -307,12 +307,12 @@ pub(super) fn on_listed(model: &mut Model, user_id: i64, done: Done<Vec<Session>
         let mut text = format!(
             "No sessions from {} among {}",
             sweep.address,
-            super::actions::users_word(sweep.searched)
+            counted(sweep.searched, "user")
         );
         if !sweep.unlisted.is_empty() {
             text.push_str(&format!(
                 " ({} could not be listed)",
-                super::actions::users_word(sweep.unlisted.len())
+                counted(sweep.unlisted.len(), "user")
             ));
         }
         model.inform(text);
@@ -326,7 +326,7 @@ pub(super) fn on_listed(model: &mut Model, user_id: i64, done: Done<Vec<Session>
 pub(super) fn close_swept(model: &mut Model, sweep: AddressSweep, cmds: &mut Vec<Cmd>) {
     let line = format!(
         "Closing {} from {} of {}",
-        sessions_word(sweep.session_count()),
+        counted(sweep.session_count(), "session"),
         sweep.address,
         sweep
             .found
@@ -356,10 +356,11 @@ pub(super) fn close_swept(model: &mut Model, sweep: AddressSweep, cmds: &mut Vec
     }
 }
 
-fn sessions_word(count: usize) -> String {
+/// "1 user", "3 sessions".
+fn counted(count: usize, noun: &str) -> String {
     if count == 1 {
-        "1 session".to_string()
+        format!("1 {noun}")
     } else {
-        format!("{count} sessions")
+        format!("{count} {noun}s")
     }
 }

@@ -1,15 +1,14 @@
-//! `X`: the ways to choose which sessions to close, each with its count, and the confirmation
-//! of every session from one address across users, grouped by user.
+//! `X`: the ways to choose which sessions to close, each with its count (the confirmation of
+//! every session from one address across users is drawn with the other confirmations).
 
 use ratatui::Frame;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::actions::{hint_line, plural, session_words};
 use super::dialog_area;
-use super::format::fit;
+use super::format::plural;
 use super::theme::Theme;
-use crate::console::model::{AddressSweep, CloseChoice, Model};
+use crate::console::model::CloseChoice;
 
 pub fn render(choice: &CloseChoice, theme: Theme, frame: &mut Frame) {
     let mut lines: Vec<Line> = choice
@@ -52,84 +51,6 @@ pub fn render(choice: &CloseChoice, theme: Theme, frame: &mut Frame) {
         .border_style(theme.border(true))
         .title(format!(" Close which sessions of {}? ", choice.who));
     frame.render_widget(Paragraph::new(lines).block(block), area);
-}
-
-/// The title, lines and width of the confirmation: the count of users searched first, then
-/// each user with their sessions from the address, as many as `room` lines allow.
-pub fn sweep_confirm(
-    model: &Model,
-    sweep: &AddressSweep,
-    theme: Theme,
-    room: usize,
-) -> (String, Vec<Line<'static>>, u16) {
-    let count = sweep.session_count();
-    let searched = match sweep.of_filter {
-        Some(matching) if matching > sweep.searched as u64 => format!(
-            "the first {} of the {matching} users the filter matches",
-            sweep.searched
-        ),
-        Some(_) => format!("the {} of the filter", plural(sweep.searched, "user")),
-        None => format!("the {} marked", plural(sweep.searched, "user")),
-    };
-    let mut lines = vec![
-        Line::raw(format!("Searched {searched}.")),
-        Line::raw(format!(
-            "This closes {} from {} of {}, signing them out there:",
-            plural(count, "session"),
-            sweep.address,
-            plural(sweep.found.len(), "user")
-        )),
-    ];
-    let mut used = 0;
-    let mut hidden = 0;
-    for (user, sessions) in &sweep.found {
-        if used + 1 >= room {
-            hidden += sessions.len();
-            continue;
-        }
-        lines.push(Line::styled(
-            format!("{} ({})", user.username, sessions.len()),
-            theme.strong(),
-        ));
-        used += 1;
-        for session in sessions {
-            if used >= room {
-                hidden += 1;
-                continue;
-            }
-            lines.push(Line::raw(format!(
-                "  {}",
-                fit(&session_words(model, session), 66)
-            )));
-            used += 1;
-        }
-    }
-    if hidden > 0 {
-        lines.push(Line::styled(
-            format!("… and {} more", plural(hidden, "session")),
-            theme.dim(),
-        ));
-    }
-    for (user, why) in &sweep.unlisted {
-        lines.push(Line::styled(
-            fit(&format!("✗ {}: not listed, {why}", user.username), 70),
-            theme.error(),
-        ));
-    }
-    lines.push(Line::styled(
-        "This console's own session stays open.",
-        theme.ok(),
-    ));
-    lines.push(Line::raw(""));
-    lines.push(hint_line(
-        theme,
-        &[("y", "close them"), ("n / Esc", "keep")],
-    ));
-    (
-        format!(" Close every session from {}? ", sweep.address),
-        lines,
-        76,
-    )
 }
 
 #[cfg(test)]
