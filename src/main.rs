@@ -12,6 +12,7 @@ use geobox_users::cli::{self, Cli, Command, ServeArgs};
 use geobox_users::config::{Config, Credentials};
 use geobox_users::console::{self, ConsoleOptions};
 use geobox_users::server::{self, ServerOptions};
+use geobox_users::views::ViewStore;
 
 fn main() -> ExitCode {
     // Arguments first: `--help`, `completions` and usage errors need nothing else.
@@ -87,6 +88,7 @@ fn open_console(cli: &Cli) -> color_eyre::Result<()> {
         host_label,
         read_only: cli.read_only,
         log_file: cli.log_file.clone(),
+        view_store: ViewStore::for_overrides(&cli.connection.overrides()).ok(),
     };
     let mut timeout = geobox_users::api::DEFAULT_TIMEOUT;
     if !cli.demo {

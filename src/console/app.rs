@@ -64,6 +64,7 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
     model.color = color_wanted();
     model.query_bar.api_base = client.base_url().to_string();
     model.query_bar.clipboard = clipboard::reach();
+    model.view_store = options.view_store.clone();
     model.now = Utc::now();
     custom::apply(&mut model, custom::load());
     tracing::info!(host = %model.host_label, read_only = model.read_only, "console started");

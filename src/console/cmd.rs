@@ -17,8 +17,15 @@ use crate::api::{
 };
 use crate::journal::{Entry, Filter, Journal, Tool, UndoPlan, apply_undo, users_now};
 
-use super::msg::{Done, LockdownDone, Msg, QuickChange, RequestId};
+use super::msg::{Done, LockdownDone, Msg, QuickChange, RequestId, SavedViews};
 use crate::lockdown::{self, Lockdown};
+use std::path::PathBuf;
+
+use super::bulk_runner::{self, BulkStops, ExportJob};
+use crate::bulk::{Change, Targets};
+use crate::cli::output::Format;
+use crate::transfer::export::Pager;
+use crate::views::{View, ViewStore};
 
 /// Something for the command task to do.
 #[derive(Clone, Debug)]
@@ -118,8 +125,40 @@ pub enum Cmd {
     },
     /// Append a line to the log file.
     Log { line: String },
+    /// Reads every page of the view (by id, so writes cannot shift them).
+    CollectMatching { request: RequestId, view: View },
+    /// Writes one change to every target in batches, reporting progress as it goes.
+    RunBulk {
+        request: RequestId,
+        targets: Targets,
+        change: Change,
+    },
+    /// Reads or writes the saved views of the config file, then reads them back.
+    ViewFile {
+        request: RequestId,
+        store: ViewStore,
+        op: ViewOp,
+    },
+    /// Writes every user of the view to `path`, page by page, reporting progress.
+    Export {
+        request: RequestId,
+        view: View,
+        path: PathBuf,
+        format: Format,
+    },
+    /// Stops a bulk run after its current batch, or an export after its current page.
+    StopBulk { request: RequestId },
     /// Put text on the terminal's clipboard (OSC 52): the runner writes it between frames.
     CopyToClipboard { text: String },
+}
+
+/// What to do to the saved views.
+#[derive(Clone, Debug)]
+pub enum ViewOp {
+    List,
+    Save { name: String, view: View },
+    Delete { name: String },
+    Rename { from: String, to: String },
 }
 
 /// Requests sent to the server at once at most; more wait their turn (and can still be
@@ -138,6 +177,7 @@ pub fn spawn(
         // Requests still running, so a cancel can stop them; each removes itself when done.
         let running: Arc<Mutex<HashMap<RequestId, AbortHandle>>> = Arc::default();
         let permits = Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT));
+        let stops = BulkStops::default();
         while let Some(cmd) = commands.recv().await {
             match cmd {
                 Cmd::Log { line } => {
@@ -156,6 +196,39 @@ pub fn spawn(
                         let result = read_journal(journal.as_ref(), &filter);
                         let _ = results.send(Msg::JournalRead { request, result });
                     });
+                    continue;
+                }
+                Cmd::RunBulk {
+                    request,
+                    targets,
+                    change,
+                } => {
+                    stops.start(request);
+                    let (client, results) = (Arc::clone(&client), results.clone());
+                    let run =
+                        bulk_runner::run(client, results, request, targets, change, stops.clone());
+                    tokio::spawn(run);
+                    continue;
+                }
+                Cmd::Export {
+                    request,
+                    view,
+                    path,
+                    format,
+                } => {
+                    stops.start(request);
+                    let (client, results) = (Arc::clone(&client), results.clone());
+                    let job = ExportJob {
+                        request,
+                        view,
+                        path,
+                        format,
+                    };
+                    tokio::spawn(bulk_runner::export(client, results, job, stops.clone()));
+                    continue;
+                }
+                Cmd::StopBulk { request } => {
+                    stops.stop(request);
                     continue;
                 }
                 Cmd::CancelRequest { request } => {
@@ -243,7 +316,9 @@ impl Cmd {
     /// The request a command starts, for those that can be cancelled.
     fn request(&self) -> Option<RequestId> {
         match self {
-            Cmd::LoadUsers { request, .. } | Cmd::CountUsers { request, .. } => Some(*request),
+            Cmd::LoadUsers { request, .. }
+            | Cmd::CountUsers { request, .. }
+            | Cmd::CollectMatching { request, .. } => Some(*request),
             _ => None,
         }
     }
@@ -402,6 +477,20 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             tracing::info!(target: "geobox_users::console", "{line}");
             return None;
         }
+        Cmd::CollectMatching { request, view } => Msg::MatchingCollected {
+            request,
+            done: timed(request, Pager::new(view).collect_users(client, |_| {})).await,
+        },
+        Cmd::ViewFile { request, store, op } => {
+            let (said, result) = view_file(&store, op);
+            Msg::ViewsLoaded {
+                request,
+                said,
+                result,
+            }
+        }
+        // Bulk runs report progress as they go, so only the command task runs them.
+        Cmd::RunBulk { .. } | Cmd::StopBulk { .. } | Cmd::Export { .. } => return None,
         // Only the command task can stop a running request; run alone there is nothing to stop.
         Cmd::CancelRequest { .. } => return None,
         // Only the command task holds the journal; run alone (in tests) nothing is appended.
@@ -414,4 +503,31 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         Cmd::CopyToClipboard { .. } => return None,
     };
     Some(msg)
+}
+
+/// Does `op` to the config file's views (a small file: read and written in place) and reads
+/// them back; what was done is said when it went through.
+pub fn view_file(store: &ViewStore, op: ViewOp) -> (Option<String>, Result<SavedViews, String>) {
+    let done = match op {
+        ViewOp::List => Ok(None),
+        ViewOp::Save { name, view } => store
+            .save(&name, &view)
+            .map(|()| Some(format!("Saved the view '{name}'"))),
+        ViewOp::Delete { name } => store
+            .delete(&name)
+            .map(|_| Some(format!("Deleted the view '{name}'"))),
+        ViewOp::Rename { from, to } => store.list().and_then(|views| {
+            let Some(view) = views.get(&from) else {
+                return Ok(Some(format!("No saved view '{from}' to rename")));
+            };
+            store.save(&to, view)?;
+            store.delete(&from)?;
+            Ok(Some(format!("Renamed the view '{from}' to '{to}'")))
+        }),
+    };
+    let listed = store.list().map(|views| views.into_iter().collect());
+    match done {
+        Ok(said) => (said, listed.map_err(|error| error.to_string())),
+        Err(error) => (None, Err(error.to_string())),
+    }
 }

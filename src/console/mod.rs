@@ -4,6 +4,7 @@
 //! draws, so both are tested without a terminal or a server.
 
 pub mod app;
+mod bulk_runner;
 pub mod clipboard;
 pub mod cmd;
 pub mod custom;
@@ -35,6 +36,8 @@ pub struct ConsoleOptions {
     pub read_only: bool,
     /// Where logs go (never the screen).
     pub log_file: Option<PathBuf>,
+    /// Where saved views are kept (the config file and profile).
+    pub view_store: Option<crate::views::ViewStore>,
 }
 
 /// Runs the console until the admin quits; the terminal is restored on every exit path.

@@ -3,13 +3,16 @@
 //! Intents are verbs (`SelectNextUser`); results are past tense and carry their data
 //! (`UsersLoaded`). Results name the request they answer so stale ones can be dropped.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crossterm::event::{KeyEvent, MouseEvent};
 use tui_input::InputRequest;
 
 use crate::api::{ApiError, Plan, Secret, Session, User, UserRole, UserStatus, UserUpdate};
+use crate::bulk;
 use crate::journal::Entry;
+use crate::views::View;
 
 /// Identifies one request sent to the command task; its answer carries the same id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -217,6 +220,48 @@ pub enum Msg {
     /// Copy the request as a `curl` command.
     CopyQueryAsCurl,
 
+    // ---- acting on everyone the filter matches ----
+    /// Act on every user matching the view, not only the selected one.
+    ChooseWholeQuery,
+    /// Go on: only the selected user (offer), this value (choice), yes (confirmation).
+    AdvanceBulkQuery,
+    /// Move the value cursor of the whole-query choice.
+    StepBulkQuery(i8),
+    /// Edit the count typed to confirm many users.
+    EditBulkQueryCount(InputRequest),
+    /// Esc: close before writing, or stop after the current batch while writing.
+    BackOutOfBulkQuery,
+
+    // ---- saved views ----
+    /// Open the picker of saved and built-in views.
+    OpenViewPicker,
+    /// Ask for a name to save the table's current view under.
+    OpenSaveView,
+    /// Move the view picker's cursor.
+    StepViewPicker(i8),
+    /// ⏎ in the picker: apply the highlighted view, or save / rename under the name typed.
+    ChooseView,
+    /// Delete the highlighted saved view.
+    DeleteSelectedView,
+    /// Type a new name for the highlighted saved view.
+    RenameSelectedView,
+    /// Edit the name being typed in the view picker.
+    EditViewName(InputRequest),
+    /// Esc in the picker: drop the name being typed, else close.
+    CloseViewPicker,
+
+    // ---- export ----
+    /// Ask where to write every user matching the view.
+    OpenExport,
+    /// Edit the path of the export.
+    EditExportPath(InputRequest),
+    /// Swap the export between CSV and JSON lines.
+    ToggleExportFormat,
+    /// Start writing the export.
+    StartExport,
+    /// Esc: close before writing, or stop after the current page while writing.
+    BackOutOfExport,
+
     // ---- results ----
     /// The signed-in user arrived (`users/me/`).
     MeLoaded(Done<User>),
@@ -276,6 +321,38 @@ pub enum Msg {
     ProbeAnswered(Done<()>),
     /// The user as the server has it, read just before a form save.
     ReadBeforeSave(Done<User>),
+    /// Every user matching the view, read before a whole-query change.
+    MatchingCollected {
+        request: RequestId,
+        done: Done<Vec<User>>,
+    },
+    /// The config file's views were read (or written, then read): `said` tells what was done.
+    ViewsLoaded {
+        request: RequestId,
+        said: Option<String>,
+        result: Result<SavedViews, String>,
+    },
+    /// An export wrote another page.
+    ExportProgressed {
+        request: RequestId,
+        progress: bulk::Progress,
+    },
+    /// An export ended: where it wrote and how many users, whether it was stopped, or why it
+    /// failed.
+    ExportFinished {
+        request: RequestId,
+        result: Result<ExportDone, String>,
+    },
+    /// A whole-query change moved on.
+    BulkProgressed {
+        request: RequestId,
+        progress: bulk::Progress,
+    },
+    /// A whole-query change ended (or was stopped): who changed, failed, was skipped.
+    BulkFinished {
+        request: RequestId,
+        summary: Box<bulk::Summary>,
+    },
     /// Earlier journal entries, newest first, as the runner read them.
     JournalRead {
         request: RequestId,
@@ -310,6 +387,18 @@ pub struct LockdownDone {
     pub missed: Option<String>,
     pub new_password: Option<Secret>,
 }
+
+/// What an export wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportDone {
+    pub path: PathBuf,
+    pub written: usize,
+    /// Stopped before the last page (Esc).
+    pub stopped: bool,
+}
+
+/// The saved views of the config file, by name.
+pub type SavedViews = Vec<(String, View)>;
 
 /// A one-field change made from a picker.
 #[derive(Clone, Debug, PartialEq)]

@@ -6,7 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::InputRequest;
 
-use super::model::{Confirm, FilterField, Focus, Mode, Model, UndoAsk};
+use super::model::{Confirm, ExportDialog, FilterField, Focus, Mode, Model, UndoAsk};
 use super::msg::Msg;
 
 /// Where a binding applies.
@@ -34,6 +34,12 @@ pub enum Context {
     Lockdown,
     /// `X`: which sessions to close.
     CloseChoice,
+    /// Acting on every user the filter matches.
+    BulkQuery,
+    /// The picker of saved views.
+    Views,
+    /// The export dialog.
+    Export,
     /// Wherever the keyboard is, text fields included.
     Always,
 }
@@ -60,6 +66,9 @@ impl Context {
             Context::JournalUndo => "Journal: an undo shown",
             Context::Lockdown => "Lockdown dialog",
             Context::CloseChoice => "Which sessions to close",
+            Context::BulkQuery => "All users matching the view",
+            Context::Views => "Saved views",
+            Context::Export => "Export",
             Context::Always => "Everywhere, even while typing",
         }
     }
@@ -230,6 +239,9 @@ pub fn contexts(model: &Model) -> &'static [Context] {
             UndoAsk::Ready { .. } | UndoAsk::Refused { .. } => &[C::JournalUndo, C::Always],
             _ => &[C::Journal, C::Always],
         },
+        Mode::BulkQuery(_) => &[C::BulkQuery, C::Always],
+        Mode::Views(_) => &[C::Views, C::Always],
+        Mode::Export(_) => &[C::Export, C::Always],
     }
 }
 
@@ -291,6 +303,11 @@ pub fn translate(model: &Model, event: &KeyEvent) -> Option<Msg> {
             Some(Msg::EditDialogInput(request))
         }
         Mode::Password(_) => Some(Msg::EditDialogInput(request)),
+        Mode::Export(dialog) if matches!(**dialog, ExportDialog::Asking { .. }) => {
+            Some(Msg::EditExportPath(request))
+        }
+        Mode::Views(picker) if picker.naming.is_some() => Some(Msg::EditViewName(request)),
+        Mode::BulkQuery(query) if query.typing_count() => Some(Msg::EditBulkQueryCount(request)),
         Mode::Form(form) if !form.asking_discard && !form.focused().is_choice() => {
             Some(Msg::EditDialogInput(request))
         }

@@ -3,7 +3,7 @@
 use crossterm::event::KeyCode;
 
 use super::{Binding, Context as C, Key, act, admin, bind, ch, ctrl, key};
-use crate::console::model::{Focus, Mode, Model, UndoAsk};
+use crate::console::model::{BulkStage, Focus, Mode, Model, UndoAsk};
 use crate::console::msg::Msg;
 
 const UP: Key = key(KeyCode::Up);
@@ -64,6 +64,29 @@ fn form_changed(model: &Model) -> bool {
     matches!(&model.mode, Mode::Form(form) if form.is_changed())
 }
 
+fn bulk_offering(model: &Model) -> bool {
+    matches!(&model.mode, Mode::BulkQuery(query) if matches!(query.stage, BulkStage::Offer))
+}
+
+fn bulk_choosing(model: &Model) -> bool {
+    matches!(&model.mode, Mode::BulkQuery(query) if matches!(query.stage, BulkStage::Choose { .. }))
+}
+
+/// `⏎` and `y` go on while something is asked; `y` is text while the count is typed.
+fn bulk_asking(model: &Model) -> bool {
+    matches!(&model.mode, Mode::BulkQuery(query) if !query.typing_count()
+        && matches!(query.stage, BulkStage::Offer | BulkStage::Choose { .. } | BulkStage::Confirm { .. }))
+}
+
+fn bulk_typing(model: &Model) -> bool {
+    matches!(&model.mode, Mode::BulkQuery(query) if query.typing_count())
+}
+
+/// Keys move and act in the view picker unless a name is being typed.
+fn views_listing(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Views(picker) if picker.naming.is_none())
+}
+
 /// Every binding, one per line: context, keys, how the keys are written, what the binding
 /// does (help), its footer hint (empty: none), the intent it sends. `act` marks a binding that
 /// changes something (hidden in read-only mode); `only_when` a binding that applies only in
@@ -99,15 +122,15 @@ pub static KEYMAP: &[Binding] = &[
     admin(C::Global, &[ch('u')], "u", "undo the last change (asks first)", "", || Msg::RequestUndo),
     bind(C::Global, &[ch('/')], "/", "search (live)", "/ search", || Msg::OpenSearch),
     admin(C::Global, &[ch('e')], "e", "edit the selected user (form)", "e edit", || Msg::OpenEditForm),
-    admin(C::Global, &[ch('s')], "s", "set status (marked or selected)", "s status", || Msg::OpenStatusPicker),
-    admin(C::Global, &[ch('r')], "r", "set role (marked or selected)", "r role", || Msg::OpenRolePicker),
+    admin(C::Global, &[ch('s')], "s", "set status (marked, selected, or all filtered)", "s status", || Msg::OpenStatusPicker),
+    admin(C::Global, &[ch('r')], "r", "set role (marked, selected, or all filtered)", "r role", || Msg::OpenRolePicker),
     bind(C::Global, &[ch('f')], "f", "filters: status, role, CQL, sort", "f filter", || Msg::OpenFilters),
     admin(C::Global, &[ch('n')], "n", "create a new user (form)", "n new", || Msg::OpenCreateForm),
     admin(C::Global, &[ch('D')], "D", "delete the user (type its name)", "D delete", || Msg::RequestDeleteUser),
     act(C::Global, &[ch('X')], "X", "close other sessions (marked too)", "X revoke others", || Msg::RequestCloseOtherSessions),
     admin(C::Global, &[ch('!')], "!", "lock down: disable, close every session (marked too)", "", || Msg::RequestLockdown),
     admin(C::Global, &[ch('p')], "p", "change the selected user's password", "p password", || Msg::OpenPasswordDialog),
-    admin(C::Global, &[ch('P')], "P", "renew the selected user's plan", "P renew", || Msg::RequestRenewPlan),
+    admin(C::Global, &[ch('P')], "P", "renew the plan (selected, or all filtered)", "P renew", || Msg::RequestRenewPlan),
     bind(C::Global, &[ch('o')], "o", "sort by the next column", "o/O sort", || Msg::CycleSortColumn),
     bind(C::Global, &[ch('O')], "O", "flip the sort direction", "", || Msg::FlipSortDirection),
     bind(C::Global, &[TAB], "Tab", "focus the next pane", "Tab pane", || Msg::FocusNext),
@@ -115,6 +138,9 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Global, &[ch('L')], "L", "the journal of writes (this run first)", "L journal", || Msg::ToggleJournal),
     bind(C::Global, &[ch('A')], "A", "show / hide the activity log", "", || Msg::ToggleActivityLog),
     bind(C::Global, &[ch('R')], "R", "reload", "R reload", || Msg::Reload),
+    bind(C::Global, &[ch('F')], "F", "saved and built-in views: pick, delete, rename", "F views", || Msg::OpenViewPicker),
+    bind(C::Global, &[ch('V')], "V", "save the current filters and sort as a view", "", || Msg::OpenSaveView),
+    bind(C::Global, &[ch('w')], "w", "export every user matching the view (CSV or JSON lines)", "w export", || Msg::OpenExport),
     bind(C::Global, &[ch(':')], ":", "the request behind the table (y/Y copy it)", ": query", || Msg::OpenQueryBar),
     bind(C::Global, &[ESC], "Esc", "dismiss the banner", "", || Msg::DismissBanner).only_when(banner_shown),
     bind(C::Global, &[ESC], "Esc", "clear the marks", "Esc unmark", || Msg::ClearMarks).only_when(users_marked),
@@ -185,6 +211,24 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::QueryBar, &[ch('y')], "y", "copy as a geobox-users command", "y copy CLI", || Msg::CopyQueryAsCli),
     bind(C::QueryBar, &[ch('Y')], "Y", "copy as a curl command", "Y copy curl", || Msg::CopyQueryAsCurl),
     bind(C::QueryBar, &[ESC, ch(':'), ch('q')], "Esc", "close the query bar", "Esc close", || Msg::CloseQueryBar),
+    // Acting on every user the filter matches
+    bind(C::BulkQuery, &[ch('a')], "a", "all users matching the view", "a all matching", || Msg::ChooseWholeQuery).only_when(bulk_offering),
+    bind(C::BulkQuery, &[ch('j'), DOWN], "j/↓", "next value", "j/k move", || Msg::StepBulkQuery(1)).only_when(bulk_choosing),
+    bind(C::BulkQuery, &[ch('k'), UP], "k/↑", "previous value", "", || Msg::StepBulkQuery(-1)).only_when(bulk_choosing),
+    bind(C::BulkQuery, &[ENTER, ch('y')], "⏎", "go on: only the selected user, this value, or yes", "⏎ go on", || Msg::AdvanceBulkQuery).only_when(bulk_asking),
+    bind(C::BulkQuery, &[ENTER], "⏎", "yes, once the count typed matches", "⏎ yes", || Msg::AdvanceBulkQuery).only_when(bulk_typing),
+    bind(C::BulkQuery, &[ESC], "Esc", "close; while writing, stop after the current batch", "Esc stop/cancel", || Msg::BackOutOfBulkQuery),
+    // The picker of saved views; a name being typed takes letters as text
+    bind(C::Views, &[ch('j'), DOWN], "j/↓", "next view", "j/k move", || Msg::StepViewPicker(1)).only_when(views_listing),
+    bind(C::Views, &[ch('k'), UP], "k/↑", "previous view", "", || Msg::StepViewPicker(-1)).only_when(views_listing),
+    bind(C::Views, &[ENTER], "⏎", "apply the view (or save under the name typed)", "⏎ apply/save", || Msg::ChooseView),
+    bind(C::Views, &[ch('d')], "d", "delete the saved view", "d delete", || Msg::DeleteSelectedView).only_when(views_listing),
+    bind(C::Views, &[ch('r')], "r", "rename the saved view", "r rename", || Msg::RenameSelectedView).only_when(views_listing),
+    bind(C::Views, &[ESC], "Esc", "drop the name typed, else close", "Esc close", || Msg::CloseViewPicker),
+    // The export dialog: the path is text
+    bind(C::Export, &[ENTER], "⏎", "write the file", "⏎ write", || Msg::StartExport),
+    bind(C::Export, &[TAB], "Tab", "CSV ↔ JSON lines", "Tab format", || Msg::ToggleExportFormat),
+    bind(C::Export, &[ESC], "Esc", "close; while writing, stop after the current page", "Esc stop/cancel", || Msg::BackOutOfExport),
     // Wherever the keyboard is, text fields included
     bind(C::Always, &[ctrl('c')], "Ctrl-C", "quit", "", || Msg::Quit),
 ];

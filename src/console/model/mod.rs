@@ -5,7 +5,9 @@
 //! `loadable` (what is fetched and the request it waits for).
 
 mod actions;
+mod bulk_query;
 mod connection;
+mod export;
 mod filters;
 mod journal;
 mod list;
@@ -13,9 +15,14 @@ mod loadable;
 mod lockdown;
 mod query_bar;
 mod session_choice;
+mod views;
 
 pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
+pub use bulk_query::{
+    BulkAction, BulkQuery, BulkStage, NAMES_SHOWN, TYPE_COUNT_ABOVE, needs_typed_count, view_of,
+};
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
+pub use export::{ExportDialog, default_export_name, export_format, toggle_extension};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use journal::{ConsoleJournal, JournalView, UndoAsk};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
@@ -23,6 +30,7 @@ pub use loadable::{LoadState, Loadable};
 pub use lockdown::{LockdownDialog, LockdownResult};
 pub use query_bar::{ClipboardReach, Copied, QueryBar};
 pub use session_choice::{AddressSweep, CloseAcross, CloseChoice, CloseOption, SWEEP_FILTER_BOUND};
+pub use views::{Naming, ViewEntry, ViewPicker, filters_from_view, view_from_filters};
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -31,6 +39,7 @@ use chrono::{DateTime, Utc};
 use tui_input::Input;
 
 use crate::api::{Plan, User, UserRole};
+use crate::views::ViewStore;
 
 use super::cmd::Cmd;
 use super::form::UserForm;
@@ -102,6 +111,12 @@ pub enum Mode {
     Lockdown(Box<LockdownDialog>),
     /// `X` on one user: which sessions to close.
     CloseChoice(Box<CloseChoice>),
+    /// A change to every user matching the view.
+    BulkQuery(Box<BulkQuery>),
+    /// The picker of saved and built-in views.
+    Views(Box<ViewPicker>),
+    /// Writing every user matching the view to a file.
+    Export(Box<ExportDialog>),
 }
 
 /// Progress of a bulk action: done/total and what failed.
@@ -205,6 +220,8 @@ pub struct Model {
     pub journal: ConsoleJournal,
     /// Sessions from one address being listed across users, before the confirmation.
     pub address_sweep: Option<AddressSweep>,
+    /// Where saved views are kept (none: the platform has no config directory).
+    pub view_store: Option<ViewStore>,
 }
 
 impl Model {
@@ -251,6 +268,7 @@ impl Model {
             mark_anchor: None,
             journal: ConsoleJournal::default(),
             address_sweep: None,
+            view_store: None,
         }
     }
 

@@ -8,8 +8,10 @@
 //! explaining errors), `help`, `me` (the signed-in user). This file only dispatches.
 
 mod actions;
+mod bulk_query;
 mod connection;
 mod deep_pages;
+mod export;
 mod feedback;
 mod filters;
 mod form;
@@ -23,6 +25,7 @@ mod me;
 mod query_bar;
 mod session_choice;
 mod sessions;
+mod views;
 
 #[cfg(test)]
 mod tests;
@@ -37,7 +40,7 @@ use crossterm::event::KeyEvent;
 
 use super::cmd::Cmd;
 use super::keys;
-use super::model::{Focus, Model};
+use super::model::{BulkAction, Focus, Model};
 use super::msg::Msg;
 
 /// The commands to start the console with: who am I, the first page and the count.
@@ -117,6 +120,16 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
 
         Msg::RequestCloseSession => sessions::request_close_session(model),
         Msg::RequestCloseOtherSessions => sessions::request_close_other_sessions(model),
+        // With a filter on and nothing marked, these offer every user the filter matches.
+        Msg::OpenStatusPicker if bulk_query::offered(model) => {
+            bulk_query::offer(model, BulkAction::Status)
+        }
+        Msg::OpenRolePicker if bulk_query::offered(model) => {
+            bulk_query::offer(model, BulkAction::Role)
+        }
+        Msg::RequestRenewPlan if bulk_query::offered(model) => {
+            bulk_query::offer(model, BulkAction::Renew)
+        }
         Msg::OpenStatusPicker => actions::open_status_picker(model),
         Msg::OpenRolePicker => actions::open_role_picker(model),
         Msg::PickerNext => actions::step_picker(model, 1),
@@ -157,6 +170,27 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::CloseQueryBar => query_bar::close(model),
         Msg::CopyQueryAsCli => query_bar::copy_cli(model, cmds),
         Msg::CopyQueryAsCurl => query_bar::copy_curl(model, cmds),
+
+        Msg::ChooseWholeQuery => bulk_query::choose_whole_query(model, cmds),
+        Msg::AdvanceBulkQuery => bulk_query::advance(model, cmds),
+        Msg::StepBulkQuery(step) => bulk_query::step(model, step),
+        Msg::EditBulkQueryCount(request) => bulk_query::edit_count(model, request),
+        Msg::BackOutOfBulkQuery => bulk_query::back_out(model, cmds),
+
+        Msg::OpenViewPicker => views::open_picker(model, cmds),
+        Msg::OpenSaveView => views::open_save(model, cmds),
+        Msg::StepViewPicker(step) => views::step(model, step),
+        Msg::ChooseView => views::choose(model, cmds),
+        Msg::DeleteSelectedView => views::delete_selected(model, cmds),
+        Msg::RenameSelectedView => views::rename_selected(model),
+        Msg::EditViewName(request) => views::edit_name(model, request),
+        Msg::CloseViewPicker => views::close(model),
+
+        Msg::OpenExport => export::open(model),
+        Msg::EditExportPath(request) => export::edit_path(model, request),
+        Msg::ToggleExportFormat => export::toggle_format(model),
+        Msg::StartExport => export::start(model, cmds),
+        Msg::BackOutOfExport => export::back_out(model, cmds),
 
         Msg::MeLoaded(done) => me::on_me_loaded(model, done, cmds),
         Msg::UsersLoaded { page, done } => {
@@ -213,5 +247,25 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             entry,
             new_passwords,
         } => journal_view::on_applied(model, request, *entry, new_passwords, cmds),
+        Msg::MatchingCollected { request, done } => {
+            bulk_query::on_collected(model, request, done, cmds)
+        }
+        Msg::ViewsLoaded {
+            request,
+            said,
+            result,
+        } => views::on_loaded(model, request, said, result, cmds),
+        Msg::ExportProgressed { request, progress } => {
+            export::on_progressed(model, request, progress)
+        }
+        Msg::ExportFinished { request, result } => {
+            export::on_finished(model, request, result, cmds)
+        }
+        Msg::BulkProgressed { request, progress } => {
+            bulk_query::on_progressed(model, request, progress)
+        }
+        Msg::BulkFinished { request, summary } => {
+            bulk_query::on_finished(model, request, *summary, cmds)
+        }
     }
 }

@@ -15,7 +15,8 @@ use crate::console::model::{
 };
 use crate::console::msg::QuickChange;
 
-fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
+/// Keys and what they do, in one line: `⏎ set   Esc cancel`.
+pub(super) fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
     let mut spans = Vec::new();
     for (keys, words) in hints {
         spans.push(Span::styled(keys.to_string(), theme.key_hint()));

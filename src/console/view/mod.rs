@@ -2,7 +2,9 @@
 
 pub mod actions;
 pub mod agent;
+pub mod bulk_query;
 pub mod detail_pane;
+pub mod export;
 pub mod filters;
 pub mod form;
 pub mod format;
@@ -16,6 +18,7 @@ pub mod session_choice;
 pub mod sessions;
 pub mod status_bar;
 pub mod theme;
+pub mod views;
 
 #[cfg(test)]
 mod journal_snapshots;
@@ -94,6 +97,18 @@ pub fn view(model: &Model, frame: &mut Frame) {
         Mode::Journal(journal_view) => {
             dim_background(frame);
             journal::render(journal_view, model, theme, frame);
+        }
+        Mode::BulkQuery(query) => {
+            dim_background(frame);
+            bulk_query::render(query, model, theme, frame);
+        }
+        Mode::Export(dialog) => {
+            dim_background(frame);
+            export::render(dialog, model, theme, frame);
+        }
+        Mode::Views(picker) => {
+            dim_background(frame);
+            views::render(picker, theme, frame);
         }
     }
 }

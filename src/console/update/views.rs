@@ -1,0 +1,353 @@
+//! Saved views: `V` saves the table's filters and sort under a name, `F` opens a picker of the
+//! saved and built-in views (with their filters shown) where ⏎ applies one, `d` deletes and
+//! `r` renames a saved one. The runner reads and writes the config file.
+
+use tui_input::{Input, InputRequest};
+
+use super::feedback::log_activity;
+use super::list::reset_list;
+use crate::console::cmd::{Cmd, ViewOp};
+use crate::console::model::{
+    Mode, Model, Naming, ViewEntry, ViewPicker, filters_from_view, view_from_filters,
+};
+use crate::console::msg::{RequestId, SavedViews};
+use crate::console::wrap::step_wrapping;
+use crate::views;
+
+/// `F`: the picker, built-in views at once, the saved ones once the file is read.
+pub(super) fn open_picker(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    let mut picker = ViewPicker {
+        entries: built_ins(model),
+        ..ViewPicker::default()
+    };
+    picker.awaiting = send(model, ViewOp::List, cmds);
+    if picker.awaiting.is_none() {
+        picker.error = Some("No config directory: views cannot be saved here".to_string());
+    }
+    model.mode = Mode::Views(Box::new(picker));
+}
+
+/// `V`: the picker with the name line open.
+pub(super) fn open_save(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    open_picker(model, cmds);
+    if let Mode::Views(picker) = &mut model.mode {
+        picker.naming = Some((Naming::Save, Input::default()));
+    }
+}
+
+pub(super) fn step(model: &mut Model, step: i8) {
+    if let Mode::Views(picker) = &mut model.mode {
+        picker.cursor = step_wrapping(picker.cursor, picker.entries.len(), step >= 0);
+    }
+}
+
+pub(super) fn edit_name(model: &mut Model, request: InputRequest) {
+    if let Mode::Views(picker) = &mut model.mode
+        && let Some((_, input)) = &mut picker.naming
+    {
+        input.handle(request);
+        picker.error = None;
+    }
+}
+
+pub(super) fn close(model: &mut Model) {
+    match &mut model.mode {
+        Mode::Views(picker) if picker.naming.is_some() => picker.naming = None,
+        _ => model.mode = Mode::Normal,
+    }
+}
+
+/// ⏎: with a name typed, saves or renames; otherwise applies the highlighted view.
+pub(super) fn choose(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    let Mode::Views(picker) = &mut model.mode else {
+        return;
+    };
+    if let Some((naming, input)) = &picker.naming {
+        let name = input.value().trim().to_string();
+        if let Some(problem) = name_problem(&name) {
+            picker.error = Some(problem);
+            return;
+        }
+        let op = match naming {
+            Naming::Save => ViewOp::Save {
+                name,
+                view: view_from_filters(&model.filters),
+            },
+            Naming::Rename(from) => ViewOp::Rename {
+                from: from.clone(),
+                to: name,
+            },
+        };
+        picker.naming = None;
+        let request = send(model, op, cmds);
+        if let Mode::Views(picker) = &mut model.mode {
+            picker.awaiting = request;
+        }
+        return;
+    }
+    let Some(entry) = picker.selected().cloned() else {
+        return;
+    };
+    model.mode = Mode::Normal;
+    let filters = filters_from_view(&entry.view, &model.filters);
+    log_activity(
+        model,
+        format!("Applied the view '{}'", entry.name),
+        true,
+        cmds,
+    );
+    model.inform(format!("View '{}': {}", entry.name, entry.view.describe()));
+    if filters != model.filters {
+        model.filters = filters;
+        reset_list(model, cmds, 0);
+    }
+}
+
+pub(super) fn delete_selected(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    let Some(name) = saved_selected(model) else {
+        return;
+    };
+    let request = send(model, ViewOp::Delete { name }, cmds);
+    if let Mode::Views(picker) = &mut model.mode {
+        picker.awaiting = request;
+    }
+}
+
+pub(super) fn rename_selected(model: &mut Model) {
+    let Some(name) = saved_selected(model) else {
+        return;
+    };
+    if let Mode::Views(picker) = &mut model.mode {
+        picker.naming = Some((Naming::Rename(name.clone()), Input::new(name)));
+    }
+}
+
+pub(super) fn on_loaded(
+    model: &mut Model,
+    request: RequestId,
+    said: Option<String>,
+    result: Result<SavedViews, String>,
+    cmds: &mut Vec<Cmd>,
+) {
+    let built_ins = built_ins(model);
+    let Mode::Views(picker) = &mut model.mode else {
+        return;
+    };
+    if picker.awaiting != Some(request) {
+        return;
+    }
+    picker.awaiting = None;
+    match result {
+        Ok(saved) => {
+            let mut entries: Vec<ViewEntry> = saved
+                .into_iter()
+                .map(|(name, view)| ViewEntry {
+                    name,
+                    view,
+                    built_in: false,
+                })
+                .collect();
+            entries.extend(built_ins);
+            picker.cursor = picker.cursor.min(entries.len().saturating_sub(1));
+            picker.entries = entries;
+            picker.error = None;
+        }
+        Err(error) => picker.error = Some(error),
+    }
+    if let Some(said) = said {
+        log_activity(model, said.clone(), true, cmds);
+        model.inform(said);
+    }
+}
+
+/// The highlighted view if it is a saved one; a built-in one says why not.
+fn saved_selected(model: &mut Model) -> Option<String> {
+    let Mode::Views(picker) = &mut model.mode else {
+        return None;
+    };
+    let entry = picker.selected()?;
+    if entry.built_in {
+        picker.error = Some(format!(
+            "'{}' is built in: it cannot be changed",
+            entry.name
+        ));
+        return None;
+    }
+    Some(entry.name.clone())
+}
+
+fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("type a name".to_string());
+    }
+    if views::is_built_in(name) {
+        return Some(format!("'{name}' is a built-in view's name"));
+    }
+    None
+}
+
+fn built_ins(model: &Model) -> Vec<ViewEntry> {
+    let today = model.now.date_naive();
+    views::BUILT_IN
+        .iter()
+        .filter_map(|name| {
+            Some(ViewEntry {
+                name: (*name).to_string(),
+                view: views::built_in(name, today)?,
+                built_in: true,
+            })
+        })
+        .collect()
+}
+
+/// Sends `op` to the runner; `None` when there is no config file to keep views in.
+fn send(model: &mut Model, op: ViewOp, cmds: &mut Vec<Cmd>) -> Option<RequestId> {
+    let store = model.view_store.clone()?;
+    let request = model.new_request();
+    cmds.push(Cmd::ViewFile { request, store, op });
+    Some(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::api::UserStatus;
+    use crate::console::cmd::view_file;
+    use crate::console::fixtures::loaded_model;
+    use crate::console::msg::Msg;
+    use crate::console::update::update;
+    use crate::views::ViewStore;
+
+    fn press(model: &mut Model, code: KeyCode) -> Vec<Cmd> {
+        update(
+            model,
+            Msg::KeyPressed(KeyEvent::new(code, KeyModifiers::NONE)),
+        )
+    }
+
+    fn type_text(model: &mut Model, text: &str) -> Vec<Cmd> {
+        text.chars()
+            .flat_map(|c| press(model, KeyCode::Char(c)))
+            .collect()
+    }
+
+    /// Runs the config-file commands the way the runner does and feeds the answers back.
+    fn run_files(model: &mut Model, cmds: Vec<Cmd>) {
+        for cmd in cmds {
+            if let Cmd::ViewFile { request, store, op } = cmd {
+                let (said, result) = view_file(&store, op);
+                let more = update(
+                    model,
+                    Msg::ViewsLoaded {
+                        request,
+                        said,
+                        result,
+                    },
+                );
+                run_files(model, more);
+            }
+        }
+    }
+
+    fn names(model: &Model) -> Vec<String> {
+        match &model.mode {
+            Mode::Views(picker) => picker.entries.iter().map(|e| e.name.clone()).collect(),
+            other => panic!("no picker: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_view_is_saved_picked_renamed_and_deleted_through_the_config_file() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "# my settings\nhost = \"https://geobox.example\"\n")
+            .expect("written");
+        let mut model = loaded_model(80, 24, 500);
+        model.view_store = Some(ViewStore {
+            path: path.clone(),
+            profile: None,
+        });
+        model.filters.status = Some(UserStatus::Pending);
+        model.filters.cql = "plan_id = 2".into();
+        let saved_filters = model.filters.clone();
+
+        let cmds = type_text(&mut model, "V");
+        run_files(&mut model, cmds);
+        let cmds = type_text(&mut model, "mine");
+        assert!(cmds.is_empty(), "letters are the name, not keys");
+        let cmds = press(&mut model, KeyCode::Enter);
+        run_files(&mut model, cmds);
+        assert!(names(&model).contains(&"mine".to_string()));
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(
+            text.starts_with("# my settings"),
+            "the rest of the file is kept: {text}"
+        );
+        assert!(text.contains("[views.mine]"), "{text}");
+
+        // Another filter, then the saved view brings the first back.
+        press(&mut model, KeyCode::Esc);
+        model.filters = Default::default();
+        let cmds = type_text(&mut model, "F");
+        run_files(&mut model, cmds);
+        assert_eq!(
+            names(&model)[0],
+            "mine",
+            "saved views first, then the built-in ones"
+        );
+        assert!(names(&model).contains(&"pending".to_string()));
+        let cmds = press(&mut model, KeyCode::Enter);
+        assert!(matches!(model.mode, Mode::Normal));
+        assert_eq!(model.filters, saved_filters);
+        assert!(cmds.iter().any(|cmd| matches!(cmd, Cmd::LoadUsers { .. })));
+
+        let cmds = type_text(&mut model, "F");
+        run_files(&mut model, cmds);
+        type_text(&mut model, "r");
+        press(&mut model, KeyCode::Backspace);
+        let cmds = type_text(&mut model, "e2");
+        assert!(cmds.is_empty());
+        let cmds = press(&mut model, KeyCode::Enter);
+        run_files(&mut model, cmds);
+        assert_eq!(names(&model)[0], "mine2");
+
+        let cmds = type_text(&mut model, "d");
+        run_files(&mut model, cmds);
+        assert!(!names(&model).iter().any(|name| name.starts_with("mine")));
+        assert!(
+            !std::fs::read_to_string(&path)
+                .expect("read")
+                .contains("mine")
+        );
+    }
+
+    #[test]
+    fn built_in_views_cannot_be_deleted_or_shadowed() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let mut model = loaded_model(80, 24, 500);
+        model.view_store = Some(ViewStore {
+            path: dir.path().join("config.toml"),
+            profile: None,
+        });
+        let cmds = type_text(&mut model, "F");
+        run_files(&mut model, cmds);
+        let cmds = type_text(&mut model, "d");
+        assert!(cmds.is_empty());
+        let Mode::Views(picker) = &model.mode else {
+            panic!("no picker");
+        };
+        assert!(
+            picker
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("built in"))
+        );
+        press(&mut model, KeyCode::Esc);
+        type_text(&mut model, "V");
+        type_text(&mut model, "expired");
+        let cmds = press(&mut model, KeyCode::Enter);
+        assert!(cmds.is_empty(), "nothing written under a built-in name");
+    }
+}
