@@ -3,7 +3,7 @@
 use crossterm::event::KeyCode;
 
 use super::{Binding, Context as C, Key, act, admin, bind, ch, ctrl, key};
-use crate::console::model::{BulkStage, Focus, Mode, Model};
+use crate::console::model::{BulkStage, Focus, Mode, Model, UndoAsk};
 use crate::console::msg::Msg;
 
 const UP: Key = key(KeyCode::Up);
@@ -53,6 +53,10 @@ fn undo_available(model: &Model) -> bool {
 
 fn lockdown_asking(model: &Model) -> bool {
     matches!(&model.mode, Mode::Lockdown(dialog) if dialog.is_asking())
+}
+
+fn journal_undo_ready(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Journal(view) if matches!(view.undo, UndoAsk::Ready { .. }))
 }
 
 /// Ctrl-C in a form with unsaved changes asks first, like Esc; asked, it quits.
@@ -151,7 +155,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Journal, &[ch('f')], "f", "only the selected user's entries / all", "f this user", || Msg::ToggleJournalUser),
     admin(C::Journal, &[ch('u')], "u", "undo the entry (shows the change first)", "u undo", || Msg::RequestJournalUndo),
     bind(C::Journal, &[ESC, ch('q'), ch('L')], "Esc", "close the journal", "Esc close", || Msg::ToggleJournal),
-    bind(C::JournalUndo, &[ch('y'), ENTER], "y / ⏎", "carry out the undo shown", "y undo", || Msg::ConfirmJournalUndo),
+    bind(C::JournalUndo, &[ch('y'), ENTER], "y / ⏎", "carry out the undo shown", "y undo", || Msg::ConfirmJournalUndo).only_when(journal_undo_ready),
     bind(C::JournalUndo, &[ch('n'), ESC, ch('q')], "n / Esc", "keep things as they are", "n/Esc no", || Msg::CancelJournalUndo),
     // X: which sessions to close
     bind(C::CloseChoice, &[ch('j'), DOWN], "j/↓", "next choice", "j/k move", || Msg::StepCloseChoice(1)),

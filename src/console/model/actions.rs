@@ -36,6 +36,8 @@ pub enum Confirm {
     },
     /// Close every session but the console's own of each of these users.
     CloseSessionsOfUsers { targets: Vec<TargetUser> },
+    /// Close every session from one address, listed user by user.
+    CloseFromAddress { sweep: super::AddressSweep },
     /// Apply one status/role to several users.
     BulkChange {
         targets: Vec<TargetUser>,

@@ -29,7 +29,7 @@ pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, 
 pub use loadable::{LoadState, Loadable};
 pub use lockdown::{LockdownDialog, LockdownResult};
 pub use query_bar::{ClipboardReach, Copied, QueryBar};
-pub use session_choice::{CloseChoice, CloseOption};
+pub use session_choice::{AddressSweep, CloseAcross, CloseChoice, CloseOption, SWEEP_FILTER_BOUND};
 pub use views::{Naming, ViewEntry, ViewPicker, filters_from_view, view_from_filters};
 
 use std::collections::BTreeSet;
@@ -218,6 +218,8 @@ pub struct Model {
     pub mark_anchor: Option<u64>,
     /// This run's journal entries and the running bulk action's steps.
     pub journal: ConsoleJournal,
+    /// Sessions from one address being listed across users, before the confirmation.
+    pub address_sweep: Option<AddressSweep>,
     /// Where saved views are kept (none: the platform has no config directory).
     pub view_store: Option<ViewStore>,
 }
@@ -265,6 +267,7 @@ impl Model {
             last_bulk_undo: None,
             mark_anchor: None,
             journal: ConsoleJournal::default(),
+            address_sweep: None,
             view_store: None,
         }
     }

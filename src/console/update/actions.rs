@@ -271,6 +271,9 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
             Confirm::CloseSessions { user, sessions, .. } => {
                 close_sessions(model, user, sessions, cmds);
             }
+            Confirm::CloseFromAddress { sweep } => {
+                super::session_choice::close_swept(model, sweep, cmds);
+            }
             Confirm::CloseSessionsOfUsers { targets } => {
                 let line = format!("Closing other sessions of {}", names(&targets));
                 log_activity(model, line, true, cmds);

@@ -160,7 +160,7 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
 
         Msg::ToggleSessionMark => session_choice::toggle_mark(model),
         Msg::StepCloseChoice(delta) => session_choice::step(model, delta),
-        Msg::ChooseSessionsToClose => session_choice::choose(model),
+        Msg::ChooseSessionsToClose => session_choice::choose(model, cmds),
         Msg::RequestLockdown => lockdown::request(model),
         Msg::ToggleLockdownPassword => lockdown::toggle_password(model),
         Msg::ConfirmLockdown => lockdown::confirm(model, cmds),
@@ -205,6 +205,9 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             uuid,
             done,
         } => sessions::on_session_closed(model, user_id, uuid, done, cmds),
+        Msg::SessionsToClose { user_id, done } if session_choice::sweeping(model, &done) => {
+            session_choice::on_listed(model, user_id, done)
+        }
         Msg::SessionsToClose { user_id, done } => {
             sessions::on_sessions_to_close(model, user_id, done, cmds)
         }

@@ -125,9 +125,7 @@ pub(super) fn request_close_other_sessions(model: &mut Model) {
         return;
     }
     if !model.users.marked.is_empty() {
-        model.mode = Mode::Confirm(Box::new(Confirm::CloseSessionsOfUsers {
-            targets: model.targets(),
-        }));
+        super::session_choice::open_across(model);
         return;
     }
     super::session_choice::open(model);

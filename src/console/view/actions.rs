@@ -7,10 +7,12 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::agent::short_agent;
 use super::dialog_area;
-use super::format::{ago_text, fit};
+use super::format::{ago_text, fit, plural};
 use super::theme::{Theme, status_symbol};
 use crate::api::UserRole;
-use crate::console::model::{Confirm, Model, PasswordDialog, Picker, PickerKind, TargetUser};
+use crate::console::model::{
+    AddressSweep, Confirm, Model, PasswordDialog, Picker, PickerKind, TargetUser,
+};
 use crate::console::msg::QuickChange;
 
 /// Keys and what they do, in one line: `⏎ set   Esc cancel`.
@@ -27,15 +29,6 @@ fn who(targets: &[TargetUser]) -> String {
     match targets {
         [one] => one.username.clone(),
         many => plural(many.len(), "user"),
-    }
-}
-
-/// "1 session", "3 sessions".
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }
 
@@ -223,6 +216,10 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             };
             (title, lines, 66)
         }
+        Confirm::CloseFromAddress { sweep } => {
+            let room = usize::from(frame.area().height).saturating_sub(10).max(2);
+            sweep_confirm(model, sweep, theme, room)
+        }
         Confirm::CloseSessionsOfUsers { targets } => {
             let names: Vec<&str> = targets
                 .iter()
@@ -386,6 +383,84 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// The title, lines and width of the confirmation: the count of users searched first, then
+/// each user with their sessions from the address, as many as `room` lines allow.
+fn sweep_confirm(
+    model: &Model,
+    sweep: &AddressSweep,
+    theme: Theme,
+    room: usize,
+) -> (String, Vec<Line<'static>>, u16) {
+    let count = sweep.session_count();
+    let searched = match sweep.of_filter {
+        Some(matching) if matching > sweep.searched as u64 => format!(
+            "the first {} of the {matching} users the filter matches",
+            sweep.searched
+        ),
+        Some(_) => format!("the {} of the filter", plural(sweep.searched, "user")),
+        None => format!("the {} marked", plural(sweep.searched, "user")),
+    };
+    let mut lines = vec![
+        Line::raw(format!("Searched {searched}.")),
+        Line::raw(format!(
+            "This closes {} from {} of {}, signing them out there:",
+            plural(count, "session"),
+            sweep.address,
+            plural(sweep.found.len(), "user")
+        )),
+    ];
+    let mut used = 0;
+    let mut hidden = 0;
+    for (user, sessions) in &sweep.found {
+        if used + 1 >= room {
+            hidden += sessions.len();
+            continue;
+        }
+        lines.push(Line::styled(
+            format!("{} ({})", user.username, sessions.len()),
+            theme.strong(),
+        ));
+        used += 1;
+        for session in sessions {
+            if used >= room {
+                hidden += 1;
+                continue;
+            }
+            lines.push(Line::raw(format!(
+                "  {}",
+                fit(&session_words(model, session), 66)
+            )));
+            used += 1;
+        }
+    }
+    if hidden > 0 {
+        lines.push(Line::styled(
+            format!("… and {} more", plural(hidden, "session")),
+            theme.dim(),
+        ));
+    }
+    for (user, why) in &sweep.unlisted {
+        lines.push(Line::styled(
+            fit(&format!("✗ {}: not listed, {why}", user.username), 70),
+            theme.error(),
+        ));
+    }
+    lines.push(Line::styled(
+        "This console's own session stays open.",
+        theme.ok(),
+    ));
+    lines.push(Line::raw(""));
+    lines.push(hint_line(
+        theme,
+        &[("y", "close them"), ("n / Esc", "keep")],
+    ));
+    (
+        format!(" Close every session from {}? ", sweep.address),
+        lines,
+        76,
+    )
 }
 
 /// A rough strength word: length and kinds of characters.

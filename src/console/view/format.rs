@@ -95,6 +95,15 @@ pub fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// "1 session", "3 sessions".
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,13 +106,19 @@ fn render_rows(
     frame.render_widget(Paragraph::new(shown), area);
 }
 
+/// The longest action name (`remove_member`), so the columns after it line up.
+const ACTION_WIDTH: usize = 13;
+
 /// `✓ 11-29 12:00 k3v9q2m1xa console update  neda (3)  status: Active → Disabled`: the
 /// mark, time and id first, so a narrow screen cuts only the change.
 fn entry_line(entry: &Entry) -> String {
-    let action = match &entry.undoes {
-        Some(undone) => format!("{} (undoes {undone})", entry.action),
-        None => entry.action.to_string(),
-    };
+    let action = entry.action.to_string();
+    // An undo says which entry it undoes in the change column, so the action column keeps
+    // one width on every row.
+    let undoes = entry
+        .undoes
+        .as_ref()
+        .map_or_else(String::new, |undone| format!("undoes {undone}: "));
     let (mark, failure) = match &entry.outcome {
         Outcome::Ok => ("✓", String::new()),
         Outcome::Error(error) => ("✗", format!("  error: {error}")),
@@ -122,7 +128,7 @@ fn entry_line(entry: &Entry) -> String {
         crate::journal::Tool::Cli => "cli",
     };
     format!(
-        "{mark} {} {} {tool:<7} {action:<12} {}  {}{failure}",
+        "{mark} {} {} {tool:<7} {action:<ACTION_WIDTH$} {}  {undoes}{}{failure}",
         entry.time.format("%m-%d %H:%M"),
         entry.id,
         users(entry),
@@ -201,5 +207,40 @@ fn undo_lines(undo: &UndoAsk, theme: Theme) -> Vec<Line<'static>> {
             lines.push(Line::styled("y undo · n/Esc keep", theme.key_hint()));
             lines
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{Action, Tool, UserChange};
+
+    fn written(action: Action) -> Entry {
+        let mut entry = Entry::new("", Tool::Console, action, Outcome::Ok);
+        entry.id = "k3v9q2m1xa".into();
+        entry
+            .changes
+            .push(UserChange::new(Some(7), Some("neda".into())));
+        entry
+    }
+
+    /// Where the user column starts: just after the action column.
+    fn user_column(line: &str) -> Option<usize> {
+        line.find("neda").map(|byte| line[..byte].chars().count())
+    }
+
+    #[test]
+    fn an_undo_row_keeps_the_columns_of_the_rows_around_it() {
+        let mut undo = written(Action::Update);
+        undo.undoes = Some("p0q1r2s3t4".into());
+        let rows = [written(Action::Update), undo, written(Action::RemoveMember)];
+        let lines: Vec<String> = rows.iter().map(entry_line).collect();
+        let columns: Vec<Option<usize>> = lines.iter().map(|line| user_column(line)).collect();
+        assert!(columns[0].is_some(), "{lines:?}");
+        assert!(
+            columns.iter().all(|column| *column == columns[0]),
+            "{lines:#?}"
+        );
+        assert!(lines[1].contains("undoes p0q1r2s3t4"), "{}", lines[1]);
     }
 }

@@ -306,6 +306,7 @@ fn u_shows_the_change_then_undoes_it_and_the_undo_is_journaled() {
     };
     let shown = plan.steps[0].to_string();
     assert!(shown.contains("status: Disabled → Active"), "{shown}");
+    assert!(crate::console::keys::footer_hints(&model).contains(&"y undo"));
 
     let cmds = type_keys(&mut model, "y");
     let request = match cmds.as_slice() {
@@ -362,7 +363,10 @@ fn u_refuses_when_the_user_changed_since_and_says_what_changed() {
         text.contains("the entry set Disabled, it is now Pending"),
         "{text}"
     );
-    // y does nothing on a refusal; Esc puts it away.
+    // y does nothing on a refusal, so the footer does not offer it; Esc puts it away.
+    let hints = crate::console::keys::footer_hints(&model);
+    assert!(!hints.contains(&"y undo"), "{hints:?}");
+    assert!(hints.contains(&"n/Esc no"), "{hints:?}");
     assert!(type_keys(&mut model, "y").is_empty());
     update(&mut model, key(KeyCode::Esc));
     assert!(matches!(&model.mode, Mode::Journal(view) if matches!(view.undo, UndoAsk::Idle)));

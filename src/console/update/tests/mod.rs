@@ -2,6 +2,7 @@
 //! pretend server, then the model and the commands are checked.
 
 mod actions;
+mod address_sweep;
 mod connection;
 mod feedback;
 mod filters;
