@@ -240,3 +240,21 @@ pub fn partly_failed_lockdown(user_id: i64, username: &str) -> super::msg::Lockd
         new_password: Some(crate::api::Secret::new("Zq8!rT2m#Lp4".to_string())),
     }
 }
+
+/// One key press, without modifiers, through `update`: the commands it gives.
+pub fn press(model: &mut Model, code: crossterm::event::KeyCode) -> Vec<Cmd> {
+    update::update(
+        model,
+        Msg::KeyPressed(crossterm::event::KeyEvent::new(
+            code,
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    )
+}
+
+/// Types each character as a key press and gathers the commands.
+pub fn type_text(model: &mut Model, text: &str) -> Vec<Cmd> {
+    text.chars()
+        .flat_map(|c| press(model, crossterm::event::KeyCode::Char(c)))
+        .collect()
+}

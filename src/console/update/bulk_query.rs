@@ -344,25 +344,12 @@ pub(super) fn on_finished(
 mod tests {
     use std::time::Duration;
 
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use crossterm::event::KeyCode;
 
     use super::*;
-    use crate::console::fixtures::{loaded_model, user};
+    use crate::console::fixtures::{loaded_model, press, type_text, user};
     use crate::console::msg::Msg;
     use crate::console::update::update;
-
-    fn press(model: &mut Model, code: KeyCode) -> Vec<Cmd> {
-        update(
-            model,
-            Msg::KeyPressed(KeyEvent::new(code, KeyModifiers::NONE)),
-        )
-    }
-
-    fn type_text(model: &mut Model, text: &str) -> Vec<Cmd> {
-        text.chars()
-            .flat_map(|c| press(model, KeyCode::Char(c)))
-            .collect()
-    }
 
     fn filtered_model() -> Model {
         let mut model = loaded_model(80, 24, 500);

@@ -136,21 +136,14 @@ pub(super) fn on_finished(
 mod tests {
     use std::time::Duration;
 
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use crossterm::event::KeyCode;
 
     use super::*;
     use crate::api::UserStatus;
     use crate::cli::output::Format;
-    use crate::console::fixtures::loaded_model;
+    use crate::console::fixtures::{loaded_model, press};
     use crate::console::msg::Msg;
     use crate::console::update::update;
-
-    fn press(model: &mut Model, code: KeyCode) -> Vec<Cmd> {
-        update(
-            model,
-            Msg::KeyPressed(KeyEvent::new(code, KeyModifiers::NONE)),
-        )
-    }
 
     #[test]
     fn w_asks_a_timestamped_path_writes_the_view_and_says_where() {

@@ -210,28 +210,15 @@ fn send(model: &mut Model, op: ViewOp, cmds: &mut Vec<Cmd>) -> Option<RequestId>
 
 #[cfg(test)]
 mod tests {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use crossterm::event::KeyCode;
 
     use super::*;
     use crate::api::UserStatus;
     use crate::console::cmd::view_file;
-    use crate::console::fixtures::loaded_model;
+    use crate::console::fixtures::{loaded_model, press, type_text};
     use crate::console::msg::Msg;
     use crate::console::update::update;
     use crate::views::ViewStore;
-
-    fn press(model: &mut Model, code: KeyCode) -> Vec<Cmd> {
-        update(
-            model,
-            Msg::KeyPressed(KeyEvent::new(code, KeyModifiers::NONE)),
-        )
-    }
-
-    fn type_text(model: &mut Model, text: &str) -> Vec<Cmd> {
-        text.chars()
-            .flat_map(|c| press(model, KeyCode::Char(c)))
-            .collect()
-    }
 
     /// Runs the config-file commands the way the runner does and feeds the answers back.
     fn run_files(model: &mut Model, cmds: Vec<Cmd>) {
