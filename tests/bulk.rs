@@ -5,7 +5,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use geobox_users::api::{Auth, GeoboxClient, Secret, UserStatus};
@@ -60,22 +60,10 @@ impl Demo {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_geobox-users"));
-        for (key, _) in std::env::vars_os() {
-            let name = key.to_string_lossy();
-            if name.starts_with("GEOBOX") || name == "RUST_LOG" {
-                command.env_remove(&key);
-            }
-        }
+        let mut command = support::isolated_cli(self.dir.path());
         command
             .args(args)
-            .current_dir(self.dir.path())
-            .env("GEOBOX_USERS_CONFIG", self.path("config.toml"))
-            .env("GEOBOX_USERS_DATA_DIR", self.path("data"))
-            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         command.output().expect("run geobox-users")
     }
 

@@ -3,9 +3,11 @@
 
 mod support;
 
+use support::{assert_exit, text};
+
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use geobox_users::api::{
@@ -65,26 +67,13 @@ impl Demo {
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_geobox-users"));
-        for (key, _) in std::env::vars_os() {
-            let name = key.to_string_lossy();
-            if name.starts_with("GEOBOX") || name == "RUST_LOG" {
-                command.env_remove(&key);
-            }
-        }
+        let mut command = support::isolated_cli(self.dir.path());
         command
             .args(args)
-            .current_dir(self.dir.path())
-            .env("GEOBOX_USERS_CONFIG", self.dir.path().join("config.toml"))
-            .env("GEOBOX_USERS_DATA_DIR", self.data_dir())
-            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        if stdin.is_some() {
+            command.stdin(Stdio::piped());
+        }
         let mut child = command.spawn().expect("run geobox-users");
         if let Some(input) = stdin {
             child
@@ -147,21 +136,6 @@ impl Drop for Demo {
             self.runtime.block_on(server.shutdown());
         }
     }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 fn status_of(user: Option<User>) -> Option<UserStatus> {

@@ -3,8 +3,10 @@
 
 mod support;
 
+use support::{assert_exit, text};
+
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use geobox_users::api::{
@@ -61,24 +63,12 @@ impl Demo {
 
     /// Runs the binary signed in as the admin with username and password.
     fn run(&self, args: &[&str]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_geobox-users"));
-        for (key, _) in std::env::vars_os() {
-            let name = key.to_string_lossy();
-            if name.starts_with("GEOBOX") || name == "RUST_LOG" {
-                command.env_remove(&key);
-            }
-        }
+        let mut command = support::isolated_cli(self.dir.path());
         command
             .args(args)
-            .current_dir(self.dir.path())
-            .env("GEOBOX_USERS_CONFIG", self.dir.path().join("config.toml"))
-            .env("GEOBOX_USERS_DATA_DIR", self.data_dir())
             .env("GEOBOX_HOST", &self.base_url)
             .env("GEOBOX_USERNAME", "admin")
             .env("GEOBOX_PASSWORD", ADMIN_PASSWORD)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .output()
             .expect("run geobox-users")
     }
@@ -162,21 +152,6 @@ impl Drop for Demo {
             self.runtime.block_on(server.shutdown());
         }
     }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 #[test]

@@ -6,6 +6,8 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -350,4 +352,40 @@ pub fn fake_geobox(request: &Recorded) -> Reply {
         }
         _ => Reply::json(404, json!({"detail": "Not Found"})),
     }
+}
+
+/// The built binary with none of the caller's Geobox settings, its config file and data
+/// directory inside `dir`, so a CLI test never reads or writes the real home. Output is
+/// captured; standard input is empty unless the test pipes it.
+pub fn isolated_cli(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_geobox-users"));
+    for (key, _) in std::env::vars_os() {
+        let name = key.to_string_lossy();
+        if name.starts_with("GEOBOX") || name == "RUST_LOG" {
+            command.env_remove(&key);
+        }
+    }
+    command
+        .current_dir(dir)
+        .env("GEOBOX_USERS_CONFIG", dir.join("config.toml"))
+        .env("GEOBOX_USERS_DATA_DIR", dir.join("data"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[track_caller]
+pub fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
 }
