@@ -2,6 +2,8 @@
 //! real keymap, commands run through the real command executor, answers come back as messages.
 //! Only the terminal is missing.
 
+mod support;
+
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -14,30 +16,16 @@ use geobox_users::console::cmd::{Cmd, execute};
 use geobox_users::console::model::{Focus, Mode, Model};
 use geobox_users::console::msg::Msg;
 use geobox_users::console::update::{init, update};
-use geobox_users::server::{self, RunningServer, ServerOptions};
+use geobox_users::server::RunningServer;
 
 const ADMIN_PASSWORD: &str = "console-flows-admin";
 
 async fn start_server(seed_users: u64) -> RunningServer {
-    server::start(ServerOptions {
-        seed_users,
-        admin_password: Some(Secret::new(ADMIN_PASSWORD)),
-        ..ServerOptions::default()
-    })
-    .await
-    .expect("the embedded server starts")
+    support::start_server(seed_users, ADMIN_PASSWORD).await
 }
 
 fn admin_client(server: &RunningServer) -> GeoboxClient {
-    GeoboxClient::new(
-        &server.base_url,
-        Auth::Password {
-            username: server.admin_username.clone(),
-            password: Secret::new(ADMIN_PASSWORD),
-        },
-        Duration::from_secs(10),
-    )
-    .expect("a client")
+    support::admin_client(server, ADMIN_PASSWORD)
 }
 
 /// The console without a terminal: a model, the real client, and commands run one by one.

@@ -1,16 +1,18 @@
 //! Acting on a whole query and exporting, from the console's keys through the real command
 //! task (its bounded bulk runs and page-by-page export) to the embedded server and back.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use geobox_users::api::{Auth, GeoboxClient, Secret, UserQuery, UserStatus};
+use geobox_users::api::{GeoboxClient, UserQuery, UserStatus};
 use geobox_users::console::cmd::{self, Cmd};
 use geobox_users::console::model::{BulkStage, Mode, Model};
 use geobox_users::console::msg::Msg;
 use geobox_users::console::update::{init, update};
-use geobox_users::server::{self, RunningServer, ServerOptions};
+use geobox_users::server::RunningServer;
 use geobox_users::transfer::export::Pager;
 use geobox_users::views::View;
 use tokio::sync::mpsc;
@@ -20,25 +22,11 @@ const ADMIN_PASSWORD: &str = "console-power-admin";
 const GUARD: Duration = Duration::from_secs(60);
 
 async fn start_server(seed_users: u64) -> RunningServer {
-    server::start(ServerOptions {
-        seed_users,
-        admin_password: Some(Secret::new(ADMIN_PASSWORD)),
-        ..ServerOptions::default()
-    })
-    .await
-    .expect("the embedded server starts")
+    support::start_server(seed_users, ADMIN_PASSWORD).await
 }
 
 fn admin_client(server: &RunningServer) -> GeoboxClient {
-    GeoboxClient::new(
-        &server.base_url,
-        Auth::Password {
-            username: server.admin_username.clone(),
-            password: Secret::new(ADMIN_PASSWORD),
-        },
-        Duration::from_secs(10),
-    )
-    .expect("a client")
+    support::admin_client(server, ADMIN_PASSWORD)
 }
 
 /// The console with its real command task; only the terminal is missing.

@@ -6,9 +6,8 @@ mod support;
 use std::collections::VecDeque;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use geobox_users::api::{Auth, GeoboxClient, Secret, UserRole, UserStatus};
+use geobox_users::api::{GeoboxClient, UserRole, UserStatus};
 use geobox_users::console::cmd::{Cmd, execute};
 use geobox_users::console::model::{Model, SortColumn};
 use geobox_users::console::msg::Msg;
@@ -22,15 +21,7 @@ const ADMIN_PASSWORD: &str = "querybar-admin";
 type Narrowing = fn(&mut Model);
 
 fn admin_client(server: &RunningServer) -> GeoboxClient {
-    GeoboxClient::new(
-        &server.base_url,
-        Auth::Password {
-            username: server.admin_username.clone(),
-            password: Secret::new(ADMIN_PASSWORD),
-        },
-        Duration::from_secs(10),
-    )
-    .expect("a client")
+    support::admin_client(server, ADMIN_PASSWORD)
 }
 
 /// Runs the console's commands against the server until nothing is left.

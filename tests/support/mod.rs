@@ -16,7 +16,7 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use geobox_users::api::Secret;
+use geobox_users::api::{Auth, GeoboxClient, Secret};
 use geobox_users::server::{self, RunningServer, ServerOptions};
 use serde_json::{Value, json};
 
@@ -30,6 +30,19 @@ pub async fn start_server(seed_users: u64, admin_password: &str) -> RunningServe
     })
     .await
     .expect("the embedded server starts")
+}
+
+/// A client of `server` signed in as its admin with `admin_password`.
+pub fn admin_client(server: &RunningServer, admin_password: &str) -> GeoboxClient {
+    GeoboxClient::new(
+        &server.base_url,
+        Auth::Password {
+            username: server.admin_username.clone(),
+            password: Secret::new(admin_password),
+        },
+        Duration::from_secs(10),
+    )
+    .expect("a client")
 }
 
 /// Runs `task` on a thread and runtime of its own, which outlive the runtime of any one test
