@@ -7,6 +7,14 @@
       starts `BINARY serve --seed-users USERS` (default 1,000,000), opens the console on it,
       pages through it (1,000 PgDn, G, 500 PgUp, 2,000 j) and prints resident memory
       (VmRSS now, VmHWM peak) at each step, then idle CPU over 10 s.
+  scripts/bench-console.py keys BINARY [USERS] [DB]
+      the time from a key to the table it asks for, at USERS users (default 1,000,000):
+      for each shape of the server bench's slow list (a filter with a sort on another
+      column), a saved view applied from the `F` picker (a filter and sort change in one key),
+      then `G` (the last page), then `O` (the order flipped). The screen is read through a
+      terminal emulator (pyte: `pip install pyte`), and a step is done when the table shows
+      the count and the first (or last) username the server gives for that request. DB keeps
+      the seeded database between runs (seeded on the first, reused after).
 
 BINARY is normally the release build: `cargo build --release` then
 `$CARGO_TARGET_DIR/release/geobox-users` (or target/release/geobox-users).
@@ -163,13 +171,170 @@ def memory(binary, users):
         server.wait()
 
 
+# Saved views for `keys`: a name, the `views save` flags, and the API parameters of the same list.
+SHAPES = [
+    ("k1-disabled-username", ["--status", "disabled", "--order-by", "username A"],
+     {"status": "Disabled", "order_by": "username A"}),
+    ("k2-viewer-username", ["--q", "role = 'Viewer'", "--order-by", "username A"],
+     {"q": "role = 'Viewer'", "order_by": "username A"}),
+    ("k3-editor-active-lastname", ["--status", "active", "--q", "role = 'Editor'", "--order-by", "last_name D"],
+     {"status": "Active", "q": "role = 'Editor'", "order_by": "last_name D"}),
+    ("k4-since-2024-username", ["--q", "created_at > DATE('2024-01-01')", "--order-by", "username A"],
+     {"q": "created_at > DATE('2024-01-01')", "order_by": "username A"}),
+    ("k5-gmail-active-created", ["--status", "active", "--search", "gmail", "--order-by", "created_at D"],
+     {"status": "Active", "search": "gmail", "order_by": "created_at D"}),
+    ("k6-reza-expiration", ["--q", "username LIKE '%reza%'", "--order-by", "expiration_date A"],
+     {"q": "username LIKE '%reza%'", "order_by": "expiration_date A"}),
+]
+
+
+class Api:
+    """What the server says a list holds, to know what the screen must show."""
+
+    def __init__(self, base, password):
+        import json
+        import urllib.parse
+        import urllib.request
+        self.base, self.json, self.parse, self.request = base, json, urllib.parse, urllib.request
+        body = urllib.parse.urlencode({"username": "admin", "password": password}).encode()
+        with urllib.request.urlopen(f"{base}auth/token/", body) as answer:
+            self.token = json.load(answer)["access_token"]
+
+    def get(self, params):
+        url = f"{self.base}users/?f=json&{self.parse.urlencode(params)}"
+        request = self.request.Request(url, headers={"Authorization": f"Bearer {self.token}"})
+        with self.request.urlopen(request) as answer:
+            return self.json.load(answer)
+
+    def count(self, params):
+        return self.get({**params, "return_count": "True"})["count"]
+
+    def username_at(self, params, skip):
+        return self.get({**params, "skip": skip, "limit": 1})[0]["username"]
+
+
+def flipped(params):
+    column, direction = params["order_by"].split()
+    return {**params, "order_by": f"{column} {'D' if direction == 'A' else 'A'}"}
+
+
+class Screen:
+    """The console's pseudo-terminal read through a terminal emulator."""
+
+    def __init__(self, console):
+        import pyte
+        self.console = console
+        self.screen = pyte.Screen(COLS, ROWS)
+        self.stream = pyte.ByteStream(self.screen)
+
+    def wait(self, predicate, timeout=30.0, quiet=0.2):
+        """Seconds from now until the bytes arrived that make predicate(lines) hold (None on
+        timeout). Bytes are stamped as they arrive and fed to the emulator only once the
+        terminal has been quiet a moment, so the emulator's own slowness is not measured."""
+        start = time.perf_counter()
+        deadline = start + timeout
+        pending = []
+        while time.perf_counter() < deadline:
+            ready, _, _ = select.select([self.console.fd], [], [], quiet)
+            if ready:
+                pending.append((time.perf_counter(), os.read(self.console.fd, 1 << 16)))
+                continue
+            for arrived, data in pending:
+                self.stream.feed(data)
+                if predicate(self.screen.display):
+                    # Whatever came after is fed too, so the next step starts from the screen.
+                    for _, later in pending[pending.index((arrived, data)) + 1:]:
+                        self.stream.feed(later)
+                    return arrived - start
+            pending.clear()
+        return None
+
+    def press(self, key, predicate):
+        self.wait(lambda _: False, timeout=0.4)  # let earlier redraws (sessions pane) settle
+        os.write(self.console.fd, key)
+        return self.wait(predicate)
+
+
+def table_shows(count, username, at_top):
+    """The header says the count, and the first (or the selected last) row is that user."""
+    total = f"of {count:,}"
+    name = username[:14]
+
+    def predicate(lines):
+        if total not in lines[0]:
+            return False
+        rows = [line for line in lines[2:] if "│" in line]
+        if at_top:
+            return any(name in row for row in rows[:2])
+        return any(name in row and "▌" in row for row in rows)
+    return predicate
+
+
+def keys(binary, users, db):
+    home = tempfile.mkdtemp(prefix="geobox-keys-")
+    db = db or os.path.join(home, "bench.sqlite")
+    port = free_port()
+    password = "bench-keys-pass"
+    env = clean_env(home)
+    config = os.path.join(home, "config.toml")
+    env.update(GEOBOX_USERS_CONFIG=config, GEOBOX_USERS_DATA_DIR=os.path.join(home, "data"))
+    for name, flags, _ in SHAPES:
+        subprocess.run([binary, "views", "save", name, *flags], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print(f"starting the server on {db} ({users:,} users; seeds them when the file is new) ...", flush=True)
+    server = subprocess.Popen(
+        [binary, "serve", "--db", db, "--bind", f"127.0.0.1:{port}", "--seed-users", str(users),
+         "--admin-password", password],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+    )
+    try:
+        for line in server.stdout:
+            if b"Stop with Ctrl-C" in line:
+                break
+        base = f"http://127.0.0.1:{port}/"
+        api = Api(f"{base}v1/", password)
+        env.update(GEOBOX_HOST=base, GEOBOX_USERNAME="admin", GEOBOX_PASSWORD=password)
+        console = Console(binary, [], env)
+        screen = Screen(console)
+        everyone = api.count({})
+        took = screen.wait(lambda lines: f"of {everyone:,}" in lines[0], timeout=60)
+        print(f"first table ({everyone:,} users): {took * 1000:.0f} ms" if took else "no table")
+        print(f"{'shape':<28} {'matches':>9} {'F ⏎ (view)':>11} {'G':>8} {'O (flip)':>9} {'G again':>8}")
+        for index, (name, _, params) in enumerate(SHAPES):
+            count = api.count(params)
+            first = api.username_at(params, 0)
+            last = api.username_at(params, max(count - 1, 0))
+            reverse = flipped(params)
+            first_flipped = api.username_at(reverse, 0)
+            last_flipped = api.username_at(reverse, max(count - 1, 0))
+            # The picker lists saved views by name; the cursor starts on the first.
+            screen.press(b"F", lambda lines: any(name in line for line in lines))
+            for _ in range(index):
+                screen.press(b"j", lambda _: True)
+            applied = screen.press(b"\r", table_shows(count, first, True))
+            end = screen.press(b"G", table_shows(count, last, False))
+            screen.press(b"g", table_shows(count, first, True))
+            flip = screen.press(b"O", table_shows(count, first_flipped, True))
+            end_again = screen.press(b"G", table_shows(count, last_flipped, False))
+            cells = [f"{t * 1000:.0f} ms" if t is not None else "timeout" for t in (applied, end, flip, end_again)]
+            print(f"{name:<28} {count:>9,} {cells[0]:>11} {cells[1]:>8} {cells[2]:>9} {cells[3]:>8}", flush=True)
+            screen.press(b"g", lambda _: True)
+        console.quit()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait()
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("launch", "memory"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("launch", "memory", "keys"):
         print(__doc__)
         sys.exit(2)
     binary = os.path.abspath(sys.argv[2])
     if sys.argv[1] == "launch":
         launch(binary, int(sys.argv[3]) if len(sys.argv) > 3 else 5)
+    elif sys.argv[1] == "keys":
+        users = int(re.sub(r"[_,]", "", sys.argv[3])) if len(sys.argv) > 3 else 1_000_000
+        keys(binary, users, sys.argv[4] if len(sys.argv) > 4 else None)
     else:
         memory(binary, int(re.sub(r"[_,]", "", sys.argv[3])) if len(sys.argv) > 3 else 1_000_000)
 
