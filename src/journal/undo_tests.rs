@@ -273,3 +273,46 @@ fn a_lockdown_of_a_user_already_disabled_has_nothing_to_undo_and_says_why() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_whole_view_lockdown_puts_back_every_status_it_disabled() {
+    let mut entry = Entry::new(
+        "http://h",
+        Tool::Console,
+        Action::Lockdown,
+        Outcome::Error("1 of 3 writes failed".to_string()),
+    );
+    let mut disabled = status_change(1, "a", "Active", "Disabled");
+    disabled.outcome = Some(Outcome::Ok);
+    // Disabled, but a session stayed open: the user failed, yet the status went.
+    let mut sessions_left = status_change(2, "b", "Pending", "Disabled");
+    sessions_left.outcome = Some(Outcome::Error(
+        "not done: close sessions (error: server error (500))".to_string(),
+    ));
+    // Already Disabled: nothing recorded to put back.
+    let mut already = UserChange::new(Some(3), Some("c".to_string()));
+    already.outcome = Some(Outcome::Ok);
+    entry.changes = vec![disabled, sessions_left, already];
+    let now = [
+        Some(user(1, "a", "Disabled", "Viewer")),
+        Some(user(2, "b", "Disabled", "Viewer")),
+        Some(user(3, "c", "Disabled", "Viewer")),
+    ];
+    let plan = plan_undo(&entry, &now, false).expect("a plan");
+    let back: Vec<(i64, Value)> = plan
+        .steps
+        .iter()
+        .map(|step| match step {
+            UndoStep::Update {
+                user_id, changes, ..
+            } => (*user_id, changes[0].to.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(back, vec![(1, json!("Active")), (2, json!("Pending"))]);
+    assert!(
+        plan.notes
+            .iter()
+            .any(|note| note.contains("only the status"))
+    );
+}
