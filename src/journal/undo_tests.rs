@@ -23,6 +23,19 @@ fn status_change(id: i64, name: &str, from: &str, to: &str) -> UserChange {
     UserChange::new(Some(id), Some(name.to_string())).values(values(from), values(to))
 }
 
+/// Each user an update plan puts back, with the first value it puts back.
+fn restored(plan: &UndoPlan) -> Vec<(i64, Value)> {
+    plan.steps
+        .iter()
+        .map(|step| match step {
+            UndoStep::Update {
+                user_id, changes, ..
+            } => (*user_id, changes[0].to.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 #[test]
 fn an_update_goes_back_to_the_old_values() {
     let entry = single(
@@ -191,18 +204,8 @@ fn a_bulk_undo_puts_each_user_back_to_their_own_value() {
         Some(user(3, "c", "Active", "Editor")),
     ];
     let plan = plan_undo(&entry, &now, false).expect("a plan");
-    let targets: Vec<(i64, Value)> = plan
-        .steps
-        .iter()
-        .map(|step| match step {
-            UndoStep::Update {
-                user_id, changes, ..
-            } => (*user_id, changes[0].to.clone()),
-            other => panic!("{other:?}"),
-        })
-        .collect();
     assert_eq!(
-        targets,
+        restored(&plan),
         vec![(1, json!("Editor")), (2, json!("Publisher"))],
         "the failed one is left alone"
     );
@@ -299,17 +302,10 @@ fn a_whole_view_lockdown_puts_back_every_status_it_disabled() {
         Some(user(3, "c", "Disabled", "Viewer")),
     ];
     let plan = plan_undo(&entry, &now, false).expect("a plan");
-    let back: Vec<(i64, Value)> = plan
-        .steps
-        .iter()
-        .map(|step| match step {
-            UndoStep::Update {
-                user_id, changes, ..
-            } => (*user_id, changes[0].to.clone()),
-            other => panic!("{other:?}"),
-        })
-        .collect();
-    assert_eq!(back, vec![(1, json!("Active")), (2, json!("Pending"))]);
+    assert_eq!(
+        restored(&plan),
+        vec![(1, json!("Active")), (2, json!("Pending"))]
+    );
     assert!(
         plan.notes
             .iter()

@@ -446,6 +446,29 @@ mod tests {
         })
     }
 
+    /// The run ends with `summary`: what the model asks for, and the journal entries among it.
+    fn finish(
+        model: &mut Model,
+        request: RequestId,
+        summary: Summary,
+    ) -> (Vec<Cmd>, Vec<crate::journal::Entry>) {
+        let cmds = update(
+            model,
+            Msg::BulkFinished {
+                request,
+                summary: Box::new(summary),
+            },
+        );
+        let entries = cmds
+            .iter()
+            .filter_map(|cmd| match cmd {
+                Cmd::AppendJournal { entry } => Some((**entry).clone()),
+                _ => None,
+            })
+            .collect();
+        (cmds, entries)
+    }
+
     #[test]
     fn with_marks_the_keys_act_on_the_marked_users_as_before() {
         let mut model = filtered_model();
@@ -574,20 +597,7 @@ mod tests {
             changes: changes.clone(),
             ..Summary::default()
         };
-        let cmds = update(
-            &mut model,
-            Msg::BulkFinished {
-                request,
-                summary: Box::new(summary),
-            },
-        );
-        let entries: Vec<_> = cmds
-            .iter()
-            .filter_map(|cmd| match cmd {
-                Cmd::AppendJournal { entry } => Some(entry),
-                _ => None,
-            })
-            .collect();
+        let (cmds, entries) = finish(&mut model, request, summary);
         assert_eq!(entries.len(), 1, "one entry for the whole run: {cmds:?}");
         assert_eq!(entries[0].action, Action::BulkUpdate);
         assert_eq!(entries[0].changes, changes);
@@ -710,20 +720,7 @@ mod tests {
             failed,
             "not done: close sessions (error: server error (500))".to_string(),
         ));
-        let cmds = update(
-            &mut model,
-            Msg::BulkFinished {
-                request,
-                summary: Box::new(summary),
-            },
-        );
-        let entries: Vec<_> = cmds
-            .iter()
-            .filter_map(|cmd| match cmd {
-                Cmd::AppendJournal { entry } => Some(entry),
-                _ => None,
-            })
-            .collect();
+        let (cmds, entries) = finish(&mut model, request, summary);
         assert_eq!(entries.len(), 1, "one entry for the run");
         assert_eq!(entries[0].action, Action::Lockdown, "undone as a lockdown");
         assert_eq!(entries[0].changes.len(), 160);
