@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 
 use crate::api::{GeoboxClient, User, UserRole, UserStatus, UserUpdate};
 use crate::journal::{Outcome, UserChange, Values};
+use crate::lockdown::{self, Lockdown};
 
 /// Writes in flight at once: enough to hide the round trip, few enough to be kind to a server.
 pub const CONCURRENCY: usize = 8;
@@ -22,6 +23,9 @@ pub enum Change {
     Status(UserStatus),
     Role(UserRole),
     RenewPlan,
+    /// The shared lockdown without a new password: a password per user, each shown once,
+    /// would help nobody across a whole view.
+    Lockdown,
 }
 
 impl Change {
@@ -31,6 +35,7 @@ impl Change {
             Change::Status(status) => format!("status → {status}"),
             Change::Role(role) => format!("role → {role}"),
             Change::RenewPlan => "renew plan".to_string(),
+            Change::Lockdown => "lock down (disable, close every session)".to_string(),
         }
     }
 
@@ -39,7 +44,8 @@ impl Change {
         match self {
             Change::Status(status) => user.status.as_ref() == Some(status),
             Change::Role(role) => user.role.as_ref() == Some(role),
-            Change::RenewPlan => false,
+            // A Disabled user may still hold sessions, which the lockdown closes.
+            Change::RenewPlan | Change::Lockdown => false,
         }
     }
 
@@ -53,7 +59,7 @@ impl Change {
                 role: Some(role.clone()),
                 ..UserUpdate::default()
             }),
-            Change::RenewPlan => None,
+            Change::RenewPlan | Change::Lockdown => None,
         }
     }
 }
@@ -110,11 +116,12 @@ impl Progress {
     }
 }
 
-/// What one user's write came to.
+/// What one user's write came to, and how the journal keeps it.
 #[derive(Clone, Debug)]
 pub struct Written {
     pub user: User,
     pub result: Result<(), String>,
+    pub journal: UserChange,
 }
 
 /// The end of a run: who was changed, who failed and why, who was already so, and whether it
@@ -177,7 +184,7 @@ pub async fn run(
         cancel,
         |user| write_one(client, user, change),
         |written: Written| {
-            summary.changes.push(journal_change(&written, change));
+            summary.changes.push(written.journal);
             match written.result {
                 Ok(()) => summary.done.push(written.user),
                 Err(reason) => summary.failed.push((written.user, reason)),
@@ -230,25 +237,57 @@ where
 }
 
 async fn write_one(client: &GeoboxClient, user: User, change: &Change) -> Written {
+    if *change == Change::Lockdown {
+        return lock_down(client, user).await;
+    }
     let result = match change.update() {
         Some(update) => client.update_user(user.id, &update).await.map(drop),
         None => client.renew_plan(user.id).await,
     };
+    let result = result.map_err(|error| error.to_string());
+    let journal = journal_change(&user, &result, change);
     Written {
         user,
-        result: result.map_err(|error| error.to_string()),
+        result,
+        journal,
     }
 }
 
-fn journal_change(written: &Written, change: &Change) -> UserChange {
-    let user = &written.user;
+fn journal_change(user: &User, result: &Result<(), String>, change: &Change) -> UserChange {
     let mut journal = UserChange::new(Some(user.id), Some(user.username.clone()));
     if let Some(update) = change.update() {
         let after = Values::of_update(&update);
         journal = journal.values(after.read_from(user), after);
     }
-    journal.outcome = Some(Outcome::of(&written.result));
+    journal.outcome = Some(Outcome::of(result));
     journal
+}
+
+/// One user through the shared lockdown. Any step it reports as not done makes the user a
+/// failure, with those steps as the reason; the journal keeps the status it put back on undo.
+async fn lock_down(client: &GeoboxClient, user: User) -> Written {
+    let lockdown = Lockdown {
+        user_id: user.id,
+        reset_password: false,
+    };
+    let (result, journal) = match lockdown::run(client, lockdown, |_| {}).await {
+        Ok(report) => (
+            report.missed_steps().map_or(Ok(()), Err),
+            report.user_change(),
+        ),
+        Err(error) => (
+            Err(format!("nothing done: {error}")),
+            UserChange::new(Some(user.id), Some(user.username.clone())),
+        ),
+    };
+    Written {
+        journal: UserChange {
+            outcome: Some(Outcome::of(&result)),
+            ..journal
+        },
+        user,
+        result,
+    }
 }
 
 #[cfg(test)]
@@ -291,12 +330,34 @@ mod tests {
     }
 
     #[test]
+    fn a_lockdown_is_described_and_never_already_done() {
+        assert_eq!(
+            Change::Lockdown.describe(),
+            "lock down (disable, close every session)"
+        );
+        let disabled = user(5, UserStatus::Disabled);
+        assert!(
+            !Change::Lockdown.already_done(&disabled),
+            "a Disabled user may still hold sessions"
+        );
+        let targets = Targets::split(
+            vec![disabled, user(6, UserStatus::Active)],
+            &Change::Lockdown,
+        );
+        assert_eq!(targets.to_change.len(), 2);
+        assert!(targets.already.is_empty());
+        assert_eq!(
+            Change::Lockdown.update(),
+            None,
+            "no plain update: the lockdown runs"
+        );
+    }
+
+    #[test]
     fn the_journal_keeps_each_users_before_and_outcome() {
-        let written = Written {
-            user: user(4, UserStatus::Pending),
-            result: Err("not allowed (403): no".into()),
-        };
-        let change = journal_change(&written, &Change::Status(UserStatus::Active));
+        let result = Err("not allowed (403): no".to_string());
+        let pending = user(4, UserStatus::Pending);
+        let change = journal_change(&pending, &result, &Change::Status(UserStatus::Active));
         let json = serde_json::to_value(&change).expect("serializes");
         assert_eq!(json["before"]["status"], "Pending");
         assert_eq!(json["after"]["status"], "Active");

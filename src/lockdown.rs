@@ -124,6 +124,17 @@ impl LockdownReport {
 
     /// One line saying which steps did not happen, or `None` when all did.
     pub fn missed(&self) -> Option<String> {
+        self.missed_steps().map(|steps| {
+            format!(
+                "the lockdown of {} is incomplete: {steps}",
+                who(self.user_id, self.username.as_deref())
+            )
+        })
+    }
+
+    /// `not done: close sessions (error: …)`, without naming the user (a list of many users
+    /// names each one already), or `None` when every step happened.
+    pub fn missed_steps(&self) -> Option<String> {
         let failed = self.failed();
         if failed.is_empty() {
             return None;
@@ -132,11 +143,7 @@ impl LockdownReport {
             .iter()
             .map(|step| format!("{} ({})", step.kind.name(), step.outcome))
             .collect();
-        Some(format!(
-            "the lockdown of {} is incomplete: not done: {}",
-            who(self.user_id, self.username.as_deref()),
-            names.join("; ")
-        ))
+        Some(format!("not done: {}", names.join("; ")))
     }
 
     pub fn outcome(&self) -> Outcome {

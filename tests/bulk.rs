@@ -6,13 +6,15 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::Output;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use geobox_users::api::{Auth, GeoboxClient, Secret, UserStatus};
+use geobox_users::api::{Auth, GeoboxClient, Secret, User, UserStatus};
+use geobox_users::bulk::{self, Change, Targets};
 use geobox_users::server::RunningServer;
 use geobox_users::transfer::Pager;
 use geobox_users::views::View;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const ADMIN_PASSWORD: &str = "Bulk-admin-pass-1";
 
@@ -358,4 +360,68 @@ fn views_are_saved_used_and_deleted_keeping_the_config_files_comments() {
     );
     let unknown = demo.run(&["users", "list", "--view", "editors"]);
     assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+}
+
+/// A whole-query lockdown through the shared runner, against a stand-in server: a step the
+/// lockdown reports as not done makes that user a failure with the step as the reason, a user
+/// that cannot be read is left untouched, and no password is ever set.
+#[tokio::test]
+async fn a_lockdown_run_counts_missed_steps_as_failures_and_sets_no_password() {
+    let server = support::Recorder::start(|request| {
+        let closing_for_5 =
+            request.method != "GET" && request.path.starts_with("/v1/users/5/sessions/");
+        if closing_for_5 {
+            return support::Reply::json(500, json!({"detail": "the session store is down"}));
+        }
+        support::fake_geobox(request)
+    });
+    let client = GeoboxClient::new(
+        &server.host(),
+        Auth::AccessToken(Secret::from("tok-admin")),
+        Duration::from_secs(10),
+    )
+    .expect("a client");
+    let user = |id: i64| -> User {
+        serde_json::from_value(json!({"id": id, "username": format!("u{id}"), "status": "Active"}))
+            .expect("a user")
+    };
+    // User 150 does not exist on the stand-in: it cannot be read first.
+    let targets = Targets::split(vec![user(4), user(5), user(150)], &Change::Lockdown);
+    let stop = AtomicBool::new(false);
+    let summary = bulk::run(&client, targets, &Change::Lockdown, &stop, |_| {}).await;
+
+    let done: Vec<i64> = summary.done.iter().map(|user| user.id).collect();
+    assert_eq!(done, vec![4]);
+    let reasons: BTreeMap<i64, String> = summary
+        .failed
+        .iter()
+        .map(|(user, reason)| (user.id, reason.clone()))
+        .collect();
+    assert!(
+        reasons[&5].starts_with("not done: close sessions"),
+        "{reasons:?}"
+    );
+    assert!(reasons[&150].starts_with("nothing done"), "{reasons:?}");
+    let change_of = |id: i64| {
+        summary
+            .changes
+            .iter()
+            .find(|change| change.user_id == Some(id))
+            .expect("journaled")
+    };
+    // User 5 was disabled before the sessions failed: the journal keeps the status to put back.
+    assert_eq!(change_of(5).after.0.len(), 1);
+    assert!(!change_of(5).outcome.as_ref().is_some_and(|o| o.is_ok()));
+    assert!(change_of(150).after.is_empty());
+    let requests = server.requests();
+    assert!(
+        !requests.iter().any(|r| r.path.contains("change-password")),
+        "no password set on a whole query"
+    );
+    assert!(
+        !requests
+            .iter()
+            .any(|r| r.method == "PUT" && r.path.starts_with("/v1/users/150/")),
+        "the user that could not be read is not written"
+    );
 }

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use geobox_users::api::{GeoboxClient, UserQuery, UserStatus};
+use geobox_users::api::{GeoboxClient, User, UserQuery, UserRef, UserRole, UserStatus};
 use geobox_users::console::cmd::{self, Cmd};
 use geobox_users::console::model::{BulkStage, Mode, Model};
 use geobox_users::console::msg::Msg;
 use geobox_users::console::update::{init, update};
+use geobox_users::journal;
 use geobox_users::server::RunningServer;
 use geobox_users::transfer::export::Pager;
 use geobox_users::views::View;
@@ -95,11 +96,26 @@ async fn ids_with(client: &GeoboxClient, status: UserStatus) -> Vec<i64> {
         status: Some(status),
         ..View::default()
     };
-    let users = Pager::new(view)
+    users_in(client, view)
+        .await
+        .into_iter()
+        .map(|user| user.id)
+        .collect()
+}
+
+async fn users_in(client: &GeoboxClient, view: View) -> Vec<User> {
+    Pager::new(view)
         .collect_users(client, |_| {})
         .await
-        .expect("listed");
-    users.into_iter().map(|user| user.id).collect()
+        .expect("listed")
+}
+
+async fn open_sessions(client: &GeoboxClient, user_id: i64) -> usize {
+    client
+        .list_sessions(UserRef::Id(user_id))
+        .await
+        .expect("sessions listed")
+        .len()
 }
 
 #[tokio::test]
@@ -182,4 +198,121 @@ async fn w_writes_every_matching_user_once_to_the_file_it_names() {
     assert_eq!(ids.len() as u64, active, "nobody twice");
     let banner = live.model.banner.clone().expect("says where");
     assert!(banner.text.contains("active.jsonl"), "{}", banner.text);
+}
+
+#[tokio::test]
+async fn a_lockdown_of_the_whole_view_shuts_exactly_its_users_and_leaves_the_admin_alone() {
+    let server = start_server(400).await;
+    let client = admin_client(&server);
+    let everyone = |user: &User| (user.id, user.status.clone());
+    let before: Vec<_> = users_in(&client, View::default())
+        .await
+        .iter()
+        .map(everyone)
+        .collect();
+    let admins = View {
+        role: Some(UserRole::SystemAdmin),
+        ..View::default()
+    };
+    let matching = users_in(&client, admins).await;
+    let admin = matching
+        .iter()
+        .find(|user| user.username == server.admin_username)
+        .expect("the signed-in admin matches the view")
+        .clone();
+    let targets: Vec<i64> = matching
+        .iter()
+        .map(|user| user.id)
+        .filter(|id| *id != admin.id)
+        .collect();
+    assert!(targets.len() > 1, "a view of several users: {targets:?}");
+    let mut sessions_before = 0;
+    for id in &targets {
+        sessions_before += open_sessions(&client, *id).await;
+    }
+    assert!(sessions_before > 0, "sessions to close");
+
+    let mut live = Live::open(&server).await;
+    live.model.filters.role = Some(UserRole::SystemAdmin);
+    live.type_text("!a");
+    live.until(|model, _| {
+        matches!(&model.mode, Mode::BulkQuery(query) if matches!(query.stage, BulkStage::Confirm { .. }))
+    })
+    .await;
+    let Mode::BulkQuery(query) = &live.model.mode else {
+        panic!("no confirmation: {:?}", live.model.mode);
+    };
+    let BulkStage::Confirm {
+        targets: confirmed,
+        left_out,
+        ..
+    } = &query.stage
+    else {
+        panic!("no confirmation: {:?}", query.stage);
+    };
+    assert_eq!(left_out.as_deref(), Some(server.admin_username.as_str()));
+    assert_eq!(confirmed.to_change.len(), targets.len());
+    let typed = if targets.len() > 100 {
+        targets.len().to_string()
+    } else {
+        "y".to_string()
+    };
+    live.type_text(&typed);
+    live.key(KeyCode::Enter, KeyModifiers::NONE);
+    live.until(|_, msg| matches!(msg, Msg::BulkFinished { .. }))
+        .await;
+
+    let banner = live.model.banner.clone().expect("a summary");
+    assert!(
+        banner
+            .text
+            .contains(&format!("done {}, failed 0", targets.len())),
+        "{}",
+        banner.text
+    );
+    let after: Vec<_> = users_in(&client, View::default())
+        .await
+        .iter()
+        .map(everyone)
+        .collect();
+    assert_eq!(before.len(), after.len());
+    for ((id, was), (_, now)) in before.iter().zip(&after) {
+        if targets.contains(id) {
+            assert_eq!(now, &Some(UserStatus::Disabled), "user {id} locked down");
+            assert_eq!(
+                open_sessions(&client, *id).await,
+                0,
+                "user {id}: sessions closed"
+            );
+        } else {
+            assert_eq!(
+                now, was,
+                "user {id} outside the view (or the admin) unchanged"
+            );
+        }
+    }
+    assert!(
+        open_sessions(&client, admin.id).await > 0,
+        "the admin's own sessions stay open"
+    );
+    let entry = live
+        .model
+        .journal
+        .this_run
+        .last()
+        .expect("the run is journaled");
+    assert_eq!(entry.action, journal::Action::Lockdown);
+    assert_eq!(entry.changes.len(), targets.len());
+
+    // Its undo puts back every status it changed, as the console's `u` would.
+    let now = journal::users_now(&client, entry).await.expect("read");
+    let plan = journal::plan_undo(entry, &now, false).expect("an undo plan");
+    let applied = journal::apply_undo(&client, &plan).await;
+    assert!(applied.failures.is_empty(), "{:?}", applied.failures);
+    let undone: Vec<_> = users_in(&client, View::default())
+        .await
+        .iter()
+        .map(everyone)
+        .collect();
+    assert_eq!(undone, before, "every status is back");
 }

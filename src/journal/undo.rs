@@ -166,7 +166,11 @@ fn plan_restore(entry: &Entry, now: &[Option<User>], force: bool) -> Result<Undo
     let mut plan = UndoPlan::default();
     let mut drifts = Vec::new();
     let mut gone = Vec::new();
-    let undoable = |change: &&UserChange| change.succeeded(entry) && !change.after.is_empty();
+    // A lockdown records a status only once its disable went through, so that status goes
+    // back even when a later step of the same user failed.
+    let undoable = |change: &&UserChange| {
+        !change.after.is_empty() && (change.succeeded(entry) || entry.action == Action::Lockdown)
+    };
     let mut any_undoable = false;
     for (index, change) in entry
         .changes

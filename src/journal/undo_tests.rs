@@ -23,6 +23,19 @@ fn status_change(id: i64, name: &str, from: &str, to: &str) -> UserChange {
     UserChange::new(Some(id), Some(name.to_string())).values(values(from), values(to))
 }
 
+/// Each user an update plan puts back, with the first value it puts back.
+fn restored(plan: &UndoPlan) -> Vec<(i64, Value)> {
+    plan.steps
+        .iter()
+        .map(|step| match step {
+            UndoStep::Update {
+                user_id, changes, ..
+            } => (*user_id, changes[0].to.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 #[test]
 fn an_update_goes_back_to_the_old_values() {
     let entry = single(
@@ -191,18 +204,8 @@ fn a_bulk_undo_puts_each_user_back_to_their_own_value() {
         Some(user(3, "c", "Active", "Editor")),
     ];
     let plan = plan_undo(&entry, &now, false).expect("a plan");
-    let targets: Vec<(i64, Value)> = plan
-        .steps
-        .iter()
-        .map(|step| match step {
-            UndoStep::Update {
-                user_id, changes, ..
-            } => (*user_id, changes[0].to.clone()),
-            other => panic!("{other:?}"),
-        })
-        .collect();
     assert_eq!(
-        targets,
+        restored(&plan),
         vec![(1, json!("Editor")), (2, json!("Publisher"))],
         "the failed one is left alone"
     );
@@ -272,4 +275,40 @@ fn a_lockdown_of_a_user_already_disabled_has_nothing_to_undo_and_says_why() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_whole_view_lockdown_puts_back_every_status_it_disabled() {
+    let mut entry = Entry::new(
+        "http://h",
+        Tool::Console,
+        Action::Lockdown,
+        Outcome::Error("1 of 3 writes failed".to_string()),
+    );
+    let mut disabled = status_change(1, "a", "Active", "Disabled");
+    disabled.outcome = Some(Outcome::Ok);
+    // Disabled, but a session stayed open: the user failed, yet the status went.
+    let mut sessions_left = status_change(2, "b", "Pending", "Disabled");
+    sessions_left.outcome = Some(Outcome::Error(
+        "not done: close sessions (error: server error (500))".to_string(),
+    ));
+    // Already Disabled: nothing recorded to put back.
+    let mut already = UserChange::new(Some(3), Some("c".to_string()));
+    already.outcome = Some(Outcome::Ok);
+    entry.changes = vec![disabled, sessions_left, already];
+    let now = [
+        Some(user(1, "a", "Disabled", "Viewer")),
+        Some(user(2, "b", "Disabled", "Viewer")),
+        Some(user(3, "c", "Disabled", "Viewer")),
+    ];
+    let plan = plan_undo(&entry, &now, false).expect("a plan");
+    assert_eq!(
+        restored(&plan),
+        vec![(1, json!("Active")), (2, json!("Pending"))]
+    );
+    assert!(
+        plan.notes
+            .iter()
+            .any(|note| note.contains("only the status"))
+    );
 }

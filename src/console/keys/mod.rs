@@ -405,4 +405,43 @@ mod tests {
         model.users.marked.clear();
         assert!(matches!(esc(&model), Some(Msg::FocusTable)));
     }
+
+    /// The README's key table names every key of the main screen, so the two cannot drift
+    /// apart when a key is added or moved.
+    #[test]
+    fn the_readme_key_table_names_every_key_of_the_main_screen() {
+        let readme = include_str!("../../../README.md");
+        let table = readme
+            .split("| key | does |")
+            .nth(1)
+            .expect("the README has a key table");
+        let mut named = std::collections::BTreeSet::new();
+        for row in table
+            .lines()
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+        {
+            let keys = row.split('|').nth(1).unwrap_or_default();
+            named.extend(keys.split('`').skip(1).step_by(2).map(str::to_string));
+        }
+        for binding in super::KEYMAP {
+            if !matches!(
+                binding.context,
+                super::Context::Table | super::Context::Global
+            ) {
+                continue;
+            }
+            let parts: Vec<&str> = match binding.label {
+                "/" => vec!["/"],
+                label => label.split('/').map(str::trim).collect(),
+            };
+            for part in parts {
+                assert!(
+                    named.contains(part),
+                    "`{part}` ({}) is missing from the README's key table",
+                    binding.help
+                );
+            }
+        }
+    }
 }

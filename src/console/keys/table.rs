@@ -128,7 +128,7 @@ pub static KEYMAP: &[Binding] = &[
     admin(C::Global, &[ch('n')], "n", "create a new user (form)", "n new", || Msg::OpenCreateForm),
     admin(C::Global, &[ch('D')], "D", "delete the user (type its name)", "D delete", || Msg::RequestDeleteUser),
     act(C::Global, &[ch('X')], "X", "close other sessions (marked too)", "X revoke others", || Msg::RequestCloseOtherSessions),
-    admin(C::Global, &[ch('!')], "!", "lock down: disable, close every session (marked too)", "", || Msg::RequestLockdown),
+    admin(C::Global, &[ch('!')], "!", "lock down: disable, close every session (marked, selected, or all filtered)", "", || Msg::RequestLockdown),
     admin(C::Global, &[ch('p')], "p", "change the selected user's password", "p password", || Msg::OpenPasswordDialog),
     admin(C::Global, &[ch('P')], "P", "renew the plan (selected, or all filtered)", "P renew", || Msg::RequestRenewPlan),
     bind(C::Global, &[ch('o')], "o", "sort by the next column", "o/O sort", || Msg::CycleSortColumn),

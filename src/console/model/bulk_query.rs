@@ -20,6 +20,7 @@ pub enum BulkAction {
     Status,
     Role,
     Renew,
+    Lockdown,
 }
 
 /// A change to every user matching the view, from offer to the last write.
@@ -47,6 +48,8 @@ pub enum BulkStage {
         targets: Targets,
         typed: Input,
         mismatch: bool,
+        /// The signed-in admin's username when they matched a lockdown and were left out.
+        left_out: Option<String>,
     },
     /// Writing; `stopping` once Esc asked to stop after the current batch.
     Running {

@@ -1,4 +1,4 @@
-//! Acting on every user the filter matches: `s`, `r` or `P` with a filter on and nothing
+//! Acting on every user the filter matches: `s`, `r`, `P` or `!` with a filter on and nothing
 //! marked offer "all N users matching this view". The users are collected first (every page,
 //! by id), then a confirmation shows what would change (the count is typed above a hundred),
 //! then the runner writes in batches and reports progress; Esc stops after the current batch.
@@ -9,6 +9,8 @@ use super::actions::{open_role_picker, open_status_picker, request_renew, users_
 use super::feedback::{action_allowed, explain, log_activity, refuse_write_offline};
 use super::journal;
 use super::list::refresh_list;
+use super::lockdown;
+use super::sessions::load_sessions;
 use crate::api::{User, UserRole, UserStatus};
 use crate::bulk::{self, Change, Summary, Targets};
 use crate::console::cmd::Cmd;
@@ -18,8 +20,9 @@ use crate::console::model::{
 use crate::console::msg::{Done, RequestId};
 use crate::console::wrap::step_wrapping;
 use crate::journal::{Action, Outcome};
+use crate::lockdown::refuse_self;
 
-/// Whether `s`, `r` and `P` offer the whole query: a filter narrows the table, nothing is
+/// Whether `s`, `r`, `P` and `!` offer the whole query: a filter narrows the table, nothing is
 /// marked (marks are the admin's own choice of users and win), and the view holds more than
 /// the one user selected (a search that found one user acts on them at once, as before).
 pub fn offered(model: &Model) -> bool {
@@ -35,7 +38,8 @@ pub(super) fn offer(model: &mut Model, action: BulkAction) {
     model.mode = Mode::BulkQuery(query_at(model, action, BulkStage::Offer));
 }
 
-/// `a` in the offer: every matching user. Renewing needs no value, so it collects at once.
+/// `a` in the offer: every matching user. Renewing and locking down need no value, so they
+/// collect at once.
 pub(super) fn choose_whole_query(model: &mut Model, cmds: &mut Vec<Cmd>) {
     let Mode::BulkQuery(query) = &mut model.mode else {
         return;
@@ -60,6 +64,20 @@ pub(super) fn choose_whole_query(model: &mut Model, cmds: &mut Vec<Cmd>) {
         }
         BulkAction::Renew => {
             collect(model, Change::RenewPlan, cmds);
+            return;
+        }
+        BulkAction::Lockdown => {
+            // The signed-in admin is left out by id; without it known, they could be shut out.
+            if model.me.loaded().is_none() {
+                model.mode = Mode::Normal;
+                model.fail(
+                    "Not locked down: who is signed in is not known yet, so they could not be \
+                     left out (R reloads)"
+                        .to_string(),
+                );
+                return;
+            }
+            collect(model, Change::Lockdown, cmds);
             return;
         }
     };
@@ -101,6 +119,7 @@ pub(super) fn advance(model: &mut Model, cmds: &mut Vec<Cmd>) {
             BulkAction::Status => open_status_picker(model),
             BulkAction::Role => open_role_picker(model),
             BulkAction::Renew => request_renew(model),
+            BulkAction::Lockdown => lockdown::request(model),
         },
         BulkStage::Choose { choices, cursor } => match choices.get(cursor).cloned() {
             Some(change) => {
@@ -113,6 +132,7 @@ pub(super) fn advance(model: &mut Model, cmds: &mut Vec<Cmd>) {
             change,
             targets,
             typed,
+            left_out,
             ..
         } => {
             let count = targets.to_change.len();
@@ -122,6 +142,7 @@ pub(super) fn advance(model: &mut Model, cmds: &mut Vec<Cmd>) {
                     targets,
                     typed,
                     mismatch: true,
+                    left_out,
                 };
                 model.mode = Mode::BulkQuery(query_at(model, action, stage));
                 return;
@@ -200,14 +221,26 @@ pub(super) fn on_collected(
         return;
     }
     match done.result {
-        Ok(users) => {
+        Ok(mut users) => {
             let change = change.clone();
+            let mut left_out = None;
+            if change == Change::Lockdown {
+                // Locking the signed-in admin down would shut them out mid-run.
+                let me = model.me.loaded();
+                let signed_in = me.map(|me| me.id);
+                let before = users.len();
+                users.retain(|user| refuse_self(user.id, signed_in).is_ok());
+                if users.len() < before {
+                    left_out = me.map(|me| me.username.clone());
+                }
+            }
             let targets = Targets::split(users, &change);
             query.stage = BulkStage::Confirm {
                 change,
                 targets,
                 typed: Input::default(),
                 mismatch: false,
+                left_out,
             };
         }
         Err(error) => {
@@ -291,7 +324,7 @@ pub(super) fn on_finished(
                 request: running,
                 change,
                 ..
-            } if *running == request => Some(change.describe()),
+            } if *running == request => Some(change.clone()),
             _ => None,
         },
         _ => None,
@@ -299,7 +332,8 @@ pub(super) fn on_finished(
     if change.is_some() {
         model.mode = Mode::Normal;
     }
-    let what = change.unwrap_or_else(|| "Bulk change".to_string());
+    let locked_down = change == Some(Change::Lockdown);
+    let what = change.map_or_else(|| "Bulk change".to_string(), |change| change.describe());
     if !summary.changes.is_empty() {
         // One entry for the whole run, each user with their own outcome, as the CLI writes it.
         let outcome = match summary.outcome() {
@@ -307,14 +341,13 @@ pub(super) fn on_finished(
             Err(error) => Outcome::Error(error),
         };
         let changes = summary.changes.clone();
-        journal::record(
-            model,
-            Action::BulkUpdate,
-            changes,
-            outcome,
-            Some(what.clone()),
-            cmds,
-        );
+        // A lockdown keeps its own action, so its undo puts back the status only and says so.
+        let action = if locked_down {
+            Action::Lockdown
+        } else {
+            Action::BulkUpdate
+        };
+        journal::record(model, action, changes, outcome, Some(what.clone()), cmds);
     }
     for (user, reason) in &summary.failed {
         log_activity(
@@ -338,6 +371,10 @@ pub(super) fn on_finished(
         model.fail(text);
     }
     refresh_list(model, cmds);
+    // The pane shows what the lockdown left open of the selected user (nothing, when it went).
+    if locked_down && let Some(user_id) = model.sessions.user_id {
+        load_sessions(model, user_id, cmds);
+    }
 }
 
 #[cfg(test)]
@@ -368,6 +405,12 @@ mod tests {
     fn confirm_with(model: &mut Model, users: Vec<User>) -> Targets {
         type_text(model, "sa");
         let cmds = press(model, KeyCode::Enter);
+        collected(model, &cmds, users)
+    }
+
+    /// The collection `cmds` asked for comes back with `users`: the model waits at the
+    /// confirmation.
+    fn collected(model: &mut Model, cmds: &[Cmd], users: Vec<User>) -> Targets {
         let request = cmds
             .iter()
             .find_map(|cmd| match cmd {
@@ -401,6 +444,29 @@ mod tests {
             } => Some((*request, targets.to_change.len())),
             _ => None,
         })
+    }
+
+    /// The run ends with `summary`: what the model asks for, and the journal entries among it.
+    fn finish(
+        model: &mut Model,
+        request: RequestId,
+        summary: Summary,
+    ) -> (Vec<Cmd>, Vec<crate::journal::Entry>) {
+        let cmds = update(
+            model,
+            Msg::BulkFinished {
+                request,
+                summary: Box::new(summary),
+            },
+        );
+        let entries = cmds
+            .iter()
+            .filter_map(|cmd| match cmd {
+                Cmd::AppendJournal { entry } => Some((**entry).clone()),
+                _ => None,
+            })
+            .collect();
+        (cmds, entries)
     }
 
     #[test]
@@ -531,20 +597,7 @@ mod tests {
             changes: changes.clone(),
             ..Summary::default()
         };
-        let cmds = update(
-            &mut model,
-            Msg::BulkFinished {
-                request,
-                summary: Box::new(summary),
-            },
-        );
-        let entries: Vec<_> = cmds
-            .iter()
-            .filter_map(|cmd| match cmd {
-                Cmd::AppendJournal { entry } => Some(entry),
-                _ => None,
-            })
-            .collect();
+        let (cmds, entries) = finish(&mut model, request, summary);
         assert_eq!(entries.len(), 1, "one entry for the whole run: {cmds:?}");
         assert_eq!(entries[0].action, Action::BulkUpdate);
         assert_eq!(entries[0].changes, changes);
@@ -573,5 +626,142 @@ mod tests {
             cmds.iter()
                 .any(|cmd| matches!(cmd, Cmd::CancelRequest { request: r } if *r == request))
         );
+    }
+
+    // ---- `!` on the whole view ----
+
+    fn lockdown_run(cmds: &[Cmd]) -> Option<(RequestId, Vec<i64>)> {
+        cmds.iter().find_map(|cmd| match cmd {
+            Cmd::RunBulk {
+                request,
+                targets,
+                change: Change::Lockdown,
+            } => Some((
+                *request,
+                targets.to_change.iter().map(|user| user.id).collect(),
+            )),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn bang_with_a_filter_offers_the_view_and_enter_keeps_to_the_selected_user() {
+        let mut model = filtered_model();
+        // User 1, selected first, is the signed-in admin.
+        type_text(&mut model, "j!");
+        assert!(
+            matches!(&model.mode, Mode::BulkQuery(query)
+                if query.action == BulkAction::Lockdown && matches!(query.stage, BulkStage::Offer)),
+            "{:?}",
+            model.mode
+        );
+        press(&mut model, KeyCode::Enter);
+        assert!(
+            matches!(&model.mode, Mode::Lockdown(dialog)
+                if dialog.targets.len() == 1 && dialog.targets[0].id == 2),
+            "the one-user dialog, as before: {:?}",
+            model.mode
+        );
+    }
+
+    #[test]
+    fn bang_with_marks_locks_down_the_marked_users_as_before() {
+        let mut model = filtered_model();
+        model.users.marked.insert(3);
+        type_text(&mut model, "!");
+        assert!(matches!(model.mode, Mode::Lockdown(_)), "{:?}", model.mode);
+    }
+
+    #[test]
+    fn a_whole_view_lockdown_collects_takes_the_typed_count_and_runs() {
+        let mut model = filtered_model();
+        let cmds = type_text(&mut model, "j!a");
+        let targets = collected(&mut model, &cmds, (2..=161).map(user).collect());
+        assert_eq!(
+            targets.to_change.len(),
+            160,
+            "nobody is already locked down"
+        );
+        assert!(matches!(
+            stage(&model),
+            BulkStage::Confirm {
+                change: Change::Lockdown,
+                left_out: None,
+                ..
+            }
+        ));
+        assert!(
+            lockdown_run(&press(&mut model, KeyCode::Enter)).is_none(),
+            "above a hundred, the count is typed"
+        );
+        type_text(&mut model, "160");
+        let (request, ids) =
+            lockdown_run(&press(&mut model, KeyCode::Enter)).expect("the lockdown runs");
+        assert_eq!(ids, (2..=161).collect::<Vec<i64>>());
+        assert!(matches!(
+            stage(&model),
+            BulkStage::Running {
+                change: Change::Lockdown,
+                ..
+            }
+        ));
+
+        let mut summary = Summary {
+            done: targets.to_change.clone(),
+            changes: targets
+                .to_change
+                .iter()
+                .map(|user| crate::journal::UserChange::new(Some(user.id), None))
+                .collect(),
+            ..Summary::default()
+        };
+        let failed = summary.done.pop().expect("one to fail");
+        summary.failed.push((
+            failed,
+            "not done: close sessions (error: server error (500))".to_string(),
+        ));
+        let (cmds, entries) = finish(&mut model, request, summary);
+        assert_eq!(entries.len(), 1, "one entry for the run");
+        assert_eq!(entries[0].action, Action::Lockdown, "undone as a lockdown");
+        assert_eq!(entries[0].changes.len(), 160);
+        let banner = model.banner.clone().expect("a summary");
+        assert!(
+            banner.error && banner.text.contains("close sessions"),
+            "{}",
+            banner.text
+        );
+        assert!(cmds.iter().any(|cmd| matches!(cmd, Cmd::LoadUsers { .. })));
+    }
+
+    #[test]
+    fn the_signed_in_admin_is_left_out_of_a_whole_view_lockdown() {
+        let mut model = filtered_model();
+        let me = model.me.loaded().cloned().expect("signed in");
+        let cmds = type_text(&mut model, "j!a");
+        let targets = collected(&mut model, &cmds, vec![user(2), me.clone(), user(3)]);
+        let ids: Vec<i64> = targets.to_change.iter().map(|user| user.id).collect();
+        assert_eq!(ids, vec![2, 3]);
+        assert!(
+            matches!(stage(&model), BulkStage::Confirm { left_out: Some(name), .. } if *name == me.username),
+            "the confirmation says so: {:?}",
+            model.mode
+        );
+        let (_, ids) = lockdown_run(&type_text(&mut model, "y")).expect("a few: y is enough");
+        assert!(!ids.contains(&me.id));
+    }
+
+    #[test]
+    fn a_whole_view_lockdown_waits_to_know_who_is_signed_in() {
+        let mut model = filtered_model();
+        model.me = crate::console::model::Loadable::default();
+        let cmds = type_text(&mut model, "j!a");
+        assert!(
+            !cmds
+                .iter()
+                .any(|cmd| matches!(cmd, Cmd::CollectMatching { .. })),
+            "nothing collected"
+        );
+        assert!(matches!(model.mode, Mode::Normal));
+        assert!(model.banner.as_ref().is_some_and(|banner| banner.error));
     }
 }

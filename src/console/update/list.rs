@@ -389,9 +389,12 @@ pub(super) fn adapt_to_capped_pages(model: &mut Model, cmds: &mut Vec<Cmd>) -> b
     let Some(total) = list.total else {
         return false;
     };
+    // A page being read again may be short only because it was read before the count grew
+    // (a reload after users came back into the filter): it says nothing about a cap.
     let capped = list
         .pages
         .iter()
+        .filter(|(page, _)| !list.pending.contains_key(page))
         .filter(|(page, users)| {
             let len = users.len() as u64;
             len > 0 && len < list.page_size && **page * list.page_size + len < total

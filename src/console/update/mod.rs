@@ -130,6 +130,9 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::RequestRenewPlan if bulk_query::offered(model) => {
             bulk_query::offer(model, BulkAction::Renew)
         }
+        Msg::RequestLockdown if bulk_query::offered(model) => {
+            bulk_query::offer(model, BulkAction::Lockdown)
+        }
         Msg::OpenStatusPicker => actions::open_status_picker(model),
         Msg::OpenRolePicker => actions::open_role_picker(model),
         Msg::PickerNext => actions::step_picker(model, 1),

@@ -10,7 +10,7 @@ use super::actions::hint_line;
 use super::dialog_area;
 use super::format::fit;
 use super::theme::Theme;
-use crate::bulk::{Change, Progress};
+use crate::bulk::{Change, Progress, Targets};
 use crate::console::model::{
     BulkAction, BulkQuery, BulkStage, Model, NAMES_SHOWN, needs_typed_count,
 };
@@ -22,6 +22,7 @@ fn title(action: BulkAction) -> &'static str {
         BulkAction::Status => " Set status ",
         BulkAction::Role => " Set role ",
         BulkAction::Renew => " Renew plans ",
+        BulkAction::Lockdown => " Lock down ",
     }
 }
 
@@ -70,7 +71,7 @@ pub fn render(query: &BulkQuery, model: &Model, theme: Theme, frame: &mut Frame)
                 let text = match choice {
                     Change::Status(status) => status.to_string(),
                     Change::Role(role) => role.to_string(),
-                    Change::RenewPlan => "renew plan".to_string(),
+                    Change::RenewPlan | Change::Lockdown => choice.describe(),
                 };
                 let chosen = index == *cursor;
                 let style = if chosen {
@@ -100,41 +101,11 @@ pub fn render(query: &BulkQuery, model: &Model, theme: Theme, frame: &mut Frame)
             targets,
             typed,
             mismatch,
+            left_out,
         } => {
-            let count = targets.to_change.len();
-            lines.push(Line::from(vec![
-                Span::styled(change.describe(), theme.strong()),
-                Span::raw(format!(
-                    " for all {} matching this view",
-                    users(count as u64)
-                )),
-            ]));
-            let mut names: Vec<&str> = targets
-                .to_change
-                .iter()
-                .take(NAMES_SHOWN)
-                .map(|user| user.username.as_str())
-                .collect();
-            let more = count.saturating_sub(NAMES_SHOWN);
-            let more = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
-            if names.is_empty() {
-                names.push("(nobody to change)");
-            }
-            // The count of the rest stays whole; the names give way when they are long.
-            let room = 60usize.saturating_sub(more.chars().count());
-            lines.push(Line::raw(format!("{}{more}", fit(&names.join(", "), room))));
-            lines.push(Line::styled(
-                format!(
-                    "{} already so: skipped",
-                    users(targets.already.len() as u64)
-                ),
-                theme.dim(),
-            ));
+            lines.extend(what_changes(change, targets, left_out.as_deref(), theme));
             lines.push(Line::raw(""));
+            let count = targets.to_change.len();
             if needs_typed_count(targets) {
                 lines.push(Line::from(vec![
                     Span::raw(format!("Type {count} to confirm: ")),
@@ -160,10 +131,12 @@ pub fn render(query: &BulkQuery, model: &Model, theme: Theme, frame: &mut Frame)
             let inner = block.inner(area);
             frame.render_widget(block, area);
             let [head, bar, foot, hint] = Layout::vertical([Constraint::Length(1); 4]).areas(inner);
-            frame.render_widget(
-                Paragraph::new(format!("{} · {skipped} already so", change.describe())),
-                head,
-            );
+            // A lockdown is never already done, so its skipped count says nothing.
+            let head_text = match change {
+                Change::Lockdown => change.describe(),
+                _ => format!("{} · {skipped} already so", change.describe()),
+            };
+            frame.render_widget(Paragraph::new(head_text), head);
             frame.render_widget(progress_bar(progress, theme), bar);
             let state = if *stopping {
                 "stopping after the current batch…"
@@ -184,6 +157,69 @@ pub fn render(query: &BulkQuery, model: &Model, theme: Theme, frame: &mut Frame)
         .block(dialog_block(query, theme))
         .wrap(Wrap { trim: false });
     frame.render_widget(paragraph, area);
+}
+
+/// The confirmation's account of the change: what, how many, the first names, and what is
+/// left alone. Each line fits the dialog unwrapped, so the dialog's height holds.
+fn what_changes(
+    change: &Change,
+    targets: &Targets,
+    left_out: Option<&str>,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let count = targets.to_change.len();
+    let mut lines = Vec::new();
+    let all = format!(" all {} matching this view", users(count as u64));
+    lines.push(match change {
+        Change::Lockdown => Line::from(vec![
+            Span::styled("Lock down", theme.strong()),
+            Span::raw(all),
+        ]),
+        _ => Line::from(vec![
+            Span::styled(change.describe(), theme.strong()),
+            Span::raw(format!(" for{all}")),
+        ]),
+    });
+    let mut names: Vec<&str> = targets
+        .to_change
+        .iter()
+        .take(NAMES_SHOWN)
+        .map(|user| user.username.as_str())
+        .collect();
+    let more = count.saturating_sub(NAMES_SHOWN);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    if names.is_empty() {
+        names.push("(nobody to change)");
+    }
+    // The count of the rest stays whole; the names give way when they are long.
+    let room = 60usize.saturating_sub(more.chars().count());
+    lines.push(Line::raw(format!("{}{more}", fit(&names.join(", "), room))));
+    if *change == Change::Lockdown {
+        lines.push(Line::raw("Each: status → Disabled, every session closed."));
+        lines.push(Line::styled(
+            "No new passwords: one each, shown once, would help nobody.",
+            theme.dim(),
+        ));
+    } else {
+        lines.push(Line::styled(
+            format!(
+                "{} already so: skipped",
+                users(targets.already.len() as u64)
+            ),
+            theme.dim(),
+        ));
+    }
+    if let Some(me) = left_out {
+        lines.push(Line::styled(
+            format!("{} (signed in) matches too: you are left out.", fit(me, 20)),
+            theme.strong(),
+        ));
+    }
+    lines
 }
 
 /// A bar with `done/total  rate/s  ETA`, for every long run.
@@ -235,10 +271,14 @@ mod tests {
     }
 
     fn with_stage(width: u16, height: u16, stage: BulkStage) -> Model {
+        with_action(width, height, BulkAction::Status, stage)
+    }
+
+    fn with_action(width: u16, height: u16, action: BulkAction, stage: BulkStage) -> Model {
         let mut model = loaded_model(width, height, 500);
         model.filters.status = Some(UserStatus::Pending);
         model.mode = Mode::BulkQuery(Box::new(BulkQuery {
-            action: BulkAction::Status,
+            action,
             matching: Some(240),
             selected: Some(user(1).username),
             stage,
@@ -271,6 +311,7 @@ mod tests {
                 targets: many_targets(),
                 typed: Input::new("12".to_string()),
                 mismatch: true,
+                left_out: None,
             };
             snapshot(
                 "bulk_query_confirm_typed",
@@ -295,6 +336,27 @@ mod tests {
                 stopping: false,
             };
             snapshot("bulk_query_running", &with_stage(width, height, stage));
+        }
+    }
+
+    #[test]
+    fn a_whole_view_lockdown_offers_then_says_no_passwords_and_who_is_left_out() {
+        for (width, height) in [(80, 24), (160, 45)] {
+            snapshot(
+                "bulk_query_lockdown_offer",
+                &with_action(width, height, BulkAction::Lockdown, BulkStage::Offer),
+            );
+            let stage = BulkStage::Confirm {
+                change: Change::Lockdown,
+                targets: Targets::split((2..=241).map(user).collect(), &Change::Lockdown),
+                typed: Input::new("240".to_string()),
+                mismatch: false,
+                left_out: Some("admin".to_string()),
+            };
+            snapshot(
+                "bulk_query_lockdown_confirm",
+                &with_action(width, height, BulkAction::Lockdown, stage),
+            );
         }
     }
 }

@@ -198,6 +198,43 @@ fn a_server_that_caps_the_page_size_is_paged_by_what_it_gives() {
 }
 
 #[test]
+fn a_count_that_grew_before_the_short_page_is_read_again_is_no_cap() {
+    // One user left in the view, then the others come back (an undo) and the list reloads.
+    let mut model = loaded_model(160, 45, 1);
+    let cmds = type_keys(&mut model, "R");
+    let count = cmds
+        .iter()
+        .find_map(|cmd| match cmd {
+            Cmd::CountUsers { request, .. } => Some(*request),
+            _ => None,
+        })
+        .expect("counted again");
+    let done = Done {
+        request: count,
+        took: Default::default(),
+        result: Ok(329),
+    };
+    update(&mut model, Msg::UsersCounted(done));
+    assert_eq!(
+        model.users.page_size, PAGE_SIZE,
+        "the stale short page is no cap"
+    );
+    let pages: Vec<Cmd> = cmds
+        .into_iter()
+        .filter(|cmd| matches!(cmd, Cmd::LoadUsers { .. }))
+        .collect();
+    settle(&mut model, &FakeServer::new(329), pages);
+    let ids: Vec<i64> = (0..40)
+        .filter_map(|row| model.users.user_at(row).map(|user| user.id))
+        .collect();
+    assert_eq!(
+        ids,
+        (1..=40).collect::<Vec<_>>(),
+        "every row on screen filled"
+    );
+}
+
+#[test]
 fn pages_scrolled_far_past_are_cancelled_not_waited_for() {
     let mut model = loaded_model(160, 45, 1_000_000);
     let mut cancelled = 0;
