@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
+use super::orders::OrderCache;
 use super::users::{USER_COLUMNS, UserRow, user_from_row};
 use crate::api::{UserRole, UserStatus};
 use crate::server::cql::{Field, FieldKind, FullTextHint, SqlFilter};
@@ -299,6 +300,8 @@ pub struct CountCache {
     generation: Arc<AtomicU64>,
     /// The filter's SQL and values -> (generation it was counted in, count).
     counts: Mutex<HashMap<String, (u64, u64)>>,
+    /// Whole sort orders of filters' matches, good for the same generations.
+    orders: OrderCache,
 }
 
 /// Different filters remembered at most; the whole cache is dropped past it.
@@ -310,7 +313,17 @@ impl CountCache {
         Arc::clone(&self.generation)
     }
 
-    fn key(clause: &Where) -> String {
+    /// The data's generation now: a count or an order made after reading it is good while it
+    /// stays the same.
+    pub(super) fn now(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    pub(super) fn orders(&self) -> &OrderCache {
+        &self.orders
+    }
+
+    pub(super) fn key(clause: &Where) -> String {
         format!(
             "{:?}|{:?}|{:?}",
             clause.full_text, clause.conditions, clause.values

@@ -5,6 +5,7 @@
 //! blocking threads.
 
 mod listing;
+mod orders;
 mod planner;
 mod plans;
 mod schema;

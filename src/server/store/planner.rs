@@ -19,6 +19,7 @@ use super::listing::{
     CountCache, PLAN_BUDGET, UserListing, Where, is_interrupt, list_users_within, listing_where,
     with_budget,
 };
+use super::orders::{SortKey, ascending, slice};
 use super::users::{USER_COLUMNS, UserRow, user_from_row};
 
 /// The sort columns that have composite indexes led by status and by role:
@@ -31,8 +32,14 @@ pub(super) const COMPOSITE_SORTS: &[&str] = &[
     "expiration_date",
 ];
 
-/// Collecting a match costs about this many index steps of a walk (a row read and a sort).
-const COLLECT_COST: u64 = 3;
+/// A walk is chosen only when it steps over this many times fewer entries than there are
+/// matches: past the first pages a walk reads a row for each entry it steps over (the rest of
+/// the filter needs it), as a collect does for each match, and a collect's order is kept for
+/// every page after it.
+const WALK_MARGIN: u64 = 4;
+
+/// How long any walk may look for its page, however short it is expected to be.
+const SHORT_WALK: std::time::Duration = std::time::Duration::from_millis(25);
 
 /// A listing the planner knows: equalities on status and role, anything else, one sort key.
 struct Shape {
@@ -109,6 +116,14 @@ impl Shape {
             .extend(self.rest.conditions.iter().cloned());
         clause.values.extend(self.rest.values.iter().cloned());
         clause
+    }
+
+    /// What names this filter's whole sort order among those kept: every condition, the
+    /// full-text match, and the sort column (the direction is the same order read backwards).
+    fn order_key(&self) -> String {
+        let mut clause = self.conditions();
+        clause.full_text.clone_from(&self.rest.full_text);
+        format!("{}|{}", self.sort, CountCache::key(&clause))
     }
 
     fn equal_where(&self) -> Where {
@@ -263,6 +278,12 @@ fn planned_page_by(
     if matches.is_some_and(|matches| listing.skip >= matches) {
         return Ok(Some(Vec::new()));
     }
+    if choice == Choice::ByCost
+        && let Some(order) = counts.orders().get(&shape.order_key(), counts.now())
+    {
+        let ids = slice(&order, listing.skip, listing.limit, shape.descending);
+        return Ok(Some(rows_by_id(conn, &ids)?));
+    }
     let window = Window::of(listing.skip, listing.limit, matches);
     let lead = shape.lead(conn, counts)?;
     let mut ids = if !shape.has_rest() {
@@ -279,11 +300,11 @@ fn planned_page_by(
             None => counts.count(conn, &Where::default())?,
         };
         match choice {
-            Choice::ByCost => choose_and_run(conn, &shape, lead, &window, matches, within)?,
+            Choice::ByCost => choose_and_run(conn, counts, &shape, lead, &window, matches, within)?,
             #[cfg(test)]
             Choice::Walk => walk(conn, &shape, lead, &window)?,
             #[cfg(test)]
-            Choice::Collect => collect(conn, &shape, &window)?,
+            Choice::Collect => collect(conn, counts, &shape, &window)?,
         }
     };
     if window.reversed {
@@ -296,6 +317,7 @@ fn planned_page_by(
 /// matches bunch up late in the sort order) hands over to collecting.
 fn choose_and_run(
     conn: &Connection,
+    counts: &CountCache,
     shape: &Shape,
     lead: Option<&str>,
     window: &Window,
@@ -306,18 +328,24 @@ fn choose_and_run(
     let (walk_cost, collect_cost) = match matches {
         Some(matches) => (
             needed.saturating_mul(within) / matches.max(1),
-            matches.saturating_mul(COLLECT_COST),
+            matches / WALK_MARGIN,
         ),
         // Unknown selectivity: a short walk is the sample.
         None => (0, 1),
     };
     if walk_cost > collect_cost {
-        return collect(conn, shape, window);
+        return collect(conn, counts, shape, window);
     }
-    // About 2 µs an entry, with room for a poor estimate.
-    let budget = std::time::Duration::from_micros(5_000 + walk_cost.saturating_mul(6));
+    // About 2 µs an entry, with room for a poor estimate. Never less than the first page's
+    // target (pages cold in the cache make a short walk slow, and a walk that finds the page
+    // within the target beats collecting every match), nor than half of what collecting would
+    // take (matches bunched late in the sort order make a walk long but still cheaper).
+    let collect_time = std::time::Duration::from_micros(matches.unwrap_or(0) * 7 / 10);
+    let budget = std::time::Duration::from_micros(walk_cost.saturating_mul(6))
+        .max(SHORT_WALK)
+        .max(collect_time / 2);
     match with_budget(conn, budget, || walk(conn, shape, lead, window)) {
-        Err(error) if is_interrupt(&error) => collect(conn, shape, window),
+        Err(error) if is_interrupt(&error) => collect(conn, counts, shape, window),
         other => other,
     }
 }
@@ -408,8 +436,15 @@ fn walk_full_text_by_id(
     query_ids(conn, &sql, page_values(values, window))
 }
 
-/// Finds every match through the index that serves the filter best, and sorts their ids.
-fn collect(conn: &Connection, shape: &Shape, window: &Window) -> rusqlite::Result<Vec<i64>> {
+/// Finds every match through the index that serves the filter best, sorts them all, keeps
+/// that order for the pages after this one, and answers the window from it.
+fn collect(
+    conn: &Connection,
+    counts: &CountCache,
+    shape: &Shape,
+    window: &Window,
+) -> rusqlite::Result<Vec<i64>> {
+    let generation = counts.now();
     let clause = shape.conditions();
     let mut values = Vec::new();
     let mut extra = Vec::new();
@@ -418,12 +453,25 @@ fn collect(conn: &Connection, shape: &Shape, window: &Window) -> rusqlite::Resul
         values.push(Value::Text(full_text.clone()));
     }
     values.extend(clause.values.iter().cloned());
-    let sql = format!(
-        "SELECT id FROM users{} ORDER BY {} LIMIT ? OFFSET ?",
-        clause.sql(&extra),
-        order_sql(shape, window, "+")
-    );
-    query_ids(conn, &sql, page_values(values, window))
+    let key_column = if shape.sort == "id" {
+        "NULL"
+    } else {
+        shape.sort
+    };
+    let sql = format!("SELECT id, {key_column} FROM users{}", clause.sql(&extra));
+    // Only username is declared COLLATE NOCASE.
+    let nocase = shape.sort == "username";
+    let mut statement = conn.prepare_cached(&sql)?;
+    let keyed = statement
+        .query_map(rusqlite::params_from_iter(values), |row| {
+            Ok((SortKey::of(row.get(1)?, nocase), row.get(0)?))
+        })?
+        .collect::<rusqlite::Result<Vec<(SortKey, i64)>>>()?;
+    let order = std::sync::Arc::new(ascending(keyed));
+    let backwards = shape.descending != window.reversed;
+    let ids = slice(&order, window.skip, window.limit, backwards);
+    counts.orders().keep(shape.order_key(), generation, order);
+    Ok(ids)
 }
 
 fn query_ids(conn: &Connection, sql: &str, values: Vec<Value>) -> rusqlite::Result<Vec<i64>> {
@@ -628,5 +676,58 @@ mod tests {
             .write_blocking(|conn| Ok(delete_user(conn, id)?))
             .expect("deletes");
         assert_eq!(count(&UserListing::default()), 0, "after a delete");
+    }
+
+    #[test]
+    fn a_kept_order_follows_writes() {
+        let store = Store::open(None).expect("opens");
+        let names = ["reza.b", "reza.c", "reza.a"];
+        let ids: Vec<i64> = store
+            .write_blocking(|conn| {
+                names
+                    .iter()
+                    .map(|name| Ok(insert_user(conn, &NewUserRecord::example(name))?))
+                    .collect()
+            })
+            .expect("creates");
+        let counts = store.counts();
+        let by_username = |skip: u64, choice: Choice| {
+            let listing = UserListing {
+                order_by: vec![("username", false)],
+                skip,
+                limit: 2,
+                ..UserListing {
+                    filter: Some(
+                        cql::compile("username LIKE '%reza%'", USER_FIELDS, &UsersFullText)
+                            .expect("compiles"),
+                    ),
+                    ..UserListing::default()
+                }
+            };
+            store
+                .read_blocking(|conn| {
+                    let rows = planned_page_by(conn, &counts, &listing, choice)?.expect("known");
+                    Ok(rows.iter().map(|row| row.id).collect::<Vec<i64>>())
+                })
+                .expect("lists")
+        };
+        assert_eq!(by_username(0, Choice::Collect), vec![ids[2], ids[0]]);
+        assert_eq!(
+            by_username(1, Choice::ByCost),
+            vec![ids[0], ids[1]],
+            "from the kept order"
+        );
+        let rename = UserFields {
+            username: Some("reza.0".into()),
+            ..UserFields::default()
+        };
+        store
+            .write_blocking(|conn| Ok(update_user(conn, ids[1], &rename)?))
+            .expect("updates");
+        assert_eq!(
+            by_username(0, Choice::ByCost),
+            vec![ids[1], ids[2]],
+            "the order kept before the rename is not used"
+        );
     }
 }

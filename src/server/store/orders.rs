@@ -1,0 +1,183 @@
+//! Whole sort orders of a filter's matches, each good until the next write to `users`.
+//!
+//! A filter that no index serves in the asked order (a date range sorted by name, a keyword
+//! search sorted by anything) costs reading every match once. Reading them once is what a
+//! deep page costs anyway; keeping the order they sort into makes every later page of the same
+//! filter and sort, in either direction, a slice. The admin paging through a filtered, sorted
+//! table, or jumping to its end and back, pays for the first deep page only.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rusqlite::types::Value;
+
+/// Ids remembered at most, over every order kept (8 bytes each); the least recently used
+/// order goes first.
+const MAX_KEPT_IDS: usize = 4_000_000;
+
+/// Sort orders already made. Keys name the filter and the sort column; the order is
+/// ascending (the descending one is the same read backwards, ids and all).
+#[derive(Debug, Default)]
+pub struct OrderCache {
+    /// Least recently used first.
+    kept: Mutex<Vec<Kept>>,
+}
+
+#[derive(Debug)]
+struct Kept {
+    key: String,
+    generation: u64,
+    ids: Arc<Vec<i64>>,
+}
+
+impl OrderCache {
+    /// The order kept under `key` when it was made from the current data.
+    pub(super) fn get(&self, key: &str, generation: u64) -> Option<Arc<Vec<i64>>> {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = kept.iter().position(|entry| entry.key == key)?;
+        let entry = kept.remove(at);
+        if entry.generation != generation {
+            return None;
+        }
+        let ids = Arc::clone(&entry.ids);
+        kept.push(entry);
+        Some(ids)
+    }
+
+    /// Keeps an order made from the data of `generation` (read before the order was read, so
+    /// a write that landed meanwhile makes it stale at once).
+    pub(super) fn keep(&self, key: String, generation: u64, ids: Arc<Vec<i64>>) {
+        if ids.len() > MAX_KEPT_IDS {
+            return;
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.retain(|entry| entry.key != key && entry.generation == generation);
+        let mut total: usize = kept.iter().map(|entry| entry.ids.len()).sum();
+        while total + ids.len() > MAX_KEPT_IDS && !kept.is_empty() {
+            total -= kept.remove(0).ids.len();
+        }
+        kept.push(Kept {
+            key,
+            generation,
+            ids,
+        });
+    }
+}
+
+/// A sort key as SQLite orders a column's values: NULL first, then numbers, then text (byte
+/// by byte, which is the BINARY collation; NOCASE columns are folded first). The users table
+/// holds no REAL or BLOB values in a sortable column.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum SortKey {
+    Null,
+    Integer(i64),
+    /// `prefix` is the first eight bytes, big-endian and zero-padded: most comparisons end
+    /// there without following the pointer to the text. Text holds no NUL bytes, so the
+    /// padding sorts a shorter text first, as the bytes would.
+    Text {
+        prefix: u64,
+        text: Box<str>,
+    },
+}
+
+impl SortKey {
+    /// `nocase`: the column is declared `COLLATE NOCASE`, which folds ASCII letters only.
+    pub(super) fn of(value: Value, nocase: bool) -> SortKey {
+        match value {
+            Value::Null => SortKey::Null,
+            Value::Integer(number) => SortKey::Integer(number),
+            // Never stored; ordered among the integers rather than lost.
+            Value::Real(number) => SortKey::Integer(number as i64),
+            Value::Text(mut text) => {
+                if nocase {
+                    text.make_ascii_lowercase();
+                }
+                let mut head = [0u8; 8];
+                let length = text.len().min(8);
+                head[..length].copy_from_slice(&text.as_bytes()[..length]);
+                SortKey::Text {
+                    prefix: u64::from_be_bytes(head),
+                    text: text.into_boxed_str(),
+                }
+            }
+            Value::Blob(bytes) => SortKey::of(
+                Value::Text(String::from_utf8_lossy(&bytes).into_owned()),
+                nocase,
+            ),
+        }
+    }
+}
+
+/// The ids of `keyed` in ascending `(key, id)` order.
+pub(super) fn ascending(mut keyed: Vec<(SortKey, i64)>) -> Vec<i64> {
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, id)| id).collect()
+}
+
+/// `limit` ids from `skip` of `order` read forwards, or backwards when `backwards`.
+pub(super) fn slice(order: &[i64], skip: u64, limit: u64, backwards: bool) -> Vec<i64> {
+    let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if backwards {
+        order.iter().rev().skip(skip).take(limit).copied().collect()
+    } else {
+        order.iter().skip(skip).take(limit).copied().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(range: std::ops::Range<i64>) -> Arc<Vec<i64>> {
+        Arc::new(range.collect())
+    }
+
+    #[test]
+    fn an_order_is_good_only_for_the_data_it_was_made_from() {
+        let cache = OrderCache::default();
+        cache.keep("a".into(), 7, ids(0..3));
+        assert_eq!(cache.get("a", 7).as_deref(), Some(&vec![0, 1, 2]));
+        assert_eq!(cache.get("a", 8), None, "a write came after it");
+        assert_eq!(cache.get("a", 7), None, "and a stale order is dropped");
+        assert_eq!(cache.get("b", 7), None);
+    }
+
+    #[test]
+    fn the_least_recently_used_order_goes_first_past_the_limit() {
+        let cache = OrderCache::default();
+        let half = i64::try_from(MAX_KEPT_IDS / 2).expect("fits");
+        cache.keep("a".into(), 1, ids(0..half));
+        cache.keep("b".into(), 1, ids(0..half));
+        assert!(cache.get("a", 1).is_some(), "a is now the most recent");
+        cache.keep("c".into(), 1, ids(0..10));
+        assert!(cache.get("b", 1).is_none(), "b was the least recently used");
+        assert!(cache.get("a", 1).is_some() && cache.get("c", 1).is_some());
+        cache.keep("huge".into(), 1, ids(0..half * 2 + 1));
+        assert!(
+            cache.get("huge", 1).is_none(),
+            "an order past the limit is not kept"
+        );
+    }
+
+    #[test]
+    fn keys_sort_as_sqlite_sorts_them() {
+        let keyed = vec![
+            (SortKey::of(Value::Text("beta".into()), true), 1),
+            (SortKey::of(Value::Text("Alpha".into()), true), 2),
+            (SortKey::of(Value::Null, true), 3),
+            (SortKey::of(Value::Text("Ärzte".into()), true), 4),
+            (SortKey::of(Value::Text("alpha".into()), false), 5),
+            (SortKey::of(Value::Text("alphabet-soup".into()), false), 6),
+            (SortKey::of(Value::Text("alphabet".into()), false), 7),
+            (SortKey::of(Value::Integer(9), false), 8),
+        ];
+        // NULL, then numbers, then text; NOCASE folds ASCII only, so "Ä" sorts after every
+        // ASCII letter; past the first eight bytes the rest of the text decides.
+        assert_eq!(ascending(keyed), vec![3, 8, 2, 5, 7, 6, 1, 4]);
+        let order = [1, 2, 3, 4, 5];
+        assert_eq!(slice(&order, 1, 2, false), vec![2, 3]);
+        assert_eq!(slice(&order, 1, 2, true), vec![4, 3]);
+        assert_eq!(slice(&order, 4, 50, true), vec![1]);
+        assert!(slice(&order, 9, 50, false).is_empty());
+    }
+}
