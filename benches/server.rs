@@ -5,9 +5,10 @@
 //! cargo bench --bench server -- --users 10000,100000,1000000 [--runs 5] [--keep DIR | --in-memory]
 //! ```
 //!
-//! Prints, per size: the matrix (filters x sorts x first / middle / last page of 50, median
-//! ms), each filter's count (the first ask, then asked again), a few single requests, the
-//! slowest shapes, and one line per target saying whether it holds.
+//! Prints, per size: the matrix (filters x sorts x first / middle / last page of 50: the first
+//! ask, then the median asked again, in ms), each filter's count (the same two), a few single
+//! requests, the slowest shapes, and one line per target saying whether it holds, judged on
+//! the first ask (what an admin meets), then on asking again.
 
 use std::time::{Duration, Instant};
 
@@ -112,11 +113,13 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-/// One measured shape: its label, its kind (first, middle, last or count) and its median.
+/// One measured shape: its label, its kind (first, middle, last or count), its first ask and
+/// its median asked again.
 struct Timing {
     label: String,
     kind: &'static str,
     ms: f64,
+    again: f64,
 }
 
 struct Report {
@@ -124,8 +127,8 @@ struct Report {
     seed_seconds: f64,
     /// Users seeded by this run (0 when a kept database was reused).
     seeded: u64,
-    /// Per filter: per sort: first, middle, last.
-    pages: Vec<Vec<[f64; 3]>>,
+    /// Per filter: per sort: first, middle, last, each (first ask, median asked again).
+    pages: Vec<Vec<[(f64, f64); 3]>>,
     /// Per filter: (matches, first count, count asked again).
     counts: Vec<(u64, f64, f64)>,
     singles: Vec<(&'static str, f64)>,
@@ -182,11 +185,13 @@ async fn measure(
         eprintln!("  {label}: {matches} matches");
         let mut by_sort = Vec::new();
         for (_, sort) in SORTS {
-            let mut row = [0.0; 3];
+            let mut row = [(0.0, 0.0); 3];
             let skips = [0, matches / 2, matches.saturating_sub(PAGE)];
             for (slot, skip) in skips.iter().enumerate() {
                 let path = format!("users/?f=json&{filter}&{sort}&skip={skip}&limit={PAGE}");
-                row[slot] = ms(client.median(get.clone(), &path, None, runs).await?);
+                let (first, _) = client.send(get.clone(), &path, None).await?;
+                let again = client.median(get.clone(), &path, None, runs).await?;
+                row[slot] = (ms(first), ms(again));
             }
             by_sort.push(row);
         }
@@ -236,7 +241,7 @@ async fn measure(
 
 fn print_report(report: &Report) {
     println!(
-        "\n### {} users (started in {:.1} s; median ms of each shape)\n",
+        "\n### {} users (started in {:.1} s; ms: the first ask / the median asked again)\n",
         report.users, report.seed_seconds
     );
     println!("| filter | matches | count: first / again | sort | first | middle | last |");
@@ -248,6 +253,7 @@ fn print_report(report: &Report) {
             label: format!("count {filter}"),
             kind: "count",
             ms: first_count,
+            again,
         });
         for (sort_index, (sort, _)) in SORTS.iter().enumerate() {
             let row = report.pages[index][sort_index];
@@ -256,15 +262,17 @@ fn print_report(report: &Report) {
             } else {
                 "| | | |".to_string()
             };
-            println!(
-                "{lead} {sort} | {:.1} | {:.1} | {:.1} |",
-                row[0], row[1], row[2]
-            );
+            let cells: Vec<String> = row
+                .iter()
+                .map(|(first, again)| format!("{first:.1} / {again:.1}"))
+                .collect();
+            println!("{lead} {sort} | {} |", cells.join(" | "));
             for (slot, kind) in PAGES.iter().enumerate() {
                 timings.push(Timing {
                     label: format!("{filter}, {sort}, {kind} page"),
                     kind,
-                    ms: row[slot],
+                    ms: row[slot].0,
+                    again: row[slot].1,
                 });
             }
         }
@@ -274,9 +282,12 @@ fn print_report(report: &Report) {
         println!("- {name}: {median:.2} ms");
     }
     timings.sort_by(|a, b| b.ms.total_cmp(&a.ms));
-    println!("\nSlowest shapes:");
-    for timing in timings.iter().take(10) {
-        println!("- {}: {:.1} ms", timing.label, timing.ms);
+    println!("\nSlowest shapes (first ask):");
+    for timing in timings.iter().take(12) {
+        println!(
+            "- {}: {:.1} ms (again {:.1} ms)",
+            timing.label, timing.ms, timing.again
+        );
     }
     println!();
     let target = |kinds: &[&str], limit: f64, what: &str| {
@@ -284,16 +295,23 @@ fn print_report(report: &Report) {
             .iter()
             .filter(|timing| kinds.contains(&timing.kind))
             .collect();
+        let verdict = |within: usize| {
+            if within == chosen.len() {
+                "holds"
+            } else {
+                "falls short"
+            }
+        };
         let within = chosen.iter().filter(|timing| timing.ms < limit).count();
         let worst = chosen.first().map_or(0.0, |timing| timing.ms);
-        let verdict = if within == chosen.len() {
-            "holds"
-        } else {
-            "falls short"
-        };
+        let again_within = chosen.iter().filter(|timing| timing.again < limit).count();
+        let again_worst = chosen.iter().map(|timing| timing.again).fold(0.0, f64::max);
         println!(
-            "- {what} < {limit} ms: {verdict} ({within} of {} within; worst {worst:.1} ms)",
-            chosen.len()
+            "- {what} < {limit} ms: first ask {} ({within} of {} within; worst {worst:.1} ms); \
+             asked again {} ({again_within} within; worst {again_worst:.1} ms)",
+            verdict(within),
+            chosen.len(),
+            verdict(again_within),
         );
     };
     target(
@@ -302,7 +320,7 @@ fn print_report(report: &Report) {
         "first and last pages",
     );
     target(&["middle"], MIDDLE_TARGET, "middle pages");
-    target(&["count"], COUNT_TARGET, "counts (first ask)");
+    target(&["count"], COUNT_TARGET, "counts");
     if report.seeded == 0 {
         println!("- seeding <= 30 s: not measured (the database was kept from an earlier run)");
     } else {
