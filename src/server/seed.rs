@@ -167,11 +167,28 @@ fn seed_at(
     let settings = BulkSettings::enter(conn)?;
     let loaded = load(conn, users, seed, password_hash, now, started);
     let restored = settings.leave(conn);
-    loaded?;
+    let times = loaded?;
     restored?;
+    let committed = started.elapsed();
     // Without statistics the planner takes `role = ?` for selective and sorts a fifth of the
-    // table; ANALYZE costs well under a second at a million users.
-    conn.execute_batch("ANALYZE;")
+    // table.
+    conn.execute_batch("ANALYZE;")?;
+    tracing::debug!(
+        users,
+        rows_s = times.rows.as_secs_f64(),
+        indexes_and_full_text_s = (times.indexes - times.rows).as_secs_f64(),
+        commit_s = (committed - times.indexes).as_secs_f64(),
+        analyze_s = (started.elapsed() - committed).as_secs_f64(),
+        total_s = started.elapsed().as_secs_f64(),
+        "seeded"
+    );
+    Ok(())
+}
+
+/// When each stage of a load was done, from its start.
+struct LoadTimes {
+    rows: std::time::Duration,
+    indexes: std::time::Duration,
 }
 
 /// The rows, then the indexes, in one transaction; a failure leaves the database as it was.
@@ -182,7 +199,7 @@ fn load(
     password_hash: &str,
     now: DateTime<Utc>,
     started: Instant,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<LoadTimes> {
     let tx = conn.transaction()?;
     Store::begin_bulk_load(&tx)?;
     ensure_plans(&tx)?;
@@ -198,14 +215,10 @@ fn load(
     Store::end_bulk_load(&tx)?;
     let indexes_done = started.elapsed();
     tx.commit()?;
-    tracing::debug!(
-        users,
-        rows_s = rows_done.as_secs_f64(),
-        indexes_and_full_text_s = (indexes_done - rows_done).as_secs_f64(),
-        commit_s = (started.elapsed() - indexes_done).as_secs_f64(),
-        "seeded"
-    );
-    Ok(())
+    Ok(LoadTimes {
+        rows: rows_done,
+        indexes: indexes_done,
+    })
 }
 
 /// The generator of this seed on this database: its plans, the usernames already taken, and
@@ -262,11 +275,22 @@ fn insert_users(
     )?;
     std::thread::scope(|scope| {
         let (batches, received) = mpsc::sync_channel::<Vec<SeededUser>>(BATCHES_IN_FLIGHT);
+        // Inserted batches go back to be dropped where they were made: freeing memory that
+        // another thread allocated is slow in the system allocator, and this thread is the
+        // busier of the two.
+        let (spent, to_drop) = mpsc::channel::<Vec<SeededUser>>();
         scope.spawn(move || {
             let mut next = 0;
             while next < users {
                 let end = users.min(next + BATCH_USERS);
-                let batch = (next..end).map(|index| generator.user(index)).collect();
+                let mut batch = match to_drop.try_recv() {
+                    Ok(mut old) => {
+                        old.clear();
+                        old
+                    }
+                    Err(_) => Vec::with_capacity(BATCH_USERS as usize),
+                };
+                batch.extend((next..end).map(|index| generator.user(index)));
                 if batches.send(batch).is_err() {
                     // The inserts stopped on an error; it is reported from there.
                     return;
@@ -276,8 +300,8 @@ fn insert_users(
         });
         let mut inserted: u64 = 0;
         for batch in received {
-            for user in batch {
-                if inserted > 0 && inserted % SEED_PROGRESS_EVERY == 0 {
+            for user in &batch {
+                if inserted > 0 && inserted.is_multiple_of(SEED_PROGRESS_EVERY) {
                     tracing::info!(
                         "seeding: {inserted} of {users} users ({:.1} s)",
                         started.elapsed().as_secs_f64()
@@ -312,6 +336,8 @@ fn insert_users(
                 }
                 inserted += 1;
             }
+            // Nobody left to drop it only once the generator is done: then it drops here.
+            let _ = spent.send(batch);
         }
         Ok(())
     })
@@ -338,7 +364,11 @@ struct BulkSettings {
 ///   and users that exist (earlier ids), and roles and statuses from the schema's lists.
 ///   Checking costs a lookup per row for the keys, and for each `IN (...)` list a temporary
 ///   table built and dropped per row.
+/// - No sync at the commit: with its journal in memory a seed that is cut off midway leaves
+///   no usable database either way, and the operating system writes the pages out soon
+///   after; the commit would otherwise wait for all of them (a second or more at a million).
 const BULK_PRAGMAS: &[(&str, i64)] = &[
+    ("synchronous", 0),
     ("temp_store", 1),
     ("threads", 4),
     ("mmap_size", 1 << 33),
@@ -392,6 +422,7 @@ const SEED_PROGRESS_EVERY: u64 = 100_000;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::types::Value;
 
     fn seeded(users: u64, seed_number: u64) -> Store {
         let store = Store::open(None).expect("opens");
@@ -409,6 +440,143 @@ mod tests {
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
             })
             .expect("reads")
+    }
+
+    fn text(value: &str) -> Value {
+        Value::Text(value.to_string())
+    }
+
+    fn maybe(value: Option<&str>) -> Value {
+        value.map_or(Value::Null, text)
+    }
+
+    fn table(conn: &Connection, sql: &str) -> Vec<Vec<Value>> {
+        let mut statement = conn.prepare(sql).expect("prepares");
+        let width = statement.column_count();
+        let rows = statement
+            .query_map([], |row| (0..width).map(|at| row.get(at)).collect())
+            .expect("queries");
+        rows.collect::<rusqlite::Result<_>>().expect("reads")
+    }
+
+    #[test]
+    fn the_threaded_load_writes_exactly_what_one_generator_makes_in_order() {
+        let now = DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")
+            .expect("parses")
+            .with_timezone(&Utc);
+        // Several batches and a partial last one.
+        let users = BATCH_USERS * 5 + 77;
+        let store = Store::open(None).expect("opens");
+        let (written_users, written_sessions, mut serial) = store
+            .write_blocking(|conn| {
+                ensure_plans(conn)?;
+                let serial = generator_for(conn, users, 9, now)?;
+                seed_at(conn, users, 9, "hash", now)?;
+                Ok((
+                    table(
+                        conn,
+                        "SELECT id, username, email, first_name, last_name, mobile, role, status,
+                             plan_id, expiration_date, parent_id, password_hash, created_at,
+                             updated_at, last_login FROM users ORDER BY id",
+                    ),
+                    table(
+                        conn,
+                        "SELECT uuid, user_id, token_hash, agent, ip, created_at, last_seen
+                         FROM sessions ORDER BY id",
+                    ),
+                    serial,
+                ))
+            })
+            .expect("seeds");
+        let mut expected_users = Vec::new();
+        let mut expected_sessions = Vec::new();
+        for index in 0..users {
+            let user = serial.user(index);
+            expected_users.push(vec![
+                Value::Integer(user.id),
+                text(&user.username),
+                text(&user.email),
+                maybe(user.first_name),
+                maybe(user.last_name),
+                maybe(user.mobile.as_deref()),
+                text(user.role),
+                text(user.status),
+                user.plan_id.map_or(Value::Null, Value::Integer),
+                maybe(user.expiration_date.as_deref()),
+                user.parent_id.map_or(Value::Null, Value::Integer),
+                text("hash"),
+                text(&user.created_at),
+                text(&user.updated_at),
+                maybe(user.last_login.as_deref()),
+            ]);
+            for session in &user.sessions {
+                expected_sessions.push(vec![
+                    text(&session.uuid),
+                    Value::Integer(user.id),
+                    Value::Null,
+                    text(session.agent),
+                    text(&session.ip),
+                    text(&session.created_at),
+                    text(&session.last_seen),
+                ]);
+            }
+        }
+        assert_eq!(written_users.len() as u64, users);
+        assert!(
+            written_sessions.len() as u64 > users,
+            "most users have sessions"
+        );
+        assert!(
+            written_users == expected_users,
+            "users differ from serial generation"
+        );
+        assert!(
+            written_sessions == expected_sessions,
+            "sessions differ from serial generation"
+        );
+    }
+
+    #[test]
+    fn a_seed_gives_the_connection_back_as_it_found_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(Some(&dir.path().join("x.sqlite"))).expect("opens");
+        let settings = |conn: &Connection| -> rusqlite::Result<Vec<String>> {
+            [
+                "journal_mode",
+                "synchronous",
+                "temp_store",
+                "threads",
+                "mmap_size",
+                "foreign_keys",
+                "ignore_check_constraints",
+                "cache_size",
+            ]
+            .iter()
+            .map(|pragma| {
+                conn.pragma_query_value(None, pragma, |row| row.get::<_, Value>(0))
+                    .map(|value| format!("{pragma}={value:?}"))
+            })
+            .collect()
+        };
+        let (before, after) = store
+            .write_blocking(|conn| {
+                let before = settings(conn)?;
+                seed(conn, 300, 2, "hash")?;
+                Ok((before, settings(conn)?))
+            })
+            .expect("seeds");
+        assert_eq!(before, after);
+        assert!(before.contains(&"foreign_keys=Integer(1)".to_string()));
+        let refused = store.write_blocking(|conn| {
+            Ok(conn.execute(
+                "UPDATE users SET role = 'Overlord' WHERE id = (SELECT max(id) FROM users)",
+                [],
+            )?)
+        });
+        assert!(
+            refused.is_err(),
+            "CHECK constraints hold again after a seed"
+        );
     }
 
     #[test]

@@ -198,6 +198,8 @@ impl Generator {
             .and_then(|date| date.and_hms_opt(8, 0, 0))
             .map(|time| time.and_utc())
             .unwrap_or(now);
+        let mut taken = taken;
+        taken.reserve(usize::try_from(users).unwrap_or(0));
         Generator {
             rng: Rng(seed),
             first_names: names(FIRST_NAMES),
@@ -327,9 +329,10 @@ impl Generator {
                 rng.below(256),
                 1 + rng.below(254)
             );
+            let agent = *rng.pick::<&'static str>(agents);
             sessions.push(SeededSession {
                 uuid,
-                agent: *rng.pick(agents.as_slice()),
+                agent,
                 ip,
                 created_at: format_time(started),
                 last_seen: format_time(seen),

@@ -251,6 +251,24 @@ mod tests {
             })
             .expect("seeds");
         assert_eq!(journal, "wal");
+        let full_text_settings: Vec<(String, i64)> = store
+            .read_blocking(|conn| {
+                let mut statement = conn.prepare(
+                    "SELECT k, v FROM users_fts_config WHERE k IN ('automerge', 'hashsize')
+                     ORDER BY k",
+                )?;
+                let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .expect("reads");
+        assert_eq!(
+            full_text_settings,
+            [
+                ("automerge".to_string(), 4),
+                ("hashsize".to_string(), 1_048_576)
+            ],
+            "everyday writes to the full-text index get the defaults back"
+        );
         let taken = store
             .read_blocking(|conn| {
                 Ok(
