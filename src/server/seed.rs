@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::store::Store;
-use generate::{Generator, SeededUser, WeightedPlan};
+use generate::{Generator, SeededSession, SeededUser, WeightedPlan};
 
 /// The password of every seeded user (they share one precomputed hash).
 pub const SEED_PASSWORD: &str = "Demo-Pass-1";
@@ -264,14 +264,17 @@ fn insert_users(
     password_hash: &str,
     started: Instant,
 ) -> rusqlite::Result<()> {
-    let mut insert_user = conn.prepare(
+    let mut user_rows = RowInserter::new(
+        conn,
         "INSERT INTO users (id, username, email, first_name, last_name, mobile, role, status,
-             plan_id, expiration_date, parent_id, password_hash, created_at, updated_at, last_login)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             plan_id, expiration_date, parent_id, password_hash, created_at, updated_at,
+             last_login)",
+        15,
     )?;
-    let mut insert_session = conn.prepare(
-        "INSERT INTO sessions (uuid, user_id, token_hash, agent, ip, created_at, last_seen)
-         VALUES (?, ?, NULL, ?, ?, ?, ?)",
+    let mut session_rows = RowInserter::new(
+        conn,
+        "INSERT INTO sessions (uuid, user_id, agent, ip, created_at, last_seen)",
+        6,
     )?;
     std::thread::scope(|scope| {
         let (batches, received) = mpsc::sync_channel::<Vec<SeededUser>>(BATCHES_IN_FLIGHT);
@@ -300,47 +303,119 @@ fn insert_users(
         });
         let mut inserted: u64 = 0;
         for batch in received {
-            for user in &batch {
-                if inserted > 0 && inserted.is_multiple_of(SEED_PROGRESS_EVERY) {
-                    tracing::info!(
-                        "seeding: {inserted} of {users} users ({:.1} s)",
-                        started.elapsed().as_secs_f64()
-                    );
-                }
-                insert_user.execute(params![
-                    user.id,
-                    user.username,
-                    user.email,
-                    user.first_name,
-                    user.last_name,
-                    user.mobile,
-                    user.role,
-                    user.status,
-                    user.plan_id,
-                    user.expiration_date,
-                    user.parent_id,
-                    password_hash,
-                    user.created_at,
-                    user.updated_at,
-                    user.last_login,
-                ])?;
-                for session in &user.sessions {
-                    insert_session.execute(params![
-                        session.uuid,
-                        user.id,
-                        session.agent,
-                        session.ip,
-                        session.created_at,
-                        session.last_seen,
-                    ])?;
-                }
-                inserted += 1;
+            user_rows.insert(&batch, |statement, at, user| {
+                bind_values(
+                    statement,
+                    at,
+                    &[
+                        &user.id,
+                        &user.username,
+                        &user.email,
+                        &user.first_name,
+                        &user.last_name,
+                        &user.mobile,
+                        &user.role,
+                        &user.status,
+                        &user.plan_id,
+                        &user.expiration_date,
+                        &user.parent_id,
+                        &password_hash,
+                        &user.created_at,
+                        &user.updated_at,
+                        &user.last_login,
+                    ],
+                )
+            })?;
+            // Each user's sessions after the users, in the order they were made: the same
+            // session ids as one insert after another.
+            let sessions: Vec<(i64, &SeededSession)> = batch
+                .iter()
+                .flat_map(|user| user.sessions.iter().map(move |session| (user.id, session)))
+                .collect();
+            session_rows.insert(&sessions, |statement, at, (user_id, session)| {
+                bind_values(
+                    statement,
+                    at,
+                    &[
+                        &session.uuid,
+                        user_id,
+                        &session.agent,
+                        &session.ip,
+                        &session.created_at,
+                        &session.last_seen,
+                    ],
+                )
+            })?;
+            drop(sessions);
+            let before = inserted;
+            inserted += batch.len() as u64;
+            if inserted / SEED_PROGRESS_EVERY > before / SEED_PROGRESS_EVERY && inserted < users {
+                tracing::info!(
+                    "seeding: {inserted} of {users} users ({:.1} s)",
+                    started.elapsed().as_secs_f64()
+                );
             }
             // Nobody left to drop it only once the generator is done: then it drops here.
             let _ = spent.send(batch);
         }
         Ok(())
     })
+}
+
+/// Rows bound and inserted [`ROWS_PER_STATEMENT`] at a time through one multi-row `INSERT`
+/// (each statement run has a fixed cost: cursors opened and closed, the program restarted),
+/// the few left over one at a time.
+struct RowInserter<'conn> {
+    many: rusqlite::Statement<'conn>,
+    one: rusqlite::Statement<'conn>,
+    columns: usize,
+}
+
+const ROWS_PER_STATEMENT: usize = 32;
+
+impl<'conn> RowInserter<'conn> {
+    /// `head`: `INSERT INTO table (columns)`, without the values.
+    fn new(conn: &'conn Connection, head: &str, columns: usize) -> rusqlite::Result<Self> {
+        let row = format!("({})", vec!["?"; columns].join(", "));
+        let rows = vec![row.as_str(); ROWS_PER_STATEMENT].join(", ");
+        Ok(RowInserter {
+            many: conn.prepare(&format!("{head} VALUES {rows}"))?,
+            one: conn.prepare(&format!("{head} VALUES {row}"))?,
+            columns,
+        })
+    }
+
+    /// Inserts `rows` in order; `bind` binds one row's values from the parameter index given.
+    fn insert<T>(
+        &mut self,
+        rows: &[T],
+        bind: impl Fn(&mut rusqlite::Statement<'conn>, usize, &T) -> rusqlite::Result<()>,
+    ) -> rusqlite::Result<()> {
+        let mut chunks = rows.chunks_exact(ROWS_PER_STATEMENT);
+        for chunk in &mut chunks {
+            for (at, row) in chunk.iter().enumerate() {
+                bind(&mut self.many, 1 + at * self.columns, row)?;
+            }
+            self.many.raw_execute()?;
+        }
+        for row in chunks.remainder() {
+            bind(&mut self.one, 1, row)?;
+            self.one.raw_execute()?;
+        }
+        Ok(())
+    }
+}
+
+/// Binds `values` to the parameters from index `first` (1-based) on.
+fn bind_values(
+    statement: &mut rusqlite::Statement<'_>,
+    first: usize,
+    values: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<()> {
+    for (offset, value) in values.iter().enumerate() {
+        statement.raw_bind_parameter(first + offset, value)?;
+    }
+    Ok(())
 }
 
 /// Users a batch carries from the generating thread to the inserting one, and batches made
