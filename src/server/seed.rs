@@ -2,8 +2,9 @@
 //! international names, Iranian mobiles, every role and status, sub-users, plans expiring in
 //! the past and future) and their sessions.
 //!
-//! A million users load in one transaction through prepared statements, with the secondary
-//! indexes and the full-text index built once at the end.
+//! A million users load in one transaction: made on one thread (`generate.rs`), inserted many
+//! rows to a statement on the connection's, with the secondary indexes and the full-text index
+//! built once at the end.
 
 mod generate;
 
