@@ -443,6 +443,7 @@ struct BulkSettings {
 /// - No sync at the commit: with its journal in memory a seed that is cut off midway leaves
 ///   no usable database either way, and the operating system writes the pages out soon
 ///   after; the commit would otherwise wait for all of them (a second or more at a million).
+///   A power cut in those seconds can cost the fresh demo data, which `--fresh` makes again.
 const BULK_PRAGMAS: &[(&str, i64)] = &[
     ("synchronous", 0),
     ("temp_store", 1),
@@ -480,13 +481,15 @@ impl BulkSettings {
     }
 
     fn leave(self, conn: &Connection) -> rusqlite::Result<()> {
-        for (pragma, value) in &self.before {
-            conn.pragma_update(None, pragma, value)?;
-        }
+        // Back to WAL while syncs are still off: the switch would otherwise wait for every
+        // page of the seed to reach the disk.
         if self.was_wal {
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| {
                 row.get::<_, String>(0)
             })?;
+        }
+        for (pragma, value) in &self.before {
+            conn.pragma_update(None, pragma, value)?;
         }
         Ok(())
     }
