@@ -356,7 +356,7 @@ fn insert_users(
                     started.elapsed().as_secs_f64()
                 );
             }
-            // Nobody left to drop it only once the generator is done: then it drops here.
+            // Once the generator has finished, nobody receives it and it drops here.
             let _ = spent.send(batch);
         }
         Ok(())
