@@ -2,143 +2,24 @@
 //! international names, Iranian mobiles, every role and status, sub-users, plans expiring in
 //! the past and future) and their sessions.
 //!
-//! A million users load in one transaction through prepared statements, with the secondary
-//! indexes and the full-text index built once at the end.
+//! A million users load in one transaction: made on one thread (`generate.rs`), inserted many
+//! rows to a statement on the connection's, with the secondary indexes and the full-text index
+//! built once at the end.
+
+mod generate;
 
 use std::collections::HashSet;
+use std::sync::mpsc;
+use std::time::Instant;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use rusqlite::{Connection, params};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::store::Store;
+use generate::{Generator, SeededSession, SeededUser, WeightedPlan};
 
 /// The password of every seeded user (they share one precomputed hash).
 pub const SEED_PASSWORD: &str = "Demo-Pass-1";
-
-const FIRST_NAMES: &str = include_str!("../../assets/first_names.txt");
-const LAST_NAMES: &str = include_str!("../../assets/last_names.txt");
-const AGENTS: &str = include_str!("../../assets/agents.txt");
-
-/// SplitMix64: tiny, fast, and its output never changes with a dependency upgrade, so a seed
-/// number always gives the same demo data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..bound` (`bound` > 0).
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-
-    /// True with probability `percent`/100.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    /// Picks by weight: `(value, weight)`.
-    fn weighted<'a, T>(&mut self, items: &'a [(T, u64)]) -> &'a T {
-        let total: u64 = items.iter().map(|(_, weight)| weight).sum();
-        let mut roll = self.below(total.max(1));
-        for (value, weight) in items {
-            if roll < *weight {
-                return value;
-            }
-            roll -= weight;
-        }
-        &items[items.len() - 1].0
-    }
-}
-
-/// A name with its Persian spelling when it has one.
-struct Name<'a> {
-    latin: &'a str,
-    persian: Option<&'a str>,
-}
-
-fn names(text: &str) -> Vec<Name<'_>> {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(|line| match line.split_once('|') {
-            Some((latin, persian)) => Name {
-                latin,
-                persian: Some(persian),
-            },
-            None => Name {
-                latin: line,
-                persian: None,
-            },
-        })
-        .collect()
-}
-
-fn lines(text: &str) -> Vec<&str> {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .collect()
-}
-
-/// An ASCII, lower-case form of a name for usernames and emails.
-fn slug(name: &str) -> String {
-    name.chars()
-        .filter_map(|c| match c {
-            'a'..='z' | '0'..='9' => Some(c),
-            'A'..='Z' => Some(c.to_ascii_lowercase()),
-            'é' | 'è' => Some('e'),
-            'ü' => Some('u'),
-            'ı' => Some('i'),
-            'í' => Some('i'),
-            'á' => Some('a'),
-            _ => None,
-        })
-        .collect()
-}
-
-const ROLES: &[(&str, u64)] = &[
-    ("System Admin", 5),
-    ("Account Admin", 40),
-    ("Publisher", 200),
-    ("Editor", 250),
-    ("Viewer", 505),
-];
-const STATUSES: &[(&str, u64)] = &[("Active", 70), ("New", 9), ("Pending", 8), ("Disabled", 13)];
-const DOMAINS: &[&str] = &[
-    "gmail.com",
-    "gmail.com",
-    "gmail.com",
-    "yahoo.com",
-    "outlook.com",
-    "chmail.ir",
-    "ut.ac.ir",
-    "sharif.edu",
-    "aut.ac.ir",
-    "ncc.gov.ir",
-    "tehran.ir",
-    "mapsa.ir",
-    "negareh.co",
-    "example.org",
-];
-/// Iranian mobile operator prefixes (after +98).
-const MOBILE_PREFIXES: &[&str] = &[
-    "912", "913", "914", "915", "919", "935", "936", "937", "938", "939", "901", "902", "903",
-    "990", "921", "922",
-];
-/// First octets of address blocks common in Iran, and a few abroad.
-const IP_FIRST: &[u8] = &[
-    2, 5, 31, 37, 46, 78, 85, 91, 94, 151, 178, 185, 188, 212, 217,
-];
 
 /// A demo plan; monthly quotas are thirty times the daily ones.
 struct PlanSeed {
@@ -272,196 +153,59 @@ pub fn seed(
     seed: u64,
     password_hash: &str,
 ) -> rusqlite::Result<()> {
-    let first_names = names(FIRST_NAMES);
-    let last_names = names(LAST_NAMES);
-    let agents = lines(AGENTS);
-    let mut rng = Rng(seed);
-    let now = Utc::now();
-    let today = now.date_naive();
-    let epoch = NaiveDate::from_ymd_opt(2019, 1, 1)
-        .and_then(|date| date.and_hms_opt(8, 0, 0))
-        .map(|time| time.and_utc())
-        .unwrap_or(now);
-    let span_seconds = (now - epoch).num_seconds().max(1);
+    seed_at(conn, users, seed, password_hash, Utc::now())
+}
 
-    let started = std::time::Instant::now();
-    // In WAL mode every page would be written twice (log, then checkpoint). Seeding happens
-    // before any reader connects, into a new database: a rollback journal kept in memory costs
-    // nothing for pages that did not exist before, and a failed seed still rolls back.
-    let journal: String = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
-    let was_wal = journal.eq_ignore_ascii_case("wal");
-    if was_wal {
-        conn.pragma_update_and_check(None, "journal_mode", "MEMORY", |row| {
-            row.get::<_, String>(0)
-        })?;
-    }
-    // Index builds sort a million keys each; helper threads share that work between cores.
-    conn.pragma_update(None, "threads", 4)?;
+/// [`seed`] as if it were `now`: the dates of the demo data are spread around it.
+fn seed_at(
+    conn: &mut Connection,
+    users: u64,
+    seed: u64,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let started = Instant::now();
+    let settings = BulkSettings::enter(conn)?;
+    let loaded = load(conn, users, seed, password_hash, now, started);
+    let restored = settings.leave(conn);
+    let times = loaded?;
+    restored?;
+    let committed = started.elapsed();
+    // Without statistics the planner takes `role = ?` for selective and sorts a fifth of the
+    // table.
+    conn.execute_batch("ANALYZE;")?;
+    tracing::debug!(
+        users,
+        rows_s = times.rows.as_secs_f64(),
+        indexes_and_full_text_s = (times.indexes - times.rows).as_secs_f64(),
+        commit_s = (committed - times.indexes).as_secs_f64(),
+        analyze_s = (started.elapsed() - committed).as_secs_f64(),
+        total_s = started.elapsed().as_secs_f64(),
+        "seeded"
+    );
+    Ok(())
+}
+
+/// When each stage of a load was done, from its start.
+struct LoadTimes {
+    rows: std::time::Duration,
+    indexes: std::time::Duration,
+}
+
+/// The rows, then the indexes, in one transaction; a failure leaves the database as it was.
+fn load(
+    conn: &mut Connection,
+    users: u64,
+    seed: u64,
+    password_hash: &str,
+    now: DateTime<Utc>,
+    started: Instant,
+) -> rusqlite::Result<LoadTimes> {
     let tx = conn.transaction()?;
     Store::begin_bulk_load(&tx)?;
     ensure_plans(&tx)?;
-    let plan_ids: Vec<(i64, u64, Option<i64>)> = {
-        let mut statement = tx.prepare("SELECT id, name, number_of_days FROM plans ORDER BY id")?;
-        let rows = statement.query_map([], |row| {
-            let name: String = row.get(1)?;
-            let weight = PLANS
-                .iter()
-                .find(|plan| plan.name == name)
-                .map(|plan| plan.weight)
-                .unwrap_or(5);
-            Ok((row.get(0)?, weight, row.get(2)?))
-        })?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    let weighted_plans: Vec<((i64, Option<i64>), u64)> = plan_ids
-        .iter()
-        .map(|(id, weight, days)| ((*id, *days), *weight))
-        .collect();
-    let first_id: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM users", [], |row| {
-        row.get(0)
-    })?;
-    let mut taken: HashSet<String> = {
-        let mut statement = tx.prepare("SELECT lower(username) FROM users")?;
-        let rows = statement.query_map([], |row| row.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-
-    let mut insert_user = tx.prepare(
-        "INSERT INTO users (id, username, email, first_name, last_name, mobile, role, status,
-             plan_id, expiration_date, parent_id, password_hash, created_at, updated_at, last_login)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?;
-    let mut insert_session = tx.prepare(
-        "INSERT INTO sessions (uuid, user_id, token_hash, agent, ip, created_at, last_seen)
-         VALUES (?, ?, NULL, ?, ?, ?, ?)",
-    )?;
-    let mut username = String::new();
-    for index in 0..users {
-        if index > 0 && index % SEED_PROGRESS_EVERY == 0 {
-            tracing::info!(
-                "seeding: {index} of {users} users ({:.1} s)",
-                started.elapsed().as_secs_f64()
-            );
-        }
-        let id = first_id + index as i64;
-        let first = rng.pick(&first_names);
-        let last = rng.pick(&last_names);
-        // Users created in order over the years, with some jitter around their slot.
-        let slot = span_seconds * index as i64 / users.max(1) as i64;
-        let jitter = rng.below(3_600) as i64;
-        let created = epoch + Duration::seconds((slot + jitter).min(span_seconds));
-
-        username.clear();
-        let style = rng.below(4);
-        let (first_slug, last_slug) = (slug(first.latin), slug(last.latin));
-        match style {
-            0 => username.push_str(&format!("{first_slug}.{last_slug}")),
-            1 => username.push_str(&format!("{first_slug}_{last_slug}")),
-            2 => username.push_str(&format!(
-                "{}{last_slug}",
-                first_slug.chars().next().unwrap_or('u')
-            )),
-            _ => username.push_str(&format!("{first_slug}{}", 1960 + rng.below(50))),
-        }
-        if !taken.insert(username.clone()) {
-            username.push_str(&id.to_string());
-            taken.insert(username.clone());
-        }
-        let email = format!("{username}@{}", rng.pick(DOMAINS));
-        let persian = first.persian.is_some() && last.persian.is_some() && rng.chance(35);
-        let (first_name, last_name) = if persian {
-            (
-                first.persian.unwrap_or(first.latin),
-                last.persian.unwrap_or(last.latin),
-            )
-        } else {
-            (first.latin, last.latin)
-        };
-        let first_name = (!rng.chance(2)).then_some(first_name);
-        let last_name = (!rng.chance(2)).then_some(last_name);
-        let mobile = match rng.below(100) {
-            0..=79 => Some(format!(
-                "+98 {}{:07}",
-                rng.pick(MOBILE_PREFIXES),
-                rng.below(10_000_000)
-            )),
-            80..=84 => Some(format!(
-                "+1 {:010}",
-                2_000_000_000 + rng.below(7_999_999_999)
-            )),
-            85..=87 => Some(format!("+49 15{:09}", rng.below(1_000_000_000))),
-            _ => None,
-        };
-        let role = rng.weighted(ROLES);
-        let status = rng.weighted(STATUSES);
-        let plan = (!rng.chance(12)).then(|| *rng.weighted(&weighted_plans));
-        let expiration = plan.map(|(_, days)| {
-            // Around today: a third already expired, the rest running for up to two years.
-            let offset = rng.below(1_095) as i64 - 365;
-            let days = days.unwrap_or(365);
-            let date = today + Duration::days(offset.min(days * 4));
-            date.format("%Y-%m-%d").to_string()
-        });
-        let parent_id = (index > 20 && rng.chance(10)).then(|| first_id + rng.below(index) as i64);
-        let updated = created
-            + Duration::seconds(rng.below((now - created).num_seconds().max(1) as u64) as i64);
-        let session_count = if *status == "Disabled" {
-            0
-        } else {
-            rng.below(5)
-        };
-        let mut last_login: Option<DateTime<Utc>> = None;
-        let mut sessions = Vec::new();
-        for _ in 0..session_count {
-            let age = rng.below(60 * 86_400) as i64;
-            let started = (now - Duration::seconds(age)).max(created);
-            let seen = started
-                + Duration::seconds(rng.below((now - started).num_seconds().max(1) as u64) as i64);
-            last_login = Some(last_login.map_or(started, |latest| latest.max(started)));
-            let mut bytes = [0u8; 16];
-            bytes[..8].copy_from_slice(&rng.next().to_le_bytes());
-            bytes[8..].copy_from_slice(&rng.next().to_le_bytes());
-            let uuid = uuid::Builder::from_random_bytes(bytes)
-                .into_uuid()
-                .to_string();
-            let ip = format!(
-                "{}.{}.{}.{}",
-                rng.pick(IP_FIRST),
-                rng.below(256),
-                rng.below(256),
-                1 + rng.below(254)
-            );
-            sessions.push((
-                uuid,
-                *rng.pick(&agents),
-                ip,
-                format_time(started),
-                format_time(seen),
-            ));
-        }
-        insert_user.execute(params![
-            id,
-            username,
-            email,
-            first_name,
-            last_name,
-            mobile,
-            role,
-            status,
-            plan.map(|(plan_id, _)| plan_id),
-            expiration,
-            parent_id,
-            password_hash,
-            format_time(created),
-            format_time(updated),
-            last_login.map(format_time),
-        ])?;
-        for (uuid, agent, ip, started, seen) in &sessions {
-            insert_session.execute(params![uuid, id, agent, ip, started, seen])?;
-        }
-    }
-    drop(insert_user);
-    drop(insert_session);
+    let generator = generator_for(&tx, users, seed, now)?;
+    insert_users(&tx, generator, users, password_hash, started)?;
     let rows_done = started.elapsed();
     if users >= SEED_PROGRESS_EVERY {
         tracing::info!(
@@ -472,32 +216,292 @@ pub fn seed(
     Store::end_bulk_load(&tx)?;
     let indexes_done = started.elapsed();
     tx.commit()?;
-    tracing::debug!(
-        users,
-        rows_s = rows_done.as_secs_f64(),
-        indexes_and_full_text_s = (indexes_done - rows_done).as_secs_f64(),
-        commit_s = (started.elapsed() - indexes_done).as_secs_f64(),
-        "seeded"
-    );
-    // Without statistics the planner takes `role = ?` for selective and sorts a fifth of the
-    // table; ANALYZE costs well under a second at a million users.
-    conn.execute_batch("ANALYZE;")?;
-    if was_wal {
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
+    Ok(LoadTimes {
+        rows: rows_done,
+        indexes: indexes_done,
+    })
+}
+
+/// The generator of this seed on this database: its plans, the usernames already taken, and
+/// the ids that come next.
+fn generator_for(
+    conn: &Connection,
+    users: u64,
+    seed: u64,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Generator> {
+    let plans: Vec<WeightedPlan> = {
+        let mut statement =
+            conn.prepare("SELECT id, name, number_of_days FROM plans ORDER BY id")?;
+        let rows = statement.query_map([], |row| {
+            let name: String = row.get(1)?;
+            let weight = PLANS
+                .iter()
+                .find(|plan| plan.name == name)
+                .map(|plan| plan.weight)
+                .unwrap_or(5);
+            Ok(((row.get(0)?, row.get(2)?), weight))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let first_id: i64 =
+        conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM users", [], |row| {
+            row.get(0)
+        })?;
+    let taken: HashSet<String> = {
+        let mut statement = conn.prepare("SELECT lower(username) FROM users")?;
+        let rows = statement.query_map([], |row| row.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    Ok(Generator::new(seed, users, first_id, plans, taken, now))
+}
+
+/// Users made on one thread, bound and inserted on this one: making the strings costs about
+/// what inserting them does, so the two halves run on two cores.
+fn insert_users(
+    conn: &Connection,
+    mut generator: Generator,
+    users: u64,
+    password_hash: &str,
+    started: Instant,
+) -> rusqlite::Result<()> {
+    let mut user_rows = RowInserter::new(
+        conn,
+        "INSERT INTO users (id, username, email, first_name, last_name, mobile, role, status,
+             plan_id, expiration_date, parent_id, password_hash, created_at, updated_at,
+             last_login)",
+        15,
+    )?;
+    let mut session_rows = RowInserter::new(
+        conn,
+        "INSERT INTO sessions (uuid, user_id, agent, ip, created_at, last_seen)",
+        6,
+    )?;
+    std::thread::scope(|scope| {
+        let (batches, received) = mpsc::sync_channel::<Vec<SeededUser>>(BATCHES_IN_FLIGHT);
+        // Inserted batches go back to be dropped where they were made: freeing memory that
+        // another thread allocated is slow in the system allocator, and this thread is the
+        // busier of the two.
+        let (spent, to_drop) = mpsc::channel::<Vec<SeededUser>>();
+        scope.spawn(move || {
+            let mut next = 0;
+            while next < users {
+                let end = users.min(next + BATCH_USERS);
+                let mut batch = match to_drop.try_recv() {
+                    Ok(mut old) => {
+                        old.clear();
+                        old
+                    }
+                    Err(_) => Vec::with_capacity(BATCH_USERS as usize),
+                };
+                batch.extend((next..end).map(|index| generator.user(index)));
+                if batches.send(batch).is_err() {
+                    // The inserts stopped on an error; it is reported from there.
+                    return;
+                }
+                next = end;
+            }
+        });
+        let mut inserted: u64 = 0;
+        for batch in received {
+            user_rows.insert(&batch, |statement, at, user| {
+                bind_values(
+                    statement,
+                    at,
+                    &[
+                        &user.id,
+                        &user.username,
+                        &user.email,
+                        &user.first_name,
+                        &user.last_name,
+                        &user.mobile,
+                        &user.role,
+                        &user.status,
+                        &user.plan_id,
+                        &user.expiration_date,
+                        &user.parent_id,
+                        &password_hash,
+                        &user.created_at,
+                        &user.updated_at,
+                        &user.last_login,
+                    ],
+                )
+            })?;
+            // Each user's sessions after the users, in the order they were made: the same
+            // session ids as one insert after another.
+            let sessions: Vec<(i64, &SeededSession)> = batch
+                .iter()
+                .flat_map(|user| user.sessions.iter().map(move |session| (user.id, session)))
+                .collect();
+            session_rows.insert(&sessions, |statement, at, (user_id, session)| {
+                bind_values(
+                    statement,
+                    at,
+                    &[
+                        &session.uuid,
+                        user_id,
+                        &session.agent,
+                        &session.ip,
+                        &session.created_at,
+                        &session.last_seen,
+                    ],
+                )
+            })?;
+            drop(sessions);
+            let before = inserted;
+            inserted += batch.len() as u64;
+            if inserted / SEED_PROGRESS_EVERY > before / SEED_PROGRESS_EVERY && inserted < users {
+                tracing::info!(
+                    "seeding: {inserted} of {users} users ({:.1} s)",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            // Once the generator has finished, nobody receives it and it drops here.
+            let _ = spent.send(batch);
+        }
+        Ok(())
+    })
+}
+
+/// Rows bound and inserted [`ROWS_PER_STATEMENT`] at a time through one multi-row `INSERT`
+/// (each statement run has a fixed cost: cursors opened and closed, the program restarted),
+/// the few left over one at a time.
+struct RowInserter<'conn> {
+    many: rusqlite::Statement<'conn>,
+    one: rusqlite::Statement<'conn>,
+    columns: usize,
+}
+
+const ROWS_PER_STATEMENT: usize = 32;
+
+impl<'conn> RowInserter<'conn> {
+    /// `head`: `INSERT INTO table (columns)`, without the values.
+    fn new(conn: &'conn Connection, head: &str, columns: usize) -> rusqlite::Result<Self> {
+        let row = format!("({})", vec!["?"; columns].join(", "));
+        let rows = vec![row.as_str(); ROWS_PER_STATEMENT].join(", ");
+        Ok(RowInserter {
+            many: conn.prepare(&format!("{head} VALUES {rows}"))?,
+            one: conn.prepare(&format!("{head} VALUES {row}"))?,
+            columns,
+        })
+    }
+
+    /// Inserts `rows` in order; `bind` binds one row's values from the parameter index given.
+    fn insert<T>(
+        &mut self,
+        rows: &[T],
+        bind: impl Fn(&mut rusqlite::Statement<'conn>, usize, &T) -> rusqlite::Result<()>,
+    ) -> rusqlite::Result<()> {
+        let mut chunks = rows.chunks_exact(ROWS_PER_STATEMENT);
+        for chunk in &mut chunks {
+            for (at, row) in chunk.iter().enumerate() {
+                bind(&mut self.many, 1 + at * self.columns, row)?;
+            }
+            self.many.raw_execute()?;
+        }
+        for row in chunks.remainder() {
+            bind(&mut self.one, 1, row)?;
+            self.one.raw_execute()?;
+        }
+        Ok(())
+    }
+}
+
+/// Binds `values` to the parameters from index `first` (1-based) on.
+fn bind_values(
+    statement: &mut rusqlite::Statement<'_>,
+    first: usize,
+    values: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<()> {
+    for (offset, value) in values.iter().enumerate() {
+        statement.raw_bind_parameter(first + offset, value)?;
     }
     Ok(())
+}
+
+/// Users a batch carries from the generating thread to the inserting one, and batches made
+/// ahead of the inserts at most.
+const BATCH_USERS: u64 = 512;
+const BATCHES_IN_FLIGHT: usize = 8;
+
+/// Connection settings for a bulk load; [`BulkSettings::leave`] puts back what was there.
+struct BulkSettings {
+    was_wal: bool,
+    /// `(pragma, its value before)`.
+    before: Vec<(&'static str, i64)>,
+}
+
+/// `(pragma, value while loading)`.
+/// - Index builds sort a million keys each. SQLite's sorter hands sorted runs to helper
+///   threads only when its temporary storage is a file (an in-memory temp store keeps the
+///   whole sort on one thread); the files are small and short-lived.
+/// - Each build scans the whole table: through a memory map, without a read call per page.
+/// - Foreign keys and CHECK constraints hold by construction: the seeded rows name only plans
+///   and users that exist (earlier ids), and roles and statuses from the schema's lists.
+///   Checking costs a lookup per row for the keys, and for each `IN (...)` list a temporary
+///   table built and dropped per row.
+/// - No sync at the commit: with its journal in memory a seed that is cut off midway leaves
+///   no usable database either way, and the operating system writes the pages out soon
+///   after; the commit would otherwise wait for all of them (a second or more at a million).
+///   A power cut in those seconds can cost the fresh demo data, which `--fresh` makes again.
+const BULK_PRAGMAS: &[(&str, i64)] = &[
+    ("synchronous", 0),
+    ("temp_store", 1),
+    ("threads", 4),
+    ("mmap_size", 1 << 33),
+    ("foreign_keys", 0),
+    ("ignore_check_constraints", 1),
+];
+
+impl BulkSettings {
+    fn enter(conn: &Connection) -> rusqlite::Result<BulkSettings> {
+        // In WAL mode every page would be written twice (log, then checkpoint). Seeding
+        // happens before any reader connects, into a new database: a rollback journal kept in
+        // memory costs nothing for pages that did not exist before, and a failed seed still
+        // rolls back.
+        let journal: String = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+        let was_wal = journal.eq_ignore_ascii_case("wal");
+        if was_wal {
+            conn.pragma_update_and_check(None, "journal_mode", "MEMORY", |row| {
+                row.get::<_, String>(0)
+            })?;
+        }
+        let mut before = Vec::new();
+        for (pragma, value) in BULK_PRAGMAS {
+            // An in-memory database has no memory map, and says nothing when asked.
+            let old: Option<i64> = conn
+                .pragma_query_value(None, pragma, |row| row.get(0))
+                .optional()?;
+            if let Some(old) = old {
+                before.push((*pragma, old));
+                conn.pragma_update(None, pragma, value)?;
+            }
+        }
+        Ok(BulkSettings { was_wal, before })
+    }
+
+    fn leave(self, conn: &Connection) -> rusqlite::Result<()> {
+        // Back to WAL while syncs are still off: the switch would otherwise wait for every
+        // page of the seed to reach the disk.
+        if self.was_wal {
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| {
+                row.get::<_, String>(0)
+            })?;
+        }
+        for (pragma, value) in &self.before {
+            conn.pragma_update(None, pragma, value)?;
+        }
+        Ok(())
+    }
 }
 
 /// A large seed says how far it got every this many users.
 const SEED_PROGRESS_EVERY: u64 = 100_000;
 
-fn format_time(time: DateTime<Utc>) -> String {
-    time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::types::Value;
 
     fn seeded(users: u64, seed_number: u64) -> Store {
         let store = Store::open(None).expect("opens");
@@ -515,6 +519,143 @@ mod tests {
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
             })
             .expect("reads")
+    }
+
+    fn text(value: &str) -> Value {
+        Value::Text(value.to_string())
+    }
+
+    fn maybe(value: Option<&str>) -> Value {
+        value.map_or(Value::Null, text)
+    }
+
+    fn table(conn: &Connection, sql: &str) -> Vec<Vec<Value>> {
+        let mut statement = conn.prepare(sql).expect("prepares");
+        let width = statement.column_count();
+        let rows = statement
+            .query_map([], |row| (0..width).map(|at| row.get(at)).collect())
+            .expect("queries");
+        rows.collect::<rusqlite::Result<_>>().expect("reads")
+    }
+
+    #[test]
+    fn the_threaded_load_writes_exactly_what_one_generator_makes_in_order() {
+        let now = DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")
+            .expect("parses")
+            .with_timezone(&Utc);
+        // Several batches and a partial last one.
+        let users = BATCH_USERS * 5 + 77;
+        let store = Store::open(None).expect("opens");
+        let (written_users, written_sessions, mut serial) = store
+            .write_blocking(|conn| {
+                ensure_plans(conn)?;
+                let serial = generator_for(conn, users, 9, now)?;
+                seed_at(conn, users, 9, "hash", now)?;
+                Ok((
+                    table(
+                        conn,
+                        "SELECT id, username, email, first_name, last_name, mobile, role, status,
+                             plan_id, expiration_date, parent_id, password_hash, created_at,
+                             updated_at, last_login FROM users ORDER BY id",
+                    ),
+                    table(
+                        conn,
+                        "SELECT uuid, user_id, token_hash, agent, ip, created_at, last_seen
+                         FROM sessions ORDER BY id",
+                    ),
+                    serial,
+                ))
+            })
+            .expect("seeds");
+        let mut expected_users = Vec::new();
+        let mut expected_sessions = Vec::new();
+        for index in 0..users {
+            let user = serial.user(index);
+            expected_users.push(vec![
+                Value::Integer(user.id),
+                text(&user.username),
+                text(&user.email),
+                maybe(user.first_name),
+                maybe(user.last_name),
+                maybe(user.mobile.as_deref()),
+                text(user.role),
+                text(user.status),
+                user.plan_id.map_or(Value::Null, Value::Integer),
+                maybe(user.expiration_date.as_deref()),
+                user.parent_id.map_or(Value::Null, Value::Integer),
+                text("hash"),
+                text(&user.created_at),
+                text(&user.updated_at),
+                maybe(user.last_login.as_deref()),
+            ]);
+            for session in &user.sessions {
+                expected_sessions.push(vec![
+                    text(&session.uuid),
+                    Value::Integer(user.id),
+                    Value::Null,
+                    text(session.agent),
+                    text(&session.ip),
+                    text(&session.created_at),
+                    text(&session.last_seen),
+                ]);
+            }
+        }
+        assert_eq!(written_users.len() as u64, users);
+        assert!(
+            written_sessions.len() as u64 > users,
+            "most users have sessions"
+        );
+        assert!(
+            written_users == expected_users,
+            "users differ from serial generation"
+        );
+        assert!(
+            written_sessions == expected_sessions,
+            "sessions differ from serial generation"
+        );
+    }
+
+    #[test]
+    fn a_seed_gives_the_connection_back_as_it_found_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(Some(&dir.path().join("x.sqlite"))).expect("opens");
+        let settings = |conn: &Connection| -> rusqlite::Result<Vec<String>> {
+            [
+                "journal_mode",
+                "synchronous",
+                "temp_store",
+                "threads",
+                "mmap_size",
+                "foreign_keys",
+                "ignore_check_constraints",
+                "cache_size",
+            ]
+            .iter()
+            .map(|pragma| {
+                conn.pragma_query_value(None, pragma, |row| row.get::<_, Value>(0))
+                    .map(|value| format!("{pragma}={value:?}"))
+            })
+            .collect()
+        };
+        let (before, after) = store
+            .write_blocking(|conn| {
+                let before = settings(conn)?;
+                seed(conn, 300, 2, "hash")?;
+                Ok((before, settings(conn)?))
+            })
+            .expect("seeds");
+        assert_eq!(before, after);
+        assert!(before.contains(&"foreign_keys=Integer(1)".to_string()));
+        let refused = store.write_blocking(|conn| {
+            Ok(conn.execute(
+                "UPDATE users SET role = 'Overlord' WHERE id = (SELECT max(id) FROM users)",
+                [],
+            )?)
+        });
+        assert!(
+            refused.is_err(),
+            "CHECK constraints hold again after a seed"
+        );
     }
 
     #[test]
