@@ -20,7 +20,12 @@ const MAX_KEPT_IDS: usize = 4_000_000;
 pub struct OrderCache {
     /// Least recently used first.
     kept: Mutex<Vec<Kept>>,
+    /// Keys whose walk found its page only slowly, with the generation it was in.
+    slow_walks: Mutex<Vec<(String, u64)>>,
 }
+
+/// Slow walks remembered at most; the oldest is forgotten first.
+const MAX_SLOW_WALKS: usize = 64;
 
 #[derive(Debug)]
 struct Kept {
@@ -60,6 +65,31 @@ impl OrderCache {
             generation,
             ids,
         });
+    }
+}
+
+impl OrderCache {
+    /// Remembers that walking `key`'s sort order was slow for the data of `generation`.
+    pub(super) fn note_slow_walk(&self, key: String, generation: u64) {
+        let mut slow = self
+            .slow_walks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        slow.retain(|(noted, in_generation)| *noted != key && *in_generation == generation);
+        if slow.len() >= MAX_SLOW_WALKS {
+            slow.remove(0);
+        }
+        slow.push((key, generation));
+    }
+
+    /// Whether a walk of `key`'s sort order was slow on the current data.
+    pub(super) fn walked_slowly(&self, key: &str, generation: u64) -> bool {
+        let slow = self
+            .slow_walks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        slow.iter()
+            .any(|(noted, in_generation)| noted == key && *in_generation == generation)
     }
 }
 
@@ -156,6 +186,22 @@ mod tests {
         assert!(
             cache.get("huge", 1).is_none(),
             "an order past the limit is not kept"
+        );
+    }
+
+    #[test]
+    fn a_slow_walk_is_remembered_for_the_data_it_walked() {
+        let cache = OrderCache::default();
+        cache.note_slow_walk("a".into(), 3);
+        assert!(cache.walked_slowly("a", 3));
+        assert!(!cache.walked_slowly("a", 4), "a write came after it");
+        assert!(!cache.walked_slowly("b", 3));
+        for index in 0..MAX_SLOW_WALKS {
+            cache.note_slow_walk(format!("k{index}"), 3);
+        }
+        assert!(
+            !cache.walked_slowly("a", 3),
+            "the oldest is forgotten past the limit"
         );
     }
 

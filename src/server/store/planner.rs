@@ -333,7 +333,9 @@ fn choose_and_run(
         // Unknown selectivity: a short walk is the sample.
         None => (0, 1),
     };
-    if walk_cost > collect_cost {
+    let generation = counts.now();
+    let key = shape.order_key();
+    if walk_cost > collect_cost || counts.orders().walked_slowly(&key, generation) {
         return collect(conn, counts, shape, window);
     }
     // About 2 µs an entry, with room for a poor estimate. Never less than the first page's
@@ -344,8 +346,17 @@ fn choose_and_run(
     let budget = std::time::Duration::from_micros(walk_cost.saturating_mul(6))
         .max(SHORT_WALK)
         .max(collect_time / 2);
+    let started = std::time::Instant::now();
     match with_budget(conn, budget, || walk(conn, shape, lead, window)) {
         Err(error) if is_interrupt(&error) => collect(conn, counts, shape, window),
+        Ok(ids) => {
+            // It found the page, but slowly: the next ask of this filter and sort collects
+            // once and keeps the order, rather than paying for a long walk every time.
+            if started.elapsed() > SHORT_WALK {
+                counts.orders().note_slow_walk(key, generation);
+            }
+            Ok(ids)
+        }
         other => other,
     }
 }
