@@ -82,24 +82,37 @@ impl fmt::Display for Refusal {
         match self {
             Refusal::Impossible(reason) => f.write_str(reason),
             Refusal::NothingToUndo => f.write_str("nothing to undo: the values are already back"),
-            Refusal::ChangedSince { drifts, gone } => {
+            Refusal::ChangedSince { .. } => {
                 f.write_str("changed since the entry (--force undoes anyway):")?;
-                for drift in drifts {
-                    write!(
-                        f,
-                        "\n  {} {}: the entry set {}, it is now {}",
-                        who(drift.user_id, drift.username.as_deref()),
-                        drift.field,
-                        show(&drift.recorded),
-                        show(&drift.now)
-                    )?;
-                }
-                for (id, username) in gone {
-                    write!(f, "\n  {} no longer exists", who(*id, username.as_deref()))?;
+                for line in self.changes() {
+                    write!(f, "\n  {line}")?;
                 }
                 Ok(())
             }
         }
+    }
+}
+
+impl Refusal {
+    /// What changed since the entry, a line a user: each field someone else set, then each
+    /// user who is gone. Empty for the other refusals.
+    pub fn changes(&self) -> Vec<String> {
+        let Refusal::ChangedSince { drifts, gone } = self else {
+            return Vec::new();
+        };
+        let drifted = drifts.iter().map(|drift| {
+            format!(
+                "{} {}: the entry set {}, it is now {}",
+                who(drift.user_id, drift.username.as_deref()),
+                drift.field,
+                show(&drift.recorded),
+                show(&drift.now)
+            )
+        });
+        let missing = gone
+            .iter()
+            .map(|(id, username)| format!("{} no longer exists", who(*id, username.as_deref())));
+        drifted.chain(missing).collect()
     }
 }
 

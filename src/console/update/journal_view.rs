@@ -10,7 +10,7 @@ use crate::api::{Secret, User};
 use crate::console::cmd::Cmd;
 use crate::console::model::{JournalView, LoadState, Mode, Model, UndoAsk};
 use crate::console::msg::{Done, RequestId};
-use crate::journal::{Entry, Filter, Outcome, Refusal, UserKey, plan_undo, show, who};
+use crate::journal::{Entry, Filter, Outcome, Refusal, UserKey, plan_undo};
 
 /// Earlier entries read at once: enough to scroll through, quick to read in any journal.
 const EARLIER_READ: usize = 500;
@@ -141,21 +141,9 @@ pub(super) fn on_checked(model: &mut Model, entry: Entry, done: Done<Vec<Option<
 /// Why an entry is not undone, for the console (which has no `--force`).
 fn refusal_words(refusal: &Refusal) -> String {
     match refusal {
-        Refusal::ChangedSince { drifts, gone } => {
+        Refusal::ChangedSince { .. } => {
             let mut lines = vec!["Not undone: changed since the entry".to_string()];
-            lines.extend(drifts.iter().map(|drift| {
-                format!(
-                    "{} {}: the entry set {}, it is now {}",
-                    who(drift.user_id, drift.username.as_deref()),
-                    drift.field,
-                    show(&drift.recorded),
-                    show(&drift.now)
-                )
-            }));
-            lines.extend(
-                gone.iter()
-                    .map(|(id, name)| format!("{} no longer exists", who(*id, name.as_deref()))),
-            );
+            lines.extend(refusal.changes());
             lines.join("\n")
         }
         other => format!("Not undone: {other}"),
