@@ -8,10 +8,9 @@ use support::{assert_exit, text};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
-use std::time::Duration;
 
 use geobox_users::api::{
-    Auth, GeoboxClient, NewUser, Secret, User, UserRef, UserRole, UserStatus, UserUpdate,
+    GeoboxClient, NewUser, Secret, User, UserRef, UserRole, UserStatus, UserUpdate,
 };
 use geobox_users::server::RunningServer;
 use serde_json::Value;
@@ -29,26 +28,10 @@ struct Demo {
 
 impl Demo {
     fn start() -> Demo {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime");
+        let runtime = support::test_runtime();
         let server = runtime.block_on(support::start_server(3, ADMIN_PASSWORD));
-        let admin = GeoboxClient::new(
-            &server.base_url,
-            Auth::Password {
-                username: server.admin_username.clone(),
-                password: Secret::new(ADMIN_PASSWORD),
-            },
-            Duration::from_secs(10),
-        )
-        .expect("a client");
-        let envs = vec![
-            ("GEOBOX_HOST".to_string(), server.base_url.clone()),
-            ("GEOBOX_USERNAME".to_string(), server.admin_username.clone()),
-            ("GEOBOX_PASSWORD".to_string(), ADMIN_PASSWORD.to_string()),
-        ];
+        let admin = support::admin_client(&server, ADMIN_PASSWORD);
+        let envs = support::admin_env(&server, ADMIN_PASSWORD);
         Demo {
             runtime,
             server: Some(server),

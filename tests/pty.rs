@@ -9,6 +9,8 @@ use geobox_users::api::{Auth, GeoboxClient, NewUser, Secret, UserQuery, UserRole
 use geobox_users::server::{self, ServerOptions};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+mod support;
+
 const ROWS: u16 = 45;
 const COLS: u16 = 160;
 
@@ -165,28 +167,10 @@ fn the_demo_console_searches_as_you_type_and_quits_cleanly() {
 
 #[test]
 fn revoke_a_session_and_change_a_status_with_keys_only() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = support::test_runtime();
     let password = "pty-admin-password";
-    let server = runtime
-        .block_on(server::start(ServerOptions {
-            seed_users: 5,
-            admin_password: Some(Secret::new(password)),
-            ..ServerOptions::default()
-        }))
-        .expect("the server starts");
-    let admin = GeoboxClient::new(
-        &server.base_url,
-        Auth::Password {
-            username: server.admin_username.clone(),
-            password: Secret::new(password),
-        },
-        Duration::from_secs(10),
-    )
-    .expect("a client");
+    let server = runtime.block_on(support::start_server(5, password));
+    let admin = support::admin_client(&server, password);
     let id = runtime
         .block_on(admin.create_user(&NewUser {
             username: "pty.target".into(),

@@ -29,21 +29,9 @@ struct Demo {
 
 impl Demo {
     fn start() -> Demo {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime");
+        let runtime = support::test_runtime();
         let server = runtime.block_on(support::start_server(2, ADMIN_PASSWORD));
-        let admin = GeoboxClient::new(
-            &server.base_url,
-            Auth::Password {
-                username: server.admin_username.clone(),
-                password: Secret::new(ADMIN_PASSWORD),
-            },
-            Duration::from_secs(10),
-        )
-        .expect("a client");
+        let admin = support::admin_client(&server, ADMIN_PASSWORD);
         Demo {
             runtime,
             base_url: server.base_url.clone(),

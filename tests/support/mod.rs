@@ -32,6 +32,24 @@ pub async fn start_server(seed_users: u64, admin_password: &str) -> RunningServe
     .expect("the embedded server starts")
 }
 
+/// A runtime for a synchronous test that drives the server and clients itself.
+pub fn test_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// The environment that signs the binary in to `server` as its admin.
+pub fn admin_env(server: &RunningServer, admin_password: &str) -> Vec<(String, String)> {
+    vec![
+        ("GEOBOX_HOST".to_string(), server.base_url.clone()),
+        ("GEOBOX_USERNAME".to_string(), server.admin_username.clone()),
+        ("GEOBOX_PASSWORD".to_string(), admin_password.to_string()),
+    ]
+}
+
 /// A client of `server` signed in as its admin with `admin_password`.
 pub fn admin_client(server: &RunningServer, admin_password: &str) -> GeoboxClient {
     GeoboxClient::new(
@@ -49,12 +67,7 @@ pub fn admin_client(server: &RunningServer, admin_password: &str) -> GeoboxClien
 /// (a `#[tokio::test]`'s runtime, and every task on it, ends with the test).
 pub fn spawn_on_own_runtime(task: impl Future<Output = ()> + Send + 'static) {
     std::thread::spawn(move || {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime")
-            .block_on(task);
+        test_runtime().block_on(task);
     });
 }
 
