@@ -365,15 +365,14 @@ fn direction(descending: bool) -> &'static str {
     if descending { "DESC" } else { "ASC" }
 }
 
-/// The ORDER BY of a shape, in the window's direction; `prefix` `+` hides it from SQLite's
-/// index choice.
-fn order_sql(shape: &Shape, window: &Window, prefix: &str) -> String {
+/// The ORDER BY of a shape, in the window's direction.
+fn order_sql(shape: &Shape, window: &Window) -> String {
     let descending = shape.descending != window.reversed;
     let dir = direction(descending);
     if shape.sort == "id" {
-        format!("{prefix}id {dir}")
+        format!("id {dir}")
     } else {
-        format!("{prefix}{} {dir}, {prefix}id {dir}", shape.sort)
+        format!("{} {dir}, id {dir}", shape.sort)
     }
 }
 
@@ -420,7 +419,7 @@ fn walk(
     let sql = format!(
         "SELECT id FROM users {access}{} ORDER BY {} LIMIT ? OFFSET ?",
         clause.sql(&[]),
-        order_sql(shape, window, "")
+        order_sql(shape, window)
     );
     query_ids(conn, &sql, page_values(clause.values, window))
 }
