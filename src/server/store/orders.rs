@@ -66,9 +66,7 @@ impl OrderCache {
             ids,
         });
     }
-}
 
-impl OrderCache {
     /// Remembers that walking `key`'s sort order was slow for the data of `generation`.
     pub(super) fn note_slow_walk(&self, key: String, generation: u64) {
         let mut slow = self
