@@ -18,10 +18,11 @@
 
 BINARY is normally the release build: `cargo build --release` then
 `$CARGO_TARGET_DIR/release/geobox-users` (or target/release/geobox-users).
-Uses only the standard library; Linux only (/proc).
+Uses only the standard library (and pyte for `keys`); Linux only (/proc).
 """
 
 import fcntl
+import json
 import os
 import pty
 import re
@@ -34,6 +35,8 @@ import sys
 import tempfile
 import termios
 import time
+import urllib.parse
+import urllib.request
 
 ROWS, COLS = 45, 160
 
@@ -192,19 +195,16 @@ class Api:
     """What the server says a list holds, to know what the screen must show."""
 
     def __init__(self, base, password):
-        import json
-        import urllib.parse
-        import urllib.request
-        self.base, self.json, self.parse, self.request = base, json, urllib.parse, urllib.request
+        self.base = base
         body = urllib.parse.urlencode({"username": "admin", "password": password}).encode()
         with urllib.request.urlopen(f"{base}auth/token/", body) as answer:
             self.token = json.load(answer)["access_token"]
 
     def get(self, params):
-        url = f"{self.base}users/?f=json&{self.parse.urlencode(params)}"
-        request = self.request.Request(url, headers={"Authorization": f"Bearer {self.token}"})
-        with self.request.urlopen(request) as answer:
-            return self.json.load(answer)
+        url = f"{self.base}users/?f=json&{urllib.parse.urlencode(params)}"
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.token}"})
+        with urllib.request.urlopen(request) as answer:
+            return json.load(answer)
 
     def count(self, params):
         return self.get({**params, "return_count": "True"})["count"]
