@@ -3,7 +3,13 @@
 //!
 //! ```text
 //! cargo bench --bench server -- --users 10000,100000,1000000 [--runs 5] [--keep DIR | --in-memory]
+//!     [--no-memory-columns]
 //! ```
+//!
+//! The server keeps users' statuses, roles and sort places in memory, made in the background
+//! after a start and after each pause in the writes; the matrix starts once they are made, and
+//! says how long that took. `--no-memory-columns` measures the server without them: what a
+//! first ask costs in the half second after a write.
 //!
 //! Prints, per size: the matrix (filters x sorts x first / middle / last page of 50: the first
 //! ask, then the median asked again, in ms), each filter's count (the same two), a few single
@@ -125,6 +131,8 @@ struct Timing {
 struct Report {
     users: u64,
     seed_seconds: f64,
+    /// Seconds from the sign-in until the in-memory columns were made (`None`: not kept).
+    columns_seconds: Option<f64>,
     /// Users seeded by this run (0 when a kept database was reused).
     seeded: u64,
     /// Per filter: per sort: first, middle, last, each (first ask, median asked again).
@@ -139,6 +147,7 @@ async fn measure(
     runs: usize,
     keep: Option<&str>,
     in_memory: bool,
+    memory_columns: bool,
 ) -> Result<Report, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     // `--keep DIR` leaves (and on the next run reuses) one database per size, for EXPLAIN work.
@@ -151,6 +160,7 @@ async fn measure(
         db: (!in_memory).then_some(db),
         seed_users: users,
         admin_password: Some(Secret::new("bench-password")),
+        memory_columns,
         ..ServerOptions::default()
     })
     .await?;
@@ -172,6 +182,18 @@ async fn measure(
             .as_str()
             .unwrap_or_default()
             .to_string(),
+    };
+    // The sign-in wrote the admin's last login: the columns are made once the writes pause.
+    let columns_seconds = if memory_columns {
+        let started = Instant::now();
+        while !server.columns_settled() && started.elapsed() < Duration::from_secs(120) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!("  in-memory columns made {seconds:.2}s after the sign-in");
+        Some(seconds)
+    } else {
+        None
     };
     let get = reqwest::Method::GET;
     let mut counts = Vec::new();
@@ -232,6 +254,7 @@ async fn measure(
     Ok(Report {
         users,
         seed_seconds,
+        columns_seconds,
         seeded,
         pages,
         counts,
@@ -240,8 +263,13 @@ async fn measure(
 }
 
 fn print_report(report: &Report) {
+    let columns = match report.columns_seconds {
+        Some(seconds) => format!("in-memory columns made {seconds:.2} s after the sign-in"),
+        None => "no in-memory columns".to_string(),
+    };
     println!(
-        "\n### {} users (started in {:.1} s; ms: the first ask / the median asked again)\n",
+        "\n### {} users (started in {:.1} s; {columns}; ms: the first ask / the median asked \
+         again)\n",
         report.users, report.seed_seconds
     );
     println!("| filter | matches | count: first / again | sort | first | middle | last |");
@@ -352,16 +380,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = value_of("--runs").map_or(Ok(5), |runs| runs.parse())?;
     let keep = value_of("--keep");
     let in_memory = args.iter().any(|arg| arg == "--in-memory");
+    let memory_columns = !args.iter().any(|arg| arg == "--no-memory-columns");
     // The seeding phases are logged: rows, indexes + full-text, commit.
     tracing_subscriber::fmt()
-        .with_env_filter("geobox_users::server::seed=debug")
+        .with_env_filter("geobox_users::server::seed=debug,geobox_users::server::store=debug")
         .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     for users in sizes {
-        let report = runtime.block_on(measure(users, runs.max(1), keep.as_deref(), in_memory))?;
+        let report = runtime.block_on(measure(
+            users,
+            runs.max(1),
+            keep.as_deref(),
+            in_memory,
+            memory_columns,
+        ))?;
         print_report(&report);
     }
     Ok(())

@@ -76,6 +76,7 @@ fn serve(args: ServeArgs) -> color_eyre::Result<()> {
         header_timeout: Duration::from_secs_f64(args.header_timeout),
         session_idle: Duration::from_secs_f64(args.session_idle),
         demo: false,
+        memory_columns: !args.no_memory_columns,
     };
     multi_thread_runtime()?
         .block_on(server::serve_until_signal(options))

@@ -190,6 +190,11 @@ pub struct ServeArgs {
     /// Seconds a token may go unused before it stops working [default: 8 hours]
     #[arg(long, value_name = "SECONDS", default_value_t = 8.0 * 3600.0, value_parser = parse_timeout)]
     pub session_idle: f64,
+
+    /// Do not keep users' statuses, roles and sort places in memory (about 42 MB a million
+    /// users); the first ask of a filtered, sorted list then reads the matching rows.
+    #[arg(long)]
+    pub no_memory_columns: bool,
 }
 
 fn parse_secret(value: &str) -> Result<Secret, String> {

@@ -111,6 +111,9 @@ pub struct ServerOptions {
     /// hashed at start), and a session is opened for them ([`RunningServer::admin_token`]),
     /// so the console signs in without a password check. `serve` leaves it off.
     pub demo: bool,
+    /// Keep every user's status, role and place in each sort order in memory (about 42 bytes
+    /// a user), so that first asks of filtered, sorted lists need no row reads.
+    pub memory_columns: bool,
 }
 
 impl Default for ServerOptions {
@@ -126,6 +129,7 @@ impl Default for ServerOptions {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             session_idle: DEFAULT_SESSION_IDLE,
             demo: false,
+            memory_columns: true,
         }
     }
 }
@@ -171,6 +175,12 @@ impl fmt::Debug for RunningServer {
 }
 
 impl RunningServer {
+    /// Whether the in-memory columns ([`ServerOptions::memory_columns`]) are made for the
+    /// data as it is now: until then, first asks of filtered, sorted lists read rows.
+    pub fn columns_settled(&self) -> bool {
+        self.store.columns_settled()
+    }
+
     /// Stops accepting, finishes requests in flight, closes the database.
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
@@ -398,11 +408,15 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Err
     let addr = listener.local_addr()?;
     let admin_username = options.admin_username.trim().to_string();
     let (header_timeout, session_idle) = (options.header_timeout, options.session_idle);
+    let memory_columns = options.memory_columns;
     let prepared = tokio::task::spawn_blocking(move || prepare(&options))
         .await
         .map_err(std::io::Error::other)?
         .map_err(io_error)?;
     let store = Arc::new(prepared.store);
+    if memory_columns {
+        store.keep_columns_in_memory();
+    }
     let state = state::AppState {
         store: Arc::clone(&store),
         dummy_hash: Arc::default(),

@@ -108,6 +108,10 @@ pub struct SqlFilter {
     /// When the whole filter is `column = literal` conditions joined by AND (nothing else),
     /// those conditions, so a list planner can treat them like the plain `status=` parameter.
     pub equalities: Option<Vec<(&'static str, Value)>>,
+    /// When the whole filter is `column op literal` conditions joined by AND, with `op` one of
+    /// `=`, `<`, `<=`, `>`, `>=`: those conditions as `(column, op, value)`, so a list planner
+    /// can answer each from the column's sort order.
+    pub comparisons: Option<Vec<(&'static str, &'static str, Value)>>,
 }
 
 /// How the compiler may use a full-text index for a substring match on `column`.
@@ -137,23 +141,36 @@ pub fn compile(
         sql: String::new(),
         params: Vec::new(),
         equalities: None,
+        comparisons: None,
     };
     compile::emit(&expr, true, full_text, &mut out);
-    let mut equalities = Vec::new();
-    if top_level_equalities(&expr, &mut equalities) {
-        out.equalities = Some(equalities);
+    let mut comparisons = Vec::new();
+    if top_level_comparisons(&expr, &mut comparisons) {
+        let equalities: Vec<(&'static str, Value)> = comparisons
+            .iter()
+            .filter(|(_, op, _)| *op == "=")
+            .map(|(column, _, value)| (*column, value.clone()))
+            .collect();
+        if equalities.len() == comparisons.len() {
+            out.equalities = Some(equalities);
+        }
+        out.comparisons = Some(comparisons);
     }
     Ok(out)
 }
 
-/// Collects the conditions of a top-level AND of equalities; false when anything else appears.
-fn top_level_equalities(expr: &parse::Expr, found: &mut Vec<(&'static str, Value)>) -> bool {
+/// Collects the conditions of a top-level AND of comparisons that keep to one stretch of the
+/// column's sort order; false when anything else appears.
+fn top_level_comparisons(
+    expr: &parse::Expr,
+    found: &mut Vec<(&'static str, &'static str, Value)>,
+) -> bool {
     match expr {
         parse::Expr::And(left, right) => {
-            top_level_equalities(left, found) && top_level_equalities(right, found)
+            top_level_comparisons(left, found) && top_level_comparisons(right, found)
         }
-        parse::Expr::Compare(field, "=", literal) => {
-            found.push((field.column, literal.to_value()));
+        parse::Expr::Compare(field, op @ ("=" | "<" | "<=" | ">" | ">="), literal) => {
+            found.push((field.column, op, literal.to_value()));
             true
         }
         _ => false,
@@ -269,6 +286,28 @@ mod tests {
         assert_eq!(sql("status = 'Active' OR id = 3").equalities, None);
         assert_eq!(sql("status = 'Active' AND id > 3").equalities, None);
         assert_eq!(sql("NOT status = 'Active'").equalities, None);
+    }
+
+    #[test]
+    fn a_conjunction_of_comparisons_is_recognised_from_the_parse() {
+        let range = sql("created_at > DATE('2021-01-01') AND status = 'Active' AND id <= 9");
+        assert_eq!(
+            range.comparisons,
+            Some(vec![
+                ("created_at", ">", Value::Text("2021-01-01".into())),
+                ("status", "=", Value::Text("Active".into())),
+                ("id", "<=", Value::Integer(9)),
+            ])
+        );
+        assert_eq!(range.equalities, None, "not only equalities");
+        assert_eq!(
+            sql("id <> 3").comparisons,
+            None,
+            "two stretches of the order"
+        );
+        assert_eq!(sql("id > 3 OR id < 1").comparisons, None);
+        assert_eq!(sql("NOT id > 3").comparisons, None);
+        assert!(sql("status = 'Active'").comparisons.is_some());
     }
 
     #[test]

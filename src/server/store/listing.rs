@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
+use super::columns::ColumnSlot;
 use super::orders::OrderCache;
 use super::users::{USER_COLUMNS, UserRow, user_from_row};
 use crate::api::{UserRole, UserStatus};
@@ -285,14 +286,6 @@ pub(super) fn is_interrupt(error: &rusqlite::Error) -> bool {
     )
 }
 
-pub fn count_users(
-    conn: &Connection,
-    counts: &CountCache,
-    listing: &UserListing,
-) -> rusqlite::Result<u64> {
-    counts.count(conn, &listing_where(listing))
-}
-
 /// Counts already made, each good until the next write to `users`: the writer connection's
 /// update hook moves the generation on (see [`CountCache::generation`]).
 #[derive(Debug, Default)]
@@ -302,6 +295,8 @@ pub struct CountCache {
     counts: Mutex<HashMap<String, (u64, u64)>>,
     /// Whole sort orders of filters' matches, good for the same generations.
     orders: OrderCache,
+    /// Every user's status, role and sort places, made from one generation.
+    columns: ColumnSlot,
 }
 
 /// Different filters remembered at most; the whole cache is dropped past it.
@@ -321,6 +316,10 @@ impl CountCache {
 
     pub(super) fn orders(&self) -> &OrderCache {
         &self.orders
+    }
+
+    pub(super) fn columns(&self) -> &ColumnSlot {
+        &self.columns
     }
 
     pub(super) fn key(clause: &Where) -> String {
@@ -348,12 +347,17 @@ impl CountCache {
         // Read before counting: a write that lands meanwhile makes this entry stale at once.
         let generation = self.generation.load(Ordering::SeqCst);
         let count = count_where(conn, clause)?;
+        self.remember(clause, generation, count);
+        Ok(count)
+    }
+
+    /// Files `count` for `clause` as counted from the data of `generation`.
+    pub(super) fn remember(&self, clause: &Where, generation: u64, count: u64) {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         if counts.len() >= MAX_CACHED_COUNTS {
             counts.clear();
         }
         counts.insert(Self::key(clause), (generation, count));
-        Ok(count)
     }
 }
 

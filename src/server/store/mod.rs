@@ -4,7 +4,9 @@
 //! the async side reaches it through [`Store::read`] and [`Store::write`], which run on tokio's
 //! blocking threads.
 
+mod columns;
 mod listing;
+mod memory_plan;
 mod orders;
 mod planner;
 mod plans;
@@ -13,7 +15,7 @@ mod sessions;
 mod users;
 
 pub use listing::*;
-pub use planner::list_users;
+pub use planner::{count_users, list_users};
 pub use plans::*;
 pub use sessions::*;
 pub use users::*;
@@ -165,8 +167,22 @@ impl Store {
         // the commit was filed under the hook's generation, and is stale now.
         if generation.load(Ordering::SeqCst) != before {
             generation.fetch_add(1, Ordering::SeqCst);
+            self.counts.columns().wake();
         }
         result
+    }
+
+    /// From now on keeps every user's status, role and sort places in memory, made on a
+    /// thread of their own after each pause in the writes (see `columns`), starting now.
+    pub fn keep_columns_in_memory(&self) {
+        columns::keep_columns(self.source.clone(), &self.counts);
+        self.counts.columns().wake();
+    }
+
+    /// Whether the in-memory columns are those of the current data (or cannot be made for
+    /// it). Always false without [`Store::keep_columns_in_memory`].
+    pub fn columns_settled(&self) -> bool {
+        self.counts.columns().settled(self.counts.now())
     }
 
     /// The counts cache shared by every reader of this store.

@@ -15,10 +15,12 @@
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
+use super::columns::Columns;
 use super::listing::{
     CountCache, PLAN_BUDGET, UserListing, Where, is_interrupt, list_users_within, listing_where,
     with_budget,
 };
+use super::memory_plan::{Predicate, Rest, window_ids};
 use super::orders::{SortKey, ascending, slice};
 use super::users::{USER_COLUMNS, UserRow, user_from_row};
 
@@ -42,15 +44,17 @@ const WALK_MARGIN: u64 = 4;
 const SHORT_WALK: std::time::Duration = std::time::Duration::from_millis(25);
 
 /// A listing the planner knows: equalities on status and role, anything else, one sort key.
-struct Shape {
+pub(super) struct Shape {
     /// `(column, value)`, each of `status` and `role` at most once.
-    equal: Vec<(&'static str, Value)>,
+    pub(super) equal: Vec<(&'static str, Value)>,
     /// Every other condition, and the keyword search.
-    rest: Where,
+    pub(super) rest: Where,
+    /// When `rest` is only a filter of comparisons joined by AND: those comparisons.
+    pub(super) comparisons: Option<Vec<(&'static str, &'static str, Value)>>,
     /// The terms of the keyword search and their columns, to test row by row in a walk.
     search: Option<(Vec<String>, Vec<&'static str>)>,
-    sort: &'static str,
-    descending: bool,
+    pub(super) sort: &'static str,
+    pub(super) descending: bool,
 }
 
 impl Shape {
@@ -95,21 +99,26 @@ impl Shape {
             )),
             _ => None,
         };
+        let comparisons = match &others.filter {
+            Some(filter) if others.parent_id.is_none() => filter.comparisons.clone(),
+            _ => None,
+        };
         Some(Shape {
             equal,
             rest: listing_where(&others),
+            comparisons,
             search,
             sort,
             descending,
         })
     }
 
-    fn has_rest(&self) -> bool {
+    pub(super) fn has_rest(&self) -> bool {
         self.rest.full_text.is_some() || !self.rest.conditions.is_empty()
     }
 
     /// The equalities and the other conditions (not the full-text match), with their values.
-    fn conditions(&self) -> Where {
+    pub(super) fn conditions(&self) -> Where {
         let mut clause = self.equal_where();
         clause
             .conditions
@@ -120,7 +129,7 @@ impl Shape {
 
     /// What names this filter's whole sort order among those kept: every condition, the
     /// full-text match, and the sort column (the direction is the same order read backwards).
-    fn order_key(&self) -> String {
+    pub(super) fn order_key(&self) -> String {
         let mut clause = self.conditions();
         clause.full_text.clone_from(&self.rest.full_text);
         format!("{}|{}", self.sort, CountCache::key(&clause))
@@ -170,7 +179,7 @@ impl Shape {
 }
 
 /// The single-column index of a sort column.
-fn single_index(column: &str) -> &'static str {
+pub(super) fn single_index(column: &str) -> &'static str {
     match column {
         "username" => "users_username",
         "email" => "users_email",
@@ -203,10 +212,10 @@ fn equality_count(
 }
 
 /// Where a page sits once a deep one is read from the other end.
-struct Window {
-    skip: u64,
-    limit: u64,
-    reversed: bool,
+pub(super) struct Window {
+    pub(super) skip: u64,
+    pub(super) limit: u64,
+    pub(super) reversed: bool,
 }
 
 impl Window {
@@ -224,6 +233,46 @@ impl Window {
             },
         }
     }
+}
+
+/// How many users `listing` matches: known already, from the columns (with the full-text
+/// index for a keyword search with a status or role, which SQLite would check match by
+/// match), or counted by SQLite.
+pub fn count_users(
+    conn: &Connection,
+    counts: &CountCache,
+    listing: &UserListing,
+) -> rusqlite::Result<u64> {
+    let whole = listing_where(listing);
+    match Shape::of(listing) {
+        Some(shape) => counted(conn, counts, &shape, &whole),
+        None => counts.count(conn, &whole),
+    }
+}
+
+fn counted(
+    conn: &Connection,
+    counts: &CountCache,
+    shape: &Shape,
+    whole: &Where,
+) -> rusqlite::Result<u64> {
+    if let Some(count) = counts.cached(whole) {
+        return Ok(count);
+    }
+    let generation = counts.now();
+    if let Some(columns) = counts.columns().current(generation) {
+        let rest = if shape.rest.full_text.is_some() && !shape.equal.is_empty() {
+            Rest::AskSqlite
+        } else {
+            Rest::ColumnsOnly
+        };
+        if let Some(predicate) = Predicate::of(conn, &columns, shape, rest)? {
+            let count = predicate.count();
+            counts.remember(whole, generation, count);
+            return Ok(count);
+        }
+    }
+    counts.count(conn, whole)
 }
 
 /// One page of a listing: planned here when the shape is known, otherwise the general plan.
@@ -246,6 +295,9 @@ enum Choice {
     Walk,
     #[cfg(test)]
     Collect,
+    /// The in-memory columns, never a kept order.
+    #[cfg(test)]
+    Columns,
 }
 
 /// One page of `listing`, or `None` when the planner does not know its shape.
@@ -270,8 +322,20 @@ fn planned_page_by(
         return Ok(Some(Vec::new()));
     }
     let whole = listing_where(listing);
-    let matches = if !shape.has_rest() || listing.skip > 0 {
-        Some(counts.count(conn, &whole)?)
+    let generation = counts.now();
+    let columns = match choice {
+        Choice::ByCost => counts.columns().current(generation),
+        #[cfg(test)]
+        Choice::Columns => counts.columns().current(generation),
+        #[cfg(test)]
+        _ => None,
+    };
+    let held = match &columns {
+        Some(columns) => Predicate::of(conn, columns, &shape, Rest::ColumnsOnly)?,
+        None => None,
+    };
+    let matches = if held.is_some() || !shape.has_rest() || listing.skip > 0 {
+        Some(counted(conn, counts, &shape, &whole)?)
     } else {
         counts.cached(&whole)
     };
@@ -279,12 +343,21 @@ fn planned_page_by(
         return Ok(Some(Vec::new()));
     }
     if choice == Choice::ByCost
-        && let Some(order) = counts.orders().get(&shape.order_key(), counts.now())
+        && let Some(order) = counts.orders().get(&shape.order_key(), generation)
     {
         let ids = slice(&order, listing.skip, listing.limit, shape.descending);
         return Ok(Some(rows_by_id(conn, &ids)?));
     }
     let window = Window::of(listing.skip, listing.limit, matches);
+    if let (Some(columns), Some(predicate), Some(matches)) = (&columns, &held, matches)
+        && let Some(mut ids) =
+            from_columns(counts, columns, predicate, &shape, &window, matches, false)
+    {
+        if window.reversed {
+            ids.reverse();
+        }
+        return Ok(Some(rows_by_id(conn, &ids)?));
+    }
     let lead = shape.lead(conn, counts)?;
     let mut ids = if !shape.has_rest() {
         walk(conn, &shape, lead, &window)?
@@ -304,7 +377,7 @@ fn planned_page_by(
             #[cfg(test)]
             Choice::Walk => walk(conn, &shape, lead, &window)?,
             #[cfg(test)]
-            Choice::Collect => collect(conn, counts, &shape, &window)?,
+            Choice::Collect | Choice::Columns => collect(conn, counts, &shape, &window)?,
         }
     };
     if window.reversed {
@@ -446,8 +519,31 @@ fn walk_full_text_by_id(
     query_ids(conn, &sql, page_values(values, window))
 }
 
-/// Finds every match through the index that serves the filter best, sorts them all, keeps
-/// that order for the pages after this one, and answers the window from it.
+/// The window's ids from the columns, keeping a full sort of the matches when one is made
+/// (always, with `sort_all`).
+fn from_columns(
+    counts: &CountCache,
+    columns: &Columns,
+    predicate: &Predicate,
+    shape: &Shape,
+    window: &Window,
+    matches: u64,
+    sort_all: bool,
+) -> Option<Vec<i64>> {
+    let (ids, order) = window_ids(columns, predicate, shape, window, matches, sort_all)?;
+    if let Some(order) = order {
+        counts.orders().keep(
+            shape.order_key(),
+            columns.generation,
+            std::sync::Arc::new(order),
+        );
+    }
+    Some(ids)
+}
+
+/// Finds every match through the index that serves the filter best (or the columns, with
+/// SQLite asked only for what they do not hold), sorts them all, keeps that order for the
+/// pages after this one, and answers the window from it.
 fn collect(
     conn: &Connection,
     counts: &CountCache,
@@ -455,6 +551,20 @@ fn collect(
     window: &Window,
 ) -> rusqlite::Result<Vec<i64>> {
     let generation = counts.now();
+    if let Some(columns) = counts.columns().current(generation)
+        && let Some(predicate) = Predicate::of(conn, &columns, shape, Rest::AskSqlite)?
+        && let Some(ids) = from_columns(
+            counts,
+            &columns,
+            &predicate,
+            shape,
+            window,
+            predicate.count(),
+            true,
+        )
+    {
+        return Ok(ids);
+    }
     let clause = shape.conditions();
     let mut values = Vec::new();
     let mut extra = Vec::new();
@@ -546,6 +656,24 @@ mod tests {
                 search("gmail", Some("Active")),
             ),
             ("search=qqxqq", search("qqxqq", None)),
+            (
+                "expiration_date < DATE('2026-06-01')",
+                cql("expiration_date < DATE('2026-06-01')"),
+            ),
+            ("last_name = 'Patel'", cql("last_name = 'Patel'")),
+            (
+                "two ranges on one column, ends included",
+                cql("last_name >= 'Patel' AND last_name <= 'Wang'"),
+            ),
+            (
+                "three ranges and a role",
+                cql("username >= 'm' AND created_at <= DATE('2025-06-01') \
+                     AND role = 'Editor' AND first_name <= 'N'"),
+            ),
+            (
+                "id > 4000 AND role = 'Editor'",
+                cql("id > 4000 AND role = 'Editor'"),
+            ),
             ("search=al gm (a short term)", search("al gmail", None)),
             (
                 "status=Pending and a q that is not only equalities",
@@ -607,47 +735,73 @@ mod tests {
         let counts = store.counts();
         let mut failures = Vec::new();
         let mut pages = 0;
-        store
-            .read_blocking(|conn| {
-                for (name, filter) in filters() {
-                    let (_, matches) = naive(conn, &filter);
-                    let counted = count_users(conn, &counts, &filter)?;
-                    if counted != matches {
-                        failures.push(format!("{name}: count {counted}, plainly {matches}"));
-                    }
-                    for (sort, descending) in SORTS {
-                        let middle = matches / 2;
-                        for skip in [0, 7, middle, matches.saturating_sub(60), matches] {
-                            let listing = UserListing {
-                                order_by: vec![(sort, *descending)],
-                                skip,
-                                limit: 50,
-                                ..filter.clone()
-                            };
-                            let (expected, _) = naive(conn, &listing);
-                            for choice in [Choice::ByCost, Choice::Walk, Choice::Collect] {
-                                pages += 1;
-                                let rows = planned_page_by(conn, &counts, &listing, choice)?
-                                    .expect("a shape the planner knows");
-                                let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
-                                if ids != expected {
-                                    failures.push(format!(
-                                        "{name}, {sort} {descending}, skip {skip}, {choice:?}: \
+        // Once reading SQLite only, once with the in-memory columns of fresh data (nothing
+        // counted or sorted in the first pass is reused).
+        for with_columns in [false, true] {
+            let choices: &[Choice] = if with_columns {
+                counts
+                    .generation()
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let generation = counts.now();
+                let columns = store
+                    .read_blocking(|conn| Ok(Columns::read(conn, generation)?))
+                    .expect("reads the columns");
+                assert!(columns.is_some(), "dense ids");
+                counts.columns().set(generation, columns);
+                &[
+                    Choice::ByCost,
+                    Choice::Walk,
+                    Choice::Collect,
+                    Choice::Columns,
+                ]
+            } else {
+                &[Choice::ByCost, Choice::Walk, Choice::Collect]
+            };
+            store
+                .read_blocking(|conn| {
+                    for (name, filter) in filters() {
+                        let (_, matches) = naive(conn, &filter);
+                        let counted = count_users(conn, &counts, &filter)?;
+                        if counted != matches {
+                            failures.push(format!(
+                            "{name} (columns: {with_columns}): count {counted}, plainly {matches}"
+                        ));
+                        }
+                        for (sort, descending) in SORTS {
+                            let middle = matches / 2;
+                            for skip in [0, 7, middle, matches.saturating_sub(60), matches] {
+                                let listing = UserListing {
+                                    order_by: vec![(sort, *descending)],
+                                    skip,
+                                    limit: 50,
+                                    ..filter.clone()
+                                };
+                                let (expected, _) = naive(conn, &listing);
+                                for choice in choices.iter().copied() {
+                                    pages += 1;
+                                    let rows = planned_page_by(conn, &counts, &listing, choice)?
+                                        .expect("a shape the planner knows");
+                                    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+                                    if ids != expected {
+                                        failures.push(format!(
+                                            "{name}, {sort} {descending}, skip {skip}, {choice:?} \
+                                         (columns: {with_columns}): \
                                          {} rows {:?}.., plainly {} {:?}..",
-                                        ids.len(),
-                                        ids.iter().take(3).collect::<Vec<_>>(),
-                                        expected.len(),
-                                        expected.iter().take(3).collect::<Vec<_>>()
-                                    ));
+                                            ids.len(),
+                                            ids.iter().take(3).collect::<Vec<_>>(),
+                                            expected.len(),
+                                            expected.iter().take(3).collect::<Vec<_>>()
+                                        ));
+                                    }
                                 }
                             }
                         }
                     }
-                }
-                Ok(())
-            })
-            .expect("lists");
-        assert!(pages > 500);
+                    Ok(())
+                })
+                .expect("lists");
+        }
+        assert!(pages > 1000);
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
@@ -686,6 +840,72 @@ mod tests {
             .write_blocking(|conn| Ok(delete_user(conn, id)?))
             .expect("deletes");
         assert_eq!(count(&UserListing::default()), 0, "after a delete");
+    }
+
+    #[test]
+    fn the_in_memory_columns_follow_writes() {
+        let store = Store::open(None).expect("opens");
+        let ids: Vec<i64> = store
+            .write_blocking(|conn| {
+                ["reza.b", "reza.c", "reza.a", "sara"]
+                    .iter()
+                    .map(|name| Ok(insert_user(conn, &NewUserRecord::example(name))?))
+                    .collect()
+            })
+            .expect("creates");
+        store.keep_columns_in_memory();
+        let settle = || {
+            let started = std::time::Instant::now();
+            while !store.columns_settled() {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(30),
+                    "the columns are made"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        };
+        let counts = store.counts();
+        let page = |cql_text: &str| {
+            let listing = UserListing {
+                filter: Some(
+                    cql::compile(cql_text, USER_FIELDS, &UsersFullText).expect("compiles"),
+                ),
+                order_by: vec![("username", false)],
+                limit: 10,
+                ..UserListing::default()
+            };
+            store
+                .read_blocking(|conn| {
+                    let rows =
+                        planned_page_by(conn, &counts, &listing, Choice::ByCost)?.expect("known");
+                    Ok(rows.iter().map(|row| row.id).collect::<Vec<i64>>())
+                })
+                .expect("lists")
+        };
+        settle();
+        assert!(
+            counts.columns().current(counts.now()).is_some(),
+            "made for the data as it is"
+        );
+        assert_eq!(page("username < 'reza.c'"), vec![ids[2], ids[0]]);
+        let rename = UserFields {
+            username: Some("reza.0".into()),
+            ..UserFields::default()
+        };
+        store
+            .write_blocking(|conn| Ok(update_user(conn, ids[1], &rename)?))
+            .expect("updates");
+        assert_eq!(
+            page("username < 'reza.c'"),
+            vec![ids[1], ids[2], ids[0]],
+            "the rename shows before the columns are made again"
+        );
+        settle();
+        assert!(
+            counts.columns().current(counts.now()).is_some(),
+            "made again"
+        );
+        assert_eq!(page("username < 'reza.b'"), vec![ids[1], ids[2]]);
     }
 
     #[test]
