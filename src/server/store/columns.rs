@@ -16,15 +16,23 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::listing::CountCache;
-use super::planner::{COMPOSITE_SORTS, single_index};
+use super::orders::SortKey;
+use super::planner::single_index;
 use super::{Source, connect};
 use crate::api::{UserRole, UserStatus};
 
 /// The sort columns whose order is kept: the ones the console offers.
-pub(super) const RANKED: &[&str] = COMPOSITE_SORTS;
+pub(super) const RANKED: &[&str] = &[
+    "username",
+    "last_name",
+    "first_name",
+    "created_at",
+    "expiration_date",
+];
 
 /// No user has this id.
 pub(super) const ABSENT: u8 = u8::MAX;
@@ -55,16 +63,39 @@ impl Ranked {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Columns {
     pub(super) generation: u64,
     /// By id: the index of the user's status in [`UserStatus::WIRE`], or [`ABSENT`].
-    status: Vec<u8>,
+    status: Arc<Vec<u8>>,
     /// By id: the index of the user's role in [`UserRole::WIRE`], or [`ABSENT`].
-    role: Vec<u8>,
+    role: Arc<Vec<u8>>,
     /// One per [`RANKED`] column, in that order.
-    ranked: Vec<Ranked>,
+    ranked: Arc<Vec<Ranked>>,
     users: usize,
+}
+
+/// Users changed by one write, as the writer connection reported them.
+#[derive(Debug, Default)]
+pub(super) struct UserChanges {
+    /// Ids updated, at most [`MAX_PATCHED`].
+    updated: Vec<i64>,
+    /// A user was created or deleted, or more were updated than a patch is worth.
+    reshaped: bool,
+}
+
+/// Updated users at most that are patched into the columns in place; past it they are made
+/// anew in the background.
+const MAX_PATCHED: usize = 64;
+
+impl UserChanges {
+    pub(super) fn note(&mut self, action: rusqlite::hooks::Action, id: i64) {
+        if action != rusqlite::hooks::Action::SQLITE_UPDATE || self.updated.len() >= MAX_PATCHED {
+            self.reshaped = true;
+        } else if !self.updated.contains(&id) {
+            self.updated.push(id);
+        }
+    }
 }
 
 impl Columns {
@@ -119,11 +150,55 @@ impl Columns {
         }
         Ok(Some(Columns {
             generation,
-            status,
-            role,
-            ranked,
+            status: Arc::new(status),
+            role: Arc::new(role),
+            ranked: Arc::new(ranked),
             users,
         }))
+    }
+
+    /// These columns with `updated` users' statuses and roles read again, for the data of
+    /// `generation`; `None` when a user is gone or has moved in a sort order (a rename, a new
+    /// date), which only making them anew can follow. Each place in an order is checked
+    /// against its neighbours: the order was sorted before, only these users changed, so it is
+    /// still sorted exactly when each of them still sorts between the ids beside it.
+    fn patched(
+        &self,
+        conn: &Connection,
+        updated: &[i64],
+        generation: u64,
+    ) -> rusqlite::Result<Option<Columns>> {
+        let mut next = self.clone();
+        next.generation = generation;
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT status, role, {} FROM users WHERE id = ?",
+            RANKED.join(", ")
+        ))?;
+        for id in updated {
+            let Some(user) = u32::try_from(*id).ok().filter(|id| self.exists(*id)) else {
+                return Ok(None);
+            };
+            let row = statement
+                .query_row([id], |row| {
+                    let mut values = Vec::with_capacity(RANKED.len());
+                    for at in 0..RANKED.len() {
+                        values.push(row.get::<_, Value>(at + 2)?);
+                    }
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, values))
+                })
+                .optional()?;
+            let Some((status, role, values)) = row else {
+                return Ok(None);
+            };
+            for ((column, ranked), value) in RANKED.iter().zip(self.ranked.iter()).zip(values) {
+                if !still_in_place(conn, column, ranked, user, value)? {
+                    return Ok(None);
+                }
+            }
+            Arc::make_mut(&mut next.status)[user as usize] = code(UserStatus::WIRE, Some(&status));
+            Arc::make_mut(&mut next.role)[user as usize] = code(UserRole::WIRE, Some(&role));
+        }
+        Ok(Some(next))
     }
 
     pub(super) fn users(&self) -> usize {
@@ -154,6 +229,41 @@ impl Columns {
         let at = RANKED.iter().position(|ranked| *ranked == column)?;
         self.ranked.get(at)
     }
+}
+
+/// Whether user `id`, whose `column` now holds `value`, still sorts between its neighbours in
+/// `ranked`'s order (ties by id, NULL first, NOCASE for username, as SQLite orders them).
+fn still_in_place(
+    conn: &Connection,
+    column: &str,
+    ranked: &Ranked,
+    id: u32,
+    value: Value,
+) -> rusqlite::Result<bool> {
+    let nocase = column == "username";
+    let key = |value: Value, id: u32| (SortKey::of(value, nocase), id);
+    let place = ranked.rank(id) as usize;
+    let mut neighbour = conn.prepare_cached(&format!("SELECT {column} FROM users WHERE id = ?"))?;
+    let mut key_of = |id: u32| -> rusqlite::Result<Option<(SortKey, u32)>> {
+        let value = neighbour
+            .query_row([id], |row| row.get::<_, Value>(0))
+            .optional()?;
+        Ok(value.map(|value| key(value, id)))
+    };
+    let own = key(value, id);
+    if let Some(before) = place.checked_sub(1).map(|at| ranked.order[at]) {
+        match key_of(before)? {
+            Some(before) if before < own => {}
+            _ => return Ok(false),
+        }
+    }
+    if let Some(after) = ranked.order.get(place + 1) {
+        match key_of(*after)? {
+            Some(after) if own < after => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
 }
 
 /// The code of a status or role value: its index among the known ones.
@@ -211,8 +321,46 @@ impl ColumnSlot {
         state.tried == Some(generation)
     }
 
+    /// After a write that moved the data from `before` to `after`: when the columns were
+    /// those of `before` and the write only updated a few users without moving them in any
+    /// sort order (a status or role change, a sign-in), they become those of `after` at once.
+    /// Otherwise the keeper is asked to make them anew.
+    pub(super) fn follow_write(
+        &self,
+        conn: &Connection,
+        before: u64,
+        after: u64,
+        changes: &UserChanges,
+    ) {
+        let current = {
+            let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state
+                .columns
+                .as_ref()
+                .filter(|columns| columns.generation == before)
+                .cloned()
+        };
+        let patched = match current {
+            Some(columns) if !changes.reshaped => columns
+                .patched(conn, &changes.updated, after)
+                .unwrap_or_else(|error| {
+                    tracing::warn!(%error, "cannot patch the in-memory columns");
+                    None
+                }),
+            _ => None,
+        };
+        match patched {
+            Some(columns) => self.set(after, Some(columns)),
+            None => self.wake(),
+        }
+    }
+
     pub(super) fn set(&self, generation: u64, columns: Option<Columns>) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.tried.is_some_and(|tried| tried > generation) {
+            // Made from older data than what is there (a patch landed meanwhile).
+            return;
+        }
         state.tried = Some(generation);
         state.columns = columns.map(Arc::new);
     }

@@ -48,6 +48,8 @@ pub struct Store {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     counts: Arc<CountCache>,
+    /// The users the write under way has changed, as the writer's update hook saw them.
+    changes: Arc<Mutex<columns::UserChanges>>,
 }
 
 impl Store {
@@ -67,11 +69,17 @@ impl Store {
         schema::bring_up_to_date(&mut writer)?;
         let counts = Arc::new(CountCache::default());
         let generation = counts.generation();
+        let changes = Arc::new(Mutex::new(columns::UserChanges::default()));
+        let noted = Arc::clone(&changes);
         // Every write goes through this connection: a change to `users` makes cached counts stale.
         writer.update_hook(Some(
-            move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+            move |action: rusqlite::hooks::Action, _: &str, table: &str, id: i64| {
                 if table == "users" {
                     generation.fetch_add(1, Ordering::SeqCst);
+                    noted
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .note(action, id);
                 }
             },
         ));
@@ -80,6 +88,7 @@ impl Store {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             counts,
+            changes,
         })
     }
 
@@ -162,12 +171,17 @@ impl Store {
         let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let generation = self.counts.generation();
         let before = generation.load(Ordering::SeqCst);
+        *self.changes.lock().unwrap_or_else(PoisonError::into_inner) = Default::default();
         let result = work(&mut writer);
         // Once more after the commit: a count made from a snapshot taken between the change and
         // the commit was filed under the hook's generation, and is stale now.
         if generation.load(Ordering::SeqCst) != before {
-            generation.fetch_add(1, Ordering::SeqCst);
-            self.counts.columns().wake();
+            let after = generation.fetch_add(1, Ordering::SeqCst) + 1;
+            let changes =
+                std::mem::take(&mut *self.changes.lock().unwrap_or_else(PoisonError::into_inner));
+            self.counts
+                .columns()
+                .follow_write(&writer, before, after, &changes);
         }
         result
     }

@@ -2,15 +2,20 @@
 //!
 //! A page is a list of ids first (every plan reads only indexes where it can), then the 50
 //! rows those ids name. For a filter and a sort there are two ways to the ids:
-//! - **walk** the sort column's index (or a composite index led by the filter's status or
-//!   role) and test the filter on each entry: cost ≈ rows needed ÷ selectivity;
-//! - **collect** every match through whatever index serves the filter best, then keep the top
-//!   `skip + limit`: cost ≈ matches.
+//! - **walk** the sort column's index (in id order, the index of the filter's status or role)
+//!   and test the filter on each entry: cost ≈ rows needed ÷ selectivity;
+//! - **collect** every match through whatever index serves the filter best, then sort them
+//!   all: cost ≈ matches. The order is kept until the next write (`orders.rs`).
 //!
 //! The choice uses counts (cached until the next write), so it follows the data rather than a
 //! fixed rule. A page past the middle of the matches is read from the other end, in the
 //! reversed order with a small skip, and flipped. Shapes this planner does not know (several
 //! sort keys) go to [`super::listing`]'s general plan.
+//!
+//! When the in-memory columns of the current data are made (`columns.rs`), the filters they
+//! hold (status and role equalities, ranges on the sort columns) never reach SQLite but for
+//! the page's rows, and a collect asks SQLite only for what they do not hold
+//! (`memory_plan.rs`).
 
 use rusqlite::Connection;
 use rusqlite::types::Value;
@@ -23,16 +28,6 @@ use super::listing::{
 use super::memory_plan::{Predicate, Rest, window_ids};
 use super::orders::{SortKey, ascending, slice};
 use super::users::{USER_COLUMNS, UserRow, user_from_row};
-
-/// The sort columns that have composite indexes led by status and by role:
-/// `users_{status,role}_by_{column}` on `(lead, column, id, the other of status and role)`.
-pub(super) const COMPOSITE_SORTS: &[&str] = &[
-    "username",
-    "last_name",
-    "first_name",
-    "created_at",
-    "expiration_date",
-];
 
 /// A walk is chosen only when it steps over this many times fewer entries than there are
 /// matches: past the first pages a walk reads a row for each entry it steps over (the rest of
@@ -153,18 +148,17 @@ impl Shape {
             // Nothing to test: the narrow id index. Otherwise the rows are read anyway.
             (None, "id") if !self.has_rest() => Some("users_id".into()),
             (None, "id") => None,
-            (None, column) => Some(single_index(column).to_string()),
             (Some(_), "id") if self.equal.len() == 2 => Some("users_status_role".into()),
             (Some(lead), "id") => Some(format!("users_{lead}")),
-            (Some(lead), column) => Some(format!("users_{lead}_by_{column}")),
+            (_, column) => Some(single_index(column).to_string()),
         }
     }
 
-    /// Which equality leads the walk: the one with fewer rows, so the fewest entries are
-    /// stepped over, when the sort has composite indexes.
+    /// Which equality leads a walk in id order: the one with fewer rows, so the fewest
+    /// entries of its index (which holds the ids in order) are stepped over. Other sorts walk
+    /// the sort column's index and read each row to test the equalities.
     fn lead(&self, conn: &Connection, counts: &CountCache) -> rusqlite::Result<Option<&str>> {
-        let usable = self.sort == "id" || COMPOSITE_SORTS.contains(&self.sort);
-        if !usable {
+        if self.sort != "id" {
             return Ok(None);
         }
         let mut best: Option<(&str, u64)> = None;
@@ -359,7 +353,9 @@ fn planned_page_by(
         return Ok(Some(rows_by_id(conn, &ids)?));
     }
     let lead = shape.lead(conn, counts)?;
-    let mut ids = if !shape.has_rest() {
+    // Without a condition to test, or with equalities whose index holds the ids in order, a
+    // walk steps over index entries only; otherwise it reads rows, and the cost decides.
+    let mut ids = if !shape.has_rest() && (shape.sort == "id" || shape.equal.is_empty()) {
         walk(conn, &shape, lead, &window)?
     } else {
         let within = match lead {
@@ -906,6 +902,77 @@ mod tests {
             "made again"
         );
         assert_eq!(page("username < 'reza.b'"), vec![ids[1], ids[2]]);
+    }
+
+    #[test]
+    fn an_update_that_moves_nobody_in_a_sort_order_is_patched_into_the_columns() {
+        let store = Store::open(None).expect("opens");
+        let ids: Vec<i64> = store
+            .write_blocking(|conn| {
+                ["reza.a", "reza.c", "reza.e"]
+                    .iter()
+                    .map(|name| Ok(insert_user(conn, &NewUserRecord::example(name))?))
+                    .collect()
+            })
+            .expect("creates");
+        store.keep_columns_in_memory();
+        let started = std::time::Instant::now();
+        while !store.columns_settled() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(30));
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let counts = store.counts();
+        let update = |id: i64, fields: UserFields| {
+            store
+                .write_blocking(|conn| Ok(update_user(conn, id, &fields)?))
+                .expect("updates");
+            counts.columns().current(counts.now()).is_some()
+        };
+        let disable = UserFields {
+            status: Some(crate::api::UserStatus::Disabled),
+            ..UserFields::default()
+        };
+        assert!(update(ids[1], disable), "a status change is patched in");
+        let disabled = UserListing {
+            status: Some("Disabled".into()),
+            order_by: vec![("username", false)],
+            limit: 10,
+            ..UserListing::default()
+        };
+        let listed = store
+            .read_blocking(|conn| {
+                let rows =
+                    planned_page_by(conn, &counts, &disabled, Choice::Columns)?.expect("known");
+                Ok(rows.iter().map(|row| row.id).collect::<Vec<i64>>())
+            })
+            .expect("lists");
+        assert_eq!(listed, vec![ids[1]], "from the patched columns");
+        let rename = |name: &str| UserFields {
+            username: Some(name.into()),
+            ..UserFields::default()
+        };
+        assert!(
+            update(ids[1], rename("reza.d")),
+            "a rename that keeps its place between reza.a and reza.e"
+        );
+        // reza.f sorts after reza.e: not patched in place, so never listed in its old place.
+        update(ids[1], rename("reza.f"));
+        let after_a = UserListing {
+            filter: Some(
+                cql::compile("username > 'reza.a'", USER_FIELDS, &UsersFullText).expect("compiles"),
+            ),
+            order_by: vec![("username", false)],
+            limit: 10,
+            ..UserListing::default()
+        };
+        let listed = store
+            .read_blocking(|conn| {
+                let rows =
+                    planned_page_by(conn, &counts, &after_a, Choice::Columns)?.expect("known");
+                Ok(rows.iter().map(|row| row.id).collect::<Vec<i64>>())
+            })
+            .expect("lists");
+        assert_eq!(listed, vec![ids[2], ids[1]]);
     }
 
     #[test]
