@@ -140,6 +140,65 @@ struct Report {
     /// Per filter: (matches, first count, count asked again).
     counts: Vec<(u64, f64, f64)>,
     singles: Vec<(&'static str, f64)>,
+    /// Per write: what it was, and the first ask of each of [`AFTER_A_WRITE`] right after it.
+    after_writes: Vec<(&'static str, Vec<f64>)>,
+}
+
+/// Deep pages asked right after a write, when nothing counted or sorted before is good any
+/// more: `(label, query, skip per thousand users)`, the skip about the middle of the matches.
+const AFTER_A_WRITE: &[(&str, &str, u64)] = &[
+    (
+        "status=Active, username A, middle",
+        "status=Active&order_by=username+A",
+        350,
+    ),
+    (
+        "created_at > 2024, username A, middle",
+        "q=created_at+%3E+DATE%28%272024-01-01%27%29&order_by=username+A",
+        184,
+    ),
+    (
+        "search=gmail&status=Active, created_at D, middle",
+        "search=gmail&status=Active&order_by=created_at+D",
+        75,
+    ),
+];
+
+/// A status change (patched into the in-memory columns at once), then a delete (after which
+/// they are made anew in the background, and lists read SQLite until then), each followed at
+/// once by the first ask of every page of [`AFTER_A_WRITE`] (scaled to the size).
+async fn after_writes(
+    client: &Client,
+    users: u64,
+    middle: u64,
+) -> Result<Vec<(&'static str, Vec<f64>)>, Box<dyn std::error::Error>> {
+    let writes = [
+        (
+            "after a status change",
+            reqwest::Method::PUT,
+            format!("users/{middle}/"),
+            Some(json!({"status": "Pending"})),
+        ),
+        (
+            "after a delete",
+            reqwest::Method::DELETE,
+            format!("users/{}/", middle + 1),
+            None,
+        ),
+    ];
+    let mut measured = Vec::new();
+    for (label, method, path, body) in writes {
+        client.send(method, &path, body.as_ref()).await?;
+        let mut times = Vec::new();
+        for (_, query, per_thousand) in AFTER_A_WRITE {
+            let skip = users * per_thousand / 1000;
+            let path = format!("users/?f=json&{query}&skip={skip}&limit={PAGE}");
+            let (took, _) = client.send(reqwest::Method::GET, &path, None).await?;
+            times.push(ms(took));
+        }
+        measured.push((label, times));
+    }
+    Ok(measured)
 }
 
 async fn measure(
@@ -220,6 +279,7 @@ async fn measure(
         pages.push(by_sort);
     }
     let middle = users / 2;
+    let after_writes = after_writes(&client, users, middle).await?;
     let mut singles = Vec::new();
     for (name, method, path, body) in [
         (
@@ -259,6 +319,7 @@ async fn measure(
         pages,
         counts,
         singles,
+        after_writes,
     })
 }
 
@@ -306,6 +367,14 @@ fn print_report(report: &Report) {
         }
     }
     println!();
+    for (write, times) in &report.after_writes {
+        let pages: Vec<String> = AFTER_A_WRITE
+            .iter()
+            .zip(times)
+            .map(|((label, _, _), ms)| format!("{label} {ms:.1} ms"))
+            .collect();
+        println!("- first ask {write}: {}", pages.join("; "));
+    }
     for (name, median) in &report.singles {
         println!("- {name}: {median:.2} ms");
     }

@@ -73,27 +73,71 @@ pub(super) struct Columns {
     /// One per [`RANKED`] column, in that order.
     ranked: Arc<Vec<Ranked>>,
     users: usize,
+    /// Shared by the columns patched from these; each set names its generation.
+    members: Arc<KeptMembers>,
+}
+
+/// The ids SQLite gave for the part of a filter the columns do not hold (a keyword search, a
+/// LIKE), as a list and a bit per id.
+#[derive(Debug)]
+pub(super) struct Members {
+    pub(super) ids: Vec<u32>,
+    bits: Vec<u64>,
+}
+
+impl Members {
+    pub(super) fn of(ids: Vec<u32>, id_limit: u32) -> Members {
+        let mut bits = vec![0u64; id_limit as usize / 64 + 1];
+        for id in &ids {
+            if let Some(word) = bits.get_mut(*id as usize / 64) {
+                *word |= 1 << (id % 64);
+            }
+        }
+        Members { ids, bits }
+    }
+
+    pub(super) fn contains(&self, id: u32) -> bool {
+        self.bits
+            .get(id as usize / 64)
+            .is_some_and(|word| word & (1 << (id % 64)) != 0)
+    }
+}
+
+/// Member sets kept at most (each about 4 bytes a member plus a bit per user).
+const MAX_KEPT_MEMBERS: usize = 4;
+
+/// Member sets made from the data of one generation each, the most recently used last.
+#[derive(Debug, Default)]
+struct KeptMembers {
+    kept: Mutex<Vec<(String, u64, Arc<Members>)>>,
 }
 
 /// Users changed by one write, as the writer connection reported them.
 #[derive(Debug, Default)]
 pub(super) struct UserChanges {
-    /// Ids updated, at most [`MAX_PATCHED`].
+    /// Ids updated and deleted, together at most [`MAX_PATCHED`].
     updated: Vec<i64>,
-    /// A user was created or deleted, or more were updated than a patch is worth.
+    deleted: Vec<i64>,
+    /// A user was created, or more changed than a patch is worth.
     reshaped: bool,
 }
 
-/// Updated users at most that are patched into the columns in place; past it they are made
+/// Changed users at most that are patched into the columns in place; past it they are made
 /// anew in the background.
 const MAX_PATCHED: usize = 64;
 
 impl UserChanges {
     pub(super) fn note(&mut self, action: rusqlite::hooks::Action, id: i64) {
-        if action != rusqlite::hooks::Action::SQLITE_UPDATE || self.updated.len() >= MAX_PATCHED {
+        use rusqlite::hooks::Action;
+        if self.updated.len() + self.deleted.len() >= MAX_PATCHED {
             self.reshaped = true;
-        } else if !self.updated.contains(&id) {
-            self.updated.push(id);
+            return;
+        }
+        match action {
+            Action::SQLITE_UPDATE if !self.updated.contains(&id) => self.updated.push(id),
+            Action::SQLITE_UPDATE => {}
+            Action::SQLITE_DELETE => self.deleted.push(id),
+            _ => self.reshaped = true,
         }
     }
 }
@@ -154,28 +198,43 @@ impl Columns {
             role: Arc::new(role),
             ranked: Arc::new(ranked),
             users,
+            members: Arc::default(),
         }))
     }
 
-    /// These columns with `updated` users' statuses and roles read again, for the data of
-    /// `generation`; `None` when a user is gone or has moved in a sort order (a rename, a new
-    /// date), which only making them anew can follow. Each place in an order is checked
-    /// against its neighbours: the order was sorted before, only these users changed, so it is
-    /// still sorted exactly when each of them still sorts between the ids beside it.
+    /// These columns with `changes` applied, for the data of `generation`: deleted users
+    /// marked absent (their places in the orders stay, skipped), updated users' statuses and
+    /// roles read again. `None` when an updated user is gone or has moved in a sort order (a
+    /// rename, a new date), which only making them anew can follow. Each place in an order is
+    /// checked against its neighbours: the order was sorted before and only these users
+    /// changed, so it is still sorted exactly when each of them still sorts between the ids
+    /// beside it.
     fn patched(
         &self,
         conn: &Connection,
-        updated: &[i64],
+        changes: &UserChanges,
         generation: u64,
     ) -> rusqlite::Result<Option<Columns>> {
         let mut next = self.clone();
         next.generation = generation;
+        for id in &changes.deleted {
+            let Some(user) = u32::try_from(*id).ok().filter(|id| self.exists(*id)) else {
+                return Ok(None);
+            };
+            Arc::make_mut(&mut next.status)[user as usize] = ABSENT;
+            Arc::make_mut(&mut next.role)[user as usize] = ABSENT;
+            next.users = next.users.saturating_sub(1);
+        }
+        let updated = changes
+            .updated
+            .iter()
+            .filter(|id| !changes.deleted.contains(id));
         let mut statement = conn.prepare_cached(&format!(
             "SELECT status, role, {} FROM users WHERE id = ?",
             RANKED.join(", ")
         ))?;
         for id in updated {
-            let Some(user) = u32::try_from(*id).ok().filter(|id| self.exists(*id)) else {
+            let Some(user) = u32::try_from(*id).ok().filter(|id| next.exists(*id)) else {
                 return Ok(None);
             };
             let row = statement
@@ -199,6 +258,35 @@ impl Columns {
             Arc::make_mut(&mut next.role)[user as usize] = code(UserRole::WIRE, Some(&role));
         }
         Ok(Some(next))
+    }
+
+    /// The member set kept under `key` for this data.
+    pub(super) fn members(&self, key: &str) -> Option<Arc<Members>> {
+        let mut kept = self
+            .members
+            .kept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let at = kept.iter().position(|(kept_key, generation, _)| {
+            kept_key == key && *generation == self.generation
+        })?;
+        let entry = kept.remove(at);
+        let members = Arc::clone(&entry.2);
+        kept.push(entry);
+        Some(members)
+    }
+
+    pub(super) fn keep_members(&self, key: String, members: Arc<Members>) {
+        let mut kept = self
+            .members
+            .kept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        kept.retain(|(kept_key, generation, _)| *kept_key != key && *generation == self.generation);
+        if kept.len() >= MAX_KEPT_MEMBERS {
+            kept.remove(0);
+        }
+        kept.push((key, self.generation, members));
     }
 
     pub(super) fn users(&self) -> usize {
@@ -244,24 +332,29 @@ fn still_in_place(
     let key = |value: Value, id: u32| (SortKey::of(value, nocase), id);
     let place = ranked.rank(id) as usize;
     let mut neighbour = conn.prepare_cached(&format!("SELECT {column} FROM users WHERE id = ?"))?;
-    let mut key_of = |id: u32| -> rusqlite::Result<Option<(SortKey, u32)>> {
-        let value = neighbour
-            .query_row([id], |row| row.get::<_, Value>(0))
-            .optional()?;
-        Ok(value.map(|value| key(value, id)))
-    };
+    // The nearest user still there on each side: places of deleted users stay in the order.
+    let mut nearest =
+        |ids: &mut dyn Iterator<Item = u32>| -> rusqlite::Result<Option<(SortKey, u32)>> {
+            for id in ids {
+                let value = neighbour
+                    .query_row([id], |row| row.get::<_, Value>(0))
+                    .optional()?;
+                if let Some(value) = value {
+                    return Ok(Some(key(value, id)));
+                }
+            }
+            Ok(None)
+        };
     let own = key(value, id);
-    if let Some(before) = place.checked_sub(1).map(|at| ranked.order[at]) {
-        match key_of(before)? {
-            Some(before) if before < own => {}
-            _ => return Ok(false),
-        }
+    if let Some(before) = nearest(&mut ranked.order[..place].iter().rev().copied())?
+        && before >= own
+    {
+        return Ok(false);
     }
-    if let Some(after) = ranked.order.get(place + 1) {
-        match key_of(*after)? {
-            Some(after) if own < after => {}
-            _ => return Ok(false),
-        }
+    if let Some(after) = nearest(&mut ranked.order[place + 1..].iter().copied())?
+        && own >= after
+    {
+        return Ok(false);
     }
     Ok(true)
 }
@@ -342,7 +435,7 @@ impl ColumnSlot {
         };
         let patched = match current {
             Some(columns) if !changes.reshaped => columns
-                .patched(conn, &changes.updated, after)
+                .patched(conn, changes, after)
                 .unwrap_or_else(|error| {
                     tracing::warn!(%error, "cannot patch the in-memory columns");
                     None

@@ -9,7 +9,7 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
-use super::columns::{Columns, Ranked, code};
+use super::columns::{Columns, Members, Ranked, code};
 use super::orders::slice;
 use super::planner::{Shape, Window};
 use crate::api::{UserRole, UserStatus};
@@ -22,32 +22,8 @@ pub(super) struct Predicate<'c> {
     /// A sort column and the stretch `[first, end)` of its order the filter keeps to.
     ranges: Vec<(&'c Ranked, u32, u32)>,
     /// The ids the rest of the filter lets through, as SQLite found them.
-    members: Option<Members>,
+    members: Option<std::sync::Arc<Members>>,
     nothing: bool,
-}
-
-struct Members {
-    ids: Vec<u32>,
-    /// A bit per id.
-    bits: Vec<u64>,
-}
-
-impl Members {
-    fn of(ids: Vec<u32>, id_limit: u32) -> Members {
-        let mut bits = vec![0u64; id_limit as usize / 64 + 1];
-        for id in &ids {
-            if let Some(word) = bits.get_mut(*id as usize / 64) {
-                *word |= 1 << (id % 64);
-            }
-        }
-        Members { ids, bits }
-    }
-
-    fn contains(&self, id: u32) -> bool {
-        self.bits
-            .get(id as usize / 64)
-            .is_some_and(|word| word & (1 << (id % 64)) != 0)
-    }
 }
 
 /// Whether SQLite may be asked for the ids of the part of a filter the columns do not hold.
@@ -90,7 +66,7 @@ impl<'c> Predicate<'c> {
             for (column, op, value) in comparisons {
                 match columns.ranked(column) {
                     Some(ranked) => {
-                        let (first, end) = stretch(conn, ranked, column, op, value)?;
+                        let (first, end) = stretch(conn, columns, ranked, column, op, value)?;
                         predicate.ranges.push((ranked, first, end));
                     }
                     None => predicate.equal(column, value),
@@ -101,7 +77,7 @@ impl<'c> Predicate<'c> {
         if rest == Rest::ColumnsOnly {
             return Ok(None);
         }
-        predicate.members = Some(Members::of(members(conn, shape)?, columns.id_limit()));
+        predicate.members = Some(members(conn, columns, shape)?);
         Ok(Some(predicate))
     }
 
@@ -198,6 +174,7 @@ impl<'c> Predicate<'c> {
 /// step finds its ends.
 fn stretch(
     conn: &Connection,
+    columns: &Columns,
     ranked: &Ranked,
     column: &str,
     op: &str,
@@ -206,8 +183,16 @@ fn stretch(
     let end = ranked.order.len() as u32;
     let holds = |condition: &str, with_value: bool| {
         let sql = format!("SELECT {column} {condition} FROM users WHERE id = ?");
+        // A deleted user's place answers as the next user still there, or past the last one
+        // as the last: either way the answers stay in order along the places.
         move |place: u32| -> rusqlite::Result<bool> {
-            let id = i64::from(ranked.order[place as usize]);
+            let place = place as usize;
+            let live = |id: &&u32| columns.exists(**id);
+            let next = ranked.order[place..].iter().find(live);
+            let Some(id) = next.or_else(|| ranked.order[..place].iter().rev().find(live)) else {
+                return Ok(false);
+            };
+            let id = i64::from(*id);
             let mut statement = conn.prepare_cached(&sql)?;
             let answer: Option<Option<bool>> = if with_value {
                 statement
@@ -257,7 +242,13 @@ fn first_place(
 /// alone is answered by the full-text index without touching a row (every user has one row
 /// there); the status and role equalities are left to the columns then, rather than costing a
 /// lookup per match.
-fn members(conn: &Connection, shape: &Shape) -> rusqlite::Result<Vec<u32>> {
+/// They are kept with the columns for the same data: a page asked right after its count
+/// finds them made.
+fn members(
+    conn: &Connection,
+    columns: &Columns,
+    shape: &Shape,
+) -> rusqlite::Result<std::sync::Arc<Members>> {
     let (sql, values) = match &shape.rest.full_text {
         Some(query) if shape.rest.conditions.is_empty() => (
             "SELECT rowid FROM users_fts WHERE users_fts MATCH ?".to_string(),
@@ -284,11 +275,19 @@ fn members(conn: &Connection, shape: &Shape) -> rusqlite::Result<Vec<u32>> {
             )
         }
     };
+    let key = format!("{sql}|{values:?}");
+    if let Some(members) = columns.members(&key) {
+        return Ok(members);
+    }
     let mut statement = conn.prepare_cached(&sql)?;
-    let ids = statement.query_map(rusqlite::params_from_iter(values), |row| {
-        Ok(u32::try_from(row.get::<_, i64>(0)?).unwrap_or(u32::MAX))
-    })?;
-    ids.collect()
+    let ids = statement
+        .query_map(rusqlite::params_from_iter(values), |row| {
+            Ok(u32::try_from(row.get::<_, i64>(0)?).unwrap_or(u32::MAX))
+        })?
+        .collect::<rusqlite::Result<Vec<u32>>>()?;
+    let members = std::sync::Arc::new(Members::of(ids, columns.id_limit()));
+    columns.keep_members(key, std::sync::Arc::clone(&members));
+    Ok(members)
 }
 
 /// The ids of `window`, in the window's direction, when the columns hold the sort column (or

@@ -744,6 +744,44 @@ mod tests {
                     .expect("reads the columns");
                 assert!(columns.is_some(), "dense ids");
                 counts.columns().set(generation, columns);
+                // Deleted users keep their places in the columns' orders, marked absent: the
+                // ends of each order, a scattering in between, and every user created in the
+                // year around a bound the filters use, so that searches for it meet them.
+                let doomed: Vec<i64> = store
+                    .read_blocking(|conn| {
+                        let mut ids: Vec<i64> = (1..=10_000).step_by(331).collect();
+                        ids.extend(query_ids(
+                            conn,
+                            "SELECT id FROM users \
+                             WHERE created_at BETWEEN '2023-07-01' AND '2024-07-01'",
+                            Vec::new(),
+                        )?);
+                        for column in ["username", "last_name", "created_at", "expiration_date"] {
+                            for direction in ["ASC", "DESC"] {
+                                ids.extend(query_ids(
+                                    conn,
+                                    &format!(
+                                        "SELECT id FROM users ORDER BY {column} {direction}, \
+                                         id {direction} LIMIT 3"
+                                    ),
+                                    Vec::new(),
+                                )?);
+                            }
+                        }
+                        ids.sort_unstable();
+                        ids.dedup();
+                        Ok(ids)
+                    })
+                    .expect("picks");
+                for id in doomed {
+                    store
+                        .write_blocking(|conn| Ok(delete_user(conn, id)?))
+                        .expect("deletes");
+                }
+                assert!(
+                    counts.columns().current(counts.now()).is_some(),
+                    "deletes are patched in"
+                );
                 &[
                     Choice::ByCost,
                     Choice::Walk,
