@@ -131,11 +131,14 @@ fn add_search(terms: &str, columns: &[&'static str], clause: &mut Where) {
         }
     }
     if !phrases.is_empty() {
-        clause.full_text = Some(format!(
-            "{{{}}} : ({})",
-            columns.join(" "),
-            phrases.join(" AND ")
-        ));
+        let phrases = phrases.join(" AND ");
+        // A filter naming every column of the index costs a third more than none at all.
+        let every_column = SEARCH_FIELDS.iter().all(|field| columns.contains(field));
+        clause.full_text = Some(if every_column {
+            format!("({phrases})")
+        } else {
+            format!("{{{}}} : ({phrases})", columns.join(" "))
+        });
     }
 }
 

@@ -248,6 +248,10 @@ fn set_memory_limit(conn: &Connection, limit: i64) -> rusqlite::Result<i64> {
     }
 }
 
+/// The most of a database file mapped into memory (address space, not memory: the pages are
+/// the operating system's file cache). SQLite caps it at its own most, just under 2 GiB.
+const MMAP_SIZE: i64 = 1 << 31;
+
 fn connect(source: &Source) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
@@ -266,6 +270,12 @@ fn connect(source: &Source) -> rusqlite::Result<Connection> {
          PRAGMA cache_size = -65536;
          PRAGMA temp_store = MEMORY;",
     )?;
+    if let Source::File(_) = source {
+        // Pages read through a memory map cost a page fault the first time in this process
+        // rather than a system call and a copy for every connection: a new reader's first
+        // list, which reads rows all over a large file, is about twice as fast.
+        connection.pragma_update(None, "mmap_size", MMAP_SIZE)?;
+    }
     Ok(connection)
 }
 
