@@ -299,7 +299,7 @@ pub struct CountCache {
     /// Whole sort orders of filters' matches, good for the same generations.
     orders: OrderCache,
     /// Every user's status, role and sort places, made from one generation.
-    columns: ColumnSlot,
+    columns: Arc<ColumnSlot>,
 }
 
 /// Different filters remembered at most; the whole cache is dropped past it.
@@ -321,7 +321,7 @@ impl CountCache {
         &self.orders
     }
 
-    pub(super) fn columns(&self) -> &ColumnSlot {
+    pub(super) fn columns(&self) -> &Arc<ColumnSlot> {
         &self.columns
     }
 

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::columns::{Columns, Members, Ranked, code};
 use super::orders::slice;
-use super::planner::{Shape, Window};
+use super::shape::{Shape, Window};
 use crate::api::{UserRole, UserStatus};
 
 /// Which ids a filter lets through, as the columns can tell.

@@ -12,6 +12,7 @@ mod planner;
 mod plans;
 mod schema;
 mod sessions;
+mod shape;
 mod users;
 
 pub use listing::*;
@@ -189,7 +190,11 @@ impl Store {
     /// From now on keeps every user's status, role and sort places in memory, made on a
     /// thread of their own after each pause in the writes (see `columns`), starting now.
     pub fn keep_columns_in_memory(&self) {
-        columns::keep_columns(self.source.clone(), &self.counts);
+        columns::keep_columns(
+            self.source.clone(),
+            self.counts.columns(),
+            self.counts.generation(),
+        );
         self.counts.columns().wake();
     }
 

@@ -27,6 +27,8 @@ use super::listing::{
 };
 use super::memory_plan::{Predicate, Rest, window_ids};
 use super::orders::{SortKey, ascending, slice};
+use super::schema::single_index;
+use super::shape::{Shape, Window};
 use super::users::{USER_COLUMNS, UserRow, user_from_row};
 
 /// A walk is chosen only when it steps over this many times fewer entries than there are
@@ -38,110 +40,7 @@ const WALK_MARGIN: u64 = 4;
 /// How long any walk may look for its page, however short it is expected to be.
 const SHORT_WALK: std::time::Duration = std::time::Duration::from_millis(25);
 
-/// A listing the planner knows: equalities on status and role, anything else, one sort key.
-pub(super) struct Shape {
-    /// `(column, value)`, each of `status` and `role` at most once.
-    pub(super) equal: Vec<(&'static str, Value)>,
-    /// Every other condition, and the keyword search.
-    pub(super) rest: Where,
-    /// When `rest` is only a filter of comparisons joined by AND: those comparisons.
-    pub(super) comparisons: Option<Vec<(&'static str, &'static str, Value)>>,
-    /// The terms of the keyword search and their columns, to test row by row in a walk.
-    search: Option<(Vec<String>, Vec<&'static str>)>,
-    pub(super) sort: &'static str,
-    pub(super) descending: bool,
-}
-
 impl Shape {
-    fn of(listing: &UserListing) -> Option<Shape> {
-        let (sort, descending) = match listing.order_by.as_slice() {
-            [] => ("id", false),
-            [(column, descending)] => (*column, *descending),
-            [(column, descending), ("id", id_descending)] if descending == id_descending => {
-                (*column, *descending)
-            }
-            _ => return None,
-        };
-        let mut equal: Vec<(&'static str, Value)> = Vec::new();
-        let mut others = listing.clone();
-        if listing.filter.is_some() {
-            // A filter wins over a keyword search, as in the general plan.
-            others.search = None;
-        }
-        if let Some(status) = others.status.take() {
-            equal.push(("status", Value::Text(status)));
-        }
-        if let Some(filter) = &listing.filter
-            && let Some(equalities) = &filter.equalities
-            && equalities
-                .iter()
-                .all(|(column, _)| matches!(*column, "status" | "role"))
-        {
-            equal.extend(equalities.iter().cloned());
-            others.filter = None;
-        }
-        let mut seen = Vec::new();
-        for (column, _) in &equal {
-            if seen.contains(column) {
-                return None;
-            }
-            seen.push(*column);
-        }
-        let search = match (&others.filter, &others.search) {
-            (None, Some((terms, columns))) => Some((
-                terms.split_whitespace().map(str::to_string).collect(),
-                columns.clone(),
-            )),
-            _ => None,
-        };
-        let comparisons = match &others.filter {
-            Some(filter) if others.parent_id.is_none() => filter.comparisons.clone(),
-            _ => None,
-        };
-        Some(Shape {
-            equal,
-            rest: listing_where(&others),
-            comparisons,
-            search,
-            sort,
-            descending,
-        })
-    }
-
-    pub(super) fn has_rest(&self) -> bool {
-        self.rest.full_text.is_some() || !self.rest.conditions.is_empty()
-    }
-
-    /// The equalities and the other conditions (not the full-text match), with their values.
-    pub(super) fn conditions(&self) -> Where {
-        let mut clause = self.equal_where();
-        clause
-            .conditions
-            .extend(self.rest.conditions.iter().cloned());
-        clause.values.extend(self.rest.values.iter().cloned());
-        clause
-    }
-
-    /// What names this filter's whole sort order among those kept: every condition, the
-    /// full-text match, and the sort column (the direction is the same order read backwards).
-    pub(super) fn order_key(&self) -> String {
-        let mut clause = self.conditions();
-        clause.full_text.clone_from(&self.rest.full_text);
-        format!("{}|{}", self.sort, CountCache::key(&clause))
-    }
-
-    fn equal_where(&self) -> Where {
-        Where {
-            full_text: None,
-            conditions: self
-                .equal
-                .iter()
-                .map(|(column, _)| format!("{column} = ?"))
-                .collect(),
-            values: self.equal.iter().map(|(_, value)| value.clone()).collect(),
-        }
-    }
-
     /// The index a walk reads, led by `lead` (one of the equalities) when given.
     fn walk_index(&self, lead: Option<&str>) -> Option<String> {
         match (lead, self.sort) {
@@ -172,25 +71,6 @@ impl Shape {
     }
 }
 
-/// The single-column index of a sort column.
-pub(super) fn single_index(column: &str) -> &'static str {
-    match column {
-        "username" => "users_username",
-        "email" => "users_email",
-        "first_name" => "users_first_name",
-        "last_name" => "users_last_name",
-        "mobile" => "users_mobile",
-        "role" => "users_role",
-        "status" => "users_status",
-        "plan_id" => "users_plan",
-        "expiration_date" => "users_expiration",
-        "parent_id" => "users_parent",
-        "created_at" => "users_created",
-        "updated_at" => "users_updated",
-        _ => "users_last_login",
-    }
-}
-
 fn equality_count(
     conn: &Connection,
     counts: &CountCache,
@@ -203,30 +83,6 @@ fn equality_count(
         values: vec![value.clone()],
     };
     counts.count(conn, &clause)
-}
-
-/// Where a page sits once a deep one is read from the other end.
-pub(super) struct Window {
-    pub(super) skip: u64,
-    pub(super) limit: u64,
-    pub(super) reversed: bool,
-}
-
-impl Window {
-    fn of(skip: u64, limit: u64, matches: Option<u64>) -> Window {
-        match matches {
-            Some(matches) if skip.saturating_mul(2).saturating_add(limit) > matches => Window {
-                skip: matches.saturating_sub(skip.saturating_add(limit)),
-                limit: limit.min(matches.saturating_sub(skip)),
-                reversed: true,
-            },
-            _ => Window {
-                skip,
-                limit,
-                reversed: false,
-            },
-        }
-    }
 }
 
 /// How many users `listing` matches: known already, from the columns (with the full-text

@@ -195,6 +195,25 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The single-column index of a sort column.
+pub(super) fn single_index(column: &str) -> &'static str {
+    match column {
+        "username" => "users_username",
+        "email" => "users_email",
+        "first_name" => "users_first_name",
+        "last_name" => "users_last_name",
+        "mobile" => "users_mobile",
+        "role" => "users_role",
+        "status" => "users_status",
+        "plan_id" => "users_plan",
+        "expiration_date" => "users_expiration",
+        "parent_id" => "users_parent",
+        "created_at" => "users_created",
+        "updated_at" => "users_updated",
+        _ => "users_last_login",
+    }
+}
+
 /// [`create_indexes`], saying at debug level what each one cost: the numbers behind the
 /// README's list of indexes.
 fn build_indexes_timed(conn: &Connection) -> rusqlite::Result<()> {
