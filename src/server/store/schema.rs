@@ -292,6 +292,33 @@ mod tests {
     }
 
     #[test]
+    fn a_database_from_before_the_in_memory_columns_loses_its_composite_indexes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.sqlite");
+        Store::open(Some(&path)).expect("opens").close();
+        {
+            let old = Connection::open(&path).expect("opens");
+            old.execute_batch(
+                "CREATE INDEX users_status_by_username ON users(status, username, id, role);
+                 CREATE INDEX users_role_by_created_at ON users(role, created_at, id, status);
+                 PRAGMA user_version = 1;",
+            )
+            .expect("makes an old database");
+        }
+        let store = Store::open(Some(&path)).expect("migrates");
+        let composites: i64 = store
+            .read_blocking(|conn| {
+                Ok(conn.query_row(
+                    "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name LIKE '%\\_by\\_%' ESCAPE '\\'",
+                    [],
+                    |row| row.get(0),
+                )?)
+            })
+            .expect("reads");
+        assert_eq!(composites, 0);
+    }
+
+    #[test]
     fn migrations_run_once() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("x.sqlite");
