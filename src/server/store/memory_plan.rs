@@ -113,7 +113,7 @@ impl<'c> Predicate<'c> {
                 .is_none_or(|members| members.contains(id))
     }
 
-    /// How many ids [`Self::each_candidate`] visits.
+    /// How many ids [`Self::each_match`] visits.
     fn candidates(&self) -> usize {
         if self.nothing {
             return 0;

@@ -97,7 +97,7 @@ impl Shape {
         format!("{}|{}", self.sort, CountCache::key(&clause))
     }
 
-    pub(super) fn equal_where(&self) -> Where {
+    fn equal_where(&self) -> Where {
         Where {
             full_text: None,
             conditions: self
