@@ -254,8 +254,15 @@ impl Columns {
                     return Ok(None);
                 }
             }
-            Arc::make_mut(&mut next.status)[user as usize] = code(UserStatus::WIRE, Some(&status));
-            Arc::make_mut(&mut next.role)[user as usize] = code(UserRole::WIRE, Some(&role));
+            // Copied only when it changes: a sign-in touches neither.
+            let status = code(UserStatus::WIRE, Some(&status));
+            if next.status[user as usize] != status {
+                Arc::make_mut(&mut next.status)[user as usize] = status;
+            }
+            let role = code(UserRole::WIRE, Some(&role));
+            if next.role[user as usize] != role {
+                Arc::make_mut(&mut next.role)[user as usize] = role;
+            }
         }
         Ok(Some(next))
     }
