@@ -113,7 +113,7 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
 
         Msg::DismissBanner => model.banner = None,
         Msg::ClearMarks => model.users.marked.clear(),
-        Msg::ExplainRefusal(reason) => model.inform(reason),
+        Msg::ExplainRefusal(reason) => model.fail(reason),
         Msg::FocusTable => model.focus = Focus::Table,
         Msg::ToggleHelp => help::toggle_help(model),
         Msg::ToggleActivityLog => feedback::toggle_activity_log(model),

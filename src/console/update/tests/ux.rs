@@ -144,6 +144,10 @@ fn a_viewer_sees_no_admin_keys_and_is_told_why_when_pressing_one() {
         banner.contains("n (create a new user) is for a System Admin"),
         "{banner}"
     );
+    assert!(
+        model.banner.as_ref().is_some_and(|banner| banner.error),
+        "a refusal is not shown as done"
+    );
 }
 
 #[test]
