@@ -40,7 +40,11 @@ pub(super) fn on_me_loaded(model: &mut Model, done: Done<User>, cmds: &mut Vec<C
                 "Reading the signed-in user failed: {}",
                 explain(&error)
             ));
-            model.me.state = LoadState::Failed(error.to_string());
+            // A failed reload (offline, say) does not change who is signed in: the title bar
+            // and the role's keys stay as they were.
+            if model.me.loaded().is_none() {
+                model.me.state = LoadState::Failed(error.to_string());
+            }
         }
     }
 }

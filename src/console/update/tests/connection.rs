@@ -118,6 +118,21 @@ fn a_failure_older_than_an_answer_does_not_take_the_console_offline() {
 }
 
 #[test]
+fn offline_the_console_still_knows_who_is_signed_in() {
+    let mut model = loaded_model(160, 45, 500);
+    let signed_in = model.me.loaded().map(|me| me.username.clone());
+    assert!(signed_in.is_some());
+    let cmds = type_keys(&mut model, "R");
+    run(&mut model, &gone(), cmds);
+    assert!(model.connection.is_offline());
+    assert_eq!(
+        model.me.loaded().map(|me| me.username.clone()),
+        signed_in,
+        "a failed reload keeps the user (and so the role's keys) known"
+    );
+}
+
+#[test]
 fn writes_are_refused_plainly_offline_and_nothing_is_queued() {
     let mut model = loaded_model(160, 45, 500);
     let cmds = type_keys(&mut model, "R");
