@@ -20,5 +20,5 @@ pub use query::{
 };
 pub use secret::Secret;
 pub use types::{
-    NewUser, NewUserFields, Patch, Plan, Session, User, UserRole, UserStatus, UserUpdate,
+    NewUser, NewUserFields, Patch, Plan, Session, User, UserRole, UserStatus, UserUpdate, date_part,
 };

@@ -88,6 +88,16 @@ macro_rules! wire_enum {
     };
 }
 
+/// The day of a date or timestamp as the server writes it (`2026-12-11` of
+/// `2026-12-11T00:00:00Z`), or the whole text when it does not start with a real day: what a
+/// screen shows and what a recorded value compares by.
+pub fn date_part(text: &str) -> &str {
+    match text.get(..10) {
+        Some(day) if chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok() => day,
+        _ => text,
+    }
+}
+
 fn normalize_enum_input(input: &str) -> String {
     input
         .chars()
@@ -445,6 +455,16 @@ impl UserUpdate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_day_of_a_date_or_timestamp_and_nothing_made_up() {
+        assert_eq!(date_part("2026-12-11T00:00:00Z"), "2026-12-11");
+        assert_eq!(date_part("2026-12-11 08:30"), "2026-12-11");
+        assert_eq!(date_part("2026-12-11"), "2026-12-11");
+        assert_eq!(date_part("2026-13-45T00:00:00Z"), "2026-13-45T00:00:00Z");
+        assert_eq!(date_part("soon"), "soon");
+        assert_eq!(date_part(""), "");
+    }
 
     #[test]
     fn roles_parse_leniently_and_print_exactly() {

@@ -9,9 +9,9 @@ use tui_input::Input;
 
 use crate::api::{NewUser, Patch, Plan, Secret, User, UserRole, UserStatus, UserUpdate};
 
-use super::dates::date_part;
 use super::msg::RequestId;
 use super::wrap::step_wrapping;
+use crate::api::date_part;
 
 /// The fields of the forms, top to bottom. The create form has no plan or expiration (the
 /// create call does not take them) and has the password twice.

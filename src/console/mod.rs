@@ -8,7 +8,6 @@ mod bulk_runner;
 pub mod clipboard;
 pub mod cmd;
 pub mod custom;
-pub mod dates;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod form;

@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::api::{Patch, User, UserRole, UserStatus, UserUpdate};
+use crate::api::{Patch, User, UserRole, UserStatus, UserUpdate, date_part};
 
 /// A user field the journal may record. There is no variant for a password.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -73,6 +73,7 @@ impl Field {
                 .plan
                 .as_ref()
                 .map_or(Value::Null, |plan| Value::from(plan.id)),
+            // The API takes dates only, and an undo must send back what the API takes.
             Field::ExpirationDate => text(user.expiration_date.as_deref().map(date_part)),
         }
     }
@@ -81,15 +82,6 @@ impl Field {
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-/// A timestamp's date (`2026-12-11T00:00:00Z` → `2026-12-11`): the API takes dates only, and
-/// an undo must send back what the API takes.
-fn date_part(text: &str) -> &str {
-    match text.get(..10) {
-        Some(date) if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok() => date,
-        _ => text,
     }
 }
 

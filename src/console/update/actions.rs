@@ -11,9 +11,9 @@ use super::form::reverse;
 use super::journal::{about, changed, failed, record_user, tried};
 use super::list::{refresh_list, remove_row};
 use super::sessions::{close_sessions, schedule_sessions};
+use crate::api::date_part;
 use crate::api::{Secret, User, UserRole, UserStatus};
 use crate::console::cmd::Cmd;
-use crate::console::dates::date_part;
 use crate::console::model::{
     Confirm, Mode, Model, PasswordDialog, Picker, PickerKind, Progress, TargetUser,
 };

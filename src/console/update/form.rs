@@ -8,9 +8,9 @@ use super::feedback::{
 };
 use super::journal::{about, changed, record_user, tried};
 use super::list::refresh_list;
+use crate::api::date_part;
 use crate::api::{Patch, Plan, User, UserUpdate};
 use crate::console::cmd::Cmd;
-use crate::console::dates::date_part;
 use crate::console::form::{UserForm, same_editable_fields};
 use crate::console::model::{LoadState, Mode, Model, Sort, TargetUser, Undo};
 use crate::console::msg::Done;

@@ -10,7 +10,7 @@ use super::format::{ago_text, expiry_words, fit, is_expired};
 use super::sessions::session_summary;
 use super::theme::{Theme, spinner_frame, status_text};
 use crate::api::User;
-use crate::console::dates::date_part;
+use crate::api::date_part;
 use crate::console::model::{Focus, Model};
 
 const LABEL_WIDTH: usize = 11;

@@ -209,16 +209,16 @@ fn cell<'a>(
         },
         Column::Expires => match user.expiration_date.as_deref() {
             Some(date) if expired => Cell::from(Span::styled(
-                format!("{}!", crate::console::dates::date_part(date)),
+                format!("{}!", crate::api::date_part(date)),
                 theme.expired(),
             )),
-            Some(date) => Cell::from(crate::console::dates::date_part(date).to_string()),
+            Some(date) => Cell::from(crate::api::date_part(date).to_string()),
             None => Cell::from(Span::styled("—", theme.dim())),
         },
         Column::Created => Cell::from(
             user.created_at
                 .as_deref()
-                .map_or("—", crate::console::dates::date_part)
+                .map_or("—", crate::api::date_part)
                 .to_string(),
         ),
     }
