@@ -833,14 +833,16 @@ mod tests {
             limit: 10,
             ..UserListing::default()
         };
-        let listed = store
-            .read_blocking(|conn| {
-                let rows =
-                    planned_page_by(conn, &counts, &disabled, Choice::Columns)?.expect("known");
-                Ok(rows.iter().map(|row| row.id).collect::<Vec<i64>>())
-            })
-            .expect("lists");
-        assert_eq!(listed, vec![ids[1]], "from the patched columns");
+        let listed = |listing: &UserListing| {
+            store
+                .read_blocking(|conn| {
+                    let rows =
+                        planned_page_by(conn, &counts, listing, Choice::Columns)?.expect("known");
+                    Ok(rows.iter().map(|row| row.id).collect::<Vec<i64>>())
+                })
+                .expect("lists")
+        };
+        assert_eq!(listed(&disabled), vec![ids[1]], "from the patched columns");
         let rename = |name: &str| UserFields {
             username: Some(name.into()),
             ..UserFields::default()
@@ -859,14 +861,7 @@ mod tests {
             limit: 10,
             ..UserListing::default()
         };
-        let listed = store
-            .read_blocking(|conn| {
-                let rows =
-                    planned_page_by(conn, &counts, &after_a, Choice::Columns)?.expect("known");
-                Ok(rows.iter().map(|row| row.id).collect::<Vec<i64>>())
-            })
-            .expect("lists");
-        assert_eq!(listed, vec![ids[2], ids[1]]);
+        assert_eq!(listed(&after_a), vec![ids[2], ids[1]]);
     }
 
     #[test]
