@@ -578,6 +578,16 @@ mod tests {
         (query_ids(conn, &sql, values).expect("lists"), count)
     }
 
+    fn rename(store: &Store, id: i64, username: &str) {
+        let fields = UserFields {
+            username: Some(username.into()),
+            ..UserFields::default()
+        };
+        store
+            .write_blocking(|conn| Ok(update_user(conn, id, &fields)?))
+            .expect("renames");
+    }
+
     #[test]
     fn every_shape_of_the_matrix_gives_the_rows_and_counts_of_the_plain_query() {
         let store = Store::open(None).expect("opens");
@@ -778,13 +788,7 @@ mod tests {
             "made for the data as it is"
         );
         assert_eq!(page("username < 'reza.c'"), vec![ids[2], ids[0]]);
-        let rename = UserFields {
-            username: Some("reza.0".into()),
-            ..UserFields::default()
-        };
-        store
-            .write_blocking(|conn| Ok(update_user(conn, ids[1], &rename)?))
-            .expect("updates");
+        rename(&store, ids[1], "reza.0");
         assert_eq!(
             page("username < 'reza.c'"),
             vec![ids[1], ids[2], ids[0]],
@@ -903,13 +907,7 @@ mod tests {
             vec![ids[0], ids[1]],
             "from the kept order"
         );
-        let rename = UserFields {
-            username: Some("reza.0".into()),
-            ..UserFields::default()
-        };
-        store
-            .write_blocking(|conn| Ok(update_user(conn, ids[1], &rename)?))
-            .expect("updates");
+        rename(&store, ids[1], "reza.0");
         assert_eq!(
             by_username(0, Choice::ByCost),
             vec![ids[1], ids[2]],
