@@ -10,7 +10,6 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::columns::{Columns, Members, Ranked, code};
-use super::orders::slice;
 use super::shape::{Shape, Window};
 use crate::api::{UserRole, UserStatus};
 
@@ -290,51 +289,62 @@ fn members(
     Ok(members)
 }
 
-/// The ids of `window`, in the window's direction, when the columns hold the sort column (or
-/// it is the id); `None` otherwise. A full sort of the matches is returned too when one was
-/// made (always, with `sort_all`), for the caller to keep.
-pub(super) fn window_ids(
+/// The sort order of `shape` as the columns hold it: `Some(None)` for ids, `None` when the
+/// columns do not hold the sort column.
+fn sort_order<'c>(columns: &'c Columns, shape: &Shape) -> Option<Option<&'c Ranked>> {
+    match shape.sort {
+        "id" => Some(None),
+        column => columns.ranked(column).map(Some),
+    }
+}
+
+/// The ids of `window`, in the window's direction, found by walking the sort order and
+/// testing each id: when the columns hold the sort order, and the walk visits fewer ids than
+/// sorting every match would (about `needed` ÷ the share of users that match, against the
+/// candidates and then the matches ordered).
+pub(super) fn walked_window(
     columns: &Columns,
     predicate: &Predicate,
     shape: &Shape,
     window: &Window,
     matches: u64,
-    sort_all: bool,
-) -> Option<(Vec<i64>, Option<Vec<i64>>)> {
-    let ranked = match shape.sort {
-        "id" => None,
-        column => Some(columns.ranked(column)?),
-    };
-    let backwards = shape.descending != window.reversed;
+) -> Option<Vec<i64>> {
+    let ranked = sort_order(columns, shape)?;
     let needed = window.skip.saturating_add(window.limit);
-    // Walking visits about `needed` ÷ the share of users that match; sorting visits the
-    // candidates and then orders the matches.
     let walk = needed.saturating_mul(columns.users() as u64) / matches.max(1);
     let sort = predicate.candidates() as u64 + matches.saturating_mul(3);
-    if walk <= sort && !sort_all {
-        let (skip, limit) = (
-            usize::try_from(window.skip).unwrap_or(usize::MAX),
-            usize::try_from(window.limit).unwrap_or(usize::MAX),
-        );
-        let ids = match (ranked, backwards) {
-            (Some(ranked), false) => walk_ids(ranked.order.iter().copied(), predicate, skip, limit),
-            (Some(ranked), true) => {
-                walk_ids(ranked.order.iter().rev().copied(), predicate, skip, limit)
-            }
-            (None, false) => walk_ids(0..columns.id_limit(), predicate, skip, limit),
-            (None, true) => walk_ids((0..columns.id_limit()).rev(), predicate, skip, limit),
-        };
-        return Some((ids, None));
+    if walk > sort {
+        return None;
     }
-    let mut keyed: Vec<u64> = Vec::with_capacity(usize::try_from(matches).unwrap_or(0));
+    let (skip, limit) = (
+        usize::try_from(window.skip).unwrap_or(usize::MAX),
+        usize::try_from(window.limit).unwrap_or(usize::MAX),
+    );
+    let backwards = shape.descending != window.reversed;
+    Some(match (ranked, backwards) {
+        (Some(ranked), false) => walk_ids(ranked.order.iter().copied(), predicate, skip, limit),
+        (Some(ranked), true) => {
+            walk_ids(ranked.order.iter().rev().copied(), predicate, skip, limit)
+        }
+        (None, false) => walk_ids(0..columns.id_limit(), predicate, skip, limit),
+        (None, true) => walk_ids((0..columns.id_limit()).rev(), predicate, skip, limit),
+    })
+}
+
+/// Every match in ascending order of the sort column (ties by id), when the columns hold it.
+pub(super) fn sorted_matches(
+    columns: &Columns,
+    predicate: &Predicate,
+    shape: &Shape,
+) -> Option<Vec<i64>> {
+    let ranked = sort_order(columns, shape)?;
+    let mut keyed: Vec<u64> = Vec::new();
     predicate.each_match(|id| {
         let place = ranked.map_or(id, |ranked| ranked.rank(id));
         keyed.push((u64::from(place) << 32) | u64::from(id));
     });
     keyed.sort_unstable();
-    let order: Vec<i64> = keyed.into_iter().map(|key| i64::from(key as u32)).collect();
-    let ids = slice(&order, window.skip, window.limit, backwards);
-    Some((ids, Some(order)))
+    Some(keyed.into_iter().map(|key| i64::from(key as u32)).collect())
 }
 
 fn walk_ids(

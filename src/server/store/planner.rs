@@ -25,7 +25,7 @@ use super::listing::{
     CountCache, PLAN_BUDGET, UserListing, Where, is_interrupt, list_users_within, listing_where,
     with_budget,
 };
-use super::memory_plan::{Predicate, Rest, window_ids};
+use super::memory_plan::{Predicate, Rest, sorted_matches, walked_window};
 use super::orders::{SortKey, ascending, slice};
 use super::schema::single_index;
 use super::shape::{Shape, Window};
@@ -117,12 +117,19 @@ fn counted(
             Rest::ColumnsOnly
         };
         if let Some(predicate) = Predicate::of(conn, &columns, shape, rest)? {
-            let count = predicate.count();
-            counts.remember(whole, generation, count);
-            return Ok(count);
+            return Ok(count_of(counts, whole, &predicate, generation));
         }
     }
     counts.count(conn, whole)
+}
+
+/// The count of `whole` from `predicate` (made from the data of `generation`), kept.
+fn count_of(counts: &CountCache, whole: &Where, predicate: &Predicate, generation: u64) -> u64 {
+    counts.cached(whole).unwrap_or_else(|| {
+        let count = predicate.count();
+        counts.remember(whole, generation, count);
+        count
+    })
 }
 
 /// One page of a listing: planned here when the shape is known, otherwise the general plan.
@@ -184,10 +191,12 @@ fn planned_page_by(
         Some(columns) => Predicate::of(conn, columns, &shape, Rest::ColumnsOnly)?,
         None => None,
     };
-    let matches = if held.is_some() || !shape.has_rest() || listing.skip > 0 {
-        Some(counted(conn, counts, &shape, &whole)?)
-    } else {
-        counts.cached(&whole)
+    let matches = match &held {
+        Some(predicate) => Some(count_of(counts, &whole, predicate, generation)),
+        None if !shape.has_rest() || listing.skip > 0 => {
+            Some(counted(conn, counts, &shape, &whole)?)
+        }
+        None => counts.cached(&whole),
     };
     if matches.is_some_and(|matches| listing.skip >= matches) {
         return Ok(Some(Vec::new()));
@@ -199,9 +208,8 @@ fn planned_page_by(
         return Ok(Some(rows_by_id(conn, &ids)?));
     }
     let window = Window::of(listing.skip, listing.limit, matches);
-    if let (Some(columns), Some(predicate), Some(matches)) = (&columns, &held, matches)
-        && let Some(mut ids) =
-            from_columns(counts, columns, predicate, &shape, &window, matches, false)
+    if let (Some(columns), Some(predicate)) = (&columns, &held)
+        && let Some(mut ids) = from_columns(counts, columns, predicate, &shape, &window, matches)
     {
         if window.reversed {
             ids.reverse();
@@ -371,26 +379,46 @@ fn walk_full_text_by_id(
     query_ids(conn, &sql, page_values(values, window))
 }
 
-/// The window's ids from the columns, keeping a full sort of the matches when one is made
-/// (always, with `sort_all`).
+/// The window's ids from the columns: by a walk when `matches` is known and the walk is the
+/// cheaper, otherwise from a full sort of the matches, which is kept.
 fn from_columns(
     counts: &CountCache,
     columns: &Columns,
     predicate: &Predicate,
     shape: &Shape,
     window: &Window,
-    matches: u64,
-    sort_all: bool,
+    matches: Option<u64>,
 ) -> Option<Vec<i64>> {
-    let (ids, order) = window_ids(columns, predicate, shape, window, matches, sort_all)?;
-    if let Some(order) = order {
-        counts.orders().keep(
-            shape.order_key(),
-            columns.generation,
-            std::sync::Arc::new(order),
-        );
+    if let Some(matches) = matches
+        && let Some(ids) = walked_window(columns, predicate, shape, window, matches)
+    {
+        return Some(ids);
     }
-    Some(ids)
+    let order = sorted_matches(columns, predicate, shape)?;
+    Some(keep_and_slice(
+        counts,
+        shape,
+        window,
+        columns.generation,
+        order,
+    ))
+}
+
+/// Keeps `order`, every match of `shape` ascending, as made from the data of `generation`, and
+/// answers the window from it.
+fn keep_and_slice(
+    counts: &CountCache,
+    shape: &Shape,
+    window: &Window,
+    generation: u64,
+    order: Vec<i64>,
+) -> Vec<i64> {
+    let backwards = shape.descending != window.reversed;
+    let ids = slice(&order, window.skip, window.limit, backwards);
+    counts
+        .orders()
+        .keep(shape.order_key(), generation, std::sync::Arc::new(order));
+    ids
 }
 
 /// Finds every match through the index that serves the filter best (or the columns, with
@@ -405,15 +433,7 @@ fn collect(
     let generation = counts.now();
     if let Some(columns) = counts.columns().current(generation)
         && let Some(predicate) = Predicate::of(conn, &columns, shape, Rest::AskSqlite)?
-        && let Some(ids) = from_columns(
-            counts,
-            &columns,
-            &predicate,
-            shape,
-            window,
-            predicate.count(),
-            true,
-        )
+        && let Some(ids) = from_columns(counts, &columns, &predicate, shape, window, None)
     {
         return Ok(ids);
     }
@@ -439,11 +459,13 @@ fn collect(
             Ok((SortKey::of(row.get(1)?, nocase), row.get(0)?))
         })?
         .collect::<rusqlite::Result<Vec<(SortKey, i64)>>>()?;
-    let order = std::sync::Arc::new(ascending(keyed));
-    let backwards = shape.descending != window.reversed;
-    let ids = slice(&order, window.skip, window.limit, backwards);
-    counts.orders().keep(shape.order_key(), generation, order);
-    Ok(ids)
+    Ok(keep_and_slice(
+        counts,
+        shape,
+        window,
+        generation,
+        ascending(keyed),
+    ))
 }
 
 fn query_ids(conn: &Connection, sql: &str, values: Vec<Value>) -> rusqlite::Result<Vec<i64>> {
