@@ -20,7 +20,7 @@ use std::time::Duration;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
-use super::orders::SortKey;
+use super::orders::{Kept, SortKey};
 use super::schema::single_index;
 use super::{Source, connect};
 use crate::api::{UserRole, UserStatus};
@@ -74,7 +74,7 @@ pub(super) struct Columns {
     ranked: Arc<Vec<Ranked>>,
     users: usize,
     /// Shared by the columns patched from these; each set names its generation.
-    members: Arc<KeptMembers>,
+    members: Arc<Kept<Members>>,
 }
 
 /// The ids SQLite gave for the part of a filter the columns do not hold (a keyword search, a
@@ -105,12 +105,6 @@ impl Members {
 
 /// Member sets kept at most (each about 4 bytes a member plus a bit per user).
 const MAX_KEPT_MEMBERS: usize = 4;
-
-/// Member sets made from the data of one generation each, the most recently used last.
-#[derive(Debug, Default)]
-struct KeptMembers {
-    kept: Mutex<Vec<(String, u64, Arc<Members>)>>,
-}
 
 /// Users changed by one write, as the writer connection reported them.
 #[derive(Debug, Default)]
@@ -198,7 +192,7 @@ impl Columns {
             role: Arc::new(role),
             ranked: Arc::new(ranked),
             users,
-            members: Arc::default(),
+            members: Arc::new(Kept::new(MAX_KEPT_MEMBERS, |_| 1)),
         }))
     }
 
@@ -269,31 +263,11 @@ impl Columns {
 
     /// The member set kept under `key` for this data.
     pub(super) fn members(&self, key: &str) -> Option<Arc<Members>> {
-        let mut kept = self
-            .members
-            .kept
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let at = kept.iter().position(|(kept_key, generation, _)| {
-            kept_key == key && *generation == self.generation
-        })?;
-        let entry = kept.remove(at);
-        let members = Arc::clone(&entry.2);
-        kept.push(entry);
-        Some(members)
+        self.members.get(key, self.generation)
     }
 
     pub(super) fn keep_members(&self, key: String, members: Arc<Members>) {
-        let mut kept = self
-            .members
-            .kept
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        kept.retain(|(kept_key, generation, _)| *kept_key != key && *generation == self.generation);
-        if kept.len() >= MAX_KEPT_MEMBERS {
-            kept.remove(0);
-        }
-        kept.push((key, self.generation, members));
+        self.members.keep(key, self.generation, members);
     }
 
     pub(super) fn users(&self) -> usize {

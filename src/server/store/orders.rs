@@ -14,57 +14,98 @@ use rusqlite::types::Value;
 /// order goes first.
 const MAX_KEPT_IDS: usize = 4_000_000;
 
+/// Things made from the data of one generation, each under a key: good while the data stays
+/// that generation. Past `max_weight` in all (each weighing what `weigh` says) the least
+/// recently used go first, and one heavier than that is not kept.
+#[derive(Debug)]
+pub(super) struct Kept<T> {
+    /// Least recently used first.
+    entries: Mutex<Vec<KeptEntry<T>>>,
+    max_weight: usize,
+    weigh: fn(&T) -> usize,
+}
+
+#[derive(Debug)]
+struct KeptEntry<T> {
+    key: String,
+    generation: u64,
+    value: Arc<T>,
+}
+
+impl<T> Kept<T> {
+    pub(super) fn new(max_weight: usize, weigh: fn(&T) -> usize) -> Kept<T> {
+        Kept {
+            entries: Mutex::new(Vec::new()),
+            max_weight,
+            weigh,
+        }
+    }
+
+    /// What is kept under `key`, when it was made from the data of `generation`.
+    pub(super) fn get(&self, key: &str, generation: u64) -> Option<Arc<T>> {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = entries.iter().position(|entry| entry.key == key)?;
+        let entry = entries.remove(at);
+        if entry.generation != generation {
+            return None;
+        }
+        let value = Arc::clone(&entry.value);
+        entries.push(entry);
+        Some(value)
+    }
+
+    /// Keeps `value`, made from the data of `generation` (read before the value was read, so
+    /// a write that landed meanwhile makes it stale at once); whatever was kept from other
+    /// data goes.
+    pub(super) fn keep(&self, key: String, generation: u64, value: Arc<T>) {
+        let weight = (self.weigh)(&value);
+        if weight > self.max_weight {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.retain(|entry| entry.key != key && entry.generation == generation);
+        let mut total: usize = entries.iter().map(|entry| (self.weigh)(&entry.value)).sum();
+        while total + weight > self.max_weight && !entries.is_empty() {
+            total -= (self.weigh)(&entries.remove(0).value);
+        }
+        entries.push(KeptEntry {
+            key,
+            generation,
+            value,
+        });
+    }
+}
+
 /// Sort orders already made. Keys name the filter and the sort column; the order is
 /// ascending (the descending one is the same read backwards, ids and all).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct OrderCache {
-    /// Least recently used first.
-    kept: Mutex<Vec<Kept>>,
+    orders: Kept<Vec<i64>>,
     /// Keys whose walk found its page only slowly, with the generation it was in.
     slow_walks: Mutex<Vec<(String, u64)>>,
+}
+
+impl Default for OrderCache {
+    fn default() -> Self {
+        OrderCache {
+            orders: Kept::new(MAX_KEPT_IDS, Vec::len),
+            slow_walks: Mutex::default(),
+        }
+    }
 }
 
 /// Slow walks remembered at most; the oldest is forgotten first.
 const MAX_SLOW_WALKS: usize = 64;
 
-#[derive(Debug)]
-struct Kept {
-    key: String,
-    generation: u64,
-    ids: Arc<Vec<i64>>,
-}
-
 impl OrderCache {
     /// The order kept under `key` when it was made from the current data.
     pub(super) fn get(&self, key: &str, generation: u64) -> Option<Arc<Vec<i64>>> {
-        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        let at = kept.iter().position(|entry| entry.key == key)?;
-        let entry = kept.remove(at);
-        if entry.generation != generation {
-            return None;
-        }
-        let ids = Arc::clone(&entry.ids);
-        kept.push(entry);
-        Some(ids)
+        self.orders.get(key, generation)
     }
 
-    /// Keeps an order made from the data of `generation` (read before the order was read, so
-    /// a write that landed meanwhile makes it stale at once).
+    /// Keeps an order made from the data of `generation`.
     pub(super) fn keep(&self, key: String, generation: u64, ids: Arc<Vec<i64>>) {
-        if ids.len() > MAX_KEPT_IDS {
-            return;
-        }
-        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        kept.retain(|entry| entry.key != key && entry.generation == generation);
-        let mut total: usize = kept.iter().map(|entry| entry.ids.len()).sum();
-        while total + ids.len() > MAX_KEPT_IDS && !kept.is_empty() {
-            total -= kept.remove(0).ids.len();
-        }
-        kept.push(Kept {
-            key,
-            generation,
-            ids,
-        });
+        self.orders.keep(key, generation, ids);
     }
 
     /// Remembers that walking `key`'s sort order was slow for the data of `generation`.
