@@ -7,10 +7,12 @@
 //! need no row at all: a page is a walk along an array of ids, a count is a loop.
 //!
 //! They are made from one generation of the data, on a thread of their own, once the writes
-//! to users pause, and used only while that generation holds. Until then (about half a second
-//! at a million users), and for a store too sparse in ids to hold them, the listings read
-//! SQLite as before.
-//! At a million users they take about 42 MB and half a second to make.
+//! to users pause, and used only while that generation holds. A write that only updates or
+//! deletes a few users without moving anyone in a sort order is patched into them before it
+//! returns; after any other (a create, a rename out of place, a large write) they are made
+//! anew. Until then (about half a second at a million users), and for a store too sparse in
+//! ids to hold them, the listings read SQLite as before. At a million users they take about
+//! 42 MB.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -386,11 +388,8 @@ impl ColumnSlot {
         }
     }
 
+    /// Whether the keeper has made the columns of `generation` (or found it could not).
     pub(super) fn settled(&self, generation: u64) -> bool {
-        self.tried(generation)
-    }
-
-    fn tried(&self, generation: u64) -> bool {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.tried == Some(generation)
     }
@@ -462,7 +461,7 @@ fn keeper(source: &Source, slot: &Weak<ColumnSlot>, generation: &AtomicU64, woke
         let Some(slot) = slot.upgrade() else {
             return;
         };
-        if slot.tried(generation) {
+        if slot.settled(generation) {
             continue;
         }
         let started = std::time::Instant::now();
