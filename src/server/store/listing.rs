@@ -56,7 +56,7 @@ impl FullTextHint for UsersFullText {
     fn candidates(&self, column: &str, needle: &str) -> Option<(String, Value)> {
         SEARCH_FIELDS.contains(&column).then(|| {
             (
-                "SELECT rowid FROM users_fts WHERE users_fts MATCH ?".to_string(),
+                FTS_ROWIDS.to_string(),
                 Value::Text(format!("{{{column}}} : {}", fts_phrase(needle))),
             )
         })
@@ -161,7 +161,15 @@ pub(super) fn listing_where(listing: &UserListing) -> Where {
     clause
 }
 
-const FTS_ROWIDS: &str = "SELECT rowid FROM users_fts WHERE users_fts MATCH ?";
+/// The ids of the users a full-text query (the one `?`) matches: every user has one row there.
+macro_rules! fts_rowids {
+    () => {
+        "SELECT rowid FROM users_fts WHERE users_fts MATCH ?"
+    };
+}
+pub(super) const FTS_ROWIDS: &str = fts_rowids!();
+/// The full-text match as a condition on `users`.
+pub(super) const IN_FTS: &str = concat!("id IN (", fts_rowids!(), ")");
 
 /// The general plan, for shapes the planner (`planner.rs`) does not know: SQLite's own choice
 /// within `budget`, then finding every match and sorting.
@@ -194,12 +202,11 @@ pub(super) fn list_users_within(
             )
         }
         _ => {
-            let mut extra: Vec<String> = Vec::new();
+            let mut extra: Vec<&str> = Vec::new();
             if let Some(query) = &clause.full_text {
                 values.push(Value::Text(query.clone()));
-                extra.push(format!("id IN ({FTS_ROWIDS})"));
+                extra.push(IN_FTS);
             }
-            let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
             values.extend(clause.values.iter().cloned());
             let mut order: Vec<(&str, bool)> = listing.order_by.clone();
             if !order.iter().any(|(column, _)| *column == "id") {
@@ -374,9 +381,8 @@ fn count_where(conn: &Connection, clause: &Where) -> rusqlite::Result<u64> {
         Some(query) => {
             let mut values = vec![Value::Text(query.clone())];
             values.extend(clause.values.iter().cloned());
-            let membership = format!("id IN ({FTS_ROWIDS})");
             (
-                format!("SELECT count(*) FROM users{}", clause.sql(&[&membership])),
+                format!("SELECT count(*) FROM users{}", clause.sql(&[IN_FTS])),
                 values,
             )
         }

@@ -10,6 +10,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::columns::{Columns, Members, Ranked, code};
+use super::listing::{FTS_ROWIDS, IN_FTS};
 use super::shape::{Shape, Window};
 use crate::api::{UserRole, UserStatus};
 
@@ -249,20 +250,14 @@ fn members(
     shape: &Shape,
 ) -> rusqlite::Result<std::sync::Arc<Members>> {
     let (sql, values) = match &shape.rest.full_text {
-        Some(query) if shape.rest.conditions.is_empty() => (
-            "SELECT rowid FROM users_fts WHERE users_fts MATCH ?".to_string(),
-            vec![Value::Text(query.clone())],
-        ),
+        Some(query) if shape.rest.conditions.is_empty() => {
+            (FTS_ROWIDS.to_string(), vec![Value::Text(query.clone())])
+        }
         Some(query) => {
             let mut values = vec![Value::Text(query.clone())];
             values.extend(shape.rest.values.iter().cloned());
             (
-                format!(
-                    "SELECT id FROM users{}",
-                    shape
-                        .rest
-                        .sql(&["id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)"])
-                ),
+                format!("SELECT id FROM users{}", shape.rest.sql(&[IN_FTS])),
                 values,
             )
         }

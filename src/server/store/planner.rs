@@ -22,8 +22,8 @@ use rusqlite::types::Value;
 
 use super::columns::Columns;
 use super::listing::{
-    CountCache, PLAN_BUDGET, UserListing, Where, is_interrupt, list_users_within, listing_where,
-    with_budget,
+    CountCache, IN_FTS, PLAN_BUDGET, UserListing, Where, is_interrupt, list_users_within,
+    listing_where, with_budget,
 };
 use super::memory_plan::{Predicate, Rest, sorted_matches, walked_window};
 use super::orders::{SortKey, ascending, slice};
@@ -338,9 +338,7 @@ fn walk(
             }
             _ if shape.sort == "id" => return walk_full_text_by_id(conn, shape, window),
             _ => {
-                clause.conditions.push(
-                    "id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)".to_string(),
-                );
+                clause.conditions.push(IN_FTS.to_string());
                 clause.values.push(Value::Text(full_text.clone()));
             }
         }
@@ -441,7 +439,7 @@ fn collect(
     let mut values = Vec::new();
     let mut extra = Vec::new();
     if let Some(full_text) = &shape.rest.full_text {
-        extra.push("id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)");
+        extra.push(IN_FTS);
         values.push(Value::Text(full_text.clone()));
     }
     values.extend(clause.values.iter().cloned());
