@@ -372,27 +372,33 @@ impl CountCache {
 }
 
 fn count_where(conn: &Connection, clause: &Where) -> rusqlite::Result<u64> {
-    let (sql, values) = match &clause.full_text {
-        // The index alone knows how many rows match: every user has exactly one FTS row.
+    let (sql, values) = select_matching("count(*)", clause);
+    conn.prepare_cached(&sql)?
+        .query_row(params_from_iter(values), |row| row.get(0))
+}
+
+/// `SELECT what` over the users `clause` matches (`rowid` is each user's id), and its values.
+/// A full-text match alone is answered by the index without touching a row: every user has
+/// exactly one row there.
+pub(super) fn select_matching(what: &str, clause: &Where) -> (String, Vec<Value>) {
+    match &clause.full_text {
         Some(query) if clause.conditions.is_empty() => (
-            "SELECT count(*) FROM users_fts WHERE users_fts MATCH ?".to_string(),
+            format!("SELECT {what} FROM users_fts WHERE users_fts MATCH ?"),
             vec![Value::Text(query.clone())],
         ),
         Some(query) => {
             let mut values = vec![Value::Text(query.clone())];
             values.extend(clause.values.iter().cloned());
             (
-                format!("SELECT count(*) FROM users{}", clause.sql(&[IN_FTS])),
+                format!("SELECT {what} FROM users{}", clause.sql(&[IN_FTS])),
                 values,
             )
         }
         None => (
-            format!("SELECT count(*) FROM users{}", clause.sql(&[])),
+            format!("SELECT {what} FROM users{}", clause.sql(&[])),
             clause.values.clone(),
         ),
-    };
-    conn.prepare_cached(&sql)?
-        .query_row(params_from_iter(values), |row| row.get(0))
+    }
 }
 
 pub fn list_members(

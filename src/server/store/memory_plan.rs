@@ -10,7 +10,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::columns::{Columns, Members, Ranked, code};
-use super::listing::{FTS_ROWIDS, IN_FTS};
+use super::listing::select_matching;
 use super::shape::{Shape, Window};
 use crate::api::{UserRole, UserStatus};
 
@@ -238,10 +238,9 @@ fn first_place(
     Ok(first)
 }
 
-/// The ids the part of `shape` beyond the columns lets through, from SQLite. A keyword search
-/// alone is answered by the full-text index without touching a row (every user has one row
-/// there); the status and role equalities are left to the columns then, rather than costing a
-/// lookup per match.
+/// The ids the part of `shape` beyond the columns lets through, from SQLite. With a keyword
+/// search the status and role equalities are left to the columns, rather than costing a
+/// lookup per match (a search alone then needs no row at all).
 /// They are kept with the columns for the same data: a page asked right after its count
 /// finds them made.
 fn members(
@@ -249,25 +248,10 @@ fn members(
     columns: &Columns,
     shape: &Shape,
 ) -> rusqlite::Result<std::sync::Arc<Members>> {
-    let (sql, values) = match &shape.rest.full_text {
-        Some(query) if shape.rest.conditions.is_empty() => {
-            (FTS_ROWIDS.to_string(), vec![Value::Text(query.clone())])
-        }
-        Some(query) => {
-            let mut values = vec![Value::Text(query.clone())];
-            values.extend(shape.rest.values.iter().cloned());
-            (
-                format!("SELECT id FROM users{}", shape.rest.sql(&[IN_FTS])),
-                values,
-            )
-        }
-        None => {
-            let clause = shape.conditions();
-            (
-                format!("SELECT id FROM users{}", clause.sql(&[])),
-                clause.values,
-            )
-        }
+    let (sql, values) = if shape.rest.full_text.is_some() {
+        select_matching("rowid", &shape.rest)
+    } else {
+        select_matching("rowid", &shape.conditions())
     };
     let key = format!("{sql}|{values:?}");
     if let Some(members) = columns.members(&key) {
