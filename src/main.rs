@@ -2,17 +2,20 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Parser;
 use color_eyre::eyre::{WrapErr, eyre};
-
-use geobox_users::api::{Auth, GeoboxClient, redact_host};
-use geobox_users::cli::{self, Cli, Command, ServeArgs};
-use geobox_users::config::{Config, Credentials};
+use geobox_api::{GeoboxClient, redact_host};
+use geobox_ops::config::{Config, Credentials};
+use geobox_ops::views::ViewStore;
+use geobox_users::cli::{self, Cli};
 use geobox_users::console::{self, ConsoleOptions};
-use geobox_users::server::{self, ServerOptions};
-use geobox_users::views::ViewStore;
+
+#[cfg(feature = "demo")]
+mod demo;
+#[cfg(not(feature = "demo"))]
+#[path = "no_demo.rs"]
+mod demo;
 
 fn main() -> ExitCode {
     // Arguments first: `--help`, `completions` and usage errors need nothing else.
@@ -21,7 +24,8 @@ fn main() -> ExitCode {
         eprintln!("warning: cannot install the error reporter: {error}");
     }
     match cli.command {
-        Some(Command::Serve(args)) => report(serve(args)),
+        #[cfg(feature = "demo")]
+        Some(cli::Command::Serve(args)) => report(demo::serve(args)),
         Some(command) => {
             init_cli_logging();
             cli::run(command, &cli.connection)
@@ -50,37 +54,11 @@ fn init_cli_logging() {
     }
 }
 
-fn multi_thread_runtime() -> color_eyre::Result<tokio::runtime::Runtime> {
+pub(crate) fn multi_thread_runtime() -> color_eyre::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .wrap_err("cannot start the async runtime")
-}
-
-fn serve(args: ServeArgs) -> color_eyre::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("geobox_users=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-    let defaults = ServerOptions::default();
-    let options = ServerOptions {
-        bind: args.bind.unwrap_or(defaults.bind),
-        db: args.db,
-        seed_users: args.seed_users,
-        seed: args.seed.unwrap_or(defaults.seed),
-        admin_username: args.admin_username,
-        admin_password: args.admin_password,
-        fresh: args.fresh,
-        header_timeout: Duration::from_secs_f64(args.header_timeout),
-        session_idle: Duration::from_secs_f64(args.session_idle),
-        demo: false,
-        memory_columns: !args.no_memory_columns,
-    };
-    multi_thread_runtime()?
-        .block_on(server::serve_until_signal(options))
-        .wrap_err("the demo server failed")
 }
 
 fn open_console(cli: &Cli) -> color_eyre::Result<()> {
@@ -91,7 +69,7 @@ fn open_console(cli: &Cli) -> color_eyre::Result<()> {
         log_file: cli.log_file.clone(),
         view_store: ViewStore::for_overrides(&cli.connection.overrides()).ok(),
     };
-    let mut timeout = geobox_users::api::DEFAULT_TIMEOUT;
+    let mut timeout = geobox_api::DEFAULT_TIMEOUT;
     if !cli.demo {
         // A broken configuration is reported, not silently replaced by the demo.
         let config = Config::load(&cli.connection.overrides())?;
@@ -106,28 +84,7 @@ fn open_console(cli: &Cli) -> color_eyre::Result<()> {
         }
         timeout = config.timeout;
     } else if let Some(secs) = cli.connection.timeout {
-        timeout =
-            geobox_users::config::timeout_from_secs(secs).map_err(|message| eyre!(message))?;
+        timeout = geobox_ops::config::timeout_from_secs(secs).map_err(|message| eyre!(message))?;
     }
-    let runtime = multi_thread_runtime()?;
-    runtime.block_on(async {
-        let demo = server::start_demo(cli.fresh)
-            .await
-            .wrap_err("cannot start the demo server")?;
-        // Signed in at start, in this process: no password check on the way to the table.
-        let auth = match &demo.admin_token {
-            Some(token) => Auth::AccessToken(token.clone()),
-            None => Auth::Password {
-                username: demo.admin_username.clone(),
-                password: demo.admin_password.clone(),
-            },
-        };
-        let client = GeoboxClient::new(&demo.base_url, auth, timeout)
-            .map_err(|error| eyre!("cannot reach the demo server: {error}"))?;
-        let base_url = demo.base_url.clone();
-        let result =
-            console::run(Arc::new(client), options(Some(base_url.clone()), base_url)).await;
-        demo.shutdown().await;
-        result
-    })
+    demo::open_console(cli.fresh, timeout, options)
 }

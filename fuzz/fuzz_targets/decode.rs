@@ -2,7 +2,7 @@
 //! users, sessions and plans it should hold. Nothing panics, whatever the bytes.
 #![no_main]
 
-use geobox_users::api::{ApiError, Plan, Session, User};
+use geobox_api::{ApiError, Plan, Session, User};
 
 libfuzzer_sys::fuzz_target!(|bytes: &[u8]| {
     for status in [400, 401, 403, 404, 413, 422, 429, 500, 503] {

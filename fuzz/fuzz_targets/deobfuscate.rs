@@ -2,7 +2,7 @@
 //! panics, and what is encoded decodes to itself.
 #![no_main]
 
-use geobox_users::api::{deobfuscate_password, obfuscate_password};
+use geobox_api::{deobfuscate_password, obfuscate_password};
 
 libfuzzer_sys::fuzz_target!(|input: &str| {
     if let Some(decoded) = deobfuscate_password(input) {

@@ -2,7 +2,7 @@
 //! what a save would send is built, without a panic.
 #![no_main]
 
-use geobox_users::api::{ApiError, User};
+use geobox_api::{ApiError, User};
 use geobox_users::console::form::{UserForm, check};
 use tui_input::Input;
 

@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|input: &str| {
-    geobox_users::server::fuzzing::order_by(input);
+    geobox_server::fuzzing::order_by(input);
 });

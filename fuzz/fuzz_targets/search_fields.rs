@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|input: &str| {
-    geobox_users::server::fuzzing::search_fields(input);
+    geobox_server::fuzzing::search_fields(input);
 });

@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|bytes: &[u8]| {
-    geobox_users::server::fuzzing::user_body(bytes);
+    geobox_server::fuzzing::user_body(bytes);
 });

@@ -12,15 +12,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
 use super::journal::{Written, record};
-use super::output::{self, Format};
 use super::views::FilterArgs;
 use super::{CliError, ConnectionArgs, at_terminal, block_on, connect, note, print_stdout};
-use crate::api::{GeoboxClient, Secret, User, UserRole, UserStatus};
-use crate::bulk::{self, Change, Progress, Targets};
-use crate::journal::{Action, random_text};
-use crate::transfer::Pager;
-use crate::transfer::import::{self, Plan};
-use crate::views::View;
+use geobox_api::{GeoboxClient, Secret, User, UserRole, UserStatus};
+use geobox_ops::bulk::{self, Change, Progress, Targets};
+use geobox_ops::journal::{Action, random_text};
+use geobox_ops::transfer::Pager;
+use geobox_ops::transfer::import::{self, Plan};
+use geobox_ops::transfer::output::{self, Format};
+use geobox_ops::views::View;
 
 /// Above this many users a confirmation asks for the count, not a yes.
 const TYPE_THE_COUNT_ABOVE: usize = 100;
@@ -395,7 +395,7 @@ fn generated_passwords(
             text.push_str(&format!("{username},{}\n", password.expose()));
         }
     }
-    let written = crate::paths::create_private(path).and_then(|mut file| {
+    let written = geobox_ops::paths::create_private(path).and_then(|mut file| {
         file.write_all(text.as_bytes())
             .and_then(|()| file.sync_all())
     });

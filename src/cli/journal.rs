@@ -8,14 +8,14 @@ mod undo;
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
-use super::output::{self, Column, Format, Layout};
 use super::{CliError, ConnectionArgs, note, print_stdout};
-use crate::api::{ApiError, User, UserUpdate};
-use crate::config::{Config, Credentials};
-use crate::journal::{
+use geobox_api::{ApiError, User, UserUpdate};
+use geobox_ops::config::{Config, Credentials};
+use geobox_ops::journal::{
     Action, Entry, Filter, Journal, Outcome, Tool, UserChange, UserKey, Values, diff, parse_since,
     show, who,
 };
+use geobox_ops::transfer::output::{self, Column, Format, Layout};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -72,7 +72,7 @@ fn open_journal() -> Result<Journal, CliError> {
     Journal::open_default().ok_or_else(|| {
         CliError::Io(format!(
             "no data directory for the journal: set {}",
-            crate::paths::DATA_DIR_VAR
+            geobox_ops::paths::DATA_DIR_VAR
         ))
     })
 }

@@ -5,9 +5,9 @@ use clap::Args;
 
 use super::journal::record_entry;
 use super::{CliError, ConnectionArgs, at_terminal, block_on, confirm, connect, note, parse_id};
-use crate::api::UserRef;
-use crate::journal::Tool;
-use crate::lockdown::{self, Lockdown, Progress};
+use geobox_api::UserRef;
+use geobox_ops::journal::Tool;
+use geobox_ops::lockdown::{self, Lockdown, Progress};
 
 #[derive(Debug, Args)]
 pub struct LockdownArgs {

@@ -4,9 +4,9 @@
 use clap::Args;
 
 use super::{CliError, ConnectionArgs, block_on, note};
-use crate::api::{ApiError, Auth, GeoboxClient, UserRef, api_base_url};
-use crate::config::{Config, Credentials};
-use crate::token_cache::{CachedToken, TokenFile, all_in, remove_quietly, tokens_dir};
+use geobox_api::{ApiError, Auth, GeoboxClient, UserRef, api_base_url};
+use geobox_ops::config::{Config, Credentials};
+use geobox_ops::token_cache::{CachedToken, TokenFile, all_in, remove_quietly, tokens_dir};
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
@@ -19,7 +19,7 @@ pub fn run(args: &LogoutArgs, connection: &ConnectionArgs) -> Result<(), CliErro
     let dir = tokens_dir().ok_or_else(|| {
         CliError::Io(format!(
             "no cache directory for tokens: set {}",
-            crate::paths::DATA_DIR_VAR
+            geobox_ops::paths::DATA_DIR_VAR
         ))
     })?;
     let cached = if args.all {
@@ -43,14 +43,14 @@ pub fn run(args: &LogoutArgs, connection: &ConnectionArgs) -> Result<(), CliErro
     }
     let timeout = connection
         .timeout
-        .and_then(|secs| crate::config::timeout_from_secs(secs).ok())
-        .unwrap_or(crate::api::DEFAULT_TIMEOUT);
+        .and_then(|secs| geobox_ops::config::timeout_from_secs(secs).ok())
+        .unwrap_or(geobox_api::DEFAULT_TIMEOUT);
     let mut failures = 0;
     for (path, token) in cached {
         let who = format!(
             "{} on {}",
             token.username,
-            crate::api::redact_host(&token.host)
+            geobox_api::redact_host(&token.host)
         );
         let closed = block_on(close_own_session(&token, timeout))?;
         match &closed {

@@ -3,9 +3,9 @@
 use clap::Subcommand;
 
 use super::journal::{Written, record};
-use super::output::{self, Format};
 use super::{CliError, ConnectionArgs, block_on, connect, note, parse_id, print_stdout};
-use crate::journal::Action;
+use geobox_ops::journal::Action;
+use geobox_ops::transfer::output::{self, Format};
 
 #[derive(Debug, Subcommand)]
 pub enum MembersCommand {

@@ -9,22 +9,23 @@ pub mod journal;
 pub mod lockdown;
 pub mod logout;
 pub mod members;
-pub mod output;
 pub mod plans;
+#[cfg(feature = "demo")]
+pub mod serve;
 pub mod sessions;
 pub mod users;
 pub mod views;
 
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::api::{ApiError, Auth, GeoboxClient, Secret};
-use crate::config::{Config, ConfigError, Credentials, Overrides, timeout_from_secs};
+use geobox_api::{ApiError, Auth, GeoboxClient, Secret};
+use geobox_ops::config::{Config, ConfigError, Credentials, Overrides, timeout_from_secs};
 
+use geobox_ops::transfer::output;
 pub use output::Format;
 
 /// A fast terminal console and CLI for administering Geobox users.
@@ -144,67 +145,18 @@ pub enum Command {
     /// Close the server session of the cached sign-in and forget its token.
     Logout(logout::LogoutArgs),
     /// Run the built-in Geobox-compatible demo server until Ctrl-C.
-    Serve(ServeArgs),
+    #[cfg(feature = "demo")]
+    Serve(serve::ServeArgs),
 }
 
-#[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1 on a free port]
-    #[arg(long, value_name = "ADDR:PORT")]
-    pub bind: Option<SocketAddr>,
-
-    /// SQLite database file [default: in memory]
-    #[arg(long, value_name = "PATH")]
-    pub db: Option<PathBuf>,
-
-    /// Demo users to create in a new database.
-    #[arg(long, value_name = "N", default_value_t = 500)]
-    pub seed_users: u64,
-
-    /// Seed of the generated demo data.
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-
-    /// Username of the System Admin.
-    #[arg(long, value_name = "NAME", default_value = "admin")]
-    pub admin_username: String,
-
-    /// The admin's password [default: random, printed at start]
-    #[arg(
-        long,
-        value_name = "PASSWORD",
-        env = "GEOBOX_SERVE_ADMIN_PASSWORD",
-        hide_env_values = true,
-        value_parser = parse_secret
-    )]
-    pub admin_password: Option<Secret>,
-
-    /// Delete the database file first and seed anew.
-    #[arg(long)]
-    pub fresh: bool,
-
-    /// Seconds a client has to send a whole request head before its connection is closed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_timeout)]
-    pub header_timeout: f64,
-
-    /// Seconds a token may go unused before it stops working [default: 8 hours]
-    #[arg(long, value_name = "SECONDS", default_value_t = 8.0 * 3600.0, value_parser = parse_timeout)]
-    pub session_idle: f64,
-
-    /// Do not keep users' statuses, roles and sort places in memory (about 42 MB a million
-    /// users); the first ask of a filtered, sorted list then reads the matching rows.
-    #[arg(long)]
-    pub no_memory_columns: bool,
-}
-
-fn parse_secret(value: &str) -> Result<Secret, String> {
+pub(crate) fn parse_secret(value: &str) -> Result<Secret, String> {
     if value.is_empty() {
         return Err("must not be empty".to_string());
     }
     Ok(Secret::from(value))
 }
 
-fn parse_timeout(value: &str) -> Result<f64, String> {
+pub(crate) fn parse_timeout(value: &str) -> Result<f64, String> {
     let secs: f64 = value
         .trim()
         .parse()
@@ -237,14 +189,14 @@ pub struct PageArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub skip: u64,
     /// How many to show at most (servers cap it; the built-in one at 1000).
-    #[arg(long, value_name = "N", default_value_t = crate::api::DEFAULT_LIMIT)]
+    #[arg(long, value_name = "N", default_value_t = geobox_api::DEFAULT_LIMIT)]
     pub limit: u64,
 }
 
 impl PageArgs {
     /// A query for this page, to which a command adds its filters.
-    pub fn query(self) -> crate::api::UserQuery {
-        crate::api::UserQuery::new()
+    pub fn query(self) -> geobox_api::UserQuery {
+        geobox_api::UserQuery::new()
             .skip(self.skip)
             .limit(self.limit)
     }
@@ -299,6 +251,7 @@ pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
         Command::Journal(args) => journal::run(args, connection),
         Command::Views(command) => views::run(command, connection),
         Command::Logout(args) => logout::run(&args, connection),
+        #[cfg(feature = "demo")]
         Command::Serve(_) => Err(CliError::Usage(
             "serve is run by the binary's main, not the CLI runner".to_string(),
         )),
@@ -367,7 +320,7 @@ pub fn connect(connection: &ConnectionArgs) -> Result<GeoboxClient, CliError> {
     // A password run keeps its token for the next run: one sign-in, one server session.
     let token_file = match client.auth() {
         Auth::Password { username, .. } => {
-            crate::token_cache::TokenFile::default_for(client.base_url().as_str(), username)
+            geobox_ops::token_cache::TokenFile::default_for(client.base_url().as_str(), username)
         }
         _ => None,
     };
@@ -468,7 +421,7 @@ mod tests {
 
     #[test]
     fn several_field_errors_are_each_said_once() {
-        use crate::api::FieldError;
+        use geobox_api::FieldError;
         let field = |name: &str, message: &str| FieldError {
             field: Some(name.to_string()),
             message: message.to_string(),

@@ -2,9 +2,9 @@
 
 use clap::Subcommand;
 
-use super::output::{self, Format};
 use super::{CliError, ConnectionArgs, PageArgs, block_on, connect, print_stdout};
-use crate::api::PlanQuery;
+use geobox_api::PlanQuery;
+use geobox_ops::transfer::output::{self, Format};
 
 #[derive(Debug, Subcommand)]
 pub enum PlansCommand {

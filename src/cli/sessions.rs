@@ -5,11 +5,12 @@ use clap::Subcommand;
 use super::journal::{Written, record};
 use serde_json::{Value, json};
 
-use super::output::{self, Column, Format, Layout, field_column, text};
 use super::{CliError, ConnectionArgs, block_on, connect, note, parse_id, print_stdout};
-use crate::api::{Session, UserRef};
-use crate::journal::Action;
-use crate::sessions_insight;
+use geobox_api::{Session, UserRef};
+use geobox_ops::field_column;
+use geobox_ops::journal::Action;
+use geobox_ops::sessions_insight;
+use geobox_ops::transfer::output::{self, Column, Format, Layout};
 
 #[derive(Debug, Subcommand)]
 pub enum SessionsCommand {

@@ -4,14 +4,14 @@ use clap::{Args, Subcommand};
 
 use super::bulk::{self, BulkUpdateArgs, ImportArgs};
 use super::journal::{Written, record};
-use super::output::{self, Format};
 use super::views::FilterArgs;
 use super::{
     CliError, ConnectionArgs, PageArgs, block_on, connect, note, parse_id, parse_plan_id,
     print_stdout,
 };
-use crate::api::{NewUserFields, Patch, UserRef, UserRole, UserStatus, UserUpdate};
-use crate::journal::Action;
+use geobox_api::{NewUserFields, Patch, UserRef, UserRole, UserStatus, UserUpdate};
+use geobox_ops::journal::Action;
+use geobox_ops::transfer::output::{self, Format};
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {

@@ -4,8 +4,8 @@
 use clap::{Args, Subcommand};
 
 use super::{CliError, ConnectionArgs, note, print_stdout};
-use crate::api::{UserRole, UserStatus};
-use crate::views::{BUILT_IN, View, ViewStore, built_in};
+use geobox_api::{UserRole, UserStatus};
+use geobox_ops::views::{BUILT_IN, View, ViewStore, built_in};
 
 /// Which users: a saved or built-in view, with any flag given over it.
 #[derive(Debug, Clone, Default, Args)]

@@ -18,12 +18,12 @@ use super::cmd::{self, Cmd};
 use super::model::{Model, TICK};
 use super::msg::Msg;
 use super::{ConsoleOptions, clipboard, custom, update, view};
-use crate::api::GeoboxClient;
-use crate::journal::Journal;
+use geobox_api::GeoboxClient;
+use geobox_ops::journal::Journal;
 
 /// Where logs go when no file is given: the cache directory, never the screen.
 pub fn default_log_file() -> Option<PathBuf> {
-    crate::paths::cache_dir().map(|dir| dir.join("console.log"))
+    geobox_ops::paths::cache_dir().map(|dir| dir.join("console.log"))
 }
 
 /// Sends logs to the file. When the process already has a logger (set up by the caller), that
@@ -33,7 +33,7 @@ fn init_logging(path: Option<PathBuf>) {
         return;
     };
     // It names the users the admin touched: for the owner's eyes only.
-    let Ok(file) = crate::paths::open_private_append(&path) else {
+    let Ok(file) = geobox_ops::paths::open_private_append(&path) else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("GEOBOX_LOG")
@@ -177,11 +177,11 @@ mod tests {
     fn the_log_is_readable_by_its_owner_only() {
         let dir = tempfile::tempdir().expect("a temp dir");
         let fresh = dir.path().join("console.log");
-        crate::paths::open_private_append(&fresh).expect("opened");
+        geobox_ops::paths::open_private_append(&fresh).expect("opened");
         let older = dir.path().join("older.log");
         std::fs::write(&older, "kept\n").expect("written");
         std::fs::set_permissions(&older, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        crate::paths::open_private_append(&older).expect("opened");
+        geobox_ops::paths::open_private_append(&older).expect("opened");
         for path in [&fresh, &older] {
             let mode = std::fs::metadata(path)
                 .expect("metadata")

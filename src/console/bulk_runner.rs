@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::msg::{ExportDone, Msg, RequestId};
-use crate::api::GeoboxClient;
-use crate::bulk::{self, Change, Targets};
-use crate::cli::output::{self, Format};
-use crate::paths;
-use crate::transfer::export::Pager;
-use crate::views::View;
+use geobox_api::GeoboxClient;
+use geobox_ops::bulk::{self, Change, Targets};
+use geobox_ops::paths;
+use geobox_ops::transfer::export::Pager;
+use geobox_ops::transfer::output::{self, Format};
+use geobox_ops::views::View;
 
 /// Progress is sent at most this often (and once at the end), so ten thousand writes do not
 /// queue ten thousand redraws.

@@ -12,20 +12,20 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
-use crate::api::{
+use geobox_api::{
     ApiError, GeoboxClient, NewUser, PlanQuery, Secret, UserQuery, UserRef, UserUpdate,
 };
-use crate::journal::{Entry, Filter, Journal, Tool, UndoPlan, apply_undo, users_now};
+use geobox_ops::journal::{Entry, Filter, Journal, Tool, UndoPlan, apply_undo, users_now};
 
 use super::msg::{Done, LockdownDone, Msg, QuickChange, RequestId, SavedViews};
-use crate::lockdown::{self, Lockdown};
+use geobox_ops::lockdown::{self, Lockdown};
 use std::path::PathBuf;
 
 use super::bulk_runner::{self, BulkStops, ExportJob};
-use crate::bulk::{Change, Targets};
-use crate::cli::output::Format;
-use crate::transfer::export::Pager;
-use crate::views::{View, ViewStore};
+use geobox_ops::bulk::{Change, Targets};
+use geobox_ops::transfer::export::Pager;
+use geobox_ops::transfer::output::Format;
+use geobox_ops::views::{View, ViewStore};
 
 /// Something for the command task to do.
 #[derive(Clone, Debug)]
@@ -298,7 +298,7 @@ fn read_journal(journal: Option<&Journal>, filter: &Filter) -> Result<Vec<Entry>
     let Some(journal) = journal else {
         return Err(format!(
             "no data directory for the journal: set {}",
-            crate::paths::DATA_DIR_VAR
+            geobox_ops::paths::DATA_DIR_VAR
         ));
     };
     journal

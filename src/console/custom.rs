@@ -2,7 +2,7 @@
 //! file. Every bad entry is described once, with its line, and skipped: a typo in a colour
 //! never keeps the console from starting.
 
-use crate::config::{ConfigFile, Environment, Setting, config_path};
+use geobox_ops::config::{ConfigFile, Environment, Setting, config_path};
 
 use super::keys::{KeyEntry, Keymap, remap};
 use super::model::{Activity, Model};
@@ -268,7 +268,7 @@ mod tests {
             color: true,
             palette: custom.palette,
         };
-        let active = theme.status(Some(&crate::api::UserStatus::Active));
+        let active = theme.status(Some(&geobox_api::UserStatus::Active));
         assert_eq!(active.fg, Some(Color::Rgb(0, 255, 0)));
         assert_eq!(theme.key_hint().fg, Some(Color::Magenta));
         assert_eq!(theme.error().fg, Some(Color::Red), "others keep theirs");

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use crate::api::{ApiError, Session, User};
+use geobox_api::{ApiError, Session, User};
 
 use super::cmd::Cmd;
 use super::model::Model;
@@ -90,7 +90,7 @@ pub fn user(id: i64) -> User {
 pub fn admin() -> User {
     let mut admin = user(1);
     admin.username = "admin".to_string();
-    admin.role = Some(crate::api::UserRole::SystemAdmin);
+    admin.role = Some(geobox_api::UserRole::SystemAdmin);
     admin
 }
 
@@ -219,7 +219,7 @@ pub fn settle(model: &mut Model, server: &FakeServer, cmds: Vec<Cmd>) {
 
 /// What the lockdown library reports when the session step failed and a password was set.
 pub fn partly_failed_lockdown(user_id: i64, username: &str) -> super::msg::LockdownDone {
-    use crate::journal::{Action, Entry, Outcome, Tool};
+    use geobox_ops::journal::{Action, Entry, Outcome, Tool};
     super::msg::LockdownDone {
         entry: Box::new(Entry::new(
             "",
@@ -237,7 +237,7 @@ pub fn partly_failed_lockdown(user_id: i64, username: &str) -> super::msg::Lockd
             "the lockdown of {username} ({user_id}) is incomplete: not done: close sessions \
              (error: not allowed (403))"
         )),
-        new_password: Some(crate::api::Secret::new("Zq8!rT2m#Lp4".to_string())),
+        new_password: Some(geobox_api::Secret::new("Zq8!rT2m#Lp4".to_string())),
     }
 }
 

@@ -7,11 +7,11 @@ use std::fmt;
 use chrono::NaiveDate;
 use tui_input::Input;
 
-use crate::api::{NewUser, Patch, Plan, Secret, User, UserRole, UserStatus, UserUpdate};
+use geobox_api::{NewUser, Patch, Plan, Secret, User, UserRole, UserStatus, UserUpdate};
 
 use super::msg::RequestId;
 use super::wrap::step_wrapping;
-use crate::api::date_part;
+use geobox_api::date_part;
 
 /// The fields of the forms, top to bottom. The create form has no plan or expiration (the
 /// create call does not take them) and has the password twice.
@@ -457,7 +457,7 @@ impl UserForm {
     }
 
     /// Places a server's 422 on the fields it names; returns whether any field was named.
-    pub fn place_server_errors(&mut self, error: &crate::api::ApiError) -> bool {
+    pub fn place_server_errors(&mut self, error: &geobox_api::ApiError) -> bool {
         let mut placed = false;
         for field in self.fields() {
             if let Some(message) = error.field_error(field.wire_name()) {

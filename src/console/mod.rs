@@ -22,7 +22,7 @@ pub mod wrap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::api::GeoboxClient;
+use geobox_api::GeoboxClient;
 
 /// What the console needs to know besides the client.
 #[derive(Clone, Debug, Default)]
@@ -36,7 +36,7 @@ pub struct ConsoleOptions {
     /// Where logs go (never the screen).
     pub log_file: Option<PathBuf>,
     /// Where saved views are kept (the config file and profile).
-    pub view_store: Option<crate::views::ViewStore>,
+    pub view_store: Option<geobox_ops::views::ViewStore>,
 }
 
 /// Runs the console until the admin quits; the terminal is restored on every exit path.

@@ -9,10 +9,10 @@ use std::time::Duration;
 use crossterm::event::{KeyEvent, MouseEvent};
 use tui_input::InputRequest;
 
-use crate::api::{ApiError, Plan, Secret, Session, User, UserRole, UserStatus, UserUpdate};
-use crate::bulk;
-use crate::journal::Entry;
-use crate::views::View;
+use geobox_api::{ApiError, Plan, Secret, Session, User, UserRole, UserStatus, UserUpdate};
+use geobox_ops::bulk;
+use geobox_ops::journal::Entry;
+use geobox_ops::views::View;
 
 /// Identifies one request sent to the command task; its answer carries the same id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

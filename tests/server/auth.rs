@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::harness::{Harness, SDK_AGENT, SharedServer, field_of};
-use geobox_users::api::{ApiError, Auth, Secret, UserQuery, UserRef, obfuscate_password};
+use geobox_api::{ApiError, Auth, Secret, UserQuery, UserRef, obfuscate_password};
 
 /// For the tests that each sign in a user of their own; the others count sessions or users.
 static AUTH: SharedServer = SharedServer::new(0);

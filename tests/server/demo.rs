@@ -2,20 +2,23 @@
 
 use std::time::Duration;
 
-use geobox_users::api::{Auth, GeoboxClient, Secret, UserQuery, UserRef};
-use geobox_users::server::{self, ServerOptions};
+use geobox_api::{Auth, GeoboxClient, Secret, UserQuery, UserRef};
+use geobox_server::ServerOptions;
 use reqwest::StatusCode;
 
 #[tokio::test]
 async fn the_demo_keeps_its_database_and_reseeds_when_fresh() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("data").join("demo.sqlite");
-    let demo = server::start_demo_at(&path, false)
+    let demo = geobox_server::start_demo(&path, false)
         .await
         .expect("demo starts");
     assert_eq!(demo.seeded_users, 500);
     assert!(demo.addr.ip().is_loopback());
-    assert_eq!(demo.admin_password.expose(), server::DEMO_ADMIN_PASSWORD);
+    assert_eq!(
+        demo.admin_password.expose(),
+        geobox_server::DEMO_ADMIN_PASSWORD
+    );
     let client = GeoboxClient::new(
         &demo.base_url,
         Auth::Password {
@@ -38,7 +41,9 @@ async fn the_demo_keeps_its_database_and_reseeds_when_fresh() {
     demo.shutdown().await;
     assert!(path.exists());
 
-    let again = server::start_demo_at(&path, false).await.expect("restarts");
+    let again = geobox_server::start_demo(&path, false)
+        .await
+        .expect("restarts");
     assert_eq!(again.seeded_users, 0, "an existing demo is kept");
     let client = GeoboxClient::new(
         &again.base_url,
@@ -78,7 +83,7 @@ async fn the_demo_keeps_its_database_and_reseeds_when_fresh() {
         &again.base_url,
         Auth::Password {
             username: seeded[0].username.clone(),
-            password: Secret::new(server::SEED_PASSWORD),
+            password: Secret::new(geobox_server::SEED_PASSWORD),
         },
         Duration::from_secs(10),
     )
@@ -89,7 +94,7 @@ async fn the_demo_keeps_its_database_and_reseeds_when_fresh() {
     );
     again.shutdown().await;
 
-    let fresh = server::start_demo_at(&path, true).await.expect("fresh");
+    let fresh = geobox_server::start_demo(&path, true).await.expect("fresh");
     assert_eq!(fresh.seeded_users, 500);
     let client = GeoboxClient::new(
         &fresh.base_url,
@@ -106,7 +111,7 @@ async fn the_demo_keeps_its_database_and_reseeds_when_fresh() {
 
 #[tokio::test]
 async fn a_random_admin_password_is_generated_when_none_is_given() {
-    let server = server::start(ServerOptions {
+    let server = geobox_server::start(ServerOptions {
         seed_users: 0,
         ..ServerOptions::default()
     })
@@ -131,7 +136,7 @@ async fn a_random_admin_password_is_generated_when_none_is_given() {
 async fn a_busy_address_is_named_in_the_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr");
-    let error = server::start(ServerOptions {
+    let error = geobox_server::start(ServerOptions {
         bind: addr,
         seed_users: 0,
         ..ServerOptions::default()
@@ -154,7 +159,7 @@ async fn a_busy_address_is_named_in_the_error() {
 async fn the_official_python_sdk_works_against_it() {
     let python = std::env::var("GEOBOX_SDK_PYTHON")
         .expect("GEOBOX_SDK_PYTHON: a python with geobox installed");
-    let server = server::start(ServerOptions {
+    let server = geobox_server::start(ServerOptions {
         admin_password: Some(Secret::new("admin-pass-1")),
         ..ServerOptions::default()
     })
@@ -187,7 +192,7 @@ async fn serve_runs_until_sigterm_and_then_stops_cleanly() {
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
         .port();
-    let serving = tokio::spawn(server::serve_until_signal(ServerOptions {
+    let serving = tokio::spawn(geobox_server::serve_until_signal(ServerOptions {
         bind: ([127, 0, 0, 1], port).into(),
         seed_users: 0,
         ..ServerOptions::default()

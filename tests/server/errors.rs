@@ -4,8 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::harness::{Body, Call, Harness, Shape, SharedServer, row};
-use geobox_users::api::obfuscate_password;
-use geobox_users::server;
+use geobox_api::obfuscate_password;
 
 /// Neither test here changes what the other reads.
 static ERRORS: SharedServer = SharedServer::new(0);
@@ -125,7 +124,7 @@ async fn every_error_is_json_and_nothing_panics() {
         rows.push(row(format!("q: {what}"), t, Call::get(path), 422).shape(names("q")));
     }
     // So is a search with too many words, or a field sorted on twice.
-    let many_words = "a+".repeat(server::MAX_SEARCH_WORDS + 1);
+    let many_words = "a+".repeat(geobox_server::MAX_SEARCH_WORDS + 1);
     for (what, path, field) in [
         (
             "too many words",
@@ -188,7 +187,7 @@ async fn every_error_is_json_and_nothing_panics() {
         200,
         Shape::Json,
     ));
-    let words = "a+".repeat(server::MAX_SEARCH_WORDS);
+    let words = "a+".repeat(geobox_server::MAX_SEARCH_WORDS);
     rows.push(row(
         "as many words as allowed",
         t,
@@ -203,7 +202,7 @@ async fn every_error_is_json_and_nothing_panics() {
             Shape::Json,
         ));
     }
-    let huge = "x".repeat(server::MAX_BODY_BYTES + 10);
+    let huge = "x".repeat(geobox_server::MAX_BODY_BYTES + 10);
     rows.extend([
         row(
             "a body that is not JSON",

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use geobox_users::api::{Auth, GeoboxClient, Secret, obfuscate_password};
-use geobox_users::server::RunningServer;
+use geobox_api::{Auth, GeoboxClient, Secret, obfuscate_password};
+use geobox_server::RunningServer;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

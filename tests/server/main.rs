@@ -1,7 +1,8 @@
 //! The embedded server through real HTTP: raw requests shaped exactly as the official Python
-//! SDK sends them, and our own `GeoboxClient`. One test binary, one module per subject;
-//! `harness` holds what they share.
+//! SDK sends them, and our own `GeoboxClient`; `abuse` meets it as an attacker and a crowd
+//! would. One test binary, one module per subject; `harness` holds what they share.
 
+mod abuse;
 mod auth;
 mod demo;
 mod errors;

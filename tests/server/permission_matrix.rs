@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::harness::{Call, Harness, Mismatches, Shape, new_user};
-use geobox_users::server::SEED_PASSWORD;
+use geobox_server::SEED_PASSWORD;
 
 /// The roles of the contract, in the order of a [`MATRIX`] row's statuses.
 const ROLES: [&str; 5] = [

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::harness::{Call, Harness, Row, Shape, row};
-use geobox_users::api::obfuscate_password;
+use geobox_api::obfuscate_password;
 
 #[tokio::test]
 async fn permissions_follow_roles() {

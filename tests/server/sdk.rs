@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::harness::Harness;
-use geobox_users::api::{
+use geobox_api::{
     ApiError, Auth, NewUser, Patch, PlanQuery, Secret, UserQuery, UserRef, UserRole, UserStatus,
     UserUpdate, obfuscate_password,
 };

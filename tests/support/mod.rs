@@ -16,14 +16,14 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use geobox_users::api::{Auth, GeoboxClient, Secret};
-use geobox_users::server::{self, RunningServer, ServerOptions};
+use geobox_api::{Auth, GeoboxClient, Secret};
+use geobox_server::{RunningServer, ServerOptions};
 use serde_json::{Value, json};
 
 /// The embedded server on a free loopback port, with `seed_users` demo users and an admin
 /// whose password the test knows.
 pub async fn start_server(seed_users: u64, admin_password: &str) -> RunningServer {
-    server::start(ServerOptions {
+    geobox_server::start(ServerOptions {
         seed_users,
         admin_password: Some(Secret::new(admin_password)),
         ..ServerOptions::default()

@@ -5,7 +5,7 @@ use super::{Context, UndoArgs, append, open_journal};
 use crate::cli::{
     CliError, ConnectionArgs, at_terminal, block_on, confirm, connect, note, print_stdout,
 };
-use crate::journal::{
+use geobox_ops::journal::{
     Entry, Lookup, Outcome, Tool, UndoPlan, apply_undo, plan_undo, same_host, users_now,
 };
 

@@ -3,8 +3,8 @@
 use tui_input::Input;
 
 use super::list::TargetUser;
-use crate::api::{Session, UserUpdate};
 use crate::console::msg::QuickChange;
+use geobox_api::{Session, UserUpdate};
 
 /// A list picker (status or role).
 #[derive(Clone, Debug, PartialEq)]

@@ -5,9 +5,9 @@ use tui_input::Input;
 
 use super::filters::Filters;
 use super::views::view_from_filters;
-use crate::bulk::{Change, Progress, Targets};
 use crate::console::msg::RequestId;
-use crate::views::View;
+use geobox_ops::bulk::{Change, Progress, Targets};
+use geobox_ops::views::View;
 
 /// Above this many users the admin types the count to confirm, not just `y`.
 pub const TYPE_COUNT_ABOVE: usize = 100;

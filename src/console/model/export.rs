@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use tui_input::Input;
 
-use crate::bulk::Progress;
-use crate::cli::output::Format;
 use crate::console::msg::RequestId;
+use geobox_ops::bulk::Progress;
+use geobox_ops::transfer::output::Format;
 
 /// The export dialog: the path asked, then the pages being written.
 #[derive(Clone, Debug)]

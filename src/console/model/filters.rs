@@ -2,8 +2,8 @@
 
 use tui_input::Input;
 
-use crate::api::{UserQuery, UserRole, UserStatus, combined_cql};
 use crate::console::wrap::step_wrapping;
+use geobox_api::{UserQuery, UserRole, UserStatus, combined_cql};
 
 /// The columns users can be sorted by, in the order `o` cycles through them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use super::{LoadState, TargetUser};
 use crate::console::msg::RequestId;
-use crate::journal::{Action, Entry, UndoPlan, UserChange, UserKey};
+use geobox_ops::journal::{Action, Entry, UndoPlan, UserChange, UserKey};
 
 #[derive(Clone, Debug, Default)]
 pub struct ConsoleJournal {

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::loadable::Loadable;
-use crate::api::{Session, User};
 use crate::console::msg::RequestId;
+use geobox_api::{Session, User};
 
 /// Users asked for per request (less when a server answers fewer: see `UserList::page_size`).
 pub const PAGE_SIZE: u64 = 100;

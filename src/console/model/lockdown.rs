@@ -2,8 +2,8 @@
 //! user's steps as they come back.
 
 use super::TargetUser;
-use crate::api::Secret;
 use crate::console::msg::RequestId;
+use geobox_api::Secret;
 
 #[derive(Clone, Debug)]
 pub struct LockdownDialog {

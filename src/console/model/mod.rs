@@ -38,8 +38,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tui_input::Input;
 
-use crate::api::{Plan, User, UserRole};
-use crate::views::ViewStore;
+use geobox_api::{Plan, User, UserRole};
+use geobox_ops::views::ViewStore;
 
 use super::cmd::Cmd;
 use super::form::UserForm;

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use super::TargetUser;
-use crate::api::Session;
 use crate::console::msg::RequestId;
+use geobox_api::Session;
 
 /// At most this many users of the current filter are searched for sessions from an address.
 pub const SWEEP_FILTER_BOUND: usize = 200;

@@ -5,7 +5,7 @@ use tui_input::Input;
 
 use super::filters::{Filters, Sort, SortColumn};
 use crate::console::msg::RequestId;
-use crate::views::View;
+use geobox_ops::views::View;
 
 /// One line of the picker.
 #[derive(Clone, Debug, PartialEq)]
@@ -90,7 +90,7 @@ fn sort_of(order_by: &str) -> Option<Sort> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::UserStatus;
+    use geobox_api::UserStatus;
 
     #[test]
     fn a_saved_view_brings_back_the_same_filters_and_sort() {

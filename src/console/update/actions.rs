@@ -11,15 +11,15 @@ use super::form::reverse;
 use super::journal::{about, changed, failed, record_user, tried};
 use super::list::{refresh_list, remove_row};
 use super::sessions::{close_sessions, schedule_sessions};
-use crate::api::date_part;
-use crate::api::{Secret, User, UserRole, UserStatus};
 use crate::console::cmd::Cmd;
 use crate::console::model::{
     Confirm, Mode, Model, PasswordDialog, Picker, PickerKind, Progress, TargetUser,
 };
 use crate::console::msg::{Done, QuickChange};
 use crate::console::wrap::step_wrapping;
-use crate::journal::{Action, Outcome, Values};
+use geobox_api::date_part;
+use geobox_api::{Secret, User, UserRole, UserStatus};
+use geobox_ops::journal::{Action, Outcome, Values};
 
 pub(super) fn open_status_picker(model: &mut Model) {
     open_picker(model, PickerKind::Status);

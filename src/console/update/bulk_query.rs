@@ -11,16 +11,16 @@ use super::journal;
 use super::list::refresh_list;
 use super::lockdown;
 use super::sessions::load_sessions;
-use crate::api::{User, UserRole, UserStatus};
-use crate::bulk::{self, Change, Summary, Targets};
 use crate::console::cmd::Cmd;
 use crate::console::model::{
     BulkAction, BulkQuery, BulkStage, Mode, Model, needs_typed_count, view_of,
 };
 use crate::console::msg::{Done, RequestId};
 use crate::console::wrap::step_wrapping;
-use crate::journal::{Action, Outcome};
-use crate::lockdown::refuse_self;
+use geobox_api::{User, UserRole, UserStatus};
+use geobox_ops::bulk::{self, Change, Summary, Targets};
+use geobox_ops::journal::{Action, Outcome};
+use geobox_ops::lockdown::refuse_self;
 
 /// Whether `s`, `r`, `P` and `!` offer the whole query: a filter narrows the table, nothing is
 /// marked (marks are the admin's own choice of users and win), and the view holds more than
@@ -451,7 +451,7 @@ mod tests {
         model: &mut Model,
         request: RequestId,
         summary: Summary,
-    ) -> (Vec<Cmd>, Vec<crate::journal::Entry>) {
+    ) -> (Vec<Cmd>, Vec<geobox_ops::journal::Entry>) {
         let cmds = update(
             model,
             Msg::BulkFinished {
@@ -587,10 +587,12 @@ mod tests {
         let mut model = filtered_model();
         let targets = confirm_with(&mut model, (1..=3).map(user).collect());
         let (request, _) = run_request(&type_text(&mut model, "y")).expect("y says yes");
-        let changes: Vec<crate::journal::UserChange> = targets
+        let changes: Vec<geobox_ops::journal::UserChange> = targets
             .to_change
             .iter()
-            .map(|user| crate::journal::UserChange::new(Some(user.id), Some(user.username.clone())))
+            .map(|user| {
+                geobox_ops::journal::UserChange::new(Some(user.id), Some(user.username.clone()))
+            })
             .collect();
         let summary = Summary {
             done: targets.to_change.clone(),
@@ -711,7 +713,7 @@ mod tests {
             changes: targets
                 .to_change
                 .iter()
-                .map(|user| crate::journal::UserChange::new(Some(user.id), None))
+                .map(|user| geobox_ops::journal::UserChange::new(Some(user.id), None))
                 .collect(),
             ..Summary::default()
         };

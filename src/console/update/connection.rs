@@ -5,10 +5,10 @@
 
 use super::feedback::{log_activity, succeed};
 use super::list::reload;
-use crate::api::ApiError;
 use crate::console::cmd::Cmd;
 use crate::console::model::{Connection, Model, RETRY_FIRST};
 use crate::console::msg::{Done, Msg, RequestId};
+use geobox_api::ApiError;
 
 /// What one answer says about the server.
 #[derive(Clone, Copy, Debug)]

@@ -3,9 +3,9 @@
 //! then answers `G` and pages near the end as fast as the first pages, since a database walks
 //! an index from either end but must step over every skipped row.
 
-use crate::api::{User, UserQuery};
 use crate::console::model::{Filters, Model, Sort, UserList};
 use crate::console::msg::RequestId;
+use geobox_api::{User, UserQuery};
 
 /// The query for one page, and how many rows it reads backwards (`None`: read forwards).
 pub(super) fn page_query(model: &Model, page: u64) -> (UserQuery, Option<u64>) {

@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use tui_input::{Input, InputRequest};
 
 use super::feedback::log_activity;
-use crate::bulk;
 use crate::console::cmd::Cmd;
 use crate::console::model::{
     ExportDialog, Mode, Model, default_export_name, export_format, toggle_extension, view_of,
 };
 use crate::console::msg::{ExportDone, RequestId};
+use geobox_ops::bulk;
 
 pub(super) fn open(model: &mut Model) {
     let path = Input::new(default_export_name(model.now));
@@ -139,11 +139,11 @@ mod tests {
     use crossterm::event::KeyCode;
 
     use super::*;
-    use crate::api::UserStatus;
-    use crate::cli::output::Format;
     use crate::console::fixtures::{loaded_model, press};
     use crate::console::msg::Msg;
     use crate::console::update::update;
+    use geobox_api::UserStatus;
+    use geobox_ops::transfer::output::Format;
 
     #[test]
     fn w_asks_a_timestamped_path_writes_the_view_and_says_where() {

@@ -1,11 +1,11 @@
 //! What the admin is told: the banner, the activity log, the progress of bulk actions, the
 //! last request in the footer, and errors explained in words they can act on.
 
-use crate::api::ApiError;
 use crate::console::cmd::Cmd;
 use crate::console::layout::scrolled;
 use crate::console::model::{Activity, Focus, LastRequest, Model, Progress};
 use crate::console::msg::Done;
+use geobox_api::ApiError;
 
 pub(super) fn tick(model: &mut Model) {
     if model.is_busy() {

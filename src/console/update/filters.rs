@@ -3,12 +3,12 @@
 use tui_input::{Input, InputRequest};
 
 use super::list::reset_list;
-use crate::api::check_cql;
-use crate::api::{UserRole, UserStatus};
 use crate::console::cmd::Cmd;
 use crate::console::model::{FilterField, FilterPanel, Mode, Model, SEARCH_DEBOUNCE};
 use crate::console::msg::Msg;
 use crate::console::wrap::step_wrapping;
+use geobox_api::check_cql;
+use geobox_api::{UserRole, UserStatus};
 
 pub(super) fn open_search(model: &mut Model) {
     model.mode = Mode::Search(Input::new(model.filters.search.clone()));

@@ -8,13 +8,13 @@ use super::feedback::{
 };
 use super::journal::{about, changed, record_user, tried};
 use super::list::refresh_list;
-use crate::api::date_part;
-use crate::api::{Patch, Plan, User, UserUpdate};
 use crate::console::cmd::Cmd;
 use crate::console::form::{UserForm, same_editable_fields};
 use crate::console::model::{LoadState, Mode, Model, Sort, TargetUser, Undo};
 use crate::console::msg::Done;
-use crate::journal::{Action, Outcome, UserChange, Values};
+use geobox_api::date_part;
+use geobox_api::{Patch, Plan, User, UserUpdate};
+use geobox_ops::journal::{Action, Outcome, UserChange, Values};
 
 pub(super) fn open_create_form(model: &mut Model) {
     if action_allowed(model) {

@@ -2,10 +2,10 @@
 //! write's answer and hands it to the runner in [`Cmd::AppendJournal`]; only the runner
 //! touches the file. A bulk action's steps are gathered into one entry.
 
-use crate::api::{ApiError, User};
 use crate::console::cmd::Cmd;
 use crate::console::model::Model;
-use crate::journal::{Action, Entry, Outcome, Tool, UserChange, Values, diff};
+use geobox_api::{ApiError, User};
+use geobox_ops::journal::{Action, Entry, Outcome, Tool, UserChange, Values, diff};
 
 /// A write to one user: one entry, or one step of the running bulk action.
 pub(super) fn record_user(

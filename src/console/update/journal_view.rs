@@ -6,11 +6,11 @@
 use super::feedback::{action_allowed, explain, log_activity};
 use super::journal::append;
 use super::list::refresh_list;
-use crate::api::{Secret, User};
 use crate::console::cmd::Cmd;
 use crate::console::model::{JournalView, LoadState, Mode, Model, UndoAsk};
 use crate::console::msg::{Done, RequestId};
-use crate::journal::{Entry, Filter, Outcome, Refusal, UserKey, plan_undo};
+use geobox_api::{Secret, User};
+use geobox_ops::journal::{Entry, Filter, Outcome, Refusal, UserKey, plan_undo};
 
 /// Earlier entries read at once: enough to scroll through, quick to read in any journal.
 const EARLIER_READ: usize = 500;

@@ -9,11 +9,11 @@ use super::feedback::{explain, note_request, report};
 use super::help;
 use super::me::load_me;
 use super::sessions::{load_sessions, schedule_sessions};
-use crate::api::{ApiError, User};
 use crate::console::cmd::Cmd;
 use crate::console::layout;
 use crate::console::model::{Focus, MAX_PAGES, Mode, Model, PREFETCH_MARGIN, UserList};
 use crate::console::msg::Done;
+use geobox_api::{ApiError, User};
 
 pub(super) fn resize(model: &mut Model, width: u16, height: u16, cmds: &mut Vec<Cmd>) {
     model.width = width;

@@ -10,8 +10,8 @@ use super::sessions::load_sessions;
 use crate::console::cmd::Cmd;
 use crate::console::model::{LockdownDialog, LockdownResult, Mode, Model};
 use crate::console::msg::{Done, LockdownDone};
-use crate::journal::{Action, Outcome, UserChange, who};
-use crate::lockdown::{Lockdown, refuse_self};
+use geobox_ops::journal::{Action, Outcome, UserChange, who};
+use geobox_ops::lockdown::{Lockdown, refuse_self};
 
 pub(super) fn request(model: &mut Model) {
     if !action_allowed(model) {

@@ -2,10 +2,10 @@
 
 use super::feedback::{explain, note_request};
 use super::sessions::schedule_sessions;
-use crate::api::User;
 use crate::console::cmd::Cmd;
 use crate::console::model::{LoadState, Model};
 use crate::console::msg::Done;
+use geobox_api::User;
 
 pub(super) fn load_me(model: &mut Model, cmds: &mut Vec<Cmd>) {
     let request = model.new_request();

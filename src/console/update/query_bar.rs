@@ -5,10 +5,10 @@
 
 use reqwest::Url;
 
-use crate::api::UserQuery;
 use crate::console::cmd::Cmd;
 use crate::console::model::{ClipboardReach, Copied, Mode, Model};
 use crate::console::msg::Done;
+use geobox_api::UserQuery;
 
 /// Where a secret would go in a copied command: the reader's own variable, never a value.
 const TOKEN_VARIABLE: &str = "$GEOBOX_ACCESS_TOKEN";

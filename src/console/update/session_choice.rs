@@ -6,14 +6,14 @@
 //! confirmation listing the sessions; update then sends one close per session.
 
 use super::feedback::{action_allowed, action_answered, explain, log_activity};
-use crate::api::Session;
 use crate::console::cmd::Cmd;
 use crate::console::model::{
     AddressSweep, CloseAcross, CloseChoice, CloseOption, Confirm, Mode, Model, Progress,
     SWEEP_FILTER_BOUND, TargetUser,
 };
 use crate::console::msg::Done;
-use crate::sessions_insight::{DEFAULT_IDLE_AFTER, group};
+use geobox_api::Session;
+use geobox_ops::sessions_insight::{DEFAULT_IDLE_AFTER, group};
 
 /// The sessions in the order the pane shows them: group by group, newest first.
 pub(super) fn in_group_order(sessions: Vec<Session>, model: &Model) -> Vec<Session> {

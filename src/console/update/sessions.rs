@@ -5,13 +5,13 @@ use super::feedback::{
     action_allowed, action_answered, explain, note_request, report, step_progress, succeed,
 };
 use super::journal::{about, record, record_user};
-use crate::api::Session;
 use crate::console::cmd::Cmd;
 use crate::console::model::{
     Confirm, LoadState, Mode, Model, Progress, SESSIONS_DEBOUNCE, SessionsPane, TargetUser,
 };
 use crate::console::msg::{Done, Msg};
-use crate::journal::{Action, Outcome};
+use geobox_api::Session;
+use geobox_ops::journal::{Action, Outcome};
 
 /// When the selected user changed, forget the old sessions and load the new user's once the
 /// selection stays put.

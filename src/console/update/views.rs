@@ -12,7 +12,7 @@ use crate::console::model::{
 };
 use crate::console::msg::{RequestId, SavedViews};
 use crate::console::wrap::step_wrapping;
-use crate::views;
+use geobox_ops::views;
 
 /// `F`: the picker, built-in views at once, the saved ones once the file is read.
 pub(super) fn open_picker(model: &mut Model, cmds: &mut Vec<Cmd>) {
@@ -213,12 +213,12 @@ mod tests {
     use crossterm::event::KeyCode;
 
     use super::*;
-    use crate::api::UserStatus;
     use crate::console::cmd::view_file;
     use crate::console::fixtures::{loaded_model, press, type_text};
     use crate::console::msg::Msg;
     use crate::console::update::update;
-    use crate::views::ViewStore;
+    use geobox_api::UserStatus;
+    use geobox_ops::views::ViewStore;
 
     /// Runs the config-file commands the way the runner does and feeds the answers back.
     fn run_files(model: &mut Model, cmds: Vec<Cmd>) {

@@ -9,11 +9,11 @@ use super::agent::short_agent;
 use super::dialog_area;
 use super::format::{ago_text, fit, plural};
 use super::theme::{Theme, status_symbol};
-use crate::api::UserRole;
 use crate::console::model::{
     AddressSweep, Confirm, Model, PasswordDialog, Picker, PickerKind, TargetUser,
 };
 use crate::console::msg::QuickChange;
+use geobox_api::UserRole;
 
 /// Keys and what they do, in one line: `⏎ set   Esc cancel`.
 pub(super) fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
@@ -139,7 +139,7 @@ pub fn picker(picker: &Picker, theme: Theme, frame: &mut Frame) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn session_words(model: &Model, session: &crate::api::Session) -> String {
+fn session_words(model: &Model, session: &geobox_api::Session) -> String {
     format!(
         "{} · {} · {}",
         session

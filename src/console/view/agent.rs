@@ -4,7 +4,7 @@
 /// recognised, so no agent is ever hidden.
 pub fn short_agent(agent: &str) -> String {
     let browser = browser(agent);
-    let system = crate::sessions_insight::operating_system(agent);
+    let system = geobox_ops::sessions_insight::operating_system(agent);
     match (browser, system) {
         (Some(browser), Some(system)) => format!("{browser} · {system}"),
         (Some(browser), None) => browser,

@@ -10,10 +10,10 @@ use super::actions::hint_line;
 use super::dialog_area;
 use super::format::fit;
 use super::theme::Theme;
-use crate::bulk::{Change, Progress, Targets};
 use crate::console::model::{
     BulkAction, BulkQuery, BulkStage, Model, NAMES_SHOWN, needs_typed_count,
 };
+use geobox_ops::bulk::{Change, Progress, Targets};
 
 const WIDTH: u16 = 64;
 
@@ -250,11 +250,11 @@ mod tests {
     use ratatui::backend::TestBackend;
     use tui_input::Input;
 
-    use crate::api::UserStatus;
-    use crate::bulk::{Change, Progress, Targets};
     use crate::console::fixtures::{loaded_model, user};
     use crate::console::model::{BulkAction, BulkQuery, BulkStage, Mode, Model};
     use crate::console::msg::RequestId;
+    use geobox_api::UserStatus;
+    use geobox_ops::bulk::{Change, Progress, Targets};
 
     fn snapshot(name: &str, model: &Model) {
         let mut terminal =

@@ -9,9 +9,9 @@ use serde_json::Value;
 use super::format::{ago_text, expiry_words, fit, is_expired};
 use super::sessions::session_summary;
 use super::theme::{Theme, spinner_frame, status_text};
-use crate::api::User;
-use crate::api::date_part;
 use crate::console::model::{Focus, Model};
+use geobox_api::User;
+use geobox_api::date_part;
 
 const LABEL_WIDTH: usize = 11;
 

@@ -10,8 +10,8 @@ use super::bulk_query::progress_bar;
 use super::dialog_area;
 use super::format::fit;
 use super::theme::Theme;
-use crate::cli::output::Format;
 use crate::console::model::{ExportDialog, Model, export_format};
+use geobox_ops::transfer::output::Format;
 
 const WIDTH: u16 = 70;
 
@@ -99,11 +99,11 @@ mod tests {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
-    use crate::api::UserStatus;
-    use crate::bulk::Progress;
     use crate::console::fixtures::loaded_model;
     use crate::console::model::{ExportDialog, Mode};
     use crate::console::msg::RequestId;
+    use geobox_api::UserStatus;
+    use geobox_ops::bulk::Progress;
 
     #[test]
     fn the_export_shows_the_file_and_a_bar_with_rate_and_time_left() {

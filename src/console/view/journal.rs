@@ -10,7 +10,7 @@ use super::dialog_area;
 use super::format::fit;
 use super::theme::Theme;
 use crate::console::model::{JournalView, LoadState, Model, UndoAsk};
-use crate::journal::{Entry, Outcome, show, who};
+use geobox_ops::journal::{Entry, Outcome, show, who};
 
 pub fn render(view: &JournalView, model: &Model, theme: Theme, frame: &mut Frame) {
     let screen = frame.area();
@@ -124,8 +124,8 @@ fn entry_line(entry: &Entry) -> String {
         Outcome::Error(error) => ("✗", format!("  error: {error}")),
     };
     let tool = match entry.tool {
-        crate::journal::Tool::Console => "console",
-        crate::journal::Tool::Cli => "cli",
+        geobox_ops::journal::Tool::Console => "console",
+        geobox_ops::journal::Tool::Cli => "cli",
     };
     format!(
         "{mark} {} {} {tool:<7} {action:<ACTION_WIDTH$} {}  {undoes}{}{failure}",
@@ -213,7 +213,7 @@ fn undo_lines(undo: &UndoAsk, theme: Theme) -> Vec<Line<'static>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::journal::{Action, Tool, UserChange};
+    use geobox_ops::journal::{Action, Tool, UserChange};
 
     fn written(action: Action) -> Entry {
         let mut entry = Entry::new("", Tool::Console, action, Outcome::Ok);

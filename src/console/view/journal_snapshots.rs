@@ -6,13 +6,13 @@ use crossterm::event::KeyCode;
 use ratatui::style::Color;
 
 use super::snapshot_tests::{SIZES, find, keys, press, snapshot};
-use crate::api::UserStatus;
 use crate::console::cmd::Cmd;
 use crate::console::fixtures::{loaded_model, now, user};
 use crate::console::model::Model;
 use crate::console::msg::{Done, Msg, QuickChange, RequestId};
 use crate::console::update::update;
-use crate::journal::{Action, Entry, Outcome, Tool, UserChange, Values};
+use geobox_api::UserStatus;
+use geobox_ops::journal::{Action, Entry, Outcome, Tool, UserChange, Values};
 
 fn answered<T>(request: RequestId, result: T) -> Done<T> {
     Done {
@@ -22,7 +22,7 @@ fn answered<T>(request: RequestId, result: T) -> Done<T> {
     }
 }
 
-fn disabled(id: i64) -> crate::api::User {
+fn disabled(id: i64) -> geobox_api::User {
     let mut changed = user(id);
     changed.status = Some(UserStatus::Disabled);
     changed
@@ -85,7 +85,7 @@ fn key(c: char) -> crossterm::event::KeyEvent {
 }
 
 /// Presses `u` and answers the read of the entry's user with `now`.
-fn ask_undo(model: &mut Model, now: crate::api::User) {
+fn ask_undo(model: &mut Model, now: geobox_api::User) {
     let cmds = update(model, Msg::KeyPressed(key('u')));
     let Some((request, entry)) = cmds.iter().find_map(|cmd| match cmd {
         Cmd::CheckUndo { request, entry } => Some((*request, entry.clone())),

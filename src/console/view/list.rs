@@ -7,8 +7,8 @@ use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Paragraph, Row, T
 
 use super::format::is_expired;
 use super::theme::{Theme, spinner_frame, status_text};
-use crate::api::User;
 use crate::console::model::{Focus, Model, Sort, SortColumn};
+use geobox_api::User;
 
 /// The columns, in display order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,16 +209,16 @@ fn cell<'a>(
         },
         Column::Expires => match user.expiration_date.as_deref() {
             Some(date) if expired => Cell::from(Span::styled(
-                format!("{}!", crate::api::date_part(date)),
+                format!("{}!", geobox_api::date_part(date)),
                 theme.expired(),
             )),
-            Some(date) => Cell::from(crate::api::date_part(date).to_string()),
+            Some(date) => Cell::from(geobox_api::date_part(date).to_string()),
             None => Cell::from(Span::styled("—", theme.dim())),
         },
         Column::Created => Cell::from(
             user.created_at
                 .as_deref()
-                .map_or("—", crate::api::date_part)
+                .map_or("—", geobox_api::date_part)
                 .to_string(),
         ),
     }

@@ -8,8 +8,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::dialog_area;
 use super::theme::Theme;
 use crate::console::model::LockdownDialog;
-use crate::journal::who;
-use crate::lockdown::Lockdown;
+use geobox_ops::journal::who;
+use geobox_ops::lockdown::Lockdown;
 
 pub fn render(dialog: &LockdownDialog, theme: Theme, frame: &mut Frame) {
     let lines = if dialog.is_asking() {

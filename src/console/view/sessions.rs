@@ -9,7 +9,7 @@ use super::agent::short_agent;
 use super::format::{ago_text, fit};
 use super::theme::{Theme, spinner_frame};
 use crate::console::model::{Focus, LoadState, Model};
-use crate::sessions_insight::{DEFAULT_IDLE_AFTER, SessionInsight, group};
+use geobox_ops::sessions_insight::{DEFAULT_IDLE_AFTER, SessionInsight, group};
 
 /// One line about the sessions, for the narrow summary.
 pub fn session_summary(model: &Model) -> String {

@@ -7,12 +7,12 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
-use crate::api::ApiError;
 use crate::console::cmd::Cmd;
 use crate::console::fixtures::{FakeServer, loaded_model, now, settle};
 use crate::console::model::Model;
 use crate::console::msg::Msg;
 use crate::console::update::{init, update};
+use geobox_api::ApiError;
 
 pub(super) const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
 
@@ -211,8 +211,8 @@ fn the_help_overlay() {
 fn filters_as_chips_in_the_title_bar() {
     for (width, height) in SIZES {
         let mut model = loaded_model(width, height, 1_204);
-        model.filters.status = Some(crate::api::UserStatus::Active);
-        model.filters.role = Some(crate::api::UserRole::Editor);
+        model.filters.status = Some(geobox_api::UserStatus::Active);
+        model.filters.role = Some(geobox_api::UserRole::Editor);
         model.filters.search = "ali".into();
         model.demo_url = Some("http://127.0.0.1:41235/v1/".into());
         snapshot("chips_and_demo", &model);
@@ -336,7 +336,7 @@ fn more_dialogs_and_panes() {
 
         model.last_undo = Some(crate::console::update::reverse(
             &crate::console::fixtures::user(1),
-            &crate::console::msg::QuickChange::Status(crate::api::UserStatus::Disabled).to_update(),
+            &crate::console::msg::QuickChange::Status(geobox_api::UserStatus::Disabled).to_update(),
         ));
         keys(&mut model, "u");
         snapshot("undo_confirm", &model);
@@ -485,7 +485,7 @@ fn a_bulk_grant_warns_and_a_viewer_is_offered_only_their_keys() {
 
         let mut viewer = loaded_model(width, height, 1_204);
         if let crate::console::model::LoadState::Loaded(me) = &mut viewer.me.state {
-            me.role = Some(crate::api::UserRole::Viewer);
+            me.role = Some(geobox_api::UserRole::Viewer);
         }
         viewer.banner = None;
         let terminal = snapshot("viewer_footer", &viewer);

@@ -4,7 +4,7 @@
 use ratatui::style::{Color, Modifier, Style};
 
 use super::palette::{Palette, Role};
-use crate::api::{UserRole, UserStatus};
+use geobox_api::{UserRole, UserStatus};
 
 /// The styles, with or without colour; the admin's `[theme]` colours replace the defaults.
 #[derive(Clone, Copy, Debug)]

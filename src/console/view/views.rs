@@ -79,10 +79,10 @@ mod tests {
     use ratatui::backend::TestBackend;
     use tui_input::Input;
 
-    use crate::api::UserStatus;
     use crate::console::fixtures::loaded_model;
     use crate::console::model::{Mode, Naming, ViewEntry, ViewPicker};
-    use crate::views::{self, View};
+    use geobox_api::UserStatus;
+    use geobox_ops::views::{self, View};
 
     #[test]
     fn the_picker_shows_each_views_filters_and_the_name_line() {

@@ -34,7 +34,7 @@ fn marked_with_address_highlighted() -> Model {
 }
 
 /// User 2 has two sessions from the address, one of them this console's own.
-fn sessions_of_user_two() -> Vec<crate::api::Session> {
+fn sessions_of_user_two() -> Vec<geobox_api::Session> {
     let mut list = sessions();
     list[0].ip = Some(ADDRESS.to_string());
     let mut second = list[1].clone();

@@ -100,7 +100,7 @@ fn a_422_lands_on_its_field_and_a_failed_save_keeps_the_form() {
                 request,
                 took: Default::default(),
                 result: Err(ApiError::Validation {
-                    errors: vec![crate::api::FieldError {
+                    errors: vec![geobox_api::FieldError {
                         field: Some("email".into()),
                         message: "already used by ali.rezaei".into(),
                     }],
@@ -302,7 +302,7 @@ fn only_the_fields_the_form_edits_make_a_copy_stale() {
 }
 
 /// The server's copy of a user, read just before the save `request`.
-fn read_before_save(request: crate::console::msg::RequestId, user: crate::api::User) -> Msg {
+fn read_before_save(request: crate::console::msg::RequestId, user: geobox_api::User) -> Msg {
     Msg::ReadBeforeSave(Done {
         request,
         took: Default::default(),

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::console::model::UndoAsk;
-use crate::journal::{Action, Entry, Field, Outcome, Tool};
+use geobox_ops::journal::{Action, Entry, Field, Outcome, Tool};
 
 fn journaled(cmds: &[Cmd]) -> Vec<Entry> {
     cmds.iter()
@@ -32,7 +32,7 @@ fn quick_edit_requests(cmds: &[Cmd]) -> Vec<(RequestId, i64)> {
         .collect()
 }
 
-fn disabled(id: i64) -> crate::api::User {
+fn disabled(id: i64) -> geobox_api::User {
     let mut user = crate::console::fixtures::user(id);
     user.status = Some(UserStatus::Disabled);
     user
@@ -209,14 +209,14 @@ fn model_with_one_write() -> (Model, Entry) {
 
 fn earlier_entry(user_id: i64) -> Entry {
     let mut entry = Entry::new("", Tool::Cli, Action::RenewPlan, Outcome::Ok);
-    entry.changes = vec![crate::journal::UserChange::new(
+    entry.changes = vec![geobox_ops::journal::UserChange::new(
         Some(user_id),
         Some(format!("user{user_id}")),
     )];
     entry
 }
 
-fn read_request(cmds: &[Cmd]) -> (RequestId, crate::journal::Filter) {
+fn read_request(cmds: &[Cmd]) -> (RequestId, geobox_ops::journal::Filter) {
     cmds.iter()
         .find_map(|cmd| match cmd {
             Cmd::ReadJournal { request, filter } => Some((*request, filter.clone())),
@@ -253,7 +253,7 @@ fn l_shows_this_runs_entries_first_then_earlier_ones_and_f_narrows_to_the_user()
     // f: only the selected user (user 1), read again for that user.
     let cmds = type_keys(&mut model, "f");
     let (request, filter) = read_request(&cmds);
-    assert_eq!(filter.user, Some(crate::journal::UserKey::Id(1)));
+    assert_eq!(filter.user, Some(geobox_ops::journal::UserKey::Id(1)));
     update(
         &mut model,
         Msg::JournalRead {

@@ -2,7 +2,7 @@
 //! shown and journaled, and the signed-in user refused.
 
 use super::*;
-use crate::journal::{Action, Entry};
+use geobox_ops::journal::{Action, Entry};
 
 fn lockdowns(cmds: &[Cmd]) -> Vec<(RequestId, i64, bool)> {
     cmds.iter()

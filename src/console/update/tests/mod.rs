@@ -18,7 +18,6 @@ mod ux;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 use super::{init, table_rows, update};
-use crate::api::{ApiError, FieldError, UserRole, UserStatus};
 use crate::console::cmd::Cmd;
 use crate::console::fixtures::{FakeServer, loaded_model, now, sessions, settle};
 use crate::console::keys;
@@ -26,6 +25,7 @@ use crate::console::model::{
     Confirm, FilterField, Focus, LoadState, MAX_PAGES, Mode, Model, PAGE_SIZE,
 };
 use crate::console::msg::{Done, Msg, QuickChange, RequestId};
+use geobox_api::{ApiError, FieldError, UserRole, UserStatus};
 
 fn key(code: KeyCode) -> Msg {
     Msg::KeyPressed(KeyEvent::new(code, KeyModifiers::NONE))

@@ -3,7 +3,7 @@
 use super::sessions::focus_sessions;
 use super::*;
 
-fn uuids_of(sessions: &[crate::api::Session]) -> Vec<String> {
+fn uuids_of(sessions: &[geobox_api::Session]) -> Vec<String> {
     sessions
         .iter()
         .map(|session| session.uuid[..8].to_string())

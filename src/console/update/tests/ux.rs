@@ -1,7 +1,7 @@
 //! The console as an admin meets it: safe bulk changes, refused keys explained, guards.
 
 use super::*;
-use crate::api::User;
+use geobox_api::User;
 
 fn answer_role(model: &mut Model, cmds: &[Cmd]) {
     for cmd in cmds {

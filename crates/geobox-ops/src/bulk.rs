@@ -1,0 +1,366 @@
+//! One change applied to many users: the targets are collected first (so a change that takes
+//! users out of the filter does not shift the pages), then written with bounded concurrency,
+//! in batches, with progress; a cancel stops after the current batch. Shared by the CLI's
+//! `users bulk-update` and the console.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+
+use crate::journal::{Outcome, UserChange, Values};
+use crate::lockdown::{self, Lockdown};
+use geobox_api::{GeoboxClient, User, UserRole, UserStatus, UserUpdate};
+
+/// Writes in flight at once: enough to hide the round trip, few enough to be kind to a server.
+pub const CONCURRENCY: usize = 8;
+/// Users written between two looks at the cancel flag.
+pub const BATCH: usize = 64;
+
+/// What a bulk action does to each user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    Status(UserStatus),
+    Role(UserRole),
+    RenewPlan,
+    /// The shared lockdown without a new password: a password per user, each shown once,
+    /// would help nobody across a whole view.
+    Lockdown,
+}
+
+impl Change {
+    /// `status → Disabled`, `role → Editor`, `renew plan`.
+    pub fn describe(&self) -> String {
+        match self {
+            Change::Status(status) => format!("status → {status}"),
+            Change::Role(role) => format!("role → {role}"),
+            Change::RenewPlan => "renew plan".to_string(),
+            Change::Lockdown => "lock down (disable, close every session)".to_string(),
+        }
+    }
+
+    /// Whether the user is already as the change would leave them (then they are skipped).
+    pub fn already_done(&self, user: &User) -> bool {
+        match self {
+            Change::Status(status) => user.status.as_ref() == Some(status),
+            Change::Role(role) => user.role.as_ref() == Some(role),
+            // A Disabled user may still hold sessions, which the lockdown closes.
+            Change::RenewPlan | Change::Lockdown => false,
+        }
+    }
+
+    fn update(&self) -> Option<UserUpdate> {
+        match self {
+            Change::Status(status) => Some(UserUpdate {
+                status: Some(status.clone()),
+                ..UserUpdate::default()
+            }),
+            Change::Role(role) => Some(UserUpdate {
+                role: Some(role.clone()),
+                ..UserUpdate::default()
+            }),
+            Change::RenewPlan | Change::Lockdown => None,
+        }
+    }
+}
+
+/// The users a change would write, and those it leaves alone because they are already so.
+#[derive(Clone, Debug, Default)]
+pub struct Targets {
+    pub to_change: Vec<User>,
+    pub already: Vec<User>,
+}
+
+impl Targets {
+    pub fn split(users: Vec<User>, change: &Change) -> Targets {
+        let (already, to_change) = users
+            .into_iter()
+            .partition(|user| change.already_done(user));
+        Targets { to_change, already }
+    }
+}
+
+/// How far a run is: counts, rate and time left.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub elapsed: Duration,
+}
+
+impl Progress {
+    /// Writes per second so far.
+    pub fn rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.done as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Time left at the rate so far; `None` before the first write.
+    pub fn eta(&self) -> Option<Duration> {
+        let rate = self.rate();
+        (rate > 0.0)
+            .then(|| Duration::from_secs_f64(self.total.saturating_sub(self.done) as f64 / rate))
+    }
+
+    /// `120/500  35/s  ETA 11s`
+    pub fn line(&self) -> String {
+        let eta = match self.eta() {
+            Some(eta) => format!("ETA {}s", eta.as_secs()),
+            None => "ETA -".to_string(),
+        };
+        format!("{}/{}  {:.0}/s  {eta}", self.done, self.total, self.rate())
+    }
+}
+
+/// What one user's write came to, and how the journal keeps it.
+#[derive(Clone, Debug)]
+pub struct Written {
+    pub user: User,
+    pub result: Result<(), String>,
+    pub journal: UserChange,
+}
+
+/// The end of a run: who was changed, who failed and why, who was already so, and whether it
+/// was stopped before the end (then `not_reached` were never written).
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub done: Vec<User>,
+    pub failed: Vec<(User, String)>,
+    pub skipped: Vec<User>,
+    pub not_reached: Vec<User>,
+    /// One journal change per user written, with its outcome.
+    pub changes: Vec<UserChange>,
+}
+
+impl Summary {
+    /// `done 40, failed 2, skipped 3 (already so)`, and what a cancel left out.
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "done {}, failed {}, skipped {} (already so)",
+            self.done.len(),
+            self.failed.len(),
+            self.skipped.len()
+        );
+        if !self.not_reached.is_empty() {
+            line.push_str(&format!(
+                ", stopped before {} users",
+                self.not_reached.len()
+            ));
+        }
+        line
+    }
+
+    /// The journal's overall outcome: ok when every write went through.
+    pub fn outcome(&self) -> Result<(), String> {
+        match self.failed.len() {
+            0 => Ok(()),
+            failed => Err(format!(
+                "{failed} of {} writes failed",
+                self.done.len() + failed
+            )),
+        }
+    }
+}
+
+/// Writes `change` to every target, [`CONCURRENCY`] at a time, in batches of [`BATCH`];
+/// `cancel` is looked at between batches. `on_progress` hears after each write.
+pub async fn run(
+    client: &GeoboxClient,
+    targets: Targets,
+    change: &Change,
+    cancel: &AtomicBool,
+    mut on_progress: impl FnMut(Progress),
+) -> Summary {
+    let mut summary = Summary {
+        skipped: targets.already,
+        ..Summary::default()
+    };
+    summary.not_reached = in_batches(
+        targets.to_change,
+        cancel,
+        |user| write_one(client, user, change),
+        |written: Written| {
+            summary.changes.push(written.journal);
+            match written.result {
+                Ok(()) => summary.done.push(written.user),
+                Err(reason) => summary.failed.push((written.user, reason)),
+            }
+        },
+        &mut on_progress,
+    )
+    .await;
+    summary
+}
+
+/// Runs `write` on every item, [`CONCURRENCY`] at a time, in batches of [`BATCH`], handing
+/// each result to `on_done` and then the progress to `on_progress`. `cancel` is looked at
+/// between batches; the items a cancel left unwritten are returned.
+pub async fn in_batches<T, R, Fut>(
+    items: Vec<T>,
+    cancel: &AtomicBool,
+    write: impl Fn(T) -> Fut,
+    mut on_done: impl FnMut(R),
+    on_progress: &mut impl FnMut(Progress),
+) -> Vec<T>
+where
+    Fut: Future<Output = R>,
+{
+    let started = Instant::now();
+    let total = items.len();
+    let mut done = 0;
+    let mut pending = items.into_iter();
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return pending.collect();
+        }
+        let batch: Vec<T> = pending.by_ref().take(BATCH).collect();
+        if batch.is_empty() {
+            return Vec::new();
+        }
+        let mut writes = futures_util::stream::iter(batch)
+            .map(&write)
+            .buffer_unordered(CONCURRENCY);
+        while let Some(result) = writes.next().await {
+            on_done(result);
+            done += 1;
+            on_progress(Progress {
+                done,
+                total,
+                elapsed: started.elapsed(),
+            });
+        }
+    }
+}
+
+async fn write_one(client: &GeoboxClient, user: User, change: &Change) -> Written {
+    if *change == Change::Lockdown {
+        return lock_down(client, user).await;
+    }
+    let result = match change.update() {
+        Some(update) => client.update_user(user.id, &update).await.map(drop),
+        None => client.renew_plan(user.id).await,
+    };
+    let result = result.map_err(|error| error.to_string());
+    let journal = journal_change(&user, &result, change);
+    Written {
+        user,
+        result,
+        journal,
+    }
+}
+
+fn journal_change(user: &User, result: &Result<(), String>, change: &Change) -> UserChange {
+    let mut journal = UserChange::new(Some(user.id), Some(user.username.clone()));
+    if let Some(update) = change.update() {
+        let after = Values::of_update(&update);
+        journal = journal.values(after.read_from(user), after);
+    }
+    journal.outcome = Some(Outcome::of(result));
+    journal
+}
+
+/// One user through the shared lockdown. Any step it reports as not done makes the user a
+/// failure, with those steps as the reason; the journal keeps the status it put back on undo.
+async fn lock_down(client: &GeoboxClient, user: User) -> Written {
+    let lockdown = Lockdown {
+        user_id: user.id,
+        reset_password: false,
+    };
+    let (result, journal) = match lockdown::run(client, lockdown, |_| {}).await {
+        Ok(report) => (
+            report.missed_steps().map_or(Ok(()), Err),
+            report.user_change(),
+        ),
+        Err(error) => (
+            Err(format!("nothing done: {error}")),
+            UserChange::new(Some(user.id), Some(user.username.clone())),
+        ),
+    };
+    Written {
+        journal: UserChange {
+            outcome: Some(Outcome::of(&result)),
+            ..journal
+        },
+        user,
+        result,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: i64, status: UserStatus) -> User {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "username": format!("u{id}"), "status": status.as_str()
+        }))
+        .expect("a user")
+    }
+
+    #[test]
+    fn users_already_so_are_skipped_not_written() {
+        let change = Change::Status(UserStatus::Active);
+        let targets = Targets::split(
+            vec![user(1, UserStatus::Pending), user(2, UserStatus::Active)],
+            &change,
+        );
+        assert_eq!(targets.to_change.len(), 1);
+        assert_eq!(targets.already[0].id, 2);
+        assert!(!Change::RenewPlan.already_done(&user(3, UserStatus::Active)));
+    }
+
+    #[test]
+    fn progress_has_a_rate_and_time_left() {
+        let progress = Progress {
+            done: 50,
+            total: 150,
+            elapsed: Duration::from_secs(5),
+        };
+        assert_eq!(progress.line(), "50/150  10/s  ETA 10s");
+        let start = Progress {
+            done: 0,
+            total: 9,
+            elapsed: Duration::ZERO,
+        };
+        assert_eq!(start.eta(), None);
+    }
+
+    #[test]
+    fn a_lockdown_is_described_and_never_already_done() {
+        assert_eq!(
+            Change::Lockdown.describe(),
+            "lock down (disable, close every session)"
+        );
+        let disabled = user(5, UserStatus::Disabled);
+        assert!(
+            !Change::Lockdown.already_done(&disabled),
+            "a Disabled user may still hold sessions"
+        );
+        let targets = Targets::split(
+            vec![disabled, user(6, UserStatus::Active)],
+            &Change::Lockdown,
+        );
+        assert_eq!(targets.to_change.len(), 2);
+        assert!(targets.already.is_empty());
+        assert_eq!(
+            Change::Lockdown.update(),
+            None,
+            "no plain update: the lockdown runs"
+        );
+    }
+
+    #[test]
+    fn the_journal_keeps_each_users_before_and_outcome() {
+        let result = Err("not allowed (403): no".to_string());
+        let pending = user(4, UserStatus::Pending);
+        let change = journal_change(&pending, &result, &Change::Status(UserStatus::Active));
+        let json = serde_json::to_value(&change).expect("serializes");
+        assert_eq!(json["before"]["status"], "Pending");
+        assert_eq!(json["after"]["status"], "Active");
+        assert!(!change.outcome.as_ref().is_some_and(Outcome::is_ok));
+    }
+}

@@ -1,0 +1,241 @@
+//! Carrying out an undo planned by [`plan_undo`](super::plan_undo): the writes, each with its
+//! outcome, and the entry that records the undo. The CLI and the console both run this.
+
+use serde_json::Value;
+
+use super::entry::{Action, Entry, Field, Outcome, Tool, UserChange, Values, random_text};
+use super::undo::{UndoPlan, UndoStep};
+use geobox_api::{
+    ApiError, GeoboxClient, NewUser, Patch, Secret, User, UserRef, UserRole, UserStatus, UserUpdate,
+};
+
+/// What carrying out an undo did.
+#[derive(Debug)]
+pub struct Applied {
+    action: Action,
+    detail: Option<String>,
+    pub changes: Vec<UserChange>,
+    /// One line per step that failed.
+    pub failures: Vec<String>,
+    /// Users created again, with the password they got: to show once, never to journal.
+    pub new_passwords: Vec<(String, Secret)>,
+}
+
+impl Applied {
+    /// The journal entry of this undo of `undone`.
+    pub fn into_entry(self, undone: &Entry, host: &str, tool: Tool) -> Entry {
+        let outcome = if self.failures.is_empty() {
+            Outcome::Ok
+        } else {
+            Outcome::Error(self.failures.join("; "))
+        };
+        let mut entry = Entry::new(host, tool, self.action, outcome);
+        entry.changes = self.changes;
+        entry.detail = self.detail;
+        entry.undoes = Some(undone.id.clone());
+        entry
+    }
+}
+
+/// The entry's users as they are now; `None` for one that no longer exists.
+pub async fn users_now(
+    client: &GeoboxClient,
+    entry: &Entry,
+) -> Result<Vec<Option<User>>, ApiError> {
+    let mut users = Vec::with_capacity(entry.changes.len());
+    for change in &entry.changes {
+        let user = match change.user_id {
+            Some(id) if entry.action != Action::Delete => {
+                match client.get_user(UserRef::Id(id)).await {
+                    Ok(user) => Some(user),
+                    Err(ApiError::NotFound { .. }) => None,
+                    Err(error) => return Err(error),
+                }
+            }
+            _ => None,
+        };
+        users.push(user);
+    }
+    Ok(users)
+}
+
+fn step_action(step: &UndoStep) -> Action {
+    match step {
+        UndoStep::Update { .. } => Action::Update,
+        UndoStep::Create { .. } => Action::Create,
+        UndoStep::Delete { .. } => Action::Delete,
+        UndoStep::AddMember { .. } => Action::AddMember,
+        UndoStep::RemoveMember { .. } => Action::RemoveMember,
+    }
+}
+
+/// Carries out every step of a plan, each recorded with its own outcome.
+pub async fn apply_undo(client: &GeoboxClient, plan: &UndoPlan) -> Applied {
+    let mut applied = Applied {
+        action: match &plan.steps[..] {
+            [only] => step_action(only),
+            _ => Action::BulkUpdate,
+        },
+        detail: match &plan.steps[..] {
+            [UndoStep::AddMember { member_id, .. } | UndoStep::RemoveMember { member_id, .. }] => {
+                Some(member_id.to_string())
+            }
+            _ => None,
+        },
+        changes: Vec::new(),
+        failures: Vec::new(),
+        new_passwords: Vec::new(),
+    };
+    for step in &plan.steps {
+        let (mut change, result) = apply_step(client, step, &mut applied.new_passwords).await;
+        if let Err(error) = &result {
+            applied
+                .failures
+                .push(format!("{}: {error}", step_headline(step)));
+        }
+        if plan.steps.len() > 1 {
+            change.outcome = Some(Outcome::of(&result));
+        }
+        applied.changes.push(change);
+    }
+    applied
+}
+
+fn step_headline(step: &UndoStep) -> String {
+    step.to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(':')
+        .to_string()
+}
+
+async fn apply_step(
+    client: &GeoboxClient,
+    step: &UndoStep,
+    new_passwords: &mut Vec<(String, Secret)>,
+) -> (UserChange, Result<(), ApiError>) {
+    match step {
+        UndoStep::Update {
+            user_id,
+            username,
+            changes,
+        } => {
+            let mut before = Values::default();
+            let mut after = Values::default();
+            for change in changes {
+                before.0.insert(change.field, change.from.clone());
+                after.0.insert(change.field, change.to.clone());
+            }
+            let result = client
+                .update_user(*user_id, &update_setting(&after))
+                .await
+                .map(drop);
+            let change = UserChange::new(Some(*user_id), username.clone()).values(before, after);
+            (change, result)
+        }
+        UndoStep::Create { fields } => recreate(client, fields, new_passwords).await,
+        UndoStep::Delete { user_id, username } => {
+            let result = client.delete_user(*user_id).await;
+            (UserChange::new(Some(*user_id), username.clone()), result)
+        }
+        UndoStep::AddMember { user_id, member_id } => (
+            UserChange::new(Some(*user_id), None),
+            client.add_member(*user_id, *member_id).await,
+        ),
+        UndoStep::RemoveMember { user_id, member_id } => (
+            UserChange::new(Some(*user_id), None),
+            client.remove_member(*user_id, *member_id).await,
+        ),
+    }
+}
+
+/// Creates a deleted user again: the fields it had, a new random password (handed back to
+/// be shown once, never journaled), then its plan and expiry, which a create cannot set.
+async fn recreate(
+    client: &GeoboxClient,
+    fields: &Values,
+    new_passwords: &mut Vec<(String, Secret)>,
+) -> (UserChange, Result<(), ApiError>) {
+    let text = |field: Field| match fields.get(field) {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    let username = text(Field::Username);
+    let password = new_password();
+    let new_user = NewUser {
+        username: username.clone(),
+        email: text(Field::Email),
+        password: Secret::from(password.clone()),
+        role: text(Field::Role).parse().unwrap_or(UserRole::Viewer),
+        first_name: text(Field::FirstName),
+        last_name: text(Field::LastName),
+        mobile: text(Field::Mobile),
+        status: text(Field::Status).parse().unwrap_or(UserStatus::Pending),
+    };
+    let created = match client.create_user(&new_user).await {
+        Ok(user) => user,
+        Err(error) => return (UserChange::new(None, Some(username)), Err(error)),
+    };
+    new_passwords.push((created.username.clone(), Secret::from(password)));
+    let mut later = Values::default();
+    for field in [Field::PlanId, Field::ExpirationDate] {
+        if let Some(value) = fields.get(field).filter(|value| !value.is_null()) {
+            later.0.insert(field, value.clone());
+        }
+    }
+    let (user, result) = if later.is_empty() {
+        (created, Ok(()))
+    } else {
+        match client
+            .update_user(created.id, &update_setting(&later))
+            .await
+        {
+            Ok(updated) => (updated, Ok(())),
+            Err(error) => (created, Err(error)),
+        }
+    };
+    let change = UserChange::new(Some(user.id), Some(user.username.clone()))
+        .values(Values::default(), Values::of_user(&user));
+    (change, result)
+}
+
+/// The update that sets these values (`null` clears).
+fn update_setting(values: &Values) -> UserUpdate {
+    let text = |field: Field| match values.get(field) {
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(Value::Null) => Some(String::new()),
+        Some(other) => Some(other.to_string()),
+        None => None,
+    };
+    let patch_text = |field: Field| match values.get(field) {
+        None => Patch::Keep,
+        Some(Value::Null) => Patch::Clear,
+        Some(Value::String(text)) if text.is_empty() => Patch::Clear,
+        Some(Value::String(text)) => Patch::Set(text.clone()),
+        Some(other) => Patch::Set(other.to_string()),
+    };
+    UserUpdate {
+        username: text(Field::Username),
+        email: text(Field::Email),
+        first_name: text(Field::FirstName),
+        last_name: text(Field::LastName),
+        status: text(Field::Status).map(|status| UserStatus::from_wire(&status)),
+        role: text(Field::Role).map(|role| UserRole::from_wire(&role)),
+        mobile: patch_text(Field::Mobile),
+        plan_id: match values.get(Field::PlanId) {
+            None => Patch::Keep,
+            Some(value) => value.as_i64().map_or(Patch::Clear, Patch::Set),
+        },
+        expiration_date: patch_text(Field::ExpirationDate),
+    }
+}
+
+/// A readable random password for a user who gets one from this tool (a re-created user, a lockdown).
+pub fn new_password() -> String {
+    random_text(
+        b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789",
+        18,
+    )
+}

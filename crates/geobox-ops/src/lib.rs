@@ -1,0 +1,13 @@
+//! What the geobox-users CLI and console both do, above the API client: the journal and undo,
+//! bulk runs, lockdown, saved views, session insight, import and export with every output
+//! format, the token cache, the configuration and where files live.
+
+pub mod bulk;
+pub mod config;
+pub mod journal;
+pub mod lockdown;
+pub mod paths;
+pub mod sessions_insight;
+pub mod token_cache;
+pub mod transfer;
+pub mod views;

@@ -1,7 +1,0 @@
-//! Moving many users at once: every page of a view, read in constant memory ([`Pager`]), and
-//! users created or updated from a CSV file ([`import`]).
-
-pub mod export;
-pub mod import;
-
-pub use export::{PAGE_SIZE, Pager};
