@@ -257,3 +257,29 @@ async fn a_user_id_in_a_path_is_an_integer_except_in_get_users_me() {
     ];
     h.check_rows(&rows).await.assert_none();
 }
+
+#[tokio::test]
+async fn a_username_outside_english_letters_is_refused_for_its_letters() {
+    let h = Harness::shared(&RULES);
+    let t = &h.admin_token;
+    let rows = [
+        row(
+            "a Persian username",
+            Some(t),
+            Call::post("users/").json(new_user("نیما", "Viewer", "Active", "nima-pass-1")),
+            422,
+        )
+        .shape(Shape::Invalid("username", "only English letters")),
+        row(
+            "a username that starts with a dot",
+            Some(t),
+            Call::post("users/").json(new_user(".nima", "Viewer", "Active", "nima-pass-1")),
+            422,
+        )
+        .shape(Shape::Invalid(
+            "username",
+            "must start with a letter or digit",
+        )),
+    ];
+    h.check_rows(&rows).await.assert_none();
+}

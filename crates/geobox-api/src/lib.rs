@@ -4,7 +4,9 @@ mod answer;
 mod client;
 mod error;
 mod obfuscate;
+mod permissions;
 mod query;
+pub mod rules;
 mod secret;
 mod types;
 
@@ -15,6 +17,7 @@ pub use client::{
 };
 pub use error::{ApiError, FieldError, body_start};
 pub use obfuscate::{deobfuscate_password, obfuscate_password};
+pub use permissions::{Actor, Denied};
 pub use query::{
     DEFAULT_LIMIT, PlanQuery, UserQuery, check_cql, combined_cql, cql_escape, python_bool,
 };

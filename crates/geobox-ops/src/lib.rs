@@ -3,10 +3,12 @@
 //! format, the token cache, the configuration and where files live.
 
 pub mod bulk;
+pub mod clean;
 pub mod config;
 pub mod journal;
 pub mod lockdown;
 pub mod paths;
+pub mod safety;
 pub mod sessions_insight;
 pub mod token_cache;
 pub mod transfer;

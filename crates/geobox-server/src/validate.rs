@@ -5,10 +5,12 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use crate::error::{FieldIssue, ServerError, ServerResult};
+use geobox_api::rules::{
+    self, MAX_EMAIL_CHARS, MAX_MOBILE_CHARS, MAX_NAME_CHARS, MAX_USERNAME_CHARS,
+};
 use geobox_api::{Secret, UserRole, UserStatus, deobfuscate_password};
 
-/// Shortest password accepted on create and change-password.
-pub const MIN_PASSWORD_CHARS: usize = 8;
+pub use geobox_api::rules::{MIN_PASSWORD_CHARS, iso_date};
 
 pub fn quoted_choices(choices: &[&str]) -> String {
     let quoted: Vec<String> = choices.iter().map(|choice| format!("'{choice}'")).collect();
@@ -29,6 +31,10 @@ impl Issues {
             msg: msg.into(),
             kind,
         });
+    }
+
+    fn problem(&mut self, field: &str, problem: &rules::Problem) {
+        self.add(field, problem.to_string(), problem.kind());
     }
 
     fn finish(self) -> ServerResult<()> {
@@ -52,21 +58,8 @@ impl Issues {
             Some(Value::Null) => Some(None),
             Some(Value::String(text)) => {
                 let text = text.trim();
-                if text.chars().any(char::is_control) {
-                    // Escape sequences in a name would reach every admin's terminal.
-                    self.add(
-                        field,
-                        "String should not contain control characters",
-                        "string_pattern_mismatch",
-                    );
-                    return None;
-                }
-                if text.chars().count() > max_chars {
-                    self.add(
-                        field,
-                        format!("String should have at most {max_chars} characters"),
-                        "string_too_long",
-                    );
+                if let Err(problem) = rules::check_text(text, max_chars) {
+                    self.problem(field, &problem);
                     return None;
                 }
                 Some((!text.is_empty()).then(|| text.to_string()))
@@ -77,76 +70,6 @@ impl Issues {
             }
         }
     }
-}
-
-fn valid_username(username: &str) -> Result<(), String> {
-    let length = username.chars().count();
-    if !(3..=50).contains(&length) {
-        return Err("username must be 3 to 50 characters".into());
-    }
-    if !username
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric())
-    {
-        return Err("username must start with a letter or digit".into());
-    }
-    if !username
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        return Err("username may contain only letters, digits, '.', '_' and '-'".into());
-    }
-    Ok(())
-}
-
-fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
-        && !local.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-}
-
-fn valid_mobile(mobile: &str) -> bool {
-    let rest = mobile.strip_prefix('+').unwrap_or(mobile);
-    let digits = rest.chars().filter(char::is_ascii_digit).count();
-    rest.chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-'))
-        && (7..=15).contains(&digits)
-}
-
-/// `YYYY-MM-DD`, or a timestamp whose date part is kept.
-fn parse_date(text: &str) -> Option<String> {
-    iso_date(text).map(|date| date.format("%Y-%m-%d").to_string())
-}
-
-/// The date of `YYYY-MM-DD` or of an ISO timestamp (`YYYY-MM-DDTHH:MM[:SS[.fff]]`, a space
-/// for the `T`, an offset or `Z`), when it names a real day of the years 0000 to 9999: what
-/// is stored, and what a filter compares with, stays text that sorts as dates do.
-pub fn iso_date(text: &str) -> Option<NaiveDate> {
-    let day = text.get(..10)?;
-    if !day.bytes().take(4).all(|byte| byte.is_ascii_digit()) {
-        return None;
-    }
-    let date = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
-    let valid = text.len() == 10
-        || chrono::DateTime::parse_from_rfc3339(text).is_ok()
-        || [
-            "%Y-%m-%dT%H:%M:%S%.f",
-            "%Y-%m-%d %H:%M:%S%.f",
-            "%Y-%m-%dT%H:%M",
-            "%Y-%m-%d %H:%M",
-        ]
-        .iter()
-        .any(|format| chrono::NaiveDateTime::parse_from_str(text, format).is_ok());
-    valid.then_some(date)
 }
 
 /// The latest date stored: four-digit years keep every date ISO and sortable as text.
@@ -198,12 +121,8 @@ fn obfuscated_password(issues: &mut Issues, field: &str, value: Option<&str>) ->
         );
         return None;
     };
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        issues.add(
-            field,
-            format!("password must have at least {MIN_PASSWORD_CHARS} characters"),
-            "string_too_short",
-        );
+    if let Err(problem) = rules::check_password(&password) {
+        issues.problem(field, &problem);
         return None;
     }
     Some(password)
@@ -282,17 +201,16 @@ impl UserFields {
     }
 
     fn read_names_and_mobile(&mut self, issues: &mut Issues, body: &Map<String, Value>) {
-        self.first_name = issues.string(body, "first_name", 100);
-        self.last_name = issues.string(body, "last_name", 100);
-        self.mobile = match issues.string(body, "mobile", 32) {
-            Some(Some(number)) if !valid_mobile(&number) => {
-                issues.add(
-                    "mobile",
-                    "value is not a valid mobile number (e.g. +98 9120123456)",
-                    "value_error",
-                );
-                None
-            }
+        self.first_name = issues.string(body, "first_name", MAX_NAME_CHARS);
+        self.last_name = issues.string(body, "last_name", MAX_NAME_CHARS);
+        self.mobile = match issues.string(body, "mobile", MAX_MOBILE_CHARS) {
+            Some(Some(number)) => match rules::check_mobile(&number) {
+                Ok(()) => Some(Some(number)),
+                Err(problem) => {
+                    issues.problem("mobile", &problem);
+                    None
+                }
+            },
             mobile => mobile,
         };
     }
@@ -300,11 +218,11 @@ impl UserFields {
 
 /// Required on a create; on an update it may be left out but not emptied.
 fn username(issues: &mut Issues, body: &Map<String, Value>, writing: Writing) -> Option<String> {
-    match (issues.string(body, "username", 50), writing) {
-        (Some(Some(username)), _) => match valid_username(&username) {
+    match (issues.string(body, "username", MAX_USERNAME_CHARS), writing) {
+        (Some(Some(username)), _) => match rules::check_username(&username) {
             Ok(()) => Some(username),
-            Err(message) => {
-                issues.add("username", message, "value_error");
+            Err(problem) => {
+                issues.problem("username", &problem);
                 None
             }
         },
@@ -322,10 +240,10 @@ fn username(issues: &mut Issues, body: &Map<String, Value>, writing: Writing) ->
 
 /// Required on a create; on an update it may be left out but not emptied.
 fn email(issues: &mut Issues, body: &Map<String, Value>, writing: Writing) -> Option<String> {
-    match (issues.string(body, "email", 254), writing) {
-        (Some(Some(email)), _) if valid_email(&email) => Some(email),
+    match (issues.string(body, "email", MAX_EMAIL_CHARS), writing) {
+        (Some(Some(email)), _) if rules::check_email(&email).is_ok() => Some(email),
         (Some(Some(_)), _) | (Some(None), Writing::Update) => {
-            issues.add("email", "value is not a valid email address", "value_error");
+            issues.problem("email", &rules::Problem::Email);
             None
         }
         (_, Writing::Create) => {
@@ -354,14 +272,10 @@ fn expiration_date(issues: &mut Issues, body: &Map<String, Value>) -> Option<Opt
     match body.get("expiration_date")? {
         Value::Null => Some(None),
         Value::String(date) if date.trim().is_empty() => Some(None),
-        Value::String(date) => match parse_date(date.trim()) {
-            Some(date) => Some(Some(date)),
-            None => {
-                issues.add(
-                    "expiration_date",
-                    "Input should be a valid date (YYYY-MM-DD)",
-                    "date_from_datetime_parsing",
-                );
+        Value::String(date) => match rules::check_date(date.trim()) {
+            Ok(date) => Some(Some(date)),
+            Err(problem) => {
+                issues.problem("expiration_date", &problem);
                 None
             }
         },
@@ -381,26 +295,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn validators() {
-        assert!(valid_email("a.b@ut.ac.ir"));
-        assert!(!valid_email("a@b"));
-        assert!(!valid_email("a b@c.ir"));
-        assert!(!valid_email("@c.ir"));
-        assert!(valid_mobile("+98 9120123456"));
-        assert!(valid_mobile("+98 912 012 3456"));
-        assert!(!valid_mobile("+98 912abc"));
-        assert!(!valid_mobile("12"));
-        assert!(valid_username("ali.rezaei_2").is_ok());
-        assert!(valid_username("x").is_err());
-        assert!(valid_username(".ali").is_err());
-        assert!(valid_username("ali rezaei").is_err());
-        assert_eq!(parse_date("2026-12-11").as_deref(), Some("2026-12-11"));
-        assert_eq!(
-            parse_date("2026-12-11T10:00:00Z").as_deref(),
-            Some("2026-12-11")
-        );
-        assert_eq!(parse_date("2026-13-11"), None);
-        assert_eq!(parse_date("tomorrow"), None);
+    fn choices_read_as_a_sentence() {
         assert_eq!(quoted_choices(&["a", "b", "c"]), "'a', 'b' or 'c'");
     }
 

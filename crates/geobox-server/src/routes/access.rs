@@ -5,7 +5,16 @@ use super::extract::user_id;
 use crate::error::{ServerError, ServerResult};
 use crate::state::AppState;
 use crate::store::{Principal, UserRow};
-use geobox_api::UserRole;
+use geobox_api::{Actor, Denied, UserRole};
+
+/// The caller as the shared rules see them.
+fn actor(caller: &Principal) -> (i64, UserRole) {
+    (caller.user.id, caller.user.role())
+}
+
+fn refused(denied: Denied) -> ServerError {
+    ServerError::forbidden(denied.reason())
+}
 
 pub fn manages_users(caller: &Principal) -> bool {
     caller.user.role().manages_users()
@@ -15,9 +24,7 @@ pub fn require_manager(caller: &Principal) -> ServerResult<()> {
     if manages_users(caller) {
         Ok(())
     } else {
-        Err(ServerError::forbidden(
-            "managing users needs the System Admin or Account Admin role",
-        ))
+        Err(refused(Denied::NotAManager))
     }
 }
 
@@ -32,16 +39,30 @@ pub fn require_self_or_manager(caller: &Principal, id: i64) -> ServerResult<()> 
 
 /// Changing someone else: a manager, and only a System Admin touches a System Admin.
 pub fn require_may_change(caller: &Principal, target: &UserRow) -> ServerResult<()> {
-    if caller.user.id == target.id {
-        return Ok(());
+    let (id, role) = actor(caller);
+    Actor { id, role: &role }
+        .may_change(target.id, Some(&target.role()))
+        .map_err(refused)
+}
+
+/// Deleting someone: never oneself, else as [`require_may_change`].
+pub fn require_may_delete(caller: &Principal, target: &UserRow) -> ServerResult<()> {
+    let (id, role) = actor(caller);
+    Actor { id, role: &role }
+        .may_delete(target.id, Some(&target.role()))
+        .map_err(refused)
+}
+
+/// Role, status, plan and expiry are changed by managers only, their own included.
+pub fn require_may_administer(caller: &Principal, target_id: i64) -> ServerResult<()> {
+    if manages_users(caller) {
+        Ok(())
+    } else {
+        let (id, role) = actor(caller);
+        Actor { id, role: &role }
+            .may_administer(target_id, None)
+            .map_err(refused)
     }
-    require_manager(caller)?;
-    if target.role() == UserRole::SystemAdmin && caller.user.role() != UserRole::SystemAdmin {
-        return Err(ServerError::forbidden(
-            "only a System Admin may change a System Admin",
-        ));
-    }
-    Ok(())
 }
 
 /// The user `{user_id}` names, when the caller may read it: their own, or anyone's for a
@@ -68,10 +89,7 @@ pub async fn changeable_user(
 }
 
 pub fn only_system_admin_grants(caller: &Principal, role: Option<&UserRole>) -> ServerResult<()> {
-    if role == Some(&UserRole::SystemAdmin) && caller.user.role() != UserRole::SystemAdmin {
-        return Err(ServerError::forbidden(
-            "only a System Admin may make someone a System Admin",
-        ));
-    }
-    Ok(())
+    let Some(role) = role else { return Ok(()) };
+    let (id, own) = actor(caller);
+    Actor { id, role: &own }.may_grant(role).map_err(refused)
 }

@@ -8,8 +8,8 @@ use axum::extract::{Query, State};
 use serde_json::Value;
 
 use super::access::{
-    changeable_user, manages_users, only_system_admin_grants, readable_user, require_manager,
-    require_may_change,
+    changeable_user, only_system_admin_grants, readable_user, require_manager,
+    require_may_administer, require_may_delete,
 };
 use super::answer::{done, load_user, row_json, user_json, users_json};
 use super::extract::{Params, Segments, json_body, user_id};
@@ -22,6 +22,7 @@ use crate::store::{
     self, NewUserRecord, SEARCH_FIELDS, Store, USER_FIELDS, UserListing, UsersFullText,
 };
 use crate::validate::{UserFields, Writing, quoted_choices};
+use geobox_api::Denied;
 use geobox_api::{UserRole, UserStatus};
 
 pub fn user_listing(params: &Params) -> ServerResult<UserListing> {
@@ -177,10 +178,8 @@ pub async fn update_user(
 ) -> ServerResult<Json<Value>> {
     let id = changeable_user(&state, &caller, &id).await?.id;
     let fields = UserFields::parse(&json_body(&body)?, Writing::Update)?;
-    if fields.are_privileged() && !manages_users(&caller) {
-        return Err(ServerError::forbidden(
-            "changing role, status, plan or expiration needs the System Admin or Account Admin role",
-        ));
+    if fields.are_privileged() {
+        require_may_administer(&caller, id)?;
     }
     only_system_admin_grants(&caller, fields.role.as_ref())?;
     state
@@ -296,10 +295,10 @@ pub async fn delete_user(
     let id = user_id(&id)?;
     require_manager(&caller)?;
     if id == caller.user.id {
-        return Err(ServerError::forbidden("you cannot delete yourself"));
+        return Err(ServerError::forbidden(Denied::DeleteSelf.reason()));
     }
     let target = load_user(&state.store, id).await?;
-    require_may_change(&caller, &target)?;
+    require_may_delete(&caller, &target)?;
     state
         .store
         .write(move |conn| Ok(store::delete_user(conn, id)?))
