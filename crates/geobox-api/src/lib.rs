@@ -1,4 +1,5 @@
-//! The typed async client for the Geobox users API (`../shared/geobox-api.md` is the contract).
+//! The typed async client for the Geobox users API (`docs/api.md` describes the contract as
+//! this client and the embedded server implement it).
 
 mod answer;
 mod client;

@@ -1,7 +1,7 @@
 //! The embedded Geobox-compatible server (axum + SQLite): the demo a new user sees and the
 //! backbone of every integration test.
 //!
-//! - `routes/`: the HTTP surface of `geobox-api.md`, one file per resource; every answer is
+//! - `routes/`: the HTTP surface of `docs/api.md`, one file per resource; every answer is
 //!   JSON. `validate.rs` checks a user body once for create and update (`UserFields`).
 //! - `state.rs`: what every handler shares. `auth.rs`: argon2 passwords, opaque bearer tokens
 //!   bound to sessions, API keys.
@@ -14,7 +14,7 @@
 //!   `request_head.rs`: every request head checked and timed before hyper reads it;
 //!   `limits.rs`: password hashes a few at a time, failed sign-ins slowed down.
 //!
-//! Behaviour worth knowing (all of it tested in `tests/server.rs`):
+//! Behaviour worth knowing (all of it tested in `tests/server/`):
 //! - Lists answer at most [`MAX_LIMIT`] (1000) users; a larger `limit` is lowered to it.
 //! - Bodies over [`MAX_BODY_BYTES`] (64 KiB) get 413; passwords need [`MIN_PASSWORD_CHARS`].
 //! - Requests are bounded so that none can crash the server or reach SQLite's limits (a 422

@@ -1,8 +1,8 @@
 //! Many clients at once, each signing in, reading, creating, updating and deleting: not one
 //! request may fail, every acknowledged create must be there exactly once and every
 //! acknowledged delete gone. The small run is part of `cargo test`; the large one prints the
-//! figures of the README:
-//! `cargo test --test abuse load_figures -- --ignored --nocapture`.
+//! figures of `docs/security.md`:
+//! `cargo test --test server load_figures -- --ignored --nocapture`.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

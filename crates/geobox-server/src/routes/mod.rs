@@ -1,4 +1,4 @@
-//! The HTTP surface: exactly the paths, methods and shapes of `geobox-api.md`.
+//! The HTTP surface: exactly the paths, methods and shapes of `docs/api.md`.
 //!
 //! One file per resource (users, sessions, plans, members); `extract` reads requests,
 //! `access` says who may do what, `listing` reads the parameters every list shares.

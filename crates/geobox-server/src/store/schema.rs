@@ -215,7 +215,7 @@ pub(super) fn single_index(column: &str) -> &'static str {
 }
 
 /// [`create_indexes`], saying at debug level what each one cost: the numbers behind the
-/// README's list of indexes.
+/// list of indexes in `docs/performance.md`.
 fn build_indexes_timed(conn: &Connection) -> rusqlite::Result<()> {
     for (name, unique, target) in INDEXES {
         let started = std::time::Instant::now();
