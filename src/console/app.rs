@@ -11,11 +11,11 @@ use crossterm::event::{
 };
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use super::cmd::{self, Cmd};
-use super::model::{Model, TICK};
+use super::env::Env;
+use super::model::{JournalIds, Model, TICK};
 use super::msg::Msg;
 use super::{ConsoleOptions, clipboard, custom, update, view};
 use geobox_api::GeoboxClient;
@@ -60,14 +60,22 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
     } else {
         options.host_label.clone()
     };
-    let mut model = Model::new(host_label, options.demo_url.clone(), options.read_only);
-    model.color = color_wanted();
-    model.query_bar.api_base = client.base_url().to_string();
-    model.query_bar.clipboard = clipboard::reach();
-    model.view_store = options.view_store.clone();
-    model.now = Utc::now();
-    custom::apply(&mut model, custom::load());
-    tracing::info!(host = %model.host_label, read_only = model.read_only, "console started");
+    let mut env = Env {
+        demo_url: options.demo_url.clone(),
+        api_base: client.base_url().to_string(),
+        clipboard: clipboard::reach(),
+        color: color_wanted(),
+        view_store: options.view_store.clone(),
+        ..Env::new(host_label)
+    };
+    let mut model = Model {
+        read_only: options.read_only,
+        now: Utc::now(),
+        ..Model::default()
+    };
+    model.journal.ids = JournalIds::seeded(journal_seed());
+    custom::apply(&mut model, &mut env, custom::load());
+    tracing::info!(host = %env.host_label, read_only = model.read_only, "console started");
 
     // ratatui::init chains a panic hook that restores the terminal before the report prints.
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
@@ -78,7 +86,7 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
         let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
         restore_screen(info);
     }));
-    let result = event_loop(&mut terminal, model, client).await;
+    let result = event_loop(&mut terminal, model, &env, client).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
     if let Err(error) = ratatui::try_restore() {
         tracing::warn!(%error, "restoring the terminal failed");
@@ -124,6 +132,7 @@ fn send_all(commands: &mpsc::UnboundedSender<Cmd>, cmds: Vec<Cmd>) -> color_eyre
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     mut model: Model,
+    env: &Env,
     client: Arc<GeoboxClient>,
 ) -> color_eyre::Result<()> {
     let (results_tx, mut results) = mpsc::unbounded_channel();
@@ -133,12 +142,12 @@ async fn event_loop(
     model.height = size.height;
     model.now = Utc::now();
     send_all(&commands, update::init(&mut model))?;
-    terminal.draw(|frame| view::view(&model, frame))?;
+    terminal.draw(|frame| view::view(&model, env, frame))?;
 
     let mut events = EventStream::new();
     let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut stop_signals = StopSignals::new()?;
     loop {
         let busy = model.wants_ticks();
         let msg = tokio::select! {
@@ -152,24 +161,65 @@ async fn event_loop(
             },
             Some(msg) = results.recv() => msg,
             _ = ticks.tick(), if busy => Msg::Tick,
-            _ = sigterm.recv() => Msg::Quit,
-            _ = tokio::signal::ctrl_c() => Msg::Quit,
+            () = stop_signals.recv() => Msg::Quit,
         };
         model.now = Utc::now();
-        send_all(&commands, update::update(&mut model, msg))?;
+        send_all(&commands, update::update(&mut model, env, msg))?;
         // Answers that are already here are folded into the same frame.
         while let Ok(msg) = results.try_recv() {
-            send_all(&commands, update::update(&mut model, msg))?;
+            send_all(&commands, update::update(&mut model, env, msg))?;
         }
         if model.quit {
             break;
         }
-        terminal.draw(|frame| view::view(&model, frame))?;
+        terminal.draw(|frame| view::view(&model, env, frame))?;
     }
     Ok(())
 }
 
-#[cfg(test)]
+/// What asks the console to stop besides `q`: Ctrl-C, and on Unix also SIGTERM (a terminal
+/// closed, a service manager); both restore the terminal like any other way out.
+struct StopSignals {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn new() -> std::io::Result<StopSignals> {
+        Ok(StopSignals {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+        })
+    }
+
+    /// Waits for the next request to stop.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            // Without a way to hear Ctrl-C, the console still stops with `q`.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+/// A seed for this run's journal ids, from the OS's randomness; without it the clock and the
+/// process id still keep runs apart.
+fn journal_seed() -> u64 {
+    use rand::TryRngCore;
+    rand::rngs::OsRng.try_next_u64().unwrap_or_else(|_| {
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        nanos.unsigned_abs() ^ u64::from(std::process::id())
+    })
+}
+
+#[cfg(all(test, unix))]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 

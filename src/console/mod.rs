@@ -8,6 +8,7 @@ mod bulk_runner;
 pub mod clipboard;
 pub mod cmd;
 pub mod custom;
+pub mod env;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod form;
@@ -15,6 +16,7 @@ pub mod keys;
 pub mod layout;
 pub mod model;
 pub mod msg;
+pub mod palette;
 pub mod update;
 pub mod view;
 pub mod wrap;

@@ -139,9 +139,9 @@ mod tests {
     use crossterm::event::KeyCode;
 
     use super::*;
+    use crate::console::fixtures::update;
     use crate::console::fixtures::{loaded_model, press};
     use crate::console::msg::Msg;
-    use crate::console::update::update;
     use geobox_api::UserStatus;
     use geobox_ops::transfer::output::Format;
 

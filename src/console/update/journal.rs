@@ -1,8 +1,11 @@
 //! The console's writes as journal entries (tool `console`): update builds each entry from a
 //! write's answer and hands it to the runner in [`Cmd::AppendJournal`]; only the runner
-//! touches the file. A bulk action's steps are gathered into one entry.
+//! touches the file. A bulk action's steps are gathered into one entry. Ids come from the
+//! model's sequence and times from the model's `now`, both set by the runner: nothing here
+//! reads the clock or the OS.
 
 use crate::console::cmd::Cmd;
+use crate::console::env::Env;
 use crate::console::model::Model;
 use geobox_api::{ApiError, User};
 use geobox_ops::journal::{Action, Entry, Outcome, Tool, UserChange, Values, diff};
@@ -10,6 +13,7 @@ use geobox_ops::journal::{Action, Entry, Outcome, Tool, UserChange, Values, diff
 /// A write to one user: one entry, or one step of the running bulk action.
 pub(super) fn record_user(
     model: &mut Model,
+    env: &Env,
     action: Action,
     mut change: UserChange,
     outcome: Outcome,
@@ -24,11 +28,11 @@ pub(super) fn record_user(
         steps.push(change);
         return;
     }
-    record(model, action, vec![change], outcome, None, cmds);
+    record(model, env, action, vec![change], outcome, None, cmds);
 }
 
 /// The running bulk action's last answer came: its steps become one entry.
-pub(super) fn finish_bulk(model: &mut Model, cmds: &mut Vec<Cmd>) {
+pub(super) fn finish_bulk(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     let Some((action, changes)) = model.journal.bulk.take() else {
         return;
     };
@@ -41,7 +45,7 @@ pub(super) fn finish_bulk(model: &mut Model, cmds: &mut Vec<Cmd>) {
     } else {
         Outcome::Error(format!("{failed} of {} failed", changes.len()))
     };
-    record(model, action, changes, outcome, None, cmds);
+    record(model, env, action, changes, outcome, None, cmds);
 }
 
 /// One write to many users is a bulk update; other kinds (session closes) keep their name.
@@ -52,22 +56,41 @@ fn bulk_action(action: Action) -> Action {
     }
 }
 
-/// Stamps an entry with this run's host and signed-in admin, keeps it for this run's view,
-/// and asks the runner to append it.
+/// A new entry with the next id, stamped with this run's host, signed-in admin and now; it is
+/// kept for this run's view, and the runner is asked to append it.
 pub(super) fn record(
     model: &mut Model,
+    env: &Env,
     action: Action,
     changes: Vec<UserChange>,
     outcome: Outcome,
     detail: Option<String>,
     cmds: &mut Vec<Cmd>,
 ) {
-    let mut entry = Entry::new(&model.query_bar.api_base, Tool::Console, action, outcome);
+    let mut entry = Entry {
+        id: model.journal.ids.next_id(),
+        time: model.now,
+        host: String::new(),
+        profile: None,
+        by: None,
+        tool: Tool::Console,
+        action,
+        changes,
+        detail,
+        steps: Vec::new(),
+        outcome,
+        undoes: None,
+    };
+    stamp(model, env, &mut entry);
+    append(model, entry, cmds);
+}
+
+/// Stamps an entry (one built here, or by the runner for an undo or a lockdown) with this
+/// run's host, signed-in admin and now, like every console entry.
+pub(super) fn stamp(model: &Model, env: &Env, entry: &mut Entry) {
+    entry.host.clone_from(&env.api_base);
     entry.time = model.now;
     entry.by = model.me.loaded().map(|me| me.username.clone());
-    entry.changes = changes;
-    entry.detail = detail;
-    append(model, entry, cmds);
 }
 
 /// Keeps an entry built elsewhere (an undo, a lockdown) and asks the runner to append it.

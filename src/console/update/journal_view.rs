@@ -4,9 +4,10 @@
 //! first.
 
 use super::feedback::{action_allowed, explain, log_activity};
-use super::journal::append;
+use super::journal::{append, stamp};
 use super::list::refresh_list;
 use crate::console::cmd::Cmd;
+use crate::console::env::Env;
 use crate::console::model::{JournalView, LoadState, Mode, Model, UndoAsk};
 use crate::console::msg::{Done, RequestId};
 use geobox_api::{Secret, User};
@@ -16,13 +17,13 @@ use geobox_ops::journal::{Entry, Filter, Outcome, Refusal, UserKey, plan_undo};
 const EARLIER_READ: usize = 500;
 
 /// `L`: opens the panel and reads the earlier entries, or closes it.
-pub(super) fn toggle(model: &mut Model, cmds: &mut Vec<Cmd>) {
+pub(super) fn toggle(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     if matches!(model.mode, Mode::Journal(_)) {
         model.mode = Mode::Normal;
         return;
     }
     model.mode = Mode::Journal(Box::default());
-    read_earlier(model, cmds);
+    read_earlier(model, env, cmds);
 }
 
 fn view_mut(model: &mut Model) -> Option<&mut JournalView> {
@@ -32,9 +33,9 @@ fn view_mut(model: &mut Model) -> Option<&mut JournalView> {
     }
 }
 
-fn read_earlier(model: &mut Model, cmds: &mut Vec<Cmd>) {
+fn read_earlier(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     let request = model.new_request();
-    let host = Some(model.query_bar.api_base.clone()).filter(|host| !host.is_empty());
+    let host = Some(env.api_base.clone()).filter(|host| !host.is_empty());
     let Some(view) = view_mut(model) else {
         return;
     };
@@ -75,7 +76,7 @@ pub(super) fn step(model: &mut Model, delta: i32) {
 }
 
 /// Narrows the panel to the selected user's entries, or widens it again.
-pub(super) fn toggle_user(model: &mut Model, cmds: &mut Vec<Cmd>) {
+pub(super) fn toggle_user(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     let selected = model.users.selected_target();
     let Some(view) = view_mut(model) else {
         return;
@@ -86,7 +87,7 @@ pub(super) fn toggle_user(model: &mut Model, cmds: &mut Vec<Cmd>) {
     };
     view.selected = 0;
     view.undo = UndoAsk::Idle;
-    read_earlier(model, cmds);
+    read_earlier(model, env, cmds);
 }
 
 /// `u`: reads the highlighted entry's users as they are now, to show what the undo changes.
@@ -184,15 +185,14 @@ pub(super) fn cancel_undo(model: &mut Model) {
 /// and a password given to a user created again is shown once (banner only, never logged).
 pub(super) fn on_applied(
     model: &mut Model,
+    env: &Env,
     request: RequestId,
     mut entry: Entry,
     new_passwords: Vec<(String, Secret)>,
     cmds: &mut Vec<Cmd>,
 ) {
     model.actions_in_flight.remove(&request);
-    entry.host.clone_from(&model.query_bar.api_base);
-    entry.time = model.now;
-    entry.by = model.me.loaded().map(|me| me.username.clone());
+    stamp(model, env, &mut entry);
     let undone = entry.undoes.clone().unwrap_or_default();
     let mut text = match &entry.outcome {
         Outcome::Ok => format!("Undid {undone} (journaled as {})", entry.id),
