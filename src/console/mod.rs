@@ -9,11 +9,13 @@ pub mod clipboard;
 pub mod cmd;
 pub mod custom;
 pub mod env;
+mod files;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod form;
 pub mod keys;
 pub mod layout;
+mod log_file;
 pub mod model;
 pub mod msg;
 pub mod palette;

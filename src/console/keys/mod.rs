@@ -208,7 +208,7 @@ const fn admin(
 
 mod table;
 
-pub use custom::{KeyEntry, Keymap, action_name, key_label, parse_key, remap};
+pub use custom::{KeyEntry, Keymap, UnreadableKey, action_name, key_label, parse_key, remap};
 pub use table::KEYMAP;
 
 /// The contexts in force for the model, most specific first.

@@ -9,7 +9,7 @@ use super::list::refresh_list;
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;
 use crate::console::model::{JournalView, LoadState, Mode, Model, UndoAsk};
-use crate::console::msg::{Done, RequestId};
+use crate::console::msg::{Done, JournalReadError, RequestId};
 use geobox_api::{Secret, User};
 use geobox_ops::journal::{Entry, Filter, Outcome, Refusal, UserKey, plan_undo};
 
@@ -50,7 +50,11 @@ fn read_earlier(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     cmds.push(Cmd::ReadJournal { request, filter });
 }
 
-pub(super) fn on_read(model: &mut Model, request: RequestId, result: Result<Vec<Entry>, String>) {
+pub(super) fn on_read(
+    model: &mut Model,
+    request: RequestId,
+    result: Result<Vec<Entry>, JournalReadError>,
+) {
     let Some(view) = view_mut(model) else {
         return;
     };
@@ -60,7 +64,7 @@ pub(super) fn on_read(model: &mut Model, request: RequestId, result: Result<Vec<
     view.request = None;
     view.earlier = match result {
         Ok(entries) => LoadState::Loaded(entries),
-        Err(error) => LoadState::Failed(error),
+        Err(error) => LoadState::Failed(error.to_string()),
     };
 }
 

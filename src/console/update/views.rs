@@ -13,6 +13,7 @@ use crate::console::model::{
 };
 use crate::console::msg::{RequestId, SavedViews};
 use crate::console::wrap::step_wrapping;
+use geobox_ops::config::ConfigError;
 use geobox_ops::views;
 
 /// `F`: the picker, built-in views at once, the saved ones once the file is read.
@@ -127,7 +128,7 @@ pub(super) fn on_loaded(
     model: &mut Model,
     request: RequestId,
     said: Option<String>,
-    result: Result<SavedViews, String>,
+    result: Result<SavedViews, ConfigError>,
     cmds: &mut Vec<Cmd>,
 ) {
     let built_ins = built_ins(model);
@@ -153,7 +154,7 @@ pub(super) fn on_loaded(
             picker.entries = entries;
             picker.error = None;
         }
-        Err(error) => picker.error = Some(error),
+        Err(error) => picker.error = Some(error.to_string()),
     }
     if let Some(said) = said {
         log_activity(model, said.clone(), true, cmds);
@@ -214,7 +215,7 @@ mod tests {
     use crossterm::event::KeyCode;
 
     use super::*;
-    use crate::console::cmd::view_file;
+    use crate::console::files::view_file;
     use crate::console::fixtures::{self, loaded_model, press_in, type_text_in, update};
     use crate::console::msg::Msg;
     use geobox_api::UserStatus;

@@ -26,7 +26,7 @@ use crate::console::keys::{self, Keymap};
 use crate::console::model::{
     Confirm, FilterField, Focus, LoadState, MAX_PAGES, Mode, Model, PAGE_SIZE,
 };
-use crate::console::msg::{Done, Msg, QuickChange, RequestId};
+use crate::console::msg::{Done, ExportDone, ExportError, Msg, QuickChange, RequestId};
 use geobox_api::{ApiError, FieldError, UserRole, UserStatus};
 
 fn key(code: KeyCode) -> Msg {
