@@ -8,8 +8,8 @@ use super::feedback::{
     step_progress, succeed,
 };
 use super::form::reverse;
-use super::journal::{about, changed, failed, record_user, tried};
 use super::list::{refresh_list, remove_row};
+use super::record::{about, changed, failed, record_user, tried};
 use super::sessions::{close_sessions, schedule_sessions};
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;

@@ -7,9 +7,9 @@ use tui_input::{Input, InputRequest};
 
 use super::actions::{open_role_picker, open_status_picker, request_renew, users_word};
 use super::feedback::{action_allowed, explain, log_activity, refuse_write_offline};
-use super::journal;
 use super::list::refresh_list;
 use super::lockdown;
+use super::record::record;
 use super::sessions::load_sessions;
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;
@@ -349,7 +349,7 @@ pub(super) fn on_finished(
         } else {
             Action::BulkUpdate
         };
-        journal::record(
+        record(
             model,
             env,
             action,

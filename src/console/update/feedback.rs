@@ -134,7 +134,7 @@ pub(super) fn step_progress(
     }
     if progress.done >= progress.total {
         let progress = model.progress.take().unwrap_or_default();
-        super::journal::finish_bulk(model, env, cmds);
+        super::record::finish_bulk(model, env, cmds);
         let ok = progress.total - progress.failures.len();
         let mut text = format!("{}: {ok}/{} done", progress.what, progress.total);
         if !progress.failures.is_empty() {

@@ -6,8 +6,8 @@ use tui_input::InputRequest;
 use super::feedback::{
     OFFLINE_WRITE, action_allowed, action_answered, explain, note_request, report, succeed,
 };
-use super::journal::{about, changed, record_user, tried};
 use super::list::refresh_list;
+use super::record::{about, changed, record_user, tried};
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;
 use crate::console::form::{UserForm, same_editable_fields};

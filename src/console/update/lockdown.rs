@@ -4,8 +4,8 @@
 //! journaled as one entry; the signed-in user is refused.
 
 use super::feedback::{action_allowed, action_answered, explain, log_activity};
-use super::journal::{append, record, stamp};
 use super::list::refresh_list;
+use super::record::{append, record, stamp};
 use super::sessions::load_sessions;
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;

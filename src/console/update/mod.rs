@@ -2,10 +2,13 @@
 //! client, no terminal, no clock: everything it needs is in the model, the environment and the
 //! message, so tests replay keys and answers and check the model and the commands.
 //!
-//! One file per feature, named like its half in `view/`: `list` (paging, selection, mouse),
-//! `sessions`, `filters` (search, filter panel, sort), `actions` (pickers, confirmations and
-//! their results), `form` (edit and create), `feedback` (banner, activity log, progress,
-//! explaining errors), `help`, `me` (the signed-in user). This file only dispatches.
+//! One file per feature, named like its half in `view/` (and in `model/`): `list` (paging,
+//! selection, mouse), `sessions`, `filters` (search, filter panel, sort), `actions` (pickers,
+//! confirmations and their results), `form` (edit and create), `feedback` (banner, activity
+//! log, progress, explaining errors), `help`, `journal` (the panel and its undo), `lockdown`,
+//! `session_choice`, `bulk_query`, `views`, `export`, `query_bar`. Halves with no screen of
+//! their own: `connection` (offline and back), `record` (the console's writes as journal
+//! entries), `me` (the signed-in user), `marks`, `deep_pages`. This file only dispatches.
 
 mod actions;
 mod bulk_query;
@@ -17,12 +20,12 @@ mod filters;
 mod form;
 mod help;
 mod journal;
-mod journal_view;
 mod list;
 mod lockdown;
 mod marks;
 mod me;
 mod query_bar;
+mod record;
 mod session_choice;
 mod sessions;
 mod views;
@@ -155,12 +158,12 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::AdvanceForm => form::advance(model),
         Msg::SaveForm => form::save_form(model, cmds),
 
-        Msg::ToggleJournal => journal_view::toggle(model, env, cmds),
-        Msg::StepJournal(delta) => journal_view::step(model, delta),
-        Msg::ToggleJournalUser => journal_view::toggle_user(model, env, cmds),
-        Msg::RequestJournalUndo => journal_view::request_undo(model, cmds),
-        Msg::ConfirmJournalUndo => journal_view::confirm_undo(model, cmds),
-        Msg::CancelJournalUndo => journal_view::cancel_undo(model),
+        Msg::ToggleJournal => journal::toggle(model, env, cmds),
+        Msg::StepJournal(delta) => journal::step(model, delta),
+        Msg::ToggleJournalUser => journal::toggle_user(model, env, cmds),
+        Msg::RequestJournalUndo => journal::request_undo(model, cmds),
+        Msg::ConfirmJournalUndo => journal::confirm_undo(model, cmds),
+        Msg::CancelJournalUndo => journal::cancel_undo(model),
 
         Msg::ToggleSessionMark => session_choice::toggle_mark(model),
         Msg::StepCloseChoice(delta) => session_choice::step(model, delta),
@@ -243,8 +246,8 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         // What a probe says is read by `connection::observe`, like every answer.
         Msg::ProbeAnswered(_) => {}
         Msg::ReadBeforeSave(done) => form::on_read_before_save(model, env, done, cmds),
-        Msg::JournalRead { request, result } => journal_view::on_read(model, request, result),
-        Msg::UndoChecked { entry, done } => journal_view::on_checked(model, *entry, done),
+        Msg::JournalRead { request, result } => journal::on_read(model, request, result),
+        Msg::UndoChecked { entry, done } => journal::on_checked(model, *entry, done),
         Msg::LockedDown { user_id, done } => {
             lockdown::on_locked_down(model, env, user_id, done, cmds)
         }
@@ -252,7 +255,7 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
             request,
             entry,
             new_passwords,
-        } => journal_view::on_applied(model, env, request, *entry, new_passwords, cmds),
+        } => journal::on_applied(model, env, request, *entry, new_passwords, cmds),
         Msg::MatchingCollected { request, done } => {
             bulk_query::on_collected(model, request, done, cmds)
         }

@@ -4,7 +4,7 @@
 use super::feedback::{
     action_allowed, action_answered, explain, note_request, report, step_progress, succeed,
 };
-use super::journal::{about, record, record_user};
+use super::record::{about, record, record_user};
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;
 use crate::console::model::{

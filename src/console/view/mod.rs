@@ -6,6 +6,7 @@ pub mod agent;
 pub mod bulk_query;
 pub mod detail_pane;
 pub mod export;
+pub mod feedback;
 pub mod filters;
 pub mod form;
 pub mod format;
@@ -16,7 +17,6 @@ pub mod lockdown;
 pub mod query_bar;
 pub mod session_choice;
 pub mod sessions;
-pub mod status_bar;
 pub mod theme;
 pub mod views;
 
@@ -44,7 +44,7 @@ pub fn view(model: &Model, env: &Env, frame: &mut Frame) {
         palette: env.palette,
     };
     let areas = layout::areas(model);
-    status_bar::title_bar(model, env, theme, frame, areas.title);
+    feedback::title_bar(model, env, theme, frame, areas.title);
     list::render(model, theme, frame, areas.table);
     if areas.detail.height > 0 {
         detail_pane::render(model, theme, frame, areas.detail);
@@ -53,12 +53,12 @@ pub fn view(model: &Model, env: &Env, frame: &mut Frame) {
         sessions::render(model, theme, frame, areas.sessions);
     }
     if areas.activity.height > 0 {
-        status_bar::activity_log(model, theme, frame, areas.activity);
+        feedback::activity_log(model, theme, frame, areas.activity);
     }
     if areas.banner.height > 0 {
-        status_bar::banner(model, theme, frame, areas.banner);
+        feedback::banner(model, theme, frame, areas.banner);
     }
-    status_bar::footer(model, env, theme, frame, areas.footer);
+    feedback::footer(model, env, theme, frame, areas.footer);
 
     match &model.mode {
         Mode::Normal | Mode::Search(_) => {}

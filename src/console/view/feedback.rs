@@ -1,4 +1,5 @@
-//! The title bar, the banner, the footer (keys and the last request) and the activity log.
+//! What the admin is told, drawn: the title bar, the banner, the footer (keys and the last
+//! request) and the activity log. `update/feedback.rs` decides what they say.
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
