@@ -7,7 +7,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use geobox_users::console::fixtures::loaded_model;
+use geobox_users::console::env::Env;
+use geobox_users::console::fixtures::{env, loaded_model};
 use geobox_users::console::model::Model;
 use geobox_users::console::msg::Msg;
 use geobox_users::console::update::update;
@@ -17,39 +18,41 @@ fn key(c: char) -> Msg {
     Msg::KeyPressed(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
-fn draw_bench(c: &mut Criterion, name: &str, model: &Model) {
+fn draw_bench(c: &mut Criterion, name: &str, model: &Model, env: &Env) {
     let mut terminal =
         Terminal::new(TestBackend::new(model.width, model.height)).expect("a test terminal");
     c.bench_function(name, |b| {
         b.iter(|| {
             terminal
-                .draw(|frame| view(std::hint::black_box(model), frame))
+                .draw(|frame| view(std::hint::black_box(model), env, frame))
                 .expect("drawing works");
         })
     });
 }
 
 fn frames(c: &mut Criterion) {
+    let env = env();
     for (width, height) in [(80, 24), (160, 45)] {
         let model = loaded_model(width, height, 1_000_000);
-        draw_bench(c, &format!("frame {width}x{height} table"), &model);
+        draw_bench(c, &format!("frame {width}x{height} table"), &model, &env);
     }
     let mut model = loaded_model(160, 45, 1_000_000);
-    update(&mut model, key('?'));
-    draw_bench(c, "frame 160x45 help overlay", &model);
+    update(&mut model, &env, key('?'));
+    draw_bench(c, "frame 160x45 help overlay", &model, &env);
     let mut model = loaded_model(160, 45, 1_000_000);
-    update(&mut model, key('f'));
-    draw_bench(c, "frame 160x45 filter panel", &model);
+    update(&mut model, &env, key('f'));
+    draw_bench(c, "frame 160x45 filter panel", &model, &env);
 }
 
 fn keys(c: &mut Criterion) {
+    let env = env();
     // Requests in flight do not slow a key down: update never waits on them.
     let mut model = loaded_model(160, 45, 1_000_000);
-    update(&mut model, key('G'));
+    update(&mut model, &env, key('G'));
     c.bench_function("update: k while a page request is in flight", |b| {
         b.iter_batched(
             || model.clone(),
-            |mut model| update(&mut model, key('k')),
+            |mut model| update(&mut model, &env, key('k')),
             BatchSize::SmallInput,
         )
     });
@@ -59,9 +62,9 @@ fn keys(c: &mut Criterion) {
         b.iter_batched(
             || model.clone(),
             |mut model| {
-                update(&mut model, key('j'));
+                update(&mut model, &env, key('j'));
                 terminal
-                    .draw(|frame| view(&model, frame))
+                    .draw(|frame| view(&model, &env, frame))
                     .expect("drawing works");
             },
             BatchSize::SmallInput,

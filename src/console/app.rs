@@ -1,8 +1,8 @@
 //! The only impure part of the console: the terminal, the clock, signals and the loop that
 //! feeds every event and answer through `update` and draws with `view`.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use color_eyre::eyre::{WrapErr, eyre};
@@ -11,40 +11,19 @@ use crossterm::event::{
 };
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use super::cmd::{self, Cmd};
-use super::model::{Model, TICK};
+use super::env::Env;
+use super::model::{JournalIds, Model, TICK};
 use super::msg::Msg;
-use super::{ConsoleOptions, clipboard, custom, update, view};
+use super::{ConsoleOptions, clipboard, custom, log_file, update, view};
 use geobox_api::GeoboxClient;
 use geobox_ops::journal::Journal;
 
-/// Where logs go when no file is given: the cache directory, never the screen.
-pub fn default_log_file() -> Option<PathBuf> {
-    geobox_ops::paths::cache_dir().map(|dir| dir.join("console.log"))
-}
-
-/// Sends logs to the file. When the process already has a logger (set up by the caller), that
-/// one is kept.
-fn init_logging(path: Option<PathBuf>) {
-    let Some(path) = path.or_else(default_log_file) else {
-        return;
-    };
-    // It names the users the admin touched: for the owner's eyes only.
-    let Ok(file) = geobox_ops::paths::open_private_append(&path) else {
-        return;
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("GEOBOX_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(Mutex::new(file))
-        .finish();
-    let _ = tracing::subscriber::set_global_default(subscriber);
-}
+/// How long quitting waits for the journal and the log to hold what was written: they
+/// normally already do, and a disk that hangs must not keep the admin from leaving.
+const WRITES_PATIENCE: Duration = Duration::from_secs(2);
 
 /// Whether colours are wanted (<https://no-color.org>).
 fn color_wanted() -> bool {
@@ -54,20 +33,28 @@ fn color_wanted() -> bool {
 pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_eyre::Result<()> {
     // color-eyre is installed by the caller (main) before this; installing it again would only
     // build an "already installed" report, and its backtrace costs megabytes to resolve.
-    init_logging(options.log_file.clone());
+    let log = log_file::init(options.log_file.clone());
     let host_label = if options.host_label.is_empty() {
         client.base_url().host_str().unwrap_or("geobox").to_string()
     } else {
         options.host_label.clone()
     };
-    let mut model = Model::new(host_label, options.demo_url.clone(), options.read_only);
-    model.color = color_wanted();
-    model.query_bar.api_base = client.base_url().to_string();
-    model.query_bar.clipboard = clipboard::reach();
-    model.view_store = options.view_store.clone();
-    model.now = Utc::now();
-    custom::apply(&mut model, custom::load());
-    tracing::info!(host = %model.host_label, read_only = model.read_only, "console started");
+    let mut env = Env {
+        demo_url: options.demo_url.clone(),
+        api_base: client.base_url().to_string(),
+        clipboard: clipboard::reach(),
+        color: color_wanted(),
+        view_store: options.view_store.clone(),
+        ..Env::new(host_label)
+    };
+    let mut model = Model {
+        read_only: options.read_only,
+        now: Utc::now(),
+        ..Model::default()
+    };
+    model.journal.ids = JournalIds::seeded(journal_seed());
+    custom::apply(&mut model, &mut env, custom::load());
+    tracing::info!(host = %env.host_label, read_only = model.read_only, "console started");
 
     // ratatui::init chains a panic hook that restores the terminal before the report prints.
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
@@ -78,12 +65,23 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
         let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
         restore_screen(info);
     }));
-    let result = event_loop(&mut terminal, model, client).await;
+    let (results_tx, results) = mpsc::unbounded_channel();
+    let runner = cmd::start(client, Journal::open_default(), results_tx);
+    let result = event_loop(&mut terminal, model, &env, runner.commands(), results).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
     if let Err(error) = ratatui::try_restore() {
         tracing::warn!(%error, "restoring the terminal failed");
     }
+    if tokio::time::timeout(WRITES_PATIENCE, runner.stop())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the journal was still being written when the console stopped");
+    }
     tracing::info!("console stopped");
+    if let Some(log) = log {
+        log.flush(WRITES_PATIENCE);
+    }
     result
 }
 
@@ -124,21 +122,21 @@ fn send_all(commands: &mpsc::UnboundedSender<Cmd>, cmds: Vec<Cmd>) -> color_eyre
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     mut model: Model,
-    client: Arc<GeoboxClient>,
+    env: &Env,
+    commands: &mpsc::UnboundedSender<Cmd>,
+    mut results: mpsc::UnboundedReceiver<Msg>,
 ) -> color_eyre::Result<()> {
-    let (results_tx, mut results) = mpsc::unbounded_channel();
-    let commands = cmd::spawn(client, Journal::open_default(), results_tx);
     let size = terminal.size()?;
     model.width = size.width;
     model.height = size.height;
     model.now = Utc::now();
-    send_all(&commands, update::init(&mut model))?;
-    terminal.draw(|frame| view::view(&model, frame))?;
+    send_all(commands, update::init(&mut model))?;
+    terminal.draw(|frame| view::view(&model, env, frame))?;
 
     let mut events = EventStream::new();
     let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut stop_signals = StopSignals::new()?;
     loop {
         let busy = model.wants_ticks();
         let msg = tokio::select! {
@@ -152,43 +150,60 @@ async fn event_loop(
             },
             Some(msg) = results.recv() => msg,
             _ = ticks.tick(), if busy => Msg::Tick,
-            _ = sigterm.recv() => Msg::Quit,
-            _ = tokio::signal::ctrl_c() => Msg::Quit,
+            () = stop_signals.recv() => Msg::Quit,
         };
         model.now = Utc::now();
-        send_all(&commands, update::update(&mut model, msg))?;
+        send_all(commands, update::update(&mut model, env, msg))?;
         // Answers that are already here are folded into the same frame.
         while let Ok(msg) = results.try_recv() {
-            send_all(&commands, update::update(&mut model, msg))?;
+            send_all(commands, update::update(&mut model, env, msg))?;
         }
         if model.quit {
             break;
         }
-        terminal.draw(|frame| view::view(&model, frame))?;
+        terminal.draw(|frame| view::view(&model, env, frame))?;
     }
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use std::os::unix::fs::PermissionsExt;
+/// What asks the console to stop besides `q`: Ctrl-C, and on Unix also SIGTERM (a terminal
+/// closed, a service manager); both restore the terminal like any other way out.
+struct StopSignals {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
 
-    #[test]
-    fn the_log_is_readable_by_its_owner_only() {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        let fresh = dir.path().join("console.log");
-        geobox_ops::paths::open_private_append(&fresh).expect("opened");
-        let older = dir.path().join("older.log");
-        std::fs::write(&older, "kept\n").expect("written");
-        std::fs::set_permissions(&older, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        geobox_ops::paths::open_private_append(&older).expect("opened");
-        for path in [&fresh, &older] {
-            let mode = std::fs::metadata(path)
-                .expect("metadata")
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600, "{}", path.display());
-        }
-        assert_eq!(std::fs::read_to_string(&older).expect("read"), "kept\n");
+impl StopSignals {
+    fn new() -> std::io::Result<StopSignals> {
+        Ok(StopSignals {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+        })
     }
+
+    /// Waits for the next request to stop.
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            // Without a way to hear Ctrl-C, the console still stops with `q`.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+/// A seed for this run's journal ids, from the OS's randomness; without it the clock and the
+/// process id still keep runs apart.
+fn journal_seed() -> u64 {
+    use rand::TryRngCore;
+    rand::rngs::OsRng.try_next_u64().unwrap_or_else(|_| {
+        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        nanos.unsigned_abs() ^ u64::from(std::process::id())
+    })
 }

@@ -1,9 +1,11 @@
-//! Long runs for the command task, each with a stop flag: a whole-query change, where the writes go through `bulk::run` (bounded
-//! concurrency, batches, a stop looked at between batches), and an export (every page of a
-//! view to a file, a stop looked at between pages). Progress comes back as messages.
+//! Long runs for the command task, each with a stop flag: a whole-query change, where the
+//! writes go through `bulk::run` (bounded concurrency, batches, a stop looked at between
+//! batches), and an export (every page of a view to a file, a stop looked at between pages,
+//! the file written off the task's loop). Progress comes back as messages.
 
 use std::collections::HashMap;
-use std::io::{BufWriter, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::msg::{ExportDone, Msg, RequestId};
+use super::files::off_loop;
+use super::msg::{ExportDone, ExportError, Msg, RequestId};
 use geobox_api::GeoboxClient;
 use geobox_ops::bulk::{self, Change, Targets};
 use geobox_ops::paths;
@@ -114,24 +117,26 @@ async fn write_pages(
     results: &mpsc::UnboundedSender<Msg>,
     job: ExportJob,
     stop: &AtomicBool,
-) -> Result<ExportDone, String> {
+) -> Result<ExportDone, ExportError> {
     // The count only sizes the bar; the pages are read to their end whatever it says.
     let total = client.count_users(&job.view.query()).await.unwrap_or(0) as usize;
-    let file = paths::create_private(&job.path)
-        .map_err(|error| format!("cannot write {}: {error}", job.path.display()))?;
-    let mut out = BufWriter::new(file);
-    let write_error =
-        |error: std::io::Error| format!("writing {} failed: {error}", job.path.display());
+    let path = job.path.clone();
+    let mut out = off_loop(move || paths::create_private(&path).map(BufWriter::new))
+        .await
+        .map_err(|source| ExportError::Create {
+            path: job.path.clone(),
+            source: Arc::new(source),
+        })?;
+    let write_error = |source: io::Error| ExportError::Write {
+        path: job.path.clone(),
+        source: Arc::new(source),
+    };
     let mut pager = Pager::new(job.view);
     let started = Instant::now();
     let (mut pages, mut written, mut stopped) = (0, 0, false);
-    while let Some(page) = pager
-        .next_page(client)
-        .await
-        .map_err(|error| error.to_string())?
-    {
+    while let Some(page) = pager.next_page(client).await? {
         let text = output::render_page(&page, &output::USERS, job.format, pages == 0);
-        out.write_all(text.as_bytes()).map_err(write_error)?;
+        out = write_text(out, text).await.map_err(write_error)?;
         pages += 1;
         written += page.len();
         let progress = bulk::Progress {
@@ -149,13 +154,25 @@ async fn write_pages(
         }
     }
     let end = output::list_end(&output::USERS, job.format, pages);
-    out.write_all(end.as_bytes()).map_err(write_error)?;
-    out.flush().map_err(write_error)?;
+    let mut out = write_text(out, end).await.map_err(write_error)?;
+    off_loop(move || out.flush()).await.map_err(write_error)?;
     // Said as an absolute path, so the admin finds it whatever directory they think in.
-    let path = std::fs::canonicalize(&job.path).unwrap_or(job.path);
+    let path = job.path.clone();
+    let path = off_loop(move || std::fs::canonicalize(&path))
+        .await
+        .unwrap_or(job.path);
     Ok(ExportDone {
         path,
         written,
         stopped,
     })
+}
+
+/// Appends `text` to the export's file on a blocking thread, handing the file back.
+async fn write_text(mut out: BufWriter<File>, text: String) -> io::Result<BufWriter<File>> {
+    off_loop(move || {
+        out.write_all(text.as_bytes())?;
+        Ok(out)
+    })
+    .await
 }

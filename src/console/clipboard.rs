@@ -5,7 +5,7 @@ use std::io::Write;
 
 use base64::Engine;
 
-use super::model::ClipboardReach;
+use super::env::ClipboardReach;
 
 /// The escape sequence that asks the terminal to put `text` on the clipboard.
 pub fn osc52(text: &str) -> String {

@@ -1,31 +1,32 @@
 //! Commands `update` asks for, and the task that runs them against the client.
 //!
-//! The task owns the client; each command runs on its own tokio task so a slow request never
-//! holds up another, and every answer comes back as a `Msg` through one channel.
-
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+//! The task owns the client; each request runs on its own tokio task so a slow one never
+//! holds up another, file work runs off the task's loop (`files`), and every answer comes back
+//! as a `Msg` through one channel. The task holds no policy: what to do with an answer is
+//! `update`'s to decide.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, mpsc};
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
+use super::bulk_runner::{self, BulkStops, ExportJob};
+use super::files::{JournalWriter, read_journal, view_file};
+use super::msg::{Done, LockdownDone, Msg, QuickChange, RequestId};
 use geobox_api::{
     ApiError, GeoboxClient, NewUser, PlanQuery, Secret, UserQuery, UserRef, UserUpdate,
 };
-use geobox_ops::journal::{Entry, Filter, Journal, Tool, UndoPlan, apply_undo, users_now};
-
-use super::msg::{Done, LockdownDone, Msg, QuickChange, RequestId, SavedViews};
-use geobox_ops::lockdown::{self, Lockdown};
-use std::path::PathBuf;
-
-use super::bulk_runner::{self, BulkStops, ExportJob};
 use geobox_ops::bulk::{Change, Targets};
+use geobox_ops::journal::{Entry, Filter, Journal, Tool, UndoPlan, apply_undo, users_now};
+use geobox_ops::lockdown::{self, Lockdown};
 use geobox_ops::transfer::export::Pager;
 use geobox_ops::transfer::output::Format;
 use geobox_ops::views::{View, ViewStore};
+
+pub use super::files::ViewOp;
 
 /// Something for the command task to do.
 #[derive(Clone, Debug)]
@@ -152,133 +153,217 @@ pub enum Cmd {
     CopyToClipboard { text: String },
 }
 
-/// What to do to the saved views.
-#[derive(Clone, Debug)]
-pub enum ViewOp {
-    List,
-    Save { name: String, view: View },
-    Delete { name: String },
-    Rename { from: String, to: String },
-}
-
 /// Requests sent to the server at once at most; more wait their turn (and can still be
 /// cancelled while they wait), so a slow server is never flooded by a fast scroll.
 pub const MAX_REQUESTS_IN_FLIGHT: usize = 6;
 
-/// Starts the command task: it runs every command received on the returned sender and sends
-/// the answers to `results`, and appends the console's writes to `journal` (none: not kept).
+/// The command task as the console's loop holds it: where commands go, and the task itself,
+/// so that quitting can wait until the journal holds every write.
+pub struct Runner {
+    commands: mpsc::UnboundedSender<Cmd>,
+    task: JoinHandle<()>,
+}
+
+impl Runner {
+    /// Where to send commands.
+    pub fn commands(&self) -> &mpsc::UnboundedSender<Cmd> {
+        &self.commands
+    }
+
+    /// Takes no more commands and waits until those sent are started and every journal entry
+    /// among them is written. Requests still running are left to finish or be dropped.
+    pub async fn stop(self) {
+        drop(self.commands);
+        if let Err(error) = self.task.await {
+            tracing::warn!(%error, "the command task stopped early");
+        }
+    }
+}
+
+/// Starts the command task: it runs every command sent to it, sends the answers to `results`,
+/// and appends the console's writes to `journal` (none: not kept).
+pub fn start(
+    client: Arc<GeoboxClient>,
+    journal: Option<Journal>,
+    results: mpsc::UnboundedSender<Msg>,
+) -> Runner {
+    let (commands, mut received) = mpsc::unbounded_channel::<Cmd>();
+    let task = tokio::spawn(async move {
+        let mut task = CommandTask {
+            client,
+            results,
+            writer: JournalWriter::start(journal.clone()),
+            journal,
+            running: Arc::default(),
+            permits: Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT)),
+            stops: BulkStops::default(),
+        };
+        while let Some(cmd) = received.recv().await {
+            task.run(cmd);
+        }
+        task.writer.finish().await;
+    });
+    Runner { commands, task }
+}
+
+/// [`start`] for a caller that only sends commands and never waits for the task.
 pub fn spawn(
     client: Arc<GeoboxClient>,
     journal: Option<Journal>,
     results: mpsc::UnboundedSender<Msg>,
 ) -> mpsc::UnboundedSender<Cmd> {
-    let (sender, mut commands) = mpsc::unbounded_channel::<Cmd>();
-    tokio::spawn(async move {
-        // Requests still running, so a cancel can stop them; each removes itself when done.
-        let running: Arc<Mutex<HashMap<RequestId, AbortHandle>>> = Arc::default();
-        let permits = Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT));
-        let stops = BulkStops::default();
-        while let Some(cmd) = commands.recv().await {
-            match cmd {
-                Cmd::Log { line } => {
-                    tracing::info!(target: "geobox_users::console", "{line}");
-                    continue;
-                }
-                Cmd::AppendJournal { entry } => {
-                    append_journal(journal.as_ref(), &entry);
-                    continue;
-                }
-                Cmd::ReadJournal { request, filter } => {
-                    let journal = journal.clone();
-                    let results = results.clone();
-                    // A long journal takes a moment to read: off the loop, like a request.
-                    tokio::task::spawn_blocking(move || {
-                        let result = read_journal(journal.as_ref(), &filter);
-                        let _ = results.send(Msg::JournalRead { request, result });
-                    });
-                    continue;
-                }
-                Cmd::RunBulk {
-                    request,
-                    targets,
-                    change,
-                } => {
-                    stops.start(request);
-                    let (client, results) = (Arc::clone(&client), results.clone());
-                    let run =
-                        bulk_runner::run(client, results, request, targets, change, stops.clone());
-                    tokio::spawn(run);
-                    continue;
-                }
-                Cmd::Export {
+    start(client, journal, results).commands
+}
+
+/// What the command task keeps between commands.
+struct CommandTask {
+    client: Arc<GeoboxClient>,
+    results: mpsc::UnboundedSender<Msg>,
+    journal: Option<Journal>,
+    writer: JournalWriter,
+    /// Requests still running, so a cancel can stop them; each removes itself when done.
+    running: Arc<Mutex<HashMap<RequestId, AbortHandle>>>,
+    permits: Arc<Semaphore>,
+    stops: BulkStops,
+}
+
+impl CommandTask {
+    /// Starts one command; nothing here waits for a request, a timer or a file.
+    fn run(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Log { line } => {
+                tracing::info!(target: "geobox_users::console", "{line}");
+            }
+            Cmd::AppendJournal { entry } => self.writer.append(entry),
+            Cmd::ReadJournal { request, filter } => {
+                let (journal, results) = (self.journal.clone(), self.results.clone());
+                tokio::task::spawn_blocking(move || {
+                    let result = read_journal(journal.as_ref(), &filter);
+                    let _ = results.send(Msg::JournalRead { request, result });
+                });
+            }
+            Cmd::ViewFile { request, store, op } => {
+                let results = self.results.clone();
+                tokio::spawn(async move {
+                    if let Some(msg) = views_loaded(request, store, op).await {
+                        let _ = results.send(msg);
+                    }
+                });
+            }
+            Cmd::RunBulk {
+                request,
+                targets,
+                change,
+            } => {
+                self.stops.start(request);
+                let (client, results) = (Arc::clone(&self.client), self.results.clone());
+                let stops = self.stops.clone();
+                tokio::spawn(bulk_runner::run(
+                    client, results, request, targets, change, stops,
+                ));
+            }
+            Cmd::Export {
+                request,
+                view,
+                path,
+                format,
+            } => {
+                self.stops.start(request);
+                let (client, results) = (Arc::clone(&self.client), self.results.clone());
+                let job = ExportJob {
                     request,
                     view,
                     path,
                     format,
-                } => {
-                    stops.start(request);
-                    let (client, results) = (Arc::clone(&client), results.clone());
-                    let job = ExportJob {
-                        request,
-                        view,
-                        path,
-                        format,
-                    };
-                    tokio::spawn(bulk_runner::export(client, results, job, stops.clone()));
-                    continue;
-                }
-                Cmd::StopBulk { request } => {
-                    stops.stop(request);
-                    continue;
-                }
-                Cmd::CancelRequest { request } => {
-                    if let Some(handle) = lock(&running).remove(&request) {
-                        handle.abort();
-                    }
-                    continue;
-                }
-                _ => {}
-            }
-            let request = cmd.request();
-            let client = Arc::clone(&client);
-            let results = results.clone();
-            let finished = Arc::clone(&running);
-            let permits = Arc::clone(&permits);
-            // Held while spawning, so a task that ends at once removes its entry only after
-            // it was put there.
-            let mut tracked = lock(&running);
-            let task = tokio::spawn(async move {
-                // Timers wait without a permit; a closed semaphore cannot happen (it is never
-                // closed), and would only lift the bound.
-                let _permit = match cmd {
-                    Cmd::After { .. } => None,
-                    _ => permits.acquire_owned().await.ok(),
                 };
-                let msg = execute(&client, cmd).await;
-                if let Some(request) = request {
-                    lock(&finished).remove(&request);
-                }
-                if let Some(msg) = msg {
-                    // The loop is gone when the console quits; the answer is then unwanted.
-                    let _ = results.send(msg);
-                }
-            });
-            if let Some(request) = request {
-                tracked.insert(request, task.abort_handle());
+                tokio::spawn(bulk_runner::export(
+                    client,
+                    results,
+                    job,
+                    self.stops.clone(),
+                ));
             }
+            Cmd::StopBulk { request } => self.stops.stop(request),
+            Cmd::CancelRequest { request } => {
+                if let Some(handle) = lock(&self.running).remove(&request) {
+                    handle.abort();
+                }
+            }
+            Cmd::After { delay, msg } => {
+                let results = self.results.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = results.send(*msg);
+                });
+            }
+            // The loop writes it to the terminal itself, between frames; it never comes here.
+            Cmd::CopyToClipboard { .. } => {}
+            request @ (Cmd::LoadMe { .. }
+            | Cmd::LoadUsers { .. }
+            | Cmd::CountUsers { .. }
+            | Cmd::LoadSessions { .. }
+            | Cmd::LoadPlans { .. }
+            | Cmd::CloseSession { .. }
+            | Cmd::ListSessionsToClose { .. }
+            | Cmd::QuickEdit { .. }
+            | Cmd::DeleteUser { .. }
+            | Cmd::ChangePassword { .. }
+            | Cmd::RenewPlan { .. }
+            | Cmd::ReadBeforeSave { .. }
+            | Cmd::SaveUser { .. }
+            | Cmd::CreateUser { .. }
+            | Cmd::Probe { .. }
+            | Cmd::ReloadUser { .. }
+            | Cmd::CheckUndo { .. }
+            | Cmd::ApplyUndo { .. }
+            | Cmd::Lockdown { .. }
+            | Cmd::CollectMatching { .. }) => self.send_request(request),
         }
-    });
-    sender
+    }
+
+    /// Sends a request on a task of its own once a permit is free; a request that can be
+    /// cancelled is tracked until it ends.
+    fn send_request(&self, cmd: Cmd) {
+        let request = cmd.cancellable();
+        let client = Arc::clone(&self.client);
+        let results = self.results.clone();
+        let finished = Arc::clone(&self.running);
+        let permits = Arc::clone(&self.permits);
+        // Held while spawning, so a task that ends at once removes its entry only after it
+        // was put there.
+        let mut tracked = lock(&self.running);
+        let task = tokio::spawn(async move {
+            // A closed semaphore cannot happen (it is never closed), and would only lift the
+            // bound.
+            let _permit = permits.acquire_owned().await.ok();
+            let msg = execute(&client, cmd).await;
+            if let Some(request) = request {
+                lock(&finished).remove(&request);
+            }
+            if let Some(msg) = msg {
+                // The loop is gone when the console quits; the answer is then unwanted.
+                let _ = results.send(msg);
+            }
+        });
+        if let Some(request) = request {
+            tracked.insert(request, task.abort_handle());
+        }
+    }
 }
 
-/// A journal that cannot be written costs the entry, never the write: it is logged.
-fn append_journal(journal: Option<&Journal>, entry: &Entry) {
-    let Some(journal) = journal else {
-        tracing::warn!(id = %entry.id, "no data directory, so a write was not journaled");
-        return;
-    };
-    if let Err(error) = journal.append(entry) {
-        tracing::warn!(id = %entry.id, %error, "a write was not journaled");
+/// Does `op` to the saved views on a blocking thread and answers with what the file holds.
+async fn views_loaded(request: RequestId, store: ViewStore, op: ViewOp) -> Option<Msg> {
+    match tokio::task::spawn_blocking(move || view_file(&store, op)).await {
+        Ok((said, result)) => Some(Msg::ViewsLoaded {
+            request,
+            said,
+            result,
+        }),
+        Err(error) => {
+            // Only a panic or a runtime shutting down ends it so: nobody waits for an answer.
+            tracing::error!(%error, "the saved views were not read");
+            None
+        }
     }
 }
 
@@ -294,19 +379,6 @@ async fn lock_down(client: &GeoboxClient, lockdown: Lockdown) -> Result<Lockdown
     })
 }
 
-fn read_journal(journal: Option<&Journal>, filter: &Filter) -> Result<Vec<Entry>, String> {
-    let Some(journal) = journal else {
-        return Err(format!(
-            "no data directory for the journal: set {}",
-            geobox_ops::paths::DATA_DIR_VAR
-        ));
-    };
-    journal
-        .read(filter)
-        .map(|found| found.entries)
-        .map_err(|error| format!("cannot read the journal: {error}"))
-}
-
 /// The map stays usable even if a task panicked while holding it.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -314,12 +386,38 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Cmd {
     /// The request a command starts, for those that can be cancelled.
-    fn request(&self) -> Option<RequestId> {
+    fn cancellable(&self) -> Option<RequestId> {
         match self {
             Cmd::LoadUsers { request, .. }
             | Cmd::CountUsers { request, .. }
             | Cmd::CollectMatching { request, .. } => Some(*request),
-            _ => None,
+            Cmd::LoadMe { .. }
+            | Cmd::LoadSessions { .. }
+            | Cmd::LoadPlans { .. }
+            | Cmd::CloseSession { .. }
+            | Cmd::ListSessionsToClose { .. }
+            | Cmd::QuickEdit { .. }
+            | Cmd::DeleteUser { .. }
+            | Cmd::ChangePassword { .. }
+            | Cmd::RenewPlan { .. }
+            | Cmd::ReadBeforeSave { .. }
+            | Cmd::SaveUser { .. }
+            | Cmd::CreateUser { .. }
+            | Cmd::Probe { .. }
+            | Cmd::ReloadUser { .. }
+            | Cmd::CancelRequest { .. }
+            | Cmd::After { .. }
+            | Cmd::AppendJournal { .. }
+            | Cmd::ReadJournal { .. }
+            | Cmd::CheckUndo { .. }
+            | Cmd::ApplyUndo { .. }
+            | Cmd::Lockdown { .. }
+            | Cmd::Log { .. }
+            | Cmd::RunBulk { .. }
+            | Cmd::ViewFile { .. }
+            | Cmd::Export { .. }
+            | Cmd::StopBulk { .. }
+            | Cmd::CopyToClipboard { .. } => None,
         }
     }
 }
@@ -337,7 +435,8 @@ async fn timed<T>(
     }
 }
 
-/// Runs one command and returns the message that answers it.
+/// Runs one command and returns the message that answers it: what the command task does for a
+/// request, and what tests use to run commands one at a time.
 pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
     let msg = match cmd {
         Cmd::LoadMe { request } => {
@@ -481,14 +580,7 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             request,
             done: timed(request, Pager::new(view).collect_users(client, |_| {})).await,
         },
-        Cmd::ViewFile { request, store, op } => {
-            let (said, result) = view_file(&store, op);
-            Msg::ViewsLoaded {
-                request,
-                said,
-                result,
-            }
-        }
+        Cmd::ViewFile { request, store, op } => return views_loaded(request, store, op).await,
         // Bulk runs report progress as they go, so only the command task runs them.
         Cmd::RunBulk { .. } | Cmd::StopBulk { .. } | Cmd::Export { .. } => return None,
         // Only the command task can stop a running request; run alone there is nothing to stop.
@@ -505,29 +597,51 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
     Some(msg)
 }
 
-/// Does `op` to the config file's views (a small file: read and written in place) and reads
-/// them back; what was done is said when it went through.
-pub fn view_file(store: &ViewStore, op: ViewOp) -> (Option<String>, Result<SavedViews, String>) {
-    let done = match op {
-        ViewOp::List => Ok(None),
-        ViewOp::Save { name, view } => store
-            .save(&name, &view)
-            .map(|()| Some(format!("Saved the view '{name}'"))),
-        ViewOp::Delete { name } => store
-            .delete(&name)
-            .map(|_| Some(format!("Deleted the view '{name}'"))),
-        ViewOp::Rename { from, to } => store.list().and_then(|views| {
-            let Some(view) = views.get(&from) else {
-                return Ok(Some(format!("No saved view '{from}' to rename")));
-            };
-            store.save(&to, view)?;
-            store.delete(&from)?;
-            Ok(Some(format!("Renamed the view '{from}' to '{to}'")))
-        }),
-    };
-    let listed = store.list().map(|views| views.into_iter().collect());
-    match done {
-        Ok(said) => (said, listed.map_err(|error| error.to_string())),
-        Err(error) => (None, Err(error.to_string())),
+#[cfg(test)]
+mod tests {
+    use geobox_api::Auth;
+    use geobox_ops::journal::{Action, Outcome};
+
+    use super::*;
+    use crate::console::files::read_journal;
+
+    #[tokio::test]
+    async fn stopping_waits_until_every_write_sent_is_journaled() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let journal = Journal::new(dir.path());
+        // Nothing here reaches a server: journal entries and log lines only.
+        let client = GeoboxClient::new(
+            "http://127.0.0.1:9",
+            Auth::Anonymous,
+            Duration::from_secs(1),
+        )
+        .expect("a client");
+        let (results, _answers) = mpsc::unbounded_channel();
+        let runner = start(Arc::new(client), Some(journal.clone()), results);
+        for n in 0..20 {
+            let mut entry = Entry::new(
+                "http://127.0.0.1:9/v1/",
+                Tool::Console,
+                Action::Delete,
+                Outcome::Ok,
+            );
+            entry.id = format!("quit{n:02}");
+            let sent = runner.commands().send(Cmd::AppendJournal {
+                entry: Box::new(entry),
+            });
+            assert!(sent.is_ok(), "the command task takes commands");
+            let _ = runner.commands().send(Cmd::Log {
+                line: format!("deleted {n}"),
+            });
+        }
+        runner.stop().await;
+        let written = read_journal(Some(&journal), &Filter::default()).expect("the journal reads");
+        assert_eq!(
+            written.len(),
+            20,
+            "every entry is on disk once stop returns"
+        );
+        assert_eq!(written[0].id, "quit19");
+        assert_eq!(written[19].id, "quit00");
     }
 }

@@ -4,9 +4,10 @@
 
 use geobox_ops::config::{ConfigFile, Environment, Setting, config_path};
 
+use super::env::Env;
 use super::keys::{KeyEntry, Keymap, remap};
 use super::model::{Activity, Model};
-use super::view::palette::{Palette, Role, parse_color};
+use super::palette::{Palette, Role, parse_color};
 
 /// What the config file asks for, and what was wrong with it.
 #[derive(Clone, Debug, Default)]
@@ -110,9 +111,9 @@ pub fn load() -> Customization {
 
 /// Puts the colours and keys in force and reports each problem once: all of them in the
 /// activity log, the first on the banner.
-pub fn apply(model: &mut Model, custom: Customization) {
-    model.palette = custom.palette;
-    model.keymap = custom.keymap;
+pub fn apply(model: &mut Model, env: &mut Env, custom: Customization) {
+    env.palette = custom.palette;
+    env.keymap = custom.keymap;
     for problem in &custom.problems {
         tracing::warn!("{problem}");
         model.activity.push(Activity {
@@ -146,16 +147,16 @@ mod tests {
         from_file(&ConfigFile::parse(text).expect("the file parses"))
     }
 
-    fn press(model: &Model, code: KeyCode, mods: KeyModifiers) -> Option<Msg> {
-        translate(model, &KeyEvent::new(code, mods))
+    fn press(model: &Model, env: &Env, code: KeyCode, mods: KeyModifiers) -> Option<Msg> {
+        translate(model, &env.keymap, &KeyEvent::new(code, mods))
     }
 
-    fn help_text(model: &Model) -> String {
+    fn help_text(model: &Model, env: &Env) -> String {
         let theme = Theme {
             color: true,
-            palette: model.palette,
+            palette: env.palette,
         };
-        help_lines(model, theme, 100)
+        help_lines(model, &env.keymap, theme, 100)
             .iter()
             .map(|(_, line)| line.to_string())
             .collect::<Vec<_>>()
@@ -196,9 +197,9 @@ mod tests {
         }
         assert_eq!(custom.problems.len(), 7, "{problems}");
         assert_eq!(custom.palette.get(Role::Pending), Some(Color::Yellow));
-        let mut model = Model::new("h", None, false);
-        apply(&mut model, custom);
-        let ctrl_r = press(&model, KeyCode::Char('r'), KeyModifiers::CONTROL);
+        let (mut model, mut env) = (Model::new(), Env::new("h"));
+        apply(&mut model, &mut env, custom);
+        let ctrl_r = press(&model, &env, KeyCode::Char('r'), KeyModifiers::CONTROL);
         assert!(matches!(ctrl_r, Some(Msg::OpenRolePicker)), "{ctrl_r:?}");
         assert_eq!(model.activity.len(), 7, "every problem is logged once");
         let banner = model.banner.expect("the first problem is on the banner");
@@ -210,34 +211,35 @@ mod tests {
 
     #[test]
     fn a_remapped_action_answers_to_its_new_key_and_help_and_footer_say_so() {
-        let mut model = Model::new("h", None, false);
+        let (mut model, mut env) = (Model::new(), Env::new("h"));
         apply(
             &mut model,
+            &mut env,
             customized("[keys]\nquit = \"Q\"\nstatus = \"ctrl-s\"\nquery = [\"F2\", \"alt-q\"]\n"),
         );
         assert!(matches!(
-            press(&model, KeyCode::Char('Q'), KeyModifiers::SHIFT),
+            press(&model, &env, KeyCode::Char('Q'), KeyModifiers::SHIFT),
             Some(Msg::Quit)
         ));
-        assert!(press(&model, KeyCode::Char('q'), KeyModifiers::NONE).is_none());
-        assert!(press(&model, KeyCode::Char('s'), KeyModifiers::NONE).is_none());
+        assert!(press(&model, &env, KeyCode::Char('q'), KeyModifiers::NONE).is_none());
+        assert!(press(&model, &env, KeyCode::Char('s'), KeyModifiers::NONE).is_none());
         assert!(matches!(
-            press(&model, KeyCode::Char('s'), KeyModifiers::CONTROL),
+            press(&model, &env, KeyCode::Char('s'), KeyModifiers::CONTROL),
             Some(Msg::OpenStatusPicker)
         ));
         assert!(matches!(
-            press(&model, KeyCode::F(2), KeyModifiers::NONE),
+            press(&model, &env, KeyCode::F(2), KeyModifiers::NONE),
             Some(Msg::OpenQueryBar)
         ));
         assert!(matches!(
-            press(&model, KeyCode::Char('c'), KeyModifiers::CONTROL),
+            press(&model, &env, KeyCode::Char('c'), KeyModifiers::CONTROL),
             Some(Msg::Quit)
         ));
-        let hints = footer_hints(&model);
+        let hints = footer_hints(&model, &env.keymap);
         assert!(hints.contains(&"Q quit"), "{hints:?}");
         assert!(hints.contains(&"Ctrl-S status"), "{hints:?}");
         assert!(!hints.contains(&"q quit"), "{hints:?}");
-        let help = help_text(&model);
+        let help = help_text(&model, &env);
         assert!(help.contains("Ctrl-S      set status"), "{help}");
         assert!(help.contains("F2/Alt-q"), "{help}");
         assert!(help.contains("  Q           quit"), "{help}");
@@ -252,11 +254,11 @@ mod tests {
             "{:?}",
             custom.problems
         );
-        let mut model = Model::new("h", None, false);
-        apply(&mut model, custom);
+        let (mut model, mut env) = (Model::new(), Env::new("h"));
+        apply(&mut model, &mut env, custom);
         model.mode = crate::console::model::Mode::QueryBar;
         assert!(matches!(
-            press(&model, KeyCode::Char('c'), KeyModifiers::NONE),
+            press(&model, &env, KeyCode::Char('c'), KeyModifiers::NONE),
             Some(Msg::CopyQueryAsCli)
         ));
     }

@@ -9,9 +9,9 @@ use serde_json::json;
 use geobox_api::{ApiError, Session, User};
 
 use super::cmd::Cmd;
+use super::env::Env;
 use super::model::Model;
 use super::msg::{Done, Msg};
-use super::update;
 
 const FIRST: [&str; 8] = [
     "Sara", "Ali", "Reza", "Maryam", "Neda", "Omid", "Leila", "Kian",
@@ -27,6 +27,17 @@ pub fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-29T12:00:00Z")
         .map(|time| time.with_timezone(&Utc))
         .unwrap_or_default()
+}
+
+/// The surroundings of every fixture: the built-in keys and colours, no API base, nowhere to
+/// keep views.
+pub fn env() -> Env {
+    Env::new("geobox.example.ir")
+}
+
+/// `update` in the fixtures' surroundings ([`env`]).
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
+    super::update::update(model, &env(), msg)
 }
 
 /// The user with this id, always the same.
@@ -194,11 +205,13 @@ impl FakeServer {
 /// A model of `width` x `height` with the first screen of a `total`-user server loaded and the
 /// selected user's sessions in.
 pub fn loaded_model(width: u16, height: u16, total: u64) -> Model {
-    let mut model = Model::new("geobox.example.ir", None, false);
-    model.width = width;
-    model.height = height;
-    model.now = now();
-    let cmds = update::init(&mut model);
+    let mut model = Model {
+        width,
+        height,
+        now: now(),
+        ..Model::default()
+    };
+    let cmds = super::update::init(&mut model);
     settle(&mut model, &FakeServer::new(total), cmds);
     model
 }
@@ -212,7 +225,7 @@ pub fn settle(model: &mut Model, server: &FakeServer, cmds: Vec<Cmd>) {
             other => server.answer(&other),
         };
         if let Some(msg) = msg {
-            queue.extend(update::update(model, msg));
+            queue.extend(update(model, msg));
         }
     }
 }
@@ -243,8 +256,14 @@ pub fn partly_failed_lockdown(user_id: i64, username: &str) -> super::msg::Lockd
 
 /// One key press, without modifiers, through `update`: the commands it gives.
 pub fn press(model: &mut Model, code: crossterm::event::KeyCode) -> Vec<Cmd> {
-    update::update(
+    press_in(model, &env(), code)
+}
+
+/// One key press, without modifiers, through `update` in `env`: the commands it gives.
+pub fn press_in(model: &mut Model, env: &Env, code: crossterm::event::KeyCode) -> Vec<Cmd> {
+    super::update::update(
         model,
+        env,
         Msg::KeyPressed(crossterm::event::KeyEvent::new(
             code,
             crossterm::event::KeyModifiers::NONE,
@@ -254,7 +273,12 @@ pub fn press(model: &mut Model, code: crossterm::event::KeyCode) -> Vec<Cmd> {
 
 /// Types each character as a key press and gathers the commands.
 pub fn type_text(model: &mut Model, text: &str) -> Vec<Cmd> {
+    type_text_in(model, &env(), text)
+}
+
+/// Types each character as a key press in `env` and gathers the commands.
+pub fn type_text_in(model: &mut Model, env: &Env, text: &str) -> Vec<Cmd> {
     text.chars()
-        .flat_map(|c| press(model, crossterm::event::KeyCode::Char(c)))
+        .flat_map(|c| press_in(model, env, crossterm::event::KeyCode::Char(c)))
         .collect()
 }

@@ -8,13 +8,17 @@ mod bulk_runner;
 pub mod clipboard;
 pub mod cmd;
 pub mod custom;
+pub mod env;
+mod files;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod form;
 pub mod keys;
 pub mod layout;
+mod log_file;
 pub mod model;
 pub mod msg;
+pub mod palette;
 pub mod update;
 pub mod view;
 pub mod wrap;

@@ -4,6 +4,7 @@
 //! (`UsersLoaded`). Results name the request they answer so stale ones can be dropped.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyEvent, MouseEvent};
@@ -11,7 +12,9 @@ use tui_input::InputRequest;
 
 use geobox_api::{ApiError, Plan, Secret, Session, User, UserRole, UserStatus, UserUpdate};
 use geobox_ops::bulk;
+use geobox_ops::config::ConfigError;
 use geobox_ops::journal::Entry;
+use geobox_ops::paths::DATA_DIR_VAR;
 use geobox_ops::views::View;
 
 /// Identifies one request sent to the command task; its answer carries the same id.
@@ -330,7 +333,7 @@ pub enum Msg {
     ViewsLoaded {
         request: RequestId,
         said: Option<String>,
-        result: Result<SavedViews, String>,
+        result: Result<SavedViews, ConfigError>,
     },
     /// An export wrote another page.
     ExportProgressed {
@@ -341,7 +344,7 @@ pub enum Msg {
     /// failed.
     ExportFinished {
         request: RequestId,
-        result: Result<ExportDone, String>,
+        result: Result<ExportDone, ExportError>,
     },
     /// A whole-query change moved on.
     BulkProgressed {
@@ -356,7 +359,7 @@ pub enum Msg {
     /// Earlier journal entries, newest first, as the runner read them.
     JournalRead {
         request: RequestId,
-        result: Result<Vec<Entry>, String>,
+        result: Result<Vec<Entry>, JournalReadError>,
     },
     /// An entry's users as they are now, to plan its undo.
     UndoChecked {
@@ -395,6 +398,33 @@ pub struct ExportDone {
     pub written: usize,
     /// Stopped before the last page (Esc).
     pub stopped: bool,
+}
+
+/// Why an export stopped short. A failed read keeps the API's error, so the console can tell
+/// a server that went away from one that said no.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    #[error("cannot write {}: {source}", .path.display())]
+    Create {
+        path: PathBuf,
+        source: Arc<std::io::Error>,
+    },
+    #[error("writing {} failed: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: Arc<std::io::Error>,
+    },
+}
+
+/// Why earlier journal entries could not be read.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum JournalReadError {
+    #[error("no data directory for the journal: set {DATA_DIR_VAR}")]
+    NoDataDirectory,
+    #[error("cannot read the journal: {0}")]
+    Unreadable(#[source] Arc<std::io::Error>),
 }
 
 /// The saved views of the config file, by name.

@@ -12,6 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use geobox_api::{Auth, GeoboxClient, Secret, UserRef};
 use geobox_server::{RunningServer, ServerOptions};
 use geobox_users::console::cmd::{Cmd, execute};
+use geobox_users::console::env::Env;
 use geobox_users::console::form::Field;
 use geobox_users::console::model::{Mode, Model};
 use geobox_users::console::msg::Msg;
@@ -49,6 +50,7 @@ fn admin_auth(server: &RunningServer) -> Auth {
 /// the test to fire, so a server that stays away does not loop forever.
 struct Console {
     model: Model,
+    env: Env,
     client: GeoboxClient,
     queue: VecDeque<Cmd>,
     retry_timers: Vec<(Duration, Msg)>,
@@ -56,13 +58,14 @@ struct Console {
 
 impl Console {
     async fn open(client: GeoboxClient) -> Console {
-        let mut model = Model::new("test", None, false);
+        let mut model = Model::new();
         model.width = 160;
         model.height = 45;
         model.now = chrono::Utc::now();
         let queue = init(&mut model).into();
         let mut console = Console {
             model,
+            env: Env::new("test"),
             client,
             queue,
             retry_timers: Vec::new(),
@@ -82,7 +85,7 @@ impl Console {
                 other => execute(&self.client, other).await,
             };
             if let Some(msg) = msg {
-                self.queue.extend(update(&mut self.model, msg));
+                self.queue.extend(update(&mut self.model, &self.env, msg));
             }
         }
     }
@@ -91,7 +94,7 @@ impl Console {
     async fn fire_retry(&mut self) -> Duration {
         let (delay, msg) = self.retry_timers.pop().expect("a retry is scheduled");
         assert!(self.retry_timers.is_empty(), "one retry timer at a time");
-        self.queue.extend(update(&mut self.model, msg));
+        self.queue.extend(update(&mut self.model, &self.env, msg));
         self.settle().await;
         delay
     }
@@ -99,6 +102,7 @@ impl Console {
     async fn key(&mut self, code: KeyCode, modifiers: KeyModifiers) {
         self.queue.extend(update(
             &mut self.model,
+            &self.env,
             Msg::KeyPressed(KeyEvent::new(code, modifiers)),
         ));
         self.settle().await;
@@ -133,7 +137,7 @@ impl Console {
         let mut terminal =
             Terminal::new(TestBackend::new(self.model.width, self.model.height)).expect("a term");
         terminal
-            .draw(|frame| view::view(&self.model, frame))
+            .draw(|frame| view::view(&self.model, &self.env, frame))
             .expect("drawn");
         let buffer = terminal.backend().buffer();
         let width = usize::from(buffer.area.width);
@@ -179,6 +183,7 @@ async fn a_server_that_goes_away_and_comes_back_on_the_same_port() {
     // A second try is refused plainly without a request.
     let cmds = update(
         &mut console.model,
+        &console.env,
         Msg::KeyPressed(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
     );
     assert!(cmds.is_empty(), "nothing sent or queued offline: {cmds:?}");

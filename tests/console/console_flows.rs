@@ -14,6 +14,7 @@ use geobox_api::{
 };
 use geobox_server::RunningServer;
 use geobox_users::console::cmd::{Cmd, execute};
+use geobox_users::console::env::Env;
 use geobox_users::console::model::{Focus, Mode, Model};
 use geobox_users::console::msg::Msg;
 use geobox_users::console::update::{init, update};
@@ -31,19 +32,24 @@ fn admin_client(server: &RunningServer) -> GeoboxClient {
 /// The console without a terminal: a model, the real client, and commands run one by one.
 struct Console {
     model: Model,
+    env: Env,
     client: GeoboxClient,
     queue: VecDeque<Cmd>,
 }
 
 impl Console {
     async fn open(server: &RunningServer) -> Console {
-        let mut model = Model::new("test", Some(server.base_url.clone()), false);
+        let mut model = Model::new();
         model.width = 160;
         model.height = 45;
         model.now = chrono::Utc::now();
         let queue = init(&mut model).into();
         let mut console = Console {
             model,
+            env: Env {
+                demo_url: Some(server.base_url.clone()),
+                ..Env::new("test")
+            },
             client: admin_client(server),
             queue,
         };
@@ -59,13 +65,13 @@ impl Console {
                 other => execute(&self.client, other).await,
             };
             if let Some(msg) = msg {
-                self.queue.extend(update(&mut self.model, msg));
+                self.queue.extend(update(&mut self.model, &self.env, msg));
             }
         }
     }
 
     fn send(&mut self, msg: Msg) {
-        self.queue.extend(update(&mut self.model, msg));
+        self.queue.extend(update(&mut self.model, &self.env, msg));
     }
 
     async fn press(&mut self, code: KeyCode) {

@@ -13,6 +13,7 @@ use geobox_ops::transfer::export::Pager;
 use geobox_ops::views::View;
 use geobox_server::RunningServer;
 use geobox_users::console::cmd::{self, Cmd};
+use geobox_users::console::env::Env;
 use geobox_users::console::model::{BulkStage, Mode, Model};
 use geobox_users::console::msg::Msg;
 use geobox_users::console::update::{init, update};
@@ -33,6 +34,7 @@ fn admin_client(server: &RunningServer) -> GeoboxClient {
 /// The console with its real command task; only the terminal is missing.
 struct Live {
     model: Model,
+    env: Env,
     commands: mpsc::UnboundedSender<Cmd>,
     results: mpsc::UnboundedReceiver<Msg>,
 }
@@ -41,12 +43,16 @@ impl Live {
     async fn open(server: &RunningServer) -> Live {
         let (results_tx, results) = mpsc::unbounded_channel();
         let commands = cmd::spawn(Arc::new(admin_client(server)), None, results_tx);
-        let mut model = Model::new("test", Some(server.base_url.clone()), false);
+        let mut model = Model::new();
         model.width = 160;
         model.height = 45;
         model.now = chrono::Utc::now();
         let mut live = Live {
             model,
+            env: Env {
+                demo_url: Some(server.base_url.clone()),
+                ..Env::new("test")
+            },
             commands,
             results,
         };
@@ -64,7 +70,11 @@ impl Live {
     }
 
     fn key(&mut self, code: KeyCode, mods: KeyModifiers) {
-        let cmds = update(&mut self.model, Msg::KeyPressed(KeyEvent::new(code, mods)));
+        let cmds = update(
+            &mut self.model,
+            &self.env,
+            Msg::KeyPressed(KeyEvent::new(code, mods)),
+        );
         self.send_all(cmds);
     }
 
@@ -82,7 +92,7 @@ impl Live {
                 .expect("an answer came")
                 .expect("the command task runs");
             let probe = msg.clone();
-            let cmds = update(&mut self.model, msg);
+            let cmds = update(&mut self.model, &self.env, msg);
             self.send_all(cmds);
             if done(&self.model, &probe) {
                 return;

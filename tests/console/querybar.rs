@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use geobox_api::{GeoboxClient, UserRole, UserStatus};
 use geobox_server::RunningServer;
 use geobox_users::console::cmd::{Cmd, execute};
+use geobox_users::console::env::Env;
 use geobox_users::console::model::{Model, SortColumn};
 use geobox_users::console::msg::Msg;
 use geobox_users::console::update::{cli_command, init, update};
@@ -25,7 +26,7 @@ fn admin_client(server: &RunningServer) -> GeoboxClient {
 }
 
 /// Runs the console's commands against the server until nothing is left.
-async fn settle(model: &mut Model, client: &GeoboxClient, cmds: Vec<Cmd>) {
+async fn settle(model: &mut Model, env: &Env, client: &GeoboxClient, cmds: Vec<Cmd>) {
     let mut queue: VecDeque<Cmd> = cmds.into();
     while let Some(cmd) = queue.pop_front() {
         let msg = match cmd {
@@ -33,7 +34,7 @@ async fn settle(model: &mut Model, client: &GeoboxClient, cmds: Vec<Cmd>) {
             other => execute(client, other).await,
         };
         if let Some(msg) = msg {
-            queue.extend(update(model, msg));
+            queue.extend(update(model, env, msg));
         }
     }
 }
@@ -112,21 +113,25 @@ async fn the_copied_cli_command_lists_the_same_users_in_the_same_order() {
         ("the second page", |model| model.users.selected = 150),
     ];
     for (shape, apply) in shapes {
-        let mut model = Model::new("test", Some(server.base_url.clone()), false);
+        let env = Env {
+            demo_url: Some(server.base_url.clone()),
+            api_base: client.base_url().to_string(),
+            ..Env::new("test")
+        };
+        let mut model = Model::new();
         model.width = 160;
         model.height = 45;
-        model.query_bar.api_base = client.base_url().to_string();
         apply(&mut model);
         let cmds = init(&mut model);
-        settle(&mut model, &client, cmds).await;
+        settle(&mut model, &env, &client, cmds).await;
         if model.users.selected > 0 {
             let row = model.users.selected;
-            let cmds = update(&mut model, Msg::SelectUserRow(row));
-            settle(&mut model, &client, cmds).await;
+            let cmds = update(&mut model, &env, Msg::SelectUserRow(row));
+            settle(&mut model, &env, &client, cmds).await;
         }
         let expected = table_ids(&model);
         assert!(!expected.is_empty(), "{shape}: the table shows users");
-        let command = cli_command(&model).expect("a command");
+        let command = cli_command(&model, &env).expect("a command");
         let listed = tokio::task::block_in_place(|| run_copied(&command, &server, home.path()));
         assert_eq!(listed, expected, "{shape}: {command}");
     }

@@ -85,8 +85,13 @@ fn resolve_alias(name: &str) -> &str {
         .map_or(name, |(_, action)| action)
 }
 
+/// A key in `[keys]` that names no key: the text as written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot read the key \"{0}\"")]
+pub struct UnreadableKey(pub String);
+
 /// Reads a key as written in the config file: `Q`, `ctrl-s`, `alt-x`, `f2`, `enter`, `space`.
-pub fn parse_key(text: &str) -> Result<Key, String> {
+pub fn parse_key(text: &str) -> Result<Key, UnreadableKey> {
     let mut mods = KeyModifiers::NONE;
     let mut rest = text.trim();
     loop {
@@ -110,8 +115,9 @@ pub fn parse_key(text: &str) -> Result<Key, String> {
                 KeyCode::Char(c)
             }
         }
-        _ => named_key(&rest.to_ascii_lowercase())
-            .ok_or_else(|| format!("cannot read the key \"{text}\""))?,
+        _ => {
+            named_key(&rest.to_ascii_lowercase()).ok_or_else(|| UnreadableKey(text.to_string()))?
+        }
     };
     Ok(Key { code, mods })
 }
@@ -236,7 +242,8 @@ pub fn remap(entries: &[KeyEntry]) -> (Keymap, Vec<String>) {
             problems.push(format!("{at}: no such action; ignored"));
             continue;
         }
-        let parsed: Result<Vec<Key>, String> = entry.keys.iter().map(|k| parse_key(k)).collect();
+        let parsed: Result<Vec<Key>, UnreadableKey> =
+            entry.keys.iter().map(|k| parse_key(k)).collect();
         let new_keys = match parsed {
             Ok(new_keys) if !new_keys.is_empty() => new_keys,
             Ok(_) => {

@@ -208,7 +208,7 @@ const fn admin(
 
 mod table;
 
-pub use custom::{KeyEntry, Keymap, action_name, key_label, parse_key, remap};
+pub use custom::{KeyEntry, Keymap, UnreadableKey, action_name, key_label, parse_key, remap};
 pub use table::KEYMAP;
 
 /// The contexts in force for the model, most specific first.
@@ -255,10 +255,10 @@ fn normalize(event: &KeyEvent) -> Key {
 }
 
 /// The binding a key triggers in the model's current mode and focus, if any.
-pub fn binding_for(model: &Model, event: &KeyEvent) -> Option<&'static Binding> {
+pub fn binding_for(model: &Model, keymap: &Keymap, event: &KeyEvent) -> Option<&'static Binding> {
     let pressed = normalize(event);
     contexts(model).iter().find_map(|context| {
-        model.keymap.0.iter().find(|binding| {
+        keymap.0.iter().find(|binding| {
             binding.context == *context && binding.keys.contains(&pressed) && binding.applies(model)
         })
     })
@@ -279,12 +279,13 @@ fn refusal_for(model: &Model, event: &KeyEvent) -> Option<String> {
     })
 }
 
-/// Turns a key into an intent for the current mode; `None` for keys that mean nothing here.
-pub fn translate(model: &Model, event: &KeyEvent) -> Option<Msg> {
+/// Turns a key into an intent for the current mode under `keymap`; `None` for keys that mean
+/// nothing here.
+pub fn translate(model: &Model, keymap: &Keymap, event: &KeyEvent) -> Option<Msg> {
     if event.kind == KeyEventKind::Release {
         return None;
     }
-    if let Some(binding) = binding_for(model, event) {
+    if let Some(binding) = binding_for(model, keymap, event) {
         return Some((binding.msg)());
     }
     if let Some(reason) = refusal_for(model, event) {
@@ -339,11 +340,11 @@ pub fn input_request(event: &KeyEvent) -> Option<InputRequest> {
 }
 
 /// The footer's hints for the current mode and focus, in keymap order.
-pub fn footer_hints(model: &Model) -> Vec<&'static str> {
+pub fn footer_hints(model: &Model, keymap: &Keymap) -> Vec<&'static str> {
     contexts(model)
         .iter()
         .flat_map(|context| {
-            model.keymap.0.iter().filter(move |binding| {
+            keymap.0.iter().filter(move |binding| {
                 binding.context == *context && !binding.footer.is_empty() && binding.applies(model)
             })
         })
@@ -355,17 +356,17 @@ pub fn footer_hints(model: &Model) -> Vec<&'static str> {
 mod tests {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-    use super::translate;
+    use super::{Keymap, translate};
     use crate::console::model::{Banner, FilterField, FilterPanel, Mode, Model};
     use crate::console::msg::Msg;
 
     fn press(model: &Model, code: KeyCode, mods: KeyModifiers) -> Option<Msg> {
-        translate(model, &KeyEvent::new(code, mods))
+        translate(model, &Keymap::default(), &KeyEvent::new(code, mods))
     }
 
     #[test]
     fn space_steps_a_choice_field_and_types_in_a_text_field() {
-        let mut model = Model::new("h", None, false);
+        let mut model = Model::new();
         model.mode = Mode::Filters(Box::default());
         let space = press(&model, KeyCode::Char(' '), KeyModifiers::NONE);
         assert!(
@@ -382,7 +383,7 @@ mod tests {
 
     #[test]
     fn ctrl_c_quits_even_while_typing() {
-        let mut model = Model::new("h", None, false);
+        let mut model = Model::new();
         model.mode = Mode::Search(Default::default());
         let quit = press(&model, KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert!(matches!(quit, Some(Msg::Quit)), "{quit:?}");
@@ -392,7 +393,7 @@ mod tests {
 
     #[test]
     fn esc_dismisses_the_banner_then_the_marks_then_goes_back_to_the_table() {
-        let mut model = Model::new("h", None, false);
+        let mut model = Model::new();
         model.banner = Some(Banner {
             text: "hello".into(),
             error: false,

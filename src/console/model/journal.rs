@@ -11,6 +11,44 @@ pub struct ConsoleJournal {
     pub this_run: Vec<Entry>,
     /// The running bulk action's steps so far, and what kind of write they are.
     pub bulk: Option<(Action, Vec<UserChange>)>,
+    /// Where this run's entry ids come from.
+    pub ids: JournalIds,
+}
+
+/// This run's journal ids: a sequence the runner seeds once at start (from the OS's
+/// randomness), so `update` mints ids without asking the OS, and a test gets the same ids
+/// every time it runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JournalIds {
+    state: u64,
+}
+
+impl JournalIds {
+    /// What an id is made of: ten of these, like the ids the CLI writes.
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    const LENGTH: usize = 10;
+
+    pub fn seeded(seed: u64) -> JournalIds {
+        JournalIds { state: seed }
+    }
+
+    /// The next id. Each step of the sequence (splitmix64) gives a different number, so a run
+    /// does not repeat an id, and runs seeded apart do not share theirs.
+    pub fn next_id(&mut self) -> String {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut mixed = self.state;
+        mixed = (mixed ^ (mixed >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        mixed = (mixed ^ (mixed >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        mixed ^= mixed >> 31;
+        let base = Self::ALPHABET.len() as u64;
+        (0..Self::LENGTH)
+            .map(|_| {
+                let digit = Self::ALPHABET[(mixed % base) as usize];
+                mixed /= base;
+                char::from(digit)
+            })
+            .collect()
+    }
 }
 
 /// The journal panel (`L`): this run's entries first, then earlier ones read from the file.
@@ -73,5 +111,35 @@ impl JournalView {
                     .is_none_or(|user| entry.concerns(&UserKey::Id(user.id)))
             })
             .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::JournalIds;
+
+    #[test]
+    fn ids_look_like_the_journals_own_and_do_not_repeat() {
+        let mut ids = JournalIds::seeded(7);
+        let minted: Vec<String> = (0..10_000).map(|_| ids.next_id()).collect();
+        for id in &minted {
+            assert_eq!(id.len(), 10, "{id}");
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+                "{id}"
+            );
+        }
+        let distinct: BTreeSet<&String> = minted.iter().collect();
+        assert_eq!(distinct.len(), minted.len());
+    }
+
+    #[test]
+    fn a_seed_gives_the_same_ids_and_another_seed_others() {
+        let first = |seed| JournalIds::seeded(seed).next_id();
+        assert_eq!(first(42), first(42));
+        assert_ne!(first(42), first(43));
     }
 }

@@ -24,11 +24,11 @@ pub use bulk_query::{
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
 pub use export::{ExportDialog, default_export_name, export_format, toggle_extension};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
-pub use journal::{ConsoleJournal, JournalView, UndoAsk};
+pub use journal::{ConsoleJournal, JournalIds, JournalView, UndoAsk};
 pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
 pub use loadable::{LoadState, Loadable};
 pub use lockdown::{LockdownDialog, LockdownResult};
-pub use query_bar::{ClipboardReach, Copied, QueryBar};
+pub use query_bar::{Copied, QueryBar, current_query, public_base, request_url};
 pub use session_choice::{AddressSweep, CloseAcross, CloseChoice, CloseOption, SWEEP_FILTER_BOUND};
 pub use views::{Naming, ViewEntry, ViewPicker, filters_from_view, view_from_filters};
 
@@ -39,13 +39,9 @@ use chrono::{DateTime, Utc};
 use tui_input::Input;
 
 use geobox_api::{Plan, User, UserRole};
-use geobox_ops::views::ViewStore;
 
-use super::cmd::Cmd;
 use super::form::UserForm;
-use super::keys::Keymap;
 use super::msg::{QuickChange, RequestId};
-use super::view::palette::Palette;
 
 /// How long the admin must pause typing before a search is sent.
 pub const SEARCH_DEBOUNCE: Duration = Duration::from_millis(150);
@@ -155,16 +151,12 @@ pub struct Activity {
     pub ok: bool,
 }
 
-/// The whole state of the console.
+/// The whole state of the console: what changes while it runs. What does not (the
+/// deployment, the keymap, the colours, where views are kept) is in `Env`.
 #[derive(Clone, Debug)]
 pub struct Model {
-    /// The host shown in the title bar.
-    pub host_label: String,
-    /// Set when connected to the embedded demo.
-    pub demo_url: Option<String>,
+    /// Started read-only: every action is off, and the screen says so.
     pub read_only: bool,
-    /// Colours on (off with `NO_COLOR`): every colour also has a symbol or text.
-    pub color: bool,
     /// The terminal size: the layout, and so the number of table rows, follows from it.
     pub width: u16,
     pub height: u16,
@@ -208,10 +200,6 @@ pub struct Model {
     /// Whether the server answers, and when to ask again when it does not.
     pub connection: Connection,
     pub query_bar: QueryBar,
-    /// The keymap in force: the built-in one with the admin's `[keys]`.
-    pub keymap: Keymap,
-    /// The admin's `[theme]` colours.
-    pub palette: Palette,
     /// How to undo the last bulk status or role change (asked for after `last_undo`).
     pub last_bulk_undo: Option<Vec<(TargetUser, QuickChange)>>,
     /// The row a range of marks starts from: the last one marked.
@@ -220,17 +208,19 @@ pub struct Model {
     pub journal: ConsoleJournal,
     /// Sessions from one address being listed across users, before the confirmation.
     pub address_sweep: Option<AddressSweep>,
-    /// Where saved views are kept (none: the platform has no config directory).
-    pub view_store: Option<ViewStore>,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model::new()
+    }
 }
 
 impl Model {
-    pub fn new(host_label: impl Into<String>, demo_url: Option<String>, read_only: bool) -> Self {
+    /// The console before anything is loaded: nothing selected, nothing asked yet.
+    pub fn new() -> Self {
         Model {
-            host_label: host_label.into(),
-            demo_url,
-            read_only,
-            color: true,
+            read_only: false,
             width: 80,
             height: 24,
             now: DateTime::<Utc>::UNIX_EPOCH,
@@ -262,13 +252,10 @@ impl Model {
             last_undo: None,
             connection: Connection::default(),
             query_bar: QueryBar::default(),
-            keymap: Keymap::default(),
-            palette: Palette::default(),
             last_bulk_undo: None,
             mark_anchor: None,
             journal: ConsoleJournal::default(),
             address_sweep: None,
-            view_store: None,
         }
     }
 
@@ -280,11 +267,11 @@ impl Model {
 
     /// Starts an action: a fresh request, counted in flight until its answer comes, the user it
     /// edits (if any) shown as pending, and the command that sends it.
-    pub fn start_action(
+    pub fn start_action<C>(
         &mut self,
         editing: Option<i64>,
-        command: impl FnOnce(RequestId) -> Cmd,
-    ) -> Cmd {
+        command: impl FnOnce(RequestId) -> C,
+    ) -> C {
         let request = self.new_request();
         self.actions_in_flight.insert(request);
         if let Some(user_id) = editing {

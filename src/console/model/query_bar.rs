@@ -1,15 +1,14 @@
 //! The query bar (`:`): the request behind the table, and what was last copied from it.
+//!
+//! The request is built from the same `UserQuery` the table's pages are fetched with, and its
+//! query string by the same encoder the client uses, so what is shown is what was sent.
 
 use std::time::Duration;
 
-/// Whether a copy through the terminal (OSC 52) is likely to reach the clipboard. The runner
-/// finds out once at start; `update` only reads it to word its message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClipboardReach {
-    Likely,
-    /// Why not, in a few words ("no TERM", "tmux without set-clipboard").
-    Unlikely(String),
-}
+use reqwest::Url;
+
+use super::Model;
+use geobox_api::UserQuery;
 
 /// Something copied from the query bar: what it was and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,25 +17,34 @@ pub struct Copied {
     pub text: String,
 }
 
-/// What the query bar needs besides the filters: where requests go, how long the table's last
-/// page took, and the last copy.
-#[derive(Clone, Debug, PartialEq)]
+/// What the query bar shows besides the filters: how long the table's last page took, and
+/// the last copy.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueryBar {
-    /// The API's base URL (`{host}/v1/`), as the client joins paths to it.
-    pub api_base: String,
-    pub clipboard: ClipboardReach,
     /// How long the page the table last received took.
     pub page_latency: Option<Duration>,
     pub copied: Option<Copied>,
 }
 
-impl Default for QueryBar {
-    fn default() -> Self {
-        QueryBar {
-            api_base: String::new(),
-            clipboard: ClipboardReach::Likely,
-            page_latency: None,
-            copied: None,
-        }
-    }
+/// The query of the page the selection is on: the request behind what the admin sees.
+pub fn current_query(model: &Model) -> UserQuery {
+    let size = model.users.page_size.max(1);
+    let page = model.users.selected / size;
+    model.filters.query(page * size, size)
+}
+
+/// The API base (`{host}/v1/`) without any credentials a host may carry.
+pub fn public_base(api_base: &str) -> Option<Url> {
+    let mut base = Url::parse(api_base).ok()?;
+    let _ = base.set_password(None);
+    let _ = base.set_username("");
+    Some(base)
+}
+
+/// `GET` and the full URL of the page request, every parameter as the client sends it.
+pub fn request_url(model: &Model, api_base: &str) -> Option<Url> {
+    let mut url = public_base(api_base)?.join("users/").ok()?;
+    url.query_pairs_mut()
+        .extend_pairs(current_query(model).to_params(false));
+    Some(url)
 }

@@ -8,10 +8,11 @@ use super::feedback::{
     step_progress, succeed,
 };
 use super::form::reverse;
-use super::journal::{about, changed, failed, record_user, tried};
 use super::list::{refresh_list, remove_row};
+use super::record::{about, changed, failed, record_user, tried};
 use super::sessions::{close_sessions, schedule_sessions};
 use crate::console::cmd::Cmd;
+use crate::console::env::Env;
 use crate::console::model::{
     Confirm, Mode, Model, PasswordDialog, Picker, PickerKind, Progress, TargetUser,
 };
@@ -447,6 +448,7 @@ pub(super) fn change_words(change: &QuickChange) -> String {
 
 pub(super) fn on_user_updated(
     model: &mut Model,
+    env: &Env,
     user_id: i64,
     change: QuickChange,
     done: Done<User>,
@@ -461,7 +463,7 @@ pub(super) fn on_user_updated(
                 Some((_, before)) => changed(before, &user),
                 None => tried(user_id, None, Values::of_update(&change.to_update())),
             };
-            record_user(model, Action::Update, written, Outcome::Ok, cmds);
+            record_user(model, env, Action::Update, written, Outcome::Ok, cmds);
             if let Some(row) = model.users.find_mut(user_id) {
                 if model.progress.is_none() {
                     model.last_undo = Some(reverse(row, &change.to_update()));
@@ -469,7 +471,7 @@ pub(super) fn on_user_updated(
                 }
                 *row = user;
             }
-            if !step_progress(model, None, cmds) {
+            if !step_progress(model, env, None, cmds) {
                 succeed(model, text, cmds);
             } else {
                 cmds.push(Cmd::Log { line: text });
@@ -478,7 +480,7 @@ pub(super) fn on_user_updated(
         Err(error) => {
             let before = model.users.find(user_id).map(|(_, user)| user);
             let written = tried(user_id, before, Values::of_update(&change.to_update()));
-            record_user(model, Action::Update, written, failed(&error), cmds);
+            record_user(model, env, Action::Update, written, failed(&error), cmds);
             let username = model.users.username_of(user_id);
             let what = format!("Setting {username}'s {}", change_words(&change));
             if let Some(progress) = &mut model.progress {
@@ -487,6 +489,7 @@ pub(super) fn on_user_updated(
             }
             if !step_progress(
                 model,
+                env,
                 Some(format!("{username}: {}", explain(&error))),
                 cmds,
             ) {
@@ -498,6 +501,7 @@ pub(super) fn on_user_updated(
 
 pub(super) fn on_user_deleted(
     model: &mut Model,
+    env: &Env,
     user_id: i64,
     username: String,
     done: Done<()>,
@@ -512,7 +516,7 @@ pub(super) fn on_user_deleted(
         .unwrap_or_default();
     let written = about(user_id, username.clone()).values(lost, Values::default());
     let outcome = Outcome::of(&done.result);
-    record_user(model, Action::Delete, written, outcome, cmds);
+    record_user(model, env, Action::Delete, written, outcome, cmds);
     match done.result {
         Ok(()) => {
             model.users.marked.remove(&user_id);
@@ -527,6 +531,7 @@ pub(super) fn on_user_deleted(
 
 pub(super) fn on_password_changed(
     model: &mut Model,
+    env: &Env,
     user_id: i64,
     username: String,
     done: Done<()>,
@@ -537,6 +542,7 @@ pub(super) fn on_password_changed(
     let written = about(user_id, username.clone());
     record_user(
         model,
+        env,
         Action::SetPassword,
         written,
         Outcome::of(&done.result),
@@ -555,6 +561,7 @@ pub(super) fn on_password_changed(
 
 pub(super) fn on_plan_renewed(
     model: &mut Model,
+    env: &Env,
     user_id: i64,
     username: String,
     done: Done<()>,
@@ -564,6 +571,7 @@ pub(super) fn on_plan_renewed(
     let written = about(user_id, username.clone());
     record_user(
         model,
+        env,
         Action::RenewPlan,
         written,
         Outcome::of(&done.result),

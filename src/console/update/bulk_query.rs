@@ -7,11 +7,12 @@ use tui_input::{Input, InputRequest};
 
 use super::actions::{open_role_picker, open_status_picker, request_renew, users_word};
 use super::feedback::{action_allowed, explain, log_activity, refuse_write_offline};
-use super::journal;
 use super::list::refresh_list;
 use super::lockdown;
+use super::record::record;
 use super::sessions::load_sessions;
 use crate::console::cmd::Cmd;
+use crate::console::env::Env;
 use crate::console::model::{
     BulkAction, BulkQuery, BulkStage, Mode, Model, needs_typed_count, view_of,
 };
@@ -314,6 +315,7 @@ pub(super) fn on_progressed(model: &mut Model, request: RequestId, progress: bul
 /// and the table is read again (users may have left the filter).
 pub(super) fn on_finished(
     model: &mut Model,
+    env: &Env,
     request: RequestId,
     summary: Summary,
     cmds: &mut Vec<Cmd>,
@@ -347,7 +349,15 @@ pub(super) fn on_finished(
         } else {
             Action::BulkUpdate
         };
-        journal::record(model, action, changes, outcome, Some(what.clone()), cmds);
+        record(
+            model,
+            env,
+            action,
+            changes,
+            outcome,
+            Some(what.clone()),
+            cmds,
+        );
     }
     for (user, reason) in &summary.failed {
         log_activity(
@@ -384,9 +394,9 @@ mod tests {
     use crossterm::event::KeyCode;
 
     use super::*;
+    use crate::console::fixtures::update;
     use crate::console::fixtures::{loaded_model, press, type_text, user};
     use crate::console::msg::Msg;
-    use crate::console::update::update;
 
     fn filtered_model() -> Model {
         let mut model = loaded_model(80, 24, 500);

@@ -7,7 +7,7 @@ use super::feedback::{log_activity, succeed};
 use super::list::reload;
 use crate::console::cmd::Cmd;
 use crate::console::model::{Connection, Model, RETRY_FIRST};
-use crate::console::msg::{Done, Msg, RequestId};
+use crate::console::msg::{Done, ExportDone, ExportError, Msg, RequestId};
 use geobox_api::ApiError;
 
 /// What one answer says about the server.
@@ -36,26 +36,153 @@ fn answer<T>(done: &Done<T>) -> Option<Answer> {
     })
 }
 
-/// The answer a message carries, if it is one.
+/// The answer a message carries, if it is one. Every message is named, so a new one is
+/// placed here on purpose: an answer the offline detection reads, or something that is not.
 pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
     match msg {
         Msg::MeLoaded(done) | Msg::UserReloaded { done, .. } | Msg::ReadBeforeSave(done) => {
             answer(done)
         }
         Msg::UserUpdated { done, .. } | Msg::UserSaved { done, .. } => answer(done),
-        Msg::UsersLoaded { done, .. } => answer(done),
+        Msg::UsersLoaded { done, .. } | Msg::MatchingCollected { done, .. } => answer(done),
         Msg::UsersCounted(done) => answer(done),
-        Msg::SessionsLoaded { done, .. } => answer(done),
+        Msg::SessionsLoaded { done, .. } | Msg::SessionsToClose { done, .. } => answer(done),
         Msg::PlansLoaded(done) => answer(done),
         Msg::SessionClosed { done, .. }
         | Msg::UserDeleted { done, .. }
         | Msg::PasswordChanged { done, .. }
         | Msg::PlanRenewed { done, .. }
         | Msg::ProbeAnswered(done) => answer(done),
-        Msg::SessionsToClose { done, .. } => answer(done),
         Msg::UndoChecked { done, .. } => answer(done),
         Msg::LockedDown { done, .. } => answer(done),
-        _ => None,
+        Msg::ExportFinished { request, result } => exported(*request, result),
+        // The shared bulk run and undo hand their failures back as words, without the API's
+        // error, so they cannot say whether the server went away; the read of the table
+        // that ends each of them does.
+        Msg::BulkFinished { .. } | Msg::UndoApplied { .. } => None,
+        // Progress of a run, and the journal and config files, say nothing of the server.
+        Msg::BulkProgressed { .. }
+        | Msg::ExportProgressed { .. }
+        | Msg::JournalRead { .. }
+        | Msg::ViewsLoaded { .. } => None,
+        // Terminal input, timers and intents are not answers.
+        Msg::KeyPressed(_)
+        | Msg::MouseUsed(_)
+        | Msg::Resized { .. }
+        | Msg::Tick
+        | Msg::Quit
+        | Msg::RetryConnection { .. }
+        | Msg::SelectionSettled { .. }
+        | Msg::SearchSettled { .. }
+        | Msg::SelectNextUser
+        | Msg::SelectPrevUser
+        | Msg::PageDownUsers
+        | Msg::PageUpUsers
+        | Msg::SelectFirstUser
+        | Msg::SelectLastUser
+        | Msg::SelectUserRow(_)
+        | Msg::ScrollFocused(_)
+        | Msg::FocusNext
+        | Msg::FocusPrev
+        | Msg::OpenDetail
+        | Msg::SelectNextSession
+        | Msg::SelectPrevSession
+        | Msg::OpenSearch
+        | Msg::EditSearch(_)
+        | Msg::KeepSearch
+        | Msg::ClearSearch
+        | Msg::OpenFilters
+        | Msg::FocusNextFilterField
+        | Msg::FocusPrevFilterField
+        | Msg::CycleFilterChoice(_)
+        | Msg::EditFilterField(_)
+        | Msg::ApplyFilters
+        | Msg::CloseFilters
+        | Msg::ResetFilterFields
+        | Msg::CycleSortColumn
+        | Msg::FlipSortDirection
+        | Msg::Reload
+        | Msg::DismissBanner
+        | Msg::ClearMarks
+        | Msg::MarkAllVisible
+        | Msg::MarkRange
+        | Msg::ExplainRefusal(_)
+        | Msg::FocusTable
+        | Msg::ToggleHelp
+        | Msg::RequestCloseSession
+        | Msg::RequestCloseOtherSessions
+        | Msg::OpenStatusPicker
+        | Msg::OpenRolePicker
+        | Msg::PickerNext
+        | Msg::PickerPrev
+        | Msg::PickerChoose
+        | Msg::RequestDeleteUser
+        | Msg::EditDialogInput(_)
+        | Msg::RequestRenewPlan
+        | Msg::OpenPasswordDialog
+        | Msg::DialogNextField
+        | Msg::DialogPrevField
+        | Msg::ToggleMark
+        | Msg::ConfirmDialog
+        | Msg::CancelDialog
+        | Msg::ToggleActivityLog
+        | Msg::OpenEditForm
+        | Msg::OpenCreateForm
+        | Msg::CycleFormChoice(_)
+        | Msg::AdvanceForm
+        | Msg::SaveForm
+        | Msg::RequestUndo
+        | Msg::ToggleJournal
+        | Msg::StepJournal(_)
+        | Msg::ToggleJournalUser
+        | Msg::RequestJournalUndo
+        | Msg::ConfirmJournalUndo
+        | Msg::CancelJournalUndo
+        | Msg::ToggleSessionMark
+        | Msg::StepCloseChoice(_)
+        | Msg::ChooseSessionsToClose
+        | Msg::RequestLockdown
+        | Msg::ToggleLockdownPassword
+        | Msg::ConfirmLockdown
+        | Msg::CloseLockdown
+        | Msg::OpenQueryBar
+        | Msg::CloseQueryBar
+        | Msg::CopyQueryAsCli
+        | Msg::CopyQueryAsCurl
+        | Msg::ChooseWholeQuery
+        | Msg::AdvanceBulkQuery
+        | Msg::StepBulkQuery(_)
+        | Msg::EditBulkQueryCount(_)
+        | Msg::BackOutOfBulkQuery
+        | Msg::OpenViewPicker
+        | Msg::OpenSaveView
+        | Msg::StepViewPicker(_)
+        | Msg::ChooseView
+        | Msg::DeleteSelectedView
+        | Msg::RenameSelectedView
+        | Msg::EditViewName(_)
+        | Msg::CloseViewPicker
+        | Msg::OpenExport
+        | Msg::EditExportPath(_)
+        | Msg::ToggleExportFormat
+        | Msg::StartExport
+        | Msg::BackOutOfExport => None,
+    }
+}
+
+/// What an export's end says about the server: it was reached when the pages were read, and
+/// a failed read keeps its error; a file that could not be written says nothing of it.
+fn exported(request: RequestId, result: &Result<ExportDone, ExportError>) -> Option<Answer> {
+    match result {
+        Ok(_) => Some(Answer {
+            request,
+            reached: true,
+        }),
+        Err(ExportError::Api(error)) => Some(Answer {
+            request,
+            reached: !unreachable(error),
+        }),
+        Err(ExportError::Create { .. } | ExportError::Write { .. }) => None,
     }
 }
 

@@ -12,7 +12,7 @@ use crate::console::cmd::Cmd;
 use crate::console::model::{
     ExportDialog, Mode, Model, default_export_name, export_format, toggle_extension, view_of,
 };
-use crate::console::msg::{ExportDone, RequestId};
+use crate::console::msg::{ExportDone, ExportError, RequestId};
 use geobox_ops::bulk;
 
 pub(super) fn open(model: &mut Model) {
@@ -101,7 +101,7 @@ pub(super) fn on_progressed(model: &mut Model, request: RequestId, progress: bul
 pub(super) fn on_finished(
     model: &mut Model,
     request: RequestId,
-    result: Result<ExportDone, String>,
+    result: Result<ExportDone, ExportError>,
     cmds: &mut Vec<Cmd>,
 ) {
     if matches!(&model.mode, Mode::Export(dialog)
@@ -139,9 +139,9 @@ mod tests {
     use crossterm::event::KeyCode;
 
     use super::*;
+    use crate::console::fixtures::update;
     use crate::console::fixtures::{loaded_model, press};
     use crate::console::msg::Msg;
-    use crate::console::update::update;
     use geobox_api::UserStatus;
     use geobox_ops::transfer::output::Format;
 

@@ -2,6 +2,7 @@
 //! last request in the footer, and errors explained in words they can act on.
 
 use crate::console::cmd::Cmd;
+use crate::console::env::Env;
 use crate::console::layout::scrolled;
 use crate::console::model::{Activity, Focus, LastRequest, Model, Progress};
 use crate::console::msg::Done;
@@ -120,6 +121,7 @@ pub(super) fn finish_action<T>(model: &mut Model, done: &Done<T>) {
 /// Counts one answer of a bulk action; when the last is in, sums it up on the banner.
 pub(super) fn step_progress(
     model: &mut Model,
+    env: &Env,
     failure: Option<String>,
     cmds: &mut Vec<Cmd>,
 ) -> bool {
@@ -132,7 +134,7 @@ pub(super) fn step_progress(
     }
     if progress.done >= progress.total {
         let progress = model.progress.take().unwrap_or_default();
-        super::journal::finish_bulk(model, cmds);
+        super::record::finish_bulk(model, env, cmds);
         let ok = progress.total - progress.failures.len();
         let mut text = format!("{}: {ok}/{} done", progress.what, progress.total);
         if !progress.failures.is_empty() {

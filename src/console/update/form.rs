@@ -6,9 +6,10 @@ use tui_input::InputRequest;
 use super::feedback::{
     OFFLINE_WRITE, action_allowed, action_answered, explain, note_request, report, succeed,
 };
-use super::journal::{about, changed, record_user, tried};
 use super::list::refresh_list;
+use super::record::{about, changed, record_user, tried};
 use crate::console::cmd::Cmd;
+use crate::console::env::Env;
 use crate::console::form::{UserForm, same_editable_fields};
 use crate::console::model::{LoadState, Mode, Model, Sort, TargetUser, Undo};
 use crate::console::msg::Done;
@@ -70,7 +71,12 @@ pub(super) fn on_plans_loaded(model: &mut Model, done: Done<Vec<Plan>>, cmds: &m
 /// The server's copy arrived before a save: the save goes ahead when it still agrees with the
 /// copy the form opened on; otherwise it is held back, the form now compares against the
 /// server's values, and saving again overwrites them.
-pub(super) fn on_read_before_save(model: &mut Model, done: Done<User>, cmds: &mut Vec<Cmd>) {
+pub(super) fn on_read_before_save(
+    model: &mut Model,
+    env: &Env,
+    done: Done<User>,
+    cmds: &mut Vec<Cmd>,
+) {
     let request = done.request;
     let Mode::Form(form) = &mut model.mode else {
         model.actions_in_flight.remove(&request);
@@ -86,6 +92,7 @@ pub(super) fn on_read_before_save(model: &mut Model, done: Done<User>, cmds: &mu
             // Answered like a failed save: the form stays with everything typed.
             on_user_saved(
                 model,
+                env,
                 false,
                 Done {
                     request,
@@ -247,6 +254,7 @@ fn start_save(model: &mut Model, form: &mut UserForm) -> Option<Cmd> {
 
 pub(super) fn on_user_saved(
     model: &mut Model,
+    env: &Env,
     created: bool,
     done: Done<User>,
     cmds: &mut Vec<Cmd>,
@@ -261,7 +269,7 @@ pub(super) fn on_user_saved(
         &done,
     );
     let ours = matches!(&model.mode, Mode::Form(form) if form.saving == Some(done.request));
-    journal_save(model, created, ours, &done, cmds);
+    journal_save(model, env, created, ours, &done, cmds);
     match done.result {
         Ok(user) => {
             model.users.in_flight_edits.remove(&user.id);
@@ -327,6 +335,7 @@ pub(super) fn on_user_saved(
 /// save changed (from the form's original, or the row when an undo saved), or what it tried.
 fn journal_save(
     model: &mut Model,
+    env: &Env,
     created: bool,
     ours: bool,
     done: &Done<User>,
@@ -367,5 +376,5 @@ fn journal_save(
         },
     };
     let outcome = Outcome::of(&done.result);
-    record_user(model, action, written, outcome, cmds);
+    record_user(model, env, action, written, outcome, cmds);
 }

@@ -1,102 +1,226 @@
-//! The console's writes as journal entries (tool `console`): update builds each entry from a
-//! write's answer and hands it to the runner in [`Cmd::AppendJournal`]; only the runner
-//! touches the file. A bulk action's steps are gathered into one entry.
+//! The journal panel (`L`): this run's entries first, then earlier ones the runner reads from
+//! the file, narrowed to the selected user on request; `u` undoes the highlighted entry
+//! through the same planner as `geobox-users journal undo`, showing the change or the refusal
+//! first.
 
+use super::feedback::{action_allowed, explain, log_activity};
+use super::list::refresh_list;
+use super::record::{append, stamp};
 use crate::console::cmd::Cmd;
-use crate::console::model::Model;
-use geobox_api::{ApiError, User};
-use geobox_ops::journal::{Action, Entry, Outcome, Tool, UserChange, Values, diff};
+use crate::console::env::Env;
+use crate::console::model::{JournalView, LoadState, Mode, Model, UndoAsk};
+use crate::console::msg::{Done, JournalReadError, RequestId};
+use geobox_api::{Secret, User};
+use geobox_ops::journal::{Entry, Filter, Outcome, Refusal, UserKey, plan_undo};
 
-/// A write to one user: one entry, or one step of the running bulk action.
-pub(super) fn record_user(
-    model: &mut Model,
-    action: Action,
-    mut change: UserChange,
-    outcome: Outcome,
-    cmds: &mut Vec<Cmd>,
-) {
-    if model.progress.is_some() {
-        change.outcome = Some(outcome);
-        let (_, steps) = model
-            .journal
-            .bulk
-            .get_or_insert_with(|| (bulk_action(action), Vec::new()));
-        steps.push(change);
+/// Earlier entries read at once: enough to scroll through, quick to read in any journal.
+const EARLIER_READ: usize = 500;
+
+/// `L`: opens the panel and reads the earlier entries, or closes it.
+pub(super) fn toggle(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
+    if matches!(model.mode, Mode::Journal(_)) {
+        model.mode = Mode::Normal;
         return;
     }
-    record(model, action, vec![change], outcome, None, cmds);
+    model.mode = Mode::Journal(Box::default());
+    read_earlier(model, env, cmds);
 }
 
-/// The running bulk action's last answer came: its steps become one entry.
-pub(super) fn finish_bulk(model: &mut Model, cmds: &mut Vec<Cmd>) {
-    let Some((action, changes)) = model.journal.bulk.take() else {
-        return;
-    };
-    let failed = changes
-        .iter()
-        .filter(|change| !change.outcome.as_ref().is_some_and(Outcome::is_ok))
-        .count();
-    let outcome = if failed == 0 {
-        Outcome::Ok
-    } else {
-        Outcome::Error(format!("{failed} of {} failed", changes.len()))
-    };
-    record(model, action, changes, outcome, None, cmds);
-}
-
-/// One write to many users is a bulk update; other kinds (session closes) keep their name.
-fn bulk_action(action: Action) -> Action {
-    match action {
-        Action::Update => Action::BulkUpdate,
-        other => other,
+fn view_mut(model: &mut Model) -> Option<&mut JournalView> {
+    match &mut model.mode {
+        Mode::Journal(view) => Some(view),
+        _ => None,
     }
 }
 
-/// Stamps an entry with this run's host and signed-in admin, keeps it for this run's view,
-/// and asks the runner to append it.
-pub(super) fn record(
-    model: &mut Model,
-    action: Action,
-    changes: Vec<UserChange>,
-    outcome: Outcome,
-    detail: Option<String>,
-    cmds: &mut Vec<Cmd>,
-) {
-    let mut entry = Entry::new(&model.query_bar.api_base, Tool::Console, action, outcome);
-    entry.time = model.now;
-    entry.by = model.me.loaded().map(|me| me.username.clone());
-    entry.changes = changes;
-    entry.detail = detail;
-    append(model, entry, cmds);
+fn read_earlier(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
+    let request = model.new_request();
+    let host = Some(env.api_base.clone()).filter(|host| !host.is_empty());
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    view.request = Some(request);
+    view.earlier = LoadState::Loading;
+    let filter = Filter {
+        user: view.only_user.as_ref().map(|user| UserKey::Id(user.id)),
+        host,
+        limit: Some(EARLIER_READ),
+        ..Filter::default()
+    };
+    cmds.push(Cmd::ReadJournal { request, filter });
 }
 
-/// Keeps an entry built elsewhere (an undo, a lockdown) and asks the runner to append it.
-pub(super) fn append(model: &mut Model, entry: Entry, cmds: &mut Vec<Cmd>) {
-    model.journal.this_run.push(entry.clone());
-    cmds.push(Cmd::AppendJournal {
+pub(super) fn on_read(
+    model: &mut Model,
+    request: RequestId,
+    result: Result<Vec<Entry>, JournalReadError>,
+) {
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    if view.request != Some(request) {
+        return;
+    }
+    view.request = None;
+    view.earlier = match result {
+        Ok(entries) => LoadState::Loaded(entries),
+        Err(error) => LoadState::Failed(error.to_string()),
+    };
+}
+
+pub(super) fn step(model: &mut Model, delta: i32) {
+    let this_run = model.journal.this_run.clone();
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    let last = view.rows(&this_run).len().saturating_sub(1);
+    let moved = i64::try_from(view.selected).unwrap_or(i64::MAX) + i64::from(delta);
+    view.selected = usize::try_from(moved.max(0)).unwrap_or(0).min(last);
+    view.undo = UndoAsk::Idle;
+}
+
+/// Narrows the panel to the selected user's entries, or widens it again.
+pub(super) fn toggle_user(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
+    let selected = model.users.selected_target();
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    view.only_user = match view.only_user.take() {
+        Some(_) => None,
+        None => selected,
+    };
+    view.selected = 0;
+    view.undo = UndoAsk::Idle;
+    read_earlier(model, env, cmds);
+}
+
+/// `u`: reads the highlighted entry's users as they are now, to show what the undo changes.
+pub(super) fn request_undo(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    if !action_allowed(model) {
+        return;
+    }
+    let request = model.new_request();
+    let this_run = model.journal.this_run.clone();
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    let Some(entry) = view
+        .rows(&this_run)
+        .get(view.selected)
+        .map(|e| (*e).clone())
+    else {
+        return;
+    };
+    view.undo = UndoAsk::Checking { request };
+    model.actions_in_flight.insert(request);
+    cmds.push(Cmd::CheckUndo {
+        request,
         entry: Box::new(entry),
     });
 }
 
-/// A user's part of a write, with no values (a password change, a renewal, a session close).
-pub(super) fn about(user_id: i64, username: impl Into<String>) -> UserChange {
-    UserChange::new(Some(user_id), Some(username.into()))
+pub(super) fn on_checked(model: &mut Model, entry: Entry, done: Done<Vec<Option<User>>>) {
+    model.actions_in_flight.remove(&done.request);
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    if !matches!(view.undo, UndoAsk::Checking { request } if request == done.request) {
+        return;
+    }
+    view.undo = match done.result {
+        Ok(now) => match plan_undo(&entry, &now, false) {
+            Ok(plan) => UndoAsk::Ready {
+                entry: Box::new(entry),
+                plan,
+            },
+            Err(refusal) => UndoAsk::Refused {
+                text: refusal_words(&refusal),
+            },
+        },
+        Err(error) => UndoAsk::Refused {
+            text: format!("Reading the user failed: {}", explain(&error)),
+        },
+    };
 }
 
-/// An update: exactly the fields that changed from `before` to `after`.
-pub(super) fn changed(before: &User, after: &User) -> UserChange {
-    let (old, new) = diff(before, after);
-    about(after.id, after.username.clone()).values(old, new)
+/// Why an entry is not undone, for the console (which has no `--force`).
+fn refusal_words(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::ChangedSince { .. } => {
+            let mut lines = vec!["Not undone: changed since the entry".to_string()];
+            lines.extend(refusal.changes());
+            lines.join("\n")
+        }
+        other => format!("Not undone: {other}"),
+    }
 }
 
-/// An update that failed: the values the user had and the ones it tried to set.
-pub(super) fn tried(user_id: i64, before: Option<&User>, tried: Values) -> UserChange {
-    let old = before.map(|user| tried.read_from(user)).unwrap_or_default();
-    let username = before.map(|user| user.username.clone());
-    UserChange::new(Some(user_id), username).values(old, tried)
+/// `y`: carries out the undo shown.
+pub(super) fn confirm_undo(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    if !action_allowed(model) {
+        return;
+    }
+    let request = model.new_request();
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    if !matches!(view.undo, UndoAsk::Ready { .. }) {
+        return;
+    }
+    let UndoAsk::Ready { entry, plan } = std::mem::take(&mut view.undo) else {
+        return;
+    };
+    view.undo = UndoAsk::Running { request };
+    model.actions_in_flight.insert(request);
+    cmds.push(Cmd::ApplyUndo {
+        request,
+        entry,
+        plan,
+    });
 }
 
-/// A failed write's outcome, as the API said it.
-pub(super) fn failed(error: &ApiError) -> Outcome {
-    Outcome::Error(error.to_string())
+pub(super) fn cancel_undo(model: &mut Model) {
+    if let Some(view) = view_mut(model) {
+        view.undo = UndoAsk::Idle;
+    }
+}
+
+/// The undo ran: it is journaled like every write, the list shows the users as they are now,
+/// and a password given to a user created again is shown once (banner only, never logged).
+pub(super) fn on_applied(
+    model: &mut Model,
+    env: &Env,
+    request: RequestId,
+    mut entry: Entry,
+    new_passwords: Vec<(String, Secret)>,
+    cmds: &mut Vec<Cmd>,
+) {
+    model.actions_in_flight.remove(&request);
+    stamp(model, env, &mut entry);
+    let undone = entry.undoes.clone().unwrap_or_default();
+    let mut text = match &entry.outcome {
+        Outcome::Ok => format!("Undid {undone} (journaled as {})", entry.id),
+        Outcome::Error(error) => format!("The undo of {undone} failed: {error}"),
+    };
+    let ok = entry.outcome.is_ok();
+    log_activity(model, text.clone(), ok, cmds);
+    append(model, entry, cmds);
+    for (username, password) in &new_passwords {
+        text.push_str(&format!(
+            " · new password of {username} (shown once): {}",
+            password.expose()
+        ));
+    }
+    if ok {
+        model.inform(text);
+    } else {
+        model.fail(text);
+    }
+    if let Some(view) = view_mut(model) {
+        if matches!(view.undo, UndoAsk::Running { request: running } if running == request) {
+            view.undo = UndoAsk::Idle;
+        }
+        view.selected = 0;
+    }
+    refresh_list(model, cmds);
 }

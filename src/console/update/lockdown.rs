@@ -4,10 +4,11 @@
 //! journaled as one entry; the signed-in user is refused.
 
 use super::feedback::{action_allowed, action_answered, explain, log_activity};
-use super::journal::{append, record};
 use super::list::refresh_list;
+use super::record::{append, record, stamp};
 use super::sessions::load_sessions;
 use crate::console::cmd::Cmd;
+use crate::console::env::Env;
 use crate::console::model::{LockdownDialog, LockdownResult, Mode, Model};
 use crate::console::msg::{Done, LockdownDone};
 use geobox_ops::journal::{Action, Outcome, UserChange, who};
@@ -97,6 +98,7 @@ pub(super) fn close(model: &mut Model) {
 /// the dialog with it.
 pub(super) fn on_locked_down(
     model: &mut Model,
+    env: &Env,
     user_id: i64,
     done: Done<LockdownDone>,
     cmds: &mut Vec<Cmd>,
@@ -107,9 +109,7 @@ pub(super) fn on_locked_down(
     let result = match done.result {
         Ok(report) => {
             let mut entry = *report.entry;
-            entry.host.clone_from(&model.query_bar.api_base);
-            entry.time = model.now;
-            entry.by = model.me.loaded().map(|me| me.username.clone());
+            stamp(model, env, &mut entry);
             append(model, entry, cmds);
             let name = who(user_id, report.username.as_deref().or(Some(&username)));
             let text = match &report.missed {
@@ -134,7 +134,15 @@ pub(super) fn on_locked_down(
             // The user could not be read first: nothing was done.
             let change = UserChange::new(Some(user_id), Some(username.clone()));
             let outcome = Outcome::Error(error.to_string());
-            record(model, Action::Lockdown, vec![change], outcome, None, cmds);
+            record(
+                model,
+                env,
+                Action::Lockdown,
+                vec![change],
+                outcome,
+                None,
+                cmds,
+            );
             let text = format!(
                 "Lockdown of {username} not done (nothing changed): {}",
                 explain(&error)

@@ -1,11 +1,14 @@
-//! The pure heart of the console: `update(&mut Model, Msg) -> Vec<Cmd>`. No tokio, no client,
-//! no terminal: everything it needs is in the model and the message, so tests replay keys and
-//! answers and check the model and the commands.
+//! The pure heart of the console: `update(&mut Model, &Env, Msg) -> Vec<Cmd>`. No tokio, no
+//! client, no terminal, no clock: everything it needs is in the model, the environment and the
+//! message, so tests replay keys and answers and check the model and the commands.
 //!
-//! One file per feature, named like its half in `view/`: `list` (paging, selection, mouse),
-//! `sessions`, `filters` (search, filter panel, sort), `actions` (pickers, confirmations and
-//! their results), `form` (edit and create), `feedback` (banner, activity log, progress,
-//! explaining errors), `help`, `me` (the signed-in user). This file only dispatches.
+//! One file per feature, named like its half in `view/` (and in `model/`): `list` (paging,
+//! selection, mouse), `sessions`, `filters` (search, filter panel, sort), `actions` (pickers,
+//! confirmations and their results), `form` (edit and create), `feedback` (banner, activity
+//! log, progress, explaining errors), `help`, `journal` (the panel and its undo), `lockdown`,
+//! `session_choice`, `bulk_query`, `views`, `export`, `query_bar`. Halves with no screen of
+//! their own: `connection` (offline and back), `record` (the console's writes as journal
+//! entries), `me` (the signed-in user), `marks`, `deep_pages`. This file only dispatches.
 
 mod actions;
 mod bulk_query;
@@ -17,12 +20,12 @@ mod filters;
 mod form;
 mod help;
 mod journal;
-mod journal_view;
 mod list;
 mod lockdown;
 mod marks;
 mod me;
 mod query_bar;
+mod record;
 mod session_choice;
 mod sessions;
 mod views;
@@ -34,11 +37,12 @@ pub use connection::unreachable;
 pub use feedback::explain;
 pub use form::reverse;
 pub use list::table_rows;
-pub use query_bar::{cli_command, curl_command, current_query, request_url};
+pub use query_bar::{cli_command, curl_command};
 
 use crossterm::event::KeyEvent;
 
 use super::cmd::Cmd;
+use super::env::Env;
 use super::keys;
 use super::model::{BulkAction, Focus, Model};
 use super::msg::Msg;
@@ -52,25 +56,25 @@ pub fn init(model: &mut Model) -> Vec<Cmd> {
 }
 
 /// Applies one message to the model and returns what must be done because of it.
-pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
+pub fn update(model: &mut Model, env: &Env, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
     let answer = connection::answer_of(&msg);
-    handle(model, msg, &mut cmds);
+    handle(model, env, msg, &mut cmds);
     if let Some(answer) = answer {
         connection::observe(model, answer, &mut cmds);
     }
     cmds
 }
 
-fn on_key(model: &mut Model, key: KeyEvent, cmds: &mut Vec<Cmd>) {
-    if let Some(intent) = keys::translate(model, &key) {
-        handle(model, intent, cmds);
+fn on_key(model: &mut Model, env: &Env, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+    if let Some(intent) = keys::translate(model, &env.keymap, &key) {
+        handle(model, env, intent, cmds);
     }
 }
 
-fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
+fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
     match msg {
-        Msg::KeyPressed(key) => on_key(model, key, cmds),
+        Msg::KeyPressed(key) => on_key(model, env, key, cmds),
         Msg::MouseUsed(mouse) => list::on_mouse(model, mouse, cmds),
         Msg::Resized { width, height } => list::resize(model, width, height, cmds),
         Msg::Tick => feedback::tick(model),
@@ -154,12 +158,12 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::AdvanceForm => form::advance(model),
         Msg::SaveForm => form::save_form(model, cmds),
 
-        Msg::ToggleJournal => journal_view::toggle(model, cmds),
-        Msg::StepJournal(delta) => journal_view::step(model, delta),
-        Msg::ToggleJournalUser => journal_view::toggle_user(model, cmds),
-        Msg::RequestJournalUndo => journal_view::request_undo(model, cmds),
-        Msg::ConfirmJournalUndo => journal_view::confirm_undo(model, cmds),
-        Msg::CancelJournalUndo => journal_view::cancel_undo(model),
+        Msg::ToggleJournal => journal::toggle(model, env, cmds),
+        Msg::StepJournal(delta) => journal::step(model, delta),
+        Msg::ToggleJournalUser => journal::toggle_user(model, env, cmds),
+        Msg::RequestJournalUndo => journal::request_undo(model, cmds),
+        Msg::ConfirmJournalUndo => journal::confirm_undo(model, cmds),
+        Msg::CancelJournalUndo => journal::cancel_undo(model),
 
         Msg::ToggleSessionMark => session_choice::toggle_mark(model),
         Msg::StepCloseChoice(delta) => session_choice::step(model, delta),
@@ -171,8 +175,8 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
 
         Msg::OpenQueryBar => query_bar::open(model),
         Msg::CloseQueryBar => query_bar::close(model),
-        Msg::CopyQueryAsCli => query_bar::copy_cli(model, cmds),
-        Msg::CopyQueryAsCurl => query_bar::copy_curl(model, cmds),
+        Msg::CopyQueryAsCli => query_bar::copy_cli(model, env, cmds),
+        Msg::CopyQueryAsCurl => query_bar::copy_curl(model, env, cmds),
 
         Msg::ChooseWholeQuery => bulk_query::choose_whole_query(model, cmds),
         Msg::AdvanceBulkQuery => bulk_query::advance(model, cmds),
@@ -180,11 +184,11 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::EditBulkQueryCount(request) => bulk_query::edit_count(model, request),
         Msg::BackOutOfBulkQuery => bulk_query::back_out(model, cmds),
 
-        Msg::OpenViewPicker => views::open_picker(model, cmds),
-        Msg::OpenSaveView => views::open_save(model, cmds),
+        Msg::OpenViewPicker => views::open_picker(model, env, cmds),
+        Msg::OpenSaveView => views::open_save(model, env, cmds),
         Msg::StepViewPicker(step) => views::step(model, step),
-        Msg::ChooseView => views::choose(model, cmds),
-        Msg::DeleteSelectedView => views::delete_selected(model, cmds),
+        Msg::ChooseView => views::choose(model, env, cmds),
+        Msg::DeleteSelectedView => views::delete_selected(model, env, cmds),
         Msg::RenameSelectedView => views::rename_selected(model),
         Msg::EditViewName(request) => views::edit_name(model, request),
         Msg::CloseViewPicker => views::close(model),
@@ -207,49 +211,51 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             user_id,
             uuid,
             done,
-        } => sessions::on_session_closed(model, user_id, uuid, done, cmds),
+        } => sessions::on_session_closed(model, env, user_id, uuid, done, cmds),
         Msg::SessionsToClose { user_id, done } if session_choice::sweeping(model, &done) => {
             session_choice::on_listed(model, user_id, done)
         }
         Msg::SessionsToClose { user_id, done } => {
-            sessions::on_sessions_to_close(model, user_id, done, cmds)
+            sessions::on_sessions_to_close(model, env, user_id, done, cmds)
         }
         Msg::UserUpdated {
             user_id,
             change,
             done,
-        } => actions::on_user_updated(model, user_id, change, done, cmds),
+        } => actions::on_user_updated(model, env, user_id, change, done, cmds),
         Msg::UserDeleted {
             user_id,
             username,
             done,
-        } => actions::on_user_deleted(model, user_id, username, done, cmds),
+        } => actions::on_user_deleted(model, env, user_id, username, done, cmds),
         Msg::PasswordChanged {
             user_id,
             username,
             done,
-        } => actions::on_password_changed(model, user_id, username, done, cmds),
+        } => actions::on_password_changed(model, env, user_id, username, done, cmds),
         Msg::PlanRenewed {
             user_id,
             username,
             done,
-        } => actions::on_plan_renewed(model, user_id, username, done, cmds),
+        } => actions::on_plan_renewed(model, env, user_id, username, done, cmds),
         Msg::UserReloaded { user_id, done } => {
             actions::on_user_reloaded(model, user_id, done, cmds)
         }
-        Msg::UserSaved { created, done } => form::on_user_saved(model, created, done, cmds),
+        Msg::UserSaved { created, done } => form::on_user_saved(model, env, created, done, cmds),
         Msg::RetryConnection { token } => connection::on_retry(model, token, cmds),
         // What a probe says is read by `connection::observe`, like every answer.
         Msg::ProbeAnswered(_) => {}
-        Msg::ReadBeforeSave(done) => form::on_read_before_save(model, done, cmds),
-        Msg::JournalRead { request, result } => journal_view::on_read(model, request, result),
-        Msg::UndoChecked { entry, done } => journal_view::on_checked(model, *entry, done),
-        Msg::LockedDown { user_id, done } => lockdown::on_locked_down(model, user_id, done, cmds),
+        Msg::ReadBeforeSave(done) => form::on_read_before_save(model, env, done, cmds),
+        Msg::JournalRead { request, result } => journal::on_read(model, request, result),
+        Msg::UndoChecked { entry, done } => journal::on_checked(model, *entry, done),
+        Msg::LockedDown { user_id, done } => {
+            lockdown::on_locked_down(model, env, user_id, done, cmds)
+        }
         Msg::UndoApplied {
             request,
             entry,
             new_passwords,
-        } => journal_view::on_applied(model, request, *entry, new_passwords, cmds),
+        } => journal::on_applied(model, env, request, *entry, new_passwords, cmds),
         Msg::MatchingCollected { request, done } => {
             bulk_query::on_collected(model, request, done, cmds)
         }
@@ -268,7 +274,7 @@ fn handle(model: &mut Model, msg: Msg, cmds: &mut Vec<Cmd>) {
             bulk_query::on_progressed(model, request, progress)
         }
         Msg::BulkFinished { request, summary } => {
-            bulk_query::on_finished(model, request, *summary, cmds)
+            bulk_query::on_finished(model, env, request, *summary, cmds)
         }
     }
 }

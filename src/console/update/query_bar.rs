@@ -1,14 +1,10 @@
-//! The query bar (`:`): the exact request behind the table, copied as a CLI or curl command.
-//!
-//! The request is built from the same `UserQuery` the table's pages are fetched with, and its
-//! query string by the same encoder the client uses, so what is shown is what was sent.
-
-use reqwest::Url;
+//! The query bar (`:`): the exact request behind the table (`model::request_url`), copied as
+//! a CLI or curl command.
 
 use crate::console::cmd::Cmd;
-use crate::console::model::{ClipboardReach, Copied, Mode, Model};
+use crate::console::env::{ClipboardReach, Env};
+use crate::console::model::{Copied, Mode, Model, current_query, public_base, request_url};
 use crate::console::msg::Done;
-use geobox_api::UserQuery;
 
 /// Where a secret would go in a copied command: the reader's own variable, never a value.
 const TOKEN_VARIABLE: &str = "$GEOBOX_ACCESS_TOKEN";
@@ -29,32 +25,9 @@ pub(super) fn note_page_latency<T>(model: &mut Model, page: u64, done: &Done<T>)
     }
 }
 
-/// The query of the page the selection is on: the request behind what the admin sees.
-pub fn current_query(model: &Model) -> UserQuery {
-    let size = model.users.page_size.max(1);
-    let page = model.users.selected / size;
-    model.filters.query(page * size, size)
-}
-
-/// The API base without any credentials a host may carry.
-fn api_base(model: &Model) -> Option<Url> {
-    let mut base = Url::parse(&model.query_bar.api_base).ok()?;
-    let _ = base.set_password(None);
-    let _ = base.set_username("");
-    Some(base)
-}
-
-/// `GET` and the full URL of the page request, every parameter as the client sends it.
-pub fn request_url(model: &Model) -> Option<Url> {
-    let mut url = api_base(model)?.join("users/").ok()?;
-    url.query_pairs_mut()
-        .extend_pairs(current_query(model).to_params(false));
-    Some(url)
-}
-
 /// A `geobox-users users list ...` command that lists the same users in the same order.
-pub fn cli_command(model: &Model) -> Option<String> {
-    let host = api_base(model)?;
+pub fn cli_command(model: &Model, env: &Env) -> Option<String> {
+    let host = public_base(&env.api_base)?;
     let query = current_query(model);
     let mut words = vec![
         "geobox-users".to_string(),
@@ -88,8 +61,8 @@ pub fn cli_command(model: &Model) -> Option<String> {
 }
 
 /// A `curl` command for the same request, signed with the reader's own token variable.
-pub fn curl_command(model: &Model) -> Option<String> {
-    let url = request_url(model)?;
+pub fn curl_command(model: &Model, env: &Env) -> Option<String> {
+    let url = request_url(model, &env.api_base)?;
     Some(format!(
         "curl -sS -H \"Authorization: Bearer {TOKEN_VARIABLE}\" {}",
         shell_quote(url.as_str())
@@ -109,20 +82,28 @@ pub fn shell_quote(word: &str) -> String {
     }
 }
 
-pub(super) fn copy_cli(model: &mut Model, cmds: &mut Vec<Cmd>) {
-    copy(model, "the CLI command", cli_command(model), cmds);
+pub(super) fn copy_cli(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
+    let text = cli_command(model, env);
+    copy(model, env, "the CLI command", text, cmds);
 }
 
-pub(super) fn copy_curl(model: &mut Model, cmds: &mut Vec<Cmd>) {
-    copy(model, "the curl command", curl_command(model), cmds);
+pub(super) fn copy_curl(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
+    let text = curl_command(model, env);
+    copy(model, env, "the curl command", text, cmds);
 }
 
-fn copy(model: &mut Model, what: &'static str, text: Option<String>, cmds: &mut Vec<Cmd>) {
+fn copy(
+    model: &mut Model,
+    env: &Env,
+    what: &'static str,
+    text: Option<String>,
+    cmds: &mut Vec<Cmd>,
+) {
     let Some(text) = text else {
         model.fail("Nothing to copy: the server's address is unknown");
         return;
     };
-    match &model.query_bar.clipboard {
+    match &env.clipboard {
         ClipboardReach::Likely => {
             model.inform(format!("Copied {what} to the clipboard"));
         }

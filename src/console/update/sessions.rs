@@ -4,8 +4,9 @@
 use super::feedback::{
     action_allowed, action_answered, explain, note_request, report, step_progress, succeed,
 };
-use super::journal::{about, record, record_user};
+use super::record::{about, record, record_user};
 use crate::console::cmd::Cmd;
+use crate::console::env::Env;
 use crate::console::model::{
     Confirm, LoadState, Mode, Model, Progress, SESSIONS_DEBOUNCE, SessionsPane, TargetUser,
 };
@@ -156,6 +157,7 @@ pub(super) fn close_sessions(
 
 pub(super) fn on_session_closed(
     model: &mut Model,
+    env: &Env,
     user_id: i64,
     uuid: String,
     done: Done<()>,
@@ -168,10 +170,11 @@ pub(super) fn on_session_closed(
     let written = about(user_id, username.clone());
     let outcome = Outcome::of(&done.result);
     if model.progress.is_some() {
-        record_user(model, Action::CloseSession, written, outcome, cmds);
+        record_user(model, env, Action::CloseSession, written, outcome, cmds);
     } else {
         record(
             model,
+            env,
             Action::CloseSession,
             vec![written],
             outcome,
@@ -187,7 +190,7 @@ pub(super) fn on_session_closed(
                 list.retain(|session| session.uuid != uuid);
                 model.sessions.selected = model.sessions.selected.min(list.len().saturating_sub(1));
             }
-            if !step_progress(model, None, cmds) {
+            if !step_progress(model, env, None, cmds) {
                 succeed(model, format!("Closed session {short} of {username}"), cmds);
             } else {
                 cmds.push(Cmd::Log {
@@ -197,7 +200,12 @@ pub(super) fn on_session_closed(
         }
         Err(error) => {
             let what = format!("Closing session {short} of {username}");
-            if !step_progress(model, Some(format!("{short}: {}", explain(&error))), cmds) {
+            if !step_progress(
+                model,
+                env,
+                Some(format!("{short}: {}", explain(&error))),
+                cmds,
+            ) {
                 report(model, &what, &error, cmds);
             }
         }
@@ -208,6 +216,7 @@ pub(super) fn on_session_closed(
 /// counted in the running bulk action (which counted this user's listing as one step).
 pub(super) fn on_sessions_to_close(
     model: &mut Model,
+    env: &Env,
     user_id: i64,
     done: Done<Vec<Session>>,
     cmds: &mut Vec<Cmd>,
@@ -223,6 +232,7 @@ pub(super) fn on_sessions_to_close(
         Err(error) => {
             step_progress(
                 model,
+                env,
                 Some(format!("{username}: {}", explain(&error))),
                 cmds,
             );
@@ -230,7 +240,7 @@ pub(super) fn on_sessions_to_close(
         }
     };
     if others.is_empty() {
-        step_progress(model, None, cmds);
+        step_progress(model, env, None, cmds);
         return;
     }
     if let Some(progress) = &mut model.progress {

@@ -7,20 +7,22 @@ use tui_input::{Input, InputRequest};
 use super::feedback::log_activity;
 use super::list::reset_list;
 use crate::console::cmd::{Cmd, ViewOp};
+use crate::console::env::Env;
 use crate::console::model::{
     Mode, Model, Naming, ViewEntry, ViewPicker, filters_from_view, view_from_filters,
 };
 use crate::console::msg::{RequestId, SavedViews};
 use crate::console::wrap::step_wrapping;
+use geobox_ops::config::ConfigError;
 use geobox_ops::views;
 
 /// `F`: the picker, built-in views at once, the saved ones once the file is read.
-pub(super) fn open_picker(model: &mut Model, cmds: &mut Vec<Cmd>) {
+pub(super) fn open_picker(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     let mut picker = ViewPicker {
         entries: built_ins(model),
         ..ViewPicker::default()
     };
-    picker.awaiting = send(model, ViewOp::List, cmds);
+    picker.awaiting = send(model, env, ViewOp::List, cmds);
     if picker.awaiting.is_none() {
         picker.error = Some("No config directory: views cannot be saved here".to_string());
     }
@@ -28,8 +30,8 @@ pub(super) fn open_picker(model: &mut Model, cmds: &mut Vec<Cmd>) {
 }
 
 /// `V`: the picker with the name line open.
-pub(super) fn open_save(model: &mut Model, cmds: &mut Vec<Cmd>) {
-    open_picker(model, cmds);
+pub(super) fn open_save(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
+    open_picker(model, env, cmds);
     if let Mode::Views(picker) = &mut model.mode {
         picker.naming = Some((Naming::Save, Input::default()));
     }
@@ -58,7 +60,7 @@ pub(super) fn close(model: &mut Model) {
 }
 
 /// ⏎: with a name typed, saves or renames; otherwise applies the highlighted view.
-pub(super) fn choose(model: &mut Model, cmds: &mut Vec<Cmd>) {
+pub(super) fn choose(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     let Mode::Views(picker) = &mut model.mode else {
         return;
     };
@@ -79,7 +81,7 @@ pub(super) fn choose(model: &mut Model, cmds: &mut Vec<Cmd>) {
             },
         };
         picker.naming = None;
-        let request = send(model, op, cmds);
+        let request = send(model, env, op, cmds);
         if let Mode::Views(picker) = &mut model.mode {
             picker.awaiting = request;
         }
@@ -103,11 +105,11 @@ pub(super) fn choose(model: &mut Model, cmds: &mut Vec<Cmd>) {
     }
 }
 
-pub(super) fn delete_selected(model: &mut Model, cmds: &mut Vec<Cmd>) {
+pub(super) fn delete_selected(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     let Some(name) = saved_selected(model) else {
         return;
     };
-    let request = send(model, ViewOp::Delete { name }, cmds);
+    let request = send(model, env, ViewOp::Delete { name }, cmds);
     if let Mode::Views(picker) = &mut model.mode {
         picker.awaiting = request;
     }
@@ -126,7 +128,7 @@ pub(super) fn on_loaded(
     model: &mut Model,
     request: RequestId,
     said: Option<String>,
-    result: Result<SavedViews, String>,
+    result: Result<SavedViews, ConfigError>,
     cmds: &mut Vec<Cmd>,
 ) {
     let built_ins = built_ins(model);
@@ -152,7 +154,7 @@ pub(super) fn on_loaded(
             picker.entries = entries;
             picker.error = None;
         }
-        Err(error) => picker.error = Some(error),
+        Err(error) => picker.error = Some(error.to_string()),
     }
     if let Some(said) = said {
         log_activity(model, said.clone(), true, cmds);
@@ -201,8 +203,8 @@ fn built_ins(model: &Model) -> Vec<ViewEntry> {
 }
 
 /// Sends `op` to the runner; `None` when there is no config file to keep views in.
-fn send(model: &mut Model, op: ViewOp, cmds: &mut Vec<Cmd>) -> Option<RequestId> {
-    let store = model.view_store.clone()?;
+fn send(model: &mut Model, env: &Env, op: ViewOp, cmds: &mut Vec<Cmd>) -> Option<RequestId> {
+    let store = env.view_store.clone()?;
     let request = model.new_request();
     cmds.push(Cmd::ViewFile { request, store, op });
     Some(request)
@@ -213,12 +215,22 @@ mod tests {
     use crossterm::event::KeyCode;
 
     use super::*;
-    use crate::console::cmd::view_file;
-    use crate::console::fixtures::{loaded_model, press, type_text};
+    use crate::console::files::view_file;
+    use crate::console::fixtures::{self, loaded_model, press_in, type_text_in, update};
     use crate::console::msg::Msg;
-    use crate::console::update::update;
     use geobox_api::UserStatus;
     use geobox_ops::views::ViewStore;
+
+    /// The fixtures' surroundings with views kept in the config file at `path`.
+    fn keeping_views_in(path: std::path::PathBuf) -> Env {
+        Env {
+            view_store: Some(ViewStore {
+                path,
+                profile: None,
+            }),
+            ..fixtures::env()
+        }
+    }
 
     /// Runs the config-file commands the way the runner does and feeds the answers back.
     fn run_files(model: &mut Model, cmds: Vec<Cmd>) {
@@ -251,20 +263,17 @@ mod tests {
         let path = dir.path().join("config.toml");
         std::fs::write(&path, "# my settings\nhost = \"https://geobox.example\"\n")
             .expect("written");
+        let env = keeping_views_in(path.clone());
         let mut model = loaded_model(80, 24, 500);
-        model.view_store = Some(ViewStore {
-            path: path.clone(),
-            profile: None,
-        });
         model.filters.status = Some(UserStatus::Pending);
         model.filters.cql = "plan_id = 2".into();
         let saved_filters = model.filters.clone();
 
-        let cmds = type_text(&mut model, "V");
+        let cmds = type_text_in(&mut model, &env, "V");
         run_files(&mut model, cmds);
-        let cmds = type_text(&mut model, "mine");
+        let cmds = type_text_in(&mut model, &env, "mine");
         assert!(cmds.is_empty(), "letters are the name, not keys");
-        let cmds = press(&mut model, KeyCode::Enter);
+        let cmds = press_in(&mut model, &env, KeyCode::Enter);
         run_files(&mut model, cmds);
         assert!(names(&model).contains(&"mine".to_string()));
         let text = std::fs::read_to_string(&path).expect("read");
@@ -275,9 +284,9 @@ mod tests {
         assert!(text.contains("[views.mine]"), "{text}");
 
         // Another filter, then the saved view brings the first back.
-        press(&mut model, KeyCode::Esc);
+        press_in(&mut model, &env, KeyCode::Esc);
         model.filters = Default::default();
-        let cmds = type_text(&mut model, "F");
+        let cmds = type_text_in(&mut model, &env, "F");
         run_files(&mut model, cmds);
         assert_eq!(
             names(&model)[0],
@@ -285,22 +294,22 @@ mod tests {
             "saved views first, then the built-in ones"
         );
         assert!(names(&model).contains(&"pending".to_string()));
-        let cmds = press(&mut model, KeyCode::Enter);
+        let cmds = press_in(&mut model, &env, KeyCode::Enter);
         assert!(matches!(model.mode, Mode::Normal));
         assert_eq!(model.filters, saved_filters);
         assert!(cmds.iter().any(|cmd| matches!(cmd, Cmd::LoadUsers { .. })));
 
-        let cmds = type_text(&mut model, "F");
+        let cmds = type_text_in(&mut model, &env, "F");
         run_files(&mut model, cmds);
-        type_text(&mut model, "r");
-        press(&mut model, KeyCode::Backspace);
-        let cmds = type_text(&mut model, "e2");
+        type_text_in(&mut model, &env, "r");
+        press_in(&mut model, &env, KeyCode::Backspace);
+        let cmds = type_text_in(&mut model, &env, "e2");
         assert!(cmds.is_empty());
-        let cmds = press(&mut model, KeyCode::Enter);
+        let cmds = press_in(&mut model, &env, KeyCode::Enter);
         run_files(&mut model, cmds);
         assert_eq!(names(&model)[0], "mine2");
 
-        let cmds = type_text(&mut model, "d");
+        let cmds = type_text_in(&mut model, &env, "d");
         run_files(&mut model, cmds);
         assert!(!names(&model).iter().any(|name| name.starts_with("mine")));
         assert!(
@@ -313,14 +322,11 @@ mod tests {
     #[test]
     fn built_in_views_cannot_be_deleted_or_shadowed() {
         let dir = tempfile::tempdir().expect("a temp dir");
+        let env = keeping_views_in(dir.path().join("config.toml"));
         let mut model = loaded_model(80, 24, 500);
-        model.view_store = Some(ViewStore {
-            path: dir.path().join("config.toml"),
-            profile: None,
-        });
-        let cmds = type_text(&mut model, "F");
+        let cmds = type_text_in(&mut model, &env, "F");
         run_files(&mut model, cmds);
-        let cmds = type_text(&mut model, "d");
+        let cmds = type_text_in(&mut model, &env, "d");
         assert!(cmds.is_empty());
         let Mode::Views(picker) = &model.mode else {
             panic!("no picker");
@@ -331,10 +337,10 @@ mod tests {
                 .as_deref()
                 .is_some_and(|e| e.contains("built in"))
         );
-        press(&mut model, KeyCode::Esc);
-        type_text(&mut model, "V");
-        type_text(&mut model, "expired");
-        let cmds = press(&mut model, KeyCode::Enter);
+        press_in(&mut model, &env, KeyCode::Esc);
+        type_text_in(&mut model, &env, "V");
+        type_text_in(&mut model, &env, "expired");
+        let cmds = press_in(&mut model, &env, KeyCode::Enter);
         assert!(cmds.is_empty(), "nothing written under a built-in name");
     }
 }

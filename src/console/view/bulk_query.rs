@@ -260,7 +260,9 @@ mod tests {
         let mut terminal =
             Terminal::new(TestBackend::new(model.width, model.height)).expect("a test terminal");
         terminal
-            .draw(|frame| crate::console::view::view(model, frame))
+            .draw(|frame| {
+                crate::console::view::view(model, &crate::console::fixtures::env(), frame)
+            })
             .expect("drawing works");
         insta::with_settings!({
             filters => vec![(r"\d+ ms", "N ms")],

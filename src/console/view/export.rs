@@ -123,7 +123,9 @@ mod tests {
             let mut terminal =
                 Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
             terminal
-                .draw(|frame| crate::console::view::view(&model, frame))
+                .draw(|frame| {
+                    crate::console::view::view(&model, &crate::console::fixtures::env(), frame)
+                })
                 .expect("drawing works");
             insta::with_settings!({
                 filters => vec![(r"\d+ ms", "N ms")],

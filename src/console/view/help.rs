@@ -7,18 +7,23 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::dialog_area;
 use super::format::fit;
 use super::theme::Theme;
-use crate::console::keys::Context;
+use crate::console::keys::{Context, Keymap};
 use crate::console::model::Model;
 
 const KEY_WIDTH: usize = 12;
 
 /// Every binding, grouped by context, as lines, each with the context it belongs to. A binding
 /// the signed-in role may not use is dimmed with the reason.
-pub fn help_lines(model: &Model, theme: Theme, width: usize) -> Vec<(Context, Line<'static>)> {
+pub fn help_lines(
+    model: &Model,
+    keymap: &Keymap,
+    theme: Theme,
+    width: usize,
+) -> Vec<(Context, Line<'static>)> {
     let mut lines = Vec::new();
     let mut context: Option<Context> = None;
     let mut shown: Vec<(Context, &str)> = Vec::new();
-    for binding in model.keymap.0 {
+    for binding in keymap.0 {
         if binding.action && model.read_only {
             continue;
         }
@@ -77,7 +82,7 @@ fn with_heading(
     lines
 }
 
-pub fn render(model: &Model, theme: Theme, frame: &mut Frame) {
+pub fn render(model: &Model, keymap: &Keymap, theme: Theme, frame: &mut Frame) {
     let screen = frame.area();
     let area = dialog_area(
         frame,
@@ -97,13 +102,13 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame) {
     frame.render_widget(block, area);
     // As few columns as fit every line, so descriptions stay whole; more only when needed.
     let height = usize::from(inner.height).max(1);
-    let total = help_lines(model, theme, usize::MAX).len();
+    let total = help_lines(model, keymap, theme, usize::MAX).len();
     let widest = (usize::from(inner.width) / 40).max(1);
     // One line short of the height, so a column that continues a context has room for its heading.
     let per_column = height.saturating_sub(1).max(1);
     let columns = total.div_ceil(per_column).clamp(1, widest);
     let column_width = usize::from(inner.width) / columns;
-    let lines = help_lines(model, theme, column_width.saturating_sub(1));
+    let lines = help_lines(model, keymap, theme, column_width.saturating_sub(1));
     let skip = usize::from(model.help_scroll).min(lines.len().saturating_sub(1));
     for (index, chunk) in lines[skip..].chunks(per_column).take(columns).enumerate() {
         let rect = ratatui::layout::Rect {

@@ -7,10 +7,10 @@ use ratatui::style::Color;
 
 use super::snapshot_tests::{SIZES, find, keys, press, snapshot};
 use crate::console::cmd::Cmd;
+use crate::console::fixtures::update;
 use crate::console::fixtures::{loaded_model, now, user};
 use crate::console::model::Model;
 use crate::console::msg::{Done, Msg, QuickChange, RequestId};
-use crate::console::update::update;
 use geobox_api::UserStatus;
 use geobox_ops::journal::{Action, Entry, Outcome, Tool, UserChange, Values};
 

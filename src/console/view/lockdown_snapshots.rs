@@ -4,9 +4,9 @@ use ratatui::style::Color;
 
 use super::snapshot_tests::{SIZES, find, keys, snapshot};
 use crate::console::cmd::Cmd;
+use crate::console::fixtures::update;
 use crate::console::fixtures::{loaded_model, partly_failed_lockdown};
 use crate::console::msg::{Done, Msg};
-use crate::console::update::update;
 
 #[test]
 fn lockdown_confirmation_and_partial_failure() {

@@ -1,10 +1,12 @@
-//! Drawing: `view(&Model, &mut Frame)` reads the model and draws; it never changes anything.
+//! Drawing: `view(&Model, &Env, &mut Frame)` reads the model and the environment and draws; it
+//! never changes anything.
 
 pub mod actions;
 pub mod agent;
 pub mod bulk_query;
 pub mod detail_pane;
 pub mod export;
+pub mod feedback;
 pub mod filters;
 pub mod form;
 pub mod format;
@@ -12,11 +14,9 @@ pub mod help;
 pub mod journal;
 pub mod list;
 pub mod lockdown;
-pub mod palette;
 pub mod query_bar;
 pub mod session_choice;
 pub mod sessions;
-pub mod status_bar;
 pub mod theme;
 pub mod views;
 
@@ -32,18 +32,19 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::widgets::Clear;
 
+use super::env::Env;
 use super::layout;
 use super::model::{Mode, Model};
 use theme::Theme;
 
 /// Draws the whole screen for the model.
-pub fn view(model: &Model, frame: &mut Frame) {
+pub fn view(model: &Model, env: &Env, frame: &mut Frame) {
     let theme = Theme {
-        color: model.color,
-        palette: model.palette,
+        color: env.color,
+        palette: env.palette,
     };
     let areas = layout::areas(model);
-    status_bar::title_bar(model, theme, frame, areas.title);
+    feedback::title_bar(model, env, theme, frame, areas.title);
     list::render(model, theme, frame, areas.table);
     if areas.detail.height > 0 {
         detail_pane::render(model, theme, frame, areas.detail);
@@ -52,12 +53,12 @@ pub fn view(model: &Model, frame: &mut Frame) {
         sessions::render(model, theme, frame, areas.sessions);
     }
     if areas.activity.height > 0 {
-        status_bar::activity_log(model, theme, frame, areas.activity);
+        feedback::activity_log(model, theme, frame, areas.activity);
     }
     if areas.banner.height > 0 {
-        status_bar::banner(model, theme, frame, areas.banner);
+        feedback::banner(model, theme, frame, areas.banner);
     }
-    status_bar::footer(model, theme, frame, areas.footer);
+    feedback::footer(model, env, theme, frame, areas.footer);
 
     match &model.mode {
         Mode::Normal | Mode::Search(_) => {}
@@ -67,7 +68,7 @@ pub fn view(model: &Model, frame: &mut Frame) {
         }
         Mode::Help => {
             dim_background(frame);
-            help::render(model, theme, frame);
+            help::render(model, &env.keymap, theme, frame);
         }
         Mode::Picker(picker) => {
             dim_background(frame);
@@ -85,7 +86,7 @@ pub fn view(model: &Model, frame: &mut Frame) {
             dim_background(frame);
             form::render(form, model, theme, frame);
         }
-        Mode::QueryBar => query_bar::render(model, theme, frame),
+        Mode::QueryBar => query_bar::render(model, env, theme, frame),
         Mode::CloseChoice(choice) => {
             dim_background(frame);
             session_choice::render(choice, theme, frame);

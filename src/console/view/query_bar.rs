@@ -9,8 +9,8 @@ use unicode_width::UnicodeWidthChar;
 use super::dialog_area;
 use super::format::thousands;
 use super::theme::Theme;
-use crate::console::model::Model;
-use crate::console::update::{current_query, request_url};
+use crate::console::env::Env;
+use crate::console::model::{Model, current_query, request_url};
 
 /// Cuts `text` into lines of at most `width` columns, anywhere: a URL has no spaces to break
 /// at, and every character must stay on screen.
@@ -48,10 +48,10 @@ fn summary(model: &Model) -> String {
     )
 }
 
-pub fn render(model: &Model, theme: Theme, frame: &mut Frame) {
+pub fn render(model: &Model, env: &Env, theme: Theme, frame: &mut Frame) {
     let width = frame.area().width.saturating_sub(4).min(120);
     let inner = usize::from(width.saturating_sub(2));
-    let url = request_url(model).map_or_else(
+    let url = request_url(model, &env.api_base).map_or_else(
         || "(the server's address is unknown)".to_string(),
         |url| url.to_string(),
     );

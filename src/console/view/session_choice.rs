@@ -59,10 +59,10 @@ mod tests {
 
     use super::super::snapshot_tests::{SIZES, find, keys, press, snapshot};
     use crate::console::cmd::Cmd;
+    use crate::console::fixtures::update;
     use crate::console::fixtures::{loaded_model, sessions};
     use crate::console::model::{Focus, Mode};
     use crate::console::msg::{Done, Msg};
-    use crate::console::update::update;
 
     #[test]
     fn the_sessions_from_one_address_grouped_by_user() {

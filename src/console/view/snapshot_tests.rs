@@ -8,25 +8,35 @@ use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
 use crate::console::cmd::Cmd;
-use crate::console::fixtures::{FakeServer, loaded_model, now, settle};
+use crate::console::env::Env;
+use crate::console::fixtures::update;
+use crate::console::fixtures::{self, FakeServer, loaded_model, now, settle};
 use crate::console::model::Model;
 use crate::console::msg::Msg;
-use crate::console::update::{init, update};
+use crate::console::update::init;
 use geobox_api::ApiError;
 
 pub(super) const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
 
 fn draw(model: &Model) -> Terminal<TestBackend> {
+    draw_in(model, &fixtures::env())
+}
+
+fn draw_in(model: &Model, env: &Env) -> Terminal<TestBackend> {
     let mut terminal =
         Terminal::new(TestBackend::new(model.width, model.height)).expect("a test terminal");
     terminal
-        .draw(|frame| super::view(model, frame))
+        .draw(|frame| super::view(model, env, frame))
         .expect("drawing works");
     terminal
 }
 
 pub(super) fn snapshot(name: &str, model: &Model) -> Terminal<TestBackend> {
-    let terminal = draw(model);
+    snapshot_in(name, model, &fixtures::env())
+}
+
+fn snapshot_in(name: &str, model: &Model, env: &Env) -> Terminal<TestBackend> {
+    let terminal = draw_in(model, env);
     insta::with_settings!({
         // Latency is the only text that may change between machines.
         filters => vec![(r"\d+ ms", "N ms")],
@@ -38,9 +48,14 @@ pub(super) fn snapshot(name: &str, model: &Model) -> Terminal<TestBackend> {
 }
 
 pub(super) fn keys(model: &mut Model, keys: &str) {
+    keys_in(model, &fixtures::env(), keys);
+}
+
+fn keys_in(model: &mut Model, env: &Env, keys: &str) {
     for c in keys.chars() {
-        update(
+        crate::console::update::update(
             model,
+            env,
             Msg::KeyPressed(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
         );
     }
@@ -70,7 +85,7 @@ pub(super) fn find(buffer: &Buffer, text: &str) -> Option<(u16, u16)> {
 
 /// Answers only the first `answers` commands: the rest stay in flight.
 fn model_answering(width: u16, height: u16, server: &FakeServer) -> Model {
-    let mut model = Model::new("geobox.example.ir", None, false);
+    let mut model = Model::new();
     model.width = width;
     model.height = height;
     model.now = now();
@@ -130,9 +145,12 @@ fn table_with_data() {
 
 #[test]
 fn no_color_keeps_the_symbols() {
-    let mut model = loaded_model(160, 45, 50);
-    model.color = false;
-    let terminal = draw(&model);
+    let model = loaded_model(160, 45, 50);
+    let env = Env {
+        color: false,
+        ..fixtures::env()
+    };
+    let terminal = draw_in(&model, &env);
     let buffer = terminal.backend().buffer();
     let (x, y) = find(buffer, "● Active").expect("the symbol is there without colour");
     assert_eq!(buffer[(x, y)].fg, Color::Reset);
@@ -143,7 +161,7 @@ fn no_color_keeps_the_symbols() {
 #[test]
 fn loading() {
     for (width, height) in SIZES {
-        let mut model = Model::new("geobox.example.ir", None, false);
+        let mut model = Model::new();
         model.width = width;
         model.height = height;
         model.now = now();
@@ -214,8 +232,11 @@ fn filters_as_chips_in_the_title_bar() {
         model.filters.status = Some(geobox_api::UserStatus::Active);
         model.filters.role = Some(geobox_api::UserRole::Editor);
         model.filters.search = "ali".into();
-        model.demo_url = Some("http://127.0.0.1:41235/v1/".into());
-        snapshot("chips_and_demo", &model);
+        let env = Env {
+            demo_url: Some("http://127.0.0.1:41235/v1/".into()),
+            ..fixtures::env()
+        };
+        snapshot_in("chips_and_demo", &model, &env);
     }
 }
 
@@ -448,11 +469,14 @@ fn a_page_that_failed() {
 fn query_bar() {
     for (width, height) in SIZES {
         let mut model = loaded_model(width, height, 1_204);
-        model.query_bar.api_base = "https://geobox.example.ir/v1/".to_string();
+        let env = Env {
+            api_base: "https://geobox.example.ir/v1/".to_string(),
+            ..fixtures::env()
+        };
         model.query_bar.page_latency = Some(std::time::Duration::from_millis(42));
         model.filters.cql = "username LIKE '%gis%'".to_string();
-        keys(&mut model, ":y");
-        snapshot("query_bar", &model);
+        keys_in(&mut model, &env, ":y");
+        snapshot_in("query_bar", &model, &env);
     }
 }
 

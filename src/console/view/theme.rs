@@ -3,7 +3,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use super::palette::{Palette, Role};
+use crate::console::palette::{Palette, Role};
 use geobox_api::{UserRole, UserStatus};
 
 /// The styles, with or without colour; the admin's `[theme]` colours replace the defaults.

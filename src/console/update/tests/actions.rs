@@ -268,7 +268,7 @@ fn read_only_mode_turns_every_action_off() {
     model.focus = Focus::Sessions;
     type_keys(&mut model, "xX");
     assert!(matches!(model.mode, Mode::Normal));
-    let hints = keys::footer_hints(&model);
+    let hints = keys::footer_hints(&model, &Keymap::default());
     assert!(!hints.iter().any(|hint| hint.contains("revoke")));
 }
 

@@ -152,3 +152,79 @@ fn writes_are_refused_plainly_offline_and_nothing_is_queued() {
         );
     }
 }
+
+fn export_finished(request: RequestId, result: Result<ExportDone, ExportError>) -> Msg {
+    Msg::ExportFinished { request, result }
+}
+
+#[test]
+fn an_export_whose_server_went_away_takes_the_console_offline() {
+    let mut model = loaded_model(160, 45, 500);
+    let request = model.new_request();
+    let unreachable = ApiError::Connection {
+        url: "http://geobox.example.ir/v1/".into(),
+        reason: "connection refused".into(),
+    };
+    let cmds = update(
+        &mut model,
+        export_finished(request, Err(unreachable.into())),
+    );
+    assert!(model.connection.is_offline(), "offline after the export");
+    assert!(retry_timer(&cmds).is_some(), "and retrying by itself");
+    let banner = model
+        .banner
+        .clone()
+        .expect("the export says why it stopped");
+    assert!(
+        banner.text.contains("connection refused"),
+        "{}",
+        banner.text
+    );
+}
+
+#[test]
+fn an_export_refused_by_the_server_or_the_disk_leaves_the_console_online() {
+    let mut model = loaded_model(160, 45, 500);
+    let refused = ApiError::Forbidden {
+        message: "no".into(),
+    };
+    let request = model.new_request();
+    update(&mut model, export_finished(request, Err(refused.into())));
+    assert!(!model.connection.is_offline(), "the server answered");
+    let request = model.new_request();
+    let full = ExportError::Write {
+        path: "/full/disk.csv".into(),
+        source: std::sync::Arc::new(std::io::Error::other("no space left on device")),
+    };
+    update(&mut model, export_finished(request, Err(full)));
+    assert!(
+        !model.connection.is_offline(),
+        "a disk says nothing of the server"
+    );
+    let banner = model
+        .banner
+        .clone()
+        .expect("the export says why it stopped");
+    assert_eq!(
+        banner.text,
+        "Export failed: writing /full/disk.csv failed: no space left on device"
+    );
+}
+
+#[test]
+fn a_whole_view_collection_that_cannot_reach_the_server_takes_the_console_offline() {
+    let mut model = loaded_model(160, 45, 500);
+    let request = model.new_request();
+    let msg = Msg::MatchingCollected {
+        request,
+        done: Done {
+            request,
+            took: Duration::from_millis(3),
+            result: Err(ApiError::Timeout {
+                after: Duration::from_secs(30),
+            }),
+        },
+    };
+    update(&mut model, msg);
+    assert!(model.connection.is_offline());
+}

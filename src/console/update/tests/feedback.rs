@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn errors_show_on_a_banner_and_the_rest_keeps_working() {
-    let mut model = Model::new("h", None, false);
+    let mut model = Model::new();
     model.now = now();
     let mut server = FakeServer::new(100);
     server.fail_with = Some(ApiError::Forbidden {

@@ -306,7 +306,7 @@ fn u_shows_the_change_then_undoes_it_and_the_undo_is_journaled() {
     };
     let shown = plan.steps[0].to_string();
     assert!(shown.contains("status: Disabled → Active"), "{shown}");
-    assert!(crate::console::keys::footer_hints(&model).contains(&"y undo"));
+    assert!(crate::console::keys::footer_hints(&model, &Keymap::default()).contains(&"y undo"));
 
     let cmds = type_keys(&mut model, "y");
     let request = match cmds.as_slice() {
@@ -364,7 +364,7 @@ fn u_refuses_when_the_user_changed_since_and_says_what_changed() {
         "{text}"
     );
     // y does nothing on a refusal, so the footer does not offer it; Esc puts it away.
-    let hints = crate::console::keys::footer_hints(&model);
+    let hints = crate::console::keys::footer_hints(&model, &Keymap::default());
     assert!(!hints.contains(&"y undo"), "{hints:?}");
     assert!(hints.contains(&"n/Esc no"), "{hints:?}");
     assert!(type_keys(&mut model, "y").is_empty());

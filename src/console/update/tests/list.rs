@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn start_asks_for_me_the_count_and_the_first_page() {
-    let mut model = Model::new("h", None, false);
+    let mut model = Model::new();
     let cmds = init(&mut model);
     assert!(cmds.iter().any(|cmd| matches!(cmd, Cmd::LoadMe { .. })));
     assert!(cmds.iter().any(|cmd| matches!(cmd, Cmd::CountUsers { .. })));
@@ -83,7 +83,7 @@ fn page_down_and_g_g_ask_for_the_right_pages() {
 
 #[test]
 fn big_g_before_the_count_waits_for_it() {
-    let mut model = Model::new("h", None, false);
+    let mut model = Model::new();
     model.now = now();
     let cmds = init(&mut model);
     let count_request = cmds
@@ -166,7 +166,7 @@ fn the_mouse_selects_and_scrolls() {
 fn a_server_that_caps_the_page_size_is_paged_by_what_it_gives() {
     let mut server = FakeServer::new(1_000);
     server.cap = Some(30);
-    let mut model = Model::new("h", None, false);
+    let mut model = Model::new();
     model.width = 160;
     model.height = 45;
     model.now = now();

@@ -17,14 +17,16 @@ mod ux;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
-use super::{init, table_rows, update};
+use super::{init, table_rows};
 use crate::console::cmd::Cmd;
-use crate::console::fixtures::{FakeServer, loaded_model, now, sessions, settle};
-use crate::console::keys;
+use crate::console::env::Env;
+use crate::console::fixtures::update;
+use crate::console::fixtures::{FakeServer, env, loaded_model, now, sessions, settle};
+use crate::console::keys::{self, Keymap};
 use crate::console::model::{
     Confirm, FilterField, Focus, LoadState, MAX_PAGES, Mode, Model, PAGE_SIZE,
 };
-use crate::console::msg::{Done, Msg, QuickChange, RequestId};
+use crate::console::msg::{Done, ExportDone, ExportError, Msg, QuickChange, RequestId};
 use geobox_api::{ApiError, FieldError, UserRole, UserStatus};
 
 fn key(code: KeyCode) -> Msg {
@@ -37,8 +39,13 @@ fn ctrl(c: char) -> Msg {
 
 /// Types each character as a key press and gathers the commands.
 fn type_keys(model: &mut Model, keys: &str) -> Vec<Cmd> {
+    type_keys_in(model, &env(), keys)
+}
+
+/// Types each character as a key press in `env` and gathers the commands.
+fn type_keys_in(model: &mut Model, env: &Env, keys: &str) -> Vec<Cmd> {
     keys.chars()
-        .flat_map(|c| update(model, key(KeyCode::Char(c))))
+        .flat_map(|c| super::update(model, env, key(KeyCode::Char(c))))
         .collect()
 }
 

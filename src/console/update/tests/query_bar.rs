@@ -1,11 +1,15 @@
 //! The query bar: the request behind the table, copied as a CLI or curl command.
 
 use super::*;
-use crate::console::model::{ClipboardReach, SortColumn};
+use crate::console::env::ClipboardReach;
+use crate::console::model::{SortColumn, request_url};
 
-fn with_base(mut model: Model) -> Model {
-    model.query_bar.api_base = "http://ops:hunter2@127.0.0.1:8080/v1/".to_string();
-    model
+/// The fixtures' surroundings with an API base that carries credentials.
+fn with_base() -> Env {
+    Env {
+        api_base: "http://ops:hunter2@127.0.0.1:8080/v1/".to_string(),
+        ..env()
+    }
 }
 
 fn copied(cmds: &[Cmd]) -> Vec<String> {
@@ -19,40 +23,43 @@ fn copied(cmds: &[Cmd]) -> Vec<String> {
 
 #[test]
 fn colon_shows_the_request_with_every_parameter_the_client_sends() {
-    let mut model = with_base(loaded_model(160, 45, 500));
+    let env = with_base();
+    let mut model = loaded_model(160, 45, 500);
     model.filters.status = Some(UserStatus::Active);
     model.filters.search = "ali".to_string();
     model.filters.sort.column = SortColumn::LastName;
     model.filters.sort.descending = true;
-    assert!(type_keys(&mut model, ":").is_empty());
+    assert!(type_keys_in(&mut model, &env, ":").is_empty());
     assert!(matches!(model.mode, Mode::QueryBar));
-    let url = super::super::request_url(&model).expect("a URL");
+    let url = request_url(&model, &env.api_base).expect("a URL");
     assert_eq!(
         url.as_str(),
         "http://127.0.0.1:8080/v1/users/?f=json&status=Active&search=ali&order_by=last_name+D%2C+id+D\
          &return_count=False&skip=0&limit=100",
         "no credentials from the host, parameters in the client's order and encoding"
     );
-    type_keys(&mut model, ":");
+    type_keys_in(&mut model, &env, ":");
     assert!(matches!(model.mode, Mode::Normal), "`:` closes it again");
 }
 
 #[test]
 fn the_request_is_for_the_page_the_selection_is_on() {
-    let mut model = with_base(loaded_model(160, 45, 500));
+    let env = with_base();
+    let mut model = loaded_model(160, 45, 500);
     let server = FakeServer::new(500);
     let cmds = update(&mut model, Msg::SelectUserRow(130));
     settle(&mut model, &server, cmds);
-    let url = super::super::request_url(&model).expect("a URL");
+    let url = request_url(&model, &env.api_base).expect("a URL");
     assert!(url.as_str().ends_with("skip=100&limit=100"), "{url}");
 }
 
 #[test]
 fn y_copies_a_cli_command_and_big_y_a_curl_command_without_secrets() {
-    let mut model = with_base(loaded_model(160, 45, 500));
+    let env = with_base();
+    let mut model = loaded_model(160, 45, 500);
     model.filters.cql = "username LIKE '%gis%'".to_string();
-    type_keys(&mut model, ":");
-    let cmds = type_keys(&mut model, "y");
+    type_keys_in(&mut model, &env, ":");
+    let cmds = type_keys_in(&mut model, &env, "y");
     assert_eq!(
         copied(&cmds),
         [
@@ -64,7 +71,7 @@ fn y_copies_a_cli_command_and_big_y_a_curl_command_without_secrets() {
     assert_eq!(banner.text, "Copied the CLI command to the clipboard");
     assert!(matches!(model.mode, Mode::QueryBar), "the bar stays open");
 
-    let cmds = type_keys(&mut model, "Y");
+    let cmds = type_keys_in(&mut model, &env, "Y");
     let curl = copied(&cmds).pop().expect("a curl command");
     assert!(
         curl.starts_with("curl -sS -H \"Authorization: Bearer $GEOBOX_ACCESS_TOKEN\" 'http://127.0.0.1:8080/v1/users/?f=json&q=username+LIKE+%27%25gis%25%27"),
@@ -82,10 +89,13 @@ fn y_copies_a_cli_command_and_big_y_a_curl_command_without_secrets() {
 
 #[test]
 fn where_the_clipboard_may_not_reach_the_message_says_to_select_the_text() {
-    let mut model = with_base(loaded_model(80, 24, 50));
-    model.query_bar.clipboard = ClipboardReach::Unlikely("no TERM".to_string());
-    type_keys(&mut model, ":");
-    let cmds = type_keys(&mut model, "y");
+    let env = Env {
+        clipboard: ClipboardReach::Unlikely("no TERM".to_string()),
+        ..with_base()
+    };
+    let mut model = loaded_model(80, 24, 50);
+    type_keys_in(&mut model, &env, ":");
+    let cmds = type_keys_in(&mut model, &env, "y");
     assert_eq!(copied(&cmds).len(), 1, "it is still sent, in case it works");
     let banner = model.banner.clone().expect("a message");
     assert!(banner.text.contains("no TERM"), "{}", banner.text);
@@ -94,7 +104,7 @@ fn where_the_clipboard_may_not_reach_the_message_says_to_select_the_text() {
 
 #[test]
 fn the_bar_remembers_the_latency_of_the_current_page_only() {
-    let mut model = with_base(loaded_model(160, 45, 500));
+    let mut model = loaded_model(160, 45, 500);
     let request = model.new_request();
     model.users.pending.insert(0, request);
     let answer = |request, millis| Msg::UsersLoaded {

@@ -125,7 +125,7 @@ fn a_viewer_sees_no_admin_keys_and_is_told_why_when_pressing_one() {
     me.role = Some(UserRole::Viewer);
     model.me.state = LoadState::Loaded(me);
     model.banner = None;
-    let hints = keys::footer_hints(&model);
+    let hints = keys::footer_hints(&model, &Keymap::default());
     for admin_only in [
         "s status",
         "r role",
@@ -199,7 +199,7 @@ fn enter_with_a_wrong_name_in_the_delete_dialog_says_so() {
 
 #[test]
 fn a_viewer_sees_themselves_and_their_own_sessions() {
-    let mut model = Model::new("h", None, false);
+    let mut model = Model::new();
     model.now = now();
     let cmds = init(&mut model);
     let me_request = cmds.iter().find_map(|cmd| match cmd {

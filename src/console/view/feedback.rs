@@ -1,4 +1,5 @@
-//! The title bar, the banner, the footer (keys and the last request) and the activity log.
+//! What the admin is told, drawn: the title bar, the banner, the footer (keys and the last
+//! request) and the activity log. `update/feedback.rs` decides what they say.
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -8,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::format::{fit, thousands};
 use super::theme::{Theme, spinner_frame};
+use crate::console::env::Env;
 use crate::console::keys;
 use crate::console::layout;
 use crate::console::model::{Focus, Mode, Model};
@@ -17,11 +19,11 @@ fn width_of(spans: &[Span]) -> usize {
 }
 
 /// Where you are, who you are, the filters, the window of rows and the sort.
-pub fn title_bar(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+pub fn title_bar(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area: Rect) {
     let bar = theme.title_bar();
     let sep = Span::styled(" │ ", bar);
     let mut left = vec![Span::styled(" geobox-users", theme.app_name()), sep.clone()];
-    match &model.demo_url {
+    match &env.demo_url {
         Some(url) => {
             left.push(Span::styled("DEMO", theme.demo()));
             let host = url
@@ -33,7 +35,7 @@ pub fn title_bar(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
                 left.push(Span::styled(format!(" {host}"), bar));
             }
         }
-        None => left.push(Span::styled(model.host_label.clone(), bar)),
+        None => left.push(Span::styled(env.host_label.clone(), bar)),
     }
     left.push(sep.clone());
     match model.me.loaded() {
@@ -124,7 +126,7 @@ pub fn title_bar(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         used += chip.width();
         spans.push(chip);
     }
-    if model.demo_url.is_some() {
+    if env.demo_url.is_some() {
         // The longest way of saying how to leave the demo that fits.
         let hint = [
             "  (set GEOBOX_HOST + credentials for a real Geobox)",
@@ -190,7 +192,7 @@ pub fn banner(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
 }
 
 /// The keys that work here, and on the right the last request or a spinner.
-pub fn footer(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
+pub fn footer(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area: Rect) {
     let right = if model.is_busy() {
         format!("{} loading… ", spinner_frame(model.spinner))
     } else if let Some(last) = &model.last_request {
@@ -239,7 +241,7 @@ pub fn footer(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         true
     } else {
         // The keys come first: the request status gets only the room they leave.
-        let (spans, used) = hint_spans(model, theme, usize::from(area.width));
+        let (spans, used) = hint_spans(model, env, theme, usize::from(area.width));
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
         right_width < usize::from(area.width).saturating_sub(used)
     };
@@ -256,7 +258,7 @@ pub fn footer(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
 
 /// The count of marked users, then as many key hints as fit in `room`, in keymap order, with
 /// `? help` always kept; and the width they take.
-fn hint_spans(model: &Model, theme: Theme, room: usize) -> (Vec<Span<'static>>, usize) {
+fn hint_spans(model: &Model, env: &Env, theme: Theme, room: usize) -> (Vec<Span<'static>>, usize) {
     let mut spans = vec![Span::raw(" ")];
     let mut used = 1;
     if !model.users.marked.is_empty() && matches!(model.mode, Mode::Normal) {
@@ -264,7 +266,7 @@ fn hint_spans(model: &Model, theme: Theme, room: usize) -> (Vec<Span<'static>>, 
         used += count.chars().count();
         spans.push(Span::styled(count, theme.marked()));
     }
-    let mut hints = keys::footer_hints(model);
+    let mut hints = keys::footer_hints(model, &env.keymap);
     let help = hints
         .iter()
         .position(|hint| *hint == "? help")

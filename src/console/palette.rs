@@ -125,9 +125,14 @@ impl Palette {
     }
 }
 
+/// A colour in `[theme]` that is no name, index or `#rrggbb`: the text as written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot read the colour \"{0}\"")]
+pub struct UnreadableColor(pub String);
+
 /// Reads a colour: a name (`red`, `lightblue`, `darkgray`), an index (`208`) or `#rrggbb`.
-pub fn parse_color(text: &str) -> Result<Color, String> {
-    Color::from_str(text.trim()).map_err(|_| format!("cannot read the colour \"{text}\""))
+pub fn parse_color(text: &str) -> Result<Color, UnreadableColor> {
+    Color::from_str(text.trim()).map_err(|_| UnreadableColor(text.to_string()))
 }
 
 #[cfg(test)]
