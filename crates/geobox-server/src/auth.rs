@@ -25,6 +25,8 @@ use super::store::{self, Principal, UserRow};
 const TOUCH_AFTER_SECONDS: f64 = 60.0;
 /// The sessions a user may have open; signing in once more closes the oldest.
 pub const MAX_SESSIONS_PER_USER: usize = 20;
+/// How much of a client's user agent a session keeps, in characters.
+pub const MAX_AGENT_CHARS: usize = 512;
 
 /// Random bytes from the operating system.
 pub fn random_bytes<const N: usize>() -> ServerResult<[u8; N]> {

@@ -58,7 +58,7 @@ mod state;
 mod store;
 mod validate;
 
-pub use auth::MAX_SESSIONS_PER_USER;
+pub use auth::{MAX_AGENT_CHARS, MAX_SESSIONS_PER_USER};
 pub use request_head::MAX_URI_BYTES;
 pub use routes::{DEFAULT_LIMIT, MAX_BODY_BYTES, MAX_LIMIT, MAX_SEARCH_WORDS};
 pub use running::{
