@@ -112,23 +112,24 @@ impl ConfigFile {
             }
         };
         let file = Self::parse(&text)
-            .map_err(|message| ConfigError(format!("config file {}: {message}", path.display())))?;
+            .map_err(|error| ConfigError(format!("config file {}: {error}", path.display())))?;
         file.check_permissions(path)?;
         Ok(Some(file))
     }
 
-    pub fn parse(text: &str) -> Result<ConfigFile, String> {
+    /// Parses the file's text; the error names the line, never quotes it.
+    pub fn parse(text: &str) -> Result<ConfigFile, ConfigError> {
         // toml's messages quote the offending line, which may hold a secret: keep the first
         // line of the message only (it names the problem and the position).
         let mut file: ConfigFile = toml::from_str(text).map_err(|error| {
             let message = error.message().to_string();
-            match error.span() {
+            ConfigError(match error.span() {
                 Some(span) => {
                     let line = text[..span.start.min(text.len())].lines().count().max(1);
                     format!("line {line}: {message}")
                 }
                 None => message,
-            }
+            })
         })?;
         for setting in file.theme.values_mut().chain(file.keys.values_mut()) {
             setting.line = line_at(text, setting.offset);
