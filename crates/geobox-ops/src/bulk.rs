@@ -460,4 +460,38 @@ mod tests {
         );
         assert!(outcome.is_unreachable());
     }
+
+    /// A client of a server that is gone: its port was free a moment ago, so a connection
+    /// to it is refused.
+    fn client_of_a_gone_server() -> GeoboxClient {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            listener.local_addr().expect("its address").port()
+        };
+        GeoboxClient::new(
+            &format!("http://127.0.0.1:{port}"),
+            geobox_api::Auth::AccessToken("tok".into()),
+            Duration::from_secs(5),
+        )
+        .expect("a client")
+    }
+
+    #[tokio::test]
+    async fn every_write_to_a_server_that_went_away_fails_as_unreachable() {
+        let client = client_of_a_gone_server();
+        for change in [Change::Status(UserStatus::Disabled), Change::Lockdown] {
+            let targets = Targets::split(
+                vec![user(1, UserStatus::Active), user(2, UserStatus::Active)],
+                &change,
+            );
+            let summary = run(&client, targets, &change, &AtomicBool::new(false), |_| {}).await;
+            assert!(summary.done.is_empty(), "{change:?}");
+            assert_eq!(summary.failed.len(), 2, "{change:?}");
+            for (_, error) in &summary.failed {
+                assert!(error.is_unreachable(), "{change:?}: {error:?}");
+            }
+            let outcome = summary.outcome().expect_err("every write failed");
+            assert!(outcome.is_unreachable(), "{outcome:?}");
+        }
+    }
 }
