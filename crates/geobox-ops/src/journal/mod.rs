@@ -8,7 +8,7 @@ mod filter;
 mod store;
 mod undo;
 
-pub use apply::{Applied, apply_undo, new_password, users_now};
+pub use apply::{Applied, StepFailed, apply_undo, new_password, users_now};
 pub use entry::{
     Action, Entry, Field, Outcome, Step, Tool, UserChange, UserKey, Values, diff, random_text,
 };
