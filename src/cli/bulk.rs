@@ -17,9 +17,9 @@ use super::{CliError, ConnectionArgs, at_terminal, connect, note, print_stdout};
 use geobox_api::{GeoboxClient, Secret, User, UserRole, UserStatus};
 use geobox_ops::bulk::{self, Change, Progress, Targets};
 use geobox_ops::journal::{Action, random_text};
-use geobox_ops::transfer::Pager;
 use geobox_ops::transfer::import::{self, Plan};
 use geobox_ops::transfer::output::{self, Format};
+use geobox_ops::transfer::{ExportError, Pager, write_view};
 use geobox_ops::views::View;
 
 /// Above this many users a confirmation asks for the count, not a yes.
@@ -118,39 +118,21 @@ pub async fn list_all(client: &GeoboxClient, view: View, format: Format) -> Resu
         }
         None => None,
     };
+    let total = bar.as_ref().and_then(ProgressBar::length).unwrap_or(0) as usize;
     let mut out = io::BufWriter::new(io::stdout().lock());
-    let mut pager = Pager::new(view);
-    let started = std::time::Instant::now();
-    let mut pages = 0;
-    let mut written = 0;
-    while let Some(page) = pager.next_page(client).await? {
-        let text = output::render_page(&page, &output::USERS, format, pages == 0);
-        if !write_out(&mut out, &text)? {
-            return Ok(());
-        }
-        pages += 1;
-        written += page.len();
-        let progress = Progress {
-            done: written,
-            total: bar.as_ref().and_then(ProgressBar::length).unwrap_or(0) as usize,
-            elapsed: started.elapsed(),
-        };
+    let exported = write_view(client, view, format, &mut out, total, |progress| {
         show(bar.as_ref(), progress);
-    }
+        true
+    })
+    .await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let end = output::list_end(&output::USERS, format, pages);
-    write_out(&mut out, &end)?;
-    out.flush().or_else(|error| broken_pipe_is_fine(&error))?;
-    Ok(())
-}
-
-/// `Ok(false)` when the reader went away (`| head`): stop quietly.
-fn write_out(out: &mut impl Write, text: &str) -> Result<bool, CliError> {
-    match out.write_all(text.as_bytes()) {
-        Ok(()) => Ok(true),
-        Err(error) => broken_pipe_is_fine(&error).map(|()| false),
+    match exported {
+        Ok(_) => Ok(()),
+        Err(ExportError::Api(error)) => Err(error.into()),
+        // The reader went away (`| head`): stop quietly.
+        Err(ExportError::Write(error)) => broken_pipe_is_fine(&error),
     }
 }
 
