@@ -461,23 +461,9 @@ mod tests {
         assert!(outcome.is_unreachable());
     }
 
-    /// A client of a server that is gone: its port was free a moment ago, so a connection
-    /// to it is refused.
-    fn client_of_a_gone_server() -> GeoboxClient {
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-            listener.local_addr().expect("its address").port()
-        };
-        GeoboxClient::new(
-            &format!("http://127.0.0.1:{port}"),
-            geobox_api::Auth::AccessToken("tok".into()),
-            Duration::from_secs(5),
-        )
-        .expect("a client")
-    }
-
     #[tokio::test]
     async fn every_write_to_a_server_that_went_away_fails_as_unreachable() {
+        use crate::testing::client_of_a_gone_server;
         let client = client_of_a_gone_server();
         for change in [Change::Status(UserStatus::Disabled), Change::Lockdown] {
             let targets = Targets::split(

@@ -264,16 +264,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_undo_on_a_server_that_went_away_fails_each_step_as_unreachable() {
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-            listener.local_addr().expect("its address").port()
-        };
-        let client = GeoboxClient::new(
-            &format!("http://127.0.0.1:{port}"),
-            geobox_api::Auth::AccessToken("tok".into()),
-            std::time::Duration::from_secs(5),
-        )
-        .expect("a client");
+        let client = crate::testing::client_of_a_gone_server();
         let plan = UndoPlan {
             steps: vec![
                 UndoStep::Delete {

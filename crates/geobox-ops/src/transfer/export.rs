@@ -184,16 +184,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_export_from_a_server_that_went_away_is_unreachable_and_writes_nothing() {
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-            listener.local_addr().expect("its address").port()
-        };
-        let client = GeoboxClient::new(
-            &format!("http://127.0.0.1:{port}"),
-            geobox_api::Auth::AccessToken("tok".into()),
-            std::time::Duration::from_secs(5),
-        )
-        .expect("a client");
+        let client = crate::testing::client_of_a_gone_server();
         let mut out = Vec::new();
         let mut pages = 0;
         let error = write_view(&client, View::default(), Format::Csv, &mut out, 0, |_| {
