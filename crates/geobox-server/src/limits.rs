@@ -107,7 +107,10 @@ pub async fn hash_permit(precedence: Precedence) -> ServerResult<HashPermit> {
     }
 }
 
-/// Nice 10: the scheduler gives the thread about a tenth of a core when others want it.
+/// Nice 10: the scheduler gives the thread about a tenth of a core when others want it. Only
+/// Linux sets one thread's priority this way (elsewhere `setpriority` would lower the whole
+/// process, requests included), so other systems hash at normal priority: the permits still
+/// bound how many hashes run at once.
 fn lower_this_threads_priority() {
     #[cfg(target_os = "linux")]
     {
@@ -130,6 +133,7 @@ fn busy() -> ServerError {
 /// glibc serves a freed 19 MiB hash buffer again from its heaps and keeps it there (one per
 /// thread arena), so a burst of sign-ins used to leave gigabytes held when idle. A fixed
 /// threshold makes every large block its own mapping, returned to the system when freed.
+/// Other allocators (musl's, macOS's, Windows') already give blocks this large back.
 fn release_large_blocks_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

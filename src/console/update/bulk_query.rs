@@ -340,7 +340,7 @@ pub(super) fn on_finished(
         // One entry for the whole run, each user with their own outcome, as the CLI writes it.
         let outcome = match summary.outcome() {
             Ok(()) => Outcome::Ok,
-            Err(error) => Outcome::Error(error),
+            Err(error) => Outcome::Error(error.to_string()),
         };
         let changes = summary.changes.clone();
         // A lockdown keeps its own action, so its undo puts back the status only and says so.
@@ -571,9 +571,10 @@ mod tests {
         };
         let failed = summary.done.pop().expect("one to fail");
         let failed_name = failed.username.clone();
-        summary
-            .failed
-            .push((failed, "not allowed (403)".to_string()));
+        let refused = geobox_api::ApiError::Forbidden {
+            message: "no".to_string(),
+        };
+        summary.failed.push((failed, refused.into()));
         let cmds = update(
             &mut model,
             Msg::BulkFinished {
@@ -728,10 +729,20 @@ mod tests {
             ..Summary::default()
         };
         let failed = summary.done.pop().expect("one to fail");
-        summary.failed.push((
-            failed,
-            "not done: close sessions (error: server error (500))".to_string(),
-        ));
+        let close_failed = geobox_ops::lockdown::StepDone {
+            kind: geobox_ops::lockdown::StepKind::CloseSessions,
+            outcome: Outcome::Error("server error (500)".to_string()),
+            summary: String::new(),
+            error: None,
+        };
+        let missed = geobox_ops::lockdown::LockdownError::Incomplete {
+            failed: vec![close_failed],
+        };
+        assert_eq!(
+            missed.to_string(),
+            "not done: close sessions (error: server error (500))"
+        );
+        summary.failed.push((failed, missed.into()));
         let (cmds, entries) = finish(&mut model, request, summary);
         assert_eq!(entries.len(), 1, "one entry for the run");
         assert_eq!(entries[0].action, Action::Lockdown, "undone as a lockdown");
