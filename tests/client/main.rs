@@ -5,7 +5,11 @@
 mod api_wire;
 mod bulk;
 mod cli;
+mod import;
+mod import_rules;
 mod journal;
+mod private_files;
+mod stops;
 #[path = "../support/mod.rs"]
 mod support;
 mod trust;
