@@ -149,6 +149,18 @@ fn a_dash_reads_the_file_from_stdin() {
     let dry = demo.run_with_stdin(&["users", "import", "-", "--dry-run"], file);
     assert_success(&dry);
     assert_eq!(stdout(&dry), "line 2: create stdin.one\n");
+    let json = demo.run_with_stdin(&["users", "import", "-", "--dry-run", "-o", "json"], file);
+    assert_success(&json);
+    let plans: Value = serde_json::from_str(&stdout(&json)).expect("JSON");
+    assert_eq!(
+        plans,
+        serde_json::json!([{"line": 2, "action": "create", "username": "stdin.one", "id": null, "fields": []}])
+    );
+    let csv = demo.run_with_stdin(&["users", "import", "-", "--dry-run", "-o", "csv"], file);
+    assert_eq!(
+        stdout(&csv),
+        "line,action,username,id,fields\n2,create,stdin.one,,\n"
+    );
     let done = demo.run_with_stdin(&["users", "import", "-"], file);
     assert_success(&done);
     assert_eq!(demo.count(&[]), total + 1);

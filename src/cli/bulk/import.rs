@@ -54,7 +54,8 @@ pub struct ImportArgs {
     /// printed).
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// How --dry-run prints what each row would do.
+    /// How --dry-run prints what each row would do: lines for people, or json, jsonl and csv
+    /// (line, action, username, id, fields) for scripts.
     #[arg(long, short = 'o', value_enum, default_value_t)]
     pub output: Format,
     #[command(flatten)]
@@ -135,7 +136,7 @@ pub async fn import(args: &ImportArgs, connection: &ConnectionArgs) -> Result<()
         })
         .collect();
     if args.dry_run {
-        print_plans(&plans, args.output)?;
+        print_plans(&plans, args.output, args.csv.line_ends())?;
         for warning in &warnings {
             tell(warning);
         }
@@ -257,14 +258,15 @@ fn warnings_of(plans: &[Plan]) -> Vec<String> {
     warnings
 }
 
-fn print_plans(plans: &[Plan], format: Format) -> Result<(), CliError> {
-    if matches!(format, Format::Json | Format::Jsonl) {
-        let items: Vec<Value> = plans.iter().map(plan_json).collect();
-        let text = match format {
-            Format::Json => format!("{}\n", Value::Array(items)),
-            _ => items.iter().map(|item| format!("{item}\n")).collect(),
-        };
-        return print_stdout(&text);
+fn print_plans(plans: &[Plan], format: Format, line_ends: LineEnds) -> Result<(), CliError> {
+    let items = || plans.iter().map(plan_json);
+    match format {
+        Format::Json => return print_stdout(&format!("{}\n", Value::Array(items().collect()))),
+        Format::Jsonl => {
+            return print_stdout(&items().map(|item| format!("{item}\n")).collect::<String>());
+        }
+        Format::Csv => return print_stdout(&plans_csv(items(), line_ends)),
+        Format::Table => {}
     }
     let mut text = String::new();
     for plan in plans {
@@ -304,6 +306,31 @@ fn plan_json(plan: &Plan) -> Value {
         Plan::LeftOut { user, .. } => ("left_out", Some(user.id), Vec::new()),
     };
     json!({"line": row.line, "action": action, "username": row.username, "id": id, "fields": fields})
+}
+
+/// The plans as CSV: `line,action,username,id,fields` (the fields separated by spaces).
+fn plans_csv(items: impl Iterator<Item = Value>, line_ends: LineEnds) -> String {
+    let end = line_ends.as_str();
+    let mut text = format!("line,action,username,id,fields{end}");
+    for item in items {
+        let fields: Vec<&str> = item["fields"]
+            .as_array()
+            .map(|fields| fields.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        // Usernames passed the username rule: no comma, quote or line break to escape.
+        text.push_str(&format!(
+            "{},{},{},{},{}{end}",
+            item["line"],
+            item["action"].as_str().unwrap_or_default(),
+            item["username"].as_str().unwrap_or_default(),
+            item["id"]
+                .as_i64()
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            fields.join(" ")
+        ));
+    }
+    text
 }
 
 /// The passwords generated for new users without one, and the file that keeps them.
