@@ -73,21 +73,20 @@ pub async fn plan(
         plans,
         update_existing,
     };
-    let found: Vec<Result<(Row, Vec<User>), ApiError>> = futures_util::stream::iter(rows)
-        .map(|row| async move {
-            let found = who_has(client, &row).await?;
-            Ok((row, found))
-        })
-        .buffered(CONCURRENCY)
+    let batches = batches(rows);
+    let found: Vec<Result<Vec<Found>, ApiError>> = futures_util::stream::iter(batches)
+        .map(|batch| who_has(client, batch))
+        .buffered(LOOKUPS_AT_ONCE)
         .collect()
         .await;
     let mut plans = Vec::new();
     let mut problems = Vec::new();
-    for lookup in found {
-        let (row, users) = lookup?;
-        match decide(&known, row, &users) {
-            Ok(plan) => plans.push(plan),
-            Err(errors) => problems.extend(errors),
+    for batch in found {
+        for (row, users) in batch? {
+            match decide(&known, row, &users) {
+                Ok(plan) => plans.push(plan),
+                Err(errors) => problems.extend(errors),
+            }
         }
     }
     if problems.is_empty() {
@@ -97,17 +96,74 @@ pub async fn plan(
     }
 }
 
-/// The users that have the row's username or its email (both compared without regard to
-/// ASCII case, as the server compares them).
-async fn who_has(client: &GeoboxClient, row: &Row) -> Result<Vec<User>, ApiError> {
-    let query = UserQuery::new()
-        .q(format!(
-            "username = '{}' OR email ILIKE '{}'",
-            cql_escape(&row.username),
-            cql_escape(&like_literal(&row.email))
-        ))
-        .limit(4);
-    client.list_users(&query).await
+/// A row and the users that have its username or its email.
+type Found = (Row, Vec<User>);
+
+/// Rows looked up together: few enough conditions for a server's CQL limits (100), and a
+/// URL short enough for the proxies in front of a server (8 KiB is a common limit).
+const BATCH_ROWS: usize = 40;
+const BATCH_EMAIL_CHARS: usize = 2_000;
+/// Batches looked up at once.
+const LOOKUPS_AT_ONCE: usize = CONCURRENCY / 2;
+
+fn batches(rows: Vec<Row>) -> Vec<Vec<Row>> {
+    let mut batches: Vec<Vec<Row>> = Vec::new();
+    let mut chars = 0;
+    for row in rows {
+        let full = batches.last().is_none_or(|batch| {
+            batch.len() >= BATCH_ROWS || chars + row.email.len() > BATCH_EMAIL_CHARS
+        });
+        if full {
+            batches.push(Vec::new());
+            chars = 0;
+        }
+        chars += row.email.len();
+        if let Some(batch) = batches.last_mut() {
+            batch.push(row);
+        }
+    }
+    batches
+}
+
+/// Each row of a batch with the users that have its username or its email (both compared
+/// without regard to ASCII case, as the server compares them): two requests for the batch,
+/// each answered from an index (a username or an email of a row, OR-ed in one filter, would
+/// have the server read every user).
+async fn who_has(client: &GeoboxClient, batch: Vec<Row>) -> Result<Vec<Found>, ApiError> {
+    let usernames: Vec<String> = batch
+        .iter()
+        .map(|row| format!("'{}'", cql_escape(&row.username)))
+        .collect();
+    let emails: Vec<String> = batch
+        .iter()
+        .map(|row| format!("email ILIKE '{}'", cql_escape(&like_literal(&row.email))))
+        .collect();
+    let mut found = Vec::new();
+    for q in [
+        format!("username IN ({})", usernames.join(", ")),
+        emails.join(" OR "),
+    ] {
+        // A username or an email belongs to one user: a page holds every match.
+        let query = UserQuery::new().q(q).limit(crate::transfer::PAGE_SIZE);
+        found.extend(client.list_users(&query).await?);
+    }
+    Ok(batch
+        .into_iter()
+        .map(|row| {
+            let users = found
+                .iter()
+                .filter(|user| {
+                    user.username.eq_ignore_ascii_case(&row.username)
+                        || user
+                            .email
+                            .as_deref()
+                            .is_some_and(|email| email.eq_ignore_ascii_case(&row.email))
+                })
+                .cloned()
+                .collect();
+            (row, users)
+        })
+        .collect())
 }
 
 /// `text` as a LIKE pattern that matches only itself.

@@ -154,3 +154,21 @@ fn an_existing_user_is_skipped_unless_updates_were_asked_for() {
 fn like_literals_match_only_themselves() {
     assert_eq!(like_literal("a_b%c\\d@x.ir"), "a\\_b\\%c\\\\d@x.ir");
 }
+
+#[test]
+fn rows_are_looked_up_in_batches_a_server_and_its_proxies_take() {
+    let rows = |count: usize, email_chars: usize| -> Vec<Row> {
+        (0..count)
+            .map(|n| row(n as u64 + 2, &format!("u{n}"), &"e".repeat(email_chars)))
+            .collect()
+    };
+    let sizes = |rows: Vec<Row>| -> Vec<usize> { batches(rows).iter().map(Vec::len).collect() };
+    assert_eq!(
+        sizes(rows(100, 20)),
+        [BATCH_ROWS, BATCH_ROWS, 100 - 2 * BATCH_ROWS]
+    );
+    // Long emails make shorter batches, and one too long for any batch still gets its own.
+    assert_eq!(sizes(rows(3, BATCH_EMAIL_CHARS / 2)), [2, 1]);
+    assert_eq!(sizes(rows(2, BATCH_EMAIL_CHARS + 1)), [1, 1]);
+    assert!(batches(Vec::new()).is_empty());
+}
