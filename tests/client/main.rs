@@ -4,6 +4,7 @@
 
 mod api_wire;
 mod bulk;
+mod bulk_safety;
 mod cli;
 mod import;
 mod import_rules;
