@@ -36,18 +36,8 @@ struct Cells {
     password: String,
 }
 
-const HEADER: [&str; 10] = [
-    "username",
-    "email",
-    "first_name",
-    "last_name",
-    "mobile",
-    "role",
-    "status",
-    "plan_id",
-    "expiration_date",
-    "password",
-];
+/// The columns of a generated file: every one an import sets, in this order.
+const HEADER: [&str; 10] = import::COLUMNS;
 
 impl Cells {
     fn values(&self) -> [&str; 10] {
