@@ -5,6 +5,8 @@
 //! blocking threads.
 
 mod columns;
+#[cfg(test)]
+mod consistency_tests;
 mod listing;
 mod memory_plan;
 mod orders;
