@@ -1,9 +1,10 @@
 //! Lists and counts while others write: every page is one consistent answer.
 //!
 //! Writer threads change statuses and roles, rename users (which moves them in the sort
-//! orders), delete and create users, in bursts with pauses between (so that the in-memory
-//! columns are made, patched and made anew all through the run); reader threads list and
-//! count meanwhile. Every page must hold only users matching its filter by their own fields,
+//! orders), delete and create users; reader threads list and count meanwhile. The writers
+//! keep a rhythm so that every way of answering is met all through the run: every write of
+//! the mix (the in-memory columns are stale, lists read SQLite), a pause (the columns are
+//! made), then only writes the columns follow by a patch (lists read the columns). Every page must hold only users matching its filter by their own fields,
 //! in the asked order, no id twice, and no request may fail; once the writers stop, every
 //! count equals SQLite's `count(*)`.
 
@@ -31,7 +32,8 @@ pub(super) enum Write {
     Rename(i64, String),
     LastName(i64, Option<String>),
     Delete(i64),
-    Create(String),
+    /// A username and a creation date.
+    Create(String, String),
 }
 
 const STATUSES: [UserStatus; 4] = [
@@ -50,11 +52,23 @@ const ROLES: [UserRole; 5] = [
 
 impl Write {
     /// A write of the mix admins make: mostly status and role changes and renames, some
-    /// deletes, a few creates. `unique` makes names no other write uses.
-    pub(super) fn random(rng: &mut SmallRng, highest_id: i64, unique: &str) -> Write {
+    /// deletes, a few creates; with `in_place`, only writes that move nobody in a sort order
+    /// (the in-memory columns follow those by a patch). `unique` makes names no other write
+    /// uses.
+    pub(super) fn random(
+        rng: &mut SmallRng,
+        highest_id: i64,
+        unique: &str,
+        in_place: bool,
+    ) -> Write {
         let id = rng.random_range(1..=highest_id.max(1));
         let letter = |rng: &mut SmallRng| char::from(b'a' + rng.random_range(0..26u8));
-        match rng.random_range(0..100) {
+        let kind = if in_place {
+            [rng.random_range(0..50), rng.random_range(85..95)][rng.random_range(0..2)]
+        } else {
+            rng.random_range(0..100)
+        };
+        match kind {
             0..30 => Write::Status(id, STATUSES[rng.random_range(0..STATUSES.len())].clone()),
             30..50 => Write::Role(id, ROLES[rng.random_range(0..ROLES.len())].clone()),
             50..70 => Write::Rename(id, format!("{}{unique}", letter(rng))),
@@ -64,7 +78,15 @@ impl Write {
                     .then(|| format!("{}{}", letter(rng).to_ascii_uppercase(), letter(rng))),
             ),
             85..95 => Write::Delete(id),
-            _ => Write::Create(format!("{}{unique}", letter(rng))),
+            _ => Write::Create(
+                format!("{}{unique}", letter(rng)),
+                format!(
+                    "20{:02}-{:02}-{:02}T12:00:00Z",
+                    rng.random_range(20..27),
+                    rng.random_range(1..13),
+                    rng.random_range(1..29)
+                ),
+            ),
         }
     }
 
@@ -103,8 +125,12 @@ impl Write {
                 },
             ),
             Write::Delete(id) => store.write_blocking(|conn| Ok(delete_user(conn, *id).map(drop)?)),
-            Write::Create(username) => store.transaction_blocking(|tx| {
-                insert_user(tx, &NewUserRecord::example(username))?;
+            Write::Create(username, created_at) => store.transaction_blocking(|tx| {
+                let user = NewUserRecord {
+                    created_at: created_at.clone(),
+                    ..NewUserRecord::example(username)
+                };
+                insert_user(tx, &user)?;
                 Ok(())
             }),
         }
@@ -253,17 +279,21 @@ fn contend(store: &Arc<Store>, writers: usize, readers: usize, run: Duration) ->
             let mut rng = SmallRng::seed_from_u64(writer as u64 + 1);
             let mut made = 0;
             while !stop.load(Ordering::Relaxed) {
-                // Bursts of writes with pauses between, long enough for the columns to be made.
-                if started.elapsed().as_millis() % 700 >= 450 {
-                    std::thread::sleep(Duration::from_millis(10));
-                    continue;
-                }
+                let in_place = match started.elapsed().as_millis() % 1200 {
+                    0..300 => false,
+                    300..700 => {
+                        std::thread::sleep(Duration::from_millis(10));
+                        continue;
+                    }
+                    _ => true,
+                };
                 made += 1;
                 let highest_id = highest.load(Ordering::Relaxed) as i64;
-                let write = Write::random(&mut rng, highest_id, &format!("-w{writer}-{made}"));
+                let unique = format!("-w{writer}-{made}");
+                let write = Write::random(&mut rng, highest_id, &unique, in_place);
                 match write.apply(&store) {
                     Ok(()) => {
-                        if let Write::Create(_) = write {
+                        if let Write::Create(..) = write {
                             highest.fetch_add(1, Ordering::Relaxed);
                         }
                         tally.writes.fetch_add(1, Ordering::Relaxed);
@@ -444,4 +474,112 @@ fn every_page_is_one_consistent_answer_while_others_write_to_a_file_database() {
 fn every_page_is_one_consistent_answer_while_others_write_in_memory() {
     let store = seeded(None, 5_000);
     assert_consistent(&store, "in-memory database");
+}
+
+/// The same random writes to a store whose lists use the in-memory columns (made anew at once
+/// whenever a write could not be patched in) and to one that reads SQLite only: after each
+/// write every filter's count, and a page of every filter in every sort at a random skip,
+/// are the same in both.
+#[test]
+fn the_columns_answer_as_sqlite_does_after_every_write() {
+    use super::planner::tests::{SORTS, filters};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (plain_path, columned_path) = (
+        dir.path().join("plain.sqlite"),
+        dir.path().join("columned.sqlite"),
+    );
+    let seeded = Store::open(Some(&plain_path)).expect("opens");
+    seeded
+        .write_blocking(|conn| Ok(crate::seed::seed(conn, 3_000, 11, "hash")?))
+        .expect("seeds");
+    seeded.close();
+    std::fs::copy(&plain_path, &columned_path).expect("copies");
+    let plain = Store::open(Some(&plain_path)).expect("opens");
+    let columned = Store::open(Some(&columned_path)).expect("opens");
+    let (plain_counts, columned_counts) = (plain.counts(), columned.counts());
+    let filters = filters();
+    let mut rng = SmallRng::seed_from_u64(20);
+    let mut highest: i64 = 3_000;
+    let mut failures = Vec::new();
+    let mut from_columns = 0;
+    for step in 0..60 {
+        let write = Write::random(&mut rng, highest, &format!("-d{step}"), step % 3 == 0);
+        if let Write::Create(..) = write {
+            highest += 1;
+        }
+        write.apply(&plain).expect("writes");
+        write.apply(&columned).expect("writes");
+        // Columns for the data as it is: patched in by the write, or made now.
+        let generation = columned_counts.now();
+        if columned_counts.columns().current(generation).is_none() {
+            let reading = columned
+                .read_blocking(|conn| {
+                    Ok(super::columns::Columns::read(
+                        conn,
+                        columned_counts.generation(),
+                        generation,
+                    )?)
+                })
+                .expect("reads the columns");
+            let super::columns::Reading::Made(columns) = reading else {
+                panic!("dense ids, and no other writer");
+            };
+            columned_counts.columns().set(generation, Some(columns));
+        } else {
+            from_columns += 1;
+        }
+        for (label, filter) in &filters {
+            let counted = |store: &Store, counts: &Arc<super::CountCache>| {
+                store
+                    .read_blocking(|conn| Ok(count_users(conn, counts, filter)?))
+                    .expect("counts")
+            };
+            let matches = counted(&plain, &plain_counts);
+            let columned_matches = counted(&columned, &columned_counts);
+            if matches != columned_matches {
+                failures.push(format!(
+                    "after {write:?}: {label}: count {columned_matches}, SQLite {matches}"
+                ));
+            }
+            for (sort, descending) in SORTS {
+                let listing = UserListing {
+                    order_by: vec![(sort, *descending)],
+                    skip: rng.random_range(0..=matches),
+                    limit: 40,
+                    ..filter.clone()
+                };
+                let ids = |store: &Store, counts: &Arc<super::CountCache>| -> Vec<i64> {
+                    store
+                        .read_blocking(|conn| Ok(list_users(conn, counts, &listing)?))
+                        .expect("lists")
+                        .iter()
+                        .map(|row| row.id)
+                        .collect()
+                };
+                let (expected, got) =
+                    (ids(&plain, &plain_counts), ids(&columned, &columned_counts));
+                if expected != got {
+                    failures.push(format!(
+                        "after {write:?}: {label} by {sort} (descending: {descending}) skip {}: \
+                         {:?}.., SQLite {:?}..",
+                        listing.skip,
+                        &got[..got.len().min(4)],
+                        &expected[..expected.len().min(4)]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(from_columns > 10, "writes patched in: {from_columns}");
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
