@@ -10,20 +10,20 @@
 //! snapshot known to read that generation. They are made by a thread of their own
 //! (`keeper.rs`) once the writes to users pause, in short reads (a writer waits for one at
 //! most, even in memory, where a write cannot commit while a read is under way), and kept only
-//! when no write to users began before the last read ended. A write that only updates or
-//! deletes a few users without moving anyone in a sort order is patched in after it has
-//! committed, and before its generation is published; a write that failed or rolled back, a
-//! create, a rename out of place or a large write leaves them to be made anew. Until then
-//! (about half a second at a million users), and for a store whose ids are too sparse to index
-//! arrays by, the listings read SQLite. Ids are never reused, so a deleted user's places stay
-//! in the orders, marked absent. At a million users they take about 42 MB.
+//! when no write to users committed before the last read ended. A write of a few users
+//! (updates, deletes, creates) is patched in after it has committed, and before its generation
+//! is published (`patch.rs`); a write that failed or rolled back, or a large one, leaves them
+//! to be made anew. Until then (about a second at a million users), and for a store whose ids
+//! are too sparse to index arrays by, the listings read SQLite. Ids are never reused, so a
+//! deleted user's places stay in the orders, marked absent. At a million users they take
+//! about 42 MB.
 
 use std::sync::Arc;
 
+use rusqlite::Connection;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension};
 
-use super::orders::{Kept, SortKey};
+use super::orders::Kept;
 use super::schema::single_index;
 use super::snapshot::Generation;
 use geobox_api::{UserRole, UserStatus};
@@ -54,10 +54,10 @@ const CHUNK: usize = 32_768;
 
 /// One sort column: the ids in its ascending order (ties by id, NULL first, as SQLite orders
 /// them), and each id's place in that order.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Ranked {
     pub(super) order: Vec<u32>,
-    rank: Vec<u32>,
+    pub(super) rank: Vec<u32>,
 }
 
 impl Ranked {
@@ -71,12 +71,13 @@ impl Ranked {
 pub(super) struct Columns {
     pub(super) generation: u64,
     /// By id: the index of the user's status in [`UserStatus::WIRE`], or [`ABSENT`].
-    status: Arc<Vec<u8>>,
+    pub(super) status: Arc<Vec<u8>>,
     /// By id: the index of the user's role in [`UserRole::WIRE`], or [`ABSENT`].
-    role: Arc<Vec<u8>>,
-    /// One per [`RANKED`] column, in that order.
-    ranked: Arc<Vec<Ranked>>,
-    users: usize,
+    pub(super) role: Arc<Vec<u8>>,
+    /// One per [`RANKED`] column, in that order (each shared apart: a patch that moves users
+    /// in one order copies that one only).
+    pub(super) ranked: Vec<Arc<Ranked>>,
+    pub(super) users: usize,
     /// Shared by the columns patched from these; each set names its generation.
     members: Arc<Kept<Members>>,
 }
@@ -110,43 +111,13 @@ impl Members {
 /// Member sets kept at most (each about 4 bytes a member plus a bit per user).
 const MAX_KEPT_MEMBERS: usize = 4;
 
-/// Users changed by one write, as the writer connection reported them.
-#[derive(Debug, Default)]
-pub(super) struct UserChanges {
-    /// Ids updated and deleted, together at most [`MAX_PATCHED`].
-    updated: Vec<i64>,
-    deleted: Vec<i64>,
-    /// A user was created, or more changed than a patch is worth.
-    pub(super) reshaped: bool,
-}
-
-/// Changed users at most that are patched into the columns in place; past it they are made
-/// anew in the background.
-const MAX_PATCHED: usize = 64;
-
-impl UserChanges {
-    pub(super) fn note(&mut self, action: rusqlite::hooks::Action, id: i64) {
-        use rusqlite::hooks::Action;
-        if self.updated.len() + self.deleted.len() >= MAX_PATCHED {
-            self.reshaped = true;
-            return;
-        }
-        match action {
-            Action::SQLITE_UPDATE if !self.updated.contains(&id) => self.updated.push(id),
-            Action::SQLITE_UPDATE => {}
-            Action::SQLITE_DELETE => self.deleted.push(id),
-            _ => self.reshaped = true,
-        }
-    }
-}
-
 /// What reading the columns came to.
 pub(super) enum Reading {
     Made(Columns),
     /// The ids are too sparse, or not all positive, for arrays indexed by id (or a status or
     /// role is one the columns do not know): the listings read SQLite.
     Unfit,
-    /// A write to users began before the last read ended: the columns would mix two
+    /// A write to users committed before the last read ended: the columns would mix two
     /// generations.
     Changed,
 }
@@ -229,81 +200,16 @@ impl Columns {
                 };
                 *slot = place as u32;
             }
-            ranked.push(Ranked { order, rank });
+            ranked.push(Arc::new(Ranked { order, rank }));
         }
         Ok(Reading::Made(Columns {
             generation: at,
             status: Arc::new(status),
             role: Arc::new(role),
-            ranked: Arc::new(ranked),
+            ranked,
             users,
             members: Arc::new(Kept::new(MAX_KEPT_MEMBERS, |_| 1)),
         }))
-    }
-
-    /// These columns with `changes` applied, for the data of `generation`: deleted users
-    /// marked absent (their places in the orders stay, skipped), updated users' statuses and
-    /// roles read again. `None` when an updated user is gone or has moved in a sort order (a
-    /// rename, a new date), which only making them anew can follow. Each place in an order is
-    /// checked against its neighbours: the order was sorted before and only these users
-    /// changed, so it is still sorted exactly when each of them still sorts between the ids
-    /// beside it.
-    pub(super) fn patched(
-        &self,
-        conn: &Connection,
-        changes: &UserChanges,
-        generation: u64,
-    ) -> rusqlite::Result<Option<Columns>> {
-        let mut next = self.clone();
-        next.generation = generation;
-        for id in &changes.deleted {
-            let Some(user) = u32::try_from(*id).ok().filter(|id| self.exists(*id)) else {
-                return Ok(None);
-            };
-            Arc::make_mut(&mut next.status)[user as usize] = ABSENT;
-            Arc::make_mut(&mut next.role)[user as usize] = ABSENT;
-            next.users = next.users.saturating_sub(1);
-        }
-        let updated = changes
-            .updated
-            .iter()
-            .filter(|id| !changes.deleted.contains(id));
-        let mut statement = conn.prepare_cached(&format!(
-            "SELECT status, role, {} FROM users WHERE id = ?",
-            RANKED.join(", ")
-        ))?;
-        for id in updated {
-            let Some(user) = u32::try_from(*id).ok().filter(|id| next.exists(*id)) else {
-                return Ok(None);
-            };
-            let row = statement
-                .query_row([id], |row| {
-                    let mut values = Vec::with_capacity(RANKED.len());
-                    for at in 0..RANKED.len() {
-                        values.push(row.get::<_, Value>(at + 2)?);
-                    }
-                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, values))
-                })
-                .optional()?;
-            let Some((status, role, values)) = row else {
-                return Ok(None);
-            };
-            for ((column, ranked), value) in RANKED.iter().zip(self.ranked.iter()).zip(values) {
-                if !still_in_place(conn, column, ranked, user, value)? {
-                    return Ok(None);
-                }
-            }
-            // Copied only when it changes: a sign-in touches neither.
-            let status = code(UserStatus::WIRE, Some(&status));
-            if next.status[user as usize] != status {
-                Arc::make_mut(&mut next.status)[user as usize] = status;
-            }
-            let role = code(UserRole::WIRE, Some(&role));
-            if next.role[user as usize] != role {
-                Arc::make_mut(&mut next.role)[user as usize] = role;
-            }
-        }
-        Ok(Some(next))
     }
 
     /// The member set kept under `key` for this data.
@@ -341,51 +247,8 @@ impl Columns {
     /// The kept order of a sort column, when it is one of [`RANKED`].
     pub(super) fn ranked(&self, column: &str) -> Option<&Ranked> {
         let at = RANKED.iter().position(|ranked| *ranked == column)?;
-        self.ranked.get(at)
+        self.ranked.get(at).map(|ranked| &**ranked)
     }
-}
-
-/// Whether user `id`, whose `column` now holds `value`, still sorts between its neighbours in
-/// `ranked`'s order (ties by id, NULL first, NOCASE for username, as SQLite orders them).
-fn still_in_place(
-    conn: &Connection,
-    column: &str,
-    ranked: &Ranked,
-    id: u32,
-    value: Value,
-) -> rusqlite::Result<bool> {
-    let nocase = column == "username";
-    let key = |value: Value, id: u32| (SortKey::of(value, nocase), id);
-    let place = ranked.rank(id) as usize;
-    if place >= ranked.order.len() {
-        return Ok(false);
-    }
-    let mut neighbour = conn.prepare_cached(&format!("SELECT {column} FROM users WHERE id = ?"))?;
-    // The nearest user still there on each side: places of deleted users stay in the order.
-    let mut nearest =
-        |ids: &mut dyn Iterator<Item = u32>| -> rusqlite::Result<Option<(SortKey, u32)>> {
-            for id in ids {
-                let value = neighbour
-                    .query_row([id], |row| row.get::<_, Value>(0))
-                    .optional()?;
-                if let Some(value) = value {
-                    return Ok(Some(key(value, id)));
-                }
-            }
-            Ok(None)
-        };
-    let own = key(value, id);
-    if let Some(before) = nearest(&mut ranked.order[..place].iter().rev().copied())?
-        && before >= own
-    {
-        return Ok(false);
-    }
-    if let Some(after) = nearest(&mut ranked.order[place + 1..].iter().copied())?
-        && own >= after
-    {
-        return Ok(false);
-    }
-    Ok(true)
 }
 
 /// The code of a status or role value: its index among the known ones.
@@ -396,7 +259,7 @@ pub(super) fn code(known: &[&str], value: Option<&str>) -> u8 {
 }
 
 /// Reads of the data of one generation, [`CHUNK`] rows at a time, each checked to have read
-/// that generation: `None` once a write to users has begun.
+/// that generation: `None` once a write to users has committed.
 struct ChunkReader<'c> {
     conn: &'c Connection,
     generation: &'c Generation,
@@ -411,7 +274,7 @@ impl ChunkReader<'_> {
         values: &[Value],
         row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> rusqlite::Result<Option<Vec<T>>> {
-        if self.generation.now() != self.at {
+        if !self.unchanged() {
             return Ok(None);
         }
         // Each statement is a read transaction of its own, ended before the next begins.
@@ -420,7 +283,13 @@ impl ChunkReader<'_> {
             .prepare_cached(sql)?
             .query_map(rusqlite::params_from_iter(values), row)?
             .collect::<rusqlite::Result<Vec<T>>>()?;
-        Ok((self.generation.now() == self.at).then_some(rows))
+        Ok(self.unchanged().then_some(rows))
+    }
+
+    /// Whether reads see the data of generation `at` still: no write to users has committed
+    /// since (one may have changed users without committing yet).
+    fn unchanged(&self) -> bool {
+        Generation::data_of(self.generation.now()) == Some(self.at)
     }
 
     /// Every id `sql` selects, in its order, read a chunk at a time: `sql` takes `values`,
@@ -555,7 +424,7 @@ mod tests {
                 std::thread::yield_now();
             }
             // In memory a write cannot commit while a read is under way: it waits for the
-            // reading's current chunk only, which then sees it has begun and stops.
+            // reading's current chunk only; the next one sees it committed and stops.
             store
                 .write_blocking(|conn| Ok(delete_user(conn, 7)?))
                 .expect("deletes");

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-use super::columns::{Columns, Reading, UserChanges};
+use super::columns::{Columns, Reading};
+use super::patch::UserChanges;
 use super::snapshot::Generation;
 use super::{Source, connect};
 
@@ -112,11 +113,10 @@ impl ColumnSlot {
     }
 
     /// After a write that changed users, moving the data from `before` to `after` (not yet
-    /// published): when it `committed`, the columns were those of `before`, and it only
-    /// updated or deleted a few users without moving anyone in a sort order (a status or role
-    /// change, a sign-in, a delete), they become those of `after`, read from `conn`, the
-    /// writer's, which sees the committed data. Otherwise the keeper is asked to make them
-    /// anew: a write that failed or rolled back may have changed nothing at all.
+    /// published): when it `committed`, the columns were those of `before`, and it changed a
+    /// few users (`patch.rs`), they become those of `after`, read from `conn`, the writer's,
+    /// which sees the committed data. Otherwise the keeper is asked to make them anew: a write
+    /// that failed or rolled back may have changed nothing at all.
     pub(super) fn follow_write(
         &self,
         conn: &Connection,
@@ -134,12 +134,14 @@ impl ColumnSlot {
                 .cloned()
         };
         let patched = match current {
-            Some(columns) if committed && !changes.reshaped => columns
-                .patched(conn, changes, after)
-                .unwrap_or_else(|error| {
-                    tracing::warn!(%error, "cannot patch the in-memory columns");
-                    None
-                }),
+            Some(columns) if committed => {
+                columns
+                    .patched(conn, changes, after)
+                    .unwrap_or_else(|error| {
+                        tracing::warn!(%error, "cannot patch the in-memory columns");
+                        None
+                    })
+            }
             _ => None,
         };
         match patched {
@@ -243,7 +245,7 @@ fn quiet_generation(slot: &Weak<ColumnSlot>, generation: &Generation) -> Option<
         if now != seen {
             seen = now;
             since = Instant::now();
-        } else if !Generation::under_way(now) && since.elapsed() >= QUIET {
+        } else if Generation::at_rest(now) && since.elapsed() >= QUIET {
             return Some(now);
         }
     }

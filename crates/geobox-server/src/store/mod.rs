@@ -7,8 +7,8 @@
 //! What the listings rely on:
 //! - **Ids are never reused** (`AUTOINCREMENT`), so an id kept from older data names the same
 //!   user or nobody.
-//! - **Generations** (`snapshot.rs`): every write to users moves a counter on, odd while the
-//!   write is under way and even once it has ended; counts, kept orders and the in-memory
+//! - **Generations** (`snapshot.rs`): every write to users moves a counter on, through "changed,
+//!   nothing committed", "committing" and "ended"; counts, kept orders and the in-memory
 //!   columns are each good for the one generation they were made from.
 //! - **One snapshot per list or count**: its ids, rows and count come from one read
 //!   transaction, and what was made from a generation answers only when the snapshot is known
@@ -26,6 +26,7 @@ mod keeper;
 mod listing;
 mod memory_plan;
 mod orders;
+mod patch;
 mod planner;
 mod plans;
 mod schema;
@@ -74,7 +75,7 @@ pub struct Store {
     readers: ReaderPool,
     counts: Arc<CountCache>,
     /// The users the write under way has changed, as the writer's update hook saw them.
-    changes: Arc<Mutex<columns::UserChanges>>,
+    changes: Arc<Mutex<patch::UserChanges>>,
 }
 
 /// Reader connections: at most [`MAX_READERS`] open, idle ones kept for the next read.
@@ -143,7 +144,13 @@ impl Store {
         schema::bring_up_to_date(&mut writer)?;
         let counts = Arc::new(CountCache::default());
         let generation = Arc::clone(counts.generation());
-        let changes = Arc::new(Mutex::new(columns::UserChanges::default()));
+        let committing = Arc::clone(&generation);
+        writer.commit_hook(Some(move || {
+            committing.note_commit();
+            // Go on with the commit.
+            false
+        }));
+        let changes = Arc::new(Mutex::new(patch::UserChanges::default()));
         let noted = Arc::clone(&changes);
         // Every write goes through this connection: a change to `users` marks the write under
         // way before anything is committed (see `snapshot.rs`).
@@ -247,7 +254,7 @@ impl Store {
         let generation = self.counts.generation();
         let before = generation.now();
         debug_assert!(
-            !snapshot::Generation::under_way(before),
+            snapshot::Generation::at_rest(before),
             "the last write ended"
         );
         *self.changes.lock().unwrap_or_else(PoisonError::into_inner) = Default::default();
@@ -264,7 +271,7 @@ impl Store {
                 std::mem::take(&mut *self.changes.lock().unwrap_or_else(PoisonError::into_inner));
             self.counts
                 .columns()
-                .follow_write(&writer, before, before + 2, &changes, committed);
+                .follow_write(&writer, before, before + 4, &changes, committed);
         }
         result
     }

@@ -852,7 +852,7 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn an_update_that_moves_nobody_in_a_sort_order_is_patched_into_the_columns() {
+    fn updates_creates_and_deletes_are_patched_into_the_columns() {
         let store = Store::open(None).expect("opens");
         let ids: Vec<i64> = store
             .write_blocking(|conn| {
@@ -906,8 +906,8 @@ pub(super) mod tests {
             update(ids[1], rename("reza.d")),
             "a rename that keeps its place between reza.a and reza.e"
         );
-        // reza.f sorts after reza.e: not patched in place, so never listed in its old place.
-        update(ids[1], rename("reza.f"));
+        // reza.f sorts after reza.e: moved to its new place in the username order.
+        assert!(update(ids[1], rename("reza.f")), "a rename out of place");
         let after_a = UserListing {
             filter: Some(
                 cql::compile("username > 'reza.a'", USER_FIELDS, &UsersFullText).expect("compiles"),
@@ -917,6 +917,20 @@ pub(super) mod tests {
             ..UserListing::default()
         };
         assert_eq!(listed(&after_a), vec![ids[2], ids[1]]);
+        // A create is put in its place in every order; a delete leaves an absent place.
+        let created = store
+            .write_blocking(|conn| Ok(insert_user(conn, &NewUserRecord::example("reza.b"))?))
+            .expect("creates");
+        assert!(
+            counts.columns().current(counts.now()).is_some(),
+            "a create is patched in"
+        );
+        assert_eq!(listed(&after_a), vec![created, ids[2], ids[1]]);
+        store
+            .write_blocking(|conn| Ok(delete_user(conn, ids[2])?))
+            .expect("deletes");
+        assert!(counts.columns().current(counts.now()).is_some());
+        assert_eq!(listed(&after_a), vec![created, ids[1]]);
     }
 
     #[test]
