@@ -125,25 +125,24 @@ impl ColumnSlot {
         changes: &UserChanges,
         committed: bool,
     ) {
+        // Taken out while they are patched, so that arrays no reader holds change in place.
+        // Snapshots opening meanwhile wait for the write to end; one that opened before it
+        // committed reads SQLite.
         let current = {
-            let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            state
-                .columns
-                .as_ref()
-                .filter(|columns| columns.generation == before)
-                .cloned()
-        };
-        let patched = match current {
-            Some(columns) if committed => {
-                columns
-                    .patched(conn, changes, after)
-                    .unwrap_or_else(|error| {
-                        tracing::warn!(%error, "cannot patch the in-memory columns");
-                        None
-                    })
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            match &state.columns {
+                Some(columns) if columns.generation == before && committed => state.columns.take(),
+                _ => None,
             }
-            _ => None,
         };
+        let patched = current.and_then(|columns| {
+            Arc::unwrap_or_clone(columns)
+                .patched(conn, changes, after)
+                .unwrap_or_else(|error| {
+                    tracing::warn!(%error, "cannot patch the in-memory columns");
+                    None
+                })
+        });
         match patched {
             Some(columns) => self.set(after, Some(columns)),
             None => self.wake(),

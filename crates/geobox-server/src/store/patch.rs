@@ -73,9 +73,11 @@ struct Changed {
 impl Columns {
     /// These columns with the committed `changes` applied, as those of the data of
     /// `generation`, reading the changed users through `conn` (the writer's, which sees the
-    /// committed data); `None` when only making them anew can follow the write.
+    /// committed data); `None` when only making them anew can follow the write. An array
+    /// still shared with older columns (a reader's) is copied before it changes; one that is
+    /// not changes in place.
     pub(super) fn patched(
-        &self,
+        self,
         conn: &Connection,
         changes: &UserChanges,
         generation: u64,
@@ -83,7 +85,7 @@ impl Columns {
         if changes.reshaped {
             return Ok(None);
         }
-        let mut next = self.clone();
+        let mut next = self;
         next.generation = generation;
         if !next.grow_for(&changes.created) {
             return Ok(None);
