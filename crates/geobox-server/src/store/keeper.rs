@@ -3,7 +3,7 @@
 //! The keeper sleeps until woken: by a reader that found no columns for its generation, or by
 //! a write the columns could not follow by a patch. It then waits for the writes to users to
 //! pause, reads the columns of that generation in short reads (abandoned, and tried again
-//! after the next pause, when a write begins meanwhile), and files them. A wake-up while it
+//! after the next pause, when a write commits meanwhile), and files them. A wake-up while it
 //! works is kept for after (the channel holds one). A keeper that died (its channel is closed)
 //! is started again by the next wake-up; one that fails to read, or panics while reading,
 //! files "none" for that generation, and the listings read SQLite.
