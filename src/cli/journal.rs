@@ -121,7 +121,7 @@ fn list(args: &ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
                 count += 1;
                 out.flush_now()
             });
-            out.push_str(match (pretty, count) {
+            out.push(match (pretty, count) {
                 (false, _) => "",
                 (true, 0) => "[]\n",
                 (true, _) => "\n]\n",
@@ -135,17 +135,17 @@ fn list(args: &ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
                 count_unverified(&mut unverified, table::seal_of(&entry));
                 page.push(csv_row(&entry));
                 if page.len() == CSV_PAGE {
-                    out.push_str(&output::render_page(&page, &CSV, Format::Csv, pages == 0));
+                    out.push(&output::render_page(&page, &CSV, Format::Csv, pages == 0));
                     page.clear();
                     pages += 1;
                 }
                 out.flush_now()
             });
             if !page.is_empty() {
-                out.push_str(&output::render_page(&page, &CSV, Format::Csv, pages == 0));
+                out.push(&output::render_page(&page, &CSV, Format::Csv, pages == 0));
                 pages += 1;
             }
-            out.push_str(&output::list_end(&CSV, Format::Csv, pages));
+            out.push(&output::list_end(&CSV, Format::Csv, pages));
             scanned
         }
         Format::Table => {
@@ -155,7 +155,12 @@ fn list(args: &ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
                 rows.push_entry(&entry);
                 ControlFlow::Continue(())
             });
-            out.push_str(&rows.render());
+            for line in rows.lines() {
+                out.push(&line);
+                if out.flush_now().is_break() {
+                    break;
+                }
+            }
             scanned
         }
     }
@@ -232,10 +237,6 @@ struct Pieces {
 impl Pieces {
     fn push(&mut self, text: &str) {
         self.text.push_str(text);
-    }
-
-    fn push_str(&mut self, text: &str) {
-        self.push(text);
     }
 
     /// Hands the output over once there is enough; stops the read when it cannot be.

@@ -1,6 +1,9 @@
 //! The journal end to end: the built binary writes through the embedded server, with its
 //! data directory (and so its journal) in a temporary directory.
 
+mod store;
+mod undo;
+
 use crate::support;
 
 use support::{assert_exit, text};

@@ -39,7 +39,7 @@ pub(super) fn cells(entry: &Brief) -> [String; 9] {
         },
         entry.by.clone().unwrap_or_default(),
         match &entry.undoes {
-            Some(undone) => format!("{} (undoes {undone})", entry.action),
+            Some(undone) => format!("undo of {undone}"),
             None => entry.action.to_string(),
         },
         users_cell(entry),
@@ -176,13 +176,16 @@ impl Table {
         self.rows.push(row);
     }
 
-    /// The aligned table, header first.
-    pub fn render(&self) -> String {
-        let header: Vec<&str> = COLUMNS.iter().map(|(header, _)| *header).collect();
-        let header = header.join(&SEPARATOR.to_string());
-        let rows = || std::iter::once(header.as_str()).chain(self.rows.iter().map(String::as_str));
+    /// The aligned table, header first, a line at a time (each with its newline): the
+    /// widths are known once every row is in, and the lines are made as they are printed.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        let header = COLUMNS
+            .iter()
+            .map(|(header, _)| *header)
+            .collect::<Vec<_>>()
+            .join(&SEPARATOR.to_string());
         let mut widths = [0; 9];
-        for row in rows() {
+        for row in std::iter::once(header.as_str()).chain(self.rows.iter().map(String::as_str)) {
             for (index, cell) in row.split(SEPARATOR).enumerate() {
                 widths[index] = widths[index].max(cell.width());
             }
@@ -190,22 +193,26 @@ impl Table {
         if let Some(width) = self.width {
             fit(&mut widths, width);
         }
-        let mut out = String::new();
-        for row in rows() {
-            let mut line = String::new();
-            for (index, cell) in row.split(SEPARATOR).enumerate() {
-                let cell = cut(cell, widths[index]);
-                line.push_str(&cell);
-                if index + 1 < widths.len() {
-                    let pad = widths[index].saturating_sub(cell.width()) + GAP;
-                    line.extend(std::iter::repeat_n(' ', pad));
-                }
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        out
+        let header_line = aligned(&header, &widths);
+        std::iter::once(header_line).chain(self.rows.iter().map(move |row| aligned(row, &widths)))
     }
+}
+
+/// One row's cells, each cut to its column and padded to the next, two spaces apart; the
+/// last one is not padded.
+fn aligned(row: &str, widths: &[usize; 9]) -> String {
+    let mut line = String::new();
+    for (index, cell) in row.split(SEPARATOR).enumerate() {
+        let cell = cut(cell, widths[index]);
+        line.push_str(&cell);
+        if index + 1 < widths.len() {
+            let pad = widths[index].saturating_sub(cell.width()) + GAP;
+            line.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+    let mut line = line.trim_end().to_string();
+    line.push('\n');
+    line
 }
 
 /// Narrows the columns that give way, widest first, until a row fits in `width` (or each is
@@ -298,7 +305,7 @@ mod tests {
         let mut table = Table::new(Some(100));
         table.push(cells(&Brief::from(&long)));
         table.push(cells(&Brief::from(&bulk_entry())));
-        let shown = table.render();
+        let shown: String = table.lines().collect();
         for line in shown.lines() {
             assert!(line.width() <= 100, "{} wide: {line}", line.width());
         }
@@ -312,7 +319,7 @@ mod tests {
 
         let mut whole = Table::new(None);
         whole.push(cells(&Brief::from(&long)));
-        assert!(whole.render().contains(&"y".repeat(500)));
+        assert!(whole.lines().collect::<String>().contains(&"y".repeat(500)));
     }
 
     #[test]

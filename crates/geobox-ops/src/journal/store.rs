@@ -174,7 +174,7 @@ impl Journal {
                 // Entries are appended in time order: everything further back is older.
                 return Walk::Stop;
             }
-            if !line.head.passes(filter, &mut legacy) {
+            if !line.passes(filter, &mut legacy) {
                 return Walk::Next;
             }
             let Some(entry) = line.entry() else {
@@ -260,7 +260,7 @@ impl Journal {
                     key: key.as_ref(),
                     head,
                 };
-                if let Some((target, record)) = line.head.undid() {
+                if let Some((target, record)) = line.undid() {
                     match undone.entry(target) {
                         // Seen before: a newer undo of the same entry.
                         Slot::Occupied(mut newer) => {
@@ -320,7 +320,8 @@ impl Line<'_> {
 }
 
 /// What a read decides by, taken from a line before the rest of it: the whole line is parsed
-/// as JSON, but the users' values are passed over.
+/// as JSON, but its users are passed over (a run over 50,000 users is read through, not
+/// kept) until a filter or an undo needs them.
 #[derive(Deserialize)]
 struct Head {
     id: String,
@@ -332,8 +333,6 @@ struct Head {
     #[serde(default)]
     by: Option<String>,
     tool: Tool,
-    #[serde(default)]
-    changes: Vec<UserOfHead>,
     outcome: Outcome,
     #[serde(default)]
     undoes: Option<String>,
@@ -341,8 +340,15 @@ struct Head {
     skipped: Vec<IgnoredAny>,
 }
 
+/// The users of a line, by id and username, with their own outcomes.
 #[derive(Deserialize)]
-struct UserOfHead {
+struct Users {
+    #[serde(default)]
+    changes: Vec<UserOfLine>,
+}
+
+#[derive(Deserialize)]
+struct UserOfLine {
     #[serde(default)]
     user_id: Option<i64>,
     #[serde(default)]
@@ -351,40 +357,47 @@ struct UserOfHead {
     outcome: Option<Outcome>,
 }
 
-impl Head {
+impl Line<'_> {
+    fn users(&self) -> Vec<UserOfLine> {
+        serde_json::from_slice::<Users>(self.bytes)
+            .map(|users| users.changes)
+            .unwrap_or_default()
+    }
+
     /// Whether the entry passes the filter's user and deployment. Older entries without a
     /// deployment are judged by their address, once per address and tool.
     fn passes(&self, filter: &Filter, legacy: &mut HashMap<(String, Tool), bool>) -> bool {
-        if let Some(user) = &filter.user {
-            let about = self
-                .changes
-                .iter()
-                .any(|change| user.names(change.user_id, change.username.as_deref()));
-            if !about {
+        let head = &self.head;
+        if let Some(wanted) = &filter.deployment {
+            let on = match &head.deployment {
+                Some(recorded) => recorded == wanted,
+                None => *legacy
+                    .entry((head.host.clone(), head.tool))
+                    .or_insert_with(|| recorded_on(None, &head.host, head.tool, wanted)),
+            };
+            if !on {
                 return false;
             }
         }
-        let Some(wanted) = &filter.deployment else {
-            return true;
-        };
-        match &self.deployment {
-            Some(recorded) => recorded == wanted,
-            None => *legacy
-                .entry((self.host.clone(), self.tool))
-                .or_insert_with(|| recorded_on(None, &self.host, self.tool, wanted)),
-        }
+        filter.user.as_ref().is_none_or(|user| {
+            self.users()
+                .iter()
+                .any(|change| user.names(change.user_id, change.username.as_deref()))
+        })
     }
 
     /// As [`Entry::undid`]: what this line, if an undo, says about the entry it undid.
     fn undid(&self) -> Option<(String, Undone)> {
-        let target = self.undoes.clone()?;
+        let head = &self.head;
+        let target = head.undoes.clone()?;
+        let users = self.users();
         let undone = Undone::by_undo(
-            &self.id,
-            self.time,
-            self.by.as_deref(),
-            &self.outcome,
-            self.changes.iter().map(|change| change.outcome.as_ref()),
-            !self.skipped.is_empty(),
+            &head.id,
+            head.time,
+            head.by.as_deref(),
+            &head.outcome,
+            users.iter().map(|change| change.outcome.as_ref()),
+            !head.skipped.is_empty(),
         )?;
         Some((target, undone))
     }
