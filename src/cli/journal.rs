@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use super::{CliError, ConnectionArgs, note, print_stdout};
 use geobox_ops::journal::{
-    Brief, Deployment, Entry, Filter, Journal, JournalError, Sample, Seal, UserKey, parse_since,
+    Brief, Deployment, Entry, Filter, Journal, JournalError, Sample, Seal, UserKey, counted,
+    parse_since,
 };
 use geobox_ops::transfer::output::{self, Column, Format, Layout};
 
@@ -168,19 +169,30 @@ fn list(args: &ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
     .skipped;
     out.finish()?;
     if skipped > 0 {
-        note(&format!("{skipped} unreadable journal lines were skipped"));
+        let lines = counted(
+            skipped,
+            "unreadable journal line was",
+            "unreadable journal lines were",
+        );
+        note(&format!("{lines} skipped"));
     }
     let [missing, broken] = unverified;
     if broken > 0 {
+        let entries = counted(
+            broken,
+            "entry (⚠) does not match its seal",
+            "entries (⚠) do not match their seal",
+        );
         note(&format!(
-            "warning: {broken} entries (⚠) do not match their seal: they were changed after \
-             geobox-users wrote them, or come from another data directory"
+            "warning: {entries}: changed after geobox-users wrote them, or from another data \
+             directory"
         ));
     }
     if missing > 0 {
+        let entries = counted(missing, "entry (⚠) carries", "entries (⚠) carry");
         note(&format!(
-            "note: {missing} entries (⚠) carry no seal: written by hand, by another program, or \
-             by a version from before entries were sealed"
+            "note: {entries} no seal: written by hand, by another program, or by a version from \
+             before entries were sealed"
         ));
     }
     Ok(())

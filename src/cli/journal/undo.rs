@@ -10,7 +10,7 @@ use crate::cli::{CliError, ConnectionArgs, at_terminal, confirm, connect, note, 
 use geobox_api::UserRef;
 use geobox_ops::journal::{
     Deployment, Entry, IfChanged, Lookup, Outcome, Tool, UndoOptions, UndoPlan, apply_undo,
-    plan_undo, users_now,
+    counted, plan_undo, users_now,
 };
 use geobox_ops::safety::SignedIn;
 
@@ -154,7 +154,11 @@ fn elsewhere(entry: &Entry, here: &Deployment) -> String {
 }
 
 fn describe(entry: &Entry, plan: &UndoPlan) -> String {
-    let mut text = format!("Undo {}: {} users\n", entry.id, plan.users());
+    let mut text = format!(
+        "Undo {}: {}\n",
+        entry.id,
+        counted(plan.users(), "user", "users")
+    );
     text.push_str(&plan.preview(STEPS_SHOWN));
     for warning in plan.admin_grants() {
         text.push_str(&format!("{warning}\n"));
@@ -165,8 +169,8 @@ fn describe(entry: &Entry, plan: &UndoPlan) -> String {
     let skipped = plan.skipped.lines();
     if !skipped.is_empty() {
         text.push_str(&format!(
-            "left as they are, changed since the entry ({} users):\n",
-            plan.skipped.users().len()
+            "left as they are, changed since the entry ({}):\n",
+            counted(plan.skipped.users().len(), "user", "users")
         ));
         for line in skipped.iter().take(STEPS_SHOWN) {
             text.push_str(&format!("  {line}\n"));
@@ -217,10 +221,10 @@ fn report(
 ) -> Result<(), CliError> {
     let left = plan.skipped.users().len() + usize::from(plan.left_out.is_some());
     let mut summary = format!(
-        "undid {}: {} of {} users put back",
+        "undid {}: {} of {} put back",
         entry.id,
         plan.users() - failures.len(),
-        plan.users()
+        counted(plan.users(), "user", "users")
     );
     if left > 0 {
         summary.push_str(&format!(", {left} left as they are"));
@@ -232,16 +236,16 @@ fn report(
     }
     if failures.len() > FAILURES_SHOWN {
         note(&format!(
-            "  … and {} more failures (each user's outcome: geobox-users journal --output json)",
-            failures.len() - FAILURES_SHOWN
+            "  … and {} more (each user's outcome: geobox-users journal --output json)",
+            counted(failures.len() - FAILURES_SHOWN, "failure", "failures")
         ));
     }
     match &undo_entry.outcome {
         Outcome::Ok => Ok(()),
         Outcome::Error(_) => Err(CliError::Io(format!(
-            "the undo of {} failed for {} users (journaled as {})",
+            "the undo of {} failed for {} (journaled as {})",
             entry.id,
-            failures.len(),
+            counted(failures.len(), "user", "users"),
             undo_entry.id
         ))),
     }

@@ -43,7 +43,7 @@ fn a_torn_last_line_never_swallows_the_next_entry() {
         "the entry after the torn line is kept"
     );
     assert!(
-        text(&listed.stderr).contains("1 unreadable journal lines were skipped"),
+        text(&listed.stderr).contains("1 unreadable journal line was skipped"),
         "{}",
         text(&listed.stderr)
     );

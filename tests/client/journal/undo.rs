@@ -320,7 +320,7 @@ fn a_hand_edited_entry_is_said_not_written_by_the_tool_and_undone_only_when_allo
         "{}",
         text(&listed.stdout)
     );
-    assert!(text(&listed.stderr).contains("do not match their seal"));
+    assert!(text(&listed.stderr).contains("1 entry (⚠) does not match its seal"));
 
     let refused = demo.run(&["journal", "undo", &entry_id, "--yes"], None);
     assert_exit(&refused, 1);

@@ -32,7 +32,7 @@ pub use renewal::{Renewal, renew_plan};
 pub use store::{DEFAULT_KEEP, DEFAULT_MAX_BYTES, Found, Journal, Lookup, MAX_BYTES_VAR, Scanned};
 pub use undo::{
     ChangedUsers, Drift, FieldChange, IfChanged, LeftOut, Refusal, UndoOptions, UndoPlan, UndoStep,
-    show, who,
+    counted, show, who,
 };
 
 #[cfg(test)]

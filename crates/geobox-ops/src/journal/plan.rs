@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::entry::{Action, Entry, Field, UserChange};
 use super::undo::{
     ChangedUsers, Drift, FieldChange, IfChanged, LeftOut, Refusal, UndoOptions, UndoPlan, UndoStep,
-    who,
+    counted, who,
 };
 use crate::safety::self_harm;
 use geobox_api::{User, UserRole, UserStatus};
@@ -170,9 +170,9 @@ fn plan_each_user(
         plan.notes.push(LOCKDOWN_STATUS_ONLY.to_string());
     }
     if let (Some(undone), true) = (&entry.undone, already_back > 0) {
-        plan.notes.push(format!(
-            "{already_back} users are back already: partly undone {undone}"
-        ));
+        let back = counted(already_back, "user is", "users are");
+        plan.notes
+            .push(format!("{back} back already: partly undone {undone}"));
     }
     Ok(plan)
 }

@@ -171,7 +171,7 @@ fn a_partly_undone_entry_undoes_the_rest_and_leaves_those_back_alone() {
     assert!(
         plan.notes
             .iter()
-            .any(|note| note.contains("1 users are back already")),
+            .any(|note| note.contains("1 user is back already")),
         "{:?}",
         plan.notes
     );

@@ -179,7 +179,7 @@ impl UndoPlan {
             text.push_str(&format!("{step}\n"));
         }
         if let Some(more) = self.steps.len().checked_sub(shown).filter(|more| *more > 0) {
-            text.push_str(&format!("… and {more} more users\n"));
+            text.push_str(&format!("… and {} more\n", counted(more, "user", "users")));
         }
         text
     }
@@ -246,6 +246,11 @@ impl Refusal {
             _ => Vec::new(),
         }
     }
+}
+
+/// `1 user`, `3 users`: a count with its noun.
+pub fn counted(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// A user for people: `neda (42)`, or `user 42`.
