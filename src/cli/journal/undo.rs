@@ -234,10 +234,14 @@ fn report(
     for failure in failures.iter().take(FAILURES_SHOWN) {
         note(&format!("  failed: {failure}"));
     }
-    if failures.len() > FAILURES_SHOWN {
+    if let Some(more) = failures
+        .len()
+        .checked_sub(FAILURES_SHOWN)
+        .filter(|more| *more > 0)
+    {
+        let noun = if more == 1 { "failure" } else { "failures" };
         note(&format!(
-            "  … and {} more (each user's outcome: geobox-users journal --output json)",
-            counted(failures.len() - FAILURES_SHOWN, "failure", "failures")
+            "  … and {more} more {noun} (each user's outcome: geobox-users journal --output json)"
         ));
     }
     match &undo_entry.outcome {

@@ -12,7 +12,7 @@ use crate::console::model::{JournalView, LoadState, Mode, Model, UndoAsk};
 use crate::console::msg::{Done, JournalReadError, RequestId};
 use geobox_api::{Secret, User};
 use geobox_ops::journal::{
-    Entry, Filter, IfChanged, Outcome, Refusal, UndoOptions, UserKey, plan_undo,
+    Entry, Filter, IfChanged, Outcome, Refusal, UndoOptions, UndoPlan, UserKey, plan_undo,
 };
 use geobox_ops::safety::SignedIn;
 
@@ -137,10 +137,14 @@ pub(super) fn on_checked(model: &mut Model, entry: Entry, done: Done<Vec<Option<
     }
     view.undo = match done.result {
         Ok(now) => match plan_undo(&entry, &now, &options) {
-            Ok(plan) => UndoAsk::Ready {
-                entry: Box::new(entry),
-                plan,
-            },
+            Ok(mut plan) => {
+                let first = warnings(&entry, &plan);
+                plan.notes.splice(0..0, first);
+                UndoAsk::Ready {
+                    entry: Box::new(entry),
+                    plan,
+                }
+            }
             Err(refusal) => UndoAsk::Refused {
                 text: refusal_words(&refusal),
             },
@@ -149,6 +153,20 @@ pub(super) fn on_checked(model: &mut Model, entry: Entry, done: Done<Vec<Option<
             text: format!("Reading the user failed: {}", explain(&error)),
         },
     };
+}
+
+/// What the admin must read before `y`, shown first among the plan's notes: an entry that
+/// does not verify, the admin left out, admin rights the undo grants.
+fn warnings(entry: &Entry, plan: &UndoPlan) -> Vec<String> {
+    let seal = entry.read_from.as_ref().map(|from| from.seal);
+    let unverified = seal.and_then(|seal| seal.warning(&entry.id));
+    let left_out = plan.left_out.as_ref().map(|left_out| left_out.note());
+    unverified
+        .map(|warning| format!("WARNING: {warning}"))
+        .into_iter()
+        .chain(left_out)
+        .chain(plan.admin_grants())
+        .collect()
 }
 
 /// Why an entry is not undone, for the console (which has no `--force`).

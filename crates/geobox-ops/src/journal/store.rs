@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::deployment::{Deployment, recorded_on};
-use super::entry::{Entry, Outcome, Tool};
+use super::entry::{Entry, Outcome, Tool, UserKey};
 use super::filter::Filter;
 use super::lines::BackwardLines;
 use super::provenance::{Provenance, Undone};
@@ -169,7 +169,8 @@ impl Journal {
     ) -> io::Result<Scanned> {
         let mut passed = 0;
         let mut legacy = HashMap::new();
-        self.walk(|line| {
+        let sieve = Sieve::of_user(filter.user.as_ref());
+        self.walk(&sieve, |line| {
             if filter.is_before_window(line.head.time) {
                 // Entries are appended in time order: everything further back is older.
                 return Walk::Stop;
@@ -198,7 +199,7 @@ impl Journal {
         let mut ids: Vec<String> = Vec::new();
         let mut first: Option<Entry> = None;
         let mut exact: Option<Entry> = None;
-        self.walk(|line| {
+        self.walk(&Sieve::of_id(wanted), |line| {
             let this = line.head.id.as_str();
             if !this.starts_with(wanted) {
                 return Walk::Next;
@@ -228,7 +229,7 @@ impl Journal {
 
     /// Goes through every line, newest first, with what is known of each: its head, whether
     /// a later line undid it, the file it is in and the key to check its seal with.
-    fn walk(&self, mut visit: impl FnMut(&Line<'_>) -> Walk) -> io::Result<Scanned> {
+    fn walk(&self, sieve: &Sieve, mut visit: impl FnMut(&Line<'_>) -> Walk) -> io::Result<Scanned> {
         // A key that cannot be read leaves every seal unverified; the entries still read.
         let key = seal::read_key(&self.dir).ok().flatten();
         let mut undone: HashMap<String, Undone> = HashMap::new();
@@ -246,7 +247,7 @@ impl Journal {
                 .unwrap_or_default();
             let mut lines = BackwardLines::new(file)?;
             while let Some(bytes) = lines.next_line()? {
-                if bytes.iter().all(u8::is_ascii_whitespace) {
+                if bytes.iter().all(u8::is_ascii_whitespace) || !sieve.lets_through(&bytes) {
                     continue;
                 }
                 let Ok(head) = serde_json::from_slice::<Head>(&bytes) else {
@@ -281,6 +282,58 @@ impl Journal {
         }
         Ok(scanned)
     }
+}
+
+/// A look at a line's text before parsing it, to pass over lines that cannot be about what a
+/// read looks for (one user, one id) nor undo anything. It looks only for text JSON cannot
+/// spell another way (an id's letters and digits, a username without characters JSON may
+/// escape) and lets every line with a `\u` escape through, so it never drops a line a parse
+/// would have kept: it only saves parsing the rest.
+struct Sieve {
+    /// What a line must hold, ASCII letters in either case; `None` lets every line through.
+    needle: Option<Vec<u8>>,
+}
+
+impl Sieve {
+    fn of_user(user: Option<&UserKey>) -> Sieve {
+        let needle = match user {
+            None => None,
+            Some(UserKey::Id(id)) => Some(id.to_string().into_bytes()),
+            Some(UserKey::Username(name)) => {
+                let escaped = |c: char| matches!(c, '"' | '\\' | '/') || c.is_control();
+                (!name.is_empty() && !name.chars().any(escaped)).then(|| name.as_bytes().to_vec())
+            }
+        };
+        Sieve { needle }
+    }
+
+    fn of_id(id: &str) -> Sieve {
+        let plain = id.bytes().all(|byte| byte.is_ascii_alphanumeric());
+        Sieve {
+            needle: plain.then(|| id.as_bytes().to_vec()),
+        }
+    }
+
+    fn lets_through(&self, line: &[u8]) -> bool {
+        let Some(needle) = &self.needle else {
+            return true;
+        };
+        holds_ignoring_case(line, needle)
+            || memchr::memmem::find(line, b"undoes").is_some()
+            || memchr::memmem::find(line, b"\\u").is_some()
+    }
+}
+
+/// Whether `line` holds `needle`, its ASCII letters in either case.
+fn holds_ignoring_case(line: &[u8], needle: &[u8]) -> bool {
+    let Some(first) = needle.first() else {
+        return true;
+    };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    memchr::memchr2_iter(lower, upper, line).any(|at| {
+        line.get(at..at + needle.len())
+            .is_some_and(|window| window.eq_ignore_ascii_case(needle))
+    })
 }
 
 /// What a scan passed over.

@@ -362,3 +362,39 @@ fn a_brief_scan_hands_out_entries_one_by_one_and_stops_when_asked() {
     assert_eq!(seen.len(), 6);
     assert_eq!(seen[5], (bulk.id.clone(), 5_000));
 }
+
+#[test]
+fn a_user_is_found_however_the_line_spells_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::new(dir.path());
+    let lines = [
+        r#"{"id":"escaped001","time":"2026-12-01T00:00:00Z","host":"h","tool":"cli","action":"update","changes":[{"user_id":5,"username":"ne\u0064a"}],"outcome":"ok"}"#,
+        r#"{ "id" : "spaced0002" , "time" : "2026-12-01T00:00:01Z" , "host" : "h" , "tool" : "cli" , "action" : "update" , "changes" : [ { "user_id" : 42 , "username" : "Sara" } ] , "outcome" : "ok" }"#,
+        r#"{"id":"other00003","time":"2026-12-01T00:00:02Z","host":"h","tool":"cli","action":"update","changes":[{"user_id":420,"username":"saran"}],"outcome":"ok"}"#,
+    ];
+    std::fs::write(journal.path(0), lines.join("\n")).expect("written");
+    let about = |user: &str| Filter {
+        user: Some(UserKey::parse(user)),
+        ..Filter::default()
+    };
+    assert_eq!(
+        ids_of(&journal, &about("NEDA")),
+        vec!["escaped001".to_string()]
+    );
+    assert_eq!(
+        ids_of(&journal, &about("42")),
+        vec!["spaced0002".to_string()]
+    );
+    assert_eq!(
+        ids_of(&journal, &about("sara")),
+        vec!["spaced0002".to_string()]
+    );
+    assert!(matches!(
+        journal.find("escaped").expect("read"),
+        Lookup::Found(_)
+    ));
+    assert!(matches!(
+        journal.find("spaced0002").expect("read"),
+        Lookup::Found(_)
+    ));
+}

@@ -179,7 +179,8 @@ impl UndoPlan {
             text.push_str(&format!("{step}\n"));
         }
         if let Some(more) = self.steps.len().checked_sub(shown).filter(|more| *more > 0) {
-            text.push_str(&format!("… and {} more\n", counted(more, "user", "users")));
+            let users = if more == 1 { "user" } else { "users" };
+            text.push_str(&format!("… and {more} more {users}\n"));
         }
         text
     }

@@ -468,3 +468,65 @@ fn on_the_demo_entries_name_the_demo_and_l_reads_the_demos_whatever_its_port() {
         "earlier entries are the demo's, not its address's"
     );
 }
+
+#[test]
+fn u_on_an_entry_that_does_not_verify_warns_before_y() {
+    let mut model = loaded_model(160, 45, 50);
+    let cmds = type_keys(&mut model, "L");
+    let (request, _) = read_request(&cmds);
+    let mut forged = earlier_entry(1);
+    forged.action = Action::Update;
+    let role = |value: &str| {
+        geobox_ops::journal::Values(
+            [(Field::Role, serde_json::json!(value))]
+                .into_iter()
+                .collect(),
+        )
+    };
+    forged.changes[0] = forged.changes[0]
+        .clone()
+        .values(role("System Admin"), role("Viewer"));
+    forged.read_from = Some(geobox_ops::journal::Provenance {
+        store: "journal.jsonl".to_string(),
+        seal: geobox_ops::journal::Seal::Broken,
+    });
+    update(
+        &mut model,
+        Msg::JournalRead {
+            request,
+            result: Ok(vec![forged.clone()]),
+        },
+    );
+    let cmds = type_keys(&mut model, "u");
+    let [Cmd::CheckUndo { request, entry }] = cmds.as_slice() else {
+        panic!("the entry's user is read first, got {cmds:?}");
+    };
+    let mut viewer = crate::console::fixtures::user(1);
+    viewer.role = Some(UserRole::Viewer);
+    update(
+        &mut model,
+        Msg::UndoChecked {
+            entry: entry.clone(),
+            done: answered(*request, Ok(vec![Some(viewer)])),
+        },
+    );
+    let Mode::Journal(view) = &model.mode else {
+        panic!("still open");
+    };
+    let UndoAsk::Ready { plan, .. } = &view.undo else {
+        panic!("the change is shown, got {:?}", view.undo);
+    };
+    assert!(
+        plan.notes[0].starts_with("WARNING: entry ")
+            && plan.notes[0].contains("not written by geobox-users"),
+        "{:?}",
+        plan.notes
+    );
+    assert!(
+        plan.notes
+            .iter()
+            .any(|note| note.contains("will be System Admin")),
+        "{:?}",
+        plan.notes
+    );
+}
