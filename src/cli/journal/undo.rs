@@ -113,7 +113,10 @@ fn check_seal(entry: &Entry, args: &UndoArgs) -> Result<(), CliError> {
         return Ok(());
     };
     note(&format!("WARNING: {warning}."));
-    note("Undoing it makes the changes it describes as it reads now; check them below.");
+    note(
+        "Undoing it writes what it says as it reads now. Going on shows that first, and asks \
+         again before anything is written (unless --yes).",
+    );
     let allowed = if args.yes {
         args.allow_unverified
     } else {
