@@ -85,7 +85,7 @@ pub fn key_for_writing(dir: &Path) -> io::Result<Key> {
         std::process::id(),
         encode(&bytes[..4])
     ));
-    let written = paths::create_private(&draft).and_then(|mut file| {
+    let written = paths::create_new_private(&draft).and_then(|mut file| {
         file.write_all(encode(&bytes).as_bytes())?;
         file.write_all(b"\n")?;
         file.sync_all()
