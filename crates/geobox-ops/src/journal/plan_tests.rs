@@ -4,18 +4,10 @@
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 
+use super::undo_tests::user;
 use super::*;
 use crate::safety::SignedIn;
 use geobox_api::{User, UserRole};
-
-fn user(id: i64, username: &str, status: &str, role: &str) -> User {
-    serde_json::from_value(json!({
-        "id": id, "username": username, "email": format!("{username}@example.ir"),
-        "first_name": "First", "last_name": "Last", "mobile": null,
-        "role": role, "status": status,
-    }))
-    .expect("a user")
-}
 
 fn with(mut user: User, expiry: &str) -> User {
     user.expiration_date = Some(expiry.to_string());

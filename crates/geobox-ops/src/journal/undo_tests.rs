@@ -3,7 +3,8 @@ use serde_json::{Value, json};
 use super::*;
 use geobox_api::{User, UserStatus};
 
-fn user(id: i64, username: &str, status: &str, role: &str) -> User {
+/// A user as the server answers one, with the fields an undo reads.
+pub(super) fn user(id: i64, username: &str, status: &str, role: &str) -> User {
     serde_json::from_value(json!({
         "id": id, "username": username, "email": format!("{username}@example.ir"),
         "first_name": "First", "last_name": "Last", "mobile": null,
