@@ -20,7 +20,7 @@ use crate::console::msg::{Done, QuickChange};
 use crate::console::wrap::step_wrapping;
 use geobox_api::date_part;
 use geobox_api::{Secret, User, UserRole, UserStatus};
-use geobox_ops::journal::{Action, Outcome, Values};
+use geobox_ops::journal::{Action, Outcome, UserChange, Values};
 
 pub(super) fn open_status_picker(model: &mut Model) {
     open_picker(model, PickerKind::Status);
@@ -564,11 +564,11 @@ pub(super) fn on_plan_renewed(
     env: &Env,
     user_id: i64,
     username: String,
+    written: UserChange,
     done: Done<()>,
     cmds: &mut Vec<Cmd>,
 ) {
     action_answered(model, "POST renewPlan", &done);
-    let written = about(user_id, username.clone());
     record_user(
         model,
         env,

@@ -236,8 +236,9 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::PlanRenewed {
             user_id,
             username,
+            written,
             done,
-        } => actions::on_plan_renewed(model, env, user_id, username, done, cmds),
+        } => actions::on_plan_renewed(model, env, user_id, username, written, done, cmds),
         Msg::UserReloaded { user_id, done } => {
             actions::on_user_reloaded(model, user_id, done, cmds)
         }
