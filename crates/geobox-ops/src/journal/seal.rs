@@ -144,6 +144,51 @@ pub fn check(line: &[u8], key: Option<&Key>) -> Seal {
     }
 }
 
+/// The seal of an entry kept in a database: an HMAC of its JSON without its users, and of the
+/// digest of its users' rows ([`digest`]), as 64 hex digits.
+pub fn seal_parts(key: &Key, head: &[u8], users_digest: &str) -> String {
+    encode(&parts_mac(key, head, users_digest).finalize().into_bytes())
+}
+
+/// Whether a database row's seal matches its JSON and the digest of its users. Without a key
+/// (none was ever made here) nothing can be shown.
+pub fn check_parts(key: Option<&Key>, head: &[u8], users_digest: &str, seal: Option<&str>) -> Seal {
+    let Some(seal) = seal else {
+        return Seal::Missing;
+    };
+    let (Some(key), Some(tag)) = (key, decode::<{ HEX_DIGITS / 2 }>(seal)) else {
+        return Seal::Broken;
+    };
+    match parts_mac(key, head, users_digest).verify_slice(&tag) {
+        Ok(()) => Seal::Verified,
+        Err(_) => Seal::Broken,
+    }
+}
+
+fn parts_mac(key: &Key, head: &[u8], users_digest: &str) -> HmacSha256 {
+    // HMAC takes a key of any length; this cannot fail.
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(&key.0)
+        .unwrap_or_else(|_| unreachable!("HMAC-SHA256 takes a 32-byte key"));
+    // The head's length first, so that no byte can move between the two parts.
+    mac.update(&(head.len() as u64).to_be_bytes());
+    mac.update(head);
+    mac.update(users_digest.as_bytes());
+    mac
+}
+
+/// A SHA-256 of an entry's users, each user's JSON in order (with its length), as hex: what
+/// the seal of a database row covers of its users, so that checking the seal of a listed
+/// entry reads none of them, and undoing one checks all of them.
+pub fn digest<'a>(users: impl IntoIterator<Item = &'a [u8]>) -> String {
+    use sha2::Digest;
+    let mut hasher = Sha256::new();
+    for user in users {
+        hasher.update((user.len() as u64).to_be_bytes());
+        hasher.update(user);
+    }
+    encode(&hasher.finalize())
+}
+
 fn hex_text(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or_default()
 }
