@@ -48,18 +48,26 @@ pub fn shared() -> Option<&'static TestPostgres> {
 static AT_EXIT: Mutex<Vec<(PathBuf, PathBuf, Option<String>)>> = Mutex::new(Vec::new());
 
 fn remember_for_exit(server: &TestPostgres) {
-    let mut clusters = AT_EXIT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut clusters = AT_EXIT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if clusters.is_empty() {
         // SAFETY: registers a plain function with no arguments to run at exit.
         unsafe {
             libc::atexit(stop_at_exit);
         }
     }
-    clusters.push((server.bin.clone(), server.root.clone(), server.run_as.clone()));
+    clusters.push((
+        server.bin.clone(),
+        server.root.clone(),
+        server.run_as.clone(),
+    ));
 }
 
 extern "C" fn stop_at_exit() {
-    let clusters = AT_EXIT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let clusters = AT_EXIT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for (bin, root, run_as) in clusters.iter() {
         stop_cluster(bin, root, run_as.as_deref());
         let _ = std::fs::remove_dir_all(root);
@@ -92,7 +100,8 @@ fn find_bin() -> Option<PathBuf> {
         return Some(bin);
     }
     std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path).find(|dir| dir.join("initdb").exists() && dir.join("pg_ctl").exists())
+        std::env::split_paths(&path)
+            .find(|dir| dir.join("initdb").exists() && dir.join("pg_ctl").exists())
     })
 }
 
@@ -107,7 +116,10 @@ fn unprivileged_user() -> Option<(String, u32, u32)> {
         let output = Command::new("id").args(["-u", name]).output().ok()?;
         let group = Command::new("id").args(["-g", name]).output().ok()?;
         if output.status.success() && group.status.success() {
-            let uid = String::from_utf8_lossy(&output.stdout).trim().parse().ok()?;
+            let uid = String::from_utf8_lossy(&output.stdout)
+                .trim()
+                .parse()
+                .ok()?;
             let gid = String::from_utf8_lossy(&group.stdout).trim().parse().ok()?;
             return Some((name.to_string(), uid, gid));
         }
@@ -184,7 +196,12 @@ impl TestPostgres {
         let initialized = command(&bin, "initdb", run_as.as_deref())
             .arg("-D")
             .arg(root.join("data"))
-            .args(["-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+            ])
             .arg(format!("--pwfile={}", password_file.display()))
             .args(["-E", "UTF8", "--no-sync"])
             .output()
@@ -253,9 +270,10 @@ impl TestPostgres {
             .build()
             .expect("a runtime");
         runtime.block_on(async {
-            let (client, connection) = tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls)
-                .await
-                .expect("the test cluster answers");
+            let (client, connection) =
+                tokio_postgres::connect(&self.url("postgres"), tokio_postgres::NoTls)
+                    .await
+                    .expect("the test cluster answers");
             let connection = tokio::spawn(connection);
             client
                 .batch_execute(&format!("CREATE DATABASE {name}"))

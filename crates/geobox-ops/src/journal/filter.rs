@@ -30,9 +30,9 @@ impl Filter {
 
     /// Whether an entry signed by `by` passes the admin asked for.
     pub fn made_by(&self, by: Option<&str>) -> bool {
-        self.by.as_deref().is_none_or(|wanted| {
-            by.is_some_and(|by| by.trim().eq_ignore_ascii_case(wanted.trim()))
-        })
+        self.by
+            .as_deref()
+            .is_none_or(|wanted| by.is_some_and(|by| by.trim().eq_ignore_ascii_case(wanted.trim())))
     }
 
     /// Whether an entry of this time is older than `since`: reading newest first, the rest

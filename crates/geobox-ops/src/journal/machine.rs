@@ -17,7 +17,10 @@ fn system_hostname() -> Option<String> {
     if answered != 0 {
         return None;
     }
-    let end = buffer.iter().position(|byte| *byte == 0).unwrap_or(buffer.len());
+    let end = buffer
+        .iter()
+        .position(|byte| *byte == 0)
+        .unwrap_or(buffer.len());
     Some(String::from_utf8_lossy(&buffer[..end]).into_owned())
 }
 

@@ -64,7 +64,10 @@ pub fn known_version() -> i32 {
 
 async fn applied_version(client: &impl GenericClient) -> io::Result<Option<i32>> {
     let exists: bool = client
-        .query_one(&format!("SELECT to_regclass('{VERSIONS}') IS NOT NULL"), &[])
+        .query_one(
+            &format!("SELECT to_regclass('{VERSIONS}') IS NOT NULL"),
+            &[],
+        )
         .await
         .map_err(db_error)?
         .get(0);
@@ -113,7 +116,11 @@ pub async fn check_schema(client: &mut Client) -> io::Result<()> {
         return Err(newer(applied));
     }
     let by = format!("geobox-users {}", env!("CARGO_PKG_VERSION"));
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(usize::try_from(applied).unwrap_or(0)) {
+    for (index, migration) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(applied).unwrap_or(0))
+    {
         let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
         tx.batch_execute(migration).await.map_err(db_error)?;
         tx.execute(

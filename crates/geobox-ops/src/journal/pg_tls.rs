@@ -10,12 +10,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect, TlsStream};
 
@@ -72,9 +74,7 @@ fn roots(team: &TeamJournal) -> io::Result<RootCertStore> {
                 CertificateDer::pem_file_iter(path).map_err(|error| unreadable(&error))?
             {
                 let certificate = certificate.map_err(|error| unreadable(&error))?;
-                roots
-                    .add(certificate)
-                    .map_err(|error| unreadable(&error))?;
+                roots.add(certificate).map_err(|error| unreadable(&error))?;
             }
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
@@ -276,7 +276,10 @@ mod tests {
             None,
         )
         .expect("a URL");
-        let error = RustlsConnect::for_team(&team).err().expect("refused").to_string();
+        let error = RustlsConnect::for_team(&team)
+            .err()
+            .expect("refused")
+            .to_string();
         assert!(error.contains("/nonexistent/ca.pem"), "{error}");
     }
 }

@@ -34,7 +34,10 @@ pub enum JournalPlace {
 impl JournalPlace {
     /// The place `url` names (`None` or empty: this machine), with the password from the
     /// URL, else the variable `password_env` names, else `PGPASSWORD`.
-    pub fn from_url(url: Option<&str>, password_env: Option<&str>) -> Result<JournalPlace, JournalError> {
+    pub fn from_url(
+        url: Option<&str>,
+        password_env: Option<&str>,
+    ) -> Result<JournalPlace, JournalError> {
         match url.map(str::trim).filter(|url| !url.is_empty()) {
             None => Ok(JournalPlace::Local),
             Some(url) => {
@@ -44,7 +47,9 @@ impl JournalPlace {
                         .filter(|value| !value.is_empty())
                         .map(Secret::from)
                 };
-                let password = password_env.and_then(from_env).or_else(|| from_env(PGPASSWORD_VAR));
+                let password = password_env
+                    .and_then(from_env)
+                    .or_else(|| from_env(PGPASSWORD_VAR));
                 TeamJournal::parse(url, password).map(JournalPlace::Team)
             }
         }
@@ -54,7 +59,9 @@ impl JournalPlace {
     /// password.
     pub fn label(&self) -> String {
         match self {
-            JournalPlace::Local => "this machine (journal.sqlite in the data directory)".to_string(),
+            JournalPlace::Local => {
+                "this machine (journal.sqlite in the data directory)".to_string()
+            }
             JournalPlace::Team(team) => format!("team: {}", team.redacted()),
         }
     }
@@ -101,7 +108,9 @@ impl TeamJournal {
         let bad = |why: &str| JournalError::BadTeamUrl(format!("{}: {why}", redact(text)));
         let mut url = Url::parse(text.trim()).map_err(|error| bad(&error.to_string()))?;
         if !matches!(url.scheme(), "postgres" | "postgresql") {
-            return Err(bad("a team journal is a PostgreSQL URL, postgres://user@host/database"));
+            return Err(bad(
+                "a team journal is a PostgreSQL URL, postgres://user@host/database",
+            ));
         }
         if url.host_str().is_none_or(str::is_empty) {
             return Err(bad("it names no host"));
@@ -245,7 +254,10 @@ mod tests {
         assert_eq!(team.tls, TlsMode::VerifyFull);
         let shown = team.redacted();
         assert!(!shown.contains("cret"), "{shown}");
-        assert!(shown.contains("ops:***@db.example.ir:6432/journal"), "{shown}");
+        assert!(
+            shown.contains("ops:***@db.example.ir:6432/journal"),
+            "{shown}"
+        );
         assert!(!format!("{team:?}").contains("cret"));
     }
 
@@ -254,8 +266,9 @@ mod tests {
         let from_env = TeamJournal::parse("postgres://ops@db/journal", Some(Secret::from("env")))
             .expect("a URL");
         assert_eq!(from_env.password.as_ref().map(Secret::expose), Some("env"));
-        let from_url = TeamJournal::parse("postgres://ops:url@db/journal", Some(Secret::from("env")))
-            .expect("a URL");
+        let from_url =
+            TeamJournal::parse("postgres://ops:url@db/journal", Some(Secret::from("env")))
+                .expect("a URL");
         assert_eq!(from_url.password.as_ref().map(Secret::expose), Some("url"));
     }
 
@@ -265,18 +278,27 @@ mod tests {
             ("mysql://ops:hunter2@db/journal", "PostgreSQL URL"),
             ("postgres://ops:hunter2@db", "names no database"),
             ("postgres://ops:hunter2@db/j?sslmode=maybe", "sslmode=maybe"),
-            ("postgres://ops:hunter2@db/j?target_session_attrs=any", "not understood"),
+            (
+                "postgres://ops:hunter2@db/j?target_session_attrs=any",
+                "not understood",
+            ),
         ] {
             let error = TeamJournal::parse(url, None).expect_err(url).to_string();
             assert!(error.contains(said), "{error}");
             assert!(!error.contains("hunter2"), "{error}");
         }
-        assert_eq!(redact("postgres://a:hunter2@@bad url"), "postgres://***@bad url");
+        assert_eq!(
+            redact("postgres://a:hunter2@@bad url"),
+            "postgres://***@bad url"
+        );
     }
 
     #[test]
     fn no_url_is_this_machine() {
         assert_eq!(JournalPlace::from_url(None, None), Ok(JournalPlace::Local));
-        assert_eq!(JournalPlace::from_url(Some("  "), None), Ok(JournalPlace::Local));
+        assert_eq!(
+            JournalPlace::from_url(Some("  "), None),
+            Ok(JournalPlace::Local)
+        );
     }
 }

@@ -177,7 +177,9 @@ impl Postgres {
     /// undid and ends the claim on it, in the same transaction.
     pub fn insert(&self, entry: &Entry) -> io::Result<()> {
         let row = EntryRow::of(entry, None)?;
-        let mark = entry.undid().map(|(target, undone)| (target.to_string(), undone));
+        let mark = entry
+            .undid()
+            .map(|(target, undone)| (target.to_string(), undone));
         self.with(async move |client| {
             let tx = client.transaction().await.map_err(db_error)?;
             refuse_newer(&tx).await?;
@@ -214,8 +216,10 @@ impl Postgres {
                     .map(|user| i32::try_from(user.position).unwrap_or(i32::MAX))
                     .collect();
                 let ids: Vec<Option<i64>> = chunk.iter().map(|user| user.user_id).collect();
-                let names: Vec<Option<&str>> =
-                    chunk.iter().map(|user| user.username_lower.as_deref()).collect();
+                let names: Vec<Option<&str>> = chunk
+                    .iter()
+                    .map(|user| user.username_lower.as_deref())
+                    .collect();
                 let changes: Vec<&str> = chunk.iter().map(|user| user.change.as_str()).collect();
                 tx.execute(
                     &format!(
@@ -280,7 +284,9 @@ impl Postgres {
         std::thread::scope(|scope| {
             let producer = scope.spawn(move || {
                 self.with(async move |client| {
-                    let borrowed = params.iter().map(|param| param.as_ref() as &(dyn ToSql + Sync));
+                    let borrowed = params
+                        .iter()
+                        .map(|param| param.as_ref() as &(dyn ToSql + Sync));
                     let stream = client.query_raw(&sql, borrowed).await.map_err(db_error)?;
                     let mut stream = std::pin::pin!(stream);
                     while let Some(row) = stream.next().await {
@@ -536,10 +542,18 @@ fn select(filter: &Filter, extra: Option<&str>) -> (String, Vec<Param>) {
         );
     }
     if let Some(since) = filter.since {
-        bind(&mut sql, " AND at_us >= ?", Box::new(since.timestamp_micros()));
+        bind(
+            &mut sql,
+            " AND at_us >= ?",
+            Box::new(since.timestamp_micros()),
+        );
     }
     if let Some(by) = &filter.by {
-        bind(&mut sql, " AND by_lower = ?", Box::new(by.trim().to_lowercase()));
+        bind(
+            &mut sql,
+            " AND by_lower = ?",
+            Box::new(by.trim().to_lowercase()),
+        );
     }
     match &filter.user {
         Some(UserKey::Id(id)) => bind(

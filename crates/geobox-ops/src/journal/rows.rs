@@ -56,6 +56,15 @@ pub(super) fn tool_name(tool: Tool) -> &'static str {
 }
 
 impl EntryRow {
+    /// What the row's seal covers.
+    pub fn parts(&self) -> super::seal::Parts<'_> {
+        super::seal::Parts {
+            head: self.head.as_bytes(),
+            users_digest: &self.users_digest,
+            first_change: self.first_change.as_deref().map(str::as_bytes),
+        }
+    }
+
     /// The rows of `entry`; one that does not say which machine made it is from `machine`.
     pub fn of(entry: &Entry, machine: Option<&str>) -> io::Result<EntryRow> {
         let head = serde_json::to_string(&head_of(entry, machine)).map_err(json_error)?;
@@ -189,7 +198,8 @@ mod tests {
         assert!(!row.head.contains("User1"), "{}", row.head);
         let back = entry_of(&row.head, row.users.iter().map(|u| u.change.as_str())).expect("back");
         assert_eq!(back, entry);
-        let brief = brief_of(&row.head, row.first_change.as_deref(), row.user_count).expect("brief");
+        let brief =
+            brief_of(&row.head, row.first_change.as_deref(), row.user_count).expect("brief");
         assert_eq!(brief, Brief::from(&entry));
     }
 

@@ -144,35 +144,49 @@ pub fn check(line: &[u8], key: Option<&Key>) -> Seal {
     }
 }
 
-/// The seal of an entry kept in a database: an HMAC of its JSON without its users, and of the
-/// digest of its users' rows ([`digest`]), as 64 hex digits.
-pub fn seal_parts(key: &Key, head: &[u8], users_digest: &str) -> String {
-    encode(&parts_mac(key, head, users_digest).finalize().into_bytes())
+/// The parts of an entry kept in a database that its seal covers: its JSON without its users,
+/// the digest of its users' rows ([`digest`]), and the first user's change, which listings
+/// show (so a listing checks what it shows without reading every user).
+pub struct Parts<'a> {
+    pub head: &'a [u8],
+    pub users_digest: &'a str,
+    pub first_change: Option<&'a [u8]>,
+}
+
+/// The seal of an entry kept in a database, as 64 hex digits.
+pub fn seal_parts(key: &Key, parts: &Parts<'_>) -> String {
+    encode(&parts_mac(key, parts).finalize().into_bytes())
 }
 
 /// Whether a database row's seal matches its JSON and the digest of its users. Without a key
 /// (none was ever made here) nothing can be shown.
-pub fn check_parts(key: Option<&Key>, head: &[u8], users_digest: &str, seal: Option<&str>) -> Seal {
+pub fn check_parts(key: Option<&Key>, parts: &Parts<'_>, seal: Option<&str>) -> Seal {
     let Some(seal) = seal else {
         return Seal::Missing;
     };
     let (Some(key), Some(tag)) = (key, decode::<{ HEX_DIGITS / 2 }>(seal)) else {
         return Seal::Broken;
     };
-    match parts_mac(key, head, users_digest).verify_slice(&tag) {
+    match parts_mac(key, parts).verify_slice(&tag) {
         Ok(()) => Seal::Verified,
         Err(_) => Seal::Broken,
     }
 }
 
-fn parts_mac(key: &Key, head: &[u8], users_digest: &str) -> HmacSha256 {
+fn parts_mac(key: &Key, parts: &Parts<'_>) -> HmacSha256 {
     // HMAC takes a key of any length; this cannot fail.
     let mut mac = <HmacSha256 as Mac>::new_from_slice(&key.0)
         .unwrap_or_else(|_| unreachable!("HMAC-SHA256 takes a 32-byte key"));
-    // The head's length first, so that no byte can move between the two parts.
-    mac.update(&(head.len() as u64).to_be_bytes());
-    mac.update(head);
-    mac.update(users_digest.as_bytes());
+    // Each part with its length first, so that no byte can move from one part to another.
+    for part in [
+        parts.head,
+        parts.users_digest.as_bytes(),
+        parts.first_change.unwrap_or_default(),
+    ] {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    mac.update(&[u8::from(parts.first_change.is_some())]);
     mac
 }
 

@@ -17,7 +17,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 
 use super::brief::Brief;
 use super::deployment::Deployment;
@@ -99,7 +101,9 @@ pub struct LocalStore {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding it leaves nothing half-written: SQLite's transactions see to that.
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub(super) fn sql_error(error: rusqlite::Error) -> io::Error {
@@ -183,7 +187,7 @@ impl LocalStore {
     pub(super) fn keep(&self, entry: &Entry, pending: bool) -> io::Result<()> {
         let row = EntryRow::of(entry, hostname().as_deref())?;
         let key = seal::key_for_writing(&self.dir)?;
-        let seal = seal::seal_parts(&key, row.head.as_bytes(), &row.users_digest);
+        let seal = seal::seal_parts(&key, &row.parts());
         self.with(|connection, _| {
             let tx = immediate(connection)?;
             if insert(&tx, &row, Some(&seal), pending, None)?.is_some() {
@@ -271,7 +275,9 @@ impl LocalStore {
         self.with(|connection, key| {
             let read = connection
                 .query_row(
-                    &format!("{SELECT_COLUMNS} WHERE pending = 1 AND seq > ?1 ORDER BY seq LIMIT 1"),
+                    &format!(
+                        "{SELECT_COLUMNS} WHERE pending = 1 AND seq > ?1 ORDER BY seq LIMIT 1"
+                    ),
                     [after_seq],
                     |row| Read::of(row, key),
                 )
@@ -296,14 +302,15 @@ impl LocalStore {
     pub(super) fn pending_count(&self) -> io::Result<usize> {
         self.with(|connection, _| {
             connection
-                .query_row("SELECT count(*) FROM entries WHERE pending = 1", [], |row| {
-                    row.get::<_, i64>(0)
-                })
+                .query_row(
+                    "SELECT count(*) FROM entries WHERE pending = 1",
+                    [],
+                    |row| row.get::<_, i64>(0),
+                )
                 .map(|count| usize::try_from(count).unwrap_or_default())
                 .map_err(sql_error)
         })
     }
-
 }
 
 impl JournalStore for LocalStore {
@@ -399,7 +406,14 @@ impl JournalStore for LocalStore {
     }
 
     fn share(&self) -> Sharing {
-        Sharing::default()
+        self.waiting()
+    }
+
+    fn waiting(&self) -> Sharing {
+        Sharing {
+            waiting: self.pending_count().unwrap_or_default(),
+            problem: None,
+        }
     }
 
     fn take_notices(&self) -> Vec<String> {
@@ -573,11 +587,12 @@ fn why_not_claimed(tx: &Transaction<'_>, id: &str) -> io::Result<Claimed> {
         .map_err(sql_error)?;
     Ok(match found {
         None => Claimed::Missing,
-        Some((undone, true, _, _)) => match undone.and_then(|text| serde_json::from_str(&text).ok())
-        {
-            Some(undone) => Claimed::AlreadyUndone(undone),
-            None => Claimed::Missing,
-        },
+        Some((undone, true, _, _)) => {
+            match undone.and_then(|text| serde_json::from_str(&text).ok()) {
+                Some(undone) => Claimed::AlreadyUndone(undone),
+                None => Claimed::Missing,
+            }
+        }
         Some((_, false, by, at_us)) => Claimed::Busy {
             by: by.unwrap_or_else(|| "someone".to_string()),
             since: chrono::DateTime::from_timestamp_micros(at_us.unwrap_or_default())
@@ -591,7 +606,9 @@ fn matching_ids(connection: &Connection, wanted: &str) -> io::Result<Vec<String>
     let ids = match prefix_range(wanted) {
         Some((from, to)) => {
             let mut statement = connection
-                .prepare_cached("SELECT id FROM entries WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 10")
+                .prepare_cached(
+                    "SELECT id FROM entries WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 10",
+                )
                 .map_err(sql_error)?;
             statement
                 .query_map([from, to], |row| row.get::<_, String>(0))
@@ -644,10 +661,18 @@ fn select(filter: &Filter, rows: Rows) -> (String, Vec<SqlValue>) {
         None => {}
     }
     if let Some(since) = filter.since {
-        bind(&mut sql, " AND at_us >= ?", SqlValue::Integer(since.timestamp_micros()));
+        bind(
+            &mut sql,
+            " AND at_us >= ?",
+            SqlValue::Integer(since.timestamp_micros()),
+        );
     }
     if let Some(by) = &filter.by {
-        bind(&mut sql, " AND by_lower = ?", SqlValue::Text(by.trim().to_lowercase()));
+        bind(
+            &mut sql,
+            " AND by_lower = ?",
+            SqlValue::Text(by.trim().to_lowercase()),
+        );
     }
     match &filter.user {
         Some(UserKey::Id(id)) => bind(
@@ -696,14 +721,22 @@ impl Read {
         let users_digest: String = row.get(4)?;
         let sealed: Option<String> = row.get(5)?;
         let imported_seal: Option<String> = row.get(7)?;
+        let first_change: Option<String> = row.get(2)?;
         let seal = match imported_seal.as_deref() {
             Some("missing") => Seal::Missing,
             Some("broken") => Seal::Broken,
-            _ => seal::check_parts(key, head.as_bytes(), &users_digest, sealed.as_deref()),
+            _ => {
+                let parts = seal::Parts {
+                    head: head.as_bytes(),
+                    users_digest: &users_digest,
+                    first_change: first_change.as_deref().map(str::as_bytes),
+                };
+                seal::check_parts(key, &parts, sealed.as_deref())
+            }
         };
         Ok(Read {
             seq: row.get(0)?,
-            first_change: row.get(2)?,
+            first_change,
             user_count: row.get(3)?,
             users_digest,
             seal,

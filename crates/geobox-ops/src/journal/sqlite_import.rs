@@ -42,7 +42,9 @@ fn fingerprints(journal: &JsonLines) -> Vec<Fingerprint> {
                 .modified()
                 .ok()
                 .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |since| i64::try_from(since.as_nanos()).unwrap_or(i64::MAX));
+                .map_or(0, |since| {
+                    i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+                });
             Some(Fingerprint {
                 file: path.file_name()?.to_string_lossy().into_owned(),
                 size: i64::try_from(metadata.len()).unwrap_or(i64::MAX),
@@ -150,13 +152,16 @@ fn import_one(tx: &rusqlite::Transaction<'_>, key: &seal::Key, entry: &Entry) ->
     // Only an entry that verified where it was is sealed again here: one that did not stays
     // unverified, so moving it cannot make it look written by geobox-users.
     let (sealed, imported_seal) = match seal {
-        Seal::Verified => (
-            Some(seal::seal_parts(key, row.head.as_bytes(), &row.users_digest)),
-            None,
-        ),
+        Seal::Verified => (Some(seal::seal_parts(key, &row.parts())), None),
         other => (None, Some(other)),
     };
-    let inserted = insert(tx, &row, sealed.as_deref(), false, Some((file, imported_seal)))?;
+    let inserted = insert(
+        tx,
+        &row,
+        sealed.as_deref(),
+        false,
+        Some((file, imported_seal)),
+    )?;
     if let Some(undone) = &entry.undone {
         let known: Option<Option<String>> = tx
             .query_row(

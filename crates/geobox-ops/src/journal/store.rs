@@ -65,6 +65,9 @@ pub trait JournalStore: Send + Sync {
     /// says how many still wait (none for a local journal).
     fn share(&self) -> Sharing;
 
+    /// What waits to be sent, as last found, without reaching the team journal.
+    fn waiting(&self) -> Sharing;
+
     /// What the store found out that people should hear once, such as an import of the
     /// JSON-lines journal of an earlier version.
     fn take_notices(&self) -> Vec<String>;

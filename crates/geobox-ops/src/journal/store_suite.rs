@@ -49,7 +49,11 @@ fn on_every_store(test: impl Fn(&dyn JournalStore)) {
         let team = TeamJournal::parse(&server.database(), None).expect("the test URL");
         let store = team::TeamStore::new(team, dir.path().to_path_buf()).expect("a team store");
         test(&store);
-        assert_eq!(store.share().waiting, 0, "everything reached the team journal");
+        assert_eq!(
+            store.share().waiting,
+            0,
+            "everything reached the team journal"
+        );
     }
 }
 
@@ -140,7 +144,9 @@ fn ids_are_found_whole_or_by_a_unique_start() {
         store.append(&second).expect("appended");
         assert_eq!(found(store, "abc123xyz0").id, "abc123xyz0");
         assert_eq!(found(store, "abd").id, "abd999xyz0");
-        assert!(matches!(store.find("ab").expect("read"), Lookup::Ambiguous(ids) if ids.len() == 2));
+        assert!(
+            matches!(store.find("ab").expect("read"), Lookup::Ambiguous(ids) if ids.len() == 2)
+        );
         assert!(matches!(store.find("zzz").expect("read"), Lookup::Missing));
         assert!(matches!(store.find("a%").expect("read"), Lookup::Missing));
     });
@@ -157,16 +163,26 @@ fn an_undo_marks_the_entry_it_undid_with_when_and_by_whom() {
         partly.skipped = vec![UserChange::new(Some(9), None)];
         store.append(&partly).expect("appended");
         let undone = found(store, &target.id).undone.expect("marked");
-        assert_eq!((undone.entry.as_str(), undone.whole), (partly.id.as_str(), false));
+        assert_eq!(
+            (undone.entry.as_str(), undone.whole),
+            (partly.id.as_str(), false)
+        );
         assert_eq!(undone.by.as_deref(), Some("reza"));
 
         let mut rest = entry(1, "neda", 1);
         rest.undoes = Some(target.id.clone());
         store.append(&rest).expect("appended");
         let undone = found(store, &target.id).undone.expect("marked");
-        assert_eq!((undone.entry.as_str(), undone.whole), (rest.id.as_str(), true));
+        assert_eq!(
+            (undone.entry.as_str(), undone.whole),
+            (rest.id.as_str(), true)
+        );
         assert_eq!(undone.time, rest.time);
-        assert_eq!(found(store, &rest.id).undone, None, "the undo itself is not undone");
+        assert_eq!(
+            found(store, &rest.id).undone,
+            None,
+            "the undo itself is not undone"
+        );
     });
 }
 
@@ -189,9 +205,15 @@ fn of_two_undos_at_once_exactly_one_may_go_ahead() {
                     })
                 })
                 .collect();
-            racing.into_iter().map(|one| one.join().expect("joined")).collect()
+            racing
+                .into_iter()
+                .map(|one| one.join().expect("joined"))
+                .collect()
         });
-        let winners = answers.iter().filter(|answer| **answer == Claimed::Yours).count();
+        let winners = answers
+            .iter()
+            .filter(|answer| **answer == Claimed::Yours)
+            .count();
         assert_eq!(winners, 1, "{answers:?}");
         let loser = answers
             .iter()
@@ -206,7 +228,10 @@ fn of_two_undos_at_once_exactly_one_may_go_ahead() {
 
         // The winner's writes all failed: it lets go, and the other may try.
         store.release_undo(&target.id, winner).expect("released");
-        assert_eq!(store.claim_undo(&target.id, loser_claim).expect("claimed"), Claimed::Yours);
+        assert_eq!(
+            store.claim_undo(&target.id, loser_claim).expect("claimed"),
+            Claimed::Yours
+        );
         let mut undo = entry(1, "neda", 0);
         undo.undoes = Some(target.id.clone());
         undo.by = Some("reza".to_string());
@@ -232,9 +257,15 @@ fn a_claim_left_by_an_undo_that_never_finished_lapses() {
         store.append(&target).expect("appended");
         let mut stale = UndoClaim::new(Some("gone"));
         stale.time -= Duration::minutes(CLAIM_LAPSES_AFTER_MINUTES + 1);
-        assert_eq!(store.claim_undo(&target.id, &stale).expect("claimed"), Claimed::Yours);
+        assert_eq!(
+            store.claim_undo(&target.id, &stale).expect("claimed"),
+            Claimed::Yours
+        );
         let fresh = UndoClaim::new(Some("reza"));
-        assert_eq!(store.claim_undo(&target.id, &fresh).expect("claimed"), Claimed::Yours);
+        assert_eq!(
+            store.claim_undo(&target.id, &fresh).expect("claimed"),
+            Claimed::Yours
+        );
         let again = UndoClaim::new(Some("neda"));
         assert!(matches!(
             store.claim_undo(&target.id, &again).expect("answered"),
@@ -247,7 +278,9 @@ fn a_claim_left_by_an_undo_that_never_finished_lapses() {
 fn a_scan_stops_when_asked_and_reads_entries_one_by_one() {
     on_every_store(|store| {
         for index in 0..20 {
-            store.append(&entry(index, "user", 30 - index)).expect("appended");
+            store
+                .append(&entry(index, "user", 30 - index))
+                .expect("appended");
         }
         let mut seen = 0;
         store

@@ -11,6 +11,7 @@
 use std::io;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
@@ -25,6 +26,8 @@ use super::store::{Claimed, JournalStore, Lookup, Scanned, Sharing, UndoClaim};
 pub struct TeamStore {
     team: Postgres,
     local: LocalStore,
+    /// Why the last attempt to send failed, if it did.
+    problem: Mutex<Option<String>>,
 }
 
 impl TeamStore {
@@ -35,6 +38,7 @@ impl TeamStore {
         Ok(TeamStore {
             team,
             local: LocalStore::queue_for_team(dir),
+            problem: Mutex::new(None),
         })
     }
 
@@ -222,9 +226,21 @@ impl JournalStore for TeamStore {
                 Err(error) => break Some(error.to_string()),
             }
         };
+        problem.clone_into(&mut self.problem.lock().unwrap_or_else(PoisonError::into_inner));
         Sharing {
             waiting: self.local.pending_count().unwrap_or_default(),
             problem,
+        }
+    }
+
+    fn waiting(&self) -> Sharing {
+        Sharing {
+            waiting: self.local.pending_count().unwrap_or_default(),
+            problem: self
+                .problem
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
         }
     }
 
