@@ -13,4 +13,5 @@ mod private_files;
 mod stops;
 #[path = "../support/mod.rs"]
 mod support;
+mod team_journal;
 mod trust;

@@ -7,7 +7,7 @@ use std::io;
 use super::record::{Context, append, open, tell};
 use super::{UndoArgs, unreadable};
 use crate::cli::{CliError, ConnectionArgs, at_terminal, confirm, connect, note, print_stdout};
-use geobox_api::UserRef;
+use geobox_api::{GeoboxClient, UserRef};
 use geobox_ops::journal::{
     Claimed, Deployment, Entry, IfChanged, Journal, Lookup, Outcome, Tool, UndoClaim, UndoOptions,
     UndoPlan, apply_undo, counted, plan_undo, users_now,
@@ -43,24 +43,8 @@ pub(super) async fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result
     let me = SignedIn::of(&me).ok_or_else(|| {
         CliError::Io("the server did not say the signed-in user's role: nothing was undone".into())
     })?;
-    let now = users_now(&client, &entry).await?;
-    let options = UndoOptions {
-        if_changed: match (args.force, args.skip_changed) {
-            (true, _) => IfChanged::Overwrite,
-            (false, true) => IfChanged::Skip,
-            (false, false) => IfChanged::Refuse,
-        },
-        me: Some(&me),
-    };
-    let plan = plan_undo(&entry, &now, &options)
-        .map_err(|refusal| CliError::Declined(format!("cannot undo {}: {refusal}", entry.id)))?;
-    drop(now);
-    print_stdout(&describe(&entry, &plan))?;
-    if !args.yes {
-        ask(&entry, &plan)?;
-    }
-    // Claimed in the journal before anything is written: of two admins undoing this entry at
-    // once, one goes ahead and the other is told who did.
+    // Claimed in the journal before the users are read and anything is written: of two
+    // admins undoing this entry at once, one goes ahead and the other is told who did.
     let claim = UndoClaim::new(context.by.as_deref());
     match journal.claim_undo(&entry.id, &claim) {
         Ok(Claimed::Yours) => {}
@@ -75,6 +59,15 @@ pub(super) async fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result
             )));
         }
     }
+    // Read again now that it is claimed: an undo that finished a moment ago marked it.
+    let entry = find(&journal, &entry.id).unwrap_or(entry);
+    let plan = match plan_and_ask(&client, &entry, &me, args).await {
+        Ok(plan) => plan,
+        Err(error) => {
+            let _ = journal.release_undo(&entry.id, &claim);
+            return Err(error);
+        }
+    };
     let applied = apply_undo(&client, &plan).await;
     let new_passwords = applied.new_passwords.clone();
     let failures: Vec<String> = applied.failures.iter().map(ToString::to_string).collect();
@@ -92,6 +85,32 @@ pub(super) async fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result
         ))?;
     }
     report(&entry, &undo_entry, &plan, &failures)
+}
+
+/// Reads the entry's users as they are now, plans the undo, shows it and asks.
+async fn plan_and_ask(
+    client: &GeoboxClient,
+    entry: &Entry,
+    me: &SignedIn,
+    args: &UndoArgs,
+) -> Result<UndoPlan, CliError> {
+    let now = users_now(client, entry).await?;
+    let options = UndoOptions {
+        if_changed: match (args.force, args.skip_changed) {
+            (true, _) => IfChanged::Overwrite,
+            (false, true) => IfChanged::Skip,
+            (false, false) => IfChanged::Refuse,
+        },
+        me: Some(me),
+    };
+    let plan = plan_undo(entry, &now, &options)
+        .map_err(|refusal| CliError::Declined(format!("cannot undo {}: {refusal}", entry.id)))?;
+    drop(now);
+    print_stdout(&describe(entry, &plan))?;
+    if !args.yes {
+        ask(entry, &plan)?;
+    }
+    Ok(plan)
 }
 
 fn find(journal: &Journal, wanted: &str) -> Result<Entry, CliError> {

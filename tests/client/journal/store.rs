@@ -27,10 +27,7 @@ fn renamed(demo: &Demo, user: &User, from: &str, to: &str) -> Entry {
         )
     };
     let mut entry = Entry::new("", Tool::Cli, Action::Update, Outcome::Ok);
-    entry.place(
-        &demo_deployment(demo),
-        &demo_deployment(demo).key().to_string(),
-    );
+    entry.place(&demo_deployment(demo), demo_deployment(demo).key());
     entry.by = Some("admin".to_string());
     entry.changes = vec![
         UserChange::new(Some(user.id), Some(user.username.clone())).values(name(from), name(to)),

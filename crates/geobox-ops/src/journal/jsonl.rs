@@ -26,8 +26,8 @@ use super::entry::{Entry, Outcome, Tool, UserKey};
 use super::filter::Filter;
 use super::lines::BackwardLines;
 use super::provenance::{Provenance, Undone};
+use super::reads::{Found, Lookup, Scanned};
 use super::seal;
-use super::store::{Found, Lookup, Scanned};
 use crate::paths;
 
 /// Rotate once the current file would pass this size.

@@ -13,6 +13,7 @@ mod brief;
 mod deployment;
 mod entry;
 mod filter;
+mod handle;
 mod jsonl;
 mod lines;
 mod machine;
@@ -22,11 +23,14 @@ mod place;
 mod plan;
 mod postgres;
 mod provenance;
+mod reads;
 mod renewal;
 mod rows;
 mod seal;
 mod sqlite;
 mod sqlite_import;
+mod sqlite_read;
+mod sqlite_write;
 mod store;
 mod team;
 mod undo;
@@ -38,17 +42,17 @@ pub use entry::{
     Action, Entry, Field, Outcome, Step, Tool, UserChange, UserKey, Values, diff, random_text,
 };
 pub use filter::{Filter, JournalError, parse_since};
+pub use handle::Journal;
 pub use jsonl::{DEFAULT_KEEP, DEFAULT_MAX_BYTES, JsonLines};
 pub use machine::hostname;
 pub use place::{JOURNAL_URL_VAR, JournalPlace, PGPASSWORD_VAR, TeamJournal, TlsMode, redact};
 pub use plan::plan_undo;
 pub use provenance::{Provenance, Seal, Undone};
+pub use reads::{CLAIM_LAPSES_AFTER_MINUTES, Claimed, Found, Lookup, Scanned, Sharing, UndoClaim};
 pub use renewal::{Renewal, renew_plan};
-pub use sqlite::{FILE as LOCAL_FILE, LocalStore};
-pub use store::{
-    CLAIM_LAPSES_AFTER_MINUTES, Claimed, Found, Journal, JournalStore, Lookup, Scanned, Sharing,
-    UndoClaim,
-};
+pub use sqlite::LocalStore;
+pub use sqlite_write::FILE as LOCAL_FILE;
+pub use store::JournalStore;
 pub use undo::{
     ChangedUsers, Drift, FieldChange, IfChanged, LeftOut, Refusal, UndoOptions, UndoPlan, UndoStep,
     counted, show, who,

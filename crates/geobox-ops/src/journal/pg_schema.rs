@@ -8,7 +8,18 @@ use std::io;
 
 use tokio_postgres::{Client, GenericClient};
 
-use super::postgres::db_error;
+/// A database error in words that never carry the password (tokio-postgres's never do).
+pub(super) fn db_error(error: tokio_postgres::Error) -> io::Error {
+    let kind = if error.as_db_error().is_some() {
+        io::ErrorKind::Other
+    } else {
+        io::ErrorKind::NotConnected
+    };
+    match error.as_db_error() {
+        Some(db) => io::Error::new(kind, format!("the team journal: {}", db.message())),
+        None => io::Error::new(kind, format!("the team journal cannot be reached: {error}")),
+    }
+}
 
 pub const ENTRIES: &str = "geobox_journal_entries";
 pub const USERS: &str = "geobox_journal_users";

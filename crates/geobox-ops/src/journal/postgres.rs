@@ -21,12 +21,12 @@ use super::brief::Brief;
 use super::deployment::Deployment;
 use super::entry::{Entry, UserKey};
 use super::filter::Filter;
-use super::pg_schema::{ENTRIES, USERS, check_schema, refuse_newer};
+use super::pg_schema::{ENTRIES, USERS, check_schema, db_error, refuse_newer};
 use super::pg_tls::RustlsConnect;
 use super::place::{TeamJournal, TlsMode};
 use super::provenance::{Provenance, Seal, Undone};
+use super::reads::{Claimed, Lookup, Scanned, UndoClaim};
 use super::rows::{EntryRow, brief_of, entry_of, prefix_range};
-use super::store::{Claimed, Lookup, Scanned, UndoClaim};
 
 /// Users written in one statement: a run over 50,000 users goes in a few round trips.
 const USERS_AT_ONCE: usize = 5_000;
@@ -50,19 +50,6 @@ impl Drop for Postgres {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
-    }
-}
-
-/// A database error in words that never carry the password (tokio-postgres's never do).
-pub(super) fn db_error(error: tokio_postgres::Error) -> io::Error {
-    let kind = if error.as_db_error().is_some() {
-        io::ErrorKind::Other
-    } else {
-        io::ErrorKind::NotConnected
-    };
-    match error.as_db_error() {
-        Some(db) => io::Error::new(kind, format!("the team journal: {}", db.message())),
-        None => io::Error::new(kind, format!("the team journal cannot be reached: {error}")),
     }
 }
 

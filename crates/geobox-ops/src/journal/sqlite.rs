@@ -16,25 +16,24 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::types::Value as SqlValue;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
 use super::brief::Brief;
-use super::deployment::Deployment;
-use super::entry::{Entry, UserKey};
+use super::entry::Entry;
 use super::filter::Filter;
 use super::machine::hostname;
-use super::provenance::{Provenance, Seal, Undone};
-use super::rows::{EntryRow, brief_of, entry_of, prefix_range};
+
+use super::reads::{Claimed, Lookup, Scanned, Sharing, UndoClaim};
+use super::rows::EntryRow;
 use super::seal::{self, Key};
 use super::sqlite_import::import_old_journal;
-use super::store::{Claimed, JournalStore, Lookup, Scanned, Sharing, UndoClaim};
+use super::sqlite_read::{Read, Rows, SELECT_COLUMNS, UNSHARED, matching_ids, select};
+use super::sqlite_write::{FILE, insert, mark_undone, sql_error};
+use super::store::JournalStore;
 use crate::paths;
 
-/// The database's file in the data directory.
-pub const FILE: &str = "journal.sqlite";
 /// The schema this version writes; a newer one is refused, never written to.
 const SCHEMA_VERSION: i64 = 1;
 /// How long a write waits for another process's (a console and a CLI at once).
@@ -104,10 +103,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-pub(super) fn sql_error(error: rusqlite::Error) -> io::Error {
-    io::Error::other(format!("the journal database: {error}"))
 }
 
 impl LocalStore {
@@ -448,127 +443,6 @@ fn migrate(connection: &mut Connection, path: &Path) -> io::Result<()> {
     tx.commit().map_err(sql_error)
 }
 
-/// Inserts an entry's rows unless its id is there already; its `seq` when inserted. An
-/// imported entry names the file it came from and, when it did not verify there, why.
-pub(super) fn insert(
-    tx: &Transaction<'_>,
-    row: &EntryRow,
-    seal: Option<&str>,
-    pending: bool,
-    imported: Option<(&str, Option<Seal>)>,
-) -> io::Result<Option<i64>> {
-    let (imported_from, imported_seal) = match imported {
-        Some((file, seal)) => (Some(file), seal.map(seal_name)),
-        None => (None, None),
-    };
-    let inserted = tx
-        .prepare_cached(
-            "INSERT INTO entries (id, at_us, deployment, also_demo, by_lower, tool, action,
-                 undoes, user_count, head, first_change, users_digest, seal, imported_from,
-                 imported_seal, pending)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .and_then(|mut statement| {
-            statement.execute(params![
-                row.id,
-                row.at_us,
-                row.deployment,
-                row.also_demo,
-                row.by_lower,
-                row.tool,
-                row.action,
-                row.undoes,
-                row.user_count,
-                row.head,
-                row.first_change,
-                row.users_digest,
-                seal,
-                imported_from,
-                imported_seal,
-                pending,
-            ])
-        })
-        .map_err(sql_error)?;
-    if inserted == 0 {
-        return Ok(None);
-    }
-    let seq = tx.last_insert_rowid();
-    let mut statement = tx
-        .prepare_cached(
-            "INSERT INTO entry_users (entry_seq, position, user_id, username_lower, change)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .map_err(sql_error)?;
-    for user in &row.users {
-        statement
-            .execute(params![
-                seq,
-                user.position,
-                user.user_id,
-                user.username_lower,
-                user.change
-            ])
-            .map_err(sql_error)?;
-    }
-    Ok(Some(seq))
-}
-
-fn seal_name(seal: Seal) -> &'static str {
-    match seal {
-        Seal::Missing => "missing",
-        Seal::Broken => "broken",
-        Seal::Verified | Seal::TeamDatabase => "verified",
-    }
-}
-
-/// When `entry` is an undo, marks the entry it undid (the newest undo names it; it is whole
-/// once any undo was) and ends the claim on it.
-pub(super) fn mark_undone(tx: &Transaction<'_>, entry: &Entry) -> io::Result<()> {
-    let Some(target) = entry.undoes.as_deref() else {
-        return Ok(());
-    };
-    if let Some((_, undone)) = entry.undid() {
-        let earlier: Option<String> = tx
-            .query_row(
-                "SELECT undone FROM entries WHERE id = ?1",
-                [target],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(sql_error)?
-            .flatten();
-        let earlier = earlier.and_then(|text| serde_json::from_str::<Undone>(&text).ok());
-        set_undone(tx, target, &undone, earlier.as_ref())?;
-    }
-    tx.execute(
-        "UPDATE entries SET claim_token = NULL, claim_by = NULL, claim_at_us = NULL WHERE id = ?1",
-        [target],
-    )
-    .map_err(sql_error)?;
-    Ok(())
-}
-
-/// Records that `target` was undone, merged with what was known of an earlier undo.
-pub(super) fn set_undone(
-    tx: &Transaction<'_>,
-    target: &str,
-    undone: &Undone,
-    earlier: Option<&Undone>,
-) -> io::Result<()> {
-    let merged = match earlier {
-        Some(earlier) => undone.clone().and_earlier(earlier),
-        None => undone.clone(),
-    };
-    let text = serde_json::to_string(&merged).map_err(io::Error::other)?;
-    tx.execute(
-        "UPDATE entries SET undone = ?1, undone_whole = ?2 WHERE id = ?3",
-        params![text, merged.whole, target],
-    )
-    .map_err(sql_error)?;
-    Ok(())
-}
-
 fn why_not_claimed(tx: &Transaction<'_>, id: &str) -> io::Result<Claimed> {
     let found = tx
         .query_row(
@@ -599,195 +473,4 @@ fn why_not_claimed(tx: &Transaction<'_>, id: &str) -> io::Result<Claimed> {
                 .unwrap_or_default(),
         },
     })
-}
-
-/// The ids equal to `wanted` or starting with it (a few: enough to say which are meant).
-fn matching_ids(connection: &Connection, wanted: &str) -> io::Result<Vec<String>> {
-    let ids = match prefix_range(wanted) {
-        Some((from, to)) => {
-            let mut statement = connection
-                .prepare_cached(
-                    "SELECT id FROM entries WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 10",
-                )
-                .map_err(sql_error)?;
-            statement
-                .query_map([from, to], |row| row.get::<_, String>(0))
-                .and_then(Iterator::collect)
-        }
-        None => {
-            let mut statement = connection
-                .prepare_cached("SELECT id FROM entries WHERE id = ?1")
-                .map_err(sql_error)?;
-            statement
-                .query_map([wanted], |row| row.get::<_, String>(0))
-                .and_then(Iterator::collect)
-        }
-    };
-    ids.map_err(sql_error)
-}
-
-const SELECT_COLUMNS: &str = "SELECT seq, head, first_change, user_count, users_digest, seal,
-    imported_from, imported_seal, undone, pending FROM entries";
-
-/// Which rows a read looks at.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Rows {
-    All,
-    /// Those not in the team journal: waiting to be sent, or the demo's (never sent).
-    Unshared,
-}
-
-const UNSHARED: &str = "(pending = 1 OR deployment = 'demo' OR also_demo = 1)";
-
-/// The query for a filter, made of fixed pieces; every value the filter holds is a parameter.
-fn select(filter: &Filter, rows: Rows) -> (String, Vec<SqlValue>) {
-    let mut sql = format!("{SELECT_COLUMNS} WHERE 1 = 1");
-    let mut values: Vec<SqlValue> = Vec::new();
-    let mut bind = |sql: &mut String, piece: &str, value: SqlValue| {
-        values.push(value);
-        sql.push_str(&piece.replace('?', &format!("?{}", values.len())));
-    };
-    match &filter.deployment {
-        Some(Deployment::Demo) => bind(
-            &mut sql,
-            " AND (deployment = ? OR also_demo = 1)",
-            SqlValue::Text(Deployment::Demo.key().to_string()),
-        ),
-        Some(server) => bind(
-            &mut sql,
-            " AND deployment = ?",
-            SqlValue::Text(server.key().to_string()),
-        ),
-        None => {}
-    }
-    if let Some(since) = filter.since {
-        bind(
-            &mut sql,
-            " AND at_us >= ?",
-            SqlValue::Integer(since.timestamp_micros()),
-        );
-    }
-    if let Some(by) = &filter.by {
-        bind(
-            &mut sql,
-            " AND by_lower = ?",
-            SqlValue::Text(by.trim().to_lowercase()),
-        );
-    }
-    match &filter.user {
-        Some(UserKey::Id(id)) => bind(
-            &mut sql,
-            " AND seq IN (SELECT entry_seq FROM entry_users WHERE user_id = ?)",
-            SqlValue::Integer(*id),
-        ),
-        Some(UserKey::Username(name)) => bind(
-            &mut sql,
-            " AND seq IN (SELECT entry_seq FROM entry_users WHERE username_lower = ?)",
-            SqlValue::Text(name.to_lowercase()),
-        ),
-        None => {}
-    }
-    if rows == Rows::Unshared {
-        sql.push_str(&format!(" AND {UNSHARED}"));
-    }
-    sql.push_str(" ORDER BY at_us DESC, seq DESC");
-    if let Some(limit) = filter.limit {
-        bind(
-            &mut sql,
-            " LIMIT ?",
-            SqlValue::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
-        );
-    }
-    (sql, values)
-}
-
-/// One entry's row as a read meets it, before its users are read (if ever).
-pub(super) struct Read {
-    pub seq: i64,
-    head: String,
-    first_change: Option<String>,
-    user_count: i64,
-    users_digest: String,
-    /// Whether the row's seal matches its head and digest (the users are checked by `whole`).
-    seal: Seal,
-    imported_from: Option<String>,
-    undone: Option<Undone>,
-    pending: bool,
-}
-
-impl Read {
-    fn of(row: &rusqlite::Row<'_>, key: Option<&Key>) -> rusqlite::Result<Read> {
-        let head: String = row.get(1)?;
-        let users_digest: String = row.get(4)?;
-        let sealed: Option<String> = row.get(5)?;
-        let imported_seal: Option<String> = row.get(7)?;
-        let first_change: Option<String> = row.get(2)?;
-        let seal = match imported_seal.as_deref() {
-            Some("missing") => Seal::Missing,
-            Some("broken") => Seal::Broken,
-            _ => {
-                let parts = seal::Parts {
-                    head: head.as_bytes(),
-                    users_digest: &users_digest,
-                    first_change: first_change.as_deref().map(str::as_bytes),
-                };
-                seal::check_parts(key, &parts, sealed.as_deref())
-            }
-        };
-        Ok(Read {
-            seq: row.get(0)?,
-            first_change,
-            user_count: row.get(3)?,
-            users_digest,
-            seal,
-            imported_from: row.get(6)?,
-            undone: row
-                .get::<_, Option<String>>(8)?
-                .and_then(|text| serde_json::from_str(&text).ok()),
-            pending: row.get(9)?,
-            head,
-        })
-    }
-
-    fn provenance(&self, seal: Seal) -> Provenance {
-        Provenance {
-            store: match &self.imported_from {
-                Some(file) => format!("{FILE} (imported from {file})"),
-                None => FILE.to_string(),
-            },
-            seal,
-        }
-    }
-
-    /// The entry as a listing shows it.
-    pub fn brief(&self) -> io::Result<Brief> {
-        let mut brief = brief_of(&self.head, self.first_change.as_deref(), self.user_count)?;
-        brief.undone.clone_from(&self.undone);
-        brief.read_from = Some(self.provenance(self.seal));
-        brief.not_shared = self.pending;
-        Ok(brief)
-    }
-
-    /// The whole entry: every user's row, in order, checked against the seal.
-    fn whole(&self, connection: &Connection) -> io::Result<Entry> {
-        let mut statement = connection
-            .prepare_cached("SELECT change FROM entry_users WHERE entry_seq = ?1 ORDER BY position")
-            .map_err(sql_error)?;
-        let changes: Vec<String> = statement
-            .query_map([self.seq], |row| row.get::<_, String>(0))
-            .and_then(Iterator::collect)
-            .map_err(sql_error)?;
-        let digest = seal::digest(changes.iter().map(String::as_bytes));
-        // Users' rows changed after the entry was sealed break it, whatever its own row says.
-        let seal = if digest == self.users_digest || self.seal != Seal::Verified {
-            self.seal
-        } else {
-            Seal::Broken
-        };
-        let mut entry = entry_of(&self.head, changes.iter().map(String::as_str))?;
-        entry.undone.clone_from(&self.undone);
-        entry.read_from = Some(self.provenance(seal));
-        entry.not_shared = self.pending;
-        Ok(entry)
-    }
 }

@@ -19,7 +19,7 @@ use super::jsonl::{DEFAULT_KEEP, JsonLines};
 use super::provenance::{Seal, Undone};
 use super::rows::EntryRow;
 use super::seal;
-use super::sqlite::{FILE, insert, set_undone, sql_error};
+use super::sqlite_write::{FILE, insert, set_undone, sql_error};
 use super::undo::counted;
 
 /// One file of the old journal, as it was when imported.

@@ -20,8 +20,10 @@ use super::entry::Entry;
 use super::filter::{Filter, JournalError};
 use super::place::TeamJournal;
 use super::postgres::{Postgres, is_shared};
-use super::sqlite::{LocalStore, Rows};
-use super::store::{Claimed, JournalStore, Lookup, Scanned, Sharing, UndoClaim};
+use super::reads::{Claimed, Lookup, Scanned, Sharing, UndoClaim};
+use super::sqlite::LocalStore;
+use super::sqlite_read::Rows;
+use super::store::JournalStore;
 
 pub struct TeamStore {
     team: Postgres,
