@@ -9,8 +9,7 @@ use crate::cli::{CliError, ConnectionArgs, note};
 use geobox_api::{ApiError, User, UserUpdate};
 use geobox_ops::config::{Config, Credentials};
 use geobox_ops::journal::{
-    Action, Deployment, Entry, JOURNAL_URL_VAR, Journal, JournalPlace, Outcome, Tool, UserChange,
-    Values, diff,
+    Action, Deployment, Entry, Journal, Outcome, Tool, UserChange, Values, diff,
 };
 
 /// Where and as whom the CLI is working: what an entry records besides the change.
@@ -166,9 +165,8 @@ pub fn record_entry(connection: &ConnectionArgs, mut entry: Entry) {
 
 /// The journal this run keeps: the team's when one is configured, else this machine's.
 pub(super) fn open(connection: &ConnectionArgs) -> Result<Journal, CliError> {
-    let _ = connection;
-    let place = JournalPlace::from_url(std::env::var(JOURNAL_URL_VAR).ok().as_deref(), None)?;
-    Ok(Journal::open(&place)?)
+    let config = Config::load(&connection.overrides())?;
+    Ok(Journal::open(&config.journal)?)
 }
 
 /// Says what the journal found out once (an older journal imported).

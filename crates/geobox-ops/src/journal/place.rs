@@ -33,25 +33,14 @@ pub enum JournalPlace {
 
 impl JournalPlace {
     /// The place `url` names (`None` or empty: this machine), with the password from the
-    /// URL, else the variable `password_env` names, else `PGPASSWORD`.
-    pub fn from_url(
+    /// URL, else `password` (from the variable a profile names, or `PGPASSWORD`).
+    pub fn parse(
         url: Option<&str>,
-        password_env: Option<&str>,
+        password: Option<Secret>,
     ) -> Result<JournalPlace, JournalError> {
         match url.map(str::trim).filter(|url| !url.is_empty()) {
             None => Ok(JournalPlace::Local),
-            Some(url) => {
-                let from_env = |name: &str| {
-                    std::env::var(name)
-                        .ok()
-                        .filter(|value| !value.is_empty())
-                        .map(Secret::from)
-                };
-                let password = password_env
-                    .and_then(from_env)
-                    .or_else(|| from_env(PGPASSWORD_VAR));
-                TeamJournal::parse(url, password).map(JournalPlace::Team)
-            }
+            Some(url) => TeamJournal::parse(url, password).map(JournalPlace::Team),
         }
     }
 
@@ -295,9 +284,9 @@ mod tests {
 
     #[test]
     fn no_url_is_this_machine() {
-        assert_eq!(JournalPlace::from_url(None, None), Ok(JournalPlace::Local));
+        assert_eq!(JournalPlace::parse(None, None), Ok(JournalPlace::Local));
         assert_eq!(
-            JournalPlace::from_url(Some("  "), None),
+            JournalPlace::parse(Some("  "), None),
             Ok(JournalPlace::Local)
         );
     }
