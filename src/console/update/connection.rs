@@ -60,6 +60,8 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         // error, so they cannot say whether the server went away; the read of the table
         // that ends each of them does.
         Msg::BulkFinished { .. } | Msg::UndoApplied { .. } => None,
+        // The journal's answers, not the server's.
+        Msg::UndoRefused { .. } | Msg::JournalShared(_) => None,
         // Progress of a run, and the journal and config files, say nothing of the server.
         Msg::BulkProgressed { .. }
         | Msg::ExportProgressed { .. }
@@ -135,6 +137,7 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::ToggleJournal
         | Msg::StepJournal(_)
         | Msg::ToggleJournalUser
+        | Msg::ToggleJournalAdmin
         | Msg::RequestJournalUndo
         | Msg::ConfirmJournalUndo
         | Msg::CancelJournalUndo

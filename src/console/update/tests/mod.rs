@@ -13,6 +13,7 @@ mod lockdown;
 mod query_bar;
 mod session_choice;
 mod sessions;
+mod team_journal;
 mod ux;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
