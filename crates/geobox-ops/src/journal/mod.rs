@@ -63,6 +63,8 @@ mod jsonl_tests;
 #[cfg(test)]
 mod plan_tests;
 #[cfg(test)]
+mod scale_tests;
+#[cfg(test)]
 mod store_suite;
 #[cfg(test)]
 mod undo_tests;

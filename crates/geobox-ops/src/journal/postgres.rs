@@ -259,6 +259,86 @@ impl Postgres {
         })
     }
 
+    /// Keeps many entries (none an undo) in one transaction, a few thousand rows a statement
+    /// (a journal made for a measurement).
+    #[cfg(test)]
+    pub fn insert_many(&self, entries: &[Entry]) -> io::Result<()> {
+        let rows = entries
+            .iter()
+            .map(|entry| EntryRow::of(entry, None))
+            .collect::<io::Result<Vec<_>>>()?;
+        self.with(async move |client| {
+            let tx = client.transaction().await.map_err(db_error)?;
+            for chunk in rows.chunks(USERS_AT_ONCE) {
+                let column = |pick: &dyn Fn(&EntryRow) -> Option<String>| -> Vec<Option<String>> {
+                    chunk.iter().map(pick).collect()
+                };
+                let ids = column(&|row| Some(row.id.clone()));
+                let at: Vec<i64> = chunk.iter().map(|row| row.at_us).collect();
+                let deployments = column(&|row| Some(row.deployment.clone()));
+                let by = column(&|row| row.by_lower.clone());
+                let tools = column(&|row| Some(row.tool.to_string()));
+                let actions = column(&|row| Some(row.action.clone()));
+                let counts: Vec<i32> = chunk
+                    .iter()
+                    .map(|row| i32::try_from(row.user_count).unwrap_or(i32::MAX))
+                    .collect();
+                let heads = column(&|row| Some(row.head.clone()));
+                let firsts = column(&|row| row.first_change.clone());
+                tx.execute(
+                    &format!(
+                        "INSERT INTO {ENTRIES} (id, at_us, deployment, by_lower, tool, action,
+                             user_count, head, first_change)
+                         SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[],
+                             $5::text[], $6::text[], $7::int4[], $8::text[], $9::text[])"
+                    ),
+                    &[
+                        &ids,
+                        &at,
+                        &deployments,
+                        &by,
+                        &tools,
+                        &actions,
+                        &counts,
+                        &heads,
+                        &firsts,
+                    ],
+                )
+                .await
+                .map_err(db_error)?;
+            }
+            let users: Vec<(&str, &super::rows::UserRow)> = rows
+                .iter()
+                .flat_map(|row| row.users.iter().map(move |user| (row.id.as_str(), user)))
+                .collect();
+            for chunk in users.chunks(USERS_AT_ONCE) {
+                let entry_ids: Vec<&str> = chunk.iter().map(|(id, _)| *id).collect();
+                let positions: Vec<i32> = chunk
+                    .iter()
+                    .map(|(_, user)| i32::try_from(user.position).unwrap_or(i32::MAX))
+                    .collect();
+                let ids: Vec<Option<i64>> = chunk.iter().map(|(_, user)| user.user_id).collect();
+                let names: Vec<Option<&str>> = chunk
+                    .iter()
+                    .map(|(_, user)| user.username_lower.as_deref())
+                    .collect();
+                let changes: Vec<&str> =
+                    chunk.iter().map(|(_, user)| user.change.as_str()).collect();
+                tx.execute(
+                    &format!(
+                        "INSERT INTO {USERS} (entry_id, position, user_id, username_lower, change)
+                         SELECT * FROM UNNEST($1::text[], $2::int4[], $3::int8[], $4::text[],
+                             $5::text[])"
+                    ),
+                    &[&entry_ids, &positions, &ids, &names, &changes],
+                )
+                .await
+                .map_err(db_error)?;
+            }
+            tx.commit().await.map_err(db_error)
+        })
+    }
+
     /// Streams the rows of `sql` to `each` as they come, on this thread, while the database
     /// is read on the store's.
     fn stream(

@@ -192,6 +192,23 @@ impl LocalStore {
         })
     }
 
+    /// Keeps many entries in one transaction (a journal made for a measurement).
+    #[cfg(test)]
+    pub(super) fn keep_many(&self, entries: &[Entry]) -> io::Result<()> {
+        let key = seal::key_for_writing(&self.dir)?;
+        self.with(|connection, _| {
+            let tx = immediate(connection)?;
+            for entry in entries {
+                let row = EntryRow::of(entry, None)?;
+                let seal = seal::seal_parts(&key, &row.parts());
+                if insert(&tx, &row, Some(&seal), false, None)?.is_some() {
+                    mark_undone(&tx, entry)?;
+                }
+            }
+            tx.commit().map_err(sql_error)
+        })
+    }
+
     /// Hands the briefs of the rows `rows` picks among those `filter` passes to `each`.
     pub(super) fn scan_briefs_of(
         &self,

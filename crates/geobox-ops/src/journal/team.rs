@@ -115,6 +115,14 @@ fn give<T>(
     each(item).is_continue() && *handed < limit
 }
 
+impl TeamStore {
+    /// The team's database itself (a journal made for a measurement).
+    #[cfg(test)]
+    pub(super) fn database(&self) -> &Postgres {
+        &self.team
+    }
+}
+
 impl JournalStore for TeamStore {
     fn append(&self, entry: &Entry) -> io::Result<()> {
         self.local.keep(entry, is_shared(entry))?;
