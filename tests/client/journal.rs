@@ -2,6 +2,7 @@
 //! data directory (and so its journal) in a temporary directory.
 
 mod asking;
+mod moved;
 mod store;
 mod undo;
 
