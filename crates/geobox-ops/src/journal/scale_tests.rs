@@ -35,7 +35,7 @@ fn entry_at(index: usize, rng: &mut rand::rngs::StdRng) -> Entry {
         format!("e{index:09}"),
         start + Duration::minutes(index as i64),
         "https://api.geobox.ir/v1/",
-        if index % 3 == 0 {
+        if index.is_multiple_of(3) {
             Tool::Console
         } else {
             Tool::Cli
