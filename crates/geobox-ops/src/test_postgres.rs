@@ -29,7 +29,9 @@ pub struct TestPostgres {
     root: PathBuf,
     port: u16,
     /// Who runs the server: `None` for the current user.
-    run_as: Option<String>,
+    run_as: Option<(String, u32, u32)>,
+    /// Whether it takes only TLS connections (but to its `postgres` database).
+    tls: bool,
 }
 
 /// The cluster every test of this binary shares; `None` (said loudly) without PostgreSQL.
@@ -57,11 +59,7 @@ fn remember_for_exit(server: &TestPostgres) {
             libc::atexit(stop_at_exit);
         }
     }
-    clusters.push((
-        server.bin.clone(),
-        server.root.clone(),
-        server.run_as.clone(),
-    ));
+    clusters.push((server.bin.clone(), server.root.clone(), server.runner()));
 }
 
 extern "C" fn stop_at_exit() {
@@ -157,6 +155,125 @@ impl TestPostgres {
     /// A new cluster of its own, started; `None` (said loudly, or a failure when required)
     /// without PostgreSQL on the machine. The caller stops it by dropping it.
     pub fn start() -> Option<TestPostgres> {
+        let server = TestPostgres::init()?;
+        server.resume();
+        Some(server)
+    }
+
+    /// A new cluster of its own that takes only TLS connections to its databases (plain ones
+    /// only to `postgres`, where [`database`](TestPostgres::database) makes them), with a
+    /// certificate for `localhost` signed by a CA of its own; the cluster and the CA's PEM
+    /// file. `None`, said loudly, without PostgreSQL or without the `openssl` tool that makes
+    /// the certificates.
+    pub fn start_tls() -> Option<(TestPostgres, PathBuf)> {
+        let mut server = TestPostgres::init()?;
+        let ca = match server.make_certificates() {
+            Ok(ca) => ca,
+            Err(why) => {
+                loudly(&format!(
+                    "SKIPPED: the TLS journal test needs the openssl tool: {why}"
+                ));
+                return None;
+            }
+        };
+        let hba = "local all all trust\n\
+                   hostnossl postgres postgres 127.0.0.1/32 scram-sha-256\n\
+                   hostnossl all all 127.0.0.1/32 reject\n\
+                   hostssl all all 127.0.0.1/32 scram-sha-256\n";
+        std::fs::write(server.root.join("data/pg_hba.conf"), hba).expect("pg_hba.conf");
+        server.tls = true;
+        server.resume();
+        Some((server, ca))
+    }
+
+    /// The CA and the server's certificate (for `localhost` only), in the cluster's directory.
+    fn make_certificates(&self) -> Result<PathBuf, String> {
+        let root = &self.root;
+        let openssl = |args: &[&str]| -> Result<(), String> {
+            let done = Command::new("openssl")
+                .args(args)
+                .current_dir(root)
+                .output()
+                .map_err(|error| error.to_string())?;
+            if done.status.success() {
+                Ok(())
+            } else {
+                Err(String::from_utf8_lossy(&done.stderr).into_owned())
+            }
+        };
+        std::fs::write(
+            root.join("server.ext"),
+            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+        )
+        .map_err(|error| error.to_string())?;
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=geobox journal test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ])?;
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ])?;
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ])?;
+        for file in ["server.key", "server.crt"] {
+            let path = root.join(file);
+            let _ = std::fs::set_permissions(
+                &path,
+                std::os::unix::fs::PermissionsExt::from_mode(0o600),
+            );
+            if let Some((_, uid, gid)) = &self.run_as {
+                std::os::unix::fs::chown(&path, Some(*uid), Some(*gid))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(root.join("ca.pem"))
+    }
+
+    fn runner(&self) -> Option<String> {
+        self.run_as.as_ref().map(|(name, ..)| name.clone())
+    }
+
+    fn init() -> Option<TestPostgres> {
         let required = std::env::var(REQUIRE_VAR).is_ok_and(|value| value.trim() == "1");
         let Some(bin) = find_bin() else {
             assert!(
@@ -192,8 +309,8 @@ impl TestPostgres {
                     .expect("the cluster's directory given to the user running it");
             }
         }
-        let run_as = run_as.map(|(name, ..)| name);
-        let initialized = command(&bin, "initdb", run_as.as_deref())
+        let user = run_as.as_ref().map(|(name, ..)| name.as_str());
+        let initialized = command(&bin, "initdb", user)
             .arg("-D")
             .arg(root.join("data"))
             .args([
@@ -211,24 +328,29 @@ impl TestPostgres {
             "initdb failed: {}",
             String::from_utf8_lossy(&initialized.stderr)
         );
-        let server = TestPostgres {
+        Some(TestPostgres {
             bin,
             root,
             port: free_port(),
             run_as,
-        };
-        server.resume();
-        Some(server)
+            tls: false,
+        })
     }
 
     /// Starts the cluster (again, after [`pause`](TestPostgres::pause)) on its port.
     pub fn resume(&self) {
-        let options = format!(
+        let mut options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off \
              -c synchronous_commit=off -c full_page_writes=off",
             self.port
         );
-        let started = command(&self.bin, "pg_ctl", self.run_as.as_deref())
+        if self.tls {
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+                self.root.display()
+            ));
+        }
+        let started = command(&self.bin, "pg_ctl", self.runner().as_deref())
             .arg("-D")
             .arg(self.root.join("data"))
             .arg("-l")
@@ -246,7 +368,7 @@ impl TestPostgres {
 
     /// Stops the cluster, keeping its data, as a database that went away does.
     pub fn pause(&self) {
-        let stopped = command(&self.bin, "pg_ctl", self.run_as.as_deref())
+        let stopped = command(&self.bin, "pg_ctl", self.runner().as_deref())
             .arg("-D")
             .arg(self.root.join("data"))
             .args(["-m", "fast", "-w", "stop"])
@@ -261,6 +383,11 @@ impl TestPostgres {
 
     /// A new database of its own for one test; its URL (with the password).
     pub fn database(&self) -> String {
+        self.url(&self.new_database())
+    }
+
+    /// A new database of its own for one test; its name.
+    pub fn new_database(&self) -> String {
         let name = format!(
             "journal_{}",
             crate::journal::random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", 12)
@@ -282,15 +409,45 @@ impl TestPostgres {
             drop(client);
             let _ = connection.await;
         });
-        self.url(&name)
+        name
     }
 
-    /// The URL of `database`, with the password.
+    /// The URL of `database`, with the password (without TLS: the test's own connections).
     pub fn url(&self, database: &str) -> String {
         format!(
             "postgres://postgres:{PASSWORD}@127.0.0.1:{}/{database}?sslmode=disable",
             self.port
         )
+    }
+
+    /// The URL of `database` on `host` (`localhost` or `127.0.0.1`) with these options.
+    pub fn url_with(&self, host: &str, database: &str, options: &str) -> String {
+        format!(
+            "postgres://postgres:{PASSWORD}@{host}:{}/{database}?{options}",
+            self.port
+        )
+    }
+
+    /// The number `sql` (one row, one bigint) answers, asked as the superuser at `url`.
+    pub fn count(&self, url: &str, sql: &str) -> i64 {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .expect("the test cluster answers");
+            let connection = tokio::spawn(connection);
+            let count: i64 = client
+                .query_one(sql, &[])
+                .await
+                .expect("the SQL runs")
+                .get(0);
+            drop(client);
+            let _ = connection.await;
+            count
+        })
     }
 
     /// Runs `sql` as the superuser in `database` (to age a claim, or play a newer version).
@@ -319,7 +476,7 @@ impl Drop for TestPostgres {
             .iter()
             .any(|(_, root, _)| *root == self.root);
         if !shared_one {
-            stop_cluster(&self.bin, &self.root, self.run_as.as_deref());
+            stop_cluster(&self.bin, &self.root, self.runner().as_deref());
             let _ = std::fs::remove_dir_all(&self.root);
         }
     }

@@ -65,6 +65,10 @@ mod plan_tests;
 #[cfg(test)]
 mod scale_tests;
 #[cfg(test)]
+mod schema_tests;
+#[cfg(test)]
 mod store_suite;
+#[cfg(test)]
+mod tls_tests;
 #[cfg(test)]
 mod undo_tests;

@@ -116,7 +116,7 @@ fn give<T>(
 }
 
 impl TeamStore {
-    /// The team's database itself (a journal made for a measurement).
+    /// The team's database itself (a journal made for a measurement, TLS checked).
     #[cfg(test)]
     pub(super) fn database(&self) -> &Postgres {
         &self.team
