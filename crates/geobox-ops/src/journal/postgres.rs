@@ -11,6 +11,7 @@
 use std::io;
 use std::ops::ControlFlow;
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use tokio::sync::Mutex;
@@ -42,7 +43,14 @@ pub struct Postgres {
     tls: RustlsConnect,
     runtime: Option<tokio::runtime::Runtime>,
     client: Mutex<Option<Client>>,
+    /// When connecting last failed, and why: for a little while after, the store answers
+    /// that at once rather than waiting for the network again (a listing tries to send what
+    /// waits, then reads: one wait, not two).
+    down: std::sync::Mutex<Option<(Instant, String)>>,
 }
+
+/// How long a failed connection is taken as the answer.
+const STILL_DOWN_FOR: Duration = Duration::from_secs(10);
 
 impl Drop for Postgres {
     fn drop(&mut self) {
@@ -66,6 +74,7 @@ impl Postgres {
             tls,
             runtime: Some(runtime),
             client: Mutex::new(None),
+            down: std::sync::Mutex::new(None),
         })
     }
 
@@ -88,7 +97,22 @@ impl Postgres {
                     let mut slot = self.client.lock().await;
                     if slot.as_ref().is_none_or(Client::is_closed) {
                         *slot = None;
-                        let mut client = self.connect().await?;
+                        if let Some(why) = self.recently_down() {
+                            return Err(io::Error::new(io::ErrorKind::NotConnected, why));
+                        }
+                        let mut client = match self.connect().await {
+                            Ok(client) => {
+                                *self
+                                    .down
+                                    .lock()
+                                    .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+                                client
+                            }
+                            Err(error) => {
+                                self.went_down(&error);
+                                return Err(error);
+                            }
+                        };
                         check_schema(&mut client).await?;
                         *slot = Some(client);
                     }
@@ -107,6 +131,26 @@ impl Postgres {
                 Err(panicked) => std::panic::resume_unwind(panicked),
             }
         })
+    }
+
+    fn recently_down(&self) -> Option<String> {
+        let down = self
+            .down
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        down.as_ref()
+            .filter(|(since, _)| since.elapsed() < STILL_DOWN_FOR)
+            .map(|(_, why)| why.clone())
+    }
+
+    fn went_down(&self, error: &io::Error) {
+        if error.kind() == io::ErrorKind::NotConnected {
+            *self
+                .down
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some((Instant::now(), error.to_string()));
+        }
     }
 
     async fn connect(&self) -> io::Result<Client> {
