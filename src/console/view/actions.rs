@@ -5,9 +5,9 @@ use ratatui::layout::Position;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::agent::short_agent;
 use super::dialog_area;
-use super::format::{ago_text, fit, plural};
+use super::format::{ago_text, fit, plural, shown};
+use super::sessions::agent_text;
 use super::theme::{Theme, status_symbol};
 use crate::console::model::{
     AddressSweep, Confirm, Model, PasswordDialog, Picker, PickerKind, TargetUser,
@@ -27,15 +27,17 @@ pub(super) fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
 
 fn who(targets: &[TargetUser]) -> String {
     match targets {
-        [one] => one.username.clone(),
+        [one] => shown(&one.username).into_owned(),
         many => plural(many.len(), "user"),
     }
 }
 
 fn change_text(change: &QuickChange) -> String {
     match change {
-        QuickChange::Status(status) => format!("{} {status}", status_symbol(Some(status))),
-        QuickChange::Role(role) => role.to_string(),
+        QuickChange::Status(status) => {
+            format!("{} {}", status_symbol(Some(status)), shown(status.as_str()))
+        }
+        QuickChange::Role(role) => shown(role.as_str()).into_owned(),
     }
 }
 
@@ -142,11 +144,8 @@ pub fn picker(picker: &Picker, theme: Theme, frame: &mut Frame) {
 fn session_words(model: &Model, session: &geobox_api::Session) -> String {
     format!(
         "{} · {} · {}",
-        session
-            .agent
-            .as_deref()
-            .map_or("unknown agent".to_string(), short_agent),
-        session.ip.as_deref().unwrap_or("—"),
+        agent_text(session),
+        shown(session.ip.as_deref().unwrap_or("—")),
         ago_text(
             model.now,
             session
@@ -161,10 +160,10 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
     let yes_no = |yes: &'static str| hint_line(theme, &[("y", yes), ("n / Esc", "keep")]);
     let (title, mut lines, width): (String, Vec<Line>, u16) = match confirm {
         Confirm::CloseSession { user, session } => (
-            format!(" Close a session of {}? ", user.username),
+            format!(" Close a session of {}? ", shown(&user.username)),
             vec![
                 Line::raw(fit(&session_words(model, session), 60)),
-                Line::styled(format!("session {}", session.uuid), theme.dim()),
+                Line::styled(format!("session {}", shown(&session.uuid)), theme.dim()),
                 Line::raw(""),
                 yes_no("close it"),
             ],
@@ -210,9 +209,9 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
                 "close them"
             }));
             let title = if *kept_own {
-                format!(" Close your other sessions of {}? ", user.username)
+                format!(" Close your other sessions of {}? ", shown(&user.username))
             } else {
-                format!(" Close every session of {}? ", user.username)
+                format!(" Close every session of {}? ", shown(&user.username))
             };
             (title, lines, 66)
         }
@@ -302,7 +301,10 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             let matches = typed.value() == user.username;
             let warning = if *mismatch && !matches {
                 Line::styled(
-                    format!("✗ That is not the username: type {} exactly", user.username),
+                    format!(
+                        "✗ That is not the username: type {} exactly",
+                        shown(&user.username)
+                    ),
                     theme.error(),
                 )
             } else {
@@ -311,11 +313,12 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             let lines = vec![
                 Line::raw(format!(
                     "This deletes {} (id {}) and cannot be undone.",
-                    user.username, user.id
+                    shown(&user.username),
+                    user.id
                 )),
                 Line::from(vec![
                     Span::raw("Type the username to confirm: "),
-                    Span::styled(format!("{:<24}", typed.value()), theme.input()),
+                    Span::styled(format!("{:<24}", shown(typed.value())), theme.input()),
                 ]),
                 warning,
                 if matches {
@@ -332,7 +335,7 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             (" Delete user ".to_string(), lines, 62)
         }
         Confirm::Undo { undo } => (
-            format!(" Undo the last change to {}? ", undo.user.username),
+            format!(" Undo the last change to {}? ", shown(&undo.user.username)),
             vec![
                 Line::raw(fit(&format!("Restores {}", undo.description), 70)),
                 Line::raw(""),
@@ -346,7 +349,9 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             days,
             new_expiration,
         } => {
-            let plan_text = plan.clone().unwrap_or_else(|| "no plan".to_string());
+            let plan_text = plan
+                .as_deref()
+                .map_or_else(|| "no plan".to_string(), |plan| shown(plan).into_owned());
             let mut lines = vec![Line::raw(format!("Plan: {plan_text}"))];
             match (days, new_expiration) {
                 (Some(days), Some(date)) => lines.push(Line::raw(format!(
@@ -359,7 +364,11 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             }
             lines.push(Line::raw(""));
             lines.push(yes_no("renew"));
-            (format!(" Renew the plan of {}? ", user.username), lines, 60)
+            (
+                format!(" Renew the plan of {}? ", shown(&user.username)),
+                lines,
+                60,
+            )
         }
     };
     let height = lines.len() as u16 + 2;
@@ -407,7 +416,7 @@ fn sweep_confirm(
         Line::raw(format!(
             "This closes {} from {} of {}, signing them out there:",
             plural(count, "session"),
-            sweep.address,
+            shown(&sweep.address),
             plural(sweep.found.len(), "user")
         )),
     ];
@@ -419,7 +428,7 @@ fn sweep_confirm(
             continue;
         }
         lines.push(Line::styled(
-            format!("{} ({})", user.username, sessions.len()),
+            format!("{} ({})", shown(&user.username), sessions.len()),
             theme.strong(),
         ));
         used += 1;
@@ -457,7 +466,7 @@ fn sweep_confirm(
         &[("y", "close them"), ("n / Esc", "keep")],
     ));
     (
-        format!(" Close every session from {}? ", sweep.address),
+        format!(" Close every session from {}? ", shown(&sweep.address)),
         lines,
         76,
     )
@@ -494,7 +503,7 @@ pub fn password(dialog: &PasswordDialog, theme: Theme, frame: &mut Frame) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
-        .title(format!(" New password for {username} "));
+        .title(format!(" New password for {} ", shown(username)));
     let inner = block.inner(area);
     let masked = |text: &str| "•".repeat(text.chars().count().min(30));
     let field = |label: &str, text: &str, focused: bool| {

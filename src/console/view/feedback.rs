@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::format::{fit, thousands};
+use super::format::{fit, shown, thousands};
 use super::theme::{Theme, spinner_frame};
 use crate::console::env::Env;
 use crate::console::keys;
@@ -32,19 +32,19 @@ pub fn title_bar(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area
                 .trim_end_matches('/')
                 .trim_end_matches("/v1");
             if model.width >= 120 {
-                left.push(Span::styled(format!(" {host}"), bar));
+                left.push(Span::styled(format!(" {}", shown(host)), bar));
             }
         }
-        None => left.push(Span::styled(env.host_label.clone(), bar)),
+        None => left.push(Span::styled(shown(&env.host_label).into_owned(), bar)),
     }
     left.push(sep.clone());
     match model.me.loaded() {
         Some(me) => {
-            left.push(Span::styled(me.username.clone(), bar));
+            left.push(Span::styled(shown(&me.username).into_owned(), bar));
             if model.width >= 100
                 && let Some(role) = &me.role
             {
-                left.push(Span::styled(format!(" · {role}"), bar));
+                left.push(Span::styled(format!(" · {}", shown(role.as_str())), bar));
             }
         }
         None if model.me.is_loading() => {
@@ -153,7 +153,7 @@ pub fn banner(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             format!(
                 " {} {}: {}/{}{}",
                 spinner_frame(model.spinner),
-                progress.what,
+                shown(&progress.what),
                 progress.done,
                 progress.total,
                 if progress.failures.is_empty() {
@@ -167,7 +167,7 @@ pub fn banner(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         (None, Some(banner)) => {
             let mark = if banner.error { "✗" } else { "✓" };
             (
-                format!(" {mark} {}", banner.text),
+                format!(" {mark} {}", shown(&banner.text)),
                 theme.banner(banner.error),
             )
         }
@@ -226,6 +226,7 @@ pub fn footer(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area: R
             .skip(scroll)
             .take(field_width)
             .collect();
+        let visible = shown(&visible);
         let line = Line::from(vec![
             Span::styled(prompt, theme.key_hint()),
             Span::styled(format!("{visible:<field_width$}"), theme.input()),
@@ -326,7 +327,7 @@ pub fn activity_log(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) 
                 Line::from(vec![
                     Span::styled(entry.at.format("%H:%M:%S ").to_string(), theme.dim()),
                     Span::styled(format!("{mark} "), style),
-                    Span::styled(entry.text.clone(), Style::new()),
+                    Span::styled(shown(&entry.text).into_owned(), Style::new()),
                 ])
             })
             .collect()

@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::Input;
 
 use super::dialog_area;
+use super::format::shown;
 use super::theme::{Theme, status_symbol};
 use crate::console::keys::{self, Context};
 use crate::console::model::{FilterField, FilterPanel};
@@ -80,6 +81,7 @@ pub fn render(panel: &FilterPanel, theme: Theme, frame: &mut Frame) {
                     .skip(scroll)
                     .take(field_width)
                     .collect();
+                let visible = shown(&visible);
                 if focused {
                     cursor = Some((
                         index,
@@ -114,7 +116,10 @@ pub fn render(panel: &FilterPanel, theme: Theme, frame: &mut Frame) {
     lines.push(Line::raw(""));
     // The server's complaint is shown whole (wrapped), since its end names what is wrong.
     match &panel.cql_error {
-        Some(error) => lines.push(Line::styled(format!("✗ CQL: {error}"), theme.error())),
+        Some(error) => lines.push(Line::styled(
+            format!("✗ CQL: {}", shown(error)),
+            theme.error(),
+        )),
         None => lines.push(Line::styled(
             "Role is sent as CQL (role = '…') joined to yours with AND.",
             theme.dim(),

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::dialog_area;
-use super::format::fit;
+use super::format::{fit, shown};
 use super::theme::Theme;
 use crate::console::model::{JournalView, LoadState, Model, UndoAsk};
 use geobox_ops::journal::{Entry, Outcome, show, who};
@@ -18,7 +18,7 @@ pub fn render(view: &JournalView, model: &Model, theme: Theme, frame: &mut Frame
     let this_run = &model.journal.this_run;
     let rows = view.rows(this_run);
     let whose = match &view.only_user {
-        Some(user) => format!("only {}", who(user.id, Some(&user.username))),
+        Some(user) => format!("only {}", shown(&who(user.id, Some(&user.username)))),
         None => "all users · f this user only".to_string(),
     };
     let block = Block::new()
@@ -93,7 +93,9 @@ fn render_rows(
     }
     match &view.earlier {
         LoadState::Loading => lines.push(Line::styled("Reading earlier entries…", theme.dim())),
-        LoadState::Failed(error) => lines.push(Line::styled(error.clone(), theme.error())),
+        LoadState::Failed(error) => {
+            lines.push(Line::styled(shown(error).into_owned(), theme.error()));
+        }
         LoadState::Loaded(_) if rows.len() == this_run => {
             lines.push(Line::styled("Earlier: none.", theme.dim()));
         }
@@ -184,25 +186,25 @@ fn undo_lines(undo: &UndoAsk, theme: Theme) -> Vec<Line<'static>> {
         UndoAsk::Refused { text } => {
             let mut lines: Vec<Line> = text
                 .lines()
-                .map(|line| Line::styled(line.to_string(), theme.error()))
+                .map(|line| Line::styled(shown(line).into_owned(), theme.error()))
                 .collect();
             lines.push(Line::styled("Esc back", theme.dim()));
             lines
         }
         UndoAsk::Ready { entry, plan } => {
             let mut lines = vec![Line::styled(
-                format!("Undo {} ({}):", entry.id, entry.action),
+                shown(&format!("Undo {} ({}):", entry.id, entry.action)).into_owned(),
                 theme.strong(),
             )];
             for step in &plan.steps {
                 lines.extend(
                     step.to_string()
                         .lines()
-                        .map(|line| Line::raw(line.to_string())),
+                        .map(|line| Line::raw(shown(line).into_owned())),
                 );
             }
             for note in &plan.notes {
-                lines.push(Line::styled(format!("note: {note}"), theme.dim()));
+                lines.push(Line::styled(format!("note: {}", shown(note)), theme.dim()));
             }
             lines.push(Line::styled("y undo · n/Esc keep", theme.key_hint()));
             lines

@@ -21,6 +21,8 @@ pub mod theme;
 pub mod views;
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod journal_snapshots;
 #[cfg(test)]
 mod lockdown_snapshots;

@@ -6,7 +6,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::dialog_area;
-use super::format::plural;
+use super::format::{plural, shown};
 use super::theme::Theme;
 use crate::console::model::CloseChoice;
 
@@ -19,10 +19,10 @@ pub fn render(choice: &CloseChoice, theme: Theme, frame: &mut Frame) {
             let marker = if index == choice.selected { "▸" } else { " " };
             // A choice across users counts its sessions only once they are listed.
             let text = match option.across {
-                Some(_) => format!("{marker} {}", option.label),
+                Some(_) => format!("{marker} {}", shown(&option.label)),
                 None => format!(
                     "{marker} {} ({})",
-                    option.label,
+                    shown(&option.label),
                     plural(option.sessions.len(), "session")
                 ),
             };
@@ -49,7 +49,7 @@ pub fn render(choice: &CloseChoice, theme: Theme, frame: &mut Frame) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
-        .title(format!(" Close which sessions of {}? ", choice.who));
+        .title(format!(" Close which sessions of {}? ", shown(&choice.who)));
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 

@@ -213,7 +213,11 @@ pub fn status_symbol(status: Option<&UserStatus>) -> &'static str {
 /// The status as a short cell: symbol and name.
 pub fn status_text(status: Option<&UserStatus>) -> String {
     match status {
-        Some(status) => format!("{} {}", status_symbol(Some(status)), status),
+        Some(status) => format!(
+            "{} {}",
+            status_symbol(Some(status)),
+            super::format::shown(status.as_str())
+        ),
         None => "? —".to_string(),
     }
 }

@@ -6,7 +6,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::actions::hint_line;
 use super::dialog_area;
-use super::format::fit;
+use super::format::{fit, shown};
 use super::theme::Theme;
 use crate::console::model::{Naming, ViewPicker};
 
@@ -45,7 +45,7 @@ pub fn render(picker: &ViewPicker, theme: Theme, frame: &mut Frame) {
         };
         lines.push(Line::from(vec![
             Span::raw(format!("{what}: ")),
-            Span::styled(format!("{}▏", input.value()), theme.input()),
+            Span::styled(format!("{}▏", shown(input.value())), theme.input()),
         ]));
     }
     if let Some(error) = &picker.error {
