@@ -226,6 +226,8 @@ pub enum Msg {
     // ---- acting on everyone the filter matches ----
     /// Act on every user matching the view, not only the selected one.
     ChooseWholeQuery,
+    /// In a dialog about the selected user, turn to every user the view matches instead.
+    WidenToWholeView,
     /// Go on: only the selected user (offer), this value (choice), yes (confirmation).
     AdvanceBulkQuery,
     /// Move the value cursor of the whole-query choice.

@@ -24,6 +24,8 @@ pub enum Context {
     Picker,
     Confirm,
     Delete,
+    /// A change that would shut the signed-in admin out: their username is typed.
+    SelfHarm,
     Password,
     Form,
     QueryBar,
@@ -59,6 +61,7 @@ impl Context {
             Context::Picker => "Status / role picker",
             Context::Confirm => "Confirmations",
             Context::Delete => "Delete dialog",
+            Context::SelfHarm => "Disabling or demoting yourself",
             Context::Password => "Password dialog",
             Context::Form => "Edit / create form",
             Context::QueryBar => "Query bar",
@@ -227,6 +230,7 @@ pub fn contexts(model: &Model) -> &'static [Context] {
         Mode::Picker(_) => &[C::Picker, C::Always],
         Mode::Confirm(confirm) => match **confirm {
             Confirm::Delete { .. } => &[C::Delete, C::Always],
+            Confirm::SelfHarm { .. } => &[C::SelfHarm, C::Always],
             _ => &[C::Confirm, C::Always],
         },
         Mode::Password(_) => &[C::Password, C::Always],
@@ -300,7 +304,9 @@ pub fn translate(model: &Model, keymap: &Keymap, event: &KeyEvent) -> Option<Msg
         {
             None
         }
-        Mode::Confirm(confirm) if matches!(**confirm, Confirm::Delete { .. }) => {
+        Mode::Confirm(confirm)
+            if matches!(**confirm, Confirm::Delete { .. } | Confirm::SelfHarm { .. }) =>
+        {
             Some(Msg::EditDialogInput(request))
         }
         Mode::Password(_) => Some(Msg::EditDialogInput(request)),
@@ -397,6 +403,7 @@ mod tests {
         model.banner = Some(Banner {
             text: "hello".into(),
             error: false,
+            note: false,
         });
         model.users.marked.insert(3);
         let esc = |model: &Model| press(model, KeyCode::Esc, KeyModifiers::NONE);

@@ -3,7 +3,7 @@
 use crossterm::event::KeyCode;
 
 use super::{Binding, Context as C, Key, act, admin, bind, ch, ctrl, key};
-use crate::console::model::{BulkStage, Focus, Mode, Model, UndoAsk};
+use crate::console::model::{BulkStage, Confirm, Focus, Mode, Model, UndoAsk};
 use crate::console::msg::Msg;
 
 const UP: Key = key(KeyCode::Up);
@@ -80,6 +80,24 @@ fn bulk_asking(model: &Model) -> bool {
 
 fn bulk_typing(model: &Model) -> bool {
     matches!(&model.mode, Mode::BulkQuery(query) if query.typing_count())
+}
+
+/// `a` turns a status or role picker for the selected user to every user the view matches.
+fn picker_widens(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Picker(picker) if picker.targets.len() == 1)
+        && model.may_widen_to_view()
+}
+
+/// `a` turns the renewal of the selected user's plan to every user the view matches.
+fn renewal_widens(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Confirm(confirm) if matches!(**confirm, Confirm::RenewPlan { .. }))
+        && model.may_widen_to_view()
+}
+
+/// `a` turns the lockdown of the selected user to every user the view matches.
+fn lockdown_widens(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Lockdown(dialog) if dialog.is_asking() && dialog.targets.len() == 1)
+        && model.may_widen_to_view()
 }
 
 /// Keys move and act in the view picker unless a name is being typed.
@@ -165,6 +183,7 @@ pub static KEYMAP: &[Binding] = &[
     // The lockdown dialog
     bind(C::Lockdown, &[ch('y'), ENTER], "y / ⏎", "lock down (once)", "y lock down", || Msg::ConfirmLockdown).only_when(lockdown_asking),
     bind(C::Lockdown, &[ch('p'), SPACE], "p", "also set a new random password (shown once)", "p new password", || Msg::ToggleLockdownPassword).only_when(lockdown_asking),
+    admin(C::Lockdown, &[ch('a')], "a", "lock down every user the view matches instead", "a all matching", || Msg::WidenToWholeView).only_when(lockdown_widens),
     bind(C::Lockdown, &[ch('n'), ESC, ch('q')], "n / Esc", "close (a new password shown is forgotten)", "Esc close", || Msg::CloseLockdown),
     // The search line
     bind(C::Search, &[ENTER], "⏎", "keep the search", "⏎ keep", || Msg::KeepSearch),
@@ -186,13 +205,18 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Picker, &[ch('j'), DOWN], "j/↓", "next choice", "j/k move", || Msg::PickerNext),
     bind(C::Picker, &[ch('k'), UP], "k/↑", "previous choice", "", || Msg::PickerPrev),
     bind(C::Picker, &[ENTER], "⏎", "set it", "⏎ set", || Msg::PickerChoose),
+    admin(C::Picker, &[ch('a')], "a", "set it for every user the view matches instead", "a all matching", || Msg::WidenToWholeView).only_when(picker_widens),
     bind(C::Picker, &[ESC, ch('q')], "Esc", "cancel", "Esc cancel", || Msg::CancelDialog),
     // Yes/no confirmations
     bind(C::Confirm, &[ch('y'), ENTER], "y / ⏎", "yes, do it", "y yes", || Msg::ConfirmDialog),
     bind(C::Confirm, &[ch('n'), ESC, ch('q')], "n / Esc", "no, keep things as they are", "n/Esc no", || Msg::CancelDialog),
+    admin(C::Confirm, &[ch('a')], "a", "renew every plan the view matches instead", "a all matching", || Msg::WidenToWholeView).only_when(renewal_widens),
     // Delete: the username is typed, so letters are text here
     bind(C::Delete, &[ENTER], "⏎", "delete once the name matches", "⏎ delete", || Msg::ConfirmDialog),
     bind(C::Delete, &[ESC], "Esc", "cancel", "Esc cancel", || Msg::CancelDialog),
+    // Disabling or demoting yourself: your own username is typed, so letters are text here
+    bind(C::SelfHarm, &[ENTER], "⏎", "go ahead once your username is typed", "⏎ go ahead", || Msg::ConfirmDialog),
+    bind(C::SelfHarm, &[ESC], "Esc", "keep things as they are", "Esc keep", || Msg::CancelDialog),
     // Password
     bind(C::Password, &[TAB, BACK_TAB, DOWN, UP], "Tab", "the other field", "Tab field", || Msg::DialogNextField),
     bind(C::Password, &[ENTER], "⏎", "change it (when both match)", "⏎ change", || Msg::ConfirmDialog),

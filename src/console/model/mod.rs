@@ -17,9 +17,12 @@ mod query_bar;
 mod session_choice;
 mod views;
 
-pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
+pub use actions::{
+    AfterSelfHarm, Confirm, PasswordDialog, Picker, PickerKind, Undo, renewed_expiration,
+};
 pub use bulk_query::{
-    BulkAction, BulkQuery, BulkStage, NAMES_SHOWN, TYPE_COUNT_ABOVE, needs_typed_count, view_of,
+    BulkAction, BulkQuery, BulkStage, NAMES_SHOWN, TYPE_COUNT_ABOVE, needs_typed_count,
+    view_narrows, view_of,
 };
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
 pub use export::{ExportDialog, default_export_name, export_format, toggle_extension};
@@ -39,6 +42,7 @@ use chrono::{DateTime, Utc};
 use tui_input::Input;
 
 use geobox_api::{Plan, User, UserRole};
+use geobox_ops::safety::SignedIn;
 
 use super::form::UserForm;
 use super::msg::{QuickChange, RequestId};
@@ -133,6 +137,9 @@ pub struct Progress {
 pub struct Banner {
     pub text: String,
     pub error: bool,
+    /// Neither done nor failed: something the admin should know (nothing to do, a key's
+    /// limits), shown without the ✓ of a success.
+    pub note: bool,
 }
 
 /// The last request answered: shown at the right of the footer.
@@ -280,11 +287,21 @@ impl Model {
         command(request)
     }
 
-    /// Says something on the banner.
+    /// Says on the banner that something was done.
     pub fn inform(&mut self, text: impl Into<String>) {
         self.banner = Some(Banner {
             text: text.into(),
             error: false,
+            note: false,
+        });
+    }
+
+    /// Says on the banner something that was neither done nor failed.
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.banner = Some(Banner {
+            text: text.into(),
+            error: false,
+            note: true,
         });
     }
 
@@ -293,6 +310,7 @@ impl Model {
         self.banner = Some(Banner {
             text: text.into(),
             error: true,
+            note: false,
         });
     }
 
@@ -314,6 +332,11 @@ impl Model {
     /// The signed-in user's role, once known.
     pub fn my_role(&self) -> Option<&UserRole> {
         self.me.loaded().and_then(|me| me.role.as_ref())
+    }
+
+    /// The signed-in user as the safety rules see them, once their id and role are known.
+    pub fn signed_in(&self) -> Option<SignedIn> {
+        self.me.loaded().and_then(SignedIn::of)
     }
 
     /// Whether the screen is wide enough for the table and the detail side by side.

@@ -150,6 +150,7 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::CopyQueryAsCli
         | Msg::CopyQueryAsCurl
         | Msg::ChooseWholeQuery
+        | Msg::WidenToWholeView
         | Msg::AdvanceBulkQuery
         | Msg::StepBulkQuery(_)
         | Msg::EditBulkQueryCount(_)

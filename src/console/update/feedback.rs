@@ -183,11 +183,11 @@ pub(super) fn action_allowed(model: &mut Model) -> bool {
         return false;
     }
     if model.read_only {
-        model.inform("Read-only mode: actions are off".to_string());
+        model.note("Read-only mode: actions are off".to_string());
         return false;
     }
     if model.progress.is_some() {
-        model.inform("Wait for the running bulk action to finish".to_string());
+        model.note("Wait for the running bulk action to finish".to_string());
         return false;
     }
     true

@@ -56,6 +56,19 @@ pub(super) fn load_sessions(model: &mut Model, user_id: i64, cmds: &mut Vec<Cmd>
     cmds.push(Cmd::LoadSessions { request, user_id });
 }
 
+/// A user just set Disabled loses every session on the server: the pane, when it shows theirs,
+/// is read again, so it lists none that are gone (and `X` finds none to close twice).
+pub(super) fn reload_sessions_if_disabled(
+    model: &mut Model,
+    user_id: i64,
+    disabled: bool,
+    cmds: &mut Vec<Cmd>,
+) {
+    if disabled && model.sessions.user_id == Some(user_id) {
+        load_sessions(model, user_id, cmds);
+    }
+}
+
 pub(super) fn move_session(model: &mut Model, delta: i32) {
     let Some(sessions) = model.sessions.list.loaded() else {
         return;

@@ -6,24 +6,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::dialog_area;
-use super::format::{ago_text, fit, plural, shown};
-use super::sessions::agent_text;
-use super::theme::{Theme, status_symbol};
-use crate::console::model::{
-    AddressSweep, Confirm, Model, PasswordDialog, Picker, PickerKind, TargetUser,
-};
+use super::format::{fit, plural, shown, wrap_hanging};
+use super::theme::{Theme, hint_line, status_symbol};
+use crate::console::form::Field;
+use crate::console::model::{Confirm, Model, PasswordDialog, Picker, PickerKind, TargetUser};
 use crate::console::msg::QuickChange;
-use geobox_api::UserRole;
-
-/// Keys and what they do, in one line: `⏎ set   Esc cancel`.
-pub(super) fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
-    let mut spans = Vec::new();
-    for (keys, words) in hints {
-        spans.push(Span::styled(keys.to_string(), theme.key_hint()));
-        spans.push(Span::raw(format!(" {words}   ")));
-    }
-    Line::from(spans)
-}
+use geobox_ops::safety::SelfHarm;
 
 fn who(targets: &[TargetUser]) -> String {
     match targets {
@@ -94,18 +82,12 @@ fn change_lines(
         .collect()
 }
 
-pub fn picker(picker: &Picker, theme: Theme, frame: &mut Frame) {
+pub fn picker(picker: &Picker, model: &Model, theme: Theme, frame: &mut Frame) {
     let what = match picker.kind {
         PickerKind::Status => "Status",
         PickerKind::Role => "Role",
     };
     let title = format!(" {what} of {} ", fit(&who(&picker.targets), 30));
-    let height = picker.choices.len() as u16 + 4;
-    let area = dialog_area(frame, (title.chars().count() as u16 + 6).max(34), height);
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .border_style(theme.border(true))
-        .title(title);
     let mut lines: Vec<Line> = picker
         .choices
         .iter()
@@ -138,143 +120,96 @@ pub fn picker(picker: &Picker, theme: Theme, frame: &mut Frame) {
         .collect();
     lines.push(Line::raw(""));
     lines.push(hint_line(theme, &[("⏎", "set"), ("Esc", "cancel")]));
+    if picker.targets.len() == 1 {
+        lines.extend(super::bulk_query::widen_hint(model, theme));
+    }
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0) + 2;
+    let width = (title.chars().count() + 6).max(34).max(widest);
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let area = dialog_area(frame, u16::try_from(width).unwrap_or(u16::MAX), height);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(title);
     frame.render_widget(Paragraph::new(lines).block(block), area);
-}
-
-fn session_words(model: &Model, session: &geobox_api::Session) -> String {
-    format!(
-        "{} · {} · {}",
-        agent_text(session),
-        shown(session.ip.as_deref().unwrap_or("—")),
-        ago_text(
-            model.now,
-            session
-                .last_seen
-                .as_deref()
-                .or(session.created_at.as_deref())
-        )
-    )
 }
 
 pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame) {
     let yes_no = |yes: &'static str| hint_line(theme, &[("y", yes), ("n / Esc", "keep")]);
     let (title, mut lines, width): (String, Vec<Line>, u16) = match confirm {
-        Confirm::CloseSession { user, session } => (
-            format!(" Close a session of {}? ", shown(&user.username)),
-            vec![
-                Line::raw(fit(&session_words(model, session), 60)),
-                Line::styled(format!("session {}", shown(&session.uuid)), theme.dim()),
-                Line::raw(""),
-                yes_no("close it"),
-            ],
-            66,
-        ),
-        Confirm::CloseSessions {
-            user,
-            sessions,
-            kept_own,
+        Confirm::CloseSession { .. }
+        | Confirm::CloseSessions { .. }
+        | Confirm::CloseFromAddress { .. }
+        | Confirm::CloseSessionsOfUsers { .. } => {
+            let height = usize::from(frame.area().height);
+            super::session_choice::confirm(model, confirm, theme, height)
+        }
+        Confirm::BulkChange {
+            targets,
+            change,
+            notes,
+            warnings,
         } => {
-            let mut lines = vec![Line::raw(format!(
-                "This closes {}, signing out wherever {} open:",
-                plural(sessions.len(), "session"),
-                if sessions.len() == 1 {
-                    "it is"
-                } else {
-                    "they are"
-                }
-            ))];
-            let room = usize::from(frame.area().height).saturating_sub(10).max(1);
-            for session in sessions.iter().take(room) {
-                lines.push(Line::raw(format!(
-                    "  {}",
-                    fit(&session_words(model, session), 58)
-                )));
-            }
-            if sessions.len() > room {
-                lines.push(Line::styled(
-                    format!("  … and {} more", sessions.len() - room),
-                    theme.dim(),
-                ));
-            }
-            if *kept_own {
-                lines.push(Line::styled(
-                    "This console's own session stays open.",
-                    theme.ok(),
-                ));
-            }
-            lines.push(Line::raw(""));
-            lines.push(yes_no(if sessions.len() == 1 {
-                "close it"
-            } else {
-                "close them"
-            }));
-            let title = if *kept_own {
-                format!(" Close your other sessions of {}? ", shown(&user.username))
-            } else {
-                format!(" Close every session of {}? ", shown(&user.username))
-            };
-            (title, lines, 66)
-        }
-        Confirm::CloseFromAddress { sweep } => {
-            let room = usize::from(frame.area().height).saturating_sub(10).max(2);
-            sweep_confirm(model, sweep, theme, room)
-        }
-        Confirm::CloseSessionsOfUsers { targets } => {
-            let names: Vec<&str> = targets
-                .iter()
-                .map(|target| target.username.as_str())
-                .collect();
-            (
-                format!(" Close the sessions of {}? ", plural(targets.len(), "user")),
-                vec![
-                    Line::raw("Every session of these users is closed, signing them out:"),
-                    Line::raw(fit(&names.join(", "), 120)),
-                    Line::styled("This console's own session stays open.", theme.ok()),
-                    Line::raw(""),
-                    yes_no("close them"),
-                ],
-                66,
-            )
-        }
-        Confirm::BulkChange { targets, change } => {
-            let own =
-                targets.len() == 1 && model.me.loaded().is_some_and(|me| me.id == targets[0].id);
             let what = match change {
                 QuickChange::Status(_) => "status",
                 QuickChange::Role(_) => "role",
             };
-            let title = if own {
-                format!(" Change your own {what}? ")
-            } else {
-                format!(" Change the {what} of {}? ", plural(targets.len(), "user"))
-            };
+            let title = format!(" Change the {what} of {}? ", who(targets));
             let room = usize::from(frame.area().height).saturating_sub(12).max(1);
             let pairs: Vec<(TargetUser, QuickChange)> = targets
                 .iter()
                 .map(|target| (target.clone(), change.clone()))
                 .collect();
             let mut lines = change_lines(model, &pairs, room);
-            if let QuickChange::Role(role @ (UserRole::SystemAdmin | UserRole::AccountAdmin)) =
-                change
-            {
-                lines.push(Line::styled(
-                    format!("⚠ Grants {role} rights: managing users, and changing them."),
-                    theme.error(),
-                ));
-            }
-            if own {
-                lines.push(Line::styled(
-                    "⚠ You are signed in as this user: you may lose the rights to change it back.",
-                    theme.error(),
-                ));
-            }
+            lines.extend(
+                notes
+                    .iter()
+                    .map(|note| Line::styled(shown(note).into_owned(), theme.dim())),
+            );
+            lines.extend(warning_lines(warnings, theme));
             lines.push(Line::raw(""));
             lines.push(yes_no(if targets.len() == 1 {
                 "change it"
             } else {
                 "change them all"
             }));
-            (title, lines, 72)
+            (title, lines, 76)
+        }
+        Confirm::SelfHarm {
+            harm,
+            typed,
+            mismatch,
+            ..
+        } => self_harm(model, harm, typed, *mismatch, theme),
+        Confirm::SaveForm { form, warnings } => {
+            let name = shown(form.value(Field::Username).trim()).into_owned();
+            let (title, first) = match &form.original {
+                Some(_) => (format!(" Save {name}? "), "The save changes:".to_string()),
+                None => (
+                    format!(" Create {name}? "),
+                    format!(
+                        "A new user, {} and {}.",
+                        form.shown(Field::Role),
+                        form.shown(Field::Status)
+                    ),
+                ),
+            };
+            let mut lines = vec![Line::raw(first)];
+            for (field, old, new) in form.changes() {
+                lines.push(Line::raw(format!(
+                    "  {:<11}{} → {}",
+                    field.label(),
+                    fit(&old, 28),
+                    fit(&new, 28)
+                )));
+            }
+            lines.extend(warning_lines(warnings, theme));
+            lines.push(Line::raw(""));
+            lines.push(hint_line(
+                theme,
+                &[("y", "save"), ("n / Esc", "back to the form")],
+            ));
+            (title, lines, 76)
         }
         Confirm::UndoBulk { changes } => {
             let room = usize::from(frame.area().height).saturating_sub(10).max(1);
@@ -347,23 +282,35 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             user,
             plan,
             days,
+            current,
             new_expiration,
         } => {
             let plan_text = plan
                 .as_deref()
                 .map_or_else(|| "no plan".to_string(), |plan| shown(plan).into_owned());
             let mut lines = vec![Line::raw(format!("Plan: {plan_text}"))];
+            let now = current
+                .as_deref()
+                .map_or_else(|| "none".to_string(), |date| shown(date).into_owned());
             match (days, new_expiration) {
-                (Some(days), Some(date)) => lines.push(Line::raw(format!(
-                    "Adds {days} days: expires {date} once renewed."
-                ))),
+                (Some(days), Some(date)) => {
+                    lines.push(Line::from(vec![
+                        Span::raw(format!("Expires: {now} → ")),
+                        Span::styled(date.clone(), theme.strong()),
+                    ]));
+                    lines.push(Line::styled(
+                        format!("(adds {days} days to the later of today and the expiration)"),
+                        theme.dim(),
+                    ));
+                }
                 _ => lines.push(Line::styled(
-                    "The server decides the new expiration.",
+                    format!("Expires: {now} → the server decides the new date."),
                     theme.dim(),
                 )),
             }
             lines.push(Line::raw(""));
             lines.push(yes_no("renew"));
+            lines.extend(super::bulk_query::widen_hint(model, theme));
             (
                 format!(" Renew the plan of {}? ", shown(&user.username)),
                 lines,
@@ -371,18 +318,37 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             )
         }
     };
-    let height = lines.len() as u16 + 2;
+    // Long lines wrap: the dialog is as tall as the wrapped text, so its last line shows.
+    let room = usize::from(width.min(frame.area().width).saturating_sub(2)).max(1);
+    let wrapped: usize = lines
+        .iter()
+        .map(|line| line.width().div_ceil(room).max(1))
+        .sum();
+    let height = u16::try_from(wrapped + 2).unwrap_or(u16::MAX);
     let area = dialog_area(frame, width, height);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
         .title(title);
-    if let Confirm::Delete { typed, .. } = confirm {
+    // The typed name's line: the second in the delete dialog, after the words in the other.
+    let typed_at = match confirm {
+        Confirm::Delete { typed, .. } => Some((typed, 30, 1)),
+        Confirm::SelfHarm { typed, .. } => lines
+            .iter()
+            .position(|line| {
+                line.spans
+                    .first()
+                    .is_some_and(|span| span.content == TYPE_YOURS)
+            })
+            .map(|row| (typed, TYPE_YOURS.chars().count(), row)),
+        _ => None,
+    };
+    if let Some((typed, column, row)) = typed_at {
         let inner = block.inner(area);
-        let x = inner.x + 30 + typed.visual_cursor().min(40) as u16;
+        let x = inner.x + column as u16 + typed.visual_cursor().min(40) as u16;
         frame.set_cursor_position(Position::new(
             x.min(inner.right().saturating_sub(1)),
-            inner.y + 1,
+            inner.y + row as u16,
         ));
     }
     lines.truncate(usize::from(area.height.saturating_sub(2)));
@@ -394,81 +360,74 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
     );
 }
 
-/// The title, lines and width of the confirmation: the count of users searched first, then
-/// each user with their sessions from the address, as many as `room` lines allow.
-fn sweep_confirm(
+/// `⚠` lines, in the colour of what must be weighed first.
+fn warning_lines(warnings: &[String], theme: Theme) -> Vec<Line<'static>> {
+    warnings
+        .iter()
+        .map(|warning| Line::styled(shown(warning).into_owned(), theme.error()))
+        .collect()
+}
+
+/// The words before the field where the signed-in admin types their username.
+const TYPE_YOURS: &str = "Type your username to go ahead: ";
+
+/// A change that would disable or demote the signed-in admin: what it costs, and their own
+/// username typed to go ahead.
+fn self_harm(
     model: &Model,
-    sweep: &AddressSweep,
+    harm: &SelfHarm,
+    typed: &tui_input::Input,
+    mismatch: bool,
     theme: Theme,
-    room: usize,
 ) -> (String, Vec<Line<'static>>, u16) {
-    let count = sweep.session_count();
-    let searched = match sweep.of_filter {
-        Some(matching) if matching > sweep.searched as u64 => format!(
-            "the first {} of the {matching} users the filter matches",
-            sweep.searched
-        ),
-        Some(_) => format!("the {} of the filter", plural(sweep.searched, "user")),
-        None => format!("the {} marked", plural(sweep.searched, "user")),
-    };
-    let mut lines = vec![
-        Line::raw(format!("Searched {searched}.")),
-        Line::raw(format!(
-            "This closes {} from {} of {}, signing them out there:",
-            plural(count, "session"),
-            shown(&sweep.address),
-            plural(sweep.found.len(), "user")
-        )),
-    ];
-    let mut used = 0;
-    let mut hidden = 0;
-    for (user, sessions) in &sweep.found {
-        if used + 1 >= room {
-            hidden += sessions.len();
-            continue;
-        }
-        lines.push(Line::styled(
-            format!("{} ({})", shown(&user.username), sessions.len()),
-            theme.strong(),
-        ));
-        used += 1;
-        for session in sessions {
-            if used >= room {
-                hidden += 1;
-                continue;
-            }
-            lines.push(Line::raw(format!(
-                "  {}",
-                fit(&session_words(model, session), 66)
-            )));
-            used += 1;
-        }
+    let me = model
+        .me
+        .loaded()
+        .map_or(String::new(), |me| shown(&me.username).into_owned());
+    let what = harm.what();
+    let mut title: Vec<char> = what.chars().collect();
+    if let Some(first) = title.first_mut() {
+        *first = first.to_ascii_uppercase();
     }
-    if hidden > 0 {
+    let matches = typed.value() == me;
+    let mut lines = vec![Line::raw(format!(
+        "You are signed in as {me}: this changes your own account."
+    ))];
+    // Wrapped here, so the typed line's row is known for the cursor.
+    let warning = format!("⚠ This would {what}: {}.", harm.consequence());
+    lines.extend(
+        wrap_hanging(&warning, 70, 2)
+            .into_iter()
+            .map(|line| Line::styled(line, theme.error())),
+    );
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::raw(TYPE_YOURS),
+        Span::styled(format!("{:<20}", shown(typed.value())), theme.input()),
+    ]));
+    if mismatch && !matches {
         lines.push(Line::styled(
-            format!("… and {} more", plural(hidden, "session")),
-            theme.dim(),
-        ));
-    }
-    for (user, why) in &sweep.unlisted {
-        lines.push(Line::styled(
-            fit(&format!("✗ {}: not listed, {why}", user.username), 70),
+            format!("✗ That is not your username: type {me} exactly"),
             theme.error(),
         ));
     }
-    lines.push(Line::styled(
-        "This console's own session stays open.",
-        theme.ok(),
-    ));
-    lines.push(Line::raw(""));
-    lines.push(hint_line(
-        theme,
-        &[("y", "close them"), ("n / Esc", "keep")],
-    ));
+    lines.push(if matches {
+        hint_line(
+            theme,
+            &[("⏎", "go ahead"), ("Esc", "keep things as they are")],
+        )
+    } else {
+        Line::from(vec![
+            Span::styled("⏎ go ahead (when it matches)", theme.dim()),
+            Span::raw("   "),
+            Span::styled("Esc", theme.key_hint()),
+            Span::raw(" keep things as they are"),
+        ])
+    });
     (
-        format!(" Close every session from {}? ", shown(&sweep.address)),
+        format!(" {}? ", title.into_iter().collect::<String>()),
         lines,
-        76,
+        72,
     )
 }
 

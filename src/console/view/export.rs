@@ -5,11 +5,10 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::actions::hint_line;
 use super::bulk_query::progress_bar;
 use super::dialog_area;
 use super::format::fit;
-use super::theme::Theme;
+use super::theme::{Theme, hint_line};
 use crate::console::model::{ExportDialog, Model, export_format};
 use geobox_ops::transfer::output::Format;
 

@@ -165,7 +165,11 @@ pub fn banner(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             theme.banner(false),
         ),
         (None, Some(banner)) => {
-            let mark = if banner.error { "✗" } else { "✓" };
+            let mark = match (banner.error, banner.note) {
+                (true, _) => "✗",
+                (false, true) => "·",
+                (false, false) => "✓",
+            };
             (
                 format!(" {mark} {}", shown(&banner.text)),
                 theme.banner(banner.error),

@@ -16,9 +16,9 @@ use super::snapshot_tests::keys;
 use crate::console::env::Env;
 use crate::console::fixtures::loaded_model;
 use crate::console::model::{
-    Activity, AddressSweep, Banner, BulkAction, BulkQuery, BulkStage, Confirm, ExportDialog,
-    FilterPanel, Focus, JournalView, LoadState, LockdownDialog, LockdownResult, Mode, Model,
-    Naming, TargetUser, Undo, UndoAsk, ViewEntry, ViewPicker,
+    Activity, AddressSweep, AfterSelfHarm, Banner, BulkAction, BulkQuery, BulkStage, Confirm,
+    ExportDialog, FilterPanel, Focus, JournalView, LoadState, LockdownDialog, LockdownResult, Mode,
+    Model, Naming, TargetUser, Undo, UndoAsk, ViewEntry, ViewPicker,
 };
 use crate::console::msg::{QuickChange, RequestId};
 use geobox_api::{Session, User, UserStatus};
@@ -27,6 +27,7 @@ use geobox_ops::clean::is_clean;
 use geobox_ops::journal::{
     Action, Entry, Field, FieldChange, Outcome, Tool, UndoPlan, UndoStep, UserChange, Values,
 };
+use geobox_ops::safety::SelfHarm;
 use geobox_ops::views::View;
 
 /// A clear screen, a window title, a clipboard write, a C1 CSI, NEL, a right-to-left
@@ -118,6 +119,7 @@ fn hostile_model(width: u16, height: u16) -> Model {
     model.banner = Some(Banner {
         text: hostile("Saving failed: 422"),
         error: true,
+        note: false,
     });
     model.filters.search = hostile("find");
     model.cql_server_error = Some(hostile("unknown field"));
@@ -222,6 +224,17 @@ fn confirmations() -> Vec<Confirm> {
         Confirm::BulkChange {
             targets: vec![target(2), target(3)],
             change: QuickChange::Role(geobox_api::UserRole::AccountAdmin),
+            notes: vec![hostile("1 user already so")],
+            warnings: vec![hostile("⚠ u2 will be Account Admin")],
+        },
+        Confirm::SelfHarm {
+            harm: SelfHarm::Disable,
+            typed: Input::new(hostile("adm")),
+            mismatch: true,
+            then: AfterSelfHarm::Quick {
+                target: target(1),
+                change: QuickChange::Status(UserStatus::Disabled),
+            },
         },
         Confirm::Delete {
             user: target(2),
@@ -242,6 +255,7 @@ fn confirmations() -> Vec<Confirm> {
             user: target(2),
             plan: Some(hostile("Pro")),
             days: Some(30),
+            current: Some(hostile("2026-12-11")),
             new_expiration: Some("2027-01-10".to_string()),
         },
     ]
@@ -306,7 +320,8 @@ fn bulk_stages() -> Vec<BulkStage> {
             targets,
             typed: Input::new(hostile("7")),
             mismatch: true,
-            left_out: Some(hostile("admin")),
+            notes: vec![hostile("admin (you) is left out")],
+            warnings: vec![hostile("⚠ 7 users will be System Admin")],
         },
         BulkStage::Running {
             request: RequestId(9),

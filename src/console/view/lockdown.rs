@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::dialog_area;
 use super::format::{shown, wrap_hanging};
 use super::theme::Theme;
-use crate::console::model::LockdownDialog;
+use crate::console::model::{LockdownDialog, Model};
 use geobox_ops::journal::who;
 use geobox_ops::lockdown::Lockdown;
 
@@ -16,12 +16,16 @@ use geobox_ops::lockdown::Lockdown;
 /// 15, its mark in 6).
 const OUTCOME_COLUMN: usize = 2 + 15 + 1 + 6 + 1;
 
-pub fn render(dialog: &LockdownDialog, theme: Theme, frame: &mut Frame) {
+pub fn render(dialog: &LockdownDialog, model: &Model, theme: Theme, frame: &mut Frame) {
     const WIDTH: u16 = 76;
     // Long lines wrap: the dialog is as tall as the wrapped text, so its last line shows.
     let room = usize::from(WIDTH.min(frame.area().width).saturating_sub(2)).max(1);
     let lines = if dialog.is_asking() {
-        asking(dialog, theme)
+        let mut lines = asking(dialog, theme);
+        if dialog.targets.len() == 1 {
+            lines.extend(super::bulk_query::widen_hint(model, theme));
+        }
+        lines
     } else {
         outcome(dialog, theme, room)
     };
@@ -73,6 +77,9 @@ fn asking(dialog: &LockdownDialog, theme: Theme) -> Vec<Line<'static>> {
             .enumerate()
             .map(|(index, step)| Line::raw(format!("  {}. {}", index + 1, step.promise()))),
     );
+    if let Some(note) = &dialog.left_out {
+        lines.push(Line::styled(shown(note).into_owned(), theme.strong()));
+    }
     let mark = if dialog.reset_password { "x" } else { " " };
     lines.push(Line::raw(""));
     lines.push(Line::raw(format!(

@@ -27,6 +27,8 @@ mod journal_snapshots;
 #[cfg(test)]
 mod lockdown_snapshots;
 #[cfg(test)]
+mod safety_snapshots;
+#[cfg(test)]
 mod snapshot_tests;
 
 use ratatui::Frame;
@@ -74,10 +76,15 @@ pub fn view(model: &Model, env: &Env, frame: &mut Frame) {
         }
         Mode::Picker(picker) => {
             dim_background(frame);
-            actions::picker(picker, theme, frame);
+            actions::picker(picker, model, theme, frame);
         }
         Mode::Confirm(confirm) => {
             dim_background(frame);
+            // A save that asks first keeps its form in sight behind the question.
+            if let Some(form) = confirm.form() {
+                form::render(form, model, theme, frame);
+                dim_background(frame);
+            }
             actions::confirm(model, confirm, theme, frame);
         }
         Mode::Password(dialog) => {
@@ -95,7 +102,7 @@ pub fn view(model: &Model, env: &Env, frame: &mut Frame) {
         }
         Mode::Lockdown(dialog) => {
             dim_background(frame);
-            lockdown::render(dialog, theme, frame);
+            lockdown::render(dialog, model, theme, frame);
         }
         Mode::Journal(journal_view) => {
             dim_background(frame);

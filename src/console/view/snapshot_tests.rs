@@ -416,6 +416,7 @@ fn any_terminal_size_draws_without_panicking() {
             model.banner = Some(crate::console::model::Banner {
                 text: "a long banner that will not fit on a small screen at all".into(),
                 error: true,
+                note: false,
             });
             keys(&mut model, opener);
             draw(&model);
@@ -505,7 +506,13 @@ fn a_bulk_grant_warns_and_a_viewer_is_offered_only_their_keys() {
         keys(&mut model, "j");
         press(&mut model, KeyCode::Enter);
         let terminal = snapshot("bulk_role_confirm", &model);
-        assert!(find(terminal.backend().buffer(), "⚠ Grants System Admin").is_some());
+        assert!(
+            find(
+                terminal.backend().buffer(),
+                "⚠ 2 users will be System Admin"
+            )
+            .is_some()
+        );
 
         let mut viewer = loaded_model(width, height, 1_204);
         if let crate::console::model::LoadState::Loaded(me) = &mut viewer.me.state {

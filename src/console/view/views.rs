@@ -4,10 +4,9 @@ use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::actions::hint_line;
 use super::dialog_area;
 use super::format::{fit, shown};
-use super::theme::Theme;
+use super::theme::{Theme, hint_line};
 use crate::console::model::{Naming, ViewPicker};
 
 /// The widest the picker grows on a large screen.

@@ -5,7 +5,8 @@ use super::*;
 #[test]
 fn the_status_picker_changes_the_row_only_when_the_server_confirms() {
     let mut model = loaded_model(160, 45, 50);
-    // user 1 is Active (index 1 of the statuses)
+    // User 5 is Active (user 1, selected first, is the signed-in admin: see the self tests).
+    type_keys(&mut model, "jjjj");
     assert!(type_keys(&mut model, "s").is_empty());
     let Mode::Picker(picker) = &model.mode else {
         panic!("s opens the status picker");
@@ -20,13 +21,13 @@ fn the_status_picker_changes_the_row_only_when_the_server_confirms() {
         [
             Cmd::QuickEdit {
                 request,
-                user_id: 1,
+                user_id: 5,
                 change: QuickChange::Status(UserStatus::Disabled),
             },
         ] => *request,
         other => panic!("one edit expected, got {other:?}"),
     };
-    assert!(model.users.in_flight_edits.contains(&1));
+    assert!(model.users.in_flight_edits.contains(&5));
     assert_eq!(
         model.users.selected_user().and_then(|u| u.status.clone()),
         Some(UserStatus::Active)
@@ -36,7 +37,7 @@ fn the_status_picker_changes_the_row_only_when_the_server_confirms() {
     update(
         &mut model,
         Msg::UserUpdated {
-            user_id: 1,
+            user_id: 5,
             change: QuickChange::Status(UserStatus::Disabled),
             done: Done {
                 request,
@@ -47,7 +48,7 @@ fn the_status_picker_changes_the_row_only_when_the_server_confirms() {
             },
         },
     );
-    assert!(!model.users.in_flight_edits.contains(&1));
+    assert!(!model.users.in_flight_edits.contains(&5));
     assert_eq!(
         model.users.selected_user().and_then(|u| u.status.clone()),
         Some(UserStatus::Active)
@@ -60,12 +61,12 @@ fn the_status_picker_changes_the_row_only_when_the_server_confirms() {
     );
 
     // Success: the server's user replaces the row.
-    let mut changed = crate::console::fixtures::user(1);
+    let mut changed = crate::console::fixtures::user(5);
     changed.status = Some(UserStatus::Disabled);
     update(
         &mut model,
         Msg::UserUpdated {
-            user_id: 1,
+            user_id: 5,
             change: QuickChange::Status(UserStatus::Disabled),
             done: Done {
                 request: RequestId(999),
@@ -277,19 +278,20 @@ fn u_undoes_the_last_quick_edit_after_asking() {
     let mut model = loaded_model(160, 45, 50);
     type_keys(&mut model, "u");
     assert!(matches!(model.mode, Mode::Normal), "nothing to undo yet");
-    type_keys(&mut model, "s");
+    // User 5 is Active.
+    type_keys(&mut model, "jjjjs");
     let cmds = type_keys(&mut model, "j");
     assert!(cmds.is_empty());
     let cmds = update(&mut model, key(KeyCode::Enter));
     let Some(Cmd::QuickEdit { request, .. }) = cmds.first() else {
         panic!("an edit");
     };
-    let mut changed = crate::console::fixtures::user(1);
+    let mut changed = crate::console::fixtures::user(5);
     changed.status = Some(UserStatus::Disabled);
     update(
         &mut model,
         Msg::UserUpdated {
-            user_id: 1,
+            user_id: 5,
             change: QuickChange::Status(UserStatus::Disabled),
             done: Done {
                 request: *request,
@@ -302,7 +304,7 @@ fn u_undoes_the_last_quick_edit_after_asking() {
     let cmds = type_keys(&mut model, "y");
     match cmds.iter().find(|cmd| matches!(cmd, Cmd::SaveUser { .. })) {
         Some(Cmd::SaveUser {
-            user_id: 1, update, ..
+            user_id: 5, update, ..
         }) => {
             assert_eq!(update.status, Some(UserStatus::Active));
             assert!(update.role.is_none());

@@ -41,7 +41,8 @@ fn disabled(id: i64) -> geobox_api::User {
 #[test]
 fn a_quick_edit_is_journaled_with_the_old_and_new_value_and_a_failure_too() {
     let mut model = loaded_model(160, 45, 50);
-    type_keys(&mut model, "s");
+    // User 5, Active.
+    type_keys(&mut model, "jjjjs");
     type_keys(&mut model, "j");
     let cmds = update(&mut model, key(KeyCode::Enter));
     let [(request, user_id)] = quick_edit_requests(&cmds)[..] else {

@@ -3,6 +3,7 @@
 
 mod actions;
 mod address_sweep;
+mod bulk_query;
 mod connection;
 mod feedback;
 mod filters;
@@ -11,8 +12,10 @@ mod journal;
 mod list;
 mod lockdown;
 mod query_bar;
+mod safety;
 mod session_choice;
 mod sessions;
+mod snags;
 mod ux;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};

@@ -53,10 +53,10 @@ fn edits(cmds: &[Cmd]) -> Vec<(i64, QuickChange)> {
 #[test]
 fn a_bulk_role_change_starts_on_viewer_clears_the_marks_and_undoes_per_user() {
     let mut model = loaded_model(160, 45, 50);
-    let before: Vec<Option<UserRole>> = (1..=2)
+    let before: Vec<Option<UserRole>> = (2..=3)
         .map(|id| crate::console::fixtures::user(id).role)
         .collect();
-    type_keys(&mut model, "  r");
+    type_keys(&mut model, "j  r");
     let Mode::Picker(picker) = &model.mode else {
         panic!("r opens the role picker");
     };
@@ -80,7 +80,7 @@ fn a_bulk_role_change_starts_on_viewer_clears_the_marks_and_undoes_per_user() {
         model
             .activity
             .iter()
-            .any(|entry| entry.text.contains("ali.moradi1")),
+            .any(|entry| entry.text.contains("reza.moradi2")),
         "the log names the users"
     );
 
@@ -91,7 +91,7 @@ fn a_bulk_role_change_starts_on_viewer_clears_the_marks_and_undoes_per_user() {
     let expected: Vec<(i64, QuickChange)> = before
         .into_iter()
         .enumerate()
-        .filter_map(|(index, role)| Some((index as i64 + 1, QuickChange::Role(role?))))
+        .filter_map(|(index, role)| Some((index as i64 + 2, QuickChange::Role(role?))))
         .collect();
     assert_eq!(restored, expected, "each user back to their own role");
 }
