@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use color_eyre::eyre::{WrapErr, eyre};
+use color_eyre::eyre::WrapErr;
 use geobox_api::{GeoboxClient, redact_host};
 use geobox_ops::config::{Config, Credentials};
 use geobox_ops::views::ViewStore;
@@ -84,7 +84,7 @@ fn open_console(cli: &Cli) -> color_eyre::Result<()> {
         }
         timeout = config.timeout;
     } else if let Some(secs) = cli.connection.timeout {
-        timeout = geobox_ops::config::timeout_from_secs(secs).map_err(|message| eyre!(message))?;
+        timeout = geobox_ops::config::timeout_from_secs(secs)?;
     }
     demo::open_console(cli.fresh, timeout, options)
 }

@@ -13,13 +13,13 @@ use serde_json::Value;
 
 use super::journal::{Written, record};
 use super::views::FilterArgs;
-use super::{CliError, ConnectionArgs, at_terminal, block_on, connect, note, print_stdout};
+use super::{CliError, ConnectionArgs, at_terminal, connect, note, print_stdout};
 use geobox_api::{GeoboxClient, Secret, User, UserRole, UserStatus};
 use geobox_ops::bulk::{self, Change, Progress, Targets};
 use geobox_ops::journal::{Action, random_text};
-use geobox_ops::transfer::Pager;
 use geobox_ops::transfer::import::{self, Plan};
 use geobox_ops::transfer::output::{self, Format};
+use geobox_ops::transfer::{ExportError, Pager, write_view};
 use geobox_ops::views::View;
 
 /// Above this many users a confirmation asks for the count, not a yes.
@@ -110,49 +110,29 @@ fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
 }
 
 /// `users list --all`: every page of the view, written as it arrives.
-pub fn list_all(client: &GeoboxClient, view: View, format: Format) -> Result<(), CliError> {
-    block_on(async {
-        let bar = match progress_bar(0, "users") {
-            Some(bar) => {
-                bar.set_length(client.count_users(&view.query()).await?);
-                Some(bar)
-            }
-            None => None,
-        };
-        let mut out = io::BufWriter::new(io::stdout().lock());
-        let mut pager = Pager::new(view);
-        let started = std::time::Instant::now();
-        let mut pages = 0;
-        let mut written = 0;
-        while let Some(page) = pager.next_page(client).await? {
-            let text = output::render_page(&page, &output::USERS, format, pages == 0);
-            if !write_out(&mut out, &text)? {
-                return Ok(());
-            }
-            pages += 1;
-            written += page.len();
-            let progress = Progress {
-                done: written,
-                total: bar.as_ref().and_then(ProgressBar::length).unwrap_or(0) as usize,
-                elapsed: started.elapsed(),
-            };
-            show(bar.as_ref(), progress);
+pub async fn list_all(client: &GeoboxClient, view: View, format: Format) -> Result<(), CliError> {
+    let bar = match progress_bar(0, "users") {
+        Some(bar) => {
+            bar.set_length(client.count_users(&view.query()).await?);
+            Some(bar)
         }
-        if let Some(bar) = &bar {
-            bar.finish_and_clear();
-        }
-        let end = output::list_end(&output::USERS, format, pages);
-        write_out(&mut out, &end)?;
-        out.flush().or_else(|error| broken_pipe_is_fine(&error))?;
-        Ok(())
-    })?
-}
-
-/// `Ok(false)` when the reader went away (`| head`): stop quietly.
-fn write_out(out: &mut impl Write, text: &str) -> Result<bool, CliError> {
-    match out.write_all(text.as_bytes()) {
-        Ok(()) => Ok(true),
-        Err(error) => broken_pipe_is_fine(&error).map(|()| false),
+        None => None,
+    };
+    let total = bar.as_ref().and_then(ProgressBar::length).unwrap_or(0) as usize;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let exported = write_view(client, view, format, &mut out, total, |progress| {
+        show(bar.as_ref(), progress);
+        true
+    })
+    .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match exported {
+        Ok(_) => Ok(()),
+        Err(ExportError::Api(error)) => Err(error.into()),
+        // The reader went away (`| head`): stop quietly.
+        Err(ExportError::Write(error)) => broken_pipe_is_fine(&error),
     }
 }
 
@@ -164,7 +144,10 @@ fn broken_pipe_is_fine(error: &io::Error) -> Result<(), CliError> {
     }
 }
 
-pub fn bulk_update(args: &BulkUpdateArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
+pub async fn bulk_update(
+    args: &BulkUpdateArgs,
+    connection: &ConnectionArgs,
+) -> Result<(), CliError> {
     if !args.dry_run && !args.yes && !at_terminal() {
         return Err(CliError::Usage(
             "refusing a bulk update without confirmation: no terminal to ask on; pass --yes \
@@ -175,52 +158,50 @@ pub fn bulk_update(args: &BulkUpdateArgs, connection: &ConnectionArgs) -> Result
     let view = args.filters.view(connection)?;
     let change = args.change();
     let client = connect(connection)?;
-    block_on(async {
-        let users = Pager::new(view).collect_users(&client, |_| {}).await?;
-        let targets = Targets::split(users, &change);
-        if args.dry_run {
-            print_users(&targets.to_change)?;
-            note(&format!(
-                "dry run: {} users would change ({}), {} already so; nothing was written",
-                targets.to_change.len(),
-                change.describe(),
-                targets.already.len()
-            ));
-            return Ok(());
-        }
-        if targets.to_change.is_empty() {
-            note(&format!(
-                "nothing to change: {} matching users already so",
-                targets.already.len()
-            ));
-            return Ok(());
-        }
-        if !args.yes {
-            confirm_many(&targets.to_change, &change)?;
-        }
-        let bar = progress_bar(targets.to_change.len() as u64, "writing");
-        let cancel = cancel_on_ctrl_c();
-        let summary = bulk::run(&client, targets, &change, &cancel, |progress| {
-            show(bar.as_ref(), progress);
-        })
-        .await;
-        if let Some(bar) = &bar {
-            bar.finish_and_clear();
-        }
-        let outcome = summary.outcome();
-        let written =
-            Written::bulk(Action::BulkUpdate, summary.changes.clone()).detail(change.describe());
-        record(connection, written, &outcome);
-        note(&summary.line());
-        for (user, reason) in &summary.failed {
-            note(&format!(
-                "  failed: {} ({}): {reason}",
-                user.username, user.id
-            ));
-        }
-        outcome.map_err(CliError::Failed)?;
-        stopped_early(summary.not_reached.len(), "users")
-    })?
+    let users = Pager::new(view).collect_users(&client, |_| {}).await?;
+    let targets = Targets::split(users, &change);
+    if args.dry_run {
+        print_users(&targets.to_change)?;
+        note(&format!(
+            "dry run: {} users would change ({}), {} already so; nothing was written",
+            targets.to_change.len(),
+            change.describe(),
+            targets.already.len()
+        ));
+        return Ok(());
+    }
+    if targets.to_change.is_empty() {
+        note(&format!(
+            "nothing to change: {} matching users already so",
+            targets.already.len()
+        ));
+        return Ok(());
+    }
+    if !args.yes {
+        confirm_many(&targets.to_change, &change)?;
+    }
+    let bar = progress_bar(targets.to_change.len() as u64, "writing");
+    let cancel = cancel_on_ctrl_c();
+    let summary = bulk::run(&client, targets, &change, &cancel, |progress| {
+        show(bar.as_ref(), progress);
+    })
+    .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let outcome = summary.outcome();
+    let written =
+        Written::bulk(Action::BulkUpdate, summary.changes.clone()).detail(change.describe());
+    record(connection, written, &outcome);
+    note(&summary.line());
+    for (user, reason) in &summary.failed {
+        note(&format!(
+            "  failed: {} ({}): {reason}",
+            user.username, user.id
+        ));
+    }
+    outcome?;
+    stopped_early(summary.not_reached.len(), "users")
 }
 
 /// A run stopped by Ctrl-C did not do all it was asked: exit 1, after its summary.
@@ -274,7 +255,7 @@ fn confirm_many(users: &[User], change: &Change) -> Result<(), CliError> {
     }
 }
 
-pub fn import(args: &ImportArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
+pub async fn import(args: &ImportArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
     let file = std::fs::File::open(&args.file).map_err(|error| {
         CliError::Usage(format!("cannot open {}: {error}", args.file.display()))
     })?;
@@ -289,56 +270,51 @@ pub fn import(args: &ImportArgs, connection: &ConnectionArgs) -> Result<(), CliE
         ))
     })?;
     let client = connect(connection)?;
-    block_on(async {
-        let plans = import::plan(&client, rows, args.update_existing).await?;
-        let needing_password: Vec<&str> = plans
-            .iter()
-            .filter_map(|plan| match plan {
-                Plan::Create(row) if row.password.is_none() => Some(row.username.as_str()),
-                _ => None,
-            })
-            .collect();
-        if args.dry_run {
-            print_stdout(&describe_plans(&plans))?;
-            if !needing_password.is_empty() && args.passwords_out.is_none() {
-                note(&format!(
-                    "note: {} new users have no password: the real run needs --passwords-out",
-                    needing_password.len()
-                ));
-            }
-            note("dry run: nothing was written");
-            return Ok(());
-        }
-        let passwords = generated_passwords(&needing_password, args.passwords_out.as_ref())?;
-        let writes = plans
-            .iter()
-            .filter(|plan| !matches!(plan, Plan::Skip { .. }))
-            .count();
-        let bar = progress_bar(writes as u64, "importing");
-        let cancel = cancel_on_ctrl_c();
-        let summary = import::apply(&client, plans, &passwords, &cancel, |progress| {
-            show(bar.as_ref(), progress);
+    let plans = import::plan(&client, rows, args.update_existing).await?;
+    let needing_password: Vec<&str> = plans
+        .iter()
+        .filter_map(|plan| match plan {
+            Plan::Create(row) if row.password.is_none() => Some(row.username.as_str()),
+            _ => None,
         })
-        .await;
-        if let Some(bar) = &bar {
-            bar.finish_and_clear();
+        .collect();
+    if args.dry_run {
+        print_stdout(&describe_plans(&plans))?;
+        if !needing_password.is_empty() && args.passwords_out.is_none() {
+            note(&format!(
+                "note: {} new users have no password: the real run needs --passwords-out",
+                needing_password.len()
+            ));
         }
-        let outcome = match summary.failed.len() {
-            0 => Ok(()),
-            failed => Err(format!("{failed} rows failed")),
-        };
-        if !summary.changes.is_empty() {
-            let written =
-                Written::bulk(Action::Import, summary.changes.clone()).detail(args.file.display());
-            record(connection, written, &outcome);
-        }
-        note(&summary.line());
-        for (line, username, reason) in &summary.failed {
-            note(&format!("  failed: line {line}: {username}: {reason}"));
-        }
-        outcome.map_err(CliError::Failed)?;
-        stopped_early(summary.not_reached, "rows")
-    })?
+        note("dry run: nothing was written");
+        return Ok(());
+    }
+    let passwords = generated_passwords(&needing_password, args.passwords_out.as_ref())?;
+    let writes = plans
+        .iter()
+        .filter(|plan| !matches!(plan, Plan::Skip { .. }))
+        .count();
+    let bar = progress_bar(writes as u64, "importing");
+    let cancel = cancel_on_ctrl_c();
+    let summary = import::apply(&client, plans, &passwords, &cancel, |progress| {
+        show(bar.as_ref(), progress);
+    })
+    .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let outcome = summary.outcome();
+    if !summary.changes.is_empty() {
+        let written =
+            Written::bulk(Action::Import, summary.changes.clone()).detail(args.file.display());
+        record(connection, written, &outcome);
+    }
+    note(&summary.line());
+    for (line, username, reason) in &summary.failed {
+        note(&format!("  failed: line {line}: {username}: {reason}"));
+    }
+    outcome?;
+    stopped_early(summary.not_reached, "rows")
 }
 
 fn describe_plans(plans: &[Plan]) -> String {

@@ -12,8 +12,8 @@ use super::{CliError, ConnectionArgs, note, print_stdout};
 use geobox_api::{ApiError, User, UserUpdate};
 use geobox_ops::config::{Config, Credentials};
 use geobox_ops::journal::{
-    Action, Entry, Filter, Journal, Outcome, Tool, UserChange, UserKey, Values, diff, parse_since,
-    show, who,
+    Action, Entry, Filter, Journal, JournalError, Outcome, Tool, UserChange, UserKey, Values, diff,
+    parse_since, show, who,
 };
 use geobox_ops::transfer::output::{self, Column, Format, Layout};
 
@@ -61,20 +61,15 @@ pub struct UndoArgs {
     pub force: bool,
 }
 
-pub fn run(args: JournalArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
+pub async fn run(args: JournalArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
     match args.command {
-        Some(JournalCommand::Undo(undo_args)) => undo::undo(&undo_args, connection),
+        Some(JournalCommand::Undo(undo_args)) => undo::undo(&undo_args, connection).await,
         None => list(&args.list, connection),
     }
 }
 
-fn open_journal() -> Result<Journal, CliError> {
-    Journal::open_default().ok_or_else(|| {
-        CliError::Io(format!(
-            "no data directory for the journal: set {}",
-            geobox_ops::paths::DATA_DIR_VAR
-        ))
-    })
+fn open_journal() -> Result<Journal, JournalError> {
+    Journal::open_default().ok_or(JournalError::NoDataDirectory)
 }
 
 fn list(args: &ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
@@ -82,8 +77,7 @@ fn list(args: &ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
         .since
         .as_deref()
         .map(|text| parse_since(text, chrono::Utc::now()))
-        .transpose()
-        .map_err(CliError::Usage)?;
+        .transpose()?;
     let filter = Filter {
         since,
         user: args.user.as_deref().map(UserKey::parse),

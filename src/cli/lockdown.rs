@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::journal::record_entry;
-use super::{CliError, ConnectionArgs, at_terminal, block_on, confirm, connect, note, parse_id};
+use super::{CliError, ConnectionArgs, at_terminal, confirm, connect, note, parse_id};
 use geobox_api::UserRef;
 use geobox_ops::journal::Tool;
 use geobox_ops::lockdown::{self, Lockdown, Progress};
@@ -21,7 +21,7 @@ pub struct LockdownArgs {
     pub yes: bool,
 }
 
-pub fn run(args: &LockdownArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
+pub async fn run(args: &LockdownArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
     if !args.yes && !at_terminal() {
         return Err(CliError::Usage(format!(
             "refusing to lock down user {} without confirmation: no terminal to ask on; pass \
@@ -34,12 +34,9 @@ pub fn run(args: &LockdownArgs, connection: &ConnectionArgs) -> Result<(), CliEr
         reset_password: args.reset_password,
     };
     let client = connect(connection)?;
-    let (me, target) = block_on(async {
-        let me = client.user_id(UserRef::Me).await;
-        let target = client.get_user(UserRef::Id(args.id)).await;
-        (me, target)
-    })?;
-    lockdown::refuse_self(args.id, me.ok()).map_err(CliError::Usage)?;
+    let me = client.user_id(UserRef::Me).await;
+    let target = client.get_user(UserRef::Id(args.id)).await;
+    lockdown::refuse_self(args.id, me.ok())?;
     let target = target?;
     if !args.yes {
         note(&plan.describe(Some(&target.username)).join("\n"));
@@ -50,11 +47,12 @@ pub fn run(args: &LockdownArgs, connection: &ConnectionArgs) -> Result<(), CliEr
             )));
         }
     }
-    let report = block_on(lockdown::run(&client, plan, |progress| {
+    let report = lockdown::run(&client, plan, |progress| {
         if let Progress::Done(step) = progress {
             note(&step.to_string());
         }
-    }))??;
+    })
+    .await?;
     record_entry(connection, report.entry("", Tool::Cli));
     if let Some(password) = &report.new_password {
         // On stdout, so a script can take it; the only place it ever appears.

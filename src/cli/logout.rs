@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use super::{CliError, ConnectionArgs, block_on, note};
+use super::{CliError, ConnectionArgs, note};
 use geobox_api::{ApiError, Auth, GeoboxClient, UserRef, api_base_url};
 use geobox_ops::config::{Config, Credentials};
 use geobox_ops::token_cache::{CachedToken, TokenFile, all_in, remove_quietly, tokens_dir};
@@ -15,7 +15,7 @@ pub struct LogoutArgs {
     pub all: bool,
 }
 
-pub fn run(args: &LogoutArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
+pub async fn run(args: &LogoutArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
     let dir = tokens_dir().ok_or_else(|| {
         CliError::Io(format!(
             "no cache directory for tokens: set {}",
@@ -52,7 +52,7 @@ pub fn run(args: &LogoutArgs, connection: &ConnectionArgs) -> Result<(), CliErro
             token.username,
             geobox_api::redact_host(&token.host)
         );
-        let closed = block_on(close_own_session(&token, timeout))?;
+        let closed = close_own_session(&token, timeout).await;
         match &closed {
             Ok(Closed::Session) => note(&format!("{who}: server session closed")),
             Ok(Closed::AlreadyGone) => {

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 
 use super::journal::{Written, record};
-use super::{CliError, ConnectionArgs, block_on, connect, note, parse_id, print_stdout};
+use super::{CliError, ConnectionArgs, connect, note, parse_id, print_stdout};
 use geobox_ops::journal::Action;
 use geobox_ops::transfer::output::{self, Format};
 
@@ -32,17 +32,17 @@ pub enum MembersCommand {
     },
 }
 
-pub fn run(command: MembersCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
+pub async fn run(command: MembersCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
     match command {
         MembersCommand::List { id, output: format } => {
             let client = connect(connection)?;
-            let members = block_on(client.list_members_raw(id))??;
+            let members = client.list_members_raw(id).await?;
             print_stdout(&output::render_list(&members, &output::USERS, format))
         }
         MembersCommand::Add { id, member_id } => {
             let client = connect(connection)?;
             let written = Written::to_user(Action::AddMember, id).detail(member_id);
-            let result = block_on(client.add_member(id, member_id))?;
+            let result = client.add_member(id, member_id).await;
             record(connection, written, &result);
             result?;
             note(&format!("user {member_id} is now a member of user {id}"));
@@ -51,7 +51,7 @@ pub fn run(command: MembersCommand, connection: &ConnectionArgs) -> Result<(), C
         MembersCommand::Remove { id, member_id } => {
             let client = connect(connection)?;
             let written = Written::to_user(Action::RemoveMember, id).detail(member_id);
-            let result = block_on(client.remove_member(id, member_id))?;
+            let result = client.remove_member(id, member_id).await;
             record(connection, written, &result);
             result?;
             note(&format!(

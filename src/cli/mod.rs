@@ -23,7 +23,11 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use geobox_api::{ApiError, Auth, GeoboxClient, Secret};
+use geobox_ops::bulk::BulkError;
 use geobox_ops::config::{Config, ConfigError, Credentials, Overrides, timeout_from_secs};
+use geobox_ops::journal::JournalError;
+use geobox_ops::lockdown::LockdownError;
+use geobox_ops::transfer::import::ImportError;
 
 use geobox_ops::transfer::output;
 pub use output::Format;
@@ -149,36 +153,55 @@ pub enum Command {
     Serve(serve::ServeArgs),
 }
 
-pub(crate) fn parse_secret(value: &str) -> Result<Secret, String> {
+/// Why a value on the command line cannot be used; clap shows it after the argument's name
+/// and exits 2.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ArgError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("'{0}' is not a number of seconds")]
+    NotSeconds(String),
+    #[error(transparent)]
+    Timeout(#[from] ConfigError),
+    #[error("'{value}' is not a {what} id (a positive number)")]
+    NotAnId { value: String, what: &'static str },
+    #[error("'{0}' is not a date in the form YYYY-MM-DD")]
+    NotADate(String),
+}
+
+pub(crate) fn parse_secret(value: &str) -> Result<Secret, ArgError> {
     if value.is_empty() {
-        return Err("must not be empty".to_string());
+        return Err(ArgError::Empty);
     }
     Ok(Secret::from(value))
 }
 
-pub(crate) fn parse_timeout(value: &str) -> Result<f64, String> {
+pub(crate) fn parse_timeout(value: &str) -> Result<f64, ArgError> {
     let secs: f64 = value
         .trim()
         .parse()
-        .map_err(|_| format!("'{value}' is not a number of seconds"))?;
+        .map_err(|_| ArgError::NotSeconds(value.to_string()))?;
     timeout_from_secs(secs)?;
     Ok(secs)
 }
 
 /// A user id: a positive integer (the API's ids start at 1).
-pub fn parse_id(value: &str) -> Result<i64, String> {
+pub fn parse_id(value: &str) -> Result<i64, ArgError> {
     positive_id(value, "user")
 }
 
 /// A plan id: a positive integer.
-pub fn parse_plan_id(value: &str) -> Result<i64, String> {
+pub fn parse_plan_id(value: &str) -> Result<i64, ArgError> {
     positive_id(value, "plan")
 }
 
-fn positive_id(value: &str, what: &str) -> Result<i64, String> {
+fn positive_id(value: &str, what: &'static str) -> Result<i64, ArgError> {
     match value.trim().parse::<i64>() {
         Ok(id) if id > 0 => Ok(id),
-        _ => Err(format!("'{value}' is not a {what} id (a positive number)")),
+        _ => Err(ArgError::NotAnId {
+            value: value.to_string(),
+            what,
+        }),
     }
 }
 
@@ -212,12 +235,22 @@ pub enum CliError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// Some writes of a bulk update failed (each was listed).
+    #[error(transparent)]
+    Bulk(#[from] BulkError),
+    /// Some rows of an import failed (each was listed).
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Lockdown(#[from] LockdownError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
     /// The admin said no at a confirmation.
     #[error("{0}")]
     Declined(String),
     #[error("{0}")]
     Io(String),
-    /// Some writes of a bulk command failed (each was listed).
+    /// A command that goes through many users was stopped before the end.
     #[error("{0}")]
     Failed(String),
 }
@@ -225,17 +258,47 @@ pub enum CliError {
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Config(_) | CliError::Api(ApiError::InvalidInput(_)) => {
-                2
-            }
-            CliError::Api(_) | CliError::Declined(_) | CliError::Io(_) | CliError::Failed(_) => 1,
+            CliError::Usage(_)
+            | CliError::Config(_)
+            | CliError::Api(ApiError::InvalidInput(_))
+            | CliError::Lockdown(LockdownError::SignedInUser(_))
+            | CliError::Journal(JournalError::BadSince(_)) => 2,
+            CliError::Api(_)
+            | CliError::Bulk(_)
+            | CliError::Import(_)
+            | CliError::Lockdown(_)
+            | CliError::Journal(_)
+            | CliError::Declined(_)
+            | CliError::Io(_)
+            | CliError::Failed(_) => 1,
         }
     }
 }
 
 /// Runs a CLI command (not `serve`, which needs the server's runtime) and returns its exit code.
 pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
-    let result = match command {
+    let result = runtime().and_then(|runtime| runtime.block_on(run_command(command, connection)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report_error(&error);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// The one runtime of a CLI process: every request of a command runs on it, so the client's
+/// pooled connections (and the tasks that drive them) outlive no runtime they were made on.
+/// One thread: a command's requests wait on the network, not on each other.
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::Io(format!("cannot start the async runtime: {error}")))
+}
+
+async fn run_command(command: Command, connection: &ConnectionArgs) -> Result<(), CliError> {
+    match command {
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "geobox-users", &mut out);
@@ -244,24 +307,17 @@ pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
         Command::Config => Config::load_for_display(&connection.overrides())
             .map_err(CliError::from)
             .and_then(|config| print_stdout(&config.report())),
-        Command::Users(command) => users::run(command, connection),
-        Command::Sessions(command) => sessions::run(command, connection),
-        Command::Plans(command) => plans::run(command, connection),
-        Command::Members(command) => members::run(command, connection),
-        Command::Journal(args) => journal::run(args, connection),
+        Command::Users(command) => users::run(command, connection).await,
+        Command::Sessions(command) => sessions::run(command, connection).await,
+        Command::Plans(command) => plans::run(command, connection).await,
+        Command::Members(command) => members::run(command, connection).await,
+        Command::Journal(args) => journal::run(args, connection).await,
         Command::Views(command) => views::run(command, connection),
-        Command::Logout(args) => logout::run(&args, connection),
+        Command::Logout(args) => logout::run(&args, connection).await,
         #[cfg(feature = "demo")]
         Command::Serve(_) => Err(CliError::Usage(
             "serve is run by the binary's main, not the CLI runner".to_string(),
         )),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            report_error(&error);
-            ExitCode::from(error.exit_code())
-        }
     }
 }
 
@@ -389,15 +445,6 @@ pub fn at_terminal() -> bool {
     io::stdin().is_terminal() && io::stderr().is_terminal()
 }
 
-/// Runs a future on a current-thread runtime: one request needs no thread pool.
-pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, CliError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| CliError::Io(format!("cannot start the async runtime: {error}")))?;
-    Ok(runtime.block_on(future))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,7 +461,7 @@ mod tests {
         assert!(parse_id("-3").is_err());
         assert!(parse_id("abc").is_err());
         assert_eq!(
-            parse_plan_id("0"),
+            parse_plan_id("0").map_err(|error| error.to_string()),
             Err("'0' is not a plan id (a positive number)".to_string())
         );
     }

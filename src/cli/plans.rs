@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::{CliError, ConnectionArgs, PageArgs, block_on, connect, print_stdout};
+use super::{CliError, ConnectionArgs, PageArgs, connect, print_stdout};
 use geobox_api::PlanQuery;
 use geobox_ops::transfer::output::{self, Format};
 
@@ -26,7 +26,7 @@ pub enum PlansCommand {
     },
 }
 
-pub fn run(command: PlansCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
+pub async fn run(command: PlansCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
     match command {
         PlansCommand::List {
             search,
@@ -45,7 +45,7 @@ pub fn run(command: PlansCommand, connection: &ConnectionArgs) -> Result<(), Cli
                 ..PlanQuery::default()
             };
             let client = connect(connection)?;
-            let plans = block_on(client.list_plans_raw(&query))??;
+            let plans = client.list_plans_raw(&query).await?;
             print_stdout(&output::render_list(&plans, &output::PLANS, format))
         }
     }

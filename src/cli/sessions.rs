@@ -5,7 +5,7 @@ use clap::Subcommand;
 use super::journal::{Written, record};
 use serde_json::{Value, json};
 
-use super::{CliError, ConnectionArgs, block_on, connect, note, parse_id, print_stdout};
+use super::{CliError, ConnectionArgs, connect, note, parse_id, print_stdout};
 use geobox_api::{Session, UserRef};
 use geobox_ops::field_column;
 use geobox_ops::journal::Action;
@@ -33,7 +33,7 @@ pub enum SessionsCommand {
     },
 }
 
-pub fn run(command: SessionsCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
+pub async fn run(command: SessionsCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
     match command {
         SessionsCommand::List {
             user,
@@ -42,11 +42,11 @@ pub fn run(command: SessionsCommand, connection: &ConnectionArgs) -> Result<(), 
         } => {
             let client = connect(connection)?;
             if group {
-                let sessions = block_on(client.list_sessions(user))??;
+                let sessions = client.list_sessions(user).await?;
                 let rows = grouped_rows(&sessions, chrono::Utc::now());
                 return print_stdout(&output::render_list(&rows, &GROUPED, format));
             }
-            let sessions = block_on(client.list_sessions_raw(user))??;
+            let sessions = client.list_sessions_raw(user).await?;
             print_stdout(&output::render_list(&sessions, &output::SESSIONS, format))
         }
         SessionsCommand::Close { id, uuid } => {
@@ -54,7 +54,7 @@ pub fn run(command: SessionsCommand, connection: &ConnectionArgs) -> Result<(), 
                 return Err(CliError::Usage("the session UUID is empty".to_string()));
             }
             let client = connect(connection)?;
-            let closed = block_on(client.close_session(id, &uuid))?;
+            let closed = client.close_session(id, &uuid).await;
             let written = Written::to_user(Action::CloseSession, id).detail(&uuid);
             record(connection, written, &closed);
             closed?;

@@ -6,7 +6,7 @@ use super::bulk::{self, BulkUpdateArgs, ImportArgs};
 use super::journal::{Written, record};
 use super::views::FilterArgs;
 use super::{
-    CliError, ConnectionArgs, PageArgs, block_on, connect, note, parse_id, parse_plan_id,
+    ArgError, CliError, ConnectionArgs, PageArgs, connect, note, parse_id, parse_plan_id,
     print_stdout,
 };
 use geobox_api::{NewUserFields, Patch, UserRef, UserRole, UserStatus, UserUpdate};
@@ -157,26 +157,26 @@ impl UpdateArgs {
 }
 
 /// A calendar date as the API takes it; a bad one is a usage error before any request.
-fn parse_date(value: &str) -> Result<String, String> {
+fn parse_date(value: &str) -> Result<String, ArgError> {
     chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
         .map(|date| date.format("%Y-%m-%d").to_string())
-        .map_err(|_| format!("'{value}' is not a date in the form YYYY-MM-DD"))
+        .map_err(|_| ArgError::NotADate(value.to_string()))
 }
 
-pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
+pub async fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
     match command {
         UsersCommand::List(args) => {
             let view = args.filters.view(connection)?;
             let client = connect(connection)?;
             if args.all {
-                return bulk::list_all(&client, view, args.output);
+                return bulk::list_all(&client, view, args.output).await;
             }
             let query = view.query().skip(args.page.skip).limit(args.page.limit);
             if args.count {
-                let count = block_on(client.count_users(&query))??;
+                let count = client.count_users(&query).await?;
                 return print_stdout(&format!("{count}\n"));
             }
-            let users = block_on(client.list_users_raw(&query))??;
+            let users = client.list_users_raw(&query).await?;
             print_stdout(&output::render_list(&users, &output::USERS, args.output))
         }
         UsersCommand::Search {
@@ -185,7 +185,9 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
             output: format,
         } => {
             let client = connect(connection)?;
-            let users = block_on(client.search_users_raw(&term, page.skip, page.limit))??;
+            let users = client
+                .search_users_raw(&term, page.skip, page.limit)
+                .await?;
             print_stdout(&output::render_list(&users, &output::USERS, format))
         }
         UsersCommand::Get {
@@ -193,7 +195,7 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
             output: format,
         } => {
             let client = connect(connection)?;
-            let user = block_on(client.get_user_raw(user))??;
+            let user = client.get_user_raw(user).await?;
             print_stdout(&output::render_one(&user, &output::USERS, format))
         }
         UsersCommand::Create(args) => {
@@ -212,7 +214,7 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
             };
             let client = connect(connection)?;
             let username = new_user.username.clone();
-            let created = block_on(client.create_user_raw(new_user))?;
+            let created = client.create_user_raw(new_user).await;
             record(connection, Written::create(&username, &created), &created);
             print_stdout(&output::render_one(&created?, &output::USERS, args.output))
         }
@@ -225,8 +227,8 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
             }
             let client = connect(connection)?;
             // The values before, for the journal and its undo.
-            let before = block_on(client.get_user(UserRef::Id(args.id)))?.ok();
-            let updated = block_on(client.update_user_raw(args.id, &update))?;
+            let before = client.get_user(UserRef::Id(args.id)).await.ok();
+            let updated = client.update_user_raw(args.id, &update).await;
             let written = Written::update(args.id, before.as_ref(), &update, &updated);
             record(connection, written, &updated);
             print_stdout(&output::render_one(&updated?, &output::USERS, args.output))
@@ -240,7 +242,7 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
             }
             let client = connect(connection)?;
             // Fetched even with --yes: the journal keeps the fields so an undo can recreate.
-            let user = block_on(client.get_user(UserRef::Id(id)))??;
+            let user = client.get_user(UserRef::Id(id)).await?;
             if !yes {
                 let who = match user.email.as_deref() {
                     Some(email) if !email.is_empty() => format!("{} <{email}>", user.username),
@@ -250,7 +252,7 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
                     return Err(CliError::Declined(format!("user {id} was not deleted")));
                 }
             }
-            let deleted = block_on(client.delete_user(id))?;
+            let deleted = client.delete_user(id).await;
             record(connection, Written::delete(&user), &deleted);
             deleted?;
             note(&format!("deleted user {id}"));
@@ -259,7 +261,7 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
         UsersCommand::SetPassword { id } => {
             let password = super::read_new_password()?;
             let client = connect(connection)?;
-            let changed = block_on(client.change_password(id, &password))?;
+            let changed = client.change_password(id, &password).await;
             record(
                 connection,
                 Written::to_user(Action::SetPassword, id),
@@ -271,7 +273,7 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
         }
         UsersCommand::RenewPlan { id } => {
             let client = connect(connection)?;
-            let renewed = block_on(client.renew_plan(id))?;
+            let renewed = client.renew_plan(id).await;
             record(
                 connection,
                 Written::to_user(Action::RenewPlan, id),
@@ -281,9 +283,9 @@ pub fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), Cli
             note(&format!("renewed the plan of user {id}"));
             Ok(())
         }
-        UsersCommand::BulkUpdate(args) => bulk::bulk_update(&args, connection),
-        UsersCommand::Import(args) => bulk::import(&args, connection),
-        UsersCommand::Lockdown(args) => super::lockdown::run(&args, connection),
+        UsersCommand::BulkUpdate(args) => bulk::bulk_update(&args, connection).await,
+        UsersCommand::Import(args) => bulk::import(&args, connection).await,
+        UsersCommand::Lockdown(args) => super::lockdown::run(&args, connection).await,
     }
 }
 
@@ -296,5 +298,9 @@ mod tests {
         assert_eq!(parse_date("2026-12-01"), Ok("2026-12-01".to_string()));
         assert!(parse_date("2026-13-01").is_err());
         assert!(parse_date("01/12/2026").is_err());
+        assert_eq!(
+            parse_date("01/12/2026").map_err(|error| error.to_string()),
+            Err("'01/12/2026' is not a date in the form YYYY-MM-DD".to_string())
+        );
     }
 }

@@ -379,7 +379,7 @@ async fn a_lockdown_run_counts_missed_steps_as_failures_and_sets_no_password() {
     let reasons: BTreeMap<i64, String> = summary
         .failed
         .iter()
-        .map(|(user, reason)| (user.id, reason.clone()))
+        .map(|(user, reason)| (user.id, reason.to_string()))
         .collect();
     assert!(
         reasons[&5].starts_with("not done: close sessions"),

@@ -11,7 +11,7 @@ use tokio::sync::Mutex;
 use super::answer::{
     decode, decode_all, expect_list, expect_one, expect_page, parse_body, parse_count,
 };
-use super::error::{ApiError, body_start};
+use super::error::{ApiError, ParseError, body_start};
 use super::obfuscate::obfuscate_password;
 use super::query::{PlanQuery, UserQuery};
 use super::secret::Secret;
@@ -67,7 +67,7 @@ impl UserRef {
 }
 
 impl FromStr for UserRef {
-    type Err = String;
+    type Err = ParseError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         if input.eq_ignore_ascii_case("me") {
@@ -75,9 +75,7 @@ impl FromStr for UserRef {
         }
         match input.parse::<i64>() {
             Ok(id) if id > 0 => Ok(UserRef::Id(id)),
-            _ => Err(format!(
-                "'{input}' is not a user id (a positive number) or 'me'"
-            )),
+            _ => Err(ParseError::NotAUser(input.to_string())),
         }
     }
 }

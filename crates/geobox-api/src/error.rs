@@ -51,6 +51,20 @@ pub enum ApiError {
     InvalidInput(String),
 }
 
+/// Text a person typed that names no value of the API: a role, a status, a user.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    #[error("unknown {what} '{input}': expected one of {}", .expected.join(", "))]
+    Unknown {
+        /// `role`, `status`.
+        what: String,
+        input: String,
+        expected: &'static [&'static str],
+    },
+    #[error("'{0}' is not a user id (a positive number) or 'me'")]
+    NotAUser(String),
+}
+
 fn join_field_errors(errors: &[FieldError]) -> String {
     if errors.is_empty() {
         return "the server gave no details".to_string();
@@ -76,6 +90,12 @@ pub fn body_start(body: &[u8]) -> String {
 }
 
 impl ApiError {
+    /// Whether the server could not be reached or did not answer in time (rather than
+    /// answering no): what takes a tool offline, and what a retry may cure.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ApiError::Connection { .. } | ApiError::Timeout { .. })
+    }
+
     /// The HTTP status the server answered with, when there was an answer.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -172,6 +192,36 @@ mod tests {
             error.to_string(),
             "invalid input (422): email: value is not a valid email address; username: already taken"
         );
+    }
+
+    #[test]
+    fn only_a_server_that_did_not_answer_is_unreachable() {
+        let unreachable = [
+            ApiError::Connection {
+                url: "http://127.0.0.1:1/v1/".into(),
+                reason: "connection refused".into(),
+            },
+            ApiError::Timeout {
+                after: Duration::from_secs(15),
+            },
+        ];
+        assert!(unreachable.iter().all(ApiError::is_unreachable));
+        let answered = [
+            ApiError::from_response(401, br#"{"detail":"expired"}"#),
+            ApiError::from_response(404, b""),
+            ApiError::from_response(422, br#"{"detail":"bad q"}"#),
+            ApiError::from_response(500, b""),
+            ApiError::from_response(503, b"<html>busy</html>"),
+            ApiError::InvalidInput("nothing to update".into()),
+            ApiError::Decode {
+                status: 200,
+                reason: "not JSON".into(),
+                body_start: String::new(),
+            },
+        ];
+        for error in answered {
+            assert!(!error.is_unreachable(), "{error:?}");
+        }
     }
 
     #[test]

@@ -16,11 +16,11 @@ pub use client::{
     Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, GeoboxClient, MAX_ANSWER_BYTES, TokenStore, UserRef,
     api_base_url, redact_host,
 };
-pub use error::{ApiError, FieldError, body_start};
+pub use error::{ApiError, FieldError, ParseError, body_start};
 pub use obfuscate::{deobfuscate_password, obfuscate_password};
 pub use permissions::{Actor, Denied};
 pub use query::{
-    DEFAULT_LIMIT, PlanQuery, UserQuery, check_cql, combined_cql, cql_escape, python_bool,
+    CqlError, DEFAULT_LIMIT, PlanQuery, UserQuery, check_cql, combined_cql, cql_escape, python_bool,
 };
 pub use secret::Secret;
 pub use types::{

@@ -231,10 +231,21 @@ pub fn cql_escape(text: &str) -> String {
     text.replace('\'', "''")
 }
 
+/// Why a CQL filter cannot be sent as it is.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum CqlError {
+    #[error("a ')' closes nothing")]
+    UnopenedParenthesis,
+    #[error("a quote (') is not closed")]
+    UnclosedQuote,
+    #[error("{0} '(' not closed")]
+    UnclosedParentheses(u32),
+}
+
 /// Checks what can be checked before the server sees a CQL filter: balanced quotes and
-/// parentheses. Returns why it is not balanced.
-pub fn check_cql(cql: &str) -> Result<(), String> {
-    let mut depth: i32 = 0;
+/// parentheses.
+pub fn check_cql(cql: &str) -> Result<(), CqlError> {
+    let mut depth: u32 = 0;
     let mut in_string = false;
     let mut chars = cql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -252,19 +263,16 @@ pub fn check_cql(cql: &str) -> Result<(), String> {
             '\'' => in_string = true,
             '(' => depth += 1,
             ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return Err("a ')' closes nothing".to_string());
-                }
+                depth = depth.checked_sub(1).ok_or(CqlError::UnopenedParenthesis)?;
             }
             _ => {}
         }
     }
     if in_string {
-        return Err("a quote (') is not closed".to_string());
+        return Err(CqlError::UnclosedQuote);
     }
     if depth > 0 {
-        return Err(format!("{depth} '(' not closed"));
+        return Err(CqlError::UnclosedParentheses(depth));
     }
     Ok(())
 }
@@ -323,11 +331,19 @@ mod tests {
         assert!(check_cql("username LIKE '%a%' AND (role = 'Editor')").is_ok());
         assert!(check_cql("name = 'O''Brien'").is_ok());
         assert_eq!(
-            check_cql("username = 'x"),
+            check_cql("username = 'x").map_err(|error| error.to_string()),
             Err("a quote (') is not closed".to_string())
         );
         assert!(check_cql("(a = 1").is_err());
         assert!(check_cql("a = 1)").is_err());
+        assert_eq!(
+            check_cql("((a = 1) OR (b = 2)").map_err(|error| error.to_string()),
+            Err("1 '(' not closed".to_string())
+        );
+        assert_eq!(
+            check_cql("a = 1) OR (b = 2"),
+            Err(CqlError::UnopenedParenthesis)
+        );
         assert!(check_cql("a = ')'").is_ok());
     }
 

@@ -10,6 +10,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::error::ParseError;
+
 /// Defines a wire enumeration with its exact strings, an `Other` fallback for unknown values,
 /// and case-insensitive parsing of user input (`active`, `account-admin`, `"Account Admin"`).
 macro_rules! wire_enum {
@@ -53,7 +55,7 @@ macro_rules! wire_enum {
         }
 
         impl FromStr for $name {
-            type Err = String;
+            type Err = ParseError;
 
             /// Lenient parsing for people: case, spaces, dashes and underscores do not matter.
             fn from_str(input: &str) -> Result<Self, Self::Err> {
@@ -62,9 +64,10 @@ macro_rules! wire_enum {
                     .iter()
                     .find(|known| normalize_enum_input(known.as_str()) == wanted)
                     .cloned()
-                    .ok_or_else(|| {
-                        let choices: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                        format!("unknown {} '{}': expected one of {}", stringify!($name).trim_start_matches("User").to_lowercase(), input, choices.join(", "))
+                    .ok_or_else(|| ParseError::Unknown {
+                        what: stringify!($name).trim_start_matches("User").to_lowercase(),
+                        input: input.to_string(),
+                        expected: $name::WIRE,
                     })
             }
         }
@@ -485,7 +488,15 @@ mod tests {
             "owner"
                 .parse::<UserRole>()
                 .expect_err("unknown role")
+                .to_string()
                 .contains("Viewer")
+        );
+        assert_eq!(
+            "sleeping"
+                .parse::<UserStatus>()
+                .expect_err("unknown status")
+                .to_string(),
+            "unknown status 'sleeping': expected one of New, Pending, Active, Disabled"
         );
         assert_eq!(UserRole::AccountAdmin.to_string(), "Account Admin");
     }

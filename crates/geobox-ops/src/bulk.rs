@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 
 use crate::journal::{Outcome, UserChange, Values};
-use crate::lockdown::{self, Lockdown};
-use geobox_api::{GeoboxClient, User, UserRole, UserStatus, UserUpdate};
+use crate::lockdown::{self, Lockdown, LockdownError};
+use geobox_api::{ApiError, GeoboxClient, User, UserRole, UserStatus, UserUpdate};
 
 /// Writes in flight at once: enough to hide the round trip, few enough to be kind to a server.
 pub const CONCURRENCY: usize = 8;
@@ -116,11 +116,42 @@ impl Progress {
     }
 }
 
+/// Why a write of a bulk run failed: one user's, or (from [`Summary::outcome`]) the run's.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum BulkError {
+    /// The user's write failed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The user's lockdown did not happen, or not wholly.
+    #[error(transparent)]
+    Lockdown(#[from] LockdownError),
+    /// Some writes of the run failed; `unreachable` of them because the server could not be
+    /// reached.
+    #[error("{failed} of {attempted} writes failed")]
+    SomeFailed {
+        failed: usize,
+        attempted: usize,
+        unreachable: usize,
+    },
+}
+
+impl BulkError {
+    /// Whether the server went away or timed out (rather than refusing a write): a run
+    /// that failed so may succeed when tried again.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            BulkError::Api(error) => error.is_unreachable(),
+            BulkError::Lockdown(error) => error.is_unreachable(),
+            BulkError::SomeFailed { unreachable, .. } => *unreachable > 0,
+        }
+    }
+}
+
 /// What one user's write came to, and how the journal keeps it.
 #[derive(Clone, Debug)]
 pub struct Written {
     pub user: User,
-    pub result: Result<(), String>,
+    pub result: Result<(), BulkError>,
     pub journal: UserChange,
 }
 
@@ -129,7 +160,7 @@ pub struct Written {
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     pub done: Vec<User>,
-    pub failed: Vec<(User, String)>,
+    pub failed: Vec<(User, BulkError)>,
     pub skipped: Vec<User>,
     pub not_reached: Vec<User>,
     /// One journal change per user written, with its outcome.
@@ -155,13 +186,18 @@ impl Summary {
     }
 
     /// The journal's overall outcome: ok when every write went through.
-    pub fn outcome(&self) -> Result<(), String> {
+    pub fn outcome(&self) -> Result<(), BulkError> {
         match self.failed.len() {
             0 => Ok(()),
-            failed => Err(format!(
-                "{failed} of {} writes failed",
-                self.done.len() + failed
-            )),
+            failed => Err(BulkError::SomeFailed {
+                failed,
+                attempted: self.done.len() + failed,
+                unreachable: self
+                    .failed
+                    .iter()
+                    .filter(|(_, error)| error.is_unreachable())
+                    .count(),
+            }),
         }
     }
 }
@@ -244,7 +280,7 @@ async fn write_one(client: &GeoboxClient, user: User, change: &Change) -> Writte
         Some(update) => client.update_user(user.id, &update).await.map(drop),
         None => client.renew_plan(user.id).await,
     };
-    let result = result.map_err(|error| error.to_string());
+    let result = result.map_err(BulkError::from);
     let journal = journal_change(&user, &result, change);
     Written {
         user,
@@ -253,7 +289,7 @@ async fn write_one(client: &GeoboxClient, user: User, change: &Change) -> Writte
     }
 }
 
-fn journal_change(user: &User, result: &Result<(), String>, change: &Change) -> UserChange {
+fn journal_change(user: &User, result: &Result<(), BulkError>, change: &Change) -> UserChange {
     let mut journal = UserChange::new(Some(user.id), Some(user.username.clone()));
     if let Some(update) = change.update() {
         let after = Values::of_update(&update);
@@ -272,11 +308,13 @@ async fn lock_down(client: &GeoboxClient, user: User) -> Written {
     };
     let (result, journal) = match lockdown::run(client, lockdown, |_| {}).await {
         Ok(report) => (
-            report.missed_steps().map_or(Ok(()), Err),
+            report
+                .incomplete()
+                .map_or(Ok(()), |missed| Err(missed.into())),
             report.user_change(),
         ),
         Err(error) => (
-            Err(format!("nothing done: {error}")),
+            Err(LockdownError::NothingDone(error).into()),
             UserChange::new(Some(user.id), Some(user.username.clone())),
         ),
     };
@@ -355,12 +393,91 @@ mod tests {
 
     #[test]
     fn the_journal_keeps_each_users_before_and_outcome() {
-        let result = Err("not allowed (403): no".to_string());
+        let result = Err(BulkError::from(ApiError::from_response(
+            403,
+            br#"{"detail":"no"}"#,
+        )));
+        assert_eq!(
+            result.as_ref().map_err(ToString::to_string),
+            Err("not allowed (403): no".to_string())
+        );
         let pending = user(4, UserStatus::Pending);
         let change = journal_change(&pending, &result, &Change::Status(UserStatus::Active));
         let json = serde_json::to_value(&change).expect("serializes");
         assert_eq!(json["before"]["status"], "Pending");
         assert_eq!(json["after"]["status"], "Active");
         assert!(!change.outcome.as_ref().is_some_and(Outcome::is_ok));
+    }
+
+    fn refused_connection() -> ApiError {
+        ApiError::Connection {
+            url: "http://127.0.0.1:1/v1/".to_string(),
+            reason: "connection refused".to_string(),
+        }
+    }
+
+    #[test]
+    fn a_write_the_server_did_not_answer_is_told_from_one_it_refused() {
+        assert!(BulkError::from(refused_connection()).is_unreachable());
+        assert!(
+            BulkError::from(ApiError::Timeout {
+                after: Duration::from_secs(15)
+            })
+            .is_unreachable()
+        );
+        let refused = BulkError::from(ApiError::from_response(403, br#"{"detail":"no"}"#));
+        assert!(!refused.is_unreachable());
+        assert!(BulkError::from(LockdownError::NothingDone(refused_connection())).is_unreachable());
+        assert!(!BulkError::from(LockdownError::SignedInUser(1)).is_unreachable());
+    }
+
+    #[test]
+    fn a_run_with_unreachable_failures_says_so_in_its_outcome() {
+        let mut summary = Summary {
+            done: vec![user(1, UserStatus::Active)],
+            ..Summary::default()
+        };
+        assert_eq!(summary.outcome(), Ok(()));
+        summary.failed.push((
+            user(2, UserStatus::Active),
+            BulkError::from(ApiError::from_response(404, b"")),
+        ));
+        let refused_only = summary.outcome().expect_err("one failed");
+        assert_eq!(refused_only.to_string(), "1 of 2 writes failed");
+        assert!(!refused_only.is_unreachable());
+        summary
+            .failed
+            .push((user(3, UserStatus::Active), refused_connection().into()));
+        let outcome = summary.outcome().expect_err("two failed");
+        assert_eq!(outcome.to_string(), "2 of 3 writes failed");
+        assert_eq!(
+            outcome,
+            BulkError::SomeFailed {
+                failed: 2,
+                attempted: 3,
+                unreachable: 1
+            }
+        );
+        assert!(outcome.is_unreachable());
+    }
+
+    #[tokio::test]
+    async fn every_write_to_a_server_that_went_away_fails_as_unreachable() {
+        use crate::testing::client_of_a_gone_server;
+        let client = client_of_a_gone_server();
+        for change in [Change::Status(UserStatus::Disabled), Change::Lockdown] {
+            let targets = Targets::split(
+                vec![user(1, UserStatus::Active), user(2, UserStatus::Active)],
+                &change,
+            );
+            let summary = run(&client, targets, &change, &AtomicBool::new(false), |_| {}).await;
+            assert!(summary.done.is_empty(), "{change:?}");
+            assert_eq!(summary.failed.len(), 2, "{change:?}");
+            for (_, error) in &summary.failed {
+                assert!(error.is_unreachable(), "{change:?}: {error:?}");
+            }
+            let outcome = summary.outcome().expect_err("every write failed");
+            assert!(outcome.is_unreachable(), "{outcome:?}");
+        }
     }
 }

@@ -317,7 +317,7 @@ impl Config {
         let timeout = match timeout_secs {
             None => DEFAULT_TIMEOUT,
             Some(secs) => timeout_from_secs(secs)
-                .map_err(|message| ConfigError(format!("timeout ({timeout_source}): {message}")))?,
+                .map_err(|error| ConfigError(format!("timeout ({timeout_source}): {error}")))?,
         };
 
         let (credentials, credentials_source) =
@@ -432,11 +432,13 @@ impl Config {
 }
 
 /// Seconds to a `Duration`, refusing what would make every request fail at once or hang.
-pub fn timeout_from_secs(secs: f64) -> Result<Duration, String> {
+pub fn timeout_from_secs(secs: f64) -> Result<Duration, ConfigError> {
     if !secs.is_finite() || secs <= 0.0 {
-        return Err(format!("{secs} is not a positive number of seconds"));
+        return Err(ConfigError(format!(
+            "{secs} is not a positive number of seconds"
+        )));
     }
-    Duration::try_from_secs_f64(secs).map_err(|error| format!("{secs}: {error}"))
+    Duration::try_from_secs_f64(secs).map_err(|error| ConfigError(format!("{secs}: {error}")))
 }
 
 fn credentials_from_flags(
@@ -707,8 +709,8 @@ mod tests {
         assert!(unset.0.contains("$CI_TOKEN"), "{unset}");
 
         let typo = ConfigFile::parse("[profiles.x]\npasword = \"hunter2\"\n").expect_err("typo");
-        assert!(typo.contains("pasword"), "{typo}");
-        assert!(!typo.contains("hunter2"), "{typo}");
+        assert!(typo.0.contains("pasword"), "{typo}");
+        assert!(!typo.0.contains("hunter2"), "{typo}");
     }
 
     #[test]

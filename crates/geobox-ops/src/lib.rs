@@ -13,3 +13,6 @@ pub mod sessions_insight;
 pub mod token_cache;
 pub mod transfer;
 pub mod views;
+
+#[cfg(test)]
+mod testing;

@@ -76,12 +76,37 @@ impl Lockdown {
     }
 }
 
+/// Why a lockdown was refused, or did not wholly happen.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum LockdownError {
+    /// Locking down the signed-in user would shut out the admin doing it.
+    #[error("user {0} is the signed-in user: locking it down would shut you out")]
+    SignedInUser(i64),
+    /// The user could not be read first, so no step ran.
+    #[error("nothing done: {0}")]
+    NothingDone(ApiError),
+    /// Some steps did not happen (the others did).
+    #[error("{}", missed_steps(.failed))]
+    Incomplete { failed: Vec<StepDone> },
+}
+
+impl LockdownError {
+    /// Whether it failed because the server could not be reached (rather than saying no).
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            LockdownError::SignedInUser(_) => false,
+            LockdownError::NothingDone(error) => error.is_unreachable(),
+            LockdownError::Incomplete { failed } => failed
+                .iter()
+                .any(|step| step.error.as_ref().is_some_and(ApiError::is_unreachable)),
+        }
+    }
+}
+
 /// Refuses to lock down the signed-in user: it would shut out the admin doing it.
-pub fn refuse_self(target_id: i64, signed_in_id: Option<i64>) -> Result<(), String> {
+pub fn refuse_self(target_id: i64, signed_in_id: Option<i64>) -> Result<(), LockdownError> {
     if signed_in_id == Some(target_id) {
-        return Err(format!(
-            "user {target_id} is the signed-in user: locking it down would shut you out"
-        ));
+        return Err(LockdownError::SignedInUser(target_id));
     }
     Ok(())
 }
@@ -93,6 +118,8 @@ pub struct StepDone {
     pub outcome: Outcome,
     /// For people: `closed 3 of 3 sessions`, `was already Disabled`.
     pub summary: String,
+    /// What a failed step ended in (the first failure, when it made several requests).
+    pub error: Option<ApiError>,
 }
 
 impl fmt::Display for StepDone {
@@ -135,15 +162,13 @@ impl LockdownReport {
     /// `not done: close sessions (error: …)`, without naming the user (a list of many users
     /// names each one already), or `None` when every step happened.
     pub fn missed_steps(&self) -> Option<String> {
-        let failed = self.failed();
-        if failed.is_empty() {
-            return None;
-        }
-        let names: Vec<String> = failed
-            .iter()
-            .map(|step| format!("{} ({})", step.kind.name(), step.outcome))
-            .collect();
-        Some(format!("not done: {}", names.join("; ")))
+        self.incomplete().map(|error| error.to_string())
+    }
+
+    /// The steps that did not happen as an error, or `None` when every step happened.
+    pub fn incomplete(&self) -> Option<LockdownError> {
+        let failed: Vec<StepDone> = self.failed().into_iter().cloned().collect();
+        (!failed.is_empty()).then_some(LockdownError::Incomplete { failed })
     }
 
     pub fn outcome(&self) -> Outcome {
@@ -235,6 +260,15 @@ pub async fn run(
     Ok(report)
 }
 
+/// `not done: close sessions (error: …); new password (error: …)`
+fn missed_steps(failed: &[StepDone]) -> String {
+    let names: Vec<String> = failed
+        .iter()
+        .map(|step| format!("{} ({})", step.kind.name(), step.outcome))
+        .collect();
+    format!("not done: {}", names.join("; "))
+}
+
 /// A lockdown's progress, for a screen or a terminal.
 #[derive(Debug)]
 pub enum Progress<'a> {
@@ -248,6 +282,7 @@ async fn disable(client: &GeoboxClient, user: &User) -> StepDone {
             kind: StepKind::Disable,
             outcome: Outcome::Ok,
             summary: "was already Disabled".to_string(),
+            error: None,
         };
     }
     let update = UserUpdate {
@@ -272,10 +307,14 @@ async fn close_sessions(client: &GeoboxClient, user_id: i64, open_before: &[Stri
         }
     };
     let mut failures = Vec::new();
+    let mut first_error = None;
     for session in &sessions {
         match client.close_session(user_id, &session.uuid).await {
             Ok(()) | Err(ApiError::NotFound { .. }) => {}
-            Err(error) => failures.push(format!("{}: {error}", short_uuid(&session.uuid))),
+            Err(error) => {
+                failures.push(format!("{}: {error}", short_uuid(&session.uuid)));
+                first_error.get_or_insert(error);
+            }
         }
     }
     let closed = sessions.len() - failures.len();
@@ -294,12 +333,14 @@ async fn close_sessions(client: &GeoboxClient, user_id: i64, open_before: &[Stri
             kind,
             outcome: Outcome::Ok,
             summary,
+            error: None,
         }
     } else {
         StepDone {
             kind,
             outcome: Outcome::Error(format!("{summary}; still open: {}", failures.join("; "))),
             summary,
+            error: first_error,
         }
     }
 }
@@ -310,11 +351,13 @@ fn step_of<T>(kind: StepKind, result: &Result<T, ApiError>, summary: &str) -> St
             kind,
             outcome: Outcome::Ok,
             summary: summary.to_string(),
+            error: None,
         },
         Err(error) => StepDone {
             kind,
             outcome: Outcome::of(result),
             summary: error.to_string(),
+            error: Some(error.clone()),
         },
     }
 }
@@ -338,6 +381,7 @@ mod tests {
                     kind: *kind,
                     outcome: outcome.clone(),
                     summary: String::new(),
+                    error: None,
                 })
                 .collect(),
             new_password: None,
@@ -366,6 +410,43 @@ mod tests {
         assert!(refuse_self(1, Some(1)).is_err());
         assert!(refuse_self(2, Some(1)).is_ok());
         assert!(refuse_self(2, None).is_ok());
+        let refused = refuse_self(1, Some(1)).expect_err("the signed-in user");
+        assert_eq!(
+            refused.to_string(),
+            "user 1 is the signed-in user: locking it down would shut you out"
+        );
+        assert!(!refused.is_unreachable());
+    }
+
+    #[test]
+    fn a_step_the_server_did_not_answer_makes_the_lockdown_unreachable() {
+        let gone = ApiError::Connection {
+            url: "http://127.0.0.1:1/v1/".to_string(),
+            reason: "connection refused".to_string(),
+        };
+        let mut partial = report(&[
+            (StepKind::Disable, Outcome::Ok),
+            (StepKind::CloseSessions, Outcome::of(&Err::<(), _>(&gone))),
+        ]);
+        partial.steps[1].error = Some(gone.clone());
+        let incomplete = partial.incomplete().expect("incomplete");
+        assert!(incomplete.is_unreachable());
+        assert_eq!(Some(incomplete.to_string()), partial.missed_steps());
+        assert!(
+            incomplete
+                .to_string()
+                .starts_with("not done: close sessions")
+        );
+
+        let refused = ApiError::from_response(403, br#"{"detail":"no"}"#);
+        partial.steps[1].error = Some(refused.clone());
+        assert!(!partial.incomplete().expect("incomplete").is_unreachable());
+        assert!(LockdownError::NothingDone(gone).is_unreachable());
+        assert!(!LockdownError::NothingDone(refused).is_unreachable());
+        assert_eq!(
+            report(&[(StepKind::Disable, Outcome::Ok)]).incomplete(),
+            None
+        );
     }
 
     #[test]

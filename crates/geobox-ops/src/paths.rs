@@ -95,11 +95,11 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
-#[cfg(test)]
+// Only Unix has the permission bits these check.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
-    #[cfg(unix)]
     #[test]
     fn private_files_are_for_the_owner_only_even_when_they_existed_wider() {
         use std::os::unix::fs::PermissionsExt;

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use toml_edit::{DocumentMut, Item, Table, value};
 
 use crate::config::{ConfigError, Environment, Overrides, PROFILE_VAR, config_path};
-use geobox_api::{UserQuery, UserRole, UserStatus, combined_cql};
+use geobox_api::{ParseError, UserQuery, UserRole, UserStatus, combined_cql};
 
 /// Which users a list shows and in which order (never the page: a view is every match).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -116,13 +116,13 @@ impl View {
         entries
     }
 
-    fn from_table(table: &Table) -> Result<View, String> {
+    fn from_table(table: &Table) -> Result<View, BadSetting> {
         let mut view = View::default();
         for (key, item) in table.iter() {
             let text = || {
                 item.as_str()
                     .map(str::to_string)
-                    .ok_or_else(|| format!("{key} must be a string"))
+                    .ok_or_else(|| BadSetting::NotText(key.to_string()))
             };
             match key {
                 "status" => view.status = Some(text()?.parse()?),
@@ -131,19 +131,9 @@ impl View {
                 "search_fields" => view.search_fields = Some(text()?),
                 "q" => view.q = Some(text()?),
                 "order_by" => view.order_by = Some(text()?),
-                "user_id" => {
-                    view.user_id = Some(
-                        item.as_integer()
-                            .ok_or_else(|| "user_id must be a number".to_string())?,
-                    );
-                }
-                "shared" => {
-                    view.shared = Some(
-                        item.as_bool()
-                            .ok_or_else(|| "shared must be true or false".to_string())?,
-                    );
-                }
-                other => return Err(format!("unknown key '{other}'")),
+                "user_id" => view.user_id = Some(item.as_integer().ok_or(BadSetting::NotANumber)?),
+                "shared" => view.shared = Some(item.as_bool().ok_or(BadSetting::NotABool)?),
+                other => return Err(BadSetting::UnknownKey(other.to_string())),
             }
         }
         Ok(view)
@@ -163,6 +153,21 @@ impl View {
         }
         table
     }
+}
+
+/// Why a saved view's table cannot be read.
+#[derive(Debug, thiserror::Error)]
+enum BadSetting {
+    #[error("{0} must be a string")]
+    NotText(String),
+    #[error(transparent)]
+    Unknown(#[from] ParseError),
+    #[error("user_id must be a number")]
+    NotANumber,
+    #[error("shared must be true or false")]
+    NotABool,
+    #[error("unknown key '{0}'")]
+    UnknownKey(String),
 }
 
 fn quote_if_spaced(text: &str) -> String {
@@ -245,7 +250,7 @@ impl ViewStore {
                     .as_table()
                     .ok_or_else(|| self.error(&format!("view '{name}' is not a table")))?;
                 let view = View::from_table(table)
-                    .map_err(|message| self.error(&format!("view '{name}': {message}")))?;
+                    .map_err(|problem| self.error(&format!("view '{name}': {problem}")))?;
                 views.insert(name.to_string(), view);
             }
         }
@@ -514,5 +519,6 @@ mod tests {
         assert!(store.save("a b", &View::default()).is_err());
         let error = store.list().expect_err("a bad status");
         assert!(error.0.contains("view 'x'"), "{error}");
+        assert!(error.0.contains("unknown status 'Sleeping'"), "{error}");
     }
 }

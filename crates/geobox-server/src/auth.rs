@@ -17,7 +17,7 @@ use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 
 use super::error::{ServerError, ServerResult};
-use super::limits;
+use super::limits::{self, Precedence};
 use super::state::AppState;
 use super::store::{self, Principal, UserRow};
 
@@ -25,6 +25,8 @@ use super::store::{self, Principal, UserRow};
 const TOUCH_AFTER_SECONDS: f64 = 60.0;
 /// The sessions a user may have open; signing in once more closes the oldest.
 pub const MAX_SESSIONS_PER_USER: usize = 20;
+/// How much of a client's user agent a session keeps, in characters.
+pub const MAX_AGENT_CHARS: usize = 512;
 
 /// Random bytes from the operating system.
 pub fn random_bytes<const N: usize>() -> ServerResult<[u8; N]> {
@@ -68,9 +70,9 @@ pub fn hash_password(password: &str) -> ServerResult<String> {
 }
 
 /// An argon2 hash, made on a hashing thread (it is slow on purpose) once a permit is free
-/// (see `limits`).
+/// (see `limits`). The caller is signed in: the hash goes before failing sign-ins.
 pub async fn hash_off_runtime(password: String) -> ServerResult<String> {
-    limits::hash_permit()
+    limits::hash_permit(Precedence::CLEAN)
         .await?
         .run(move || hash_password(&password))
         .await?
@@ -78,16 +80,17 @@ pub async fn hash_off_runtime(password: String) -> ServerResult<String> {
 
 /// Checks a sign-in: the user, if the password is theirs and they may sign in. Every failure
 /// answers the same (unknown user, wrong password, disabled account) and takes as long, so
-/// the answer tells nothing about the account; failures are counted against the username
-/// and the address, which wait longer and longer (429) once past a few.
+/// the answer tells nothing about the account; failures are counted against the username at
+/// the address, the address and the username, which wait longer and longer (429) once past a
+/// few (see `limits::sign_ins` for who waits, and why the owner is not among them).
 pub async fn sign_in(
     state: &AppState,
     username: &str,
     password: String,
     address: IpAddr,
 ) -> ServerResult<UserRow> {
-    state.sign_ins.check(username, address)?;
-    let permit = limits::hash_permit().await?;
+    let precedence = state.sign_ins.check(username, address)?;
+    let permit = limits::hash_permit(precedence).await?;
     // Failures may have piled up while this one waited for its permit.
     state.sign_ins.check(username, address)?;
     let name = username.to_string();
@@ -109,7 +112,7 @@ pub async fn sign_in(
         .await?;
     match verified {
         Some(user) if !user.is_disabled() => {
-            state.sign_ins.succeeded(username);
+            state.sign_ins.succeeded(username, address);
             Ok(user)
         }
         _ => {

@@ -32,9 +32,13 @@
 //! - Tokens and API keys are stored as SHA-256 hashes; the admin gets a new API key at every
 //!   start ([`RunningServer::admin_apikey`]), printed by `serve`.
 //! - Failed sign-ins answer alike (unknown user, wrong password, disabled account); past a few
-//!   per username or address they wait longer each time (429 with `Retry-After`); hashes
-//!   waiting too long answer 503. A token unused for [`ServerOptions::session_idle`] stops
-//!   working; a user has at most [`MAX_SESSIONS_PER_USER`] sessions, the oldest closed first.
+//!   per username at an address, per address, or per username (then only at the addresses
+//!   that failed as it) they wait longer each time (429 with `Retry-After`), so failures from
+//!   elsewhere never lock the owner out; a right password from a clean address hashes before
+//!   failing ones, and hashes waiting too long answer 503. A token unused for
+//!   [`ServerOptions::session_idle`] stops working; a user has at most
+//!   [`MAX_SESSIONS_PER_USER`] sessions, the oldest closed first, each keeping at most
+//!   [`MAX_AGENT_CHARS`] characters of the client's user agent.
 //! - Seeded users all have the password [`SEED_PASSWORD`], except, when the server listens
 //!   beyond loopback, the System Admins and Account Admins: they get a random one, not shown.
 //! - `serve` prints the admin password only when it generated it; a database file it creates
@@ -58,7 +62,7 @@ mod state;
 mod store;
 mod validate;
 
-pub use auth::MAX_SESSIONS_PER_USER;
+pub use auth::{MAX_AGENT_CHARS, MAX_SESSIONS_PER_USER};
 pub use request_head::MAX_URI_BYTES;
 pub use routes::{DEFAULT_LIMIT, MAX_BODY_BYTES, MAX_LIMIT, MAX_SEARCH_WORDS};
 pub use running::{

@@ -473,10 +473,10 @@ fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
 }
 
 /// The demo's files are ours: ones an older version created readable by others are narrowed.
+#[cfg(unix)]
 fn owner_only_demo_files(path: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
+    use std::os::unix::fs::PermissionsExt;
     for suffix in ["", "-wal", "-shm"] {
-        use std::os::unix::fs::PermissionsExt;
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);
         match std::fs::metadata(&file) {
@@ -488,6 +488,12 @@ fn owner_only_demo_files(path: &Path) -> std::io::Result<()> {
             Err(error) => return Err(error),
         }
     }
+    Ok(())
+}
+
+/// Elsewhere the files take the permissions of the user's data directory, which is theirs.
+#[cfg(not(unix))]
+fn owner_only_demo_files(_path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 

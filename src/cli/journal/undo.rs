@@ -2,14 +2,12 @@
 //! planner, show old → new, ask, carry it out, and journal the undo itself.
 
 use super::{Context, UndoArgs, append, open_journal};
-use crate::cli::{
-    CliError, ConnectionArgs, at_terminal, block_on, confirm, connect, note, print_stdout,
-};
+use crate::cli::{CliError, ConnectionArgs, at_terminal, confirm, connect, note, print_stdout};
 use geobox_ops::journal::{
     Entry, Lookup, Outcome, Tool, UndoPlan, apply_undo, plan_undo, same_host, users_now,
 };
 
-pub(super) fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
+pub(super) async fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
     if !args.yes && !at_terminal() {
         return Err(CliError::Usage(format!(
             "refusing to undo {} without confirmation: no terminal to ask on; pass --yes",
@@ -43,7 +41,7 @@ pub(super) fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result<(), C
         )));
     }
     let client = connect(connection)?;
-    let now = block_on(users_now(&client, &entry))??;
+    let now = users_now(&client, &entry).await?;
     let plan = plan_undo(&entry, &now, args.force)
         .map_err(|refusal| CliError::Declined(format!("cannot undo {}: {refusal}", entry.id)))?;
     print_stdout(&describe(&entry, &plan))?;
@@ -53,7 +51,7 @@ pub(super) fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result<(), C
             entry.id
         )));
     }
-    let applied = block_on(apply_undo(&client, &plan))?;
+    let applied = apply_undo(&client, &plan).await;
     let new_passwords = applied.new_passwords.clone();
     let mut undo_entry = applied.into_entry(&entry, &context.host, Tool::Cli);
     undo_entry.profile = context.profile;

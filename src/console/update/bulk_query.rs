@@ -401,7 +401,7 @@ pub(super) fn on_finished(
         // One entry for the whole run, each user with their own outcome, as the CLI writes it.
         let outcome = match summary.outcome() {
             Ok(()) => Outcome::Ok,
-            Err(error) => Outcome::Error(error),
+            Err(error) => Outcome::Error(error.to_string()),
         };
         let changes = summary.changes.clone();
         // A lockdown keeps its own action, so its undo puts back the status only and says so.

@@ -174,7 +174,9 @@ pub(super) fn edit_filter_text(panel: &mut FilterPanel, request: InputRequest) {
                 .handle(request)
                 .is_some_and(|changed| changed.value) =>
         {
-            panel.cql_error = check_cql(panel.cql.value()).err();
+            panel.cql_error = check_cql(panel.cql.value())
+                .err()
+                .map(|error| error.to_string());
         }
         _ => {}
     }
@@ -185,7 +187,7 @@ pub(super) fn apply_filters(model: &mut Model, cmds: &mut Vec<Cmd>) {
         return;
     };
     if let Err(reason) = check_cql(panel.cql.value()) {
-        panel.cql_error = Some(reason);
+        panel.cql_error = Some(reason.to_string());
         panel.field = FilterField::Cql;
         return;
     }

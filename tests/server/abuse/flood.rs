@@ -1,7 +1,6 @@
 //! A flood of failed sign-ins: each one an argon2 hash of about 19 MiB. The server must stay
 //! small while it lasts and after, and keep answering everyone else.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -9,18 +8,10 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use super::{ADMIN_PASSWORD, ServeChild, rss_of};
+use super::{ADMIN_PASSWORD, ServeChild, loopback_address, rss_of};
 
 const FLOOD: usize = 200;
 const MAX_RSS: u64 = 300 * 1024 * 1024;
-
-/// A distinct loopback address per attacker (127.0.1.x, 127.0.2.x, ...), so the per-address
-/// limit does not end the flood early and the bound on hashing is what is tested.
-fn attacker_address(n: usize) -> IpAddr {
-    let host = u8::try_from(2 + n % 250).expect("below 256");
-    let block = u8::try_from(1 + n / 250).expect("a few blocks");
-    IpAddr::V4(Ipv4Addr::new(127, 0, block, host))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_failed_sign_ins_keeps_the_server_small_and_answering() {
@@ -47,8 +38,10 @@ async fn a_flood_of_failed_sign_ins_keeps_the_server_small_and_answering() {
         .map(|n| {
             let url = format!("{}auth/token/", server.base_url);
             tokio::spawn(async move {
+                // A distinct address per attacker, so the per-address limit does not end the
+                // flood early and the bound on hashing is what is tested.
                 let http = reqwest::Client::builder()
-                    .local_address(attacker_address(n))
+                    .local_address(loopback_address(n))
                     .timeout(Duration::from_secs(60))
                     .build()
                     .expect("client");

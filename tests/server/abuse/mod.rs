@@ -7,9 +7,12 @@
 mod flood;
 mod heads;
 mod load;
+mod lockout;
+mod priority;
 mod sessions;
 
 use std::io::{BufRead, BufReader};
+use std::net::{IpAddr, Ipv4Addr};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -94,6 +97,25 @@ impl Drop for ServeChild {
     }
 }
 
+/// A distinct loopback address per client number (127.0.1.x, 127.0.2.x, ...; Linux answers
+/// every 127.0.0.0/8 address), so the server sees as many clients as there are numbers.
+pub fn loopback_address(n: usize) -> IpAddr {
+    let host = u8::try_from(2 + n % 250).expect("below 256");
+    let block = u8::try_from(1 + n / 250).expect("a few blocks");
+    IpAddr::V4(Ipv4Addr::new(127, 0, block, host))
+}
+
+/// A 429's or 503's `Retry-After`, in whole seconds.
+pub fn retry_after(response: &reqwest::Response) -> Option<u64> {
+    response
+        .headers()
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
 /// A process's resident memory (`VmRSS` in `/proc/PID/status`).
 pub fn rss_of(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -138,7 +160,17 @@ pub struct Api {
 
 impl Api {
     pub fn new(base_url: &str) -> Api {
+        Api::from(base_url, None)
+    }
+
+    /// Requests sent from this local address (a distinct client address to the server).
+    pub fn from_address(base_url: &str, address: IpAddr) -> Api {
+        Api::from(base_url, Some(address))
+    }
+
+    fn from(base_url: &str, address: Option<IpAddr>) -> Api {
         let http = reqwest::Client::builder()
+            .local_address(address)
             .timeout(Duration::from_secs(30))
             .build()
             .expect("client");

@@ -1,9 +1,10 @@
-//! Tokens: they expire when unused, a user's sessions are capped, and a disabled account's
-//! sign-in tells nothing about its password.
+//! Tokens: they expire when unused, a user's sessions are capped (and so is what each one
+//! keeps of the client's user agent), and a disabled account's sign-in tells nothing about
+//! its password.
 
 use std::time::Duration;
 
-use geobox_server::{MAX_SESSIONS_PER_USER, ServerOptions};
+use geobox_server::{MAX_AGENT_CHARS, MAX_SESSIONS_PER_USER, ServerOptions};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -84,5 +85,30 @@ async fn a_disabled_account_answers_a_right_password_as_a_wrong_one() {
     }
     assert_eq!(answers[0].0, StatusCode::UNAUTHORIZED);
     assert_eq!(answers[0], answers[1]);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sessions_user_agent_is_kept_only_up_to_its_cap() {
+    let (server, api) = start_empty(ServerOptions::default()).await;
+    let admin = api.token("admin", ADMIN_PASSWORD).await;
+    let id = api.create_user(&admin, "long.agent", "Viewer").await;
+    let agent = "Mozilla/5.0 ".repeat(7_500);
+    let response = api
+        .http
+        .post(format!("{}auth/token/", api.base_url))
+        .header("user-agent", &agent)
+        .form(&[("username", "long.agent"), ("password", USER_PASSWORD)])
+        .send()
+        .await
+        .expect("the sign-in is answered");
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, sessions) = api
+        .call(Method::GET, &format!("users/{id}/sessions/"), &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sessions}");
+    let kept = sessions[0]["agent"].as_str().expect("the agent is kept");
+    assert_eq!(kept.chars().count(), MAX_AGENT_CHARS);
+    assert!(agent.starts_with(kept), "the start of the agent is kept");
     server.shutdown().await;
 }

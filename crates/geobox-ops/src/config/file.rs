@@ -112,23 +112,24 @@ impl ConfigFile {
             }
         };
         let file = Self::parse(&text)
-            .map_err(|message| ConfigError(format!("config file {}: {message}", path.display())))?;
+            .map_err(|error| ConfigError(format!("config file {}: {error}", path.display())))?;
         file.check_permissions(path)?;
         Ok(Some(file))
     }
 
-    pub fn parse(text: &str) -> Result<ConfigFile, String> {
+    /// Parses the file's text; the error names the line, never quotes it.
+    pub fn parse(text: &str) -> Result<ConfigFile, ConfigError> {
         // toml's messages quote the offending line, which may hold a secret: keep the first
         // line of the message only (it names the problem and the position).
         let mut file: ConfigFile = toml::from_str(text).map_err(|error| {
             let message = error.message().to_string();
-            match error.span() {
+            ConfigError(match error.span() {
                 Some(span) => {
                     let line = text[..span.start.min(text.len())].lines().count().max(1);
                     format!("line {line}: {message}")
                 }
                 None => message,
-            }
+            })
         })?;
         for setting in file.theme.values_mut().chain(file.keys.values_mut()) {
             setting.line = line_at(text, setting.offset);
@@ -157,34 +158,40 @@ impl ConfigFile {
             .collect()
     }
 
-    #[cfg(unix)]
     fn check_permissions(&self, path: &Path) -> Result<(), ConfigError> {
-        use std::os::unix::fs::PermissionsExt;
         let secrets = self.secrets();
         if secrets.is_empty() {
             return Ok(());
         }
-        let mode = std::fs::metadata(path)
-            .map_err(|error| ConfigError(format!("cannot stat {}: {error}", path.display())))?
-            .permissions()
-            .mode();
-        if mode & 0o044 != 0 {
+        if let Some(mode) = mode_readable_by_others(path)? {
             return Err(ConfigError(format!(
                 "refusing config file {path}: it holds a secret ({keys}) but group or others \
                  can read it (mode {mode:o}). Run `chmod 600 {path}`, or name an environment \
                  variable instead (e.g. password_env = \"PROD_GEOBOX_PASSWORD\").",
                 path = path.display(),
                 keys = secrets.join(", "),
-                mode = mode & 0o777,
             )));
         }
         Ok(())
     }
+}
 
-    #[cfg(not(unix))]
-    fn check_permissions(&self, _path: &Path) -> Result<(), ConfigError> {
-        Ok(())
-    }
+/// The file's permission bits when its group or others can read it.
+#[cfg(unix)]
+fn mode_readable_by_others(path: &Path) -> Result<Option<u32>, ConfigError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|error| ConfigError(format!("cannot stat {}: {error}", path.display())))?
+        .permissions()
+        .mode();
+    Ok((mode & 0o044 != 0).then_some(mode & 0o777))
+}
+
+/// Without Unix permission bits there is nothing to read here: a file in the user's own
+/// config directory is taken as theirs.
+#[cfg(not(unix))]
+fn mode_readable_by_others(_path: &Path) -> Result<Option<u32>, ConfigError> {
+    Ok(None)
 }
 
 /// The line (from 1) of a byte offset.

@@ -9,25 +9,42 @@ use geobox_api::{
     ApiError, GeoboxClient, NewUser, Patch, Secret, User, UserRef, UserRole, UserStatus, UserUpdate,
 };
 
+/// A step of an undo that did not happen, and the error it ended in.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{step}: {error}")]
+pub struct StepFailed {
+    /// The step's first line, as the plan shows it.
+    pub step: String,
+    pub error: ApiError,
+}
+
 /// What carrying out an undo did.
 #[derive(Debug)]
 pub struct Applied {
     action: Action,
     detail: Option<String>,
     pub changes: Vec<UserChange>,
-    /// One line per step that failed.
-    pub failures: Vec<String>,
+    /// Every step that failed.
+    pub failures: Vec<StepFailed>,
     /// Users created again, with the password they got: to show once, never to journal.
     pub new_passwords: Vec<(String, Secret)>,
 }
 
 impl Applied {
+    /// Whether a step failed because the server could not be reached (rather than saying no).
+    pub fn server_unreachable(&self) -> bool {
+        self.failures
+            .iter()
+            .any(|failed| failed.error.is_unreachable())
+    }
+
     /// The journal entry of this undo of `undone`.
     pub fn into_entry(self, undone: &Entry, host: &str, tool: Tool) -> Entry {
         let outcome = if self.failures.is_empty() {
             Outcome::Ok
         } else {
-            Outcome::Error(self.failures.join("; "))
+            let lines: Vec<String> = self.failures.iter().map(ToString::to_string).collect();
+            Outcome::Error(lines.join("; "))
         };
         let mut entry = Entry::new(host, tool, self.action, outcome);
         entry.changes = self.changes;
@@ -89,9 +106,10 @@ pub async fn apply_undo(client: &GeoboxClient, plan: &UndoPlan) -> Applied {
     for step in &plan.steps {
         let (mut change, result) = apply_step(client, step, &mut applied.new_passwords).await;
         if let Err(error) = &result {
-            applied
-                .failures
-                .push(format!("{}: {error}", step_headline(step)));
+            applied.failures.push(StepFailed {
+                step: step_headline(step),
+                error: error.clone(),
+            });
         }
         if plan.steps.len() > 1 {
             change.outcome = Some(Outcome::of(&result));
@@ -238,4 +256,45 @@ pub fn new_password() -> String {
         b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789",
         18,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_undo_on_a_server_that_went_away_fails_each_step_as_unreachable() {
+        let client = crate::testing::client_of_a_gone_server();
+        let plan = UndoPlan {
+            steps: vec![
+                UndoStep::Delete {
+                    user_id: 7,
+                    username: Some("neda".to_string()),
+                },
+                UndoStep::AddMember {
+                    user_id: 7,
+                    member_id: 9,
+                },
+            ],
+            notes: Vec::new(),
+        };
+        let applied = apply_undo(&client, &plan).await;
+        assert_eq!(applied.failures.len(), 2);
+        assert!(applied.server_unreachable());
+        assert!(
+            applied.failures[0]
+                .to_string()
+                .starts_with(&format!("{}: cannot reach", step_headline(&plan.steps[0]))),
+            "{}",
+            applied.failures[0]
+        );
+        let undone = Entry::new("http://h", Tool::Cli, Action::Create, Outcome::Ok);
+        let entry = applied.into_entry(&undone, "http://h", Tool::Cli);
+        assert!(!entry.outcome.is_ok());
+        assert!(
+            entry.outcome.to_string().contains("cannot reach"),
+            "{}",
+            entry.outcome
+        );
+    }
 }

@@ -79,18 +79,29 @@ pub fn same_host(a: &str, b: &str) -> bool {
     }
 }
 
+/// What the journal cannot do or understand.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JournalError {
+    /// A `--since` that is neither a span nor a day.
+    #[error("'{0}' is neither a span like 30m, 2h, 3d, 2w nor a date like 2026-12-01")]
+    BadSince(String),
+    /// No data directory to keep the journal in.
+    #[error(
+        "no data directory for the journal: set {}",
+        crate::paths::DATA_DIR_VAR
+    )]
+    NoDataDirectory,
+}
+
 /// `--since`: a span back from `now` (`30m`, `2h`, `3d`, `2w`) or a day (`2026-12-01`, from its
 /// start in UTC).
-pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, JournalError> {
     let text = text.trim();
+    let wrong = || JournalError::BadSince(text.to_string());
     if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let start = day
-            .and_hms_opt(0, 0, 0)
-            .ok_or_else(|| format!("'{text}' has no start of day"))?;
+        let start = day.and_hms_opt(0, 0, 0).ok_or_else(wrong)?;
         return Ok(Utc.from_utc_datetime(&start));
     }
-    let wrong =
-        || format!("'{text}' is neither a span like 30m, 2h, 3d, 2w nor a date like 2026-12-01");
     let unit_at = text
         .find(|c: char| !c.is_ascii_digit())
         .filter(|at| *at > 0)
@@ -132,6 +143,10 @@ mod tests {
         for bad in ["", "h", "2y", "yesterday", "2026-13-01", "-2h"] {
             assert!(parse_since(bad, now).is_err(), "{bad}");
         }
+        assert_eq!(
+            parse_since(" 2y ", now).map_err(|error| error.to_string()),
+            Err("'2y' is neither a span like 30m, 2h, 3d, 2w nor a date like 2026-12-01".into())
+        );
     }
 
     #[test]

@@ -8,11 +8,11 @@ mod filter;
 mod store;
 mod undo;
 
-pub use apply::{Applied, apply_undo, new_password, users_now};
+pub use apply::{Applied, StepFailed, apply_undo, new_password, users_now};
 pub use entry::{
     Action, Entry, Field, Outcome, Step, Tool, UserChange, UserKey, Values, diff, random_text,
 };
-pub use filter::{Filter, parse_since, same_host};
+pub use filter::{Filter, JournalError, parse_since, same_host};
 pub use store::{DEFAULT_KEEP, DEFAULT_MAX_BYTES, Found, Journal, Lookup, MAX_BYTES_VAR};
 pub use undo::{Drift, FieldChange, Refusal, UndoPlan, UndoStep, plan_undo, show, who};
 

@@ -1,7 +1,12 @@
 //! Every user of a view, a page at a time, so a million users never sit in memory at once.
 
+use std::io::{self, Write};
+use std::time::Instant;
+
 use serde_json::Value;
 
+use super::output::{self, Format};
+use crate::bulk::Progress;
 use crate::views::View;
 use geobox_api::{ApiError, GeoboxClient, User};
 
@@ -102,10 +107,96 @@ impl Pager {
     }
 }
 
+/// How far writing a view got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Exported {
+    /// Users written.
+    pub written: usize,
+    /// Stopped before the last page, as `on_page` asked.
+    pub stopped: bool,
+}
+
+/// Why writing a view stopped short.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// A page could not be read.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The output could not be written; the caller knows where it went.
+    #[error("{0}")]
+    Write(io::Error),
+}
+
+impl ExportError {
+    /// Whether the server went away or timed out (rather than refusing a page).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ExportError::Api(error) if error.is_unreachable())
+    }
+}
+
+/// Writes every user of the view to `out` as `format`, a page at a time (constant memory), and
+/// ends the list. After each page `on_page` hears the progress against `total` (a count taken
+/// before, which only sizes a bar: the pages are read to their end whatever it says) and
+/// answers whether to go on.
+pub async fn write_view(
+    client: &GeoboxClient,
+    view: View,
+    format: Format,
+    out: &mut impl Write,
+    total: usize,
+    mut on_page: impl FnMut(Progress) -> bool,
+) -> Result<Exported, ExportError> {
+    let mut pager = Pager::new(view);
+    let started = Instant::now();
+    let (mut pages, mut exported) = (0, Exported::default());
+    while let Some(page) = pager.next_page(client).await? {
+        let text = output::render_page(&page, &output::USERS, format, pages == 0);
+        out.write_all(text.as_bytes()).map_err(ExportError::Write)?;
+        pages += 1;
+        exported.written += page.len();
+        let progress = Progress {
+            done: exported.written,
+            total: total.max(exported.written),
+            elapsed: started.elapsed(),
+        };
+        if !on_page(progress) {
+            exported.stopped = true;
+            break;
+        }
+    }
+    let end = output::list_end(&output::USERS, format, pages);
+    out.write_all(end.as_bytes()).map_err(ExportError::Write)?;
+    out.flush().map_err(ExportError::Write)?;
+    Ok(exported)
+}
+
 fn undecodable(reason: &str) -> ApiError {
     ApiError::Decode {
         status: 200,
         reason: reason.to_string(),
         body_start: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_export_from_a_server_that_went_away_is_unreachable_and_writes_nothing() {
+        let client = crate::testing::client_of_a_gone_server();
+        let mut out = Vec::new();
+        let mut pages = 0;
+        let error = write_view(&client, View::default(), Format::Csv, &mut out, 0, |_| {
+            pages += 1;
+            true
+        })
+        .await
+        .expect_err("no server");
+        assert!(error.is_unreachable(), "{error:?}");
+        assert!(out.is_empty() && pages == 0);
+        let refused = ExportError::from(ApiError::from_response(403, b""));
+        assert!(!refused.is_unreachable());
+        assert!(!ExportError::Write(io::ErrorKind::BrokenPipe.into()).is_unreachable());
     }
 }

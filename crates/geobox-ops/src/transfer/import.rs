@@ -10,8 +10,8 @@ use futures_util::StreamExt;
 use crate::bulk::{CONCURRENCY, Progress, in_batches};
 use crate::journal::{Outcome, UserChange, Values};
 use geobox_api::{
-    ApiError, GeoboxClient, NewUserFields, Patch, Secret, User, UserQuery, UserRole, UserStatus,
-    UserUpdate, cql_escape,
+    ApiError, GeoboxClient, NewUserFields, ParseError, Patch, Secret, User, UserQuery, UserRole,
+    UserStatus, UserUpdate, cql_escape,
 };
 
 /// The columns a file may have, in the order the docs list them.
@@ -50,16 +50,40 @@ pub struct Row {
 }
 
 /// Why a row (or the header, line 1) cannot be imported.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {field}: {message}")]
 pub struct RowError {
     pub line: u64,
     pub field: String,
     pub message: String,
 }
 
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}: {}", self.line, self.field, self.message)
+/// Why a checked row was not written: one row's failure, or (from [`Summary::outcome`]) the
+/// import's.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ImportError {
+    /// The server refused the row's write, or could not be reached.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// A new user without a password in the file, and none generated.
+    #[error("no password for this user")]
+    NoPassword,
+    /// The user was created, but the plan and expiry that follow as an update were not set.
+    #[error("created, but the plan was not set: {0}")]
+    PlanNotSet(ApiError),
+    /// Some rows failed; `unreachable` of them because the server could not be reached.
+    #[error("{failed} rows failed")]
+    SomeFailed { failed: usize, unreachable: usize },
+}
+
+impl ImportError {
+    /// Whether the server went away or timed out (rather than refusing a row).
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            ImportError::Api(error) | ImportError::PlanNotSet(error) => error.is_unreachable(),
+            ImportError::NoPassword => false,
+            ImportError::SomeFailed { unreachable, .. } => *unreachable > 0,
+        }
     }
 }
 
@@ -156,8 +180,8 @@ fn check_row(line: u64, cells: &HashMap<&str, &str>, errors: &mut Vec<RowError>)
     };
     let text = |field: &str| cells.get(field).map(|cell| cell.to_string());
     let username = text("username").unwrap_or_default();
-    if let Err(message) = check_username(&username) {
-        fail("username", message);
+    if let Some(problem) = username_problem(&username) {
+        fail("username", problem);
     }
     let email = text("email").unwrap_or_default();
     if !plausible_email(&email) {
@@ -228,7 +252,7 @@ fn check_row(line: u64, cells: &HashMap<&str, &str>, errors: &mut Vec<RowError>)
     })
 }
 
-fn parsed<T: std::str::FromStr<Err = String>>(
+fn parsed<T: std::str::FromStr<Err = ParseError>>(
     cell: Option<String>,
     field: &str,
     fail: &mut impl FnMut(&str, String),
@@ -236,29 +260,30 @@ fn parsed<T: std::str::FromStr<Err = String>>(
     let cell = cell?;
     match cell.parse() {
         Ok(value) => Some(value),
-        Err(message) => {
-            fail(field, message);
+        Err(error) => {
+            fail(field, error.to_string());
             None
         }
     }
 }
 
-fn check_username(username: &str) -> Result<(), String> {
+/// What is wrong with a username, if anything (the server's rule, checked before sending).
+fn username_problem(username: &str) -> Option<String> {
     if username.is_empty() {
-        return Err("required".to_string());
+        return Some("required".to_string());
     }
     let length = username.chars().count();
     let allowed = username
         .chars()
         .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
     let starts_well = username.chars().next().is_some_and(char::is_alphanumeric);
-    if !(3..=50).contains(&length) || !allowed || !starts_well {
-        return Err(format!(
+    let fits = (3..=50).contains(&length) && allowed && starts_well;
+    (!fits).then(|| {
+        format!(
             "'{username}' must be 3 to 50 letters, digits, '.', '_' or '-', starting with a \
              letter or digit"
-        ));
-    }
-    Ok(())
+        )
+    })
 }
 
 fn plausible_email(email: &str) -> bool {
@@ -381,7 +406,7 @@ pub struct Summary {
     pub updated: Vec<String>,
     pub skipped: Vec<String>,
     /// Username and why, with the row's line.
-    pub failed: Vec<(u64, String, String)>,
+    pub failed: Vec<(u64, String, ImportError)>,
     /// Rows a cancel left out.
     pub not_reached: usize,
     pub changes: Vec<UserChange>,
@@ -400,6 +425,21 @@ impl Summary {
             line.push_str(&format!(", stopped before {} rows", self.not_reached));
         }
         line
+    }
+
+    /// The journal's overall outcome: ok when every row written went through.
+    pub fn outcome(&self) -> Result<(), ImportError> {
+        match self.failed.len() {
+            0 => Ok(()),
+            failed => Err(ImportError::SomeFailed {
+                failed,
+                unreachable: self
+                    .failed
+                    .iter()
+                    .filter(|(_, _, error)| error.is_unreachable())
+                    .count(),
+            }),
+        }
     }
 }
 
@@ -424,7 +464,7 @@ pub async fn apply(
         writes,
         cancel,
         |plan| carry_out(client, plan, passwords),
-        |(plan, mut change, result): (Plan, UserChange, Result<(), String>)| {
+        |(plan, mut change, result): (Plan, UserChange, Result<(), ImportError>)| {
             let row = plan.row();
             match (&plan, &result) {
                 (_, Err(reason)) => {
@@ -449,7 +489,7 @@ async fn carry_out(
     client: &GeoboxClient,
     plan: Plan,
     passwords: &HashMap<String, Secret>,
-) -> (Plan, UserChange, Result<(), String>) {
+) -> (Plan, UserChange, Result<(), ImportError>) {
     let (change, result) = match &plan {
         Plan::Create(row) => create(client, row, passwords.get(&row.username)).await,
         Plan::Update { row, user, update } => {
@@ -457,7 +497,7 @@ async fn carry_out(
             let change = UserChange::new(Some(user.id), Some(row.username.clone()))
                 .values(after.read_from(user), after);
             let result = client.update_user(user.id, update).await.map(drop);
-            (change, result.map_err(|error| error.to_string()))
+            (change, result.map_err(ImportError::from))
         }
         Plan::Skip { .. } => (UserChange::new(None, None), Ok(())),
     };
@@ -468,15 +508,15 @@ async fn create(
     client: &GeoboxClient,
     row: &Row,
     password: Option<&Secret>,
-) -> (UserChange, Result<(), String>) {
-    let failed = |reason: String| {
+) -> (UserChange, Result<(), ImportError>) {
+    let failed = |error: ImportError| {
         (
             UserChange::new(None, Some(row.username.clone())),
-            Err(reason),
+            Err(error),
         )
     };
     let Some(password) = password.or(row.password.as_ref()) else {
-        return failed("no password for this user".to_string());
+        return failed(ImportError::NoPassword);
     };
     let fields = NewUserFields {
         username: row.username.clone(),
@@ -490,7 +530,7 @@ async fn create(
     };
     let created = match client.create_user(fields).await {
         Ok(user) => user,
-        Err(error) => return failed(error.to_string()),
+        Err(error) => return failed(error.into()),
     };
     // A plan and an expiry are not fields of a create: they follow as an update.
     let plan = UserUpdate {
@@ -503,10 +543,7 @@ async fn create(
     } else {
         match client.update_user(created.id, &plan).await {
             Ok(user) => (user, Ok(())),
-            Err(error) => (
-                created,
-                Err(format!("created, but the plan was not set: {error}")),
-            ),
+            Err(error) => (created, Err(ImportError::PlanNotSet(error))),
         }
     };
     let change = UserChange::new(Some(user.id), Some(user.username.clone()))
@@ -594,6 +631,35 @@ mod tests {
                 role: Some(UserRole::Viewer),
                 ..UserUpdate::default()
             }
+        );
+    }
+
+    #[test]
+    fn an_import_tells_rows_the_server_did_not_answer_from_rows_it_refused() {
+        let gone = ApiError::Timeout {
+            after: std::time::Duration::from_secs(15),
+        };
+        let refused = ApiError::from_response(422, br#"{"detail":"username taken"}"#);
+        assert!(ImportError::from(gone.clone()).is_unreachable());
+        assert!(ImportError::PlanNotSet(gone.clone()).is_unreachable());
+        assert!(!ImportError::from(refused.clone()).is_unreachable());
+        assert!(!ImportError::NoPassword.is_unreachable());
+
+        let mut summary = Summary::default();
+        assert_eq!(summary.outcome(), Ok(()));
+        summary
+            .failed
+            .push((2, "neda".to_string(), ImportError::from(refused)));
+        let refused_only = summary.outcome().expect_err("a row failed");
+        assert_eq!(refused_only.to_string(), "1 rows failed");
+        assert!(!refused_only.is_unreachable());
+        summary
+            .failed
+            .push((3, "omid".to_string(), ImportError::PlanNotSet(gone)));
+        assert!(summary.outcome().expect_err("rows failed").is_unreachable());
+        assert_eq!(
+            summary.failed[1].2.to_string(),
+            "created, but the plan was not set: no answer within 15s"
         );
     }
 }

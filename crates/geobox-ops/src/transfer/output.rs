@@ -357,7 +357,7 @@ fn csv(items: &[Value], columns: &[Column]) -> String {
     }
 }
 
-fn write_csv(items: &[Value], columns: &[Column]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+fn write_csv(items: &[Value], columns: &[Column]) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
@@ -365,7 +365,9 @@ fn write_csv(items: &[Value], columns: &[Column]) -> Result<Vec<u8>, Box<dyn std
     for item in items {
         writer.write_record(columns.iter().map(|column| csv_cell(&(column.cell)(item))))?;
     }
-    Ok(writer.into_inner()?)
+    writer
+        .into_inner()
+        .map_err(|error| csv::Error::from(error.into_error()))
 }
 
 #[cfg(test)]

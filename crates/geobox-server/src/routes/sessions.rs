@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::access::changeable_user;
 use super::answer::{done, to_json};
 use super::extract::{Segments, form_body};
-use crate::auth::{self, Caller, MAX_SESSIONS_PER_USER};
+use crate::auth::{self, Caller, MAX_AGENT_CHARS, MAX_SESSIONS_PER_USER};
 use crate::error::{ServerError, ServerResult};
 use crate::state::AppState;
 use crate::store::{self, NewSession};
@@ -40,10 +40,7 @@ pub async fn login(
             "missing",
         ));
     };
-    let agent = headers
-        .get(USER_AGENT)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_string);
+    let agent = session_agent(&headers);
     let token = auth::new_secret()?;
     let token_hash = auth::secret_hash(&token);
     let user = auth::sign_in(&state, &username, password, peer.ip()).await?;
@@ -72,6 +69,17 @@ pub async fn login(
         })
         .await?;
     Ok(Json(json!({"access_token": token, "token_type": "bearer"})))
+}
+
+/// The client's user agent as its session keeps it: at most [`MAX_AGENT_CHARS`] characters,
+/// so that every sign-in stores a bounded row whatever the client sends.
+fn session_agent(headers: &HeaderMap) -> Option<String> {
+    let agent = headers.get(USER_AGENT)?.to_str().ok()?;
+    let end = agent
+        .char_indices()
+        .nth(MAX_AGENT_CHARS)
+        .map_or(agent.len(), |(at, _)| at);
+    Some(agent[..end].to_string())
 }
 
 pub async fn list_sessions(
@@ -129,4 +137,32 @@ pub async fn change_password(
         })
         .await?;
     Ok(done("password changed"))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn agent_of(value: &[u8]) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_bytes(value).expect("a header"),
+        );
+        session_agent(&headers)
+    }
+
+    #[test]
+    fn a_session_keeps_the_start_of_a_long_agent_and_all_of_a_short_one() {
+        let long = "x".repeat(MAX_AGENT_CHARS * 200);
+        assert_eq!(agent_of(long.as_bytes()), Some("x".repeat(MAX_AGENT_CHARS)));
+        assert_eq!(
+            agent_of(b"geobox-users/1.0"),
+            Some("geobox-users/1.0".into())
+        );
+        assert_eq!(agent_of("caf\u{e9}".as_bytes()), None, "not text: not kept");
+        assert_eq!(session_agent(&HeaderMap::new()), None);
+    }
 }

@@ -8,7 +8,7 @@ use crate::console::fixtures::{press, type_text, user};
 use crate::console::model::{BulkAction, BulkStage};
 use geobox_api::User;
 use geobox_ops::bulk::{self, Change, Summary, Targets};
-use geobox_ops::journal::Action;
+use geobox_ops::journal::{Action, Outcome};
 
 fn filtered_model() -> Model {
     let mut model = loaded_model(80, 24, 500);
@@ -183,9 +183,10 @@ fn a_few_users_are_confirmed_with_y_and_the_summary_names_failures() {
     };
     let failed = summary.done.pop().expect("one to fail");
     let failed_name = failed.username.clone();
-    summary
-        .failed
-        .push((failed, "not allowed (403)".to_string()));
+    let refused = geobox_api::ApiError::Forbidden {
+        message: "no".to_string(),
+    };
+    summary.failed.push((failed, refused.into()));
     let cmds = update(
         &mut model,
         Msg::BulkFinished {
@@ -340,10 +341,20 @@ fn a_whole_view_lockdown_collects_takes_the_typed_count_and_runs() {
         ..Summary::default()
     };
     let failed = summary.done.pop().expect("one to fail");
-    summary.failed.push((
-        failed,
-        "not done: close sessions (error: server error (500))".to_string(),
-    ));
+    let close_failed = geobox_ops::lockdown::StepDone {
+        kind: geobox_ops::lockdown::StepKind::CloseSessions,
+        outcome: Outcome::Error("server error (500)".to_string()),
+        summary: String::new(),
+        error: None,
+    };
+    let missed = geobox_ops::lockdown::LockdownError::Incomplete {
+        failed: vec![close_failed],
+    };
+    assert_eq!(
+        missed.to_string(),
+        "not done: close sessions (error: server error (500))"
+    );
+    summary.failed.push((failed, missed.into()));
     let (cmds, entries) = finish(&mut model, request, summary);
     assert_eq!(entries.len(), 1, "one entry for the run");
     assert_eq!(entries[0].action, Action::Lockdown, "undone as a lockdown");
