@@ -3,7 +3,7 @@
 use crossterm::event::KeyCode;
 
 use super::{Binding, Context as C, Key, act, admin, bind, ch, ctrl, key};
-use crate::console::model::{BulkStage, Confirm, Focus, Mode, Model, UndoAsk};
+use crate::console::model::{BulkStage, Confirm, Focus, Mode, Model, Needs, UndoAsk};
 use crate::console::msg::Msg;
 
 const UP: Key = key(KeyCode::Up);
@@ -129,7 +129,7 @@ pub static KEYMAP: &[Binding] = &[
     // The sessions list
     bind(C::Sessions, &[ch('j'), DOWN], "j/↓", "next session", "j/k move", || Msg::SelectNextSession),
     bind(C::Sessions, &[ch('k'), UP], "k/↑", "previous session", "", || Msg::SelectPrevSession),
-    act(C::Sessions, &[ch('x')], "x", "close the selected session (asks)", "x revoke", || Msg::RequestCloseSession),
+    act(C::Sessions, &[ch('x')], "x", "close the selected session (asks)", "x revoke", || Msg::RequestCloseSession).needs(Needs::Change, false),
     act(C::Sessions, &[SPACE], "Space", "mark / unmark the session for X", "", || Msg::ToggleSessionMark),
     // The activity log
     bind(C::Activity, &[ch('j'), DOWN], "j/↓", "newer entries", "j/k scroll", || Msg::ScrollFocused(1)),
@@ -138,27 +138,27 @@ pub static KEYMAP: &[Binding] = &[
     // Anywhere on the main screen; the footer shows these hints in this order, as many as fit
     admin(C::Global, &[ch('u')], "u", "undo the last change (asks first)", "u undo", || Msg::RequestUndo).only_when(undo_available),
     admin(C::Global, &[ch('u')], "u", "undo the last change (asks first)", "", || Msg::RequestUndo),
-    bind(C::Global, &[ch('/')], "/", "search (live)", "/ search", || Msg::OpenSearch),
-    admin(C::Global, &[ch('e')], "e", "edit the selected user (form)", "e edit", || Msg::OpenEditForm),
-    admin(C::Global, &[ch('s')], "s", "set status (marked, selected, or all filtered)", "s status", || Msg::OpenStatusPicker),
-    admin(C::Global, &[ch('r')], "r", "set role (marked, selected, or all filtered)", "r role", || Msg::OpenRolePicker),
-    bind(C::Global, &[ch('f')], "f", "filters: status, role, CQL, sort", "f filter", || Msg::OpenFilters),
+    bind(C::Global, &[ch('/')], "/", "search (live)", "/ search", || Msg::OpenSearch).lists(),
+    admin(C::Global, &[ch('e')], "e", "edit the selected user (form)", "e edit", || Msg::OpenEditForm).needs(Needs::Change, false),
+    admin(C::Global, &[ch('s')], "s", "set status (marked, selected, or all filtered)", "s status", || Msg::OpenStatusPicker).needs(Needs::Administer, true).offers_view(),
+    admin(C::Global, &[ch('r')], "r", "set role (marked, selected, or all filtered)", "r role", || Msg::OpenRolePicker).needs(Needs::Administer, true).offers_view(),
+    bind(C::Global, &[ch('f')], "f", "filters: status, role, CQL, sort", "f filter", || Msg::OpenFilters).lists(),
     admin(C::Global, &[ch('n')], "n", "create a new user (form)", "n new", || Msg::OpenCreateForm),
-    admin(C::Global, &[ch('D')], "D", "delete the user (type its name)", "D delete", || Msg::RequestDeleteUser),
-    act(C::Global, &[ch('X')], "X", "close other sessions (marked too)", "X revoke others", || Msg::RequestCloseOtherSessions),
-    admin(C::Global, &[ch('!')], "!", "lock down: disable, close every session (marked, selected, or all filtered)", "", || Msg::RequestLockdown),
-    admin(C::Global, &[ch('p')], "p", "change the selected user's password", "p password", || Msg::OpenPasswordDialog),
-    admin(C::Global, &[ch('P')], "P", "renew the plan (selected, or all filtered)", "P renew", || Msg::RequestRenewPlan),
-    bind(C::Global, &[ch('o')], "o", "sort by the next column", "o/O sort", || Msg::CycleSortColumn),
-    bind(C::Global, &[ch('O')], "O", "flip the sort direction", "", || Msg::FlipSortDirection),
+    admin(C::Global, &[ch('D')], "D", "delete the user (type its name)", "D delete", || Msg::RequestDeleteUser).needs(Needs::Delete, false),
+    act(C::Global, &[ch('X')], "X", "close other sessions (marked too)", "X revoke others", || Msg::RequestCloseOtherSessions).needs(Needs::Change, true),
+    admin(C::Global, &[ch('!')], "!", "lock down: disable, close every session (marked, selected, or all filtered)", "", || Msg::RequestLockdown).needs(Needs::Administer, true).offers_view(),
+    admin(C::Global, &[ch('p')], "p", "change the selected user's password", "p password", || Msg::OpenPasswordDialog).needs(Needs::Change, false),
+    admin(C::Global, &[ch('P')], "P", "renew the plan (selected, or all filtered)", "P renew", || Msg::RequestRenewPlan).needs(Needs::Administer, false).offers_view(),
+    bind(C::Global, &[ch('o')], "o", "sort by the next column", "o/O sort", || Msg::CycleSortColumn).lists(),
+    bind(C::Global, &[ch('O')], "O", "flip the sort direction", "", || Msg::FlipSortDirection).lists(),
     bind(C::Global, &[TAB], "Tab", "focus the next pane", "Tab pane", || Msg::FocusNext),
     bind(C::Global, &[BACK_TAB], "Shift-Tab", "focus the previous pane", "", || Msg::FocusPrev),
     bind(C::Global, &[ch('L')], "L", "the journal of writes (this run first)", "L journal", || Msg::ToggleJournal),
     bind(C::Global, &[ch('A')], "A", "show / hide the activity log", "", || Msg::ToggleActivityLog),
     bind(C::Global, &[ch('R')], "R", "reload", "R reload", || Msg::Reload),
-    bind(C::Global, &[ch('F')], "F", "saved and built-in views: pick, delete, rename", "F views", || Msg::OpenViewPicker),
-    bind(C::Global, &[ch('V')], "V", "save the current filters and sort as a view", "", || Msg::OpenSaveView),
-    bind(C::Global, &[ch('w')], "w", "export every user matching the view (CSV or JSON lines)", "w export", || Msg::OpenExport),
+    bind(C::Global, &[ch('F')], "F", "saved and built-in views: pick, delete, rename", "F views", || Msg::OpenViewPicker).lists(),
+    bind(C::Global, &[ch('V')], "V", "save the current filters and sort as a view", "", || Msg::OpenSaveView).lists(),
+    bind(C::Global, &[ch('w')], "w", "export every user matching the view (CSV or JSON lines)", "w export", || Msg::OpenExport).lists(),
     bind(C::Global, &[ch(':')], ":", "the request behind the table (y/Y copy it)", ": query", || Msg::OpenQueryBar),
     bind(C::Global, &[ESC], "Esc", "dismiss the banner", "", || Msg::DismissBanner).only_when(banner_shown),
     bind(C::Global, &[ESC], "Esc", "clear the marks", "Esc unmark", || Msg::ClearMarks).only_when(users_marked),

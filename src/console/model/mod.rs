@@ -5,6 +5,7 @@
 //! `loadable` (what is fetched and the request it waits for).
 
 mod actions;
+mod allowed;
 mod bulk_query;
 mod connection;
 mod export;
@@ -20,6 +21,7 @@ mod views;
 pub use actions::{
     AfterSelfHarm, Confirm, PasswordDialog, Picker, PickerKind, Undo, renewed_expiration,
 };
+pub use allowed::Needs;
 pub use bulk_query::{
     BulkAction, BulkQuery, BulkStage, NAMES_SHOWN, TYPE_COUNT_ABOVE, needs_typed_count,
     view_narrows, view_of,

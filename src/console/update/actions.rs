@@ -4,12 +4,14 @@
 use tui_input::{Input, InputRequest};
 
 use super::feedback::{action_allowed, log_activity, refuse_write_offline};
-use super::guards::{OWN_ACCOUNT, grant_warning, harm_of_quick, role_of, signed_in_or_say};
+use super::guards::{
+    OWN_ACCOUNT, grant_warning, harm_of_quick, refused, role_of, signed_in_or_say,
+};
 use super::sessions::close_sessions;
 use crate::console::cmd::Cmd;
 use crate::console::model::{
-    AfterSelfHarm, Confirm, Mode, Model, PasswordDialog, Picker, PickerKind, Progress, TargetUser,
-    renewed_expiration,
+    AfterSelfHarm, Confirm, Mode, Model, Needs, PasswordDialog, Picker, PickerKind, Progress,
+    TargetUser, renewed_expiration,
 };
 use crate::console::msg::QuickChange;
 use crate::console::wrap::step_wrapping;
@@ -34,6 +36,7 @@ pub(super) fn step_picker(model: &mut Model, step: i8) {
 pub(super) fn open_password_dialog(model: &mut Model) {
     if action_allowed(model)
         && let Some(target) = model.users.selected_target()
+        && !refused(model, "Changing the password", Needs::Change, &[target.id])
     {
         model.mode = Mode::Password(Box::new(PasswordDialog {
             user: Some(target),
@@ -92,6 +95,14 @@ pub(super) fn open_picker(model: &mut Model, kind: PickerKind) {
     }
     let targets = model.targets();
     if targets.is_empty() {
+        return;
+    }
+    let what = match kind {
+        PickerKind::Status => "Setting the status",
+        PickerKind::Role => "Setting the role",
+    };
+    let ids: Vec<i64> = targets.iter().map(|target| target.id).collect();
+    if refused(model, what, Needs::Administer, &ids) {
         return;
     }
     let single = if targets.len() == 1 {
@@ -279,6 +290,9 @@ pub(super) fn request_delete(model: &mut Model) {
         model.note("You cannot delete the account you are signed in with".to_string());
         return;
     }
+    if refused(model, "Deleting", Needs::Delete, &[target.id]) {
+        return;
+    }
     model.mode = Mode::Confirm(Box::new(Confirm::Delete {
         user: target,
         typed: Input::default(),
@@ -288,6 +302,12 @@ pub(super) fn request_delete(model: &mut Model) {
 
 pub(super) fn request_renew(model: &mut Model) {
     if !action_allowed(model) {
+        return;
+    }
+    let Some(id) = model.users.selected_user().map(|user| user.id) else {
+        return;
+    };
+    if refused(model, "Renewing the plan", Needs::Administer, &[id]) {
         return;
     }
     let Some(user) = model.users.selected_user() else {

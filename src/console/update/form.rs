@@ -6,7 +6,7 @@ use tui_input::InputRequest;
 use super::feedback::{
     OFFLINE_WRITE, action_allowed, action_answered, explain, note_request, report, succeed,
 };
-use super::guards::{OWN_ACCOUNT, grant_warning};
+use super::guards::{OWN_ACCOUNT, grant_warning, refused};
 use super::list::refresh_list;
 use super::record::{about, changed, record_user, tried};
 use super::sessions::reload_sessions_if_disabled;
@@ -14,7 +14,7 @@ use crate::console::cmd::Cmd;
 use crate::console::env::Env;
 use crate::console::form::{Field, UserForm, same_editable_fields};
 use crate::console::model::{
-    AfterSelfHarm, Confirm, LoadState, Mode, Model, Sort, TargetUser, Undo,
+    AfterSelfHarm, Confirm, LoadState, Mode, Model, Needs, Sort, TargetUser, Undo,
 };
 use crate::console::msg::Done;
 use geobox_api::date_part;
@@ -197,6 +197,9 @@ pub(super) fn open_edit_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
     let Some(user) = model.users.selected_user().cloned() else {
         return;
     };
+    if refused(model, "Editing", Needs::Change, &[user.id]) {
+        return;
+    }
     let plans = model.plans.loaded().cloned().unwrap_or_default();
     let mut form = UserForm::edit(&user, &plans);
     form.granter = model.my_role().cloned();

@@ -3,7 +3,7 @@
 //! admin grant carries. The rules themselves are the shared ones; this file only asks them
 //! about the console's own kinds of change.
 
-use crate::console::model::Model;
+use crate::console::model::{Model, Needs};
 use crate::console::msg::QuickChange;
 use geobox_api::{User, UserRole, UserStatus};
 use geobox_ops::bulk::Change;
@@ -24,6 +24,20 @@ pub(super) fn signed_in_or_say(model: &mut Model, what: &str) -> Option<SignedIn
         ));
     }
     signed_in
+}
+
+/// Refuses an action the rules forbid the signed-in role on its users, saying why on the
+/// banner (`Setting the status is not for maryam (System Admin): only a System Admin may
+/// change a System Admin`). The keymap already leaves such keys out; this holds whichever
+/// way the action was reached (⏎ in an offer, a remapped key).
+pub(super) fn refused(model: &mut Model, what: &str, needs: Needs, ids: &[i64]) -> bool {
+    match model.denied(needs, ids) {
+        Some(why) => {
+            model.fail(format!("{what} is {why}"));
+            true
+        }
+        None => false,
+    }
 }
 
 /// The status and the role a quick change sets.

@@ -4,13 +4,13 @@
 //! journaled as one entry; the signed-in admin is refused alone and left out among others.
 
 use super::feedback::{action_allowed, action_answered, explain, log_activity};
-use super::guards::signed_in_or_say;
+use super::guards::{refused, signed_in_or_say};
 use super::list::refresh_list;
 use super::record::{append, record, stamp};
 use super::sessions::load_sessions;
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;
-use crate::console::model::{LockdownDialog, LockdownResult, Mode, Model};
+use crate::console::model::{LockdownDialog, LockdownResult, Mode, Model, Needs};
 use crate::console::msg::{Done, LockdownDone};
 use geobox_ops::journal::{Action, Outcome, UserChange, who};
 use geobox_ops::lockdown::Lockdown;
@@ -25,6 +25,10 @@ pub(super) fn request(model: &mut Model) {
     }
     let targets = model.targets();
     if targets.is_empty() {
+        return;
+    }
+    let ids: Vec<i64> = targets.iter().map(|target| target.id).collect();
+    if refused(model, "Locking down", Needs::Administer, &ids) {
         return;
     }
     let Some(me) = signed_in_or_say(model, "Not locked down") else {

@@ -247,12 +247,18 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             };
             let lines = vec![
                 Line::raw(format!(
-                    "This deletes {} (id {}) and cannot be undone.",
+                    "This deletes {} (id {}).",
                     shown(&user.username),
                     user.id
                 )),
+                Line::styled(
+                    "Undo (u, or in the journal L) creates the user again with the same \
+                     fields, but a new id and a new password; the sessions stay closed.",
+                    theme.dim(),
+                ),
+                Line::raw(""),
                 Line::from(vec![
-                    Span::raw("Type the username to confirm: "),
+                    Span::raw(TYPE_THEIRS),
                     Span::styled(format!("{:<24}", shown(typed.value())), theme.input()),
                 ]),
                 warning,
@@ -332,17 +338,19 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
         .title(title);
     // The typed name's line: the second in the delete dialog, after the words in the other.
     let typed_at = match confirm {
-        Confirm::Delete { typed, .. } => Some((typed, 30, 1)),
-        Confirm::SelfHarm { typed, .. } => lines
-            .iter()
-            .position(|line| {
-                line.spans
-                    .first()
-                    .is_some_and(|span| span.content == TYPE_YOURS)
-            })
-            .map(|row| (typed, TYPE_YOURS.chars().count(), row)),
+        Confirm::Delete { typed, .. } => Some((typed, TYPE_THEIRS)),
+        Confirm::SelfHarm { typed, .. } => Some((typed, TYPE_YOURS)),
         _ => None,
-    };
+    }
+    .map(|(typed, words)| {
+        // The row of the typed line once the lines above it wrap.
+        let row: usize = lines
+            .iter()
+            .take_while(|line| line.spans.first().is_none_or(|span| span.content != words))
+            .map(|line| line.width().div_ceil(room).max(1))
+            .sum();
+        (typed, words.chars().count(), row)
+    });
     if let Some((typed, column, row)) = typed_at {
         let inner = block.inner(area);
         let x = inner.x + column as u16 + typed.visual_cursor().min(40) as u16;
@@ -370,6 +378,8 @@ fn warning_lines(warnings: &[String], theme: Theme) -> Vec<Line<'static>> {
 
 /// The words before the field where the signed-in admin types their username.
 const TYPE_YOURS: &str = "Type your username to go ahead: ";
+/// The words before the field where the username of the user to delete is typed.
+const TYPE_THEIRS: &str = "Type the username to confirm: ";
 
 /// A change that would disable or demote the signed-in admin: what it costs, and their own
 /// username typed to go ahead.

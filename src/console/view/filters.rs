@@ -27,7 +27,8 @@ fn choice(text: String, focused: bool) -> String {
 }
 
 pub fn render(panel: &FilterPanel, theme: Theme, frame: &mut Frame) {
-    let area = dialog_area(frame, 72, 16);
+    let kept_search = !panel.search.trim().is_empty();
+    let area = dialog_area(frame, 72, 16 + u16::from(kept_search));
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
@@ -112,6 +113,13 @@ pub fn render(panel: &FilterPanel, theme: Theme, frame: &mut Frame) {
             )),
         };
         lines.push(Line::from(vec![label, value]));
+    }
+    if kept_search {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<LABEL_WIDTH$} ", "search"), theme.label()),
+            Span::styled(format!("/{}", shown(panel.search.trim())), theme.dim()),
+            Span::styled("  (from /; Ctrl-R clears it too)", theme.dim()),
+        ]));
     }
     lines.push(Line::raw(""));
     // The server's complaint is shown whole (wrapped), since its end names what is wrong.

@@ -44,13 +44,13 @@ pub fn help_lines(
         }
         let room = width.saturating_sub(KEY_WIDTH + 2);
         let line = match binding.refusal(model) {
-            Some(_) => Line::from(vec![
+            Some(why) => Line::from(vec![
                 Span::styled(
                     format!("  {:<KEY_WIDTH$}", shown(binding.label)),
                     theme.dim(),
                 ),
                 Span::styled(
-                    fit(&format!("admins only: {}", binding.help), room),
+                    fit(&format!("{}: {}", why.tag(), binding.help), room),
                     theme.dim(),
                 ),
             ]),

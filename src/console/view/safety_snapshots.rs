@@ -82,3 +82,64 @@ fn one_grant_from_the_picker_and_marked_users_without_the_admin() {
         assert!(find(terminal.backend().buffer(), "ali.moradi1 (you) is left out").is_some());
     }
 }
+
+#[test]
+fn an_account_admin_on_a_system_admin_sees_only_what_they_may_do() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        if let LoadState::Loaded(me) = &mut model.me.state {
+            me.role = Some(geobox_api::UserRole::AccountAdmin);
+        }
+        for users in model.users.pages.values_mut() {
+            if let Some(user) = users.iter_mut().find(|user| user.id == 2) {
+                user.role = Some(geobox_api::UserRole::SystemAdmin);
+            }
+        }
+        keys(&mut model, "j");
+        let terminal = snapshot("account_admin_on_system_admin", &model);
+        assert!(find(terminal.backend().buffer(), "s status").is_none());
+        keys(&mut model, "?");
+        let terminal = snapshot("account_admin_on_system_admin_help", &model);
+        let theme = super::theme::Theme {
+            color: true,
+            palette: Default::default(),
+        };
+        let keymap = crate::console::keys::Keymap::default();
+        let lines = super::help::help_lines(&model, &keymap, theme, 200);
+        assert!(
+            lines
+                .iter()
+                .any(|(_, line)| line.to_string().contains("not for this user: set status")),
+            "s is dimmed with why"
+        );
+        if let Some((x, y)) = find(terminal.backend().buffer(), "not for this user: set status") {
+            assert_ne!(
+                terminal.backend().buffer()[(x, y)].fg,
+                Color::Cyan,
+                "not shown as a key to use"
+            );
+        }
+    }
+}
+
+#[test]
+fn many_marked_users_count_only_those_who_change() {
+    for (width, height) in SIZES {
+        let mut model = loaded_model(width, height, 1_204);
+        // Two screens of users: more than the dialog lists one by one, so it counts them.
+        ctrl(&mut model, 'a');
+        press(&mut model, KeyCode::PageDown);
+        ctrl(&mut model, 'a');
+        press(&mut model, KeyCode::PageDown);
+        ctrl(&mut model, 'a');
+        keys(&mut model, "r");
+        press(&mut model, KeyCode::Enter);
+        let terminal = snapshot("many_marked_role_confirm", &model);
+        let buffer = terminal.backend().buffer();
+        assert!(
+            find(buffer, "Viewer → Viewer").is_none(),
+            "no change is no line"
+        );
+        assert!(find(buffer, "already role Viewer: left alone").is_some());
+    }
+}

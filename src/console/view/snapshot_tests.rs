@@ -210,6 +210,19 @@ fn the_filter_panel() {
         press(&mut model, KeyCode::Down);
         keys(&mut model, "username LIKE 'a%");
         snapshot("filter_panel", &model);
+
+        // A kept search shows in the panel, and Ctrl-R clears it with the rest.
+        let mut model = loaded_model(width, height, 1_204);
+        model.filters.search = "rezaei".into();
+        keys(&mut model, "f");
+        let terminal = snapshot("filter_panel_kept_search", &model);
+        assert!(
+            find(
+                terminal.backend().buffer(),
+                "/rezaei  (from /; Ctrl-R clears it too)"
+            )
+            .is_some()
+        );
     }
 }
 

@@ -396,3 +396,110 @@ fn a_marked_lockdown_leaves_the_admin_out_and_says_so() {
         Some("ali.moradi1 (you) is left out: the change would lock yourself down")
     );
 }
+
+// ---- what the signed-in role may not do to this user is not offered ----
+
+/// Signed in as an Account Admin, with user 2 a System Admin and selected.
+fn account_admin_on_a_system_admin() -> Model {
+    let mut model = loaded_model(160, 45, 50);
+    if let LoadState::Loaded(me) = &mut model.me.state {
+        me.role = Some(UserRole::AccountAdmin);
+    }
+    for users in model.users.pages.values_mut() {
+        if let Some(user) = users.iter_mut().find(|user| user.id == 2) {
+            user.role = Some(UserRole::SystemAdmin);
+        }
+    }
+    type_keys(&mut model, "j");
+    model.banner = None;
+    model
+}
+
+#[test]
+fn an_account_admin_is_not_offered_what_only_a_system_admin_may_do_to_one() {
+    let mut model = account_admin_on_a_system_admin();
+    let hints = keys::footer_hints(&model, &Keymap::default());
+    for refused in [
+        "s status",
+        "r role",
+        "e edit",
+        "D delete",
+        "p password",
+        "P renew",
+        "X revoke others",
+    ] {
+        assert!(!hints.contains(&refused), "{refused} offered: {hints:?}");
+    }
+    assert!(hints.contains(&"n new"), "creating users stays: {hints:?}");
+    for key in ["s", "r", "e", "D", "p", "P", "!", "X"] {
+        let cmds = type_keys(&mut model, key);
+        assert_eq!(api_calls(&cmds), 0, "{key}: {cmds:?}");
+        assert!(matches!(model.mode, Mode::Normal), "{key} opens nothing");
+        let banner = model.banner.clone().expect("says why");
+        assert!(
+            banner.error
+                && banner.text.contains("not for reza.moradi2 (System Admin)")
+                && banner
+                    .text
+                    .contains("only a System Admin may change a System Admin"),
+            "{key}: {}",
+            banner.text
+        );
+    }
+    // Another row is theirs to change again.
+    type_keys(&mut model, "j");
+    let hints = keys::footer_hints(&model, &Keymap::default());
+    assert!(hints.contains(&"s status") && hints.contains(&"e edit"));
+}
+
+#[test]
+fn a_session_of_a_system_admin_is_not_the_account_admins_to_close() {
+    let mut model = account_admin_on_a_system_admin();
+    let cmds = type_keys(&mut model, "jk");
+    settle(&mut model, &FakeServer::new(50), cmds);
+    model.focus = Focus::Sessions;
+    model.banner = None;
+    let hints = keys::footer_hints(&model, &Keymap::default());
+    assert!(!hints.contains(&"x revoke"), "{hints:?}");
+    let cmds = type_keys(&mut model, "x");
+    assert_eq!(api_calls(&cmds), 0);
+    assert!(matches!(model.mode, Mode::Normal));
+}
+
+#[test]
+fn marked_users_with_one_the_role_may_not_change_are_refused_with_the_count() {
+    let mut model = account_admin_on_a_system_admin();
+    type_keys(&mut model, "k  ");
+    let cmds = type_keys(&mut model, "s");
+    assert!(cmds.is_empty());
+    assert!(matches!(model.mode, Mode::Normal));
+    let banner = model.banner.clone().expect("says why");
+    assert!(
+        banner
+            .text
+            .contains("not for 1 of the marked users (reza.moradi2 first)"),
+        "{}",
+        banner.text
+    );
+}
+
+#[test]
+fn with_a_filter_the_offer_stays_and_only_the_selected_system_admin_is_refused() {
+    let mut model = account_admin_on_a_system_admin();
+    model.filters.status = Some(UserStatus::Pending);
+    type_keys(&mut model, "s");
+    assert!(
+        matches!(model.mode, Mode::BulkQuery(_)),
+        "the whole view is offered: {:?}",
+        model.mode
+    );
+    update(&mut model, key(KeyCode::Enter));
+    assert!(matches!(model.mode, Mode::Normal), "{:?}", model.mode);
+    assert!(
+        model.banner.as_ref().is_some_and(|banner| banner
+            .text
+            .starts_with("Setting the status is not for reza.moradi2")),
+        "{:?}",
+        model.banner
+    );
+}

@@ -84,3 +84,137 @@ fn a_form_save_that_disables_reads_the_sessions_again() {
     );
     assert!(loads_sessions_of(&cmds, 5), "{cmds:?}");
 }
+
+#[test]
+fn clear_all_in_the_filter_panel_clears_a_kept_search_too() {
+    let mut model = loaded_model(160, 45, 50);
+    model.filters.search = "rezaei".into();
+    model.filters.status = Some(UserStatus::Active);
+    type_keys(&mut model, "f");
+    update(&mut model, ctrl('r'));
+    let cmds = update(&mut model, key(KeyCode::Enter));
+    assert_eq!(model.filters, crate::console::model::Filters::default());
+    assert!(!page_requests(&cmds).is_empty(), "the list is read again");
+}
+
+#[test]
+fn a_cql_error_points_into_what_the_admin_typed() {
+    let mut model = loaded_model(160, 45, 50);
+    model.filters.role = Some(UserRole::Editor);
+    model.filters.cql = "id = 1 id".into();
+    let cmds = update(&mut model, Msg::Reload);
+    let (request, page) = cmds
+        .iter()
+        .find_map(|cmd| match cmd {
+            Cmd::LoadUsers { request, page, .. } => Some((*request, *page)),
+            _ => None,
+        })
+        .expect("a page is read");
+    update(
+        &mut model,
+        Msg::UsersLoaded {
+            page,
+            done: Done {
+                request,
+                took: Default::default(),
+                result: Err(ApiError::Validation {
+                    errors: vec![FieldError {
+                        field: Some("q".into()),
+                        message: "unexpected 'id' at position 29".into(),
+                    }],
+                }),
+            },
+        },
+    );
+    let said = model
+        .cql_server_error
+        .clone()
+        .expect("shown by the CQL field");
+    assert!(said.contains("at position 8 of your CQL"), "{said}");
+    let banner = model.banner.clone().expect("a banner");
+    assert!(
+        banner.text.contains("at position 8 of your CQL"),
+        "{}",
+        banner.text
+    );
+    assert!(!banner.text.contains("29"), "{}", banner.text);
+}
+
+#[test]
+fn a_bulk_failure_banner_sums_up_and_points_to_the_activity_log() {
+    let mut model = loaded_model(160, 45, 50);
+    // Users 2 to 5, then the role picker on Viewer.
+    type_keys(&mut model, "j    r");
+    update(&mut model, key(KeyCode::Enter));
+    let cmds = type_keys(&mut model, "y");
+    let edits: Vec<(RequestId, i64)> = cmds
+        .iter()
+        .filter_map(|cmd| match cmd {
+            Cmd::QuickEdit {
+                request, user_id, ..
+            } => Some((*request, *user_id)),
+            _ => None,
+        })
+        .collect();
+    assert!(edits.len() >= 3, "{edits:?}");
+    for (request, user_id) in edits {
+        update(
+            &mut model,
+            Msg::UserUpdated {
+                user_id,
+                change: QuickChange::Role(UserRole::Viewer),
+                done: Done {
+                    request,
+                    took: Default::default(),
+                    result: Err(ApiError::Forbidden {
+                        message: format!("no for {user_id}"),
+                    }),
+                },
+            },
+        );
+    }
+    let banner = model.banner.clone().expect("a summary");
+    assert!(banner.error);
+    assert!(
+        banner.text.contains("failed (first: ") && banner.text.contains("A lists each"),
+        "{}",
+        banner.text
+    );
+    assert_eq!(
+        banner.text.matches("no for").count(),
+        1,
+        "only the first reason: {}",
+        banner.text
+    );
+    let logged = model
+        .activity
+        .iter()
+        .filter(|entry| entry.text.contains("no for"))
+        .count();
+    assert!(logged >= 3, "each failure in the activity log");
+}
+
+#[test]
+fn a_user_with_no_plan_is_a_note_not_a_success() {
+    let mut model = loaded_model(160, 45, 50);
+    // User 3 has no plan.
+    type_keys(&mut model, "jjP");
+    let banner = model.banner.clone().expect("says so");
+    assert!(banner.text.contains("has no plan to renew"));
+    assert!(banner.note && !banner.error, "{banner:?}");
+}
+
+#[test]
+fn reload_for_a_viewer_reads_themselves_not_the_list() {
+    let mut model = loaded_model(160, 45, 50);
+    if let LoadState::Loaded(me) = &mut model.me.state {
+        me.role = Some(UserRole::Viewer);
+    }
+    let cmds = type_keys(&mut model, "R");
+    assert!(cmds.iter().any(|cmd| matches!(cmd, Cmd::LoadMe { .. })));
+    assert!(
+        page_requests(&cmds).is_empty(),
+        "no list that ends in 403: {cmds:?}"
+    );
+    assert!(!cmds.iter().any(|cmd| matches!(cmd, Cmd::CountUsers { .. })));
+}

@@ -136,7 +136,22 @@ fn a_viewer_sees_no_admin_keys_and_is_told_why_when_pressing_one() {
     ] {
         assert!(!hints.contains(&admin_only), "{admin_only} in {hints:?}");
     }
-    assert!(hints.contains(&"/ search"));
+    // Searching, filtering, sorting, views and export list other users: a Viewer's list
+    // is only themselves, so those would end in 403 (and an empty export file).
+    for lists_users in ["/ search", "f filter", "F views", "w export", "o/O sort"] {
+        assert!(!hints.contains(&lists_users), "{lists_users} in {hints:?}");
+    }
+    assert!(
+        hints.contains(&"L journal") && hints.contains(&"? help"),
+        "{hints:?}"
+    );
+    let cmds = type_keys(&mut model, "w");
+    assert!(cmds.is_empty() && matches!(model.mode, Mode::Normal));
+    assert!(
+        banner_text(&model).contains("w (export every user matching the view) lists other users"),
+        "{}",
+        banner_text(&model)
+    );
     type_keys(&mut model, "n");
     assert!(matches!(model.mode, Mode::Normal), "no form opens");
     let banner = banner_text(&model);
