@@ -408,6 +408,10 @@ pub struct ExportDone {
 pub enum ExportError {
     #[error("{0}")]
     Api(#[from] ApiError),
+    /// Something is already at the path: a file (written over only once the admin says so),
+    /// or a link (never followed).
+    #[error("{} already exists", .path.display())]
+    Exists { path: PathBuf },
     #[error("cannot write {}: {source}", .path.display())]
     Create {
         path: PathBuf,

@@ -3,7 +3,7 @@
 use crossterm::event::KeyCode;
 
 use super::{Binding, Context as C, Key, act, admin, bind, ch, ctrl, key};
-use crate::console::model::{BulkStage, Confirm, Focus, Mode, Model, Needs, UndoAsk};
+use crate::console::model::{BulkStage, Confirm, ExportDialog, Focus, Mode, Model, Needs, UndoAsk};
 use crate::console::msg::Msg;
 
 const UP: Key = key(KeyCode::Up);
@@ -98,6 +98,15 @@ fn renewal_widens(model: &Model) -> bool {
 fn lockdown_widens(model: &Model) -> bool {
     matches!(&model.mode, Mode::Lockdown(dialog) if dialog.is_asking() && dialog.targets.len() == 1)
         && model.may_widen_to_view()
+}
+
+fn export_asking(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Export(dialog) if matches!(**dialog, ExportDialog::Asking { .. }))
+}
+
+/// Something is already at the export's path: `y` writes over it, `n` names another file.
+fn export_overwriting(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Export(dialog) if matches!(**dialog, ExportDialog::Overwrite { .. }))
 }
 
 /// Keys move and act in the view picker unless a name is being typed.
@@ -250,8 +259,10 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Views, &[ch('r')], "r", "rename the saved view", "r rename", || Msg::RenameSelectedView).only_when(views_listing),
     bind(C::Views, &[ESC], "Esc", "drop the name typed, else close", "Esc close", || Msg::CloseViewPicker),
     // The export dialog: the path is text
-    bind(C::Export, &[ENTER], "⏎", "write the file", "⏎ write", || Msg::StartExport),
-    bind(C::Export, &[TAB], "Tab", "CSV ↔ JSON lines", "Tab format", || Msg::ToggleExportFormat),
+    bind(C::Export, &[ENTER], "⏎", "write the file (asks before writing over one)", "⏎ write", || Msg::StartExport).only_when(export_asking),
+    bind(C::Export, &[TAB], "Tab", "CSV ↔ JSON lines", "Tab format", || Msg::ToggleExportFormat).only_when(export_asking),
+    bind(C::Export, &[ch('y')], "y", "write over the file named", "y write over it", || Msg::StartExport).only_when(export_overwriting),
+    bind(C::Export, &[ch('n')], "n", "choose another name", "n/Esc another name", || Msg::BackOutOfExport).only_when(export_overwriting),
     bind(C::Export, &[ESC], "Esc", "close; while writing, stop after the current page", "Esc stop/cancel", || Msg::BackOutOfExport),
     // Wherever the keyboard is, text fields included
     bind(C::Always, &[ctrl('c')], "Ctrl-C", "quit", "", || Msg::Quit),

@@ -183,7 +183,9 @@ fn exported(request: RequestId, result: &Result<ExportDone, ExportError>) -> Opt
             request,
             reached: !unreachable(error),
         }),
-        Err(ExportError::Create { .. } | ExportError::Write { .. }) => None,
+        Err(
+            ExportError::Create { .. } | ExportError::Write { .. } | ExportError::Exists { .. },
+        ) => None,
     }
 }
 

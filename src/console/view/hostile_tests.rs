@@ -401,6 +401,15 @@ fn every_screen(base: &Model, env: &Env) -> Vec<(String, Model)> {
         ),
     ));
     screens.push((
+        "export overwrite".to_string(),
+        with_mode(
+            base,
+            Mode::Export(Box::new(ExportDialog::Overwrite {
+                path: PathBuf::from(hostile("users.csv")),
+            })),
+        ),
+    ));
+    screens.push((
         "export running".to_string(),
         with_mode(
             base,
