@@ -29,6 +29,8 @@ mod lockdown_snapshots;
 #[cfg(test)]
 mod safety_snapshots;
 #[cfg(test)]
+mod snag_snapshots;
+#[cfg(test)]
 mod snapshot_tests;
 
 use ratatui::Frame;

@@ -78,7 +78,14 @@ impl Columns {
     /// The narrowest the agent is cut to before the creation time gives way.
     const AGENT_MIN: usize = 24;
 
-    fn for_sessions(model: &Model, insights: &[&SessionInsight], width: usize) -> Columns {
+    /// `marked_own`: the console's own session needs its marker (its group, headed "this
+    /// console", holds others too).
+    fn for_sessions(
+        model: &Model,
+        insights: &[&SessionInsight],
+        marked_own: bool,
+        width: usize,
+    ) -> Columns {
         let widest = |text: &dyn Fn(&SessionInsight) -> String| {
             insights
                 .iter()
@@ -90,9 +97,7 @@ impl Columns {
         let seen = widest(&|insight| ago_text(model.now, insight.session.last_seen.as_deref()));
         let created = widest(&|insight| ago_text(model.now, insight.session.created_at.as_deref()));
         let marks = widest(&marks_text);
-        let has_own = insights
-            .iter()
-            .any(|insight| insight.session.current == Some(true));
+        let has_own = marked_own;
         let marked = if model.sessions.marked.is_empty() {
             0
         } else {
@@ -119,7 +124,7 @@ impl Columns {
             ip,
             created,
             seen,
-            own_marker,
+            own_marker: if has_own { own_marker } else { "" },
             marked,
         }
     }
@@ -245,7 +250,15 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let mut index = 0;
     let groups = group(sessions, model.now, DEFAULT_IDLE_AFTER);
     let insights: Vec<&SessionInsight> = groups.iter().flat_map(|group| &group.sessions).collect();
-    let columns = Columns::for_sessions(model, &insights, width);
+    // The heading "this console" names a group of one; among others, the session is marked.
+    let marked_own = groups.iter().any(|group| {
+        group.sessions.len() > 1
+            && group
+                .sessions
+                .iter()
+                .any(|insight| insight.session.current == Some(true))
+    });
+    let columns = Columns::for_sessions(model, &insights, marked_own, width);
     for group in &groups {
         items.push(ListItem::new(Line::styled(
             fit(&group_title(group), width),
