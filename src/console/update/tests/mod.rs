@@ -75,3 +75,45 @@ fn api_calls(cmds: &[Cmd]) -> usize {
         .filter(|cmd| !matches!(cmd, Cmd::After { .. } | Cmd::Log { .. }))
         .count()
 }
+
+/// Tab until the open form's focus is on `field`.
+fn focus_field(model: &mut Model, field: crate::console::form::Field) {
+    while !matches!(&model.mode, Mode::Form(form) if form.focused() == field) {
+        update(model, key(KeyCode::Tab));
+    }
+}
+
+/// The users a whole-view read asked for (in `cmds`) come back: the model waits at the
+/// confirmation.
+fn collected_for(model: &mut Model, cmds: &[Cmd], users: Vec<geobox_api::User>) {
+    let request = cmds
+        .iter()
+        .find_map(|cmd| match cmd {
+            Cmd::CollectMatching { request, .. } => Some(*request),
+            _ => None,
+        })
+        .expect("the users are collected");
+    update(
+        model,
+        Msg::MatchingCollected {
+            request,
+            done: Done {
+                request,
+                took: Default::default(),
+                result: Ok(users),
+            },
+        },
+    );
+}
+
+/// The quick edits among `cmds`: whom, and what.
+fn edits(cmds: &[Cmd]) -> Vec<(i64, QuickChange)> {
+    cmds.iter()
+        .filter_map(|cmd| match cmd {
+            Cmd::QuickEdit {
+                user_id, change, ..
+            } => Some((*user_id, change.clone())),
+            _ => None,
+        })
+        .collect()
+}

@@ -10,17 +10,6 @@ use geobox_api::User;
 use geobox_ops::bulk::Change;
 use geobox_ops::safety::SelfHarm;
 
-fn edits(cmds: &[Cmd]) -> Vec<(i64, QuickChange)> {
-    cmds.iter()
-        .filter_map(|cmd| match cmd {
-            Cmd::QuickEdit {
-                user_id, change, ..
-            } => Some((*user_id, change.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 fn confirmation(model: &Model) -> &Confirm {
     match &model.mode {
         Mode::Confirm(confirm) => confirm,
@@ -143,25 +132,11 @@ fn the_whole_view_leaves_the_admin_out_of_a_demotion() {
     assert!(cmds.is_empty(), "a value first");
     // The role choice starts on Viewer.
     let cmds = update(&mut model, key(KeyCode::Enter));
-    let request = cmds
-        .iter()
-        .find_map(|cmd| match cmd {
-            Cmd::CollectMatching { request, .. } => Some(*request),
-            _ => None,
-        })
-        .expect("the users are collected");
     let me: User = crate::console::fixtures::admin();
-    let users = vec![me, crate::console::fixtures::user(2)];
-    update(
+    collected_for(
         &mut model,
-        Msg::MatchingCollected {
-            request,
-            done: Done {
-                request,
-                took: Default::default(),
-                result: Ok(users),
-            },
-        },
+        &cmds,
+        vec![me, crate::console::fixtures::user(2)],
     );
     let Mode::BulkQuery(query) = &model.mode else {
         panic!("no confirmation: {:?}", model.mode);
@@ -185,22 +160,8 @@ fn the_whole_view_warns_of_admin_rights_for_those_who_gain_them() {
     // From Viewer, one up is Account Admin.
     type_keys(&mut model, "kkk");
     let cmds = update(&mut model, key(KeyCode::Enter));
-    let Some(Cmd::CollectMatching { request, .. }) = cmds.first() else {
-        panic!("collects: {cmds:?}");
-    };
-    let request = *request;
     let users: Vec<User> = (2..=6).map(crate::console::fixtures::user).collect();
-    update(
-        &mut model,
-        Msg::MatchingCollected {
-            request,
-            done: Done {
-                request,
-                took: Default::default(),
-                result: Ok(users),
-            },
-        },
-    );
+    collected_for(&mut model, &cmds, users);
     let Mode::BulkQuery(query) = &model.mode else {
         panic!("no confirmation: {:?}", model.mode);
     };
@@ -314,9 +275,7 @@ fn disabling_oneself_in_the_edit_form_asks_and_esc_goes_back_to_the_form() {
     let mut model = loaded_model(160, 45, 50);
     model.plans.state = LoadState::Loaded(Vec::new());
     type_keys(&mut model, "e");
-    while !matches!(&model.mode, Mode::Form(form) if form.focused() == Field::Status) {
-        update(&mut model, key(KeyCode::Tab));
-    }
+    focus_field(&mut model, Field::Status);
     // Active → Disabled.
     update(&mut model, key(KeyCode::Right));
     let cmds = update(&mut model, ctrl('s'));
@@ -360,9 +319,7 @@ fn an_account_admin_made_from_the_edit_form_asks_with_a_warning() {
     model.plans.state = LoadState::Loaded(Vec::new());
     // User 2, a Publisher; one ← on role is Account Admin.
     type_keys(&mut model, "je");
-    while !matches!(&model.mode, Mode::Form(form) if form.focused() == Field::Role) {
-        update(&mut model, key(KeyCode::Tab));
-    }
+    focus_field(&mut model, Field::Role);
     update(&mut model, key(KeyCode::Left));
     let cmds = update(&mut model, ctrl('s'));
     assert!(cmds.is_empty(), "{cmds:?}");

@@ -57,11 +57,7 @@ fn a_form_save_that_disables_reads_the_sessions_again() {
     let request = match update(&mut model, ctrl('s')).as_slice() {
         [] => {
             // Nothing changed yet: set the status.
-            while !matches!(&model.mode, Mode::Form(form)
-                if form.focused() == crate::console::form::Field::Status)
-            {
-                update(&mut model, key(KeyCode::Tab));
-            }
+            focus_field(&mut model, crate::console::form::Field::Status);
             update(&mut model, key(KeyCode::Right));
             let cmds = update(&mut model, ctrl('s'));
             let Some(Cmd::ReadBeforeSave { request, .. }) = cmds.first() else {

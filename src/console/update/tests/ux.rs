@@ -39,17 +39,6 @@ fn banner_text(model: &Model) -> String {
         .unwrap_or_default()
 }
 
-fn edits(cmds: &[Cmd]) -> Vec<(i64, QuickChange)> {
-    cmds.iter()
-        .filter_map(|cmd| match cmd {
-            Cmd::QuickEdit {
-                user_id, change, ..
-            } => Some((*user_id, change.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn a_bulk_role_change_starts_on_viewer_clears_the_marks_and_undoes_per_user() {
     let mut model = loaded_model(160, 45, 50);
