@@ -155,6 +155,11 @@ pub(super) fn advance(model: &mut Model, cmds: &mut Vec<Cmd>) {
             ..
         } => {
             let count = targets.to_change.len();
+            if count == 0 {
+                // Everyone matching is already so, or left out: there is nothing to write.
+                model.note(format!("Nothing changed: {}", notes.join("; ")));
+                return;
+            }
             if needs_typed_count(&targets) && typed.value().trim() != count.to_string() {
                 let stage = BulkStage::Confirm {
                     change,

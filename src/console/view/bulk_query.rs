@@ -113,7 +113,8 @@ pub fn render(query: &BulkQuery, model: &Model, theme: Theme, frame: &mut Frame)
             lines.extend(
                 notes
                     .iter()
-                    .map(|note| Line::styled(fit(note, 60), theme.strong())),
+                    .flat_map(|note| wrap_hanging(note, 60, 2))
+                    .map(|line| Line::styled(line, theme.strong())),
             );
             lines.extend(
                 warnings
@@ -123,7 +124,10 @@ pub fn render(query: &BulkQuery, model: &Model, theme: Theme, frame: &mut Frame)
             );
             lines.push(Line::raw(""));
             let count = targets.to_change.len();
-            if needs_typed_count(targets) {
+            if count == 0 {
+                lines.push(Line::styled("Nothing to change.", theme.strong()));
+                lines.push(hint_line(theme, &[("⏎/Esc", "close")]));
+            } else if needs_typed_count(targets) {
                 lines.push(Line::from(vec![
                     Span::raw(format!("Type {count} to confirm: ")),
                     Span::styled(format!("{}▏", typed.value()), theme.input()),

@@ -239,7 +239,13 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
         )),
     };
     if let Some(message) = message {
-        frame.render_widget(Paragraph::new(message).block(block), area);
+        // Wrapped: a refusal's end says why.
+        frame.render_widget(
+            Paragraph::new(message)
+                .wrap(ratatui::widgets::Wrap { trim: false })
+                .block(block),
+            area,
+        );
         return;
     }
     // Sessions are kept in group order (update sorts them so), so the selection's index

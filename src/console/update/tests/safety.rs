@@ -460,3 +460,26 @@ fn with_a_filter_the_offer_stays_and_only_the_selected_system_admin_is_refused()
         model.banner
     );
 }
+
+#[test]
+fn a_whole_view_of_users_the_role_may_not_change_writes_nothing() {
+    let mut model = account_admin_on_a_system_admin();
+    model.filters.role = Some(UserRole::SystemAdmin);
+    let cmds = type_keys(&mut model, "sa");
+    assert!(cmds.is_empty());
+    let cmds = update(&mut model, key(KeyCode::Enter));
+    let mut system_admin = crate::console::fixtures::user(2);
+    system_admin.role = Some(UserRole::SystemAdmin);
+    collected_for(&mut model, &cmds, vec![system_admin]);
+    let cmds = update(&mut model, key(KeyCode::Enter));
+    assert!(
+        !cmds.iter().any(|cmd| matches!(cmd, Cmd::RunBulk { .. })),
+        "nothing to write: {cmds:?}"
+    );
+    assert!(matches!(model.mode, Mode::Normal));
+    let banner = model.banner.clone().expect("says so");
+    assert!(
+        banner.note && banner.text.starts_with("Nothing changed: 1 user left out"),
+        "{banner:?}"
+    );
+}
