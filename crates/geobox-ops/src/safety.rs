@@ -59,13 +59,18 @@ impl SelfHarm {
                 .to_string(),
             SelfHarm::Demote { from, to } if from.manages_users() && !to.manages_users() => {
                 format!(
-                    "as a {to} you could no longer manage users, nor undo it: only another \
-                     admin could make you a {from} again"
+                    "as {} you could no longer manage users, nor undo it: only another admin \
+                     could make you {} again",
+                    a(to),
+                    a(from)
                 )
             }
             SelfHarm::Demote { from, to } => format!(
-                "as a {to} you would lose what a {from} may do, and could not undo it: only \
-                 another admin could make you a {from} again"
+                "as {} you would lose what {} may do, and could not undo it: only another \
+                 admin could make you {} again",
+                a(to),
+                a(from),
+                a(from)
             ),
         }
     }
@@ -75,9 +80,19 @@ impl SelfHarm {
         match self {
             SelfHarm::Disable => "disable yourself".to_string(),
             SelfHarm::LockDown => "lock yourself down".to_string(),
-            SelfHarm::Demote { to, .. } => format!("make yourself a {to}"),
+            SelfHarm::Demote { to, .. } => format!("make yourself {}", a(to)),
         }
     }
+}
+
+/// A role with its article: `an Account Admin`, `a Viewer`.
+fn a(role: &UserRole) -> String {
+    let name = role.to_string();
+    let article = match name.chars().next() {
+        Some('A' | 'E' | 'I' | 'O' | 'U') => "an",
+        _ => "a",
+    };
+    format!("{article} {name}")
 }
 
 impl fmt::Display for SelfHarm {
@@ -310,6 +325,21 @@ mod tests {
             to: UserRole::Viewer,
         };
         assert!(demoted.consequence().contains("no longer manage users"));
+        assert!(
+            demoted
+                .consequence()
+                .ends_with("could make you an Account Admin again"),
+            "{}",
+            demoted.consequence()
+        );
+        assert_eq!(
+            SelfHarm::Demote {
+                from: UserRole::SystemAdmin,
+                to: UserRole::Editor
+            }
+            .what(),
+            "make yourself an Editor"
+        );
         assert!(SelfHarm::Disable.consequence().contains("signed out"));
         assert!(
             SelfHarm::Disable
