@@ -1,11 +1,11 @@
 //! `users list --all`, `users bulk-update` and `users import`: the commands that go through
-//! every user of a view or every row of a file, with a progress bar on a terminal.
+//! every user of a view or every row of a file, with a progress bar on a terminal. Each stops
+//! after its current batch or page on Ctrl-C or SIGTERM ([`stop`]).
 
-use std::collections::HashMap;
+mod import;
+mod stop;
+
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -14,18 +14,35 @@ use serde_json::Value;
 use super::journal::{Written, record};
 use super::views::FilterArgs;
 use super::{CliError, ConnectionArgs, at_terminal, connect, note, print_stdout};
-use geobox_api::{GeoboxClient, Secret, User, UserRole, UserStatus};
-use geobox_ops::bulk::{self, Change, Progress, Targets};
-use geobox_ops::journal::{Action, random_text};
-use geobox_ops::transfer::import::{self, Plan};
+use geobox_api::{GeoboxClient, User, UserRef, UserRole, UserStatus};
+use geobox_ops::bulk::{self, Change, Progress, Targets, first_few};
+use geobox_ops::clean::clean_lines;
+use geobox_ops::journal::Action;
+use geobox_ops::safety::{SignedIn, WithoutSelf, narrows, require_filter};
 use geobox_ops::transfer::output::{self, Format};
-use geobox_ops::transfer::{ExportError, Pager, write_view};
+use geobox_ops::transfer::{ExportError, LineEnds, Pager, write_view};
 use geobox_ops::views::View;
+
+pub use import::{ImportArgs, import};
+use stop::Stop;
 
 /// Above this many users a confirmation asks for the count, not a yes.
 const TYPE_THE_COUNT_ABOVE: usize = 100;
-/// Usernames a confirmation or a dry run's note names before "and N more".
-const FIRST_FEW: usize = 5;
+
+/// How CSV lines end, for the commands that write CSV.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct CsvArgs {
+    /// End CSV lines with CRLF, as RFC 4180 and Windows programs want [default: \n, or CRLF
+    /// on Windows]
+    #[arg(long)]
+    pub crlf: bool,
+}
+
+impl CsvArgs {
+    pub fn line_ends(self) -> LineEnds {
+        LineEnds::crlf_if(self.crlf)
+    }
+}
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("change").required(true).args(["set_status", "set_role", "renew_plan"])))]
@@ -35,18 +52,29 @@ pub struct BulkUpdateArgs {
     /// Set every matching user's status.
     #[arg(long, value_name = "STATUS")]
     pub set_status: Option<UserStatus>,
-    /// Set every matching user's role.
+    /// Set every matching user's role (giving System Admin or Account Admin always prints a ⚠
+    /// line, and asks unless --yes).
     #[arg(long, value_name = "ROLE")]
     pub set_role: Option<UserRole>,
     /// Renew every matching user's plan.
     #[arg(long)]
     pub renew_plan: bool,
+    /// Change every user: needed when no filter is given (an empty --q or --search is none).
+    /// The count is still shown, and on a terminal typed to go ahead.
+    #[arg(long)]
+    pub all: bool,
     /// Print who would change and write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Do not ask.
+    /// Do not ask (the signed-in admin is still left out of a change that would lock them
+    /// out).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// How --dry-run prints the users that would change.
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub output: Format,
+    #[command(flatten)]
+    pub csv: CsvArgs,
 }
 
 impl BulkUpdateArgs {
@@ -57,23 +85,6 @@ impl BulkUpdateArgs {
             (None, None) => Change::RenewPlan,
         }
     }
-}
-
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    /// A CSV file whose header names the columns: username,email (required), first_name,
-    /// last_name, mobile, role, status, plan_id, expiration_date, password.
-    #[arg(value_name = "FILE.csv")]
-    pub file: PathBuf,
-    /// Check the file and say what would happen; write nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Update users that exist (only the fields that differ) instead of skipping them.
-    #[arg(long)]
-    pub update_existing: bool,
-    /// Where the passwords generated for rows without one are written (created 0600).
-    #[arg(long, value_name = "FILE")]
-    pub passwords_out: Option<PathBuf>,
 }
 
 /// A bar on stderr when someone watches it; `None` when stderr is a file or a pipe.
@@ -90,6 +101,12 @@ fn progress_bar(total: u64, what: &str) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// A note that quotes a server or a file (usernames, a server's reasons): cleaned for the
+/// terminal.
+fn tell(text: &str) {
+    note(clean_lines(text).as_str());
+}
+
 fn show(bar: Option<&ProgressBar>, progress: Progress) {
     if let Some(bar) = bar {
         bar.set_position(progress.done as u64);
@@ -97,20 +114,21 @@ fn show(bar: Option<&ProgressBar>, progress: Progress) {
     }
 }
 
-/// Ctrl-C stops after the current batch instead of killing the process mid-write.
-fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&cancel);
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, Ordering::Relaxed);
-        }
-    });
-    cancel
+/// `users list --all`: every page of the view, written as it arrives, CSV with the
+/// platform's line ends.
+pub async fn list_all(client: &GeoboxClient, view: View, format: Format) -> Result<(), CliError> {
+    export(client, view, format, LineEnds::default()).await
 }
 
-/// `users list --all`: every page of the view, written as it arrives.
-pub async fn list_all(client: &GeoboxClient, view: View, format: Format) -> Result<(), CliError> {
+/// Every page of the view written to stdout as it arrives. Ctrl-C or SIGTERM stops after the
+/// current page, with the list still ended (a JSON array closed) and exit 1.
+pub async fn export(
+    client: &GeoboxClient,
+    view: View,
+    format: Format,
+    line_ends: LineEnds,
+) -> Result<(), CliError> {
+    let stop = Stop::on_signals("the current page");
     let bar = match progress_bar(0, "users") {
         Some(bar) => {
             bar.set_length(client.count_users(&view.query()).await?);
@@ -120,15 +138,27 @@ pub async fn list_all(client: &GeoboxClient, view: View, format: Format) -> Resu
     };
     let total = bar.as_ref().and_then(ProgressBar::length).unwrap_or(0) as usize;
     let mut out = io::BufWriter::new(io::stdout().lock());
-    let exported = write_view(client, view, format, &mut out, total, |progress| {
-        show(bar.as_ref(), progress);
-        true
-    })
+    let exported = write_view(
+        client,
+        view,
+        (format, line_ends),
+        &mut out,
+        total,
+        |progress| {
+            show(bar.as_ref(), progress);
+            !stop.asked()
+        },
+    )
     .await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     match exported {
+        Ok(exported) if exported.stopped => Err(CliError::Failed(format!(
+            "stopped by {}: wrote the first {} users only",
+            stop.by().map_or("a signal", stop::Signal::name),
+            exported.written
+        ))),
         Ok(_) => Ok(()),
         Err(ExportError::Api(error)) => Err(error.into()),
         // The reader went away (`| head`): stop quietly.
@@ -148,6 +178,9 @@ pub async fn bulk_update(
     args: &BulkUpdateArgs,
     connection: &ConnectionArgs,
 ) -> Result<(), CliError> {
+    let view = args.filters.view(connection)?;
+    require_filter(&view, args.all)
+        .map_err(|unfiltered| CliError::Usage(unfiltered.to_string()))?;
     if !args.dry_run && !args.yes && !at_terminal() {
         return Err(CliError::Usage(
             "refusing a bulk update without confirmation: no terminal to ask on; pass --yes \
@@ -155,13 +188,23 @@ pub async fn bulk_update(
                 .to_string(),
         ));
     }
-    let view = args.filters.view(connection)?;
     let change = args.change();
     let client = connect(connection)?;
-    let users = Pager::new(view).collect_users(&client, |_| {}).await?;
-    let targets = Targets::split(users, &change);
+    let users = Pager::new(view.clone())
+        .collect_users(&client, |_| {})
+        .await?;
+    let Targets { to_change, already } = Targets::split(users, &change);
+    let split = without_self(&client, to_change, &change).await?;
+    let warnings = warnings_of(&split, &change);
+    let targets = Targets {
+        to_change: split.users,
+        already,
+    };
     if args.dry_run {
-        print_users(&targets.to_change)?;
+        print_users(&targets.to_change, args.output, args.csv.line_ends())?;
+        for warning in &warnings {
+            tell(warning);
+        }
         note(&format!(
             "dry run: {} users would change ({}), {} already so; nothing was written",
             targets.to_change.len(),
@@ -171,18 +214,29 @@ pub async fn bulk_update(
         return Ok(());
     }
     if targets.to_change.is_empty() {
+        for warning in &warnings {
+            tell(warning);
+        }
         note(&format!(
             "nothing to change: {} matching users already so",
             targets.already.len()
         ));
         return Ok(());
     }
-    if !args.yes {
-        confirm_many(&targets.to_change, &change)?;
+    let question = Question {
+        users: &targets.to_change,
+        change: &change,
+        warnings: &warnings,
+        everyone: !narrows(&view),
+    };
+    if args.yes {
+        question.tell();
+    } else {
+        question.ask()?;
     }
     let bar = progress_bar(targets.to_change.len() as u64, "writing");
-    let cancel = cancel_on_ctrl_c();
-    let summary = bulk::run(&client, targets, &change, &cancel, |progress| {
+    let stop = Stop::on_signals("the current batch");
+    let summary = bulk::run(&client, targets, &change, stop.flag(), |progress| {
         show(bar.as_ref(), progress);
     })
     .await;
@@ -195,196 +249,139 @@ pub async fn bulk_update(
     record(connection, written, &outcome);
     note(&summary.line());
     for (user, reason) in &summary.failed {
-        note(&format!(
+        tell(&format!(
             "  failed: {} ({}): {reason}",
             user.username, user.id
         ));
     }
     outcome?;
-    stopped_early(summary.not_reached.len(), "users")
+    stopped_early(&stop, summary.not_reached.len(), "users")
 }
 
-/// A run stopped by Ctrl-C did not do all it was asked: exit 1, after its summary.
-fn stopped_early(not_reached: usize, what: &str) -> Result<(), CliError> {
-    match not_reached {
-        0 => Ok(()),
-        left => Err(CliError::Failed(format!(
-            "stopped by Ctrl-C: {left} {what} were not written"
+/// The targets without the signed-in admin when the change would lock them out. Who is
+/// signed in is asked only when the change could harm them, and a change that could is not
+/// made when the server does not say (the check fails closed).
+async fn without_self(
+    client: &GeoboxClient,
+    users: Vec<User>,
+    change: &Change,
+) -> Result<WithoutSelf, CliError> {
+    if !change.may_harm_oneself() {
+        return Ok(WithoutSelf {
+            users,
+            left_out: None,
+        });
+    }
+    let me = client.get_user(UserRef::Me).await?;
+    let me = SignedIn::of(&me).ok_or_else(|| {
+        CliError::Failed(format!(
+            "the server did not say the role of {} (you), so this change cannot be made sure \
+             to leave you out; nothing was changed",
+            me.username
+        ))
+    })?;
+    Ok(WithoutSelf::of(users, &me, |me, user| {
+        change.self_harm(me, user)
+    }))
+}
+
+/// What a confirmation says besides the change: the admin left out, and the ⚠ line of admin
+/// rights given.
+fn warnings_of(split: &WithoutSelf, change: &Change) -> Vec<String> {
+    let mut warnings: Vec<String> = split.note().into_iter().collect();
+    let granted: Vec<&User> = split
+        .users
+        .iter()
+        .filter(|user| change.grant(user).is_some())
+        .collect();
+    let grant = granted.first().and_then(|user| change.grant(user));
+    if let Some(grant) = grant {
+        let who = match granted.as_slice() {
+            [one] => one.username.clone(),
+            many => format!("{} users", many.len()),
+        };
+        warnings.push(grant.warning(&who));
+    }
+    warnings
+}
+
+/// A run stopped by a signal did not do all it was asked: exit 1, after its summary.
+fn stopped_early(stop: &Stop, not_reached: usize, what: &str) -> Result<(), CliError> {
+    match (not_reached, stop.by()) {
+        (0, _) => Ok(()),
+        (left, by) => Err(CliError::Failed(format!(
+            "stopped by {}: {left} {what} were not written",
+            by.map_or("a signal", stop::Signal::name)
         ))),
     }
 }
 
-fn print_users(users: &[User]) -> Result<(), CliError> {
+fn print_users(users: &[User], format: Format, line_ends: LineEnds) -> Result<(), CliError> {
     let values: Vec<Value> = users
         .iter()
         .filter_map(|user| serde_json::to_value(user).ok())
         .collect();
-    print_stdout(&output::render_list(&values, &output::USERS, Format::Table))
-}
-
-/// `neda, omid, sara and 40 more`
-fn first_few(usernames: impl ExactSizeIterator<Item = String>) -> String {
-    let total = usernames.len();
-    let shown: Vec<String> = usernames.take(FIRST_FEW).collect();
-    match total.saturating_sub(shown.len()) {
-        0 => shown.join(", "),
-        more => format!("{} and {more} more", shown.join(", ")),
+    let text = output::render_list(&values, &output::USERS, format);
+    match format {
+        Format::Csv => print_stdout(&line_ends.apply(&text)),
+        Format::Table | Format::Json | Format::Jsonl => print_stdout(&text),
     }
 }
 
-fn confirm_many(users: &[User], change: &Change) -> Result<(), CliError> {
-    let count = users.len();
-    let who = first_few(users.iter().map(|user| user.username.clone()));
-    let question = format!("{} for {count} users ({who})", change.describe());
-    let agreed = if count > TYPE_THE_COUNT_ABOVE {
-        let mut stderr = io::stderr();
-        let _ = write!(stderr, "{question}.\nType {count} to go ahead: ");
-        let _ = stderr.flush();
-        let mut answer = String::new();
-        io::stdin()
-            .read_line(&mut answer)
-            .map_err(|error| CliError::Io(format!("cannot read the answer: {error}")))?;
-        answer.trim() == count.to_string()
-    } else {
-        super::confirm(&format!("{question}?"))?
-    };
-    if agreed {
-        Ok(())
-    } else {
-        Err(CliError::Declined("nothing was changed".to_string()))
-    }
+/// The confirmation of a change to many users.
+struct Question<'a> {
+    users: &'a [User],
+    change: &'a Change,
+    warnings: &'a [String],
+    /// No filter (`--all`): the count is typed however few they are.
+    everyone: bool,
 }
 
-pub async fn import(args: &ImportArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
-    let file = std::fs::File::open(&args.file).map_err(|error| {
-        CliError::Usage(format!("cannot open {}: {error}", args.file.display()))
-    })?;
-    let rows = import::parse(io::BufReader::new(file)).map_err(|errors| {
-        for error in &errors {
-            note(&format!("{}: {error}", args.file.display()));
+impl Question<'_> {
+    /// `status → Disabled for 40 users (neda, omid, … and 37 more)`, then the warnings.
+    fn text(&self) -> String {
+        let count = self.users.len();
+        let who = first_few(self.users.iter().map(|user| user.username.clone()));
+        let mut text = format!("{} for {count} users ({who})", self.change.describe());
+        if self.everyone {
+            text.push_str(", every user there is (--all)");
         }
-        CliError::Usage(format!(
-            "{} problems in {}; nothing was imported",
-            errors.len(),
-            args.file.display()
-        ))
-    })?;
-    let client = connect(connection)?;
-    let plans = import::plan(&client, rows, args.update_existing).await?;
-    let needing_password: Vec<&str> = plans
-        .iter()
-        .filter_map(|plan| match plan {
-            Plan::Create(row) if row.password.is_none() => Some(row.username.as_str()),
-            _ => None,
-        })
-        .collect();
-    if args.dry_run {
-        print_stdout(&describe_plans(&plans))?;
-        if !needing_password.is_empty() && args.passwords_out.is_none() {
-            note(&format!(
-                "note: {} new users have no password: the real run needs --passwords-out",
-                needing_password.len()
-            ));
+        for warning in self.warnings {
+            text.push('\n');
+            text.push_str(warning);
         }
-        note("dry run: nothing was written");
-        return Ok(());
+        text
     }
-    let passwords = generated_passwords(&needing_password, args.passwords_out.as_ref())?;
-    let writes = plans
-        .iter()
-        .filter(|plan| !matches!(plan, Plan::Skip { .. }))
-        .count();
-    let bar = progress_bar(writes as u64, "importing");
-    let cancel = cancel_on_ctrl_c();
-    let summary = import::apply(&client, plans, &passwords, &cancel, |progress| {
-        show(bar.as_ref(), progress);
-    })
-    .await;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    let outcome = summary.outcome();
-    if !summary.changes.is_empty() {
-        let written =
-            Written::bulk(Action::Import, summary.changes.clone()).detail(args.file.display());
-        record(connection, written, &outcome);
-    }
-    note(&summary.line());
-    for (line, username, reason) in &summary.failed {
-        note(&format!("  failed: line {line}: {username}: {reason}"));
-    }
-    outcome?;
-    stopped_early(summary.not_reached, "rows")
-}
 
-fn describe_plans(plans: &[Plan]) -> String {
-    let mut text = String::new();
-    for plan in plans {
-        let row = plan.row();
-        let what = match plan {
-            Plan::Create(_) => format!("create {}", row.username),
-            Plan::Update { update, user, .. } => {
-                let fields: Vec<String> = update.to_json().keys().cloned().collect();
-                format!(
-                    "update {} ({}): {}",
-                    row.username,
-                    user.id,
-                    fields.join(", ")
-                )
-            }
-            Plan::Skip { user, .. } => format!("skip {} ({}): exists", row.username, user.id),
+    /// With `--yes` nothing is asked, but what is done and its warnings are still said.
+    fn tell(&self) {
+        tell(&self.text());
+    }
+
+    fn ask(&self) -> Result<(), CliError> {
+        let count = self.users.len();
+        let agreed = if count > TYPE_THE_COUNT_ABOVE || self.everyone {
+            type_the_count(&self.text(), count)?
+        } else {
+            super::confirm(clean_lines(&format!("{}\nGo ahead?", self.text())).as_str())?
         };
-        text.push_str(&format!("line {}: {what}\n", row.line));
-    }
-    text
-}
-
-/// A password for each new user without one, written (username,password) to `out` before
-/// any user is created, so none is created with a password nobody knows.
-fn generated_passwords(
-    usernames: &[&str],
-    out: Option<&PathBuf>,
-) -> Result<HashMap<String, Secret>, CliError> {
-    if usernames.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let Some(path) = out else {
-        return Err(CliError::Usage(format!(
-            "{} new users have no password ({}): give --passwords-out FILE to generate them",
-            usernames.len(),
-            first_few(usernames.iter().map(|name| name.to_string()))
-        )));
-    };
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let passwords: HashMap<String, Secret> = usernames
-        .iter()
-        .map(|username| {
-            (
-                username.to_string(),
-                Secret::from(random_text(ALPHABET, 16)),
-            )
-        })
-        .collect();
-    let mut text = String::from("username,password\n");
-    for username in usernames {
-        if let Some(password) = passwords.get(*username) {
-            text.push_str(&format!("{username},{}\n", password.expose()));
+        if agreed {
+            Ok(())
+        } else {
+            Err(CliError::Declined("nothing was changed".to_string()))
         }
     }
-    let written = geobox_ops::paths::create_private(path).and_then(|mut file| {
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-    });
-    written.map_err(|error| {
-        CliError::Io(format!(
-            "cannot write {}: {error}; nothing was imported",
-            path.display()
-        ))
-    })?;
-    note(&format!(
-        "wrote {} generated passwords to {}",
-        usernames.len(),
-        path.display()
-    ));
-    Ok(passwords)
+}
+
+/// Asks for the count itself: a `y` typed by habit does not change hundreds of users.
+fn type_the_count(question: &str, count: usize) -> Result<bool, CliError> {
+    let mut stderr = io::stderr();
+    let prompt = clean_lines(&format!("{question}\nType {count} to go ahead: "));
+    let _ = write!(stderr, "{prompt}");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    io::stdin()
+        .read_line(&mut answer)
+        .map_err(|error| CliError::Io(format!("cannot read the answer: {error}")))?;
+    Ok(answer.trim() == count.to_string())
 }

@@ -18,16 +18,18 @@ use serde_json::{Value, json};
 
 const ADMIN_PASSWORD: &str = "Bulk-admin-pass-1";
 
-struct Demo {
-    runtime: tokio::runtime::Runtime,
+/// The embedded server, a client signed in as its admin, and a temporary directory where
+/// the binary keeps its config file and data (and so its journal).
+pub(crate) struct Demo {
+    pub runtime: tokio::runtime::Runtime,
     _server: RunningServer,
-    admin: GeoboxClient,
-    dir: tempfile::TempDir,
-    envs: Vec<(String, String)>,
+    pub admin: GeoboxClient,
+    pub dir: tempfile::TempDir,
+    pub envs: Vec<(String, String)>,
 }
 
 impl Demo {
-    fn start(seed_users: u64) -> Demo {
+    pub fn start(seed_users: u64) -> Demo {
         let runtime = support::test_runtime();
         let server = runtime.block_on(support::start_server(seed_users, ADMIN_PASSWORD));
         let admin = support::admin_client(&server, ADMIN_PASSWORD);
@@ -41,11 +43,11 @@ impl Demo {
         }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub fn run(&self, args: &[&str]) -> Output {
         let mut command = support::isolated_cli(self.dir.path());
         command
             .args(args)
@@ -53,8 +55,41 @@ impl Demo {
         command.output().expect("run geobox-users")
     }
 
+    /// The binary with `stdin` piped to it.
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &[u8]) -> Output {
+        use std::io::Write;
+        let mut command = support::isolated_cli(self.dir.path());
+        command
+            .args(args)
+            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("run geobox-users");
+        let mut input = child.stdin.take().expect("stdin");
+        input.write_all(stdin).expect("written to stdin");
+        drop(input);
+        child.wait_with_output().expect("its output")
+    }
+
+    /// Every user, read straight from the server.
+    pub fn users(&self) -> Vec<User> {
+        self.runtime
+            .block_on(Pager::new(View::default()).collect_users(&self.admin, |_| {}))
+            .expect("every user")
+    }
+
+    /// The journal's entries, oldest first.
+    pub fn journal(&self) -> Vec<Value> {
+        match std::fs::read_to_string(self.path("data").join("journal.jsonl")) {
+            Ok(text) => text
+                .lines()
+                .map(|line| serde_json::from_str(line).expect("an entry"))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// Every user's status, by id, read straight from the server.
-    fn statuses(&self) -> BTreeMap<i64, Option<UserStatus>> {
+    pub fn statuses(&self) -> BTreeMap<i64, Option<UserStatus>> {
         let users = self
             .runtime
             .block_on(Pager::new(View::default()).collect_users(&self.admin, |_| {}))
@@ -65,7 +100,7 @@ impl Demo {
             .collect()
     }
 
-    fn count(&self, args: &[&str]) -> u64 {
+    pub fn count(&self, args: &[&str]) -> u64 {
         let mut all = vec!["users", "list", "--count"];
         all.extend_from_slice(args);
         let output = self.run(&all);
@@ -74,15 +109,16 @@ impl Demo {
     }
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-fn assert_success(output: &Output) {
+#[track_caller]
+pub(crate) fn assert_success(output: &Output) {
     assert!(
         output.status.success(),
         "exit {:?}\nstdout: {}\nstderr: {}",
@@ -93,7 +129,7 @@ fn assert_success(output: &Output) {
 }
 
 /// The ids in the first column of a table (its header skipped).
-fn table_ids(text: &str) -> BTreeSet<i64> {
+pub(crate) fn table_ids(text: &str) -> BTreeSet<i64> {
     text.lines()
         .skip(1)
         .filter_map(|line| line.split_whitespace().next()?.parse().ok())

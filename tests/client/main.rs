@@ -4,8 +4,13 @@
 
 mod api_wire;
 mod bulk;
+mod bulk_safety;
 mod cli;
+mod import;
+mod import_rules;
 mod journal;
+mod private_files;
+mod stops;
 #[path = "../support/mod.rs"]
 mod support;
 mod trust;

@@ -10,12 +10,28 @@ use futures_util::StreamExt;
 
 use crate::journal::{Outcome, UserChange, Values};
 use crate::lockdown::{self, Lockdown, LockdownError};
+use crate::safety::{
+    AdminGrant, SelfHarm, SignedIn, admin_grant, self_harm, self_harm_of_lockdown,
+};
 use geobox_api::{ApiError, GeoboxClient, User, UserRole, UserStatus, UserUpdate};
 
 /// Writes in flight at once: enough to hide the round trip, few enough to be kind to a server.
 pub const CONCURRENCY: usize = 8;
 /// Users written between two looks at the cancel flag.
 pub const BATCH: usize = 64;
+
+/// Names a confirmation or a note shows before "and N more".
+pub const FIRST_FEW: usize = 5;
+
+/// `neda, omid, sara and 40 more`: the first few of many names.
+pub fn first_few(names: impl ExactSizeIterator<Item = String>) -> String {
+    let total = names.len();
+    let shown: Vec<String> = names.take(FIRST_FEW).collect();
+    match total.saturating_sub(shown.len()) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
 
 /// What a bulk action does to each user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +62,35 @@ impl Change {
             Change::Role(role) => user.role.as_ref() == Some(role),
             // A Disabled user may still hold sessions, which the lockdown closes.
             Change::RenewPlan | Change::Lockdown => false,
+        }
+    }
+
+    /// What the change would cost the signed-in admin if `user` is themselves (then a run
+    /// leaves them out: [`crate::safety::WithoutSelf`]).
+    pub fn self_harm(&self, me: &SignedIn, user: &User) -> Option<SelfHarm> {
+        match self {
+            Change::Status(status) => self_harm(me, user.id, Some(status), None),
+            Change::Role(role) => self_harm(me, user.id, None, Some(role)),
+            Change::Lockdown => self_harm_of_lockdown(me, user.id),
+            Change::RenewPlan => None,
+        }
+    }
+
+    /// Whether the change could cost the signed-in admin anything at all, so that a run needs
+    /// to know who they are.
+    pub fn may_harm_oneself(&self) -> bool {
+        !matches!(
+            self,
+            Change::RenewPlan
+                | Change::Status(UserStatus::Active | UserStatus::Pending | UserStatus::New)
+        )
+    }
+
+    /// The admin rights the change gives `user`, if any.
+    pub fn grant(&self, user: &User) -> Option<AdminGrant> {
+        match self {
+            Change::Role(role) => admin_grant(user.role.as_ref(), role),
+            Change::Status(_) | Change::RenewPlan | Change::Lockdown => None,
         }
     }
 
@@ -349,6 +394,55 @@ mod tests {
         assert_eq!(targets.to_change.len(), 1);
         assert_eq!(targets.already[0].id, 2);
         assert!(!Change::RenewPlan.already_done(&user(3, UserStatus::Active)));
+    }
+
+    #[test]
+    fn a_change_knows_what_it_costs_the_admin_and_what_it_grants() {
+        let me = SignedIn {
+            id: 2,
+            username: "u2".to_string(),
+            role: UserRole::SystemAdmin,
+        };
+        let admin = user(2, UserStatus::Active);
+        let other = user(3, UserStatus::Active);
+        let disable = Change::Status(UserStatus::Disabled);
+        assert_eq!(disable.self_harm(&me, &admin), Some(SelfHarm::Disable));
+        assert_eq!(disable.self_harm(&me, &other), None);
+        assert!(
+            Change::Role(UserRole::Viewer)
+                .self_harm(&me, &admin)
+                .is_some()
+        );
+        assert_eq!(Change::RenewPlan.self_harm(&me, &admin), None);
+        assert_eq!(
+            Change::Lockdown.self_harm(&me, &admin),
+            Some(SelfHarm::LockDown)
+        );
+        assert!(disable.may_harm_oneself() && Change::Lockdown.may_harm_oneself());
+        assert!(!Change::Status(UserStatus::Active).may_harm_oneself());
+        assert!(!Change::RenewPlan.may_harm_oneself());
+
+        let viewer: User = serde_json::from_value(
+            serde_json::json!({"id": 4, "username": "u4", "role": "Viewer"}),
+        )
+        .expect("a user");
+        let promote = Change::Role(UserRole::AccountAdmin);
+        assert_eq!(
+            promote.grant(&viewer).map(|grant| grant.role),
+            Some(UserRole::AccountAdmin)
+        );
+        assert_eq!(Change::Role(UserRole::Editor).grant(&viewer), None);
+        assert_eq!(disable.grant(&viewer), None);
+    }
+
+    #[test]
+    fn many_names_show_the_first_few() {
+        let names = |count: usize| (1..=count).map(|n| format!("u{n}")).collect::<Vec<_>>();
+        assert_eq!(first_few(names(2).into_iter()), "u1, u2");
+        assert_eq!(
+            first_few(names(8).into_iter()),
+            "u1, u2, u3, u4, u5 and 3 more"
+        );
     }
 
     #[test]

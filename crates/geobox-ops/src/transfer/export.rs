@@ -107,6 +107,59 @@ impl Pager {
     }
 }
 
+/// How CSV lines end. Scripts on Unix (awk, cut, `read`) expect `\n`, which is the default
+/// there; RFC 4180 and Windows programs expect `\r\n`, which is the default on Windows and
+/// an option everywhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineEnds {
+    Lf,
+    CrLf,
+}
+
+impl Default for LineEnds {
+    fn default() -> LineEnds {
+        if cfg!(windows) {
+            LineEnds::CrLf
+        } else {
+            LineEnds::Lf
+        }
+    }
+}
+
+impl LineEnds {
+    /// `\r\n` when `crlf`, else the platform's default.
+    pub fn crlf_if(crlf: bool) -> LineEnds {
+        if crlf {
+            LineEnds::CrLf
+        } else {
+            LineEnds::default()
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineEnds::Lf => "\n",
+            LineEnds::CrLf => "\r\n",
+        }
+    }
+
+    /// Rendered CSV with these line ends, whichever it had. Only line ends can be line breaks
+    /// in it: a cell's own line breaks are shown as visible characters when it is rendered.
+    pub fn apply(self, csv: &str) -> String {
+        let mut out = String::with_capacity(csv.len());
+        for line in csv.split_inclusive('\n') {
+            match line.strip_suffix('\n') {
+                Some(body) => {
+                    out.push_str(body.strip_suffix('\r').unwrap_or(body));
+                    out.push_str(self.as_str());
+                }
+                None => out.push_str(line),
+            }
+        }
+        out
+    }
+}
+
 /// How far writing a view got.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Exported {
@@ -134,23 +187,32 @@ impl ExportError {
     }
 }
 
-/// Writes every user of the view to `out` as `format`, a page at a time (constant memory), and
-/// ends the list. After each page `on_page` hears the progress against `total` (a count taken
-/// before, which only sizes a bar: the pages are read to their end whatever it says) and
-/// answers whether to go on.
+/// Writes every user of the view to `out` as `format` (CSV with `line_ends`), a page at a
+/// time (constant memory), and ends the list. After each page `on_page` hears the progress
+/// against `total` (a count taken before, which only sizes a bar: the pages are read to their
+/// end whatever it says) and answers whether to go on; a list stopped so is still ended.
 pub async fn write_view(
     client: &GeoboxClient,
     view: View,
-    format: Format,
+    (format, line_ends): (Format, LineEnds),
     out: &mut impl Write,
     total: usize,
     mut on_page: impl FnMut(Progress) -> bool,
 ) -> Result<Exported, ExportError> {
+    let ended = |text: String| match format {
+        Format::Csv => line_ends.apply(&text),
+        Format::Table | Format::Json | Format::Jsonl => text,
+    };
     let mut pager = Pager::new(view);
     let started = Instant::now();
     let (mut pages, mut exported) = (0, Exported::default());
     while let Some(page) = pager.next_page(client).await? {
-        let text = output::render_page(&page, &output::USERS, format, pages == 0);
+        let text = ended(output::render_page(
+            &page,
+            &output::USERS,
+            format,
+            pages == 0,
+        ));
         out.write_all(text.as_bytes()).map_err(ExportError::Write)?;
         pages += 1;
         exported.written += page.len();
@@ -164,7 +226,7 @@ pub async fn write_view(
             break;
         }
     }
-    let end = output::list_end(&output::USERS, format, pages);
+    let end = ended(output::list_end(&output::USERS, format, pages));
     out.write_all(end.as_bytes()).map_err(ExportError::Write)?;
     out.flush().map_err(ExportError::Write)?;
     Ok(exported)
@@ -187,7 +249,8 @@ mod tests {
         let client = crate::testing::client_of_a_gone_server();
         let mut out = Vec::new();
         let mut pages = 0;
-        let error = write_view(&client, View::default(), Format::Csv, &mut out, 0, |_| {
+        let csv = (Format::Csv, LineEnds::default());
+        let error = write_view(&client, View::default(), csv, &mut out, 0, |_| {
             pages += 1;
             true
         })
@@ -198,5 +261,19 @@ mod tests {
         let refused = ExportError::from(ApiError::from_response(403, b""));
         assert!(!refused.is_unreachable());
         assert!(!ExportError::Write(io::ErrorKind::BrokenPipe.into()).is_unreachable());
+    }
+
+    #[test]
+    fn csv_lines_end_as_asked_whatever_they_were_rendered_with() {
+        let rendered = "id,name\r\n1,neda\r\n2,omid\n";
+        assert_eq!(LineEnds::Lf.apply(rendered), "id,name\n1,neda\n2,omid\n");
+        assert_eq!(
+            LineEnds::CrLf.apply(rendered),
+            "id,name\r\n1,neda\r\n2,omid\r\n"
+        );
+        assert_eq!(LineEnds::Lf.apply("no end"), "no end");
+        assert_eq!(LineEnds::crlf_if(true), LineEnds::CrLf);
+        #[cfg(unix)]
+        assert_eq!(LineEnds::crlf_if(false), LineEnds::Lf);
     }
 }

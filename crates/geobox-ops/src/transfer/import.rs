@@ -1,39 +1,33 @@
-//! Users from a CSV file: every row checked before anything is sent, then each row created,
-//! updated (only the fields that differ) or skipped when its username exists.
+//! Users from a CSV file, never half applied: the file is read as people make it
+//! ([`read`]), every row checked with the server's own rules ([`check`]), then against the
+//! server ([`plan`]: who exists, which plans there are, what the signed-in admin may do).
+//! Only a file with no problem at all is written: each row created, updated (only the fields
+//! that differ) or skipped when its username exists.
+
+mod against;
+mod check;
+mod read;
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::sync::atomic::AtomicBool;
 
-use futures_util::StreamExt;
-
-use crate::bulk::{CONCURRENCY, Progress, in_batches};
+use crate::bulk::{Progress, in_batches};
 use crate::journal::{Outcome, UserChange, Values};
+use crate::safety::{AdminGrant, SelfHarm, admin_grant};
 use geobox_api::{
-    ApiError, GeoboxClient, NewUserFields, ParseError, Patch, Secret, User, UserQuery, UserRole,
-    UserStatus, UserUpdate, cql_escape,
+    ApiError, GeoboxClient, NewUserFields, Patch, Secret, User, UserRole, UserStatus, UserUpdate,
 };
 
-/// The columns a file may have, in the order the docs list them.
-pub const COLUMNS: [&str; 10] = [
-    "username",
-    "email",
-    "first_name",
-    "last_name",
-    "mobile",
-    "role",
-    "status",
-    "plan_id",
-    "expiration_date",
-    "password",
-];
+pub use against::{Known, PlanError, decide, plan};
+pub use read::{
+    COLUMNS, EXPORT_ONLY, ReadError, ReadOptions, Sheet, quoted, separator_name,
+    without_formula_guard,
+};
 
 /// The role of a row that names none.
 pub const DEFAULT_ROLE: UserRole = UserRole::Viewer;
-/// Shortest password a row may carry (the server's rule, checked before sending).
-const MIN_PASSWORD_CHARS: usize = 8;
 
-/// One checked row. `line` is the file's line number, for messages.
+/// One checked row. `line` is the file's physical line, for messages.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
     pub line: u64,
@@ -45,17 +39,29 @@ pub struct Row {
     pub role: Option<UserRole>,
     pub status: Option<UserStatus>,
     pub plan_id: Option<i64>,
+    /// The plan by its name (the `plan` column of our export), for a row without `plan_id`.
+    pub plan_name: Option<String>,
     pub expiration_date: Option<String>,
     pub password: Option<Secret>,
 }
 
-/// Why a row (or the header, line 1) cannot be imported.
+/// Why a row (or the header) cannot be imported. Values from the file are quoted cleaned.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {field}: {message}")]
 pub struct RowError {
     pub line: u64,
     pub field: String,
     pub message: String,
+}
+
+impl RowError {
+    pub fn new(line: u64, field: &str, message: impl Into<String>) -> RowError {
+        RowError {
+            line,
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
 }
 
 /// Why a checked row was not written: one row's failure, or (from [`Summary::outcome`]) the
@@ -72,7 +78,7 @@ pub enum ImportError {
     #[error("created, but the plan was not set: {0}")]
     PlanNotSet(ApiError),
     /// Some rows failed; `unreachable` of them because the server could not be reached.
-    #[error("{failed} rows failed")]
+    #[error("{failed} {} failed", if *failed == 1 { "row" } else { "rows" })]
     SomeFailed { failed: usize, unreachable: usize },
 }
 
@@ -87,214 +93,31 @@ impl ImportError {
     }
 }
 
-/// Reads and checks the whole file: every row, or every error (all of them, not the first).
-pub fn parse(input: impl Read) -> Result<Vec<Row>, Vec<RowError>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(input);
-    let header_error = |field: &str, message: String| RowError {
-        line: 1,
-        field: field.to_string(),
-        message,
-    };
-    let headers: Vec<String> = match reader.headers() {
-        Ok(headers) => headers.iter().map(|h| h.to_lowercase()).collect(),
-        Err(error) => return Err(vec![header_error("header", error.to_string())]),
-    };
-    let mut errors = Vec::new();
-    for header in &headers {
-        if !COLUMNS.contains(&header.as_str()) {
-            errors.push(header_error(
-                header,
-                format!("unknown column (known: {})", COLUMNS.join(", ")),
-            ));
-        }
-    }
-    for required in ["username", "email"] {
-        if !headers.iter().any(|header| header == required) {
-            errors.push(header_error(
-                required,
-                "required column missing".to_string(),
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let mut rows = Vec::new();
-    let mut first_line_of: HashMap<String, u64> = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
-            Err(error) => {
-                let line = error.position().map_or(0, csv::Position::line);
-                errors.push(RowError {
-                    line,
-                    field: "row".to_string(),
-                    message: error.to_string(),
-                });
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, csv::Position::line);
-        let cells: HashMap<&str, &str> = headers
-            .iter()
-            .map(String::as_str)
-            .zip(record.iter())
-            .filter(|(_, cell)| !cell.is_empty())
-            .collect();
-        let mut row_errors = Vec::new();
-        let row = check_row(line, &cells, &mut row_errors);
-        if let Some(row) = &row {
-            let key = row.username.to_lowercase();
-            if let Some(first) = first_line_of.get(&key) {
-                row_errors.push(RowError {
-                    line,
-                    field: "username".to_string(),
-                    message: format!("'{}' is already on line {first}", row.username),
-                });
-            } else {
-                first_line_of.insert(key, line);
-            }
-        }
-        match row {
-            Some(row) if row_errors.is_empty() => rows.push(row),
-            _ => errors.extend(row_errors),
-        }
-    }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+/// A file read and every row checked, before the server is asked anything.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// The rows without a problem.
+    pub rows: Vec<Row>,
+    /// Every problem of the other rows: with any, nothing may be written.
+    pub problems: Vec<RowError>,
+    /// The separator found on the header line.
+    pub separator: u8,
+    /// Unknown columns left out (as asked).
+    pub ignored: Vec<String>,
 }
 
-fn check_row(line: u64, cells: &HashMap<&str, &str>, errors: &mut Vec<RowError>) -> Option<Row> {
-    let mut fail = |field: &str, message: String| {
-        errors.push(RowError {
-            line,
-            field: field.to_string(),
-            message,
-        });
-    };
-    let text = |field: &str| cells.get(field).map(|cell| cell.to_string());
-    let username = text("username").unwrap_or_default();
-    if let Some(problem) = username_problem(&username) {
-        fail("username", problem);
-    }
-    let email = text("email").unwrap_or_default();
-    if !plausible_email(&email) {
-        fail("email", format!("'{email}' is not an email address"));
-    }
-    let mobile = text("mobile");
-    if let Some(mobile) = &mobile {
-        let digits = mobile.chars().filter(char::is_ascii_digit).count();
-        let shape = mobile.trim_start_matches('+').chars();
-        if !shape
-            .clone()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-'))
-            || !(7..=15).contains(&digits)
-        {
-            fail("mobile", format!("'{mobile}' is not a phone number"));
-        }
-    }
-    let role = parsed(text("role"), "role", &mut fail);
-    let status = parsed(text("status"), "status", &mut fail);
-    let plan_id = match text("plan_id") {
-        None => None,
-        Some(cell) => match cell.parse::<i64>() {
-            Ok(id) if id > 0 => Some(id),
-            _ => {
-                fail(
-                    "plan_id",
-                    format!("'{cell}' is not a plan id (a positive number)"),
-                );
-                None
-            }
-        },
-    };
-    let expiration_date = match text("expiration_date") {
-        None => None,
-        Some(cell) => match chrono::NaiveDate::parse_from_str(&cell, "%Y-%m-%d") {
-            Ok(date) => Some(date.format("%Y-%m-%d").to_string()),
-            Err(_) => {
-                fail(
-                    "expiration_date",
-                    format!("'{cell}' is not a date (YYYY-MM-DD)"),
-                );
-                None
-            }
-        },
-    };
-    let password = text("password");
-    if password
-        .as_ref()
-        .is_some_and(|password| password.chars().count() < MIN_PASSWORD_CHARS)
-    {
-        fail(
-            "password",
-            format!("shorter than {MIN_PASSWORD_CHARS} characters"),
-        );
-    }
-    Some(Row {
-        line,
-        username,
-        email,
-        first_name: text("first_name"),
-        last_name: text("last_name"),
-        mobile,
-        role,
-        status,
-        plan_id,
-        expiration_date,
-        password: password.map(Secret::from),
+/// Reads and checks the whole file: the file itself (its encoding, its header) or else every
+/// row, each with every problem it has (all of them, not the first). The rows without a
+/// problem can still be checked against the server, so that every problem is told at once.
+pub fn parse(bytes: &[u8], options: ReadOptions) -> Result<Checked, ReadError> {
+    let sheet = read::read(bytes, options)?;
+    let (rows, problems) = check::check(&sheet.records);
+    Ok(Checked {
+        rows,
+        problems,
+        separator: sheet.separator,
+        ignored: sheet.ignored,
     })
-}
-
-fn parsed<T: std::str::FromStr<Err = ParseError>>(
-    cell: Option<String>,
-    field: &str,
-    fail: &mut impl FnMut(&str, String),
-) -> Option<T> {
-    let cell = cell?;
-    match cell.parse() {
-        Ok(value) => Some(value),
-        Err(error) => {
-            fail(field, error.to_string());
-            None
-        }
-    }
-}
-
-/// What is wrong with a username, if anything (the server's rule, checked before sending).
-fn username_problem(username: &str) -> Option<String> {
-    if username.is_empty() {
-        return Some("required".to_string());
-    }
-    let length = username.chars().count();
-    let allowed = username
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    let starts_well = username.chars().next().is_some_and(char::is_alphanumeric);
-    let fits = (3..=50).contains(&length) && allowed && starts_well;
-    (!fits).then(|| {
-        format!(
-            "'{username}' must be 3 to 50 letters, digits, '.', '_' or '-', starting with a \
-             letter or digit"
-        )
-    })
-}
-
-fn plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !email.chars().any(char::is_whitespace)
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
 }
 
 /// What a row will do.
@@ -312,51 +135,80 @@ pub enum Plan {
         row: Row,
         user: Box<User>,
     },
+    /// The row is the signed-in admin's own, and its update would shut them out: left alone.
+    LeftOut {
+        row: Row,
+        user: Box<User>,
+        harm: SelfHarm,
+    },
 }
 
 impl Plan {
     pub fn row(&self) -> &Row {
         match self {
-            Plan::Create(row) | Plan::Update { row, .. } | Plan::Skip { row, .. } => row,
+            Plan::Create(row)
+            | Plan::Update { row, .. }
+            | Plan::Skip { row, .. }
+            | Plan::LeftOut { row, .. } => row,
+        }
+    }
+
+    /// Whether the plan sends anything.
+    pub fn writes(&self) -> bool {
+        matches!(self, Plan::Create(_) | Plan::Update { .. })
+    }
+
+    /// The admin rights the plan would give, if any.
+    pub fn grant(&self) -> Option<AdminGrant> {
+        match self {
+            Plan::Create(row) => admin_grant(None, row.role.as_ref().unwrap_or(&DEFAULT_ROLE)),
+            Plan::Update { user, update, .. } => update
+                .role
+                .as_ref()
+                .and_then(|role| admin_grant(user.role.as_ref(), role)),
+            Plan::Skip { .. } | Plan::LeftOut { .. } => None,
         }
     }
 }
 
-/// Looks every username up (a few at a time) and decides what each row does.
-pub async fn plan(
-    client: &GeoboxClient,
-    rows: Vec<Row>,
-    update_existing: bool,
-) -> Result<Vec<Plan>, ApiError> {
-    let lookups = futures_util::stream::iter(rows)
-        .map(|row| async move {
-            let existing = find_by_username(client, &row.username).await?;
-            Ok::<Plan, ApiError>(match existing {
-                None => Plan::Create(row),
-                Some(user) => {
-                    let update = differing_fields(&row, &user);
-                    let user = Box::new(user);
-                    if update_existing && !update.is_empty() {
-                        let update = Box::new(update);
-                        Plan::Update { row, user, update }
-                    } else {
-                        Plan::Skip { row, user }
-                    }
-                }
-            })
-        })
-        .buffered(CONCURRENCY);
-    lookups.collect::<Vec<_>>().await.into_iter().collect()
+/// The admin rights an import gives, one role at a time, with the users who get it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub grant: AdminGrant,
+    pub usernames: Vec<String>,
 }
 
-async fn find_by_username(client: &GeoboxClient, username: &str) -> Result<Option<User>, ApiError> {
-    let query = UserQuery::new()
-        .q(format!("username = '{}'", cql_escape(username)))
-        .limit(2);
-    let users = client.list_users(&query).await?;
-    Ok(users
-        .into_iter()
-        .find(|user| user.username.eq_ignore_ascii_case(username)))
+impl Grant {
+    /// The ⚠ line a confirmation shows.
+    pub fn warning(&self) -> String {
+        let who = match self.usernames.as_slice() {
+            [one] => one.clone(),
+            many => format!(
+                "{} users ({})",
+                many.len(),
+                crate::bulk::first_few(many.iter().cloned())
+            ),
+        };
+        self.grant.warning(&who)
+    }
+}
+
+/// Every admin right the plans give, System Admin first.
+pub fn grants(plans: &[Plan]) -> Vec<Grant> {
+    let mut grants: Vec<Grant> = Vec::new();
+    for plan in plans {
+        let Some(grant) = plan.grant() else { continue };
+        let username = plan.row().username.clone();
+        match grants.iter_mut().find(|known| known.grant == grant) {
+            Some(known) => known.usernames.push(username),
+            None => grants.push(Grant {
+                grant,
+                usernames: vec![username],
+            }),
+        }
+    }
+    grants.sort_by_key(|grant| grant.grant.role != UserRole::SystemAdmin);
+    grants
 }
 
 /// The row's fields that the user does not already have (a password is never compared).
@@ -453,9 +305,7 @@ pub async fn apply(
     mut on_progress: impl FnMut(Progress),
 ) -> Summary {
     let mut summary = Summary::default();
-    let (skips, writes): (Vec<Plan>, Vec<Plan>) = plans
-        .into_iter()
-        .partition(|plan| matches!(plan, Plan::Skip { .. }));
+    let (writes, skips): (Vec<Plan>, Vec<Plan>) = plans.into_iter().partition(Plan::writes);
     summary.skipped = skips
         .iter()
         .map(|plan| plan.row().username.clone())
@@ -499,7 +349,7 @@ async fn carry_out(
             let result = client.update_user(user.id, update).await.map(drop);
             (change, result.map_err(ImportError::from))
         }
-        Plan::Skip { .. } => (UserChange::new(None, None), Ok(())),
+        Plan::Skip { .. } | Plan::LeftOut { .. } => (UserChange::new(None, None), Ok(())),
     };
     (plan, change, result)
 }
@@ -552,114 +402,5 @@ async fn create(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn errors_of(text: &str) -> Vec<String> {
-        match parse(text.as_bytes()) {
-            Ok(rows) => panic!("parsed {} rows", rows.len()),
-            Err(errors) => errors.iter().map(ToString::to_string).collect(),
-        }
-    }
-
-    #[test]
-    fn a_good_file_gives_every_row() {
-        let rows = parse(
-            "username,email,role,plan_id,expiration_date,password\n\
-             neda,neda@example.ir,editor,2,2027-01-31,longenough\n\
-             omid,omid@example.ir,,,,\n"
-                .as_bytes(),
-        )
-        .expect("valid");
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].role, Some(UserRole::Editor));
-        assert_eq!(rows[0].plan_id, Some(2));
-        assert_eq!(rows[1].line, 3);
-        assert_eq!(rows[1].password, None);
-    }
-
-    #[test]
-    fn every_bad_line_is_named_with_its_field() {
-        let errors = errors_of(
-            "username,email,role,status,expiration_date\n\
-             neda,neda@example.ir,,,\n\
-             x,not-an-email,boss,,\n\
-             omid,omid@example.ir,,Sleeping,2027-02-30\n\
-             NEDA,other@example.ir,,,\n",
-        );
-        assert_eq!(errors.len(), 6, "{errors:#?}");
-        assert!(errors[0].starts_with("line 3: username:"), "{errors:#?}");
-        assert!(errors[1].starts_with("line 3: email:"));
-        assert!(errors[2].starts_with("line 3: role: unknown role 'boss'"));
-        assert!(errors[3].starts_with("line 4: status:"));
-        assert!(errors[4].starts_with("line 4: expiration_date:"));
-        assert_eq!(errors[5], "line 5: username: 'NEDA' is already on line 2");
-    }
-
-    #[test]
-    fn the_header_must_name_known_columns_and_the_required_ones() {
-        let errors = errors_of("user,email,shoe_size\nneda,neda@example.ir,42\n");
-        assert_eq!(
-            errors,
-            [
-                "line 1: user: unknown column (known: username, email, first_name, last_name, \
-                 mobile, role, status, plan_id, expiration_date, password)",
-                "line 1: shoe_size: unknown column (known: username, email, first_name, \
-                 last_name, mobile, role, status, plan_id, expiration_date, password)",
-                "line 1: username: required column missing",
-            ]
-        );
-    }
-
-    #[test]
-    fn only_differing_fields_are_updated() {
-        let user: User = serde_json::from_value(serde_json::json!({
-            "id": 7, "username": "neda", "email": "neda@example.ir", "first_name": "Neda",
-            "role": "Editor", "status": "Active", "expiration_date": "2027-01-31T00:00:00"
-        }))
-        .expect("a user");
-        let rows = parse(
-            "username,email,first_name,role,status,expiration_date\n\
-             neda,neda@example.ir,Neda,Viewer,Active,2027-01-31\n"
-                .as_bytes(),
-        )
-        .expect("valid");
-        let update = differing_fields(&rows[0], &user);
-        assert_eq!(
-            update,
-            UserUpdate {
-                role: Some(UserRole::Viewer),
-                ..UserUpdate::default()
-            }
-        );
-    }
-
-    #[test]
-    fn an_import_tells_rows_the_server_did_not_answer_from_rows_it_refused() {
-        let gone = ApiError::Timeout {
-            after: std::time::Duration::from_secs(15),
-        };
-        let refused = ApiError::from_response(422, br#"{"detail":"username taken"}"#);
-        assert!(ImportError::from(gone.clone()).is_unreachable());
-        assert!(ImportError::PlanNotSet(gone.clone()).is_unreachable());
-        assert!(!ImportError::from(refused.clone()).is_unreachable());
-        assert!(!ImportError::NoPassword.is_unreachable());
-
-        let mut summary = Summary::default();
-        assert_eq!(summary.outcome(), Ok(()));
-        summary
-            .failed
-            .push((2, "neda".to_string(), ImportError::from(refused)));
-        let refused_only = summary.outcome().expect_err("a row failed");
-        assert_eq!(refused_only.to_string(), "1 rows failed");
-        assert!(!refused_only.is_unreachable());
-        summary
-            .failed
-            .push((3, "omid".to_string(), ImportError::PlanNotSet(gone)));
-        assert!(summary.outcome().expect_err("rows failed").is_unreachable());
-        assert_eq!(
-            summary.failed[1].2.to_string(),
-            "created, but the plan was not set: no answer within 15s"
-        );
-    }
-}
+#[path = "import/tests.rs"]
+mod tests;
