@@ -180,25 +180,14 @@ async fn write_pages(
     })
 }
 
-/// Opens the export's file: a new file, never written over what is at the path (a file, or a
-/// link someone planted there: `AlreadyExists`), unless `overwrite`, the admin's yes to
-/// writing over a plain file; a link is never followed.
+/// Opens the export's file, a file the admin named: a new one, never written over what is at
+/// the path (a file, or a link someone planted there: `AlreadyExists`), unless `overwrite`, the
+/// admin's yes to writing over a plain file of their own. A link is never followed.
 fn open_export(path: &std::path::Path, overwrite: bool) -> io::Result<File> {
-    match std::fs::symlink_metadata(path) {
-        Ok(found) if found.file_type().is_symlink() => Err(io::Error::new(
-            if overwrite {
-                io::ErrorKind::InvalidInput
-            } else {
-                io::ErrorKind::AlreadyExists
-            },
-            "a link is at this path; it is not followed",
-        )),
-        Ok(_) if !overwrite => Err(io::Error::from(io::ErrorKind::AlreadyExists)),
-        Ok(found) if !found.is_file() => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "not a plain file",
-        )),
-        _ => paths::create_private(path),
+    if overwrite {
+        paths::replace_private(path)
+    } else {
+        paths::create_new_private(path)
     }
 }
 
@@ -243,13 +232,12 @@ mod tests {
         std::fs::write(&target, "export PATH=/usr/bin").expect("written");
         let link = dir.path().join("users.csv");
         std::os::unix::fs::symlink(&target, &link).expect("a link");
-        let asked = open_export(&link, false).expect_err("a link is there");
-        assert_eq!(
-            asked.kind(),
-            io::ErrorKind::AlreadyExists,
-            "asked about first"
-        );
-        assert!(open_export(&link, true).is_err(), "and never followed");
+        // Refused outright, with or without a yes: nothing is written through a link.
+        for overwrite in [false, true] {
+            let refused = open_export(&link, overwrite).expect_err("a link is there");
+            assert_eq!(refused.kind(), io::ErrorKind::PermissionDenied, "{refused}");
+            assert!(refused.to_string().contains("symbolic link"), "{refused}");
+        }
         assert_eq!(
             std::fs::read_to_string(&target).expect("read"),
             "export PATH=/usr/bin"

@@ -74,7 +74,7 @@ pub fn render(dialog: &ExportDialog, model: &Model, theme: Theme, frame: &mut Fr
             );
             frame.render_widget(
                 Paragraph::new(Line::raw(
-                    "Write over it? It is replaced; a link there is never followed.",
+                    "Write over it? The file is replaced, not added to.",
                 )),
                 rows[2],
             );
