@@ -1,21 +1,23 @@
 //! `geobox-users journal [...]` and `journal undo`, and [`record`]: the one way the CLI's
 //! writes reach the journal.
 
-use std::fmt;
-
+mod record;
+mod table;
 mod undo;
+
+use std::ops::ControlFlow;
 
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
 use super::{CliError, ConnectionArgs, note, print_stdout};
-use geobox_api::{ApiError, User, UserUpdate};
-use geobox_ops::config::{Config, Credentials};
 use geobox_ops::journal::{
-    Action, Entry, Filter, Journal, JournalError, Outcome, Tool, UserChange, UserKey, Values, diff,
-    parse_since, show, who,
+    Brief, Deployment, Entry, Filter, Journal, JournalError, Sample, Seal, UserKey, counted,
+    parse_since,
 };
 use geobox_ops::transfer::output::{self, Column, Format, Layout};
+
+pub use record::{Written, record, record_entry};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -28,11 +30,12 @@ pub struct JournalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum JournalCommand {
-    /// Revert one entry: shows the change, checks the user did not change since, asks.
+    /// Revert one entry: shows the change, checks the users did not change since, asks.
     Undo(UndoArgs),
 }
 
-/// Lists the journal, newest first. `--host` (the global flag) keeps one host's entries.
+/// Lists the journal, newest first. `--host` (the global flag) keeps one deployment's
+/// entries: a host, or `demo` for the console's built-in demo.
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only entries since a span back (30m, 2h, 3d, 2w) or a day (2026-12-01).
@@ -46,6 +49,10 @@ pub struct ListArgs {
     pub limit: usize,
     #[arg(long, value_enum, default_value_t)]
     pub output: Format,
+    /// Table: every cell whole, however wide the rows get (by default rows are cut to the
+    /// terminal's width, or COLUMNS, or 160 columns when not printing to a terminal).
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Debug, Args)]
@@ -53,12 +60,21 @@ pub struct UndoArgs {
     /// The entry's id (or the start of it, when only one id starts so).
     #[arg(value_name = "ENTRY")]
     pub entry: String,
-    /// Do not ask.
+    /// Do not ask (an undo of more than 100 users, too).
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Undo even when the user changed since the entry (those changes are overwritten).
-    #[arg(long)]
+    /// Also undo the users changed since the entry, overwriting those changes (without it,
+    /// one changed user stops the whole undo).
+    #[arg(long, conflicts_with = "skip_changed")]
     pub force: bool,
+    /// Undo the users that did not change since the entry, leave the changed ones as they
+    /// are, and list them.
+    #[arg(long)]
+    pub skip_changed: bool,
+    /// With --yes: undo an entry that does not verify (not written by geobox-users as it
+    /// reads now) instead of refusing it.
+    #[arg(long)]
+    pub allow_unverified: bool,
 }
 
 pub async fn run(args: JournalArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
@@ -72,6 +88,15 @@ fn open_journal() -> Result<Journal, JournalError> {
     Journal::open_default().ok_or(JournalError::NoDataDirectory)
 }
 
+fn unreadable(error: std::io::Error) -> CliError {
+    CliError::Io(format!("cannot read the journal: {error}"))
+}
+
+/// Output is handed over in pieces about this big: what is kept is bounded by what is printed.
+const FLUSH_AT: usize = 64 * 1024;
+/// Table width when printing neither to a terminal nor with COLUMNS set.
+const WIDTH_ELSEWHERE: usize = 160;
+
 fn list(args: &ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
     let since = args
         .since
@@ -81,319 +106,200 @@ fn list(args: &ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
     let filter = Filter {
         since,
         user: args.user.as_deref().map(UserKey::parse),
-        host: connection.host.clone(),
+        deployment: connection.host.as_deref().map(Deployment::named),
         limit: (args.limit > 0).then_some(args.limit),
     };
-    let found = open_journal()?
-        .read(&filter)
-        .map_err(|error| CliError::Io(format!("cannot read the journal: {error}")))?;
-    if found.skipped > 0 {
+    let journal = open_journal()?;
+    let mut out = Pieces::default();
+    let mut unverified = [0, 0];
+    let skipped = match args.output {
+        Format::Json | Format::Jsonl => {
+            let pretty = args.output == Format::Json;
+            let mut count = 0;
+            let scanned = journal.scan::<Vec<_>>(&filter, |entry: Entry| {
+                count_unverified(&mut unverified, entry.read_from.as_ref().map(|f| f.seal));
+                out.push(&json_item(&entry, pretty, count == 0));
+                count += 1;
+                out.flush_now()
+            });
+            out.push(match (pretty, count) {
+                (false, _) => "",
+                (true, 0) => "[]\n",
+                (true, _) => "\n]\n",
+            });
+            scanned
+        }
+        Format::Csv => {
+            let mut page: Vec<Value> = Vec::new();
+            let mut pages = 0;
+            let scanned = journal.scan::<Sample>(&filter, |entry: Brief| {
+                count_unverified(&mut unverified, table::seal_of(&entry));
+                page.push(csv_row(&entry));
+                if page.len() == CSV_PAGE {
+                    out.push(&output::render_page(&page, &CSV, Format::Csv, pages == 0));
+                    page.clear();
+                    pages += 1;
+                }
+                out.flush_now()
+            });
+            if !page.is_empty() {
+                out.push(&output::render_page(&page, &CSV, Format::Csv, pages == 0));
+                pages += 1;
+            }
+            out.push(&output::list_end(&CSV, Format::Csv, pages));
+            scanned
+        }
+        Format::Table => {
+            let mut rows = table::Table::new(table_width(args.full));
+            let scanned = journal.scan::<Sample>(&filter, |entry: Brief| {
+                count_unverified(&mut unverified, table::seal_of(&entry));
+                rows.push_entry(&entry);
+                ControlFlow::Continue(())
+            });
+            for line in rows.lines() {
+                out.push(&line);
+                if out.flush_now().is_break() {
+                    break;
+                }
+            }
+            scanned
+        }
+    }
+    .map_err(unreadable)?
+    .skipped;
+    out.finish()?;
+    if skipped > 0 {
+        let lines = counted(
+            skipped,
+            "unreadable journal line was",
+            "unreadable journal lines were",
+        );
+        note(&format!("{lines} skipped"));
+    }
+    let [missing, broken] = unverified;
+    if broken > 0 {
+        let entries = counted(
+            broken,
+            "entry (⚠) does not match its seal",
+            "entries (⚠) do not match their seal",
+        );
         note(&format!(
-            "{} unreadable journal lines were skipped",
-            found.skipped
+            "warning: {entries}: changed after geobox-users wrote them, or from another data \
+             directory"
         ));
     }
-    if args.output == Format::Json {
-        // The entries as they are stored, straight to text: no detour through JSON values,
-        // which for a whole journal costs seconds and a gigabyte.
-        let mut text = serde_json::to_string_pretty(&found.entries)
-            .map_err(|error| CliError::Io(format!("cannot print the journal: {error}")))?;
-        text.push('\n');
-        return print_stdout(&text);
+    if missing > 0 {
+        let entries = counted(missing, "entry (⚠) carries", "entries (⚠) carry");
+        note(&format!(
+            "note: {entries} no seal: written by hand, by another program, or by a version from \
+             before entries were sealed"
+        ));
     }
-    let rows: Vec<Value> = found
-        .entries
-        .iter()
-        .filter_map(|entry| serde_json::to_value(entry).ok())
-        .collect();
-    print_stdout(&output::render_list(&rows, &JOURNAL, args.output))
+    Ok(())
 }
 
-const JOURNAL_COLUMNS: &[Column] = &[
-    Column {
-        header: "ID",
-        csv: "id",
-        cell: |entry| output::text(entry.get("id")),
-    },
-    Column {
-        header: "TIME (UTC)",
-        csv: "time",
-        cell: |entry| {
-            let time = output::text(entry.get("time"));
-            time.get(..19).unwrap_or(&time).replace('T', " ")
-        },
-    },
-    Column {
-        header: "TOOL",
-        csv: "tool",
-        cell: |entry| output::text(entry.get("tool")),
-    },
-    Column {
-        header: "BY",
-        csv: "by",
-        cell: |entry| output::text(entry.get("by")),
-    },
-    Column {
-        header: "ACTION",
-        csv: "action",
-        cell: |entry| {
-            let action = output::text(entry.get("action"));
-            match entry.get("undoes").and_then(Value::as_str) {
-                Some(undone) => format!("{action} (undoes {undone})"),
-                None => action,
+fn count_unverified(counts: &mut [usize; 2], seal: Option<Seal>) {
+    match seal {
+        Some(Seal::Missing) => counts[0] += 1,
+        Some(Seal::Broken) => counts[1] += 1,
+        Some(Seal::Verified) | None => {}
+    }
+}
+
+/// The width rows are cut to: none with `--full`; else COLUMNS, the terminal's, or a default.
+fn table_width(full: bool) -> Option<usize> {
+    if full {
+        return None;
+    }
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|columns| columns.trim().parse::<usize>().ok())
+        .filter(|columns| *columns > 0);
+    let from_terminal = || {
+        std::io::IsTerminal::is_terminal(&std::io::stdout())
+            .then(|| crossterm::terminal::size().ok())
+            .flatten()
+            .map(|(columns, _)| usize::from(columns))
+    };
+    Some(from_env.or_else(from_terminal).unwrap_or(WIDTH_ELSEWHERE))
+}
+
+/// One entry of a JSON array or a JSON-lines stream, as stored with what reading found.
+fn json_item(entry: &Entry, pretty: bool, first: bool) -> String {
+    // Serializing an entry cannot fail: its maps are keyed by strings.
+    if pretty {
+        let body = serde_json::to_string_pretty(entry).unwrap_or_default();
+        let indented = body.replace('\n', "\n  ");
+        format!("{}  {indented}", if first { "[\n" } else { ",\n" })
+    } else {
+        let mut line = serde_json::to_string(entry).unwrap_or_default();
+        line.push('\n');
+        line
+    }
+}
+
+/// Output kept until there is enough of it to hand over, so a long listing is printed as it
+/// is read rather than held whole.
+#[derive(Default)]
+struct Pieces {
+    text: String,
+    failed: Option<CliError>,
+}
+
+impl Pieces {
+    fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    /// Hands the output over once there is enough; stops the read when it cannot be.
+    fn flush_now(&mut self) -> ControlFlow<()> {
+        if self.text.len() < FLUSH_AT {
+            return ControlFlow::Continue(());
+        }
+        match print_stdout(&std::mem::take(&mut self.text)) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(error) => {
+                self.failed = Some(error);
+                ControlFlow::Break(())
             }
-        },
-    },
-    Column {
-        header: "USER",
-        csv: "users",
-        cell: users_cell,
-    },
-    Column {
-        header: "CHANGE",
-        csv: "change",
-        cell: change_cell,
-    },
-    Column {
-        header: "OUTCOME",
-        csv: "outcome",
-        cell: outcome_cell,
-    },
-    Column {
-        header: "HOST",
-        csv: "host",
-        cell: |entry| output::text(entry.get("host")),
-    },
+        }
+    }
+
+    fn finish(self) -> Result<(), CliError> {
+        if let Some(error) = self.failed {
+            return Err(error);
+        }
+        print_stdout(&self.text)
+    }
+}
+
+/// CSV rows handed to the CSV writer at once.
+const CSV_PAGE: usize = 500;
+
+fn csv_row(entry: &Brief) -> Value {
+    let cells = table::cells(entry);
+    Value::Object(
+        table::COLUMNS
+            .iter()
+            .zip(cells)
+            .map(|((_, name), cell)| (name.to_string(), Value::String(cell)))
+            .collect(),
+    )
+}
+
+const CSV_COLUMNS: &[Column] = &[
+    geobox_ops::field_column!("ID", "id"),
+    geobox_ops::field_column!("TIME (UTC)", "time"),
+    geobox_ops::field_column!("TOOL", "tool"),
+    geobox_ops::field_column!("BY", "by"),
+    geobox_ops::field_column!("ACTION", "action"),
+    geobox_ops::field_column!("USER", "users"),
+    geobox_ops::field_column!("CHANGE", "change"),
+    geobox_ops::field_column!("OUTCOME", "outcome"),
+    geobox_ops::field_column!("HOST", "host"),
 ];
 
-const JOURNAL: Layout = Layout {
-    table: JOURNAL_COLUMNS,
-    csv: JOURNAL_COLUMNS,
+const CSV: Layout = Layout {
+    table: CSV_COLUMNS,
+    csv: CSV_COLUMNS,
 };
-
-fn changes_of(entry: &Value) -> &[Value] {
-    entry
-        .get("changes")
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
-}
-
-/// `neda (5)`, or the first user and how many more.
-fn users_cell(entry: &Value) -> String {
-    let changes = changes_of(entry);
-    let Some(first) = changes.first() else {
-        return String::new();
-    };
-    let name = match (first["user_id"].as_i64(), first["username"].as_str()) {
-        (Some(id), username) => who(id, username),
-        (None, Some(username)) => username.to_string(),
-        (None, None) => String::new(),
-    };
-    match changes.len() {
-        1 => name,
-        many => format!("{name} +{}", many - 1),
-    }
-}
-
-/// `status: Active → Disabled`, every field of the first user; the detail otherwise.
-fn change_cell(entry: &Value) -> String {
-    let first = changes_of(entry).first();
-    let before = first.and_then(|change| change.get("before"));
-    let after = first.and_then(|change| change.get("after"));
-    let mut parts: Vec<String> = Vec::new();
-    let created = before.is_none() && entry.get("action").and_then(Value::as_str) == Some("create");
-    if let (true, Some(after)) = (created, after.and_then(Value::as_object)) {
-        parts.push(format!("{} fields recorded", after.len()));
-    } else if let Some(after) = after.and_then(Value::as_object) {
-        for (field, new) in after {
-            let old = before.and_then(|before| before.get(field));
-            parts.push(match old {
-                Some(old) => format!("{field}: {} → {}", show(old), show(new)),
-                None => format!("{field}: {}", show(new)),
-            });
-        }
-    } else if let Some(before) = before.and_then(Value::as_object) {
-        parts.push(format!("{} fields recorded", before.len()));
-    }
-    if let Some(detail) = entry.get("detail").and_then(Value::as_str) {
-        parts.push(detail.to_string());
-    }
-    parts.join(", ")
-}
-
-fn outcome_cell(entry: &Value) -> String {
-    let outcome = match entry.get("outcome") {
-        Some(Value::String(ok)) => ok.clone(),
-        Some(Value::Object(error)) => format!("error: {}", output::text(error.get("error"))),
-        other => output::text(other),
-    };
-    let steps = entry.get("steps").and_then(Value::as_array);
-    let failed_steps = steps.map_or(0, |steps| {
-        steps.iter().filter(|step| step["outcome"] != "ok").count()
-    });
-    if failed_steps > 0 {
-        format!("{outcome} ({failed_steps} steps failed)")
-    } else {
-        outcome
-    }
-}
-
-/// Where and as whom the CLI is working: what an entry records besides the change.
-struct Context {
-    host: String,
-    profile: Option<String>,
-    by: Option<String>,
-}
-
-impl Context {
-    fn load(connection: &ConnectionArgs) -> Context {
-        match Config::load(&connection.overrides()) {
-            Ok(config) => Context {
-                host: config.host,
-                profile: config.profile,
-                by: match config.credentials {
-                    Credentials::Password { username, .. } => Some(username),
-                    _ => None,
-                },
-            },
-            Err(_) => Context {
-                host: connection.host.clone().unwrap_or_default(),
-                profile: connection.profile.clone(),
-                by: None,
-            },
-        }
-    }
-}
-
-/// What a command wrote, described for the journal before it knows the outcome.
-#[derive(Debug)]
-pub struct Written {
-    action: Action,
-    changes: Vec<UserChange>,
-    detail: Option<String>,
-}
-
-impl Written {
-    /// A write to one user known by id, with no values (a password change, a renewal).
-    pub fn to_user(action: Action, user_id: i64) -> Written {
-        Written {
-            action,
-            changes: vec![UserChange::new(Some(user_id), None)],
-            detail: None,
-        }
-    }
-
-    /// One write to many users (a bulk change, an import): a change per user, each with its
-    /// own outcome.
-    pub fn bulk(action: Action, changes: Vec<UserChange>) -> Written {
-        Written {
-            action,
-            changes,
-            detail: None,
-        }
-    }
-
-    /// What the write was about besides the user: a session uuid, a member id.
-    pub fn detail(mut self, detail: impl fmt::Display) -> Written {
-        self.detail = Some(detail.to_string());
-        self
-    }
-
-    /// An update: the fields that changed from `before` to the answer, or, when the write
-    /// failed, the fields it tried to set.
-    pub fn update(
-        user_id: i64,
-        before: Option<&User>,
-        update: &UserUpdate,
-        answer: &Result<Value, ApiError>,
-    ) -> Written {
-        let after = answer
-            .as_ref()
-            .ok()
-            .and_then(|value| serde_json::from_value::<User>(value.clone()).ok());
-        let (old, new) = match (before, &after) {
-            (Some(before), Some(after)) => diff(before, after),
-            _ => {
-                let tried = Values::of_update(update);
-                let old = before.map(|user| tried.read_from(user)).unwrap_or_default();
-                (old, tried)
-            }
-        };
-        let username = after.or(before.cloned()).map(|user| user.username);
-        Written {
-            action: Action::Update,
-            changes: vec![UserChange::new(Some(user_id), username).values(old, new)],
-            detail: None,
-        }
-    }
-
-    /// A create: every field of the created user, or the username it tried.
-    pub fn create(username: &str, answer: &Result<Value, ApiError>) -> Written {
-        let created = answer
-            .as_ref()
-            .ok()
-            .and_then(|value| serde_json::from_value::<User>(value.clone()).ok());
-        let change = match created {
-            Some(user) => UserChange::new(Some(user.id), Some(user.username.clone()))
-                .values(Values::default(), Values::of_user(&user)),
-            None => UserChange::new(None, Some(username.to_string())),
-        };
-        Written {
-            action: Action::Create,
-            changes: vec![change],
-            detail: None,
-        }
-    }
-
-    /// A delete: every field the user had, so an undo can create them again.
-    pub fn delete(user: &User) -> Written {
-        Written {
-            action: Action::Delete,
-            changes: vec![
-                UserChange::new(Some(user.id), Some(user.username.clone()))
-                    .values(Values::of_user(user), Values::default()),
-            ],
-            detail: None,
-        }
-    }
-
-    fn into_entry(self, context: &Context, outcome: Outcome) -> Entry {
-        let mut entry = Entry::new(&context.host, Tool::Cli, self.action, outcome);
-        entry.profile.clone_from(&context.profile);
-        entry.by.clone_from(&context.by);
-        entry.changes = self.changes;
-        entry.detail = self.detail;
-        entry
-    }
-}
-
-/// Appends what a command wrote, and how it went, to the journal. Never fails the command:
-/// the write has happened either way, so a journal that cannot be written is a warning.
-pub fn record<T, E: fmt::Display>(
-    connection: &ConnectionArgs,
-    written: Written,
-    result: &Result<T, E>,
-) {
-    let entry = written.into_entry(&Context::load(connection), Outcome::of(result));
-    append(&entry);
-}
-
-/// Appends an entry a shared library built (a lockdown with its steps), stamped with this
-/// run's host, profile and signed-in user.
-pub fn record_entry(connection: &ConnectionArgs, mut entry: Entry) {
-    let context = Context::load(connection);
-    entry.host = context.host;
-    entry.profile = context.profile;
-    entry.by = context.by;
-    append(&entry);
-}
-
-fn append(entry: &Entry) {
-    let Some(journal) = Journal::open_default() else {
-        note("warning: no data directory, so this write was not journaled");
-        return;
-    };
-    if let Err(error) = journal.append(entry) {
-        note(&format!("warning: this write was not journaled: {error}"));
-    }
-}

@@ -10,7 +10,7 @@ use super::{
     print_stdout,
 };
 use geobox_api::{NewUserFields, Patch, UserRef, UserRole, UserStatus, UserUpdate};
-use geobox_ops::journal::Action;
+use geobox_ops::journal::{Action, renew_plan};
 use geobox_ops::transfer::output::{self, Format};
 
 #[derive(Debug, Subcommand)]
@@ -273,13 +273,10 @@ pub async fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(
         }
         UsersCommand::RenewPlan { id } => {
             let client = connect(connection)?;
-            let renewed = client.renew_plan(id).await;
-            record(
-                connection,
-                Written::to_user(Action::RenewPlan, id),
-                &renewed,
-            );
-            renewed?;
+            let renewal = renew_plan(&client, id).await;
+            let written = Written::one(Action::RenewPlan, renewal.change);
+            record(connection, written, &renewal.result);
+            renewal.result?;
             note(&format!("renewed the plan of user {id}"));
             Ok(())
         }

@@ -20,7 +20,9 @@ use geobox_api::{
     ApiError, GeoboxClient, NewUser, PlanQuery, Secret, UserQuery, UserRef, UserUpdate,
 };
 use geobox_ops::bulk::{Change, Targets};
-use geobox_ops::journal::{Entry, Filter, Journal, Tool, UndoPlan, apply_undo, users_now};
+use geobox_ops::journal::{
+    Entry, Filter, Journal, Tool, UndoPlan, apply_undo, renew_plan, users_now,
+};
 use geobox_ops::lockdown::{self, Lockdown};
 use geobox_ops::transfer::export::Pager;
 use geobox_ops::transfer::output::Format;
@@ -519,11 +521,20 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             request,
             user_id,
             username,
-        } => Msg::PlanRenewed {
-            user_id,
-            username,
-            done: timed(request, client.renew_plan(user_id)).await,
-        },
+        } => {
+            let started = Instant::now();
+            let renewal = renew_plan(client, user_id).await;
+            Msg::PlanRenewed {
+                user_id,
+                username,
+                written: renewal.change,
+                done: Done {
+                    request,
+                    took: started.elapsed(),
+                    result: renewal.result,
+                },
+            }
+        }
         Cmd::ReadBeforeSave { request, user_id } => {
             Msg::ReadBeforeSave(timed(request, client.get_user(UserRef::Id(user_id))).await)
         }

@@ -13,7 +13,7 @@ use tui_input::InputRequest;
 use geobox_api::{ApiError, Plan, Secret, Session, User, UserRole, UserStatus, UserUpdate};
 use geobox_ops::bulk;
 use geobox_ops::config::ConfigError;
-use geobox_ops::journal::Entry;
+use geobox_ops::journal::{Entry, UserChange};
 use geobox_ops::paths::DATA_DIR_VAR;
 use geobox_ops::views::View;
 
@@ -305,10 +305,11 @@ pub enum Msg {
         username: String,
         done: Done<()>,
     },
-    /// A user's plan was renewed (or failed to be).
+    /// A user's plan was renewed (or failed to be), with its expiration before and after.
     PlanRenewed {
         user_id: i64,
         username: String,
+        written: UserChange,
         done: Done<()>,
     },
     /// A renewed user was read again to show the new expiration.

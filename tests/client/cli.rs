@@ -561,7 +561,11 @@ fn writes_send_what_the_flags_say() {
         [
             "GET /v1/users/5/",
             "PUT /v1/users/5/",
+            // A renewal answers with no body: the user is read before and after it, so the
+            // journal records the expiration date it replaced.
+            "GET /v1/users/5/",
             "POST /v1/users/5/renewPlan",
+            "GET /v1/users/5/",
             "POST /v1/users/5/sessions/6f1c-aa",
             "POST /v1/users/5/members/9",
             "DELETE /v1/users/5/members/9",

@@ -1,6 +1,10 @@
 //! The journal end to end: the built binary writes through the embedded server, with its
 //! data directory (and so its journal) in a temporary directory.
 
+mod asking;
+mod store;
+mod undo;
+
 use crate::support;
 
 use support::{assert_exit, text};
@@ -26,8 +30,13 @@ struct Demo {
 
 impl Demo {
     fn start() -> Demo {
+        Demo::seeded(3)
+    }
+
+    /// The server with `users` seeded users besides its admin.
+    fn seeded(users: u64) -> Demo {
         let runtime = support::test_runtime();
-        let server = runtime.block_on(support::start_server(3, ADMIN_PASSWORD));
+        let server = runtime.block_on(support::start_server(users, ADMIN_PASSWORD));
         let admin = support::admin_client(&server, ADMIN_PASSWORD);
         let envs = support::admin_env(&server, ADMIN_PASSWORD);
         Demo {

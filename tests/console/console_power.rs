@@ -320,7 +320,8 @@ async fn a_lockdown_of_the_whole_view_shuts_exactly_its_users_and_leaves_the_adm
 
     // Its undo puts back every status it changed, as the console's `u` would.
     let now = journal::users_now(&client, entry).await.expect("read");
-    let plan = journal::plan_undo(entry, &now, false).expect("an undo plan");
+    let plan =
+        journal::plan_undo(entry, &now, &journal::UndoOptions::default()).expect("an undo plan");
     let applied = journal::apply_undo(&client, &plan).await;
     assert!(applied.failures.is_empty(), "{:?}", applied.failures);
     let undone: Vec<_> = users_in(&client, View::default())

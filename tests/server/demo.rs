@@ -273,3 +273,31 @@ fn serve_prints_the_admin_password_only_when_it_generated_it() {
         "{generated}"
     );
 }
+
+/// A link planted where the demo keeps its database is refused, and what it points at is left
+/// as it was (neither opened by SQLite nor narrowed by a chmod).
+#[cfg(unix)]
+#[tokio::test]
+async fn the_demo_refuses_a_planted_link_in_place_of_its_database() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let victim = dir.path().join("someone-elses.txt");
+    std::fs::write(&victim, "not a database\n").expect("write");
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let path = dir.path().join("demo.sqlite");
+    std::os::unix::fs::symlink(&victim, &path).expect("symlink");
+    let error = geobox_server::start_demo(&path, false)
+        .await
+        .expect_err("a planted link is refused");
+    assert!(error.to_string().contains("symbolic link"), "{error}");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("read"),
+        "not a database\n"
+    );
+    let mode = std::fs::metadata(&victim)
+        .expect("stat")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o644);
+}

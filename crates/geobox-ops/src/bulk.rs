@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
-use crate::journal::{Outcome, UserChange, Values};
+use crate::journal::{self, Outcome, UserChange, Values};
 use crate::lockdown::{self, Lockdown, LockdownError};
 use crate::safety::{
     AdminGrant, SelfHarm, SignedIn, admin_grant, self_harm, self_harm_of_lockdown,
@@ -321,11 +321,14 @@ async fn write_one(client: &GeoboxClient, user: User, change: &Change) -> Writte
     if *change == Change::Lockdown {
         return lock_down(client, user).await;
     }
-    let result = match change.update() {
-        Some(update) => client.update_user(user.id, &update).await.map(drop),
-        None => client.renew_plan(user.id).await,
+    let Some(update) = change.update() else {
+        return renew(client, user).await;
     };
-    let result = result.map_err(BulkError::from);
+    let result = client
+        .update_user(user.id, &update)
+        .await
+        .map(drop)
+        .map_err(BulkError::from);
     let journal = journal_change(&user, &result, change);
     Written {
         user,
@@ -342,6 +345,21 @@ fn journal_change(user: &User, result: &Result<(), BulkError>, change: &Change) 
     }
     journal.outcome = Some(Outcome::of(result));
     journal
+}
+
+/// One user's plan renewed through the journal's renewal, which records the expiration date
+/// before and after so that the undo can put it back.
+async fn renew(client: &GeoboxClient, user: User) -> Written {
+    let renewal = journal::renew_plan(client, user.id).await;
+    let result = renewal.result.map_err(BulkError::from);
+    Written {
+        journal: UserChange {
+            outcome: Some(Outcome::of(&result)),
+            ..renewal.change
+        },
+        user,
+        result,
+    }
 }
 
 /// One user through the shared lockdown. Any step it reports as not done makes the user a

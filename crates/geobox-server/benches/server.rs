@@ -11,10 +11,16 @@
 //! says how long that took. `--no-memory-columns` measures the server without them: what a
 //! first ask costs in the half second after a write.
 //!
+//! `--contention` lists while others write instead (see `server/contention.rs`).
+//!
 //! Prints, per size: the matrix (filters x sorts x first / middle / last page of 50: the first
 //! ask, then the median asked again, in ms), each filter's count (the same two), a few single
 //! requests, the slowest shapes, and one line per target saying whether it holds, judged on
 //! the first ask (what an admin meets), then on asking again.
+
+// A module of this bench only: a directory without `main.rs` is not a bench target of its own.
+#[path = "server/contention.rs"]
+mod contention;
 
 use std::time::{Duration, Instant};
 
@@ -68,12 +74,13 @@ struct Client {
 }
 
 impl Client {
-    async fn send(
+    /// The answer's status, how long it took, and its JSON (`Null` when it is none).
+    async fn request(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<&Value>,
-    ) -> Result<(Duration, Value), Box<dyn std::error::Error>> {
+    ) -> Result<(reqwest::StatusCode, Duration, Value), Box<dyn std::error::Error>> {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base_url))
@@ -86,13 +93,25 @@ impl Client {
         let status = response.status();
         let bytes = response.bytes().await?;
         let elapsed = started.elapsed();
-        if !status.is_success() {
-            return Err(format!("{path}: {status}: {}", String::from_utf8_lossy(&bytes)).into());
-        }
         Ok((
+            status,
             elapsed,
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         ))
+    }
+
+    /// A successful answer: how long it took and its JSON; any other status is an error.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(Duration, Value), Box<dyn std::error::Error>> {
+        let (status, elapsed, answer) = self.request(method, path, body).await?;
+        if !status.is_success() {
+            return Err(format!("{path}: {status}: {answer}").into());
+        }
+        Ok((elapsed, answer))
     }
 
     /// The median of `runs` timings after one warm-up.
@@ -113,6 +132,26 @@ impl Client {
         samples.sort();
         Ok(samples[samples.len() / 2])
     }
+}
+
+/// A client signed in as the admin.
+async fn sign_in(base_url: &str, password: &str) -> Result<Client, Box<dyn std::error::Error>> {
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{base_url}auth/token/"))
+        .form(&[("username", "admin"), ("password", password)])
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(Client {
+        http,
+        base_url: base_url.to_string(),
+        token: login["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    })
 }
 
 fn ms(duration: Duration) -> f64 {
@@ -226,22 +265,7 @@ async fn measure(
     let seed_seconds = server.startup.as_secs_f64();
     let seeded = server.seeded_users;
     eprintln!("  started in {seed_seconds:.1}s");
-    let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{}auth/token/", server.base_url))
-        .form(&[("username", "admin"), ("password", "bench-password")])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let client = Client {
-        http,
-        base_url: server.base_url.clone(),
-        token: login["access_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    };
+    let client = sign_in(&server.base_url, "bench-password").await?;
     // The sign-in wrote the admin's last login: the columns are made once the writes pause.
     let columns_seconds = if memory_columns {
         let started = Instant::now();
@@ -458,6 +482,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if args.iter().any(|arg| arg == "--contention") {
+        let number = |flag: &str, default: u64| {
+            value_of(flag).map_or(Ok(default), |value| value.replace('_', "").parse())
+        };
+        for users in sizes {
+            runtime.block_on(contention::run(&contention::Settings {
+                users,
+                seconds: number("--seconds", 60)?,
+                writers: number("--writers", 6)? as usize,
+                readers: number("--readers", 4)? as usize,
+                write_rate: number("--write-rate", 240)?,
+            }))?;
+        }
+        return Ok(());
+    }
     for users in sizes {
         let report = runtime.block_on(measure(
             users,

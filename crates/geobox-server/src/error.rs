@@ -63,9 +63,28 @@ impl ServerError {
     }
 }
 
+/// What a request that met a busy database waits before asking again.
+const BUSY_RETRY_AFTER: Duration = Duration::from_secs(1);
+
 impl From<rusqlite::Error> for ServerError {
     fn from(error: rusqlite::Error) -> Self {
-        ServerError::Internal(format!("database: {error}"))
+        match &error {
+            // A lock held past the busy timeout: the request may well succeed in a moment.
+            rusqlite::Error::SqliteFailure(failure, _)
+                if matches!(
+                    failure.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                tracing::warn!(%error, "the database is busy");
+                ServerError::Throttled {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: "the database is busy; try again in a moment".into(),
+                    retry_after: BUSY_RETRY_AFTER,
+                }
+            }
+            _ => ServerError::Internal(format!("database: {error}")),
+        }
     }
 }
 

@@ -479,7 +479,20 @@ fn owner_only_demo_files(path: &Path) -> std::io::Result<()> {
     for suffix in ["", "-wal", "-shm"] {
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);
-        match std::fs::metadata(&file) {
+        // Not followed: a link planted in place of the demo's database would hand SQLite, and
+        // this chmod, a file of someone else's choosing.
+        match std::fs::symlink_metadata(&file) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "refusing to open the demo database: {} is a symbolic link, which \
+                         geobox-users never makes (remove it, or start with --fresh after \
+                         removing it)",
+                        std::path::Path::new(&file).display()
+                    ),
+                ));
+            }
             Ok(metadata) if metadata.permissions().mode() & 0o077 != 0 => {
                 std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
             }

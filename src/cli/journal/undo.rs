@@ -1,11 +1,25 @@
-//! `geobox-users journal undo ENTRY`: find the entry, fetch its users, plan with the shared
-//! planner, show old → new, ask, carry it out, and journal the undo itself.
+//! `geobox-users journal undo ENTRY`: find the entry, say where it came from (and warn when it
+//! does not verify), fetch its users, plan with the shared planner, show old → new, ask,
+//! carry it out, and journal the undo itself.
 
-use super::{Context, UndoArgs, append, open_journal};
+use std::io;
+
+use super::record::{Context, append};
+use super::{UndoArgs, open_journal, unreadable};
 use crate::cli::{CliError, ConnectionArgs, at_terminal, confirm, connect, note, print_stdout};
+use geobox_api::UserRef;
 use geobox_ops::journal::{
-    Entry, Lookup, Outcome, Tool, UndoPlan, apply_undo, plan_undo, same_host, users_now,
+    Deployment, Entry, IfChanged, Lookup, Outcome, Tool, UndoOptions, UndoPlan, apply_undo,
+    counted, plan_undo, users_now,
 };
+use geobox_ops::safety::SignedIn;
+
+/// Above this many users an undo asks for the count, as `bulk-update` does, not a yes.
+const TYPE_THE_COUNT_ABOVE: usize = 100;
+/// Steps the plan shows before "… and N more users".
+const STEPS_SHOWN: usize = 20;
+/// Failures listed after an undo; every user's outcome is in its journal entry.
+const FAILURES_SHOWN: usize = 20;
 
 pub(super) async fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
     if !args.yes && !at_terminal() {
@@ -14,48 +28,40 @@ pub(super) async fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result
             args.entry
         )));
     }
-    let entry = match open_journal()?
-        .find(&args.entry)
-        .map_err(|error| CliError::Io(format!("cannot read the journal: {error}")))?
-    {
-        Lookup::Found(entry) => *entry,
-        Lookup::Missing => {
-            return Err(CliError::Usage(format!(
-                "no journal entry '{}' (see `geobox-users journal`)",
-                args.entry
-            )));
-        }
-        Lookup::Ambiguous(ids) => {
-            return Err(CliError::Usage(format!(
-                "'{}' starts several entries: {}",
-                args.entry,
-                ids.join(", ")
-            )));
-        }
-    };
+    let entry = find(&args.entry)?;
+    print_stdout(&origin(&entry))?;
+    check_seal(&entry, args)?;
     let context = Context::load(connection);
-    if !same_host(&context.host, &entry.host) {
-        return Err(CliError::Usage(format!(
-            "entry {} was made on {}, but this run is connected to {}: pass --host {}",
-            entry.id, entry.host, context.host, entry.host
-        )));
+    if !entry.is_on(&context.deployment) {
+        return Err(CliError::Usage(elsewhere(&entry, &context.deployment)));
     }
     let client = connect(connection)?;
+    let me = client.get_user(UserRef::Me).await?;
+    // Without knowing who is signed in, an undo could shut them out: none is made.
+    let me = SignedIn::of(&me).ok_or_else(|| {
+        CliError::Io("the server did not say the signed-in user's role: nothing was undone".into())
+    })?;
     let now = users_now(&client, &entry).await?;
-    let plan = plan_undo(&entry, &now, args.force)
+    let options = UndoOptions {
+        if_changed: match (args.force, args.skip_changed) {
+            (true, _) => IfChanged::Overwrite,
+            (false, true) => IfChanged::Skip,
+            (false, false) => IfChanged::Refuse,
+        },
+        me: Some(&me),
+    };
+    let plan = plan_undo(&entry, &now, &options)
         .map_err(|refusal| CliError::Declined(format!("cannot undo {}: {refusal}", entry.id)))?;
+    drop(now);
     print_stdout(&describe(&entry, &plan))?;
-    if !args.yes && !confirm(&format!("Undo {}?", entry.id))? {
-        return Err(CliError::Declined(format!(
-            "entry {} was not undone",
-            entry.id
-        )));
+    if !args.yes {
+        ask(&entry, &plan)?;
     }
     let applied = apply_undo(&client, &plan).await;
     let new_passwords = applied.new_passwords.clone();
-    let mut undo_entry = applied.into_entry(&entry, &context.host, Tool::Cli);
-    undo_entry.profile = context.profile;
-    undo_entry.by = context.by;
+    let failures: Vec<String> = applied.failures.iter().map(ToString::to_string).collect();
+    let mut undo_entry = applied.into_entry(&entry, "", Tool::Cli);
+    context.stamp(&mut undo_entry);
     append(&undo_entry);
     for (username, password) in &new_passwords {
         print_stdout(&format!(
@@ -63,35 +69,191 @@ pub(super) async fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result
             password.expose()
         ))?;
     }
-    let outcome = undo_entry.outcome.clone();
-    match outcome {
-        Outcome::Ok => {
-            note(&format!(
-                "undid {} (journaled as {})",
-                entry.id, undo_entry.id
-            ));
-            Ok(())
-        }
-        Outcome::Error(message) => Err(CliError::Io(format!(
-            "the undo of {} failed (journaled as {}): {message}",
-            entry.id, undo_entry.id
+    report(&entry, &undo_entry, &plan, &failures)
+}
+
+fn find(wanted: &str) -> Result<Entry, CliError> {
+    match open_journal()?.find(wanted).map_err(unreadable)? {
+        Lookup::Found(entry) => Ok(*entry),
+        Lookup::Missing => Err(CliError::Usage(format!(
+            "no journal entry '{wanted}' (see `geobox-users journal`)"
         ))),
+        Lookup::Ambiguous(ids) => Err(CliError::Usage(format!(
+            "'{wanted}' starts several entries: {}",
+            ids.join(", ")
+        ))),
+    }
+}
+
+/// `Entry k3v9 (update by admin with the cli on https://h at …), from journal.jsonl: verified`
+fn origin(entry: &Entry) -> String {
+    let (store, seal) = match &entry.read_from {
+        Some(from) => (from.store.as_str(), from.seal.to_string()),
+        None => ("the journal", "not checked".to_string()),
+    };
+    let tool = match entry.tool {
+        Tool::Cli => "the CLI",
+        Tool::Console => "the console",
+    };
+    format!(
+        "Entry {} ({} by {} with {tool} on {} at {}), from {store}: {seal}\n",
+        entry.id,
+        entry.action,
+        entry.by.as_deref().unwrap_or("?"),
+        entry.deployment_label(),
+        entry.time.format("%Y-%m-%d %H:%M:%S UTC")
+    )
+}
+
+/// An entry that does not verify is undone only when the admin says so knowing it: asked on
+/// a terminal, or `--allow-unverified` with `--yes`.
+fn check_seal(entry: &Entry, args: &UndoArgs) -> Result<(), CliError> {
+    let seal = entry.read_from.as_ref().map(|from| from.seal);
+    let Some(warning) = seal.and_then(|seal| seal.warning(&entry.id)) else {
+        return Ok(());
+    };
+    note(&format!("WARNING: {warning}."));
+    note(
+        "Undoing it writes what it says as it reads now. Going on shows that first, and asks \
+         again before anything is written (unless --yes).",
+    );
+    let allowed = if args.yes {
+        args.allow_unverified
+    } else {
+        confirm(&format!("Go on with entry {} anyway?", entry.id))?
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(CliError::Declined(format!(
+        "entry {} was not undone: it does not verify{}",
+        entry.id,
+        if args.yes {
+            " (pass --allow-unverified with --yes to undo it anyway)"
+        } else {
+            ""
+        }
+    )))
+}
+
+/// Why this run cannot undo an entry made on another deployment.
+fn elsewhere(entry: &Entry, here: &Deployment) -> String {
+    match &entry.deployment {
+        Some(Deployment::Demo) => format!(
+            "entry {} was made on the console's built-in demo, which only the console runs: \
+             open it (geobox-users --demo) and undo the entry there (L, then u)",
+            entry.id
+        ),
+        _ => {
+            let there = entry.deployment_label();
+            format!(
+                "entry {} was made on {there}, but this run is connected to {}: pass --host \
+                 {there}",
+                entry.id,
+                here.label()
+            )
+        }
     }
 }
 
 fn describe(entry: &Entry, plan: &UndoPlan) -> String {
     let mut text = format!(
-        "Undo {} ({} by {} at {}):\n",
+        "Undo {}: {}\n",
         entry.id,
-        entry.action,
-        entry.by.as_deref().unwrap_or("?"),
-        entry.time.format("%Y-%m-%d %H:%M:%S UTC")
+        counted(plan.users(), "user", "users")
     );
-    for step in &plan.steps {
-        text.push_str(&format!("{step}\n"));
+    text.push_str(&plan.preview(STEPS_SHOWN));
+    for warning in plan.admin_grants() {
+        text.push_str(&format!("{warning}\n"));
+    }
+    if let Some(left_out) = &plan.left_out {
+        text.push_str(&format!("note: {}\n", left_out.note()));
+    }
+    let skipped = plan.skipped.lines();
+    if !skipped.is_empty() {
+        text.push_str(&format!(
+            "left as they are, changed since the entry ({}):\n",
+            counted(plan.skipped.users().len(), "user", "users")
+        ));
+        for line in skipped.iter().take(STEPS_SHOWN) {
+            text.push_str(&format!("  {line}\n"));
+        }
+        if skipped.len() > STEPS_SHOWN {
+            text.push_str(&format!("  … and {} more\n", skipped.len() - STEPS_SHOWN));
+        }
     }
     for line in &plan.notes {
         text.push_str(&format!("note: {line}\n"));
     }
     text
+}
+
+/// A yes for a few users; the count typed for many, like `bulk-update`.
+fn ask(entry: &Entry, plan: &UndoPlan) -> Result<(), CliError> {
+    let count = plan.users();
+    let agreed = if count > TYPE_THE_COUNT_ABOVE {
+        note(&format!(
+            "Undo {} for {count} users: type {count} to go ahead (anything else stops)",
+            entry.id
+        ));
+        let mut answer = String::new();
+        io::stdin()
+            .read_line(&mut answer)
+            .map_err(|error| CliError::Io(format!("cannot read the answer: {error}")))?;
+        answer.trim() == count.to_string()
+    } else {
+        confirm(&format!("Undo {}?", entry.id))?
+    };
+    if agreed {
+        Ok(())
+    } else {
+        Err(CliError::Declined(format!(
+            "entry {} was not undone",
+            entry.id
+        )))
+    }
+}
+
+/// A summary, who was left out, and the failures (the first few: every user's outcome is in
+/// the undo's journal entry).
+fn report(
+    entry: &Entry,
+    undo_entry: &Entry,
+    plan: &UndoPlan,
+    failures: &[String],
+) -> Result<(), CliError> {
+    let left = plan.skipped.users().len() + usize::from(plan.left_out.is_some());
+    let mut summary = format!(
+        "undid {}: {} of {} put back",
+        entry.id,
+        plan.users() - failures.len(),
+        counted(plan.users(), "user", "users")
+    );
+    if left > 0 {
+        summary.push_str(&format!(", {left} left as they are"));
+    }
+    summary.push_str(&format!(" (journaled as {})", undo_entry.id));
+    note(&summary);
+    for failure in failures.iter().take(FAILURES_SHOWN) {
+        note(&format!("  failed: {failure}"));
+    }
+    if let Some(more) = failures
+        .len()
+        .checked_sub(FAILURES_SHOWN)
+        .filter(|more| *more > 0)
+    {
+        let noun = if more == 1 { "failure" } else { "failures" };
+        note(&format!(
+            "  … and {more} more {noun} (each user's outcome: geobox-users journal --output json)"
+        ));
+    }
+    match &undo_entry.outcome {
+        Outcome::Ok => Ok(()),
+        Outcome::Error(_) => Err(CliError::Io(format!(
+            "the undo of {} failed for {} (journaled as {})",
+            entry.id,
+            counted(failures.len(), "user", "users"),
+            undo_entry.id
+        ))),
+    }
 }

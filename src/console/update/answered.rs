@@ -14,7 +14,7 @@ use crate::console::model::Model;
 use crate::console::msg::{Done, QuickChange};
 use geobox_api::date_part;
 use geobox_api::{User, UserStatus};
-use geobox_ops::journal::{Action, Outcome, Values};
+use geobox_ops::journal::{Action, Outcome, UserChange, Values};
 
 pub(super) fn on_user_updated(
     model: &mut Model,
@@ -136,11 +136,11 @@ pub(super) fn on_plan_renewed(
     env: &Env,
     user_id: i64,
     username: String,
+    written: UserChange,
     done: Done<()>,
     cmds: &mut Vec<Cmd>,
 ) {
     action_answered(model, "POST renewPlan", &done);
-    let written = about(user_id, username.clone());
     record_user(
         model,
         env,

@@ -5,13 +5,16 @@
 
 use super::feedback::{action_allowed, explain, log_activity};
 use super::list::refresh_list;
-use super::record::{append, stamp};
+use super::record::{append, deployment, stamp};
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;
 use crate::console::model::{JournalView, LoadState, Mode, Model, UndoAsk};
 use crate::console::msg::{Done, JournalReadError, RequestId};
 use geobox_api::{Secret, User};
-use geobox_ops::journal::{Entry, Filter, Outcome, Refusal, UserKey, plan_undo};
+use geobox_ops::journal::{
+    Entry, Filter, IfChanged, Outcome, Refusal, UndoOptions, UndoPlan, UserKey, plan_undo,
+};
+use geobox_ops::safety::SignedIn;
 
 /// Earlier entries read at once: enough to scroll through, quick to read in any journal.
 const EARLIER_READ: usize = 500;
@@ -35,7 +38,7 @@ fn view_mut(model: &mut Model) -> Option<&mut JournalView> {
 
 fn read_earlier(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     let request = model.new_request();
-    let host = Some(env.api_base.clone()).filter(|host| !host.is_empty());
+    let deployment = (env.demo_url.is_some() || !env.api_base.is_empty()).then(|| deployment(env));
     let Some(view) = view_mut(model) else {
         return;
     };
@@ -43,7 +46,7 @@ fn read_earlier(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     view.earlier = LoadState::Loading;
     let filter = Filter {
         user: view.only_user.as_ref().map(|user| UserKey::Id(user.id)),
-        host,
+        deployment,
         limit: Some(EARLIER_READ),
         ..Filter::default()
     };
@@ -121,6 +124,11 @@ pub(super) fn request_undo(model: &mut Model, cmds: &mut Vec<Cmd>) {
 
 pub(super) fn on_checked(model: &mut Model, entry: Entry, done: Done<Vec<Option<User>>>) {
     model.actions_in_flight.remove(&done.request);
+    let me = model.me.loaded().and_then(SignedIn::of);
+    let options = UndoOptions {
+        if_changed: IfChanged::Refuse,
+        me: me.as_ref(),
+    };
     let Some(view) = view_mut(model) else {
         return;
     };
@@ -128,11 +136,15 @@ pub(super) fn on_checked(model: &mut Model, entry: Entry, done: Done<Vec<Option<
         return;
     }
     view.undo = match done.result {
-        Ok(now) => match plan_undo(&entry, &now, false) {
-            Ok(plan) => UndoAsk::Ready {
-                entry: Box::new(entry),
-                plan,
-            },
+        Ok(now) => match plan_undo(&entry, &now, &options) {
+            Ok(mut plan) => {
+                let first = warnings(&entry, &plan);
+                plan.notes.splice(0..0, first);
+                UndoAsk::Ready {
+                    entry: Box::new(entry),
+                    plan,
+                }
+            }
             Err(refusal) => UndoAsk::Refused {
                 text: refusal_words(&refusal),
             },
@@ -141,6 +153,20 @@ pub(super) fn on_checked(model: &mut Model, entry: Entry, done: Done<Vec<Option<
             text: format!("Reading the user failed: {}", explain(&error)),
         },
     };
+}
+
+/// What the admin must read before `y`, shown first among the plan's notes: an entry that
+/// does not verify, the admin left out, admin rights the undo grants.
+fn warnings(entry: &Entry, plan: &UndoPlan) -> Vec<String> {
+    let seal = entry.read_from.as_ref().map(|from| from.seal);
+    let unverified = seal.and_then(|seal| seal.warning(&entry.id));
+    let left_out = plan.left_out.as_ref().map(|left_out| left_out.note());
+    unverified
+        .map(|warning| format!("WARNING: {warning}"))
+        .into_iter()
+        .chain(left_out)
+        .chain(plan.admin_grants())
+        .collect()
 }
 
 /// Why an entry is not undone, for the console (which has no `--force`).
@@ -204,6 +230,12 @@ pub(super) fn on_applied(
     };
     let ok = entry.outcome.is_ok();
     log_activity(model, text.clone(), ok, cmds);
+    Entry::mark_undone_by(&mut model.journal.this_run, &entry);
+    if let Some(view) = view_mut(model)
+        && let LoadState::Loaded(earlier) = &mut view.earlier
+    {
+        Entry::mark_undone_by(earlier, &entry);
+    }
     append(model, entry, cmds);
     for (username, password) in &new_passwords {
         text.push_str(&format!(

@@ -239,8 +239,9 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::PlanRenewed {
             user_id,
             username,
+            written,
             done,
-        } => answered::on_plan_renewed(model, env, user_id, username, done, cmds),
+        } => answered::on_plan_renewed(model, env, user_id, username, written, done, cmds),
         Msg::UserReloaded { user_id, done } => {
             answered::on_user_reloaded(model, user_id, done, cmds)
         }

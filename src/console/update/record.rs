@@ -8,7 +8,7 @@ use crate::console::cmd::Cmd;
 use crate::console::env::Env;
 use crate::console::model::Model;
 use geobox_api::{ApiError, User};
-use geobox_ops::journal::{Action, Entry, Outcome, Tool, UserChange, Values, diff};
+use geobox_ops::journal::{Action, Deployment, Entry, Outcome, Tool, UserChange, Values, diff};
 
 /// A write to one user: one entry, or one step of the running bulk action.
 pub(super) fn record_user(
@@ -67,20 +67,10 @@ pub(super) fn record(
     detail: Option<String>,
     cmds: &mut Vec<Cmd>,
 ) {
-    let mut entry = Entry {
-        id: model.journal.ids.next_id(),
-        time: model.now,
-        host: String::new(),
-        profile: None,
-        by: None,
-        tool: Tool::Console,
-        action,
-        changes,
-        detail,
-        steps: Vec::new(),
-        outcome,
-        undoes: None,
-    };
+    let id = model.journal.ids.next_id();
+    let mut entry = Entry::at(id, model.now, "", Tool::Console, action, outcome);
+    entry.changes = changes;
+    entry.detail = detail;
     stamp(model, env, &mut entry);
     append(model, entry, cmds);
 }
@@ -88,9 +78,18 @@ pub(super) fn record(
 /// Stamps an entry (one built here, or by the runner for an undo or a lockdown) with this
 /// run's host, signed-in admin and now, like every console entry.
 pub(super) fn stamp(model: &Model, env: &Env, entry: &mut Entry) {
-    entry.host.clone_from(&env.api_base);
+    entry.place(&deployment(env), &env.api_base);
     entry.time = model.now;
     entry.by = model.me.loaded().map(|me| me.username.clone());
+}
+
+/// The deployment this console writes to: the built-in demo (whose address changes at every
+/// start), or the server.
+pub(super) fn deployment(env: &Env) -> Deployment {
+    match env.demo_url {
+        Some(_) => Deployment::Demo,
+        None => Deployment::server(&env.api_base),
+    }
 }
 
 /// Keeps an entry built elsewhere (an undo, a lockdown) and asks the runner to append it.

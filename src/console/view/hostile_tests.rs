@@ -279,6 +279,7 @@ fn journal_views() -> Vec<JournalView> {
             },
         ],
         notes: vec![hostile("note")],
+        ..UndoPlan::default()
     };
     vec![
         JournalView {

@@ -1,6 +1,7 @@
 //! Carrying out an undo planned by [`plan_undo`](super::plan_undo): the writes, each with its
 //! outcome, and the entry that records the undo. The CLI and the console both run this.
 
+use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::entry::{Action, Entry, Field, Outcome, Tool, UserChange, Values, random_text};
@@ -8,6 +9,12 @@ use super::undo::{UndoPlan, UndoStep};
 use geobox_api::{
     ApiError, GeoboxClient, NewUser, Patch, Secret, User, UserRef, UserRole, UserStatus, UserUpdate,
 };
+
+/// Requests in flight at once while reading an entry's users or undoing them: an undo of an
+/// import of 50,000 users takes a minute, not ten, and a server is not flooded.
+const AT_ONCE: usize = 8;
+/// Failures an undo entry's outcome quotes; each user's own outcome is in the entry.
+const FAILURES_QUOTED: usize = 3;
 
 /// A step of an undo that did not happen, and the error it ended in.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -24,6 +31,8 @@ pub struct Applied {
     action: Action,
     detail: Option<String>,
     pub changes: Vec<UserChange>,
+    /// The users the plan left as they were (changed since, or the signed-in admin).
+    pub skipped: Vec<UserChange>,
     /// Every step that failed.
     pub failures: Vec<StepFailed>,
     /// Users created again, with the password they got: to show once, never to journal.
@@ -38,42 +47,72 @@ impl Applied {
             .any(|failed| failed.error.is_unreachable())
     }
 
-    /// The journal entry of this undo of `undone`.
+    /// The journal entry of this undo of `undone`: each user's outcome, the users left out,
+    /// and an outcome that counts the failures and quotes the first few.
     pub fn into_entry(self, undone: &Entry, host: &str, tool: Tool) -> Entry {
         let outcome = if self.failures.is_empty() {
             Outcome::Ok
         } else {
-            let lines: Vec<String> = self.failures.iter().map(ToString::to_string).collect();
-            Outcome::Error(lines.join("; "))
+            let quoted: Vec<String> = self
+                .failures
+                .iter()
+                .take(FAILURES_QUOTED)
+                .map(ToString::to_string)
+                .collect();
+            let more = self.failures.len().saturating_sub(FAILURES_QUOTED);
+            let mut text = format!(
+                "{} of {} writes failed: {}",
+                self.failures.len(),
+                self.changes.len(),
+                quoted.join("; ")
+            );
+            if more > 0 {
+                text.push_str(&format!("; and {more} more"));
+            }
+            Outcome::Error(text)
         };
         let mut entry = Entry::new(host, tool, self.action, outcome);
         entry.changes = self.changes;
+        entry.skipped = self.skipped;
         entry.detail = self.detail;
         entry.undoes = Some(undone.id.clone());
         entry
     }
 }
 
-/// The entry's users as they are now; `None` for one that no longer exists.
+/// The entry's users as they are now, a few read at once; `None` for one that no longer
+/// exists (and for every user of a delete, who is gone by definition).
 pub async fn users_now(
     client: &GeoboxClient,
     entry: &Entry,
 ) -> Result<Vec<Option<User>>, ApiError> {
+    // By index, not by reference: a stream of futures borrowing from their items cannot be
+    // sent to another task, which the console's runner does.
+    let reads = futures_util::stream::iter(0..entry.changes.len())
+        .map(|index| user_now(client, entry, index));
     let mut users = Vec::with_capacity(entry.changes.len());
-    for change in &entry.changes {
-        let user = match change.user_id {
-            Some(id) if entry.action != Action::Delete => {
-                match client.get_user(UserRef::Id(id)).await {
-                    Ok(user) => Some(user),
-                    Err(ApiError::NotFound { .. }) => None,
-                    Err(error) => return Err(error),
-                }
-            }
-            _ => None,
-        };
-        users.push(user);
+    let mut in_order = reads.buffered(AT_ONCE);
+    while let Some(user) = in_order.next().await {
+        users.push(user?);
     }
     Ok(users)
+}
+
+async fn user_now(
+    client: &GeoboxClient,
+    entry: &Entry,
+    index: usize,
+) -> Result<Option<User>, ApiError> {
+    match entry.changes[index].user_id {
+        Some(id) if entry.action != Action::Delete => {
+            match client.get_user(UserRef::Id(id)).await {
+                Ok(user) => Ok(Some(user)),
+                Err(ApiError::NotFound { .. }) => Ok(None),
+                Err(error) => Err(error),
+            }
+        }
+        _ => Ok(None),
+    }
 }
 
 fn step_action(step: &UndoStep) -> Action {
@@ -86,8 +125,12 @@ fn step_action(step: &UndoStep) -> Action {
     }
 }
 
-/// Carries out every step of a plan, each recorded with its own outcome.
+/// Carries out every step of a plan, a few at once, each recorded with its own outcome.
 pub async fn apply_undo(client: &GeoboxClient, plan: &UndoPlan) -> Applied {
+    let left_out = plan
+        .left_out
+        .iter()
+        .map(|left_out| (left_out.user_id, left_out.username.clone()));
     let mut applied = Applied {
         action: match &plan.steps[..] {
             [only] => step_action(only),
@@ -99,19 +142,31 @@ pub async fn apply_undo(client: &GeoboxClient, plan: &UndoPlan) -> Applied {
             }
             _ => None,
         },
-        changes: Vec::new(),
+        changes: Vec::with_capacity(plan.steps.len()),
+        skipped: plan
+            .skipped
+            .users()
+            .into_iter()
+            .chain(left_out)
+            .map(|(id, username)| UserChange::new(Some(id), username))
+            .collect(),
         failures: Vec::new(),
         new_passwords: Vec::new(),
     };
-    for step in &plan.steps {
-        let (mut change, result) = apply_step(client, step, &mut applied.new_passwords).await;
+    let many = plan.steps.len() > 1;
+    let mut done = futures_util::stream::iter(0..plan.steps.len())
+        .map(|index| apply_step(client, &plan.steps[index]))
+        .buffered(AT_ONCE)
+        .zip(futures_util::stream::iter(&plan.steps));
+    while let Some(((mut change, result, password), step)) = done.next().await {
         if let Err(error) = &result {
             applied.failures.push(StepFailed {
                 step: step_headline(step),
                 error: error.clone(),
             });
         }
-        if plan.steps.len() > 1 {
+        applied.new_passwords.extend(password);
+        if many {
             change.outcome = Some(Outcome::of(&result));
         }
         applied.changes.push(change);
@@ -128,12 +183,12 @@ fn step_headline(step: &UndoStep) -> String {
         .to_string()
 }
 
-async fn apply_step(
-    client: &GeoboxClient,
-    step: &UndoStep,
-    new_passwords: &mut Vec<(String, Secret)>,
-) -> (UserChange, Result<(), ApiError>) {
-    match step {
+/// One step's write: the user's part for the journal, how it went, and the password of a
+/// user created again.
+type StepDone = (UserChange, Result<(), ApiError>, Option<(String, Secret)>);
+
+async fn apply_step(client: &GeoboxClient, step: &UndoStep) -> StepDone {
+    let (change, result) = match step {
         UndoStep::Update {
             user_id,
             username,
@@ -152,7 +207,7 @@ async fn apply_step(
             let change = UserChange::new(Some(*user_id), username.clone()).values(before, after);
             (change, result)
         }
-        UndoStep::Create { fields } => recreate(client, fields, new_passwords).await,
+        UndoStep::Create { fields } => return recreate(client, fields).await,
         UndoStep::Delete { user_id, username } => {
             let result = client.delete_user(*user_id).await;
             (UserChange::new(Some(*user_id), username.clone()), result)
@@ -165,16 +220,13 @@ async fn apply_step(
             UserChange::new(Some(*user_id), None),
             client.remove_member(*user_id, *member_id).await,
         ),
-    }
+    };
+    (change, result, None)
 }
 
 /// Creates a deleted user again: the fields it had, a new random password (handed back to
 /// be shown once, never journaled), then its plan and expiry, which a create cannot set.
-async fn recreate(
-    client: &GeoboxClient,
-    fields: &Values,
-    new_passwords: &mut Vec<(String, Secret)>,
-) -> (UserChange, Result<(), ApiError>) {
+async fn recreate(client: &GeoboxClient, fields: &Values) -> StepDone {
     let text = |field: Field| match fields.get(field) {
         Some(Value::String(text)) => text.clone(),
         Some(Value::Null) | None => String::new(),
@@ -194,9 +246,9 @@ async fn recreate(
     };
     let created = match client.create_user(&new_user).await {
         Ok(user) => user,
-        Err(error) => return (UserChange::new(None, Some(username)), Err(error)),
+        Err(error) => return (UserChange::new(None, Some(username)), Err(error), None),
     };
-    new_passwords.push((created.username.clone(), Secret::from(password)));
+    let password = Some((created.username.clone(), Secret::from(password)));
     let mut later = Values::default();
     for field in [Field::PlanId, Field::ExpirationDate] {
         if let Some(value) = fields.get(field).filter(|value| !value.is_null()) {
@@ -216,7 +268,7 @@ async fn recreate(
     };
     let change = UserChange::new(Some(user.id), Some(user.username.clone()))
         .values(Values::default(), Values::of_user(&user));
-    (change, result)
+    (change, result, password)
 }
 
 /// The update that sets these values (`null` clears).
@@ -276,7 +328,7 @@ mod tests {
                     member_id: 9,
                 },
             ],
-            notes: Vec::new(),
+            ..UndoPlan::default()
         };
         let applied = apply_undo(&client, &plan).await;
         assert_eq!(applied.failures.len(), 2);

@@ -10,6 +10,9 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::action::{Action, Outcome, Tool};
+use super::deployment::{Deployment, recorded_on};
+use super::provenance::{Provenance, Undone};
 use geobox_api::{Patch, User, UserRole, UserStatus, UserUpdate, date_part};
 
 /// A user field the journal may record. There is no variant for a password.
@@ -180,91 +183,6 @@ pub fn diff(before: &User, after: &User) -> (Values, Values) {
     (Values(old), Values(new))
 }
 
-/// Which program made the change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tool {
-    Console,
-    Cli,
-}
-
-/// What was done. Kinds of write this version does not know read as `Other`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Create,
-    Update,
-    Delete,
-    /// Recorded without values: the journal never holds a password.
-    SetPassword,
-    RenewPlan,
-    CloseSession,
-    AddMember,
-    RemoveMember,
-    /// Status to Disabled, sessions closed, maybe a new password: one entry with its steps.
-    Lockdown,
-    /// The same change to many users, each with their own before and after.
-    BulkUpdate,
-    Import,
-    #[serde(untagged)]
-    Other(String),
-}
-
-impl Action {
-    pub fn name(&self) -> &str {
-        match self {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Delete => "delete",
-            Action::SetPassword => "set_password",
-            Action::RenewPlan => "renew_plan",
-            Action::CloseSession => "close_session",
-            Action::AddMember => "add_member",
-            Action::RemoveMember => "remove_member",
-            Action::Lockdown => "lockdown",
-            Action::BulkUpdate => "bulk_update",
-            Action::Import => "import",
-            Action::Other(name) => name,
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// How a write, or one step of it, went.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Ok,
-    Error(String),
-}
-
-impl Outcome {
-    pub fn of<T, E: fmt::Display>(result: &Result<T, E>) -> Outcome {
-        match result {
-            Ok(_) => Outcome::Ok,
-            Err(error) => Outcome::Error(error.to_string()),
-        }
-    }
-
-    pub fn is_ok(&self) -> bool {
-        matches!(self, Outcome::Ok)
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Outcome::Ok => f.write_str("ok"),
-            Outcome::Error(message) => write!(f, "error: {message}"),
-        }
-    }
-}
-
 /// What one write did to one user.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserChange {
@@ -298,8 +216,16 @@ impl UserChange {
     }
 
     /// Whether this user's part of the write happened.
-    pub fn succeeded(&self, entry: &Entry) -> bool {
+    pub fn succeeded<C>(&self, entry: &Entry<C>) -> bool {
         self.outcome.as_ref().unwrap_or(&entry.outcome).is_ok()
+    }
+
+    /// Whether the write made this user: nothing before, their fields after (a create, or a
+    /// row of an import that created someone).
+    pub fn is_creation(&self) -> bool {
+        self.user_id.is_some()
+            && self.before.is_empty()
+            && self.after.get(Field::Username).is_some()
     }
 }
 
@@ -310,13 +236,20 @@ pub struct Step {
     pub outcome: Outcome,
 }
 
-/// One line of the journal.
+/// One write, as the journal keeps it. `Changes` is every user's change; a listing reads a
+/// [`Brief`](super::Brief) instead, with only the first user's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
+#[serde(bound(deserialize = "Changes: Deserialize<'de> + Default"))]
+pub struct Entry<Changes = Vec<UserChange>> {
     /// Short and unique: what `journal undo` takes.
     pub id: String,
     pub time: DateTime<Utc>,
+    /// The address written to, as shown at the time (the demo's changes at every start).
     pub host: String,
+    /// Which Geobox was written to; absent only in entries written before it was recorded
+    /// (see [`Entry::is_on`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<Deployment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
     /// The signed-in username, when the tool knows it.
@@ -326,7 +259,7 @@ pub struct Entry {
     pub action: Action,
     /// The users written: one for a single write, many for a bulk one.
     #[serde(default)]
-    pub changes: Vec<UserChange>,
+    pub changes: Changes,
     /// What the write was about besides the user: a session's uuid, a member's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -336,15 +269,40 @@ pub struct Entry {
     /// The entry this one reverted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undoes: Option<String>,
+    /// An undo's users it left as they were: changed since the entry it undid
+    /// (`--skip-changed`), or the signed-in admin, whom it would have shut out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<UserChange>,
+    /// Whether, when and by what this entry was undone: the store knows it from later entries
+    /// when it reads this one. Never written as part of the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undone: Option<Undone>,
+    /// Where the entry was read from and whether it verifies, as the store found when it read
+    /// it. Never written as part of the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_from: Option<Provenance>,
 }
 
 impl Entry {
     /// A new entry with a fresh id, stamped now.
     pub fn new(host: &str, tool: Tool, action: Action, outcome: Outcome) -> Entry {
+        Entry::at(new_id(), Utc::now(), host, tool, action, outcome)
+    }
+
+    /// A new entry with the id and time given (the console's `update` reads no clock).
+    pub fn at(
+        id: String,
+        time: DateTime<Utc>,
+        host: &str,
+        tool: Tool,
+        action: Action,
+        outcome: Outcome,
+    ) -> Entry {
         Entry {
-            id: new_id(),
-            time: Utc::now(),
+            id,
+            time,
             host: host.to_string(),
+            deployment: None,
             profile: None,
             by: None,
             tool,
@@ -354,18 +312,67 @@ impl Entry {
             steps: Vec::new(),
             outcome,
             undoes: None,
+            skipped: Vec::new(),
+            undone: None,
+            read_from: None,
         }
     }
 
     /// Whether the entry wrote to this user (by id, or by username without regard to case).
     pub fn concerns(&self, user: &UserKey) -> bool {
-        self.changes.iter().any(|change| match user {
-            UserKey::Id(id) => change.user_id == Some(*id),
-            UserKey::Username(name) => change
-                .username
-                .as_deref()
-                .is_some_and(|username| username.eq_ignore_ascii_case(name)),
-        })
+        self.changes
+            .iter()
+            .any(|change| user.names(change.user_id, change.username.as_deref()))
+    }
+
+    /// What this entry, an undo, tells about the entry it undid (its id, and how it was
+    /// undone): `None` when it is no undo or none of its writes went through.
+    pub fn undid(&self) -> Option<(&str, Undone)> {
+        let target = self.undoes.as_deref()?;
+        let undone = Undone::by_undo(
+            &self.id,
+            self.time,
+            self.by.as_deref(),
+            &self.outcome,
+            self.changes.iter().map(|change| change.outcome.as_ref()),
+            !self.skipped.is_empty(),
+        )?;
+        Some((target, undone))
+    }
+
+    /// Marks the entries `undo` undid as undone (the console's own, once its undo is done).
+    pub fn mark_undone_by(entries: &mut [Entry], undo: &Entry) {
+        let Some((target, undone)) = undo.undid() else {
+            return;
+        };
+        for entry in entries.iter_mut().filter(|entry| entry.id == target) {
+            entry.undone = Some(match &entry.undone {
+                Some(earlier) => undone.clone().and_earlier(earlier),
+                None => undone.clone(),
+            });
+        }
+    }
+}
+
+impl<Changes> Entry<Changes> {
+    /// Records where the write went: the deployment, and the address it had then.
+    pub fn place(&mut self, deployment: &Deployment, host: &str) {
+        self.deployment = Some(deployment.clone());
+        self.host = host.to_string();
+    }
+
+    /// Whether the write went to `deployment` (older entries by their address, see
+    /// [`recorded_on`]).
+    pub fn is_on(&self, deployment: &Deployment) -> bool {
+        recorded_on(self.deployment.as_ref(), &self.host, self.tool, deployment)
+    }
+
+    /// The deployment to show: the recorded one, or for an older entry its address.
+    pub fn deployment_label(&self) -> String {
+        match &self.deployment {
+            Some(deployment) => deployment.label(),
+            None => Deployment::server(&self.host).label(),
+        }
     }
 }
 
@@ -381,6 +388,16 @@ impl UserKey {
         match text.trim().parse::<i64>() {
             Ok(id) => UserKey::Id(id),
             Err(_) => UserKey::Username(text.trim().to_string()),
+        }
+    }
+
+    /// Whether a change to the user with this id and username is about this user.
+    pub fn names(&self, user_id: Option<i64>, username: Option<&str>) -> bool {
+        match self {
+            UserKey::Id(id) => user_id == Some(*id),
+            UserKey::Username(name) => {
+                username.is_some_and(|username| username.eq_ignore_ascii_case(name))
+            }
         }
     }
 }

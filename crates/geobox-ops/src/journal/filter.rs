@@ -2,80 +2,33 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
+use super::deployment::Deployment;
 use super::entry::{Entry, UserKey};
-use geobox_api::api_base_url;
 
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
     pub since: Option<DateTime<Utc>>,
     pub user: Option<UserKey>,
-    /// Compared as the API base URL, so `host`, `host/` and `host/v1/` are one host.
-    pub host: Option<String>,
+    /// Only entries written to this deployment.
+    pub deployment: Option<Deployment>,
     pub limit: Option<usize>,
 }
 
 impl Filter {
     /// Whether the entry passes every condition but the limit.
     pub fn accepts(&self, entry: &Entry) -> bool {
-        self.accepts_besides_host(entry)
+        !self.is_before_window(entry.time)
+            && self.user.as_ref().is_none_or(|user| entry.concerns(user))
             && self
-                .host
-                .as_deref()
-                .is_none_or(|host| same_host(host, &entry.host))
+                .deployment
+                .as_ref()
+                .is_none_or(|deployment| entry.is_on(deployment))
     }
 
-    /// [`Filter::accepts`] without the host, which a reader of many entries checks once per
-    /// spelling of a host instead (parsing URLs is most of the cost of a long read).
-    pub fn accepts_besides_host(&self, entry: &Entry) -> bool {
-        !self.is_before_window(entry) && self.user.as_ref().is_none_or(|user| entry.concerns(user))
-    }
-
-    /// A cheap look at a line's text before decoding it: `false` only when the entry cannot
-    /// pass the user condition, so a search for one user among 100,000 entries decodes few.
-    pub fn line_may_match(&self, line: &[u8]) -> bool {
-        match &self.user {
-            None => true,
-            Some(UserKey::Id(id)) => {
-                let needle = format!("\"user_id\":{id}");
-                find_all(line, needle.as_bytes(), |at| {
-                    !line.get(at + needle.len()).is_some_and(u8::is_ascii_digit)
-                })
-            }
-            // Text that JSON escapes is not looked for: decode and compare instead.
-            Some(UserKey::Username(name))
-                if name.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) =>
-            {
-                true
-            }
-            Some(UserKey::Username(name)) => {
-                let needle = name.as_bytes();
-                !needle.is_empty()
-                    && line
-                        .windows(needle.len())
-                        .any(|window| window.eq_ignore_ascii_case(needle))
-            }
-        }
-    }
-
-    /// Whether the entry is older than `since`: reading newest first, the rest are too.
-    pub fn is_before_window(&self, entry: &Entry) -> bool {
-        self.since.is_some_and(|since| entry.time < since)
-    }
-}
-
-/// Whether `needle` occurs in `haystack` at a place `accept` agrees to.
-fn find_all(haystack: &[u8], needle: &[u8], accept: impl Fn(usize) -> bool) -> bool {
-    haystack
-        .windows(needle.len())
-        .enumerate()
-        .any(|(at, window)| window == needle && accept(at))
-}
-
-/// Whether two spellings of a host name the same API.
-pub fn same_host(a: &str, b: &str) -> bool {
-    match (api_base_url(a), api_base_url(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a.trim().eq_ignore_ascii_case(b.trim()),
+    /// Whether an entry of this time is older than `since`: reading newest first, the rest
+    /// are too.
+    pub fn is_before_window(&self, time: DateTime<Utc>) -> bool {
+        self.since.is_some_and(|since| time < since)
     }
 }
 
@@ -150,28 +103,39 @@ mod tests {
     }
 
     #[test]
-    fn the_line_look_never_drops_an_entry_about_the_user() {
-        let line = br#"{"id":"a","changes":[{"user_id":42,"username":"Neda.A"}]}"#;
+    fn a_filter_takes_a_user_a_deployment_and_a_window() {
+        use crate::journal::{Action, Outcome, Tool, UserChange};
+        let mut entry = Entry::new(
+            "http://127.0.0.1:8080",
+            Tool::Cli,
+            Action::Update,
+            Outcome::Ok,
+        );
+        entry.time = at("2026-12-03T12:00:00Z");
+        entry.changes = vec![UserChange::new(Some(42), Some("Neda.A".to_string()))];
         let about = |user: &str| Filter {
             user: Some(UserKey::parse(user)),
             ..Filter::default()
         };
-        assert!(about("42").line_may_match(line));
-        assert!(about("neda.a").line_may_match(line));
-        assert!(!about("4").line_may_match(line), "42 is not 4");
-        assert!(!about("sara").line_may_match(line));
+        assert!(about("42").accepts(&entry));
+        assert!(about("neda.a").accepts(&entry));
+        assert!(!about("4").accepts(&entry), "42 is not 4");
+        assert!(!about("sara").accepts(&entry));
+        let on = |host: &str| Filter {
+            deployment: Some(Deployment::named(host)),
+            ..Filter::default()
+        };
+        assert!(on("http://127.0.0.1:8080/v1/").accepts(&entry));
+        assert!(!on("http://127.0.0.1:9090").accepts(&entry));
         assert!(
-            about("odd\"name").line_may_match(line),
-            "escaped names are decoded instead"
+            !on("demo").accepts(&entry),
+            "the CLI never wrote to the demo"
         );
-    }
-
-    #[test]
-    fn hosts_match_whatever_their_spelling() {
-        assert!(same_host(
-            "http://127.0.0.1:8080",
-            "http://127.0.0.1:8080/v1/"
-        ));
-        assert!(!same_host("http://127.0.0.1:8080", "http://127.0.0.1:9090"));
+        let since = |time: &str| Filter {
+            since: Some(at(time)),
+            ..Filter::default()
+        };
+        assert!(since("2026-12-03T11:00:00Z").accepts(&entry));
+        assert!(!since("2026-12-03T13:00:00Z").accepts(&entry));
     }
 }

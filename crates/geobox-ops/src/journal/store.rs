@@ -1,15 +1,31 @@
-//! The journal on disk: `journal.jsonl` in the data directory, one JSON object a line,
-//! appended with one write per entry (so a console and a CLI writing at once never interleave
-//! a line), rotated past a size into `journal.1.jsonl`, `journal.2.jsonl`, … and read newest
-//! first, backwards, so the latest entries come without reading the whole history.
+//! The journal on disk: `journal.jsonl` in the data directory, one JSON object a line, each
+//! sealed ([`seal`](super::seal)), appended with one write per entry (so a console and a CLI
+//! writing at once never interleave a line), rotated past a size into `journal.1.jsonl`,
+//! `journal.2.jsonl`, … and read newest first, backwards, so the latest entries come without
+//! reading the whole history.
+//!
+//! Every line is parsed as JSON, whatever its spacing; a line that is not an entry (torn by a
+//! crash, or edited by hand) is passed over and counted. Reading knows more than any one line
+//! says: an entry is undone when a later line undoes it, and it is read from a file, sealed or
+//! not. The store sets both on each entry it hands out.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry as Slot;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use super::entry::Entry;
-use super::filter::{Filter, same_host};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+
+use super::deployment::{Deployment, recorded_on};
+use super::entry::{Entry, Outcome, Tool, UserKey};
+use super::filter::Filter;
+use super::lines::BackwardLines;
+use super::provenance::{Provenance, Undone};
+use super::seal;
 use crate::paths;
 
 /// Rotate once the current file would pass this size.
@@ -35,6 +51,15 @@ pub struct Journal {
 pub struct Found {
     pub entries: Vec<Entry>,
     pub skipped: usize,
+}
+
+/// The answer of [`Journal::find`].
+#[derive(Debug)]
+pub enum Lookup {
+    Found(Box<Entry>),
+    Missing,
+    /// A prefix that several ids share.
+    Ambiguous(Vec<String>),
 }
 
 impl Journal {
@@ -74,16 +99,33 @@ impl Journal {
         }
     }
 
-    /// Appends one entry as one line, in one write.
+    /// Appends one entry as one sealed line, in one write. What only reading knows (undone,
+    /// where it was read from) is not written.
     pub fn append(&self, entry: &Entry) -> io::Result<()> {
-        let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
-        line.push(b'\n');
+        let json = if entry.undone.is_some() || entry.read_from.is_some() {
+            let mut bare = entry.clone();
+            bare.undone = None;
+            bare.read_from = None;
+            serde_json::to_vec(&bare)
+        } else {
+            serde_json::to_vec(entry)
+        }
+        .map_err(io::Error::other)?;
+        let line = seal::sealed_line(json, &seal::key_for_writing(&self.dir)?)?;
         let current = self.path(0);
         let size = std::fs::metadata(&current).map_or(0, |metadata| metadata.len());
         if size > 0 && size + line.len() as u64 > self.max_bytes {
             self.rotate()?;
         }
         let mut file = paths::open_private_append(&current)?;
+        // A last line torn by a crash, a full disk or a hand edit has no newline: this entry
+        // starts a line of its own rather than being glued to it (and lost with it).
+        if ends_torn(&current)? {
+            let mut whole = Vec::with_capacity(line.len() + 1);
+            whole.push(b'\n');
+            whole.extend_from_slice(&line);
+            return file.write_all(&whole);
+        }
         file.write_all(&line)
     }
 
@@ -106,49 +148,46 @@ impl Journal {
 
     /// The entries that pass `filter`, newest first, up to its limit.
     pub fn read(&self, filter: &Filter) -> io::Result<Found> {
-        self.read_lines_where(filter, |line| filter.line_may_match(line))
+        let mut found = Found::default();
+        found.skipped = self
+            .scan(filter, |entry| {
+                found.entries.push(entry);
+                ControlFlow::Continue(())
+            })?
+            .skipped;
+        Ok(found)
     }
 
-    /// As [`Journal::read`], parsing only the lines `worth_parsing` lets through: a cheap
-    /// look at the text saves decoding a hundred thousand entries to find one.
-    fn read_lines_where(
+    /// Hands each entry that passes `filter` to `each` as soon as it is read, newest first,
+    /// until `each` breaks or the filter's limit is reached; nothing is kept in between.
+    /// `Changes` is how much of each entry's users to read: all ([`Entry`]) or the first
+    /// ([`Brief`](super::Brief)).
+    pub fn scan<Changes: DeserializeOwned + Default>(
         &self,
         filter: &Filter,
-        worth_parsing: impl Fn(&[u8]) -> bool,
-    ) -> io::Result<Found> {
-        let mut found = Found::default();
-        let mut hosts: HashMap<String, bool> = HashMap::new();
-        for generation in 0..=self.keep {
-            let file = match File::open(self.path(generation)) {
-                Ok(file) => file,
-                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-                Err(error) => return Err(error),
-            };
-            let mut lines = BackwardLines::new(file)?;
-            while let Some(line) = lines.next_line()? {
-                if line.iter().all(u8::is_ascii_whitespace) || !worth_parsing(&line) {
-                    continue;
-                }
-                let Ok(entry) = serde_json::from_slice::<Entry>(&line) else {
-                    found.skipped += 1;
-                    continue;
-                };
-                if filter.is_before_window(&entry) {
-                    // Entries are appended in time order: everything further back is older.
-                    return Ok(found);
-                }
-                if filter.accepts_besides_host(&entry) && on_host(filter, &mut hosts, &entry) {
-                    found.entries.push(entry);
-                    if filter
-                        .limit
-                        .is_some_and(|limit| found.entries.len() >= limit)
-                    {
-                        return Ok(found);
-                    }
-                }
+        mut each: impl FnMut(Entry<Changes>) -> ControlFlow<()>,
+    ) -> io::Result<Scanned> {
+        let mut passed = 0;
+        let mut legacy = HashMap::new();
+        let sieve = Sieve::of_user(filter.user.as_ref());
+        self.walk(&sieve, |line| {
+            if filter.is_before_window(line.head.time) {
+                // Entries are appended in time order: everything further back is older.
+                return Walk::Stop;
             }
-        }
-        Ok(found)
+            if !line.passes(filter, &mut legacy) {
+                return Walk::Next;
+            }
+            let Some(entry) = line.entry() else {
+                return Walk::Unreadable;
+            };
+            passed += 1;
+            let full = filter.limit.is_some_and(|limit| passed >= limit);
+            match each(entry) {
+                ControlFlow::Continue(()) if !full => Walk::Next,
+                _ => Walk::Stop,
+            }
+        })
     }
 
     /// The entry with this id, or the only one whose id starts with it.
@@ -157,109 +196,285 @@ impl Journal {
         if wanted.is_empty() {
             return Ok(Lookup::Missing);
         }
-        // Ids are letters and digits, so the id key followed by the prefix can only be it.
-        let needle = format!("\"id\":\"{wanted}");
-        let candidates = self.read_lines_where(&Filter::default(), |line| {
-            line.windows(needle.len())
-                .any(|window| window == needle.as_bytes())
+        let mut ids: Vec<String> = Vec::new();
+        let mut first: Option<Entry> = None;
+        let mut exact: Option<Entry> = None;
+        self.walk(&Sieve::of_id(wanted), |line| {
+            let this = line.head.id.as_str();
+            if !this.starts_with(wanted) {
+                return Walk::Next;
+            }
+            if !ids.iter().any(|seen| seen == this) {
+                ids.push(this.to_string());
+            }
+            let is_exact = this == wanted;
+            if (is_exact && exact.is_none()) || first.is_none() {
+                let Some(entry) = line.entry() else {
+                    return Walk::Unreadable;
+                };
+                if is_exact && exact.is_none() {
+                    exact = Some(entry.clone());
+                }
+                first.get_or_insert(entry);
+            }
+            Walk::Next
         })?;
-        let mut matches = candidates
-            .entries
-            .into_iter()
-            .filter(|entry| entry.id.starts_with(wanted));
-        let Some(first) = matches.next() else {
-            return Ok(Lookup::Missing);
-        };
-        if first.id == wanted {
-            return Ok(Lookup::Found(Box::new(first)));
+        Ok(match (exact, first) {
+            (Some(entry), _) => Lookup::Found(Box::new(entry)),
+            (None, Some(entry)) if ids.len() == 1 => Lookup::Found(Box::new(entry)),
+            (None, Some(_)) => Lookup::Ambiguous(ids),
+            (None, None) => Lookup::Missing,
+        })
+    }
+
+    /// Goes through every line, newest first, with what is known of each: its head, whether
+    /// a later line undid it, the file it is in and the key to check its seal with.
+    fn walk(&self, sieve: &Sieve, mut visit: impl FnMut(&Line<'_>) -> Walk) -> io::Result<Scanned> {
+        // A key that cannot be read leaves every seal unverified; the entries still read.
+        let key = seal::read_key(&self.dir).ok().flatten();
+        let mut undone: HashMap<String, Undone> = HashMap::new();
+        let mut scanned = Scanned::default();
+        for generation in 0..=self.keep {
+            let path = self.path(generation);
+            let file = match File::open(&path) {
+                Ok(file) => file,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(error),
+            };
+            let store = path
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut lines = BackwardLines::new(file)?;
+            while let Some(bytes) = lines.next_line()? {
+                if bytes.iter().all(u8::is_ascii_whitespace) || !sieve.lets_through(&bytes) {
+                    continue;
+                }
+                let Ok(head) = serde_json::from_slice::<Head>(&bytes) else {
+                    scanned.skipped += 1;
+                    continue;
+                };
+                let line = Line {
+                    undone: undone.get(&head.id).cloned(),
+                    bytes: &bytes,
+                    store: &store,
+                    key: key.as_ref(),
+                    head,
+                };
+                if let Some((target, record)) = line.undid() {
+                    match undone.entry(target) {
+                        // Seen before: a newer undo of the same entry.
+                        Slot::Occupied(mut newer) => {
+                            let merged = newer.get().clone().and_earlier(&record);
+                            newer.insert(merged);
+                        }
+                        Slot::Vacant(slot) => {
+                            slot.insert(record);
+                        }
+                    }
+                }
+                match visit(&line) {
+                    Walk::Next => {}
+                    Walk::Unreadable => scanned.skipped += 1,
+                    Walk::Stop => return Ok(scanned),
+                }
+            }
         }
-        let rest: Vec<String> = matches.map(|entry| entry.id).collect();
-        if rest.is_empty() {
-            Ok(Lookup::Found(Box::new(first)))
-        } else {
-            let mut ids = vec![first.id];
-            ids.extend(rest);
-            Ok(Lookup::Ambiguous(ids))
-        }
+        Ok(scanned)
     }
 }
 
-/// The answer of [`Journal::find`].
-#[derive(Debug)]
-pub enum Lookup {
-    Found(Box<Entry>),
-    Missing,
-    /// A prefix that several ids share.
-    Ambiguous(Vec<String>),
+/// A look at a line's text before parsing it, to pass over lines that cannot be about what a
+/// read looks for (one user, one id) nor undo anything. It looks only for text JSON cannot
+/// spell another way (an id's letters and digits, a username without characters JSON may
+/// escape) and lets every line with a `\u` escape through, so it never drops a line a parse
+/// would have kept: it only saves parsing the rest.
+struct Sieve {
+    /// What a line must hold, ASCII letters in either case; `None` lets every line through.
+    needle: Option<Vec<u8>>,
 }
 
-/// Whether the entry is on the filter's host, deciding once per spelling of a host.
-fn on_host(filter: &Filter, seen: &mut HashMap<String, bool>, entry: &Entry) -> bool {
-    let Some(wanted) = filter.host.as_deref() else {
+impl Sieve {
+    fn of_user(user: Option<&UserKey>) -> Sieve {
+        let needle = match user {
+            None => None,
+            Some(UserKey::Id(id)) => Some(id.to_string().into_bytes()),
+            Some(UserKey::Username(name)) => {
+                let escaped = |c: char| matches!(c, '"' | '\\' | '/') || c.is_control();
+                (!name.is_empty() && !name.chars().any(escaped)).then(|| name.as_bytes().to_vec())
+            }
+        };
+        Sieve { needle }
+    }
+
+    fn of_id(id: &str) -> Sieve {
+        let plain = id.bytes().all(|byte| byte.is_ascii_alphanumeric());
+        Sieve {
+            needle: plain.then(|| id.as_bytes().to_vec()),
+        }
+    }
+
+    fn lets_through(&self, line: &[u8]) -> bool {
+        let Some(needle) = &self.needle else {
+            return true;
+        };
+        holds_ignoring_case(line, needle)
+            || memchr::memmem::find(line, b"undoes").is_some()
+            || memchr::memmem::find(line, b"\\u").is_some()
+    }
+}
+
+/// Whether `line` holds `needle`, its ASCII letters in either case.
+fn holds_ignoring_case(line: &[u8], needle: &[u8]) -> bool {
+    let Some(first) = needle.first() else {
         return true;
     };
-    if let Some(same) = seen.get(&entry.host) {
-        return *same;
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    memchr::memchr2_iter(lower, upper, line).any(|at| {
+        line.get(at..at + needle.len())
+            .is_some_and(|window| window.eq_ignore_ascii_case(needle))
+    })
+}
+
+/// What a scan passed over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scanned {
+    /// Lines that are not entries: torn, or edited into something else.
+    pub skipped: usize,
+}
+
+enum Walk {
+    Next,
+    /// The line's head read, but the entry did not.
+    Unreadable,
+    Stop,
+}
+
+/// One line of the journal as a walk meets it.
+struct Line<'a> {
+    head: Head,
+    bytes: &'a [u8],
+    store: &'a str,
+    key: Option<&'a seal::Key>,
+    undone: Option<Undone>,
+}
+
+impl Line<'_> {
+    /// The whole entry, with what reading it found out; `None` if the line is no entry.
+    fn entry<Changes: DeserializeOwned + Default>(&self) -> Option<Entry<Changes>> {
+        let mut entry: Entry<Changes> = serde_json::from_slice(self.bytes).ok()?;
+        entry.undone.clone_from(&self.undone);
+        entry.read_from = Some(Provenance {
+            store: self.store.to_string(),
+            seal: seal::check(self.bytes, self.key),
+        });
+        Some(entry)
     }
-    let same = same_host(wanted, &entry.host);
-    seen.insert(entry.host.clone(), same);
-    same
+}
+
+/// What a read decides by, taken from a line before the rest of it: the whole line is parsed
+/// as JSON, but its users are passed over (a run over 50,000 users is read through, not
+/// kept) until a filter or an undo needs them.
+#[derive(Deserialize)]
+struct Head {
+    id: String,
+    time: DateTime<Utc>,
+    #[serde(default)]
+    host: String,
+    #[serde(default)]
+    deployment: Option<Deployment>,
+    #[serde(default)]
+    by: Option<String>,
+    tool: Tool,
+    outcome: Outcome,
+    #[serde(default)]
+    undoes: Option<String>,
+    #[serde(default)]
+    skipped: Vec<IgnoredAny>,
+}
+
+/// The users of a line, by id and username, with their own outcomes.
+#[derive(Deserialize)]
+struct Users {
+    #[serde(default)]
+    changes: Vec<UserOfLine>,
+}
+
+#[derive(Deserialize)]
+struct UserOfLine {
+    #[serde(default)]
+    user_id: Option<i64>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    outcome: Option<Outcome>,
+}
+
+impl Line<'_> {
+    fn users(&self) -> Vec<UserOfLine> {
+        serde_json::from_slice::<Users>(self.bytes)
+            .map(|users| users.changes)
+            .unwrap_or_default()
+    }
+
+    /// Whether the entry passes the filter's user and deployment. Older entries without a
+    /// deployment are judged by their address, once per address and tool.
+    fn passes(&self, filter: &Filter, legacy: &mut HashMap<(String, Tool), bool>) -> bool {
+        let head = &self.head;
+        if let Some(wanted) = &filter.deployment {
+            let on = match &head.deployment {
+                Some(recorded) => recorded == wanted,
+                None => *legacy
+                    .entry((head.host.clone(), head.tool))
+                    .or_insert_with(|| recorded_on(None, &head.host, head.tool, wanted)),
+            };
+            if !on {
+                return false;
+            }
+        }
+        filter.user.as_ref().is_none_or(|user| {
+            self.users()
+                .iter()
+                .any(|change| user.names(change.user_id, change.username.as_deref()))
+        })
+    }
+
+    /// As [`Entry::undid`]: what this line, if an undo, says about the entry it undid.
+    fn undid(&self) -> Option<(String, Undone)> {
+        let head = &self.head;
+        let target = head.undoes.clone()?;
+        let users = self.users();
+        let undone = Undone::by_undo(
+            &head.id,
+            head.time,
+            head.by.as_deref(),
+            &head.outcome,
+            users.iter().map(|change| change.outcome.as_ref()),
+            !head.skipped.is_empty(),
+        )?;
+        Some((target, undone))
+    }
+}
+
+/// Whether the file's last byte is not a newline (a non-empty file only).
+fn ends_torn(path: &std::path::Path) -> io::Result<bool> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(error) => return Err(error),
+    };
+    if file.seek(SeekFrom::End(0))? == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 fn ignore_missing(result: io::Result<()>) -> io::Result<()> {
     match result {
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
         other => other,
-    }
-}
-
-/// Reads a file's lines from the last to the first, a block at a time.
-struct BackwardLines {
-    file: File,
-    /// Where the part not yet read ends.
-    position: u64,
-    /// Read but not yet returned: the start of a line whose beginning is further back.
-    pending: Vec<u8>,
-}
-
-const BLOCK: u64 = 64 * 1024;
-
-impl BackwardLines {
-    fn new(mut file: File) -> io::Result<BackwardLines> {
-        let position = file.seek(SeekFrom::End(0))?;
-        Ok(BackwardLines {
-            file,
-            position,
-            pending: Vec::new(),
-        })
-    }
-
-    fn next_line(&mut self) -> io::Result<Option<Vec<u8>>> {
-        loop {
-            // The end of `pending` is always the end of a line, and text after a newline starts
-            // one: so what follows the last newline is a whole line.
-            if let Some(newline) = self.pending.iter().rposition(|byte| *byte == b'\n') {
-                let line = self.pending.split_off(newline + 1);
-                self.pending.truncate(newline);
-                if line.is_empty() {
-                    continue;
-                }
-                return Ok(Some(line));
-            }
-            if self.position == 0 {
-                if self.pending.is_empty() {
-                    return Ok(None);
-                }
-                return Ok(Some(std::mem::take(&mut self.pending)));
-            }
-            let start = self.position.saturating_sub(BLOCK);
-            let length = usize::try_from(self.position - start).map_err(io::Error::other)?;
-            let mut block = vec![0; length];
-            self.file.seek(SeekFrom::Start(start))?;
-            self.file.read_exact(&mut block)?;
-            block.extend_from_slice(&self.pending);
-            self.pending = block;
-            self.position = start;
-        }
     }
 }

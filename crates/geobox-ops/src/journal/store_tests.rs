@@ -60,7 +60,7 @@ fn entries_come_back_newest_first_and_filtered() {
     );
     assert_eq!(
         ids(Filter {
-            host: Some(format!("{HOST}/v1/")),
+            deployment: Some(Deployment::server(&format!("{HOST}/v1/"))),
             limit: Some(2),
             ..Filter::default()
         }),
@@ -179,4 +179,222 @@ fn a_secret_has_nowhere_to_go() {
     let line = r#"{"id":"a","time":"2026-12-01T00:00:00Z","host":"h","tool":"cli","action":"set_password","changes":[{"user_id":1}],"outcome":"ok"}"#;
     let entry: Entry = serde_json::from_str(line).expect("a password change without values");
     assert_eq!(entry.action, Action::SetPassword);
+}
+
+fn ids_of(journal: &Journal, filter: &Filter) -> Vec<String> {
+    journal
+        .read(filter)
+        .expect("read")
+        .entries
+        .into_iter()
+        .map(|entry| entry.id)
+        .collect()
+}
+
+#[test]
+fn a_torn_last_line_never_swallows_the_next_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::new(dir.path());
+    let first = entry(1, "neda", HOST, 3);
+    journal.append(&first).expect("appended");
+    // A crash (or a full disk) in the middle of the next write: half a line, no newline.
+    let mut file = crate::paths::open_private_append(&journal.path(0)).expect("open");
+    std::io::Write::write_all(&mut file, br#"{"id":"torn","time":"2026-12-01T00:0"#)
+        .expect("written");
+    let next = entry(2, "sara", HOST, 1);
+    journal.append(&next).expect("appended");
+
+    let found = journal.read(&Filter::default()).expect("read");
+    let ids: Vec<&str> = found.entries.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, vec![next.id.as_str(), first.id.as_str()]);
+    assert_eq!(found.skipped, 1, "the torn line alone is passed over");
+    assert!(matches!(
+        journal.find(&next.id).expect("read"),
+        Lookup::Found(_)
+    ));
+}
+
+#[test]
+fn entries_written_with_other_spacing_are_listed_and_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::new(dir.path());
+    let mut spaced = entry(7, "neda", HOST, 2);
+    spaced.id = "spaced0001".to_string();
+    let text = serde_json::to_string_pretty(&spaced)
+        .expect("json")
+        .replace('\n', " ");
+    std::fs::write(journal.path(0), format!("{text}\n")).expect("written");
+    journal
+        .append(&entry(8, "sara", HOST, 1))
+        .expect("appended");
+
+    let about = Filter {
+        user: Some(UserKey::Id(7)),
+        ..Filter::default()
+    };
+    assert_eq!(ids_of(&journal, &about), vec!["spaced0001".to_string()]);
+    match journal.find("spaced").expect("read") {
+        Lookup::Found(found) => {
+            assert_eq!(found.changes[0].user_id, Some(7));
+            let read_from = found.read_from.expect("where it was read");
+            assert_eq!(read_from.store, "journal.jsonl");
+            assert_eq!(read_from.seal, Seal::Missing, "not written by this tool");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_entry_changed_after_it_was_written_no_longer_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::new(dir.path());
+    let mut promote = entry(4, "viewer.one", HOST, 2);
+    promote.changes[0] = promote.changes[0].clone().values(
+        Values(
+            [(Field::Role, serde_json::json!("Viewer"))]
+                .into_iter()
+                .collect(),
+        ),
+        Values(
+            [(Field::Role, serde_json::json!("Editor"))]
+                .into_iter()
+                .collect(),
+        ),
+    );
+    journal.append(&promote).expect("appended");
+    let seal_of = |id: &str| match journal.find(id).expect("read") {
+        Lookup::Found(entry) => entry.read_from.expect("read from").seal,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(seal_of(&promote.id), Seal::Verified);
+
+    let text = std::fs::read_to_string(journal.path(0)).expect("the journal");
+    let edited = text.replacen("\"Viewer\"", "\"System Admin\"", 1);
+    assert_ne!(text, edited);
+    std::fs::write(journal.path(0), edited).expect("edited by hand");
+    assert_eq!(seal_of(&promote.id), Seal::Broken);
+}
+
+#[test]
+fn an_undone_entry_is_known_as_undone_when_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::new(dir.path());
+    let first = entry(1, "neda", HOST, 3);
+    journal.append(&first).expect("appended");
+    let mut undo = entry(1, "neda", HOST, 1);
+    undo.undoes = Some(first.id.clone());
+    undo.by = Some("admin".to_string());
+    journal.append(&undo).expect("appended");
+
+    let found = journal.read(&Filter::default()).expect("read").entries;
+    assert_eq!(found[0].undone, None, "the undo itself is not undone");
+    let undone = found[1].undone.as_ref().expect("marked");
+    assert_eq!(undone.entry, undo.id);
+    assert_eq!(undone.by.as_deref(), Some("admin"));
+    assert!(undone.whole);
+    match journal.find(&first.id).expect("read") {
+        Lookup::Found(entry) => assert_eq!(entry.undone.as_ref(), Some(undone)),
+        other => panic!("{other:?}"),
+    }
+    // What reading knows is never written back as part of an entry.
+    let mut reread = found[1].clone();
+    reread.id = "rewritten0".to_string();
+    journal.append(&reread).expect("appended");
+    let text = std::fs::read_to_string(journal.path(0)).expect("the journal");
+    assert!(
+        !text.contains("\"undone\"") && !text.contains("\"read_from\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_demos_entries_stay_its_own_across_restarts_and_older_ones_are_matched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::new(dir.path());
+    let mut legacy = entry(1, "neda", "http://127.0.0.1:41234/v1/", 5);
+    legacy.tool = Tool::Console;
+    journal.append(&legacy).expect("appended");
+    let mut today = entry(2, "sara", "http://127.0.0.1:50000/v1/", 1);
+    today.tool = Tool::Console;
+    today.place(&Deployment::Demo, "http://127.0.0.1:50000/v1/");
+    journal.append(&today).expect("appended");
+    journal.append(&entry(3, "ali", HOST, 0)).expect("appended");
+
+    let on = |deployment: Deployment| Filter {
+        deployment: Some(deployment),
+        ..Filter::default()
+    };
+    assert_eq!(
+        ids_of(&journal, &on(Deployment::Demo)),
+        vec![today.id.clone(), legacy.id.clone()]
+    );
+    assert!(
+        ids_of(&journal, &on(Deployment::server("http://127.0.0.1:50000"))).is_empty(),
+        "today's demo entry names the demo, not its port"
+    );
+}
+
+#[test]
+fn a_brief_scan_hands_out_entries_one_by_one_and_stops_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::new(dir.path());
+    let mut bulk = entry(1, "first", HOST, 2);
+    bulk.changes
+        .extend((2..=5_000).map(|id| UserChange::new(Some(id), None)));
+    journal.append(&bulk).expect("appended");
+    for index in 0..5 {
+        journal
+            .append(&entry(10 + index, "later", HOST, 1))
+            .expect("appended");
+    }
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let scanned = journal
+        .scan::<Sample>(&Filter::default(), |brief| {
+            seen.push((brief.id, brief.changes.count));
+            if seen.len() == 6 {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        })
+        .expect("scanned");
+    assert_eq!(scanned.skipped, 0);
+    assert_eq!(seen.len(), 6);
+    assert_eq!(seen[5], (bulk.id.clone(), 5_000));
+}
+
+#[test]
+fn a_user_is_found_however_the_line_spells_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = Journal::new(dir.path());
+    let lines = [
+        r#"{"id":"escaped001","time":"2026-12-01T00:00:00Z","host":"h","tool":"cli","action":"update","changes":[{"user_id":5,"username":"ne\u0064a"}],"outcome":"ok"}"#,
+        r#"{ "id" : "spaced0002" , "time" : "2026-12-01T00:00:01Z" , "host" : "h" , "tool" : "cli" , "action" : "update" , "changes" : [ { "user_id" : 42 , "username" : "Sara" } ] , "outcome" : "ok" }"#,
+        r#"{"id":"other00003","time":"2026-12-01T00:00:02Z","host":"h","tool":"cli","action":"update","changes":[{"user_id":420,"username":"saran"}],"outcome":"ok"}"#,
+    ];
+    std::fs::write(journal.path(0), lines.join("\n")).expect("written");
+    let about = |user: &str| Filter {
+        user: Some(UserKey::parse(user)),
+        ..Filter::default()
+    };
+    assert_eq!(
+        ids_of(&journal, &about("NEDA")),
+        vec!["escaped001".to_string()]
+    );
+    assert_eq!(
+        ids_of(&journal, &about("42")),
+        vec!["spaced0002".to_string()]
+    );
+    assert_eq!(
+        ids_of(&journal, &about("sara")),
+        vec!["spaced0002".to_string()]
+    );
+    assert!(matches!(
+        journal.find("escaped").expect("read"),
+        Lookup::Found(_)
+    ));
+    assert!(matches!(
+        journal.find("spaced0002").expect("read"),
+        Lookup::Found(_)
+    ));
 }

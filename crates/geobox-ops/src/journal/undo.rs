@@ -1,13 +1,15 @@
-//! Planning the undo of an entry, without doing any of it: given the entry and its users as
-//! they are now, the writes that put them back, or why not. The CLI and the console both
-//! show the plan, ask, and then carry it out.
+//! What an undo will do, or why it will not, as the planner ([`plan_undo`](super::plan_undo))
+//! works it out: the writes that put an entry's users back, the users it leaves as they are
+//! and why, and the words the CLI and the console show before they ask.
 
 use std::fmt;
 
 use serde_json::Value;
 
-use super::entry::{Action, Entry, Field, UserChange, Values};
-use geobox_api::User;
+use super::entry::{Field, Values};
+use super::provenance::Undone;
+use crate::safety::{AdminGrant, SelfHarm, SignedIn, admin_grant};
+use geobox_api::UserRole;
 
 /// One field going from what it is now to what it was.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,11 +47,143 @@ pub enum UndoStep {
     },
 }
 
+/// What to do about users someone changed after the entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IfChanged {
+    /// Undo nothing, and name what changed.
+    #[default]
+    Refuse,
+    /// Undo the others, and leave the changed ones as they are (`--skip-changed`).
+    Skip,
+    /// Undo them too, overwriting what changed since (`--force`).
+    Overwrite,
+}
+
+/// How to plan an undo.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UndoOptions<'a> {
+    pub if_changed: IfChanged,
+    /// The signed-in admin, whom an undo never disables or demotes.
+    pub me: Option<&'a SignedIn>,
+}
+
 /// What an undo will do, and what people should know about it first.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UndoPlan {
     pub steps: Vec<UndoStep>,
     pub notes: Vec<String>,
+    /// Users left as they are because they changed since the entry (`--skip-changed`).
+    pub skipped: ChangedUsers,
+    /// The signed-in admin, left out because the undo would shut them out.
+    pub left_out: Option<LeftOut>,
+}
+
+/// The signed-in admin, whom an undo would have disabled or demoted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeftOut {
+    pub user_id: i64,
+    pub username: Option<String>,
+    pub harm: SelfHarm,
+}
+
+impl LeftOut {
+    /// `admin (1) (you) is left out: the undo would disable yourself`
+    pub fn note(&self) -> String {
+        format!(
+            "{} (you) is left out: the undo would {}",
+            who(self.user_id, self.username.as_deref()),
+            self.harm.what()
+        )
+    }
+}
+
+/// Users someone changed after the entry, or who are gone since.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChangedUsers {
+    pub drifts: Vec<Drift>,
+    pub gone: Vec<(i64, Option<String>)>,
+}
+
+impl ChangedUsers {
+    pub fn is_empty(&self) -> bool {
+        self.drifts.is_empty() && self.gone.is_empty()
+    }
+
+    /// Each user once, by id and username.
+    pub fn users(&self) -> Vec<(i64, Option<String>)> {
+        let mut users: Vec<(i64, Option<String>)> = Vec::new();
+        let drifted = self.drifts.iter().map(|d| (d.user_id, d.username.clone()));
+        for user in drifted.chain(self.gone.iter().cloned()) {
+            if !users.iter().any(|(id, _)| *id == user.0) {
+                users.push(user);
+            }
+        }
+        users
+    }
+
+    /// A line a change: each field someone else set, then each user who is gone.
+    pub fn lines(&self) -> Vec<String> {
+        let drifted = self.drifts.iter().map(|drift| {
+            format!(
+                "{} {}: the entry set {}, it is now {}",
+                who(drift.user_id, drift.username.as_deref()),
+                drift.field,
+                show(&drift.recorded),
+                show(&drift.now)
+            )
+        });
+        let missing = self
+            .gone
+            .iter()
+            .map(|(id, username)| format!("{} no longer exists", who(*id, username.as_deref())));
+        drifted.chain(missing).collect()
+    }
+}
+
+impl UndoPlan {
+    /// How many users the undo writes to (a step a user).
+    pub fn users(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// A ⚠ line for each user the undo makes a System Admin or Account Admin.
+    pub fn admin_grants(&self) -> Vec<String> {
+        let role = |value: &Value| value.as_str().map(UserRole::from_wire);
+        self.steps
+            .iter()
+            .filter_map(|step| match step {
+                UndoStep::Update {
+                    user_id,
+                    username,
+                    changes,
+                } => {
+                    let change = changes.iter().find(|change| change.field == Field::Role)?;
+                    let grant = admin_grant(role(&change.from).as_ref(), &role(&change.to)?)?;
+                    Some(grant.warning(&who(*user_id, username.as_deref())))
+                }
+                UndoStep::Create { fields } => {
+                    let grant: AdminGrant = admin_grant(None, &role(fields.get(Field::Role)?)?)?;
+                    let name = fields.get(Field::Username).map(show).unwrap_or_default();
+                    Some(grant.warning(&name))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The steps for people, at most `shown` of them, then how many more: an undo of 50,000
+    /// users is shown in a screenful.
+    pub fn preview(&self, shown: usize) -> String {
+        let mut text = String::new();
+        for step in self.steps.iter().take(shown) {
+            text.push_str(&format!("{step}\n"));
+        }
+        if let Some(more) = self.steps.len().checked_sub(shown).filter(|more| *more > 0) {
+            let users = if more == 1 { "user" } else { "users" };
+            text.push_str(&format!("… and {more} more {users}\n"));
+        }
+        text
+    }
 }
 
 /// A field someone changed after the entry: undoing would overwrite their change.
@@ -68,13 +202,16 @@ pub struct Drift {
 pub enum Refusal {
     /// Never possible for this entry, whatever the force.
     Impossible(String),
-    /// The users changed since the entry, or are gone; `force` undoes anyway.
+    /// The users changed since the entry, or are gone; `--skip-changed` undoes the others,
+    /// `--force` all of them.
     ChangedSince {
         drifts: Vec<Drift>,
         gone: Vec<(i64, Option<String>)>,
     },
     /// Everything is already as it was before the entry.
     NothingToUndo,
+    /// An undo put every user back already.
+    AlreadyUndone(Undone),
 }
 
 impl fmt::Display for Refusal {
@@ -82,8 +219,12 @@ impl fmt::Display for Refusal {
         match self {
             Refusal::Impossible(reason) => f.write_str(reason),
             Refusal::NothingToUndo => f.write_str("nothing to undo: the values are already back"),
+            Refusal::AlreadyUndone(undone) => write!(f, "already undone ({undone})"),
             Refusal::ChangedSince { .. } => {
-                f.write_str("changed since the entry (--force undoes anyway):")?;
+                f.write_str(
+                    "changed since the entry (--skip-changed undoes the other users, --force \
+                     overwrites these changes too):",
+                )?;
                 for line in self.changes() {
                     write!(f, "\n  {line}")?;
                 }
@@ -97,23 +238,20 @@ impl Refusal {
     /// What changed since the entry, a line a user: each field someone else set, then each
     /// user who is gone. Empty for the other refusals.
     pub fn changes(&self) -> Vec<String> {
-        let Refusal::ChangedSince { drifts, gone } = self else {
-            return Vec::new();
-        };
-        let drifted = drifts.iter().map(|drift| {
-            format!(
-                "{} {}: the entry set {}, it is now {}",
-                who(drift.user_id, drift.username.as_deref()),
-                drift.field,
-                show(&drift.recorded),
-                show(&drift.now)
-            )
-        });
-        let missing = gone
-            .iter()
-            .map(|(id, username)| format!("{} no longer exists", who(*id, username.as_deref())));
-        drifted.chain(missing).collect()
+        match self {
+            Refusal::ChangedSince { drifts, gone } => ChangedUsers {
+                drifts: drifts.clone(),
+                gone: gone.clone(),
+            }
+            .lines(),
+            _ => Vec::new(),
+        }
     }
+}
+
+/// `1 user`, `3 users`: a count with its noun.
+pub fn counted(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// A user for people: `neda (42)`, or `user 42`.
@@ -132,218 +270,6 @@ pub fn show(value: &Value) -> String {
         Value::String(text) => text.clone(),
         other => other.to_string(),
     }
-}
-
-const NEW_ID_AND_PASSWORD: &str = "the user is created again with the same fields, but with a new \
-     id and a new password (the old password was never recorded)";
-const LOCKDOWN_STATUS_ONLY: &str = "only the status goes back: closed sessions stay closed and a \
-     password set by the lockdown stays";
-
-/// Plans the undo of `entry`. `now[i]` is the user of `entry.changes[i]` as fetched just now,
-/// `None` when it no longer exists. With `force`, changes made since are overwritten and gone
-/// users skipped instead of refusing.
-pub fn plan_undo(entry: &Entry, now: &[Option<User>], force: bool) -> Result<UndoPlan, Refusal> {
-    let nothing_happened =
-        !entry.outcome.is_ok() && entry.changes.iter().all(|change| change.outcome.is_none());
-    if nothing_happened {
-        return Err(Refusal::Impossible(format!(
-            "the {} failed ({}), so there is nothing to undo",
-            entry.action, entry.outcome
-        )));
-    }
-    match &entry.action {
-        Action::SetPassword => Err(Refusal::Impossible(
-            "a password change cannot be undone: the old password was never recorded (set a \
-             new one with `users set-password`)"
-                .to_string(),
-        )),
-        Action::CloseSession => Err(Refusal::Impossible(
-            "a closed session cannot be reopened: its token is gone for good (the user signs in \
-             again)"
-                .to_string(),
-        )),
-        Action::Delete => plan_recreate(entry),
-        Action::Create => plan_delete_created(entry, now, force),
-        Action::AddMember | Action::RemoveMember => plan_membership(entry),
-        Action::Update
-        | Action::Lockdown
-        | Action::BulkUpdate
-        | Action::Import
-        | Action::RenewPlan
-        | Action::Other(_) => plan_restore(entry, now, force),
-    }
-}
-
-/// Each changed user back to their own previous values.
-fn plan_restore(entry: &Entry, now: &[Option<User>], force: bool) -> Result<UndoPlan, Refusal> {
-    let mut plan = UndoPlan::default();
-    let mut drifts = Vec::new();
-    let mut gone = Vec::new();
-    // A lockdown records a status only once its disable went through, so that status goes
-    // back even when a later step of the same user failed.
-    let undoable = |change: &&UserChange| {
-        !change.after.is_empty() && (change.succeeded(entry) || entry.action == Action::Lockdown)
-    };
-    let mut any_undoable = false;
-    for (index, change) in entry
-        .changes
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| undoable(c))
-    {
-        any_undoable = true;
-        let Some(user_id) = change.user_id else {
-            continue;
-        };
-        let Some(user) = now.get(index).and_then(Option::as_ref) else {
-            gone.push((user_id, change.username.clone()));
-            continue;
-        };
-        drifts.extend(drifts_since(change, user_id, user));
-        let mut changes = Vec::new();
-        for field in change.after.0.keys() {
-            let current = field.read(user);
-            let previous = change.before.get(*field).cloned().unwrap_or(Value::Null);
-            if current != previous {
-                changes.push(FieldChange {
-                    field: *field,
-                    from: current,
-                    to: previous,
-                });
-            }
-        }
-        if !changes.is_empty() {
-            plan.steps.push(UndoStep::Update {
-                user_id,
-                username: change.username.clone(),
-                changes,
-            });
-        }
-    }
-    if !any_undoable && entry.action == Action::Lockdown {
-        return Err(Refusal::Impossible(
-            "this lockdown changed no status (the user was already Disabled, or the disable \
-             failed), and closed sessions and a new password cannot be undone"
-                .to_string(),
-        ));
-    }
-    if !any_undoable {
-        return Err(Refusal::Impossible(format!(
-            "this {} recorded no values to put back",
-            entry.action
-        )));
-    }
-    if !force && (!drifts.is_empty() || !gone.is_empty()) {
-        return Err(Refusal::ChangedSince { drifts, gone });
-    }
-    for (id, username) in &gone {
-        plan.notes.push(format!(
-            "{} no longer exists: skipped",
-            who(*id, username.as_deref())
-        ));
-    }
-    if plan.steps.is_empty() {
-        return Err(Refusal::NothingToUndo);
-    }
-    if entry.action == Action::Lockdown {
-        plan.notes.push(LOCKDOWN_STATUS_ONLY.to_string());
-    }
-    Ok(plan)
-}
-
-/// The fields of `user` that are no longer what the entry left them at.
-fn drifts_since(change: &UserChange, user_id: i64, user: &User) -> Vec<Drift> {
-    change
-        .after
-        .0
-        .iter()
-        .filter_map(|(field, recorded)| {
-            let now = field.read(user);
-            (now != *recorded).then(|| Drift {
-                user_id,
-                username: change.username.clone(),
-                field: *field,
-                recorded: recorded.clone(),
-                now,
-            })
-        })
-        .collect()
-}
-
-fn plan_recreate(entry: &Entry) -> Result<UndoPlan, Refusal> {
-    let steps: Vec<UndoStep> = entry
-        .changes
-        .iter()
-        .filter(|change| change.succeeded(entry) && change.before.get(Field::Username).is_some())
-        .map(|change| UndoStep::Create {
-            fields: change.before.clone(),
-        })
-        .collect();
-    if steps.is_empty() {
-        return Err(Refusal::Impossible(
-            "the delete recorded no fields to create the user from".to_string(),
-        ));
-    }
-    Ok(UndoPlan {
-        steps,
-        notes: vec![NEW_ID_AND_PASSWORD.to_string()],
-    })
-}
-
-fn plan_delete_created(
-    entry: &Entry,
-    now: &[Option<User>],
-    force: bool,
-) -> Result<UndoPlan, Refusal> {
-    let mut plan = UndoPlan::default();
-    let mut drifts = Vec::new();
-    for (index, change) in entry.changes.iter().enumerate() {
-        let (Some(user_id), true) = (change.user_id, change.succeeded(entry)) else {
-            continue;
-        };
-        let Some(user) = now.get(index).and_then(Option::as_ref) else {
-            continue;
-        };
-        drifts.extend(drifts_since(change, user_id, user));
-        plan.steps.push(UndoStep::Delete {
-            user_id,
-            username: change.username.clone(),
-        });
-    }
-    if !force && !drifts.is_empty() {
-        return Err(Refusal::ChangedSince {
-            drifts,
-            gone: Vec::new(),
-        });
-    }
-    if plan.steps.is_empty() {
-        return Err(Refusal::NothingToUndo);
-    }
-    plan.notes
-        .push("undoing a create deletes the user, with their sessions".to_string());
-    Ok(plan)
-}
-
-fn plan_membership(entry: &Entry) -> Result<UndoPlan, Refusal> {
-    let member_id = entry
-        .detail
-        .as_deref()
-        .and_then(|detail| detail.trim().parse::<i64>().ok());
-    let user_id = entry.changes.first().and_then(|change| change.user_id);
-    let (Some(user_id), Some(member_id)) = (user_id, member_id) else {
-        return Err(Refusal::Impossible(
-            "the entry does not say which member it was".to_string(),
-        ));
-    };
-    let step = if entry.action == Action::AddMember {
-        UndoStep::RemoveMember { user_id, member_id }
-    } else {
-        UndoStep::AddMember { user_id, member_id }
-    };
-    Ok(UndoPlan {
-        steps: vec![step],
-        notes: Vec::new(),
-    })
 }
 
 impl fmt::Display for UndoStep {

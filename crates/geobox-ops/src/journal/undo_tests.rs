@@ -3,13 +3,25 @@ use serde_json::{Value, json};
 use super::*;
 use geobox_api::{User, UserStatus};
 
-fn user(id: i64, username: &str, status: &str, role: &str) -> User {
+/// A user as the server answers one, with the fields an undo reads.
+pub(super) fn user(id: i64, username: &str, status: &str, role: &str) -> User {
     serde_json::from_value(json!({
         "id": id, "username": username, "email": format!("{username}@example.ir"),
         "first_name": "First", "last_name": "Last", "mobile": null,
         "role": role, "status": status,
     }))
     .expect("a user")
+}
+
+fn refuse() -> UndoOptions<'static> {
+    UndoOptions::default()
+}
+
+fn overwrite() -> UndoOptions<'static> {
+    UndoOptions {
+        if_changed: IfChanged::Overwrite,
+        me: None,
+    }
 }
 
 fn single(action: Action, change: UserChange) -> Entry {
@@ -43,7 +55,7 @@ fn an_update_goes_back_to_the_old_values() {
         status_change(5, "neda", "Active", "Disabled"),
     );
     let now = user(5, "neda", "Disabled", "Viewer");
-    let plan = plan_undo(&entry, &[Some(now)], false).expect("a plan");
+    let plan = plan_undo(&entry, &[Some(now)], &refuse()).expect("a plan");
     assert_eq!(
         plan.steps,
         vec![UndoStep::Update {
@@ -69,7 +81,7 @@ fn a_change_made_since_refuses_unless_forced() {
         status_change(5, "neda", "Active", "Disabled"),
     );
     let now = user(5, "neda", "Pending", "Viewer");
-    let refusal = plan_undo(&entry, &[Some(now.clone())], false).expect_err("refused");
+    let refusal = plan_undo(&entry, &[Some(now.clone())], &refuse()).expect_err("refused");
     assert_eq!(
         refusal,
         Refusal::ChangedSince {
@@ -89,7 +101,7 @@ fn a_change_made_since_refuses_unless_forced() {
             .contains("neda (5) status: the entry set Disabled, it is now Pending"),
         "{refusal}"
     );
-    let forced = plan_undo(&entry, &[Some(now)], true).expect("forced");
+    let forced = plan_undo(&entry, &[Some(now)], &overwrite()).expect("forced");
     assert!(matches!(&forced.steps[0], UndoStep::Update { changes, .. }
             if changes[0].from == json!("Pending") && changes[0].to == json!("Active")));
 }
@@ -100,13 +112,13 @@ fn a_user_gone_since_refuses_and_forcing_leaves_nothing_to_do() {
         Action::Update,
         status_change(5, "neda", "Active", "Disabled"),
     );
-    let refusal = plan_undo(&entry, &[None], false).expect_err("refused");
+    let refusal = plan_undo(&entry, &[None], &refuse()).expect_err("refused");
     assert!(
         refusal.to_string().contains("neda (5) no longer exists"),
         "{refusal}"
     );
     assert_eq!(
-        plan_undo(&entry, &[None], true),
+        plan_undo(&entry, &[None], &overwrite()),
         Err(Refusal::NothingToUndo)
     );
 }
@@ -117,7 +129,7 @@ fn a_delete_comes_back_as_a_create_with_a_new_id_and_password() {
     let change = UserChange::new(Some(9), Some("sara".to_string()))
         .values(Values::of_user(&gone), Values::default());
     let entry = single(Action::Delete, change);
-    let plan = plan_undo(&entry, &[None], false).expect("a plan");
+    let plan = plan_undo(&entry, &[None], &refuse()).expect("a plan");
     assert_eq!(
         plan.steps,
         vec![UndoStep::Create {
@@ -139,7 +151,7 @@ fn closed_sessions_and_password_changes_cannot_be_undone_and_say_why() {
     ] {
         let entry = single(action, UserChange::new(Some(5), None));
         let now = user(5, "neda", "Active", "Viewer");
-        match plan_undo(&entry, &[Some(now)], true) {
+        match plan_undo(&entry, &[Some(now)], &overwrite()) {
             Err(Refusal::Impossible(reason)) => assert!(reason.contains(why), "{reason}"),
             other => panic!("{other:?}"),
         }
@@ -154,7 +166,7 @@ fn a_failed_write_has_nothing_to_undo() {
     );
     entry.outcome = Outcome::Error("not allowed (403)".to_string());
     let now = user(5, "neda", "Active", "Viewer");
-    match plan_undo(&entry, &[Some(now)], true) {
+    match plan_undo(&entry, &[Some(now)], &overwrite()) {
         Err(Refusal::Impossible(reason)) => assert!(reason.contains("403"), "{reason}"),
         other => panic!("{other:?}"),
     }
@@ -177,7 +189,7 @@ fn a_lockdown_undo_restores_the_status_only_and_says_so() {
         },
     ];
     let now = user(5, "neda", "Disabled", "Viewer");
-    let plan = plan_undo(&entry, &[Some(now)], false).expect("a plan");
+    let plan = plan_undo(&entry, &[Some(now)], &refuse()).expect("a plan");
     assert!(matches!(&plan.steps[..], [UndoStep::Update { changes, .. }]
             if changes.len() == 1 && changes[0].to == json!("Active")));
     assert!(
@@ -203,7 +215,7 @@ fn a_bulk_undo_puts_each_user_back_to_their_own_value() {
         Some(user(2, "b", "Active", "Viewer")),
         Some(user(3, "c", "Active", "Editor")),
     ];
-    let plan = plan_undo(&entry, &now, false).expect("a plan");
+    let plan = plan_undo(&entry, &now, &refuse()).expect("a plan");
     assert_eq!(
         restored(&plan),
         vec![(1, json!("Editor")), (2, json!("Publisher"))],
@@ -217,7 +229,7 @@ fn a_create_is_undone_by_a_delete_unless_changed_since() {
     let change = UserChange::new(Some(7), Some("new.one".to_string()))
         .values(Values::default(), Values::of_user(&made));
     let entry = single(Action::Create, change);
-    let plan = plan_undo(&entry, &[Some(made.clone())], false).expect("a plan");
+    let plan = plan_undo(&entry, &[Some(made.clone())], &refuse()).expect("a plan");
     assert!(matches!(
         plan.steps[..],
         [UndoStep::Delete { user_id: 7, .. }]
@@ -225,7 +237,7 @@ fn a_create_is_undone_by_a_delete_unless_changed_since() {
     let mut edited = made;
     edited.status = Some(UserStatus::Disabled);
     assert!(matches!(
-        plan_undo(&entry, &[Some(edited)], false),
+        plan_undo(&entry, &[Some(edited)], &refuse()),
         Err(Refusal::ChangedSince { .. })
     ));
 }
@@ -234,7 +246,7 @@ fn a_create_is_undone_by_a_delete_unless_changed_since() {
 fn a_member_added_is_removed_again() {
     let mut entry = single(Action::AddMember, UserChange::new(Some(4), None));
     entry.detail = Some("8".to_string());
-    let plan = plan_undo(&entry, &[None], false).expect("a plan");
+    let plan = plan_undo(&entry, &[None], &refuse()).expect("a plan");
     assert_eq!(
         plan.steps,
         vec![UndoStep::RemoveMember {
@@ -269,7 +281,7 @@ fn a_lockdown_of_a_user_already_disabled_has_nothing_to_undo_and_says_why() {
         outcome: Outcome::Ok,
     }];
     let now = user(5, "neda", "Disabled", "Viewer");
-    match plan_undo(&entry, &[Some(now)], false) {
+    match plan_undo(&entry, &[Some(now)], &refuse()) {
         Err(Refusal::Impossible(reason)) => {
             assert!(reason.contains("already Disabled"), "{reason}");
         }
@@ -301,7 +313,7 @@ fn a_whole_view_lockdown_puts_back_every_status_it_disabled() {
         Some(user(2, "b", "Disabled", "Viewer")),
         Some(user(3, "c", "Disabled", "Viewer")),
     ];
-    let plan = plan_undo(&entry, &now, false).expect("a plan");
+    let plan = plan_undo(&entry, &now, &refuse()).expect("a plan");
     assert_eq!(
         restored(&plan),
         vec![(1, json!("Active")), (2, json!("Pending"))]

@@ -6,25 +6,26 @@
 //! shapes (status and role equalities, ranges on the sort columns, a keyword search's matches)
 //! need no row at all: a page is a walk along an array of ids, a count is a loop.
 //!
-//! They are made from one generation of the data, on a thread of their own, once the writes
-//! to users pause, and used only while that generation holds. A write that only updates or
-//! deletes a few users without moving anyone in a sort order is patched into them before it
-//! returns; after any other (a create, a rename out of place, a large write) they are made
-//! anew. Until then (about half a second at a million users), and for a store too sparse in
-//! ids to hold them, the listings read SQLite as before. At a million users they take about
-//! 42 MB.
+//! Columns belong to one generation of the data (see `snapshot.rs`) and answer only a
+//! snapshot known to read that generation. They are made by a thread of their own
+//! (`keeper.rs`) once the writes to users pause, in short reads (a writer waits for one at
+//! most, even in memory, where a write cannot commit while a read is under way), and kept only
+//! when no write to users committed before the last read ended. A write of a few users
+//! (updates, deletes, creates) is patched in after it has committed, and before its generation
+//! is published (`patch.rs`); a write that failed or rolled back, or a large one, leaves them
+//! to be made anew. Until then (about a second at a million users), and for a store whose ids
+//! are too sparse to index arrays by, the listings read SQLite. Ids are never reused, so a
+//! deleted user's places stay in the orders, marked absent. At a million users they take
+//! about 42 MB.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::Duration;
+use std::sync::Arc;
 
+use rusqlite::Connection;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension};
 
-use super::orders::{Kept, SortKey};
+use super::orders::Kept;
 use super::schema::single_index;
-use super::{Source, connect};
+use super::snapshot::Generation;
 use geobox_api::{UserRole, UserStatus};
 
 /// The sort columns whose order is kept: the ones the console offers.
@@ -43,25 +44,26 @@ pub(super) const ABSENT: u8 = u8::MAX;
 /// there but no equality matches them.
 const UNKNOWN: u8 = u8::MAX - 1;
 
-/// How long the writes must pause before the columns are made: a bulk change or an import
-/// writes in bursts, and columns made in the middle of one are stale at once.
-const QUIET: Duration = Duration::from_millis(150);
-
 /// A store whose ids are this much sparser than its users is left to SQLite: the arrays are
 /// indexed by id.
 const MAX_IDS_PER_USER: u64 = 4;
 
+/// Rows one statement reads at most while the columns are made: a write waits for one such
+/// read at most. (Tests read small stores, in many chunks too.)
+const CHUNK: usize = if cfg!(test) { 700 } else { 32_768 };
+
 /// One sort column: the ids in its ascending order (ties by id, NULL first, as SQLite orders
 /// them), and each id's place in that order.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Ranked {
     pub(super) order: Vec<u32>,
-    rank: Vec<u32>,
+    pub(super) rank: Vec<u32>,
 }
 
 impl Ranked {
+    /// The place of `id` in the order; `u32::MAX` for an id past the columns.
     pub(super) fn rank(&self, id: u32) -> u32 {
-        self.rank[id as usize]
+        self.rank.get(id as usize).copied().unwrap_or(u32::MAX)
     }
 }
 
@@ -69,12 +71,13 @@ impl Ranked {
 pub(super) struct Columns {
     pub(super) generation: u64,
     /// By id: the index of the user's status in [`UserStatus::WIRE`], or [`ABSENT`].
-    status: Arc<Vec<u8>>,
+    pub(super) status: Arc<Vec<u8>>,
     /// By id: the index of the user's role in [`UserRole::WIRE`], or [`ABSENT`].
-    role: Arc<Vec<u8>>,
-    /// One per [`RANKED`] column, in that order.
-    ranked: Arc<Vec<Ranked>>,
-    users: usize,
+    pub(super) role: Arc<Vec<u8>>,
+    /// One per [`RANKED`] column, in that order (each shared apart: a patch that moves users
+    /// in one order copies that one only).
+    pub(super) ranked: Vec<Arc<Ranked>>,
+    pub(super) users: usize,
     /// Shared by the columns patched from these; each set names its generation.
     members: Arc<Kept<Members>>,
 }
@@ -108,159 +111,105 @@ impl Members {
 /// Member sets kept at most (each about 4 bytes a member plus a bit per user).
 const MAX_KEPT_MEMBERS: usize = 4;
 
-/// Users changed by one write, as the writer connection reported them.
-#[derive(Debug, Default)]
-pub(super) struct UserChanges {
-    /// Ids updated and deleted, together at most [`MAX_PATCHED`].
-    updated: Vec<i64>,
-    deleted: Vec<i64>,
-    /// A user was created, or more changed than a patch is worth.
-    reshaped: bool,
-}
-
-/// Changed users at most that are patched into the columns in place; past it they are made
-/// anew in the background.
-const MAX_PATCHED: usize = 64;
-
-impl UserChanges {
-    pub(super) fn note(&mut self, action: rusqlite::hooks::Action, id: i64) {
-        use rusqlite::hooks::Action;
-        if self.updated.len() + self.deleted.len() >= MAX_PATCHED {
-            self.reshaped = true;
-            return;
-        }
-        match action {
-            Action::SQLITE_UPDATE if !self.updated.contains(&id) => self.updated.push(id),
-            Action::SQLITE_UPDATE => {}
-            Action::SQLITE_DELETE => self.deleted.push(id),
-            _ => self.reshaped = true,
-        }
-    }
+/// What reading the columns came to.
+pub(super) enum Reading {
+    Made(Columns),
+    /// The ids are too sparse, or not all positive, for arrays indexed by id (or a status or
+    /// role is one the columns do not know): the listings read SQLite.
+    Unfit,
+    /// A write to users committed before the last read ended: the columns would mix two
+    /// generations.
+    Changed,
 }
 
 impl Columns {
-    /// Reads every column from one snapshot of the data of `generation`; `None` when the ids
-    /// are too sparse for arrays indexed by id.
-    pub(super) fn read(conn: &Connection, generation: u64) -> rusqlite::Result<Option<Columns>> {
-        conn.execute_batch("BEGIN")?;
-        let columns = Self::read_in_snapshot(conn, generation);
-        let ended = conn.execute_batch("COMMIT");
-        let columns = columns?;
-        ended?;
-        Ok(columns)
-    }
-
-    fn read_in_snapshot(conn: &Connection, generation: u64) -> rusqlite::Result<Option<Columns>> {
-        let (highest, users): (Option<i64>, i64) =
-            conn.query_row("SELECT max(id), count(*) FROM users", [], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })?;
-        let highest = u64::try_from(highest.unwrap_or(0)).unwrap_or(u64::MAX);
+    /// Reads every column of the data of generation `at` in short reads, each checked to have
+    /// read that generation still (see the module documentation).
+    pub(super) fn read(
+        conn: &Connection,
+        generation: &Generation,
+        at: u64,
+    ) -> rusqlite::Result<Reading> {
+        let reader = ChunkReader {
+            conn,
+            generation,
+            at,
+        };
+        let Some((lowest, highest, users)) = reader
+            .read("SELECT min(id), max(id), count(*) FROM users", &[], |row| {
+                Ok((
+                    row.get::<_, Option<i64>>(0)?.unwrap_or(0),
+                    row.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                    row.get::<_, i64>(2)?,
+                ))
+            })?
+            .and_then(|mut rows| rows.pop())
+        else {
+            return Ok(Reading::Changed);
+        };
         let users = usize::try_from(users).unwrap_or(0);
-        let fits = highest < u64::from(u32::MAX)
-            && highest <= (users as u64).saturating_mul(MAX_IDS_PER_USER) + 1024;
+        let fits = lowest >= 0
+            && u32::try_from(highest).is_ok_and(|highest| highest < u32::MAX)
+            && highest as u64 <= (users as u64).saturating_mul(MAX_IDS_PER_USER) + 1024;
         if !fits {
-            return Ok(None);
+            return Ok(Reading::Unfit);
         }
         let len = highest as usize + 1;
         let mut status = vec![ABSENT; len];
         let mut role = vec![ABSENT; len];
-        let mut statement =
-            conn.prepare("SELECT id, status, role FROM users INDEXED BY users_status_role")?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            let id = row.get::<_, i64>(0)? as usize;
-            status[id] = code(UserStatus::WIRE, row.get_ref(1)?.as_str().ok());
-            role[id] = code(UserRole::WIRE, row.get_ref(2)?.as_str().ok());
+        let mut found = 0;
+        for (status_code, status_value) in UserStatus::WIRE.iter().enumerate() {
+            for (role_code, role_value) in UserRole::WIRE.iter().enumerate() {
+                let group = [
+                    Value::from(status_value.to_string()),
+                    Value::from(role_value.to_string()),
+                ];
+                let Some(ids) = reader.ids_after(
+                    "SELECT id FROM users INDEXED BY users_status_role \
+                     WHERE status = ?1 AND role = ?2 AND id > ?3 ORDER BY id LIMIT ?4",
+                    &group,
+                )?
+                else {
+                    return Ok(Reading::Changed);
+                };
+                for id in ids {
+                    let Some(slot) = status.get_mut(id as usize) else {
+                        return Ok(Reading::Unfit);
+                    };
+                    *slot = status_code as u8;
+                    role[id as usize] = role_code as u8;
+                    found += 1;
+                }
+            }
+        }
+        if found != users {
+            return Ok(Reading::Unfit);
         }
         let mut ranked = Vec::with_capacity(RANKED.len());
         for column in RANKED {
-            let mut statement = conn.prepare(&format!(
-                "SELECT id FROM users INDEXED BY {} ORDER BY {column}, id",
-                single_index(column)
-            ))?;
-            let order = statement
-                .query_map([], |row| Ok(row.get::<_, i64>(0)? as u32))?
-                .collect::<rusqlite::Result<Vec<u32>>>()?;
+            let Some(order) = reader.order(column)? else {
+                return Ok(Reading::Changed);
+            };
+            if order.len() != users {
+                return Ok(Reading::Unfit);
+            }
             let mut rank = vec![u32::MAX; len];
             for (place, id) in order.iter().enumerate() {
-                rank[*id as usize] = place as u32;
+                let Some(slot) = rank.get_mut(*id as usize) else {
+                    return Ok(Reading::Unfit);
+                };
+                *slot = place as u32;
             }
-            ranked.push(Ranked { order, rank });
+            ranked.push(Arc::new(Ranked { order, rank }));
         }
-        Ok(Some(Columns {
-            generation,
+        Ok(Reading::Made(Columns {
+            generation: at,
             status: Arc::new(status),
             role: Arc::new(role),
-            ranked: Arc::new(ranked),
+            ranked,
             users,
             members: Arc::new(Kept::new(MAX_KEPT_MEMBERS, |_| 1)),
         }))
-    }
-
-    /// These columns with `changes` applied, for the data of `generation`: deleted users
-    /// marked absent (their places in the orders stay, skipped), updated users' statuses and
-    /// roles read again. `None` when an updated user is gone or has moved in a sort order (a
-    /// rename, a new date), which only making them anew can follow. Each place in an order is
-    /// checked against its neighbours: the order was sorted before and only these users
-    /// changed, so it is still sorted exactly when each of them still sorts between the ids
-    /// beside it.
-    fn patched(
-        &self,
-        conn: &Connection,
-        changes: &UserChanges,
-        generation: u64,
-    ) -> rusqlite::Result<Option<Columns>> {
-        let mut next = self.clone();
-        next.generation = generation;
-        for id in &changes.deleted {
-            let Some(user) = u32::try_from(*id).ok().filter(|id| self.exists(*id)) else {
-                return Ok(None);
-            };
-            Arc::make_mut(&mut next.status)[user as usize] = ABSENT;
-            Arc::make_mut(&mut next.role)[user as usize] = ABSENT;
-            next.users = next.users.saturating_sub(1);
-        }
-        let updated = changes
-            .updated
-            .iter()
-            .filter(|id| !changes.deleted.contains(id));
-        let mut statement = conn.prepare_cached(&format!(
-            "SELECT status, role, {} FROM users WHERE id = ?",
-            RANKED.join(", ")
-        ))?;
-        for id in updated {
-            let Some(user) = u32::try_from(*id).ok().filter(|id| next.exists(*id)) else {
-                return Ok(None);
-            };
-            let row = statement
-                .query_row([id], |row| {
-                    let mut values = Vec::with_capacity(RANKED.len());
-                    for at in 0..RANKED.len() {
-                        values.push(row.get::<_, Value>(at + 2)?);
-                    }
-                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, values))
-                })
-                .optional()?;
-            let Some((status, role, values)) = row else {
-                return Ok(None);
-            };
-            for ((column, ranked), value) in RANKED.iter().zip(self.ranked.iter()).zip(values) {
-                if !still_in_place(conn, column, ranked, user, value)? {
-                    return Ok(None);
-                }
-            }
-            // Copied only when it changes: a sign-in touches neither.
-            let status = code(UserStatus::WIRE, Some(&status));
-            if next.status[user as usize] != status {
-                Arc::make_mut(&mut next.status)[user as usize] = status;
-            }
-            let role = code(UserRole::WIRE, Some(&role));
-            if next.role[user as usize] != role {
-                Arc::make_mut(&mut next.role)[user as usize] = role;
-            }
-        }
-        Ok(Some(next))
     }
 
     /// The member set kept under `key` for this data.
@@ -298,48 +247,8 @@ impl Columns {
     /// The kept order of a sort column, when it is one of [`RANKED`].
     pub(super) fn ranked(&self, column: &str) -> Option<&Ranked> {
         let at = RANKED.iter().position(|ranked| *ranked == column)?;
-        self.ranked.get(at)
+        self.ranked.get(at).map(|ranked| &**ranked)
     }
-}
-
-/// Whether user `id`, whose `column` now holds `value`, still sorts between its neighbours in
-/// `ranked`'s order (ties by id, NULL first, NOCASE for username, as SQLite orders them).
-fn still_in_place(
-    conn: &Connection,
-    column: &str,
-    ranked: &Ranked,
-    id: u32,
-    value: Value,
-) -> rusqlite::Result<bool> {
-    let nocase = column == "username";
-    let key = |value: Value, id: u32| (SortKey::of(value, nocase), id);
-    let place = ranked.rank(id) as usize;
-    let mut neighbour = conn.prepare_cached(&format!("SELECT {column} FROM users WHERE id = ?"))?;
-    // The nearest user still there on each side: places of deleted users stay in the order.
-    let mut nearest =
-        |ids: &mut dyn Iterator<Item = u32>| -> rusqlite::Result<Option<(SortKey, u32)>> {
-            for id in ids {
-                let value = neighbour
-                    .query_row([id], |row| row.get::<_, Value>(0))
-                    .optional()?;
-                if let Some(value) = value {
-                    return Ok(Some(key(value, id)));
-                }
-            }
-            Ok(None)
-        };
-    let own = key(value, id);
-    if let Some(before) = nearest(&mut ranked.order[..place].iter().rev().copied())?
-        && before >= own
-    {
-        return Ok(false);
-    }
-    if let Some(after) = nearest(&mut ranked.order[place + 1..].iter().copied())?
-        && own >= after
-    {
-        return Ok(false);
-    }
-    Ok(true)
 }
 
 /// The code of a status or role value: its index among the known ones.
@@ -349,151 +258,218 @@ pub(super) fn code(known: &[&str], value: Option<&str>) -> u8 {
         .map_or(UNKNOWN, |at| at as u8)
 }
 
-/// The columns of the current data, and the thread that makes them.
-#[derive(Debug, Default)]
-pub(super) struct ColumnSlot {
-    state: Mutex<SlotState>,
-    /// Wakes the keeper; absent when the store keeps no columns.
-    wake: Mutex<Option<SyncSender<()>>>,
+/// Reads of the data of one generation, [`CHUNK`] rows at a time, each checked to have read
+/// that generation: `None` once a write to users has committed.
+struct ChunkReader<'c> {
+    conn: &'c Connection,
+    generation: &'c Generation,
+    at: u64,
 }
 
-#[derive(Debug, Default)]
-struct SlotState {
-    columns: Option<Arc<Columns>>,
-    /// The generation the keeper last made columns for, or found it could not.
-    tried: Option<u64>,
-}
-
-impl ColumnSlot {
-    /// The columns, when they were made from the data of `generation`. Otherwise asks the
-    /// keeper to make them, and the caller reads SQLite meanwhile.
-    pub(super) fn current(&self, generation: u64) -> Option<Arc<Columns>> {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(columns) = &state.columns
-            && columns.generation == generation
-        {
-            return Some(Arc::clone(columns));
-        }
-        if state.tried != Some(generation) {
-            self.wake();
-        }
-        None
-    }
-
-    /// Asks the keeper to make the columns of the data as it is once the writes pause.
-    pub(super) fn wake(&self) {
-        if let Some(wake) = &*self.wake.lock().unwrap_or_else(PoisonError::into_inner) {
-            // A full channel means the keeper is already asked.
-            let _ = wake.try_send(());
-        }
-    }
-
-    /// Whether the keeper has made the columns of `generation` (or found it could not).
-    pub(super) fn settled(&self, generation: u64) -> bool {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.tried == Some(generation)
-    }
-
-    /// After a write that moved the data from `before` to `after`: when the columns were
-    /// those of `before` and the write only updated a few users without moving them in any
-    /// sort order (a status or role change, a sign-in), they become those of `after` at once.
-    /// Otherwise the keeper is asked to make them anew.
-    pub(super) fn follow_write(
+impl ChunkReader<'_> {
+    /// The rows of one statement, when it read the data of generation `at`.
+    fn read<T>(
         &self,
-        conn: &Connection,
-        before: u64,
-        after: u64,
-        changes: &UserChanges,
-    ) {
-        let current = {
-            let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            state
-                .columns
-                .as_ref()
-                .filter(|columns| columns.generation == before)
-                .cloned()
-        };
-        let patched = match current {
-            Some(columns) if !changes.reshaped => columns
-                .patched(conn, changes, after)
-                .unwrap_or_else(|error| {
-                    tracing::warn!(%error, "cannot patch the in-memory columns");
-                    None
-                }),
-            _ => None,
-        };
-        match patched {
-            Some(columns) => self.set(after, Some(columns)),
-            None => self.wake(),
+        sql: &str,
+        values: &[Value],
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<Option<Vec<T>>> {
+        if !self.unchanged() {
+            return Ok(None);
         }
+        // Each statement is a read transaction of its own, ended before the next begins.
+        let rows = self
+            .conn
+            .prepare_cached(sql)?
+            .query_map(rusqlite::params_from_iter(values), row)?
+            .collect::<rusqlite::Result<Vec<T>>>()?;
+        Ok(self.unchanged().then_some(rows))
     }
 
-    pub(super) fn set(&self, generation: u64, columns: Option<Columns>) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.tried.is_some_and(|tried| tried > generation) {
-            // Made from older data than what is there (a patch landed meanwhile).
-            return;
-        }
-        state.tried = Some(generation);
-        state.columns = columns.map(Arc::new);
+    /// Whether reads see the data of generation `at` still: no write to users has committed
+    /// since (one may have changed users without committing yet).
+    fn unchanged(&self) -> bool {
+        Generation::data_of(self.generation.now()) == Some(self.at)
     }
-}
 
-/// Starts the thread that keeps `slot`'s columns up with the data whose writes move
-/// `generation` on; it ends when the slot (the store) is dropped.
-pub(super) fn keep_columns(source: Source, slot: &Arc<ColumnSlot>, generation: Arc<AtomicU64>) {
-    let (wake, woken) = sync_channel(1);
-    *slot.wake.lock().unwrap_or_else(PoisonError::into_inner) = Some(wake);
-    let slot = Arc::downgrade(slot);
-    let spawned = std::thread::Builder::new()
-        .name("geobox-columns".into())
-        .spawn(move || keeper(&source, &slot, &generation, &woken));
-    if let Err(error) = spawned {
-        tracing::warn!(%error, "cannot start the column keeper; listings read SQLite only");
-    }
-}
-
-fn keeper(source: &Source, slot: &Weak<ColumnSlot>, generation: &AtomicU64, woken: &Receiver<()>) {
-    while woken.recv().is_ok() {
-        let Some(generation) = quiet_generation(slot, generation) else {
-            return;
-        };
-        let Some(slot) = slot.upgrade() else {
-            return;
-        };
-        if slot.settled(generation) {
-            continue;
-        }
-        let started = std::time::Instant::now();
-        match connect(source).and_then(|conn| Columns::read(&conn, generation)) {
-            Ok(columns) => {
-                tracing::debug!(
-                    users = columns.as_ref().map_or(0, Columns::users),
-                    made = columns.is_some(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "in-memory columns"
-                );
-                slot.set(generation, columns);
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot read the in-memory columns");
-                slot.set(generation, None);
+    /// Every id `sql` selects, in its order, read a chunk at a time: `sql` takes `values`,
+    /// then the id to start after and the chunk's size.
+    fn ids_after(&self, sql: &str, values: &[Value]) -> rusqlite::Result<Option<Vec<u32>>> {
+        let mut ids = Vec::new();
+        let mut after = -1;
+        loop {
+            let mut bound = values.to_vec();
+            bound.extend([Value::Integer(after), Value::Integer(CHUNK as i64)]);
+            let Some(chunk) = self.read(sql, &bound, |row| row.get::<_, i64>(0))? else {
+                return Ok(None);
+            };
+            after = chunk.last().copied().unwrap_or(after);
+            let done = chunk.len() < CHUNK;
+            ids.extend(
+                chunk
+                    .into_iter()
+                    .map(|id| u32::try_from(id).unwrap_or(u32::MAX)),
+            );
+            if done {
+                return Ok(Some(ids));
             }
         }
-        while woken.try_recv().is_ok() {}
+    }
+
+    /// The ids in `column`'s order (NULL first, then the values in the column's collation,
+    /// ties by id), read along its index a chunk at a time: after the NULLs, each chunk
+    /// finishes the last value's ties, then reads on past that value.
+    fn order(&self, column: &str) -> rusqlite::Result<Option<Vec<u32>>> {
+        let index = single_index(column);
+        let Some(mut order) = self.ids_after(
+            &format!(
+                "SELECT id FROM users INDEXED BY {index} \
+                 WHERE {column} IS NULL AND id > ?1 ORDER BY id LIMIT ?2"
+            ),
+            &[],
+        )?
+        else {
+            return Ok(None);
+        };
+        let key_and_id =
+            |row: &rusqlite::Row<'_>| Ok((row.get::<_, Value>(0)?, row.get::<_, i64>(1)?));
+        let mut last: Option<(Value, i64)> = None;
+        loop {
+            let mut chunk = Vec::new();
+            if let Some((value, id)) = &last {
+                let Some(ties) = self.read(
+                    &format!(
+                        "SELECT {column}, id FROM users INDEXED BY {index} \
+                         WHERE {column} = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+                    ),
+                    &[
+                        value.clone(),
+                        Value::Integer(*id),
+                        Value::Integer(CHUNK as i64),
+                    ],
+                    key_and_id,
+                )?
+                else {
+                    return Ok(None);
+                };
+                chunk = ties;
+            }
+            if chunk.len() < CHUNK {
+                let wanted = Value::Integer((CHUNK - chunk.len()) as i64);
+                let past = match &last {
+                    Some((value, _)) => self.read(
+                        &format!(
+                            "SELECT {column}, id FROM users INDEXED BY {index} \
+                             WHERE {column} > ?1 ORDER BY {column}, id LIMIT ?2"
+                        ),
+                        &[value.clone(), wanted],
+                        key_and_id,
+                    )?,
+                    None => self.read(
+                        &format!(
+                            "SELECT {column}, id FROM users INDEXED BY {index} \
+                             WHERE {column} IS NOT NULL ORDER BY {column}, id LIMIT ?1"
+                        ),
+                        &[wanted],
+                        key_and_id,
+                    )?,
+                };
+                let Some(past) = past else {
+                    return Ok(None);
+                };
+                chunk.extend(past);
+            }
+            let done = chunk.len() < CHUNK;
+            order.extend(
+                chunk
+                    .iter()
+                    .map(|(_, id)| u32::try_from(*id).unwrap_or(u32::MAX)),
+            );
+            if let Some(end) = chunk.pop() {
+                last = Some(end);
+            }
+            if done {
+                return Ok(Some(order));
+            }
+        }
     }
 }
 
-/// The generation once no write has come for [`QUIET`]; `None` once the store is gone.
-fn quiet_generation(slot: &Weak<ColumnSlot>, generation: &AtomicU64) -> Option<u64> {
-    let mut seen = generation.load(Ordering::SeqCst);
-    loop {
-        std::thread::sleep(QUIET);
-        slot.upgrade()?;
-        let now = generation.load(Ordering::SeqCst);
-        if now == seen {
-            return Some(now);
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+    use crate::store::{Store, delete_user};
+
+    #[test]
+    fn in_memory_a_write_stops_a_reading_of_the_columns_rather_than_wait_for_it() {
+        let store = Store::open(None).expect("opens");
+        store
+            .write_blocking(|conn| Ok(crate::seed::seed(conn, 20 * CHUNK as u64, 5, "hash")?))
+            .expect("seeds");
+        let counts = store.counts();
+        let at = counts.now();
+        let reading = AtomicBool::new(false);
+        let read = std::thread::scope(|scope| {
+            let reader = scope.spawn(|| {
+                store
+                    .read_blocking(|conn| {
+                        reading.store(true, Ordering::SeqCst);
+                        Ok(Columns::read(conn, counts.generation(), at)?)
+                    })
+                    .expect("reads")
+            });
+            while !reading.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            // In memory a write cannot commit while a read is under way: it waits for the
+            // reading's current chunk only; the next one sees it committed and stops.
+            store
+                .write_blocking(|conn| Ok(delete_user(conn, 7)?))
+                .expect("deletes");
+            reader.join().expect("no panic")
+        });
+        assert!(
+            matches!(read, Reading::Changed),
+            "columns read across a write are not kept"
+        );
+    }
+
+    #[test]
+    fn columns_read_in_chunks_hold_every_user_in_sqlite_order() {
+        let store = Store::open(None).expect("opens");
+        store
+            .write_blocking(|conn| Ok(crate::seed::seed(conn, 3 * CHUNK as u64 / 2, 5, "hash")?))
+            .expect("seeds");
+        let counts = store.counts();
+        let (read, expected) = store
+            .read_blocking(|conn| {
+                let read = Columns::read(conn, counts.generation(), counts.now())?;
+                let mut expected = Vec::new();
+                for column in RANKED {
+                    let mut statement =
+                        conn.prepare(&format!("SELECT id FROM users ORDER BY {column}, id"))?;
+                    let ids = statement
+                        .query_map([], |row| Ok(row.get::<_, i64>(0)? as u32))?
+                        .collect::<rusqlite::Result<Vec<u32>>>()?;
+                    expected.push(ids);
+                }
+                Ok((read, expected))
+            })
+            .expect("reads");
+        let Reading::Made(columns) = read else {
+            panic!("no write meanwhile");
+        };
+        for (column, ids) in RANKED.iter().zip(expected) {
+            let ranked = columns.ranked(column).expect("kept");
+            assert_eq!(ranked.order, ids, "{column}");
+            assert!(
+                ids.iter()
+                    .enumerate()
+                    .all(|(place, id)| ranked.rank(*id) == place as u32)
+            );
         }
-        seen = now;
+        assert_eq!(columns.users(), 3 * CHUNK / 2);
     }
 }

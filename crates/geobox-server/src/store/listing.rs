@@ -2,14 +2,15 @@
 //! search, and counts.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
-use super::columns::ColumnSlot;
+use super::columns::Columns;
+use super::keeper::ColumnSlot;
 use super::orders::OrderCache;
+use super::snapshot::{Generation, Snapshot};
 use super::users::{USER_COLUMNS, UserRow, user_from_row};
 use crate::cql::{Field, FieldKind, FullTextHint, SqlFilter};
 use geobox_api::{UserRole, UserStatus};
@@ -296,11 +297,12 @@ pub(super) fn is_interrupt(error: &rusqlite::Error) -> bool {
     )
 }
 
-/// Counts already made, each good until the next write to `users`: the writer connection's
-/// update hook moves the generation on (see [`CountCache::generation`]).
+/// Counts already made, each good for the generation of the data it was counted from (see
+/// `snapshot.rs`), with the other things made from one generation: kept sort orders and the
+/// in-memory columns.
 #[derive(Debug, Default)]
 pub struct CountCache {
-    generation: Arc<AtomicU64>,
+    generation: Arc<Generation>,
     /// The filter's SQL and values -> (generation it was counted in, count).
     counts: Mutex<HashMap<String, (u64, u64)>>,
     /// Whole sort orders of filters' matches, good for the same generations.
@@ -314,14 +316,13 @@ const MAX_CACHED_COUNTS: usize = 256;
 
 impl CountCache {
     /// The counter every write to `users` moves on.
-    pub fn generation(&self) -> Arc<AtomicU64> {
-        Arc::clone(&self.generation)
+    pub(super) fn generation(&self) -> &Arc<Generation> {
+        &self.generation
     }
 
-    /// The data's generation now: a count or an order made after reading it is good while it
-    /// stays the same.
+    /// The data's generation now (odd while a write is under way).
     pub(super) fn now(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+        self.generation.now()
     }
 
     pub(super) fn orders(&self) -> &OrderCache {
@@ -332,6 +333,13 @@ impl CountCache {
         &self.columns
     }
 
+    /// The in-memory columns of the data `snapshot` reads, when they are made.
+    pub(super) fn columns_of(&self, snapshot: &Snapshot<'_>) -> Option<Arc<Columns>> {
+        snapshot
+            .generation
+            .and_then(|generation| self.columns.current(generation))
+    }
+
     pub(super) fn key(clause: &Where) -> String {
         format!(
             "{:?}|{:?}|{:?}",
@@ -339,9 +347,9 @@ impl CountCache {
         )
     }
 
-    /// The count of `clause` when one is known for the current data.
-    pub(super) fn cached(&self, clause: &Where) -> Option<u64> {
-        let generation = self.generation.load(Ordering::SeqCst);
+    /// The count of `clause` when one is known for the data `snapshot` reads.
+    pub(super) fn cached(&self, snapshot: &Snapshot<'_>, clause: &Where) -> Option<u64> {
+        let generation = snapshot.generation?;
         let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         counts
             .get(&Self::key(clause))
@@ -349,25 +357,34 @@ impl CountCache {
             .map(|(_, count)| *count)
     }
 
-    /// The count of `clause`, counted only when not known for the current data.
-    pub(super) fn count(&self, conn: &Connection, clause: &Where) -> rusqlite::Result<u64> {
-        if let Some(count) = self.cached(clause) {
+    /// The count of `clause` in `snapshot`, counted only when not known for its data.
+    pub(super) fn count(&self, snapshot: &Snapshot<'_>, clause: &Where) -> rusqlite::Result<u64> {
+        if let Some(count) = self.cached(snapshot, clause) {
             return Ok(count);
         }
-        // Read before counting: a write that lands meanwhile makes this entry stale at once.
-        let generation = self.generation.load(Ordering::SeqCst);
-        let count = count_where(conn, clause)?;
-        self.remember(clause, generation, count);
+        let count = count_where(snapshot, clause)?;
+        self.remember(snapshot, clause, count);
         Ok(count)
     }
 
-    /// Files `count` for `clause` as counted from the data of `generation`.
-    pub(super) fn remember(&self, clause: &Where, generation: u64, count: u64) {
+    /// Files `count` for `clause` as counted in `snapshot`, unless its generation is unknown or
+    /// a count of newer data is filed already.
+    pub(super) fn remember(&self, snapshot: &Snapshot<'_>, clause: &Where, count: u64) {
+        let Some(generation) = snapshot.generation else {
+            return;
+        };
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = Self::key(clause);
+        if counts
+            .get(&key)
+            .is_some_and(|(counted_in, _)| *counted_in > generation)
+        {
+            return;
+        }
         if counts.len() >= MAX_CACHED_COUNTS {
             counts.clear();
         }
-        counts.insert(Self::key(clause), (generation, count));
+        counts.insert(key, (generation, count));
     }
 }
 

@@ -26,6 +26,77 @@ pub(super) struct Predicate<'c> {
     nothing: bool,
 }
 
+/// A column the columns hold as codes, tested by equality.
+#[derive(Clone, Copy)]
+enum Coded {
+    Status,
+    Role,
+}
+
+impl Coded {
+    fn of(column: &str) -> Option<Coded> {
+        match column {
+            "status" => Some(Coded::Status),
+            "role" => Some(Coded::Role),
+            // Any other column is not held as codes.
+            _ => None,
+        }
+    }
+}
+
+/// A comparison a stretch of a sort order answers.
+#[derive(Clone, Copy)]
+enum Op {
+    Less,
+    AtMost,
+    Equal,
+    AtLeast,
+    Greater,
+}
+
+impl Op {
+    fn of(op: &str) -> Option<Op> {
+        match op {
+            "<" => Some(Op::Less),
+            "<=" => Some(Op::AtMost),
+            "=" => Some(Op::Equal),
+            ">=" => Some(Op::AtLeast),
+            ">" => Some(Op::Greater),
+            // Any other operator is left to SQLite.
+            _ => None,
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Op::Less => "< ?",
+            Op::AtMost => "<= ?",
+            Op::Equal => "= ?",
+            Op::AtLeast => ">= ?",
+            Op::Greater => "> ?",
+        }
+    }
+}
+
+/// What the columns hold of one comparison of a filter.
+enum Held<'c> {
+    Code(Coded),
+    Stretch(&'c Ranked, Op),
+}
+
+impl<'c> Held<'c> {
+    /// How the columns answer `column op`, if they do.
+    fn of(columns: &'c Columns, column: &str, op: &str) -> Option<Held<'c>> {
+        let op = Op::of(op)?;
+        match (Coded::of(column), columns.ranked(column), op) {
+            (Some(coded), _, Op::Equal) => Some(Held::Code(coded)),
+            (Some(_), _, Op::Less | Op::AtMost | Op::AtLeast | Op::Greater) => None,
+            (None, Some(ranked), op) => Some(Held::Stretch(ranked, op)),
+            (None, None, _) => None,
+        }
+    }
+}
+
 /// Whether SQLite may be asked for the ids of the part of a filter the columns do not hold.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Rest {
@@ -51,25 +122,31 @@ impl<'c> Predicate<'c> {
             nothing: false,
         };
         for (column, value) in &shape.equal {
-            predicate.equal(column, value);
+            let Some(coded) = Coded::of(column) else {
+                return Ok(None);
+            };
+            predicate.equal(coded, value);
         }
         if !shape.has_rest() {
             return Ok(Some(predicate));
         }
-        let held = shape.comparisons.as_ref().filter(|comparisons| {
-            comparisons.iter().all(|(column, op, _)| {
-                (*op == "=" && matches!(*column, "status" | "role"))
-                    || columns.ranked(column).is_some()
-            })
-        });
-        if let Some(comparisons) = held {
-            for (column, op, value) in comparisons {
-                match columns.ranked(column) {
-                    Some(ranked) => {
+        let held: Option<Vec<(Held, &str, &Value)>> =
+            shape.comparisons.as_ref().and_then(|comparisons| {
+                comparisons
+                    .iter()
+                    .map(|(column, op, value)| {
+                        Held::of(columns, column, op).map(|held| (held, *column, value))
+                    })
+                    .collect()
+            });
+        if let Some(held) = held {
+            for (held, column, value) in held {
+                match held {
+                    Held::Stretch(ranked, op) => {
                         let (first, end) = stretch(conn, columns, ranked, column, op, value)?;
                         predicate.ranges.push((ranked, first, end));
                     }
-                    None => predicate.equal(column, value),
+                    Held::Code(coded) => predicate.equal(coded, value),
                 }
             }
             return Ok(Some(predicate));
@@ -81,14 +158,15 @@ impl<'c> Predicate<'c> {
         Ok(Some(predicate))
     }
 
-    fn equal(&mut self, column: &str, value: &Value) {
+    fn equal(&mut self, column: Coded, value: &Value) {
+        // Only text equals a stored status or role (a number never does).
         let text = match value {
             Value::Text(text) => Some(text.as_str()),
-            _ => None,
+            Value::Null | Value::Integer(_) | Value::Real(_) | Value::Blob(_) => None,
         };
         let (slot, known) = match column {
-            "status" => (&mut self.status, UserStatus::WIRE),
-            _ => (&mut self.role, UserRole::WIRE),
+            Coded::Status => (&mut self.status, UserStatus::WIRE),
+            Coded::Role => (&mut self.role, UserRole::WIRE),
         };
         let wanted = code(known, text);
         if slot.is_some_and(|already| already != wanted) {
@@ -177,7 +255,7 @@ fn stretch(
     columns: &Columns,
     ranked: &Ranked,
     column: &str,
-    op: &str,
+    op: Op,
     value: &Value,
 ) -> rusqlite::Result<(u32, u32)> {
     let end = ranked.order.len() as u32;
@@ -205,15 +283,15 @@ fn stretch(
         }
     };
     match op {
-        ">" | ">=" => Ok((first_place(0, end, holds(&format!("{op} ?"), true))?, end)),
-        "=" => Ok((
-            first_place(0, end, holds(">= ?", true))?,
-            first_place(0, end, holds("> ?", true))?,
+        Op::Greater | Op::AtLeast => Ok((first_place(0, end, holds(op.sql(), true))?, end)),
+        Op::Equal => Ok((
+            first_place(0, end, holds(Op::AtLeast.sql(), true))?,
+            first_place(0, end, holds(Op::Greater.sql(), true))?,
         )),
-        _ => {
-            // `<` and `<=`: past the NULLs, true and then false.
+        Op::Less | Op::AtMost => {
+            // Past the NULLs, true and then false.
             let values = first_place(0, end, holds("IS NOT NULL", false))?;
-            let below = holds(&format!("{op} ?"), true);
+            let below = holds(op.sql(), true);
             let past = first_place(values, end, |place| Ok(!below(place)?))?;
             Ok((values, past))
         }
@@ -273,6 +351,7 @@ fn members(
 fn sort_order<'c>(columns: &'c Columns, shape: &Shape) -> Option<Option<&'c Ranked>> {
     match shape.sort {
         "id" => Some(None),
+        // A kept order, or none for a sort column the columns do not keep.
         column => columns.ranked(column).map(Some),
     }
 }
@@ -338,4 +417,22 @@ fn walk_ids(
         .take(limit)
         .map(i64::from)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_named_operators_and_columns_are_answered_from_the_columns() {
+        for op in ["<", "<=", "=", ">=", ">"] {
+            assert!(Op::of(op).is_some(), "{op}");
+        }
+        for op in ["<>", "!=", "LIKE", "IN", ""] {
+            assert!(Op::of(op).is_none(), "{op} is left to SQLite");
+        }
+        assert!(matches!(Coded::of("status"), Some(Coded::Status)));
+        assert!(matches!(Coded::of("role"), Some(Coded::Role)));
+        assert!(Coded::of("plan_id").is_none());
+    }
 }

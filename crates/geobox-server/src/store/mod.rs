@@ -3,16 +3,36 @@
 //! planner, keyword search, counts), `plans`, `sessions` (and API keys). All of it is blocking;
 //! the async side reaches it through [`Store::read`] and [`Store::write`], which run on tokio's
 //! blocking threads.
+//!
+//! What the listings rely on:
+//! - **Ids are never reused** (`AUTOINCREMENT`), so an id kept from older data names the same
+//!   user or nobody.
+//! - **Generations** (`snapshot.rs`): every write to users moves a counter on, through "changed,
+//!   nothing committed", "committing" and "ended"; counts, kept orders and the in-memory
+//!   columns are each good for the one generation they were made from.
+//! - **One snapshot per list or count**: its ids, rows and count come from one read
+//!   transaction, and what was made from a generation answers only when the snapshot is known
+//!   to read that generation.
+//! - **The in-memory columns change only with committed writes** (`columns.rs`): a write's
+//!   changes are patched in after it committed, before its generation is published; a write
+//!   that failed or rolled back leaves them to be made anew.
+//! - **A busy database waits, then answers 503**: every connection waits up to
+//!   [`BUSY_TIMEOUT`] for a lock; past it the request answers 503 with `Retry-After`.
 
 mod columns;
+#[cfg(test)]
+mod consistency_tests;
+mod keeper;
 mod listing;
 mod memory_plan;
 mod orders;
+mod patch;
 mod planner;
 mod plans;
 mod schema;
 mod sessions;
 mod shape;
+mod snapshot;
 mod users;
 
 pub use listing::*;
@@ -22,8 +42,8 @@ pub use sessions::*;
 pub use users::*;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 
@@ -39,18 +59,72 @@ enum Source {
     Memory(String),
 }
 
-/// Connections beyond this many idle readers are closed after use.
-const MAX_IDLE_READERS: usize = 4;
+/// Reader connections open at most; a read beyond them waits for one to be free. (tokio's
+/// blocking threads are many more: each connection holds its own page cache.)
+const MAX_READERS: usize = 8;
+
+/// How long a statement waits for a lock another connection holds before it gives up with
+/// "database is locked" (answered 503 with `Retry-After`).
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The database: one writer connection (SQLite allows one writer at a time anyway) and a pool
 /// of readers, which WAL lets run alongside the writer.
 pub struct Store {
     source: Source,
     writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    readers: ReaderPool,
     counts: Arc<CountCache>,
     /// The users the write under way has changed, as the writer's update hook saw them.
-    changes: Arc<Mutex<columns::UserChanges>>,
+    changes: Arc<Mutex<patch::UserChanges>>,
+}
+
+/// Reader connections: at most [`MAX_READERS`] open, idle ones kept for the next read.
+#[derive(Default)]
+struct ReaderPool {
+    state: Mutex<Readers>,
+    freed: Condvar,
+}
+
+#[derive(Default)]
+struct Readers {
+    idle: Vec<Connection>,
+    open: usize,
+}
+
+impl ReaderPool {
+    /// An idle connection, or a new one while fewer than [`MAX_READERS`] are open; otherwise
+    /// waits for one to be given back.
+    fn take(&self, source: &Source) -> rusqlite::Result<Connection> {
+        let mut readers = self.lock();
+        loop {
+            if let Some(connection) = readers.idle.pop() {
+                return Ok(connection);
+            }
+            if readers.open < MAX_READERS {
+                readers.open += 1;
+                drop(readers);
+                let connection = connect(source);
+                if connection.is_err() {
+                    self.lock().open -= 1;
+                    self.freed.notify_one();
+                }
+                return connection;
+            }
+            readers = self
+                .freed
+                .wait(readers)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn give_back(&self, connection: Connection) {
+        self.lock().idle.push(connection);
+        self.freed.notify_one();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Readers> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl Store {
@@ -69,14 +143,21 @@ impl Store {
         }
         schema::bring_up_to_date(&mut writer)?;
         let counts = Arc::new(CountCache::default());
-        let generation = counts.generation();
-        let changes = Arc::new(Mutex::new(columns::UserChanges::default()));
+        let generation = Arc::clone(counts.generation());
+        let committing = Arc::clone(&generation);
+        writer.commit_hook(Some(move || {
+            committing.note_commit();
+            // Go on with the commit.
+            false
+        }));
+        let changes = Arc::new(Mutex::new(patch::UserChanges::default()));
         let noted = Arc::clone(&changes);
-        // Every write goes through this connection: a change to `users` makes cached counts stale.
+        // Every write goes through this connection: a change to `users` marks the write under
+        // way before anything is committed (see `snapshot.rs`).
         writer.update_hook(Some(
             move |action: rusqlite::hooks::Action, _: &str, table: &str, id: i64| {
                 if table == "users" {
-                    generation.fetch_add(1, Ordering::SeqCst);
+                    generation.note_change();
                     noted
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
@@ -87,7 +168,7 @@ impl Store {
         Ok(Store {
             source,
             writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
+            readers: ReaderPool::default(),
             counts,
             changes,
         })
@@ -143,46 +224,54 @@ impl Store {
         })
     }
 
+    /// Runs `work` on a reader connection on the calling thread (waiting for one when
+    /// [`MAX_READERS`] are busy).
     pub fn read_blocking<T>(
         &self,
         work: impl FnOnce(&Connection) -> ServerResult<T>,
     ) -> ServerResult<T> {
-        let idle = self
-            .readers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let connection = match idle {
-            Some(connection) => connection,
-            None => connect(&self.source)?,
-        };
+        let connection = self.readers.take(&self.source)?;
         let result = work(&connection);
-        let mut readers = self.readers.lock().unwrap_or_else(PoisonError::into_inner);
-        if readers.len() < MAX_IDLE_READERS {
-            readers.push(connection);
+        if connection.is_autocommit() {
+            self.readers.give_back(connection);
+        } else {
+            // A transaction left open would pin its snapshot for the next reader.
+            drop(connection);
+            self.readers.lock().open -= 1;
+            self.readers.freed.notify_one();
         }
         result
     }
 
+    /// Runs `work` on the writer connection on the calling thread. When it changed users, the
+    /// in-memory columns follow (patched in when it committed; otherwise made anew) before the
+    /// write's generation is published.
     pub fn write_blocking<T>(
         &self,
         work: impl FnOnce(&mut Connection) -> ServerResult<T>,
     ) -> ServerResult<T> {
-        // A panic inside `work` rolls its transaction back on unwind, so the connection is sound.
         let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let generation = self.counts.generation();
-        let before = generation.load(Ordering::SeqCst);
+        let before = generation.now();
+        debug_assert!(
+            snapshot::Generation::at_rest(before),
+            "the last write ended"
+        );
         *self.changes.lock().unwrap_or_else(PoisonError::into_inner) = Default::default();
+        // Ends the write however `work` ends, a panic included (its transaction is rolled back
+        // on unwind, so the connection is sound).
+        let _ending = WriteEnding {
+            counts: &self.counts,
+            before,
+        };
         let result = work(&mut writer);
-        // Once more after the commit: a count made from a snapshot taken between the change and
-        // the commit was filed under the hook's generation, and is stale now.
-        if generation.load(Ordering::SeqCst) != before {
-            let after = generation.fetch_add(1, Ordering::SeqCst) + 1;
+        if generation.now() != before {
+            let committed = result.is_ok() && writer.is_autocommit();
             let changes =
                 std::mem::take(&mut *self.changes.lock().unwrap_or_else(PoisonError::into_inner));
             self.counts
                 .columns()
-                .follow_write(&writer, before, after, &changes);
+                .follow_write(&writer, before, before + 4, &changes, committed);
         }
         result
     }
@@ -190,12 +279,9 @@ impl Store {
     /// From now on keeps every user's status, role and sort places in memory, made on a
     /// thread of their own after each pause in the writes (see `columns`), starting now.
     pub fn keep_columns_in_memory(&self) {
-        columns::keep_columns(
-            self.source.clone(),
-            self.counts.columns(),
-            self.counts.generation(),
-        );
-        self.counts.columns().wake();
+        self.counts
+            .columns()
+            .keep(self.source.clone(), Arc::clone(self.counts.generation()));
     }
 
     /// Whether the in-memory columns are those of the current data (or cannot be made for
@@ -218,6 +304,22 @@ impl Store {
             .unwrap_or_else(PoisonError::into_inner);
         if let Err((_, error)) = writer.close() {
             tracing::warn!(%error, "closing the database");
+        }
+    }
+}
+
+/// Publishes the end of a write: its generation (see `snapshot.rs`). After a panic in the
+/// write, the columns are made anew.
+struct WriteEnding<'s> {
+    counts: &'s CountCache,
+    before: u64,
+}
+
+impl Drop for WriteEnding<'_> {
+    fn drop(&mut self) {
+        let ended = self.counts.generation().end_write(self.before);
+        if ended.is_some() && std::thread::panicking() {
+            self.counts.columns().wake();
         }
     }
 }
@@ -268,9 +370,9 @@ fn connect(source: &Source) -> rusqlite::Result<Connection> {
             Connection::open_with_flags(format!("file:{name}?vfs=memdb"), flags)?
         }
     };
+    connection.busy_timeout(BUSY_TIMEOUT)?;
     connection.execute_batch(
         "PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 5000;
          PRAGMA synchronous = NORMAL;
          PRAGMA cache_size = -65536;
          PRAGMA temp_store = MEMORY;",
@@ -337,6 +439,83 @@ pub fn ensure_admin(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::response::IntoResponse;
+
+    #[test]
+    fn a_write_that_meets_a_busy_database_waits_then_answers_503_with_retry_after() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("users.sqlite");
+        let store = Store::open(Some(&path)).expect("opens");
+        let other = Connection::open(&path).expect("opens");
+        other
+            .execute_batch("BEGIN IMMEDIATE")
+            .expect("takes the write lock");
+        // Held past the busy timeout (shortened here).
+        let refused = store.write_blocking(|conn| {
+            conn.busy_timeout(Duration::from_millis(50))?;
+            let inserted = insert_user(conn, &NewUserRecord::example("ali"));
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            Ok(inserted?)
+        });
+        let Err(error) = refused else {
+            panic!("the lock is held");
+        };
+        let answer = error.into_response();
+        assert_eq!(answer.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            answer.headers().get(axum::http::header::RETRY_AFTER),
+            Some(&axum::http::HeaderValue::from_static("1"))
+        );
+        // Held for a moment: the write waits for it.
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            other.execute_batch("COMMIT")
+        });
+        store
+            .write_blocking(|conn| Ok(insert_user(conn, &NewUserRecord::example("sara"))?))
+            .expect("waits for the lock");
+        release
+            .join()
+            .expect("no panic")
+            .expect("gives the lock back");
+        let users = store
+            .read_blocking(|conn| Ok(user_count(conn)?))
+            .expect("reads");
+        assert_eq!(users, 1);
+    }
+
+    #[test]
+    fn reader_connections_are_bounded_and_reused() {
+        let store = Arc::new(Store::open(None).expect("opens"));
+        let most = Arc::new(Mutex::new((0usize, 0usize)));
+        let threads: Vec<_> = (0..MAX_READERS * 3)
+            .map(|_| {
+                let (store, most) = (Arc::clone(&store), Arc::clone(&most));
+                std::thread::spawn(move || {
+                    store
+                        .read_blocking(|conn| {
+                            {
+                                let mut most = most.lock().unwrap_or_else(PoisonError::into_inner);
+                                most.0 += 1;
+                                most.1 = most.1.max(most.0);
+                            }
+                            std::thread::sleep(Duration::from_millis(20));
+                            most.lock().unwrap_or_else(PoisonError::into_inner).0 -= 1;
+                            Ok(user_count(conn)?)
+                        })
+                        .expect("reads")
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("no panic");
+        }
+        let (_, most) = *most.lock().unwrap_or_else(PoisonError::into_inner);
+        assert!(most <= MAX_READERS, "{most} readers at once");
+        let readers = store.readers.lock();
+        assert_eq!(readers.open, readers.idle.len(), "every one given back");
+        assert!(readers.open <= MAX_READERS);
+    }
 
     #[test]
     fn in_memory_databases_are_shared_by_the_pool_and_private_to_the_store() {

@@ -1,4 +1,5 @@
-//! Whole sort orders of a filter's matches, each good until the next write to `users`.
+//! Whole sort orders of a filter's matches, each good for the generation of the data it was
+//! made from (see `snapshot.rs`).
 //!
 //! A filter that no index serves in the asked order (a date range sorted by name, a keyword
 //! search sorted by anything) costs reading every match once. Reading them once is what a
@@ -41,28 +42,36 @@ impl<T> Kept<T> {
         }
     }
 
-    /// What is kept under `key`, when it was made from the data of `generation`.
+    /// What is kept under `key`, when it was made from the data of `generation`. What was
+    /// made from older data goes (generations only move on); what was made from newer data
+    /// stays for the readers of that data.
     pub(super) fn get(&self, key: &str, generation: u64) -> Option<Arc<T>> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let at = entries.iter().position(|entry| entry.key == key)?;
-        let entry = entries.remove(at);
-        if entry.generation != generation {
+        if entries[at].generation != generation {
+            if entries[at].generation < generation {
+                entries.remove(at);
+            }
             return None;
         }
+        let entry = entries.remove(at);
         let value = Arc::clone(&entry.value);
         entries.push(entry);
         Some(value)
     }
 
-    /// Keeps `value`, made from the data of `generation` (read before the value was read, so
-    /// a write that landed meanwhile makes it stale at once); whatever was kept from other
-    /// data goes.
+    /// Keeps `value`, made from the data of `generation`; whatever was kept from older data
+    /// goes. Nothing is kept when something was made from newer data already: a reader of an
+    /// older snapshot never pushes out what the readers of the newer data use.
     pub(super) fn keep(&self, key: String, generation: u64, value: Arc<T>) {
         let weight = (self.weigh)(&value);
         if weight > self.max_weight {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.iter().any(|entry| entry.generation > generation) {
+            return;
+        }
         entries.retain(|entry| entry.key != key && entry.generation == generation);
         let mut total: usize = entries.iter().map(|entry| (self.weigh)(&entry.value)).sum();
         while total + weight > self.max_weight && !entries.is_empty() {
@@ -98,7 +107,7 @@ impl Default for OrderCache {
 const MAX_SLOW_WALKS: usize = 64;
 
 impl OrderCache {
-    /// The order kept under `key` when it was made from the current data.
+    /// The order kept under `key` when it was made from the data of `generation`.
     pub(super) fn get(&self, key: &str, generation: u64) -> Option<Arc<Vec<i64>>> {
         self.orders.get(key, generation)
     }
@@ -114,6 +123,12 @@ impl OrderCache {
             .slow_walks
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        if slow
+            .iter()
+            .any(|(_, in_generation)| *in_generation > generation)
+        {
+            return;
+        }
         slow.retain(|(noted, in_generation)| *noted != key && *in_generation == generation);
         if slow.len() >= MAX_SLOW_WALKS {
             slow.remove(0);
@@ -121,7 +136,7 @@ impl OrderCache {
         slow.push((key, generation));
     }
 
-    /// Whether a walk of `key`'s sort order was slow on the current data.
+    /// Whether a walk of `key`'s sort order was slow on the data of `generation`.
     pub(super) fn walked_slowly(&self, key: &str, generation: u64) -> bool {
         let slow = self
             .slow_walks
@@ -209,6 +224,33 @@ mod tests {
         assert_eq!(cache.get("a", 8), None, "a write came after it");
         assert_eq!(cache.get("a", 7), None, "and a stale order is dropped");
         assert_eq!(cache.get("b", 7), None);
+    }
+
+    #[test]
+    fn a_reader_of_older_data_never_pushes_out_an_order_of_newer_data() {
+        let cache = OrderCache::default();
+        cache.keep("a".into(), 8, ids(0..3));
+        assert_eq!(cache.get("a", 6), None, "made from newer data");
+        cache.keep("b".into(), 6, ids(0..2));
+        assert_eq!(
+            cache.get("b", 6),
+            None,
+            "an order of older data is not kept"
+        );
+        assert_eq!(
+            cache.get("a", 8).as_deref(),
+            Some(&vec![0, 1, 2]),
+            "still there for the readers of the newer data"
+        );
+        cache.keep("c".into(), 10, ids(0..1));
+        assert_eq!(cache.get("a", 8), None, "older than the newest kept");
+        cache.note_slow_walk("a".into(), 10);
+        cache.note_slow_walk("a".into(), 8);
+        assert!(
+            cache.walked_slowly("a", 10),
+            "an older reader's note changes nothing"
+        );
+        assert!(!cache.walked_slowly("a", 8));
     }
 
     #[test]

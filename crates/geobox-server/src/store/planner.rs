@@ -16,9 +16,13 @@
 //! hold (status and role equalities, ranges on the sort columns) never reach SQLite but for
 //! the page's rows, and a collect asks SQLite only for what they do not hold
 //! (`memory_plan.rs`).
+//!
+//! A page or a count is one read snapshot (`snapshot.rs`): its counts, ids and rows all come
+//! from the same data, and counts, kept orders and columns answer only when they were made
+//! from the generation that snapshot reads.
 
-use rusqlite::Connection;
 use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::columns::Columns;
 use super::listing::{
@@ -29,6 +33,7 @@ use super::memory_plan::{Predicate, Rest, sorted_matches, walked_window};
 use super::orders::{SortKey, ascending, slice};
 use super::schema::single_index;
 use super::shape::{Shape, Window};
+use super::snapshot::{Snapshot, in_snapshot};
 use super::users::{USER_COLUMNS, UserRow, user_from_row};
 
 /// A walk is chosen only when it steps over this many times fewer entries than there are
@@ -56,13 +61,13 @@ impl Shape {
     /// Which equality leads a walk in id order: the one with fewer rows, so the fewest
     /// entries of its index (which holds the ids in order) are stepped over. Other sorts walk
     /// the sort column's index and read each row to test the equalities.
-    fn lead(&self, conn: &Connection, counts: &CountCache) -> rusqlite::Result<Option<&str>> {
+    fn lead(&self, snapshot: &Snapshot<'_>, counts: &CountCache) -> rusqlite::Result<Option<&str>> {
         if self.sort != "id" {
             return Ok(None);
         }
         let mut best: Option<(&str, u64)> = None;
         for (column, value) in &self.equal {
-            let rows = equality_count(conn, counts, column, value)?;
+            let rows = equality_count(snapshot, counts, column, value)?;
             if best.is_none_or(|(_, fewest)| rows < fewest) {
                 best = Some((column, rows));
             }
@@ -72,7 +77,7 @@ impl Shape {
 }
 
 fn equality_count(
-    conn: &Connection,
+    snapshot: &Snapshot<'_>,
     counts: &CountCache,
     column: &str,
     value: &Value,
@@ -82,66 +87,75 @@ fn equality_count(
         conditions: vec![format!("{column} = ?")],
         values: vec![value.clone()],
     };
-    counts.count(conn, &clause)
+    counts.count(snapshot, &clause)
 }
 
-/// How many users `listing` matches: known already, from the columns (with the full-text
-/// index for a keyword search with a status or role, which SQLite would check match by
-/// match), or counted by SQLite.
+/// How many users `listing` matches, in one snapshot: known already, from the columns (with
+/// the full-text index for a keyword search with a status or role, which SQLite would check
+/// match by match), or counted by SQLite.
 pub fn count_users(
     conn: &Connection,
     counts: &CountCache,
     listing: &UserListing,
 ) -> rusqlite::Result<u64> {
-    let whole = listing_where(listing);
-    match Shape::of(listing) {
-        Some(shape) => counted(conn, counts, &shape, &whole),
-        None => counts.count(conn, &whole),
-    }
+    in_snapshot(conn, counts.generation(), |snapshot| {
+        let whole = listing_where(listing);
+        match Shape::of(listing) {
+            Some(shape) => counted(snapshot, counts, &shape, &whole),
+            None => counts.count(snapshot, &whole),
+        }
+    })
 }
 
 fn counted(
-    conn: &Connection,
+    snapshot: &Snapshot<'_>,
     counts: &CountCache,
     shape: &Shape,
     whole: &Where,
 ) -> rusqlite::Result<u64> {
-    if let Some(count) = counts.cached(whole) {
+    if let Some(count) = counts.cached(snapshot, whole) {
         return Ok(count);
     }
-    let generation = counts.now();
-    if let Some(columns) = counts.columns().current(generation) {
+    if let Some(columns) = counts.columns_of(snapshot) {
         let rest = if shape.rest.full_text.is_some() && !shape.equal.is_empty() {
             Rest::AskSqlite
         } else {
             Rest::ColumnsOnly
         };
-        if let Some(predicate) = Predicate::of(conn, &columns, shape, rest)? {
-            return Ok(count_of(counts, whole, &predicate, generation));
+        if let Some(predicate) = Predicate::of(snapshot, &columns, shape, rest)? {
+            return Ok(count_of(snapshot, counts, whole, &predicate));
         }
     }
-    counts.count(conn, whole)
+    counts.count(snapshot, whole)
 }
 
-/// The count of `whole` from `predicate` (made from the data of `generation`), kept.
-fn count_of(counts: &CountCache, whole: &Where, predicate: &Predicate, generation: u64) -> u64 {
-    counts.cached(whole).unwrap_or_else(|| {
+/// The count of `whole` from `predicate` (made from the columns of `snapshot`'s data), kept.
+fn count_of(
+    snapshot: &Snapshot<'_>,
+    counts: &CountCache,
+    whole: &Where,
+    predicate: &Predicate,
+) -> u64 {
+    counts.cached(snapshot, whole).unwrap_or_else(|| {
         let count = predicate.count();
-        counts.remember(whole, generation, count);
+        counts.remember(snapshot, whole, count);
         count
     })
 }
 
-/// One page of a listing: planned here when the shape is known, otherwise the general plan.
+/// One page of a listing, in one snapshot: planned here when the shape is known, otherwise
+/// the general plan.
 pub fn list_users(
     conn: &Connection,
     counts: &CountCache,
     listing: &UserListing,
 ) -> rusqlite::Result<Vec<UserRow>> {
-    match planned_page(conn, counts, listing)? {
-        Some(rows) => Ok(rows),
-        None => list_users_within(conn, listing, PLAN_BUDGET),
-    }
+    in_snapshot(conn, counts.generation(), |snapshot| {
+        match planned_page(snapshot, counts, listing)? {
+            Some(rows) => Ok(rows),
+            None => list_users_within(snapshot, listing, PLAN_BUDGET),
+        }
+    })
 }
 
 /// How the ids of a page are found: by cost, or (for tests) one way only.
@@ -159,15 +173,15 @@ enum Choice {
 
 /// One page of `listing`, or `None` when the planner does not know its shape.
 fn planned_page(
-    conn: &Connection,
+    snapshot: &Snapshot<'_>,
     counts: &CountCache,
     listing: &UserListing,
 ) -> rusqlite::Result<Option<Vec<UserRow>>> {
-    planned_page_by(conn, counts, listing, Choice::ByCost)
+    planned_page_by(snapshot, counts, listing, Choice::ByCost)
 }
 
 fn planned_page_by(
-    conn: &Connection,
+    snapshot: &Snapshot<'_>,
     counts: &CountCache,
     listing: &UserListing,
     choice: Choice,
@@ -179,33 +193,33 @@ fn planned_page_by(
         return Ok(Some(Vec::new()));
     }
     let whole = listing_where(listing);
-    let generation = counts.now();
     let columns = match choice {
-        Choice::ByCost => counts.columns().current(generation),
+        Choice::ByCost => counts.columns_of(snapshot),
         #[cfg(test)]
-        Choice::Columns => counts.columns().current(generation),
+        Choice::Columns => counts.columns_of(snapshot),
         #[cfg(test)]
-        _ => None,
+        Choice::Walk | Choice::Collect => None,
     };
     let held = match &columns {
-        Some(columns) => Predicate::of(conn, columns, &shape, Rest::ColumnsOnly)?,
+        Some(columns) => Predicate::of(snapshot, columns, &shape, Rest::ColumnsOnly)?,
         None => None,
     };
     let matches = match &held {
-        Some(predicate) => Some(count_of(counts, &whole, predicate, generation)),
+        Some(predicate) => Some(count_of(snapshot, counts, &whole, predicate)),
         None if !shape.has_rest() || listing.skip > 0 => {
-            Some(counted(conn, counts, &shape, &whole)?)
+            Some(counted(snapshot, counts, &shape, &whole)?)
         }
-        None => counts.cached(&whole),
+        None => counts.cached(snapshot, &whole),
     };
     if matches.is_some_and(|matches| listing.skip >= matches) {
         return Ok(Some(Vec::new()));
     }
     if choice == Choice::ByCost
+        && let Some(generation) = snapshot.generation
         && let Some(order) = counts.orders().get(&shape.order_key(), generation)
     {
         let ids = slice(&order, listing.skip, listing.limit, shape.descending);
-        return Ok(Some(rows_by_id(conn, &ids)?));
+        return Ok(Some(rows_by_id(snapshot, &ids)?));
     }
     let window = Window::of(listing.skip, listing.limit, matches);
     if let (Some(columns), Some(predicate)) = (&columns, &held)
@@ -214,13 +228,13 @@ fn planned_page_by(
         if window.reversed {
             ids.reverse();
         }
-        return Ok(Some(rows_by_id(conn, &ids)?));
+        return Ok(Some(rows_by_id(snapshot, &ids)?));
     }
-    let lead = shape.lead(conn, counts)?;
+    let lead = shape.lead(snapshot, counts)?;
     // Without a condition to test, or with equalities whose index holds the ids in order, a
     // walk steps over index entries only; otherwise it reads rows, and the cost decides.
     let mut ids = if !shape.has_rest() && (shape.sort == "id" || shape.equal.is_empty()) {
-        walk(conn, &shape, lead, &window)?
+        walk(snapshot, &shape, lead, &window)?
     } else {
         let within = match lead {
             Some(lead) => shape
@@ -228,28 +242,30 @@ fn planned_page_by(
                 .iter()
                 .find(|(column, _)| *column == lead)
                 .map_or(Ok(0), |(column, value)| {
-                    equality_count(conn, counts, column, value)
+                    equality_count(snapshot, counts, column, value)
                 })?,
-            None => counts.count(conn, &Where::default())?,
+            None => counts.count(snapshot, &Where::default())?,
         };
         match choice {
-            Choice::ByCost => choose_and_run(conn, counts, &shape, lead, &window, matches, within)?,
+            Choice::ByCost => {
+                choose_and_run(snapshot, counts, &shape, lead, &window, matches, within)?
+            }
             #[cfg(test)]
-            Choice::Walk => walk(conn, &shape, lead, &window)?,
+            Choice::Walk => walk(snapshot, &shape, lead, &window)?,
             #[cfg(test)]
-            Choice::Collect | Choice::Columns => collect(conn, counts, &shape, &window)?,
+            Choice::Collect | Choice::Columns => collect(snapshot, counts, &shape, &window)?,
         }
     };
     if window.reversed {
         ids.reverse();
     }
-    Ok(Some(rows_by_id(conn, &ids)?))
+    Ok(Some(rows_by_id(snapshot, &ids)?))
 }
 
 /// Walks or collects, by their estimated costs; a walk that runs far past its estimate (the
 /// matches bunch up late in the sort order) hands over to collecting.
 fn choose_and_run(
-    conn: &Connection,
+    snapshot: &Snapshot<'_>,
     counts: &CountCache,
     shape: &Shape,
     lead: Option<&str>,
@@ -266,10 +282,12 @@ fn choose_and_run(
         // Unknown selectivity: a short walk is the sample.
         None => (0, 1),
     };
-    let generation = counts.now();
     let key = shape.order_key();
-    if walk_cost > collect_cost || counts.orders().walked_slowly(&key, generation) {
-        return collect(conn, counts, shape, window);
+    let walked_slowly = snapshot
+        .generation
+        .is_some_and(|generation| counts.orders().walked_slowly(&key, generation));
+    if walk_cost > collect_cost || walked_slowly {
+        return collect(snapshot, counts, shape, window);
     }
     // About 2 µs an entry, with room for a poor estimate. Never less than the first page's
     // target (pages cold in the cache make a short walk slow, and a walk that finds the page
@@ -280,12 +298,14 @@ fn choose_and_run(
         .max(SHORT_WALK)
         .max(collect_time / 2);
     let started = std::time::Instant::now();
-    match with_budget(conn, budget, || walk(conn, shape, lead, window)) {
-        Err(error) if is_interrupt(&error) => collect(conn, counts, shape, window),
+    match with_budget(snapshot, budget, || walk(snapshot, shape, lead, window)) {
+        Err(error) if is_interrupt(&error) => collect(snapshot, counts, shape, window),
         Ok(ids) => {
             // It found the page, but slowly: the next ask of this filter and sort collects
             // once and keeps the order, rather than paying for a long walk every time.
-            if started.elapsed() > SHORT_WALK {
+            if started.elapsed() > SHORT_WALK
+                && let Some(generation) = snapshot.generation
+            {
                 counts.orders().note_slow_walk(key, generation);
             }
             Ok(ids)
@@ -397,25 +417,27 @@ fn from_columns(
         counts,
         shape,
         window,
-        columns.generation,
+        Some(columns.generation),
         order,
     ))
 }
 
-/// Keeps `order`, every match of `shape` ascending, as made from the data of `generation`, and
-/// answers the window from it.
+/// Keeps `order`, every match of `shape` ascending, as made from the data of `generation`
+/// (when that is known), and answers the window from it.
 fn keep_and_slice(
     counts: &CountCache,
     shape: &Shape,
     window: &Window,
-    generation: u64,
+    generation: Option<u64>,
     order: Vec<i64>,
 ) -> Vec<i64> {
     let backwards = shape.descending != window.reversed;
     let ids = slice(&order, window.skip, window.limit, backwards);
-    counts
-        .orders()
-        .keep(shape.order_key(), generation, std::sync::Arc::new(order));
+    if let Some(generation) = generation {
+        counts
+            .orders()
+            .keep(shape.order_key(), generation, std::sync::Arc::new(order));
+    }
     ids
 }
 
@@ -423,14 +445,13 @@ fn keep_and_slice(
 /// SQLite asked only for what they do not hold), sorts them all, keeps that order for the
 /// pages after this one, and answers the window from it.
 fn collect(
-    conn: &Connection,
+    snapshot: &Snapshot<'_>,
     counts: &CountCache,
     shape: &Shape,
     window: &Window,
 ) -> rusqlite::Result<Vec<i64>> {
-    let generation = counts.now();
-    if let Some(columns) = counts.columns().current(generation)
-        && let Some(predicate) = Predicate::of(conn, &columns, shape, Rest::AskSqlite)?
+    if let Some(columns) = counts.columns_of(snapshot)
+        && let Some(predicate) = Predicate::of(snapshot, &columns, shape, Rest::AskSqlite)?
         && let Some(ids) = from_columns(counts, &columns, &predicate, shape, window, None)
     {
         return Ok(ids);
@@ -451,7 +472,7 @@ fn collect(
     let sql = format!("SELECT id, {key_column} FROM users{}", clause.sql(&extra));
     // Only username is declared COLLATE NOCASE.
     let nocase = shape.sort == "username";
-    let mut statement = conn.prepare_cached(&sql)?;
+    let mut statement = snapshot.prepare_cached(&sql)?;
     let keyed = statement
         .query_map(rusqlite::params_from_iter(values), |row| {
             Ok((SortKey::of(row.get(1)?, nocase), row.get(0)?))
@@ -461,7 +482,7 @@ fn collect(
         counts,
         shape,
         window,
-        generation,
+        snapshot.generation,
         ascending(keyed),
     ))
 }
@@ -472,21 +493,25 @@ fn query_ids(conn: &Connection, sql: &str, values: Vec<Value>) -> rusqlite::Resu
     rows.collect()
 }
 
-/// The rows of `ids`, in that order.
+/// The rows of `ids`, in that order; an id whose user is gone is left out. (In one snapshot
+/// with the ids, none is: the ids come from the same data, or from what was made from it.)
 fn rows_by_id(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<UserRow>> {
     let mut statement =
         conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))?;
     let mut rows = Vec::with_capacity(ids.len());
     for id in ids {
-        rows.push(statement.query_row([id], user_from_row)?);
+        if let Some(row) = statement.query_row([id], user_from_row).optional()? {
+            rows.push(row);
+        }
     }
     Ok(rows)
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::cql;
+    use crate::store::columns::Reading;
     use crate::store::{
         NewUserRecord, SEARCH_FIELDS, Store, USER_FIELDS, UsersFullText, count_users, delete_user,
         insert_user, update_user,
@@ -494,7 +519,7 @@ mod tests {
     use crate::validate::UserFields;
 
     /// The filters of the bench's matrix, as listings.
-    fn filters() -> Vec<(&'static str, UserListing)> {
+    pub(in crate::store) fn filters() -> Vec<(&'static str, UserListing)> {
         let cql = |text: &str| UserListing {
             filter: Some(cql::compile(text, USER_FIELDS, &UsersFullText).expect("compiles")),
             ..UserListing::default()
@@ -557,7 +582,7 @@ mod tests {
         ]
     }
 
-    const SORTS: &[(&str, bool)] = &[
+    pub(in crate::store) const SORTS: &[(&str, bool)] = &[
         ("id", false),
         ("username", false),
         ("last_name", true),
@@ -621,15 +646,14 @@ mod tests {
         // counted or sorted in the first pass is reused).
         for with_columns in [false, true] {
             let choices: &[Choice] = if with_columns {
-                counts
-                    .generation()
-                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let generation = counts.now();
-                let columns = store
-                    .read_blocking(|conn| Ok(Columns::read(conn, generation)?))
+                let generation = counts.generation().advance();
+                let reading = store
+                    .read_blocking(|conn| Ok(Columns::read(conn, counts.generation(), generation)?))
                     .expect("reads the columns");
-                assert!(columns.is_some(), "dense ids");
-                counts.columns().set(generation, columns);
+                let Reading::Made(columns) = reading else {
+                    panic!("dense ids, and no write meanwhile");
+                };
+                counts.columns().set(generation, Some(columns));
                 // Deleted users keep their places in the columns' orders, marked absent: the
                 // ends of each order, a scattering in between, and every user created in the
                 // year around a bound the filters use, so that searches for it meet them.
@@ -699,7 +723,10 @@ mod tests {
                                 let (expected, _) = naive(conn, &listing);
                                 for choice in choices.iter().copied() {
                                     pages += 1;
-                                    let rows = planned_page_by(conn, &counts, &listing, choice)?
+                                    let rows =
+                                        in_snapshot(conn, counts.generation(), |snapshot| {
+                                            planned_page_by(snapshot, &counts, &listing, choice)
+                                        })?
                                         .expect("a shape the planner knows");
                                     let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
                                     if ids != expected {
@@ -796,8 +823,10 @@ mod tests {
             };
             store
                 .read_blocking(|conn| {
-                    let rows =
-                        planned_page_by(conn, &counts, &listing, Choice::ByCost)?.expect("known");
+                    let rows = in_snapshot(conn, counts.generation(), |snapshot| {
+                        planned_page_by(snapshot, &counts, &listing, Choice::ByCost)
+                    })?
+                    .expect("known");
                     Ok(rows.iter().map(|row| row.id).collect::<Vec<i64>>())
                 })
                 .expect("lists")
@@ -823,7 +852,7 @@ mod tests {
     }
 
     #[test]
-    fn an_update_that_moves_nobody_in_a_sort_order_is_patched_into_the_columns() {
+    fn updates_creates_and_deletes_are_patched_into_the_columns() {
         let store = Store::open(None).expect("opens");
         let ids: Vec<i64> = store
             .write_blocking(|conn| {
@@ -860,8 +889,10 @@ mod tests {
         let listed = |listing: &UserListing| {
             store
                 .read_blocking(|conn| {
-                    let rows =
-                        planned_page_by(conn, &counts, listing, Choice::Columns)?.expect("known");
+                    let rows = in_snapshot(conn, counts.generation(), |snapshot| {
+                        planned_page_by(snapshot, &counts, listing, Choice::Columns)
+                    })?
+                    .expect("known");
                     Ok(rows.iter().map(|row| row.id).collect::<Vec<i64>>())
                 })
                 .expect("lists")
@@ -875,8 +906,8 @@ mod tests {
             update(ids[1], rename("reza.d")),
             "a rename that keeps its place between reza.a and reza.e"
         );
-        // reza.f sorts after reza.e: not patched in place, so never listed in its old place.
-        update(ids[1], rename("reza.f"));
+        // reza.f sorts after reza.e: moved to its new place in the username order.
+        assert!(update(ids[1], rename("reza.f")), "a rename out of place");
         let after_a = UserListing {
             filter: Some(
                 cql::compile("username > 'reza.a'", USER_FIELDS, &UsersFullText).expect("compiles"),
@@ -886,6 +917,72 @@ mod tests {
             ..UserListing::default()
         };
         assert_eq!(listed(&after_a), vec![ids[2], ids[1]]);
+        // A create is put in its place in every order; a delete leaves an absent place.
+        let created = store
+            .write_blocking(|conn| Ok(insert_user(conn, &NewUserRecord::example("reza.b"))?))
+            .expect("creates");
+        assert!(
+            counts.columns().current(counts.now()).is_some(),
+            "a create is patched in"
+        );
+        assert_eq!(listed(&after_a), vec![created, ids[2], ids[1]]);
+        store
+            .write_blocking(|conn| Ok(delete_user(conn, ids[2])?))
+            .expect("deletes");
+        assert!(counts.columns().current(counts.now()).is_some());
+        assert_eq!(listed(&after_a), vec![created, ids[1]]);
+    }
+
+    #[test]
+    fn a_write_that_rolled_back_changes_nothing_in_the_columns() {
+        let store = Store::open(None).expect("opens");
+        let ids: Vec<i64> = store
+            .write_blocking(|conn| {
+                ["reza.a", "reza.b", "reza.c"]
+                    .iter()
+                    .map(|name| Ok(insert_user(conn, &NewUserRecord::example(name))?))
+                    .collect()
+            })
+            .expect("creates");
+        store.keep_columns_in_memory();
+        let settle = || {
+            let started = std::time::Instant::now();
+            while !store.columns_settled() {
+                assert!(started.elapsed() < std::time::Duration::from_secs(30));
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        };
+        settle();
+        let counts = store.counts();
+        let refused = store.transaction_blocking(|tx| {
+            delete_user(tx, ids[1])?;
+            Err::<(), _>(crate::error::ServerError::unprocessable("changed its mind"))
+        });
+        assert!(refused.is_err());
+        let active = UserListing {
+            status: Some("Active".into()),
+            order_by: vec![("username", false)],
+            limit: 10,
+            ..UserListing::default()
+        };
+        let listed = || {
+            store
+                .read_blocking(|conn| {
+                    let rows = in_snapshot(conn, counts.generation(), |snapshot| {
+                        planned_page_by(snapshot, &counts, &active, Choice::Columns)
+                    })?
+                    .expect("known");
+                    Ok(rows.iter().map(|row| row.id).collect::<Vec<i64>>())
+                })
+                .expect("lists")
+        };
+        assert_eq!(listed(), ids, "the delete was rolled back");
+        settle();
+        assert!(
+            counts.columns().current(counts.now()).is_some(),
+            "made anew after the failed write"
+        );
+        assert_eq!(listed(), ids);
     }
 
     #[test]
@@ -916,7 +1013,10 @@ mod tests {
             };
             store
                 .read_blocking(|conn| {
-                    let rows = planned_page_by(conn, &counts, &listing, choice)?.expect("known");
+                    let rows = in_snapshot(conn, counts.generation(), |snapshot| {
+                        planned_page_by(snapshot, &counts, &listing, choice)
+                    })?
+                    .expect("known");
                     Ok(rows.iter().map(|row| row.id).collect::<Vec<i64>>())
                 })
                 .expect("lists")

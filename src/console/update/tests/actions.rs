@@ -1,6 +1,7 @@
 //! Pickers, confirmations and their results.
 
 use super::*;
+use geobox_ops::journal::{Action, Entry, Field, UserChange, Values};
 
 #[test]
 fn the_status_picker_changes_the_row_only_when_the_server_confirms() {
@@ -244,6 +245,7 @@ fn renew_plan_says_the_new_expiration_and_reads_the_user_again() {
         Msg::PlanRenewed {
             user_id: 2,
             username: "x".into(),
+            written: renewal_recorded(2, "2026-12-11", "2027-01-10"),
             done: Done {
                 request,
                 took: Default::default(),
@@ -255,6 +257,33 @@ fn renew_plan_says_the_new_expiration_and_reads_the_user_again() {
         cmds.iter()
             .any(|cmd| matches!(cmd, Cmd::ReloadUser { user_id: 2, .. }))
     );
+    let journaled: Vec<&Entry> = cmds
+        .iter()
+        .filter_map(|cmd| match cmd {
+            Cmd::AppendJournal { entry } => Some(&**entry),
+            _ => None,
+        })
+        .collect();
+    let [entry] = journaled[..] else {
+        panic!("the renewal is journaled: {cmds:?}");
+    };
+    assert_eq!(entry.action, Action::RenewPlan);
+    assert_eq!(
+        entry.changes[0],
+        renewal_recorded(2, "2026-12-11", "2027-01-10"),
+        "the expiration before and after, for the undo"
+    );
+}
+
+fn renewal_recorded(user_id: i64, before: &str, after: &str) -> UserChange {
+    let date = |day: &str| {
+        Values(
+            [(Field::ExpirationDate, serde_json::json!(day))]
+                .into_iter()
+                .collect(),
+        )
+    };
+    UserChange::new(Some(user_id), Some("x".to_string())).values(date(before), date(after))
 }
 
 #[test]

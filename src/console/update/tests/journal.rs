@@ -372,3 +372,163 @@ fn u_refuses_when_the_user_changed_since_and_says_what_changed() {
     update(&mut model, key(KeyCode::Esc));
     assert!(matches!(&model.mode, Mode::Journal(view) if matches!(view.undo, UndoAsk::Idle)));
 }
+
+#[test]
+fn a_second_u_on_an_undone_entry_says_already_undone_and_by_whom() {
+    let (mut model, mine) = model_with_one_write();
+    let (request, entry) = open_and_ask_undo(&mut model);
+    update(
+        &mut model,
+        Msg::UndoChecked {
+            entry: Box::new(entry),
+            done: answered(request, Ok(vec![Some(disabled(1))])),
+        },
+    );
+    let cmds = type_keys(&mut model, "y");
+    let [Cmd::ApplyUndo { request, .. }] = cmds.as_slice() else {
+        panic!("y carries it out, got {cmds:?}");
+    };
+    let mut undo = Entry::new("", Tool::Console, Action::Update, Outcome::Ok);
+    undo.undoes = Some(mine.id.clone());
+    let cmds = update(
+        &mut model,
+        Msg::UndoApplied {
+            request: *request,
+            entry: Box::new(undo),
+            new_passwords: Vec::new(),
+        },
+    );
+    let undo_id = journaled(&cmds)[0].id.clone();
+    let undone = model
+        .journal
+        .this_run
+        .iter()
+        .find(|entry| entry.id == mine.id)
+        .and_then(|entry| entry.undone.clone())
+        .expect("this run's entry is marked undone");
+    assert_eq!(undone.entry, undo_id);
+
+    // u again on the same entry (now second, under its undo): the user is back as before.
+    type_keys(&mut model, "j");
+    let cmds = type_keys(&mut model, "u");
+    let [Cmd::CheckUndo { request, entry }] = cmds.as_slice() else {
+        panic!("the entry's user is read first, got {cmds:?}");
+    };
+    assert_eq!(entry.id, mine.id);
+    update(
+        &mut model,
+        Msg::UndoChecked {
+            entry: entry.clone(),
+            done: answered(*request, Ok(vec![Some(crate::console::fixtures::user(1))])),
+        },
+    );
+    let Mode::Journal(view) = &model.mode else {
+        panic!("still open");
+    };
+    let UndoAsk::Refused { text } = &view.undo else {
+        panic!("refused, got {:?}", view.undo);
+    };
+    assert!(
+        text.contains(&format!("already undone (by {undo_id} (admin) at")),
+        "{text}"
+    );
+    assert!(!text.contains("changed since"), "{text}");
+}
+
+#[test]
+fn on_the_demo_entries_name_the_demo_and_l_reads_the_demos_whatever_its_port() {
+    let mut env = crate::console::fixtures::env();
+    env.demo_url = Some("http://127.0.0.1:41234".to_string());
+    env.api_base = "http://127.0.0.1:41234/v1/".to_string();
+    let mut model = loaded_model(160, 45, 50);
+    // User 5, Active (user 1 is the signed-in admin, whom a disable asks about first).
+    type_keys_in(&mut model, &env, "jjjjs");
+    type_keys_in(&mut model, &env, "j");
+    let cmds = super::super::update(&mut model, &env, key(KeyCode::Enter));
+    let [(request, user_id)] = quick_edit_requests(&cmds)[..] else {
+        panic!("one edit expected");
+    };
+    let cmds = super::super::update(
+        &mut model,
+        &env,
+        Msg::UserUpdated {
+            user_id,
+            change: QuickChange::Status(UserStatus::Disabled),
+            done: answered(request, Ok(disabled(user_id))),
+        },
+    );
+    let entry = journaled(&cmds).remove(0);
+    assert_eq!(
+        entry.deployment,
+        Some(geobox_ops::journal::Deployment::Demo)
+    );
+    let cmds = type_keys_in(&mut model, &env, "L");
+    let (_, filter) = read_request(&cmds);
+    assert_eq!(
+        filter.deployment,
+        Some(geobox_ops::journal::Deployment::Demo),
+        "earlier entries are the demo's, not its address's"
+    );
+}
+
+#[test]
+fn u_on_an_entry_that_does_not_verify_warns_before_y() {
+    let mut model = loaded_model(160, 45, 50);
+    let cmds = type_keys(&mut model, "L");
+    let (request, _) = read_request(&cmds);
+    let mut forged = earlier_entry(1);
+    forged.action = Action::Update;
+    let role = |value: &str| {
+        geobox_ops::journal::Values(
+            [(Field::Role, serde_json::json!(value))]
+                .into_iter()
+                .collect(),
+        )
+    };
+    forged.changes[0] = forged.changes[0]
+        .clone()
+        .values(role("System Admin"), role("Viewer"));
+    forged.read_from = Some(geobox_ops::journal::Provenance {
+        store: "journal.jsonl".to_string(),
+        seal: geobox_ops::journal::Seal::Broken,
+    });
+    update(
+        &mut model,
+        Msg::JournalRead {
+            request,
+            result: Ok(vec![forged.clone()]),
+        },
+    );
+    let cmds = type_keys(&mut model, "u");
+    let [Cmd::CheckUndo { request, entry }] = cmds.as_slice() else {
+        panic!("the entry's user is read first, got {cmds:?}");
+    };
+    let mut viewer = crate::console::fixtures::user(1);
+    viewer.role = Some(UserRole::Viewer);
+    update(
+        &mut model,
+        Msg::UndoChecked {
+            entry: entry.clone(),
+            done: answered(*request, Ok(vec![Some(viewer)])),
+        },
+    );
+    let Mode::Journal(view) = &model.mode else {
+        panic!("still open");
+    };
+    let UndoAsk::Ready { plan, .. } = &view.undo else {
+        panic!("the change is shown, got {:?}", view.undo);
+    };
+    assert!(
+        plan.notes[0].starts_with("WARNING: entry ")
+            && plan.notes[0].contains("not written by geobox-users"),
+        "{:?}",
+        plan.notes
+    );
+    assert!(
+        plan.notes
+            .iter()
+            .any(|note| note.contains("will be System Admin")),
+        "{:?}",
+        plan.notes
+    );
+}
