@@ -192,6 +192,8 @@ pub enum Msg {
     RequestJournalUndo,
     /// Carry out the undo shown.
     ConfirmJournalUndo,
+    /// Edit the count typed to confirm an undo of more than a hundred users.
+    EditJournalUndoCount(InputRequest),
     /// Put the undo question away.
     CancelJournalUndo,
 

@@ -403,6 +403,7 @@ pub fn translate(model: &Model, keymap: &Keymap, event: &KeyEvent) -> Option<Msg
         }
         Mode::Views(picker) if picker.naming.is_some() => Some(Msg::EditViewName(request)),
         Mode::BulkQuery(query) if query.typing_count() => Some(Msg::EditBulkQueryCount(request)),
+        Mode::Journal(view) if view.undo.typing_count() => Some(Msg::EditJournalUndoCount(request)),
         Mode::Form(form) if !form.asking_discard && !form.focused().is_choice() => {
             Some(Msg::EditDialogInput(request))
         }

@@ -48,7 +48,7 @@ fn search_kept_on_table(model: &Model) -> bool {
 }
 
 fn undo_available(model: &Model) -> bool {
-    model.last_undo.is_some() || model.last_bulk_undo.is_some()
+    model.journal.last_change().is_some()
 }
 
 fn lockdown_asking(model: &Model) -> bool {
@@ -56,7 +56,13 @@ fn lockdown_asking(model: &Model) -> bool {
 }
 
 fn journal_undo_ready(model: &Model) -> bool {
-    matches!(&model.mode, Mode::Journal(view) if matches!(view.undo, UndoAsk::Ready { .. }))
+    matches!(&model.mode, Mode::Journal(view)
+        if matches!(view.undo, UndoAsk::Ready { .. }) && !view.undo.typing_count())
+}
+
+/// An undo of more than a hundred users: the count is typed, and ⏎ confirms it.
+fn journal_undo_counting(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Journal(view) if view.undo.typing_count())
 }
 
 /// Ctrl-C in a form with unsaved changes asks first, like Esc; asked, it quits.
@@ -183,6 +189,7 @@ pub static KEYMAP: &[Binding] = &[
     admin(C::Journal, &[ch('u')], "u", "undo the entry (shows the change first)", "u undo", || Msg::RequestJournalUndo),
     bind(C::Journal, &[ESC, ch('q'), ch('L')], "Esc", "close the journal", "Esc close", || Msg::ToggleJournal),
     bind(C::JournalUndo, &[ch('y'), ENTER], "y / ⏎", "carry out the undo shown", "y undo", || Msg::ConfirmJournalUndo).only_when(journal_undo_ready),
+    bind(C::JournalUndo, &[ENTER], "⏎", "undo, once the count of users typed matches", "⏎ undo", || Msg::ConfirmJournalUndo).only_when(journal_undo_counting),
     bind(C::JournalUndo, &[ch('n'), ESC, ch('q')], "n / Esc", "keep things as they are", "n/Esc no", || Msg::CancelJournalUndo),
     // X: which sessions to close
     bind(C::CloseChoice, &[ch('j'), DOWN], "j/↓", "next choice", "j/k move", || Msg::StepCloseChoice(1)),

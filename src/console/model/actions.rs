@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use super::list::TargetUser;
 use crate::console::form::UserForm;
 use crate::console::msg::QuickChange;
-use geobox_api::{Session, User, UserUpdate, date_part};
+use geobox_api::{Session, User, date_part};
 use geobox_ops::safety::SelfHarm;
 
 /// A list picker (status or role).
@@ -71,12 +71,6 @@ pub enum Confirm {
         typed: Input,
         mismatch: bool,
     },
-    /// Undo the last quick edit or form save.
-    Undo { undo: Undo },
-    /// Undo the last bulk change: each user back to their own previous value.
-    UndoBulk {
-        changes: Vec<(TargetUser, QuickChange)>,
-    },
     /// Renew a user's plan.
     RenewPlan {
         user: TargetUser,
@@ -125,15 +119,6 @@ impl Confirm {
             _ => None,
         }
     }
-}
-
-/// How to take back the last change: the update that restores the old values.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Undo {
-    pub user: TargetUser,
-    pub update: UserUpdate,
-    /// What it restores, in words ("status Active, role Editor").
-    pub description: String,
 }
 
 /// The change-password dialog. The inputs live only while the dialog is open.

@@ -18,9 +18,7 @@ mod query_bar;
 mod session_choice;
 mod views;
 
-pub use actions::{
-    AfterSelfHarm, Confirm, PasswordDialog, Picker, PickerKind, Undo, renewed_expiration,
-};
+pub use actions::{AfterSelfHarm, Confirm, PasswordDialog, Picker, PickerKind, renewed_expiration};
 pub use allowed::Needs;
 pub use bulk_query::{
     BulkAction, BulkQuery, BulkStage, NAMES_SHOWN, TYPE_COUNT_ABOVE, needs_typed_count,
@@ -47,7 +45,7 @@ use geobox_api::{Plan, User, UserRole};
 use geobox_ops::safety::SignedIn;
 
 use super::form::UserForm;
-use super::msg::{QuickChange, RequestId};
+use super::msg::RequestId;
 
 /// How long the admin must pause typing before a search is sent.
 pub const SEARCH_DEBOUNCE: Duration = Duration::from_millis(150);
@@ -128,8 +126,6 @@ pub struct Progress {
     pub total: usize,
     pub done: usize,
     pub failures: Vec<String>,
-    /// How to put back what succeeded: each user's own previous value.
-    pub undo: Vec<(TargetUser, QuickChange)>,
     /// The targets were the marked users: the marks are cleared once every one succeeded.
     pub on_marked: bool,
 }
@@ -204,13 +200,9 @@ pub struct Model {
     pub quit: bool,
     /// Select this user once a page with them arrives (a user just created).
     pub pending_select: Option<i64>,
-    /// How to undo the last quick edit or form save.
-    pub last_undo: Option<Undo>,
     /// Whether the server answers, and when to ask again when it does not.
     pub connection: Connection,
     pub query_bar: QueryBar,
-    /// How to undo the last bulk status or role change (asked for after `last_undo`).
-    pub last_bulk_undo: Option<Vec<(TargetUser, QuickChange)>>,
     /// The row a range of marks starts from: the last one marked.
     pub mark_anchor: Option<u64>,
     /// This run's journal entries and the running bulk action's steps.
@@ -258,10 +250,8 @@ impl Model {
             next_request: 0,
             quit: false,
             pending_select: None,
-            last_undo: None,
             connection: Connection::default(),
             query_bar: QueryBar::default(),
-            last_bulk_undo: None,
             mark_anchor: None,
             journal: ConsoleJournal::default(),
             address_sweep: None,

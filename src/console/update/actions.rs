@@ -54,20 +54,6 @@ pub(super) fn step_dialog_field(model: &mut Model, forward: bool) {
     }
 }
 
-pub(super) fn request_undo(model: &mut Model) {
-    if action_allowed(model) {
-        match (model.last_undo.clone(), model.last_bulk_undo.clone()) {
-            (Some(undo), _) => model.mode = Mode::Confirm(Box::new(Confirm::Undo { undo })),
-            (None, Some(changes)) => {
-                model.mode = Mode::Confirm(Box::new(Confirm::UndoBulk { changes }));
-            }
-            (None, None) => {
-                model.note("Nothing to undo".to_string());
-            }
-        }
-    }
-}
-
 pub(super) fn cancel_dialog(model: &mut Model) {
     match &mut model.mode {
         Mode::Form(form) if form.asking_discard => form.asking_discard = false,
@@ -433,13 +419,6 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
             Confirm::BulkChange {
                 targets, change, ..
             } => {
-                let undo = targets
-                    .iter()
-                    .filter_map(|target| {
-                        let user = model.users.find(target.id)?.1;
-                        Some((target.clone(), current_value(user, &change)?))
-                    })
-                    .collect();
                 let what = match &change {
                     QuickChange::Status(status) => format!("Setting status {status}"),
                     QuickChange::Role(role) => format!("Setting role {role}"),
@@ -449,23 +428,11 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                 model.progress = Some(Progress {
                     what,
                     total: targets.len(),
-                    undo,
                     on_marked: !model.users.marked.is_empty(),
                     ..Progress::default()
                 });
                 for target in targets {
                     send_quick_edit(model, target.id, change.clone(), cmds);
-                }
-            }
-            Confirm::UndoBulk { changes } => {
-                model.last_bulk_undo = None;
-                model.progress = Some(Progress {
-                    what: format!("Undoing the change to {}", users_word(changes.len())),
-                    total: changes.len(),
-                    ..Progress::default()
-                });
-                for (target, change) in changes {
-                    send_quick_edit(model, target.id, change, cmds);
                 }
             }
             Confirm::Delete { user, typed, .. } => {
@@ -483,25 +450,6 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                         request,
                         user_id: user.id,
                         username: user.username,
-                    }),
-                );
-            }
-            Confirm::Undo { undo } => {
-                model.last_undo = None;
-                log_activity(
-                    model,
-                    format!(
-                        "Undoing: {} back to {}",
-                        undo.user.username, undo.description
-                    ),
-                    true,
-                    cmds,
-                );
-                cmds.push(
-                    model.start_action(Some(undo.user.id), |request| Cmd::SaveUser {
-                        request,
-                        user_id: undo.user.id,
-                        update: undo.update,
                     }),
                 );
             }

@@ -4,7 +4,6 @@
 
 use super::actions::change_words;
 use super::feedback::{action_answered, explain, report, step_progress, succeed};
-use super::form::reverse;
 use super::list::{refresh_list, remove_row};
 use super::record::{about, changed, failed, record_user, tried};
 use super::sessions::{reload_sessions_if_disabled, schedule_sessions};
@@ -34,11 +33,10 @@ pub(super) fn on_user_updated(
                 None => tried(user_id, None, Values::of_update(&change.to_update())),
             };
             record_user(model, env, Action::Update, written, Outcome::Ok, cmds);
+            if model.progress.is_none() {
+                text.push_str(" · u undo");
+            }
             if let Some(row) = model.users.find_mut(user_id) {
-                if model.progress.is_none() {
-                    model.last_undo = Some(reverse(row, &change.to_update()));
-                    text.push_str(" · u undo");
-                }
                 *row = user;
             }
             let disabled = change == QuickChange::Status(UserStatus::Disabled);
@@ -55,10 +53,6 @@ pub(super) fn on_user_updated(
             record_user(model, env, Action::Update, written, failed(&error), cmds);
             let username = model.users.username_of(user_id);
             let what = format!("Setting {username}'s {}", change_words(&change));
-            if let Some(progress) = &mut model.progress {
-                // Nothing changed for this user, so nothing to put back.
-                progress.undo.retain(|(target, _)| target.id != user_id);
-            }
             if !step_progress(
                 model,
                 env,

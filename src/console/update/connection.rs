@@ -151,6 +151,7 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::CopyQueryAsCurl
         | Msg::ChooseWholeQuery
         | Msg::WidenToWholeView
+        | Msg::EditJournalUndoCount(_)
         | Msg::AdvanceBulkQuery
         | Msg::StepBulkQuery(_)
         | Msg::EditBulkQueryCount(_)

@@ -161,13 +161,12 @@ pub(super) fn step_progress(
     true
 }
 
-/// What a finished bulk action leaves: its undo, and the marks cleared when every user
-/// succeeded (kept otherwise, for another try). Returns what to add to the summary.
+/// What a finished bulk action leaves: its undo (the journal entry it made is the last
+/// change `u` undoes), and the marks cleared when every user succeeded (kept otherwise, for
+/// another try). Returns what to add to the summary.
 fn after_bulk(model: &mut Model, progress: Progress) -> String {
     let mut said = String::new();
-    if !progress.undo.is_empty() {
-        model.last_undo = None;
-        model.last_bulk_undo = Some(progress.undo);
+    if progress.failures.len() < progress.total {
         said.push_str(" · u undo");
     }
     if progress.on_marked {

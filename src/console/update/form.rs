@@ -13,12 +13,9 @@ use super::sessions::reload_sessions_if_disabled;
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;
 use crate::console::form::{Field, UserForm, same_editable_fields};
-use crate::console::model::{
-    AfterSelfHarm, Confirm, LoadState, Mode, Model, Needs, Sort, TargetUser, Undo,
-};
+use crate::console::model::{AfterSelfHarm, Confirm, LoadState, Mode, Model, Needs, Sort};
 use crate::console::msg::Done;
-use geobox_api::date_part;
-use geobox_api::{Patch, Plan, User, UserStatus, UserUpdate};
+use geobox_api::{Plan, User, UserStatus};
 use geobox_ops::journal::{Action, Outcome, UserChange, Values};
 use geobox_ops::safety::self_harm_of_update;
 
@@ -129,65 +126,6 @@ pub(super) fn on_read_before_save(
             .to_string(),
     );
     model.actions_in_flight.remove(&request);
-}
-
-/// The undo of `update` applied to `original`: the same fields, with their old values.
-pub fn reverse(original: &User, update: &UserUpdate) -> Undo {
-    fn back(changed: &Patch<impl Sized>, old: Option<String>) -> Patch<String> {
-        match (changed.is_keep(), old) {
-            (true, _) => Patch::Keep,
-            (false, Some(old)) if !old.is_empty() => Patch::Set(old),
-            (false, _) => Patch::Clear,
-        }
-    }
-    let old_plan = original.plan.as_ref().map(|plan| plan.id);
-    let restore = UserUpdate {
-        username: update.username.as_ref().map(|_| original.username.clone()),
-        email: update
-            .email
-            .as_ref()
-            .map(|_| original.email.clone().unwrap_or_default()),
-        first_name: update
-            .first_name
-            .as_ref()
-            .map(|_| original.first_name.clone().unwrap_or_default()),
-        last_name: update
-            .last_name
-            .as_ref()
-            .map(|_| original.last_name.clone().unwrap_or_default()),
-        status: update.status.as_ref().and(original.status.clone()),
-        role: update.role.as_ref().and(original.role.clone()),
-        mobile: back(&update.mobile, original.mobile.clone()),
-        plan_id: match (update.plan_id.is_keep(), old_plan) {
-            (true, _) => Patch::Keep,
-            (false, Some(id)) => Patch::Set(id),
-            (false, None) => Patch::Clear,
-        },
-        expiration_date: back(
-            &update.expiration_date,
-            original
-                .expiration_date
-                .as_deref()
-                .map(|date| date_part(date).to_string()),
-        ),
-    };
-    let description = restore
-        .to_json()
-        .iter()
-        .map(|(key, value)| match value {
-            serde_json::Value::String(text) => format!("{key} {text}"),
-            other => format!("{key} {other}"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    Undo {
-        user: TargetUser {
-            id: original.id,
-            username: original.username.clone(),
-        },
-        update: restore,
-        description,
-    }
 }
 
 pub(super) fn open_edit_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
@@ -368,9 +306,6 @@ pub(super) fn on_user_saved(
                     .map(|(field, _, _)| field.label())
                     .collect::<Vec<_>>()
                     .join(", ");
-                if let Some(original) = &form.original {
-                    model.last_undo = Some(reverse(original, &form.update()));
-                }
             }
             if created {
                 succeed(
@@ -392,9 +327,7 @@ pub(super) fn on_user_saved(
                 } else {
                     format!("Saved {}: {changed}", user.username)
                 };
-                if model.last_undo.is_some() {
-                    text.push_str(" · u undo");
-                }
+                text.push_str(" · u undo");
                 let id = user.id;
                 let disabled = user.status == Some(UserStatus::Disabled);
                 let mut was_disabled = false;

@@ -37,7 +37,6 @@ mod tests;
 
 pub use connection::unreachable;
 pub use feedback::explain;
-pub use form::reverse;
 pub use list::table_rows;
 pub use query_bar::{cli_command, curl_command};
 
@@ -150,7 +149,7 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::OpenPasswordDialog => actions::open_password_dialog(model),
         Msg::DialogNextField => actions::step_dialog_field(model, true),
         Msg::DialogPrevField => actions::step_dialog_field(model, false),
-        Msg::RequestUndo => actions::request_undo(model),
+        Msg::RequestUndo => journal::undo_last(model, env, cmds),
         Msg::ConfirmDialog => actions::confirm_dialog(model, cmds),
         Msg::CancelDialog => actions::cancel_dialog(model),
 
@@ -165,6 +164,7 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::ToggleJournalUser => journal::toggle_user(model, env, cmds),
         Msg::RequestJournalUndo => journal::request_undo(model, cmds),
         Msg::ConfirmJournalUndo => journal::confirm_undo(model, cmds),
+        Msg::EditJournalUndoCount(request) => journal::edit_undo_count(model, request),
         Msg::CancelJournalUndo => journal::cancel_undo(model),
 
         Msg::ToggleSessionMark => session_choice::toggle_mark(model),

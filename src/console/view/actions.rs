@@ -211,23 +211,6 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             ));
             (title, lines, 76)
         }
-        Confirm::UndoBulk { changes } => {
-            let room = usize::from(frame.area().height).saturating_sub(10).max(1);
-            let mut lines = vec![Line::raw(
-                "Each user goes back to their own previous value:",
-            )];
-            lines.extend(change_lines(model, changes, room));
-            lines.push(Line::raw(""));
-            lines.push(yes_no("undo it"));
-            (
-                format!(
-                    " Undo the last change to {}? ",
-                    plural(changes.len(), "user")
-                ),
-                lines,
-                72,
-            )
-        }
         Confirm::Delete {
             user,
             typed,
@@ -275,15 +258,6 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             ];
             (" Delete user ".to_string(), lines, 62)
         }
-        Confirm::Undo { undo } => (
-            format!(" Undo the last change to {}? ", shown(&undo.user.username)),
-            vec![
-                Line::raw(fit(&format!("Restores {}", undo.description), 70)),
-                Line::raw(""),
-                yes_no("undo it"),
-            ],
-            76,
-        ),
         Confirm::RenewPlan {
             user,
             plan,

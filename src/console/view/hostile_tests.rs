@@ -18,7 +18,7 @@ use crate::console::fixtures::loaded_model;
 use crate::console::model::{
     Activity, AddressSweep, AfterSelfHarm, Banner, BulkAction, BulkQuery, BulkStage, Confirm,
     ExportDialog, FilterPanel, Focus, JournalView, LoadState, LockdownDialog, LockdownResult, Mode,
-    Model, Naming, TargetUser, Undo, UndoAsk, ViewEntry, ViewPicker,
+    Model, Naming, TargetUser, UndoAsk, ViewEntry, ViewPicker,
 };
 use crate::console::msg::{QuickChange, RequestId};
 use geobox_api::{Session, User, UserStatus};
@@ -241,16 +241,6 @@ fn confirmations() -> Vec<Confirm> {
             typed: Input::new(hostile("typed")),
             mismatch: true,
         },
-        Confirm::Undo {
-            undo: Undo {
-                user: target(2),
-                update: Default::default(),
-                description: hostile("email"),
-            },
-        },
-        Confirm::UndoBulk {
-            changes: vec![(target(2), QuickChange::Status(UserStatus::Active))],
-        },
         Confirm::RenewPlan {
             user: target(2),
             plan: Some(hostile("Pro")),
@@ -287,7 +277,9 @@ fn journal_views() -> Vec<JournalView> {
             only_user: Some(target(4)),
             undo: UndoAsk::Ready {
                 entry: Box::new(hostile_entry("thisrun001")),
-                plan,
+                plan: Box::new(plan),
+                typed: Input::new(hostile("12")),
+                mismatch: true,
             },
             ..JournalView::default()
         },

@@ -10,7 +10,7 @@ use super::dialog_area;
 use super::format::{fit, shown};
 use super::theme::Theme;
 use crate::console::model::{JournalView, LoadState, Model, UndoAsk};
-use geobox_ops::journal::{Entry, Outcome, show, who};
+use geobox_ops::journal::{Entry, Outcome, counted, show, who};
 
 pub fn render(view: &JournalView, model: &Model, theme: Theme, frame: &mut Frame) {
     let screen = frame.area();
@@ -108,6 +108,9 @@ fn render_rows(
     frame.render_widget(Paragraph::new(shown), area);
 }
 
+/// The undo steps listed before "… and N more users".
+const STEPS_SHOWN: usize = 8;
+
 /// The longest action name (`remove_member`), so the columns after it line up.
 const ACTION_WIDTH: usize = 13;
 
@@ -125,12 +128,18 @@ fn entry_line(entry: &Entry) -> String {
         Outcome::Ok => ("✓", String::new()),
         Outcome::Error(error) => ("✗", format!("  error: {error}")),
     };
+    // An entry an undo took back says so first (↶) and, at the end, by what, whom and when.
+    let (mark, undone) = match &entry.undone {
+        Some(undone) if undone.whole => ("↶", format!("  · undone {undone}")),
+        Some(undone) => ("↶", format!("  · partly undone {undone}")),
+        None => (mark, String::new()),
+    };
     let tool = match entry.tool {
         geobox_ops::journal::Tool::Console => "console",
         geobox_ops::journal::Tool::Cli => "cli",
     };
     format!(
-        "{mark} {} {} {tool:<7} {action:<ACTION_WIDTH$} {}  {undoes}{}{failure}",
+        "{mark} {} {} {tool:<7} {action:<ACTION_WIDTH$} {}  {undoes}{}{failure}{undone}",
         entry.time.format("%m-%d %H:%M"),
         entry.id,
         users(entry),
@@ -191,22 +200,45 @@ fn undo_lines(undo: &UndoAsk, theme: Theme) -> Vec<Line<'static>> {
             lines.push(Line::styled("Esc back", theme.dim()));
             lines
         }
-        UndoAsk::Ready { entry, plan } => {
+        UndoAsk::Ready {
+            entry,
+            plan,
+            typed,
+            mismatch,
+        } => {
             let mut lines = vec![Line::styled(
-                shown(&format!("Undo {} ({}):", entry.id, entry.action)).into_owned(),
+                shown(&format!(
+                    "Undo {} ({}), {}:",
+                    entry.id,
+                    entry.action,
+                    counted(plan.users(), "user", "users")
+                ))
+                .into_owned(),
                 theme.strong(),
             )];
-            for step in &plan.steps {
-                lines.extend(
-                    step.to_string()
-                        .lines()
-                        .map(|line| Line::raw(shown(line).into_owned())),
-                );
-            }
+            // A screenful of the steps, then how many more: an undo of thousands of users
+            // stays readable.
+            lines.extend(
+                plan.preview(STEPS_SHOWN)
+                    .lines()
+                    .map(|line| Line::raw(shown(line).into_owned())),
+            );
             for note in &plan.notes {
                 lines.push(Line::styled(format!("note: {}", shown(note)), theme.dim()));
             }
-            lines.push(Line::styled("y undo · n/Esc keep", theme.key_hint()));
+            if undo.typing_count() {
+                let count = plan.users();
+                lines.push(Line::from(vec![
+                    Span::raw(format!("Type {count} to confirm: ")),
+                    Span::styled(format!("{}▏", shown(typed.value())), theme.input()),
+                ]));
+                if *mismatch {
+                    lines.push(Line::styled(format!("that is not {count}"), theme.error()));
+                }
+                lines.push(Line::styled("⏎ undo · Esc keep", theme.key_hint()));
+            } else {
+                lines.push(Line::styled("y undo · n/Esc keep", theme.key_hint()));
+            }
             lines
         }
     }
@@ -244,5 +276,28 @@ mod tests {
             "{lines:#?}"
         );
         assert!(lines[1].contains("undoes p0q1r2s3t4"), "{}", lines[1]);
+    }
+
+    #[test]
+    fn an_undone_entry_is_marked_and_says_by_what_and_whom() {
+        let mut entry = written(Action::Update);
+        entry.undone = Some(geobox_ops::journal::Undone {
+            entry: "p0q1r2s3t4".into(),
+            time: entry.time,
+            by: Some("admin".into()),
+            whole: true,
+        });
+        let line = entry_line(&entry);
+        assert!(line.starts_with("↶ "), "{line}");
+        assert!(
+            line.contains("· undone by p0q1r2s3t4 (admin) at "),
+            "{line}"
+        );
+        entry.undone = entry.undone.map(|undone| geobox_ops::journal::Undone {
+            whole: false,
+            ..undone
+        });
+        assert!(entry_line(&entry).contains("· partly undone by p0q1r2s3t4"));
+        assert!(entry_line(&written(Action::Update)).starts_with("✓ "));
     }
 }

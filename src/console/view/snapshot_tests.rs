@@ -368,12 +368,45 @@ fn more_dialogs_and_panes() {
         snapshot("bulk_confirm", &model);
         press(&mut model, KeyCode::Esc);
 
-        model.last_undo = Some(crate::console::update::reverse(
-            &crate::console::fixtures::user(1),
-            &crate::console::msg::QuickChange::Status(geobox_api::UserStatus::Disabled).to_update(),
-        ));
-        keys(&mut model, "u");
-        snapshot("undo_confirm", &model);
+        // u: the last change (user 5 disabled), its undo shown in the journal panel.
+        let mut disabled = crate::console::fixtures::user(5);
+        disabled.status = Some(geobox_api::UserStatus::Disabled);
+        update(
+            &mut model,
+            Msg::UserUpdated {
+                user_id: 5,
+                change: crate::console::msg::QuickChange::Status(geobox_api::UserStatus::Disabled),
+                done: crate::console::msg::Done {
+                    request: crate::console::msg::RequestId(800),
+                    took: Default::default(),
+                    result: Ok(disabled.clone()),
+                },
+            },
+        );
+        let cmds = update(
+            &mut model,
+            Msg::KeyPressed(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE)),
+        );
+        let Some((request, entry)) = cmds.iter().find_map(|cmd| match cmd {
+            Cmd::CheckUndo { request, entry } => Some((*request, entry.clone())),
+            _ => None,
+        }) else {
+            panic!("u reads the user of the last change: {cmds:?}");
+        };
+        update(
+            &mut model,
+            Msg::UndoChecked {
+                entry,
+                done: crate::console::msg::Done {
+                    request,
+                    took: Default::default(),
+                    result: Ok(vec![Some(disabled)]),
+                },
+            },
+        );
+        let terminal = snapshot("undo_confirm", &model);
+        assert!(find(terminal.backend().buffer(), "status: Disabled → Active").is_some());
+        press(&mut model, KeyCode::Esc);
         press(&mut model, KeyCode::Esc);
 
         model.activity.push(crate::console::model::Activity {

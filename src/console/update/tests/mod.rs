@@ -16,6 +16,7 @@ mod safety;
 mod session_choice;
 mod sessions;
 mod snags;
+mod undo;
 mod ux;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -116,4 +117,46 @@ fn edits(cmds: &[Cmd]) -> Vec<(i64, QuickChange)> {
             _ => None,
         })
         .collect()
+}
+
+/// `u` on the main screen: the read it asks for comes back with the users of the last change
+/// as `now` says they are, so the journal panel shows the undo (or its refusal). Returns the
+/// entry being undone.
+fn undo_asked(
+    model: &mut Model,
+    now: impl Fn(&geobox_ops::journal::Entry) -> Vec<Option<geobox_api::User>>,
+) -> geobox_ops::journal::Entry {
+    let cmds = type_keys(model, "u");
+    let (request, entry) = cmds
+        .iter()
+        .find_map(|cmd| match cmd {
+            Cmd::CheckUndo { request, entry } => Some((*request, (**entry).clone())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("u reads the users of the last change: {cmds:?}"));
+    assert!(
+        matches!(model.mode, Mode::Journal(_)),
+        "shown in the journal panel"
+    );
+    let users = now(&entry);
+    update(
+        model,
+        Msg::UndoChecked {
+            entry: Box::new(entry.clone()),
+            done: Done {
+                request,
+                took: Default::default(),
+                result: Ok(users),
+            },
+        },
+    );
+    entry
+}
+
+/// The plan of the undo `cmds` carry out.
+fn applied_plan(cmds: &[Cmd]) -> Option<geobox_ops::journal::UndoPlan> {
+    cmds.iter().find_map(|cmd| match cmd {
+        Cmd::ApplyUndo { plan, .. } => Some(plan.clone()),
+        _ => None,
+    })
 }
