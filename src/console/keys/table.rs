@@ -47,8 +47,12 @@ fn search_kept_on_table(model: &Model) -> bool {
     !model.filters.search.is_empty() && model.focus == Focus::Table
 }
 
+/// The footer offers `u` while the last change is not undone yet (pressed, `u` then says so).
 fn undo_available(model: &Model) -> bool {
-    model.journal.last_change().is_some()
+    model
+        .journal
+        .last_change()
+        .is_some_and(|last| !last.undone.as_ref().is_some_and(|undone| undone.whole))
 }
 
 fn lockdown_asking(model: &Model) -> bool {

@@ -91,6 +91,11 @@ fn u_shows_the_last_change_in_the_journal_and_a_second_u_says_already_undone() {
     );
     update(&mut model, key(KeyCode::Esc));
     assert!(matches!(model.mode, Mode::Normal));
+    let hints = crate::console::keys::footer_hints(&model, &Keymap::default());
+    assert!(
+        !hints.contains(&"u undo"),
+        "nothing left to undo: {hints:?}"
+    );
 
     // The change is marked undone: u says so, and by what and whom, and asks nothing.
     let cmds = type_keys(&mut model, "u");
