@@ -304,6 +304,15 @@ pub(super) fn request_renew(model: &mut Model) {
         model.note(text);
         return;
     };
+    if plan.number_of_days.is_none() {
+        let text = format!(
+            "{}'s plan ({}) names no days, so it does not expire: there is nothing to renew",
+            user.username,
+            plan.label()
+        );
+        model.note(text);
+        return;
+    }
     let confirm = Confirm::RenewPlan {
         user: TargetUser {
             id: user.id,

@@ -295,14 +295,25 @@ fn weigh(me: &SignedIn, users: Vec<User>, change: &Change) -> (Targets, Vec<Stri
         .into_iter()
         .map(|(why, count)| format!("{} left out: {why}", users_word(count)))
         .collect();
-    // A renewal needs a plan: users without one would only fail, so they are left out.
+    // A renewal adds a plan's days: users with no plan, or a plan that names no days (it
+    // does not expire), would only be refused, so they are left out.
+    let renewable = |user: &User| user.plan.as_ref().and_then(|plan| plan.number_of_days);
     let (allowed, planless): (Vec<User>, Vec<User>) = allowed
         .into_iter()
-        .partition(|user| *change != Change::RenewPlan || user.plan.is_some());
-    if !planless.is_empty() {
+        .partition(|user| *change != Change::RenewPlan || renewable(user).is_some());
+    let (no_plan, no_days) = planless
+        .iter()
+        .partition::<Vec<&User>, _>(|user| user.plan.is_none());
+    if !no_plan.is_empty() {
         notes.push(format!(
             "{} left out: no plan to renew",
-            users_word(planless.len())
+            users_word(no_plan.len())
+        ));
+    }
+    if !no_days.is_empty() {
+        notes.push(format!(
+            "{} left out: their plan names no days, so it does not expire",
+            users_word(no_days.len())
         ));
     }
     let split = WithoutSelf::of(allowed, me, |me, user| harm_of_change(me, user, change));

@@ -214,3 +214,47 @@ fn reload_for_a_viewer_reads_themselves_not_the_list() {
     );
     assert!(!cmds.iter().any(|cmd| matches!(cmd, Cmd::CountUsers { .. })));
 }
+
+#[test]
+fn a_plan_that_names_no_days_is_not_offered_a_renewal_that_would_be_refused() {
+    let mut model = loaded_model(160, 45, 50);
+    for users in model.users.pages.values_mut() {
+        if let Some(user) = users.iter_mut().find(|user| user.id == 2)
+            && let Some(plan) = &mut user.plan
+        {
+            plan.number_of_days = None;
+        }
+    }
+    type_keys(&mut model, "jP");
+    assert!(matches!(model.mode, Mode::Normal), "{:?}", model.mode);
+    let banner = model.banner.clone().expect("says why");
+    assert!(
+        banner.note && banner.text.contains("does not expire"),
+        "{banner:?}"
+    );
+
+    let mut model = loaded_model(160, 45, 50);
+    model.filters.status = Some(UserStatus::Pending);
+    let cmds = type_keys(&mut model, "Pa");
+    let mut endless = crate::console::fixtures::user(2);
+    if let Some(plan) = &mut endless.plan {
+        plan.number_of_days = None;
+    }
+    collected_for(
+        &mut model,
+        &cmds,
+        vec![endless, crate::console::fixtures::user(4)],
+    );
+    let Mode::BulkQuery(query) = &model.mode else {
+        panic!("no confirmation: {:?}", model.mode);
+    };
+    let crate::console::model::BulkStage::Confirm { targets, notes, .. } = &query.stage else {
+        panic!("no confirmation: {:?}", query.stage);
+    };
+    let ids: Vec<i64> = targets.to_change.iter().map(|user| user.id).collect();
+    assert_eq!(ids, [4]);
+    assert!(
+        notes.contains(&"1 user left out: their plan names no days, so it does not expire".into()),
+        "{notes:?}"
+    );
+}
