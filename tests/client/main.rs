@@ -5,6 +5,8 @@
 mod api_wire;
 mod bulk;
 mod cli;
+mod habits;
+mod hostile;
 mod journal;
 #[path = "../support/mod.rs"]
 mod support;

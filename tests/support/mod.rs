@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -16,6 +16,11 @@
 //! requests, the slowest shapes, and one line per target saying whether it holds, judged on
 //! the first ask (what an admin meets), then on asking again.
 
+#![allow(
+    clippy::disallowed_macros,
+    reason = "a bench prints its own figures for the person running it"
+)]
+
 use std::time::{Duration, Instant};
 
 use geobox_api::Secret;
