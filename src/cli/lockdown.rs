@@ -5,7 +5,7 @@ use clap::Args;
 
 use super::journal::record_entry;
 use super::out::count;
-use super::targets::{self, Target, parse_target};
+use super::targets::{self, Failures, Target, parse_target};
 use super::{CliError, ConnectionArgs, at_terminal, confirm, connect, note};
 use geobox_api::{GeoboxClient, User, UserRef};
 use geobox_ops::journal::Tool;
@@ -62,25 +62,13 @@ pub async fn run(args: &LockdownArgs, connection: &ConnectionArgs) -> Result<(),
             )));
         }
     }
-    let mut missed = Vec::new();
+    let mut failures = Failures::of(found.len());
     for user in &found {
         if let Err(error) = lock_down(&client, user, args.reset_password, connection).await {
-            if found.len() == 1 {
-                return Err(error);
-            }
-            missed.push(format!("{} ({}): {error}", user.username, user.id));
+            failures.add(format_args!("{} ({})", user.username, user.id), error)?;
         }
     }
-    if missed.is_empty() {
-        return Ok(());
-    }
-    for line in &missed {
-        note(&format!("failed: {line}"));
-    }
-    Err(CliError::Failed(format!(
-        "{} not wholly locked down",
-        count(missed.len(), "user was", "users were")
-    )))
+    failures.end("user was", "users were", "not wholly locked down")
 }
 
 async fn signed_in(client: &GeoboxClient) -> Result<SignedIn, CliError> {

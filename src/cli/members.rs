@@ -3,8 +3,7 @@
 use clap::Subcommand;
 
 use super::journal::{Written, record};
-use super::out::count;
-use super::targets::{self, Target, parse_target};
+use super::targets::{self, Failures, Target, parse_target};
 use super::{CliError, ConnectionArgs, OutputArgs, connect, note};
 use geobox_api::GeoboxClient;
 use geobox_ops::journal::Action;
@@ -77,24 +76,13 @@ async fn change(
     let client = connect(connection)?;
     let id = targets::id_of(&client, user).await?;
     let member_ids = targets::ids_of(&client, members).await?;
-    let mut failed = 0;
+    let mut failures = Failures::of(member_ids.len());
     for member_id in &member_ids {
-        match one(&client, membership, id, *member_id, connection).await {
-            Ok(()) => {}
-            Err(error) if member_ids.len() == 1 => return Err(error),
-            Err(error) => {
-                failed += 1;
-                note(&format!("failed: user {member_id}: {error}"));
-            }
+        if let Err(error) = one(&client, membership, id, *member_id, connection).await {
+            failures.add(format_args!("user {member_id}"), error)?;
         }
     }
-    if failed > 0 {
-        return Err(CliError::Failed(format!(
-            "{} could not be changed",
-            count(failed, "membership", "memberships")
-        )));
-    }
-    Ok(())
+    failures.end("membership", "memberships", "could not be changed")
 }
 
 async fn one(

@@ -5,8 +5,7 @@ use clap::Subcommand;
 use super::journal::{Written, record};
 use serde_json::{Value, json};
 
-use super::out::count;
-use super::targets::{self, Target, parse_target};
+use super::targets::{self, Failures, Target, parse_target};
 use super::{CliError, ConnectionArgs, OutputArgs, connect, note};
 use geobox_api::{Session, UserRef};
 use geobox_ops::field_column;
@@ -86,27 +85,19 @@ pub async fn run(command: SessionsCommand, connection: &ConnectionArgs) -> Resul
             }
             let client = connect(connection)?;
             let id = targets::id_of(&client, &user).await?;
-            let mut failed = 0;
+            let mut failures = Failures::of(uuids.len());
             for uuid in &uuids {
                 let closed = client.close_session(id, uuid).await;
                 let written = Written::to_user(Action::CloseSession, id).detail(uuid);
                 record(connection, written, &closed);
                 match closed {
                     Ok(()) => note(&format!("closed session {uuid} of user {id}")),
-                    Err(error) if uuids.len() == 1 => return Err(error.into()),
                     Err(error) => {
-                        failed += 1;
-                        note(&format!("failed: session {uuid} of user {id}: {error}"));
+                        failures.add(format_args!("session {uuid} of user {id}"), error.into())?;
                     }
                 }
             }
-            if failed > 0 {
-                return Err(CliError::Failed(format!(
-                    "{} could not be closed",
-                    count(failed, "session", "sessions")
-                )));
-            }
-            Ok(())
+            failures.end("session", "sessions", "could not be closed")
         }
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 
 use geobox_api::{GeoboxClient, UserQuery, UserRef, cql_escape};
 
+use super::out::{count, warn};
 use super::{ArgError, CliError};
 
 /// How many users an ambiguous name lists.
@@ -106,6 +107,47 @@ async fn id_of_username(client: &GeoboxClient, name: &str) -> Result<i64, CliErr
     }
 }
 
+/// What went wrong for some of several targets. As `kubectl delete a b` does, a failure does
+/// not stop the rest; each is said when the run ends, and the command fails then (exit 1).
+/// With one target, its error is the command's own.
+pub struct Failures {
+    targets: usize,
+    said: Vec<String>,
+}
+
+impl Failures {
+    /// For a run over this many targets.
+    pub fn of(targets: usize) -> Failures {
+        Failures {
+            targets,
+            said: Vec::new(),
+        }
+    }
+
+    /// Keeps the failure of `what`; with a single target, returns its error instead.
+    pub fn add(&mut self, what: impl fmt::Display, error: CliError) -> Result<(), CliError> {
+        if self.targets == 1 {
+            return Err(error);
+        }
+        self.said.push(format!("{what}: {error}"));
+        Ok(())
+    }
+
+    /// Says each failure, and fails when there was one: `2 users could not be deleted`.
+    pub fn end(self, singular: &str, plural: &str, not_done: &str) -> Result<(), CliError> {
+        if self.said.is_empty() {
+            return Ok(());
+        }
+        for failure in &self.said {
+            warn(&format!("failed: {failure}"));
+        }
+        Err(CliError::Failed(format!(
+            "{} {not_done}",
+            count(self.said.len(), singular, plural)
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +165,28 @@ mod tests {
         assert!(parse_target("-4").is_err());
         assert_eq!(parse_target("1hadi"), Ok(Target::Name("1hadi".to_string())));
         assert_eq!(parse_target("  "), Err(ArgError::Empty));
+    }
+
+    #[test]
+    fn one_target_fails_at_once_and_several_at_the_end() {
+        let refused = || CliError::Failed("refused".to_string());
+        let mut one = Failures::of(1);
+        assert!(matches!(
+            one.add("user 5", refused()),
+            Err(CliError::Failed(_))
+        ));
+        let mut several = Failures::of(3);
+        assert!(several.add("user 5", refused()).is_ok());
+        assert!(several.add("user 6", refused()).is_ok());
+        let ended = several.end("user", "users", "could not be deleted");
+        assert_eq!(
+            ended.map_err(|error| error.to_string()),
+            Err("2 users could not be deleted".to_string())
+        );
+        assert!(
+            Failures::of(2)
+                .end("user", "users", "could not be deleted")
+                .is_ok()
+        );
     }
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::bulk::{self, BulkUpdateArgs, ImportArgs};
 use super::journal::{Written, record};
 use super::out::count;
-use super::targets::{self, Target, parse_target};
+use super::targets::{self, Failures, Target, parse_target};
 use super::views::FilterArgs;
 use super::{
     ArgError, CliError, ConnectionArgs, OutputArgs, PageArgs, connect, note, parse_plan_id,
@@ -338,7 +338,7 @@ async fn update(args: UpdateArgs, connection: &ConnectionArgs) -> Result<(), Cli
     let client = connect(connection)?;
     let ids = targets::ids_of(&client, &args.users).await?;
     let mut updated_users = Vec::with_capacity(ids.len());
-    let mut failed = Vec::new();
+    let mut failures = Failures::of(ids.len());
     for id in ids {
         // The values before, for the journal and its undo.
         let before = client.get_user(UserRef::Id(id)).await.ok();
@@ -347,27 +347,11 @@ async fn update(args: UpdateArgs, connection: &ConnectionArgs) -> Result<(), Cli
         record(connection, written, &updated);
         match updated {
             Ok(user) => updated_users.push(user),
-            Err(error) if args.users.len() == 1 => return Err(error.into()),
-            Err(error) => failed.push(format!("user {id}: {error}")),
+            Err(error) => failures.add(format_args!("user {id}"), error.into())?,
         }
     }
     args.output.one_or_list(&updated_users, &output::USERS)?;
-    some_failed(&failed, "updated")
-}
-
-/// Several targets go on past a failure, as `kubectl delete a b` does; each failure is said,
-/// and the command fails at the end.
-fn some_failed(failed: &[String], done: &str) -> Result<(), CliError> {
-    if failed.is_empty() {
-        return Ok(());
-    }
-    for failure in failed {
-        note(&format!("failed: {failure}"));
-    }
-    Err(CliError::Failed(format!(
-        "{} could not be {done}",
-        count(failed.len(), "user", "users")
-    )))
+    failures.end("user", "users", "could not be updated")
 }
 
 /// `neda <neda@example.ir> (5)`
@@ -408,17 +392,16 @@ async fn delete(users: &[Target], yes: bool, connection: &ConnectionArgs) -> Res
             return Err(CliError::Declined("nobody was deleted".to_string()));
         }
     }
-    let mut failed = Vec::new();
+    let mut failures = Failures::of(found.len());
     for user in &found {
         let deleted = client.delete_user(user.id).await;
         record(connection, Written::delete(user), &deleted);
         match deleted {
             Ok(()) => note(&format!("deleted user {}", user.id)),
-            Err(error) if found.len() == 1 => return Err(error.into()),
-            Err(error) => failed.push(format!("user {}: {error}", user.id)),
+            Err(error) => failures.add(format_args!("user {}", user.id), error.into())?,
         }
     }
-    some_failed(&failed, "deleted")
+    failures.end("user", "users", "could not be deleted")
 }
 
 /// `ali <ali@example.ir>`
@@ -437,12 +420,11 @@ async fn renew_plans(
     let client = connect(connection)?;
     let ids = targets::ids_of(&client, users).await?;
     let mut renewed = Vec::with_capacity(ids.len());
-    let mut failed = Vec::new();
+    let mut failures = Failures::of(ids.len());
     for id in &ids {
         match renew_plan(&client, *id, connection).await {
             Ok(user) => renewed.push(user),
-            Err(error) if ids.len() == 1 => return Err(error),
-            Err(error) => failed.push(format!("user {id}: {error}")),
+            Err(error) => failures.add(format_args!("user {id}"), error)?,
         }
     }
     match output.format() {
@@ -450,7 +432,7 @@ async fn renew_plans(
         Format::Table | Format::Csv => output.list(&renewed, &RENEWED)?,
         Format::Json | Format::Jsonl => output.one_or_list(&renewed, &output::USERS)?,
     }
-    some_failed(&failed, "renewed")
+    failures.end("user", "users", "could not be renewed")
 }
 
 /// Renews one user's plan and reads the user again: the renewal answers with no body, and

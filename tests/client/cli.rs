@@ -581,14 +581,7 @@ fn credentials_come_from_dotenv_profiles_and_flags() {
 
     // The SDK's variables in ./.env, username + password: signs in, then uses the token.
     let run = Run::bare();
-    std::fs::write(
-        run.dir().join(".env"),
-        format!(
-            "GEOBOX_HOST={}\nGEOBOX_USERNAME=admin\nGEOBOX_PASSWORD=P@ssw0rd\n",
-            server.host()
-        ),
-    )
-    .expect("write .env");
+    write_dotenv_signing_in(&run, &server);
     private(&run.dir().join(".env"));
     let output = run.run(&["users", "get", "me", "--output", "json"], None);
     assert_exit(&output, 0);
@@ -623,6 +616,18 @@ fn credentials_come_from_dotenv_profiles_and_flags() {
     assert_exit(&output, 0);
     assert_eq!(stdout(&output), "42\n");
     assert_eq!(server.count("POST", "/v1/auth/token/"), 1);
+}
+
+/// A `.env` with the SDK's variables that sign in to `server` as its admin.
+fn write_dotenv_signing_in(run: &Run, server: &Recorder) {
+    std::fs::write(
+        run.dir().join(".env"),
+        format!(
+            "GEOBOX_HOST={}\nGEOBOX_USERNAME=admin\nGEOBOX_PASSWORD=P@ssw0rd\n",
+            server.host()
+        ),
+    )
+    .expect("write .env");
 }
 
 /// Readable by its owner only, as a file holding a secret must be.
@@ -992,14 +997,7 @@ fn without_a_terminal_and_a_command_it_says_so_in_one_line() {
 fn a_dotenv_holding_a_secret_must_be_private() {
     let server = Recorder::start(fake_geobox);
     let run = Run::bare();
-    std::fs::write(
-        run.dir().join(".env"),
-        format!(
-            "GEOBOX_HOST={}\nGEOBOX_USERNAME=admin\nGEOBOX_PASSWORD=P@ssw0rd\n",
-            server.host()
-        ),
-    )
-    .expect("write .env");
+    write_dotenv_signing_in(&run, &server);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

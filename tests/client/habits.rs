@@ -11,19 +11,9 @@ use std::process::Output;
 use geobox_api::{NewUser, Secret, UserQuery, UserRef, UserRole, UserStatus};
 use geobox_server::RunningServer;
 use serde_json::Value;
-use support::{Recorder, assert_exit, fake_geobox, isolated_cli, text};
+use support::{Recorder, assert_exit, cli_against as against, fake_geobox, isolated_cli, text};
 
 const ADMIN_PASSWORD: &str = "Habits-admin-pass-1";
-
-/// The binary against the stand-in, with an access token.
-fn against(server: &Recorder, dir: &Path, args: &[&str]) -> Output {
-    isolated_cli(dir)
-        .args(args)
-        .env("GEOBOX_HOST", server.host())
-        .env("GEOBOX_ACCESS_TOKEN", "tok-cli")
-        .output()
-        .expect("run geobox-users")
-}
 
 /// The embedded server with `seed_users` users, and the binary signed in as its admin.
 struct Embedded {

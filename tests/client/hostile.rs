@@ -5,24 +5,13 @@
 
 use crate::support;
 
-use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
 use support::hostile::{
     PAYLOAD, hostile, hostile_geobox, raw_controls, remembering_hostile_geobox,
 };
-use support::{Recorder, isolated_cli, text};
-
-/// Runs the binary against `server` with an access token, in `dir`.
-fn run(server: &Recorder, dir: &Path, args: &[&str]) -> Output {
-    isolated_cli(dir)
-        .args(args)
-        .env("GEOBOX_HOST", server.host())
-        .env("GEOBOX_ACCESS_TOKEN", "tok-cli")
-        .output()
-        .expect("run geobox-users")
-}
+use support::{Recorder, cli_against as run, isolated_cli, text};
 
 #[track_caller]
 fn assert_clean(args: &[&str], output: &Output) {

@@ -51,12 +51,17 @@ impl Demo {
 
     /// Runs the binary signed in as the admin with username and password.
     fn run(&self, args: &[&str]) -> Output {
+        self.run_as_admin_with(ADMIN_PASSWORD, &self.base_url, args)
+    }
+
+    /// Runs the binary as the admin with this password, on this host.
+    fn run_as_admin_with(&self, password: &str, host: &str, args: &[&str]) -> Output {
         let mut command = support::isolated_cli(self.dir.path());
         command
             .args(args)
-            .env("GEOBOX_HOST", &self.base_url)
+            .env("GEOBOX_HOST", host)
             .env("GEOBOX_USERNAME", "admin")
-            .env("GEOBOX_PASSWORD", ADMIN_PASSWORD)
+            .env("GEOBOX_PASSWORD", password)
             .output()
             .expect("run geobox-users")
     }
@@ -318,13 +323,7 @@ fn a_password_given_is_checked_even_with_a_token_cached() {
     );
 
     for wrong in ["totally-wrong", "Trust-admin-pass-2"] {
-        let refused = support::isolated_cli(demo.dir.path())
-            .args(["users", "list"])
-            .env("GEOBOX_HOST", &demo.base_url)
-            .env("GEOBOX_USERNAME", "admin")
-            .env("GEOBOX_PASSWORD", wrong)
-            .output()
-            .expect("run");
+        let refused = demo.run_as_admin_with(wrong, &demo.base_url, &["users", "list"]);
         assert_exit(&refused, 1);
         assert!(
             text(&refused.stderr).contains("401"),
@@ -348,13 +347,7 @@ fn a_host_with_a_password_in_it_is_refused_and_leaves_nothing_behind() {
     let with_password =
         demo.base_url
             .replacen("http://", &format!("http://admin:{ADMIN_PASSWORD}@"), 1);
-    let output = support::isolated_cli(demo.dir.path())
-        .args(["users", "list"])
-        .env("GEOBOX_HOST", &with_password)
-        .env("GEOBOX_USERNAME", "admin")
-        .env("GEOBOX_PASSWORD", ADMIN_PASSWORD)
-        .output()
-        .expect("run");
+    let output = demo.run_as_admin_with(ADMIN_PASSWORD, &with_password, &["users", "list"]);
     assert_exit(&output, 2);
     let stderr = text(&output.stderr);
     assert!(
@@ -378,12 +371,7 @@ fn lockdown_stops_when_it_cannot_tell_who_is_signed_in() {
         support::fake_geobox(request)
     });
     let dir = tempfile::tempdir().expect("tempdir");
-    let output = support::isolated_cli(dir.path())
-        .args(["users", "lockdown", "5", "--yes"])
-        .env("GEOBOX_HOST", server.host())
-        .env("GEOBOX_ACCESS_TOKEN", "tok-cli")
-        .output()
-        .expect("run");
+    let output = support::cli_against(&server, dir.path(), &["users", "lockdown", "5", "--yes"]);
     assert_exit(&output, 1);
     assert!(
         text(&output.stderr).contains("cannot tell who is signed in"),
