@@ -36,7 +36,8 @@ fn main() -> ExitCode {
             // Said before anything is started or seeded: a script that forgot its
             // subcommand gets one line, not a demo database and a backtrace.
             out::warn(
-                "error: the console needs a terminal, and stdin or stdout is not one; to run                  a command give it (`geobox-users --help` lists them)",
+                "error: the console needs a terminal, and stdin or stdout is not one; to run \
+                 a command, give it (`geobox-users --help` lists them)",
             );
             ExitCode::from(2)
         }

@@ -38,7 +38,6 @@ pub use geobox_ops::transfer::output::Format;
 pub use out::{at_terminal, confirm, note, print_stdout, warn};
 pub use paging::PageArgs;
 pub use show::OutputArgs;
-pub use targets::{Target, parse_target};
 
 /// A fast terminal console and CLI for administering Geobox users.
 ///
@@ -68,7 +67,7 @@ pub struct Cli {
 
     /// Print no notes on stderr (what was done, what was left out); results, warnings,
     /// questions and errors still show.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Output")]
     pub quiet: bool,
 
     #[command(subcommand)]

@@ -16,6 +16,7 @@ use geobox_ops::transfer::output::{self, Layout};
 
 /// Which part of a list to print (`--skip`, `--limit`), shared by every list command.
 #[derive(Debug, Clone, Copy, Args)]
+#[command(next_help_heading = "Paging")]
 pub struct PageArgs {
     /// How many to skip before the list starts.
     #[arg(long, value_name = "N", default_value_t = 0)]

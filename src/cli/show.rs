@@ -76,8 +76,9 @@ impl OutputArgs {
     }
 }
 
-/// The terminal's width when stdout is one (as the terminal says, else `COLUMNS`).
-fn terminal_width() -> Option<usize> {
+/// The terminal's width when stdout is one (as the terminal says, else `COLUMNS`): what a
+/// table is cut to fit ([`Style::fit_to`]).
+pub fn terminal_width() -> Option<usize> {
     if !std::io::stdout().is_terminal() {
         return None;
     }
