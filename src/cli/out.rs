@@ -80,6 +80,13 @@ pub fn confirm(question: &str) -> Result<bool, CliError> {
     Ok(matches!(answer.to_lowercase().as_str(), "y" | "yes"))
 }
 
+/// Asks for the count itself: a `y` typed by habit does not change hundreds of users.
+/// `Ok(true)` only when exactly `count` is typed.
+pub fn confirm_count(question: &str, count: usize) -> Result<bool, CliError> {
+    let answer = ask(&format!("{question}\nType {count} to go ahead: "))?;
+    Ok(answer == count.to_string())
+}
+
 /// A secret typed without echo on the terminal, after `prompt` (cleaned like any line).
 pub fn ask_secret(prompt: &str) -> io::Result<String> {
     rpassword::prompt_password(clean_lines(prompt).as_str())

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::CliError;
 use super::out::print_stdout;
-use geobox_ops::transfer::output::{self, Format, Layout, Style};
+use geobox_ops::transfer::output::{self, Format, Layout, LineEnds, Style};
 
 /// How a command prints its result.
 #[derive(Debug, Clone, Copy, Default, Args)]
@@ -43,7 +43,7 @@ impl OutputArgs {
             } else {
                 terminal_width()
             },
-            crlf: self.crlf,
+            line_ends: LineEnds::crlf_if(self.crlf),
         }
     }
 

@@ -284,7 +284,7 @@ async fn list(args: ListArgs, connection: &ConnectionArgs) -> Result<(), CliErro
     let client = connect(connection)?;
     let every_match = args.page.limit == 0 && args.page.skip == 0;
     if args.all || (every_match && !args.count) {
-        return bulk::list_all(&client, view, args.output.format()).await;
+        return bulk::list_all(&client, view, &args.output).await;
     }
     if args.count {
         let count = client.count_users(&view.query()).await?;

@@ -35,8 +35,8 @@ pub struct Style {
     pub headers: bool,
     /// Cut a table's widest columns (`…`) until a row fits this many terminal columns.
     pub fit_to: Option<usize>,
-    /// CSV lines end in CRLF, as RFC 4180 has them (else `\n`, as Unix tools expect).
-    pub crlf: bool,
+    /// How CSV lines end.
+    pub line_ends: LineEnds,
 }
 
 impl Default for Style {
@@ -44,7 +44,44 @@ impl Default for Style {
         Style {
             headers: true,
             fit_to: None,
-            crlf: cfg!(windows),
+            line_ends: LineEnds::default(),
+        }
+    }
+}
+
+/// How CSV lines end. Scripts on Unix (awk, cut, `read`) expect `\n`, which is the default
+/// there; RFC 4180 and Windows programs expect `\r\n`, which is the default on Windows and
+/// an option everywhere (`--crlf`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineEnds {
+    Lf,
+    CrLf,
+}
+
+impl Default for LineEnds {
+    fn default() -> LineEnds {
+        if cfg!(windows) {
+            LineEnds::CrLf
+        } else {
+            LineEnds::Lf
+        }
+    }
+}
+
+impl LineEnds {
+    /// `\r\n` when `crlf`, else the platform's default.
+    pub fn crlf_if(crlf: bool) -> LineEnds {
+        if crlf {
+            LineEnds::CrLf
+        } else {
+            LineEnds::default()
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineEnds::Lf => "\n",
+            LineEnds::CrLf => "\r\n",
         }
     }
 }
@@ -231,10 +268,15 @@ pub fn render_page_styled(
 
 /// What ends a list streamed with [`render_page`] (`pages` of them).
 pub fn list_end(layout: &Layout, format: Format, pages: usize) -> String {
+    list_end_styled(layout, format, &Style::default(), pages)
+}
+
+/// [`list_end`] in `style`: a list of no pages is an empty list with its header.
+pub fn list_end_styled(layout: &Layout, format: Format, style: &Style, pages: usize) -> String {
     match (format, pages) {
         (Format::Json, 0) => "[]\n".to_string(),
         (Format::Json, _) => "\n]\n".to_string(),
-        (_, 0) => render_list(&[], layout, format),
+        (_, 0) => render_list_styled(&[], layout, format, style),
         _ => String::new(),
     }
 }
@@ -397,10 +439,9 @@ fn csv(items: &[Value], columns: &[Column], style: &Style) -> String {
 }
 
 fn write_csv(items: &[Value], columns: &[Column], style: &Style) -> Result<Vec<u8>, csv::Error> {
-    let terminator = if style.crlf {
-        csv::Terminator::CRLF
-    } else {
-        csv::Terminator::Any(b'\n')
+    let terminator = match style.line_ends {
+        LineEnds::CrLf => csv::Terminator::CRLF,
+        LineEnds::Lf => csv::Terminator::Any(b'\n'),
     };
     let mut writer = csv::WriterBuilder::new()
         .terminator(terminator)

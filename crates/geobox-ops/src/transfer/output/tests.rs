@@ -47,7 +47,7 @@ fn csv_lines_end_in_a_newline_unless_crlf_is_asked_for() {
         &USERS,
         Format::Csv,
         &Style {
-            crlf: false,
+            line_ends: LineEnds::Lf,
             ..Style::default()
         },
     );
@@ -58,7 +58,7 @@ fn csv_lines_end_in_a_newline_unless_crlf_is_asked_for() {
         &USERS,
         Format::Csv,
         &Style {
-            crlf: true,
+            line_ends: LineEnds::CrLf,
             ..Style::default()
         },
     );
