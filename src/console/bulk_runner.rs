@@ -95,6 +95,8 @@ pub struct ExportJob {
     pub view: View,
     pub path: PathBuf,
     pub format: Format,
+    /// The admin said yes to writing over the file at `path`.
+    pub overwrite: bool,
 }
 
 /// Writes every user of the view to the file, a page at a time (constant memory), sending
@@ -120,21 +122,30 @@ async fn write_pages(
 ) -> Result<ExportDone, ExportError> {
     // The count only sizes the bar; the pages are read to their end whatever it says.
     let total = client.count_users(&job.view.query()).await.unwrap_or(0) as usize;
-    let path = job.path.clone();
-    let mut out = off_loop(move || paths::create_private(&path).map(BufWriter::new))
+    let mut pager = Pager::new(job.view);
+    // The first page is read before the file is opened: a refused or failed read leaves no
+    // file behind, empty or otherwise.
+    let first = pager.next_page(client).await?;
+    let (path, overwrite) = (job.path.clone(), job.overwrite);
+    let mut out = off_loop(move || open_export(&path, overwrite).map(BufWriter::new))
         .await
-        .map_err(|source| ExportError::Create {
-            path: job.path.clone(),
-            source: Arc::new(source),
+        .map_err(|source| match source.kind() {
+            io::ErrorKind::AlreadyExists => ExportError::Exists {
+                path: job.path.clone(),
+            },
+            _ => ExportError::Create {
+                path: job.path.clone(),
+                source: Arc::new(source),
+            },
         })?;
     let write_error = |source: io::Error| ExportError::Write {
         path: job.path.clone(),
         source: Arc::new(source),
     };
-    let mut pager = Pager::new(job.view);
     let started = Instant::now();
     let (mut pages, mut written, mut stopped) = (0, 0, false);
-    while let Some(page) = pager.next_page(client).await? {
+    let mut next = first;
+    while let Some(page) = next.take() {
         let text = output::render_page(&page, &output::USERS, job.format, pages == 0);
         out = write_text(out, text).await.map_err(write_error)?;
         pages += 1;
@@ -152,6 +163,7 @@ async fn write_pages(
             stopped = true;
             break;
         }
+        next = pager.next_page(client).await?;
     }
     let end = output::list_end(&output::USERS, job.format, pages);
     let mut out = write_text(out, end).await.map_err(write_error)?;
@@ -168,6 +180,17 @@ async fn write_pages(
     })
 }
 
+/// Opens the export's file, a file the admin named: a new one, never written over what is at
+/// the path (a file, or a link someone planted there: `AlreadyExists`), unless `overwrite`, the
+/// admin's yes to writing over a plain file of their own. A link is never followed.
+fn open_export(path: &std::path::Path, overwrite: bool) -> io::Result<File> {
+    if overwrite {
+        paths::replace_private(path)
+    } else {
+        paths::create_new_private(path)
+    }
+}
+
 /// Appends `text` to the export's file on a blocking thread, handing the file back.
 async fn write_text(mut out: BufWriter<File>, text: String) -> io::Result<BufWriter<File>> {
     off_loop(move || {
@@ -175,4 +198,83 @@ async fn write_text(mut out: BufWriter<File>, text: String) -> io::Result<BufWri
         Ok(out)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use geobox_api::Auth;
+
+    #[test]
+    fn an_export_never_writes_over_a_file_or_through_a_link_unasked() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let fresh = dir.path().join("fresh.csv");
+        assert!(open_export(&fresh, false).is_ok(), "a new file is created");
+        let kept = dir.path().join("kept.csv");
+        std::fs::write(&kept, "the admin's own data").expect("written");
+        let refused = open_export(&kept, false).expect_err("a file is there");
+        assert_eq!(refused.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            std::fs::read_to_string(&kept).expect("read"),
+            "the admin's own data",
+            "untouched until the admin says yes"
+        );
+        assert!(open_export(&kept, true).is_ok(), "written over after a yes");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_is_never_followed() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let target = dir.path().join("bashrc");
+        std::fs::write(&target, "export PATH=/usr/bin").expect("written");
+        let link = dir.path().join("users.csv");
+        std::os::unix::fs::symlink(&target, &link).expect("a link");
+        // Refused outright, with or without a yes: nothing is written through a link.
+        for overwrite in [false, true] {
+            let refused = open_export(&link, overwrite).expect_err("a link is there");
+            assert_eq!(refused.kind(), io::ErrorKind::PermissionDenied, "{refused}");
+            assert!(refused.to_string().contains("symbolic link"), "{refused}");
+        }
+        assert_eq!(
+            std::fs::read_to_string(&target).expect("read"),
+            "export PATH=/usr/bin"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_first_page_leaves_no_file() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("users.csv");
+        // Nothing listens on port 9: the first page fails, as a 403 would.
+        let client = GeoboxClient::new(
+            "http://127.0.0.1:9",
+            Auth::Anonymous,
+            Duration::from_secs(1),
+        )
+        .expect("a client");
+        let (results, mut answers) = mpsc::unbounded_channel();
+        let job = ExportJob {
+            request: RequestId(1),
+            view: View::default(),
+            path: path.clone(),
+            format: Format::Csv,
+            overwrite: false,
+        };
+        export(Arc::new(client), results, job, BulkStops::default()).await;
+        let finished = answers.recv().await.expect("an answer");
+        assert!(
+            matches!(
+                finished,
+                Msg::ExportFinished {
+                    result: Err(ExportError::Api(_)),
+                    ..
+                }
+            ),
+            "{finished:?}"
+        );
+        assert!(!path.exists(), "no empty file left behind");
+    }
 }

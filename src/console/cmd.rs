@@ -144,12 +144,14 @@ pub enum Cmd {
         store: ViewStore,
         op: ViewOp,
     },
-    /// Writes every user of the view to `path`, page by page, reporting progress.
+    /// Writes every user of the view to `path`, page by page, reporting progress: a new file,
+    /// or, with `overwrite`, over a plain file the admin said yes to (never through a link).
     Export {
         request: RequestId,
         view: View,
         path: PathBuf,
         format: Format,
+        overwrite: bool,
     },
     /// Stops a bulk run after its current batch, or an export after its current page.
     StopBulk { request: RequestId },
@@ -271,6 +273,7 @@ impl CommandTask {
                 view,
                 path,
                 format,
+                overwrite,
             } => {
                 self.stops.start(request);
                 let (client, results) = (Arc::clone(&self.client), self.results.clone());
@@ -279,6 +282,7 @@ impl CommandTask {
                     view,
                     path,
                     format,
+                    overwrite,
                 };
                 tokio::spawn(bulk_runner::export(
                     client,

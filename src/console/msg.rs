@@ -195,6 +195,8 @@ pub enum Msg {
     RequestJournalUndo,
     /// Carry out the undo shown.
     ConfirmJournalUndo,
+    /// Edit the count typed to confirm an undo of more than a hundred users.
+    EditJournalUndoCount(InputRequest),
     /// Put the undo question away.
     CancelJournalUndo,
 
@@ -229,6 +231,8 @@ pub enum Msg {
     // ---- acting on everyone the filter matches ----
     /// Act on every user matching the view, not only the selected one.
     ChooseWholeQuery,
+    /// In a dialog about the selected user, turn to every user the view matches instead.
+    WidenToWholeView,
     /// Go on: only the selected user (offer), this value (choice), yes (confirmation).
     AdvanceBulkQuery,
     /// Move the value cursor of the whole-query choice.
@@ -416,6 +420,10 @@ pub struct ExportDone {
 pub enum ExportError {
     #[error("{0}")]
     Api(#[from] ApiError),
+    /// Something is already at the path: a file (written over only once the admin says so),
+    /// or a link (never followed).
+    #[error("{} already exists", .path.display())]
+    Exists { path: PathBuf },
     #[error("cannot write {}: {source}", .path.display())]
     Create {
         path: PathBuf,

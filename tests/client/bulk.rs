@@ -340,12 +340,22 @@ fn views_are_saved_used_and_deleted_keeping_the_config_files_comments() {
 
     let listed = demo.run(&["views", "list"]);
     assert_success(&listed);
-    assert!(
-        stdout(&listed).contains("editors\tstatus=Active role=Editor"),
-        "{}",
-        stdout(&listed)
+    let row = |name: &str| -> Vec<String> {
+        let text = stdout(&listed);
+        let line = text
+            .lines()
+            .find(|line| line.starts_with(&format!("{name} ")));
+        let line = line.unwrap_or_else(|| panic!("no row for {name}: {text}"));
+        line.split("  ")
+            .filter(|cell| !cell.is_empty())
+            .map(|cell| cell.trim().to_string())
+            .collect()
+    };
+    assert_eq!(
+        row("editors"),
+        ["editors", "saved", "status=Active role=Editor"]
     );
-    assert!(stdout(&listed).contains("expiring-soon\t(built in)"));
+    assert_eq!(row("expiring-soon")[1], "built in");
 
     let by_view = demo.count(&["--view", "editors"]);
     let by_flags = demo.count(&["--q", "role = 'Editor'", "--status", "active"]);

@@ -316,6 +316,27 @@ async fn a_bad_cql_filter_shows_the_servers_422_next_to_the_field() {
 }
 
 #[tokio::test]
+async fn a_cql_error_position_counts_in_what_the_admin_typed() {
+    let server = start_server(20).await;
+    let mut console = Console::open(&server).await;
+    // A role and a search wrap the CQL sent: `role = 'Editor' AND (id = 1 id) AND (…)`.
+    console.model.filters.role = Some(UserRole::Editor);
+    console.model.filters.search = "a".to_string();
+    console.model.filters.cql = "id = 1 id".to_string();
+    console.type_text("R").await;
+    let said = console
+        .model
+        .cql_server_error
+        .clone()
+        .expect("the server's complaint");
+    assert!(
+        said.contains("found 'id' at position 8 of your CQL"),
+        "the second `id` is the 8th character typed: {said}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn revoking_a_session_refuses_its_token() {
     let server = start_server(10).await;
     let admin = admin_client(&server);

@@ -92,8 +92,23 @@ fn run_copied(command: &str, server: &RunningServer, home: &Path) -> Vec<i64> {
 async fn the_copied_cli_command_lists_the_same_users_in_the_same_order() {
     let server = start_server(400, ADMIN_PASSWORD).await;
     let client = admin_client(&server);
+    // Users a search for `-w2` finds: a value that starts with a dash, which a shell command
+    // must not hand to the CLI as a flag of its own.
+    for name in ["ana-w2", "bob-w2x"] {
+        let new_user = geobox_api::NewUser {
+            username: name.to_string(),
+            email: format!("{name}@example.ir"),
+            password: geobox_api::Secret::new("Long-enough-1"),
+            role: UserRole::Viewer,
+            first_name: String::new(),
+            last_name: String::new(),
+            mobile: String::new(),
+            status: UserStatus::Active,
+        };
+        client.create_user(&new_user).await.expect("created");
+    }
     let home = tempfile::tempdir().expect("tempdir");
-    let shapes: [(&str, Narrowing); 5] = [
+    let shapes: [(&str, Narrowing); 6] = [
         ("no filter", |_| {}),
         ("status, sorted by last name descending", |model| {
             model.filters.status = Some(UserStatus::Active);
@@ -111,6 +126,9 @@ async fn the_copied_cli_command_lists_the_same_users_in_the_same_order() {
             model.filters.sort.column = SortColumn::Expiration;
         }),
         ("the second page", |model| model.users.selected = 150),
+        ("a search that starts with a dash", |model| {
+            model.filters.search = "-w2".to_string();
+        }),
     ];
     for (shape, apply) in shapes {
         let env = Env {

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod terminal;
 
 use std::net::SocketAddr;
@@ -401,6 +402,17 @@ pub fn isolated_cli(dir: &Path) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     command
+}
+
+/// The built binary run in `dir` (as [`isolated_cli`]) against the stand-in `server`, signed
+/// in with an access token.
+pub fn cli_against(server: &Recorder, dir: &Path, args: &[&str]) -> Output {
+    isolated_cli(dir)
+        .args(args)
+        .env("GEOBOX_HOST", server.host())
+        .env("GEOBOX_ACCESS_TOKEN", "tok-cli")
+        .output()
+        .expect("run geobox-users")
 }
 
 pub fn text(bytes: &[u8]) -> String {

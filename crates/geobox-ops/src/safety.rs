@@ -59,13 +59,18 @@ impl SelfHarm {
                 .to_string(),
             SelfHarm::Demote { from, to } if from.manages_users() && !to.manages_users() => {
                 format!(
-                    "as a {to} you could no longer manage users, nor undo it: only another \
-                     admin could make you a {from} again"
+                    "as {} you could no longer manage users, nor undo it: only another admin \
+                     could make you {} again",
+                    a(to),
+                    a(from)
                 )
             }
             SelfHarm::Demote { from, to } => format!(
-                "as a {to} you would lose what a {from} may do, and could not undo it: only \
-                 another admin could make you a {from} again"
+                "as {} you would lose what {} may do, and could not undo it: only another \
+                 admin could make you {} again",
+                a(to),
+                a(from),
+                a(from)
             ),
         }
     }
@@ -75,9 +80,19 @@ impl SelfHarm {
         match self {
             SelfHarm::Disable => "disable yourself".to_string(),
             SelfHarm::LockDown => "lock yourself down".to_string(),
-            SelfHarm::Demote { to, .. } => format!("make yourself a {to}"),
+            SelfHarm::Demote { to, .. } => format!("make yourself {}", a(to)),
         }
     }
+}
+
+/// A role with its article: `an Account Admin`, `a Viewer`.
+fn a(role: &UserRole) -> String {
+    let name = role.to_string();
+    let article = match name.chars().next() {
+        Some('A' | 'E' | 'I' | 'O' | 'U') => "an",
+        _ => "a",
+    };
+    format!("{article} {name}")
 }
 
 impl fmt::Display for SelfHarm {
@@ -130,22 +145,39 @@ pub fn self_harm_of_lockdown(me: &SignedIn, target_id: i64) -> Option<SelfHarm> 
     (target_id == me.id).then_some(SelfHarm::LockDown)
 }
 
+/// A target of a change to many: a user as read from the server, or anything else that names
+/// one by id and username (the console's marked rows).
+pub trait Target {
+    fn target_id(&self) -> i64;
+    fn target_name(&self) -> &str;
+}
+
+impl Target for User {
+    fn target_id(&self) -> i64 {
+        self.id
+    }
+
+    fn target_name(&self) -> &str {
+        &self.username
+    }
+}
+
 /// The targets of a change to many users, with the signed-in admin left out when the change
 /// would harm them: a change to many never shuts its own maker out.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct WithoutSelf {
-    pub users: Vec<User>,
+pub struct WithoutSelf<T = User> {
+    pub users: Vec<T>,
     /// The signed-in admin, when they were among the targets, and why they were left out.
-    pub left_out: Option<(User, SelfHarm)>,
+    pub left_out: Option<(T, SelfHarm)>,
 }
 
-impl WithoutSelf {
+impl<T: Target> WithoutSelf<T> {
     /// `users` without the signed-in admin when `harm` says the change would harm them.
     pub fn of(
-        users: Vec<User>,
+        users: Vec<T>,
         me: &SignedIn,
-        harm: impl Fn(&SignedIn, &User) -> Option<SelfHarm>,
-    ) -> WithoutSelf {
+        harm: impl Fn(&SignedIn, &T) -> Option<SelfHarm>,
+    ) -> WithoutSelf<T> {
         let mut left_out = None;
         let users = users
             .into_iter()
@@ -165,7 +197,7 @@ impl WithoutSelf {
         self.left_out.as_ref().map(|(user, why)| {
             format!(
                 "{} (you) is left out: the change would {}",
-                user.username,
+                user.target_name(),
                 why.what()
             )
         })
@@ -293,6 +325,21 @@ mod tests {
             to: UserRole::Viewer,
         };
         assert!(demoted.consequence().contains("no longer manage users"));
+        assert!(
+            demoted
+                .consequence()
+                .ends_with("could make you an Account Admin again"),
+            "{}",
+            demoted.consequence()
+        );
+        assert_eq!(
+            SelfHarm::Demote {
+                from: UserRole::SystemAdmin,
+                to: UserRole::Editor
+            }
+            .what(),
+            "make yourself an Editor"
+        );
         assert!(SelfHarm::Disable.consequence().contains("signed out"));
         assert!(
             SelfHarm::Disable
@@ -317,6 +364,28 @@ mod tests {
         let harmless = WithoutSelf::of(vec![user(7)], &admin, |_, _| None);
         assert_eq!(harmless.users.len(), 1);
         assert_eq!(harmless.note(), None);
+    }
+
+    #[test]
+    fn anything_naming_a_user_can_leave_the_admin_out() {
+        struct Row(i64, &'static str);
+        impl Target for Row {
+            fn target_id(&self) -> i64 {
+                self.0
+            }
+            fn target_name(&self) -> &str {
+                self.1
+            }
+        }
+        let admin = me(UserRole::AccountAdmin);
+        let split = WithoutSelf::of(vec![Row(7, "ops"), Row(9, "neda")], &admin, |me, row| {
+            self_harm(me, row.target_id(), None, Some(&UserRole::Viewer))
+        });
+        assert_eq!(split.users.len(), 1);
+        assert_eq!(
+            split.note().as_deref(),
+            Some("ops (you) is left out: the change would make yourself a Viewer")
+        );
     }
 
     #[test]

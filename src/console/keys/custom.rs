@@ -214,6 +214,10 @@ fn copy_with(binding: &Binding, keys: &[Key]) -> Binding {
         footer: String::leak(footer),
         action: binding.action,
         manages: binding.manages,
+        lists: binding.lists,
+        needs: binding.needs,
+        on_marks: binding.on_marks,
+        offers_view: binding.offers_view,
         when: binding.when,
         msg: binding.msg,
     }

@@ -6,8 +6,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::InputRequest;
 
-use super::model::{Confirm, ExportDialog, FilterField, Focus, Mode, Model, UndoAsk};
+use super::model::{Confirm, ExportDialog, FilterField, Focus, Mode, Model, Needs, UndoAsk};
 use super::msg::Msg;
+use geobox_api::UserRole;
 
 /// Where a binding applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub enum Context {
     Picker,
     Confirm,
     Delete,
+    /// A change that would shut the signed-in admin out: their username is typed.
+    SelfHarm,
     Password,
     Form,
     QueryBar,
@@ -59,6 +62,7 @@ impl Context {
             Context::Picker => "Status / role picker",
             Context::Confirm => "Confirmations",
             Context::Delete => "Delete dialog",
+            Context::SelfHarm => "Disabling or demoting yourself",
             Context::Password => "Password dialog",
             Context::Form => "Edit / create form",
             Context::QueryBar => "Query bar",
@@ -113,6 +117,16 @@ pub struct Binding {
     pub action: bool,
     /// Changes other users: hidden from, and refused to, a role that cannot manage users.
     pub manages: bool,
+    /// Lists other users (search, filters, sort, views, export): hidden from, and refused
+    /// to, a role that cannot list them, whose table shows only themselves.
+    pub lists: bool,
+    /// The rule the action needs on its users (the selected one, or the marked ones when
+    /// `on_marks`): hidden and refused when the signed-in role may not.
+    pub needs: Option<Needs>,
+    pub on_marks: bool,
+    /// With a filter on, the key first offers every user of the view, so it is about no one
+    /// user yet (`s r P !`).
+    pub offers_view: bool,
     /// Whether the binding applies in this state (most always do).
     pub when: fn(&Model) -> bool,
     pub msg: fn() -> Msg,
@@ -120,6 +134,47 @@ pub struct Binding {
 
 fn always(_: &Model) -> bool {
     true
+}
+
+/// Why a key is not the signed-in admin's to use here.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    ReadOnly,
+    /// The key manages users, which the signed-in role does not.
+    NotAManager(UserRole),
+    /// The key lists other users, which the signed-in role may not.
+    CannotList(UserRole),
+    /// The rules forbid it on the users it is about (`not for maryam (System Admin): …`).
+    NotForTheseUsers(String),
+}
+
+impl Refusal {
+    /// What pressing the key says, on the banner.
+    pub fn text(&self, binding: &Binding) -> String {
+        let what = binding.help.split(" (").next().unwrap_or(binding.help);
+        match self {
+            Refusal::ReadOnly => "Read-only mode: actions are off".to_string(),
+            Refusal::NotAManager(role) => format!(
+                "{} ({what}) is for a System Admin or Account Admin; you are a {role}",
+                binding.label
+            ),
+            Refusal::CannotList(role) => format!(
+                "{} ({what}) lists other users, which a {role} may not: the table shows you \
+                 and your sessions",
+                binding.label
+            ),
+            Refusal::NotForTheseUsers(why) => format!("{} ({what}) is {why}", binding.label),
+        }
+    }
+
+    /// The words the help puts before a dimmed key.
+    pub fn tag(&self) -> &'static str {
+        match self {
+            Refusal::ReadOnly => "read-only",
+            Refusal::NotAManager(_) | Refusal::CannotList(_) => "admins only",
+            Refusal::NotForTheseUsers(_) => "not for this user",
+        }
+    }
 }
 
 impl Binding {
@@ -131,6 +186,32 @@ impl Binding {
         }
     }
 
+    /// The same binding, offered only when the rules let the signed-in role do `needs` to its
+    /// users: the selected one, or the marked ones when `on_marks` and some are marked.
+    const fn needs(self, needs: Needs, on_marks: bool) -> Binding {
+        Binding {
+            needs: Some(needs),
+            on_marks,
+            ..self
+        }
+    }
+
+    /// The same binding, for roles that may list other users only.
+    const fn lists(self) -> Binding {
+        Binding {
+            lists: true,
+            ..self
+        }
+    }
+
+    /// The same binding, first offering every user of the view when a filter is on.
+    const fn offers_view(self) -> Binding {
+        Binding {
+            offers_view: true,
+            ..self
+        }
+    }
+
     /// Whether the binding is in force for the model: its condition holds, and it changes
     /// nothing or the console may change things.
     pub fn applies(&self, model: &Model) -> bool {
@@ -138,20 +219,26 @@ impl Binding {
     }
 
     /// Why the signed-in admin may not use this binding here, if they may not.
-    pub fn refusal(&self, model: &Model) -> Option<String> {
+    pub fn refusal(&self, model: &Model) -> Option<Refusal> {
         if self.action && model.read_only {
-            return Some("Read-only mode: actions are off".to_string());
+            return Some(Refusal::ReadOnly);
         }
         match model.my_role() {
             Some(role) if self.manages && !role.manages_users() => {
-                let what = self.help.split(" (").next().unwrap_or(self.help);
-                Some(format!(
-                    "{} ({what}) is for a System Admin or Account Admin; you are a {role}",
-                    self.label
-                ))
+                return Some(Refusal::NotAManager(role.clone()));
             }
-            _ => None,
+            Some(role) if self.lists && !role.manages_users() => {
+                return Some(Refusal::CannotList(role.clone()));
+            }
+            _ => {}
         }
+        // A key that offers the whole view is about no one user until ⏎ picks the selected one,
+        // which is then refused with the same words.
+        let about_the_view = self.offers_view && model.offers_whole_view();
+        let needs = self.needs.filter(|_| !about_the_view)?;
+        model
+            .denied(needs, &model.key_targets(self.on_marks))
+            .map(Refusal::NotForTheseUsers)
     }
 }
 
@@ -171,6 +258,10 @@ const fn bind(
         footer,
         action: false,
         manages: false,
+        lists: false,
+        needs: None,
+        on_marks: false,
+        offers_view: false,
         when: always,
         msg,
     }
@@ -227,6 +318,7 @@ pub fn contexts(model: &Model) -> &'static [Context] {
         Mode::Picker(_) => &[C::Picker, C::Always],
         Mode::Confirm(confirm) => match **confirm {
             Confirm::Delete { .. } => &[C::Delete, C::Always],
+            Confirm::SelfHarm { .. } => &[C::SelfHarm, C::Always],
             _ => &[C::Confirm, C::Always],
         },
         Mode::Password(_) => &[C::Password, C::Always],
@@ -275,7 +367,7 @@ fn refusal_for(model: &Model, event: &KeyEvent) -> Option<String> {
                     && binding.keys.contains(&pressed)
                     && (binding.when)(model)
             })
-            .find_map(|binding| binding.refusal(model))
+            .find_map(|binding| binding.refusal(model).map(|why| why.text(binding)))
     })
 }
 
@@ -300,7 +392,9 @@ pub fn translate(model: &Model, keymap: &Keymap, event: &KeyEvent) -> Option<Msg
         {
             None
         }
-        Mode::Confirm(confirm) if matches!(**confirm, Confirm::Delete { .. }) => {
+        Mode::Confirm(confirm)
+            if matches!(**confirm, Confirm::Delete { .. } | Confirm::SelfHarm { .. }) =>
+        {
             Some(Msg::EditDialogInput(request))
         }
         Mode::Password(_) => Some(Msg::EditDialogInput(request)),
@@ -309,6 +403,7 @@ pub fn translate(model: &Model, keymap: &Keymap, event: &KeyEvent) -> Option<Msg
         }
         Mode::Views(picker) if picker.naming.is_some() => Some(Msg::EditViewName(request)),
         Mode::BulkQuery(query) if query.typing_count() => Some(Msg::EditBulkQueryCount(request)),
+        Mode::Journal(view) if view.undo.typing_count() => Some(Msg::EditJournalUndoCount(request)),
         Mode::Form(form) if !form.asking_discard && !form.focused().is_choice() => {
             Some(Msg::EditDialogInput(request))
         }
@@ -397,6 +492,7 @@ mod tests {
         model.banner = Some(Banner {
             text: "hello".into(),
             error: false,
+            note: false,
         });
         model.users.marked.insert(3);
         let esc = |model: &Model| press(model, KeyCode::Esc, KeyModifiers::NONE);

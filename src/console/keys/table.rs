@@ -3,7 +3,7 @@
 use crossterm::event::KeyCode;
 
 use super::{Binding, Context as C, Key, act, admin, bind, ch, ctrl, key};
-use crate::console::model::{BulkStage, Focus, Mode, Model, UndoAsk};
+use crate::console::model::{BulkStage, Confirm, ExportDialog, Focus, Mode, Model, Needs, UndoAsk};
 use crate::console::msg::Msg;
 
 const UP: Key = key(KeyCode::Up);
@@ -47,8 +47,12 @@ fn search_kept_on_table(model: &Model) -> bool {
     !model.filters.search.is_empty() && model.focus == Focus::Table
 }
 
+/// The footer offers `u` while the last change is not undone yet (pressed, `u` then says so).
 fn undo_available(model: &Model) -> bool {
-    model.last_undo.is_some() || model.last_bulk_undo.is_some()
+    model
+        .journal
+        .last_change()
+        .is_some_and(|last| !last.undone.as_ref().is_some_and(|undone| undone.whole))
 }
 
 fn lockdown_asking(model: &Model) -> bool {
@@ -56,7 +60,13 @@ fn lockdown_asking(model: &Model) -> bool {
 }
 
 fn journal_undo_ready(model: &Model) -> bool {
-    matches!(&model.mode, Mode::Journal(view) if matches!(view.undo, UndoAsk::Ready { .. }))
+    matches!(&model.mode, Mode::Journal(view)
+        if matches!(view.undo, UndoAsk::Ready { .. }) && !view.undo.typing_count())
+}
+
+/// An undo of more than a hundred users: the count is typed, and ⏎ confirms it.
+fn journal_undo_counting(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Journal(view) if view.undo.typing_count())
 }
 
 /// Ctrl-C in a form with unsaved changes asks first, like Esc; asked, it quits.
@@ -80,6 +90,33 @@ fn bulk_asking(model: &Model) -> bool {
 
 fn bulk_typing(model: &Model) -> bool {
     matches!(&model.mode, Mode::BulkQuery(query) if query.typing_count())
+}
+
+/// `a` turns a status or role picker for the selected user to every user the view matches.
+fn picker_widens(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Picker(picker) if picker.targets.len() == 1)
+        && model.may_widen_to_view()
+}
+
+/// `a` turns the renewal of the selected user's plan to every user the view matches.
+fn renewal_widens(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Confirm(confirm) if matches!(**confirm, Confirm::RenewPlan { .. }))
+        && model.may_widen_to_view()
+}
+
+/// `a` turns the lockdown of the selected user to every user the view matches.
+fn lockdown_widens(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Lockdown(dialog) if dialog.is_asking() && dialog.targets.len() == 1)
+        && model.may_widen_to_view()
+}
+
+fn export_asking(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Export(dialog) if matches!(**dialog, ExportDialog::Asking { .. }))
+}
+
+/// Something is already at the export's path: `y` writes over it, `n` names another file.
+fn export_overwriting(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Export(dialog) if matches!(**dialog, ExportDialog::Overwrite { .. }))
 }
 
 /// Keys move and act in the view picker unless a name is being typed.
@@ -111,7 +148,7 @@ pub static KEYMAP: &[Binding] = &[
     // The sessions list
     bind(C::Sessions, &[ch('j'), DOWN], "j/↓", "next session", "j/k move", || Msg::SelectNextSession),
     bind(C::Sessions, &[ch('k'), UP], "k/↑", "previous session", "", || Msg::SelectPrevSession),
-    act(C::Sessions, &[ch('x')], "x", "close the selected session (asks)", "x revoke", || Msg::RequestCloseSession),
+    act(C::Sessions, &[ch('x')], "x", "close the selected session (asks)", "x revoke", || Msg::RequestCloseSession).needs(Needs::Change, false),
     act(C::Sessions, &[SPACE], "Space", "mark / unmark the session for X", "", || Msg::ToggleSessionMark),
     // The activity log
     bind(C::Activity, &[ch('j'), DOWN], "j/↓", "newer entries", "j/k scroll", || Msg::ScrollFocused(1)),
@@ -120,27 +157,27 @@ pub static KEYMAP: &[Binding] = &[
     // Anywhere on the main screen; the footer shows these hints in this order, as many as fit
     admin(C::Global, &[ch('u')], "u", "undo the last change (asks first)", "u undo", || Msg::RequestUndo).only_when(undo_available),
     admin(C::Global, &[ch('u')], "u", "undo the last change (asks first)", "", || Msg::RequestUndo),
-    bind(C::Global, &[ch('/')], "/", "search (live)", "/ search", || Msg::OpenSearch),
-    admin(C::Global, &[ch('e')], "e", "edit the selected user (form)", "e edit", || Msg::OpenEditForm),
-    admin(C::Global, &[ch('s')], "s", "set status (marked, selected, or all filtered)", "s status", || Msg::OpenStatusPicker),
-    admin(C::Global, &[ch('r')], "r", "set role (marked, selected, or all filtered)", "r role", || Msg::OpenRolePicker),
-    bind(C::Global, &[ch('f')], "f", "filters: status, role, CQL, sort", "f filter", || Msg::OpenFilters),
+    bind(C::Global, &[ch('/')], "/", "search (live)", "/ search", || Msg::OpenSearch).lists(),
+    admin(C::Global, &[ch('e')], "e", "edit the selected user (form)", "e edit", || Msg::OpenEditForm).needs(Needs::Change, false),
+    admin(C::Global, &[ch('s')], "s", "set status (marked, selected, or all filtered)", "s status", || Msg::OpenStatusPicker).needs(Needs::Administer, true).offers_view(),
+    admin(C::Global, &[ch('r')], "r", "set role (marked, selected, or all filtered)", "r role", || Msg::OpenRolePicker).needs(Needs::Administer, true).offers_view(),
+    bind(C::Global, &[ch('f')], "f", "filters: status, role, CQL, sort", "f filter", || Msg::OpenFilters).lists(),
     admin(C::Global, &[ch('n')], "n", "create a new user (form)", "n new", || Msg::OpenCreateForm),
-    admin(C::Global, &[ch('D')], "D", "delete the user (type its name)", "D delete", || Msg::RequestDeleteUser),
-    act(C::Global, &[ch('X')], "X", "close other sessions (marked too)", "X revoke others", || Msg::RequestCloseOtherSessions),
-    admin(C::Global, &[ch('!')], "!", "lock down: disable, close every session (marked, selected, or all filtered)", "", || Msg::RequestLockdown),
-    admin(C::Global, &[ch('p')], "p", "change the selected user's password", "p password", || Msg::OpenPasswordDialog),
-    admin(C::Global, &[ch('P')], "P", "renew the plan (selected, or all filtered)", "P renew", || Msg::RequestRenewPlan),
-    bind(C::Global, &[ch('o')], "o", "sort by the next column", "o/O sort", || Msg::CycleSortColumn),
-    bind(C::Global, &[ch('O')], "O", "flip the sort direction", "", || Msg::FlipSortDirection),
+    admin(C::Global, &[ch('D')], "D", "delete the user (type its name)", "D delete", || Msg::RequestDeleteUser).needs(Needs::Delete, false),
+    act(C::Global, &[ch('X')], "X", "close other sessions (marked too)", "X revoke others", || Msg::RequestCloseOtherSessions).needs(Needs::Change, true),
+    admin(C::Global, &[ch('!')], "!", "lock down: disable, close every session (marked, selected, or all filtered)", "", || Msg::RequestLockdown).needs(Needs::Administer, true).offers_view(),
+    admin(C::Global, &[ch('p')], "p", "change the selected user's password", "p password", || Msg::OpenPasswordDialog).needs(Needs::Change, false),
+    admin(C::Global, &[ch('P')], "P", "renew the plan (selected, or all filtered)", "P renew", || Msg::RequestRenewPlan).needs(Needs::Administer, false).offers_view(),
+    bind(C::Global, &[ch('o')], "o", "sort by the next column", "o/O sort", || Msg::CycleSortColumn).lists(),
+    bind(C::Global, &[ch('O')], "O", "flip the sort direction", "", || Msg::FlipSortDirection).lists(),
     bind(C::Global, &[TAB], "Tab", "focus the next pane", "Tab pane", || Msg::FocusNext),
     bind(C::Global, &[BACK_TAB], "Shift-Tab", "focus the previous pane", "", || Msg::FocusPrev),
     bind(C::Global, &[ch('L')], "L", "the journal of writes (this run first)", "L journal", || Msg::ToggleJournal),
     bind(C::Global, &[ch('A')], "A", "show / hide the activity log", "", || Msg::ToggleActivityLog),
     bind(C::Global, &[ch('R')], "R", "reload", "R reload", || Msg::Reload),
-    bind(C::Global, &[ch('F')], "F", "saved and built-in views: pick, delete, rename", "F views", || Msg::OpenViewPicker),
-    bind(C::Global, &[ch('V')], "V", "save the current filters and sort as a view", "", || Msg::OpenSaveView),
-    bind(C::Global, &[ch('w')], "w", "export every user matching the view (CSV or JSON lines)", "w export", || Msg::OpenExport),
+    bind(C::Global, &[ch('F')], "F", "saved and built-in views: pick, delete, rename", "F views", || Msg::OpenViewPicker).lists(),
+    bind(C::Global, &[ch('V')], "V", "save the current filters and sort as a view", "", || Msg::OpenSaveView).lists(),
+    bind(C::Global, &[ch('w')], "w", "export every user matching the view (CSV or JSON lines)", "w export", || Msg::OpenExport).lists(),
     bind(C::Global, &[ch(':')], ":", "the request behind the table (y/Y copy it)", ": query", || Msg::OpenQueryBar),
     bind(C::Global, &[ESC], "Esc", "dismiss the banner", "", || Msg::DismissBanner).only_when(banner_shown),
     bind(C::Global, &[ESC], "Esc", "clear the marks", "Esc unmark", || Msg::ClearMarks).only_when(users_marked),
@@ -157,6 +194,7 @@ pub static KEYMAP: &[Binding] = &[
     admin(C::Journal, &[ch('u')], "u", "undo the entry (shows the change first)", "u undo", || Msg::RequestJournalUndo),
     bind(C::Journal, &[ESC, ch('q'), ch('L')], "Esc", "close the journal", "Esc close", || Msg::ToggleJournal),
     bind(C::JournalUndo, &[ch('y'), ENTER], "y / ⏎", "carry out the undo shown", "y undo", || Msg::ConfirmJournalUndo).only_when(journal_undo_ready),
+    bind(C::JournalUndo, &[ENTER], "⏎", "undo, once the count of users typed matches", "⏎ undo", || Msg::ConfirmJournalUndo).only_when(journal_undo_counting),
     bind(C::JournalUndo, &[ch('n'), ESC, ch('q')], "n / Esc", "keep things as they are", "n/Esc no", || Msg::CancelJournalUndo),
     // X: which sessions to close
     bind(C::CloseChoice, &[ch('j'), DOWN], "j/↓", "next choice", "j/k move", || Msg::StepCloseChoice(1)),
@@ -166,6 +204,7 @@ pub static KEYMAP: &[Binding] = &[
     // The lockdown dialog
     bind(C::Lockdown, &[ch('y'), ENTER], "y / ⏎", "lock down (once)", "y lock down", || Msg::ConfirmLockdown).only_when(lockdown_asking),
     bind(C::Lockdown, &[ch('p'), SPACE], "p", "also set a new random password (shown once)", "p new password", || Msg::ToggleLockdownPassword).only_when(lockdown_asking),
+    admin(C::Lockdown, &[ch('a')], "a", "lock down every user the view matches instead", "a all matching", || Msg::WidenToWholeView).only_when(lockdown_widens),
     bind(C::Lockdown, &[ch('n'), ESC, ch('q')], "n / Esc", "close (a new password shown is forgotten)", "Esc close", || Msg::CloseLockdown),
     // The search line
     bind(C::Search, &[ENTER], "⏎", "keep the search", "⏎ keep", || Msg::KeepSearch),
@@ -187,13 +226,18 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Picker, &[ch('j'), DOWN], "j/↓", "next choice", "j/k move", || Msg::PickerNext),
     bind(C::Picker, &[ch('k'), UP], "k/↑", "previous choice", "", || Msg::PickerPrev),
     bind(C::Picker, &[ENTER], "⏎", "set it", "⏎ set", || Msg::PickerChoose),
+    admin(C::Picker, &[ch('a')], "a", "set it for every user the view matches instead", "a all matching", || Msg::WidenToWholeView).only_when(picker_widens),
     bind(C::Picker, &[ESC, ch('q')], "Esc", "cancel", "Esc cancel", || Msg::CancelDialog),
     // Yes/no confirmations
     bind(C::Confirm, &[ch('y'), ENTER], "y / ⏎", "yes, do it", "y yes", || Msg::ConfirmDialog),
     bind(C::Confirm, &[ch('n'), ESC, ch('q')], "n / Esc", "no, keep things as they are", "n/Esc no", || Msg::CancelDialog),
+    admin(C::Confirm, &[ch('a')], "a", "renew every plan the view matches instead", "a all matching", || Msg::WidenToWholeView).only_when(renewal_widens),
     // Delete: the username is typed, so letters are text here
     bind(C::Delete, &[ENTER], "⏎", "delete once the name matches", "⏎ delete", || Msg::ConfirmDialog),
     bind(C::Delete, &[ESC], "Esc", "cancel", "Esc cancel", || Msg::CancelDialog),
+    // Disabling or demoting yourself: your own username is typed, so letters are text here
+    bind(C::SelfHarm, &[ENTER], "⏎", "go ahead once your username is typed", "⏎ go ahead", || Msg::ConfirmDialog),
+    bind(C::SelfHarm, &[ESC], "Esc", "keep things as they are", "Esc keep", || Msg::CancelDialog),
     // Password
     bind(C::Password, &[TAB, BACK_TAB, DOWN, UP], "Tab", "the other field", "Tab field", || Msg::DialogNextField),
     bind(C::Password, &[ENTER], "⏎", "change it (when both match)", "⏎ change", || Msg::ConfirmDialog),
@@ -227,8 +271,10 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Views, &[ch('r')], "r", "rename the saved view", "r rename", || Msg::RenameSelectedView).only_when(views_listing),
     bind(C::Views, &[ESC], "Esc", "drop the name typed, else close", "Esc close", || Msg::CloseViewPicker),
     // The export dialog: the path is text
-    bind(C::Export, &[ENTER], "⏎", "write the file", "⏎ write", || Msg::StartExport),
-    bind(C::Export, &[TAB], "Tab", "CSV ↔ JSON lines", "Tab format", || Msg::ToggleExportFormat),
+    bind(C::Export, &[ENTER], "⏎", "write the file (asks before writing over one)", "⏎ write", || Msg::StartExport).only_when(export_asking),
+    bind(C::Export, &[TAB], "Tab", "CSV ↔ JSON lines", "Tab format", || Msg::ToggleExportFormat).only_when(export_asking),
+    bind(C::Export, &[ch('y')], "y", "write over the file named", "y write over it", || Msg::StartExport).only_when(export_overwriting),
+    bind(C::Export, &[ch('n')], "n", "choose another name", "n/Esc another name", || Msg::BackOutOfExport).only_when(export_overwriting),
     bind(C::Export, &[ESC], "Esc", "close; while writing, stop after the current page", "Esc stop/cancel", || Msg::BackOutOfExport),
     // Wherever the keyboard is, text fields included
     bind(C::Always, &[ctrl('c')], "Ctrl-C", "quit", "", || Msg::Quit),

@@ -2,9 +2,13 @@
 
 use tui_input::Input;
 
+use chrono::NaiveDate;
+
 use super::list::TargetUser;
+use crate::console::form::UserForm;
 use crate::console::msg::QuickChange;
-use geobox_api::{Session, UserUpdate};
+use geobox_api::{Session, User, date_part};
+use geobox_ops::safety::SelfHarm;
 
 /// A list picker (status or role).
 #[derive(Clone, Debug, PartialEq)]
@@ -38,10 +42,28 @@ pub enum Confirm {
     CloseSessionsOfUsers { targets: Vec<TargetUser> },
     /// Close every session from one address, listed user by user.
     CloseFromAddress { sweep: super::AddressSweep },
-    /// Apply one status/role to several users.
+    /// Apply one status/role to these users (several, or one whose change asks first).
     BulkChange {
         targets: Vec<TargetUser>,
         change: QuickChange,
+        /// Who is left alone and why (already so, the signed-in admin).
+        notes: Vec<String>,
+        /// What to weigh first (`⚠` admin rights granted, one's own account changed).
+        warnings: Vec<String>,
+    },
+    /// A change that would disable or demote the signed-in admin: it names what it costs, and
+    /// goes ahead only once their own username is typed.
+    SelfHarm {
+        harm: SelfHarm,
+        typed: Input,
+        mismatch: bool,
+        then: AfterSelfHarm,
+    },
+    /// A form save that asks first (admin rights granted, one's own role or status changed);
+    /// `n` goes back to the form with everything typed.
+    SaveForm {
+        form: Box<UserForm>,
+        warnings: Vec<String>,
     },
     /// Delete a user: the username must be typed; `mismatch` once ⏎ was pressed on a wrong one.
     Delete {
@@ -49,28 +71,54 @@ pub enum Confirm {
         typed: Input,
         mismatch: bool,
     },
-    /// Undo the last quick edit or form save.
-    Undo { undo: Undo },
-    /// Undo the last bulk change: each user back to their own previous value.
-    UndoBulk {
-        changes: Vec<(TargetUser, QuickChange)>,
-    },
     /// Renew a user's plan.
     RenewPlan {
         user: TargetUser,
         plan: Option<String>,
         days: Option<i64>,
+        /// The expiration now, and the one the renewal gives (`None`: the server decides).
+        current: Option<String>,
         new_expiration: Option<String>,
     },
 }
 
-/// How to take back the last change: the update that restores the old values.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Undo {
-    pub user: TargetUser,
-    pub update: UserUpdate,
-    /// What it restores, in words ("status Active, role Editor").
-    pub description: String,
+/// The expiration a renewal gives `user`: the plan's days added to the later of today and
+/// the current expiration, as a Geobox computes it. `None` when the user has no plan, the plan
+/// names no days (the server decides), or the date would pass the calendar.
+pub fn renewed_expiration(user: &User, today: NaiveDate) -> Option<NaiveDate> {
+    let days = user.plan.as_ref()?.number_of_days?;
+    let current = user
+        .expiration_date
+        .as_deref()
+        .and_then(|date| NaiveDate::parse_from_str(date_part(date), "%Y-%m-%d").ok());
+    let start = current.map_or(today, |current| current.max(today));
+    chrono::Duration::try_days(days).and_then(|days| start.checked_add_signed(days))
+}
+
+/// What a self-harming change does once confirmed.
+#[derive(Clone, Debug)]
+pub enum AfterSelfHarm {
+    /// One status or role from a picker.
+    Quick {
+        target: TargetUser,
+        change: QuickChange,
+    },
+    /// The edit form's save; cancelling goes back to it.
+    Save(Box<UserForm>),
+}
+
+impl Confirm {
+    /// The form a confirmation stands in front of, if it asks about a form's save.
+    pub fn form(&self) -> Option<&UserForm> {
+        match self {
+            Confirm::SaveForm { form, .. }
+            | Confirm::SelfHarm {
+                then: AfterSelfHarm::Save(form),
+                ..
+            } => Some(form),
+            _ => None,
+        }
+    }
 }
 
 /// The change-password dialog. The inputs live only while the dialog is open.

@@ -3,10 +3,12 @@
 
 use tui_input::Input;
 
+use super::Model;
 use super::filters::Filters;
 use super::views::view_from_filters;
 use crate::console::msg::RequestId;
 use geobox_ops::bulk::{Change, Progress, Targets};
+use geobox_ops::safety::narrows;
 use geobox_ops::views::View;
 
 /// Above this many users the admin types the count to confirm, not just `y`.
@@ -48,8 +50,11 @@ pub enum BulkStage {
         targets: Targets,
         typed: Input,
         mismatch: bool,
-        /// The signed-in admin's username when they matched a lockdown and were left out.
-        left_out: Option<String>,
+        /// Who matched and is left out, and why (the signed-in admin, users the signed-in
+        /// role may not change).
+        notes: Vec<String>,
+        /// What to weigh first (`⚠` admin rights granted).
+        warnings: Vec<String>,
     },
     /// Writing; `stopping` once Esc asked to stop after the current batch.
     Running {
@@ -79,5 +84,33 @@ pub fn view_of(filters: &Filters) -> View {
     View {
         order_by: None,
         ..view_from_filters(filters)
+    }
+}
+
+/// Whether the table's view narrows the users at all (a status, a role, CQL or a search):
+/// only then may a change reach every user it matches.
+pub fn view_narrows(filters: &Filters) -> bool {
+    narrows(&view_of(filters))
+}
+
+impl Model {
+    /// Whether `s`, `r`, `P` and `!` first offer every user the view matches (`a`) besides the
+    /// selected one (`⏎`): a filter beyond a plain search is on, nothing is marked (marks are
+    /// the admin's own choice and win), and the view holds users. A plain search names whom
+    /// the admin looks for, so it acts on the selected user unless `a` asks for all.
+    pub fn offers_whole_view(&self) -> bool {
+        let filters = &self.filters;
+        let beyond_search =
+            filters.status.is_some() || filters.role.is_some() || !filters.cql.trim().is_empty();
+        self.users.marked.is_empty()
+            && beyond_search
+            && view_narrows(filters)
+            && self.users.total != Some(0)
+    }
+
+    /// Whether a dialog about the selected user may turn to every user the view matches
+    /// (`a`): the view narrows (a plain search too) and nothing is marked.
+    pub fn may_widen_to_view(&self) -> bool {
+        self.users.marked.is_empty() && view_narrows(&self.filters) && self.users.total != Some(0)
     }
 }

@@ -15,6 +15,10 @@ pub enum ExportDialog {
     Asking {
         path: Input,
     },
+    /// Something is already at the path: writing over it waits for a yes that names it.
+    Overwrite {
+        path: PathBuf,
+    },
     Running {
         request: RequestId,
         path: PathBuf,

@@ -128,6 +128,50 @@ impl Filters {
         query
     }
 
+    /// A server's complaint about the CQL sent, with its positions counted in what the admin
+    /// typed: the console wraps their CQL (`role = 'Editor' AND (…)`), so the server counts
+    /// in the wrapped text. A position outside their CQL names the part the console added.
+    pub fn cql_error_as_typed(&self, message: &str) -> String {
+        const AT: &str = "at position ";
+        let typed = self.cql.trim();
+        let Some(sent) = self.combined_cql() else {
+            return message.to_string();
+        };
+        let start = if sent == typed {
+            Some(0)
+        } else {
+            sent.find(&format!("({typed})"))
+                .filter(|_| !typed.is_empty())
+                .map(|byte| sent[..byte].chars().count() + 1)
+        };
+        let typed_len = typed.chars().count();
+        let mut out = String::with_capacity(message.len());
+        let mut rest = message;
+        while let Some(found) = rest.find(AT) {
+            let digits: String = rest[found + AT.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            out.push_str(&rest[..found]);
+            rest = &rest[found + AT.len() + digits.len()..];
+            let position: Option<usize> = digits.parse().ok();
+            match (position, start) {
+                // Positions count from 1; the end of the CQL is one past its last character.
+                (Some(position), Some(start))
+                    if position > start && position <= start + typed_len + 1 =>
+                {
+                    out.push_str(&format!("{AT}{} of your CQL", position - start));
+                }
+                (Some(_), _) => {
+                    out.push_str("in the part the console adds for the role or the search");
+                }
+                (None, _) => out.push_str(AT),
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
     /// The chips of the title bar: one per active filter.
     pub fn chips(&self) -> Vec<String> {
         let mut chips = Vec::new();
@@ -161,6 +205,8 @@ pub struct FilterPanel {
     pub sort: Sort,
     /// Why the CQL cannot be sent (checked locally, or the server's 422).
     pub cql_error: Option<String>,
+    /// The search kept from `/`: shown, cleared by clear-all, applied with the rest.
+    pub search: String,
 }
 
 /// The fields of the filter panel, top to bottom.
@@ -233,6 +279,37 @@ mod tests {
             Some("role = 'Editor' AND (username LIKE 'a%') AND (username LIKE '%o''b%')")
         );
         assert_eq!(query.search, None);
+    }
+
+    #[test]
+    fn a_servers_cql_position_counts_in_what_the_admin_typed() {
+        let mut filters = Filters {
+            role: Some(UserRole::Editor),
+            cql: "id = 1 id".into(),
+            ..Filters::default()
+        };
+        // Sent: `role = 'Editor' AND (id = 1 id)`: the second `id` is at 29 there, 8 as typed.
+        assert_eq!(
+            filters.cql_error_as_typed("invalid (422): unexpected 'id' at position 29"),
+            "invalid (422): unexpected 'id' at position 8 of your CQL"
+        );
+        assert_eq!(
+            filters.cql_error_as_typed("unexpected 'x' at position 3"),
+            "unexpected 'x' in the part the console adds for the role or the search"
+        );
+        filters.role = None;
+        assert_eq!(
+            filters.cql_error_as_typed("unexpected 'id' at position 8"),
+            "unexpected 'id' at position 8 of your CQL"
+        );
+        filters.search = "ali".into();
+        filters.search_fields = "username".into();
+        // Sent: `(id = 1 id) AND (username LIKE '%ali%')`.
+        assert_eq!(
+            filters.cql_error_as_typed("expected ')' at position 9"),
+            "expected ')' at position 8 of your CQL"
+        );
+        assert_eq!(filters.cql_error_as_typed("no position"), "no position");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! What the console wrote in this run, as journal entries, and the bulk action whose steps
 //! are gathered into one entry until its last answer comes.
 
-use super::{LoadState, TargetUser};
+use tui_input::Input;
+
+use super::{LoadState, TYPE_COUNT_ABOVE, TargetUser};
 use crate::console::msg::RequestId;
-use geobox_ops::journal::{Action, Entry, Sharing, UndoPlan, UserChange, UserKey};
+use geobox_ops::journal::{Action, Entry, Outcome, Sharing, UndoPlan, UserChange, UserKey};
 
 #[derive(Clone, Debug, Default)]
 pub struct ConsoleJournal {
@@ -15,6 +17,25 @@ pub struct ConsoleJournal {
     pub ids: JournalIds,
     /// Entries that wait on this machine to be sent to the team journal, as the runner said.
     pub sharing: Sharing,
+}
+
+impl ConsoleJournal {
+    /// The last change this run made that an undo can take back, whatever its kind (an edit,
+    /// a form save, a create, a delete, a renewal, a lockdown, marked users, a whole view): the
+    /// newest entry that is no undo itself, whose writes went through (some of them, at
+    /// least), and that is not a password change or a closed session, which nothing undoes.
+    pub fn last_change(&self) -> Option<&Entry> {
+        self.this_run.iter().rev().find(|entry| {
+            let wrote = entry.outcome.is_ok()
+                || entry
+                    .changes
+                    .iter()
+                    .any(|change| change.outcome.as_ref().is_some_and(Outcome::is_ok));
+            entry.undoes.is_none()
+                && wrote
+                && !matches!(entry.action, Action::SetPassword | Action::CloseSession)
+        })
+    }
 }
 
 /// This run's journal ids: a sequence the runner seeds once at start (from the OS's
@@ -76,12 +97,25 @@ pub enum UndoAsk {
     Idle,
     /// Reading the entry's users as they are now.
     Checking { request: RequestId },
-    /// The change is shown; y carries it out.
-    Ready { entry: Box<Entry>, plan: UndoPlan },
+    /// The change is shown; y carries it out (or ⏎ once the count of users is typed, for an
+    /// undo of more than a hundred).
+    Ready {
+        entry: Box<Entry>,
+        plan: Box<UndoPlan>,
+        typed: Input,
+        mismatch: bool,
+    },
     /// Why it is not undone (what changed since).
     Refused { text: String },
     /// The undo's writes are running.
     Running { request: RequestId },
+}
+
+impl UndoAsk {
+    /// Whether the undo shown writes to so many users that their count is typed to confirm.
+    pub fn typing_count(&self) -> bool {
+        matches!(self, UndoAsk::Ready { plan, .. } if plan.users() > TYPE_COUNT_ABOVE)
+    }
 }
 
 impl JournalView {

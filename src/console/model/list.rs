@@ -157,3 +157,13 @@ pub struct TargetUser {
     pub id: i64,
     pub username: String,
 }
+
+impl geobox_ops::safety::Target for TargetUser {
+    fn target_id(&self) -> i64 {
+        self.id
+    }
+
+    fn target_name(&self) -> &str {
+        &self.username
+    }
+}

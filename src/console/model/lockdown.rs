@@ -14,6 +14,8 @@ pub struct LockdownDialog {
     pub running: Vec<RequestId>,
     pub started: bool,
     pub results: Vec<LockdownResult>,
+    /// The signed-in admin, marked too and left out, in words.
+    pub left_out: Option<String>,
 }
 
 impl LockdownDialog {
@@ -24,6 +26,7 @@ impl LockdownDialog {
             running: Vec::new(),
             started: false,
             results: Vec::new(),
+            left_out: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //! `loadable` (what is fetched and the request it waits for).
 
 mod actions;
+mod allowed;
 mod bulk_query;
 mod connection;
 mod export;
@@ -17,9 +18,11 @@ mod query_bar;
 mod session_choice;
 mod views;
 
-pub use actions::{Confirm, PasswordDialog, Picker, PickerKind, Undo};
+pub use actions::{AfterSelfHarm, Confirm, PasswordDialog, Picker, PickerKind, renewed_expiration};
+pub use allowed::Needs;
 pub use bulk_query::{
-    BulkAction, BulkQuery, BulkStage, NAMES_SHOWN, TYPE_COUNT_ABOVE, needs_typed_count, view_of,
+    BulkAction, BulkQuery, BulkStage, NAMES_SHOWN, TYPE_COUNT_ABOVE, needs_typed_count,
+    view_narrows, view_of,
 };
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
 pub use export::{ExportDialog, default_export_name, export_format, toggle_extension};
@@ -39,9 +42,10 @@ use chrono::{DateTime, Utc};
 use tui_input::Input;
 
 use geobox_api::{Plan, User, UserRole};
+use geobox_ops::safety::SignedIn;
 
 use super::form::UserForm;
-use super::msg::{QuickChange, RequestId};
+use super::msg::RequestId;
 
 /// How long the admin must pause typing before a search is sent.
 pub const SEARCH_DEBOUNCE: Duration = Duration::from_millis(150);
@@ -122,8 +126,6 @@ pub struct Progress {
     pub total: usize,
     pub done: usize,
     pub failures: Vec<String>,
-    /// How to put back what succeeded: each user's own previous value.
-    pub undo: Vec<(TargetUser, QuickChange)>,
     /// The targets were the marked users: the marks are cleared once every one succeeded.
     pub on_marked: bool,
 }
@@ -133,6 +135,9 @@ pub struct Progress {
 pub struct Banner {
     pub text: String,
     pub error: bool,
+    /// Neither done nor failed: something the admin should know (nothing to do, a key's
+    /// limits), shown without the ✓ of a success.
+    pub note: bool,
 }
 
 /// The last request answered: shown at the right of the footer.
@@ -195,13 +200,9 @@ pub struct Model {
     pub quit: bool,
     /// Select this user once a page with them arrives (a user just created).
     pub pending_select: Option<i64>,
-    /// How to undo the last quick edit or form save.
-    pub last_undo: Option<Undo>,
     /// Whether the server answers, and when to ask again when it does not.
     pub connection: Connection,
     pub query_bar: QueryBar,
-    /// How to undo the last bulk status or role change (asked for after `last_undo`).
-    pub last_bulk_undo: Option<Vec<(TargetUser, QuickChange)>>,
     /// The row a range of marks starts from: the last one marked.
     pub mark_anchor: Option<u64>,
     /// This run's journal entries and the running bulk action's steps.
@@ -249,10 +250,8 @@ impl Model {
             next_request: 0,
             quit: false,
             pending_select: None,
-            last_undo: None,
             connection: Connection::default(),
             query_bar: QueryBar::default(),
-            last_bulk_undo: None,
             mark_anchor: None,
             journal: ConsoleJournal::default(),
             address_sweep: None,
@@ -280,11 +279,21 @@ impl Model {
         command(request)
     }
 
-    /// Says something on the banner.
+    /// Says on the banner that something was done.
     pub fn inform(&mut self, text: impl Into<String>) {
         self.banner = Some(Banner {
             text: text.into(),
             error: false,
+            note: false,
+        });
+    }
+
+    /// Says on the banner something that was neither done nor failed.
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.banner = Some(Banner {
+            text: text.into(),
+            error: false,
+            note: true,
         });
     }
 
@@ -293,6 +302,7 @@ impl Model {
         self.banner = Some(Banner {
             text: text.into(),
             error: true,
+            note: false,
         });
     }
 
@@ -314,6 +324,11 @@ impl Model {
     /// The signed-in user's role, once known.
     pub fn my_role(&self) -> Option<&UserRole> {
         self.me.loaded().and_then(|me| me.role.as_ref())
+    }
+
+    /// The signed-in user as the safety rules see them, once their id and role are known.
+    pub fn signed_in(&self) -> Option<SignedIn> {
+        self.me.loaded().and_then(SignedIn::of)
     }
 
     /// Whether the screen is wide enough for the table and the detail side by side.

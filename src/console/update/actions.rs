@@ -1,26 +1,23 @@
-//! Actions on users: the pickers, the confirmations that send them, and their results.
+//! Actions on users: the pickers and the confirmations that send them (`answered` takes the
+//! server's answers).
 
-use chrono::Duration as ChronoDuration;
 use tui_input::{Input, InputRequest};
 
-use super::feedback::{
-    action_allowed, action_answered, explain, log_activity, refuse_write_offline, report,
-    step_progress, succeed,
+use super::feedback::{action_allowed, log_activity, refuse_write_offline};
+use super::guards::{
+    OWN_ACCOUNT, grant_warning, harm_of_quick, refused, role_of, signed_in_or_say,
 };
-use super::form::reverse;
-use super::list::{refresh_list, remove_row};
-use super::record::{about, changed, failed, record_user, tried};
-use super::sessions::{close_sessions, schedule_sessions};
+use super::sessions::close_sessions;
 use crate::console::cmd::Cmd;
-use crate::console::env::Env;
 use crate::console::model::{
-    Confirm, Mode, Model, PasswordDialog, Picker, PickerKind, Progress, TargetUser,
+    AfterSelfHarm, Confirm, Mode, Model, Needs, PasswordDialog, Picker, PickerKind, Progress,
+    TargetUser, renewed_expiration,
 };
-use crate::console::msg::{Done, QuickChange};
+use crate::console::msg::QuickChange;
 use crate::console::wrap::step_wrapping;
 use geobox_api::date_part;
 use geobox_api::{Secret, User, UserRole, UserStatus};
-use geobox_ops::journal::{Action, Outcome, UserChange, Values};
+use geobox_ops::safety::{SignedIn, WithoutSelf};
 
 pub(super) fn open_status_picker(model: &mut Model) {
     open_picker(model, PickerKind::Status);
@@ -39,6 +36,7 @@ pub(super) fn step_picker(model: &mut Model, step: i8) {
 pub(super) fn open_password_dialog(model: &mut Model) {
     if action_allowed(model)
         && let Some(target) = model.users.selected_target()
+        && !refused(model, "Changing the password", Needs::Change, &[target.id])
     {
         model.mode = Mode::Password(Box::new(PasswordDialog {
             user: Some(target),
@@ -56,24 +54,22 @@ pub(super) fn step_dialog_field(model: &mut Model, forward: bool) {
     }
 }
 
-pub(super) fn request_undo(model: &mut Model) {
-    if action_allowed(model) {
-        match (model.last_undo.clone(), model.last_bulk_undo.clone()) {
-            (Some(undo), _) => model.mode = Mode::Confirm(Box::new(Confirm::Undo { undo })),
-            (None, Some(changes)) => {
-                model.mode = Mode::Confirm(Box::new(Confirm::UndoBulk { changes }));
-            }
-            (None, None) => {
-                model.inform("Nothing to undo".to_string());
-            }
-        }
-    }
-}
-
 pub(super) fn cancel_dialog(model: &mut Model) {
     match &mut model.mode {
         Mode::Form(form) if form.asking_discard => form.asking_discard = false,
         Mode::Form(form) if form.is_changed() => form.asking_discard = true,
+        // A save that asked first goes back to its form, with everything typed.
+        Mode::Confirm(confirm) if confirm.form().is_some() => {
+            if let Mode::Confirm(confirm) = std::mem::take(&mut model.mode)
+                && let Confirm::SaveForm { form, .. }
+                | Confirm::SelfHarm {
+                    then: AfterSelfHarm::Save(form),
+                    ..
+                } = *confirm
+            {
+                model.mode = Mode::Form(form);
+            }
+        }
         // Dropping the mode drops whatever was typed in it (passwords included).
         _ => model.mode = Mode::Normal,
     }
@@ -85,6 +81,14 @@ pub(super) fn open_picker(model: &mut Model, kind: PickerKind) {
     }
     let targets = model.targets();
     if targets.is_empty() {
+        return;
+    }
+    let what = match kind {
+        PickerKind::Status => "Setting the status",
+        PickerKind::Role => "Setting the role",
+    };
+    let ids: Vec<i64> = targets.iter().map(|target| target.id).collect();
+    if refused(model, what, Needs::Administer, &ids) {
         return;
     }
     let single = if targets.len() == 1 {
@@ -148,23 +152,104 @@ pub(super) fn picker_choose(model: &mut Model, cmds: &mut Vec<Cmd>) {
         return;
     };
     let targets = picker.targets.clone();
-    let unchanged = picker.current.as_ref() == Some(&change);
-    // For one user the picker's choice is the confirmation, except for one's own role.
-    let own_role = matches!(change, QuickChange::Role(_))
-        && !unchanged
-        && targets.len() == 1
-        && model.me.loaded().is_some_and(|me| me.id == targets[0].id);
-    if targets.len() > 1 || own_role {
-        model.mode = Mode::Confirm(Box::new(Confirm::BulkChange { targets, change }));
-        return;
-    }
+    let unchanged = targets.len() == 1 && picker.current.as_ref() == Some(&change);
     model.mode = Mode::Normal;
     if unchanged {
         return;
     }
-    for target in targets {
-        send_quick_edit(model, target.id, change.clone(), cmds);
+    let Some(me) = signed_in_or_say(model, &format!("Not set: {}", change_words(&change))) else {
+        return;
+    };
+    match <[TargetUser; 1]>::try_from(targets) {
+        Ok([target]) => ask_one(model, &me, target, change, cmds),
+        Err(targets) => ask_many(model, &me, targets, change),
     }
+}
+
+/// One user: the picker's choice is the confirmation, unless the change is to the admin's own
+/// account (asked, and typed for when it would shut them out) or grants admin rights.
+fn ask_one(
+    model: &mut Model,
+    me: &SignedIn,
+    target: TargetUser,
+    change: QuickChange,
+    cmds: &mut Vec<Cmd>,
+) {
+    if let Some(harm) = harm_of_quick(me, target.id, &change) {
+        model.mode = Mode::Confirm(Box::new(Confirm::SelfHarm {
+            harm,
+            typed: Input::default(),
+            mismatch: false,
+            then: AfterSelfHarm::Quick { target, change },
+        }));
+        return;
+    }
+    let mut warnings = Vec::new();
+    if target.id == me.id {
+        warnings.push(OWN_ACCOUNT.to_string());
+    }
+    if let QuickChange::Role(role) = &change {
+        let before = role_of(model, target.id);
+        warnings.extend(grant_warning([before], role, Some(&target.username)));
+    }
+    if warnings.is_empty() {
+        send_quick_edit(model, target.id, change, cmds);
+        return;
+    }
+    model.mode = Mode::Confirm(Box::new(Confirm::BulkChange {
+        targets: vec![target],
+        change,
+        notes: Vec::new(),
+        warnings,
+    }));
+}
+
+/// Several users: one confirmation listing each change. Users already so are left alone, and
+/// the signed-in admin is left out of a change that would shut them out; both are said.
+fn ask_many(model: &mut Model, me: &SignedIn, targets: Vec<TargetUser>, change: QuickChange) {
+    let (already, to_change): (Vec<TargetUser>, Vec<TargetUser>) =
+        targets.into_iter().partition(|target| {
+            model
+                .users
+                .find(target.id)
+                .and_then(|(_, user)| current_value(user, &change))
+                .is_some_and(|current| current == change)
+        });
+    let split = WithoutSelf::of(to_change, me, |me, target| {
+        harm_of_quick(me, target.id, &change)
+    });
+    let mut notes = Vec::new();
+    if !already.is_empty() {
+        notes.push(format!(
+            "{} already {}: left alone",
+            users_word(already.len()),
+            change_words(&change)
+        ));
+    }
+    notes.extend(split.note());
+    if split.users.is_empty() {
+        model.note(format!("Nothing to change: {}", notes.join("; ")));
+        return;
+    }
+    let mut warnings = Vec::new();
+    if let QuickChange::Role(role) = &change {
+        let before: Vec<Option<&UserRole>> = split
+            .users
+            .iter()
+            .map(|target| role_of(model, target.id))
+            .collect();
+        let one = match split.users.as_slice() {
+            [one] => Some(one.username.as_str()),
+            _ => None,
+        };
+        warnings.extend(grant_warning(before, role, one));
+    }
+    model.mode = Mode::Confirm(Box::new(Confirm::BulkChange {
+        targets: split.users,
+        change,
+        notes,
+        warnings,
+    }));
 }
 
 pub(super) fn send_quick_edit(
@@ -188,7 +273,10 @@ pub(super) fn request_delete(model: &mut Model) {
         return;
     };
     if model.me.loaded().is_some_and(|me| me.id == target.id) {
-        model.inform("You cannot delete the account you are signed in with".to_string());
+        model.note("You cannot delete the account you are signed in with".to_string());
+        return;
+    }
+    if refused(model, "Deleting", Needs::Delete, &[target.id]) {
         return;
     }
     model.mode = Mode::Confirm(Box::new(Confirm::Delete {
@@ -202,32 +290,42 @@ pub(super) fn request_renew(model: &mut Model) {
     if !action_allowed(model) {
         return;
     }
+    let Some(id) = model.users.selected_user().map(|user| user.id) else {
+        return;
+    };
+    if refused(model, "Renewing the plan", Needs::Administer, &[id]) {
+        return;
+    }
     let Some(user) = model.users.selected_user() else {
         return;
     };
     let Some(plan) = user.plan.as_ref() else {
-        model.inform(format!("{} has no plan to renew", user.username));
+        let text = format!("{} has no plan to renew", user.username);
+        model.note(text);
         return;
     };
-    let plan = Some(plan);
-    let days = plan.and_then(|plan| plan.number_of_days);
-    let today = model.now.date_naive();
-    // A renewal adds the plan's days from today or from the current expiry if that is later.
-    let start = user
-        .expiration_date
-        .as_deref()
-        .and_then(|date| chrono::NaiveDate::parse_from_str(date_part(date), "%Y-%m-%d").ok())
-        .filter(|date| *date > today)
-        .unwrap_or(today);
-    let new_expiration = days.map(|days| (start + ChronoDuration::days(days)).to_string());
+    if plan.number_of_days.is_none() {
+        let text = format!(
+            "{}'s plan ({}) names no days, so it does not expire: there is nothing to renew",
+            user.username,
+            plan.label()
+        );
+        model.note(text);
+        return;
+    }
     let confirm = Confirm::RenewPlan {
         user: TargetUser {
             id: user.id,
             username: user.username.clone(),
         },
-        plan: plan.map(|plan| plan.label()),
-        days,
-        new_expiration,
+        plan: Some(plan.label()),
+        days: plan.number_of_days,
+        current: user
+            .expiration_date
+            .as_deref()
+            .map(|date| date_part(date).to_string()),
+        new_expiration: renewed_expiration(user, model.now.date_naive())
+            .map(|date| date.to_string()),
     };
     model.mode = Mode::Confirm(Box::new(confirm));
 }
@@ -236,6 +334,9 @@ pub(super) fn edit_dialog_input(model: &mut Model, request: InputRequest) {
     match &mut model.mode {
         Mode::Confirm(confirm) => {
             if let Confirm::Delete {
+                typed, mismatch, ..
+            }
+            | Confirm::SelfHarm {
                 typed, mismatch, ..
             } = confirm.as_mut()
             {
@@ -293,14 +394,40 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                     }));
                 }
             }
-            Confirm::BulkChange { targets, change } => {
-                let undo = targets
-                    .iter()
-                    .filter_map(|target| {
-                        let user = model.users.find(target.id)?.1;
-                        Some((target.clone(), current_value(user, &change)?))
-                    })
-                    .collect();
+            Confirm::SelfHarm {
+                harm, typed, then, ..
+            } => {
+                let me = model.me.loaded().map(|me| me.username.clone());
+                if me.as_deref() != Some(typed.value()) {
+                    // Not yet: the dialog stays, and says the name does not match, until it does.
+                    model.mode = Mode::Confirm(Box::new(Confirm::SelfHarm {
+                        harm,
+                        typed,
+                        mismatch: true,
+                        then,
+                    }));
+                    return;
+                }
+                log_activity(model, format!("Confirmed: {harm}"), true, cmds);
+                match then {
+                    AfterSelfHarm::Quick { target, change } => {
+                        send_quick_edit(model, target.id, change, cmds);
+                    }
+                    AfterSelfHarm::Save(form) => super::form::resume_save(model, form, cmds),
+                }
+            }
+            Confirm::SaveForm { form, .. } => super::form::resume_save(model, form, cmds),
+            Confirm::BulkChange {
+                targets, change, ..
+            } if targets.len() == 1 && model.users.marked.is_empty() => {
+                // One user asked about: sent as the picker would have, with its own undo.
+                for target in targets {
+                    send_quick_edit(model, target.id, change.clone(), cmds);
+                }
+            }
+            Confirm::BulkChange {
+                targets, change, ..
+            } => {
                 let what = match &change {
                     QuickChange::Status(status) => format!("Setting status {status}"),
                     QuickChange::Role(role) => format!("Setting role {role}"),
@@ -310,23 +437,11 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                 model.progress = Some(Progress {
                     what,
                     total: targets.len(),
-                    undo,
                     on_marked: !model.users.marked.is_empty(),
                     ..Progress::default()
                 });
                 for target in targets {
                     send_quick_edit(model, target.id, change.clone(), cmds);
-                }
-            }
-            Confirm::UndoBulk { changes } => {
-                model.last_bulk_undo = None;
-                model.progress = Some(Progress {
-                    what: format!("Undoing the change to {}", users_word(changes.len())),
-                    total: changes.len(),
-                    ..Progress::default()
-                });
-                for (target, change) in changes {
-                    send_quick_edit(model, target.id, change, cmds);
                 }
             }
             Confirm::Delete { user, typed, .. } => {
@@ -344,25 +459,6 @@ pub(super) fn confirm_dialog(model: &mut Model, cmds: &mut Vec<Cmd>) {
                         request,
                         user_id: user.id,
                         username: user.username,
-                    }),
-                );
-            }
-            Confirm::Undo { undo } => {
-                model.last_undo = None;
-                log_activity(
-                    model,
-                    format!(
-                        "Undoing: {} back to {}",
-                        undo.user.username, undo.description
-                    ),
-                    true,
-                    cmds,
-                );
-                cmds.push(
-                    model.start_action(Some(undo.user.id), |request| Cmd::SaveUser {
-                        request,
-                        user_id: undo.user.id,
-                        update: undo.update,
                     }),
                 );
             }
@@ -443,176 +539,5 @@ pub(super) fn change_words(change: &QuickChange) -> String {
     match change {
         QuickChange::Status(status) => format!("status {status}"),
         QuickChange::Role(role) => format!("role {role}"),
-    }
-}
-
-pub(super) fn on_user_updated(
-    model: &mut Model,
-    env: &Env,
-    user_id: i64,
-    change: QuickChange,
-    done: Done<User>,
-    cmds: &mut Vec<Cmd>,
-) {
-    action_answered(model, "PUT users/{id}/", &done);
-    model.users.in_flight_edits.remove(&user_id);
-    match done.result {
-        Ok(user) => {
-            let mut text = format!("{}: {} set", user.username, change_words(&change));
-            let written = match model.users.find(user_id) {
-                Some((_, before)) => changed(before, &user),
-                None => tried(user_id, None, Values::of_update(&change.to_update())),
-            };
-            record_user(model, env, Action::Update, written, Outcome::Ok, cmds);
-            if let Some(row) = model.users.find_mut(user_id) {
-                if model.progress.is_none() {
-                    model.last_undo = Some(reverse(row, &change.to_update()));
-                    text.push_str(" · u undo");
-                }
-                *row = user;
-            }
-            if !step_progress(model, env, None, cmds) {
-                succeed(model, text, cmds);
-            } else {
-                cmds.push(Cmd::Log { line: text });
-            }
-        }
-        Err(error) => {
-            let before = model.users.find(user_id).map(|(_, user)| user);
-            let written = tried(user_id, before, Values::of_update(&change.to_update()));
-            record_user(model, env, Action::Update, written, failed(&error), cmds);
-            let username = model.users.username_of(user_id);
-            let what = format!("Setting {username}'s {}", change_words(&change));
-            if let Some(progress) = &mut model.progress {
-                // Nothing changed for this user, so nothing to put back.
-                progress.undo.retain(|(target, _)| target.id != user_id);
-            }
-            if !step_progress(
-                model,
-                env,
-                Some(format!("{username}: {}", explain(&error))),
-                cmds,
-            ) {
-                report(model, &what, &error, cmds);
-            }
-        }
-    }
-}
-
-pub(super) fn on_user_deleted(
-    model: &mut Model,
-    env: &Env,
-    user_id: i64,
-    username: String,
-    done: Done<()>,
-    cmds: &mut Vec<Cmd>,
-) {
-    action_answered(model, "DELETE users/{id}/", &done);
-    model.users.in_flight_edits.remove(&user_id);
-    let lost = model
-        .users
-        .find(user_id)
-        .map(|(_, user)| Values::of_user(user))
-        .unwrap_or_default();
-    let written = about(user_id, username.clone()).values(lost, Values::default());
-    let outcome = Outcome::of(&done.result);
-    record_user(model, env, Action::Delete, written, outcome, cmds);
-    match done.result {
-        Ok(()) => {
-            model.users.marked.remove(&user_id);
-            remove_row(model, user_id);
-            succeed(model, format!("Deleted {username} (id {user_id})"), cmds);
-            refresh_list(model, cmds);
-            schedule_sessions(model, cmds);
-        }
-        Err(error) => report(model, &format!("Deleting {username}"), &error, cmds),
-    }
-}
-
-pub(super) fn on_password_changed(
-    model: &mut Model,
-    env: &Env,
-    user_id: i64,
-    username: String,
-    done: Done<()>,
-    cmds: &mut Vec<Cmd>,
-) {
-    action_answered(model, "POST change-password", &done);
-    // Recorded as a change of password, never with the password.
-    let written = about(user_id, username.clone());
-    record_user(
-        model,
-        env,
-        Action::SetPassword,
-        written,
-        Outcome::of(&done.result),
-        cmds,
-    );
-    match done.result {
-        Ok(()) => succeed(model, format!("Changed the password of {username}"), cmds),
-        Err(error) => report(
-            model,
-            &format!("Changing the password of {username}"),
-            &error,
-            cmds,
-        ),
-    }
-}
-
-pub(super) fn on_plan_renewed(
-    model: &mut Model,
-    env: &Env,
-    user_id: i64,
-    username: String,
-    written: UserChange,
-    done: Done<()>,
-    cmds: &mut Vec<Cmd>,
-) {
-    action_answered(model, "POST renewPlan", &done);
-    record_user(
-        model,
-        env,
-        Action::RenewPlan,
-        written,
-        Outcome::of(&done.result),
-        cmds,
-    );
-    match done.result {
-        Ok(()) => {
-            succeed(model, format!("Renewed the plan of {username}"), cmds);
-            cmds.push(model.start_action(None, |request| Cmd::ReloadUser { request, user_id }));
-        }
-        Err(error) => report(
-            model,
-            &format!("Renewing the plan of {username}"),
-            &error,
-            cmds,
-        ),
-    }
-}
-
-/// A renewed user read again: the row shows the new expiration, and the banner says it.
-pub(super) fn on_user_reloaded(
-    model: &mut Model,
-    user_id: i64,
-    done: Done<User>,
-    cmds: &mut Vec<Cmd>,
-) {
-    action_answered(model, "GET users/{id}/", &done);
-    match done.result {
-        Ok(user) => {
-            let expires = user.expiration_date.clone();
-            let username = user.username.clone();
-            if let Some(row) = model.users.find_mut(user_id) {
-                *row = user;
-            }
-            if let Some(expires) = expires {
-                model.inform(format!(
-                    "{username}'s plan now runs until {}",
-                    date_part(&expires)
-                ));
-            }
-        }
-        Err(error) => report(model, "Reading the user again", &error, cmds),
     }
 }

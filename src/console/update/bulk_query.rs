@@ -1,12 +1,18 @@
-//! Acting on every user the filter matches: `s`, `r`, `P` or `!` with a filter on and nothing
-//! marked offer "all N users matching this view". The users are collected first (every page,
-//! by id), then a confirmation shows what would change (the count is typed above a hundred),
-//! then the runner writes in batches and reports progress; Esc stops after the current batch.
+//! Acting on every user the filter matches: with a filter on and nothing marked, `s`, `r`,
+//! `P` and `!` offer "all N users matching this view"; under a plain search they act on the
+//! selected user, and `a` in their dialog turns to every match. The users are collected first
+//! (every page, by id), then a confirmation shows what would change and who is left out (the
+//! signed-in admin when it would shut them out, users the signed-in role may not change); the
+//! count is typed above a hundred. The runner writes in batches and reports progress; Esc
+//! stops after the current batch.
+
+use std::collections::BTreeMap;
 
 use tui_input::{Input, InputRequest};
 
 use super::actions::{open_role_picker, open_status_picker, request_renew, users_word};
 use super::feedback::{action_allowed, explain, log_activity, refuse_write_offline};
+use super::guards::{grant_warning, harm_of_change};
 use super::list::refresh_list;
 use super::lockdown;
 use super::record::record;
@@ -14,23 +20,14 @@ use super::sessions::load_sessions;
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;
 use crate::console::model::{
-    BulkAction, BulkQuery, BulkStage, Mode, Model, needs_typed_count, view_of,
+    BulkAction, BulkQuery, BulkStage, Confirm, Mode, Model, PickerKind, needs_typed_count, view_of,
 };
 use crate::console::msg::{Done, RequestId};
 use crate::console::wrap::step_wrapping;
 use geobox_api::{User, UserRole, UserStatus};
 use geobox_ops::bulk::{self, Change, Summary, Targets};
 use geobox_ops::journal::{Action, Outcome};
-use geobox_ops::lockdown::refuse_self;
-
-/// Whether `s`, `r`, `P` and `!` offer the whole query: a filter narrows the table, nothing is
-/// marked (marks are the admin's own choice of users and win), and the view holds more than
-/// the one user selected (a search that found one user acts on them at once, as before).
-pub fn offered(model: &Model) -> bool {
-    model.users.marked.is_empty()
-        && !model.filters.chips().is_empty()
-        && model.users.total.is_none_or(|total| total > 1)
-}
+use geobox_ops::safety::{SignedIn, WithoutSelf};
 
 pub(super) fn offer(model: &mut Model, action: BulkAction) {
     if !action_allowed(model) {
@@ -39,13 +36,46 @@ pub(super) fn offer(model: &mut Model, action: BulkAction) {
     model.mode = Mode::BulkQuery(query_at(model, action, BulkStage::Offer));
 }
 
+/// `a` in a dialog about the selected user (the status or role picker, the renewal, the
+/// lockdown): the same change for every user the view matches instead.
+pub(super) fn widen(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    if !model.may_widen_to_view() {
+        return;
+    }
+    let action = match &model.mode {
+        Mode::Picker(picker) if picker.targets.len() == 1 => match picker.kind {
+            PickerKind::Status => BulkAction::Status,
+            PickerKind::Role => BulkAction::Role,
+        },
+        Mode::Confirm(confirm) if matches!(**confirm, Confirm::RenewPlan { .. }) => {
+            BulkAction::Renew
+        }
+        Mode::Lockdown(dialog) if dialog.is_asking() => BulkAction::Lockdown,
+        _ => return,
+    };
+    model.mode = Mode::BulkQuery(query_at(model, action, BulkStage::Offer));
+    choose_whole_query(model, cmds);
+}
+
 /// `a` in the offer: every matching user. Renewing and locking down need no value, so they
 /// collect at once.
 pub(super) fn choose_whole_query(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    let caller = model.my_role().cloned();
+    // Who is signed in decides who is left out; without it known, they could be shut out.
+    let known = model.signed_in().is_some();
     let Mode::BulkQuery(query) = &mut model.mode else {
         return;
     };
     if !matches!(query.stage, BulkStage::Offer) {
+        return;
+    }
+    if !known {
+        model.mode = Mode::Normal;
+        model.fail(
+            "Nothing changed: who is signed in is not known yet, so they could not be left \
+             out (R reloads)"
+                .to_string(),
+        );
         return;
     }
     let choices: Vec<Change> = match query.action {
@@ -54,30 +84,17 @@ pub(super) fn choose_whole_query(model: &mut Model, cmds: &mut Vec<Cmd>) {
             .cloned()
             .map(Change::Status)
             .collect(),
-        BulkAction::Role => {
-            let caller = model.me.loaded().and_then(|me| me.role.as_ref());
-            UserRole::ALL
-                .iter()
-                .filter(|role| role.grantable_by(caller))
-                .cloned()
-                .map(Change::Role)
-                .collect()
-        }
+        BulkAction::Role => UserRole::ALL
+            .iter()
+            .filter(|role| role.grantable_by(caller.as_ref()))
+            .cloned()
+            .map(Change::Role)
+            .collect(),
         BulkAction::Renew => {
             collect(model, Change::RenewPlan, cmds);
             return;
         }
         BulkAction::Lockdown => {
-            // The signed-in admin is left out by id; without it known, they could be shut out.
-            if model.me.loaded().is_none() {
-                model.mode = Mode::Normal;
-                model.fail(
-                    "Not locked down: who is signed in is not known yet, so they could not be \
-                     left out (R reloads)"
-                        .to_string(),
-                );
-                return;
-            }
             collect(model, Change::Lockdown, cmds);
             return;
         }
@@ -133,17 +150,24 @@ pub(super) fn advance(model: &mut Model, cmds: &mut Vec<Cmd>) {
             change,
             targets,
             typed,
-            left_out,
+            notes,
+            warnings,
             ..
         } => {
             let count = targets.to_change.len();
+            if count == 0 {
+                // Everyone matching is already so, or left out: there is nothing to write.
+                model.note(format!("Nothing changed: {}", notes.join("; ")));
+                return;
+            }
             if needs_typed_count(&targets) && typed.value().trim() != count.to_string() {
                 let stage = BulkStage::Confirm {
                     change,
                     targets,
                     typed,
                     mismatch: true,
-                    left_out,
+                    notes,
+                    warnings,
                 };
                 model.mode = Mode::BulkQuery(query_at(model, action, stage));
                 return;
@@ -208,43 +232,24 @@ pub(super) fn on_collected(
     done: Done<Vec<User>>,
     cmds: &mut Vec<Cmd>,
 ) {
-    let Mode::BulkQuery(query) = &mut model.mode else {
-        return;
-    };
-    let BulkStage::Collecting {
-        request: awaited,
-        change,
-    } = &query.stage
-    else {
-        return;
-    };
-    if *awaited != request {
-        return;
-    }
-    match done.result {
-        Ok(mut users) => {
-            let change = change.clone();
-            let mut left_out = None;
-            if change == Change::Lockdown {
-                // Locking the signed-in admin down would shut them out mid-run.
-                let me = model.me.loaded();
-                let signed_in = me.map(|me| me.id);
-                let before = users.len();
-                users.retain(|user| refuse_self(user.id, signed_in).is_ok());
-                if users.len() < before {
-                    left_out = me.map(|me| me.username.clone());
-                }
-            }
-            let targets = Targets::split(users, &change);
-            query.stage = BulkStage::Confirm {
+    let change = match &model.mode {
+        Mode::BulkQuery(query) => match &query.stage {
+            BulkStage::Collecting {
+                request: awaited,
                 change,
-                targets,
-                typed: Input::default(),
-                mismatch: false,
-                left_out,
-            };
+            } if *awaited == request => change.clone(),
+            _ => return,
+        },
+        _ => return,
+    };
+    let (users, me) = match (done.result, model.signed_in()) {
+        (Ok(users), Some(me)) => (users, me),
+        (Ok(_), None) => {
+            model.mode = Mode::Normal;
+            model.fail("Nothing changed: who is signed in is no longer known (R reloads)");
+            return;
         }
-        Err(error) => {
+        (Err(error), _) => {
             model.mode = Mode::Normal;
             let text = format!(
                 "Reading the users matching this view failed: {}",
@@ -252,8 +257,78 @@ pub(super) fn on_collected(
             );
             log_activity(model, text.clone(), false, cmds);
             model.fail(text);
+            return;
         }
+    };
+    let (targets, notes, warnings) = weigh(&me, users, &change);
+    if let Mode::BulkQuery(query) = &mut model.mode {
+        query.stage = BulkStage::Confirm {
+            change,
+            targets,
+            typed: Input::default(),
+            mismatch: false,
+            notes,
+            warnings,
+        };
     }
+}
+
+/// The users a whole-view change writes, with what the confirmation must say first: who is
+/// left out (users the signed-in role may not change; the signed-in admin, when the change
+/// would shut them out) and the `⚠` of admin rights granted.
+fn weigh(me: &SignedIn, users: Vec<User>, change: &Change) -> (Targets, Vec<String>, Vec<String>) {
+    let actor = me.actor();
+    let mut denied: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let allowed: Vec<User> = users
+        .into_iter()
+        .filter(
+            |user| match actor.may_administer(user.id, user.role.as_ref()) {
+                Ok(()) => true,
+                Err(why) => {
+                    *denied.entry(why.reason()).or_default() += 1;
+                    false
+                }
+            },
+        )
+        .collect();
+    let mut notes: Vec<String> = denied
+        .into_iter()
+        .map(|(why, count)| format!("{} left out: {why}", users_word(count)))
+        .collect();
+    // A renewal adds a plan's days: users with no plan, or a plan that names no days (it
+    // does not expire), would only be refused, so they are left out.
+    let renewable = |user: &User| user.plan.as_ref().and_then(|plan| plan.number_of_days);
+    let (allowed, planless): (Vec<User>, Vec<User>) = allowed
+        .into_iter()
+        .partition(|user| *change != Change::RenewPlan || renewable(user).is_some());
+    let (no_plan, no_days) = planless
+        .iter()
+        .partition::<Vec<&User>, _>(|user| user.plan.is_none());
+    if !no_plan.is_empty() {
+        notes.push(format!(
+            "{} left out: no plan to renew",
+            users_word(no_plan.len())
+        ));
+    }
+    if !no_days.is_empty() {
+        notes.push(format!(
+            "{} left out: their plan names no days, so it does not expire",
+            users_word(no_days.len())
+        ));
+    }
+    let split = WithoutSelf::of(allowed, me, |me, user| harm_of_change(me, user, change));
+    notes.extend(split.note());
+    let targets = Targets::split(split.users, change);
+    let mut warnings = Vec::new();
+    if let Change::Role(role) = change {
+        let before = targets.to_change.iter().map(|user| user.role.as_ref());
+        let one = match targets.to_change.as_slice() {
+            [one] => Some(one.username.as_str()),
+            _ => None,
+        };
+        warnings.extend(grant_warning(before, role, one));
+    }
+    (targets, notes, warnings)
 }
 
 fn start(
@@ -335,6 +410,8 @@ pub(super) fn on_finished(
         model.mode = Mode::Normal;
     }
     let locked_down = change == Some(Change::Lockdown);
+    // Disabling closes a user's sessions on the server, as a lockdown does.
+    let sessions_closed = locked_down || change == Some(Change::Status(UserStatus::Disabled));
     let what = change.map_or_else(|| "Bulk change".to_string(), |change| change.describe());
     if !summary.changes.is_empty() {
         // One entry for the whole run, each user with their own outcome, as the CLI writes it.
@@ -370,7 +447,7 @@ pub(super) fn on_finished(
     let mut text = format!("{what} on the whole view: {}", summary.line());
     if let Some((user, reason)) = summary.failed.first() {
         text.push_str(&format!(
-            " · first failure {}: {reason} (L: the log)",
+            " · first failure {}: {reason} (A: the activity log lists each)",
             user.username
         ));
     }
@@ -381,410 +458,8 @@ pub(super) fn on_finished(
         model.fail(text);
     }
     refresh_list(model, cmds);
-    // The pane shows what the lockdown left open of the selected user (nothing, when it went).
-    if locked_down && let Some(user_id) = model.sessions.user_id {
+    // The pane shows what is left open of the selected user (nothing, when they were shut).
+    if sessions_closed && let Some(user_id) = model.sessions.user_id {
         load_sessions(model, user_id, cmds);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use crossterm::event::KeyCode;
-
-    use super::*;
-    use crate::console::fixtures::update;
-    use crate::console::fixtures::{loaded_model, press, type_text, user};
-    use crate::console::msg::Msg;
-
-    fn filtered_model() -> Model {
-        let mut model = loaded_model(80, 24, 500);
-        model.filters.status = Some(UserStatus::Pending);
-        model
-    }
-
-    fn stage(model: &Model) -> &BulkStage {
-        match &model.mode {
-            Mode::BulkQuery(query) => &query.stage,
-            other => panic!("not acting on the whole query: {other:?}"),
-        }
-    }
-
-    /// Keys `s a ⏎` and the collected users: the model waits at the confirmation.
-    fn confirm_with(model: &mut Model, users: Vec<User>) -> Targets {
-        type_text(model, "sa");
-        let cmds = press(model, KeyCode::Enter);
-        collected(model, &cmds, users)
-    }
-
-    /// The collection `cmds` asked for comes back with `users`: the model waits at the
-    /// confirmation.
-    fn collected(model: &mut Model, cmds: &[Cmd], users: Vec<User>) -> Targets {
-        let request = cmds
-            .iter()
-            .find_map(|cmd| match cmd {
-                Cmd::CollectMatching { request, view } => {
-                    assert_eq!(view.status, Some(UserStatus::Pending), "the table's filter");
-                    assert_eq!(
-                        view.order_by, None,
-                        "read by id, so writes cannot shift pages"
-                    );
-                    Some(*request)
-                }
-                _ => None,
-            })
-            .expect("the users are collected first");
-        let done = Done {
-            request,
-            took: Duration::ZERO,
-            result: Ok(users),
-        };
-        update(model, Msg::MatchingCollected { request, done });
-        match stage(model) {
-            BulkStage::Confirm { targets, .. } => targets.clone(),
-            other => panic!("no confirmation: {other:?}"),
-        }
-    }
-
-    fn run_request(cmds: &[Cmd]) -> Option<(RequestId, usize)> {
-        cmds.iter().find_map(|cmd| match cmd {
-            Cmd::RunBulk {
-                request, targets, ..
-            } => Some((*request, targets.to_change.len())),
-            _ => None,
-        })
-    }
-
-    /// The run ends with `summary`: what the model asks for, and the journal entries among it.
-    fn finish(
-        model: &mut Model,
-        request: RequestId,
-        summary: Summary,
-    ) -> (Vec<Cmd>, Vec<geobox_ops::journal::Entry>) {
-        let cmds = update(
-            model,
-            Msg::BulkFinished {
-                request,
-                summary: Box::new(summary),
-            },
-        );
-        let entries = cmds
-            .iter()
-            .filter_map(|cmd| match cmd {
-                Cmd::AppendJournal { entry } => Some((**entry).clone()),
-                _ => None,
-            })
-            .collect();
-        (cmds, entries)
-    }
-
-    #[test]
-    fn with_marks_the_keys_act_on_the_marked_users_as_before() {
-        let mut model = filtered_model();
-        model.users.marked.insert(3);
-        type_text(&mut model, "s");
-        assert!(matches!(model.mode, Mode::Picker(_)), "{:?}", model.mode);
-    }
-
-    #[test]
-    fn a_view_of_one_user_acts_on_them_at_once() {
-        let mut model = loaded_model(80, 24, 1);
-        model.filters.search = "ali".into();
-        type_text(&mut model, "s");
-        assert!(matches!(model.mode, Mode::Picker(_)), "{:?}", model.mode);
-    }
-
-    #[test]
-    fn enter_on_the_offer_acts_on_the_selected_user_only() {
-        let mut model = filtered_model();
-        type_text(&mut model, "r");
-        assert!(matches!(stage(&model), BulkStage::Offer));
-        press(&mut model, KeyCode::Enter);
-        assert!(matches!(model.mode, Mode::Picker(_)), "{:?}", model.mode);
-    }
-
-    #[test]
-    fn many_users_take_the_typed_count_then_run_with_progress_and_stop() {
-        let mut model = filtered_model();
-        let users: Vec<User> = (1..=160).map(user).collect();
-        let targets = confirm_with(&mut model, users);
-        let count = targets.to_change.len();
-        assert!(count > 100, "enough users to ask for the count: {count}");
-        assert!(matches!(&model.mode, Mode::BulkQuery(query) if query.typing_count()));
-
-        let cmds = press(&mut model, KeyCode::Enter);
-        assert_eq!(
-            run_request(&cmds),
-            None,
-            "nothing written before the count is typed"
-        );
-        type_text(&mut model, "99");
-        assert_eq!(run_request(&press(&mut model, KeyCode::Enter)), None);
-        assert!(matches!(
-            stage(&model),
-            BulkStage::Confirm { mismatch: true, .. }
-        ));
-
-        press(&mut model, KeyCode::Backspace);
-        press(&mut model, KeyCode::Backspace);
-        type_text(&mut model, &count.to_string());
-        let (request, written) =
-            run_request(&press(&mut model, KeyCode::Enter)).expect("the run starts");
-        assert_eq!(written, count, "only the users not already so are written");
-
-        let progress = bulk::Progress {
-            done: 64,
-            total: count,
-            elapsed: Duration::from_secs(2),
-        };
-        update(&mut model, Msg::BulkProgressed { request, progress });
-        assert!(
-            matches!(stage(&model), BulkStage::Running { progress: shown, .. } if shown.done == 64)
-        );
-
-        let stop = press(&mut model, KeyCode::Esc);
-        assert!(
-            stop.iter()
-                .any(|cmd| matches!(cmd, Cmd::StopBulk { request: r } if *r == request))
-        );
-        assert!(matches!(
-            stage(&model),
-            BulkStage::Running { stopping: true, .. }
-        ));
-        let again = press(&mut model, KeyCode::Esc);
-        assert!(
-            !again.iter().any(|cmd| matches!(cmd, Cmd::StopBulk { .. })),
-            "asked once"
-        );
-    }
-
-    #[test]
-    fn a_few_users_are_confirmed_with_y_and_the_summary_names_failures() {
-        let mut model = filtered_model();
-        let targets = confirm_with(&mut model, (1..=6).map(user).collect());
-        let (request, _) = run_request(&type_text(&mut model, "y")).expect("y says yes");
-        let mut summary = Summary {
-            done: targets.to_change.clone(),
-            skipped: targets.already.clone(),
-            ..Summary::default()
-        };
-        let failed = summary.done.pop().expect("one to fail");
-        let failed_name = failed.username.clone();
-        let refused = geobox_api::ApiError::Forbidden {
-            message: "no".to_string(),
-        };
-        summary.failed.push((failed, refused.into()));
-        let cmds = update(
-            &mut model,
-            Msg::BulkFinished {
-                request,
-                summary: Box::new(summary),
-            },
-        );
-        assert!(matches!(model.mode, Mode::Normal));
-        let banner = model.banner.clone().expect("a summary");
-        assert!(banner.error);
-        assert!(banner.text.contains("failed 1"), "{}", banner.text);
-        assert!(banner.text.contains(&failed_name), "{}", banner.text);
-        assert!(
-            cmds.iter().any(|cmd| matches!(cmd, Cmd::LoadUsers { .. })),
-            "the table is read again"
-        );
-    }
-
-    #[test]
-    fn a_whole_view_change_is_one_journal_entry_with_a_change_per_user() {
-        let mut model = filtered_model();
-        let targets = confirm_with(&mut model, (1..=3).map(user).collect());
-        let (request, _) = run_request(&type_text(&mut model, "y")).expect("y says yes");
-        let changes: Vec<geobox_ops::journal::UserChange> = targets
-            .to_change
-            .iter()
-            .map(|user| {
-                geobox_ops::journal::UserChange::new(Some(user.id), Some(user.username.clone()))
-            })
-            .collect();
-        let summary = Summary {
-            done: targets.to_change.clone(),
-            changes: changes.clone(),
-            ..Summary::default()
-        };
-        let (cmds, entries) = finish(&mut model, request, summary);
-        assert_eq!(entries.len(), 1, "one entry for the whole run: {cmds:?}");
-        assert_eq!(entries[0].action, Action::BulkUpdate);
-        assert_eq!(entries[0].changes, changes);
-        assert_eq!(
-            model.journal.this_run.len(),
-            1,
-            "shown in this run's journal"
-        );
-    }
-
-    #[test]
-    fn renewing_needs_no_value_and_esc_while_collecting_drops_the_read() {
-        let mut model = filtered_model();
-        type_text(&mut model, "P");
-        let cmds = type_text(&mut model, "a");
-        let request = cmds
-            .iter()
-            .find_map(|cmd| match cmd {
-                Cmd::CollectMatching { request, .. } => Some(*request),
-                _ => None,
-            })
-            .expect("renewing collects at once");
-        let cmds = press(&mut model, KeyCode::Esc);
-        assert!(matches!(model.mode, Mode::Normal));
-        assert!(
-            cmds.iter()
-                .any(|cmd| matches!(cmd, Cmd::CancelRequest { request: r } if *r == request))
-        );
-    }
-
-    // ---- `!` on the whole view ----
-
-    fn lockdown_run(cmds: &[Cmd]) -> Option<(RequestId, Vec<i64>)> {
-        cmds.iter().find_map(|cmd| match cmd {
-            Cmd::RunBulk {
-                request,
-                targets,
-                change: Change::Lockdown,
-            } => Some((
-                *request,
-                targets.to_change.iter().map(|user| user.id).collect(),
-            )),
-            _ => None,
-        })
-    }
-
-    #[test]
-    fn bang_with_a_filter_offers_the_view_and_enter_keeps_to_the_selected_user() {
-        let mut model = filtered_model();
-        // User 1, selected first, is the signed-in admin.
-        type_text(&mut model, "j!");
-        assert!(
-            matches!(&model.mode, Mode::BulkQuery(query)
-                if query.action == BulkAction::Lockdown && matches!(query.stage, BulkStage::Offer)),
-            "{:?}",
-            model.mode
-        );
-        press(&mut model, KeyCode::Enter);
-        assert!(
-            matches!(&model.mode, Mode::Lockdown(dialog)
-                if dialog.targets.len() == 1 && dialog.targets[0].id == 2),
-            "the one-user dialog, as before: {:?}",
-            model.mode
-        );
-    }
-
-    #[test]
-    fn bang_with_marks_locks_down_the_marked_users_as_before() {
-        let mut model = filtered_model();
-        model.users.marked.insert(3);
-        type_text(&mut model, "!");
-        assert!(matches!(model.mode, Mode::Lockdown(_)), "{:?}", model.mode);
-    }
-
-    #[test]
-    fn a_whole_view_lockdown_collects_takes_the_typed_count_and_runs() {
-        let mut model = filtered_model();
-        let cmds = type_text(&mut model, "j!a");
-        let targets = collected(&mut model, &cmds, (2..=161).map(user).collect());
-        assert_eq!(
-            targets.to_change.len(),
-            160,
-            "nobody is already locked down"
-        );
-        assert!(matches!(
-            stage(&model),
-            BulkStage::Confirm {
-                change: Change::Lockdown,
-                left_out: None,
-                ..
-            }
-        ));
-        assert!(
-            lockdown_run(&press(&mut model, KeyCode::Enter)).is_none(),
-            "above a hundred, the count is typed"
-        );
-        type_text(&mut model, "160");
-        let (request, ids) =
-            lockdown_run(&press(&mut model, KeyCode::Enter)).expect("the lockdown runs");
-        assert_eq!(ids, (2..=161).collect::<Vec<i64>>());
-        assert!(matches!(
-            stage(&model),
-            BulkStage::Running {
-                change: Change::Lockdown,
-                ..
-            }
-        ));
-
-        let mut summary = Summary {
-            done: targets.to_change.clone(),
-            changes: targets
-                .to_change
-                .iter()
-                .map(|user| geobox_ops::journal::UserChange::new(Some(user.id), None))
-                .collect(),
-            ..Summary::default()
-        };
-        let failed = summary.done.pop().expect("one to fail");
-        let close_failed = geobox_ops::lockdown::StepDone {
-            kind: geobox_ops::lockdown::StepKind::CloseSessions,
-            outcome: Outcome::Error("server error (500)".to_string()),
-            summary: String::new(),
-            error: None,
-        };
-        let missed = geobox_ops::lockdown::LockdownError::Incomplete {
-            failed: vec![close_failed],
-        };
-        assert_eq!(
-            missed.to_string(),
-            "not done: close sessions (error: server error (500))"
-        );
-        summary.failed.push((failed, missed.into()));
-        let (cmds, entries) = finish(&mut model, request, summary);
-        assert_eq!(entries.len(), 1, "one entry for the run");
-        assert_eq!(entries[0].action, Action::Lockdown, "undone as a lockdown");
-        assert_eq!(entries[0].changes.len(), 160);
-        let banner = model.banner.clone().expect("a summary");
-        assert!(
-            banner.error && banner.text.contains("close sessions"),
-            "{}",
-            banner.text
-        );
-        assert!(cmds.iter().any(|cmd| matches!(cmd, Cmd::LoadUsers { .. })));
-    }
-
-    #[test]
-    fn the_signed_in_admin_is_left_out_of_a_whole_view_lockdown() {
-        let mut model = filtered_model();
-        let me = model.me.loaded().cloned().expect("signed in");
-        let cmds = type_text(&mut model, "j!a");
-        let targets = collected(&mut model, &cmds, vec![user(2), me.clone(), user(3)]);
-        let ids: Vec<i64> = targets.to_change.iter().map(|user| user.id).collect();
-        assert_eq!(ids, vec![2, 3]);
-        assert!(
-            matches!(stage(&model), BulkStage::Confirm { left_out: Some(name), .. } if *name == me.username),
-            "the confirmation says so: {:?}",
-            model.mode
-        );
-        let (_, ids) = lockdown_run(&type_text(&mut model, "y")).expect("a few: y is enough");
-        assert!(!ids.contains(&me.id));
-    }
-
-    #[test]
-    fn a_whole_view_lockdown_waits_to_know_who_is_signed_in() {
-        let mut model = filtered_model();
-        model.me = crate::console::model::Loadable::default();
-        let cmds = type_text(&mut model, "j!a");
-        assert!(
-            !cmds
-                .iter()
-                .any(|cmd| matches!(cmd, Cmd::CollectMatching { .. })),
-            "nothing collected"
-        );
-        assert!(matches!(model.mode, Mode::Normal));
-        assert!(model.banner.as_ref().is_some_and(|banner| banner.error));
     }
 }

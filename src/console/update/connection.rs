@@ -153,6 +153,8 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::CopyQueryAsCli
         | Msg::CopyQueryAsCurl
         | Msg::ChooseWholeQuery
+        | Msg::WidenToWholeView
+        | Msg::EditJournalUndoCount(_)
         | Msg::AdvanceBulkQuery
         | Msg::StepBulkQuery(_)
         | Msg::EditBulkQueryCount(_)
@@ -185,7 +187,9 @@ fn exported(request: RequestId, result: &Result<ExportDone, ExportError>) -> Opt
             request,
             reached: !unreachable(error),
         }),
-        Err(ExportError::Create { .. } | ExportError::Write { .. }) => None,
+        Err(
+            ExportError::Create { .. } | ExportError::Write { .. } | ExportError::Exists { .. },
+        ) => None,
     }
 }
 

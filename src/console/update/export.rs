@@ -36,19 +36,23 @@ pub(super) fn toggle_format(model: &mut Model) {
     }
 }
 
+/// ⏎ on the path: writes a new file; `y` when asked about a file already there: writes over it.
 pub(super) fn start(model: &mut Model, cmds: &mut Vec<Cmd>) {
     let Mode::Export(dialog) = &model.mode else {
         return;
     };
-    let ExportDialog::Asking { path } = dialog.as_ref() else {
-        return;
+    let (path, overwrite) = match dialog.as_ref() {
+        ExportDialog::Asking { path } => {
+            let typed = path.value().trim().to_string();
+            if typed.is_empty() {
+                return;
+            }
+            (PathBuf::from(typed), false)
+        }
+        ExportDialog::Overwrite { path } => (path.clone(), true),
+        ExportDialog::Running { .. } => return,
     };
-    let typed = path.value().trim().to_string();
-    if typed.is_empty() {
-        return;
-    }
-    let format = export_format(&typed);
-    let path = PathBuf::from(typed);
+    let format = export_format(&path.to_string_lossy());
     let request = model.new_request();
     model.mode = Mode::Export(Box::new(ExportDialog::Running {
         request,
@@ -65,6 +69,7 @@ pub(super) fn start(model: &mut Model, cmds: &mut Vec<Cmd>) {
         view: view_of(&model.filters),
         path,
         format,
+        overwrite,
     });
 }
 
@@ -80,6 +85,11 @@ pub(super) fn back_out(model: &mut Model, cmds: &mut Vec<Cmd>) {
                 *stopping = true;
                 cmds.push(Cmd::StopBulk { request: *request });
             }
+        }
+        // Not over the file: back to the path, to name another one.
+        ExportDialog::Overwrite { path } => {
+            let path = Input::new(path.to_string_lossy().into_owned());
+            **dialog = ExportDialog::Asking { path };
         }
         ExportDialog::Asking { .. } => model.mode = Mode::Normal,
     }
@@ -104,12 +114,16 @@ pub(super) fn on_finished(
     result: Result<ExportDone, ExportError>,
     cmds: &mut Vec<Cmd>,
 ) {
-    if matches!(&model.mode, Mode::Export(dialog)
-        if matches!(dialog.as_ref(), ExportDialog::Running { request: running, .. } if *running == request))
-    {
+    let ours = matches!(&model.mode, Mode::Export(dialog)
+        if matches!(dialog.as_ref(), ExportDialog::Running { request: running, .. } if *running == request));
+    if ours {
         model.mode = Mode::Normal;
     }
     match result {
+        // Nothing was written: the dialog asks before writing over what is there.
+        Err(ExportError::Exists { path }) if ours => {
+            model.mode = Mode::Export(Box::new(ExportDialog::Overwrite { path }));
+        }
         Ok(done) => {
             let stopped = if done.stopped {
                 " (stopped before the end)"
@@ -167,8 +181,10 @@ mod tests {
                     format,
                     view,
                     path,
+                    overwrite,
                 } => {
                     assert_eq!(path, &PathBuf::from("users-20261129-120000.jsonl"));
+                    assert!(!overwrite, "never over a file unasked");
                     Some((*request, *format, view.clone()))
                 }
                 _ => None,
@@ -215,6 +231,56 @@ mod tests {
                 && banner.text.contains("stopped"),
             "{}",
             banner.text
+        );
+    }
+
+    #[test]
+    fn a_file_already_there_is_written_over_only_after_a_yes_that_names_it() {
+        let mut model = loaded_model(80, 24, 500);
+        press(&mut model, KeyCode::Char('w'));
+        let cmds = press(&mut model, KeyCode::Enter);
+        let Some(Cmd::Export { request, path, .. }) = cmds.first() else {
+            panic!("the export starts: {cmds:?}");
+        };
+        let (request, path) = (*request, path.clone());
+        update(
+            &mut model,
+            Msg::ExportFinished {
+                request,
+                result: Err(ExportError::Exists { path: path.clone() }),
+            },
+        );
+        assert!(
+            matches!(&model.mode, Mode::Export(dialog)
+                if matches!(dialog.as_ref(), ExportDialog::Overwrite { path: asked } if *asked == path)),
+            "{:?}",
+            model.mode
+        );
+        // ⏎ is not a yes here; n goes back to the name, to change it.
+        assert!(press(&mut model, KeyCode::Enter).is_empty());
+        press(&mut model, KeyCode::Char('n'));
+        let Mode::Export(dialog) = &model.mode else {
+            panic!("the dialog stays: {:?}", model.mode);
+        };
+        assert!(
+            matches!(dialog.as_ref(), ExportDialog::Asking { path: typed } if typed.value() == path.to_string_lossy()),
+            "{dialog:?}"
+        );
+        let cmds = press(&mut model, KeyCode::Enter);
+        let Some(Cmd::Export { request, .. }) = cmds.first() else {
+            panic!("asked again: {cmds:?}");
+        };
+        update(
+            &mut model,
+            Msg::ExportFinished {
+                request: *request,
+                result: Err(ExportError::Exists { path: path.clone() }),
+            },
+        );
+        let cmds = press(&mut model, KeyCode::Char('y'));
+        assert!(
+            matches!(cmds.as_slice(), [Cmd::Export { overwrite: true, path: written, .. }] if *written == path),
+            "y writes over the file named: {cmds:?}"
         );
     }
 }

@@ -14,7 +14,7 @@ pub(super) fn tick(model: &mut Model) {
     }
 }
 
-/// `L`: shows the log with the keyboard on it (j/k scroll, q or Esc close), or hides it.
+/// `A`: shows the activity log with the keyboard on it (j/k scroll, q or Esc close), or hides it.
 pub(super) fn toggle_activity_log(model: &mut Model) {
     model.show_activity = !model.show_activity;
     model.activity_scroll = 0;
@@ -130,18 +130,23 @@ pub(super) fn step_progress(
     };
     progress.done += 1;
     if let Some(failure) = failure {
+        // Each failure has its line in the activity log; the banner only sums them up.
+        let line = format!("{}: {failure}", progress.what);
         progress.failures.push(failure);
+        log_activity(model, line, false, cmds);
     }
+    let Some(progress) = &mut model.progress else {
+        return false;
+    };
     if progress.done >= progress.total {
         let progress = model.progress.take().unwrap_or_default();
         super::record::finish_bulk(model, env, cmds);
         let ok = progress.total - progress.failures.len();
         let mut text = format!("{}: {ok}/{} done", progress.what, progress.total);
-        if !progress.failures.is_empty() {
+        if let Some(first) = progress.failures.first() {
             text.push_str(&format!(
-                ", {} failed: {}",
-                progress.failures.len(),
-                progress.failures.join("; ")
+                ", {} failed (first: {first}; A lists each)",
+                progress.failures.len()
             ));
         }
         let error = !progress.failures.is_empty();
@@ -156,13 +161,12 @@ pub(super) fn step_progress(
     true
 }
 
-/// What a finished bulk action leaves: its undo, and the marks cleared when every user
-/// succeeded (kept otherwise, for another try). Returns what to add to the summary.
+/// What a finished bulk action leaves: its undo (the journal entry it made is the last
+/// change `u` undoes), and the marks cleared when every user succeeded (kept otherwise, for
+/// another try). Returns what to add to the summary.
 fn after_bulk(model: &mut Model, progress: Progress) -> String {
     let mut said = String::new();
-    if !progress.undo.is_empty() {
-        model.last_undo = None;
-        model.last_bulk_undo = Some(progress.undo);
+    if progress.failures.len() < progress.total {
         said.push_str(" · u undo");
     }
     if progress.on_marked {
@@ -183,11 +187,11 @@ pub(super) fn action_allowed(model: &mut Model) -> bool {
         return false;
     }
     if model.read_only {
-        model.inform("Read-only mode: actions are off".to_string());
+        model.note("Read-only mode: actions are off".to_string());
         return false;
     }
     if model.progress.is_some() {
-        model.inform("Wait for the running bulk action to finish".to_string());
+        model.note("Wait for the running bulk action to finish".to_string());
         return false;
     }
     true

@@ -71,6 +71,7 @@ pub(super) fn open_filters(model: &mut Model) {
         cql: Input::new(filters.cql.clone()),
         sort: filters.sort,
         cql_error: model.cql_server_error.clone(),
+        search: filters.search.clone(),
     }));
 }
 
@@ -197,6 +198,7 @@ pub(super) fn apply_filters(model: &mut Model, cmds: &mut Vec<Cmd>) {
     filters.search_fields = panel.search_fields.value().trim().to_string();
     filters.cql = panel.cql.value().trim().to_string();
     filters.sort = panel.sort;
+    filters.search = panel.search.clone();
     model.mode = Mode::Normal;
     if filters != model.filters {
         model.filters = filters;

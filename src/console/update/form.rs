@@ -6,16 +6,18 @@ use tui_input::InputRequest;
 use super::feedback::{
     OFFLINE_WRITE, action_allowed, action_answered, explain, note_request, report, succeed,
 };
+use super::guards::{OWN_ACCOUNT, grant_warning, refused};
 use super::list::refresh_list;
 use super::record::{about, changed, record_user, tried};
+use super::sessions::reload_sessions_if_disabled;
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;
-use crate::console::form::{UserForm, same_editable_fields};
-use crate::console::model::{LoadState, Mode, Model, Sort, TargetUser, Undo};
+use crate::console::form::{Field, UserForm, same_editable_fields};
+use crate::console::model::{AfterSelfHarm, Confirm, LoadState, Mode, Model, Needs, Sort};
 use crate::console::msg::Done;
-use geobox_api::date_part;
-use geobox_api::{Patch, Plan, User, UserUpdate};
+use geobox_api::{Plan, User, UserStatus};
 use geobox_ops::journal::{Action, Outcome, UserChange, Values};
+use geobox_ops::safety::self_harm_of_update;
 
 pub(super) fn open_create_form(model: &mut Model) {
     if action_allowed(model) {
@@ -126,65 +128,6 @@ pub(super) fn on_read_before_save(
     model.actions_in_flight.remove(&request);
 }
 
-/// The undo of `update` applied to `original`: the same fields, with their old values.
-pub fn reverse(original: &User, update: &UserUpdate) -> Undo {
-    fn back(changed: &Patch<impl Sized>, old: Option<String>) -> Patch<String> {
-        match (changed.is_keep(), old) {
-            (true, _) => Patch::Keep,
-            (false, Some(old)) if !old.is_empty() => Patch::Set(old),
-            (false, _) => Patch::Clear,
-        }
-    }
-    let old_plan = original.plan.as_ref().map(|plan| plan.id);
-    let restore = UserUpdate {
-        username: update.username.as_ref().map(|_| original.username.clone()),
-        email: update
-            .email
-            .as_ref()
-            .map(|_| original.email.clone().unwrap_or_default()),
-        first_name: update
-            .first_name
-            .as_ref()
-            .map(|_| original.first_name.clone().unwrap_or_default()),
-        last_name: update
-            .last_name
-            .as_ref()
-            .map(|_| original.last_name.clone().unwrap_or_default()),
-        status: update.status.as_ref().and(original.status.clone()),
-        role: update.role.as_ref().and(original.role.clone()),
-        mobile: back(&update.mobile, original.mobile.clone()),
-        plan_id: match (update.plan_id.is_keep(), old_plan) {
-            (true, _) => Patch::Keep,
-            (false, Some(id)) => Patch::Set(id),
-            (false, None) => Patch::Clear,
-        },
-        expiration_date: back(
-            &update.expiration_date,
-            original
-                .expiration_date
-                .as_deref()
-                .map(|date| date_part(date).to_string()),
-        ),
-    };
-    let description = restore
-        .to_json()
-        .iter()
-        .map(|(key, value)| match value {
-            serde_json::Value::String(text) => format!("{key} {text}"),
-            other => format!("{key} {other}"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    Undo {
-        user: TargetUser {
-            id: original.id,
-            username: original.username.clone(),
-        },
-        update: restore,
-        description,
-    }
-}
-
 pub(super) fn open_edit_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
     if !action_allowed(model) {
         return;
@@ -192,6 +135,9 @@ pub(super) fn open_edit_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
     let Some(user) = model.users.selected_user().cloned() else {
         return;
     };
+    if refused(model, "Editing", Needs::Change, &[user.id]) {
+        return;
+    }
     let plans = model.plans.loaded().cloned().unwrap_or_default();
     let mut form = UserForm::edit(&user, &plans);
     form.granter = model.my_role().cloned();
@@ -205,7 +151,7 @@ pub(super) fn open_edit_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
 
 pub(super) fn save_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
     // The form leaves the mode while its command is built, so the model is free to hand out
-    // the request id; it goes back whatever happens.
+    // the request id; it goes back (or behind a confirmation) whatever happens.
     let mut form = match std::mem::take(&mut model.mode) {
         Mode::Form(form) => form,
         other => {
@@ -213,31 +159,110 @@ pub(super) fn save_form(model: &mut Model, cmds: &mut Vec<Cmd>) {
             return;
         }
     };
-    if let Some(cmd) = start_save(model, &mut form) {
-        cmds.push(cmd);
+    if !ready_to_save(model, &mut form) {
+        model.mode = Mode::Form(form);
+        return;
+    }
+    match ask_before_saving(model, &form) {
+        Ok(None) => resume_save(model, form, cmds),
+        Ok(Some(ask)) => model.mode = Mode::Confirm(Box::new(ask(form))),
+        Err(why) => {
+            form.failure = Some(why);
+            model.mode = Mode::Form(form);
+        }
+    }
+}
+
+/// Saves a form that was asked about (or needed no asking): it goes back on screen, saving.
+pub(super) fn resume_save(model: &mut Model, mut form: Box<UserForm>, cmds: &mut Vec<Cmd>) {
+    if ready_to_save(model, &mut form) {
+        cmds.push(start_save(model, &mut form));
     }
     model.mode = Mode::Form(form);
 }
 
-/// The command that saves the form, once every field checks out and something changed.
-fn start_save(model: &mut Model, form: &mut UserForm) -> Option<Cmd> {
+/// A confirmation in front of a form, once the form is handed to it.
+type Ask = Box<dyn FnOnce(Box<UserForm>) -> Confirm>;
+
+/// What a save must ask first: a typed confirmation when it would disable or demote the
+/// signed-in admin, a warning when it gives admin rights or changes their own role or status.
+/// An error when who is signed in is not known and the save changes a role or status.
+fn ask_before_saving(model: &Model, form: &UserForm) -> Result<Option<Ask>, String> {
+    let update = form.update();
+    let (target, before_role) = match &form.original {
+        Some(user) => (Some(user.id), user.role.as_ref()),
+        None => (None, None),
+    };
+    let privileged = form.is_create() || update.role.is_some() || update.status.is_some();
+    let me = match model.signed_in() {
+        Some(me) => me,
+        None if !privileged => return Ok(None),
+        None => {
+            return Err(
+                "Not saved: who is signed in is not known yet, so the console cannot \
+                        tell whether this shuts you out (R reloads). Everything typed stays here."
+                    .to_string(),
+            );
+        }
+    };
+    if let Some(id) = target
+        && let Some(harm) = self_harm_of_update(&me, id, &update)
+    {
+        return Ok(Some(Box::new(move |form| Confirm::SelfHarm {
+            harm,
+            typed: tui_input::Input::default(),
+            mismatch: false,
+            then: AfterSelfHarm::Save(form),
+        })));
+    }
+    let mut warnings = Vec::new();
+    if target == Some(me.id) && (update.role.is_some() || update.status.is_some()) {
+        warnings.push(OWN_ACCOUNT.to_string());
+    }
+    let granted = if form.is_create() {
+        form.role.clone()
+    } else {
+        update.role.clone()
+    };
+    if let Some(role) = granted {
+        let name = form.value(Field::Username).trim().to_string();
+        warnings.extend(grant_warning([before_role], &role, Some(&name)));
+    }
+    if warnings.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Box::new(move |form| Confirm::SaveForm {
+        form,
+        warnings,
+    })))
+}
+
+/// Whether the form may be sent: every field checks out, something changed, nothing is in
+/// flight, and the server answers; otherwise the form says why.
+fn ready_to_save(model: &Model, form: &mut UserForm) -> bool {
     if form.saving.is_some() {
-        return None;
+        return false;
     }
     if model.connection.is_offline() {
         form.failure = Some(format!("{OFFLINE_WRITE}. Everything typed stays here."));
-        return None;
+        return false;
     }
     if !form.check_all() {
         form.failure = Some("Fix the marked fields first".to_string());
-        return None;
+        return false;
     }
     if form.original.is_some() && form.update().is_empty() {
         form.failure = Some("Nothing changed".to_string());
-        return None;
+        return false;
     }
     form.failure = None;
-    Some(model.start_action(None, |request| {
+    true
+}
+
+/// The command that saves the form: a read first for an edit (to catch changes made since it
+/// opened), the create itself for a new user.
+fn start_save(model: &mut Model, form: &mut UserForm) -> Cmd {
+    model.start_action(None, |request| {
         form.saving = Some(request);
         match &form.original {
             Some(original) => Cmd::ReadBeforeSave {
@@ -249,7 +274,7 @@ fn start_save(model: &mut Model, form: &mut UserForm) -> Option<Cmd> {
                 new_user: form.new_user(),
             },
         }
-    }))
+    })
 }
 
 pub(super) fn on_user_saved(
@@ -281,9 +306,6 @@ pub(super) fn on_user_saved(
                     .map(|(field, _, _)| field.label())
                     .collect::<Vec<_>>()
                     .join(", ");
-                if let Some(original) = &form.original {
-                    model.last_undo = Some(reverse(original, &form.update()));
-                }
             }
             if created {
                 succeed(
@@ -305,12 +327,15 @@ pub(super) fn on_user_saved(
                 } else {
                     format!("Saved {}: {changed}", user.username)
                 };
-                if model.last_undo.is_some() {
-                    text.push_str(" · u undo");
-                }
-                if let Some(row) = model.users.find_mut(user.id) {
+                text.push_str(" · u undo");
+                let id = user.id;
+                let disabled = user.status == Some(UserStatus::Disabled);
+                let mut was_disabled = false;
+                if let Some(row) = model.users.find_mut(id) {
+                    was_disabled = row.status == Some(UserStatus::Disabled);
                     *row = user;
                 }
+                reload_sessions_if_disabled(model, id, disabled && !was_disabled, cmds);
                 succeed(model, text, cmds);
             }
         }

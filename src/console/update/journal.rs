@@ -1,8 +1,10 @@
 //! The journal panel (`L`): this run's entries first, then earlier ones the runner reads from
 //! the journal (the team's, with a team journal), narrowed to the selected user or to one
 //! admin on request; `u` undoes the highlighted entry through the same planner as
-//! `geobox-users journal undo`, showing the change or the refusal first. The runner claims
-//! the undo in the journal before it writes, so two admins never undo one entry twice.
+//! `geobox-users journal undo`, showing the change or the refusal first (an undo of more than a
+//! hundred users takes their count typed). `u` on the main screen opens the panel on the last
+//! change this run made, whatever its kind, and asks the same way. The runner claims the undo
+//! in the journal before it writes, so two admins never undo one entry twice.
 
 use super::feedback::{action_allowed, explain, log_activity};
 use super::list::refresh_list;
@@ -122,6 +124,51 @@ pub(super) fn toggle_admin(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     read_earlier(model, env, cmds);
 }
 
+/// `u` on the main screen: the last change this run made (an edit, a create, a delete, a
+/// renewal, a lockdown, marked users, a whole view), shown in the panel with its undo asked
+/// as `u` there would; one already undone says so, and by whom.
+pub(super) fn undo_last(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
+    if !action_allowed(model) {
+        return;
+    }
+    let Some(last) = model.journal.last_change() else {
+        model.note("Nothing to undo: this run changed nothing yet (L lists earlier changes)");
+        return;
+    };
+    if let Some(undone) = last.undone.as_ref().filter(|undone| undone.whole) {
+        let text = format!(
+            "The last change ({} {}) is already undone ({undone})",
+            last.action, last.id
+        );
+        model.note(text);
+        return;
+    }
+    let id = last.id.clone();
+    model.mode = Mode::Journal(Box::default());
+    read_earlier(model, env, cmds);
+    let this_run = model.journal.this_run.clone();
+    if let Some(view) = view_mut(model) {
+        view.selected = view
+            .rows(&this_run)
+            .iter()
+            .position(|entry| entry.id == id)
+            .unwrap_or(0);
+    }
+    request_undo(model, cmds);
+}
+
+/// Edits the count typed to confirm an undo of many users.
+pub(super) fn edit_undo_count(model: &mut Model, request: tui_input::InputRequest) {
+    if let Some(view) = view_mut(model)
+        && let UndoAsk::Ready {
+            typed, mismatch, ..
+        } = &mut view.undo
+    {
+        typed.handle(request);
+        *mismatch = false;
+    }
+}
+
 /// `u`: reads the highlighted entry's users as they are now, to show what the undo changes.
 pub(super) fn request_undo(model: &mut Model, cmds: &mut Vec<Cmd>) {
     if !action_allowed(model) {
@@ -167,7 +214,9 @@ pub(super) fn on_checked(model: &mut Model, entry: Entry, done: Done<Vec<Option<
                 plan.notes.splice(0..0, first);
                 UndoAsk::Ready {
                     entry: Box::new(entry),
-                    plan,
+                    plan: Box::new(plan),
+                    typed: tui_input::Input::default(),
+                    mismatch: false,
                 }
             }
             Err(refusal) => UndoAsk::Refused {
@@ -219,15 +268,29 @@ pub(super) fn confirm_undo(model: &mut Model, cmds: &mut Vec<Cmd>) {
     if !matches!(view.undo, UndoAsk::Ready { .. }) {
         return;
     }
-    let UndoAsk::Ready { entry, plan } = std::mem::take(&mut view.undo) else {
+    let counted = view.undo.typing_count();
+    let UndoAsk::Ready {
+        entry, plan, typed, ..
+    } = std::mem::take(&mut view.undo)
+    else {
         return;
     };
+    // Above a hundred users, the count typed is the yes, as for a change to many.
+    if counted && typed.value().trim() != plan.users().to_string() {
+        view.undo = UndoAsk::Ready {
+            entry,
+            plan,
+            typed,
+            mismatch: true,
+        };
+        return;
+    }
     view.undo = UndoAsk::Running { request };
     model.actions_in_flight.insert(request);
     cmds.push(Cmd::ApplyUndo {
         request,
         entry,
-        plan,
+        plan: *plan,
         claimant,
     });
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
 use super::deep_pages;
-use super::feedback::{explain, note_request, report};
+use super::feedback::{explain, log_activity, note_request, report};
 use super::help;
 use super::me::load_me;
 use super::sessions::{load_sessions, schedule_sessions};
@@ -74,7 +74,10 @@ pub(super) fn toggle_mark(model: &mut Model, cmds: &mut Vec<Cmd>) {
 pub(super) fn reload(model: &mut Model, cmds: &mut Vec<Cmd>) {
     model.banner = None;
     load_me(model, cmds);
-    refresh_list(model, cmds);
+    // A role that cannot list users sees itself: reading `users/me/` again is its list.
+    if model.my_role().is_none_or(|role| role.manages_users()) {
+        refresh_list(model, cmds);
+    }
     if let Some(user_id) = model.sessions.user_id {
         load_sessions(model, user_id, cmds);
     }
@@ -370,13 +373,21 @@ pub(super) fn on_users_loaded(
             schedule_sessions(model, cmds);
         }
         Err(error) => {
-            if let ApiError::Validation { .. } = &error
-                && model.filters.combined_cql().is_some()
-            {
-                model.cql_server_error = Some(error.to_string());
+            let cql = matches!(error, ApiError::Validation { .. })
+                && model.filters.combined_cql().is_some();
+            if cql {
+                // The server counts positions in the CQL the console sent; the admin reads
+                // them in what they typed.
+                let said = model.filters.cql_error_as_typed(&error.to_string());
+                model.cql_server_error = Some(said.clone());
+                model.users.error = Some(said.clone());
+                let text = format!("Loading users failed: {said}");
+                log_activity(model, text.clone(), false, cmds);
+                model.fail(text);
+            } else {
+                model.users.error = Some(explain(&error));
+                report(model, "Loading users", &error, cmds);
             }
-            model.users.error = Some(explain(&error));
-            report(model, "Loading users", &error, cmds);
         }
     }
 }

@@ -1,19 +1,24 @@
 //! Lockdown (`!`): the selected or marked users shut in one step through the shared
 //! `lockdown` library (status Disabled, every session closed, optionally a new random
 //! password). One confirmation first; each user's steps are shown as they come back and
-//! journaled as one entry; the signed-in user is refused.
+//! journaled as one entry; the signed-in admin is refused alone and left out among others.
 
 use super::feedback::{action_allowed, action_answered, explain, log_activity};
+use super::guards::{refused, signed_in_or_say};
 use super::list::refresh_list;
 use super::record::{append, record, stamp};
 use super::sessions::load_sessions;
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;
-use crate::console::model::{LockdownDialog, LockdownResult, Mode, Model};
+use crate::console::model::{LockdownDialog, LockdownResult, Mode, Model, Needs};
 use crate::console::msg::{Done, LockdownDone};
 use geobox_ops::journal::{Action, Outcome, UserChange, who};
-use geobox_ops::lockdown::{Lockdown, refuse_self};
+use geobox_ops::lockdown::Lockdown;
+use geobox_ops::safety::{WithoutSelf, self_harm_of_lockdown};
 
+/// `!`: the dialog for the selected or marked users. The signed-in admin is never locked down
+/// here: alone, they are refused with what it would cost; among marked users, they are left
+/// out and the dialog says so.
 pub(super) fn request(model: &mut Model) {
     if !action_allowed(model) {
         return;
@@ -22,15 +27,25 @@ pub(super) fn request(model: &mut Model) {
     if targets.is_empty() {
         return;
     }
-    let me = model.me.loaded().map(|me| me.id);
-    if let Some(refusal) = targets
-        .iter()
-        .find_map(|target| refuse_self(target.id, me).err())
-    {
-        model.fail(format!("Not locked down: {refusal}"));
+    let ids: Vec<i64> = targets.iter().map(|target| target.id).collect();
+    if refused(model, "Locking down", Needs::Administer, &ids) {
         return;
     }
-    model.mode = Mode::Lockdown(Box::new(LockdownDialog::new(targets)));
+    let Some(me) = signed_in_or_say(model, "Not locked down") else {
+        return;
+    };
+    let split = WithoutSelf::of(targets, &me, |me, target| {
+        self_harm_of_lockdown(me, target.id)
+    });
+    if split.users.is_empty() {
+        if let Some((_, harm)) = &split.left_out {
+            model.fail(format!("Not locked down: {harm}"));
+        }
+        return;
+    }
+    let mut dialog = LockdownDialog::new(split.users.clone());
+    dialog.left_out = split.note();
+    model.mode = Mode::Lockdown(Box::new(dialog));
 }
 
 fn dialog_mut(model: &mut Model) -> Option<&mut LockdownDialog> {

@@ -30,7 +30,7 @@ pub(super) fn on_me_loaded(model: &mut Model, done: Done<User>, cmds: &mut Vec<C
             if cannot_manage {
                 model.explained_forbidden = true;
                 let role = role.map(|role| role.to_string()).unwrap_or_default();
-                model.inform(format!(
+                model.note(format!(
                     "Signed in as a {role}: this role cannot list other users, so the table shows you and your sessions."
                 ));
             }

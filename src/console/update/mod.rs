@@ -11,6 +11,7 @@
 //! entries), `me` (the signed-in user), `marks`, `deep_pages`. This file only dispatches.
 
 mod actions;
+mod answered;
 mod bulk_query;
 mod connection;
 mod deep_pages;
@@ -18,6 +19,7 @@ mod export;
 mod feedback;
 mod filters;
 mod form;
+mod guards;
 mod help;
 mod journal;
 mod list;
@@ -35,7 +37,6 @@ mod tests;
 
 pub use connection::unreachable;
 pub use feedback::explain;
-pub use form::reverse;
 pub use list::table_rows;
 pub use query_bar::{cli_command, curl_command};
 
@@ -125,16 +126,16 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::RequestCloseSession => sessions::request_close_session(model),
         Msg::RequestCloseOtherSessions => sessions::request_close_other_sessions(model),
         // With a filter on and nothing marked, these offer every user the filter matches.
-        Msg::OpenStatusPicker if bulk_query::offered(model) => {
+        Msg::OpenStatusPicker if model.offers_whole_view() => {
             bulk_query::offer(model, BulkAction::Status)
         }
-        Msg::OpenRolePicker if bulk_query::offered(model) => {
+        Msg::OpenRolePicker if model.offers_whole_view() => {
             bulk_query::offer(model, BulkAction::Role)
         }
-        Msg::RequestRenewPlan if bulk_query::offered(model) => {
+        Msg::RequestRenewPlan if model.offers_whole_view() => {
             bulk_query::offer(model, BulkAction::Renew)
         }
-        Msg::RequestLockdown if bulk_query::offered(model) => {
+        Msg::RequestLockdown if model.offers_whole_view() => {
             bulk_query::offer(model, BulkAction::Lockdown)
         }
         Msg::OpenStatusPicker => actions::open_status_picker(model),
@@ -148,7 +149,7 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::OpenPasswordDialog => actions::open_password_dialog(model),
         Msg::DialogNextField => actions::step_dialog_field(model, true),
         Msg::DialogPrevField => actions::step_dialog_field(model, false),
-        Msg::RequestUndo => actions::request_undo(model),
+        Msg::RequestUndo => journal::undo_last(model, env, cmds),
         Msg::ConfirmDialog => actions::confirm_dialog(model, cmds),
         Msg::CancelDialog => actions::cancel_dialog(model),
 
@@ -164,6 +165,7 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::ToggleJournalAdmin => journal::toggle_admin(model, env, cmds),
         Msg::RequestJournalUndo => journal::request_undo(model, cmds),
         Msg::ConfirmJournalUndo => journal::confirm_undo(model, cmds),
+        Msg::EditJournalUndoCount(request) => journal::edit_undo_count(model, request),
         Msg::CancelJournalUndo => journal::cancel_undo(model),
 
         Msg::ToggleSessionMark => session_choice::toggle_mark(model),
@@ -180,6 +182,7 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::CopyQueryAsCurl => query_bar::copy_curl(model, env, cmds),
 
         Msg::ChooseWholeQuery => bulk_query::choose_whole_query(model, cmds),
+        Msg::WidenToWholeView => bulk_query::widen(model, cmds),
         Msg::AdvanceBulkQuery => bulk_query::advance(model, cmds),
         Msg::StepBulkQuery(step) => bulk_query::step(model, step),
         Msg::EditBulkQueryCount(request) => bulk_query::edit_count(model, request),
@@ -223,25 +226,25 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
             user_id,
             change,
             done,
-        } => actions::on_user_updated(model, env, user_id, change, done, cmds),
+        } => answered::on_user_updated(model, env, user_id, change, done, cmds),
         Msg::UserDeleted {
             user_id,
             username,
             done,
-        } => actions::on_user_deleted(model, env, user_id, username, done, cmds),
+        } => answered::on_user_deleted(model, env, user_id, username, done, cmds),
         Msg::PasswordChanged {
             user_id,
             username,
             done,
-        } => actions::on_password_changed(model, env, user_id, username, done, cmds),
+        } => answered::on_password_changed(model, env, user_id, username, done, cmds),
         Msg::PlanRenewed {
             user_id,
             username,
             written,
             done,
-        } => actions::on_plan_renewed(model, env, user_id, username, written, done, cmds),
+        } => answered::on_plan_renewed(model, env, user_id, username, written, done, cmds),
         Msg::UserReloaded { user_id, done } => {
-            actions::on_user_reloaded(model, user_id, done, cmds)
+            answered::on_user_reloaded(model, user_id, done, cmds)
         }
         Msg::UserSaved { created, done } => form::on_user_saved(model, env, created, done, cmds),
         Msg::RetryConnection { token } => connection::on_retry(model, token, cmds),

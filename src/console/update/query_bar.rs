@@ -45,10 +45,11 @@ pub fn cli_command(model: &Model, env: &Env) -> Option<String> {
         ("--skip", (query.skip > 0).then(|| query.skip.to_string())),
         ("--limit", Some(query.limit.to_string())),
     ];
+    // `--flag=value` as one word: a value that starts with `-` (`--search=-w2`) is then never
+    // taken for a flag of its own.
     for (flag, value) in flags {
         if let Some(value) = value {
-            words.push(flag.to_string());
-            words.push(value);
+            words.push(format!("{flag}={value}"));
         }
     }
     Some(

@@ -53,7 +53,7 @@ pub(super) fn open(model: &mut Model) {
         .collect();
     let user = model.users.target(user_id);
     if others.is_empty() {
-        model.inform(format!("{} has no other sessions to close", user.username));
+        model.note(format!("{} has no other sessions to close", user.username));
         return;
     }
     let mut options = vec![CloseOption {
@@ -257,7 +257,7 @@ fn start_sweep(
         }
         cmds.push(cmd);
     }
-    model.inform(format!(
+    model.note(format!(
         "Looking for sessions from {} among {}…",
         sweep.address,
         counted(sweep.searched, "user")

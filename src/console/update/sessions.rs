@@ -4,11 +4,12 @@
 use super::feedback::{
     action_allowed, action_answered, explain, note_request, report, step_progress, succeed,
 };
+use super::guards::refused;
 use super::record::{about, record, record_user};
 use crate::console::cmd::Cmd;
 use crate::console::env::Env;
 use crate::console::model::{
-    Confirm, LoadState, Mode, Model, Progress, SESSIONS_DEBOUNCE, SessionsPane, TargetUser,
+    Confirm, LoadState, Mode, Model, Needs, Progress, SESSIONS_DEBOUNCE, SessionsPane, TargetUser,
 };
 use crate::console::msg::{Done, Msg};
 use geobox_api::Session;
@@ -54,6 +55,19 @@ pub(super) fn load_sessions(model: &mut Model, user_id: i64, cmds: &mut Vec<Cmd>
     model.sessions.list.state = LoadState::Loading;
     model.sessions.list.start(request);
     cmds.push(Cmd::LoadSessions { request, user_id });
+}
+
+/// A user just set Disabled loses every session on the server: the pane, when it shows theirs,
+/// is read again, so it lists none that are gone (and `X` finds none to close twice).
+pub(super) fn reload_sessions_if_disabled(
+    model: &mut Model,
+    user_id: i64,
+    disabled: bool,
+    cmds: &mut Vec<Cmd>,
+) {
+    if disabled && model.sessions.user_id == Some(user_id) {
+        load_sessions(model, user_id, cmds);
+    }
 }
 
 pub(super) fn move_session(model: &mut Model, delta: i32) {
@@ -106,6 +120,9 @@ pub(super) fn request_close_session(model: &mut Model) {
     let Some(user_id) = model.sessions.user_id else {
         return;
     };
+    if refused(model, "Closing a session", Needs::Change, &[user_id]) {
+        return;
+    }
     let Some(session) = model
         .sessions
         .list
@@ -123,6 +140,10 @@ pub(super) fn request_close_session(model: &mut Model) {
 
 pub(super) fn request_close_other_sessions(model: &mut Model) {
     if !action_allowed(model) {
+        return;
+    }
+    let ids = model.key_targets(true);
+    if refused(model, "Closing sessions", Needs::Change, &ids) {
         return;
     }
     if !model.users.marked.is_empty() {

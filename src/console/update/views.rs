@@ -13,6 +13,8 @@ use crate::console::model::{
 };
 use crate::console::msg::{RequestId, SavedViews};
 use crate::console::wrap::step_wrapping;
+use chrono::{Days, NaiveDate};
+
 use geobox_ops::config::ConfigError;
 use geobox_ops::views;
 
@@ -61,12 +63,13 @@ pub(super) fn close(model: &mut Model) {
 
 /// ⏎: with a name typed, saves or renames; otherwise applies the highlighted view.
 pub(super) fn choose(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
+    let today = model.now.date_naive();
     let Mode::Views(picker) = &mut model.mode else {
         return;
     };
     if let Some((naming, input)) = &picker.naming {
         let name = input.value().trim().to_string();
-        if let Some(problem) = name_problem(&name) {
+        if let Some(problem) = name_problem(&name, today) {
             picker.error = Some(problem);
             return;
         }
@@ -178,14 +181,30 @@ fn saved_selected(model: &mut Model) -> Option<String> {
     Some(entry.name.clone())
 }
 
-fn name_problem(name: &str) -> Option<String> {
+fn name_problem(name: &str, today: NaiveDate) -> Option<String> {
     if name.is_empty() {
         return Some("type a name".to_string());
+    }
+    if let Some(problem) = days_past_the_calendar(name, today) {
+        return Some(problem);
     }
     if views::is_built_in(name) {
         return Some(format!("'{name}' is a built-in view's name"));
     }
     None
+}
+
+/// A built-in view's name whose day count no date can hold (`expiring-soon:99999999`): the
+/// shared view parser adds the days to a date unchecked, so such a name is answered here, with
+/// a clear error, before it reaches the parser.
+fn days_past_the_calendar(name: &str, today: NaiveDate) -> Option<String> {
+    let (_, days) = name.split_once(':')?;
+    let days: u64 = days.trim().parse().ok()?;
+    // The parser takes the days as a u32 and adds them to 1970-01-01 or to today.
+    let fits = |from: NaiveDate| from.checked_add_days(Days::new(days)).is_some();
+    let readable = u32::try_from(days).is_ok();
+    (readable && !(fits(NaiveDate::default()) && fits(today)))
+        .then(|| format!("'{name}': {days} days ahead is past the last date a calendar holds"))
 }
 
 fn built_ins(model: &Model) -> Vec<ViewEntry> {
@@ -316,6 +335,37 @@ mod tests {
             !std::fs::read_to_string(&path)
                 .expect("read")
                 .contains("mine")
+        );
+    }
+
+    #[test]
+    fn a_day_count_past_the_calendar_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("config.toml");
+        let env = keeping_views_in(path.clone());
+        let mut model = loaded_model(80, 24, 500);
+        for name in ["expiring-soon:99999999", "expiring-soon:4294967295"] {
+            let cmds = type_text_in(&mut model, &env, "V");
+            run_files(&mut model, cmds);
+            type_text_in(&mut model, &env, name);
+            let cmds = press_in(&mut model, &env, KeyCode::Enter);
+            assert!(cmds.is_empty(), "nothing written: {cmds:?}");
+            let Mode::Views(picker) = &model.mode else {
+                panic!("the picker stays: {:?}", model.mode);
+            };
+            let error = picker.error.clone().expect("says why");
+            assert!(
+                error.contains("past the last date") || error.contains("built-in"),
+                "{name}: {error}"
+            );
+            press_in(&mut model, &env, KeyCode::Esc);
+            press_in(&mut model, &env, KeyCode::Esc);
+        }
+        assert!(
+            !path.exists()
+                || !std::fs::read_to_string(&path)
+                    .expect("read")
+                    .contains("expiring")
         );
     }
 

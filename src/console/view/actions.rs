@@ -5,37 +5,27 @@ use ratatui::layout::Position;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::agent::short_agent;
 use super::dialog_area;
-use super::format::{ago_text, fit, plural};
-use super::theme::{Theme, status_symbol};
-use crate::console::model::{
-    AddressSweep, Confirm, Model, PasswordDialog, Picker, PickerKind, TargetUser,
-};
+use super::format::{fit, plural, shown, wrap_hanging};
+use super::theme::{Theme, hint_line, status_symbol};
+use crate::console::form::Field;
+use crate::console::model::{Confirm, Model, PasswordDialog, Picker, PickerKind, TargetUser};
 use crate::console::msg::QuickChange;
-use geobox_api::UserRole;
-
-/// Keys and what they do, in one line: `⏎ set   Esc cancel`.
-pub(super) fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
-    let mut spans = Vec::new();
-    for (keys, words) in hints {
-        spans.push(Span::styled(keys.to_string(), theme.key_hint()));
-        spans.push(Span::raw(format!(" {words}   ")));
-    }
-    Line::from(spans)
-}
+use geobox_ops::safety::SelfHarm;
 
 fn who(targets: &[TargetUser]) -> String {
     match targets {
-        [one] => one.username.clone(),
+        [one] => shown(&one.username).into_owned(),
         many => plural(many.len(), "user"),
     }
 }
 
 fn change_text(change: &QuickChange) -> String {
     match change {
-        QuickChange::Status(status) => format!("{} {status}", status_symbol(Some(status))),
-        QuickChange::Role(role) => role.to_string(),
+        QuickChange::Status(status) => {
+            format!("{} {}", status_symbol(Some(status)), shown(status.as_str()))
+        }
+        QuickChange::Role(role) => shown(role.as_str()).into_owned(),
     }
 }
 
@@ -92,18 +82,12 @@ fn change_lines(
         .collect()
 }
 
-pub fn picker(picker: &Picker, theme: Theme, frame: &mut Frame) {
+pub fn picker(picker: &Picker, model: &Model, theme: Theme, frame: &mut Frame) {
     let what = match picker.kind {
         PickerKind::Status => "Status",
         PickerKind::Role => "Role",
     };
     let title = format!(" {what} of {} ", fit(&who(&picker.targets), 30));
-    let height = picker.choices.len() as u16 + 4;
-    let area = dialog_area(frame, (title.chars().count() as u16 + 6).max(34), height);
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .border_style(theme.border(true))
-        .title(title);
     let mut lines: Vec<Line> = picker
         .choices
         .iter()
@@ -136,163 +120,96 @@ pub fn picker(picker: &Picker, theme: Theme, frame: &mut Frame) {
         .collect();
     lines.push(Line::raw(""));
     lines.push(hint_line(theme, &[("⏎", "set"), ("Esc", "cancel")]));
+    if picker.targets.len() == 1 {
+        lines.extend(super::bulk_query::widen_hint(model, theme));
+    }
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0) + 2;
+    let width = (title.chars().count() + 6).max(34).max(widest);
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let area = dialog_area(frame, u16::try_from(width).unwrap_or(u16::MAX), height);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(title);
     frame.render_widget(Paragraph::new(lines).block(block), area);
-}
-
-fn session_words(model: &Model, session: &geobox_api::Session) -> String {
-    format!(
-        "{} · {} · {}",
-        session
-            .agent
-            .as_deref()
-            .map_or("unknown agent".to_string(), short_agent),
-        session.ip.as_deref().unwrap_or("—"),
-        ago_text(
-            model.now,
-            session
-                .last_seen
-                .as_deref()
-                .or(session.created_at.as_deref())
-        )
-    )
 }
 
 pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame) {
     let yes_no = |yes: &'static str| hint_line(theme, &[("y", yes), ("n / Esc", "keep")]);
     let (title, mut lines, width): (String, Vec<Line>, u16) = match confirm {
-        Confirm::CloseSession { user, session } => (
-            format!(" Close a session of {}? ", user.username),
-            vec![
-                Line::raw(fit(&session_words(model, session), 60)),
-                Line::styled(format!("session {}", session.uuid), theme.dim()),
-                Line::raw(""),
-                yes_no("close it"),
-            ],
-            66,
-        ),
-        Confirm::CloseSessions {
-            user,
-            sessions,
-            kept_own,
+        Confirm::CloseSession { .. }
+        | Confirm::CloseSessions { .. }
+        | Confirm::CloseFromAddress { .. }
+        | Confirm::CloseSessionsOfUsers { .. } => {
+            let height = usize::from(frame.area().height);
+            super::session_choice::confirm(model, confirm, theme, height)
+        }
+        Confirm::BulkChange {
+            targets,
+            change,
+            notes,
+            warnings,
         } => {
-            let mut lines = vec![Line::raw(format!(
-                "This closes {}, signing out wherever {} open:",
-                plural(sessions.len(), "session"),
-                if sessions.len() == 1 {
-                    "it is"
-                } else {
-                    "they are"
-                }
-            ))];
-            let room = usize::from(frame.area().height).saturating_sub(10).max(1);
-            for session in sessions.iter().take(room) {
-                lines.push(Line::raw(format!(
-                    "  {}",
-                    fit(&session_words(model, session), 58)
-                )));
-            }
-            if sessions.len() > room {
-                lines.push(Line::styled(
-                    format!("  … and {} more", sessions.len() - room),
-                    theme.dim(),
-                ));
-            }
-            if *kept_own {
-                lines.push(Line::styled(
-                    "This console's own session stays open.",
-                    theme.ok(),
-                ));
-            }
-            lines.push(Line::raw(""));
-            lines.push(yes_no(if sessions.len() == 1 {
-                "close it"
-            } else {
-                "close them"
-            }));
-            let title = if *kept_own {
-                format!(" Close your other sessions of {}? ", user.username)
-            } else {
-                format!(" Close every session of {}? ", user.username)
-            };
-            (title, lines, 66)
-        }
-        Confirm::CloseFromAddress { sweep } => {
-            let room = usize::from(frame.area().height).saturating_sub(10).max(2);
-            sweep_confirm(model, sweep, theme, room)
-        }
-        Confirm::CloseSessionsOfUsers { targets } => {
-            let names: Vec<&str> = targets
-                .iter()
-                .map(|target| target.username.as_str())
-                .collect();
-            (
-                format!(" Close the sessions of {}? ", plural(targets.len(), "user")),
-                vec![
-                    Line::raw("Every session of these users is closed, signing them out:"),
-                    Line::raw(fit(&names.join(", "), 120)),
-                    Line::styled("This console's own session stays open.", theme.ok()),
-                    Line::raw(""),
-                    yes_no("close them"),
-                ],
-                66,
-            )
-        }
-        Confirm::BulkChange { targets, change } => {
-            let own =
-                targets.len() == 1 && model.me.loaded().is_some_and(|me| me.id == targets[0].id);
             let what = match change {
                 QuickChange::Status(_) => "status",
                 QuickChange::Role(_) => "role",
             };
-            let title = if own {
-                format!(" Change your own {what}? ")
-            } else {
-                format!(" Change the {what} of {}? ", plural(targets.len(), "user"))
-            };
+            let title = format!(" Change the {what} of {}? ", who(targets));
             let room = usize::from(frame.area().height).saturating_sub(12).max(1);
             let pairs: Vec<(TargetUser, QuickChange)> = targets
                 .iter()
                 .map(|target| (target.clone(), change.clone()))
                 .collect();
             let mut lines = change_lines(model, &pairs, room);
-            if let QuickChange::Role(role @ (UserRole::SystemAdmin | UserRole::AccountAdmin)) =
-                change
-            {
-                lines.push(Line::styled(
-                    format!("⚠ Grants {role} rights: managing users, and changing them."),
-                    theme.error(),
-                ));
-            }
-            if own {
-                lines.push(Line::styled(
-                    "⚠ You are signed in as this user: you may lose the rights to change it back.",
-                    theme.error(),
-                ));
-            }
+            lines.extend(
+                notes
+                    .iter()
+                    .map(|note| Line::styled(shown(note).into_owned(), theme.dim())),
+            );
+            lines.extend(warning_lines(warnings, theme));
             lines.push(Line::raw(""));
             lines.push(yes_no(if targets.len() == 1 {
                 "change it"
             } else {
                 "change them all"
             }));
-            (title, lines, 72)
+            (title, lines, 76)
         }
-        Confirm::UndoBulk { changes } => {
-            let room = usize::from(frame.area().height).saturating_sub(10).max(1);
-            let mut lines = vec![Line::raw(
-                "Each user goes back to their own previous value:",
-            )];
-            lines.extend(change_lines(model, changes, room));
-            lines.push(Line::raw(""));
-            lines.push(yes_no("undo it"));
-            (
-                format!(
-                    " Undo the last change to {}? ",
-                    plural(changes.len(), "user")
+        Confirm::SelfHarm {
+            harm,
+            typed,
+            mismatch,
+            ..
+        } => self_harm(model, harm, typed, *mismatch, theme),
+        Confirm::SaveForm { form, warnings } => {
+            let name = shown(form.value(Field::Username).trim()).into_owned();
+            let (title, first) = match &form.original {
+                Some(_) => (format!(" Save {name}? "), "The save changes:".to_string()),
+                None => (
+                    format!(" Create {name}? "),
+                    format!(
+                        "A new user, {} and {}.",
+                        form.shown(Field::Role),
+                        form.shown(Field::Status)
+                    ),
                 ),
-                lines,
-                72,
-            )
+            };
+            let mut lines = vec![Line::raw(first)];
+            for (field, old, new) in form.changes() {
+                lines.push(Line::raw(format!(
+                    "  {:<11}{} → {}",
+                    field.label(),
+                    fit(&old, 28),
+                    fit(&new, 28)
+                )));
+            }
+            lines.extend(warning_lines(warnings, theme));
+            lines.push(Line::raw(""));
+            lines.push(hint_line(
+                theme,
+                &[("y", "save"), ("n / Esc", "back to the form")],
+            ));
+            (title, lines, 76)
         }
         Confirm::Delete {
             user,
@@ -302,7 +219,10 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             let matches = typed.value() == user.username;
             let warning = if *mismatch && !matches {
                 Line::styled(
-                    format!("✗ That is not the username: type {} exactly", user.username),
+                    format!(
+                        "✗ That is not the username: type {} exactly",
+                        shown(&user.username)
+                    ),
                     theme.error(),
                 )
             } else {
@@ -310,12 +230,19 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             };
             let lines = vec![
                 Line::raw(format!(
-                    "This deletes {} (id {}) and cannot be undone.",
-                    user.username, user.id
+                    "This deletes {} (id {}).",
+                    shown(&user.username),
+                    user.id
                 )),
+                Line::styled(
+                    "Undo (u, or in the journal L) creates the user again with the same \
+                     fields, but a new id and a new password; the sessions stay closed.",
+                    theme.dim(),
+                ),
+                Line::raw(""),
                 Line::from(vec![
-                    Span::raw("Type the username to confirm: "),
-                    Span::styled(format!("{:<24}", typed.value()), theme.input()),
+                    Span::raw(TYPE_THEIRS),
+                    Span::styled(format!("{:<24}", shown(typed.value())), theme.input()),
                 ]),
                 warning,
                 if matches {
@@ -331,49 +258,79 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
             ];
             (" Delete user ".to_string(), lines, 62)
         }
-        Confirm::Undo { undo } => (
-            format!(" Undo the last change to {}? ", undo.user.username),
-            vec![
-                Line::raw(fit(&format!("Restores {}", undo.description), 70)),
-                Line::raw(""),
-                yes_no("undo it"),
-            ],
-            76,
-        ),
         Confirm::RenewPlan {
             user,
             plan,
             days,
+            current,
             new_expiration,
         } => {
-            let plan_text = plan.clone().unwrap_or_else(|| "no plan".to_string());
+            let plan_text = plan
+                .as_deref()
+                .map_or_else(|| "no plan".to_string(), |plan| shown(plan).into_owned());
             let mut lines = vec![Line::raw(format!("Plan: {plan_text}"))];
+            let now = current
+                .as_deref()
+                .map_or_else(|| "none".to_string(), |date| shown(date).into_owned());
             match (days, new_expiration) {
-                (Some(days), Some(date)) => lines.push(Line::raw(format!(
-                    "Adds {days} days: expires {date} once renewed."
-                ))),
+                (Some(days), Some(date)) => {
+                    lines.push(Line::from(vec![
+                        Span::raw(format!("Expires: {now} → ")),
+                        Span::styled(date.clone(), theme.strong()),
+                    ]));
+                    lines.push(Line::styled(
+                        format!("(adds {days} days to the later of today and the expiration)"),
+                        theme.dim(),
+                    ));
+                }
                 _ => lines.push(Line::styled(
-                    "The server decides the new expiration.",
+                    format!("Expires: {now} → the server decides the new date."),
                     theme.dim(),
                 )),
             }
             lines.push(Line::raw(""));
             lines.push(yes_no("renew"));
-            (format!(" Renew the plan of {}? ", user.username), lines, 60)
+            lines.extend(super::bulk_query::widen_hint(model, theme));
+            (
+                format!(" Renew the plan of {}? ", shown(&user.username)),
+                lines,
+                60,
+            )
         }
     };
-    let height = lines.len() as u16 + 2;
+    // Long lines wrap: the dialog is as tall as the wrapped text, so its last line shows.
+    let room = usize::from(width.min(frame.area().width).saturating_sub(2)).max(1);
+    let wrapped: usize = lines
+        .iter()
+        .map(|line| line.width().div_ceil(room).max(1))
+        .sum();
+    let height = u16::try_from(wrapped + 2).unwrap_or(u16::MAX);
     let area = dialog_area(frame, width, height);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
         .title(title);
-    if let Confirm::Delete { typed, .. } = confirm {
+    // The typed name's line: the second in the delete dialog, after the words in the other.
+    let typed_at = match confirm {
+        Confirm::Delete { typed, .. } => Some((typed, TYPE_THEIRS)),
+        Confirm::SelfHarm { typed, .. } => Some((typed, TYPE_YOURS)),
+        _ => None,
+    }
+    .map(|(typed, words)| {
+        // The row of the typed line once the lines above it wrap.
+        let row: usize = lines
+            .iter()
+            .take_while(|line| line.spans.first().is_none_or(|span| span.content != words))
+            .map(|line| line.width().div_ceil(room).max(1))
+            .sum();
+        (typed, words.chars().count(), row)
+    });
+    if let Some((typed, column, row)) = typed_at {
         let inner = block.inner(area);
-        let x = inner.x + 30 + typed.visual_cursor().min(40) as u16;
+        let x = inner.x + column as u16 + typed.visual_cursor().min(40) as u16;
         frame.set_cursor_position(Position::new(
             x.min(inner.right().saturating_sub(1)),
-            inner.y + 1,
+            inner.y + row as u16,
         ));
     }
     lines.truncate(usize::from(area.height.saturating_sub(2)));
@@ -385,81 +342,76 @@ pub fn confirm(model: &Model, confirm: &Confirm, theme: Theme, frame: &mut Frame
     );
 }
 
-/// The title, lines and width of the confirmation: the count of users searched first, then
-/// each user with their sessions from the address, as many as `room` lines allow.
-fn sweep_confirm(
+/// `⚠` lines, in the colour of what must be weighed first.
+fn warning_lines(warnings: &[String], theme: Theme) -> Vec<Line<'static>> {
+    warnings
+        .iter()
+        .map(|warning| Line::styled(shown(warning).into_owned(), theme.error()))
+        .collect()
+}
+
+/// The words before the field where the signed-in admin types their username.
+const TYPE_YOURS: &str = "Type your username to go ahead: ";
+/// The words before the field where the username of the user to delete is typed.
+const TYPE_THEIRS: &str = "Type the username to confirm: ";
+
+/// A change that would disable or demote the signed-in admin: what it costs, and their own
+/// username typed to go ahead.
+fn self_harm(
     model: &Model,
-    sweep: &AddressSweep,
+    harm: &SelfHarm,
+    typed: &tui_input::Input,
+    mismatch: bool,
     theme: Theme,
-    room: usize,
 ) -> (String, Vec<Line<'static>>, u16) {
-    let count = sweep.session_count();
-    let searched = match sweep.of_filter {
-        Some(matching) if matching > sweep.searched as u64 => format!(
-            "the first {} of the {matching} users the filter matches",
-            sweep.searched
-        ),
-        Some(_) => format!("the {} of the filter", plural(sweep.searched, "user")),
-        None => format!("the {} marked", plural(sweep.searched, "user")),
-    };
-    let mut lines = vec![
-        Line::raw(format!("Searched {searched}.")),
-        Line::raw(format!(
-            "This closes {} from {} of {}, signing them out there:",
-            plural(count, "session"),
-            sweep.address,
-            plural(sweep.found.len(), "user")
-        )),
-    ];
-    let mut used = 0;
-    let mut hidden = 0;
-    for (user, sessions) in &sweep.found {
-        if used + 1 >= room {
-            hidden += sessions.len();
-            continue;
-        }
-        lines.push(Line::styled(
-            format!("{} ({})", user.username, sessions.len()),
-            theme.strong(),
-        ));
-        used += 1;
-        for session in sessions {
-            if used >= room {
-                hidden += 1;
-                continue;
-            }
-            lines.push(Line::raw(format!(
-                "  {}",
-                fit(&session_words(model, session), 66)
-            )));
-            used += 1;
-        }
+    let me = model
+        .me
+        .loaded()
+        .map_or(String::new(), |me| shown(&me.username).into_owned());
+    let what = harm.what();
+    let mut title: Vec<char> = what.chars().collect();
+    if let Some(first) = title.first_mut() {
+        *first = first.to_ascii_uppercase();
     }
-    if hidden > 0 {
+    let matches = typed.value() == me;
+    let mut lines = vec![Line::raw(format!(
+        "You are signed in as {me}: this changes your own account."
+    ))];
+    // Wrapped here, so the typed line's row is known for the cursor.
+    let warning = format!("⚠ This would {what}: {}.", harm.consequence());
+    lines.extend(
+        wrap_hanging(&warning, 70, 2)
+            .into_iter()
+            .map(|line| Line::styled(line, theme.error())),
+    );
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::raw(TYPE_YOURS),
+        Span::styled(format!("{:<20}", shown(typed.value())), theme.input()),
+    ]));
+    if mismatch && !matches {
         lines.push(Line::styled(
-            format!("… and {} more", plural(hidden, "session")),
-            theme.dim(),
-        ));
-    }
-    for (user, why) in &sweep.unlisted {
-        lines.push(Line::styled(
-            fit(&format!("✗ {}: not listed, {why}", user.username), 70),
+            format!("✗ That is not your username: type {me} exactly"),
             theme.error(),
         ));
     }
-    lines.push(Line::styled(
-        "This console's own session stays open.",
-        theme.ok(),
-    ));
-    lines.push(Line::raw(""));
-    lines.push(hint_line(
-        theme,
-        &[("y", "close them"), ("n / Esc", "keep")],
-    ));
+    lines.push(if matches {
+        hint_line(
+            theme,
+            &[("⏎", "go ahead"), ("Esc", "keep things as they are")],
+        )
+    } else {
+        Line::from(vec![
+            Span::styled("⏎ go ahead (when it matches)", theme.dim()),
+            Span::raw("   "),
+            Span::styled("Esc", theme.key_hint()),
+            Span::raw(" keep things as they are"),
+        ])
+    });
     (
-        format!(" Close every session from {}? ", sweep.address),
+        format!(" {}? ", title.into_iter().collect::<String>()),
         lines,
-        76,
+        72,
     )
 }
 
@@ -494,7 +446,7 @@ pub fn password(dialog: &PasswordDialog, theme: Theme, frame: &mut Frame) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
-        .title(format!(" New password for {username} "));
+        .title(format!(" New password for {} ", shown(username)));
     let inner = block.inner(area);
     let masked = |text: &str| "•".repeat(text.chars().count().min(30));
     let field = |label: &str, text: &str, focused: bool| {

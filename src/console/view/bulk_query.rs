@@ -6,13 +6,15 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 
-use super::actions::hint_line;
 use super::dialog_area;
-use super::format::fit;
-use super::theme::Theme;
+use chrono::NaiveDate;
+
+use super::format::{fit, wrap_hanging};
+use super::theme::{Theme, hint_line};
 use crate::console::model::{
-    BulkAction, BulkQuery, BulkStage, Model, NAMES_SHOWN, needs_typed_count,
+    BulkAction, BulkQuery, BulkStage, Model, NAMES_SHOWN, needs_typed_count, renewed_expiration,
 };
+use geobox_api::date_part;
 use geobox_ops::bulk::{Change, Progress, Targets};
 
 const WIDTH: u16 = 64;
@@ -101,12 +103,31 @@ pub fn render(query: &BulkQuery, model: &Model, theme: Theme, frame: &mut Frame)
             targets,
             typed,
             mismatch,
-            left_out,
+            notes,
+            warnings,
         } => {
-            lines.extend(what_changes(change, targets, left_out.as_deref(), theme));
+            lines.extend(what_changes(change, targets, theme));
+            if *change == Change::RenewPlan {
+                lines.extend(renewals(targets, model.now.date_naive(), theme));
+            }
+            lines.extend(
+                notes
+                    .iter()
+                    .flat_map(|note| wrap_hanging(note, 60, 2))
+                    .map(|line| Line::styled(line, theme.strong())),
+            );
+            lines.extend(
+                warnings
+                    .iter()
+                    .flat_map(|warning| wrap_hanging(warning, 60, 2))
+                    .map(|line| Line::styled(line, theme.error())),
+            );
             lines.push(Line::raw(""));
             let count = targets.to_change.len();
-            if needs_typed_count(targets) {
+            if count == 0 {
+                lines.push(Line::styled("Nothing to change.", theme.strong()));
+                lines.push(hint_line(theme, &[("⏎/Esc", "close")]));
+            } else if needs_typed_count(targets) {
                 lines.push(Line::from(vec![
                     Span::raw(format!("Type {count} to confirm: ")),
                     Span::styled(format!("{}▏", typed.value()), theme.input()),
@@ -161,12 +182,7 @@ pub fn render(query: &BulkQuery, model: &Model, theme: Theme, frame: &mut Frame)
 
 /// The confirmation's account of the change: what, how many, the first names, and what is
 /// left alone. Each line fits the dialog unwrapped, so the dialog's height holds.
-fn what_changes(
-    change: &Change,
-    targets: &Targets,
-    left_out: Option<&str>,
-    theme: Theme,
-) -> Vec<Line<'static>> {
+fn what_changes(change: &Change, targets: &Targets, theme: Theme) -> Vec<Line<'static>> {
     let count = targets.to_change.len();
     let mut lines = Vec::new();
     let all = format!(" all {} matching this view", users(count as u64));
@@ -198,28 +214,79 @@ fn what_changes(
     // The count of the rest stays whole; the names give way when they are long.
     let room = 60usize.saturating_sub(more.chars().count());
     lines.push(Line::raw(format!("{}{more}", fit(&names.join(", "), room))));
-    if *change == Change::Lockdown {
-        lines.push(Line::raw("Each: status → Disabled, every session closed."));
-        lines.push(Line::styled(
-            "No new passwords: one each, shown once, would help nobody.",
-            theme.dim(),
-        ));
-    } else {
-        lines.push(Line::styled(
+    match change {
+        Change::Lockdown => {
+            lines.push(Line::raw("Each: status → Disabled, every session closed."));
+            lines.push(Line::styled(
+                "No new passwords: one each, shown once, would help nobody.",
+                theme.dim(),
+            ));
+        }
+        Change::RenewPlan => {}
+        _ => lines.push(Line::styled(
             format!(
                 "{} already so: skipped",
                 users(targets.already.len() as u64)
             ),
             theme.dim(),
-        ));
+        )),
     }
-    if let Some(me) = left_out {
+    lines
+}
+
+/// The new expiration of the first users, and the range of all of them: what a renewal of
+/// the whole view will set, before it is set.
+fn renewals(targets: &Targets, today: NaiveDate, theme: Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(
+        "New expiration: the plan's days from today or a later one",
+        theme.label(),
+    )];
+    let shown_users = targets.to_change.iter().take(3);
+    for user in shown_users {
+        let now = user
+            .expiration_date
+            .as_deref()
+            .map_or_else(|| "none".to_string(), |date| fit(date_part(date), 10));
+        let new = renewed_expiration(user, today)
+            .map_or_else(|| "the server decides".to_string(), |date| date.to_string());
+        lines.push(Line::raw(format!(
+            "  {:<22} {now} → {new}",
+            fit(&user.username, 22)
+        )));
+    }
+    let rest = targets.to_change.len().saturating_sub(3);
+    if rest > 0 {
+        let dates: Vec<NaiveDate> = targets
+            .to_change
+            .iter()
+            .filter_map(|user| renewed_expiration(user, today))
+            .collect();
+        let range = match (dates.iter().min(), dates.iter().max()) {
+            (Some(first), Some(last)) if first != last => format!(", new dates {first} to {last}"),
+            (Some(only), _) => format!(", new date {only}"),
+            _ => String::new(),
+        };
         lines.push(Line::styled(
-            format!("{} (signed in) matches too: you are left out.", fit(me, 20)),
-            theme.strong(),
+            format!("  and {rest} more{range}"),
+            theme.dim(),
         ));
     }
     lines
+}
+
+/// `a  all 12 users matching this view instead`: in a dialog about the selected user, when the
+/// view narrows the users and nothing is marked.
+pub fn widen_hint(model: &Model, theme: Theme) -> Option<Line<'static>> {
+    if !model.may_widen_to_view() {
+        return None;
+    }
+    let matching = model.users.total.map_or("all users".to_string(), |total| {
+        format!("all {}", users(total))
+    });
+    Some(Line::from(vec![
+        Span::styled("a", theme.key_hint()),
+        Span::raw(format!(" {matching} matching this view instead")),
+    ]))
 }
 
 /// A bar with `done/total  rate/s  ETA`, for every long run.
@@ -256,7 +323,7 @@ mod tests {
     use geobox_api::UserStatus;
     use geobox_ops::bulk::{Change, Progress, Targets};
 
-    fn snapshot(name: &str, model: &Model) {
+    fn draw(model: &Model) -> Terminal<TestBackend> {
         let mut terminal =
             Terminal::new(TestBackend::new(model.width, model.height)).expect("a test terminal");
         terminal
@@ -264,6 +331,11 @@ mod tests {
                 crate::console::view::view(model, &crate::console::fixtures::env(), frame)
             })
             .expect("drawing works");
+        terminal
+    }
+
+    fn snapshot(name: &str, model: &Model) {
+        let terminal = draw(model);
         insta::with_settings!({
             filters => vec![(r"\d+ ms", "N ms")],
             snapshot_suffix => format!("{}x{}", model.width, model.height),
@@ -313,7 +385,8 @@ mod tests {
                 targets: many_targets(),
                 typed: Input::new("12".to_string()),
                 mismatch: true,
-                left_out: None,
+                notes: Vec::new(),
+                warnings: Vec::new(),
             };
             snapshot(
                 "bulk_query_confirm_typed",
@@ -342,6 +415,43 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_view_renewal_shows_each_new_expiration_before_it_is_set() {
+        for (width, height) in [(80, 24), (160, 45)] {
+            let stage = BulkStage::Confirm {
+                change: Change::RenewPlan,
+                targets: Targets::split((1..=8).map(user).collect(), &Change::RenewPlan),
+                typed: Input::default(),
+                mismatch: false,
+                notes: vec![
+                    "2 users left out: only a System Admin may change a System Admin".into(),
+                ],
+                warnings: Vec::new(),
+            };
+            let model = with_action(width, height, BulkAction::Renew, stage);
+            snapshot("bulk_query_renew_confirm", &model);
+            let text = format!("{:?}", draw(&model).backend());
+            // User 1 expires 2026-12-11: thirty days on. User 4 expired: thirty days from today.
+            assert!(text.contains("2026-12-11 → 2027-01-10"), "{text}");
+            assert!(text.contains("and 5 more, new dates"), "{text}");
+        }
+    }
+
+    #[test]
+    fn under_a_plain_search_the_dialogs_offer_a_for_every_match() {
+        for (width, height) in [(80, 24), (160, 45)] {
+            let mut model = loaded_model(width, height, 12);
+            model.filters.search = "ali".into();
+            crate::console::fixtures::type_text(&mut model, "js");
+            snapshot("widen_hint_picker", &model);
+            let text = format!("{:?}", draw(&model).backend());
+            assert!(
+                text.contains("a all 12 users matching this view instead"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn a_whole_view_lockdown_offers_then_says_no_passwords_and_who_is_left_out() {
         for (width, height) in [(80, 24), (160, 45)] {
             snapshot(
@@ -353,7 +463,10 @@ mod tests {
                 targets: Targets::split((2..=241).map(user).collect(), &Change::Lockdown),
                 typed: Input::new("240".to_string()),
                 mismatch: false,
-                left_out: Some("admin".to_string()),
+                notes: vec![
+                    "admin (you) is left out: the change would lock yourself down".to_string(),
+                ],
+                warnings: Vec::new(),
             };
             snapshot(
                 "bulk_query_lockdown_confirm",

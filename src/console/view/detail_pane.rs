@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use serde_json::Value;
 
-use super::format::{ago_text, expiry_words, fit, is_expired};
+use super::format::{ago_text, expiry_words, fit, is_expired, shown};
 use super::sessions::session_summary;
 use super::theme::{Theme, spinner_frame, status_text};
 use crate::console::model::{Focus, Model};
@@ -26,7 +26,7 @@ fn field<'a>(theme: Theme, label: &str, value: Vec<Span<'a>>) -> Line<'a> {
 
 fn or_dash(theme: Theme, value: Option<&str>) -> Vec<Span<'static>> {
     match value.filter(|value| !value.trim().is_empty()) {
-        Some(value) => vec![Span::raw(value.to_string())],
+        Some(value) => vec![Span::raw(shown(value).into_owned())],
         None => vec![Span::styled("—", theme.dim())],
     }
 }
@@ -36,17 +36,21 @@ fn plan_spans(model: &Model, theme: Theme, user: &User) -> Vec<Span<'static>> {
     let mut spans = match &user.plan {
         Some(plan) => vec![
             Span::styled("■ ", theme.plan(plan.plan_color.as_deref())),
-            Span::styled(plan.label(), theme.plan(plan.plan_color.as_deref())),
+            Span::styled(
+                shown(&plan.label()).into_owned(),
+                theme.plan(plan.plan_color.as_deref()),
+            ),
         ],
         None => vec![Span::styled("no plan", theme.dim())],
     };
     if let Some(expiration) = user.expiration_date.as_deref() {
         let expired = is_expired(model.now, Some(expiration));
         let words = expiry_words(model.now, expiration).unwrap_or_default();
+        let date = shown(date_part(expiration));
         let text = if expired {
-            format!(" · ! {} {words}", date_part(expiration))
+            format!(" · ! {date} {words}")
         } else {
-            format!(" · expires {}, {words}", date_part(expiration))
+            format!(" · expires {date}, {words}")
         };
         spans.push(Span::styled(
             text,
@@ -62,9 +66,9 @@ fn plan_spans(model: &Model, theme: Theme, user: &User) -> Vec<Span<'static>> {
 
 fn raw_value(value: &Value) -> String {
     match value {
-        Value::String(text) => text.clone(),
+        Value::String(text) => shown(text).into_owned(),
         Value::Null => "null".to_string(),
-        other => other.to_string(),
+        other => shown(&other.to_string()).into_owned(),
     }
 }
 
@@ -75,15 +79,16 @@ pub fn detail_lines(model: &Model, theme: Theme, user: &User) -> Vec<Line<'stati
     let created = user
         .created_at
         .as_deref()
-        .map(|created| format!(" · created {}", date_part(created)))
+        .map(|created| format!(" · created {}", shown(date_part(created))))
         .unwrap_or_default();
     lines.push(Line::from(vec![
         Span::styled(
-            if name.is_empty() {
-                user.username.clone()
+            shown(if name.is_empty() {
+                &user.username
             } else {
-                name
-            },
+                &name
+            })
+            .into_owned(),
             theme.strong(),
         ),
         Span::styled(format!("   id {}{created}", user.id), theme.dim()),
@@ -91,7 +96,7 @@ pub fn detail_lines(model: &Model, theme: Theme, user: &User) -> Vec<Line<'stati
     lines.push(field(
         theme,
         "username",
-        vec![Span::raw(user.username.clone())],
+        vec![Span::raw(shown(&user.username).into_owned())],
     ));
     lines.push(field(theme, "email", or_dash(theme, user.email.as_deref())));
     lines.push(field(
@@ -103,9 +108,7 @@ pub fn detail_lines(model: &Model, theme: Theme, user: &User) -> Vec<Line<'stati
         theme,
         "role",
         vec![Span::styled(
-            user.role
-                .as_ref()
-                .map_or("—".to_string(), ToString::to_string),
+            shown(user.role.as_ref().map_or("—", |role| role.as_str())).into_owned(),
             theme.role(user.role.as_ref()),
         )],
     ));
@@ -120,7 +123,7 @@ pub fn detail_lines(model: &Model, theme: Theme, user: &User) -> Vec<Line<'stati
     lines.push(field(theme, "plan", plan_spans(model, theme, user)));
     let parent = match user.parent_id {
         Some(parent) => match model.users.find(parent) {
-            Some((_, parent_user)) => format!("{} (id {parent})", parent_user.username),
+            Some((_, parent_user)) => format!("{} (id {parent})", shown(&parent_user.username)),
             None => format!("id {parent}"),
         },
         None => "—".to_string(),
@@ -132,7 +135,7 @@ pub fn detail_lines(model: &Model, theme: Theme, user: &User) -> Vec<Line<'stati
             "created",
             vec![Span::raw(format!(
                 "{} ({})",
-                created,
+                shown(created),
                 ago_text(model.now, Some(created))
             ))],
         ));
@@ -142,13 +145,13 @@ pub fn detail_lines(model: &Model, theme: Theme, user: &User) -> Vec<Line<'stati
         let width = user
             .extra
             .keys()
-            .map(|key| key.chars().count())
+            .map(|key| shown(key).chars().count())
             .max()
             .unwrap_or(0)
             .max(LABEL_WIDTH - 1);
         for (key, value) in &user.extra {
             lines.push(Line::from(vec![
-                Span::styled(format!("{key:<width$} "), theme.label()),
+                Span::styled(format!("{:<width$} ", shown(key)), theme.label()),
                 Span::raw(raw_value(value)),
             ]));
         }
@@ -160,7 +163,7 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     let focused = model.focus == Focus::Detail;
     let user = model.users.selected_user();
     let title = match user {
-        Some(user) => format!(" {} ", user.username),
+        Some(user) => format!(" {} ", shown(&user.username)),
         None => " Detail ".to_string(),
     };
     let block = Block::new()
@@ -187,12 +190,10 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     if !model.is_wide() && matches!(model.focus, Focus::Table | Focus::Activity) {
         let width = usize::from(area.width.saturating_sub(2));
         let mut first = vec![
-            Span::raw(user.email.clone().unwrap_or_default()),
+            Span::raw(shown(user.email.as_deref().unwrap_or_default()).into_owned()),
             Span::styled(" · ", theme.dim()),
             Span::styled(
-                user.role
-                    .as_ref()
-                    .map_or("—".to_string(), ToString::to_string),
+                shown(user.role.as_ref().map_or("—", |role| role.as_str())).into_owned(),
                 theme.role(user.role.as_ref()),
             ),
             Span::styled(" · ", theme.dim()),
@@ -210,7 +211,7 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
                     if name.is_empty() {
                         "—".to_string()
                     } else {
-                        name
+                        shown(&name).into_owned()
                     },
                     theme.strong(),
                 ),

@@ -5,11 +5,10 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::actions::hint_line;
 use super::bulk_query::progress_bar;
 use super::dialog_area;
 use super::format::fit;
-use super::theme::Theme;
+use super::theme::{Theme, hint_line};
 use crate::console::model::{ExportDialog, Model, export_format};
 use geobox_ops::transfer::output::Format;
 
@@ -62,6 +61,26 @@ pub fn render(dialog: &ExportDialog, model: &Model, theme: Theme, frame: &mut Fr
                     ("Tab", "CSV ↔ JSON lines"),
                     ("Esc", "cancel"),
                 ],
+            );
+            frame.render_widget(Paragraph::new(hints), rows[4]);
+        }
+        ExportDialog::Overwrite { path } => {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    format!("{} already exists.", fit(&path.display().to_string(), room)),
+                    theme.error(),
+                )),
+                rows[1],
+            );
+            frame.render_widget(
+                Paragraph::new(Line::raw(
+                    "Write over it? The file is replaced, not added to.",
+                )),
+                rows[2],
+            );
+            let hints = hint_line(
+                theme,
+                &[("y", "write over it"), ("n / Esc", "choose another name")],
             );
             frame.render_widget(Paragraph::new(hints), rows[4]);
         }
@@ -132,6 +151,34 @@ mod tests {
                 snapshot_suffix => format!("{width}x{height}"),
             }, {
                 insta::assert_snapshot!("export_progress", terminal.backend());
+            });
+        }
+    }
+
+    #[test]
+    fn a_file_already_there_is_named_before_it_is_written_over() {
+        for (width, height) in [(80, 24), (160, 45)] {
+            let mut model = loaded_model(width, height, 500);
+            model.mode = Mode::Export(Box::new(ExportDialog::Overwrite {
+                path: PathBuf::from("users-20261129-120000.csv"),
+            }));
+            let mut terminal =
+                Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+            terminal
+                .draw(|frame| {
+                    crate::console::view::view(&model, &crate::console::fixtures::env(), frame)
+                })
+                .expect("drawing works");
+            let text = format!("{:?}", terminal.backend());
+            assert!(
+                text.contains("users-20261129-120000.csv already exists."),
+                "{text}"
+            );
+            insta::with_settings!({
+                filters => vec![(r"\d+ ms", "N ms")],
+                snapshot_suffix => format!("{width}x{height}"),
+            }, {
+                insta::assert_snapshot!("export_overwrite", terminal.backend());
             });
         }
     }

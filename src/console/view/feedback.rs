@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::format::{fit, thousands};
+use super::format::{fit, shown, thousands};
 use super::theme::{Theme, spinner_frame};
 use crate::console::env::Env;
 use crate::console::keys;
@@ -32,19 +32,19 @@ pub fn title_bar(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area
                 .trim_end_matches('/')
                 .trim_end_matches("/v1");
             if model.width >= 120 {
-                left.push(Span::styled(format!(" {host}"), bar));
+                left.push(Span::styled(format!(" {}", shown(host)), bar));
             }
         }
-        None => left.push(Span::styled(env.host_label.clone(), bar)),
+        None => left.push(Span::styled(shown(&env.host_label).into_owned(), bar)),
     }
     left.push(sep.clone());
     match model.me.loaded() {
         Some(me) => {
-            left.push(Span::styled(me.username.clone(), bar));
+            left.push(Span::styled(shown(&me.username).into_owned(), bar));
             if model.width >= 100
                 && let Some(role) = &me.role
             {
-                left.push(Span::styled(format!(" · {role}"), bar));
+                left.push(Span::styled(format!(" · {}", shown(role.as_str())), bar));
             }
         }
         None if model.me.is_loading() => {
@@ -163,7 +163,7 @@ pub fn banner(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             format!(
                 " {} {}: {}/{}{}",
                 spinner_frame(model.spinner),
-                progress.what,
+                shown(&progress.what),
                 progress.done,
                 progress.total,
                 if progress.failures.is_empty() {
@@ -175,9 +175,13 @@ pub fn banner(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             theme.banner(false),
         ),
         (None, Some(banner)) => {
-            let mark = if banner.error { "✗" } else { "✓" };
+            let mark = match (banner.error, banner.note) {
+                (true, _) => "✗",
+                (false, true) => "·",
+                (false, false) => "✓",
+            };
             (
-                format!(" {mark} {}", banner.text),
+                format!(" {mark} {}", shown(&banner.text)),
                 theme.banner(banner.error),
             )
         }
@@ -236,6 +240,7 @@ pub fn footer(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area: R
             .skip(scroll)
             .take(field_width)
             .collect();
+        let visible = shown(&visible);
         let line = Line::from(vec![
             Span::styled(prompt, theme.key_hint()),
             Span::styled(format!("{visible:<field_width$}"), theme.input()),
@@ -336,7 +341,7 @@ pub fn activity_log(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) 
                 Line::from(vec![
                     Span::styled(entry.at.format("%H:%M:%S ").to_string(), theme.dim()),
                     Span::styled(format!("{mark} "), style),
-                    Span::styled(entry.text.clone(), Style::new()),
+                    Span::styled(shown(&entry.text).into_owned(), Style::new()),
                 ])
             })
             .collect()

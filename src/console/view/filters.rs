@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::Input;
 
 use super::dialog_area;
+use super::format::shown;
 use super::theme::{Theme, status_symbol};
 use crate::console::keys::{self, Context};
 use crate::console::model::{FilterField, FilterPanel};
@@ -26,7 +27,8 @@ fn choice(text: String, focused: bool) -> String {
 }
 
 pub fn render(panel: &FilterPanel, theme: Theme, frame: &mut Frame) {
-    let area = dialog_area(frame, 72, 16);
+    let kept_search = !panel.search.trim().is_empty();
+    let area = dialog_area(frame, 72, 16 + u16::from(kept_search));
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
@@ -80,6 +82,7 @@ pub fn render(panel: &FilterPanel, theme: Theme, frame: &mut Frame) {
                     .skip(scroll)
                     .take(field_width)
                     .collect();
+                let visible = shown(&visible);
                 if focused {
                     cursor = Some((
                         index,
@@ -111,10 +114,20 @@ pub fn render(panel: &FilterPanel, theme: Theme, frame: &mut Frame) {
         };
         lines.push(Line::from(vec![label, value]));
     }
+    if kept_search {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<LABEL_WIDTH$} ", "search"), theme.label()),
+            Span::styled(format!("/{}", shown(panel.search.trim())), theme.dim()),
+            Span::styled("  (from /; Ctrl-R clears it too)", theme.dim()),
+        ]));
+    }
     lines.push(Line::raw(""));
     // The server's complaint is shown whole (wrapped), since its end names what is wrong.
     match &panel.cql_error {
-        Some(error) => lines.push(Line::styled(format!("✗ CQL: {error}"), theme.error())),
+        Some(error) => lines.push(Line::styled(
+            format!("✗ CQL: {}", shown(error)),
+            theme.error(),
+        )),
         None => lines.push(Line::styled(
             "Role is sent as CQL (role = '…') joined to yours with AND.",
             theme.dim(),

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::actions::strength;
 use super::dialog_area;
-use super::format::fit;
+use super::format::{fit, shown};
 use super::theme::{Theme, spinner_frame, status_symbol};
 use crate::console::form::{Field, UserForm};
 use crate::console::keys::{self, Context};
@@ -66,7 +66,7 @@ pub fn render(form: &UserForm, model: &Model, theme: Theme, frame: &mut Frame) {
     };
     let area = dialog_area(frame, width, height);
     let title = match &form.original {
-        Some(user) => format!(" Edit {} ", user.username),
+        Some(user) => format!(" Edit {} ", shown(&user.username)),
         None => " New user ".to_string(),
     };
     let block = Block::new()
@@ -115,7 +115,8 @@ pub fn render(form: &UserForm, model: &Model, theme: Theme, frame: &mut Frame) {
                 theme.label()
             },
         )];
-        let shown = form.shown(*field);
+        let value = form.shown(*field);
+        let value = shown(&value);
         let error = form.errors.get(field);
         let room = if error.is_some() {
             value_width / 2
@@ -124,8 +125,8 @@ pub fn render(form: &UserForm, model: &Model, theme: Theme, frame: &mut Frame) {
         };
         if field.is_choice() {
             let text = match field {
-                Field::Status => format!("{} {shown}", status_symbol(form.status.as_ref())),
-                _ => shown,
+                Field::Status => format!("{} {value}", status_symbol(form.status.as_ref())),
+                _ => value.into_owned(),
             };
             let style = match field {
                 Field::Status => theme.status(form.status.as_ref()),
@@ -143,7 +144,7 @@ pub fn render(form: &UserForm, model: &Model, theme: Theme, frame: &mut Frame) {
         } else {
             let input = form.inputs.get(field);
             let scroll = input.map_or(0, |input| input.visual_scroll(room.max(1)));
-            let visible: String = shown.chars().skip(scroll).take(room).collect();
+            let visible: String = value.chars().skip(scroll).take(room).collect();
             if focused && let Some(input) = input {
                 cursor = Some((
                     left.x
@@ -205,14 +206,22 @@ pub fn render(form: &UserForm, model: &Model, theme: Theme, frame: &mut Frame) {
         if changes.is_empty() {
             side.push(Line::styled("  nothing yet", theme.dim()));
         }
-        let room = usize::from(right.width).saturating_sub(14);
+        // The labels' column is as wide as the longest label and a gap, so a label never runs
+        // into its value ("first name  Giulia").
+        let label_width = changes
+            .iter()
+            .map(|(field, _, _)| field.label().chars().count())
+            .max()
+            .unwrap_or(0)
+            + 2;
+        let room = usize::from(right.width).saturating_sub(label_width + 4);
         for (field, old, new) in &changes {
             side.push(Line::from(vec![
-                Span::styled(format!("  {:<10}", field.label()), theme.label()),
+                Span::styled(format!("  {:<label_width$}", field.label()), theme.label()),
                 Span::styled(fit(old, room), theme.dim()),
             ]));
             side.push(Line::from(vec![
-                Span::raw("          → "),
+                Span::raw(format!("  {:>label_width$}", "→ ")),
                 Span::styled(fit(new, room), theme.ok()),
             ]));
         }
@@ -239,7 +248,7 @@ pub fn render(form: &UserForm, model: &Model, theme: Theme, frame: &mut Frame) {
             (None, Some(problem)) => format!("✗ {problem}"),
             (None, None) => String::new(),
         };
-        Line::styled(text, theme.error())
+        Line::styled(shown(&text).into_owned(), theme.error())
     };
     frame.render_widget(
         Paragraph::new(status_line).wrap(Wrap { trim: true }),

@@ -1,6 +1,17 @@
-//! Turning values into the short texts the screen shows: counts, dates, relative times.
+//! Turning values into the short texts the screen shows: counts, dates, relative times, and
+//! text from a server, a file or the journal made safe to draw ([`shown`]).
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+/// Text from a server, a file or the journal as the screen shows it: control characters,
+/// bidirectional marks and line breaks become visible (`␊`, `⟨U+202E⟩`), so they can neither
+/// reach the terminal, stick to the cells beside them, nor hide the rest of a field. Every
+/// widget draws such text through here (or through [`fit`], which does it too).
+pub fn shown(text: &str) -> Cow<'_, str> {
+    geobox_ops::clean::clean_cow(text)
+}
 
 /// `1204` → `1,204`
 pub fn thousands(value: u64) -> String {
@@ -59,7 +70,7 @@ pub fn ago_text(now: DateTime<Utc>, text: Option<&str>) -> String {
         None => "—".to_string(),
         Some(text) => parse_time(text)
             .map(|time| ago(now, time))
-            .unwrap_or_else(|| text.to_string()),
+            .unwrap_or_else(|| shown(text).into_owned()),
     }
 }
 
@@ -82,10 +93,12 @@ pub fn expiry_words(now: DateTime<Utc>, expiration: &str) -> Option<String> {
     })
 }
 
-/// Cuts text to `width` characters, ending in `…` when cut.
+/// Cuts text to `width` characters, ending in `…` when cut; the text is [`shown`] first, so
+/// what is cut is what the screen shows.
 pub fn fit(text: &str, width: usize) -> String {
+    let text = shown(text);
     if text.chars().count() <= width {
-        return text.to_string();
+        return text.into_owned();
     }
     if width == 0 {
         return String::new();
@@ -93,6 +106,49 @@ pub fn fit(text: &str, width: usize) -> String {
     let mut out: String = text.chars().take(width - 1).collect();
     out.push('…');
     out
+}
+
+/// `text` in lines of at most `width` characters, broken between words; lines after the first
+/// start with `indent` spaces, so a continued phrase stays under its column. A word longer
+/// than a line is cut. The text is [`shown`] first.
+pub fn wrap_hanging(text: &str, width: usize, indent: usize) -> Vec<String> {
+    let text = shown(text);
+    let width = width.max(indent + 8);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    let mut has_word = false;
+    let mut continued = false;
+    let mut break_line = |line: &mut String, used: &mut usize| {
+        let done = std::mem::replace(line, " ".repeat(indent));
+        lines.push(done.trim_end().to_string());
+        *used = indent;
+    };
+    for token in text.split_inclusive(' ') {
+        let word = token.trim_end_matches(' ');
+        let trailing = token.len() - word.len();
+        let length = word.chars().count();
+        if has_word && length > 0 && used + length > width {
+            break_line(&mut line, &mut used);
+            (has_word, continued) = (false, true);
+        }
+        // Spaces that would start a continued line are the break itself.
+        if continued && !has_word && length == 0 {
+            continue;
+        }
+        let mut chars: Vec<char> = token.chars().collect();
+        while used + chars.len() - trailing > width {
+            let room = width - used;
+            line.extend(chars.drain(..room));
+            break_line(&mut line, &mut used);
+            continued = true;
+        }
+        used += chars.len();
+        line.extend(chars);
+        has_word |= length > 0;
+    }
+    lines.push(line.trim_end().to_string());
+    lines
 }
 
 /// "1 session", "3 sessions".
@@ -139,5 +195,28 @@ mod tests {
         assert!(is_expired(now, Some("2026-11-28")));
         assert!(!is_expired(now, Some("2026-11-29")));
         assert_eq!(fit("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn wrapped_lines_break_between_words_under_their_column() {
+        let step =
+            "  close sessions  ok     closed 0 of 0 sessions (1 more ended with the disable)";
+        let lines = wrap_hanging(step, 60, 25);
+        assert_eq!(
+            lines,
+            [
+                "  close sessions  ok     closed 0 of 0 sessions (1 more",
+                "                         ended with the disable)",
+            ]
+        );
+        assert!(lines.iter().all(|line| line.chars().count() <= 60));
+        assert_eq!(wrap_hanging("short", 60, 4), ["short"]);
+        let long = wrap_hanging(&"x".repeat(30), 20, 2);
+        assert_eq!(
+            long.concat().replace(' ', ""),
+            "x".repeat(30),
+            "nothing lost"
+        );
+        assert_eq!(wrap_hanging("a\u{202E}b", 20, 0), ["a⟨U+202E⟩b"]);
     }
 }

@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::dialog_area;
-use super::format::fit;
+use super::format::{fit, shown};
 use super::theme::Theme;
 use crate::console::keys::{Context, Keymap};
 use crate::console::model::Model;
@@ -22,16 +22,16 @@ pub fn help_lines(
 ) -> Vec<(Context, Line<'static>)> {
     let mut lines = Vec::new();
     let mut context: Option<Context> = None;
-    let mut shown: Vec<(Context, &str)> = Vec::new();
+    let mut listed: Vec<(Context, &str)> = Vec::new();
     for binding in keymap.0 {
         if binding.action && model.read_only {
             continue;
         }
         // A key bound twice (with and without a footer hint) is listed once.
-        if shown.contains(&(binding.context, binding.help)) {
+        if listed.contains(&(binding.context, binding.help)) {
             continue;
         }
-        shown.push((binding.context, binding.help));
+        listed.push((binding.context, binding.help));
         if context != Some(binding.context) {
             if let Some(previous) = context {
                 lines.push((previous, Line::raw("")));
@@ -44,15 +44,21 @@ pub fn help_lines(
         }
         let room = width.saturating_sub(KEY_WIDTH + 2);
         let line = match binding.refusal(model) {
-            Some(_) => Line::from(vec![
-                Span::styled(format!("  {:<KEY_WIDTH$}", binding.label), theme.dim()),
+            Some(why) => Line::from(vec![
                 Span::styled(
-                    fit(&format!("admins only: {}", binding.help), room),
+                    format!("  {:<KEY_WIDTH$}", shown(binding.label)),
+                    theme.dim(),
+                ),
+                Span::styled(
+                    fit(&format!("{}: {}", why.tag(), binding.help), room),
                     theme.dim(),
                 ),
             ]),
             None => Line::from(vec![
-                Span::styled(format!("  {:<KEY_WIDTH$}", binding.label), theme.key_hint()),
+                Span::styled(
+                    format!("  {:<KEY_WIDTH$}", shown(binding.label)),
+                    theme.key_hint(),
+                ),
                 Span::raw(fit(binding.help, room)),
             ]),
         };

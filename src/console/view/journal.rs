@@ -7,11 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::dialog_area;
-use super::format::fit;
+use super::format::{fit, shown};
 use super::theme::Theme;
 use crate::console::model::{JournalView, LoadState, Model, UndoAsk};
-use geobox_ops::clean::clean_cow;
-use geobox_ops::journal::{Entry, Outcome, show, who};
+use geobox_ops::journal::{Entry, Outcome, counted, show, who};
 
 pub fn render(view: &JournalView, model: &Model, theme: Theme, frame: &mut Frame) {
     let screen = frame.area();
@@ -19,11 +18,11 @@ pub fn render(view: &JournalView, model: &Model, theme: Theme, frame: &mut Frame
     let this_run = &model.journal.this_run;
     let rows = view.rows(this_run);
     let mut whose = match &view.only_user {
-        Some(user) => format!("only {}", who(user.id, Some(&user.username))),
+        Some(user) => format!("only {}", shown(&who(user.id, Some(&user.username)))),
         None => "all users · f this user only".to_string(),
     };
     if let Some(admin) = &view.only_admin {
-        whose.push_str(&format!(" · made by {}", clean_cow(admin)));
+        whose.push_str(&format!(" · made by {}", shown(admin)));
     }
     let block = Block::new()
         .borders(Borders::ALL)
@@ -82,7 +81,7 @@ fn render_rows(
         }
         // Journal text (a teammate's entries included) must never drive the terminal.
         let text = fit(
-            &clean_cow(&entry_line(entry, width)),
+            &shown(&entry_line(entry, width)),
             width.saturating_sub(2),
         );
         let style = if entry.outcome.is_ok() {
@@ -101,7 +100,9 @@ fn render_rows(
     }
     match &view.earlier {
         LoadState::Loading => lines.push(Line::styled("Reading earlier entries…", theme.dim())),
-        LoadState::Failed(error) => lines.push(Line::styled(error.clone(), theme.error())),
+        LoadState::Failed(error) => {
+            lines.push(Line::styled(shown(error).into_owned(), theme.error()));
+        }
         LoadState::Loaded(_) if rows.len() == this_run => {
             lines.push(Line::styled("Earlier: none.", theme.dim()));
         }
@@ -113,6 +114,9 @@ fn render_rows(
     let shown: Vec<Line> = lines.into_iter().skip(skip).collect();
     frame.render_widget(Paragraph::new(shown), area);
 }
+
+/// The undo steps listed before "… and N more users".
+const STEPS_SHOWN: usize = 8;
 
 /// The longest action name (`remove_member`), so the columns after it line up.
 const ACTION_WIDTH: usize = 13;
@@ -132,6 +136,12 @@ fn entry_line(entry: &Entry, width: usize) -> String {
         Outcome::Ok => ("✓", String::new()),
         Outcome::Error(error) => ("✗", format!("  error: {error}")),
     };
+    // An entry an undo took back says so first (↶) and, at the end, by what, whom and when.
+    let (mark, undone) = match &entry.undone {
+        Some(undone) if undone.whole => ("↶", format!("  · undone {undone}")),
+        Some(undone) => ("↶", format!("  · partly undone {undone}")),
+        None => (mark, String::new()),
+    };
     let tool = match entry.tool {
         geobox_ops::journal::Tool::Console => "console",
         geobox_ops::journal::Tool::Cli => "cli",
@@ -143,7 +153,7 @@ fn entry_line(entry: &Entry, width: usize) -> String {
     let made_by = fit(if made_by.is_empty() { "?" } else { &made_by }, who_width);
     format!(
         "{mark}{waiting} {} {} {made_by:<who_width$} {tool:<7} {action:<ACTION_WIDTH$} {}  \
-         {undoes}{}{failure}",
+         {undoes}{}{failure}{undone}",
         entry.time.format("%m-%d %H:%M"),
         entry.id,
         users(entry),
@@ -203,27 +213,50 @@ fn undo_lines(undo: &UndoAsk, theme: Theme) -> Vec<Line<'static>> {
         UndoAsk::Refused { text } => {
             let mut lines: Vec<Line> = text
                 .lines()
-                .map(|line| Line::styled(line.to_string(), theme.error()))
+                .map(|line| Line::styled(shown(line).into_owned(), theme.error()))
                 .collect();
             lines.push(Line::styled("Esc back", theme.dim()));
             lines
         }
-        UndoAsk::Ready { entry, plan } => {
+        UndoAsk::Ready {
+            entry,
+            plan,
+            typed,
+            mismatch,
+        } => {
             let mut lines = vec![Line::styled(
-                format!("Undo {} ({}):", entry.id, entry.action),
+                shown(&format!(
+                    "Undo {} ({}), {}:",
+                    entry.id,
+                    entry.action,
+                    counted(plan.users(), "user", "users")
+                ))
+                .into_owned(),
                 theme.strong(),
             )];
-            for step in &plan.steps {
-                lines.extend(
-                    step.to_string()
-                        .lines()
-                        .map(|line| Line::raw(clean_cow(line).into_owned())),
-                );
-            }
+            // A screenful of the steps, then how many more: an undo of thousands of users
+            // stays readable.
+            lines.extend(
+                plan.preview(STEPS_SHOWN)
+                    .lines()
+                    .map(|line| Line::raw(shown(line).into_owned())),
+            );
             for note in &plan.notes {
-                lines.push(Line::styled(format!("note: {note}"), theme.dim()));
+                lines.push(Line::styled(format!("note: {}", shown(note)), theme.dim()));
             }
-            lines.push(Line::styled("y undo · n/Esc keep", theme.key_hint()));
+            if undo.typing_count() {
+                let count = plan.users();
+                lines.push(Line::from(vec![
+                    Span::raw(format!("Type {count} to confirm: ")),
+                    Span::styled(format!("{}▏", shown(typed.value())), theme.input()),
+                ]));
+                if *mismatch {
+                    lines.push(Line::styled(format!("that is not {count}"), theme.error()));
+                }
+                lines.push(Line::styled("⏎ undo · Esc keep", theme.key_hint()));
+            } else {
+                lines.push(Line::styled("y undo · n/Esc keep", theme.key_hint()));
+            }
             lines
         }
     }
@@ -261,5 +294,28 @@ mod tests {
             "{lines:#?}"
         );
         assert!(lines[1].contains("undoes p0q1r2s3t4"), "{}", lines[1]);
+    }
+
+    #[test]
+    fn an_undone_entry_is_marked_and_says_by_what_and_whom() {
+        let mut entry = written(Action::Update);
+        entry.undone = Some(geobox_ops::journal::Undone {
+            entry: "p0q1r2s3t4".into(),
+            time: entry.time,
+            by: Some("admin".into()),
+            whole: true,
+        });
+        let line = entry_line(&entry, 160);
+        assert!(line.starts_with("↶ "), "{line}");
+        assert!(
+            line.contains("· undone by p0q1r2s3t4 (admin) at "),
+            "{line}"
+        );
+        entry.undone = entry.undone.map(|undone| geobox_ops::journal::Undone {
+            whole: false,
+            ..undone
+        });
+        assert!(entry_line(&entry, 160).contains("· partly undone by p0q1r2s3t4"));
+        assert!(entry_line(&written(Action::Update), 160).starts_with("✓ "));
     }
 }

@@ -123,3 +123,31 @@ fn the_journal_with_an_undo_and_a_refusal() {
         keys(&mut model, "q");
     }
 }
+
+#[test]
+fn an_undone_entry_is_marked_in_the_journal() {
+    for (width, height) in SIZES {
+        let mut model = journal_open(width, height);
+        ask_undo(&mut model, disabled(1));
+        let cmds = update(&mut model, Msg::KeyPressed(key('y')));
+        let Some(request) = cmds.iter().find_map(|cmd| match cmd {
+            Cmd::ApplyUndo { request, .. } => Some(*request),
+            _ => None,
+        }) else {
+            panic!("y carries the undo out");
+        };
+        let mut undo = Entry::new("", Tool::Console, Action::Update, Outcome::Ok);
+        undo.id = "u7ndo0ne01".into();
+        undo.undoes = Some("k3v9q2m1xa".into());
+        update(
+            &mut model,
+            Msg::UndoApplied {
+                request,
+                entry: Box::new(undo),
+                new_passwords: Vec::new(),
+            },
+        );
+        let terminal = snapshot("journal_undone", &model);
+        assert!(find(terminal.backend().buffer(), "↶ 11-29").is_some());
+    }
+}

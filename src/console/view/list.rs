@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
-use super::format::is_expired;
+use super::format::{is_expired, shown};
 use super::theme::{Theme, spinner_frame, status_text};
 use crate::console::model::{Focus, Model, Sort, SortColumn};
 use geobox_api::User;
@@ -71,21 +71,19 @@ impl Column {
         }
     }
 
-    /// How wide the column's text is, for one user.
+    /// How wide the column's text is, for one user, as the screen shows it.
     fn content_width(self, user: &User) -> usize {
-        let text = |text: Option<&str>| text.map_or(1, |text| text.chars().count());
+        let width = |text: &str| shown(text).chars().count();
+        let text = |text: Option<&str>| text.map_or(1, width);
         match self {
             Column::Id => user.id.to_string().len(),
             Column::Mark => 1,
-            Column::Username => user.username.chars().count() + 2,
-            Column::Name => user.full_name().chars().count(),
+            Column::Username => width(&user.username) + 2,
+            Column::Name => width(&user.full_name()),
             Column::Email => text(user.email.as_deref()),
             Column::Role => text(user.role.as_ref().map(|role| role.as_str())),
             Column::Status => 10,
-            Column::Plan => user
-                .plan
-                .as_ref()
-                .map_or(1, |plan| plan.label().chars().count()),
+            Column::Plan => user.plan.as_ref().map_or(1, |plan| width(&plan.label())),
             Column::Expires | Column::Created => 11,
         }
     }
@@ -177,17 +175,17 @@ fn cell<'a>(
         Column::Username => {
             if expired && !show_expiry {
                 Cell::from(Line::from(vec![
-                    Span::raw(user.username.as_str()),
+                    Span::raw(shown(&user.username)),
                     Span::styled(" !", theme.expired()),
                 ]))
             } else {
-                Cell::from(user.username.as_str())
+                Cell::from(shown(&user.username))
             }
         }
-        Column::Name => Cell::from(user.full_name()),
-        Column::Email => Cell::from(user.email.as_deref().unwrap_or("")),
+        Column::Name => Cell::from(shown(&user.full_name()).into_owned()),
+        Column::Email => Cell::from(shown(user.email.as_deref().unwrap_or(""))),
         Column::Role => Cell::from(Span::styled(
-            user.role.as_ref().map_or("—", |role| role.as_str()),
+            shown(user.role.as_ref().map_or("—", |role| role.as_str())),
             theme.role(user.role.as_ref()),
         )),
         Column::Status => {
@@ -202,24 +200,26 @@ fn cell<'a>(
         }
         Column::Plan => match &user.plan {
             Some(plan) => Cell::from(Span::styled(
-                plan.label(),
+                shown(&plan.label()).into_owned(),
                 theme.plan(plan.plan_color.as_deref()),
             )),
             None => Cell::from(Span::styled("—", theme.dim())),
         },
         Column::Expires => match user.expiration_date.as_deref() {
             Some(date) if expired => Cell::from(Span::styled(
-                format!("{}!", geobox_api::date_part(date)),
+                format!("{}!", shown(geobox_api::date_part(date))),
                 theme.expired(),
             )),
-            Some(date) => Cell::from(geobox_api::date_part(date).to_string()),
+            Some(date) => Cell::from(shown(geobox_api::date_part(date)).into_owned()),
             None => Cell::from(Span::styled("—", theme.dim())),
         },
         Column::Created => Cell::from(
-            user.created_at
-                .as_deref()
-                .map_or("—", geobox_api::date_part)
-                .to_string(),
+            shown(
+                user.created_at
+                    .as_deref()
+                    .map_or("—", geobox_api::date_part),
+            )
+            .into_owned(),
         ),
     }
 }
@@ -256,7 +256,7 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
             theme.spinner(),
         ))
     } else if let (Some(error), true) = (&list.error, list.pages.is_empty()) {
-        Some((format!("✗ {error}"), theme.error()))
+        Some((format!("✗ {}", shown(error)), theme.error()))
     } else if list.known_rows() == 0 {
         let filtered = !model.filters.chips().is_empty();
         Some((

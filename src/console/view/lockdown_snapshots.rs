@@ -42,6 +42,14 @@ fn lockdown_confirmation_and_partial_failure() {
         let buffer = terminal.backend().buffer();
         let (x, y) = find(buffer, "close sessions  FAILED").expect("the failed step is listed");
         assert_eq!(buffer[(x, y)].fg, Color::Red);
+        // A line too long for the dialog goes on under its own indent, between words, not
+        // back at the dialog's edge mid-phrase.
+        let (reason, _) = find(buffer, "(error: not allowed (403))").expect("the reason");
+        let (edge, _) = find(buffer, "reza.moradi2 (2):").expect("the user's line");
+        assert!(
+            reason > edge + 2,
+            "continued under its column: {reason} vs {edge}"
+        );
         keys(&mut model, "q");
     }
 }

@@ -21,9 +21,15 @@ pub mod theme;
 pub mod views;
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod journal_snapshots;
 #[cfg(test)]
 mod lockdown_snapshots;
+#[cfg(test)]
+mod safety_snapshots;
+#[cfg(test)]
+mod snag_snapshots;
 #[cfg(test)]
 mod snapshot_tests;
 
@@ -72,10 +78,15 @@ pub fn view(model: &Model, env: &Env, frame: &mut Frame) {
         }
         Mode::Picker(picker) => {
             dim_background(frame);
-            actions::picker(picker, theme, frame);
+            actions::picker(picker, model, theme, frame);
         }
         Mode::Confirm(confirm) => {
             dim_background(frame);
+            // A save that asks first keeps its form in sight behind the question.
+            if let Some(form) = confirm.form() {
+                form::render(form, model, theme, frame);
+                dim_background(frame);
+            }
             actions::confirm(model, confirm, theme, frame);
         }
         Mode::Password(dialog) => {
@@ -93,7 +104,7 @@ pub fn view(model: &Model, env: &Env, frame: &mut Frame) {
         }
         Mode::Lockdown(dialog) => {
             dim_background(frame);
-            lockdown::render(dialog, theme, frame);
+            lockdown::render(dialog, model, theme, frame);
         }
         Mode::Journal(journal_view) => {
             dim_background(frame);

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use unicode_width::UnicodeWidthChar;
 
 use super::dialog_area;
-use super::format::thousands;
+use super::format::{shown, thousands};
 use super::theme::Theme;
 use crate::console::env::Env;
 use crate::console::model::{Model, current_query, request_url};
@@ -70,7 +70,11 @@ pub fn render(model: &Model, env: &Env, theme: Theme, frame: &mut Frame) {
             format!("Copied {}:", copied.what),
             theme.ok(),
         )));
-        lines.extend(hard_wrap(&copied.text, inner).into_iter().map(Line::raw));
+        lines.extend(
+            hard_wrap(&shown(&copied.text), inner)
+                .into_iter()
+                .map(Line::raw),
+        );
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(

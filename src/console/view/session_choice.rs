@@ -6,9 +6,10 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::dialog_area;
-use super::format::plural;
-use super::theme::Theme;
-use crate::console::model::CloseChoice;
+use super::format::{ago_text, fit, plural, shown};
+use super::sessions::agent_text;
+use super::theme::{Theme, hint_line};
+use crate::console::model::{AddressSweep, CloseChoice, Confirm, Model};
 
 pub fn render(choice: &CloseChoice, theme: Theme, frame: &mut Frame) {
     let mut lines: Vec<Line> = choice
@@ -19,10 +20,10 @@ pub fn render(choice: &CloseChoice, theme: Theme, frame: &mut Frame) {
             let marker = if index == choice.selected { "▸" } else { " " };
             // A choice across users counts its sessions only once they are listed.
             let text = match option.across {
-                Some(_) => format!("{marker} {}", option.label),
+                Some(_) => format!("{marker} {}", shown(&option.label)),
                 None => format!(
                     "{marker} {} ({})",
-                    option.label,
+                    shown(&option.label),
                     plural(option.sessions.len(), "session")
                 ),
             };
@@ -49,8 +50,192 @@ pub fn render(choice: &CloseChoice, theme: Theme, frame: &mut Frame) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
-        .title(format!(" Close which sessions of {}? ", choice.who));
+        .title(format!(" Close which sessions of {}? ", shown(&choice.who)));
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The confirmations of closing sessions: one, a user's, every marked user's, or every one
+/// from an address; their title, lines and width. `height` is the screen's.
+pub fn confirm(
+    model: &Model,
+    confirm: &Confirm,
+    theme: Theme,
+    height: usize,
+) -> (String, Vec<Line<'static>>, u16) {
+    let yes_no = |yes: &'static str| hint_line(theme, &[("y", yes), ("n / Esc", "keep")]);
+    match confirm {
+        Confirm::CloseSession { user, session } => (
+            format!(" Close a session of {}? ", shown(&user.username)),
+            vec![
+                Line::raw(fit(&session_words(model, session), 60)),
+                Line::styled(format!("session {}", shown(&session.uuid)), theme.dim()),
+                Line::raw(""),
+                yes_no("close it"),
+            ],
+            66,
+        ),
+        Confirm::CloseSessions {
+            user,
+            sessions,
+            kept_own,
+        } => {
+            let mut lines = vec![Line::raw(format!(
+                "This closes {}, signing out wherever {} open:",
+                plural(sessions.len(), "session"),
+                if sessions.len() == 1 {
+                    "it is"
+                } else {
+                    "they are"
+                }
+            ))];
+            let room = height.saturating_sub(10).max(1);
+            for session in sessions.iter().take(room) {
+                lines.push(Line::raw(format!(
+                    "  {}",
+                    fit(&session_words(model, session), 58)
+                )));
+            }
+            if sessions.len() > room {
+                lines.push(Line::styled(
+                    format!("  … and {} more", sessions.len() - room),
+                    theme.dim(),
+                ));
+            }
+            if *kept_own {
+                lines.push(Line::styled(
+                    "This console's own session stays open.",
+                    theme.ok(),
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines.push(yes_no(if sessions.len() == 1 {
+                "close it"
+            } else {
+                "close them"
+            }));
+            let title = if *kept_own {
+                format!(" Close your other sessions of {}? ", shown(&user.username))
+            } else {
+                format!(" Close every session of {}? ", shown(&user.username))
+            };
+            (title, lines, 66)
+        }
+        Confirm::CloseFromAddress { sweep } => {
+            let room = height.saturating_sub(10).max(2);
+            sweep_confirm(model, sweep, theme, room)
+        }
+        Confirm::CloseSessionsOfUsers { targets } => {
+            let names: Vec<&str> = targets
+                .iter()
+                .map(|target| target.username.as_str())
+                .collect();
+            (
+                format!(" Close the sessions of {}? ", plural(targets.len(), "user")),
+                vec![
+                    Line::raw("Every session of these users is closed, signing them out:"),
+                    Line::raw(fit(&names.join(", "), 120)),
+                    Line::styled("This console's own session stays open.", theme.ok()),
+                    Line::raw(""),
+                    yes_no("close them"),
+                ],
+                66,
+            )
+        }
+        _ => (String::new(), Vec::new(), 40),
+    }
+}
+
+fn session_words(model: &Model, session: &geobox_api::Session) -> String {
+    format!(
+        "{} · {} · {}",
+        agent_text(session),
+        shown(session.ip.as_deref().unwrap_or("—")),
+        ago_text(
+            model.now,
+            session
+                .last_seen
+                .as_deref()
+                .or(session.created_at.as_deref())
+        )
+    )
+}
+
+/// The title, lines and width of the confirmation: the count of users searched first, then
+/// each user with their sessions from the address, as many as `room` lines allow.
+fn sweep_confirm(
+    model: &Model,
+    sweep: &AddressSweep,
+    theme: Theme,
+    room: usize,
+) -> (String, Vec<Line<'static>>, u16) {
+    let count = sweep.session_count();
+    let searched = match sweep.of_filter {
+        Some(matching) if matching > sweep.searched as u64 => format!(
+            "the first {} of the {matching} users the filter matches",
+            sweep.searched
+        ),
+        Some(_) => format!("the {} of the filter", plural(sweep.searched, "user")),
+        None => format!("the {} marked", plural(sweep.searched, "user")),
+    };
+    let mut lines = vec![
+        Line::raw(format!("Searched {searched}.")),
+        Line::raw(format!(
+            "This closes {} from {} of {}, signing them out there:",
+            plural(count, "session"),
+            shown(&sweep.address),
+            plural(sweep.found.len(), "user")
+        )),
+    ];
+    let mut used = 0;
+    let mut hidden = 0;
+    for (user, sessions) in &sweep.found {
+        if used + 1 >= room {
+            hidden += sessions.len();
+            continue;
+        }
+        lines.push(Line::styled(
+            format!("{} ({})", shown(&user.username), sessions.len()),
+            theme.strong(),
+        ));
+        used += 1;
+        for session in sessions {
+            if used >= room {
+                hidden += 1;
+                continue;
+            }
+            lines.push(Line::raw(format!(
+                "  {}",
+                fit(&session_words(model, session), 66)
+            )));
+            used += 1;
+        }
+    }
+    if hidden > 0 {
+        lines.push(Line::styled(
+            format!("… and {} more", plural(hidden, "session")),
+            theme.dim(),
+        ));
+    }
+    for (user, why) in &sweep.unlisted {
+        lines.push(Line::styled(
+            fit(&format!("✗ {}: not listed, {why}", user.username), 70),
+            theme.error(),
+        ));
+    }
+    lines.push(Line::styled(
+        "This console's own session stays open.",
+        theme.ok(),
+    ));
+    lines.push(Line::raw(""));
+    lines.push(hint_line(
+        theme,
+        &[("y", "close them"), ("n / Esc", "keep")],
+    ));
+    (
+        format!(" Close every session from {}? ", shown(&sweep.address)),
+        lines,
+        76,
+    )
 }
 
 #[cfg(test)]

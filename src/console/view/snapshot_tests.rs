@@ -210,6 +210,19 @@ fn the_filter_panel() {
         press(&mut model, KeyCode::Down);
         keys(&mut model, "username LIKE 'a%");
         snapshot("filter_panel", &model);
+
+        // A kept search shows in the panel, and Ctrl-R clears it with the rest.
+        let mut model = loaded_model(width, height, 1_204);
+        model.filters.search = "rezaei".into();
+        keys(&mut model, "f");
+        let terminal = snapshot("filter_panel_kept_search", &model);
+        assert!(
+            find(
+                terminal.backend().buffer(),
+                "/rezaei  (from /; Ctrl-R clears it too)"
+            )
+            .is_some()
+        );
     }
 }
 
@@ -355,12 +368,45 @@ fn more_dialogs_and_panes() {
         snapshot("bulk_confirm", &model);
         press(&mut model, KeyCode::Esc);
 
-        model.last_undo = Some(crate::console::update::reverse(
-            &crate::console::fixtures::user(1),
-            &crate::console::msg::QuickChange::Status(geobox_api::UserStatus::Disabled).to_update(),
-        ));
-        keys(&mut model, "u");
-        snapshot("undo_confirm", &model);
+        // u: the last change (user 5 disabled), its undo shown in the journal panel.
+        let mut disabled = crate::console::fixtures::user(5);
+        disabled.status = Some(geobox_api::UserStatus::Disabled);
+        update(
+            &mut model,
+            Msg::UserUpdated {
+                user_id: 5,
+                change: crate::console::msg::QuickChange::Status(geobox_api::UserStatus::Disabled),
+                done: crate::console::msg::Done {
+                    request: crate::console::msg::RequestId(800),
+                    took: Default::default(),
+                    result: Ok(disabled.clone()),
+                },
+            },
+        );
+        let cmds = update(
+            &mut model,
+            Msg::KeyPressed(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE)),
+        );
+        let Some((request, entry)) = cmds.iter().find_map(|cmd| match cmd {
+            Cmd::CheckUndo { request, entry } => Some((*request, entry.clone())),
+            _ => None,
+        }) else {
+            panic!("u reads the user of the last change: {cmds:?}");
+        };
+        update(
+            &mut model,
+            Msg::UndoChecked {
+                entry,
+                done: crate::console::msg::Done {
+                    request,
+                    took: Default::default(),
+                    result: Ok(vec![Some(disabled)]),
+                },
+            },
+        );
+        let terminal = snapshot("undo_confirm", &model);
+        assert!(find(terminal.backend().buffer(), "status: Disabled → Active").is_some());
+        press(&mut model, KeyCode::Esc);
         press(&mut model, KeyCode::Esc);
 
         model.activity.push(crate::console::model::Activity {
@@ -416,6 +462,7 @@ fn any_terminal_size_draws_without_panicking() {
             model.banner = Some(crate::console::model::Banner {
                 text: "a long banner that will not fit on a small screen at all".into(),
                 error: true,
+                note: false,
             });
             keys(&mut model, opener);
             draw(&model);
@@ -505,7 +552,13 @@ fn a_bulk_grant_warns_and_a_viewer_is_offered_only_their_keys() {
         keys(&mut model, "j");
         press(&mut model, KeyCode::Enter);
         let terminal = snapshot("bulk_role_confirm", &model);
-        assert!(find(terminal.backend().buffer(), "⚠ Grants System Admin").is_some());
+        assert!(
+            find(
+                terminal.backend().buffer(),
+                "⚠ 2 users will be System Admin"
+            )
+            .is_some()
+        );
 
         let mut viewer = loaded_model(width, height, 1_204);
         if let crate::console::model::LoadState::Loaded(me) = &mut viewer.me.state {

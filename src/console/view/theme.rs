@@ -2,6 +2,7 @@
 //! words) so the console reads the same with `NO_COLOR`.
 
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
 
 use crate::console::palette::{Palette, Role};
 use geobox_api::{UserRole, UserStatus};
@@ -213,7 +214,11 @@ pub fn status_symbol(status: Option<&UserStatus>) -> &'static str {
 /// The status as a short cell: symbol and name.
 pub fn status_text(status: Option<&UserStatus>) -> String {
     match status {
-        Some(status) => format!("{} {}", status_symbol(Some(status)), status),
+        Some(status) => format!(
+            "{} {}",
+            status_symbol(Some(status)),
+            super::format::shown(status.as_str())
+        ),
         None => "? —".to_string(),
     }
 }
@@ -225,6 +230,16 @@ fn parse_hex(text: &str) -> Option<Color> {
     }
     let channel = |range: std::ops::Range<usize>| u8::from_str_radix(&hex[range], 16).ok();
     Some(Color::Rgb(channel(0..2)?, channel(2..4)?, channel(4..6)?))
+}
+
+/// Keys and what they do, in one line: `⏎ set   Esc cancel`.
+pub fn hint_line(theme: Theme, hints: &[(&str, &str)]) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (keys, words) in hints {
+        spans.push(Span::styled(keys.to_string(), theme.key_hint()));
+        spans.push(Span::raw(format!(" {words}   ")));
+    }
+    Line::from(spans)
 }
 
 /// The spinner's frames.

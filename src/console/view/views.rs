@@ -4,10 +4,9 @@ use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::actions::hint_line;
 use super::dialog_area;
-use super::format::fit;
-use super::theme::Theme;
+use super::format::{fit, shown};
+use super::theme::{Theme, hint_line};
 use crate::console::model::{Naming, ViewPicker};
 
 /// The widest the picker grows on a large screen.
@@ -45,7 +44,7 @@ pub fn render(picker: &ViewPicker, theme: Theme, frame: &mut Frame) {
         };
         lines.push(Line::from(vec![
             Span::raw(format!("{what}: ")),
-            Span::styled(format!("{}▏", input.value()), theme.input()),
+            Span::styled(format!("{}▏", shown(input.value())), theme.input()),
         ]));
     }
     if let Some(error) = &picker.error {

@@ -182,7 +182,7 @@ impl ConfigFile {
 
 /// The file's permission bits when its group or others can read it.
 #[cfg(unix)]
-fn mode_readable_by_others(path: &Path) -> Result<Option<u32>, ConfigError> {
+pub(crate) fn mode_readable_by_others(path: &Path) -> Result<Option<u32>, ConfigError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path)
         .map_err(|error| ConfigError(format!("cannot stat {}: {error}", path.display())))?
@@ -194,7 +194,7 @@ fn mode_readable_by_others(path: &Path) -> Result<Option<u32>, ConfigError> {
 /// Without Unix permission bits there is nothing to read here: a file in the user's own
 /// config directory is taken as theirs.
 #[cfg(not(unix))]
-fn mode_readable_by_others(_path: &Path) -> Result<Option<u32>, ConfigError> {
+pub(crate) fn mode_readable_by_others(_path: &Path) -> Result<Option<u32>, ConfigError> {
     Ok(None)
 }
 

@@ -138,6 +138,8 @@ fn writes_are_refused_plainly_offline_and_nothing_is_queued() {
     let cmds = type_keys(&mut model, "R");
     run(&mut model, &gone(), cmds);
     assert!(model.connection.is_offline());
+    // Another user than the signed-in admin, whom D is never offered for.
+    type_keys(&mut model, "j");
     for keys in ["D", "s", "r", "p", "n"] {
         let cmds = type_keys(&mut model, keys);
         assert_eq!(api_calls(&cmds), 0, "{keys}: {cmds:?}");

@@ -41,7 +41,8 @@ pub(super) fn disabled(id: i64) -> geobox_api::User {
 #[test]
 fn a_quick_edit_is_journaled_with_the_old_and_new_value_and_a_failure_too() {
     let mut model = loaded_model(160, 45, 50);
-    type_keys(&mut model, "s");
+    // User 5, Active.
+    type_keys(&mut model, "jjjjs");
     type_keys(&mut model, "j");
     let cmds = update(&mut model, key(KeyCode::Enter));
     let [(request, user_id)] = quick_edit_requests(&cmds)[..] else {
@@ -440,7 +441,8 @@ fn on_the_demo_entries_name_the_demo_and_l_reads_the_demos_whatever_its_port() {
     env.demo_url = Some("http://127.0.0.1:41234".to_string());
     env.api_base = "http://127.0.0.1:41234/v1/".to_string();
     let mut model = loaded_model(160, 45, 50);
-    type_keys_in(&mut model, &env, "s");
+    // User 5, Active (user 1 is the signed-in admin, whom a disable asks about first).
+    type_keys_in(&mut model, &env, "jjjjs");
     type_keys_in(&mut model, &env, "j");
     let cmds = super::super::update(&mut model, &env, key(KeyCode::Enter));
     let [(request, user_id)] = quick_edit_requests(&cmds)[..] else {

@@ -3,6 +3,7 @@
 
 mod actions;
 mod address_sweep;
+mod bulk_query;
 mod connection;
 mod feedback;
 mod filters;
@@ -11,9 +12,12 @@ mod journal;
 mod list;
 mod lockdown;
 mod query_bar;
+mod safety;
 mod session_choice;
 mod sessions;
+mod snags;
 mod team_journal;
+mod undo;
 mod ux;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -72,4 +76,88 @@ fn api_calls(cmds: &[Cmd]) -> usize {
     cmds.iter()
         .filter(|cmd| !matches!(cmd, Cmd::After { .. } | Cmd::Log { .. }))
         .count()
+}
+
+/// Tab until the open form's focus is on `field`.
+fn focus_field(model: &mut Model, field: crate::console::form::Field) {
+    while !matches!(&model.mode, Mode::Form(form) if form.focused() == field) {
+        update(model, key(KeyCode::Tab));
+    }
+}
+
+/// The users a whole-view read asked for (in `cmds`) come back: the model waits at the
+/// confirmation.
+fn collected_for(model: &mut Model, cmds: &[Cmd], users: Vec<geobox_api::User>) {
+    let request = cmds
+        .iter()
+        .find_map(|cmd| match cmd {
+            Cmd::CollectMatching { request, .. } => Some(*request),
+            _ => None,
+        })
+        .expect("the users are collected");
+    update(
+        model,
+        Msg::MatchingCollected {
+            request,
+            done: Done {
+                request,
+                took: Default::default(),
+                result: Ok(users),
+            },
+        },
+    );
+}
+
+/// The quick edits among `cmds`: whom, and what.
+fn edits(cmds: &[Cmd]) -> Vec<(i64, QuickChange)> {
+    cmds.iter()
+        .filter_map(|cmd| match cmd {
+            Cmd::QuickEdit {
+                user_id, change, ..
+            } => Some((*user_id, change.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `u` on the main screen: the read it asks for comes back with the users of the last change
+/// as `now` says they are, so the journal panel shows the undo (or its refusal). Returns the
+/// entry being undone.
+fn undo_asked(
+    model: &mut Model,
+    now: impl Fn(&geobox_ops::journal::Entry) -> Vec<Option<geobox_api::User>>,
+) -> geobox_ops::journal::Entry {
+    let cmds = type_keys(model, "u");
+    let (request, entry) = cmds
+        .iter()
+        .find_map(|cmd| match cmd {
+            Cmd::CheckUndo { request, entry } => Some((*request, (**entry).clone())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("u reads the users of the last change: {cmds:?}"));
+    assert!(
+        matches!(model.mode, Mode::Journal(_)),
+        "shown in the journal panel"
+    );
+    let users = now(&entry);
+    update(
+        model,
+        Msg::UndoChecked {
+            entry: Box::new(entry.clone()),
+            done: Done {
+                request,
+                took: Default::default(),
+                result: Ok(users),
+            },
+        },
+    );
+    entry
+}
+
+/// The plan of the undo `cmds` carry out.
+fn applied_plan(cmds: &[Cmd]) -> Option<geobox_ops::journal::UndoPlan> {
+    cmds.iter().find_map(|cmd| match cmd {
+        Cmd::ApplyUndo { plan, .. } => Some(plan.clone()),
+        _ => None,
+    })
 }

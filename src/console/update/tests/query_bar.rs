@@ -62,10 +62,8 @@ fn y_copies_a_cli_command_and_big_y_a_curl_command_without_secrets() {
     let cmds = type_keys_in(&mut model, &env, "y");
     assert_eq!(
         copied(&cmds),
-        [
-            "geobox-users --host http://127.0.0.1:8080/v1 users list --q 'username LIKE '\\''%gis%'\\''' \
-             --order-by 'id A' --limit 100"
-        ]
+        ["geobox-users --host http://127.0.0.1:8080/v1 users list \
+             '--q=username LIKE '\\''%gis%'\\''' '--order-by=id A' --limit=100"]
     );
     let banner = model.banner.clone().expect("a message");
     assert_eq!(banner.text, "Copied the CLI command to the clipboard");
@@ -126,4 +124,14 @@ fn the_bar_remembers_the_latency_of_the_current_page_only() {
         model.query_bar.page_latency,
         Some(std::time::Duration::from_millis(12))
     );
+}
+
+#[test]
+fn a_value_starting_with_a_dash_stays_the_value_of_its_flag() {
+    let env = with_base();
+    let mut model = loaded_model(160, 45, 500);
+    model.filters.search = "-w2".to_string();
+    let command = crate::console::update::cli_command(&model, &env).expect("a command");
+    assert!(command.contains(" --search=-w2 "), "{command}");
+    assert!(!command.contains("--search -w2"), "{command}");
 }

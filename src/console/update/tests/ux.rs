@@ -39,24 +39,13 @@ fn banner_text(model: &Model) -> String {
         .unwrap_or_default()
 }
 
-fn edits(cmds: &[Cmd]) -> Vec<(i64, QuickChange)> {
-    cmds.iter()
-        .filter_map(|cmd| match cmd {
-            Cmd::QuickEdit {
-                user_id, change, ..
-            } => Some((*user_id, change.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn a_bulk_role_change_starts_on_viewer_clears_the_marks_and_undoes_per_user() {
     let mut model = loaded_model(160, 45, 50);
-    let before: Vec<Option<UserRole>> = (1..=2)
+    let before: Vec<Option<UserRole>> = (2..=3)
         .map(|id| crate::console::fixtures::user(id).role)
         .collect();
-    type_keys(&mut model, "  r");
+    type_keys(&mut model, "j  r");
     let Mode::Picker(picker) = &model.mode else {
         panic!("r opens the role picker");
     };
@@ -80,18 +69,39 @@ fn a_bulk_role_change_starts_on_viewer_clears_the_marks_and_undoes_per_user() {
         model
             .activity
             .iter()
-            .any(|entry| entry.text.contains("ali.moradi1")),
+            .any(|entry| entry.text.contains("reza.moradi2")),
         "the log names the users"
     );
 
-    type_keys(&mut model, "u");
-    assert!(matches!(&model.mode, Mode::Confirm(c) if matches!(**c, Confirm::UndoBulk { .. })));
-    let cmds = type_keys(&mut model, "y");
-    let restored: Vec<(i64, QuickChange)> = edits(&cmds);
-    let expected: Vec<(i64, QuickChange)> = before
+    // u: the bulk change is the last change; its users, read as they are now, go back.
+    let now = |entry: &geobox_ops::journal::Entry| -> Vec<Option<User>> {
+        entry
+            .changes
+            .iter()
+            .map(|change| {
+                let mut user = crate::console::fixtures::user(change.user_id.unwrap_or(0));
+                user.role = Some(UserRole::Viewer);
+                Some(user)
+            })
+            .collect()
+    };
+    let entry = undo_asked(&mut model, now);
+    assert_eq!(entry.action, geobox_ops::journal::Action::BulkUpdate);
+    let plan = applied_plan(&type_keys(&mut model, "y")).expect("y carries the undo out");
+    let restored: Vec<(i64, String)> = plan
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            geobox_ops::journal::UndoStep::Update {
+                user_id, changes, ..
+            } => Some((*user_id, geobox_ops::journal::show(&changes[0].to))),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<(i64, String)> = before
         .into_iter()
         .enumerate()
-        .filter_map(|(index, role)| Some((index as i64 + 1, QuickChange::Role(role?))))
+        .filter_map(|(index, role)| Some((index as i64 + 2, role?.to_string())))
         .collect();
     assert_eq!(restored, expected, "each user back to their own role");
 }
@@ -136,7 +146,22 @@ fn a_viewer_sees_no_admin_keys_and_is_told_why_when_pressing_one() {
     ] {
         assert!(!hints.contains(&admin_only), "{admin_only} in {hints:?}");
     }
-    assert!(hints.contains(&"/ search"));
+    // Searching, filtering, sorting, views and export list other users: a Viewer's list
+    // is only themselves, so those would end in 403 (and an empty export file).
+    for lists_users in ["/ search", "f filter", "F views", "w export", "o/O sort"] {
+        assert!(!hints.contains(&lists_users), "{lists_users} in {hints:?}");
+    }
+    assert!(
+        hints.contains(&"L journal") && hints.contains(&"? help"),
+        "{hints:?}"
+    );
+    let cmds = type_keys(&mut model, "w");
+    assert!(cmds.is_empty() && matches!(model.mode, Mode::Normal));
+    assert!(
+        banner_text(&model).contains("w (export every user matching the view) lists other users"),
+        "{}",
+        banner_text(&model)
+    );
     type_keys(&mut model, "n");
     assert!(matches!(model.mode, Mode::Normal), "no form opens");
     let banner = banner_text(&model);
