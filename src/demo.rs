@@ -12,8 +12,9 @@ use geobox_users::console::{self, ConsoleOptions};
 use crate::multi_thread_runtime;
 
 pub fn serve(args: ServeArgs) -> color_eyre::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("geobox_server=info,geobox_users=info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("geobox_server=info,geobox_users=info")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
