@@ -12,8 +12,9 @@ use geobox_users::console::{self, ConsoleOptions};
 use crate::multi_thread_runtime;
 
 pub fn serve(args: ServeArgs) -> color_eyre::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("geobox_users=info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("geobox_server=info,geobox_users=info")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -44,9 +45,13 @@ pub fn open_console(
     timeout: Duration,
     options: impl Fn(Option<String>, String) -> ConsoleOptions,
 ) -> color_eyre::Result<()> {
-    let path = geobox_ops::paths::data_dir()
-        .map(|dir| dir.join("demo.sqlite"))
+    let dir = geobox_ops::paths::data_dir()
         .ok_or_else(|| eyre!("no home directory: cannot place the demo database"))?;
+    // The demo's database sits beside the journal: a directory others may write in, or that
+    // is not ours, is refused before anything is opened there.
+    geobox_ops::paths::check_private_dir(&dir)
+        .wrap_err("cannot keep the demo database in the data directory")?;
+    let path = dir.join("demo.sqlite");
     multi_thread_runtime()?.block_on(async {
         let demo = geobox_server::start_demo(&path, fresh)
             .await

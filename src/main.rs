@@ -73,7 +73,8 @@ fn report(result: color_eyre::Result<()>) -> ExitCode {
     }
 }
 
-/// CLI commands log only when asked (`RUST_LOG=geobox_users=debug`), to stderr.
+/// CLI commands log only when asked (`RUST_LOG=geobox_api=debug,geobox_users=debug`), to
+/// stderr.
 fn init_cli_logging() {
     if std::env::var_os("RUST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()

@@ -253,7 +253,6 @@ impl CliError {
             CliError::Usage(_)
             | CliError::Config(_)
             | CliError::Api(ApiError::InvalidInput(_))
-            | CliError::Lockdown(LockdownError::SignedInUser(_))
             | CliError::Journal(JournalError::BadSince(_)) => 2,
             CliError::Api(_)
             | CliError::Bulk(_)

@@ -617,12 +617,14 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         } => {
             let applied = apply_undo(client, &plan).await;
             let new_passwords = applied.new_passwords.clone();
+            let unreachable = applied.server_unreachable();
             // Host, signed-in admin and time are stamped by update, like every console entry.
             let undo_entry = applied.into_entry(&entry, "", Tool::Console);
             Msg::UndoApplied {
                 request,
                 entry: Box::new(undo_entry),
                 new_passwords,
+                unreachable,
             }
         }
         Cmd::Lockdown { request, lockdown } => Msg::LockedDown {

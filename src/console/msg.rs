@@ -391,6 +391,8 @@ pub enum Msg {
         request: RequestId,
         entry: Box<Entry>,
         new_passwords: Vec<(String, Secret)>,
+        /// Whether some write of the undo could not reach the server.
+        unreachable: bool,
     },
 }
 

@@ -262,6 +262,7 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
             request,
             entry,
             new_passwords,
+            ..
         } => journal::on_applied(model, env, request, *entry, new_passwords, cmds),
         Msg::MatchingCollected { request, done } => {
             bulk_query::on_collected(model, request, done, cmds)

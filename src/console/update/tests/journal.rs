@@ -325,6 +325,7 @@ fn u_shows_the_change_then_undoes_it_and_the_undo_is_journaled() {
             request,
             entry: Box::new(undo),
             new_passwords: Vec::new(),
+            unreachable: false,
         },
     );
     let [journaled] = &journaled(&cmds)[..] else {
@@ -396,6 +397,7 @@ fn a_second_u_on_an_undone_entry_says_already_undone_and_by_whom() {
             request: *request,
             entry: Box::new(undo),
             new_passwords: Vec::new(),
+            unreachable: false,
         },
     );
     let undo_id = journaled(&cmds)[0].id.clone();
