@@ -80,10 +80,7 @@ fn render_rows(
             selected_line = lines.len();
         }
         // Journal text (a teammate's entries included) must never drive the terminal.
-        let text = fit(
-            &shown(&entry_line(entry, width)),
-            width.saturating_sub(2),
-        );
+        let text = fit(&shown(&entry_line(entry, width)), width.saturating_sub(2));
         let style = if entry.outcome.is_ok() {
             ratatui::style::Style::new()
         } else {
