@@ -2,8 +2,6 @@
 //! does not verify), fetch its users, plan with the shared planner, show old → new, ask,
 //! carry it out, and journal the undo itself.
 
-use std::io;
-
 use super::record::{Context, append, open, tell};
 use super::{UndoArgs, unreadable};
 use crate::cli::{CliError, ConnectionArgs, at_terminal, confirm, connect, note, print_stdout};
@@ -235,15 +233,7 @@ fn describe(entry: &Entry, plan: &UndoPlan) -> String {
 fn ask(entry: &Entry, plan: &UndoPlan) -> Result<(), CliError> {
     let count = plan.users();
     let agreed = if count > TYPE_THE_COUNT_ABOVE {
-        note(&format!(
-            "Undo {} for {count} users: type {count} to go ahead (anything else stops)",
-            entry.id
-        ));
-        let mut answer = String::new();
-        io::stdin()
-            .read_line(&mut answer)
-            .map_err(|error| CliError::Io(format!("cannot read the answer: {error}")))?;
-        answer.trim() == count.to_string()
+        crate::cli::out::confirm_count(&format!("Undo {} for {count} users?", entry.id), count)?
     } else {
         confirm(&format!("Undo {}?", entry.id))?
     };

@@ -4,11 +4,8 @@
 //! as libpq does). The trusted CAs are those of `sslrootcert`, or the public ones reqwest
 //! trusts too (webpki-roots).
 
-use std::future::Future;
 use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -18,46 +15,38 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect, TlsStream};
 
 use super::place::{TeamJournal, TlsMode};
 
-/// Makes TLS connections to the team journal's server.
-#[derive(Clone)]
-pub struct RustlsConnect {
-    config: Arc<ClientConfig>,
-}
+/// Makes TLS connections to the team journal's server (tokio-postgres-rustls, which also
+/// binds SCRAM to the channel where the certificate allows it).
+pub type RustlsConnect = tokio_postgres_rustls::MakeRustlsConnect;
 
-impl RustlsConnect {
-    /// The connector for `team`'s `sslmode` and `sslrootcert`.
-    pub fn for_team(team: &TeamJournal) -> io::Result<RustlsConnect> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let roots = Arc::new(roots(team)?);
-        let algorithms = provider.signature_verification_algorithms;
-        let checks_chain = matches!(team.tls, TlsMode::VerifyCa | TlsMode::VerifyFull)
-            || team.root_certificates.is_some();
-        let verifier: Arc<dyn ServerCertVerifier> = if checks_chain {
-            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
-                .build()
-                .map_err(io::Error::other)?;
-            Arc::new(Chain {
-                webpki,
-                check_name: team.tls == TlsMode::VerifyFull,
-            })
-        } else {
-            Arc::new(EncryptedOnly { algorithms })
-        };
-        let config = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(io::Error::other)?
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth();
-        Ok(RustlsConnect {
-            config: Arc::new(config),
+/// The connector for `team`'s `sslmode` and `sslrootcert`.
+pub fn connector_for(team: &TeamJournal) -> io::Result<RustlsConnect> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let roots = Arc::new(roots(team)?);
+    let algorithms = provider.signature_verification_algorithms;
+    let checks_chain = matches!(team.tls, TlsMode::VerifyCa | TlsMode::VerifyFull)
+        || team.root_certificates.is_some();
+    let verifier: Arc<dyn ServerCertVerifier> = if checks_chain {
+        let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+            .build()
+            .map_err(io::Error::other)?;
+        Arc::new(Chain {
+            webpki,
+            check_name: team.tls == TlsMode::VerifyFull,
         })
-    }
+    } else {
+        Arc::new(EncryptedOnly { algorithms })
+    };
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(io::Error::other)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(RustlsConnect::new(config))
 }
 
 fn roots(team: &TeamJournal) -> io::Result<RootCertStore> {
@@ -177,85 +166,6 @@ impl ServerCertVerifier for EncryptedOnly {
     }
 }
 
-impl<S> MakeTlsConnect<S> for RustlsConnect
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    type Stream = RustlsStream<S>;
-    type TlsConnect = ConnectOne;
-    type Error = io::Error;
-
-    fn make_tls_connect(&mut self, domain: &str) -> io::Result<ConnectOne> {
-        let name = ServerName::try_from(domain.to_string())
-            .map_err(|error| io::Error::new(io::ErrorKind::InvalidInput, error))?;
-        Ok(ConnectOne {
-            config: self.config.clone(),
-            name,
-        })
-    }
-}
-
-/// One TLS connection about to be made.
-pub struct ConnectOne {
-    config: Arc<ClientConfig>,
-    name: ServerName<'static>,
-}
-
-impl<S> TlsConnect<S> for ConnectOne
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    type Stream = RustlsStream<S>;
-    type Error = io::Error;
-    type Future = Pin<Box<dyn Future<Output = io::Result<RustlsStream<S>>> + Send>>;
-
-    fn connect(self, stream: S) -> Self::Future {
-        Box::pin(async move {
-            let connector = tokio_rustls::TlsConnector::from(self.config);
-            let stream = connector.connect(self.name, stream).await?;
-            Ok(RustlsStream(stream))
-        })
-    }
-}
-
-/// A TLS connection to the team journal.
-pub struct RustlsStream<S>(tokio_rustls::client::TlsStream<S>);
-
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for RustlsStream<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for RustlsStream<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream for RustlsStream<S> {
-    fn channel_binding(&self) -> ChannelBinding {
-        // SCRAM without channel binding, as libpq's default `channel_binding=prefer` allows.
-        ChannelBinding::none()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,7 +175,7 @@ mod tests {
         for mode in ["disable", "prefer", "require", "verify-ca", "verify-full"] {
             let team = TeamJournal::parse(&format!("postgres://u@h/d?sslmode={mode}"), None)
                 .expect("a URL");
-            assert!(RustlsConnect::for_team(&team).is_ok(), "{mode}");
+            assert!(connector_for(&team).is_ok(), "{mode}");
         }
     }
 
@@ -276,10 +186,7 @@ mod tests {
             None,
         )
         .expect("a URL");
-        let error = RustlsConnect::for_team(&team)
-            .err()
-            .expect("refused")
-            .to_string();
+        let error = connector_for(&team).err().expect("refused").to_string();
         assert!(error.contains("/nonexistent/ca.pem"), "{error}");
     }
 }

@@ -23,7 +23,7 @@ use super::deployment::Deployment;
 use super::entry::{Entry, UserKey};
 use super::filter::Filter;
 use super::pg_schema::{ENTRIES, USERS, check_schema, db_error, refuse_newer};
-use super::pg_tls::RustlsConnect;
+use super::pg_tls::{RustlsConnect, connector_for};
 use super::place::{TeamJournal, TlsMode};
 use super::provenance::{Provenance, Seal, Undone};
 use super::reads::{Claimed, Lookup, Scanned, UndoClaim};
@@ -63,7 +63,7 @@ impl Drop for Postgres {
 
 impl Postgres {
     pub fn new(team: TeamJournal) -> io::Result<Postgres> {
-        let tls = RustlsConnect::for_team(&team)?;
+        let tls = connector_for(&team)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("geobox-journal-db")
