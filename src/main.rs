@@ -92,12 +92,18 @@ pub(crate) fn multi_thread_runtime() -> color_eyre::Result<tokio::runtime::Runti
 }
 
 fn open_console(cli: &Cli) -> color_eyre::Result<()> {
+    // The demo's entries stay on this machine whatever the journal, so a configuration the
+    // demo does not need cannot keep it from opening.
+    let journal = Config::load(&cli.connection.overrides())
+        .map(|config| config.journal)
+        .unwrap_or_default();
     let options = |demo_url: Option<String>, host_label: String| ConsoleOptions {
         demo_url,
         host_label,
         read_only: cli.read_only,
         log_file: cli.log_file.clone(),
         view_store: ViewStore::for_overrides(&cli.connection.overrides()).ok(),
+        journal: journal.clone(),
     };
     let mut timeout = geobox_api::DEFAULT_TIMEOUT;
     if !cli.demo {

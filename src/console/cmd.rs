@@ -21,7 +21,7 @@ use geobox_api::{
 };
 use geobox_ops::bulk::{Change, Targets};
 use geobox_ops::journal::{
-    Entry, Filter, Journal, Tool, UndoPlan, apply_undo, renew_plan, users_now,
+    Entry, Filter, Journal, Tool, UndoClaim, UndoPlan, apply_undo, renew_plan, users_now,
 };
 use geobox_ops::lockdown::{self, Lockdown};
 use geobox_ops::transfer::export::Pager;
@@ -120,6 +120,8 @@ pub enum Cmd {
         request: RequestId,
         entry: Box<Entry>,
         plan: UndoPlan,
+        /// The signed-in admin, named in the journal's claim on the entry while it is undone.
+        claimant: Option<String>,
     },
     /// Lock a user down: status Disabled, every session closed, maybe a new password.
     Lockdown {
@@ -195,8 +197,8 @@ pub fn start(
     let task = tokio::spawn(async move {
         let mut task = CommandTask {
             client,
+            writer: JournalWriter::start(journal.clone(), results.clone()),
             results,
-            writer: JournalWriter::start(journal.clone()),
             journal,
             running: Arc::default(),
             permits: Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT)),
@@ -321,10 +323,53 @@ impl CommandTask {
             | Cmd::Probe { .. }
             | Cmd::ReloadUser { .. }
             | Cmd::CheckUndo { .. }
-            | Cmd::ApplyUndo { .. }
             | Cmd::Lockdown { .. }
             | Cmd::CollectMatching { .. }) => self.send_request(request),
+            undo @ Cmd::ApplyUndo { .. } => self.claim_then_undo(undo),
         }
+    }
+
+    /// Claims the undo in the journal first, so that of two admins undoing one entry at once
+    /// only one writes (the team journal decides); the other is told who is undoing it, or
+    /// who did. Without a journal there is nothing to claim with.
+    fn claim_then_undo(&self, undo: Cmd) {
+        let Cmd::ApplyUndo {
+            request,
+            entry,
+            claimant,
+            ..
+        } = &undo
+        else {
+            return;
+        };
+        let Some(journal) = self.journal.clone() else {
+            self.send_request(undo);
+            return;
+        };
+        let (request, id) = (*request, entry.id.clone());
+        let claim = UndoClaim::new(claimant.as_deref());
+        let (client, results) = (Arc::clone(&self.client), self.results.clone());
+        let permits = Arc::clone(&self.permits);
+        tokio::spawn(async move {
+            let target = id.clone();
+            let claimed =
+                tokio::task::spawn_blocking(move || journal.claim_undo(&target, &claim)).await;
+            let refusal = match claimed {
+                Ok(Ok(answer)) => answer.refusal(&id),
+                Ok(Err(error)) => Some(format!("the journal could not claim the undo: {error}")),
+                Err(stopped) => Some(format!("the journal could not claim the undo: {stopped}")),
+            };
+            let msg = match refusal {
+                Some(reason) => Some(Msg::UndoRefused { request, reason }),
+                None => {
+                    let _permit = permits.acquire_owned().await.ok();
+                    execute(&client, undo).await
+                }
+            };
+            if let Some(msg) = msg {
+                let _ = results.send(msg);
+            }
+        });
     }
 
     /// Sends a request on a task of its own once a permit is free; a request that can be
@@ -568,6 +613,7 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             request,
             entry,
             plan,
+            claimant: _,
         } => {
             let applied = apply_undo(client, &plan).await;
             let new_passwords = applied.new_passwords.clone();

@@ -41,6 +41,8 @@ pub struct ConsoleOptions {
     pub log_file: Option<PathBuf>,
     /// Where saved views are kept (the config file and profile).
     pub view_store: Option<geobox_ops::views::ViewStore>,
+    /// Where the journal is kept: this machine, or the team's database.
+    pub journal: geobox_ops::journal::JournalPlace,
 }
 
 /// Runs the console until the admin quits; the terminal is restored on every exit path.

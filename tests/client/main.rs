@@ -20,4 +20,5 @@ mod private_files;
 mod stops;
 #[path = "../support/mod.rs"]
 mod support;
+mod team_journal;
 mod trust;

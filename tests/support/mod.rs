@@ -429,3 +429,31 @@ pub fn assert_exit(output: &Output, code: i32) {
         text(&output.stderr)
     );
 }
+
+/// Every entry of the local journal in `data_dir`, oldest first, as JSON (what `journal
+/// --output json` prints for each); none when nothing was ever journaled there.
+pub fn journal_entries(data_dir: &Path) -> Vec<Value> {
+    use geobox_ops::journal::{Filter, Journal, LOCAL_FILE};
+    if !data_dir.join(LOCAL_FILE).exists() {
+        return Vec::new();
+    }
+    let found = Journal::new(data_dir)
+        .read(&Filter::default())
+        .expect("the journal reads");
+    found
+        .entries
+        .iter()
+        .rev()
+        .map(|entry| serde_json::to_value(entry).expect("an entry as JSON"))
+        .collect()
+}
+
+/// The local journal's files in `data_dir` as text (the database and its log): what a test
+/// searches for what must never be kept there.
+pub fn journal_files_text(data_dir: &Path) -> String {
+    ["journal.sqlite", "journal.sqlite-wal"]
+        .iter()
+        .filter_map(|name| std::fs::read(data_dir.join(name)).ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .collect()
+}

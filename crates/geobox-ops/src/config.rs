@@ -16,7 +16,10 @@ use std::time::Duration;
 use geobox_api::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, Secret, redact_host};
 
 mod file;
+mod journal;
+use crate::journal::{JOURNAL_URL_VAR, JournalPlace};
 pub use file::{AuthWay, ConfigError, ConfigFile, Profile, Setting};
+use journal::{JournalFrom, journal_place};
 
 /// Overrides where the config file is (tests point it at a temporary file).
 pub const CONFIG_PATH_VAR: &str = "GEOBOX_USERS_CONFIG";
@@ -229,6 +232,9 @@ pub struct Config {
     pub credentials: Credentials,
     pub credentials_source: Source,
     pub timeout: Duration,
+    /// Where the journal is kept: this machine, or a team's database.
+    pub journal: JournalPlace,
+    pub journal_source: Source,
     /// The profile in effect, if any.
     pub profile: Option<String>,
     /// The config file's path, whether or not it exists.
@@ -247,6 +253,7 @@ impl fmt::Debug for Config {
             .field("credentials", &self.credentials)
             .field("credentials_source", &self.credentials_source)
             .field("timeout", &self.timeout)
+            .field("journal", &self.journal)
             .field("profile", &self.profile)
             .field("config_path", &self.config_path)
             .field("config_file_found", &self.config_file_found)
@@ -385,12 +392,27 @@ impl Config {
                 credentials_from_env(env)
             };
 
+        let (journal, journal_source) =
+            journal_place(profile.as_ref(), env).map_err(|error| match &profile_name {
+                Some(name) if profile.as_ref().is_some_and(|p| p.journal.is_some()) => {
+                    ConfigError(format!("profile '{name}': {error}"))
+                }
+                _ => ConfigError(error.to_string()),
+            })?;
+        let journal_source = match journal_source {
+            Some(JournalFrom::Profile) => profile_source(),
+            Some(JournalFrom::Environment) => env.origin(JOURNAL_URL_VAR),
+            None => Source::Default,
+        };
+
         Ok(Config {
             host,
             host_source,
             credentials,
             credentials_source,
             timeout,
+            journal,
+            journal_source,
             profile: profile_name,
             config_path,
             config_file_found,
@@ -472,6 +494,11 @@ impl Config {
             Credentials::None => {}
         }
         lines.push(format!("timeout:     {}s", self.timeout.as_secs_f64()));
+        lines.push(format!(
+            "journal:     {} ({})",
+            self.journal.label(),
+            self.journal_source
+        ));
         let mut text = lines.join("\n");
         text.push('\n');
         text

@@ -65,6 +65,8 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
             request: *request,
             reached: !unreachable,
         }),
+        // The journal's answers, not the server's.
+        Msg::UndoRefused { .. } | Msg::JournalShared(_) => None,
         // Progress of a run, and the journal and config files, say nothing of the server.
         Msg::BulkProgressed { .. }
         | Msg::ExportProgressed { .. }
@@ -140,6 +142,7 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::ToggleJournal
         | Msg::StepJournal(_)
         | Msg::ToggleJournalUser
+        | Msg::ToggleJournalAdmin
         | Msg::RequestJournalUndo
         | Msg::ConfirmJournalUndo
         | Msg::CancelJournalUndo

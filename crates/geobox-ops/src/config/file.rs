@@ -40,6 +40,10 @@ pub struct Profile {
     pub apikey_env: Option<String>,
     /// Seconds.
     pub timeout: Option<f64>,
+    /// The team journal, `postgres://user@host/database` (the password best kept out of it).
+    pub journal: Option<String>,
+    /// The variable holding the team journal's password.
+    pub journal_password_env: Option<String>,
     /// This profile's saved views: read and written by `crate::views`.
     #[serde(default)]
     pub views: toml::Table,
