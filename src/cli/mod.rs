@@ -18,6 +18,7 @@ pub mod serve;
 pub mod sessions;
 pub mod show;
 pub mod targets;
+pub mod user_writes;
 pub mod users;
 pub mod views;
 

@@ -7,6 +7,7 @@ use super::bulk::{self, BulkUpdateArgs, ImportArgs};
 use super::journal::{Written, record};
 use super::out::count;
 use super::targets::{self, Failures, Target, parse_target};
+use super::user_writes::{self, Before};
 use super::views::FilterArgs;
 use super::{
     ArgError, CliError, ConnectionArgs, OutputArgs, PageArgs, connect, note, parse_plan_id,
@@ -127,6 +128,9 @@ pub struct CreateArgs {
     /// New, Pending, Active or Disabled [default: the server's]
     #[arg(long)]
     pub status: Option<UserStatus>,
+    /// Do not ask before making a System Admin or Account Admin (its ⚠ line is still said).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -172,6 +176,10 @@ pub struct UpdateArgs {
     /// Remove the expiration date (the plan does not end).
     #[arg(long)]
     pub clear_expiration: bool,
+    /// Do not ask before giving System Admin or Account Admin (its ⚠ line is still said). It
+    /// never stands in for typing your own username to disable or demote yourself.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -302,6 +310,7 @@ async fn list(args: ListArgs, connection: &ConnectionArgs) -> Result<(), CliErro
 async fn create(args: CreateArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
     // Read stdin before anything else: the password is what was piped in.
     let password = super::read_new_password()?;
+    user_writes::create_asked(&args.username, &args.role, args.yes)?;
     // Only what was given is sent: the server chooses the rest.
     let new_user = NewUserFields {
         username: args.username,
@@ -337,11 +346,18 @@ async fn update(args: UpdateArgs, connection: &ConnectionArgs) -> Result<(), Cli
     }
     let client = connect(connection)?;
     let ids = targets::ids_of(&client, &args.users).await?;
-    let mut updated_users = Vec::with_capacity(ids.len());
-    let mut failures = Failures::of(ids.len());
+    // The values before: for the rules (whose role changes), the journal and its undo.
+    let mut befores = Vec::with_capacity(ids.len());
     for id in ids {
-        // The values before, for the journal and its undo.
-        let before = client.get_user(UserRef::Id(id)).await.ok();
+        befores.push(Before::new(id, client.get_user(UserRef::Id(id)).await.ok()));
+    }
+    let befores = user_writes::update_targets(&client, befores, &update, args.yes).await?;
+    let mut updated_users = Vec::with_capacity(befores.len());
+    let mut failures = Failures::of(befores.len());
+    for Before {
+        id, user: before, ..
+    } in befores
+    {
         let updated = client.update_user_raw(id, &update).await;
         let written = Written::update(id, before.as_ref(), &update, &updated);
         record(connection, written, &updated);

@@ -410,6 +410,7 @@ fn a_validation_error_names_the_field() {
             "+98 9120123456",
             "--status",
             "Active",
+            "--yes",
         ],
         Some("P@ssw0rd\n"),
     );
@@ -443,6 +444,7 @@ fn create_and_set_password_read_the_password_from_stdin() {
             "+98 9120123456",
             "--status",
             "active",
+            "--yes",
             "--output",
             "json",
         ],
@@ -534,9 +536,11 @@ fn writes_send_what_the_flags_say() {
         None,
     );
     assert_exit(&output, 0);
-    // The user is fetched first: the journal records the values before.
+    // The user is fetched first: the journal records the values before. A status of Disabled
+    // could shut the signed-in admin out, so who that is is read before writing.
     assert_eq!(server.requests()[0].line(), "GET /v1/users/5/");
-    let request = &server.requests()[1];
+    assert_eq!(server.requests()[1].line(), "GET /v1/users/me/");
+    let request = &server.requests()[2];
     assert_eq!(request.line(), "PUT /v1/users/5/");
     assert_eq!(
         request.body_json(),

@@ -22,3 +22,4 @@ mod stops;
 mod support;
 mod team_journal;
 mod trust;
+mod user_writes;
