@@ -54,7 +54,8 @@ pub struct ListArgs {
     /// How many entries at most; 0 for all.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub limit: usize,
-    #[arg(long, value_enum, default_value_t)]
+    /// table, json, jsonl or csv.
+    #[arg(short = 'o', long, value_enum, default_value_t, value_name = "FORMAT")]
     pub output: Format,
     /// Table: every cell whole, however wide the rows get (by default rows are cut to the
     /// terminal's width, or COLUMNS, or 160 columns when not printing to a terminal).

@@ -360,7 +360,7 @@ fn an_old_rotated_journal_is_imported_once_and_its_files_are_kept_as_they_were()
         .map(|bytes| bytes.iter().filter(|byte| **byte == b'\n').count())
         .sum();
 
-    let first = demo.run(&["journal", "--output", "json", "--limit", "0"], None);
+    let first = demo.run(&["journal", "-o", "json", "--limit", "0"], None);
     assert_exit(&first, 0);
     let said = text(&first.stderr);
     assert!(
