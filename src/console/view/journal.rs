@@ -181,6 +181,11 @@ fn change(entry: &Entry) -> String {
     let Some(first) = entry.changes.first() else {
         return entry.detail.clone().unwrap_or_default();
     };
+    // A change to many says it for all of them (`status → Disabled`); the first user's own
+    // before → after would say it twice.
+    if let (true, Some(detail)) = (entry.changes.len() > 1, &entry.detail) {
+        return detail.clone();
+    }
     let whole = first.before.is_empty() || first.after.is_empty();
     let mut parts: Vec<String> = Vec::new();
     if whole {
@@ -314,5 +319,26 @@ mod tests {
         });
         assert!(entry_line(&entry, 160).contains("· partly undone by p0q1r2s3t4"));
         assert!(entry_line(&written(Action::Update), 160).starts_with("✓ "));
+    }
+
+    #[test]
+    fn a_change_to_many_is_said_once() {
+        use geobox_ops::journal::{Field, Values};
+        let mut entry = written(Action::BulkUpdate);
+        let status = |value: &str| {
+            Values(std::iter::once((Field::Status, serde_json::json!(value))).collect())
+        };
+        entry.changes[0].before = status("Active");
+        entry.changes[0].after = status("Disabled");
+        let one = entry_line(&entry, 160);
+        assert!(one.contains("status: Active → Disabled"), "{one}");
+        let mut second = UserChange::new(Some(8), Some("omid".into()));
+        second.before = status("Active");
+        second.after = status("Disabled");
+        entry.changes.push(second);
+        entry.detail = Some("status → Disabled".into());
+        let many = entry_line(&entry, 160);
+        assert!(many.contains("status → Disabled"), "{many}");
+        assert!(!many.contains("Active →"), "{many}");
     }
 }
