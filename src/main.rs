@@ -68,6 +68,7 @@ fn open_console(cli: &Cli) -> color_eyre::Result<()> {
         read_only: cli.read_only,
         log_file: cli.log_file.clone(),
         view_store: ViewStore::for_overrides(&cli.connection.overrides()).ok(),
+        refresh: geobox_users::console::model::DEFAULT_REFRESH,
     };
     let mut timeout = geobox_api::DEFAULT_TIMEOUT;
     if !cli.demo {

@@ -7,7 +7,8 @@ use std::time::Duration;
 use chrono::Utc;
 use color_eyre::eyre::{WrapErr, eyre};
 use crossterm::event::{
-    DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind, MouseEventKind,
+    DisableFocusChange, DisableMouseCapture, EnableFocusChange, EnableMouseCapture, Event,
+    EventStream, KeyEventKind, MouseEventKind,
 };
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
@@ -15,7 +16,7 @@ use tokio::sync::mpsc;
 
 use super::cmd::{self, Cmd};
 use super::env::Env;
-use super::model::{JournalIds, Model, TICK};
+use super::model::{JournalIds, Live, Model, TICK, next_wake};
 use super::msg::Msg;
 use super::{ConsoleOptions, clipboard, custom, log_file, update, view};
 use geobox_api::GeoboxClient;
@@ -50,6 +51,7 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
     let mut model = Model {
         read_only: options.read_only,
         now: Utc::now(),
+        live: Live::every(options.refresh),
         ..Model::default()
     };
     model.journal.ids = JournalIds::seeded(journal_seed());
@@ -58,17 +60,19 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
 
     // ratatui::init chains a panic hook that restores the terminal before the report prints.
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
-    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
-    // ratatui's hook restores the screen; mouse reporting must be switched off too, first.
+    // Focus reports let the live table rest while nobody looks at it.
+    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableFocusChange);
+    // ratatui's hook restores the screen; mouse and focus reporting must be switched off too,
+    // first.
     let restore_screen = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture, DisableFocusChange);
         restore_screen(info);
     }));
     let (results_tx, results) = mpsc::unbounded_channel();
     let runner = cmd::start(client, Journal::open_default(), results_tx);
     let result = event_loop(&mut terminal, model, &env, runner.commands(), results).await;
-    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture, DisableFocusChange);
     if let Err(error) = ratatui::try_restore() {
         tracing::warn!(%error, "restoring the terminal failed");
     }
@@ -99,6 +103,8 @@ fn event_msg(event: Event) -> Option<Msg> {
             Some(Msg::MouseUsed(mouse))
         }
         Event::Resize(width, height) => Some(Msg::Resized { width, height }),
+        Event::FocusGained => Some(Msg::FocusChanged(true)),
+        Event::FocusLost => Some(Msg::FocusChanged(false)),
         _ => None,
     }
 }
@@ -139,6 +145,7 @@ async fn event_loop(
     let mut stop_signals = StopSignals::new()?;
     loop {
         let busy = model.wants_ticks();
+        let wake = live_wait(&model);
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => match event_msg(event) {
@@ -150,6 +157,7 @@ async fn event_loop(
             },
             Some(msg) = results.recv() => msg,
             _ = ticks.tick(), if busy => Msg::Tick,
+            () = tokio::time::sleep(wake.unwrap_or_default()), if wake.is_some() => Msg::LiveTick,
             () = stop_signals.recv() => Msg::Quit,
         };
         model.now = Utc::now();
@@ -164,6 +172,18 @@ async fn event_loop(
         terminal.draw(|frame| view::view(&model, env, frame))?;
     }
     Ok(())
+}
+
+/// A little past the time the live table asked to be woken at: the loop's timer and the wall
+/// clock `update` reads may differ by a few milliseconds, and waking early would find nothing
+/// due yet.
+const WAKE_SLACK: Duration = Duration::from_millis(20);
+
+/// How long to sleep before waking the live table (a refresh due, a mark to fade), if at all.
+fn live_wait(model: &Model) -> Option<Duration> {
+    let at = next_wake(model)?;
+    let wait = (at - Utc::now()).to_std().unwrap_or_default();
+    Some(wait + WAKE_SLACK)
 }
 
 /// What asks the console to stop besides `q`: Ctrl-C, and on Unix also SIGTERM (a terminal

@@ -15,7 +15,7 @@ use tokio::task::{AbortHandle, JoinHandle};
 
 use super::bulk_runner::{self, BulkStops, ExportJob};
 use super::files::{JournalWriter, read_journal, view_file};
-use super::msg::{Done, LockdownDone, Msg, QuickChange, RequestId};
+use super::msg::{Done, LockdownDone, Msg, QuickChange, RequestId, RowWindow};
 use geobox_api::{
     ApiError, GeoboxClient, NewUser, PlanQuery, Secret, UserQuery, UserRef, UserUpdate,
 };
@@ -96,6 +96,17 @@ pub enum Cmd {
     CreateUser {
         request: RequestId,
         new_user: NewUser,
+    },
+    /// `GET users/` for the rows around the screen, read again by the live table.
+    RefreshRows {
+        request: RequestId,
+        window: RowWindow,
+        query: UserQuery,
+    },
+    /// `GET users/?return_count=True`, read again by the live table.
+    RefreshCount {
+        request: RequestId,
+        query: UserQuery,
     },
     /// `GET users/me/`, only to learn whether the server answers again.
     Probe { request: RequestId },
@@ -307,6 +318,8 @@ impl CommandTask {
             request @ (Cmd::LoadMe { .. }
             | Cmd::LoadUsers { .. }
             | Cmd::CountUsers { .. }
+            | Cmd::RefreshRows { .. }
+            | Cmd::RefreshCount { .. }
             | Cmd::LoadSessions { .. }
             | Cmd::LoadPlans { .. }
             | Cmd::CloseSession { .. }
@@ -396,6 +409,8 @@ impl Cmd {
         match self {
             Cmd::LoadUsers { request, .. }
             | Cmd::CountUsers { request, .. }
+            | Cmd::RefreshRows { request, .. }
+            | Cmd::RefreshCount { request, .. }
             | Cmd::CollectMatching { request, .. } => Some(*request),
             Cmd::LoadMe { .. }
             | Cmd::LoadSessions { .. }
@@ -458,6 +473,17 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         },
         Cmd::CountUsers { request, query } => {
             Msg::UsersCounted(timed(request, client.count_users(&query)).await)
+        }
+        Cmd::RefreshRows {
+            request,
+            window,
+            query,
+        } => Msg::LiveRowsRead {
+            window,
+            done: timed(request, client.list_users(&query)).await,
+        },
+        Cmd::RefreshCount { request, query } => {
+            Msg::LiveCounted(timed(request, client.count_users(&query)).await)
         }
         Cmd::LoadSessions { request, user_id } => Msg::SessionsLoaded {
             user_id,

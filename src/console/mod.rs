@@ -29,7 +29,7 @@ use std::sync::Arc;
 use geobox_api::GeoboxClient;
 
 /// What the console needs to know besides the client.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ConsoleOptions {
     /// Set when running against the embedded demo server: its base URL, shown in the title bar.
     pub demo_url: Option<String>,
@@ -41,6 +41,8 @@ pub struct ConsoleOptions {
     pub log_file: Option<PathBuf>,
     /// Where saved views are kept (the config file and profile).
     pub view_store: Option<geobox_ops::views::ViewStore>,
+    /// How often the live table refreshes (`--refresh`, `[console] refresh`); zero: never.
+    pub refresh: std::time::Duration,
 }
 
 /// Runs the console until the admin quits; the terminal is restored on every exit path.

@@ -54,6 +54,13 @@ pub enum Msg {
     Tick,
     /// Leave the console.
     Quit,
+    /// The clock reached a time the live table asked to be woken at: a refresh is due, or a
+    /// change mark fades (sent by the loop, never on a fixed tick).
+    LiveTick,
+    /// Turn the live table's refresh on or off.
+    ToggleLive,
+    /// The terminal gained (`true`) or lost (`false`) focus, where it reports focus.
+    FocusChanged(bool),
 
     // ---- moving around ----
     /// Move the selection one user down.
@@ -276,6 +283,13 @@ pub enum Msg {
     UsersLoaded { page: u64, done: Done<Vec<User>> },
     /// The number of users matching the filters arrived.
     UsersCounted(Done<u64>),
+    /// A live refresh read the rows around the screen again.
+    LiveRowsRead {
+        window: RowWindow,
+        done: Done<Vec<User>>,
+    },
+    /// A live refresh read the number of users matching the filters again.
+    LiveCounted(Done<u64>),
     /// A user's sessions arrived.
     SessionsLoaded {
         user_id: i64,
@@ -438,6 +452,15 @@ pub enum JournalReadError {
 
 /// The saved views of the config file, by name.
 pub type SavedViews = Vec<(String, View)>;
+
+/// The rows a live refresh reads: `rows` rows from row `first`, read from the other end of
+/// the list (and flipped on arrival) when `backwards`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowWindow {
+    pub first: u64,
+    pub rows: u64,
+    pub backwards: bool,
+}
 
 /// A one-field change made from a picker.
 #[derive(Clone, Debug, PartialEq)]

@@ -175,6 +175,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Global, &[ch('L')], "L", "the journal of writes (this run first)", "L journal", || Msg::ToggleJournal),
     bind(C::Global, &[ch('A')], "A", "show / hide the activity log", "", || Msg::ToggleActivityLog),
     bind(C::Global, &[ch('R')], "R", "reload", "R reload", || Msg::Reload),
+    bind(C::Global, &[ch('t')], "t", "live refresh on / off (the title bar shows ⟳ live, or when it last read)", "", || Msg::ToggleLive),
     bind(C::Global, &[ch('F')], "F", "saved and built-in views: pick, delete, rename", "F views", || Msg::OpenViewPicker).lists(),
     bind(C::Global, &[ch('V')], "V", "save the current filters and sort as a view", "", || Msg::OpenSaveView).lists(),
     bind(C::Global, &[ch('w')], "w", "export every user matching the view (CSV or JSON lines)", "w export", || Msg::OpenExport).lists(),

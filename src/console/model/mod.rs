@@ -12,6 +12,7 @@ mod export;
 mod filters;
 mod journal;
 mod list;
+mod live;
 mod loadable;
 mod lockdown;
 mod query_bar;
@@ -28,7 +29,13 @@ pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
 pub use export::{ExportDialog, default_export_name, export_format, toggle_extension};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use journal::{ConsoleJournal, JournalIds, JournalView, UndoAsk};
-pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
+pub use list::{
+    FreshRows, MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList,
+};
+pub use live::{
+    CHANGE_SHOWN, COUNT_EVERY, DEFAULT_REFRESH, Due, Live, LiveField, Marked, Paused,
+    QUIET_AFTER_KEY, Round, WINDOW_MARGIN, due, later, next_wake, paused,
+};
 pub use loadable::{LoadState, Loadable};
 pub use lockdown::{LockdownDialog, LockdownResult};
 pub use query_bar::{Copied, QueryBar, current_query, public_base, request_url};
@@ -209,6 +216,8 @@ pub struct Model {
     pub journal: ConsoleJournal,
     /// Sessions from one address being listed across users, before the confirmation.
     pub address_sweep: Option<AddressSweep>,
+    /// The live table: when it refreshes, and what the last refreshes found changed.
+    pub live: Live,
 }
 
 impl Default for Model {
@@ -255,6 +264,7 @@ impl Model {
             mark_anchor: None,
             journal: ConsoleJournal::default(),
             address_sweep: None,
+            live: Live::default(),
         }
     }
 

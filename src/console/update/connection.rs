@@ -45,7 +45,8 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         }
         Msg::UserUpdated { done, .. } | Msg::UserSaved { done, .. } => answer(done),
         Msg::UsersLoaded { done, .. } | Msg::MatchingCollected { done, .. } => answer(done),
-        Msg::UsersCounted(done) => answer(done),
+        Msg::UsersCounted(done) | Msg::LiveCounted(done) => answer(done),
+        Msg::LiveRowsRead { done, .. } => answer(done),
         Msg::SessionsLoaded { done, .. } | Msg::SessionsToClose { done, .. } => answer(done),
         Msg::PlansLoaded(done) => answer(done),
         Msg::SessionClosed { done, .. }
@@ -71,6 +72,9 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::Resized { .. }
         | Msg::Tick
         | Msg::Quit
+        | Msg::LiveTick
+        | Msg::ToggleLive
+        | Msg::FocusChanged(_)
         | Msg::RetryConnection { .. }
         | Msg::SelectionSettled { .. }
         | Msg::SearchSettled { .. }

@@ -23,6 +23,8 @@ mod guards;
 mod help;
 mod journal;
 mod list;
+mod live;
+mod live_rows;
 mod lockdown;
 mod marks;
 mod me;
@@ -53,6 +55,7 @@ pub fn init(model: &mut Model) -> Vec<Cmd> {
     let mut cmds = Vec::new();
     me::load_me(model, &mut cmds);
     list::reset_list(model, &mut cmds, 0);
+    live::start_clock(model);
     cmds
 }
 
@@ -75,11 +78,20 @@ fn on_key(model: &mut Model, env: &Env, key: KeyEvent, cmds: &mut Vec<Cmd>) {
 
 fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
     match msg {
-        Msg::KeyPressed(key) => on_key(model, env, key, cmds),
-        Msg::MouseUsed(mouse) => list::on_mouse(model, mouse, cmds),
+        Msg::KeyPressed(key) => {
+            live::note_input(model);
+            on_key(model, env, key, cmds);
+        }
+        Msg::MouseUsed(mouse) => {
+            live::note_input(model);
+            list::on_mouse(model, mouse, cmds);
+        }
         Msg::Resized { width, height } => list::resize(model, width, height, cmds),
         Msg::Tick => feedback::tick(model),
         Msg::Quit => model.quit = true,
+        Msg::LiveTick => live::on_tick(model, cmds),
+        Msg::ToggleLive => live::toggle(model),
+        Msg::FocusChanged(focused) => live::focus_changed(model, focused),
 
         Msg::SelectNextUser => list::move_selection(model, 1, cmds),
         Msg::SelectPrevUser => list::move_selection(model, -1, cmds),
@@ -208,7 +220,13 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
             list::on_users_loaded(model, page, done, cmds)
         }
         Msg::UsersCounted(done) => list::on_users_counted(model, done, cmds),
-        Msg::SessionsLoaded { user_id, done } => sessions::on_sessions_loaded(model, user_id, done),
+        Msg::LiveRowsRead { window, done } => live::on_rows_read(model, window, done, cmds),
+        Msg::LiveCounted(done) => live::on_counted(model, done, cmds),
+        Msg::SessionsLoaded { user_id, done } => {
+            let request = done.request;
+            sessions::on_sessions_loaded(model, user_id, done);
+            live::answered(model, request);
+        }
         Msg::PlansLoaded(done) => form::on_plans_loaded(model, done, cmds),
         Msg::SessionClosed {
             user_id,

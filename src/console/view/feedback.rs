@@ -12,7 +12,7 @@ use super::theme::{Theme, spinner_frame};
 use crate::console::env::Env;
 use crate::console::keys;
 use crate::console::layout;
-use crate::console::model::{Focus, Mode, Model};
+use crate::console::model::{Focus, Mode, Model, Paused, paused};
 
 fn width_of(spans: &[Span]) -> usize {
     spans.iter().map(Span::width).sum()
@@ -61,6 +61,17 @@ pub fn title_bar(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area
         left.push(Span::styled(
             format!("offline · {}", age(secs)),
             theme.offline(),
+        ));
+    }
+    if let Some((text, live)) = live_state(model) {
+        left.push(sep.clone());
+        left.push(Span::styled(
+            text,
+            if live {
+                theme.live()
+            } else {
+                theme.dim().patch(bar)
+            },
         ));
     }
 
@@ -144,6 +155,44 @@ pub fn title_bar(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area
     spans.push(Span::styled(" ".repeat(pad), bar));
     spans.extend(right);
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+/// Whether the table is live (and how often it refreshes), or else when it was last read;
+/// `true` while live. Nothing while offline (the offline mark says it) or when live refresh
+/// was never on.
+fn live_state(model: &Model) -> Option<(String, bool)> {
+    let live = &model.live;
+    let wide = model.width >= 100;
+    let as_of = live.read_at.map(|at| {
+        if wide {
+            format!("as of {} UTC", at.format("%H:%M:%S"))
+        } else {
+            at.format("%H:%M:%S").to_string()
+        }
+    });
+    let every = live.every.as_secs_f64();
+    match paused(model) {
+        None if live.failures > 0 => Some((format!("⟳ live · ✗ failed, every {every}s+"), true)),
+        None if wide => Some((format!("⟳ live {every}s"), true)),
+        None => Some((format!("⟳ {every}s"), true)),
+        Some(Paused::Offline) => None,
+        Some(Paused::Off) => as_of.map(|as_of| {
+            let text = if wide {
+                format!("live off · {as_of}")
+            } else {
+                format!("⏸ {as_of}")
+            };
+            (text, false)
+        }),
+        Some(Paused::Dialog | Paused::Unfocused) => {
+            let text = match (as_of, wide) {
+                (Some(as_of), true) => format!("⏸ paused · {as_of}"),
+                (Some(as_of), false) => format!("⏸ {as_of}"),
+                (None, _) => "⏸ paused".to_string(),
+            };
+            Some((text, false))
+        }
+    }
 }
 
 /// The one-line banner: the last error or result, or the progress of a bulk action.

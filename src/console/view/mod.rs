@@ -25,6 +25,8 @@ mod hostile_tests;
 #[cfg(test)]
 mod journal_snapshots;
 #[cfg(test)]
+mod live_snapshots;
+#[cfg(test)]
 mod lockdown_snapshots;
 #[cfg(test)]
 mod safety_snapshots;

@@ -108,6 +108,35 @@ impl Theme {
         Style::new().add_modifier(Modifier::BOLD)
     }
 
+    /// A cell a live refresh found changed: a background with colour; bold and underlined
+    /// either way, and the row's gutter says `~`.
+    pub fn changed(self) -> Style {
+        let cue = Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+        if self.color {
+            cue.fg(Color::Black).bg(Color::Yellow)
+        } else {
+            cue
+        }
+    }
+
+    /// A user who newly matches the view: bold, green with colour (the gutter says `+`).
+    pub fn new_row(self) -> Style {
+        self.fg(Color::LightGreen).add_modifier(Modifier::BOLD)
+    }
+
+    /// A user who no longer matches the view, kept in place until the selection moves: dim
+    /// and struck through (the gutter says `✗`).
+    pub fn gone_row(self) -> Style {
+        self.dim().add_modifier(Modifier::CROSSED_OUT)
+    }
+
+    /// The title bar's `⟳ live` while the table refreshes by itself.
+    pub fn live(self) -> Style {
+        self.title_bar()
+            .patch(self.fg(Color::LightGreen))
+            .add_modifier(Modifier::BOLD)
+    }
+
     /// A whole marked row: a background with colour, bold without (the gutter's `*` stays).
     pub fn marked_row(self) -> Style {
         if self.color {

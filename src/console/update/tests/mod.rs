@@ -10,6 +10,7 @@ mod filters;
 mod form;
 mod journal;
 mod list;
+mod live;
 mod lockdown;
 mod query_bar;
 mod safety;
