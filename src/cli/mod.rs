@@ -58,6 +58,11 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 
+    /// Console: read the table again every SECONDS (0: never) [config: [console] refresh]
+    /// [default: 5]
+    #[arg(long, value_name = "SECONDS")]
+    pub refresh: Option<u64>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -15,8 +15,9 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
 use super::cmd::{self, Cmd};
+use super::connections::Connections;
 use super::env::Env;
-use super::model::{JournalIds, Live, Model, TICK, next_wake};
+use super::model::{DEFAULT_REFRESH, JournalIds, Live, Model, TICK, next_wake};
 use super::msg::Msg;
 use super::{ConsoleOptions, clipboard, custom, log_file, update, view};
 use geobox_api::GeoboxClient;
@@ -35,27 +36,36 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
     // color-eyre is installed by the caller (main) before this; installing it again would only
     // build an "already installed" report, and its backtrace costs megabytes to resolve.
     let log = log_file::init(options.log_file.clone());
-    let host_label = if options.host_label.is_empty() {
-        client.base_url().host_str().unwrap_or("geobox").to_string()
-    } else {
-        options.host_label.clone()
-    };
+    let start = options.start.name.clone();
+    let mut connections = Connections::new(&start, Arc::clone(&client));
+    let mut deployments = vec![options.start.clone()];
+    for (deployment, reach) in &options.others {
+        if let Some(reach) = reach {
+            connections = connections.with(&deployment.name, reach.clone());
+        }
+        deployments.push(deployment.clone());
+    }
     let mut env = Env {
-        demo_url: options.demo_url.clone(),
-        api_base: client.base_url().to_string(),
         clipboard: clipboard::reach(),
         color: color_wanted(),
-        view_store: options.view_store.clone(),
-        ..Env::new(host_label)
+        deployments,
+        ..Env::new(options.start.host.clone())
     };
+    env.switch_to(&start, client.base_url().as_str());
+    let mut custom = custom::load();
+    custom.problems.extend(options.problems.iter().cloned());
+    let refresh = options
+        .refresh
+        .or(custom.refresh)
+        .unwrap_or(DEFAULT_REFRESH);
     let mut model = Model {
         read_only: options.read_only,
         now: Utc::now(),
-        live: Live::every(options.refresh),
+        live: Live::every(refresh),
         ..Model::default()
     };
     model.journal.ids = JournalIds::seeded(journal_seed());
-    custom::apply(&mut model, &mut env, custom::load());
+    custom::apply(&mut model, &mut env, custom);
     tracing::info!(host = %env.host_label, read_only = model.read_only, "console started");
 
     // ratatui::init chains a panic hook that restores the terminal before the report prints.
@@ -70,8 +80,8 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
         restore_screen(info);
     }));
     let (results_tx, results) = mpsc::unbounded_channel();
-    let runner = cmd::start(client, Journal::open_default(), results_tx);
-    let result = event_loop(&mut terminal, model, &env, runner.commands(), results).await;
+    let runner = cmd::start(connections, Journal::open_default(), results_tx);
+    let result = event_loop(&mut terminal, model, env, runner.commands(), results).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture, DisableFocusChange);
     if let Err(error) = ratatui::try_restore() {
         tracing::warn!(%error, "restoring the terminal failed");
@@ -109,7 +119,11 @@ fn event_msg(event: Event) -> Option<Msg> {
     }
 }
 
-fn send_all(commands: &mpsc::UnboundedSender<Cmd>, cmds: Vec<Cmd>) -> color_eyre::Result<()> {
+fn send_all(
+    commands: &mpsc::UnboundedSender<Cmd>,
+    env: &mut Env,
+    cmds: Vec<Cmd>,
+) -> color_eyre::Result<()> {
     for cmd in cmds {
         // The terminal is written here, between frames, never from the command task.
         if let Cmd::CopyToClipboard { text } = &cmd {
@@ -117,6 +131,15 @@ fn send_all(commands: &mpsc::UnboundedSender<Cmd>, cmds: Vec<Cmd>) -> color_eyre
                 tracing::warn!(%error, "copying to the clipboard failed");
             }
             continue;
+        }
+        // The surroundings follow the deployment `update` moved to; the runner does too.
+        if let Cmd::UseDeployment {
+            deployment,
+            api_base,
+        } = &cmd
+            && !env.switch_to(deployment, api_base)
+        {
+            tracing::warn!(%deployment, "asked to show a deployment the console does not know");
         }
         commands
             .send(cmd)
@@ -128,7 +151,7 @@ fn send_all(commands: &mpsc::UnboundedSender<Cmd>, cmds: Vec<Cmd>) -> color_eyre
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     mut model: Model,
-    env: &Env,
+    mut env: Env,
     commands: &mpsc::UnboundedSender<Cmd>,
     mut results: mpsc::UnboundedReceiver<Msg>,
 ) -> color_eyre::Result<()> {
@@ -136,8 +159,8 @@ async fn event_loop(
     model.width = size.width;
     model.height = size.height;
     model.now = Utc::now();
-    send_all(commands, update::init(&mut model))?;
-    terminal.draw(|frame| view::view(&model, env, frame))?;
+    send_all(commands, &mut env, update::init(&mut model))?;
+    terminal.draw(|frame| view::view(&model, &env, frame))?;
 
     let mut events = EventStream::new();
     let mut ticks = tokio::time::interval(TICK);
@@ -161,15 +184,17 @@ async fn event_loop(
             () = stop_signals.recv() => Msg::Quit,
         };
         model.now = Utc::now();
-        send_all(commands, update::update(&mut model, env, msg))?;
+        let cmds = update::update(&mut model, &env, msg);
+        send_all(commands, &mut env, cmds)?;
         // Answers that are already here are folded into the same frame.
         while let Ok(msg) = results.try_recv() {
-            send_all(commands, update::update(&mut model, env, msg))?;
+            let cmds = update::update(&mut model, &env, msg);
+            send_all(commands, &mut env, cmds)?;
         }
         if model.quit {
             break;
         }
-        terminal.draw(|frame| view::view(&model, env, frame))?;
+        terminal.draw(|frame| view::view(&model, &env, frame))?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 use geobox_api::{ApiError, Session, User};
 
 use super::cmd::Cmd;
+use super::deployment::Deployment;
 use super::env::Env;
 use super::model::Model;
 use super::msg::{Done, Msg};
@@ -33,6 +34,41 @@ pub fn now() -> DateTime<Utc> {
 /// keep views.
 pub fn env() -> Env {
     Env::new("geobox.example.ir")
+}
+
+/// A deployment of the config file: `https://{name}.example`, its password asked for when
+/// `asks_password`, red and protected when `protected`.
+pub fn deployment(name: &str, asks_password: bool, protected: bool) -> Deployment {
+    Deployment {
+        name: name.to_string(),
+        host: format!("https://{name}.example"),
+        api_base: format!("https://{name}.example/v1/"),
+        demo_url: None,
+        signs_in: if asks_password {
+            "password (ops), asked for".into()
+        } else {
+            "API key".into()
+        },
+        asks_password,
+        protected,
+        color: protected.then_some(ratatui::style::Color::Red),
+        problem: None,
+        view_store: None,
+    }
+}
+
+/// The fixtures' surroundings with three deployments, `shown` the one shown: `staging`,
+/// `prod` (protected, red, its password asked for) and `lab`.
+pub fn deployments_env(shown: &str) -> Env {
+    let mut env = env();
+    env.deployments = vec![
+        deployment("staging", false, false),
+        deployment("prod", true, true),
+        deployment("lab", false, false),
+    ];
+    let base = format!("https://{shown}.example/v1/");
+    assert!(env.switch_to(shown, &base), "{shown} is one of them");
+    env
 }
 
 /// `update` in the fixtures' surroundings ([`env`]).

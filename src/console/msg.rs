@@ -264,6 +264,27 @@ pub enum Msg {
     /// Esc in the picker: drop the name being typed, else close.
     CloseViewPicker,
 
+    // ---- deployments ----
+    /// Open the picker of deployments (`C`).
+    OpenDeployments,
+    /// Move the picker's cursor (over deployments, or over the matches of a search).
+    StepDeployments(i8),
+    /// ⏎ in the picker: sign in to the highlighted deployment (after its password, when it
+    /// asks for one), run the search typed, or go to the highlighted match.
+    ChooseDeployment,
+    /// Edit what is typed in the picker: a password, or the search.
+    EditDeploymentInput(InputRequest),
+    /// Search every deployment (`/` in the picker).
+    OpenDeploymentSearch,
+    /// Esc in the picker: back from the password or the search, else close.
+    CloseDeployments,
+    /// Edit the deployment's name typed to let a write through to a protected deployment.
+    EditGateName(InputRequest),
+    /// Let the write through once the name typed matches.
+    ConfirmGate,
+    /// Keep the write from being sent: back to its confirmation.
+    CancelGate,
+
     // ---- export ----
     /// Ask where to write every user matching the view.
     OpenExport,
@@ -277,6 +298,18 @@ pub enum Msg {
     BackOutOfExport,
 
     // ---- results ----
+    /// The console signed in to another deployment (or could not): who it is there, and
+    /// the address it reached.
+    SignedIn {
+        request: RequestId,
+        deployment: String,
+        done: Done<Arrived>,
+    },
+    /// A search across every deployment came back, each deployment's answer in its place.
+    FoundEverywhere {
+        request: RequestId,
+        found: Vec<FoundIn>,
+    },
     /// The signed-in user arrived (`users/me/`).
     MeLoaded(Done<User>),
     /// One page of users arrived.
@@ -452,6 +485,20 @@ pub enum JournalReadError {
 
 /// The saved views of the config file, by name.
 pub type SavedViews = Vec<(String, View)>;
+
+/// A deployment signed in to: who the console is there, and the API base it reached.
+#[derive(Clone, Debug)]
+pub struct Arrived {
+    pub me: User,
+    pub api_base: String,
+}
+
+/// One deployment's answer to a search across deployments.
+#[derive(Clone, Debug)]
+pub struct FoundIn {
+    pub deployment: String,
+    pub result: Result<Vec<User>, ApiError>,
+}
 
 /// The rows a live refresh reads: `rows` rows from row `first`, read from the other end of
 /// the list (and flipped on arrival) when `backwards`.

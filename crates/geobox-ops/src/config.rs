@@ -16,7 +16,9 @@ use std::time::Duration;
 use geobox_api::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, Secret, redact_host};
 
 mod file;
-pub use file::{AuthWay, ConfigError, ConfigFile, Profile, Setting};
+mod profiles;
+pub use file::{AuthWay, ConfigError, ConfigFile, ConsoleSettings, Profile, Setting};
+pub use profiles::{ProfileEntry, every_profile, resolve_every};
 
 /// Overrides where the config file is (tests point it at a temporary file).
 pub const CONFIG_PATH_VAR: &str = "GEOBOX_USERS_CONFIG";

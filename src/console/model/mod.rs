@@ -8,6 +8,7 @@ mod actions;
 mod allowed;
 mod bulk_query;
 mod connection;
+mod deployments;
 mod export;
 mod filters;
 mod journal;
@@ -26,6 +27,9 @@ pub use bulk_query::{
     view_narrows, view_of,
 };
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
+pub use deployments::{
+    DeploymentPicker, Elsewhere, FoundUser, Gate, Parked, PickerStage, SearchAcross, Switching,
+};
 pub use export::{ExportDialog, default_export_name, export_format, toggle_extension};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use journal::{ConsoleJournal, JournalIds, JournalView, UndoAsk};
@@ -124,6 +128,10 @@ pub enum Mode {
     Views(Box<ViewPicker>),
     /// Writing every user matching the view to a file.
     Export(Box<ExportDialog>),
+    /// The picker of deployments (`C`), with its search across them.
+    Deployments(Box<DeploymentPicker>),
+    /// A write to a protected deployment waits for the deployment's name typed.
+    Gate(Box<Gate>),
 }
 
 /// Progress of a bulk action: done/total and what failed.
@@ -218,6 +226,8 @@ pub struct Model {
     pub address_sweep: Option<AddressSweep>,
     /// The live table: when it refreshes, and what the last refreshes found changed.
     pub live: Live,
+    /// The other deployments: what each one left shows again, and a switch under way.
+    pub elsewhere: Elsewhere,
 }
 
 impl Default for Model {
@@ -265,6 +275,7 @@ impl Model {
             journal: ConsoleJournal::default(),
             address_sweep: None,
             live: Live::default(),
+            elsewhere: Elsewhere::default(),
         }
     }
 

@@ -56,6 +56,8 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::ProbeAnswered(done) => answer(done),
         Msg::UndoChecked { done, .. } => answer(done),
         Msg::LockedDown { done, .. } => answer(done),
+        // Another deployment's answers say nothing of the one shown.
+        Msg::SignedIn { .. } | Msg::FoundEverywhere { .. } => None,
         Msg::ExportFinished { request, result } => exported(*request, result),
         // The shared bulk run and undo hand their failures back as words, without the API's
         // error, so they cannot say whether the server went away; the read of the table
@@ -172,7 +174,16 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::EditExportPath(_)
         | Msg::ToggleExportFormat
         | Msg::StartExport
-        | Msg::BackOutOfExport => None,
+        | Msg::BackOutOfExport
+        | Msg::OpenDeployments
+        | Msg::StepDeployments(_)
+        | Msg::ChooseDeployment
+        | Msg::EditDeploymentInput(_)
+        | Msg::OpenDeploymentSearch
+        | Msg::CloseDeployments
+        | Msg::EditGateName(_)
+        | Msg::ConfirmGate
+        | Msg::CancelGate => None,
     }
 }
 

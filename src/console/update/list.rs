@@ -90,10 +90,17 @@ pub fn table_rows(model: &Model) -> u64 {
 
 /// Starts the list over (new filters or sort): drops every page and asks for the first ones.
 pub(super) fn reset_list(model: &mut Model, cmds: &mut Vec<Cmd>, selected: u64) {
+    reset_list_at(model, cmds, selected, 0);
+}
+
+/// Starts the list over with `selected` on row `selected` and row `offset` at the top, as far
+/// as the screen allows (back on a deployment, as it was left).
+pub(super) fn reset_list_at(model: &mut Model, cmds: &mut Vec<Cmd>, selected: u64, offset: u64) {
     super::live_rows::forget(model, cmds);
     let marked = std::mem::take(&mut model.users.marked);
     model.users = UserList {
         selected,
+        offset,
         marked,
         ..UserList::default()
     };

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::format::{fit, shown, thousands};
 use super::theme::{Theme, spinner_frame};
-use crate::console::env::Env;
+use crate::console::env::{Env, demo_host};
 use crate::console::keys;
 use crate::console::layout;
 use crate::console::model::{Focus, Mode, Model, Paused, paused};
@@ -26,13 +26,23 @@ pub fn title_bar(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area
     match &env.demo_url {
         Some(url) => {
             left.push(Span::styled("DEMO", theme.demo()));
-            let host = url
-                .trim_start_matches("http://")
-                .trim_start_matches("https://")
-                .trim_end_matches('/')
-                .trim_end_matches("/v1");
             if model.width >= 120 {
-                left.push(Span::styled(format!(" {}", shown(host)), bar));
+                left.push(Span::styled(format!(" {}", shown(&demo_host(url))), bar));
+            }
+        }
+        // A profile: its name always (in its colour, ⚠ when protected), its host when wide.
+        None if env.deployment != env.host_label => {
+            let name = shown(&env.deployment).into_owned();
+            if env.protected {
+                left.push(Span::styled(format!("⚠ {name}"), theme.deployment_name()));
+                if model.width >= 100 {
+                    left.push(Span::styled(" PROTECTED", theme.deployment_name()));
+                }
+            } else {
+                left.push(Span::styled(name, theme.deployment_name()));
+            }
+            if model.width >= 120 {
+                left.push(Span::styled(format!(" {}", shown(&env.host_label)), bar));
             }
         }
         None => left.push(Span::styled(shown(&env.host_label).into_owned(), bar)),

@@ -5,6 +5,7 @@ mod actions;
 mod address_sweep;
 mod bulk_query;
 mod connection;
+mod deployments;
 mod feedback;
 mod filters;
 mod form;
