@@ -15,8 +15,9 @@ use geobox_users::console::{self, ConsoleOptions};
 use crate::multi_thread_runtime;
 
 pub fn serve(args: ServeArgs) -> color_eyre::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("geobox_users=info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("geobox_server=info,geobox_users=info")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -42,9 +43,13 @@ pub fn serve(args: ServeArgs) -> color_eyre::Result<()> {
 
 /// Where the demo's database lives.
 fn demo_database() -> color_eyre::Result<std::path::PathBuf> {
-    geobox_ops::paths::data_dir()
-        .map(|dir| dir.join("demo.sqlite"))
-        .ok_or_else(|| eyre!("no home directory: cannot place the demo database"))
+    let dir = geobox_ops::paths::data_dir()
+        .ok_or_else(|| eyre!("no home directory: cannot place the demo database"))?;
+    // The demo's database sits beside the journal: a directory others may write in, or that
+    // is not ours, is refused before anything is opened there.
+    geobox_ops::paths::check_private_dir(&dir)
+        .wrap_err("cannot keep the demo database in the data directory")?;
+    Ok(dir.join("demo.sqlite"))
 }
 
 /// How the console signs in to the demo: as its admin, with the token the server made at

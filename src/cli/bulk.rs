@@ -5,22 +5,23 @@
 mod import;
 mod stop;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 
 use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
 use super::journal::{Written, record};
+use super::out::{CleanLines, confirm_count};
+use super::show::OutputArgs;
 use super::views::FilterArgs;
-use super::{CliError, ConnectionArgs, at_terminal, connect, note, print_stdout};
+use super::{CliError, ConnectionArgs, at_terminal, connect, note};
 use geobox_api::{GeoboxClient, User, UserRef, UserRole, UserStatus};
 use geobox_ops::bulk::{self, Change, Progress, Targets, first_few};
-use geobox_ops::clean::clean_lines;
 use geobox_ops::journal::Action;
 use geobox_ops::safety::{SignedIn, WithoutSelf, narrows, require_filter};
-use geobox_ops::transfer::output::{self, Format};
-use geobox_ops::transfer::{ExportError, LineEnds, Pager, write_view};
+use geobox_ops::transfer::output;
+use geobox_ops::transfer::{ExportError, Pager, write_view};
 use geobox_ops::views::View;
 
 pub use import::{ImportArgs, import};
@@ -28,21 +29,6 @@ use stop::Stop;
 
 /// Above this many users a confirmation asks for the count, not a yes.
 const TYPE_THE_COUNT_ABOVE: usize = 100;
-
-/// How CSV lines end, for the commands that write CSV.
-#[derive(Debug, Clone, Copy, Default, Args)]
-pub struct CsvArgs {
-    /// End CSV lines with CRLF, as RFC 4180 and Windows programs want [default: \n, or CRLF
-    /// on Windows]
-    #[arg(long)]
-    pub crlf: bool,
-}
-
-impl CsvArgs {
-    pub fn line_ends(self) -> LineEnds {
-        LineEnds::crlf_if(self.crlf)
-    }
-}
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("change").required(true).args(["set_status", "set_role", "renew_plan"])))]
@@ -71,10 +57,8 @@ pub struct BulkUpdateArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// How --dry-run prints the users that would change.
-    #[arg(long, short = 'o', value_enum, default_value_t)]
-    pub output: Format,
     #[command(flatten)]
-    pub csv: CsvArgs,
+    pub output: OutputArgs,
 }
 
 impl BulkUpdateArgs {
@@ -101,12 +85,6 @@ fn progress_bar(total: u64, what: &str) -> Option<ProgressBar> {
     Some(bar)
 }
 
-/// A note that quotes a server or a file (usernames, a server's reasons): cleaned for the
-/// terminal.
-fn tell(text: &str) {
-    note(clean_lines(text).as_str());
-}
-
 fn show(bar: Option<&ProgressBar>, progress: Progress) {
     if let Some(bar) = bar {
         bar.set_position(progress.done as u64);
@@ -114,19 +92,13 @@ fn show(bar: Option<&ProgressBar>, progress: Progress) {
     }
 }
 
-/// `users list --all`: every page of the view, written as it arrives, CSV with the
-/// platform's line ends.
-pub async fn list_all(client: &GeoboxClient, view: View, format: Format) -> Result<(), CliError> {
-    export(client, view, format, LineEnds::default()).await
-}
-
-/// Every page of the view written to stdout as it arrives. Ctrl-C or SIGTERM stops after the
-/// current page, with the list still ended (a JSON array closed) and exit 1.
-pub async fn export(
+/// `users list --all`: every page of the view written to stdout as it arrives, in the output
+/// flags' format and style. Ctrl-C or SIGTERM stops after the current page, with the list still
+/// ended (a JSON array closed) and exit 1.
+pub async fn list_all(
     client: &GeoboxClient,
     view: View,
-    format: Format,
-    line_ends: LineEnds,
+    output: &OutputArgs,
 ) -> Result<(), CliError> {
     let stop = Stop::on_signals("the current page");
     let bar = match progress_bar(0, "users") {
@@ -137,11 +109,11 @@ pub async fn export(
         None => None,
     };
     let total = bar.as_ref().and_then(ProgressBar::length).unwrap_or(0) as usize;
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut out = CleanLines::new(io::BufWriter::new(io::stdout().lock()));
     let exported = write_view(
         client,
         view,
-        (format, line_ends),
+        (output.format(), &output.style()),
         &mut out,
         total,
         |progress| {
@@ -201,9 +173,9 @@ pub async fn bulk_update(
         already,
     };
     if args.dry_run {
-        print_users(&targets.to_change, args.output, args.csv.line_ends())?;
+        print_users(&targets.to_change, &args.output)?;
         for warning in &warnings {
-            tell(warning);
+            note(warning);
         }
         note(&format!(
             "dry run: {} users would change ({}), {} already so; nothing was written",
@@ -215,7 +187,7 @@ pub async fn bulk_update(
     }
     if targets.to_change.is_empty() {
         for warning in &warnings {
-            tell(warning);
+            note(warning);
         }
         note(&format!(
             "nothing to change: {} matching users already so",
@@ -249,7 +221,7 @@ pub async fn bulk_update(
     record(connection, written, &outcome);
     note(&summary.line());
     for (user, reason) in &summary.failed {
-        tell(&format!(
+        note(&format!(
             "  failed: {} ({}): {reason}",
             user.username, user.id
         ));
@@ -316,16 +288,12 @@ fn stopped_early(stop: &Stop, not_reached: usize, what: &str) -> Result<(), CliE
     }
 }
 
-fn print_users(users: &[User], format: Format, line_ends: LineEnds) -> Result<(), CliError> {
+fn print_users(users: &[User], output: &OutputArgs) -> Result<(), CliError> {
     let values: Vec<Value> = users
         .iter()
         .filter_map(|user| serde_json::to_value(user).ok())
         .collect();
-    let text = output::render_list(&values, &output::USERS, format);
-    match format {
-        Format::Csv => print_stdout(&line_ends.apply(&text)),
-        Format::Table | Format::Json | Format::Jsonl => print_stdout(&text),
-    }
+    output.list(&values, &output::USERS)
 }
 
 /// The confirmation of a change to many users.
@@ -355,15 +323,15 @@ impl Question<'_> {
 
     /// With `--yes` nothing is asked, but what is done and its warnings are still said.
     fn tell(&self) {
-        tell(&self.text());
+        note(&self.text());
     }
 
     fn ask(&self) -> Result<(), CliError> {
         let count = self.users.len();
         let agreed = if count > TYPE_THE_COUNT_ABOVE || self.everyone {
-            type_the_count(&self.text(), count)?
+            confirm_count(&self.text(), count)?
         } else {
-            super::confirm(clean_lines(&format!("{}\nGo ahead?", self.text())).as_str())?
+            super::confirm(&format!("{}\nGo ahead?", self.text()))?
         };
         if agreed {
             Ok(())
@@ -371,17 +339,4 @@ impl Question<'_> {
             Err(CliError::Declined("nothing was changed".to_string()))
         }
     }
-}
-
-/// Asks for the count itself: a `y` typed by habit does not change hundreds of users.
-fn type_the_count(question: &str, count: usize) -> Result<bool, CliError> {
-    let mut stderr = io::stderr();
-    let prompt = clean_lines(&format!("{question}\nType {count} to go ahead: "));
-    let _ = write!(stderr, "{prompt}");
-    let _ = stderr.flush();
-    let mut answer = String::new();
-    io::stdin()
-        .read_line(&mut answer)
-        .map_err(|error| CliError::Io(format!("cannot read the answer: {error}")))?;
-    Ok(answer.trim() == count.to_string())
 }

@@ -12,12 +12,12 @@ use serde_json::Value;
 
 use super::{CliError, ConnectionArgs, note, print_stdout};
 use geobox_ops::journal::{
-    Brief, Deployment, Entry, Filter, Journal, JournalError, Sample, Seal, UserKey, counted,
-    parse_since,
+    Brief, Deployment, Entry, Filter, Journal, Seal, UserKey, counted, parse_since,
 };
 use geobox_ops::transfer::output::{self, Column, Format, Layout};
 
 pub use record::{Written, record, record_entry};
+use record::{open, tell};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -44,6 +44,13 @@ pub struct ListArgs {
     /// Only entries about this user: an id or a username.
     #[arg(long, value_name = "ID|USERNAME")]
     pub user: Option<String>,
+    /// Only entries this admin made (their username).
+    #[arg(long, value_name = "ADMIN")]
+    pub by: Option<String>,
+    /// This machine's journal, even when a team journal is configured: what was written here
+    /// before, and what waits to be sent.
+    #[arg(long)]
+    pub local: bool,
     /// How many entries at most; 0 for all.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub limit: usize,
@@ -84,10 +91,6 @@ pub async fn run(args: JournalArgs, connection: &ConnectionArgs) -> Result<(), C
     }
 }
 
-fn open_journal() -> Result<Journal, JournalError> {
-    Journal::open_default().ok_or(JournalError::NoDataDirectory)
-}
-
 fn unreadable(error: std::io::Error) -> CliError {
     CliError::Io(format!("cannot read the journal: {error}"))
 }
@@ -107,16 +110,21 @@ fn list(args: &ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
         since,
         user: args.user.as_deref().map(UserKey::parse),
         deployment: connection.host.as_deref().map(Deployment::named),
+        by: args.by.clone(),
         limit: (args.limit > 0).then_some(args.limit),
     };
-    let journal = open_journal()?;
+    let journal = if args.local {
+        Journal::open_default().ok_or(geobox_ops::journal::JournalError::NoDataDirectory)?
+    } else {
+        open(connection)?
+    };
     let mut out = Pieces::default();
     let mut unverified = [0, 0];
-    let skipped = match args.output {
+    let scanned = match args.output {
         Format::Json | Format::Jsonl => {
             let pretty = args.output == Format::Json;
             let mut count = 0;
-            let scanned = journal.scan::<Vec<_>>(&filter, |entry: Entry| {
+            let scanned = journal.scan_entries(&filter, &mut |entry: Entry| {
                 count_unverified(&mut unverified, entry.read_from.as_ref().map(|f| f.seal));
                 out.push(&json_item(&entry, pretty, count == 0));
                 count += 1;
@@ -132,7 +140,7 @@ fn list(args: &ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
         Format::Csv => {
             let mut page: Vec<Value> = Vec::new();
             let mut pages = 0;
-            let scanned = journal.scan::<Sample>(&filter, |entry: Brief| {
+            let scanned = journal.scan_briefs(&filter, &mut |entry: Brief| {
                 count_unverified(&mut unverified, table::seal_of(&entry));
                 page.push(csv_row(&entry));
                 if page.len() == CSV_PAGE {
@@ -151,7 +159,7 @@ fn list(args: &ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
         }
         Format::Table => {
             let mut rows = table::Table::new(table_width(args.full));
-            let scanned = journal.scan::<Sample>(&filter, |entry: Brief| {
+            let scanned = journal.scan_briefs(&filter, &mut |entry: Brief| {
                 count_unverified(&mut unverified, table::seal_of(&entry));
                 rows.push_entry(&entry);
                 ControlFlow::Continue(())
@@ -165,9 +173,13 @@ fn list(args: &ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
             scanned
         }
     }
-    .map_err(unreadable)?
-    .skipped;
+    .map_err(unreadable)?;
     out.finish()?;
+    tell(&journal);
+    for line in &scanned.notes {
+        note(&format!("note: {line}"));
+    }
+    let skipped = scanned.skipped;
     if skipped > 0 {
         let lines = counted(
             skipped,
@@ -202,7 +214,7 @@ fn count_unverified(counts: &mut [usize; 2], seal: Option<Seal>) {
     match seal {
         Some(Seal::Missing) => counts[0] += 1,
         Some(Seal::Broken) => counts[1] += 1,
-        Some(Seal::Verified) | None => {}
+        Some(Seal::Verified | Seal::TeamDatabase) | None => {}
     }
 }
 

@@ -5,22 +5,27 @@
 //! declined; 2 usage or configuration error (clap's own usage errors exit 2 as well).
 
 pub mod bulk;
+pub mod completion;
 pub mod journal;
 pub mod lockdown;
 pub mod logout;
 pub mod members;
+pub mod out;
+pub mod paging;
 pub mod plans;
 #[cfg(feature = "demo")]
 pub mod serve;
 pub mod sessions;
+pub mod show;
+pub mod targets;
 pub mod users;
 pub mod views;
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use geobox_api::{ApiError, Auth, GeoboxClient, Secret};
 use geobox_ops::bulk::BulkError;
@@ -29,8 +34,10 @@ use geobox_ops::journal::JournalError;
 use geobox_ops::lockdown::LockdownError;
 use geobox_ops::transfer::import::ImportError;
 
-use geobox_ops::transfer::output;
-pub use output::Format;
+pub use geobox_ops::transfer::output::Format;
+pub use out::{at_terminal, confirm, note, print_stdout, warn};
+pub use paging::PageArgs;
+pub use show::OutputArgs;
 
 /// A fast terminal console and CLI for administering Geobox users.
 ///
@@ -63,6 +70,11 @@ pub struct Cli {
     #[arg(long, value_name = "SECONDS")]
     pub refresh: Option<u64>,
 
+    /// Print no notes on stderr (what was done, what was left out); results, warnings,
+    /// questions and errors still show.
+    #[arg(long, global = true, help_heading = "Output")]
+    pub quiet: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -78,7 +90,7 @@ pub struct ConnectionArgs {
     pub host: Option<String>,
 
     /// Profile of the config file to use [env: GEOBOX_PROFILE]
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", add = completion::profile_names())]
     pub profile: Option<String>,
 
     // Not global, unlike the rest: `users create/update --username` name the user being
@@ -144,11 +156,8 @@ pub enum Command {
     Views(views::ViewsCommand),
     /// List the journal of writes made here (newest first), or undo one entry.
     Journal(journal::JournalArgs),
-    /// Print a shell completion script.
-    Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
+    /// Print a shell's completion script: subcommands, flags, profile and view names.
+    Completions(completion::CompletionsArgs),
     /// Show the config file, the profile, the host and the way of signing in (secrets hidden).
     Config,
     /// Close the server session of the cached sign-in and forget its token.
@@ -210,26 +219,6 @@ fn positive_id(value: &str, what: &'static str) -> Result<i64, ArgError> {
     }
 }
 
-/// Which page of a list to print (`--skip`, `--limit`), shared by every list command.
-#[derive(Debug, Clone, Copy, Args)]
-pub struct PageArgs {
-    /// How many to skip before the page starts.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub skip: u64,
-    /// How many to show at most (servers cap it; the built-in one at 1000).
-    #[arg(long, value_name = "N", default_value_t = geobox_api::DEFAULT_LIMIT)]
-    pub limit: u64,
-}
-
-impl PageArgs {
-    /// A query for this page, to which a command adds its filters.
-    pub fn query(self) -> geobox_api::UserQuery {
-        geobox_api::UserQuery::new()
-            .skip(self.skip)
-            .limit(self.limit)
-    }
-}
-
 /// Why a command failed, and so its exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -250,6 +239,9 @@ pub enum CliError {
     Lockdown(#[from] LockdownError),
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// A username that names nobody.
+    #[error("{0}")]
+    NoSuchUser(String),
     /// The admin said no at a confirmation.
     #[error("{0}")]
     Declined(String),
@@ -266,13 +258,13 @@ impl CliError {
             CliError::Usage(_)
             | CliError::Config(_)
             | CliError::Api(ApiError::InvalidInput(_))
-            | CliError::Lockdown(LockdownError::SignedInUser(_))
             | CliError::Journal(JournalError::BadSince(_)) => 2,
             CliError::Api(_)
             | CliError::Bulk(_)
             | CliError::Import(_)
             | CliError::Lockdown(_)
             | CliError::Journal(_)
+            | CliError::NoSuchUser(_)
             | CliError::Declined(_)
             | CliError::Io(_)
             | CliError::Failed(_) => 1,
@@ -280,13 +272,31 @@ impl CliError {
     }
 }
 
+impl Command {
+    /// The format the command prints in, which its errors follow (`-o json`: a JSON object).
+    pub fn output_format(&self) -> Format {
+        match self {
+            Command::Users(command) => command.output_format(),
+            Command::Sessions(command) => command.output_format(),
+            Command::Plans(command) => command.output_format(),
+            Command::Members(command) => command.output_format(),
+            Command::Views(command) => command.output_format(),
+            Command::Journal(args) => args.list.output,
+            Command::Completions(_) | Command::Config | Command::Logout(_) => Format::Table,
+            #[cfg(feature = "demo")]
+            Command::Serve(_) => Format::Table,
+        }
+    }
+}
+
 /// Runs a CLI command (not `serve`, which needs the server's runtime) and returns its exit code.
 pub fn run(command: Command, connection: &ConnectionArgs) -> ExitCode {
+    let format = command.output_format();
     let result = runtime().and_then(|runtime| runtime.block_on(run_command(command, connection)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            report_error(&error);
+            out::report_error(&error, format);
             ExitCode::from(error.exit_code())
         }
     }
@@ -304,11 +314,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 async fn run_command(command: Command, connection: &ConnectionArgs) -> Result<(), CliError> {
     match command {
-        Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "geobox-users", &mut out);
-            print_stdout(&String::from_utf8_lossy(&out))
-        }
+        Command::Completions(args) => completion::print_script(&args),
         Command::Config => Config::load_for_display(&connection.overrides())
             .map_err(CliError::from)
             .and_then(|config| print_stdout(&config.report())),
@@ -326,45 +332,6 @@ async fn run_command(command: Command, connection: &ConnectionArgs) -> Result<()
     }
 }
 
-fn report_error(error: &CliError) {
-    // Messages quote the server, which must not drive the terminal through them either.
-    let text = output::printable_lines(&error_text(error));
-    let _ = io::stderr().write_all(text.as_bytes());
-}
-
-/// What stderr shows for a failed command: one line, or one line per field when a
-/// validation error names several (each said once).
-fn error_text(error: &CliError) -> String {
-    match error {
-        CliError::Api(ApiError::Validation { errors }) if errors.len() > 1 => {
-            let mut text = format!("error: invalid input (422) in {} fields:\n", errors.len());
-            for field_error in errors {
-                text.push_str(&format!("  {field_error}\n"));
-            }
-            text
-        }
-        other => format!("error: {other}\n"),
-    }
-}
-
-/// Writes a command's result; a closed pipe (`| head`) is not an error.
-pub fn print_stdout(text: &str) -> Result<(), CliError> {
-    let mut stdout = io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => Ok(()),
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(error) => Err(CliError::Io(format!("cannot write the output: {error}"))),
-    }
-}
-
-/// A note for people on stderr; stdout stays for data.
-pub fn note(text: &str) {
-    let _ = writeln!(io::stderr(), "{text}");
-}
-
 /// Resolves the configuration and builds a client, asking for a missing password on a terminal.
 pub fn connect(connection: &ConnectionArgs) -> Result<GeoboxClient, CliError> {
     let config = Config::load(&connection.overrides())?;
@@ -379,9 +346,12 @@ pub fn connect(connection: &ConnectionArgs) -> Result<GeoboxClient, CliError> {
     let auth = config.auth(prompt_login_password)?;
     let client = GeoboxClient::new(&config.host, auth, config.timeout)?;
     // A password run keeps its token for the next run: one sign-in, one server session.
+    // It is kept for the password that made it: a different password signs in (and fails
+    // when wrong) instead of riding on the token.
     let token_file = match client.auth() {
-        Auth::Password { username, .. } => {
+        Auth::Password { username, password } => {
             geobox_ops::token_cache::TokenFile::default_for(client.base_url().as_str(), username)
+                .map(|file| file.for_password(password))
         }
         _ => None,
     };
@@ -396,7 +366,7 @@ pub fn prompt_login_password(username: &str) -> Result<Option<Secret>, ConfigErr
     if !io::stdin().is_terminal() {
         return Ok(None);
     }
-    rpassword::prompt_password(format!("Password for {username}: "))
+    out::ask_secret(&format!("Password for {username}: "))
         .map(|password| Some(Secret::from(password)))
         .map_err(|error| ConfigError(format!("cannot read the password: {error}")))
 }
@@ -405,9 +375,9 @@ pub fn prompt_login_password(username: &str) -> Result<Option<Secret>, ConfigErr
 pub fn read_new_password() -> Result<Secret, CliError> {
     let stdin = io::stdin();
     let password = if stdin.is_terminal() {
-        let first = rpassword::prompt_password("New password: ")
+        let first = out::ask_secret("New password: ")
             .map_err(|error| CliError::Io(format!("cannot read the password: {error}")))?;
-        let second = rpassword::prompt_password("Repeat the new password: ")
+        let second = out::ask_secret("Repeat the new password: ")
             .map_err(|error| CliError::Io(format!("cannot read the password: {error}")))?;
         if first != second {
             return Err(CliError::Usage("the passwords differ".to_string()));
@@ -432,27 +402,10 @@ pub fn read_new_password() -> Result<Secret, CliError> {
     Ok(Secret::from(password))
 }
 
-/// Asks a yes/no question on the terminal; `Ok(false)` unless the answer is yes.
-pub fn confirm(question: &str) -> Result<bool, CliError> {
-    let mut stderr = io::stderr();
-    let _ = write!(stderr, "{question} [y/N] ");
-    let _ = stderr.flush();
-    let mut answer = String::new();
-    io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|error| CliError::Io(format!("cannot read the answer: {error}")))?;
-    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
-}
-
-/// Whether someone can answer a question.
-pub fn at_terminal() -> bool {
-    io::stdin().is_terminal() && io::stderr().is_terminal()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     #[test]
     fn the_command_line_definition_is_consistent() {
@@ -485,7 +438,7 @@ mod tests {
             ],
         });
         assert_eq!(
-            error_text(&several),
+            out::error_text(&several),
             "error: invalid input (422) in 2 fields:\n  \
              email: value is not a valid email address\n  \
              mobile: value is not a valid mobile number\n"
@@ -494,7 +447,7 @@ mod tests {
             errors: vec![field("email", "value is not a valid email address")],
         });
         assert_eq!(
-            error_text(&one),
+            out::error_text(&one),
             "error: invalid input (422): email: value is not a valid email address\n"
         );
     }

@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::{CliError, ConnectionArgs, PageArgs, connect, print_stdout};
+use super::{CliError, ConnectionArgs, OutputArgs, PageArgs, connect};
 use geobox_api::PlanQuery;
 use geobox_ops::transfer::output::{self, Format};
 
@@ -21,9 +21,17 @@ pub enum PlansCommand {
         order_by: Option<String>,
         #[command(flatten)]
         page: PageArgs,
-        #[arg(long, value_enum, default_value_t)]
-        output: Format,
+        #[command(flatten)]
+        output: OutputArgs,
     },
+}
+
+impl PlansCommand {
+    pub fn output_format(&self) -> Format {
+        match self {
+            PlansCommand::List { output, .. } => output.format(),
+        }
+    }
 }
 
 pub async fn run(command: PlansCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
@@ -33,20 +41,25 @@ pub async fn run(command: PlansCommand, connection: &ConnectionArgs) -> Result<(
             q,
             order_by,
             page,
-            output: format,
+            output,
         } => {
             let given = |text: Option<String>| text.filter(|text| !text.trim().is_empty());
             let query = PlanQuery {
                 q: given(q),
                 search: given(search),
                 order_by: given(order_by),
-                skip: page.skip,
-                limit: page.limit,
                 ..PlanQuery::default()
             };
-            let client = connect(connection)?;
-            let plans = client.list_plans_raw(&query).await?;
-            print_stdout(&output::render_list(&plans, &output::PLANS, format))
+            let client = &connect(connection)?;
+            page.print(&output, &output::PLANS, |skip, limit| {
+                let page = PlanQuery {
+                    skip,
+                    limit,
+                    ..query.clone()
+                };
+                async move { client.list_plans_raw(&page).await }
+            })
+            .await
         }
     }
 }

@@ -48,8 +48,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_timeout)]
     pub header_timeout: f64,
 
-    /// Seconds a token may go unused before it stops working [default: 8 hours]
-    #[arg(long, value_name = "SECONDS", default_value_t = 8.0 * 3600.0, value_parser = parse_timeout)]
+    /// Seconds a token may go unused before it stops working [default: 28800, 8 hours]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 8.0 * 3600.0,
+        hide_default_value = true,
+        value_parser = parse_timeout
+    )]
     pub session_idle: f64,
 
     /// Do not keep users' statuses, roles and sort places in memory (about 42 MB a million

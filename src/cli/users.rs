@@ -1,17 +1,22 @@
 //! `geobox-users users ...`
 
 use clap::{Args, Subcommand};
+use serde_json::Value;
 
 use super::bulk::{self, BulkUpdateArgs, ImportArgs};
 use super::journal::{Written, record};
+use super::out::count;
+use super::targets::{self, Failures, Target, parse_target};
 use super::views::FilterArgs;
 use super::{
-    ArgError, CliError, ConnectionArgs, PageArgs, connect, note, parse_id, parse_plan_id,
+    ArgError, CliError, ConnectionArgs, OutputArgs, PageArgs, connect, note, parse_plan_id,
     print_stdout,
 };
-use geobox_api::{NewUserFields, Patch, UserRef, UserRole, UserStatus, UserUpdate};
-use geobox_ops::journal::{Action, renew_plan};
-use geobox_ops::transfer::output::{self, Format};
+use geobox_api::{
+    GeoboxClient, NewUserFields, Patch, User, UserRef, UserRole, UserStatus, UserUpdate,
+};
+use geobox_ops::journal::{self, Action};
+use geobox_ops::transfer::output::{self, Column, Format, Layout};
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
@@ -22,44 +27,64 @@ pub enum UsersCommand {
         term: String,
         #[command(flatten)]
         page: PageArgs,
-        #[arg(long, value_enum, default_value_t)]
-        output: Format,
+        #[command(flatten)]
+        output: OutputArgs,
     },
-    /// Show one user: an id, or `me` for the signed-in user.
+    /// Show users: ids, usernames, or `me` for the signed-in user (one is shown field by field).
     Get {
-        #[arg(value_name = "ID|me")]
-        user: UserRef,
-        #[arg(long, value_enum, default_value_t)]
-        output: Format,
+        #[arg(value_name = "USER", required = true, value_parser = parse_target)]
+        users: Vec<Target>,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Create a user; the password is read from stdin, or asked for twice on a terminal.
     Create(CreateArgs),
-    /// Change some fields of a user.
+    /// Change some fields of one or more users.
     Update(UpdateArgs),
-    /// Delete a user (asks first on a terminal unless --yes; refuses without one).
+    /// Delete users (asks first on a terminal unless --yes; refuses without one).
     Delete {
-        #[arg(value_name = "ID", value_parser = parse_id)]
-        id: i64,
+        #[arg(value_name = "USER", required = true, value_parser = parse_target)]
+        users: Vec<Target>,
         /// Do not ask.
         #[arg(long, short = 'y')]
         yes: bool,
     },
     /// Set a user's password: read from stdin, or asked for twice on a terminal.
     SetPassword {
-        #[arg(value_name = "ID", value_parser = parse_id)]
-        id: i64,
+        #[arg(value_name = "USER", value_parser = parse_target)]
+        user: Target,
     },
-    /// Renew a user's plan.
+    /// Renew users' plans and print their new expiration dates.
     RenewPlan {
-        #[arg(value_name = "ID", value_parser = parse_id)]
-        id: i64,
+        #[arg(value_name = "USER", required = true, value_parser = parse_target)]
+        users: Vec<Target>,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Change the status or role of, or renew the plan of, every user of a filter or view.
     BulkUpdate(BulkUpdateArgs),
     /// Create (or update) users from a CSV file, checking every row first.
     Import(ImportArgs),
-    /// Shut a compromised account: Disabled, every session closed, optionally a new password.
+    /// Shut compromised accounts: Disabled, every session closed, optionally a new password.
     Lockdown(super::lockdown::LockdownArgs),
+}
+
+impl UsersCommand {
+    pub fn output_format(&self) -> Format {
+        match self {
+            UsersCommand::List(args) => args.output.format(),
+            UsersCommand::Search { output, .. }
+            | UsersCommand::Get { output, .. }
+            | UsersCommand::RenewPlan { output, .. } => output.format(),
+            UsersCommand::Create(args) => args.output.format(),
+            UsersCommand::Update(args) => args.output.format(),
+            UsersCommand::Delete { .. }
+            | UsersCommand::SetPassword { .. }
+            | UsersCommand::BulkUpdate(_)
+            | UsersCommand::Import(_)
+            | UsersCommand::Lockdown(_) => Format::Table,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -68,69 +93,87 @@ pub struct ListArgs {
     pub filters: FilterArgs,
     #[command(flatten)]
     pub page: PageArgs,
-    /// Every matching user, page after page as they come (--skip and --limit are ignored).
-    #[arg(long, conflicts_with = "count")]
+    /// Every matching user, page after page as they come (not with --skip or --limit).
+    #[arg(long, conflicts_with_all = ["count", "skip", "limit"])]
     pub all: bool,
     /// Print only how many users match.
     #[arg(long)]
     pub count: bool,
-    #[arg(long, value_enum, default_value_t)]
-    pub output: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
+    /// The new user's username: letters, digits, `.`, `_` and `-`, starting with a letter or
+    /// digit.
     #[arg(long)]
     pub username: String,
+    /// The new user's email address.
     #[arg(long)]
     pub email: String,
     /// System Admin, Account Admin, Publisher, Editor or Viewer (any case, dashes for spaces).
     #[arg(long)]
     pub role: UserRole,
+    /// First name [default: none].
     #[arg(long)]
     pub first_name: Option<String>,
+    /// Last name [default: none].
     #[arg(long)]
     pub last_name: Option<String>,
-    /// e.g. "+98 9120123456"
+    /// Mobile number with its country code, e.g. "+98 9120123456" [default: none].
     #[arg(long)]
     pub mobile: Option<String>,
     /// New, Pending, Active or Disabled [default: the server's]
     #[arg(long)]
     pub status: Option<UserStatus>,
-    #[arg(long, value_enum, default_value_t)]
-    pub output: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
-    #[arg(value_name = "ID", value_parser = parse_id)]
-    pub id: i64,
+    /// The users to change: ids, usernames or `me`.
+    #[arg(value_name = "USER", required = true, value_parser = parse_target)]
+    pub users: Vec<Target>,
+    /// A new username (one user only).
     #[arg(long)]
     pub username: Option<String>,
+    /// A new email address (one user only).
     #[arg(long)]
     pub email: Option<String>,
+    /// A new first name.
     #[arg(long)]
     pub first_name: Option<String>,
+    /// A new last name.
     #[arg(long)]
     pub last_name: Option<String>,
+    /// A new mobile number with its country code, e.g. "+98 9120123456" (one user only).
     #[arg(long, conflicts_with = "clear_mobile")]
     pub mobile: Option<String>,
+    /// Remove the mobile number.
     #[arg(long)]
     pub clear_mobile: bool,
+    /// New, Pending, Active or Disabled (any case).
     #[arg(long)]
     pub status: Option<UserStatus>,
+    /// System Admin, Account Admin, Publisher, Editor or Viewer (any case, dashes for spaces).
     #[arg(long)]
     pub role: Option<UserRole>,
+    /// The id of the user's new plan (`plans list` shows them).
     #[arg(long, value_name = "N", value_parser = parse_plan_id, conflicts_with = "clear_plan")]
     pub plan_id: Option<i64>,
+    /// Take the user's plan away.
     #[arg(long)]
     pub clear_plan: bool,
+    /// The day the plan ends.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, conflicts_with = "clear_expiration")]
     pub expiration_date: Option<String>,
+    /// Remove the expiration date (the plan does not end).
     #[arg(long)]
     pub clear_expiration: bool,
-    #[arg(long, value_enum, default_value_t)]
-    pub output: Format,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 impl UpdateArgs {
@@ -154,6 +197,19 @@ impl UpdateArgs {
             expiration_date: patch(&self.expiration_date, self.clear_expiration),
         }
     }
+
+    /// The flags that name one person's own value: given to several users they would make
+    /// them collide (the server refuses the second) or share a number.
+    fn one_user_only(&self) -> Vec<&'static str> {
+        [
+            ("--username", self.username.is_some()),
+            ("--email", self.email.is_some()),
+            ("--mobile", self.mobile.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect()
+    }
 }
 
 /// A calendar date as the API takes it; a bad one is a usage error before any request.
@@ -163,104 +219,49 @@ fn parse_date(value: &str) -> Result<String, ArgError> {
         .map_err(|_| ArgError::NotADate(value.to_string()))
 }
 
+/// What `renew-plan` prints: whose plan, and until when it now runs.
+const RENEWED_COLUMNS: &[Column] = &[
+    geobox_ops::field_column!("ID", "id"),
+    geobox_ops::field_column!("USERNAME", "username"),
+    Column {
+        header: "PLAN",
+        csv: "plan",
+        cell: |user| output::plan_label(user.get("plan")),
+    },
+    geobox_ops::field_column!("EXPIRES", "expiration_date"),
+];
+
+const RENEWED: Layout = Layout {
+    table: RENEWED_COLUMNS,
+    csv: RENEWED_COLUMNS,
+};
+
 pub async fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
     match command {
-        UsersCommand::List(args) => {
-            let view = args.filters.view(connection)?;
+        UsersCommand::List(args) => list(args, connection).await,
+        UsersCommand::Search { term, page, output } => {
             let client = connect(connection)?;
-            if args.all {
-                return bulk::list_all(&client, view, args.output).await;
+            page.print(&output, &output::USERS, |skip, limit| {
+                client.search_users_raw(&term, skip, limit)
+            })
+            .await
+        }
+        UsersCommand::Get { users, output } => {
+            let client = connect(connection)?;
+            let mut found = Vec::with_capacity(users.len());
+            for target in &users {
+                let user = targets::user_ref(&client, target).await?;
+                found.push(client.get_user_raw(user).await?);
             }
-            let query = view.query().skip(args.page.skip).limit(args.page.limit);
-            if args.count {
-                let count = client.count_users(&query).await?;
-                return print_stdout(&format!("{count}\n"));
-            }
-            let users = client.list_users_raw(&query).await?;
-            print_stdout(&output::render_list(&users, &output::USERS, args.output))
+            output.one_or_list(&found, &output::USERS)
         }
-        UsersCommand::Search {
-            term,
-            page,
-            output: format,
-        } => {
-            let client = connect(connection)?;
-            let users = client
-                .search_users_raw(&term, page.skip, page.limit)
-                .await?;
-            print_stdout(&output::render_list(&users, &output::USERS, format))
-        }
-        UsersCommand::Get {
-            user,
-            output: format,
-        } => {
-            let client = connect(connection)?;
-            let user = client.get_user_raw(user).await?;
-            print_stdout(&output::render_one(&user, &output::USERS, format))
-        }
-        UsersCommand::Create(args) => {
-            // Read stdin before anything else: the password is what was piped in.
-            let password = super::read_new_password()?;
-            // Only what was given is sent: the server chooses the rest.
-            let new_user = NewUserFields {
-                username: args.username,
-                email: args.email,
-                password,
-                role: args.role,
-                first_name: args.first_name,
-                last_name: args.last_name,
-                mobile: args.mobile,
-                status: args.status,
-            };
-            let client = connect(connection)?;
-            let username = new_user.username.clone();
-            let created = client.create_user_raw(new_user).await;
-            record(connection, Written::create(&username, &created), &created);
-            print_stdout(&output::render_one(&created?, &output::USERS, args.output))
-        }
-        UsersCommand::Update(args) => {
-            let update = args.update();
-            if update.is_empty() {
-                return Err(CliError::Usage(
-                    "nothing to update: give at least one field (see --help)".to_string(),
-                ));
-            }
-            let client = connect(connection)?;
-            // The values before, for the journal and its undo.
-            let before = client.get_user(UserRef::Id(args.id)).await.ok();
-            let updated = client.update_user_raw(args.id, &update).await;
-            let written = Written::update(args.id, before.as_ref(), &update, &updated);
-            record(connection, written, &updated);
-            print_stdout(&output::render_one(&updated?, &output::USERS, args.output))
-        }
-        UsersCommand::Delete { id, yes } => {
-            if !yes && !super::at_terminal() {
-                return Err(CliError::Usage(format!(
-                    "refusing to delete user {id} without confirmation: no terminal to ask on; \
-                     pass --yes"
-                )));
-            }
-            let client = connect(connection)?;
-            // Fetched even with --yes: the journal keeps the fields so an undo can recreate.
-            let user = client.get_user(UserRef::Id(id)).await?;
-            if !yes {
-                let who = match user.email.as_deref() {
-                    Some(email) if !email.is_empty() => format!("{} <{email}>", user.username),
-                    _ => user.username.clone(),
-                };
-                if !super::confirm(&format!("Delete user {id} ({who})?"))? {
-                    return Err(CliError::Declined(format!("user {id} was not deleted")));
-                }
-            }
-            let deleted = client.delete_user(id).await;
-            record(connection, Written::delete(&user), &deleted);
-            deleted?;
-            note(&format!("deleted user {id}"));
-            Ok(())
-        }
-        UsersCommand::SetPassword { id } => {
+        UsersCommand::Create(args) => create(args, connection).await,
+        UsersCommand::Update(args) => update(args, connection).await,
+        UsersCommand::Delete { users, yes } => delete(&users, yes, connection).await,
+        UsersCommand::SetPassword { user } => {
             let password = super::read_new_password()?;
             let client = connect(connection)?;
+            let id = targets::id_of(&client, &user).await?;
             let changed = client.change_password(id, &password).await;
             record(
                 connection,
@@ -271,24 +272,212 @@ pub async fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(
             note(&format!("changed the password of user {id}"));
             Ok(())
         }
-        UsersCommand::RenewPlan { id } => {
-            let client = connect(connection)?;
-            let renewal = renew_plan(&client, id).await;
-            let written = Written::one(Action::RenewPlan, renewal.change);
-            record(connection, written, &renewal.result);
-            renewal.result?;
-            note(&format!("renewed the plan of user {id}"));
-            Ok(())
-        }
+        UsersCommand::RenewPlan { users, output } => renew_plans(&users, &output, connection).await,
         UsersCommand::BulkUpdate(args) => bulk::bulk_update(&args, connection).await,
         UsersCommand::Import(args) => bulk::import(&args, connection).await,
         UsersCommand::Lockdown(args) => super::lockdown::run(&args, connection).await,
     }
 }
 
+async fn list(args: ListArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
+    let view = args.filters.view(connection)?;
+    let client = connect(connection)?;
+    let every_match = args.page.limit == 0 && args.page.skip == 0;
+    if args.all || (every_match && !args.count) {
+        return bulk::list_all(&client, view, &args.output).await;
+    }
+    if args.count {
+        let count = client.count_users(&view.query()).await?;
+        return print_stdout(&format!("{count}\n"));
+    }
+    let (client, view) = (&client, &view);
+    args.page
+        .print(&args.output, &output::USERS, |skip, limit| {
+            let query = view.query().skip(skip).limit(limit);
+            async move { client.list_users_raw(&query).await }
+        })
+        .await
+}
+
+async fn create(args: CreateArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
+    // Read stdin before anything else: the password is what was piped in.
+    let password = super::read_new_password()?;
+    // Only what was given is sent: the server chooses the rest.
+    let new_user = NewUserFields {
+        username: args.username,
+        email: args.email,
+        password,
+        role: args.role,
+        first_name: args.first_name,
+        last_name: args.last_name,
+        mobile: args.mobile,
+        status: args.status,
+    };
+    let client = connect(connection)?;
+    let username = new_user.username.clone();
+    let created = client.create_user_raw(new_user).await;
+    record(connection, Written::create(&username, &created), &created);
+    args.output.one(&created?, &output::USERS)
+}
+
+async fn update(args: UpdateArgs, connection: &ConnectionArgs) -> Result<(), CliError> {
+    let update = args.update();
+    if update.is_empty() {
+        return Err(CliError::Usage(
+            "nothing to update: give at least one field (see --help)".to_string(),
+        ));
+    }
+    let own = args.one_user_only();
+    if args.users.len() > 1 && !own.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{} names one user's own value: give one user, not {}",
+            own.join(", "),
+            args.users.len()
+        )));
+    }
+    let client = connect(connection)?;
+    let ids = targets::ids_of(&client, &args.users).await?;
+    let mut updated_users = Vec::with_capacity(ids.len());
+    let mut failures = Failures::of(ids.len());
+    for id in ids {
+        // The values before, for the journal and its undo.
+        let before = client.get_user(UserRef::Id(id)).await.ok();
+        let updated = client.update_user_raw(id, &update).await;
+        let written = Written::update(id, before.as_ref(), &update, &updated);
+        record(connection, written, &updated);
+        match updated {
+            Ok(user) => updated_users.push(user),
+            Err(error) => failures.add(format_args!("user {id}"), error.into())?,
+        }
+    }
+    args.output.one_or_list(&updated_users, &output::USERS)?;
+    failures.end("user", "users", "could not be updated")
+}
+
+/// `neda <neda@example.ir> (5)`
+fn who(user: &User) -> String {
+    match user.email.as_deref() {
+        Some(email) if !email.is_empty() => format!("{} <{email}> ({})", user.username, user.id),
+        _ => format!("{} ({})", user.username, user.id),
+    }
+}
+
+async fn delete(users: &[Target], yes: bool, connection: &ConnectionArgs) -> Result<(), CliError> {
+    if !yes && !super::at_terminal() {
+        let named: Vec<String> = users.iter().map(ToString::to_string).collect();
+        return Err(CliError::Usage(format!(
+            "refusing to delete {} without confirmation: no terminal to ask on; pass --yes",
+            named.join(", ")
+        )));
+    }
+    let client = connect(connection)?;
+    // Fetched even with --yes: the journal keeps the fields so an undo can recreate.
+    let mut found = Vec::with_capacity(users.len());
+    for id in targets::ids_of(&client, users).await? {
+        found.push(client.get_user(UserRef::Id(id)).await?);
+    }
+    if !yes {
+        let question = match found.as_slice() {
+            [one] => format!("Delete user {} ({})?", one.id, who_without_id(one)),
+            several => {
+                let listed: Vec<String> = several.iter().map(who).collect();
+                format!(
+                    "Delete {}: {}?",
+                    count(several.len(), "user", "users"),
+                    listed.join(", ")
+                )
+            }
+        };
+        if !super::confirm(&question)? {
+            return Err(CliError::Declined("nobody was deleted".to_string()));
+        }
+    }
+    let mut failures = Failures::of(found.len());
+    for user in &found {
+        let deleted = client.delete_user(user.id).await;
+        record(connection, Written::delete(user), &deleted);
+        match deleted {
+            Ok(()) => note(&format!("deleted user {}", user.id)),
+            Err(error) => failures.add(format_args!("user {}", user.id), error.into())?,
+        }
+    }
+    failures.end("user", "users", "could not be deleted")
+}
+
+/// `ali <ali@example.ir>`
+fn who_without_id(user: &User) -> String {
+    match user.email.as_deref() {
+        Some(email) if !email.is_empty() => format!("{} <{email}>", user.username),
+        _ => user.username.clone(),
+    }
+}
+
+async fn renew_plans(
+    users: &[Target],
+    output: &OutputArgs,
+    connection: &ConnectionArgs,
+) -> Result<(), CliError> {
+    let client = connect(connection)?;
+    let ids = targets::ids_of(&client, users).await?;
+    let mut renewed = Vec::with_capacity(ids.len());
+    let mut failures = Failures::of(ids.len());
+    for id in &ids {
+        match renew_plan(&client, *id, connection).await {
+            Ok(user) => renewed.push(user),
+            Err(error) => failures.add(format_args!("user {id}"), error)?,
+        }
+    }
+    match output.format() {
+        // A row a user: who, and until when the plan now runs.
+        Format::Table | Format::Csv => output.list(&renewed, &RENEWED)?,
+        Format::Json | Format::Jsonl => output.one_or_list(&renewed, &output::USERS)?,
+    }
+    failures.end("user", "users", "could not be renewed")
+}
+
+/// Renews one user's plan through the journal's renewal, which reads the user before and
+/// after (the renewal answers with no body): the journal keeps both dates, and the new one
+/// is what the admin wants to see.
+async fn renew_plan(
+    client: &GeoboxClient,
+    id: i64,
+    connection: &ConnectionArgs,
+) -> Result<Value, CliError> {
+    let renewal = journal::renew_plan(client, id).await;
+    let written = Written::one(Action::RenewPlan, renewal.change);
+    record(connection, written, &renewal.result);
+    renewal.result?;
+    match renewal.after.map(serde_json::to_value) {
+        Some(Ok(user)) => Ok(user),
+        // Renewed, but the user could not be read back: read again, and say why if it fails.
+        _ => Ok(client.get_user_raw(UserRef::Id(id)).await?),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_flag_of_create_and_update_says_what_it_is() {
+        let mut cli = crate::cli::Cli::command();
+        let users = cli.find_subcommand_mut("users").expect("users");
+        for name in ["create", "update"] {
+            let command = users.find_subcommand_mut(name).expect(name);
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if arg.is_global_set() || id == "help" {
+                    continue;
+                }
+                assert!(
+                    arg.get_help().is_some(),
+                    "users {name} --{} has no help text",
+                    arg.get_long().unwrap_or(id)
+                );
+            }
+        }
+    }
 
     #[test]
     fn dates_are_checked() {

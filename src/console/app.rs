@@ -80,7 +80,10 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
         restore_screen(info);
     }));
     let (results_tx, results) = mpsc::unbounded_channel();
-    let runner = cmd::start(connections, Journal::open_default(), results_tx);
+    let journal = Journal::open(&options.journal)
+        .inspect_err(|error| tracing::warn!(%error, "no journal: writes are not journaled"))
+        .ok();
+    let runner = cmd::start(connections, journal, results_tx);
     let result = event_loop(&mut terminal, model, env, runner.commands(), results).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture, DisableFocusChange);
     if let Err(error) = ratatui::try_restore() {

@@ -23,7 +23,7 @@ use geobox_api::{
 use geobox_ops::bulk::{Change, Targets};
 use geobox_ops::find;
 use geobox_ops::journal::{
-    Entry, Filter, Journal, Tool, UndoPlan, apply_undo, renew_plan, users_now,
+    Entry, Filter, Journal, Tool, UndoClaim, UndoPlan, apply_undo, renew_plan, users_now,
 };
 use geobox_ops::lockdown::{self, Lockdown};
 use geobox_ops::transfer::export::Pager;
@@ -148,6 +148,8 @@ pub enum Cmd {
         request: RequestId,
         entry: Box<Entry>,
         plan: UndoPlan,
+        /// The signed-in admin, named in the journal's claim on the entry while it is undone.
+        claimant: Option<String>,
     },
     /// Lock a user down: status Disabled, every session closed, maybe a new password.
     Lockdown {
@@ -224,8 +226,8 @@ pub fn start(
     let task = tokio::spawn(async move {
         let mut task = CommandTask {
             connections,
+            writer: JournalWriter::start(journal.clone(), results.clone()),
             results,
-            writer: JournalWriter::start(journal.clone()),
             journal,
             running: Arc::default(),
             permits: Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT)),
@@ -377,10 +379,53 @@ impl CommandTask {
             | Cmd::Probe { .. }
             | Cmd::ReloadUser { .. }
             | Cmd::CheckUndo { .. }
-            | Cmd::ApplyUndo { .. }
             | Cmd::Lockdown { .. }
             | Cmd::CollectMatching { .. }) => self.send_request(request),
+            undo @ Cmd::ApplyUndo { .. } => self.claim_then_undo(undo),
         }
+    }
+
+    /// Claims the undo in the journal first, so that of two admins undoing one entry at once
+    /// only one writes (the team journal decides); the other is told who is undoing it, or
+    /// who did. Without a journal there is nothing to claim with.
+    fn claim_then_undo(&self, undo: Cmd) {
+        let Cmd::ApplyUndo {
+            request,
+            entry,
+            claimant,
+            ..
+        } = &undo
+        else {
+            return;
+        };
+        let Some(journal) = self.journal.clone() else {
+            self.send_request(undo);
+            return;
+        };
+        let (request, id) = (*request, entry.id.clone());
+        let claim = UndoClaim::new(claimant.as_deref());
+        let (client, results) = (self.connections.current(), self.results.clone());
+        let permits = Arc::clone(&self.permits);
+        tokio::spawn(async move {
+            let target = id.clone();
+            let claimed =
+                tokio::task::spawn_blocking(move || journal.claim_undo(&target, &claim)).await;
+            let refusal = match claimed {
+                Ok(Ok(answer)) => answer.refusal(&id),
+                Ok(Err(error)) => Some(format!("the journal could not claim the undo: {error}")),
+                Err(stopped) => Some(format!("the journal could not claim the undo: {stopped}")),
+            };
+            let msg = match refusal {
+                Some(reason) => Some(Msg::UndoRefused { request, reason }),
+                None => {
+                    let _permit = permits.acquire_owned().await.ok();
+                    execute(&client, undo).await
+                }
+            };
+            if let Some(msg) = msg {
+                let _ = results.send(msg);
+            }
+        });
     }
 
     /// Sends a request on a task of its own once a permit is free; a request that can be
@@ -459,92 +504,6 @@ async fn lock_down(client: &GeoboxClient, lockdown: Lockdown) -> Result<Lockdown
 /// The map stays usable even if a task panicked while holding it.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Cmd {
-    /// Whether the command changes something on the server, or is the read a change starts
-    /// with (a form save reads the user first; closing marked users' sessions lists them
-    /// first): what a protected deployment asks its name for.
-    pub fn writes(&self) -> bool {
-        match self {
-            Cmd::CloseSession { .. }
-            | Cmd::ListSessionsToClose { .. }
-            | Cmd::QuickEdit { .. }
-            | Cmd::DeleteUser { .. }
-            | Cmd::ChangePassword { .. }
-            | Cmd::RenewPlan { .. }
-            | Cmd::ReadBeforeSave { .. }
-            | Cmd::SaveUser { .. }
-            | Cmd::CreateUser { .. }
-            | Cmd::ApplyUndo { .. }
-            | Cmd::Lockdown { .. }
-            | Cmd::RunBulk { .. } => true,
-            Cmd::LoadMe { .. }
-            | Cmd::LoadUsers { .. }
-            | Cmd::CountUsers { .. }
-            | Cmd::RefreshRows { .. }
-            | Cmd::RefreshCount { .. }
-            | Cmd::LoadSessions { .. }
-            | Cmd::LoadPlans { .. }
-            | Cmd::SignIn { .. }
-            | Cmd::UseDeployment { .. }
-            | Cmd::FindEverywhere { .. }
-            | Cmd::Probe { .. }
-            | Cmd::ReloadUser { .. }
-            | Cmd::CancelRequest { .. }
-            | Cmd::After { .. }
-            | Cmd::AppendJournal { .. }
-            | Cmd::ReadJournal { .. }
-            | Cmd::CheckUndo { .. }
-            | Cmd::Log { .. }
-            | Cmd::CollectMatching { .. }
-            | Cmd::ViewFile { .. }
-            | Cmd::Export { .. }
-            | Cmd::StopBulk { .. }
-            | Cmd::CopyToClipboard { .. } => false,
-        }
-    }
-
-    /// The request a command starts, for those that can be cancelled.
-    fn cancellable(&self) -> Option<RequestId> {
-        match self {
-            Cmd::LoadUsers { request, .. }
-            | Cmd::CountUsers { request, .. }
-            | Cmd::RefreshRows { request, .. }
-            | Cmd::RefreshCount { request, .. }
-            | Cmd::CollectMatching { request, .. } => Some(*request),
-            Cmd::LoadMe { .. }
-            | Cmd::LoadSessions { .. }
-            | Cmd::LoadPlans { .. }
-            | Cmd::CloseSession { .. }
-            | Cmd::ListSessionsToClose { .. }
-            | Cmd::QuickEdit { .. }
-            | Cmd::DeleteUser { .. }
-            | Cmd::ChangePassword { .. }
-            | Cmd::RenewPlan { .. }
-            | Cmd::ReadBeforeSave { .. }
-            | Cmd::SaveUser { .. }
-            | Cmd::CreateUser { .. }
-            | Cmd::Probe { .. }
-            | Cmd::ReloadUser { .. }
-            | Cmd::CancelRequest { .. }
-            | Cmd::After { .. }
-            | Cmd::AppendJournal { .. }
-            | Cmd::ReadJournal { .. }
-            | Cmd::CheckUndo { .. }
-            | Cmd::ApplyUndo { .. }
-            | Cmd::Lockdown { .. }
-            | Cmd::Log { .. }
-            | Cmd::RunBulk { .. }
-            | Cmd::ViewFile { .. }
-            | Cmd::Export { .. }
-            | Cmd::StopBulk { .. }
-            | Cmd::CopyToClipboard { .. }
-            | Cmd::SignIn { .. }
-            | Cmd::UseDeployment { .. }
-            | Cmd::FindEverywhere { .. } => None,
-        }
-    }
 }
 
 async fn timed<T>(
@@ -698,15 +657,18 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
             request,
             entry,
             plan,
+            claimant: _,
         } => {
             let applied = apply_undo(client, &plan).await;
             let new_passwords = applied.new_passwords.clone();
+            let unreachable = applied.server_unreachable();
             // Host, signed-in admin and time are stamped by update, like every console entry.
             let undo_entry = applied.into_entry(&entry, "", Tool::Console);
             Msg::UndoApplied {
                 request,
                 entry: Box::new(undo_entry),
                 new_passwords,
+                unreachable,
             }
         }
         Cmd::Lockdown { request, lockdown } => Msg::LockedDown {

@@ -5,13 +5,15 @@
 
 use std::io;
 use std::sync::Arc;
+use std::sync::mpsc as channel;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::msg::{JournalReadError, SavedViews};
+use super::msg::{JournalReadError, Msg, SavedViews};
 use geobox_ops::config::ConfigError;
-use geobox_ops::journal::{Entry, Filter, Journal};
+use geobox_ops::journal::{Entry, Filter, Journal, Sharing};
 use geobox_ops::views::{View, ViewStore};
 
 /// Runs blocking file work on tokio's blocking threads and waits for it without blocking.
@@ -23,20 +25,55 @@ pub async fn off_loop<T: Send + 'static>(
         .unwrap_or_else(|stopped| Err(io::Error::other(stopped)))
 }
 
+/// While entries wait to be sent to the team journal, it is tried again this often.
+const SHARE_AGAIN_EVERY: Duration = Duration::from_secs(20);
+
 /// Appends the console's journal entries one after the other, in the order they were given,
-/// on a blocking thread of its own.
+/// on a blocking thread of its own. With a team journal it also sends what waits (at start,
+/// after each entry, and every little while until nothing waits), and tells the loop how
+/// many entries are not shared yet whenever that changes.
 pub struct JournalWriter {
-    entries: mpsc::UnboundedSender<Box<Entry>>,
+    entries: channel::Sender<Box<Entry>>,
     written: JoinHandle<()>,
 }
 
 impl JournalWriter {
     /// Starts the writer of `journal` (none: entries are not kept, and each says so in the log).
-    pub fn start(journal: Option<Journal>) -> JournalWriter {
-        let (entries, mut queue) = mpsc::unbounded_channel::<Box<Entry>>();
+    pub fn start(journal: Option<Journal>, results: mpsc::UnboundedSender<Msg>) -> JournalWriter {
+        let (entries, queue) = channel::channel::<Box<Entry>>();
         let written = tokio::task::spawn_blocking(move || {
-            while let Some(entry) = queue.blocking_recv() {
-                append(journal.as_ref(), &entry);
+            let mut said = Sharing::default();
+            let mut tell = |sharing: Sharing| {
+                if sharing != said {
+                    said = sharing.clone();
+                    let _ = results.send(Msg::JournalShared(sharing));
+                }
+            };
+            if let Some(journal) = &journal {
+                tell(journal.share());
+            }
+            loop {
+                let waiting = journal.as_ref().is_some_and(|j| j.waiting().waiting > 0);
+                let next = if waiting {
+                    queue.recv_timeout(SHARE_AGAIN_EVERY)
+                } else {
+                    queue
+                        .recv()
+                        .map_err(|_| channel::RecvTimeoutError::Disconnected)
+                };
+                match next {
+                    Ok(entry) => append(journal.as_ref(), &entry),
+                    Err(channel::RecvTimeoutError::Timeout) => {}
+                    Err(channel::RecvTimeoutError::Disconnected) => break,
+                }
+                if let Some(journal) = &journal {
+                    // An append already tried to send; a quiet moment tries again.
+                    tell(if waiting {
+                        journal.share()
+                    } else {
+                        journal.waiting()
+                    });
+                }
             }
         });
         JournalWriter { entries, written }
@@ -141,7 +178,8 @@ mod tests {
     async fn the_writer_appends_in_the_order_given_and_finish_waits_for_the_last() {
         let dir = tempfile::tempdir().expect("a temp dir");
         let journal = Journal::new(dir.path());
-        let writer = JournalWriter::start(Some(journal.clone()));
+        let (results, _answers) = mpsc::unbounded_channel();
+        let writer = JournalWriter::start(Some(journal.clone()), results);
         let ids: Vec<String> = (0..50).map(|n| format!("entry{n:04}")).collect();
         for id in &ids {
             writer.append(entry(id));

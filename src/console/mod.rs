@@ -7,6 +7,7 @@ pub mod app;
 mod bulk_runner;
 pub mod clipboard;
 pub mod cmd;
+mod cmd_kinds;
 pub mod connections;
 pub mod custom;
 pub mod deployment;
@@ -47,6 +48,8 @@ pub struct ConsoleOptions {
     /// How often the live table refreshes (`--refresh`; else the config's `[console] refresh`,
     /// else every 5 seconds); zero: never.
     pub refresh: Option<std::time::Duration>,
+    /// Where the journal is kept: this machine, or the team's database.
+    pub journal: geobox_ops::journal::JournalPlace,
 }
 
 /// Runs the console until the admin quits; the terminal is restored on every exit path.

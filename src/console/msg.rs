@@ -13,7 +13,7 @@ use tui_input::InputRequest;
 use geobox_api::{ApiError, Plan, Secret, Session, User, UserRole, UserStatus, UserUpdate};
 use geobox_ops::bulk;
 use geobox_ops::config::ConfigError;
-use geobox_ops::journal::{Entry, UserChange};
+use geobox_ops::journal::{Entry, Sharing, UserChange};
 use geobox_ops::paths::DATA_DIR_VAR;
 use geobox_ops::views::View;
 
@@ -195,6 +195,9 @@ pub enum Msg {
     StepJournal(i32),
     /// Show only the selected user's entries, or every entry again.
     ToggleJournalUser,
+    /// Narrow the journal to the highlighted entry's admin (the team's entries by one admin),
+    /// or widen it again.
+    ToggleJournalAdmin,
     /// Ask to undo the highlighted entry: the change, or why not, is shown first.
     RequestJournalUndo,
     /// Carry out the undo shown.
@@ -423,12 +426,20 @@ pub enum Msg {
         user_id: i64,
         done: Done<LockdownDone>,
     },
+    /// An undo was not carried out: another admin is undoing the entry, or did, or the
+    /// journal could not claim it (nothing was written).
+    UndoRefused { request: RequestId, reason: String },
+    /// How many journal entries wait to be sent to the team journal, and why, when that
+    /// changed.
+    JournalShared(Sharing),
     /// An undo ran: its entry (stamped by update) and the passwords of users created again,
     /// to show once.
     UndoApplied {
         request: RequestId,
         entry: Box<Entry>,
         new_passwords: Vec<(String, Secret)>,
+        /// Whether some write of the undo could not reach the server.
+        unreachable: bool,
     },
 }
 

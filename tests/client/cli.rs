@@ -203,7 +203,7 @@ fn stored_hostile_text_reaches_neither_the_terminal_nor_a_spreadsheet() {
 }
 
 #[test]
-fn a_password_in_the_host_is_never_printed() {
+fn a_password_in_the_host_is_never_printed_nor_used() {
     let refused = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr").port()
@@ -214,20 +214,20 @@ fn a_password_in_the_host_is_never_printed() {
         &format!("http://ops:hunter2@127.0.0.1:{refused}"),
     );
     run.env("GEOBOX_ACCESS_TOKEN", "tok-cli");
-    let output = run.run(&["config"], None);
-    assert_exit(&output, 0);
-    assert!(
-        stdout(&output).contains(&format!("http://***@127.0.0.1:{refused}")),
-        "{}",
-        stdout(&output)
-    );
-    let output = run.run(&["users", "list"], None);
-    assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("cannot reach http://***@127.0.0.1"),
-        "{}",
-        stderr(&output)
-    );
+    // Refused before any request: the client would send it as Basic auth, every sign-in
+    // would be refused and leave a session behind, and the token cache would keep it.
+    for args in [vec!["config"], vec!["users", "list"]] {
+        let output = run.run(&args, None);
+        assert_exit(&output, 2);
+        assert!(
+            stderr(&output).contains(&format!(
+                "host 'http://***@127.0.0.1:{refused}' (environment GEOBOX_HOST) has a user name \
+                 or password in it"
+            )),
+            "{}",
+            stderr(&output)
+        );
+    }
     let output = run.run(
         &["users", "list", "--host", "ftp://ops:hunter2@h.example"],
         None,
@@ -296,7 +296,7 @@ fn usage_errors_exit_2_before_any_request() {
     let server = Recorder::start(fake_geobox);
     let run = Run::against(&server);
     for args in [
-        vec!["users", "get", "abc"],
+        vec!["users", "get", " "],
         vec!["users", "get", "0"],
         vec!["users", "list", "--status", "sleeping"],
         vec!["users", "update", "5", "--role", "owner"],
@@ -304,7 +304,7 @@ fn usage_errors_exit_2_before_any_request() {
         vec!["users", "update", "5", "--mobile", "1", "--clear-mobile"],
         vec!["users", "update", "5"],
         vec!["users", "delete", "-4", "--yes"],
-        vec!["members", "add", "5", "x"],
+        vec!["members", "add", "5", "0"],
         vec!["users", "frobnicate"],
         vec!["users", "list", "--timeout", "0"],
     ] {
@@ -583,14 +583,8 @@ fn credentials_come_from_dotenv_profiles_and_flags() {
 
     // The SDK's variables in ./.env, username + password: signs in, then uses the token.
     let run = Run::bare();
-    std::fs::write(
-        run.dir().join(".env"),
-        format!(
-            "GEOBOX_HOST={}\nGEOBOX_USERNAME=admin\nGEOBOX_PASSWORD=P@ssw0rd\n",
-            server.host()
-        ),
-    )
-    .expect("write .env");
+    write_dotenv_signing_in(&run, &server);
+    private(&run.dir().join(".env"));
     let output = run.run(&["users", "get", "me", "--output", "json"], None);
     assert_exit(&output, 0);
     let lines: Vec<String> = server.requests().iter().map(|r| r.line()).collect();
@@ -624,6 +618,29 @@ fn credentials_come_from_dotenv_profiles_and_flags() {
     assert_exit(&output, 0);
     assert_eq!(stdout(&output), "42\n");
     assert_eq!(server.count("POST", "/v1/auth/token/"), 1);
+}
+
+/// A `.env` with the SDK's variables that sign in to `server` as its admin.
+fn write_dotenv_signing_in(run: &Run, server: &Recorder) {
+    std::fs::write(
+        run.dir().join(".env"),
+        format!(
+            "GEOBOX_HOST={}\nGEOBOX_USERNAME=admin\nGEOBOX_PASSWORD=P@ssw0rd\n",
+            server.host()
+        ),
+    )
+    .expect("write .env");
+}
+
+/// Readable by its owner only, as a file holding a secret must be.
+fn private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 #[test]
@@ -862,4 +879,159 @@ fn on_a_terminal_a_missing_sign_in_password_is_asked_for() {
     terminal.wait_for("42");
     assert_eq!(terminal.exit_code(), 0);
     assert_eq!(server.count("POST", "/v1/auth/token/"), 1);
+}
+
+#[test]
+fn on_a_terminal_tables_fit_its_width_unless_asked_whole() {
+    let agent = format!(
+        "Mozilla/5.0 {} Safari/537.36",
+        "(KHTML, like Gecko) ".repeat(12)
+    );
+    let server = Recorder::start(move |request: &support::Recorded| {
+        if request.path.ends_with("/sessions/") {
+            return Reply::json(
+                200,
+                json!([{"uuid": "6f1c-aa", "agent": agent, "ip": "10.0.0.7",
+                        "created_at": "2026-01-01T10:00:00", "last_seen": "2026-01-02T10:00:00"}]),
+            );
+        }
+        fake_geobox(request)
+    });
+    let run = Run::against(&server);
+    // The pseudo-terminal is 120 columns wide.
+    let terminal = Terminal::start(&run, &["sessions", "list", "7"]);
+    terminal.wait_for("10.0.0.7");
+    let screen = terminal.screen();
+    assert_eq!(terminal.exit_code(), 0);
+    let lines: Vec<&str> = screen
+        .lines()
+        .filter(|line| line.contains("6f1c-aa"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{screen}");
+    let width = unicode_width::UnicodeWidthStr::width(lines[0].trim_end_matches('\r'));
+    assert!(width <= 120, "{width} columns: {screen}");
+    assert!(lines[0].contains('…'), "the agent is cut: {screen}");
+
+    let terminal = Terminal::start(&run, &["sessions", "list", "7", "--no-trunc"]);
+    terminal.wait_for("Safari/537.36");
+    let screen = terminal.screen();
+    assert_eq!(terminal.exit_code(), 0);
+    assert!(!screen.contains('…'), "{screen}");
+
+    // Piped, nothing is cut (scripts get the data), but one huge cell pads no other row.
+    let huge = "x".repeat(200_000);
+    let server = Recorder::start(move |_request: &support::Recorded| {
+        Reply::json(
+            200,
+            json!([{"id": 1, "username": huge, "role": "Viewer"}, {"id": 2, "username": "sara", "role": "Viewer"}]),
+        )
+    });
+    let output = Run::against(&server).run(&["users", "list"], None);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].len() > 200_000, "printed whole");
+    assert!(
+        lines[2].len() < 300,
+        "{} bytes: padded to the huge cell",
+        lines[2].len()
+    );
+}
+
+#[test]
+fn on_a_terminal_confirmations_show_server_text_cleaned() {
+    use support::hostile::{hostile_geobox, raw_controls};
+    let server = Recorder::start(hostile_geobox);
+    let run = Run::against(&server);
+    for (args, question) in [
+        (vec!["users", "delete", "7"], "[y/N]"),
+        (
+            vec!["users", "lockdown", "7", "--reset-password"],
+            "Go ahead? [y/N]",
+        ),
+    ] {
+        let mut terminal = Terminal::start(&run, &args);
+        terminal.wait_for(question);
+        terminal.type_line("n");
+        let screen = terminal.screen();
+        assert_eq!(terminal.exit_code(), 1, "{args:?}");
+        // The terminal ends its lines in CR LF and echoes what was typed; nothing else may be
+        // a control character.
+        let raw = raw_controls(&screen.replace("\r\n", "\n"));
+        assert!(
+            raw.is_empty(),
+            "{args:?} put {raw:?} on the terminal:\n{screen}"
+        );
+        assert!(screen.contains("ali⟨U+001B⟩[2J"), "{args:?}: {screen}");
+    }
+    assert_eq!(server.count("DELETE", "/v1/users/7/"), 0);
+    assert_eq!(server.count("PUT", "/v1/users/7/"), 0);
+}
+
+#[test]
+fn without_a_terminal_and_a_command_it_says_so_in_one_line() {
+    let run = Run::bare();
+    for envs in [vec![], vec![("NO_COLOR", "1")]] {
+        let mut run = Run::bare();
+        for (key, value) in envs {
+            run.env(key, value);
+        }
+        let output = run.run(&[], None);
+        assert_exit(&output, 2);
+        let stderr = stderr(&output);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("error: the console needs a terminal"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains('\u{1b}'), "no colour: {stderr:?}");
+        assert!(stdout(&output).is_empty());
+        assert!(
+            !run.dir().join("data").join("demo.sqlite").exists(),
+            "no demo database was seeded"
+        );
+    }
+    let output = run.run(&["--demo"], None);
+    assert_exit(&output, 2);
+}
+
+#[test]
+fn a_dotenv_holding_a_secret_must_be_private() {
+    let server = Recorder::start(fake_geobox);
+    let run = Run::bare();
+    write_dotenv_signing_in(&run, &server);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            run.dir().join(".env"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .expect("chmod");
+        let output = run.run(&["users", "list"], None);
+        assert_exit(&output, 2);
+        assert!(
+            stderr(&output).contains("chmod 600 .env"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("GEOBOX_PASSWORD"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).contains("P@ssw0rd"));
+        assert!(server.requests().is_empty());
+    }
+    private(&run.dir().join(".env"));
+    assert_exit(&run.run(&["users", "list"], None), 0);
+    // Without a secret in it, a .env anyone may read is fine.
+    let open = Run::bare();
+    std::fs::write(
+        open.dir().join(".env"),
+        format!("GEOBOX_HOST={}\nGEOBOX_ACCESS_TOKEN=\n", server.host()),
+    )
+    .expect("write .env");
+    let output = open.run(&["config"], None);
+    assert_exit(&output, 0);
 }

@@ -2,6 +2,7 @@
 //! data directory (and so its journal) in a temporary directory.
 
 mod asking;
+mod moved;
 mod store;
 mod undo;
 
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 use std::process::{Output, Stdio};
 
 use geobox_api::{GeoboxClient, NewUser, Secret, User, UserRef, UserRole, UserStatus, UserUpdate};
+use geobox_ops::journal::{Action, Deployment, Entry, JsonLines, Outcome, Tool, UserChange};
 use geobox_server::RunningServer;
 use serde_json::Value;
 
@@ -52,8 +54,9 @@ impl Demo {
         self.dir.path().join("data")
     }
 
+    /// The local journal's files as text.
     fn journal_text(&self) -> String {
-        std::fs::read_to_string(self.data_dir().join("journal.jsonl")).expect("the journal")
+        support::journal_files_text(&self.data_dir())
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
@@ -277,7 +280,7 @@ fn the_journal_is_private_and_holds_no_secret() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(demo.data_dir().join("journal.jsonl"))
+        let mode = std::fs::metadata(demo.data_dir().join("journal.sqlite"))
             .expect("metadata")
             .permissions()
             .mode();
@@ -329,41 +332,59 @@ fn a_failed_write_is_journaled_and_listings_filter() {
 }
 
 #[test]
-fn rotation_keeps_the_last_few_files() {
-    let mut demo = Demo::start();
-    demo.envs.push((
-        "GEOBOX_USERS_JOURNAL_MAX_BYTES".to_string(),
-        "700".to_string(),
-    ));
-    let target = demo.create_user("journal.rotate");
-    let id = target.id.to_string();
-    for round in 0..14 {
-        let name = format!("Name{round}");
-        assert_exit(
-            &demo.run(&["users", "update", &id, "--first-name", &name], None),
-            0,
-        );
-    }
+fn an_old_rotated_journal_is_imported_once_and_its_files_are_kept_as_they_were() {
+    let demo = Demo::start();
     let data = demo.data_dir();
-    for kept in [
+    let old = JsonLines::new(&data).rotate_at(700, 3);
+    for round in 0..14 {
+        let mut entry = Entry::new("", Tool::Cli, Action::Update, Outcome::Ok);
+        entry.place(
+            &Deployment::server("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080",
+        );
+        entry.changes = vec![UserChange::new(Some(round), Some(format!("user{round}")))];
+        old.append(&entry).expect("written the old way");
+    }
+    let names = [
         "journal.jsonl",
         "journal.1.jsonl",
         "journal.2.jsonl",
         "journal.3.jsonl",
-    ] {
-        assert!(data.join(kept).exists(), "{kept} is kept");
-    }
+    ];
+    let before: Vec<Vec<u8>> = names
+        .iter()
+        .map(|name| std::fs::read(data.join(name)).expect("an old file"))
+        .collect();
+    let lines: usize = before
+        .iter()
+        .map(|bytes| bytes.iter().filter(|byte| **byte == b'\n').count())
+        .sum();
+
+    let first = demo.run(&["journal", "--output", "json", "--limit", "0"], None);
+    assert_exit(&first, 0);
+    let said = text(&first.stderr);
     assert!(
-        !data.join("journal.4.jsonl").exists(),
-        "older files are dropped"
+        said.contains(&format!(
+            "imported {lines} journal entries from journal.jsonl, journal.1.jsonl"
+        )),
+        "{said}"
     );
-    let entries = demo.entries(&["--limit", "0"]);
+    assert!(said.contains("as a backup"), "{said}");
+    let entries: Vec<Value> = serde_json::from_slice(&first.stdout).expect("json");
+    assert_eq!(entries.len(), lines, "every entry the old files held");
+    assert_eq!(entries[0]["changes"][0]["user_id"], 13, "newest first");
+
+    let again = demo.run(&["journal", "--output", "json", "--limit", "0"], None);
     assert!(
-        entries.len() < 14,
-        "the oldest entries went with their file"
+        !text(&again.stderr).contains("imported"),
+        "{}",
+        text(&again.stderr)
     );
-    assert_eq!(
-        entries[0]["changes"][0]["after"]["first_name"], "Name13",
-        "newest first across the files"
-    );
+    let listed: Vec<Value> = serde_json::from_slice(&again.stdout).expect("json");
+    assert_eq!(listed.len(), lines, "imported once");
+    let after: Vec<Vec<u8>> = names
+        .iter()
+        .map(|name| std::fs::read(data.join(name)).expect("still there"))
+        .collect();
+    assert_eq!(before, after, "the old files are kept as they were");
 }

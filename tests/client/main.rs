@@ -2,10 +2,17 @@
 //! as scripts run it (CLI, bulk runs, journal and undo, lockdown and the cached sign-in). One
 //! test binary (each links the whole program), one module per subject.
 
+#![allow(
+    clippy::disallowed_macros,
+    reason = "tests print their measurements for whoever runs them with --nocapture"
+)]
+
 mod api_wire;
 mod bulk;
 mod bulk_safety;
 mod cli;
+mod habits;
+mod hostile;
 mod import;
 mod import_rules;
 mod journal;
@@ -13,4 +20,5 @@ mod private_files;
 mod stops;
 #[path = "../support/mod.rs"]
 mod support;
+mod team_journal;
 mod trust;

@@ -45,21 +45,24 @@ fn a_journaled_write(demo: &Demo) -> std::process::Output {
 }
 
 #[test]
-fn the_journal_is_never_appended_through_a_planted_link() {
-    let demo = Demo::start(5);
-    let data = demo.path("data");
-    std::fs::create_dir_all(&data).expect("mkdir");
-    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).expect("chmod");
-    let victim = victim(&demo);
-    symlink(&victim, data.join("journal.jsonl")).expect("planted");
-    let output = a_journaled_write(&demo);
-    assert_success(&output);
-    assert!(
-        stderr(&output).contains("not journaled") && stderr(&output).contains("symbolic link"),
-        "{}",
-        stderr(&output)
-    );
-    assert_untouched(&victim);
+fn the_journal_is_never_written_through_a_planted_link() {
+    // The database, or the log SQLite writes beside it.
+    for planted in ["journal.sqlite", "journal.sqlite-wal"] {
+        let demo = Demo::start(5);
+        let data = demo.path("data");
+        std::fs::create_dir_all(&data).expect("mkdir");
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        let victim = victim(&demo);
+        symlink(&victim, data.join(planted)).expect("planted");
+        let output = a_journaled_write(&demo);
+        assert_success(&output);
+        assert!(
+            stderr(&output).contains("not journaled") && stderr(&output).contains("symbolic link"),
+            "{planted}: {}",
+            stderr(&output)
+        );
+        assert_untouched(&victim);
+    }
 }
 
 #[test]
@@ -72,7 +75,7 @@ fn a_data_directory_others_may_write_in_is_refused_naming_it_and_the_fix() {
     let said = stderr(&output);
     assert!(said.contains(&data.display().to_string()), "{said}");
     assert!(said.contains("chmod go-w"), "{said}");
-    assert!(!data.join("journal.jsonl").exists(), "nothing kept there");
+    assert!(!data.join("journal.sqlite").exists(), "nothing kept there");
     let cache_files = std::fs::read_dir(data.join("cache/tokens"))
         .map(|entries| entries.count())
         .unwrap_or(0);

@@ -135,13 +135,7 @@ impl Run {
     }
 
     fn journal(&self) -> Vec<Value> {
-        std::fs::read_to_string(self.dir.path().join("data/journal.jsonl"))
-            .map(|text| {
-                text.lines()
-                    .map(|line| serde_json::from_str(line).expect("an entry"))
-                    .collect()
-            })
-            .unwrap_or_default()
+        support::journal_entries(&self.dir.path().join("data"))
     }
 
     fn writes(&self, method: &str) -> usize {

@@ -51,12 +51,17 @@ impl Demo {
 
     /// Runs the binary signed in as the admin with username and password.
     fn run(&self, args: &[&str]) -> Output {
+        self.run_as_admin_with(ADMIN_PASSWORD, &self.base_url, args)
+    }
+
+    /// Runs the binary as the admin with this password, on this host.
+    fn run_as_admin_with(&self, password: &str, host: &str, args: &[&str]) -> Output {
         let mut command = support::isolated_cli(self.dir.path());
         command
             .args(args)
-            .env("GEOBOX_HOST", &self.base_url)
+            .env("GEOBOX_HOST", host)
             .env("GEOBOX_USERNAME", "admin")
-            .env("GEOBOX_PASSWORD", ADMIN_PASSWORD)
+            .env("GEOBOX_PASSWORD", password)
             .output()
             .expect("run geobox-users")
     }
@@ -190,8 +195,8 @@ fn lockdown_shuts_the_account_and_its_undo_restores_the_status_only() {
         .filter_map(|step| step["name"].as_str())
         .collect();
     assert_eq!(steps, ["disable", "close sessions", "new password"]);
-    let journal_text =
-        std::fs::read_to_string(demo.data_dir().join("journal.jsonl")).expect("journal");
+    let journal_text = support::journal_files_text(&demo.data_dir());
+    assert!(!journal_text.is_empty(), "the journal holds the lockdown");
     assert!(!journal_text.contains(&new_password), "{journal_text}");
 
     let entry_id = entry["id"].as_str().expect("an id");
@@ -299,4 +304,85 @@ fn sessions_list_groups_by_client_and_address_and_marks_the_odd_one() {
     let table = demo.run(&["sessions", "list", &id, "--group"]);
     assert_exit(&table, 0);
     assert!(text(&table.stdout).starts_with("CLIENT"));
+}
+
+#[test]
+fn a_password_given_is_checked_even_with_a_token_cached() {
+    let demo = Demo::start();
+    assert_exit(&demo.run(&["users", "get", "me"]), 0);
+    let cached: Vec<PathBuf> = std::fs::read_dir(demo.tokens_dir())
+        .expect("the token cache")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .collect();
+    assert_eq!(cached.len(), 1);
+    let before = std::fs::read_to_string(&cached[0]).expect("cached");
+    assert!(
+        !before.contains(ADMIN_PASSWORD),
+        "the password is never stored"
+    );
+
+    for wrong in ["totally-wrong", "Trust-admin-pass-2"] {
+        let refused = demo.run_as_admin_with(wrong, &demo.base_url, &["users", "list"]);
+        assert_exit(&refused, 1);
+        assert!(
+            text(&refused.stderr).contains("401"),
+            "{}",
+            text(&refused.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&cached[0]).expect("still cached"),
+            before,
+            "a wrong password leaves the cached sign-in alone"
+        );
+    }
+    // The right password goes on with the cached token: no new sign-in, no new session.
+    assert_exit(&demo.run(&["users", "get", "me"]), 0);
+    assert_eq!(demo.cli_sessions().len(), 1);
+}
+
+#[test]
+fn a_host_with_a_password_in_it_is_refused_and_leaves_nothing_behind() {
+    let demo = Demo::start();
+    let with_password =
+        demo.base_url
+            .replacen("http://", &format!("http://admin:{ADMIN_PASSWORD}@"), 1);
+    let output = demo.run_as_admin_with(ADMIN_PASSWORD, &with_password, &["users", "list"]);
+    assert_exit(&output, 2);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("has a user name or password in it"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(ADMIN_PASSWORD), "{stderr}");
+    assert!(demo.cli_sessions().is_empty(), "no session was opened");
+    let cached = std::fs::read_dir(demo.tokens_dir()).map_or(0, Iterator::count);
+    assert_eq!(cached, 0, "no token was cached");
+}
+
+#[test]
+fn lockdown_stops_when_it_cannot_tell_who_is_signed_in() {
+    // users/me/ fails: the check that keeps an admin from locking themselves out cannot be
+    // made, so nothing is done (it used to go ahead).
+    let server = support::Recorder::start(|request: &support::Recorded| {
+        if request.path == "/v1/users/me/" {
+            return support::Reply::json(503, serde_json::json!({"detail": "try later"}));
+        }
+        support::fake_geobox(request)
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = support::cli_against(&server, dir.path(), &["users", "lockdown", "5", "--yes"]);
+    assert_exit(&output, 1);
+    assert!(
+        text(&output.stderr).contains("cannot tell who is signed in"),
+        "{}",
+        text(&output.stderr)
+    );
+    let writes: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|request| request.method != "GET")
+        .map(|request| request.line())
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
 }

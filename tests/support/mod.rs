@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod terminal;
 
 use std::net::SocketAddr;
@@ -403,6 +404,17 @@ pub fn isolated_cli(dir: &Path) -> Command {
     command
 }
 
+/// The built binary run in `dir` (as [`isolated_cli`]) against the stand-in `server`, signed
+/// in with an access token.
+pub fn cli_against(server: &Recorder, dir: &Path, args: &[&str]) -> Output {
+    isolated_cli(dir)
+        .args(args)
+        .env("GEOBOX_HOST", server.host())
+        .env("GEOBOX_ACCESS_TOKEN", "tok-cli")
+        .output()
+        .expect("run geobox-users")
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -416,4 +428,32 @@ pub fn assert_exit(output: &Output, code: i32) {
         text(&output.stdout),
         text(&output.stderr)
     );
+}
+
+/// Every entry of the local journal in `data_dir`, oldest first, as JSON (what `journal
+/// --output json` prints for each); none when nothing was ever journaled there.
+pub fn journal_entries(data_dir: &Path) -> Vec<Value> {
+    use geobox_ops::journal::{Filter, Journal, LOCAL_FILE};
+    if !data_dir.join(LOCAL_FILE).exists() {
+        return Vec::new();
+    }
+    let found = Journal::new(data_dir)
+        .read(&Filter::default())
+        .expect("the journal reads");
+    found
+        .entries
+        .iter()
+        .rev()
+        .map(|entry| serde_json::to_value(entry).expect("an entry as JSON"))
+        .collect()
+}
+
+/// The local journal's files in `data_dir` as text (the database and its log): what a test
+/// searches for what must never be kept there.
+pub fn journal_files_text(data_dir: &Path) -> String {
+    ["journal.sqlite", "journal.sqlite-wal"]
+        .iter()
+        .filter_map(|name| std::fs::read(data_dir.join(name)).ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .collect()
 }

@@ -24,6 +24,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 /// The largest answer read: a page of 1,000 users is well under 1 MiB, so anything this big
 /// is a broken or hostile server, refused before it takes the memory.
 pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+/// The longest request address that can be sent (the `http` crate's limit on a URI); a longer
+/// one, such as a search of 70,000 characters, is refused before it is sent.
+pub const MAX_URL_BYTES: usize = 65_534;
 
 /// How requests prove who is asking. The first configured way wins, in this order.
 #[derive(Clone, Debug, PartialEq)]
@@ -578,8 +581,20 @@ impl GeoboxClient {
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<(StatusCode, Vec<u8>), ApiError> {
-        let mut response = builder
-            .send()
+        let request = builder
+            .build()
+            .map_err(|error| self.transport_error(error))?;
+        let length = request.url().as_str().len();
+        if length > MAX_URL_BYTES {
+            return Err(ApiError::InvalidInput(format!(
+                "the request is too long to send: its address would be {length} characters, \
+                 more than the {MAX_URL_BYTES} an HTTP request can carry; shorten the search \
+                 or the filter"
+            )));
+        }
+        let mut response = self
+            .http
+            .execute(request)
             .await
             .map_err(|error| self.transport_error(error))?;
         let status = response.status();

@@ -540,7 +540,12 @@ mod tests {
         let refused = BulkError::from(ApiError::from_response(403, br#"{"detail":"no"}"#));
         assert!(!refused.is_unreachable());
         assert!(BulkError::from(LockdownError::NothingDone(refused_connection())).is_unreachable());
-        assert!(!BulkError::from(LockdownError::SignedInUser(1)).is_unreachable());
+        assert!(
+            !BulkError::from(LockdownError::NothingDone(ApiError::from_response(
+                403, b""
+            )))
+            .is_unreachable()
+        );
     }
 
     #[test]

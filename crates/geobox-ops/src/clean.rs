@@ -101,6 +101,31 @@ pub fn is_clean(text: &str) -> bool {
     !text.chars().any(|c| shown_as(c).is_some())
 }
 
+/// Whether `c` is one of the characters [`clean`] shows instead of passing on (controls, bidi
+/// controls, line breaks): for writers that escape them their own way, such as JSON's
+/// `\u009b`.
+pub fn needs_showing(c: char) -> bool {
+    shown_as(c).is_some()
+}
+
+/// Text laid out in lines (a table, a CSV file, a report), safe for a terminal: each line as
+/// [`clean`], and its line end, `\n` or `\r\n`, kept as it is. Without a copy when nothing
+/// needs replacing, which is how every rendered result arrives.
+pub fn clean_lines_keeping_ends(text: &str) -> Cow<'_, str> {
+    let safe = |line: &str| is_clean(line.strip_suffix('\r').unwrap_or(line));
+    if text.split('\n').all(safe) {
+        return Cow::Borrowed(text);
+    }
+    let lines: Vec<Cow<'_, str>> = text
+        .split('\n')
+        .map(|line| match line.strip_suffix('\r') {
+            Some(body) => Cow::Owned(format!("{}\r", clean_cow(body))),
+            None => clean_cow(line),
+        })
+        .collect();
+    Cow::Owned(lines.join("\n"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +177,18 @@ mod tests {
             "first\nsecond ⟨U+001B⟩[2J\nthird"
         );
         assert_eq!(clean_lines("bare\rreturn").as_str(), "bare␍return");
+    }
+    #[test]
+    fn laid_out_text_keeps_its_line_ends_and_loses_its_controls() {
+        let csv = "id,name\r\n1,eve\u{1b}]52;\u{7}\r\n2,\u{9b}x\n";
+        assert_eq!(
+            clean_lines_keeping_ends(csv),
+            "id,name\r\n1,eve⟨U+001B⟩]52;⟨U+0007⟩\r\n2,⟨U+009B⟩x\n"
+        );
+        let plain = "ID  NAME\n1   نیما\r\n";
+        assert!(matches!(clean_lines_keeping_ends(plain), Cow::Borrowed(_)));
+        assert_eq!(clean_lines_keeping_ends("a\rb\n"), "a␍b\n");
+        assert!(needs_showing('\u{7f}') && needs_showing('\u{202e}'));
+        assert!(!needs_showing('ی') && !needs_showing(' '));
     }
 }

@@ -16,8 +16,11 @@ use std::time::Duration;
 use geobox_api::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, Secret, redact_host};
 
 mod file;
+mod journal;
 mod profiles;
+use crate::journal::{JOURNAL_URL_VAR, JournalPlace};
 pub use file::{AuthWay, ConfigError, ConfigFile, ConsoleSettings, Profile, Setting};
+use journal::{JournalFrom, journal_place};
 pub use profiles::{ProfileEntry, every_profile, resolve_every};
 
 /// Overrides where the config file is (tests point it at a temporary file).
@@ -71,6 +74,8 @@ pub struct Environment {
 impl Environment {
     /// The real environment plus `./.env` (only that file: no search of parent directories,
     /// which could pick up an unrelated project's credentials). The process is not modified.
+    /// A `.env` that holds a secret is refused when group or others can read it, as the
+    /// config file is.
     pub fn load() -> Result<Self, ConfigError> {
         let path = Path::new(".env");
         let mut dotenv = HashMap::new();
@@ -87,6 +92,7 @@ impl Environment {
                 })?;
                 dotenv.insert(key, value);
             }
+            check_dotenv_permissions(path, &dotenv)?;
         }
         Ok(Environment {
             dotenv,
@@ -129,6 +135,39 @@ impl Environment {
         } else {
             Source::DotEnv(key.to_string())
         }
+    }
+}
+
+/// Whether a `.env` key holds a secret: the SDK's, and any a profile could name for one
+/// (`password_env = "PROD_GEOBOX_PASSWORD"`, `*_TOKEN`, `*_APIKEY`, `*_KEY`, `*_SECRET`).
+fn holds_a_secret(key: &str) -> bool {
+    let key = key.to_ascii_uppercase();
+    ["PASSWORD", "TOKEN", "APIKEY", "API_KEY", "SECRET"]
+        .iter()
+        .any(|word| key.contains(word))
+        || key.ends_with("_KEY")
+}
+
+fn check_dotenv_permissions(
+    path: &Path,
+    dotenv: &HashMap<String, String>,
+) -> Result<(), ConfigError> {
+    let mut secrets: Vec<&str> = dotenv
+        .iter()
+        .filter(|(key, value)| !value.is_empty() && holds_a_secret(key))
+        .map(|(key, _)| key.as_str())
+        .collect();
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    secrets.sort_unstable();
+    match file::mode_readable_by_others(path)? {
+        None => Ok(()),
+        Some(mode) => Err(ConfigError(format!(
+            "refusing .env: it holds a secret ({}) but group or others can read it (mode \
+             {mode:o}). Run `chmod 600 .env`, or set the secret in the environment instead.",
+            secrets.join(", ")
+        ))),
     }
 }
 
@@ -195,6 +234,9 @@ pub struct Config {
     pub credentials: Credentials,
     pub credentials_source: Source,
     pub timeout: Duration,
+    /// Where the journal is kept: this machine, or a team's database.
+    pub journal: JournalPlace,
+    pub journal_source: Source,
     /// The profile in effect, if any.
     pub profile: Option<String>,
     /// The config file's path, whether or not it exists.
@@ -213,6 +255,7 @@ impl fmt::Debug for Config {
             .field("credentials", &self.credentials)
             .field("credentials_source", &self.credentials_source)
             .field("timeout", &self.timeout)
+            .field("journal", &self.journal)
             .field("profile", &self.profile)
             .field("config_path", &self.config_path)
             .field("config_file_found", &self.config_file_found)
@@ -302,7 +345,18 @@ impl Config {
         } else {
             (DEFAULT_HOST.to_string(), Source::Default)
         };
-        geobox_api::api_base_url(&host).map_err(|error| ConfigError(error.to_string()))?;
+        let base =
+            geobox_api::api_base_url(&host).map_err(|error| ConfigError(error.to_string()))?;
+        if !base.username().is_empty() || base.password().is_some() {
+            // The client would send it as Basic auth over every request's own sign-in (each
+            // refused, each leaving a session behind), and the token cache would keep it.
+            return Err(ConfigError(format!(
+                "host '{}' ({host_source}) has a user name or password in it: remove the \
+                 `user:pass@` part and sign in with GEOBOX_USERNAME and GEOBOX_PASSWORD (or a \
+                 profile's username and password_env)",
+                redact_host(&host)
+            )));
+        }
 
         let (timeout_secs, timeout_source) = if let Some(secs) = overrides.timeout_secs {
             (Some(secs), Source::Flag("--timeout"))
@@ -340,12 +394,27 @@ impl Config {
                 credentials_from_env(env)
             };
 
+        let (journal, journal_source) =
+            journal_place(profile.as_ref(), env).map_err(|error| match &profile_name {
+                Some(name) if profile.as_ref().is_some_and(|p| p.journal.is_some()) => {
+                    ConfigError(format!("profile '{name}': {error}"))
+                }
+                _ => ConfigError(error.to_string()),
+            })?;
+        let journal_source = match journal_source {
+            Some(JournalFrom::Profile) => profile_source(),
+            Some(JournalFrom::Environment) => env.origin(JOURNAL_URL_VAR),
+            None => Source::Default,
+        };
+
         Ok(Config {
             host,
             host_source,
             credentials,
             credentials_source,
             timeout,
+            journal,
+            journal_source,
             profile: profile_name,
             config_path,
             config_file_found,
@@ -427,6 +496,11 @@ impl Config {
             Credentials::None => {}
         }
         lines.push(format!("timeout:     {}s", self.timeout.as_secs_f64()));
+        lines.push(format!(
+            "journal:     {} ({})",
+            self.journal.label(),
+            self.journal_source
+        ));
         let mut text = lines.join("\n");
         text.push('\n');
         text
@@ -734,20 +808,31 @@ mod tests {
     }
 
     #[test]
-    fn a_password_in_the_host_is_never_shown() {
-        let config = resolve(
+    fn a_password_in_the_host_is_never_shown_and_never_used() {
+        let error = try_resolve(
             &Overrides::default(),
             &[("GEOBOX_HOST", "http://ops:hunter2@geobox.example:8080/v1")],
             None,
-        );
+        )
+        .expect_err("a host with a password in it");
         assert!(
-            config.report().contains(
-                "host:        http://***@geobox.example:8080/v1 (environment GEOBOX_HOST)"
+            error.0.contains(
+                "host 'http://***@geobox.example:8080/v1' (environment GEOBOX_HOST) has a user \
+                 name or password in it"
             ),
-            "{}",
-            config.report()
+            "{error}"
         );
-        assert!(!format!("{config:?}").contains("hunter2"));
+        assert!(!error.0.contains("hunter2"), "{error}");
+        let user_only = try_resolve(
+            &Overrides {
+                host: Some("https://ops@geobox.example".into()),
+                ..Default::default()
+            },
+            &[],
+            None,
+        )
+        .expect_err("a user name in the host");
+        assert!(user_only.0.contains("flag --host"), "{user_only}");
         let error = try_resolve(
             &Overrides::default(),
             &[("GEOBOX_HOST", "ftp://ops:hunter2@geobox.example")],
@@ -786,6 +871,53 @@ mod tests {
         let error = try_resolve(&Overrides::default(), &[("GEOBOX_TIMEOUT", "soon")], None)
             .expect_err("bad timeout");
         assert!(error.0.contains("GEOBOX_TIMEOUT"));
+    }
+
+    #[test]
+    fn secrets_in_dotenv_are_known_by_their_names() {
+        for key in [
+            "GEOBOX_PASSWORD",
+            "GEOBOX_ACCESS_TOKEN",
+            "GEOBOX_APIKEY",
+            "PROD_GEOBOX_PASSWORD",
+            "staging_api_key",
+            "CI_SECRET",
+        ] {
+            assert!(holds_a_secret(key), "{key}");
+        }
+        for key in [
+            "GEOBOX_HOST",
+            "GEOBOX_USERNAME",
+            "GEOBOX_TIMEOUT",
+            "GEOBOX_PROFILE",
+        ] {
+            assert!(!holds_a_secret(key), "{key}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_readable_dotenv_with_a_secret_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(".env");
+        let with_secret: HashMap<String, String> = [
+            ("GEOBOX_USERNAME".to_string(), "ops".to_string()),
+            ("GEOBOX_PASSWORD".to_string(), "hunter2".to_string()),
+        ]
+        .into();
+        std::fs::write(&path, "GEOBOX_USERNAME=ops\nGEOBOX_PASSWORD=hunter2\n").expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let error = check_dotenv_permissions(&path, &with_secret).expect_err("refused");
+        assert!(error.0.contains("chmod 600 .env"), "{error}");
+        assert!(error.0.contains("GEOBOX_PASSWORD"), "{error}");
+        assert!(!error.0.contains("hunter2"), "{error}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        assert!(check_dotenv_permissions(&path, &with_secret).is_ok());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let no_secret: HashMap<String, String> =
+            [("GEOBOX_HOST".to_string(), "https://h".to_string())].into();
+        assert!(check_dotenv_permissions(&path, &no_secret).is_ok());
     }
 
     #[cfg(unix)]

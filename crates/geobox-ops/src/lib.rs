@@ -15,5 +15,7 @@ pub mod token_cache;
 pub mod transfer;
 pub mod views;
 
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_postgres;
 #[cfg(test)]
 mod testing;

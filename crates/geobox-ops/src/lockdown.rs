@@ -79,9 +79,6 @@ impl Lockdown {
 /// Why a lockdown was refused, or did not wholly happen.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum LockdownError {
-    /// Locking down the signed-in user would shut out the admin doing it.
-    #[error("user {0} is the signed-in user: locking it down would shut you out")]
-    SignedInUser(i64),
     /// The user could not be read first, so no step ran.
     #[error("nothing done: {0}")]
     NothingDone(ApiError),
@@ -94,21 +91,12 @@ impl LockdownError {
     /// Whether it failed because the server could not be reached (rather than saying no).
     pub fn is_unreachable(&self) -> bool {
         match self {
-            LockdownError::SignedInUser(_) => false,
             LockdownError::NothingDone(error) => error.is_unreachable(),
             LockdownError::Incomplete { failed } => failed
                 .iter()
                 .any(|step| step.error.as_ref().is_some_and(ApiError::is_unreachable)),
         }
     }
-}
-
-/// Refuses to lock down the signed-in user: it would shut out the admin doing it.
-pub fn refuse_self(target_id: i64, signed_in_id: Option<i64>) -> Result<(), LockdownError> {
-    if signed_in_id == Some(target_id) {
-        return Err(LockdownError::SignedInUser(target_id));
-    }
-    Ok(())
 }
 
 /// How one step went.
@@ -403,19 +391,6 @@ mod tests {
             ..plain
         };
         assert!(with_password.describe(None)[3].contains("shown once"));
-    }
-
-    #[test]
-    fn the_signed_in_user_is_refused() {
-        assert!(refuse_self(1, Some(1)).is_err());
-        assert!(refuse_self(2, Some(1)).is_ok());
-        assert!(refuse_self(2, None).is_ok());
-        let refused = refuse_self(1, Some(1)).expect_err("the signed-in user");
-        assert_eq!(
-            refused.to_string(),
-            "user 1 is the signed-in user: locking it down would shut you out"
-        );
-        assert!(!refused.is_unreachable());
     }
 
     #[test]

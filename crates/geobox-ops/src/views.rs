@@ -97,6 +97,23 @@ impl View {
         }
     }
 
+    /// The view's settings as a JSON object (`{"status": "Pending", "user_id": 3}`), for
+    /// output a script reads.
+    pub fn settings(&self) -> serde_json::Value {
+        let mut settings = serde_json::Map::new();
+        for (key, text) in self.entries() {
+            let value = match key {
+                "user_id" => self.user_id.map(serde_json::Value::from),
+                "shared" => self.shared.map(serde_json::Value::from),
+                _ => Some(serde_json::Value::from(text)),
+            };
+            if let Some(value) = value {
+                settings.insert(key.to_string(), value);
+            }
+        }
+        serde_json::Value::Object(settings)
+    }
+
     /// The view's settings as `key, text` pairs, in the order they are written to the file.
     fn entries(&self) -> Vec<(&'static str, String)> {
         let mut entries = Vec::new();
@@ -178,19 +195,41 @@ fn quote_if_spaced(text: &str) -> String {
     }
 }
 
+/// The most days `expiring-soon:N` looks ahead: a century. More is a typo, and would send a
+/// date the server cannot read (past 9999-12-31) or overflow the calendar.
+pub const MAX_EXPIRING_DAYS: u32 = 36_500;
+
 /// A built-in view by name (`expiring-soon`, `expiring-soon:14`, `expired`,
-/// `never-signed-in`, `pending`; case, spaces and underscores do not matter), as of `today`.
+/// `never-signed-in`, `pending`; case, spaces and underscores do not matter), as of `today`;
+/// `None` for any other name, and for a number of days [`try_built_in`] refuses.
 pub fn built_in(name: &str, today: NaiveDate) -> Option<View> {
+    try_built_in(name, today).ok().flatten()
+}
+
+/// Like [`built_in`], but `expiring-soon` with days it cannot take (not a number, more than
+/// [`MAX_EXPIRING_DAYS`], or ending after 9999-12-31) is an error that says so.
+pub fn try_built_in(name: &str, today: NaiveDate) -> Result<Option<View>, ConfigError> {
     let normal = name.trim().to_lowercase().replace([' ', '_'], "-");
     let (base, days) = match normal.split_once(':') {
-        Some((base, days)) => (base.to_string(), Some(days.trim().parse::<u32>().ok()?)),
+        Some((base, days)) => (base.to_string(), Some(days.trim())),
         None => (normal, None),
     };
     let day = |date: NaiveDate| date.format("%Y-%m-%d").to_string();
-    let view = match base.as_str() {
-        "expiring-soon" => {
-            let days = days.unwrap_or(DEFAULT_EXPIRING_DAYS);
-            let until = today + chrono::Days::new(u64::from(days));
+    let view = match (base.as_str(), days) {
+        ("expiring-soon", days) => {
+            let days = match days {
+                None => DEFAULT_EXPIRING_DAYS,
+                Some(days) => expiring_days(name, days)?,
+            };
+            let until = today
+                .checked_add_days(chrono::Days::new(u64::from(days)))
+                .filter(|until| *until <= last_day())
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "view '{name}': {days} days from {} ends after 9999-12-31",
+                        day(today)
+                    ))
+                })?;
             View {
                 q: Some(format!(
                     "expiration_date BETWEEN '{}' AND '{}'",
@@ -201,26 +240,43 @@ pub fn built_in(name: &str, today: NaiveDate) -> Option<View> {
                 ..View::default()
             }
         }
-        "expired" if days.is_none() => View {
+        ("expired", None) => View {
             q: Some(format!("expiration_date < '{}'", day(today))),
             ..View::default()
         },
-        "never-signed-in" if days.is_none() => View {
+        ("never-signed-in", None) => View {
             q: Some("last_login IS NULL".to_string()),
             ..View::default()
         },
-        "pending" if days.is_none() => View {
+        ("pending", None) => View {
             status: Some(UserStatus::Pending),
             ..View::default()
         },
-        _ => return None,
+        _ => return Ok(None),
     };
-    Some(view)
+    Ok(Some(view))
+}
+
+fn expiring_days(name: &str, days: &str) -> Result<u32, ConfigError> {
+    days.parse::<u32>()
+        .ok()
+        .filter(|days| *days <= MAX_EXPIRING_DAYS)
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "view '{name}': expiring-soon looks ahead 0 to {MAX_EXPIRING_DAYS} days \
+                 (e.g. expiring-soon:30), not '{days}'"
+            ))
+        })
+}
+
+/// The last day the API's dates reach.
+fn last_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
 }
 
 /// Whether a name belongs to a built-in view (saving under it would be shadowed).
 pub fn is_built_in(name: &str) -> bool {
-    built_in(name, NaiveDate::default()).is_some()
+    !matches!(try_built_in(name, NaiveDate::default()), Ok(None))
 }
 
 /// Where saved views are kept: the config file and the profile whose table holds them.
@@ -262,7 +318,7 @@ impl ViewStore {
         if let Some(view) = self.list()?.remove(name) {
             return Ok(view);
         }
-        built_in(name, today).ok_or_else(|| {
+        try_built_in(name, today)?.ok_or_else(|| {
             ConfigError(format!(
                 "no view named '{name}' (saved ones: `geobox-users views list`; built in: {})",
                 BUILT_IN.join(", ")
@@ -411,6 +467,33 @@ mod tests {
             Some(UserStatus::Pending)
         );
         assert!(built_in("never_signed_in", today).is_some());
+    }
+
+    #[test]
+    fn days_past_a_century_or_the_calendar_are_refused_not_a_panic() {
+        let today = day("2026-12-01");
+        for name in [
+            "expiring-soon:4294967295",
+            "expiring-soon:3000000",
+            "expiring-soon:36501",
+        ] {
+            let error = try_built_in(name, today).expect_err(name);
+            assert!(error.0.contains("0 to 36500 days"), "{error}");
+            assert_eq!(built_in(name, today), None, "{name}");
+            assert!(is_built_in(name), "{name} is still a built-in view's name");
+        }
+        let bad = try_built_in("expiring-soon:soon", today).expect_err("not a number");
+        assert!(bad.0.contains("not 'soon'"), "{bad}");
+        let century = try_built_in("expiring-soon:36500", today)
+            .expect("a century")
+            .expect("built in");
+        assert_eq!(
+            century.q.as_deref(),
+            Some("expiration_date BETWEEN '2026-12-01' AND '2126-11-07'")
+        );
+        let late = try_built_in("expiring-soon:30", day("9999-12-10")).expect_err("past 9999");
+        assert!(late.0.contains("after 9999-12-31"), "{late}");
+        assert_eq!(try_built_in("gmail", today), Ok(None));
     }
 
     #[test]

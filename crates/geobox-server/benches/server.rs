@@ -18,6 +18,11 @@
 //! requests, the slowest shapes, and one line per target saying whether it holds, judged on
 //! the first ask (what an admin meets), then on asking again.
 
+#![allow(
+    clippy::disallowed_macros,
+    reason = "a bench prints its own figures for the person running it"
+)]
+
 // A module of this bench only: a directory without `main.rs` is not a bench target of its own.
 #[path = "server/contention.rs"]
 mod contention;

@@ -400,6 +400,10 @@ pub async fn start(options: ServerOptions) -> Result<RunningServer, std::io::Err
 
 /// `geobox-users serve`: starts, prints the base URL and the admin's credentials, warns loudly
 /// when bound beyond loopback, and runs until Ctrl-C or SIGTERM, then stops cleanly.
+#[allow(
+    clippy::disallowed_macros,
+    reason = "the banner is the server's own text: its address, paths and the operator's admin name"
+)]
 pub async fn serve_until_signal(options: ServerOptions) -> Result<(), std::io::Error> {
     let database = options.db.as_ref().map_or_else(
         || "in memory (gone when the server stops)".to_string(),

@@ -4,25 +4,28 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde_json::{Value, json};
 
 use super::stop::Stop;
-use super::{CsvArgs, progress_bar, show, stopped_early, tell};
+use super::{progress_bar, show, stopped_early};
 use crate::cli::journal::{Written, record};
+use crate::cli::out::count;
+use crate::cli::show::OutputArgs;
 use crate::cli::{CliError, ConnectionArgs, at_terminal, confirm, connect, note, print_stdout};
 use geobox_api::Secret;
 use geobox_ops::bulk::first_few;
+use geobox_ops::field_column;
 use geobox_ops::journal::{Action, random_text};
 use geobox_ops::paths;
 use geobox_ops::transfer::LineEnds;
 use geobox_ops::transfer::import::{
     self, Plan, PlanError, ReadError, ReadOptions, RowError, separator_name,
 };
-use geobox_ops::transfer::output::Format;
+use geobox_ops::transfer::output::{Column, Format, Layout};
 
 /// Length of a generated password.
 const GENERATED_PASSWORD_CHARS: usize = 16;
@@ -56,10 +59,8 @@ pub struct ImportArgs {
     pub yes: bool,
     /// How --dry-run prints what each row would do: lines for people, or json, jsonl and csv
     /// (line, action, username, id, fields) for scripts.
-    #[arg(long, short = 'o', value_enum, default_value_t)]
-    pub output: Format,
     #[command(flatten)]
-    pub csv: CsvArgs,
+    pub output: OutputArgs,
 }
 
 impl ImportArgs {
@@ -92,13 +93,13 @@ pub async fn import(args: &ImportArgs, connection: &ConnectionArgs) -> Result<()
     })?;
     drop(bytes);
     if checked.separator != b',' {
-        tell(&format!(
+        note(&format!(
             "reading {name} as a {}-separated file",
             separator_name(checked.separator)
         ));
     }
     if !checked.ignored.is_empty() {
-        tell(&format!(
+        note(&format!(
             "leaving out unknown columns: {}",
             checked.ignored.join(", ")
         ));
@@ -136,14 +137,14 @@ pub async fn import(args: &ImportArgs, connection: &ConnectionArgs) -> Result<()
         })
         .collect();
     if args.dry_run {
-        print_plans(&plans, args.output, args.csv.line_ends())?;
+        print_plans(&plans, &args.output)?;
         for warning in &warnings {
-            tell(warning);
+            note(warning);
         }
         if !needing_password.is_empty() && args.passwords_out.is_none() {
             note(&format!(
-                "note: {} new users have no password: the real run needs --passwords-out",
-                needing_password.len()
+                "note: {} no password: the real run needs --passwords-out",
+                count(needing_password.len(), "new user has", "new users have")
             ));
         }
         note("dry run: nothing was written");
@@ -151,7 +152,7 @@ pub async fn import(args: &ImportArgs, connection: &ConnectionArgs) -> Result<()
     }
     let grants = import::grants(&plans);
     for warning in &warnings {
-        tell(warning);
+        note(warning);
     }
     if !grants.is_empty() && !args.yes {
         if !at_terminal() {
@@ -190,7 +191,7 @@ pub async fn import(args: &ImportArgs, connection: &ConnectionArgs) -> Result<()
     passwords.keep_only(&summary.created);
     note(&summary.line());
     for (line, username, reason) in &summary.failed {
-        tell(&format!("  failed: line {line}: {username}: {reason}"));
+        note(&format!("  failed: line {line}: {username}: {reason}"));
     }
     outcome?;
     stopped_early(&stop, summary.not_reached, "rows")
@@ -231,7 +232,7 @@ fn read_input(args: &ImportArgs) -> Result<Vec<u8>, CliError> {
 /// Every problem of a refused file, one line each, and the error that ends the command.
 fn refused(name: &str, problems: Vec<RowError>) -> CliError {
     for problem in &problems {
-        tell(&format!("{name}: {problem}"));
+        note(&format!("{name}: {problem}"));
     }
     let count = match problems.len() {
         1 => "1 problem".to_string(),
@@ -258,15 +259,11 @@ fn warnings_of(plans: &[Plan]) -> Vec<String> {
     warnings
 }
 
-fn print_plans(plans: &[Plan], format: Format, line_ends: LineEnds) -> Result<(), CliError> {
-    let items = || plans.iter().map(plan_json);
-    match format {
-        Format::Json => return print_stdout(&format!("{}\n", Value::Array(items().collect()))),
-        Format::Jsonl => {
-            return print_stdout(&items().map(|item| format!("{item}\n")).collect::<String>());
-        }
-        Format::Csv => return print_stdout(&plans_csv(items(), line_ends)),
-        Format::Table => {}
+/// What each row would do, for a dry run: lines for people, or one row an object for scripts.
+fn print_plans(plans: &[Plan], output: &OutputArgs) -> Result<(), CliError> {
+    if output.format() != Format::Table {
+        let items: Vec<Value> = plans.iter().map(plan_json).collect();
+        return output.list(&items, &PLAN_LAYOUT);
     }
     let mut text = String::new();
     for plan in plans {
@@ -308,30 +305,29 @@ fn plan_json(plan: &Plan) -> Value {
     json!({"line": row.line, "action": action, "username": row.username, "id": id, "fields": fields})
 }
 
-/// The plans as CSV: `line,action,username,id,fields` (the fields separated by spaces).
-fn plans_csv(items: impl Iterator<Item = Value>, line_ends: LineEnds) -> String {
-    let end = line_ends.as_str();
-    let mut text = format!("line,action,username,id,fields{end}");
-    for item in items {
-        let fields: Vec<&str> = item["fields"]
-            .as_array()
-            .map(|fields| fields.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        // Usernames passed the username rule: no comma, quote or line break to escape.
-        text.push_str(&format!(
-            "{},{},{},{},{}{end}",
-            item["line"],
-            item["action"].as_str().unwrap_or_default(),
-            item["username"].as_str().unwrap_or_default(),
-            item["id"]
-                .as_i64()
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
+/// A row's plan as scripts read it (`line,action,username,id,fields`, the fields separated by
+/// spaces in CSV).
+const PLAN_COLUMNS: &[Column] = &[
+    field_column!("LINE", "line"),
+    field_column!("ACTION", "action"),
+    field_column!("USERNAME", "username"),
+    field_column!("ID", "id"),
+    Column {
+        header: "FIELDS",
+        csv: "fields",
+        cell: |item| {
+            let fields: Vec<&str> = item["fields"]
+                .as_array()
+                .map(|fields| fields.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
             fields.join(" ")
-        ));
-    }
-    text
-}
+        },
+    },
+];
+const PLAN_LAYOUT: Layout = Layout {
+    table: PLAN_COLUMNS,
+    csv: PLAN_COLUMNS,
+};
 
 /// The passwords generated for new users without one, and the file that keeps them.
 struct Passwords {
@@ -352,9 +348,9 @@ impl Passwords {
         }
         let Some(path) = &args.passwords_out else {
             return Err(CliError::Usage(format!(
-                "{} new users have no password ({}): give --passwords-out FILE to generate \
-                 them; nothing was imported",
-                usernames.len(),
+                "{} no password ({}): give --passwords-out FILE to generate them; nothing was \
+                 imported",
+                count(usernames.len(), "new user has", "new users have"),
                 first_few(usernames.iter().map(|name| name.to_string()))
             )));
         };
@@ -378,7 +374,7 @@ impl Passwords {
             ))
         };
         let mut file = opened.map_err(cannot)?;
-        let line_ends = args.csv.line_ends();
+        let line_ends = args.output.style().line_ends;
         write_passwords(&mut file, usernames, &by_user, line_ends).map_err(cannot)?;
         note(&format!(
             "wrote {} generated passwords to {} before creating anyone",
@@ -432,13 +428,20 @@ fn write_passwords(
     passwords: &HashMap<String, Secret>,
     line_ends: LineEnds,
 ) -> io::Result<()> {
-    let end = line_ends.as_str();
-    let mut text = format!("username,password{end}");
+    let terminator = match line_ends {
+        LineEnds::CrLf => csv::Terminator::CRLF,
+        LineEnds::Lf => csv::Terminator::Any(b'\n'),
+    };
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(terminator)
+        .from_writer(&mut *file);
+    writer.write_record(["username", "password"])?;
     for username in usernames {
         if let Some(password) = passwords.get(*username) {
-            text.push_str(&format!("{username},{}{end}", password.expose()));
+            writer.write_record([*username, password.expose()])?;
         }
     }
-    file.write_all(text.as_bytes())?;
+    writer.flush()?;
+    drop(writer);
     file.sync_all()
 }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::cli::{ConnectionArgs, note};
+use crate::cli::{CliError, ConnectionArgs, note};
 use geobox_api::{ApiError, User, UserUpdate};
 use geobox_ops::config::{Config, Credentials};
 use geobox_ops::journal::{
@@ -153,22 +153,52 @@ pub fn record<T, E: fmt::Display>(
     result: &Result<T, E>,
 ) {
     let entry = written.into_entry(&Context::load(connection), Outcome::of(result));
-    append(&entry);
+    append_to_configured(connection, &entry);
 }
 
 /// Appends an entry a shared library built (a lockdown with its steps), stamped with this
 /// run's deployment, profile and signed-in user.
 pub fn record_entry(connection: &ConnectionArgs, mut entry: Entry) {
     Context::load(connection).stamp(&mut entry);
-    append(&entry);
+    append_to_configured(connection, &entry);
 }
 
-pub(super) fn append(entry: &Entry) {
-    let Some(journal) = Journal::open_default() else {
-        note("warning: no data directory, so this write was not journaled");
-        return;
-    };
-    if let Err(error) = journal.append(entry) {
-        note(&format!("warning: this write was not journaled: {error}"));
+/// The journal this run keeps: the team's when one is configured, else this machine's.
+pub(super) fn open(connection: &ConnectionArgs) -> Result<Journal, CliError> {
+    let config = Config::load(&connection.overrides())?;
+    Ok(Journal::open(&config.journal)?)
+}
+
+/// Says what the journal found out once (an older journal imported).
+pub(super) fn tell(journal: &Journal) {
+    for notice in journal.take_notices() {
+        note(&format!("note: {notice}"));
     }
+}
+
+/// Appends an entry to this run's journal; a journal that cannot be written is a warning.
+fn append_to_configured(connection: &ConnectionArgs, entry: &Entry) {
+    match open(connection) {
+        Ok(journal) => {
+            append(&journal, entry);
+        }
+        Err(error) => note(&format!("warning: this write was not journaled: {error}")),
+    }
+}
+
+/// Appends an entry, and says when it (or others) could not reach the team journal yet;
+/// whether it was kept.
+pub(super) fn append(journal: &Journal, entry: &Entry) -> bool {
+    let kept = match journal.append(entry) {
+        Ok(()) => true,
+        Err(error) => {
+            note(&format!("warning: this write was not journaled: {error}"));
+            false
+        }
+    };
+    tell(journal);
+    if let Some(warning) = journal.waiting().warning() {
+        note(&format!("warning: {warning}"));
+    }
+    kept
 }

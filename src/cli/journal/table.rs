@@ -37,7 +37,7 @@ pub(super) fn cells(entry: &Brief) -> [String; 9] {
             geobox_ops::journal::Tool::Cli => "cli".to_string(),
             geobox_ops::journal::Tool::Console => "console".to_string(),
         },
-        entry.by.clone().unwrap_or_default(),
+        entry.made_by(),
         match &entry.undoes {
             Some(undone) => format!("undo of {undone}"),
             None => entry.action.to_string(),
@@ -123,6 +123,9 @@ fn outcome_cell(entry: &Brief) -> String {
             "partly undone"
         };
         outcome.push_str(&format!(", {how} by {}", undone.entry));
+    }
+    if entry.not_shared {
+        outcome.push_str(", not shared yet");
     }
     outcome
 }

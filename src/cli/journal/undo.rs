@@ -2,15 +2,13 @@
 //! does not verify), fetch its users, plan with the shared planner, show old → new, ask,
 //! carry it out, and journal the undo itself.
 
-use std::io;
-
-use super::record::{Context, append};
-use super::{UndoArgs, open_journal, unreadable};
+use super::record::{Context, append, open, tell};
+use super::{UndoArgs, unreadable};
 use crate::cli::{CliError, ConnectionArgs, at_terminal, confirm, connect, note, print_stdout};
-use geobox_api::UserRef;
+use geobox_api::{GeoboxClient, UserRef};
 use geobox_ops::journal::{
-    Deployment, Entry, IfChanged, Lookup, Outcome, Tool, UndoOptions, UndoPlan, apply_undo,
-    counted, plan_undo, users_now,
+    Claimed, Deployment, Entry, IfChanged, Journal, Lookup, Outcome, Tool, UndoClaim, UndoOptions,
+    UndoPlan, apply_undo, counted, plan_undo, users_now,
 };
 use geobox_ops::safety::SignedIn;
 
@@ -28,7 +26,9 @@ pub(super) async fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result
             args.entry
         )));
     }
-    let entry = find(&args.entry)?;
+    let journal = open(connection)?;
+    let entry = find(&journal, &args.entry)?;
+    tell(&journal);
     print_stdout(&origin(&entry))?;
     check_seal(&entry, args)?;
     let context = Context::load(connection);
@@ -41,28 +41,41 @@ pub(super) async fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result
     let me = SignedIn::of(&me).ok_or_else(|| {
         CliError::Io("the server did not say the signed-in user's role: nothing was undone".into())
     })?;
-    let now = users_now(&client, &entry).await?;
-    let options = UndoOptions {
-        if_changed: match (args.force, args.skip_changed) {
-            (true, _) => IfChanged::Overwrite,
-            (false, true) => IfChanged::Skip,
-            (false, false) => IfChanged::Refuse,
-        },
-        me: Some(&me),
-    };
-    let plan = plan_undo(&entry, &now, &options)
-        .map_err(|refusal| CliError::Declined(format!("cannot undo {}: {refusal}", entry.id)))?;
-    drop(now);
-    print_stdout(&describe(&entry, &plan))?;
-    if !args.yes {
-        ask(&entry, &plan)?;
+    // Claimed in the journal before the users are read and anything is written: of two
+    // admins undoing this entry at once, one goes ahead and the other is told who did.
+    let claim = UndoClaim::new(context.by.as_deref());
+    match journal.claim_undo(&entry.id, &claim) {
+        Ok(Claimed::Yours) => {}
+        Ok(other) => {
+            let why = other.refusal(&entry.id).unwrap_or_default();
+            return Err(CliError::Declined(format!("nothing was undone: {why}")));
+        }
+        Err(error) => {
+            return Err(CliError::Io(format!(
+                "nothing was undone: the journal could not claim the undo of {}: {error}",
+                entry.id
+            )));
+        }
     }
+    // Read again now that it is claimed: an undo that finished a moment ago marked it.
+    let entry = find(&journal, &entry.id).unwrap_or(entry);
+    let plan = match plan_and_ask(&client, &entry, &me, args).await {
+        Ok(plan) => plan,
+        Err(error) => {
+            let _ = journal.release_undo(&entry.id, &claim);
+            return Err(error);
+        }
+    };
     let applied = apply_undo(&client, &plan).await;
     let new_passwords = applied.new_passwords.clone();
     let failures: Vec<String> = applied.failures.iter().map(ToString::to_string).collect();
     let mut undo_entry = applied.into_entry(&entry, "", Tool::Cli);
     context.stamp(&mut undo_entry);
-    append(&undo_entry);
+    // Appending the undo marks the entry and ends the claim; if it cannot be kept, the claim
+    // is let go so that the entry can be undone again.
+    if !append(&journal, &undo_entry) {
+        let _ = journal.release_undo(&entry.id, &claim);
+    }
     for (username, password) in &new_passwords {
         print_stdout(&format!(
             "new password of {username} (shown once, not journaled): {}\n",
@@ -72,8 +85,34 @@ pub(super) async fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result
     report(&entry, &undo_entry, &plan, &failures)
 }
 
-fn find(wanted: &str) -> Result<Entry, CliError> {
-    match open_journal()?.find(wanted).map_err(unreadable)? {
+/// Reads the entry's users as they are now, plans the undo, shows it and asks.
+async fn plan_and_ask(
+    client: &GeoboxClient,
+    entry: &Entry,
+    me: &SignedIn,
+    args: &UndoArgs,
+) -> Result<UndoPlan, CliError> {
+    let now = users_now(client, entry).await?;
+    let options = UndoOptions {
+        if_changed: match (args.force, args.skip_changed) {
+            (true, _) => IfChanged::Overwrite,
+            (false, true) => IfChanged::Skip,
+            (false, false) => IfChanged::Refuse,
+        },
+        me: Some(me),
+    };
+    let plan = plan_undo(entry, &now, &options)
+        .map_err(|refusal| CliError::Declined(format!("cannot undo {}: {refusal}", entry.id)))?;
+    drop(now);
+    print_stdout(&describe(entry, &plan))?;
+    if !args.yes {
+        ask(entry, &plan)?;
+    }
+    Ok(plan)
+}
+
+fn find(journal: &Journal, wanted: &str) -> Result<Entry, CliError> {
+    match journal.find(wanted).map_err(unreadable)? {
         Lookup::Found(entry) => Ok(*entry),
         Lookup::Missing => Err(CliError::Usage(format!(
             "no journal entry '{wanted}' (see `geobox-users journal`)"
@@ -99,7 +138,9 @@ fn origin(entry: &Entry) -> String {
         "Entry {} ({} by {} with {tool} on {} at {}), from {store}: {seal}\n",
         entry.id,
         entry.action,
-        entry.by.as_deref().unwrap_or("?"),
+        Some(entry.made_by())
+            .filter(|who| !who.is_empty())
+            .unwrap_or_else(|| "?".to_string()),
         entry.deployment_label(),
         entry.time.format("%Y-%m-%d %H:%M:%S UTC")
     )
@@ -192,15 +233,7 @@ fn describe(entry: &Entry, plan: &UndoPlan) -> String {
 fn ask(entry: &Entry, plan: &UndoPlan) -> Result<(), CliError> {
     let count = plan.users();
     let agreed = if count > TYPE_THE_COUNT_ABOVE {
-        note(&format!(
-            "Undo {} for {count} users: type {count} to go ahead (anything else stops)",
-            entry.id
-        ));
-        let mut answer = String::new();
-        io::stdin()
-            .read_line(&mut answer)
-            .map_err(|error| CliError::Io(format!("cannot read the answer: {error}")))?;
-        answer.trim() == count.to_string()
+        crate::cli::out::confirm_count(&format!("Undo {} for {count} users?", entry.id), count)?
     } else {
         confirm(&format!("Undo {}?", entry.id))?
     };

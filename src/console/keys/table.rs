@@ -197,6 +197,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Journal, &[ch('j'), DOWN], "j/↓", "next (older) entry", "j/k move", || Msg::StepJournal(1)),
     bind(C::Journal, &[ch('k'), UP], "k/↑", "previous (newer) entry", "", || Msg::StepJournal(-1)),
     bind(C::Journal, &[ch('f')], "f", "only the selected user's entries / all", "f this user", || Msg::ToggleJournalUser),
+    bind(C::Journal, &[ch('a')], "a", "only the highlighted entry's admin / every admin", "a this admin", || Msg::ToggleJournalAdmin),
     admin(C::Journal, &[ch('u')], "u", "undo the entry (shows the change first)", "u undo", || Msg::RequestJournalUndo),
     bind(C::Journal, &[ESC, ch('q'), ch('L')], "Esc", "close the journal", "Esc close", || Msg::ToggleJournal),
     bind(C::JournalUndo, &[ch('y'), ENTER], "y / ⏎", "carry out the undo shown", "y undo", || Msg::ConfirmJournalUndo).only_when(journal_undo_ready),

@@ -5,7 +5,7 @@ use tui_input::Input;
 
 use super::{LoadState, TYPE_COUNT_ABOVE, TargetUser};
 use crate::console::msg::RequestId;
-use geobox_ops::journal::{Action, Entry, Outcome, UndoPlan, UserChange, UserKey};
+use geobox_ops::journal::{Action, Entry, Outcome, Sharing, UndoPlan, UserChange, UserKey};
 
 #[derive(Clone, Debug, Default)]
 pub struct ConsoleJournal {
@@ -15,6 +15,8 @@ pub struct ConsoleJournal {
     pub bulk: Option<(Action, Vec<UserChange>)>,
     /// Where this run's entry ids come from.
     pub ids: JournalIds,
+    /// Entries that wait on this machine to be sent to the team journal, as the runner said.
+    pub sharing: Sharing,
 }
 
 impl ConsoleJournal {
@@ -81,6 +83,8 @@ pub struct JournalView {
     pub request: Option<RequestId>,
     /// Only entries about this user (toggled on the selected user).
     pub only_user: Option<TargetUser>,
+    /// Only entries this admin made (toggled on the highlighted entry's admin).
+    pub only_admin: Option<String>,
     /// The highlighted row among the rows shown.
     pub selected: usize,
     pub undo: UndoAsk,
@@ -118,11 +122,7 @@ impl JournalView {
     /// The rows shown: this run's entries newest first, then the earlier ones not already
     /// among them, both narrowed to the chosen user.
     pub fn rows<'a>(&'a self, this_run: &'a [Entry]) -> Vec<&'a Entry> {
-        let about = |entry: &&Entry| {
-            self.only_user
-                .as_ref()
-                .is_none_or(|user| entry.concerns(&UserKey::Id(user.id)))
-        };
+        let about = |entry: &&Entry| self.shows(entry);
         let mut rows: Vec<&Entry> = this_run.iter().rev().filter(about).collect();
         if let Some(earlier) = self.earlier.loaded() {
             rows.extend(
@@ -137,14 +137,22 @@ impl JournalView {
 
     /// How many of the rows are this run's.
     pub fn this_run_count(&self, this_run: &[Entry]) -> usize {
-        this_run
-            .iter()
-            .filter(|entry| {
-                self.only_user
-                    .as_ref()
-                    .is_none_or(|user| entry.concerns(&UserKey::Id(user.id)))
-            })
-            .count()
+        this_run.iter().filter(|entry| self.shows(entry)).count()
+    }
+
+    /// Whether an entry passes the panel's narrowing: the user, the admin.
+    fn shows(&self, entry: &Entry) -> bool {
+        let user = self
+            .only_user
+            .as_ref()
+            .is_none_or(|user| entry.concerns(&UserKey::Id(user.id)));
+        let admin = self.only_admin.as_ref().is_none_or(|admin| {
+            entry
+                .by
+                .as_deref()
+                .is_some_and(|by| by.eq_ignore_ascii_case(admin))
+        });
+        user && admin
     }
 }
 

@@ -19,10 +19,7 @@ pub(super) struct Answer {
 
 /// Whether a failure means the server could not be reached (rather than that it said no).
 pub fn unreachable(error: &ApiError) -> bool {
-    matches!(
-        error,
-        ApiError::Connection { .. } | ApiError::Timeout { .. }
-    )
+    error.is_unreachable()
 }
 
 fn answer<T>(done: &Done<T>) -> Option<Answer> {
@@ -59,10 +56,20 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         // Another deployment's answers say nothing of the one shown.
         Msg::SignedIn { .. } | Msg::FoundEverywhere { .. } => None,
         Msg::ExportFinished { request, result } => exported(*request, result),
-        // The shared bulk run and undo hand their failures back as words, without the API's
-        // error, so they cannot say whether the server went away; the read of the table
-        // that ends each of them does.
-        Msg::BulkFinished { .. } | Msg::UndoApplied { .. } => None,
+        Msg::BulkFinished { request, summary } => Some(Answer {
+            request: *request,
+            reached: !summary.outcome().is_err_and(|error| error.is_unreachable()),
+        }),
+        Msg::UndoApplied {
+            request,
+            unreachable,
+            ..
+        } => Some(Answer {
+            request: *request,
+            reached: !unreachable,
+        }),
+        // The journal's answers, not the server's.
+        Msg::UndoRefused { .. } | Msg::JournalShared(_) => None,
         // Progress of a run, and the journal and config files, say nothing of the server.
         Msg::BulkProgressed { .. }
         | Msg::ExportProgressed { .. }
@@ -141,6 +148,7 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::ToggleJournal
         | Msg::StepJournal(_)
         | Msg::ToggleJournalUser
+        | Msg::ToggleJournalAdmin
         | Msg::RequestJournalUndo
         | Msg::ConfirmJournalUndo
         | Msg::CancelJournalUndo

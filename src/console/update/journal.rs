@@ -1,9 +1,10 @@
 //! The journal panel (`L`): this run's entries first, then earlier ones the runner reads from
-//! the file, narrowed to the selected user on request; `u` undoes the highlighted entry
-//! through the same planner as `geobox-users journal undo`, showing the change or the refusal
-//! first (an undo of more than a hundred users takes their count typed). `u` on the main
-//! screen opens the panel on the last change this run made, whatever its kind, and asks the
-//! same way.
+//! the journal (the team's, with a team journal), narrowed to the selected user or to one
+//! admin on request; `u` undoes the highlighted entry through the same planner as
+//! `geobox-users journal undo`, showing the change or the refusal first (an undo of more than a
+//! hundred users takes their count typed). `u` on the main screen opens the panel on the last
+//! change this run made, whatever its kind, and asks the same way. The runner claims the undo
+//! in the journal before it writes, so two admins never undo one entry twice.
 
 use super::feedback::{action_allowed, explain, log_activity};
 use super::list::refresh_list;
@@ -48,6 +49,7 @@ fn read_earlier(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     view.earlier = LoadState::Loading;
     let filter = Filter {
         user: view.only_user.as_ref().map(|user| UserKey::Id(user.id)),
+        by: view.only_admin.clone(),
         deployment,
         limit: Some(EARLIER_READ),
         ..Filter::default()
@@ -93,6 +95,29 @@ pub(super) fn toggle_user(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
     view.only_user = match view.only_user.take() {
         Some(_) => None,
         None => selected,
+    };
+    view.selected = 0;
+    view.undo = UndoAsk::Idle;
+    read_earlier(model, env, cmds);
+}
+
+/// Narrows the panel to the highlighted entry's admin, or widens it again.
+pub(super) fn toggle_admin(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
+    let this_run = model.journal.this_run.clone();
+    let Some(view) = view_mut(model) else {
+        return;
+    };
+    view.only_admin = match view.only_admin.take() {
+        Some(_) => None,
+        None => match view
+            .rows(&this_run)
+            .get(view.selected)
+            .and_then(|entry| entry.by.clone())
+        {
+            Some(admin) => Some(admin),
+            // An entry that names no admin narrows to nobody: nothing changes.
+            None => return,
+        },
     };
     view.selected = 0;
     view.undo = UndoAsk::Idle;
@@ -236,6 +261,7 @@ pub(super) fn confirm_undo(model: &mut Model, cmds: &mut Vec<Cmd>) {
         return;
     }
     let request = model.new_request();
+    let claimant = model.me.loaded().map(|me| me.username.clone());
     let Some(view) = view_mut(model) else {
         return;
     };
@@ -265,7 +291,27 @@ pub(super) fn confirm_undo(model: &mut Model, cmds: &mut Vec<Cmd>) {
         request,
         entry,
         plan: *plan,
+        claimant,
     });
+}
+
+/// The journal did not let the undo go ahead (another admin is undoing the entry, or did):
+/// nothing was written, and the panel says why.
+pub(super) fn on_refused(
+    model: &mut Model,
+    request: RequestId,
+    reason: String,
+    cmds: &mut Vec<Cmd>,
+) {
+    model.actions_in_flight.remove(&request);
+    let text = format!("Not undone: {reason}");
+    log_activity(model, text.clone(), false, cmds);
+    model.fail(text.clone());
+    if let Some(view) = view_mut(model)
+        && matches!(view.undo, UndoAsk::Running { request: running } if running == request)
+    {
+        view.undo = UndoAsk::Refused { text };
+    }
 }
 
 pub(super) fn cancel_undo(model: &mut Model) {

@@ -194,6 +194,7 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::ToggleJournal => journal::toggle(model, env, cmds),
         Msg::StepJournal(delta) => journal::step(model, delta),
         Msg::ToggleJournalUser => journal::toggle_user(model, env, cmds),
+        Msg::ToggleJournalAdmin => journal::toggle_admin(model, env, cmds),
         Msg::RequestJournalUndo => journal::request_undo(model, cmds),
         Msg::ConfirmJournalUndo => journal::confirm_undo(model, cmds),
         Msg::EditJournalUndoCount(request) => journal::edit_undo_count(model, request),
@@ -309,6 +310,8 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::ReadBeforeSave(done) => form::on_read_before_save(model, env, done, cmds),
         Msg::JournalRead { request, result } => journal::on_read(model, request, result),
         Msg::UndoChecked { entry, done } => journal::on_checked(model, *entry, done),
+        Msg::UndoRefused { request, reason } => journal::on_refused(model, request, reason, cmds),
+        Msg::JournalShared(sharing) => model.journal.sharing = sharing,
         Msg::LockedDown { user_id, done } => {
             lockdown::on_locked_down(model, env, user_id, done, cmds)
         }
@@ -316,6 +319,7 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
             request,
             entry,
             new_passwords,
+            ..
         } => journal::on_applied(model, env, request, *entry, new_passwords, cmds),
         Msg::MatchingCollected { request, done } => {
             bulk_query::on_collected(model, request, done, cmds)

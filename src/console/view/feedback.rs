@@ -66,6 +66,16 @@ pub fn title_bar(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area
         left.push(sep.clone());
         left.push(Span::styled("READ-ONLY", theme.read_only()));
     }
+    if model.journal.sharing.waiting > 0 {
+        left.push(sep.clone());
+        let waiting = model.journal.sharing.waiting;
+        let text = if model.width >= 120 {
+            format!("journal: {waiting} not shared yet")
+        } else {
+            format!("{waiting} not shared")
+        };
+        left.push(Span::styled(text, theme.offline()));
+    }
     if let Some(secs) = model.connection.offline_secs(model.now) {
         left.push(sep.clone());
         left.push(Span::styled(

@@ -17,10 +17,13 @@ pub fn render(view: &JournalView, model: &Model, theme: Theme, frame: &mut Frame
     let area = dialog_area(frame, screen.width, screen.height.saturating_sub(2));
     let this_run = &model.journal.this_run;
     let rows = view.rows(this_run);
-    let whose = match &view.only_user {
+    let mut whose = match &view.only_user {
         Some(user) => format!("only {}", shown(&who(user.id, Some(&user.username)))),
         None => "all users · f this user only".to_string(),
     };
+    if let Some(admin) = &view.only_admin {
+        whose.push_str(&format!(" · made by {}", shown(admin)));
+    }
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
@@ -76,7 +79,8 @@ fn render_rows(
         if index == view.selected {
             selected_line = lines.len();
         }
-        let text = fit(&entry_line(entry), width.saturating_sub(2));
+        // Journal text (a teammate's entries included) must never drive the terminal.
+        let text = fit(&shown(&entry_line(entry, width)), width.saturating_sub(2));
         let style = if entry.outcome.is_ok() {
             ratatui::style::Style::new()
         } else {
@@ -114,9 +118,10 @@ const STEPS_SHOWN: usize = 8;
 /// The longest action name (`remove_member`), so the columns after it line up.
 const ACTION_WIDTH: usize = 13;
 
-/// `✓ 11-29 12:00 k3v9q2m1xa console update  neda (3)  status: Active → Disabled`: the
-/// mark, time and id first, so a narrow screen cuts only the change.
-fn entry_line(entry: &Entry) -> String {
+/// `✓ 11-29 12:00 k3v9q2m1xa admin@laptop  console update  neda (3)  status: Active →
+/// Disabled`: the mark, time, id and who (and from which machine) first, so a narrow screen
+/// cuts only the change. `⇡` after the mark: kept here, not in the team journal yet.
+fn entry_line(entry: &Entry, width: usize) -> String {
     let action = entry.action.to_string();
     // An undo says which entry it undoes in the change column, so the action column keeps
     // one width on every row.
@@ -138,14 +143,24 @@ fn entry_line(entry: &Entry) -> String {
         geobox_ops::journal::Tool::Console => "console",
         geobox_ops::journal::Tool::Cli => "cli",
     };
+    let waiting = if entry.not_shared { "⇡" } else { "" };
+    // Narrow screens keep the admin's name whole before the machine's.
+    let who_width = if width >= 120 { WHO_WIDE } else { WHO_NARROW };
+    let made_by = entry.made_by();
+    let made_by = fit(if made_by.is_empty() { "?" } else { &made_by }, who_width);
     format!(
-        "{mark} {} {} {tool:<7} {action:<ACTION_WIDTH$} {}  {undoes}{}{failure}{undone}",
+        "{mark}{waiting} {} {} {made_by:<who_width$} {tool:<7} {action:<ACTION_WIDTH$} {}  \
+         {undoes}{}{failure}{undone}",
         entry.time.format("%m-%d %H:%M"),
         entry.id,
         users(entry),
         change(entry),
     )
 }
+
+/// How much of `admin@machine` a row shows, on wide and on narrow screens.
+const WHO_WIDE: usize = 24;
+const WHO_NARROW: usize = 12;
 
 fn users(entry: &Entry) -> String {
     let Some(first) = entry.changes.first() else {
@@ -268,7 +283,7 @@ mod tests {
         let mut undo = written(Action::Update);
         undo.undoes = Some("p0q1r2s3t4".into());
         let rows = [written(Action::Update), undo, written(Action::RemoveMember)];
-        let lines: Vec<String> = rows.iter().map(entry_line).collect();
+        let lines: Vec<String> = rows.iter().map(|entry| entry_line(entry, 160)).collect();
         let columns: Vec<Option<usize>> = lines.iter().map(|line| user_column(line)).collect();
         assert!(columns[0].is_some(), "{lines:?}");
         assert!(
@@ -287,7 +302,7 @@ mod tests {
             by: Some("admin".into()),
             whole: true,
         });
-        let line = entry_line(&entry);
+        let line = entry_line(&entry, 160);
         assert!(line.starts_with("↶ "), "{line}");
         assert!(
             line.contains("· undone by p0q1r2s3t4 (admin) at "),
@@ -297,7 +312,7 @@ mod tests {
             whole: false,
             ..undone
         });
-        assert!(entry_line(&entry).contains("· partly undone by p0q1r2s3t4"));
-        assert!(entry_line(&written(Action::Update)).starts_with("✓ "));
+        assert!(entry_line(&entry, 160).contains("· partly undone by p0q1r2s3t4"));
+        assert!(entry_line(&written(Action::Update), 160).starts_with("✓ "));
     }
 }

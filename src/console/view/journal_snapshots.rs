@@ -145,6 +145,7 @@ fn an_undone_entry_is_marked_in_the_journal() {
                 request,
                 entry: Box::new(undo),
                 new_passwords: Vec::new(),
+                unreachable: false,
             },
         );
         let terminal = snapshot("journal_undone", &model);

@@ -40,13 +40,13 @@ fn an_undo_of_more_than_100_users_asks_for_the_count_typed() {
     };
 
     let mut wrong = Terminal::start(demo.dir.path(), &demo.envs, &["journal", "undo", &entry_id]);
-    wrong.wait_for(&format!("type {count} to go ahead"));
+    wrong.wait_for(&format!("Type {count} to go ahead"));
     wrong.type_line("y");
     assert_eq!(wrong.exit_code(), 1, "a yes is not the count");
     assert_eq!(disabled(&demo), count, "nothing was undone");
 
     let mut right = Terminal::start(demo.dir.path(), &demo.envs, &["journal", "undo", &entry_id]);
-    right.wait_for(&format!("type {count} to go ahead"));
+    right.wait_for(&format!("Type {count} to go ahead"));
     right.type_line(&count.to_string());
     right.wait_for("put back");
     let shown = right.screen();

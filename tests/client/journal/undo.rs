@@ -305,14 +305,36 @@ fn a_hand_edited_entry_is_said_not_written_by_the_tool_and_undone_only_when_allo
         0,
     );
     let entry_id = newest_id(&demo);
-    let journal = demo.journal_text();
-    let edited = journal.replacen(
-        "\"before\":{\"role\":\"Viewer\"}",
-        "\"before\":{\"role\":\"System Admin\"}",
+    // Edited by hand in the database: the user's row (what an undo reads) first.
+    let database = rusqlite::Connection::open(demo.data_dir().join("journal.sqlite"))
+        .expect("the journal's database");
+    let edit = |table: &str, column: &str| {
+        database
+            .execute(
+                &format!(
+                    "UPDATE {table} SET {column} = replace({column}, '\"before\":{{\"role\":\"Viewer\"}}',
+                         '\"before\":{{\"role\":\"System Admin\"}}')
+                     WHERE {column} LIKE '%\"before\":{{\"role\":\"Viewer\"}}%'"
+                ),
+                [],
+            )
+            .expect("edited")
+    };
+    assert_eq!(
+        edit("entry_users", "change"),
         1,
+        "the change back from Viewer"
     );
-    assert_ne!(journal, edited, "{journal}");
-    std::fs::write(demo.data_dir().join("journal.jsonl"), edited).expect("edited by hand");
+    let sneaky = demo.run(&["journal", "undo", &entry_id, "--yes"], None);
+    assert_exit(&sneaky, 1);
+    assert!(
+        text(&sneaky.stderr).contains("was not written by geobox-users as it reads now"),
+        "an edited user's row alone breaks the seal: {}",
+        text(&sneaky.stderr)
+    );
+    // Then the copy a listing shows too.
+    assert_eq!(edit("entries", "first_change"), 1);
+    drop(database);
 
     let listed = demo.run(&["journal"], None);
     assert!(

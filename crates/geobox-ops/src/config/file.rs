@@ -47,6 +47,10 @@ pub struct Profile {
     /// The console's title bar and borders while it shows this deployment: a named colour or
     /// `#rrggbb` (the console reads it, and says so when it cannot).
     pub color: Option<String>,
+    /// The team journal, `postgres://user@host/database` (the password best kept out of it).
+    pub journal: Option<String>,
+    /// The variable holding the team journal's password.
+    pub journal_password_env: Option<String>,
     /// This profile's saved views: read and written by `crate::views`.
     #[serde(default)]
     pub views: toml::Table,
@@ -196,7 +200,7 @@ impl ConfigFile {
 
 /// The file's permission bits when its group or others can read it.
 #[cfg(unix)]
-fn mode_readable_by_others(path: &Path) -> Result<Option<u32>, ConfigError> {
+pub(crate) fn mode_readable_by_others(path: &Path) -> Result<Option<u32>, ConfigError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path)
         .map_err(|error| ConfigError(format!("cannot stat {}: {error}", path.display())))?
@@ -208,7 +212,7 @@ fn mode_readable_by_others(path: &Path) -> Result<Option<u32>, ConfigError> {
 /// Without Unix permission bits there is nothing to read here: a file in the user's own
 /// config directory is taken as theirs.
 #[cfg(not(unix))]
-fn mode_readable_by_others(_path: &Path) -> Result<Option<u32>, ConfigError> {
+pub(crate) fn mode_readable_by_others(_path: &Path) -> Result<Option<u32>, ConfigError> {
     Ok(None)
 }
 

@@ -53,6 +53,7 @@ impl From<&Entry> for Brief {
             deployment: entry.deployment.clone(),
             profile: entry.profile.clone(),
             by: entry.by.clone(),
+            machine: entry.machine.clone(),
             tool: entry.tool,
             action: entry.action.clone(),
             changes: Sample {
@@ -66,6 +67,7 @@ impl From<&Entry> for Brief {
             skipped: entry.skipped.clone(),
             undone: entry.undone.clone(),
             read_from: entry.read_from.clone(),
+            not_shared: entry.not_shared,
         }
     }
 }

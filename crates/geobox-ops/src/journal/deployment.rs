@@ -113,7 +113,7 @@ pub fn recorded_on(
     }
 }
 
-fn is_loopback(host: &str) -> bool {
+pub(super) fn is_loopback(host: &str) -> bool {
     let Ok(url) = api_base_url(host) else {
         return false;
     };

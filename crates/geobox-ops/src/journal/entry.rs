@@ -255,6 +255,10 @@ pub struct Entry<Changes = Vec<UserChange>> {
     /// The signed-in username, when the tool knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+    /// The hostname of the machine the write was made from; the store sets it when it keeps
+    /// the entry, if the tool did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
     pub tool: Tool,
     pub action: Action,
     /// The users written: one for a single write, many for a bulk one.
@@ -281,6 +285,10 @@ pub struct Entry<Changes = Vec<UserChange>> {
     /// it. Never written as part of the entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_from: Option<Provenance>,
+    /// Kept on this machine and not yet in the team journal (which could not be reached), as
+    /// the store found when it read it. Never written as part of the entry.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_shared: bool,
 }
 
 impl Entry {
@@ -305,6 +313,7 @@ impl Entry {
             deployment: None,
             profile: None,
             by: None,
+            machine: None,
             tool,
             action,
             changes: Vec::new(),
@@ -315,6 +324,7 @@ impl Entry {
             skipped: Vec::new(),
             undone: None,
             read_from: None,
+            not_shared: false,
         }
     }
 
@@ -355,6 +365,16 @@ impl Entry {
 }
 
 impl<Changes> Entry<Changes> {
+    /// `admin@laptop`, `admin`, `@laptop`: who made the write and from where, as far as known.
+    pub fn made_by(&self) -> String {
+        match (&self.by, &self.machine) {
+            (Some(by), Some(machine)) => format!("{by}@{machine}"),
+            (Some(by), None) => by.clone(),
+            (None, Some(machine)) => format!("@{machine}"),
+            (None, None) => String::new(),
+        }
+    }
+
     /// Records where the write went: the deployment, and the address it had then.
     pub fn place(&mut self, deployment: &Deployment, host: &str) {
         self.deployment = Some(deployment.clone());

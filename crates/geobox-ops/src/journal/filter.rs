@@ -11,6 +11,8 @@ pub struct Filter {
     pub user: Option<UserKey>,
     /// Only entries written to this deployment.
     pub deployment: Option<Deployment>,
+    /// Only entries this admin made (their username, in any case).
+    pub by: Option<String>,
     pub limit: Option<usize>,
 }
 
@@ -23,6 +25,14 @@ impl Filter {
                 .deployment
                 .as_ref()
                 .is_none_or(|deployment| entry.is_on(deployment))
+            && self.made_by(entry.by.as_deref())
+    }
+
+    /// Whether an entry signed by `by` passes the admin asked for.
+    pub fn made_by(&self, by: Option<&str>) -> bool {
+        self.by
+            .as_deref()
+            .is_none_or(|wanted| by.is_some_and(|by| by.trim().eq_ignore_ascii_case(wanted.trim())))
     }
 
     /// Whether an entry of this time is older than `since`: reading newest first, the rest
@@ -44,6 +54,9 @@ pub enum JournalError {
         crate::paths::DATA_DIR_VAR
     )]
     NoDataDirectory,
+    /// A team journal's URL that cannot be used (shown without its password).
+    #[error("the team journal {0}")]
+    BadTeamUrl(String),
 }
 
 /// `--since`: a span back from `now` (`30m`, `2h`, `3d`, `2w`) or a day (`2026-12-01`, from its

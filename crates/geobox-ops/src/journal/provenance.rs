@@ -84,17 +84,20 @@ pub enum Seal {
     /// A seal that does not match: changed after it was written, or sealed with a key this
     /// data directory does not hold.
     Broken,
+    /// Kept in the team's database, whose access rules guard it: each admin's key stays on
+    /// their machine, so the database's rules (who may write to it) are what vouch for it.
+    TeamDatabase,
 }
 
 impl Seal {
     pub fn verified(self) -> bool {
-        self == Seal::Verified
+        matches!(self, Seal::Verified | Seal::TeamDatabase)
     }
 
     /// The warning about entry `id`, in words an admin cannot misread; `None` when verified.
     pub fn warning(self, id: &str) -> Option<String> {
         match self {
-            Seal::Verified => None,
+            Seal::Verified | Seal::TeamDatabase => None,
             Seal::Missing => Some(format!(
                 "entry {id} carries no seal, so nothing shows that geobox-users wrote it: it may \
                  have been written by hand or by another program (or by a version from before \
@@ -115,6 +118,7 @@ impl fmt::Display for Seal {
             Seal::Verified => "verified",
             Seal::Missing => "no seal",
             Seal::Broken => "seal does not match",
+            Seal::TeamDatabase => "kept by the team journal's database",
         })
     }
 }

@@ -144,6 +144,65 @@ pub fn check(line: &[u8], key: Option<&Key>) -> Seal {
     }
 }
 
+/// The parts of an entry kept in a database that its seal covers: its JSON without its users,
+/// the digest of its users' rows ([`digest`]), and the first user's change, which listings
+/// show (so a listing checks what it shows without reading every user).
+pub struct Parts<'a> {
+    pub head: &'a [u8],
+    pub users_digest: &'a str,
+    pub first_change: Option<&'a [u8]>,
+}
+
+/// The seal of an entry kept in a database, as 64 hex digits.
+pub fn seal_parts(key: &Key, parts: &Parts<'_>) -> String {
+    encode(&parts_mac(key, parts).finalize().into_bytes())
+}
+
+/// Whether a database row's seal matches its JSON and the digest of its users. Without a key
+/// (none was ever made here) nothing can be shown.
+pub fn check_parts(key: Option<&Key>, parts: &Parts<'_>, seal: Option<&str>) -> Seal {
+    let Some(seal) = seal else {
+        return Seal::Missing;
+    };
+    let (Some(key), Some(tag)) = (key, decode::<{ HEX_DIGITS / 2 }>(seal)) else {
+        return Seal::Broken;
+    };
+    match parts_mac(key, parts).verify_slice(&tag) {
+        Ok(()) => Seal::Verified,
+        Err(_) => Seal::Broken,
+    }
+}
+
+fn parts_mac(key: &Key, parts: &Parts<'_>) -> HmacSha256 {
+    // HMAC takes a key of any length; this cannot fail.
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(&key.0)
+        .unwrap_or_else(|_| unreachable!("HMAC-SHA256 takes a 32-byte key"));
+    // Each part with its length first, so that no byte can move from one part to another.
+    for part in [
+        parts.head,
+        parts.users_digest.as_bytes(),
+        parts.first_change.unwrap_or_default(),
+    ] {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    mac.update(&[u8::from(parts.first_change.is_some())]);
+    mac
+}
+
+/// A SHA-256 of an entry's users, each user's JSON in order (with its length), as hex: what
+/// the seal of a database row covers of its users, so that checking the seal of a listed
+/// entry reads none of them, and undoing one checks all of them.
+pub fn digest<'a>(users: impl IntoIterator<Item = &'a [u8]>) -> String {
+    use sha2::Digest;
+    let mut hasher = Sha256::new();
+    for user in users {
+        hasher.update((user.len() as u64).to_be_bytes());
+        hasher.update(user);
+    }
+    encode(&hasher.finalize())
+}
+
 fn hex_text(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or_default()
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::output::{self, Format};
+use super::output::{self, Format, Style};
 use crate::bulk::Progress;
 use crate::views::View;
 use geobox_api::{ApiError, GeoboxClient, User};
@@ -107,59 +107,6 @@ impl Pager {
     }
 }
 
-/// How CSV lines end. Scripts on Unix (awk, cut, `read`) expect `\n`, which is the default
-/// there; RFC 4180 and Windows programs expect `\r\n`, which is the default on Windows and
-/// an option everywhere.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LineEnds {
-    Lf,
-    CrLf,
-}
-
-impl Default for LineEnds {
-    fn default() -> LineEnds {
-        if cfg!(windows) {
-            LineEnds::CrLf
-        } else {
-            LineEnds::Lf
-        }
-    }
-}
-
-impl LineEnds {
-    /// `\r\n` when `crlf`, else the platform's default.
-    pub fn crlf_if(crlf: bool) -> LineEnds {
-        if crlf {
-            LineEnds::CrLf
-        } else {
-            LineEnds::default()
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LineEnds::Lf => "\n",
-            LineEnds::CrLf => "\r\n",
-        }
-    }
-
-    /// Rendered CSV with these line ends, whichever it had. Only line ends can be line breaks
-    /// in it: a cell's own line breaks are shown as visible characters when it is rendered.
-    pub fn apply(self, csv: &str) -> String {
-        let mut out = String::with_capacity(csv.len());
-        for line in csv.split_inclusive('\n') {
-            match line.strip_suffix('\n') {
-                Some(body) => {
-                    out.push_str(body.strip_suffix('\r').unwrap_or(body));
-                    out.push_str(self.as_str());
-                }
-                None => out.push_str(line),
-            }
-        }
-        out
-    }
-}
-
 /// How far writing a view got.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Exported {
@@ -187,32 +134,23 @@ impl ExportError {
     }
 }
 
-/// Writes every user of the view to `out` as `format` (CSV with `line_ends`), a page at a
-/// time (constant memory), and ends the list. After each page `on_page` hears the progress
+/// Writes every user of the view to `out` as `format` in `style`, a page at a time (constant
+/// memory), and ends the list. After each page `on_page` hears the progress
 /// against `total` (a count taken before, which only sizes a bar: the pages are read to their
 /// end whatever it says) and answers whether to go on; a list stopped so is still ended.
 pub async fn write_view(
     client: &GeoboxClient,
     view: View,
-    (format, line_ends): (Format, LineEnds),
+    (format, style): (Format, &Style),
     out: &mut impl Write,
     total: usize,
     mut on_page: impl FnMut(Progress) -> bool,
 ) -> Result<Exported, ExportError> {
-    let ended = |text: String| match format {
-        Format::Csv => line_ends.apply(&text),
-        Format::Table | Format::Json | Format::Jsonl => text,
-    };
     let mut pager = Pager::new(view);
     let started = Instant::now();
     let (mut pages, mut exported) = (0, Exported::default());
     while let Some(page) = pager.next_page(client).await? {
-        let text = ended(output::render_page(
-            &page,
-            &output::USERS,
-            format,
-            pages == 0,
-        ));
+        let text = output::render_page_styled(&page, &output::USERS, format, style, pages == 0);
         out.write_all(text.as_bytes()).map_err(ExportError::Write)?;
         pages += 1;
         exported.written += page.len();
@@ -226,7 +164,7 @@ pub async fn write_view(
             break;
         }
     }
-    let end = ended(output::list_end(&output::USERS, format, pages));
+    let end = output::list_end_styled(&output::USERS, format, style, pages);
     out.write_all(end.as_bytes()).map_err(ExportError::Write)?;
     out.flush().map_err(ExportError::Write)?;
     Ok(exported)
@@ -249,7 +187,7 @@ mod tests {
         let client = crate::testing::client_of_a_gone_server();
         let mut out = Vec::new();
         let mut pages = 0;
-        let csv = (Format::Csv, LineEnds::default());
+        let csv = (Format::Csv, &Style::default());
         let error = write_view(&client, View::default(), csv, &mut out, 0, |_| {
             pages += 1;
             true
@@ -261,19 +199,5 @@ mod tests {
         let refused = ExportError::from(ApiError::from_response(403, b""));
         assert!(!refused.is_unreachable());
         assert!(!ExportError::Write(io::ErrorKind::BrokenPipe.into()).is_unreachable());
-    }
-
-    #[test]
-    fn csv_lines_end_as_asked_whatever_they_were_rendered_with() {
-        let rendered = "id,name\r\n1,neda\r\n2,omid\n";
-        assert_eq!(LineEnds::Lf.apply(rendered), "id,name\n1,neda\n2,omid\n");
-        assert_eq!(
-            LineEnds::CrLf.apply(rendered),
-            "id,name\r\n1,neda\r\n2,omid\r\n"
-        );
-        assert_eq!(LineEnds::Lf.apply("no end"), "no end");
-        assert_eq!(LineEnds::crlf_if(true), LineEnds::CrLf);
-        #[cfg(unix)]
-        assert_eq!(LineEnds::crlf_if(false), LineEnds::Lf);
     }
 }

@@ -5,4 +5,5 @@ pub mod export;
 pub mod import;
 pub mod output;
 
-pub use export::{ExportError, Exported, LineEnds, PAGE_SIZE, Pager, write_view};
+pub use export::{ExportError, Exported, PAGE_SIZE, Pager, write_view};
+pub use output::LineEnds;

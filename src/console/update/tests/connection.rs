@@ -230,3 +230,74 @@ fn a_whole_view_collection_that_cannot_reach_the_server_takes_the_console_offlin
     update(&mut model, msg);
     assert!(model.connection.is_offline());
 }
+
+#[test]
+fn a_bulk_run_or_an_undo_whose_server_went_away_takes_the_console_offline() {
+    let gone = || ApiError::Connection {
+        url: "http://geobox.example.ir/v1/".into(),
+        reason: "connection refused".into(),
+    };
+    let user: geobox_api::User =
+        serde_json::from_value(serde_json::json!({"id": 7, "username": "neda"})).expect("user");
+    let mut model = loaded_model(160, 45, 500);
+    let request = model.new_request();
+    let summary = geobox_ops::bulk::Summary {
+        done: Vec::new(),
+        failed: vec![(user.clone(), gone().into())],
+        skipped: Vec::new(),
+        not_reached: Vec::new(),
+        changes: Vec::new(),
+    };
+    let cmds = update(
+        &mut model,
+        Msg::BulkFinished {
+            request,
+            summary: Box::new(summary),
+        },
+    );
+    assert!(model.connection.is_offline(), "offline after the bulk run");
+    assert!(retry_timer(&cmds).is_some(), "and retrying by itself");
+
+    let mut model = loaded_model(160, 45, 500);
+    let refused = geobox_ops::bulk::Summary {
+        done: Vec::new(),
+        failed: vec![(
+            user,
+            ApiError::Forbidden {
+                message: "no".into(),
+            }
+            .into(),
+        )],
+        skipped: Vec::new(),
+        not_reached: Vec::new(),
+        changes: Vec::new(),
+    };
+    let request = model.new_request();
+    update(
+        &mut model,
+        Msg::BulkFinished {
+            request,
+            summary: Box::new(refused),
+        },
+    );
+    assert!(!model.connection.is_offline(), "the server answered");
+
+    let mut model = loaded_model(160, 45, 500);
+    let request = model.new_request();
+    let entry = geobox_ops::journal::Entry::new(
+        "demo",
+        geobox_ops::journal::Tool::Console,
+        geobox_ops::journal::Action::Update,
+        geobox_ops::journal::Outcome::Ok,
+    );
+    update(
+        &mut model,
+        Msg::UndoApplied {
+            request,
+            entry: Box::new(entry),
+            new_passwords: Vec::new(),
+            unreachable: true,
+        },
+    );
+    assert!(model.connection.is_offline(), "offline after the undo");
+}

@@ -4,7 +4,7 @@ use super::*;
 use crate::console::model::UndoAsk;
 use geobox_ops::journal::{Action, Entry, Field, Outcome, Tool};
 
-fn journaled(cmds: &[Cmd]) -> Vec<Entry> {
+pub(super) fn journaled(cmds: &[Cmd]) -> Vec<Entry> {
     cmds.iter()
         .filter_map(|cmd| match cmd {
             Cmd::AppendJournal { entry } => Some((**entry).clone()),
@@ -13,7 +13,7 @@ fn journaled(cmds: &[Cmd]) -> Vec<Entry> {
         .collect()
 }
 
-fn answered<T>(request: RequestId, result: Result<T, ApiError>) -> Done<T> {
+pub(super) fn answered<T>(request: RequestId, result: Result<T, ApiError>) -> Done<T> {
     Done {
         request,
         took: Default::default(),
@@ -32,7 +32,7 @@ fn quick_edit_requests(cmds: &[Cmd]) -> Vec<(RequestId, i64)> {
         .collect()
 }
 
-fn disabled(id: i64) -> geobox_api::User {
+pub(super) fn disabled(id: i64) -> geobox_api::User {
     let mut user = crate::console::fixtures::user(id);
     user.status = Some(UserStatus::Disabled);
     user
@@ -194,7 +194,7 @@ fn a_delete_keeps_every_field_so_it_can_be_created_again() {
 }
 
 /// A quick status change of user 1 answered, so this run has one entry.
-fn model_with_one_write() -> (Model, Entry) {
+pub(super) fn model_with_one_write() -> (Model, Entry) {
     let mut model = loaded_model(160, 45, 50);
     let cmds = update(
         &mut model,
@@ -208,7 +208,7 @@ fn model_with_one_write() -> (Model, Entry) {
     (model, entry)
 }
 
-fn earlier_entry(user_id: i64) -> Entry {
+pub(super) fn earlier_entry(user_id: i64) -> Entry {
     let mut entry = Entry::new("", Tool::Cli, Action::RenewPlan, Outcome::Ok);
     entry.changes = vec![geobox_ops::journal::UserChange::new(
         Some(user_id),
@@ -217,7 +217,7 @@ fn earlier_entry(user_id: i64) -> Entry {
     entry
 }
 
-fn read_request(cmds: &[Cmd]) -> (RequestId, geobox_ops::journal::Filter) {
+pub(super) fn read_request(cmds: &[Cmd]) -> (RequestId, geobox_ops::journal::Filter) {
     cmds.iter()
         .find_map(|cmd| match cmd {
             Cmd::ReadJournal { request, filter } => Some((*request, filter.clone())),
@@ -270,7 +270,7 @@ fn l_shows_this_runs_entries_first_then_earlier_ones_and_f_narrows_to_the_user()
     assert!(matches!(model.mode, Mode::Normal), "q closes the journal");
 }
 
-fn open_and_ask_undo(model: &mut Model) -> (RequestId, Entry) {
+pub(super) fn open_and_ask_undo(model: &mut Model) -> (RequestId, Entry) {
     let cmds = type_keys(model, "L");
     let (request, _) = read_request(&cmds);
     update(
@@ -325,6 +325,7 @@ fn u_shows_the_change_then_undoes_it_and_the_undo_is_journaled() {
             request,
             entry: Box::new(undo),
             new_passwords: Vec::new(),
+            unreachable: false,
         },
     );
     let [journaled] = &journaled(&cmds)[..] else {
@@ -396,6 +397,7 @@ fn a_second_u_on_an_undone_entry_says_already_undone_and_by_whom() {
             request: *request,
             entry: Box::new(undo),
             new_passwords: Vec::new(),
+            unreachable: false,
         },
     );
     let undo_id = journaled(&cmds)[0].id.clone();

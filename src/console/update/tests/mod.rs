@@ -18,6 +18,7 @@ mod safety;
 mod session_choice;
 mod sessions;
 mod snags;
+mod team_journal;
 mod undo;
 mod ux;
 

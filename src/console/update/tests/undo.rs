@@ -87,6 +87,7 @@ fn u_shows_the_last_change_in_the_journal_and_a_second_u_says_already_undone() {
             request,
             entry: Box::new(undo_of(&entry)),
             new_passwords: Vec::new(),
+            unreachable: false,
         },
     );
     update(&mut model, key(KeyCode::Esc));

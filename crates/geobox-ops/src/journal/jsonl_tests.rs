@@ -16,7 +16,7 @@ const HOST: &str = "http://127.0.0.1:8080";
 #[test]
 fn entries_come_back_newest_first_and_filtered() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = Journal::new(dir.path());
+    let journal = JsonLines::new(dir.path());
     let written = [
         entry(1, "neda", HOST, 300),
         entry(2, "sara", "http://other:1", 120),
@@ -71,7 +71,7 @@ fn entries_come_back_newest_first_and_filtered() {
 #[test]
 fn corrupt_lines_are_skipped_and_counted() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = Journal::new(dir.path());
+    let journal = JsonLines::new(dir.path());
     let first = entry(1, "neda", HOST, 2);
     journal.append(&first).expect("appended");
     let mut file = crate::paths::open_private_append(&journal.path(0)).expect("open");
@@ -93,7 +93,7 @@ fn corrupt_lines_are_skipped_and_counted() {
 #[test]
 fn rotation_keeps_the_last_files_and_reads_across_them() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = Journal::new(dir.path()).rotate_at(2_000, 2);
+    let journal = JsonLines::new(dir.path()).rotate_at(2_000, 2);
     let written: Vec<Entry> = (0..60)
         .map(|index| entry(index, "user", HOST, 60 - index))
         .collect();
@@ -130,7 +130,7 @@ fn rotation_keeps_the_last_files_and_reads_across_them() {
 #[test]
 fn an_id_is_found_whole_or_by_a_unique_prefix() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = Journal::new(dir.path());
+    let journal = JsonLines::new(dir.path());
     let mut first = entry(1, "neda", HOST, 2);
     first.id = "abc123xyz0".to_string();
     let mut second = entry(2, "sara", HOST, 1);
@@ -153,7 +153,7 @@ fn an_id_is_found_whole_or_by_a_unique_prefix() {
 #[test]
 fn writers_at_once_never_mix_their_lines() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = Journal::new(dir.path());
+    let journal = JsonLines::new(dir.path());
     std::thread::scope(|scope| {
         for writer in 0..4 {
             let journal = &journal;
@@ -181,7 +181,7 @@ fn a_secret_has_nowhere_to_go() {
     assert_eq!(entry.action, Action::SetPassword);
 }
 
-fn ids_of(journal: &Journal, filter: &Filter) -> Vec<String> {
+fn ids_of(journal: &JsonLines, filter: &Filter) -> Vec<String> {
     journal
         .read(filter)
         .expect("read")
@@ -194,7 +194,7 @@ fn ids_of(journal: &Journal, filter: &Filter) -> Vec<String> {
 #[test]
 fn a_torn_last_line_never_swallows_the_next_entry() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = Journal::new(dir.path());
+    let journal = JsonLines::new(dir.path());
     let first = entry(1, "neda", HOST, 3);
     journal.append(&first).expect("appended");
     // A crash (or a full disk) in the middle of the next write: half a line, no newline.
@@ -217,7 +217,7 @@ fn a_torn_last_line_never_swallows_the_next_entry() {
 #[test]
 fn entries_written_with_other_spacing_are_listed_and_found() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = Journal::new(dir.path());
+    let journal = JsonLines::new(dir.path());
     let mut spaced = entry(7, "neda", HOST, 2);
     spaced.id = "spaced0001".to_string();
     let text = serde_json::to_string_pretty(&spaced)
@@ -247,7 +247,7 @@ fn entries_written_with_other_spacing_are_listed_and_found() {
 #[test]
 fn an_entry_changed_after_it_was_written_no_longer_verifies() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = Journal::new(dir.path());
+    let journal = JsonLines::new(dir.path());
     let mut promote = entry(4, "viewer.one", HOST, 2);
     promote.changes[0] = promote.changes[0].clone().values(
         Values(
@@ -278,7 +278,7 @@ fn an_entry_changed_after_it_was_written_no_longer_verifies() {
 #[test]
 fn an_undone_entry_is_known_as_undone_when_read() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = Journal::new(dir.path());
+    let journal = JsonLines::new(dir.path());
     let first = entry(1, "neda", HOST, 3);
     journal.append(&first).expect("appended");
     let mut undo = entry(1, "neda", HOST, 1);
@@ -310,7 +310,7 @@ fn an_undone_entry_is_known_as_undone_when_read() {
 #[test]
 fn the_demos_entries_stay_its_own_across_restarts_and_older_ones_are_matched() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = Journal::new(dir.path());
+    let journal = JsonLines::new(dir.path());
     let mut legacy = entry(1, "neda", "http://127.0.0.1:41234/v1/", 5);
     legacy.tool = Tool::Console;
     journal.append(&legacy).expect("appended");
@@ -337,7 +337,7 @@ fn the_demos_entries_stay_its_own_across_restarts_and_older_ones_are_matched() {
 #[test]
 fn a_brief_scan_hands_out_entries_one_by_one_and_stops_when_asked() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = Journal::new(dir.path());
+    let journal = JsonLines::new(dir.path());
     let mut bulk = entry(1, "first", HOST, 2);
     bulk.changes
         .extend((2..=5_000).map(|id| UserChange::new(Some(id), None)));
@@ -366,7 +366,7 @@ fn a_brief_scan_hands_out_entries_one_by_one_and_stops_when_asked() {
 #[test]
 fn a_user_is_found_however_the_line_spells_them() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let journal = Journal::new(dir.path());
+    let journal = JsonLines::new(dir.path());
     let lines = [
         r#"{"id":"escaped001","time":"2026-12-01T00:00:00Z","host":"h","tool":"cli","action":"update","changes":[{"user_id":5,"username":"ne\u0064a"}],"outcome":"ok"}"#,
         r#"{ "id" : "spaced0002" , "time" : "2026-12-01T00:00:01Z" , "host" : "h" , "tool" : "cli" , "action" : "update" , "changes" : [ { "user_id" : 42 , "username" : "Sara" } ] , "outcome" : "ok" }"#,
