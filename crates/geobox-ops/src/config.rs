@@ -239,6 +239,8 @@ pub struct Config {
     pub journal_source: Source,
     /// The profile in effect, if any.
     pub profile: Option<String>,
+    /// The profile says `protected = true`: every write names the deployment first.
+    pub protected: bool,
     /// The config file's path, whether or not it exists.
     pub config_path: Option<PathBuf>,
     /// Whether the config file exists and was read.
@@ -257,6 +259,7 @@ impl fmt::Debug for Config {
             .field("timeout", &self.timeout)
             .field("journal", &self.journal)
             .field("profile", &self.profile)
+            .field("protected", &self.protected)
             .field("config_path", &self.config_path)
             .field("config_file_found", &self.config_file_found)
             .field("profile_names", &self.profile_names)
@@ -407,6 +410,7 @@ impl Config {
             None => Source::Default,
         };
 
+        let protected = profile.as_ref().is_some_and(|profile| profile.protected);
         Ok(Config {
             host,
             host_source,
@@ -416,6 +420,7 @@ impl Config {
             journal,
             journal_source,
             profile: profile_name,
+            protected,
             config_path,
             config_file_found,
             profile_names,
