@@ -121,6 +121,8 @@ pub(super) fn choose(model: &mut Model, env: &Env, cmds: &mut Vec<Cmd>) {
             .deployments
             .get(picker.cursor)
             .map_or(Next::Nothing, |d| Next::GoTo(d.name.clone(), None)),
+        // An empty password is not sent: the server would only refuse it.
+        PickerStage::Password { input, .. } if input.value().is_empty() => Next::Nothing,
         PickerStage::Password {
             deployment,
             input,
@@ -255,10 +257,16 @@ pub(super) fn on_signed_in(
         Err(error) => {
             let text = format!("Signing in to {deployment} failed: {}", explain(&error));
             log_activity(model, text.clone(), false, cmds);
+            // A password is asked again only when it may be what failed, not when the
+            // deployment could not be reached.
             let asks = env
                 .deployments
                 .iter()
-                .any(|d| d.name == deployment && d.asks_password);
+                .any(|d| d.name == deployment && d.asks_password)
+                && !matches!(
+                    error,
+                    geobox_api::ApiError::Connection { .. } | geobox_api::ApiError::Timeout { .. }
+                );
             match picker_mut(model) {
                 Some(picker) => {
                     picker.error = Some(text);

@@ -30,7 +30,7 @@ pub fn render(
         PickerStage::Search(search) => search_lines(search, model, theme, room, &mut lines),
         stage => {
             list_lines(picker, env, theme, room, &mut lines);
-            stage_lines(stage, model, env, theme, &mut lines);
+            stage_lines(stage, model, theme, &mut lines);
         }
     }
     if let Some(error) = &picker.error {
@@ -95,7 +95,7 @@ fn list_lines(
                 theme.label(),
             ),
         ];
-        spans.extend(marks(deployment, env, theme));
+        spans.extend(marks(deployment, env, theme, room >= 100));
         lines.push(Line::from(spans));
         if let Some(problem) = &deployment.problem {
             lines.push(Line::styled(
@@ -119,10 +119,13 @@ fn short_host(host: &str) -> &str {
 }
 
 /// Whether the deployment is the one shown, and protected: in its colour, and in words.
-fn marks(deployment: &Deployment, env: &Env, theme: Theme) -> Vec<Span<'static>> {
+fn marks(deployment: &Deployment, env: &Env, theme: Theme, wide: bool) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     if deployment.name == env.deployment {
-        spans.push(Span::styled("● shown ", theme.ok()));
+        spans.push(Span::styled(
+            if wide { "● shown " } else { "● " },
+            theme.ok(),
+        ));
     }
     if deployment.protected {
         spans.push(Span::styled(
@@ -135,28 +138,13 @@ fn marks(deployment: &Deployment, env: &Env, theme: Theme) -> Vec<Span<'static>>
     spans
 }
 
-fn stage_lines(
-    stage: &PickerStage,
-    model: &Model,
-    env: &Env,
-    theme: Theme,
-    lines: &mut Vec<Line<'static>>,
-) {
+fn stage_lines(stage: &PickerStage, model: &Model, theme: Theme, lines: &mut Vec<Line<'static>>) {
     match stage {
         PickerStage::Password {
             deployment, input, ..
         } => {
-            let signs_in = env
-                .deployments
-                .iter()
-                .find(|d| d.name == *deployment)
-                .map_or(String::new(), |d| format!(" ({})", d.signs_in));
             lines.push(Line::from(vec![
-                Span::raw(format!(
-                    "Password for {}{}: ",
-                    shown(deployment),
-                    shown(&signs_in)
-                )),
+                Span::raw(format!("Password for {}: ", shown(deployment))),
                 Span::styled(
                     format!("{}▏", "•".repeat(input.value().chars().count().min(30))),
                     theme.input(),

@@ -127,6 +127,10 @@ fn a_profile_without_a_password_asks_for_it_masked_and_again_when_refused() {
         &model.mode,
         Mode::Deployments(picker) if matches!(picker.stage, PickerStage::Password { .. })
     ));
+    assert!(
+        enter(&mut model, &staging).is_empty(),
+        "an empty password is not sent"
+    );
     // Letters are the password here, not keys: q does not close, j does not move.
     let cmds = type_keys_in(&mut model, &staging, "qj-s3cret");
     assert!(cmds.is_empty());
@@ -166,8 +170,30 @@ fn a_profile_without_a_password_asks_for_it_masked_and_again_when_refused() {
         "{:?}",
         picker.error
     );
-    // Esc back to the list, Esc again closes: still on staging's table.
-    press_in(&mut model, &staging, KeyCode::Esc);
+    // Prod cannot be reached: the list again, not the password (it was not what failed).
+    type_keys_in(&mut model, &staging, "s3cret");
+    let (request, name, _) = sign_in_of(&enter(&mut model, &staging));
+    super::super::update(
+        &mut model,
+        &staging,
+        Msg::SignedIn {
+            request,
+            deployment: name,
+            done: Done {
+                request,
+                took: Default::default(),
+                result: Err(ApiError::Connection {
+                    url: "https://prod.example/v1/".into(),
+                    reason: "connection refused".into(),
+                }),
+            },
+        },
+    );
+    assert!(matches!(
+        &model.mode,
+        Mode::Deployments(picker) if matches!(picker.stage, PickerStage::List)
+    ));
+    // Esc closes: still on staging's table.
     press_in(&mut model, &staging, KeyCode::Esc);
     assert!(matches!(model.mode, Mode::Normal));
 }
