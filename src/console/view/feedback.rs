@@ -157,7 +157,8 @@ pub fn title_bar(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area
         used += chip.width();
         spans.push(chip);
     }
-    if env.demo_url.is_some() {
+    // Chosen from the picker among configured deployments, the demo needs no way out.
+    if env.demo_url.is_some() && env.deployments.len() <= 1 {
         // The longest way of saying how to leave the demo that fits.
         let hint = [
             "  (set GEOBOX_HOST + credentials for a real Geobox)",
