@@ -156,6 +156,15 @@ fn a_protected_profile_refuses_a_write_that_does_not_name_it() {
     assert_exit(&output, 0);
     assert!(!two.user_exists(&two.b, PASSWORD_B, 3));
 
+    // `config` says so.
+    let output = two.run(&["--profile", "b", "config"]);
+    assert_exit(&output, 0);
+    assert!(
+        text(&output.stdout).contains("profile:     b (protected"),
+        "{}",
+        text(&output.stdout)
+    );
+
     // Reads ask nothing, and an unprotected profile's writes are as before.
     assert_exit(&two.run(&["--profile", "b", "users", "get", "4"]), 0);
     assert_exit(

@@ -474,8 +474,13 @@ impl Config {
             lines.push(format!("profiles:    {}", self.profile_names.join(", ")));
         }
         lines.push(format!(
-            "profile:     {}",
-            self.profile.as_deref().unwrap_or("(none)")
+            "profile:     {}{}",
+            self.profile.as_deref().unwrap_or("(none)"),
+            if self.protected {
+                " (protected: writes need --deployment NAME or the name typed)"
+            } else {
+                ""
+            }
         ));
         lines.push(format!(
             "host:        {} ({})",
