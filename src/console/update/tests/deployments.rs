@@ -35,27 +35,43 @@ fn sign_in_of(cmds: &[Cmd]) -> (RequestId, String, Option<String>) {
         .unwrap_or_else(|| panic!("a sign-in expected: {cmds:?}"))
 }
 
+/// The sign-in to `name` (request `request`) answered with `result`, taken in `env`.
+fn signed_in(
+    model: &mut Model,
+    env: &Env,
+    request: RequestId,
+    name: String,
+    result: Result<Arrived, ApiError>,
+) -> Vec<Cmd> {
+    super::super::update(
+        model,
+        env,
+        Msg::SignedIn {
+            request,
+            deployment: name,
+            done: Done {
+                request,
+                took: Default::default(),
+                result,
+            },
+        },
+    )
+}
+
+/// Arrived at `api_base` as the fixtures' admin.
+fn arrived(api_base: &str) -> Result<Arrived, ApiError> {
+    Ok(Arrived {
+        me: crate::console::fixtures::admin(),
+        api_base: api_base.to_string(),
+    })
+}
+
 /// The sign-in among `cmds` succeeds: the console arrives there (the loop switches `env`).
 fn arrive(model: &mut Model, env: &Env, cmds: &[Cmd]) -> (Env, Vec<Cmd>) {
     let (request, name, _) = sign_in_of(cmds);
     let there = moved_to(env, &name);
     // The answer is taken on the deployment left; the loop then moves `env` there.
-    let cmds = super::super::update(
-        model,
-        env,
-        Msg::SignedIn {
-            request,
-            deployment: name.clone(),
-            done: Done {
-                request,
-                took: Default::default(),
-                result: Ok(Arrived {
-                    me: crate::console::fixtures::admin(),
-                    api_base: there.api_base.clone(),
-                }),
-            },
-        },
-    );
+    let cmds = signed_in(model, env, request, name.clone(), arrived(&there.api_base));
     assert!(
         cmds.iter().any(|cmd| matches!(
             cmd,
@@ -141,20 +157,14 @@ fn a_profile_without_a_password_asks_for_it_masked_and_again_when_refused() {
     assert_eq!(password.as_deref(), Some("qj-s3cret"));
 
     // Refused: the picker says why and asks again; the console stays on staging.
-    super::super::update(
+    signed_in(
         &mut model,
         &staging,
-        Msg::SignedIn {
-            request,
-            deployment: name,
-            done: Done {
-                request,
-                took: Default::default(),
-                result: Err(ApiError::Unauthorized {
-                    message: "bad credentials".into(),
-                }),
-            },
-        },
+        request,
+        name,
+        Err(ApiError::Unauthorized {
+            message: "bad credentials".into(),
+        }),
     );
     let Mode::Deployments(picker) = &model.mode else {
         panic!("the picker stays open");
@@ -173,21 +183,15 @@ fn a_profile_without_a_password_asks_for_it_masked_and_again_when_refused() {
     // Prod cannot be reached: the list again, not the password (it was not what failed).
     type_keys_in(&mut model, &staging, "s3cret");
     let (request, name, _) = sign_in_of(&enter(&mut model, &staging));
-    super::super::update(
+    signed_in(
         &mut model,
         &staging,
-        Msg::SignedIn {
-            request,
-            deployment: name,
-            done: Done {
-                request,
-                took: Default::default(),
-                result: Err(ApiError::Connection {
-                    url: "https://prod.example/v1/".into(),
-                    reason: "connection refused".into(),
-                }),
-            },
-        },
+        request,
+        name,
+        Err(ApiError::Connection {
+            url: "https://prod.example/v1/".into(),
+            reason: "connection refused".into(),
+        }),
     );
     assert!(matches!(
         &model.mode,
@@ -206,21 +210,12 @@ fn an_answer_to_a_switch_given_up_is_dropped() {
     let cmds = enter(&mut model, &staging);
     let (request, name, _) = sign_in_of(&cmds);
     press_in(&mut model, &staging, KeyCode::Esc);
-    let cmds = super::super::update(
+    let cmds = signed_in(
         &mut model,
         &staging,
-        Msg::SignedIn {
-            request,
-            deployment: name,
-            done: Done {
-                request,
-                took: Default::default(),
-                result: Ok(Arrived {
-                    me: crate::console::fixtures::admin(),
-                    api_base: "https://lab.example/v1/".into(),
-                }),
-            },
-        },
+        request,
+        name,
+        arrived("https://lab.example/v1/"),
     );
     assert!(
         !cmds
