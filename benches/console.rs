@@ -8,7 +8,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use geobox_users::console::env::Env;
-use geobox_users::console::fixtures::{env, loaded_model};
+use geobox_users::console::fixtures::{deployments_env, env, loaded_model};
 use geobox_users::console::model::Model;
 use geobox_users::console::msg::Msg;
 use geobox_users::console::update::update;
@@ -56,7 +56,23 @@ fn keys(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // On a protected deployment every intent is first tried on a copy of the model.
+    let protected = deployments_env("prod");
     let model = loaded_model(160, 45, 1_000_000);
+    c.bench_function("update: j on a protected deployment", |b| {
+        b.iter_batched(
+            || model.clone(),
+            |mut model| update(&mut model, &protected, key('j')),
+            BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("update: j elsewhere", |b| {
+        b.iter_batched(
+            || model.clone(),
+            |mut model| update(&mut model, &env, key('j')),
+            BatchSize::SmallInput,
+        )
+    });
     c.bench_function("update + frame: j at 160x45", |b| {
         let mut terminal = Terminal::new(TestBackend::new(160, 45)).expect("a test terminal");
         b.iter_batched(

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use clap::Parser;
 use color_eyre::eyre::WrapErr;
-use geobox_api::{GeoboxClient, redact_host};
+use geobox_api::GeoboxClient;
 use geobox_ops::config::{Config, Credentials};
-use geobox_ops::views::ViewStore;
 use geobox_users::cli::{self, Cli, out};
+use geobox_users::console::connections::Reach;
+use geobox_users::console::deployment::{self, Deployment};
 use geobox_users::console::{self, ConsoleOptions};
 
 #[cfg(feature = "demo")]
@@ -97,12 +98,14 @@ fn open_console(cli: &Cli) -> color_eyre::Result<()> {
     let journal = Config::load(&cli.connection.overrides())
         .map(|config| config.journal)
         .unwrap_or_default();
-    let options = |demo_url: Option<String>, host_label: String| ConsoleOptions {
-        demo_url,
-        host_label,
+    let (mut others, problems) = deployment::profiles();
+    let options = |start: Deployment, others, problems| ConsoleOptions {
+        start,
+        others,
+        problems,
         read_only: cli.read_only,
         log_file: cli.log_file.clone(),
-        view_store: ViewStore::for_overrides(&cli.connection.overrides()).ok(),
+        refresh: cli.refresh.map(std::time::Duration::from_secs),
         journal: journal.clone(),
     };
     let mut timeout = geobox_api::DEFAULT_TIMEOUT;
@@ -113,14 +116,32 @@ fn open_console(cli: &Cli) -> color_eyre::Result<()> {
             // Ask for a missing password now, before the console takes the terminal.
             let auth = config.auth(cli::prompt_login_password)?;
             let client = GeoboxClient::new(&config.host, auth, config.timeout)?;
-            return multi_thread_runtime()?.block_on(console::run(
-                Arc::new(client),
-                options(None, redact_host(&config.host)),
-            ));
+            // The profile started on is the deployment shown, not one more to switch to.
+            let profile = config.profile.as_deref();
+            let start = match others
+                .iter()
+                .position(|(d, _)| Some(d.name.as_str()) == profile)
+            {
+                Some(index) => others.remove(index).0,
+                None => Deployment::started_on(&config, deployment::view_store(profile)),
+            };
+            let lazy = demo::lazy(cli.fresh);
+            if let Some(launcher) = &lazy {
+                let reach = Reach::Demo(launcher.clone());
+                others.push((
+                    Deployment::demo(None, deployment::view_store(None)),
+                    Some(reach),
+                ));
+            }
+            return multi_thread_runtime()?.block_on(async {
+                let result = console::run(Arc::new(client), options(start, others, problems)).await;
+                demo::stop(lazy).await;
+                result
+            });
         }
         timeout = config.timeout;
     } else if let Some(secs) = cli.connection.timeout {
         timeout = geobox_ops::config::timeout_from_secs(secs)?;
     }
-    demo::open_console(cli.fresh, timeout, options)
+    demo::open_console(cli.fresh, timeout, |start| options(start, others, problems))
 }

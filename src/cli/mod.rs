@@ -6,6 +6,7 @@
 
 pub mod bulk;
 pub mod completion;
+pub mod find;
 pub mod journal;
 pub mod lockdown;
 pub mod logout;
@@ -13,6 +14,7 @@ pub mod members;
 pub mod out;
 pub mod paging;
 pub mod plans;
+pub mod protected;
 #[cfg(feature = "demo")]
 pub mod serve;
 pub mod sessions;
@@ -66,6 +68,11 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 
+    /// Console: read the table again every SECONDS (0: never) [config: [console] refresh]
+    /// [default: 5]
+    #[arg(long, value_name = "SECONDS")]
+    pub refresh: Option<u64>,
+
     /// Print no notes on stderr (what was done, what was left out); results, warnings,
     /// questions and errors still show.
     #[arg(long, global = true, help_heading = "Output")]
@@ -111,6 +118,11 @@ pub struct ConnectionArgs {
     /// Seconds a request may take [env: GEOBOX_TIMEOUT] [default: 15]
     #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_timeout)]
     pub timeout: Option<f64>,
+
+    /// The deployment a write goes to, named: a protected profile's writes need it (with
+    /// --yes where the command asks first) when no one is at a terminal to type it
+    #[arg(long, global = true, value_name = "NAME")]
+    pub deployment: Option<String>,
 }
 
 impl std::fmt::Debug for ConnectionArgs {
@@ -309,6 +321,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 async fn run_command(command: Command, connection: &ConnectionArgs) -> Result<(), CliError> {
+    protected::allow(&command, connection)?;
     match command {
         Command::Completions(args) => completion::print_script(&args),
         Command::Config => Config::load_for_display(&connection.overrides())

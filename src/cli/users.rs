@@ -31,6 +31,9 @@ pub enum UsersCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Search every deployment of the config file at once (or --profiles a,b); each match
+    /// with the profile it came from. A deployment that fails is said on stderr (exit 1).
+    Find(super::find::FindArgs),
     /// Show users: ids, usernames, or `me` for the signed-in user (one is shown field by field).
     Get {
         #[arg(value_name = "USER", required = true, value_parser = parse_target)]
@@ -78,6 +81,7 @@ impl UsersCommand {
             | UsersCommand::Get { output, .. }
             | UsersCommand::RenewPlan { output, .. } => output.format(),
             UsersCommand::Create(args) => args.output.format(),
+            UsersCommand::Find(args) => args.output.format(),
             UsersCommand::Update(args) => args.output.format(),
             UsersCommand::Delete { .. }
             | UsersCommand::SetPassword { .. }
@@ -247,6 +251,7 @@ const RENEWED: Layout = Layout {
 pub async fn run(command: UsersCommand, connection: &ConnectionArgs) -> Result<(), CliError> {
     match command {
         UsersCommand::List(args) => list(args, connection).await,
+        UsersCommand::Find(args) => super::find::run(args).await,
         UsersCommand::Search { term, page, output } => {
             let client = connect(connection)?;
             page.print(&output, &output::USERS, |skip, limit| {

@@ -7,15 +7,17 @@ use std::time::Duration;
 use chrono::Utc;
 use color_eyre::eyre::{WrapErr, eyre};
 use crossterm::event::{
-    DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind, MouseEventKind,
+    DisableFocusChange, DisableMouseCapture, EnableFocusChange, EnableMouseCapture, Event,
+    EventStream, KeyEventKind, MouseEventKind,
 };
 use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
 use super::cmd::{self, Cmd};
+use super::connections::Connections;
 use super::env::Env;
-use super::model::{JournalIds, Model, TICK};
+use super::model::{DEFAULT_REFRESH, JournalIds, Live, Model, TICK, next_wake};
 use super::msg::Msg;
 use super::{ConsoleOptions, clipboard, custom, log_file, update, view};
 use geobox_api::GeoboxClient;
@@ -34,44 +36,56 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
     // color-eyre is installed by the caller (main) before this; installing it again would only
     // build an "already installed" report, and its backtrace costs megabytes to resolve.
     let log = log_file::init(options.log_file.clone());
-    let host_label = if options.host_label.is_empty() {
-        client.base_url().host_str().unwrap_or("geobox").to_string()
-    } else {
-        options.host_label.clone()
-    };
+    let start = options.start.name.clone();
+    let mut connections = Connections::new(&start, Arc::clone(&client));
+    let mut deployments = vec![options.start.clone()];
+    for (deployment, reach) in &options.others {
+        if let Some(reach) = reach {
+            connections = connections.with(&deployment.name, reach.clone());
+        }
+        deployments.push(deployment.clone());
+    }
     let mut env = Env {
-        demo_url: options.demo_url.clone(),
-        api_base: client.base_url().to_string(),
         clipboard: clipboard::reach(),
         color: color_wanted(),
-        view_store: options.view_store.clone(),
-        ..Env::new(host_label)
+        deployments,
+        ..Env::new(options.start.host.clone())
     };
+    env.switch_to(&start, client.base_url().as_str());
+    let mut custom = custom::load();
+    custom.problems.extend(options.problems.iter().cloned());
+    let refresh = options
+        .refresh
+        .or(custom.refresh)
+        .unwrap_or(DEFAULT_REFRESH);
     let mut model = Model {
         read_only: options.read_only,
         now: Utc::now(),
+        live: Live::every(refresh),
         ..Model::default()
     };
     model.journal.ids = JournalIds::seeded(journal_seed());
-    custom::apply(&mut model, &mut env, custom::load());
+    custom::apply(&mut model, &mut env, custom);
     tracing::info!(host = %env.host_label, read_only = model.read_only, "console started");
 
     // ratatui::init chains a panic hook that restores the terminal before the report prints.
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
-    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture);
-    // ratatui's hook restores the screen; mouse reporting must be switched off too, first.
+    // Focus reports let the live table rest while nobody looks at it.
+    let _ = crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableFocusChange);
+    // ratatui's hook restores the screen; mouse and focus reporting must be switched off too,
+    // first.
     let restore_screen = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture, DisableFocusChange);
         restore_screen(info);
     }));
     let (results_tx, results) = mpsc::unbounded_channel();
     let journal = Journal::open(&options.journal)
         .inspect_err(|error| tracing::warn!(%error, "no journal: writes are not journaled"))
         .ok();
-    let runner = cmd::start(client, journal, results_tx);
-    let result = event_loop(&mut terminal, model, &env, runner.commands(), results).await;
-    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+    let runner = cmd::start(connections, journal, results_tx);
+    let result = event_loop(&mut terminal, model, env, runner.commands(), results).await;
+    let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture, DisableFocusChange);
     if let Err(error) = ratatui::try_restore() {
         tracing::warn!(%error, "restoring the terminal failed");
     }
@@ -102,11 +116,17 @@ fn event_msg(event: Event) -> Option<Msg> {
             Some(Msg::MouseUsed(mouse))
         }
         Event::Resize(width, height) => Some(Msg::Resized { width, height }),
+        Event::FocusGained => Some(Msg::FocusChanged(true)),
+        Event::FocusLost => Some(Msg::FocusChanged(false)),
         _ => None,
     }
 }
 
-fn send_all(commands: &mpsc::UnboundedSender<Cmd>, cmds: Vec<Cmd>) -> color_eyre::Result<()> {
+fn send_all(
+    commands: &mpsc::UnboundedSender<Cmd>,
+    env: &mut Env,
+    cmds: Vec<Cmd>,
+) -> color_eyre::Result<()> {
     for cmd in cmds {
         // The terminal is written here, between frames, never from the command task.
         if let Cmd::CopyToClipboard { text } = &cmd {
@@ -114,6 +134,15 @@ fn send_all(commands: &mpsc::UnboundedSender<Cmd>, cmds: Vec<Cmd>) -> color_eyre
                 tracing::warn!(%error, "copying to the clipboard failed");
             }
             continue;
+        }
+        // The surroundings follow the deployment `update` moved to; the runner does too.
+        if let Cmd::UseDeployment {
+            deployment,
+            api_base,
+        } = &cmd
+            && !env.switch_to(deployment, api_base)
+        {
+            tracing::warn!(%deployment, "asked to show a deployment the console does not know");
         }
         commands
             .send(cmd)
@@ -125,7 +154,7 @@ fn send_all(commands: &mpsc::UnboundedSender<Cmd>, cmds: Vec<Cmd>) -> color_eyre
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     mut model: Model,
-    env: &Env,
+    mut env: Env,
     commands: &mpsc::UnboundedSender<Cmd>,
     mut results: mpsc::UnboundedReceiver<Msg>,
 ) -> color_eyre::Result<()> {
@@ -133,8 +162,8 @@ async fn event_loop(
     model.width = size.width;
     model.height = size.height;
     model.now = Utc::now();
-    send_all(commands, update::init(&mut model))?;
-    terminal.draw(|frame| view::view(&model, env, frame))?;
+    send_all(commands, &mut env, update::init(&mut model))?;
+    terminal.draw(|frame| view::view(&model, &env, frame))?;
 
     let mut events = EventStream::new();
     let mut ticks = tokio::time::interval(TICK);
@@ -142,6 +171,7 @@ async fn event_loop(
     let mut stop_signals = StopSignals::new()?;
     loop {
         let busy = model.wants_ticks();
+        let wake = live_wait(&model);
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => match event_msg(event) {
@@ -153,20 +183,35 @@ async fn event_loop(
             },
             Some(msg) = results.recv() => msg,
             _ = ticks.tick(), if busy => Msg::Tick,
+            () = tokio::time::sleep(wake.unwrap_or_default()), if wake.is_some() => Msg::LiveTick,
             () = stop_signals.recv() => Msg::Quit,
         };
         model.now = Utc::now();
-        send_all(commands, update::update(&mut model, env, msg))?;
+        let cmds = update::update(&mut model, &env, msg);
+        send_all(commands, &mut env, cmds)?;
         // Answers that are already here are folded into the same frame.
         while let Ok(msg) = results.try_recv() {
-            send_all(commands, update::update(&mut model, env, msg))?;
+            let cmds = update::update(&mut model, &env, msg);
+            send_all(commands, &mut env, cmds)?;
         }
         if model.quit {
             break;
         }
-        terminal.draw(|frame| view::view(&model, env, frame))?;
+        terminal.draw(|frame| view::view(&model, &env, frame))?;
     }
     Ok(())
+}
+
+/// A little past the time the live table asked to be woken at: the loop's timer and the wall
+/// clock `update` reads may differ by a few milliseconds, and waking early would find nothing
+/// due yet.
+const WAKE_SLACK: Duration = Duration::from_millis(20);
+
+/// How long to sleep before waking the live table (a refresh due, a mark to fade), if at all.
+fn live_wait(model: &Model) -> Option<Duration> {
+    let at = next_wake(model)?;
+    let wait = (at - Utc::now()).to_std().unwrap_or_default();
+    Some(wait + WAKE_SLACK)
 }
 
 /// What asks the console to stop besides `q`: Ctrl-C, and on Unix also SIGTERM (a terminal

@@ -14,12 +14,14 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::{AbortHandle, JoinHandle};
 
 use super::bulk_runner::{self, BulkStops, ExportJob};
+use super::connections::Connections;
 use super::files::{JournalWriter, read_journal, view_file};
-use super::msg::{Done, LockdownDone, Msg, QuickChange, RequestId};
+use super::msg::{Done, LockdownDone, Msg, QuickChange, RequestId, RowWindow};
 use geobox_api::{
     ApiError, GeoboxClient, NewUser, PlanQuery, Secret, UserQuery, UserRef, UserUpdate,
 };
 use geobox_ops::bulk::{Change, Targets};
+use geobox_ops::find;
 use geobox_ops::journal::{
     Entry, Filter, Journal, Tool, UndoClaim, UndoPlan, apply_undo, renew_plan, users_now,
 };
@@ -97,6 +99,32 @@ pub enum Cmd {
         request: RequestId,
         new_user: NewUser,
     },
+    /// `GET users/` for the rows around the screen, read again by the live table.
+    RefreshRows {
+        request: RequestId,
+        window: RowWindow,
+        query: UserQuery,
+    },
+    /// `GET users/?return_count=True`, read again by the live table.
+    RefreshCount {
+        request: RequestId,
+        query: UserQuery,
+    },
+    /// Signs in to another deployment (`GET users/me/` there, after `auth/token/` for a
+    /// password), with the password typed when its profile names none.
+    SignIn {
+        request: RequestId,
+        deployment: String,
+        password: Option<Secret>,
+    },
+    /// From now on, requests go to this deployment (signed in to before); the loop also
+    /// switches its surroundings (`Env`) to it, at `api_base`.
+    UseDeployment {
+        deployment: String,
+        api_base: String,
+    },
+    /// `GET users/?search=` on every deployment at once (`geobox_ops::find`).
+    FindEverywhere { request: RequestId, term: String },
     /// `GET users/me/`, only to learn whether the server answers again.
     Probe { request: RequestId },
     /// `GET users/{id}/` to refresh one row.
@@ -186,17 +214,18 @@ impl Runner {
     }
 }
 
-/// Starts the command task: it runs every command sent to it, sends the answers to `results`,
-/// and appends the console's writes to `journal` (none: not kept).
+/// Starts the command task: it runs every command sent to it against the deployment in use
+/// among `connections`, sends the answers to `results`, and appends the console's writes to
+/// `journal` (none: not kept).
 pub fn start(
-    client: Arc<GeoboxClient>,
+    connections: Connections,
     journal: Option<Journal>,
     results: mpsc::UnboundedSender<Msg>,
 ) -> Runner {
     let (commands, mut received) = mpsc::unbounded_channel::<Cmd>();
     let task = tokio::spawn(async move {
         let mut task = CommandTask {
-            client,
+            connections,
             writer: JournalWriter::start(journal.clone(), results.clone()),
             results,
             journal,
@@ -212,18 +241,20 @@ pub fn start(
     Runner { commands, task }
 }
 
-/// [`start`] for a caller that only sends commands and never waits for the task.
+/// [`start`] on one deployment, for a caller that only sends commands and never waits for
+/// the task.
 pub fn spawn(
     client: Arc<GeoboxClient>,
     journal: Option<Journal>,
     results: mpsc::UnboundedSender<Msg>,
 ) -> mpsc::UnboundedSender<Cmd> {
-    start(client, journal, results).commands
+    let name = geobox_api::redact_host(client.base_url().as_str());
+    start(Connections::new(&name, client), journal, results).commands
 }
 
 /// What the command task keeps between commands.
 struct CommandTask {
-    client: Arc<GeoboxClient>,
+    connections: Connections,
     results: mpsc::UnboundedSender<Msg>,
     journal: Option<Journal>,
     writer: JournalWriter,
@@ -262,7 +293,7 @@ impl CommandTask {
                 change,
             } => {
                 self.stops.start(request);
-                let (client, results) = (Arc::clone(&self.client), self.results.clone());
+                let (client, results) = (self.connections.current(), self.results.clone());
                 let stops = self.stops.clone();
                 tokio::spawn(bulk_runner::run(
                     client, results, request, targets, change, stops,
@@ -276,7 +307,7 @@ impl CommandTask {
                 overwrite,
             } => {
                 self.stops.start(request);
-                let (client, results) = (Arc::clone(&self.client), self.results.clone());
+                let (client, results) = (self.connections.current(), self.results.clone());
                 let job = ExportJob {
                     request,
                     view,
@@ -306,9 +337,34 @@ impl CommandTask {
             }
             // The loop writes it to the terminal itself, between frames; it never comes here.
             Cmd::CopyToClipboard { .. } => {}
+            Cmd::UseDeployment { deployment, .. } => {
+                if !self.connections.use_deployment(&deployment) {
+                    tracing::warn!(%deployment, "asked to use a deployment not signed in to");
+                }
+            }
+            Cmd::SignIn {
+                request,
+                deployment,
+                password,
+            } => {
+                let (connections, results) = (self.connections.clone(), self.results.clone());
+                tokio::spawn(async move {
+                    let _ =
+                        results.send(sign_in(&connections, request, deployment, password).await);
+                });
+            }
+            Cmd::FindEverywhere { request, term } => {
+                let (connections, results) = (self.connections.clone(), self.results.clone());
+                tokio::spawn(async move {
+                    let found = connections.find(&term, find::DEFAULT_LIMIT).await;
+                    let _ = results.send(Msg::FoundEverywhere { request, found });
+                });
+            }
             request @ (Cmd::LoadMe { .. }
             | Cmd::LoadUsers { .. }
             | Cmd::CountUsers { .. }
+            | Cmd::RefreshRows { .. }
+            | Cmd::RefreshCount { .. }
             | Cmd::LoadSessions { .. }
             | Cmd::LoadPlans { .. }
             | Cmd::CloseSession { .. }
@@ -348,7 +404,7 @@ impl CommandTask {
         };
         let (request, id) = (*request, entry.id.clone());
         let claim = UndoClaim::new(claimant.as_deref());
-        let (client, results) = (Arc::clone(&self.client), self.results.clone());
+        let (client, results) = (self.connections.current(), self.results.clone());
         let permits = Arc::clone(&self.permits);
         tokio::spawn(async move {
             let target = id.clone();
@@ -376,7 +432,7 @@ impl CommandTask {
     /// cancelled is tracked until it ends.
     fn send_request(&self, cmd: Cmd) {
         let request = cmd.cancellable();
-        let client = Arc::clone(&self.client);
+        let client = self.connections.current();
         let results = self.results.clone();
         let finished = Arc::clone(&self.running);
         let permits = Arc::clone(&self.permits);
@@ -418,6 +474,21 @@ async fn views_loaded(request: RequestId, store: ViewStore, op: ViewOp) -> Optio
     }
 }
 
+/// Signs in to another deployment and answers with who the console is there.
+pub async fn sign_in(
+    connections: &Connections,
+    request: RequestId,
+    deployment: String,
+    password: Option<Secret>,
+) -> Msg {
+    let done = timed(request, connections.sign_in(&deployment, password)).await;
+    Msg::SignedIn {
+        request,
+        deployment,
+        done,
+    }
+}
+
 /// Runs the shared lockdown and keeps what the console shows and journals.
 async fn lock_down(client: &GeoboxClient, lockdown: Lockdown) -> Result<LockdownDone, ApiError> {
     let report = lockdown::run(client, lockdown, |_| {}).await?;
@@ -433,44 +504,6 @@ async fn lock_down(client: &GeoboxClient, lockdown: Lockdown) -> Result<Lockdown
 /// The map stays usable even if a task panicked while holding it.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Cmd {
-    /// The request a command starts, for those that can be cancelled.
-    fn cancellable(&self) -> Option<RequestId> {
-        match self {
-            Cmd::LoadUsers { request, .. }
-            | Cmd::CountUsers { request, .. }
-            | Cmd::CollectMatching { request, .. } => Some(*request),
-            Cmd::LoadMe { .. }
-            | Cmd::LoadSessions { .. }
-            | Cmd::LoadPlans { .. }
-            | Cmd::CloseSession { .. }
-            | Cmd::ListSessionsToClose { .. }
-            | Cmd::QuickEdit { .. }
-            | Cmd::DeleteUser { .. }
-            | Cmd::ChangePassword { .. }
-            | Cmd::RenewPlan { .. }
-            | Cmd::ReadBeforeSave { .. }
-            | Cmd::SaveUser { .. }
-            | Cmd::CreateUser { .. }
-            | Cmd::Probe { .. }
-            | Cmd::ReloadUser { .. }
-            | Cmd::CancelRequest { .. }
-            | Cmd::After { .. }
-            | Cmd::AppendJournal { .. }
-            | Cmd::ReadJournal { .. }
-            | Cmd::CheckUndo { .. }
-            | Cmd::ApplyUndo { .. }
-            | Cmd::Lockdown { .. }
-            | Cmd::Log { .. }
-            | Cmd::RunBulk { .. }
-            | Cmd::ViewFile { .. }
-            | Cmd::Export { .. }
-            | Cmd::StopBulk { .. }
-            | Cmd::CopyToClipboard { .. } => None,
-        }
-    }
 }
 
 async fn timed<T>(
@@ -503,6 +536,17 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         },
         Cmd::CountUsers { request, query } => {
             Msg::UsersCounted(timed(request, client.count_users(&query)).await)
+        }
+        Cmd::RefreshRows {
+            request,
+            window,
+            query,
+        } => Msg::LiveRowsRead {
+            window,
+            done: timed(request, client.list_users(&query)).await,
+        },
+        Cmd::RefreshCount { request, query } => {
+            Msg::LiveCounted(timed(request, client.count_users(&query)).await)
         }
         Cmd::LoadSessions { request, user_id } => Msg::SessionsLoaded {
             user_id,
@@ -656,6 +700,10 @@ pub async fn execute(client: &GeoboxClient, cmd: Cmd) -> Option<Msg> {
         },
         // The runner writes to the terminal itself; the command task has no terminal.
         Cmd::CopyToClipboard { .. } => return None,
+        // Deployments are the command task's: one client alone knows of no other.
+        Cmd::SignIn { .. } | Cmd::UseDeployment { .. } | Cmd::FindEverywhere { .. } => {
+            return None;
+        }
     };
     Some(msg)
 }
@@ -680,7 +728,8 @@ mod tests {
         )
         .expect("a client");
         let (results, _answers) = mpsc::unbounded_channel();
-        let runner = start(Arc::new(client), Some(journal.clone()), results);
+        let connections = Connections::new("local", Arc::new(client));
+        let runner = start(connections, Some(journal.clone()), results);
         for n in 0..20 {
             let mut entry = Entry::new(
                 "http://127.0.0.1:9/v1/",

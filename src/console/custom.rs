@@ -14,6 +14,8 @@ use super::palette::{Palette, Role, parse_color};
 pub struct Customization {
     pub palette: Palette,
     pub keymap: Keymap,
+    /// `[console] refresh`, when the file says.
+    pub refresh: Option<std::time::Duration>,
     pub problems: Vec<String>,
 }
 
@@ -81,6 +83,7 @@ pub fn from_file(file: &ConfigFile) -> Customization {
     Customization {
         palette,
         keymap,
+        refresh: file.console.refresh.map(std::time::Duration::from_secs),
         problems,
     }
 }
@@ -155,6 +158,7 @@ mod tests {
         let theme = Theme {
             color: true,
             palette: env.palette,
+            accent: None,
         };
         help_lines(model, &env.keymap, theme, 100)
             .iter()
@@ -269,6 +273,7 @@ mod tests {
         let theme = Theme {
             color: true,
             palette: custom.palette,
+            accent: None,
         };
         let active = theme.status(Some(&geobox_api::UserStatus::Active));
         assert_eq!(active.fg, Some(Color::Rgb(0, 255, 0)));

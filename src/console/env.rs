@@ -1,9 +1,14 @@
-//! What does not change while the console runs: the deployment it talks to, how it draws,
-//! which key does what, and where saved views are kept. `app` builds it once; `update` and
-//! `view` read it beside the model, which holds only what changes.
+//! What does not change while the console shows one deployment: the deployment itself (where
+//! requests go, where its views are kept, whether it is protected), how the console draws,
+//! and which key does what. `app` builds it at start and switches it to another deployment
+//! when `update` asks (`Cmd::UseDeployment`); `update` and `view` read it beside the model,
+//! which holds what changes.
+
+use ratatui::style::Color;
 
 use geobox_ops::views::ViewStore;
 
+use super::deployment::Deployment;
 use super::keys::Keymap;
 use super::palette::Palette;
 
@@ -16,7 +21,7 @@ pub enum ClipboardReach {
     Unlikely(String),
 }
 
-/// The console's surroundings, fixed for the whole run.
+/// The console's surroundings, fixed while it shows one deployment.
 #[derive(Clone, Debug)]
 pub struct Env {
     /// The host shown in the title bar.
@@ -35,14 +40,27 @@ pub struct Env {
     pub keymap: Keymap,
     /// Where saved views are kept (none: the platform has no config directory).
     pub view_store: Option<ViewStore>,
+    /// The name of the deployment shown (a profile's, `demo`, or its host).
+    pub deployment: String,
+    /// Every deployment `C` offers, the one shown among them.
+    pub deployments: Vec<Deployment>,
+    /// Every write to the deployment shown asks for its name typed.
+    pub protected: bool,
+    /// The deployment's own colour: the title bar and the borders carry it.
+    pub accent: Option<Color>,
 }
 
 impl Env {
     /// The surroundings of a console showing `host_label`, with the built-in keys and colours,
     /// no known API base and nowhere to keep views; `app` fills in what it finds.
     pub fn new(host_label: impl Into<String>) -> Env {
+        let host_label = host_label.into();
         Env {
-            host_label: host_label.into(),
+            deployment: host_label.clone(),
+            deployments: Vec::new(),
+            protected: false,
+            accent: None,
+            host_label,
             demo_url: None,
             api_base: String::new(),
             clipboard: ClipboardReach::Likely,
@@ -52,4 +70,42 @@ impl Env {
             view_store: None,
         }
     }
+
+    /// The deployment shown, as the picker lists it.
+    pub fn here(&self) -> Option<&Deployment> {
+        self.deployments
+            .iter()
+            .find(|deployment| deployment.name == self.deployment)
+    }
+
+    /// Shows `name` from now on, reached at `api_base` (the address the runner signed in
+    /// to: the demo's is known only once it runs). `false` when no such deployment is known.
+    pub fn switch_to(&mut self, name: &str, api_base: &str) -> bool {
+        let Some(deployment) = self.deployments.iter_mut().find(|d| d.name == name) else {
+            return false;
+        };
+        if deployment.is_demo() {
+            deployment.demo_url = Some(api_base.to_string());
+            deployment.host = demo_host(api_base);
+        }
+        deployment.api_base = api_base.to_string();
+        let deployment = deployment.clone();
+        self.deployment = deployment.name.clone();
+        self.host_label = deployment.host.clone();
+        self.demo_url = deployment.demo_url.clone();
+        self.api_base = deployment.api_base.clone();
+        self.view_store = deployment.view_store.clone();
+        self.protected = deployment.protected;
+        self.accent = deployment.color;
+        true
+    }
+}
+
+/// The demo's address as the title bar and the picker show it (`127.0.0.1:41235`).
+pub fn demo_host(url: &str) -> String {
+    url.trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .trim_end_matches("/v1")
+        .to_string()
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 use geobox_api::{ApiError, Session, User};
 
 use super::cmd::Cmd;
+use super::deployment::Deployment;
 use super::env::Env;
 use super::model::Model;
 use super::msg::{Done, Msg};
@@ -33,6 +34,41 @@ pub fn now() -> DateTime<Utc> {
 /// keep views.
 pub fn env() -> Env {
     Env::new("geobox.example.ir")
+}
+
+/// A deployment of the config file: `https://{name}.example`, its password asked for when
+/// `asks_password`, red and protected when `protected`.
+pub fn deployment(name: &str, asks_password: bool, protected: bool) -> Deployment {
+    Deployment {
+        name: name.to_string(),
+        host: format!("https://{name}.example"),
+        api_base: format!("https://{name}.example/v1/"),
+        demo_url: None,
+        signs_in: if asks_password {
+            "password (ops), asked for".into()
+        } else {
+            "API key".into()
+        },
+        asks_password,
+        protected,
+        color: protected.then_some(ratatui::style::Color::Red),
+        problem: None,
+        view_store: None,
+    }
+}
+
+/// The fixtures' surroundings with three deployments, `shown` the one shown: `staging`,
+/// `prod` (protected, red, its password asked for) and `lab`.
+pub fn deployments_env(shown: &str) -> Env {
+    let mut env = env();
+    env.deployments = vec![
+        deployment("staging", false, false),
+        deployment("prod", true, true),
+        deployment("lab", false, false),
+    ];
+    let base = format!("https://{shown}.example/v1/");
+    assert!(env.switch_to(shown, &base), "{shown} is one of them");
+    env
 }
 
 /// `update` in the fixtures' surroundings ([`env`]).
@@ -159,6 +195,28 @@ impl FakeServer {
         }
     }
 
+    /// The users a list query reads. Users sort by id here whatever the column; the
+    /// direction is honoured, so pages read backwards come out right.
+    pub fn rows(&self, query: &geobox_api::UserQuery) -> Vec<User> {
+        let limit = self.cap.map_or(query.limit, |cap| query.limit.min(cap));
+        let end = (query.skip + limit).min(self.total);
+        let descending = query
+            .order_by
+            .as_deref()
+            .and_then(|order| order.split(',').next())
+            .is_some_and(|first| first.trim_end().ends_with('D'));
+        (query.skip..end)
+            .map(|row| {
+                let id = if descending {
+                    self.total - row
+                } else {
+                    row + 1
+                };
+                user(id as i64)
+            })
+            .collect()
+    }
+
     /// The answer to one command; `None` for commands that have none (timers, logs).
     pub fn answer(&self, cmd: &Cmd) -> Option<Msg> {
         Some(match cmd {
@@ -167,31 +225,19 @@ impl FakeServer {
                 request,
                 page,
                 query,
-            } => {
-                let limit = self.cap.map_or(query.limit, |cap| query.limit.min(cap));
-                let end = (query.skip + limit).min(self.total);
-                // Users sort by id here whatever the column; the direction is honoured, so
-                // pages read backwards come out right.
-                let descending = query
-                    .order_by
-                    .as_deref()
-                    .and_then(|order| order.split(',').next())
-                    .is_some_and(|first| first.trim_end().ends_with('D'));
-                let users = (query.skip..end)
-                    .map(|row| {
-                        let id = if descending {
-                            self.total - row
-                        } else {
-                            row + 1
-                        };
-                        user(id as i64)
-                    })
-                    .collect();
-                Msg::UsersLoaded {
-                    page: *page,
-                    done: self.done(*request, users),
-                }
-            }
+            } => Msg::UsersLoaded {
+                page: *page,
+                done: self.done(*request, self.rows(query)),
+            },
+            Cmd::RefreshRows {
+                request,
+                window,
+                query,
+            } => Msg::LiveRowsRead {
+                window: *window,
+                done: self.done(*request, self.rows(query)),
+            },
+            Cmd::RefreshCount { request, .. } => Msg::LiveCounted(self.done(*request, self.total)),
             Cmd::CountUsers { request, .. } => Msg::UsersCounted(self.done(*request, self.total)),
             Cmd::LoadSessions { request, user_id } => Msg::SessionsLoaded {
                 user_id: *user_id,
@@ -228,6 +274,47 @@ pub fn settle(model: &mut Model, server: &FakeServer, cmds: Vec<Cmd>) {
             queue.extend(update(model, msg));
         }
     }
+}
+
+/// Answers a live refresh among `cmds` as a server of `total` users whose list `edit`
+/// changed (users gone, come or changed); the sessions and the count as [`FakeServer`] has
+/// them. Returns what `update` asked for next.
+pub fn answer_refresh(
+    model: &mut Model,
+    cmds: &[Cmd],
+    total: u64,
+    edit: impl Fn(&mut Vec<User>),
+) -> Vec<Cmd> {
+    let server = FakeServer::new(total);
+    let mut all = server.rows(&geobox_api::UserQuery::new().skip(0).limit(total));
+    edit(&mut all);
+    let mut out = Vec::new();
+    for cmd in cmds {
+        let msg = match cmd {
+            Cmd::RefreshRows {
+                request,
+                window,
+                query,
+            } => Msg::LiveRowsRead {
+                window: *window,
+                done: server.done(
+                    *request,
+                    all.iter()
+                        .skip(query.skip as usize)
+                        .take(query.limit as usize)
+                        .cloned()
+                        .collect(),
+                ),
+            },
+            Cmd::RefreshCount { .. } | Cmd::LoadSessions { .. } => match server.answer(cmd) {
+                Some(msg) => msg,
+                None => continue,
+            },
+            _ => continue,
+        };
+        out.extend(update(model, msg));
+    }
+    out
 }
 
 /// What the lockdown library reports when the session step failed and a password was set.

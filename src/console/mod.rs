@@ -7,7 +7,10 @@ pub mod app;
 mod bulk_runner;
 pub mod clipboard;
 pub mod cmd;
+mod cmd_kinds;
+pub mod connections;
 pub mod custom;
+pub mod deployment;
 pub mod env;
 mod files;
 #[cfg(any(test, feature = "test-support"))]
@@ -29,18 +32,22 @@ use std::sync::Arc;
 use geobox_api::GeoboxClient;
 
 /// What the console needs to know besides the client.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone)]
 pub struct ConsoleOptions {
-    /// Set when running against the embedded demo server: its base URL, shown in the title bar.
-    pub demo_url: Option<String>,
-    /// The host shown in the title bar.
-    pub host_label: String,
+    /// The deployment the client talks to: the demo, a profile, or the host configured.
+    pub start: deployment::Deployment,
+    /// Every other deployment `C` offers, with how to reach it (none: it cannot be chosen,
+    /// its problem says why).
+    pub others: Vec<(deployment::Deployment, Option<connections::Reach>)>,
+    /// What could not be read about the deployments: said once on start.
+    pub problems: Vec<String>,
     /// Hide every action.
     pub read_only: bool,
     /// Where logs go (never the screen).
     pub log_file: Option<PathBuf>,
-    /// Where saved views are kept (the config file and profile).
-    pub view_store: Option<geobox_ops::views::ViewStore>,
+    /// How often the live table refreshes (`--refresh`; else the config's `[console] refresh`,
+    /// else every 5 seconds); zero: never.
+    pub refresh: Option<std::time::Duration>,
     /// Where the journal is kept: this machine, or the team's database.
     pub journal: geobox_ops::journal::JournalPlace,
 }

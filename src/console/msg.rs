@@ -54,6 +54,13 @@ pub enum Msg {
     Tick,
     /// Leave the console.
     Quit,
+    /// The clock reached a time the live table asked to be woken at: a refresh is due, or a
+    /// change mark fades (sent by the loop, never on a fixed tick).
+    LiveTick,
+    /// Turn the live table's refresh on or off.
+    ToggleLive,
+    /// The terminal gained (`true`) or lost (`false`) focus, where it reports focus.
+    FocusChanged(bool),
 
     // ---- moving around ----
     /// Move the selection one user down.
@@ -260,6 +267,27 @@ pub enum Msg {
     /// Esc in the picker: drop the name being typed, else close.
     CloseViewPicker,
 
+    // ---- deployments ----
+    /// Open the picker of deployments (`C`).
+    OpenDeployments,
+    /// Move the picker's cursor (over deployments, or over the matches of a search).
+    StepDeployments(i8),
+    /// ⏎ in the picker: sign in to the highlighted deployment (after its password, when it
+    /// asks for one), run the search typed, or go to the highlighted match.
+    ChooseDeployment,
+    /// Edit what is typed in the picker: a password, or the search.
+    EditDeploymentInput(InputRequest),
+    /// Search every deployment (`/` in the picker).
+    OpenDeploymentSearch,
+    /// Esc in the picker: back from the password or the search, else close.
+    CloseDeployments,
+    /// Edit the deployment's name typed to let a write through to a protected deployment.
+    EditGateName(InputRequest),
+    /// Let the write through once the name typed matches.
+    ConfirmGate,
+    /// Keep the write from being sent: back to its confirmation.
+    CancelGate,
+
     // ---- export ----
     /// Ask where to write every user matching the view.
     OpenExport,
@@ -273,12 +301,31 @@ pub enum Msg {
     BackOutOfExport,
 
     // ---- results ----
+    /// The console signed in to another deployment (or could not): who it is there, and
+    /// the address it reached.
+    SignedIn {
+        request: RequestId,
+        deployment: String,
+        done: Done<Arrived>,
+    },
+    /// A search across every deployment came back, each deployment's answer in its place.
+    FoundEverywhere {
+        request: RequestId,
+        found: Vec<FoundIn>,
+    },
     /// The signed-in user arrived (`users/me/`).
     MeLoaded(Done<User>),
     /// One page of users arrived.
     UsersLoaded { page: u64, done: Done<Vec<User>> },
     /// The number of users matching the filters arrived.
     UsersCounted(Done<u64>),
+    /// A live refresh read the rows around the screen again.
+    LiveRowsRead {
+        window: RowWindow,
+        done: Done<Vec<User>>,
+    },
+    /// A live refresh read the number of users matching the filters again.
+    LiveCounted(Done<u64>),
     /// A user's sessions arrived.
     SessionsLoaded {
         user_id: i64,
@@ -449,6 +496,29 @@ pub enum JournalReadError {
 
 /// The saved views of the config file, by name.
 pub type SavedViews = Vec<(String, View)>;
+
+/// A deployment signed in to: who the console is there, and the API base it reached.
+#[derive(Clone, Debug)]
+pub struct Arrived {
+    pub me: User,
+    pub api_base: String,
+}
+
+/// One deployment's answer to a search across deployments.
+#[derive(Clone, Debug)]
+pub struct FoundIn {
+    pub deployment: String,
+    pub result: Result<Vec<User>, ApiError>,
+}
+
+/// The rows a live refresh reads: `rows` rows from row `first`, read from the other end of
+/// the list (and flipped on arrival) when `backwards`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowWindow {
+    pub first: u64,
+    pub rows: u64,
+    pub backwards: bool,
+}
 
 /// A one-field change made from a picker.
 #[derive(Clone, Debug, PartialEq)]

@@ -11,6 +11,7 @@ mod api_wire;
 mod bulk;
 mod bulk_safety;
 mod cli;
+mod deployments;
 mod habits;
 mod hostile;
 mod import;

@@ -6,6 +6,7 @@
 mod console_faults;
 mod console_flows;
 mod console_power;
+mod deployments;
 mod pty;
 mod querybar;
 #[path = "../support/mod.rs"]

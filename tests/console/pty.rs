@@ -349,3 +349,61 @@ fn a_bulk_role_picker_starts_on_viewer_and_q_closes_the_log_before_quitting() {
     let status = screen.exit_status();
     assert!(status.success(), "the second q quits: {status:?}");
 }
+
+#[test]
+fn a_change_made_through_the_api_appears_on_screen_without_a_key() {
+    let runtime = support::test_runtime();
+    let password = "pty-live-password";
+    let server = runtime.block_on(support::start_server(5, password));
+    let admin = support::admin_client(&server, password);
+    let id = runtime
+        .block_on(admin.create_user(&NewUser {
+            username: "live.watch".into(),
+            email: "live.watch@example.ir".into(),
+            password: Secret::new("Watch-pass-1"),
+            role: UserRole::Viewer,
+            first_name: "Live".into(),
+            last_name: "Watch".into(),
+            mobile: String::new(),
+            status: UserStatus::Active,
+        }))
+        .expect("a user")
+        .id;
+    let screen = Screen::start(
+        &["--refresh", "1"],
+        &[
+            ("GEOBOX_HOST", server.base_url.clone()),
+            ("GEOBOX_USERNAME", server.admin_username.clone()),
+            ("GEOBOX_PASSWORD", password.to_string()),
+        ],
+    );
+    let first = screen.wait_until("live.watch, active", |screen| {
+        table_row(screen, "live.watch").is_some_and(|row| row.contains("● Active"))
+    });
+    assert!(
+        first
+            .lines()
+            .next()
+            .is_some_and(|title| title.contains("⟳")),
+        "{first}"
+    );
+
+    // Another admin disables the user; nobody touches the console.
+    runtime
+        .block_on(admin.update_user(
+            id,
+            &geobox_api::UserUpdate {
+                status: Some(UserStatus::Disabled),
+                ..geobox_api::UserUpdate::default()
+            },
+        ))
+        .expect("the change is made");
+    let changed = screen.wait_until("the row to change by itself", |screen| {
+        table_row(screen, "live.watch").is_some_and(|row| row.contains("○ Disabled"))
+    });
+    let row = table_row(&changed, "live.watch").unwrap_or_default();
+    assert!(row.contains('~'), "the changed row is marked: {row}");
+
+    drop(screen);
+    runtime.block_on(server.shutdown());
+}

@@ -17,9 +17,11 @@ use geobox_api::{Auth, DEFAULT_HOST, DEFAULT_TIMEOUT, Secret, redact_host};
 
 mod file;
 mod journal;
+mod profiles;
 use crate::journal::{JOURNAL_URL_VAR, JournalPlace};
-pub use file::{AuthWay, ConfigError, ConfigFile, Profile, Setting};
+pub use file::{AuthWay, ConfigError, ConfigFile, ConsoleSettings, Profile, Setting};
 use journal::{JournalFrom, journal_place};
+pub use profiles::{ProfileEntry, every_profile, resolve_every};
 
 /// Overrides where the config file is (tests point it at a temporary file).
 pub const CONFIG_PATH_VAR: &str = "GEOBOX_USERS_CONFIG";
@@ -237,6 +239,8 @@ pub struct Config {
     pub journal_source: Source,
     /// The profile in effect, if any.
     pub profile: Option<String>,
+    /// The profile says `protected = true`: every write names the deployment first.
+    pub protected: bool,
     /// The config file's path, whether or not it exists.
     pub config_path: Option<PathBuf>,
     /// Whether the config file exists and was read.
@@ -255,6 +259,7 @@ impl fmt::Debug for Config {
             .field("timeout", &self.timeout)
             .field("journal", &self.journal)
             .field("profile", &self.profile)
+            .field("protected", &self.protected)
             .field("config_path", &self.config_path)
             .field("config_file_found", &self.config_file_found)
             .field("profile_names", &self.profile_names)
@@ -405,6 +410,7 @@ impl Config {
             None => Source::Default,
         };
 
+        let protected = profile.as_ref().is_some_and(|profile| profile.protected);
         Ok(Config {
             host,
             host_source,
@@ -414,6 +420,7 @@ impl Config {
             journal,
             journal_source,
             profile: profile_name,
+            protected,
             config_path,
             config_file_found,
             profile_names,
@@ -467,8 +474,13 @@ impl Config {
             lines.push(format!("profiles:    {}", self.profile_names.join(", ")));
         }
         lines.push(format!(
-            "profile:     {}",
-            self.profile.as_deref().unwrap_or("(none)")
+            "profile:     {}{}",
+            self.profile.as_deref().unwrap_or("(none)"),
+            if self.protected {
+                " (protected: writes need --deployment NAME or the name typed)"
+            } else {
+                ""
+            }
         ));
         lines.push(format!(
             "host:        {} ({})",

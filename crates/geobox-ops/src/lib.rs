@@ -5,6 +5,7 @@
 pub mod bulk;
 pub mod clean;
 pub mod config;
+pub mod find;
 pub mod journal;
 pub mod lockdown;
 pub mod paths;

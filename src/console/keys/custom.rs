@@ -54,6 +54,8 @@ const ALIASES: &[(&str, &str)] = &[
     ("cancel", "cancel_dialog"),
     ("copy_cli", "copy_query_as_cli"),
     ("copy_curl", "copy_query_as_curl"),
+    ("live", "toggle_live"),
+    ("deployments", "open_deployments"),
 ];
 
 /// The name of a binding's action: its intent in snake case, `_next`/`_prev` for a step.

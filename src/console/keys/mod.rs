@@ -6,7 +6,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::InputRequest;
 
-use super::model::{Confirm, ExportDialog, FilterField, Focus, Mode, Model, Needs, UndoAsk};
+use super::model::{
+    Confirm, ExportDialog, FilterField, Focus, Mode, Model, Needs, PickerStage, UndoAsk,
+};
 use super::msg::Msg;
 use geobox_api::UserRole;
 
@@ -43,6 +45,10 @@ pub enum Context {
     Views,
     /// The export dialog.
     Export,
+    /// The picker of deployments, and its search across them.
+    Deployments,
+    /// A write to a protected deployment: its name is typed.
+    Gate,
     /// Wherever the keyboard is, text fields included.
     Always,
 }
@@ -73,6 +79,8 @@ impl Context {
             Context::BulkQuery => "All users matching the view",
             Context::Views => "Saved views",
             Context::Export => "Export",
+            Context::Deployments => "Deployments",
+            Context::Gate => "A write to a protected deployment",
             Context::Always => "Everywhere, even while typing",
         }
     }
@@ -334,6 +342,8 @@ pub fn contexts(model: &Model) -> &'static [Context] {
         Mode::BulkQuery(_) => &[C::BulkQuery, C::Always],
         Mode::Views(_) => &[C::Views, C::Always],
         Mode::Export(_) => &[C::Export, C::Always],
+        Mode::Deployments(_) => &[C::Deployments, C::Always],
+        Mode::Gate(_) => &[C::Gate, C::Always],
     }
 }
 
@@ -402,12 +412,25 @@ pub fn translate(model: &Model, keymap: &Keymap, event: &KeyEvent) -> Option<Msg
             Some(Msg::EditExportPath(request))
         }
         Mode::Views(picker) if picker.naming.is_some() => Some(Msg::EditViewName(request)),
+        Mode::Deployments(picker) if typing_in(&picker.stage) => {
+            Some(Msg::EditDeploymentInput(request))
+        }
+        Mode::Gate(_) => Some(Msg::EditGateName(request)),
         Mode::BulkQuery(query) if query.typing_count() => Some(Msg::EditBulkQueryCount(request)),
         Mode::Journal(view) if view.undo.typing_count() => Some(Msg::EditJournalUndoCount(request)),
         Mode::Form(form) if !form.asking_discard && !form.focused().is_choice() => {
             Some(Msg::EditDialogInput(request))
         }
         _ => None,
+    }
+}
+
+/// Whether the deployment picker takes letters as text: a password or a search being typed.
+pub fn typing_in(stage: &PickerStage) -> bool {
+    match stage {
+        PickerStage::Password { .. } => true,
+        PickerStage::Search(search) => search.typing,
+        PickerStage::List | PickerStage::SigningIn { .. } => false,
     }
 }
 

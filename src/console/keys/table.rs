@@ -2,7 +2,7 @@
 
 use crossterm::event::KeyCode;
 
-use super::{Binding, Context as C, Key, act, admin, bind, ch, ctrl, key};
+use super::{Binding, Context as C, Key, act, admin, bind, ch, ctrl, key, typing_in};
 use crate::console::model::{BulkStage, Confirm, ExportDialog, Focus, Mode, Model, Needs, UndoAsk};
 use crate::console::msg::Msg;
 
@@ -124,6 +124,11 @@ fn views_listing(model: &Model) -> bool {
     matches!(&model.mode, Mode::Views(picker) if picker.naming.is_none())
 }
 
+/// Keys move and act in the deployment picker unless a password or a search is typed.
+fn deployments_listing(model: &Model) -> bool {
+    matches!(&model.mode, Mode::Deployments(picker) if !typing_in(&picker.stage))
+}
+
 /// Every binding, one per line: context, keys, how the keys are written, what the binding
 /// does (help), its footer hint (empty: none), the intent it sends. `act` marks a binding that
 /// changes something (hidden in read-only mode); `only_when` a binding that applies only in
@@ -175,6 +180,8 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Global, &[ch('L')], "L", "the journal of writes (this run first)", "L journal", || Msg::ToggleJournal),
     bind(C::Global, &[ch('A')], "A", "show / hide the activity log", "", || Msg::ToggleActivityLog),
     bind(C::Global, &[ch('R')], "R", "reload", "R reload", || Msg::Reload),
+    bind(C::Global, &[ch('C')], "C", "deployments: switch to another (each keeps its filters), / searches them all", "", || Msg::OpenDeployments),
+    bind(C::Global, &[ch('t')], "t", "live refresh on / off (the title bar shows ⟳ live, or when it last read)", "", || Msg::ToggleLive),
     bind(C::Global, &[ch('F')], "F", "saved and built-in views: pick, delete, rename", "F views", || Msg::OpenViewPicker).lists(),
     bind(C::Global, &[ch('V')], "V", "save the current filters and sort as a view", "", || Msg::OpenSaveView).lists(),
     bind(C::Global, &[ch('w')], "w", "export every user matching the view (CSV or JSON lines)", "w export", || Msg::OpenExport).lists(),
@@ -276,6 +283,16 @@ pub static KEYMAP: &[Binding] = &[
     bind(C::Export, &[ch('y')], "y", "write over the file named", "y write over it", || Msg::StartExport).only_when(export_overwriting),
     bind(C::Export, &[ch('n')], "n", "choose another name", "n/Esc another name", || Msg::BackOutOfExport).only_when(export_overwriting),
     bind(C::Export, &[ESC], "Esc", "close; while writing, stop after the current page", "Esc stop/cancel", || Msg::BackOutOfExport),
+    // The picker of deployments; a password or a search being typed takes letters as text
+    bind(C::Deployments, &[ch('j'), DOWN], "j/↓", "next deployment (or match)", "j/k move", || Msg::StepDeployments(1)).only_when(deployments_listing),
+    bind(C::Deployments, &[ch('k'), UP], "k/↑", "previous deployment (or match)", "", || Msg::StepDeployments(-1)).only_when(deployments_listing),
+    bind(C::Deployments, &[ENTER], "⏎", "switch to it (asks its password when its profile names none); on a match, go to the user there", "⏎ switch", || Msg::ChooseDeployment),
+    bind(C::Deployments, &[ch('/')], "/", "search every deployment at once", "/ search all", || Msg::OpenDeploymentSearch).only_when(deployments_listing),
+    bind(C::Deployments, &[ESC], "Esc", "back to the list, else close", "Esc back", || Msg::CloseDeployments),
+    bind(C::Deployments, &[ch('q')], "q", "close", "", || Msg::CloseDeployments).only_when(deployments_listing),
+    // A write to a protected deployment: its name is typed, so letters are text here
+    bind(C::Gate, &[ENTER], "⏎", "send the change once the deployment's name matches", "⏎ send", || Msg::ConfirmGate),
+    bind(C::Gate, &[ESC], "Esc", "send nothing: back to the dialog", "Esc back", || Msg::CancelGate),
     // Wherever the keyboard is, text fields included
     bind(C::Always, &[ctrl('c')], "Ctrl-C", "quit", "", || Msg::Quit),
 ];

@@ -39,6 +39,29 @@ pub struct UserList {
     pub in_flight_edits: BTreeSet<i64>,
     /// Users marked for a bulk action.
     pub marked: BTreeSet<i64>,
+    /// The rows around the screen as the last live refresh read them, shown over the pages
+    /// (they are newer), with users who no longer match kept in place until the selection
+    /// moves.
+    pub fresh: Option<FreshRows>,
+}
+
+/// Rows read by a live refresh: `users[0]` is on row `first`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FreshRows {
+    pub first: u64,
+    pub users: Vec<User>,
+}
+
+impl FreshRows {
+    /// The row after the last one.
+    pub fn end(&self) -> u64 {
+        self.first + self.users.len() as u64
+    }
+
+    fn get(&self, row: u64) -> Option<&User> {
+        row.checked_sub(self.first)
+            .and_then(|index| self.users.get(usize::try_from(index).ok()?))
+    }
 }
 
 impl Default for UserList {
@@ -56,6 +79,7 @@ impl Default for UserList {
             error: None,
             in_flight_edits: BTreeSet::new(),
             marked: BTreeSet::new(),
+            fresh: None,
         }
     }
 }
@@ -63,6 +87,11 @@ impl Default for UserList {
 impl UserList {
     /// The user on an absolute row, when its page is loaded.
     pub fn user_at(&self, row: u64) -> Option<&User> {
+        if let Some(fresh) = &self.fresh
+            && (fresh.first..fresh.end()).contains(&row)
+        {
+            return fresh.get(row);
+        }
         self.pages
             .get(&(row / self.page_size))
             .and_then(|page| page.get((row % self.page_size) as usize))
@@ -79,14 +108,17 @@ impl UserList {
 
     /// How many rows there are, as far as anyone knows: the count, or the rows seen so far.
     pub fn known_rows(&self) -> u64 {
+        // Users kept in place after they stopped matching may reach past the count.
+        let fresh_end = self.fresh.as_ref().map_or(0, FreshRows::end);
         if let Some(total) = self.total {
-            return total;
+            return total.max(fresh_end);
         }
         self.pages
             .iter()
             .next_back()
             .map(|(page, users)| page * self.page_size + users.len() as u64)
             .unwrap_or(0)
+            .max(fresh_end)
     }
 
     /// Whether the first page has arrived (or failed): before that the table shows a spinner.
@@ -100,6 +132,11 @@ impl UserList {
 
     /// Finds a loaded user by id, with its row.
     pub fn find(&self, user_id: i64) -> Option<(u64, &User)> {
+        if let Some(fresh) = &self.fresh
+            && let Some(index) = fresh.users.iter().position(|user| user.id == user_id)
+        {
+            return Some((fresh.first + index as u64, &fresh.users[index]));
+        }
         self.pages.iter().find_map(|(page, users)| {
             users
                 .iter()
@@ -131,10 +168,18 @@ impl UserList {
         })
     }
 
-    pub fn find_mut(&mut self, user_id: i64) -> Option<&mut User> {
-        self.pages
-            .values_mut()
-            .find_map(|users| users.iter_mut().find(|user| user.id == user_id))
+    /// Puts the server's copy of a user in place of every loaded copy (the pages and the
+    /// fresh rows).
+    pub fn put(&mut self, user: &User) {
+        let fresh = self
+            .fresh
+            .iter_mut()
+            .flat_map(|fresh| fresh.users.iter_mut());
+        for row in fresh.chain(self.pages.values_mut().flatten()) {
+            if row.id == user.id {
+                *row = user.clone();
+            }
+        }
     }
 }
 

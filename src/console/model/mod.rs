@@ -8,10 +8,12 @@ mod actions;
 mod allowed;
 mod bulk_query;
 mod connection;
+mod deployments;
 mod export;
 mod filters;
 mod journal;
 mod list;
+mod live;
 mod loadable;
 mod lockdown;
 mod query_bar;
@@ -25,10 +27,19 @@ pub use bulk_query::{
     view_narrows, view_of,
 };
 pub use connection::{Connection, RETRY_FIRST, RETRY_MAX};
+pub use deployments::{
+    DeploymentPicker, Elsewhere, FoundUser, Gate, Parked, PickerStage, SearchAcross, Switching,
+};
 pub use export::{ExportDialog, default_export_name, export_format, toggle_extension};
 pub use filters::{FilterField, FilterPanel, Filters, Sort, SortColumn};
 pub use journal::{ConsoleJournal, JournalIds, JournalView, UndoAsk};
-pub use list::{MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList};
+pub use list::{
+    FreshRows, MAX_PAGES, PAGE_SIZE, PREFETCH_MARGIN, SessionsPane, TargetUser, UserList,
+};
+pub use live::{
+    CHANGE_SHOWN, COUNT_EVERY, DEFAULT_REFRESH, Due, Live, LiveField, Marked, Paused,
+    QUIET_AFTER_KEY, Round, WINDOW_MARGIN, due, later, next_wake, paused,
+};
 pub use loadable::{LoadState, Loadable};
 pub use lockdown::{LockdownDialog, LockdownResult};
 pub use query_bar::{Copied, QueryBar, current_query, public_base, request_url};
@@ -117,6 +128,10 @@ pub enum Mode {
     Views(Box<ViewPicker>),
     /// Writing every user matching the view to a file.
     Export(Box<ExportDialog>),
+    /// The picker of deployments (`C`), with its search across them.
+    Deployments(Box<DeploymentPicker>),
+    /// A write to a protected deployment waits for the deployment's name typed.
+    Gate(Box<Gate>),
 }
 
 /// Progress of a bulk action: done/total and what failed.
@@ -209,6 +224,10 @@ pub struct Model {
     pub journal: ConsoleJournal,
     /// Sessions from one address being listed across users, before the confirmation.
     pub address_sweep: Option<AddressSweep>,
+    /// The live table: when it refreshes, and what the last refreshes found changed.
+    pub live: Live,
+    /// The other deployments: what each one left shows again, and a switch under way.
+    pub elsewhere: Elsewhere,
 }
 
 impl Default for Model {
@@ -255,6 +274,8 @@ impl Model {
             mark_anchor: None,
             journal: ConsoleJournal::default(),
             address_sweep: None,
+            live: Live::default(),
+            elsewhere: Elsewhere::default(),
         }
     }
 

@@ -36,9 +36,7 @@ pub(super) fn on_user_updated(
             if model.progress.is_none() {
                 text.push_str(" · u undo");
             }
-            if let Some(row) = model.users.find_mut(user_id) {
-                *row = user;
-            }
+            model.users.put(&user);
             let disabled = change == QuickChange::Status(UserStatus::Disabled);
             reload_sessions_if_disabled(model, user_id, disabled, cmds);
             if !step_progress(model, env, None, cmds) {
@@ -169,8 +167,8 @@ pub(super) fn on_user_reloaded(
         Ok(user) => {
             let expires = user.expiration_date.clone();
             let username = user.username.clone();
-            if let Some(row) = model.users.find_mut(user_id) {
-                *row = user;
+            if user.id == user_id {
+                model.users.put(&user);
             }
             if let Some(expires) = expires {
                 model.inform(format!(

@@ -42,7 +42,8 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         }
         Msg::UserUpdated { done, .. } | Msg::UserSaved { done, .. } => answer(done),
         Msg::UsersLoaded { done, .. } | Msg::MatchingCollected { done, .. } => answer(done),
-        Msg::UsersCounted(done) => answer(done),
+        Msg::UsersCounted(done) | Msg::LiveCounted(done) => answer(done),
+        Msg::LiveRowsRead { done, .. } => answer(done),
         Msg::SessionsLoaded { done, .. } | Msg::SessionsToClose { done, .. } => answer(done),
         Msg::PlansLoaded(done) => answer(done),
         Msg::SessionClosed { done, .. }
@@ -52,6 +53,8 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::ProbeAnswered(done) => answer(done),
         Msg::UndoChecked { done, .. } => answer(done),
         Msg::LockedDown { done, .. } => answer(done),
+        // Another deployment's answers say nothing of the one shown.
+        Msg::SignedIn { .. } | Msg::FoundEverywhere { .. } => None,
         Msg::ExportFinished { request, result } => exported(*request, result),
         Msg::BulkFinished { request, summary } => Some(Answer {
             request: *request,
@@ -78,6 +81,9 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::Resized { .. }
         | Msg::Tick
         | Msg::Quit
+        | Msg::LiveTick
+        | Msg::ToggleLive
+        | Msg::FocusChanged(_)
         | Msg::RetryConnection { .. }
         | Msg::SelectionSettled { .. }
         | Msg::SearchSettled { .. }
@@ -176,7 +182,16 @@ pub(super) fn answer_of(msg: &Msg) -> Option<Answer> {
         | Msg::EditExportPath(_)
         | Msg::ToggleExportFormat
         | Msg::StartExport
-        | Msg::BackOutOfExport => None,
+        | Msg::BackOutOfExport
+        | Msg::OpenDeployments
+        | Msg::StepDeployments(_)
+        | Msg::ChooseDeployment
+        | Msg::EditDeploymentInput(_)
+        | Msg::OpenDeploymentSearch
+        | Msg::CloseDeployments
+        | Msg::EditGateName(_)
+        | Msg::ConfirmGate
+        | Msg::CancelGate => None,
     }
 }
 

@@ -10,10 +10,15 @@ use geobox_api::{User, UserQuery};
 /// The query for one page, and how many rows it reads backwards (`None`: read forwards).
 pub(super) fn page_query(model: &Model, page: u64) -> (UserQuery, Option<u64>) {
     let size = model.users.page_size;
-    let skip = page * size;
+    rows_query(model, page * size, size)
+}
+
+/// The query for `limit` rows from row `skip` (a page, or the rows a live refresh reads), and
+/// how many rows it reads backwards (`None`: read forwards).
+pub(super) fn rows_query(model: &Model, skip: u64, limit: u64) -> (UserQuery, Option<u64>) {
     match model.users.total {
         Some(total) if skip > total / 2 && skip < total => {
-            let rows = size.min(total - skip);
+            let rows = limit.min(total - skip);
             let backwards = Filters {
                 sort: Sort {
                     descending: !model.filters.sort.descending,
@@ -23,7 +28,7 @@ pub(super) fn page_query(model: &Model, page: u64) -> (UserQuery, Option<u64>) {
             };
             (backwards.query(total - skip - rows, rows), Some(rows))
         }
-        _ => (model.filters.query(skip, size), None),
+        _ => (model.filters.query(skip, limit), None),
     }
 }
 

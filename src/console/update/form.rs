@@ -331,10 +331,10 @@ pub(super) fn on_user_saved(
                 let id = user.id;
                 let disabled = user.status == Some(UserStatus::Disabled);
                 let mut was_disabled = false;
-                if let Some(row) = model.users.find_mut(id) {
+                if let Some((_, row)) = model.users.find(id) {
                     was_disabled = row.status == Some(UserStatus::Disabled);
-                    *row = user;
                 }
+                model.users.put(&user);
                 reload_sessions_if_disabled(model, id, disabled && !was_disabled, cmds);
                 succeed(model, text, cmds);
             }

@@ -90,9 +90,17 @@ pub fn table_rows(model: &Model) -> u64 {
 
 /// Starts the list over (new filters or sort): drops every page and asks for the first ones.
 pub(super) fn reset_list(model: &mut Model, cmds: &mut Vec<Cmd>, selected: u64) {
+    reset_list_at(model, cmds, selected, 0);
+}
+
+/// Starts the list over with `selected` on row `selected` and row `offset` at the top, as far
+/// as the screen allows (back on a deployment, as it was left).
+pub(super) fn reset_list_at(model: &mut Model, cmds: &mut Vec<Cmd>, selected: u64, offset: u64) {
+    super::live_rows::forget(model, cmds);
     let marked = std::mem::take(&mut model.users.marked);
     model.users = UserList {
         selected,
+        offset,
         marked,
         ..UserList::default()
     };
@@ -105,6 +113,7 @@ pub(super) fn reset_list(model: &mut Model, cmds: &mut Vec<Cmd>, selected: u64) 
 /// Asks again for every loaded page and the count, keeping what is shown until the answers
 /// arrive (no flash of empty rows on reload or after a delete).
 pub(super) fn refresh_list(model: &mut Model, cmds: &mut Vec<Cmd>) {
+    super::live_rows::forget(model, cmds);
     model.users.pending.clear();
     model.users.error = None;
     let pages: Vec<u64> = model.users.pages.keys().copied().collect();
@@ -244,6 +253,12 @@ pub(super) fn move_selection(model: &mut Model, delta: i64, cmds: &mut Vec<Cmd>)
 }
 
 pub(super) fn select_row(model: &mut Model, row: u64, cmds: &mut Vec<Cmd>) {
+    // Moving off users who no longer match lets them go; the row is renumbered without them.
+    let row = if row == model.users.selected {
+        row
+    } else {
+        super::live_rows::settle_gone(model, row)
+    };
     let row = row.min(last_row(model));
     model.users.selected = row;
     model.users.jump_to_end = false;
@@ -461,6 +476,9 @@ pub(super) fn remove_row(model: &mut Model, user_id: i64) {
     let Some((row, _)) = model.users.find(user_id) else {
         return;
     };
+    if let Some(fresh) = &mut model.users.fresh {
+        fresh.users.retain(|user| user.id != user_id);
+    }
     let page = row / model.users.page_size;
     if let Some(users) = model.users.pages.get_mut(&page) {
         users.retain(|user| user.id != user_id);

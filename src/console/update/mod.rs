@@ -15,6 +15,7 @@ mod answered;
 mod bulk_query;
 mod connection;
 mod deep_pages;
+mod deployments;
 mod export;
 mod feedback;
 mod filters;
@@ -23,9 +24,12 @@ mod guards;
 mod help;
 mod journal;
 mod list;
+mod live;
+mod live_rows;
 mod lockdown;
 mod marks;
 mod me;
+mod protected;
 mod query_bar;
 mod record;
 mod session_choice;
@@ -53,6 +57,7 @@ pub fn init(model: &mut Model) -> Vec<Cmd> {
     let mut cmds = Vec::new();
     me::load_me(model, &mut cmds);
     list::reset_list(model, &mut cmds, 0);
+    live::start_clock(model);
     cmds
 }
 
@@ -60,26 +65,53 @@ pub fn init(model: &mut Model) -> Vec<Cmd> {
 pub fn update(model: &mut Model, env: &Env, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
     let answer = connection::answer_of(&msg);
-    handle(model, env, msg, &mut cmds);
-    if let Some(answer) = answer {
-        connection::observe(model, answer, &mut cmds);
+    match answer {
+        Some(answer) => {
+            handle(model, env, msg, &mut cmds);
+            connection::observe(model, answer, &mut cmds);
+        }
+        None => act(model, env, msg, &mut cmds),
     }
     cmds
 }
 
+/// Carries out an intent; on a protected deployment, one that would write is first tried on
+/// a copy of the model, and held for the deployment's name typed (`protected`).
+fn act(model: &mut Model, env: &Env, intent: Msg, cmds: &mut Vec<Cmd>) {
+    if env.protected && protected::may_write(&intent) {
+        let mut trial = model.clone();
+        let mut planned = Vec::new();
+        handle(&mut trial, env, intent.clone(), &mut planned);
+        if protected::commits(&trial, &planned) {
+            protected::ask_name(model, env, intent, cmds);
+            return;
+        }
+    }
+    handle(model, env, intent, cmds);
+}
+
 fn on_key(model: &mut Model, env: &Env, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     if let Some(intent) = keys::translate(model, &env.keymap, &key) {
-        handle(model, env, intent, cmds);
+        act(model, env, intent, cmds);
     }
 }
 
 fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
     match msg {
-        Msg::KeyPressed(key) => on_key(model, env, key, cmds),
-        Msg::MouseUsed(mouse) => list::on_mouse(model, mouse, cmds),
+        Msg::KeyPressed(key) => {
+            live::note_input(model);
+            on_key(model, env, key, cmds);
+        }
+        Msg::MouseUsed(mouse) => {
+            live::note_input(model);
+            list::on_mouse(model, mouse, cmds);
+        }
         Msg::Resized { width, height } => list::resize(model, width, height, cmds),
         Msg::Tick => feedback::tick(model),
         Msg::Quit => model.quit = true,
+        Msg::LiveTick => live::on_tick(model, cmds),
+        Msg::ToggleLive => live::toggle(model),
+        Msg::FocusChanged(focused) => live::focus_changed(model, focused),
 
         Msg::SelectNextUser => list::move_selection(model, 1, cmds),
         Msg::SelectPrevUser => list::move_selection(model, -1, cmds),
@@ -197,6 +229,21 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::EditViewName(request) => views::edit_name(model, request),
         Msg::CloseViewPicker => views::close(model),
 
+        Msg::OpenDeployments => deployments::open(model, env),
+        Msg::StepDeployments(delta) => deployments::step(model, env, delta),
+        Msg::ChooseDeployment => deployments::choose(model, env, cmds),
+        Msg::EditDeploymentInput(request) => deployments::edit_input(model, request),
+        Msg::OpenDeploymentSearch => deployments::open_search(model),
+        Msg::CloseDeployments => deployments::close(model),
+        Msg::EditGateName(request) => protected::edit(model, request),
+        Msg::ConfirmGate => {
+            if let Some(intent) = protected::confirm(model, env, cmds) {
+                // Tried already: this time it is carried out.
+                handle(model, env, intent, cmds);
+            }
+        }
+        Msg::CancelGate => protected::cancel(model),
+
         Msg::OpenExport => export::open(model),
         Msg::EditExportPath(request) => export::edit_path(model, request),
         Msg::ToggleExportFormat => export::toggle_format(model),
@@ -204,12 +251,22 @@ fn handle(model: &mut Model, env: &Env, msg: Msg, cmds: &mut Vec<Cmd>) {
         Msg::BackOutOfExport => export::back_out(model, cmds),
 
         Msg::MeLoaded(done) => me::on_me_loaded(model, done, cmds),
+        Msg::SignedIn {
+            deployment, done, ..
+        } => deployments::on_signed_in(model, env, deployment, done, cmds),
+        Msg::FoundEverywhere { request, found } => deployments::on_found(model, request, found),
         Msg::UsersLoaded { page, done } => {
             query_bar::note_page_latency(model, page, &done);
             list::on_users_loaded(model, page, done, cmds)
         }
         Msg::UsersCounted(done) => list::on_users_counted(model, done, cmds),
-        Msg::SessionsLoaded { user_id, done } => sessions::on_sessions_loaded(model, user_id, done),
+        Msg::LiveRowsRead { window, done } => live::on_rows_read(model, window, done, cmds),
+        Msg::LiveCounted(done) => live::on_counted(model, done, cmds),
+        Msg::SessionsLoaded { user_id, done } => {
+            let request = done.request;
+            sessions::on_sessions_loaded(model, user_id, done);
+            live::answered(model, request);
+        }
         Msg::PlansLoaded(done) => form::on_plans_loaded(model, done, cmds),
         Msg::SessionClosed {
             user_id,

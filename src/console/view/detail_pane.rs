@@ -93,6 +93,12 @@ pub fn detail_lines(model: &Model, theme: Theme, user: &User) -> Vec<Line<'stati
         ),
         Span::styled(format!("   id {}{created}", user.id), theme.dim()),
     ]));
+    if model.live.is_gone(user.id) {
+        lines.push(Line::from(Span::styled(
+            "✗ no longer matches the view (as last shown; gone once you move)",
+            theme.dim(),
+        )));
+    }
     lines.push(field(
         theme,
         "username",

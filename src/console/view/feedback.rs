@@ -9,10 +9,10 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::format::{fit, shown, thousands};
 use super::theme::{Theme, spinner_frame};
-use crate::console::env::Env;
+use crate::console::env::{Env, demo_host};
 use crate::console::keys;
 use crate::console::layout;
-use crate::console::model::{Focus, Mode, Model};
+use crate::console::model::{Focus, Mode, Model, Paused, paused};
 
 fn width_of(spans: &[Span]) -> usize {
     spans.iter().map(Span::width).sum()
@@ -26,13 +26,23 @@ pub fn title_bar(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area
     match &env.demo_url {
         Some(url) => {
             left.push(Span::styled("DEMO", theme.demo()));
-            let host = url
-                .trim_start_matches("http://")
-                .trim_start_matches("https://")
-                .trim_end_matches('/')
-                .trim_end_matches("/v1");
             if model.width >= 120 {
-                left.push(Span::styled(format!(" {}", shown(host)), bar));
+                left.push(Span::styled(format!(" {}", shown(&demo_host(url))), bar));
+            }
+        }
+        // A profile: its name always (in its colour, ⚠ when protected), its host when wide.
+        None if env.deployment != env.host_label => {
+            let name = shown(&env.deployment).into_owned();
+            if env.protected {
+                left.push(Span::styled(format!("⚠ {name}"), theme.deployment_name()));
+                if model.width >= 100 {
+                    left.push(Span::styled(" PROTECTED", theme.deployment_name()));
+                }
+            } else {
+                left.push(Span::styled(name, theme.deployment_name()));
+            }
+            if model.width >= 120 {
+                left.push(Span::styled(format!(" {}", shown(&env.host_label)), bar));
             }
         }
         None => left.push(Span::styled(shown(&env.host_label).into_owned(), bar)),
@@ -71,6 +81,17 @@ pub fn title_bar(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area
         left.push(Span::styled(
             format!("offline · {}", age(secs)),
             theme.offline(),
+        ));
+    }
+    if let Some((text, live)) = live_state(model) {
+        left.push(sep.clone());
+        left.push(Span::styled(
+            text,
+            if live {
+                theme.live()
+            } else {
+                theme.dim().patch(bar)
+            },
         ));
     }
 
@@ -136,7 +157,8 @@ pub fn title_bar(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area
         used += chip.width();
         spans.push(chip);
     }
-    if env.demo_url.is_some() {
+    // Chosen from the picker among configured deployments, the demo needs no way out.
+    if env.demo_url.is_some() && env.deployments.len() <= 1 {
         // The longest way of saying how to leave the demo that fits.
         let hint = [
             "  (set GEOBOX_HOST + credentials for a real Geobox)",
@@ -154,6 +176,44 @@ pub fn title_bar(model: &Model, env: &Env, theme: Theme, frame: &mut Frame, area
     spans.push(Span::styled(" ".repeat(pad), bar));
     spans.extend(right);
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+}
+
+/// Whether the table is live (and how often it refreshes), or else when it was last read;
+/// `true` while live. Nothing while offline (the offline mark says it) or when live refresh
+/// was never on.
+fn live_state(model: &Model) -> Option<(String, bool)> {
+    let live = &model.live;
+    let wide = model.width >= 100;
+    let as_of = live.read_at.map(|at| {
+        if wide {
+            format!("as of {} UTC", at.format("%H:%M:%S"))
+        } else {
+            at.format("%H:%M:%S").to_string()
+        }
+    });
+    let every = live.every.as_secs_f64();
+    match paused(model) {
+        None if live.failures > 0 => Some((format!("⟳ live · ✗ failed, every {every}s+"), true)),
+        None if wide => Some((format!("⟳ live {every}s"), true)),
+        None => Some((format!("⟳ {every}s"), true)),
+        Some(Paused::Offline) => None,
+        Some(Paused::Off) => as_of.map(|as_of| {
+            let text = if wide {
+                format!("live off · {as_of}")
+            } else {
+                format!("⏸ {as_of}")
+            };
+            (text, false)
+        }),
+        Some(Paused::Dialog | Paused::Unfocused) => {
+            let text = match (as_of, wide) {
+                (Some(as_of), true) => format!("⏸ paused · {as_of}"),
+                (Some(as_of), false) => format!("⏸ {as_of}"),
+                (None, _) => "⏸ paused".to_string(),
+            };
+            Some((text, false))
+        }
+    }
 }
 
 /// The one-line banner: the last error or result, or the progress of a bulk action.

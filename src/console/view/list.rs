@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Paragraph, Row, T
 
 use super::format::{is_expired, shown};
 use super::theme::{Theme, spinner_frame, status_text};
-use crate::console::model::{Focus, Model, Sort, SortColumn};
+use crate::console::model::{Focus, LiveField, Model, Sort, SortColumn};
 use geobox_api::User;
 
 /// The columns, in display order.
@@ -54,6 +54,20 @@ impl Column {
             Column::Plan => "PLAN",
             Column::Expires => "EXPIRES",
             Column::Created => "CREATED",
+        }
+    }
+
+    /// The field a live refresh compares for this column.
+    fn live_field(self) -> Option<LiveField> {
+        match self {
+            Column::Username => Some(LiveField::Username),
+            Column::Name => Some(LiveField::Name),
+            Column::Email => Some(LiveField::Email),
+            Column::Role => Some(LiveField::Role),
+            Column::Status => Some(LiveField::Status),
+            Column::Plan => Some(LiveField::Plan),
+            Column::Expires => Some(LiveField::Expires),
+            Column::Id | Column::Mark | Column::Created => None,
         }
     }
 
@@ -153,7 +167,49 @@ pub fn columns_for(width: u16) -> Vec<Column> {
         .collect()
 }
 
+/// A cell, highlighted when the last live refresh found it changed.
 fn cell<'a>(
+    model: &Model,
+    theme: Theme,
+    user: &'a User,
+    column: Column,
+    show_expiry: bool,
+) -> Cell<'a> {
+    let cell = plain_cell(model, theme, user, column, show_expiry);
+    let changed = model.live.marks_of(user.id).is_some_and(|marked| {
+        column
+            .live_field()
+            .is_some_and(|field| marked.fields.contains(&field))
+    });
+    if changed && !model.live.is_gone(user.id) {
+        cell.style(theme.changed())
+    } else {
+        cell
+    }
+}
+
+/// The gutter: a change in flight, a mark, or what the last live refresh found.
+fn gutter(model: &Model, theme: Theme, user: &User) -> Cell<'static> {
+    let live = &model.live;
+    if model.users.in_flight_edits.contains(&user.id) {
+        Cell::from(Span::styled(spinner_frame(model.spinner), theme.spinner()))
+    } else if live.is_gone(user.id) {
+        Cell::from(Span::styled("✗", theme.gone_row()))
+    } else if model.users.marked.contains(&user.id) {
+        Cell::from(Span::styled("*", theme.marked()))
+    } else if let Some(marked) = live.marks_of(user.id) {
+        let (sign, style) = if marked.new {
+            ("+", theme.new_row())
+        } else {
+            ("~", theme.changed())
+        };
+        Cell::from(Span::styled(sign, style))
+    } else {
+        Cell::from("")
+    }
+}
+
+fn plain_cell<'a>(
     model: &Model,
     theme: Theme,
     user: &'a User,
@@ -163,15 +219,7 @@ fn cell<'a>(
     let expired = is_expired(model.now, user.expiration_date.as_deref());
     match column {
         Column::Id => Cell::from(user.id.to_string()),
-        Column::Mark => {
-            if model.users.in_flight_edits.contains(&user.id) {
-                Cell::from(Span::styled(spinner_frame(model.spinner), theme.spinner()))
-            } else if model.users.marked.contains(&user.id) {
-                Cell::from(Span::styled("*", theme.marked()))
-            } else {
-                Cell::from("")
-            }
-        }
+        Column::Mark => gutter(model, theme, user),
         Column::Username => {
             if expired && !show_expiry {
                 Cell::from(Line::from(vec![
@@ -235,6 +283,11 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
     };
     if offline && !list.pages.is_empty() {
         title.push_str("· stale: last loaded before going offline ");
+    }
+    match model.live.gone.len() {
+        0 => {}
+        1 => title.push_str("· ✗ 1 no longer matches (until you move) "),
+        gone => title.push_str(&format!("· ✗ {gone} no longer match (until you move) ")),
     }
     let block = Block::new()
         .borders(Borders::ALL)
@@ -306,8 +359,16 @@ pub fn render(model: &Model, theme: Theme, frame: &mut Frame, area: Rect) {
                     );
                     if offline {
                         row.style(theme.dim())
+                    } else if model.live.is_gone(user.id) {
+                        row.style(theme.gone_row())
                     } else if list.marked.contains(&user.id) {
                         row.style(theme.marked_row())
+                    } else if model
+                        .live
+                        .marks_of(user.id)
+                        .is_some_and(|marked| marked.new)
+                    {
+                        row.style(theme.new_row())
                     } else {
                         row
                     }

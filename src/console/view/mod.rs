@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod agent;
 pub mod bulk_query;
+pub mod deployments;
 pub mod detail_pane;
 pub mod export;
 pub mod feedback;
@@ -14,6 +15,7 @@ pub mod help;
 pub mod journal;
 pub mod list;
 pub mod lockdown;
+pub mod protected;
 pub mod query_bar;
 pub mod session_choice;
 pub mod sessions;
@@ -21,9 +23,13 @@ pub mod theme;
 pub mod views;
 
 #[cfg(test)]
+mod deployment_snapshots;
+#[cfg(test)]
 mod hostile_tests;
 #[cfg(test)]
 mod journal_snapshots;
+#[cfg(test)]
+mod live_snapshots;
 #[cfg(test)]
 mod lockdown_snapshots;
 #[cfg(test)]
@@ -48,6 +54,7 @@ pub fn view(model: &Model, env: &Env, frame: &mut Frame) {
     let theme = Theme {
         color: env.color,
         palette: env.palette,
+        accent: env.accent,
     };
     let areas = layout::areas(model);
     feedback::title_bar(model, env, theme, frame, areas.title);
@@ -65,7 +72,11 @@ pub fn view(model: &Model, env: &Env, frame: &mut Frame) {
         feedback::banner(model, theme, frame, areas.banner);
     }
     feedback::footer(model, env, theme, frame, areas.footer);
+    draw_dialog(model, env, theme, frame);
+}
 
+/// Draws the dialog, panel or overlay of the model's mode over the main screen.
+fn draw_dialog(model: &Model, env: &Env, theme: Theme, frame: &mut Frame) {
     match &model.mode {
         Mode::Normal | Mode::Search(_) => {}
         Mode::Filters(panel) => {
@@ -121,6 +132,21 @@ pub fn view(model: &Model, env: &Env, frame: &mut Frame) {
         Mode::Views(picker) => {
             dim_background(frame);
             views::render(picker, theme, frame);
+        }
+        Mode::Deployments(picker) => {
+            dim_background(frame);
+            deployments::render(picker, model, env, theme, frame);
+        }
+        Mode::Gate(gate) => {
+            // The dialog the write came from stays in sight behind the question.
+            dim_background(frame);
+            let behind = Model {
+                mode: (*gate.back).clone(),
+                ..model.clone()
+            };
+            draw_dialog(&behind, env, theme, frame);
+            dim_background(frame);
+            protected::render(gate, env, theme, frame);
         }
     }
 }

@@ -103,6 +103,7 @@ fn an_account_admin_on_a_system_admin_sees_only_what_they_may_do() {
         let theme = super::theme::Theme {
             color: true,
             palette: Default::default(),
+            accent: None,
         };
         let keymap = crate::console::keys::Keymap::default();
         let lines = super::help::help_lines(&model, &keymap, theme, 200);

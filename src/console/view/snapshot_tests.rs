@@ -35,7 +35,7 @@ pub(super) fn snapshot(name: &str, model: &Model) -> Terminal<TestBackend> {
     snapshot_in(name, model, &fixtures::env())
 }
 
-fn snapshot_in(name: &str, model: &Model, env: &Env) -> Terminal<TestBackend> {
+pub(super) fn snapshot_in(name: &str, model: &Model, env: &Env) -> Terminal<TestBackend> {
     let terminal = draw_in(model, env);
     insta::with_settings!({
         // Latency is the only text that may change between machines.
@@ -51,7 +51,7 @@ pub(super) fn keys(model: &mut Model, keys: &str) {
     keys_in(model, &fixtures::env(), keys);
 }
 
-fn keys_in(model: &mut Model, env: &Env, keys: &str) {
+pub(super) fn keys_in(model: &mut Model, env: &Env, keys: &str) {
     for c in keys.chars() {
         crate::console::update::update(
             model,

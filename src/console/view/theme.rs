@@ -7,11 +7,13 @@ use ratatui::text::{Line, Span};
 use crate::console::palette::{Palette, Role};
 use geobox_api::{UserRole, UserStatus};
 
-/// The styles, with or without colour; the admin's `[theme]` colours replace the defaults.
+/// The styles, with or without colour; the admin's `[theme]` colours replace the defaults,
+/// and a deployment's own colour (`accent`) the title bar's and the borders'.
 #[derive(Clone, Copy, Debug)]
 pub struct Theme {
     pub color: bool,
     pub palette: Palette,
+    pub accent: Option<Color>,
 }
 
 impl Theme {
@@ -34,9 +36,10 @@ impl Theme {
 
     pub fn title_bar(self) -> Style {
         if self.color {
-            Style::new()
-                .fg(Color::White)
-                .bg(self.pick(Role::TitleBar, Color::Rgb(30, 40, 60)))
+            let background = self
+                .accent
+                .unwrap_or_else(|| self.pick(Role::TitleBar, Color::Rgb(30, 40, 60)));
+            Style::new().fg(Color::White).bg(background)
         } else {
             Style::new().add_modifier(Modifier::REVERSED)
         }
@@ -71,6 +74,14 @@ impl Theme {
     }
 
     pub fn border(self, focused: bool) -> Style {
+        if let (Some(accent), true) = (self.accent, self.color) {
+            let style = Style::new().fg(accent);
+            return if focused {
+                style.add_modifier(Modifier::BOLD)
+            } else {
+                style
+            };
+        }
         if focused {
             self.role_fg(Role::BorderFocused, Color::Cyan)
                 .add_modifier(Modifier::BOLD)
@@ -106,6 +117,50 @@ impl Theme {
 
     pub fn strong(self) -> Style {
         Style::new().add_modifier(Modifier::BOLD)
+    }
+
+    /// A cell a live refresh found changed: a background with colour; bold and underlined
+    /// either way, and the row's gutter says `~`.
+    pub fn changed(self) -> Style {
+        let cue = Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED);
+        if self.color {
+            cue.fg(Color::Black).bg(Color::Yellow)
+        } else {
+            cue
+        }
+    }
+
+    /// A user who newly matches the view: bold, green with colour (the gutter says `+`).
+    pub fn new_row(self) -> Style {
+        self.fg(Color::LightGreen).add_modifier(Modifier::BOLD)
+    }
+
+    /// A user who no longer matches the view, kept in place until the selection moves: dim
+    /// and struck through (the gutter says `✗`).
+    pub fn gone_row(self) -> Style {
+        self.dim().add_modifier(Modifier::CROSSED_OUT)
+    }
+
+    /// A protected deployment's mark (`⚠ protected`, its name in the title bar): in its own
+    /// colour, else red; bold either way, and the words say it without colour.
+    pub fn protected(self, color: Option<Color>) -> Style {
+        match color {
+            Some(color) if self.color => Style::new().fg(color),
+            _ => self.role_fg(Role::Error, Color::LightRed),
+        }
+        .add_modifier(Modifier::BOLD)
+    }
+
+    /// The deployment's name in the title bar: bold, on the bar (in the deployment's colour).
+    pub fn deployment_name(self) -> Style {
+        self.title_bar().add_modifier(Modifier::BOLD)
+    }
+
+    /// The title bar's `⟳ live` while the table refreshes by itself.
+    pub fn live(self) -> Style {
+        self.title_bar()
+            .patch(self.fg(Color::LightGreen))
+            .add_modifier(Modifier::BOLD)
     }
 
     /// A whole marked row: a background with colour, bold without (the gutter's `*` stays).

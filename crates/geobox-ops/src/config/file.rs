@@ -40,6 +40,13 @@ pub struct Profile {
     pub apikey_env: Option<String>,
     /// Seconds.
     pub timeout: Option<f64>,
+    /// Every write to this deployment asks for its name: typed in the console, or given as
+    /// `--deployment NAME` beside `--yes` in the CLI.
+    #[serde(default)]
+    pub protected: bool,
+    /// The console's title bar and borders while it shows this deployment: a named colour or
+    /// `#rrggbb` (the console reads it, and says so when it cannot).
+    pub color: Option<String>,
     /// The team journal, `postgres://user@host/database` (the password best kept out of it).
     pub journal: Option<String>,
     /// The variable holding the team journal's password.
@@ -85,7 +92,16 @@ impl From<toml::Spanned<toml::Value>> for Setting {
     }
 }
 
-/// The config file: `[profiles.NAME]` tables, and the console's `[theme]` and `[keys]`.
+/// The console's own settings (`[console]`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Seconds between two refreshes of the live table; `0` turns it off.
+    pub refresh: Option<u64>,
+}
+
+/// The config file: `[profiles.NAME]` tables, and the console's `[console]`, `[theme]` and
+/// `[keys]`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
@@ -100,6 +116,8 @@ pub struct ConfigFile {
     /// Keys by action (`quit = "Q"`).
     #[serde(default)]
     pub keys: std::collections::BTreeMap<String, Setting>,
+    #[serde(default)]
+    pub console: ConsoleSettings,
 }
 
 impl ConfigFile {
