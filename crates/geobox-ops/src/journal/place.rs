@@ -162,6 +162,15 @@ impl TeamJournal {
         Ok(team)
     }
 
+    /// Which team journal this is, for the entries that wait to be sent to it: the URL
+    /// without its password and options, so two spellings of its TLS options are one journal.
+    pub fn identity(&self) -> String {
+        let mut identity = self.url.clone();
+        let _ = identity.set_password(None);
+        identity.set_query(None);
+        identity.to_string()
+    }
+
     /// The URL as it may be shown anywhere: no password, ever.
     pub fn redacted(&self) -> String {
         let mut shown = self.url.clone();

@@ -8,7 +8,9 @@
 //! on first use ([`sqlite_import`](super::sqlite_import)), and left where it was as a backup.
 //!
 //! Working for a team journal, it is also the queue of entries not yet sent: those rows are
-//! marked `pending` until the team journal has them.
+//! marked `pending`, with the team journal they wait for (`pending_for`, its identity: no
+//! password), until that journal has them. Profiles with journals of their own share this
+//! queue, and none sends another's entries.
 
 use std::io;
 use std::ops::ControlFlow;
@@ -35,7 +37,7 @@ use super::store::JournalStore;
 use crate::paths;
 
 /// The schema this version writes; a newer one is refused, never written to.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 /// How long a write waits for another process's (a console and a CLI at once).
 const BUSY_WAIT: Duration = Duration::from_secs(30);
 
@@ -62,7 +64,8 @@ CREATE TABLE entries (
     claim_token TEXT,
     claim_by TEXT,
     claim_at_us INTEGER,
-    pending INTEGER NOT NULL DEFAULT 0
+    pending INTEGER NOT NULL DEFAULT 0,
+    pending_for TEXT
 );
 CREATE TABLE entry_users (
     entry_seq INTEGER NOT NULL REFERENCES entries(seq) ON DELETE CASCADE,
@@ -92,8 +95,6 @@ CREATE TABLE imported_files (
 /// use, so making one touches no file.
 pub struct LocalStore {
     dir: PathBuf,
-    /// Whether new entries wait to be sent to a team journal.
-    queue_for_team: bool,
     connection: Mutex<Option<Connection>>,
     notices: Mutex<Vec<String>>,
 }
@@ -109,17 +110,8 @@ impl LocalStore {
     pub fn new(dir: PathBuf) -> LocalStore {
         LocalStore {
             dir,
-            queue_for_team: false,
             connection: Mutex::new(None),
             notices: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// The local journal as a team journal's queue: new entries wait to be sent.
-    pub(super) fn queue_for_team(dir: PathBuf) -> LocalStore {
-        LocalStore {
-            queue_for_team: true,
-            ..LocalStore::new(dir)
         }
     }
 
@@ -178,14 +170,14 @@ impl LocalStore {
         Ok(connection)
     }
 
-    /// Keeps `entry`, waiting to be sent when `pending`.
-    pub(super) fn keep(&self, entry: &Entry, pending: bool) -> io::Result<()> {
+    /// Keeps `entry`, waiting to be sent to the team journal `pending_for` names, if any.
+    pub(super) fn keep(&self, entry: &Entry, pending_for: Option<&str>) -> io::Result<()> {
         let row = EntryRow::of(entry, hostname().as_deref())?;
         let key = seal::key_for_writing(&self.dir)?;
         let seal = seal::seal_parts(&key, &row.parts());
         self.with(|connection, _| {
             let tx = immediate(connection)?;
-            if insert(&tx, &row, Some(&seal), pending, None)?.is_some() {
+            if insert(&tx, &row, Some(&seal), pending_for, None)?.is_some() {
                 mark_undone(&tx, entry)?;
             }
             tx.commit().map_err(sql_error)
@@ -201,7 +193,7 @@ impl LocalStore {
             for entry in entries {
                 let row = EntryRow::of(entry, None)?;
                 let seal = seal::seal_parts(&key, &row.parts());
-                if insert(&tx, &row, Some(&seal), false, None)?.is_some() {
+                if insert(&tx, &row, Some(&seal), None, None)?.is_some() {
                     mark_undone(&tx, entry)?;
                 }
             }
@@ -282,15 +274,21 @@ impl LocalStore {
         })
     }
 
-    /// The entries that wait to be sent to the team journal, oldest first, whole.
-    pub(super) fn next_pending(&self, after_seq: i64) -> io::Result<Option<(i64, Entry)>> {
+    /// The next entry after `after_seq` that waits to be sent to the team journal `team`
+    /// (its [identity](super::place::TeamJournal::identity)), whole.
+    pub(super) fn next_pending(
+        &self,
+        after_seq: i64,
+        team: &str,
+    ) -> io::Result<Option<(i64, Entry)>> {
         self.with(|connection, key| {
             let read = connection
                 .query_row(
                     &format!(
-                        "{SELECT_COLUMNS} WHERE pending = 1 AND seq > ?1 ORDER BY seq LIMIT 1"
+                        "{SELECT_COLUMNS} WHERE pending = 1 AND seq > ?1 \
+                         AND (pending_for IS NULL OR pending_for = ?2) ORDER BY seq LIMIT 1"
                     ),
-                    [after_seq],
+                    params![after_seq, team],
                     |row| Read::of(row, key),
                 )
                 .optional()
@@ -310,13 +308,14 @@ impl LocalStore {
         })
     }
 
-    /// How many entries wait to be sent.
-    pub(super) fn pending_count(&self) -> io::Result<usize> {
+    /// How many entries wait to be sent to the team journal `team` (none named: to any).
+    pub(super) fn pending_count(&self, team: Option<&str>) -> io::Result<usize> {
         self.with(|connection, _| {
             connection
                 .query_row(
-                    "SELECT count(*) FROM entries WHERE pending = 1",
-                    [],
+                    "SELECT count(*) FROM entries WHERE pending = 1 \
+                     AND (?1 IS NULL OR pending_for IS NULL OR pending_for = ?1)",
+                    [team],
                     |row| row.get::<_, i64>(0),
                 )
                 .map(|count| usize::try_from(count).unwrap_or_default())
@@ -327,7 +326,7 @@ impl LocalStore {
 
 impl JournalStore for LocalStore {
     fn append(&self, entry: &Entry) -> io::Result<()> {
-        self.keep(entry, self.queue_for_team)
+        self.keep(entry, None)
     }
 
     fn scan_briefs(
@@ -423,7 +422,7 @@ impl JournalStore for LocalStore {
 
     fn waiting(&self) -> Sharing {
         Sharing {
-            waiting: self.pending_count().unwrap_or_default(),
+            waiting: self.pending_count(None).unwrap_or_default(),
             problem: None,
         }
     }
@@ -454,6 +453,13 @@ fn migrate(connection: &mut Connection, path: &Path) -> io::Result<()> {
     }
     if version < 1 {
         tx.execute_batch(SCHEMA).map_err(sql_error)?;
+    } else if version < 2 {
+        // Entries that waited before are for whichever team journal is reached first, as
+        // they were; new ones name the journal they wait for.
+        tx.execute_batch("ALTER TABLE entries ADD COLUMN pending_for TEXT")
+            .map_err(sql_error)?;
+    }
+    if version < SCHEMA_VERSION {
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(sql_error)?;
     }

@@ -159,7 +159,7 @@ fn import_one(tx: &rusqlite::Transaction<'_>, key: &seal::Key, entry: &Entry) ->
         tx,
         &row,
         sealed.as_deref(),
-        false,
+        None,
         Some((file, imported_seal)),
     )?;
     if let Some(undone) = &entry.undone {

@@ -22,7 +22,7 @@ pub(super) fn insert(
     tx: &Transaction<'_>,
     row: &EntryRow,
     seal: Option<&str>,
-    pending: bool,
+    pending_for: Option<&str>,
     imported: Option<(&str, Option<Seal>)>,
 ) -> io::Result<Option<i64>> {
     let (imported_from, imported_seal) = match imported {
@@ -33,8 +33,8 @@ pub(super) fn insert(
         .prepare_cached(
             "INSERT INTO entries (id, at_us, deployment, also_demo, by_lower, tool, action,
                  undoes, user_count, head, first_change, users_digest, seal, imported_from,
-                 imported_seal, pending)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                 imported_seal, pending, pending_for)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT (id) DO NOTHING",
         )
         .and_then(|mut statement| {
@@ -54,7 +54,8 @@ pub(super) fn insert(
                 seal,
                 imported_from,
                 imported_seal,
-                pending,
+                pending_for.is_some(),
+                pending_for,
             ])
         })
         .map_err(sql_error)?;

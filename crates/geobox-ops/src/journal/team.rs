@@ -27,6 +27,8 @@ use super::store::JournalStore;
 
 pub struct TeamStore {
     team: Postgres,
+    /// The team journal's identity: what this machine's entries wait for.
+    identity: String,
     local: LocalStore,
     /// Why the last attempt to send failed, if it did.
     problem: Mutex<Option<String>>,
@@ -35,11 +37,13 @@ pub struct TeamStore {
 impl TeamStore {
     pub fn new(team: TeamJournal, dir: PathBuf) -> Result<TeamStore, JournalError> {
         let label = team.redacted();
+        let identity = team.identity();
         let team = Postgres::new(team)
             .map_err(|error| JournalError::BadTeamUrl(format!("{label}: {error}")))?;
         Ok(TeamStore {
             team,
-            local: LocalStore::queue_for_team(dir),
+            identity,
+            local: LocalStore::new(dir),
             problem: Mutex::new(None),
         })
     }
@@ -125,7 +129,8 @@ impl TeamStore {
 
 impl JournalStore for TeamStore {
     fn append(&self, entry: &Entry) -> io::Result<()> {
-        self.local.keep(entry, is_shared(entry))?;
+        let pending_for = is_shared(entry).then_some(self.identity.as_str());
+        self.local.keep(entry, pending_for)?;
         // Not sent now is sent later: the entry is safe here either way.
         let _ = self.share();
         Ok(())
@@ -222,7 +227,7 @@ impl JournalStore for TeamStore {
     fn share(&self) -> Sharing {
         let mut after = 0;
         let problem = loop {
-            match self.local.next_pending(after) {
+            match self.local.next_pending(after, &self.identity) {
                 Ok(Some((seq, entry))) => {
                     if let Err(error) = self.team.insert(&entry) {
                         break Some(error.to_string());
@@ -238,14 +243,20 @@ impl JournalStore for TeamStore {
         };
         problem.clone_into(&mut self.problem.lock().unwrap_or_else(PoisonError::into_inner));
         Sharing {
-            waiting: self.local.pending_count().unwrap_or_default(),
+            waiting: self
+                .local
+                .pending_count(Some(&self.identity))
+                .unwrap_or_default(),
             problem,
         }
     }
 
     fn waiting(&self) -> Sharing {
         Sharing {
-            waiting: self.local.pending_count().unwrap_or_default(),
+            waiting: self
+                .local
+                .pending_count(Some(&self.identity))
+                .unwrap_or_default(),
             problem: self
                 .problem
                 .lock()
