@@ -15,17 +15,33 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
 use super::cmd::{self, Cmd};
-use super::connections::Connections;
+use super::connections::{Connections, Reach};
 use super::env::Env;
 use super::model::{DEFAULT_REFRESH, JournalIds, Live, Model, TICK, next_wake};
 use super::msg::Msg;
 use super::{ConsoleOptions, clipboard, custom, log_file, update, view};
 use geobox_api::GeoboxClient;
-use geobox_ops::journal::Journal;
+use geobox_ops::journal::{Journal, JournalPlace};
 
 /// How long quitting waits for the journal and the log to hold what was written: they
 /// normally already do, and a disk that hangs must not keep the admin from leaving.
 const WRITES_PATIENCE: Duration = Duration::from_secs(2);
+
+/// The journal a deployment keeps apart from the one the console started with: a profile's
+/// own team journal, or this machine's for the demo (whose entries stay here anyway).
+fn own_journal(reach: &Reach, started_with: &JournalPlace) -> Option<Journal> {
+    let place = match reach {
+        Reach::Profile(config) => &config.journal,
+        Reach::Demo(_) => &JournalPlace::Local,
+        Reach::Client(_) => return None,
+    };
+    if place == started_with {
+        return None;
+    }
+    Journal::open(place)
+        .inspect_err(|error| tracing::warn!(%error, "a deployment's journal cannot be opened"))
+        .ok()
+}
 
 /// Whether colours are wanted (<https://no-color.org>).
 fn color_wanted() -> bool {
@@ -42,6 +58,9 @@ pub async fn run(client: Arc<GeoboxClient>, options: ConsoleOptions) -> color_ey
     for (deployment, reach) in &options.others {
         if let Some(reach) = reach {
             connections = connections.with(&deployment.name, reach.clone());
+            if let Some(journal) = own_journal(reach, &options.journal) {
+                connections = connections.with_journal(&deployment.name, journal);
+            }
         }
         deployments.push(deployment.clone());
     }

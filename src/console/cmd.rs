@@ -228,7 +228,9 @@ pub fn start(
             connections,
             writer: JournalWriter::start(journal.clone(), results.clone()),
             results,
+            started_with: journal.clone(),
             journal,
+            retired: Vec::new(),
             running: Arc::default(),
             permits: Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT)),
             stops: BulkStops::default(),
@@ -237,6 +239,9 @@ pub fn start(
             task.run(cmd);
         }
         task.writer.finish().await;
+        for retired in task.retired {
+            let _ = retired.await;
+        }
     });
     Runner { commands, task }
 }
@@ -257,7 +262,11 @@ struct CommandTask {
     connections: Connections,
     results: mpsc::UnboundedSender<Msg>,
     journal: Option<Journal>,
+    /// The journal of the deployment the console started on.
+    started_with: Option<Journal>,
     writer: JournalWriter,
+    /// The writers of journals left behind by a switch, finishing what they were handed.
+    retired: Vec<JoinHandle<()>>,
     /// Requests still running, so a cancel can stop them; each removes itself when done.
     running: Arc<Mutex<HashMap<RequestId, AbortHandle>>>,
     permits: Arc<Semaphore>,
@@ -338,7 +347,9 @@ impl CommandTask {
             // The loop writes it to the terminal itself, between frames; it never comes here.
             Cmd::CopyToClipboard { .. } => {}
             Cmd::UseDeployment { deployment, .. } => {
-                if !self.connections.use_deployment(&deployment) {
+                if self.connections.use_deployment(&deployment) {
+                    self.use_journal_of(&deployment);
+                } else {
                     tracing::warn!(%deployment, "asked to use a deployment not signed in to");
                 }
             }
@@ -383,6 +394,21 @@ impl CommandTask {
             | Cmd::CollectMatching { .. }) => self.send_request(request),
             undo @ Cmd::ApplyUndo { .. } => self.claim_then_undo(undo),
         }
+    }
+
+    /// From now on, writes are journaled, and the journal read, where `deployment` keeps its
+    /// journal; what the previous one was handed is still written there.
+    fn use_journal_of(&mut self, deployment: &str) {
+        let journal = self
+            .connections
+            .journal_of(deployment)
+            .or_else(|| self.started_with.clone());
+        self.journal = journal.clone();
+        let previous = std::mem::replace(
+            &mut self.writer,
+            JournalWriter::start(journal, self.results.clone()),
+        );
+        self.retired.push(tokio::spawn(previous.finish()));
     }
 
     /// Claims the undo in the journal first, so that of two admins undoing one entry at once

@@ -12,6 +12,7 @@ use super::msg::{Arrived, FoundIn};
 use geobox_api::{ApiError, Auth, GeoboxClient, Secret, UserRef};
 use geobox_ops::config::Config;
 use geobox_ops::find::{self, Target};
+use geobox_ops::journal::Journal;
 
 /// Starts the built-in demo when it is chosen (the binary has it only with the `demo`
 /// feature, so the console asks through this).
@@ -35,6 +36,9 @@ pub enum Reach {
 
 struct Inner {
     current: Arc<GeoboxClient>,
+    /// Each deployment's journal where it is not the one the console started with (a
+    /// profile's own team journal, or the demo's on this machine).
+    journals: HashMap<String, Journal>,
     order: Vec<String>,
     reach: HashMap<String, Reach>,
     signed_in: HashMap<String, Arc<GeoboxClient>>,
@@ -61,6 +65,7 @@ impl Connections {
     pub fn new(name: &str, client: Arc<GeoboxClient>) -> Connections {
         let inner = Inner {
             current: Arc::clone(&client),
+            journals: HashMap::new(),
             order: vec![name.to_string()],
             reach: HashMap::from([(name.to_string(), Reach::Client(Arc::clone(&client)))]),
             signed_in: HashMap::from([(name.to_string(), client)]),
@@ -80,6 +85,17 @@ impl Connections {
             inner.reach.insert(name.to_string(), reach);
         }
         self
+    }
+
+    /// `name` keeps its journal in `journal`, not in the one the console started with.
+    pub fn with_journal(self, name: &str, journal: Journal) -> Connections {
+        self.lock().journals.insert(name.to_string(), journal);
+        self
+    }
+
+    /// The journal of `name`: its own, or `None` for the one the console started with.
+    pub fn journal_of(&self, name: &str) -> Option<Journal> {
+        self.lock().journals.get(name).cloned()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -154,3 +154,83 @@ async fn c_switches_to_another_server_and_back_to_the_user_left_selected() {
         .await;
     console.runner.stop().await;
 }
+
+/// A profile with a team journal of its own: once the console switches to it, its writes are
+/// journaled there, and what the first deployment was handed stays in the first one's.
+#[test]
+fn a_deployment_with_a_journal_of_its_own_is_journaled_there() {
+    use geobox_ops::journal::{Action, Entry, Journal, JournalPlace, Outcome, TeamJournal, Tool};
+    use geobox_ops::test_postgres;
+    use geobox_users::console::msg::RequestId;
+
+    let Some(postgres) = test_postgres::shared() else {
+        return;
+    };
+    let (url_a, url_b) = (postgres.database(), postgres.database());
+    let queue = tempfile::tempdir().expect("tempdir");
+    let journal_at = |url: &str| {
+        let place = JournalPlace::Team(TeamJournal::parse(url, None).expect("the test URL"));
+        Journal::open_in(&place, queue.path().to_path_buf()).expect("a team journal")
+    };
+    let entry = |host: &str| Box::new(Entry::new(host, Tool::Console, Action::Update, Outcome::Ok));
+    let runtime = support::test_runtime();
+    let (entry_a, entry_b) = runtime.block_on(async {
+        let a = support::start_server(3, PASSWORD_A).await;
+        let b = support::start_server(3, PASSWORD_B).await;
+        let file = ConfigFile::parse(&format!(
+            "[profiles.b]\nhost = \"{}\"\nusername = \"admin\"\npassword_env = \"B_PW\"\n",
+            b.base_url
+        ))
+        .expect("a valid file");
+        let profile_b = resolve_every(
+            &Environment::from_pairs([("B_PW", PASSWORD_B)]),
+            None,
+            Some(file),
+        )
+        .remove(0)
+        .config
+        .expect("b resolves");
+        let connections = Connections::new("a", Arc::new(support::admin_client(&a, PASSWORD_A)))
+            .with("b", Reach::Profile(Box::new(profile_b)))
+            .with_journal("b", journal_at(&url_b));
+        let (results_tx, mut results) = mpsc::unbounded_channel();
+        let runner = cmd::start(connections, Some(journal_at(&url_a)), results_tx);
+        let (entry_a, entry_b) = (entry(&a.base_url), entry(&b.base_url));
+        let send = |cmd: Cmd| runner.commands().send(cmd).expect("the task runs");
+        send(Cmd::AppendJournal {
+            entry: entry_a.clone(),
+        });
+        send(Cmd::SignIn {
+            request: RequestId(1),
+            deployment: "b".to_string(),
+            password: None,
+        });
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(20), results.recv())
+                .await
+                .expect("signed in within 20 s")
+                .expect("the task runs");
+            if let Msg::SignedIn { done, .. } = msg {
+                assert!(done.result.is_ok(), "signed in to b");
+                break;
+            }
+        }
+        send(Cmd::UseDeployment {
+            deployment: "b".to_string(),
+            api_base: b.base_url.clone(),
+        });
+        send(Cmd::AppendJournal {
+            entry: entry_b.clone(),
+        });
+        runner.stop().await;
+        (entry_a.id, entry_b.id)
+    });
+    let count = |url: &str, id: &str| {
+        postgres.count(
+            url,
+            &format!("SELECT count(*) FROM geobox_journal_entries WHERE id = '{id}'"),
+        )
+    };
+    assert_eq!((count(&url_a, &entry_a), count(&url_a, &entry_b)), (1, 0));
+    assert_eq!((count(&url_b, &entry_a), count(&url_b, &entry_b)), (0, 1));
+}

@@ -43,6 +43,12 @@ impl Journal {
     /// does that, and says what went wrong.
     pub fn open(place: &JournalPlace) -> Result<Journal, JournalError> {
         let dir = paths::data_dir().ok_or(JournalError::NoDataDirectory)?;
+        Journal::open_in(place, dir)
+    }
+
+    /// [`Journal::open`] with `dir` as the data directory (the local journal, or the team
+    /// journal's queue).
+    pub fn open_in(place: &JournalPlace, dir: PathBuf) -> Result<Journal, JournalError> {
         Ok(match place {
             JournalPlace::Local => Journal::new(dir),
             JournalPlace::Team(team) => Journal::of(TeamStore::new(team.clone(), dir)?),
