@@ -49,8 +49,14 @@ pub(super) fn on_selection_settled(model: &mut Model, token: u64, cmds: &mut Vec
 }
 
 pub(super) fn load_sessions(model: &mut Model, user_id: i64, cmds: &mut Vec<Cmd>) {
-    let request = model.new_request();
     model.sessions.user_id = Some(user_id);
+    // The server lets only those who may change a user read their sessions: the console
+    // knows both roles, so it says why without asking.
+    if let Some(why) = model.denied(Needs::Change, &[user_id]) {
+        model.sessions.list.state = LoadState::Failed(format!("Their sessions are {why}"));
+        return;
+    }
+    let request = model.new_request();
     // Another user's sessions, or a reload: nothing old stays on screen.
     model.sessions.list.state = LoadState::Loading;
     model.sessions.list.start(request);

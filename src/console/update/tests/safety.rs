@@ -483,3 +483,36 @@ fn a_whole_view_of_users_the_role_may_not_change_writes_nothing() {
         "{banner:?}"
     );
 }
+
+#[test]
+fn an_account_admin_is_told_why_a_system_admins_sessions_are_not_shown_without_asking() {
+    let mut model = account_admin_on_a_system_admin();
+    let mut cmds = Vec::new();
+    for timer in timers(&type_keys(&mut model, "jk")) {
+        cmds.extend(update(&mut model, timer));
+    }
+    assert!(
+        !cmds
+            .iter()
+            .any(|cmd| matches!(cmd, Cmd::LoadSessions { user_id: 2, .. })),
+        "nothing is asked that the server would refuse: {cmds:?}"
+    );
+    assert_eq!(model.sessions.user_id, Some(2));
+    let LoadState::Failed(why) = &model.sessions.list.state else {
+        panic!("the pane says why: {:?}", model.sessions.list.state);
+    };
+    assert!(
+        why.contains("only a System Admin may change a System Admin"),
+        "{why}"
+    );
+    // Their own sessions, and any other user's, are read as before.
+    let mut cmds = Vec::new();
+    for timer in timers(&type_keys(&mut model, "j")) {
+        cmds.extend(update(&mut model, timer));
+    }
+    assert!(
+        cmds.iter()
+            .any(|cmd| matches!(cmd, Cmd::LoadSessions { user_id: 3, .. })),
+        "{cmds:?}"
+    );
+}
