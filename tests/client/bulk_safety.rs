@@ -113,7 +113,7 @@ fn bulk_update_leaves_the_signed_in_admin_out_of_what_would_lock_them_out() {
     assert_success(&disabled);
     let said = stderr(&disabled);
     assert!(
-        said.contains("admin (you) is left out: the change would disable yourself"),
+        said.contains("admin (you) is left out: the change would disable you"),
         "{said}"
     );
     let statuses = demo.statuses();
@@ -146,7 +146,7 @@ fn bulk_update_leaves_the_signed_in_admin_out_of_what_would_lock_them_out() {
     ]);
     assert_success(&demoted);
     assert!(
-        stderr(&demoted).contains("(you) is left out: the change would make yourself a Viewer"),
+        stderr(&demoted).contains("(you) is left out: the change would make you a Viewer"),
         "{}",
         stderr(&demoted)
     );

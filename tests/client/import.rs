@@ -350,7 +350,7 @@ fn an_import_never_disables_or_demotes_the_signed_in_admin() {
     let output = demo.run(&["users", "import", "self.csv", "--update-existing", "--yes"]);
     assert_success(&output);
     assert!(
-        stderr(&output).contains("(you) is left out: the change would disable yourself"),
+        stderr(&output).contains("(you) is left out: the change would disable you"),
         "{}",
         stderr(&output)
     );

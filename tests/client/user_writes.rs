@@ -66,7 +66,7 @@ fn the_signed_in_admin_named_among_others_is_left_out() {
     ]);
     assert_success(&output);
     assert!(
-        stderr(&output).contains("admin (you) is left out: the change would disable yourself"),
+        stderr(&output).contains("admin (you) is left out: the change would disable you"),
         "{}",
         stderr(&output)
     );
@@ -86,7 +86,7 @@ fn at_a_terminal_only_ones_own_username_disables_oneself() {
         "y\r",
     );
     assert!(screen.contains("Type your username (admin)"), "{screen}");
-    assert!(screen.contains("disable yourself"), "{screen}");
+    assert!(screen.contains("disable you"), "{screen}");
     assert_eq!(code, 1, "{screen}");
     assert_eq!(
         me(&demo).status,

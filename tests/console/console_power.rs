@@ -261,7 +261,7 @@ async fn a_lockdown_of_the_whole_view_shuts_exactly_its_users_and_leaves_the_adm
         panic!("no confirmation: {:?}", query.stage);
     };
     let left_out = format!(
-        "{} (you) is left out: the change would lock yourself down",
+        "{} (you) is left out: the change would lock you down",
         server.admin_username
     );
     assert!(notes.contains(&left_out), "{notes:?}");

@@ -75,12 +75,22 @@ impl SelfHarm {
         }
     }
 
-    /// `disable yourself`, `demote yourself to Viewer`.
-    pub fn what(&self) -> String {
+    /// What the admin asks for, as a question's title puts it: `disable yourself`, `make
+    /// yourself a Viewer`.
+    pub fn asked(&self) -> String {
         match self {
             SelfHarm::Disable => "disable yourself".to_string(),
             SelfHarm::LockDown => "lock yourself down".to_string(),
             SelfHarm::Demote { to, .. } => format!("make yourself {}", a(to)),
+        }
+    }
+
+    /// What the change would do, after "this would": `disable you`, `make you a Viewer`.
+    pub fn what(&self) -> String {
+        match self {
+            SelfHarm::Disable => "disable you".to_string(),
+            SelfHarm::LockDown => "lock you down".to_string(),
+            SelfHarm::Demote { to, .. } => format!("make you {}", a(to)),
         }
     }
 }
@@ -338,13 +348,13 @@ mod tests {
                 to: UserRole::Editor
             }
             .what(),
-            "make yourself an Editor"
+            "make you an Editor"
         );
         assert!(SelfHarm::Disable.consequence().contains("signed out"));
         assert!(
             SelfHarm::Disable
                 .to_string()
-                .starts_with("this would disable yourself")
+                .starts_with("this would disable you")
         );
     }
 
@@ -359,7 +369,7 @@ mod tests {
         assert_eq!(split.left_out.as_ref().map(|(user, _)| user.id), Some(7));
         assert_eq!(
             split.note().as_deref(),
-            Some("u7 (you) is left out: the change would disable yourself")
+            Some("u7 (you) is left out: the change would disable you")
         );
         let harmless = WithoutSelf::of(vec![user(7)], &admin, |_, _| None);
         assert_eq!(harmless.users.len(), 1);
@@ -384,7 +394,7 @@ mod tests {
         assert_eq!(split.users.len(), 1);
         assert_eq!(
             split.note().as_deref(),
-            Some("ops (you) is left out: the change would make yourself a Viewer")
+            Some("ops (you) is left out: the change would make you a Viewer")
         );
     }
 

@@ -368,7 +368,7 @@ fn self_harm(
         .me
         .loaded()
         .map_or(String::new(), |me| shown(&me.username).into_owned());
-    let what = harm.what();
+    let what = harm.asked();
     let mut title: Vec<char> = what.chars().collect();
     if let Some(first) = title.first_mut() {
         *first = first.to_ascii_uppercase();
@@ -378,7 +378,7 @@ fn self_harm(
         "You are signed in as {me}: this changes your own account."
     ))];
     // Wrapped here, so the typed line's row is known for the cursor.
-    let warning = format!("⚠ This would {what}: {}.", harm.consequence());
+    let warning = format!("⚠ This would {}: {}.", harm.what(), harm.consequence());
     lines.extend(
         wrap_hanging(&warning, 70, 2)
             .into_iter()

@@ -463,9 +463,7 @@ mod tests {
                 targets: Targets::split((2..=241).map(user).collect(), &Change::Lockdown),
                 typed: Input::new("240".to_string()),
                 mismatch: false,
-                notes: vec![
-                    "admin (you) is left out: the change would lock yourself down".to_string(),
-                ],
+                notes: vec!["admin (you) is left out: the change would lock you down".to_string()],
                 warnings: Vec::new(),
             };
             snapshot(

@@ -282,7 +282,7 @@ fn an_undo_leaves_the_signed_in_admin_out_and_says_so() {
     let shown = text(&undone.stdout);
     assert!(
         shown.contains(&format!(
-            "admin ({}) (you) is left out: the undo would disable yourself",
+            "admin ({}) (you) is left out: the undo would disable you",
             admin.id
         )),
         "{shown}"

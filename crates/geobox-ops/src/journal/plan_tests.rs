@@ -303,7 +303,7 @@ fn an_undo_never_disables_or_demotes_the_signed_in_admin() {
     let left_out = plan.left_out.as_ref().expect("the admin is left out");
     assert_eq!(
         left_out.note(),
-        "admin (1) (you) is left out: the undo would disable yourself"
+        "admin (1) (you) is left out: the undo would disable you"
     );
 
     entry.changes.truncate(1);

@@ -87,7 +87,7 @@ pub struct LeftOut {
 }
 
 impl LeftOut {
-    /// `admin (1) (you) is left out: the undo would disable yourself`
+    /// `admin (1) (you) is left out: the undo would disable you`
     pub fn note(&self) -> String {
         format!(
             "{} (you) is left out: the undo would {}",

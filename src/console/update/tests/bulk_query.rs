@@ -378,7 +378,7 @@ fn the_signed_in_admin_is_left_out_of_a_whole_view_lockdown() {
     assert_eq!(ids, vec![2, 3]);
     assert!(
         matches!(stage(&model), BulkStage::Confirm { notes, .. }
-            if notes.contains(&format!("{} (you) is left out: the change would lock yourself down", me.username))),
+            if notes.contains(&format!("{} (you) is left out: the change would lock you down", me.username))),
         "the confirmation says so: {:?}",
         model.mode
     );
@@ -510,7 +510,7 @@ fn one_match_offers_the_view_like_many_so_the_same_keys_do_the_same() {
         model
             .banner
             .as_ref()
-            .is_some_and(|banner| banner.text.contains("lock yourself down")),
+            .is_some_and(|banner| banner.text.contains("lock you down")),
         "{:?}",
         model.banner
     );

@@ -23,7 +23,7 @@ fn the_signed_in_user_is_refused() {
     assert!(cmds.is_empty());
     assert!(matches!(model.mode, Mode::Normal));
     assert!(model.banner.as_ref().is_some_and(|banner| banner.error
-        && banner.text.contains("this would lock yourself down")
+        && banner.text.contains("this would lock you down")
         && banner.text.contains("could not sign in again")));
 }
 

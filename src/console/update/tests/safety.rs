@@ -109,7 +109,7 @@ fn marked_users_leave_the_admin_out_of_a_disable_and_say_so() {
     // User 3 is Disabled already: left alone too, and counted as such.
     assert_eq!(ids, [2]);
     assert!(
-        notes.contains(&"ali.moradi1 (you) is left out: the change would disable yourself".into()),
+        notes.contains(&"ali.moradi1 (you) is left out: the change would disable you".into()),
         "{notes:?}"
     );
     assert!(
@@ -147,7 +147,7 @@ fn the_whole_view_leaves_the_admin_out_of_a_demotion() {
     let ids: Vec<i64> = targets.to_change.iter().map(|user| user.id).collect();
     assert_eq!(ids, [2]);
     assert!(
-        notes.contains(&"admin (you) is left out: the change would make yourself a Viewer".into()),
+        notes.contains(&"admin (you) is left out: the change would make you a Viewer".into()),
         "{notes:?}"
     );
 }
@@ -306,9 +306,10 @@ fn disabling_oneself_in_the_edit_form_asks_and_esc_goes_back_to_the_form() {
         "{cmds:?}"
     );
     assert!(
-        model.activity.iter().any(|entry| entry
-            .text
-            .starts_with("Confirmed: this would disable yourself")),
+        model
+            .activity
+            .iter()
+            .any(|entry| entry.text.starts_with("Confirmed: this would disable you")),
         "the log says it was asked and confirmed"
     );
 }
@@ -350,7 +351,7 @@ fn a_marked_lockdown_leaves_the_admin_out_and_says_so() {
     assert_eq!(ids, [2]);
     assert_eq!(
         dialog.left_out.as_deref(),
-        Some("ali.moradi1 (you) is left out: the change would lock yourself down")
+        Some("ali.moradi1 (you) is left out: the change would lock you down")
     );
 }
 
