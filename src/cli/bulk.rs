@@ -19,7 +19,7 @@ use super::{CliError, ConnectionArgs, at_terminal, connect, note};
 use geobox_api::{GeoboxClient, User, UserRef, UserRole, UserStatus};
 use geobox_ops::bulk::{self, Change, Progress, Targets, first_few};
 use geobox_ops::journal::Action;
-use geobox_ops::safety::{SignedIn, WithoutSelf, narrows, require_filter};
+use geobox_ops::safety::{SignedIn, WithoutSelf, grant_warning, narrows, require_filter};
 use geobox_ops::transfer::output;
 use geobox_ops::transfer::{ExportError, Pager, write_view};
 use geobox_ops::views::View;
@@ -261,18 +261,12 @@ async fn without_self(
 /// rights given.
 fn warnings_of(split: &WithoutSelf, change: &Change) -> Vec<String> {
     let mut warnings: Vec<String> = split.note().into_iter().collect();
-    let granted: Vec<&User> = split
-        .users
-        .iter()
-        .filter(|user| change.grant(user).is_some())
-        .collect();
-    let grant = granted.first().and_then(|user| change.grant(user));
-    if let Some(grant) = grant {
-        let who = match granted.as_slice() {
-            [one] => one.username.clone(),
-            many => format!("{} users", many.len()),
-        };
-        warnings.push(grant.warning(&who));
+    if let Change::Role(role) = change {
+        let targets = split.users.iter();
+        warnings.extend(grant_warning(
+            role,
+            targets.map(|user| (user.role.as_ref(), user.username.as_str())),
+        ));
     }
     warnings
 }

@@ -4,9 +4,7 @@
 //! line and a yes.
 
 use geobox_api::{GeoboxClient, User, UserRef, UserRole, UserStatus, UserUpdate};
-use geobox_ops::safety::{
-    AdminGrant, SignedIn, Target, WithoutSelf, admin_grant, self_harm_of_update,
-};
+use geobox_ops::safety::{SignedIn, Target, WithoutSelf, grant_warning, self_harm_of_update};
 
 use super::CliError;
 use super::out::{ask, at_terminal, confirm, note};
@@ -53,20 +51,12 @@ pub async fn update_targets(
 ) -> Result<Vec<Before>, CliError> {
     let targets = without_self(client, targets, update).await?;
     if let Some(role) = &update.role {
-        let granted: Vec<&Before> = targets
-            .iter()
-            .filter(|target| {
-                let before = target.user.as_ref().and_then(|user| user.role.as_ref());
-                admin_grant(before, role).is_some()
-            })
-            .collect();
-        let who = match granted.as_slice() {
-            [] => None,
-            [one] => Some(one.name.clone()),
-            many => Some(format!("{} users", many.len())),
-        };
-        if let (Some(who), Some(grant)) = (who, admin_grant(None, role)) {
-            grant_asked(&grant, &who, yes)?;
+        let befores = targets.iter().map(|target| {
+            let before = target.user.as_ref().and_then(|user| user.role.as_ref());
+            (before, target.name.as_str())
+        });
+        if let Some(warning) = grant_warning(role, befores) {
+            warning_asked(warning, yes)?;
         }
     }
     Ok(targets)
@@ -74,14 +64,14 @@ pub async fn update_targets(
 
 /// A new user whose role gives admin rights: its `⚠` line, and a yes (or `--yes`).
 pub fn create_asked(username: &str, role: &UserRole, yes: bool) -> Result<(), CliError> {
-    match admin_grant(None, role) {
-        Some(grant) => grant_asked(&grant, username, yes),
+    match grant_warning(role, [(None, username)]) {
+        Some(warning) => warning_asked(warning, yes),
         None => Ok(()),
     }
 }
 
-fn grant_asked(grant: &AdminGrant, who: &str, yes: bool) -> Result<(), CliError> {
-    let warning = grant.warning(who);
+/// An admin grant's `⚠` line, said with `--yes`, else asked about on a terminal.
+fn warning_asked(warning: String, yes: bool) -> Result<(), CliError> {
     if yes {
         note(&warning);
         return Ok(());

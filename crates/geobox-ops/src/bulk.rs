@@ -10,9 +10,7 @@ use futures_util::StreamExt;
 
 use crate::journal::{self, Outcome, UserChange, Values};
 use crate::lockdown::{self, Lockdown, LockdownError};
-use crate::safety::{
-    AdminGrant, SelfHarm, SignedIn, admin_grant, self_harm, self_harm_of_lockdown,
-};
+use crate::safety::{SelfHarm, SignedIn, self_harm, self_harm_of_lockdown};
 use geobox_api::{ApiError, GeoboxClient, User, UserRole, UserStatus, UserUpdate};
 
 /// Writes in flight at once: enough to hide the round trip, few enough to be kind to a server.
@@ -84,14 +82,6 @@ impl Change {
             Change::RenewPlan
                 | Change::Status(UserStatus::Active | UserStatus::Pending | UserStatus::New)
         )
-    }
-
-    /// The admin rights the change gives `user`, if any.
-    pub fn grant(&self, user: &User) -> Option<AdminGrant> {
-        match self {
-            Change::Role(role) => admin_grant(user.role.as_ref(), role),
-            Change::Status(_) | Change::RenewPlan | Change::Lockdown => None,
-        }
     }
 
     fn update(&self) -> Option<UserUpdate> {
@@ -439,18 +429,6 @@ mod tests {
         assert!(disable.may_harm_oneself() && Change::Lockdown.may_harm_oneself());
         assert!(!Change::Status(UserStatus::Active).may_harm_oneself());
         assert!(!Change::RenewPlan.may_harm_oneself());
-
-        let viewer: User = serde_json::from_value(
-            serde_json::json!({"id": 4, "username": "u4", "role": "Viewer"}),
-        )
-        .expect("a user");
-        let promote = Change::Role(UserRole::AccountAdmin);
-        assert_eq!(
-            promote.grant(&viewer).map(|grant| grant.role),
-            Some(UserRole::AccountAdmin)
-        );
-        assert_eq!(Change::Role(UserRole::Editor).grant(&viewer), None);
-        assert_eq!(disable.grant(&viewer), None);
     }
 
     #[test]

@@ -244,6 +244,25 @@ pub fn admin_grant(before: Option<&UserRole>, after: &UserRole) -> Option<AdminG
     })
 }
 
+/// The `⚠` line of giving `role` to `targets` (each one's role before, `None` when not known,
+/// and name): it names the one who gains admin rights, or counts them (`3 users`). `None`
+/// when nobody gains any.
+pub fn grant_warning<'a>(
+    role: &UserRole,
+    targets: impl IntoIterator<Item = (Option<&'a UserRole>, &'a str)>,
+) -> Option<String> {
+    let mut granted = targets
+        .into_iter()
+        .filter(|(before, _)| admin_grant(*before, role).is_some());
+    let (before, first) = granted.next()?;
+    let grant = admin_grant(before, role)?;
+    let who = match granted.count() {
+        0 => first.to_string(),
+        others => format!("{} users", others + 1),
+    };
+    Some(grant.warning(&who))
+}
+
 /// A write's filter that names nobody in particular, so it would reach every user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unfiltered;
@@ -413,6 +432,24 @@ mod tests {
             warning.starts_with("⚠ neda_b will be System Admin"),
             "{warning}"
         );
+    }
+
+    #[test]
+    fn the_grant_warning_names_the_one_who_gains_rights_or_counts_them() {
+        let (viewer, account) = (Some(&UserRole::Viewer), Some(&UserRole::AccountAdmin));
+        let promote = UserRole::AccountAdmin;
+        assert_eq!(
+            grant_warning(&promote, [(viewer, "u4")]).as_deref(),
+            Some("⚠ u4 will be Account Admin: may create, change, disable and delete users")
+        );
+        // Already one: only the other gains anything, and is named.
+        let one = grant_warning(&promote, [(account, "maryam"), (viewer, "u4")]);
+        assert!(one.is_some_and(|warning| warning.starts_with("⚠ u4 will be")));
+        // Not known before: a grant is assumed, so the warning errs on the side of showing.
+        let many = grant_warning(&UserRole::SystemAdmin, [(viewer, "u4"), (None, "u5")]);
+        assert!(many.is_some_and(|warning| warning.starts_with("⚠ 2 users will be System Admin")));
+        assert_eq!(grant_warning(&promote, [(account, "maryam")]), None);
+        assert_eq!(grant_warning(&UserRole::Editor, [(viewer, "u4")]), None);
     }
 
     #[test]

@@ -4,9 +4,7 @@
 use tui_input::{Input, InputRequest};
 
 use super::feedback::{action_allowed, log_activity, refuse_write_offline};
-use super::guards::{
-    OWN_ACCOUNT, grant_warning, harm_of_quick, refused, role_of, signed_in_or_say,
-};
+use super::guards::{OWN_ACCOUNT, harm_of_quick, refused, role_of, signed_in_or_say};
 use super::sessions::close_sessions;
 use crate::console::cmd::Cmd;
 use crate::console::model::{
@@ -17,7 +15,7 @@ use crate::console::msg::QuickChange;
 use crate::console::wrap::step_wrapping;
 use geobox_api::date_part;
 use geobox_api::{Secret, User, UserRole, UserStatus};
-use geobox_ops::safety::{SignedIn, WithoutSelf};
+use geobox_ops::safety::{SignedIn, WithoutSelf, grant_warning};
 
 pub(super) fn open_status_picker(model: &mut Model) {
     open_picker(model, PickerKind::Status);
@@ -190,7 +188,7 @@ fn ask_one(
     }
     if let QuickChange::Role(role) = &change {
         let before = role_of(model, target.id);
-        warnings.extend(grant_warning([before], role, Some(&target.username)));
+        warnings.extend(grant_warning(role, [(before, target.username.as_str())]));
     }
     if warnings.is_empty() {
         send_quick_edit(model, target.id, change, cmds);
@@ -233,16 +231,11 @@ fn ask_many(model: &mut Model, me: &SignedIn, targets: Vec<TargetUser>, change: 
     }
     let mut warnings = Vec::new();
     if let QuickChange::Role(role) = &change {
-        let before: Vec<Option<&UserRole>> = split
+        let targets = split
             .users
             .iter()
-            .map(|target| role_of(model, target.id))
-            .collect();
-        let one = match split.users.as_slice() {
-            [one] => Some(one.username.as_str()),
-            _ => None,
-        };
-        warnings.extend(grant_warning(before, role, one));
+            .map(|target| (role_of(model, target.id), target.username.as_str()));
+        warnings.extend(grant_warning(role, targets));
     }
     model.mode = Mode::Confirm(Box::new(Confirm::BulkChange {
         targets: split.users,

@@ -12,7 +12,7 @@ use tui_input::{Input, InputRequest};
 
 use super::actions::{open_role_picker, open_status_picker, request_renew, users_word};
 use super::feedback::{action_allowed, explain, log_activity, refuse_write_offline};
-use super::guards::{grant_warning, harm_of_change};
+use super::guards::harm_of_change;
 use super::list::refresh_list;
 use super::lockdown;
 use super::record::record;
@@ -27,7 +27,7 @@ use crate::console::wrap::step_wrapping;
 use geobox_api::{User, UserRole, UserStatus};
 use geobox_ops::bulk::{self, Change, Summary, Targets};
 use geobox_ops::journal::{Action, Outcome};
-use geobox_ops::safety::{SignedIn, WithoutSelf};
+use geobox_ops::safety::{SignedIn, WithoutSelf, grant_warning};
 
 pub(super) fn offer(model: &mut Model, action: BulkAction) {
     if !action_allowed(model) {
@@ -321,12 +321,11 @@ fn weigh(me: &SignedIn, users: Vec<User>, change: &Change) -> (Targets, Vec<Stri
     let targets = Targets::split(split.users, change);
     let mut warnings = Vec::new();
     if let Change::Role(role) = change {
-        let before = targets.to_change.iter().map(|user| user.role.as_ref());
-        let one = match targets.to_change.as_slice() {
-            [one] => Some(one.username.as_str()),
-            _ => None,
-        };
-        warnings.extend(grant_warning(before, role, one));
+        let to_change = targets.to_change.iter();
+        warnings.extend(grant_warning(
+            role,
+            to_change.map(|user| (user.role.as_ref(), user.username.as_str())),
+        ));
     }
     (targets, notes, warnings)
 }

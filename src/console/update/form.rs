@@ -6,7 +6,7 @@ use tui_input::InputRequest;
 use super::feedback::{
     OFFLINE_WRITE, action_allowed, action_answered, explain, note_request, report, succeed,
 };
-use super::guards::{OWN_ACCOUNT, grant_warning, refused};
+use super::guards::{OWN_ACCOUNT, refused};
 use super::list::refresh_list;
 use super::record::{about, changed, record_user, tried};
 use super::sessions::reload_sessions_if_disabled;
@@ -17,7 +17,7 @@ use crate::console::model::{AfterSelfHarm, Confirm, LoadState, Mode, Model, Need
 use crate::console::msg::Done;
 use geobox_api::{Plan, User, UserStatus};
 use geobox_ops::journal::{Action, Outcome, UserChange, Values};
-use geobox_ops::safety::self_harm_of_update;
+use geobox_ops::safety::{grant_warning, self_harm_of_update};
 
 pub(super) fn open_create_form(model: &mut Model) {
     if action_allowed(model) {
@@ -226,7 +226,7 @@ fn ask_before_saving(model: &Model, form: &UserForm) -> Result<Option<Ask>, Stri
     };
     if let Some(role) = granted {
         let name = form.value(Field::Username).trim().to_string();
-        warnings.extend(grant_warning([before_role], &role, Some(&name)));
+        warnings.extend(grant_warning(&role, [(before_role, name.as_str())]));
     }
     if warnings.is_empty() {
         return Ok(None);

@@ -7,7 +7,7 @@ use crate::console::model::{Model, Needs};
 use crate::console::msg::QuickChange;
 use geobox_api::{User, UserRole, UserStatus};
 use geobox_ops::bulk::Change;
-use geobox_ops::safety::{SelfHarm, SignedIn, admin_grant, self_harm, self_harm_of_lockdown};
+use geobox_ops::safety::{SelfHarm, SignedIn, self_harm, self_harm_of_lockdown};
 
 /// What a change to one's own account is told, when it costs nothing the rules call harm.
 pub(super) const OWN_ACCOUNT: &str =
@@ -65,25 +65,6 @@ pub(super) fn harm_of_change(me: &SignedIn, user: &User, change: &Change) -> Opt
         Change::Role(role) => self_harm(me, user.id, None, Some(role)),
         Change::Lockdown => self_harm_of_lockdown(me, user.id),
         Change::RenewPlan => None,
-    }
-}
-
-/// The `⚠` line when giving `role` to users who have `before` grants admin rights: `who`
-/// names them ("neda", "3 users"). `None` when no one gains admin rights.
-pub(super) fn grant_warning<'a>(
-    before: impl IntoIterator<Item = Option<&'a UserRole>>,
-    role: &UserRole,
-    one: Option<&str>,
-) -> Option<String> {
-    let granted = before
-        .into_iter()
-        .filter(|before| admin_grant(*before, role).is_some())
-        .count();
-    let grant = admin_grant(None, role)?;
-    match (granted, one) {
-        (0, _) => None,
-        (1, Some(name)) => Some(grant.warning(name)),
-        (count, _) => Some(grant.warning(&format!("{count} users"))),
     }
 }
 
