@@ -16,10 +16,10 @@ use super::out::{CleanLines, confirm_count};
 use super::show::OutputArgs;
 use super::views::FilterArgs;
 use super::{CliError, ConnectionArgs, at_terminal, connect, note};
-use geobox_api::{GeoboxClient, User, UserRef, UserRole, UserStatus};
+use geobox_api::{GeoboxClient, User, UserRole, UserStatus};
 use geobox_ops::bulk::{self, Change, Progress, Targets, first_few};
 use geobox_ops::journal::Action;
-use geobox_ops::safety::{SignedIn, WithoutSelf, grant_warning, narrows, require_filter};
+use geobox_ops::safety::{WithoutSelf, grant_warning, narrows, require_filter};
 use geobox_ops::transfer::output;
 use geobox_ops::transfer::{ExportError, Pager, write_view};
 use geobox_ops::views::View;
@@ -244,14 +244,11 @@ async fn without_self(
             left_out: None,
         });
     }
-    let me = client.get_user(UserRef::Me).await?;
-    let me = SignedIn::of(&me).ok_or_else(|| {
-        CliError::Failed(format!(
-            "the server did not say the role of {} (you), so this change cannot be made sure \
-             to leave you out; nothing was changed",
-            me.username
-        ))
-    })?;
+    let me = super::signed_in(
+        client,
+        "this change cannot be made sure to leave you out; nothing was changed",
+    )
+    .await?;
     Ok(WithoutSelf::of(users, &me, |me, user| {
         change.self_harm(me, user)
     }))

@@ -81,7 +81,7 @@ async fn signed_in(client: &GeoboxClient) -> Result<SignedIn, CliError> {
         .get_user(UserRef::Me)
         .await
         .map_err(|error| refused(error.to_string()))?;
-    SignedIn::of(&me).ok_or_else(|| refused("users/me/ did not say the role".to_string()))
+    super::signed_in_of(&me, "nothing was locked down")
 }
 
 async fn lock_down(

@@ -30,11 +30,12 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use geobox_api::{ApiError, Auth, GeoboxClient, Secret};
+use geobox_api::{ApiError, Auth, GeoboxClient, Secret, User, UserRef};
 use geobox_ops::bulk::BulkError;
 use geobox_ops::config::{Config, ConfigError, Credentials, Overrides, timeout_from_secs};
 use geobox_ops::journal::JournalError;
 use geobox_ops::lockdown::LockdownError;
+use geobox_ops::safety::SignedIn;
 use geobox_ops::transfer::import::ImportError;
 
 pub use geobox_ops::transfer::output::Format;
@@ -339,6 +340,23 @@ async fn run_command(command: Command, connection: &ConnectionArgs) -> Result<()
             "serve is run by the binary's main, not the CLI runner".to_string(),
         )),
     }
+}
+
+/// Who is signed in, as the safety rules need them. Without their role a change cannot be
+/// made sure not to shut them out, so it is not made: the error ends with `nothing_done`.
+pub async fn signed_in(client: &GeoboxClient, nothing_done: &str) -> Result<SignedIn, CliError> {
+    let me = client.get_user(UserRef::Me).await?;
+    signed_in_of(&me, nothing_done)
+}
+
+/// [`signed_in`] from a `users/me/` answer already read.
+pub fn signed_in_of(me: &User, nothing_done: &str) -> Result<SignedIn, CliError> {
+    SignedIn::of(me).ok_or_else(|| {
+        CliError::Failed(format!(
+            "the server did not say the role of {} (you), so {nothing_done}",
+            me.username
+        ))
+    })
 }
 
 /// Resolves the configuration and builds a client, asking for a missing password on a terminal.

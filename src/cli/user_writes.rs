@@ -3,11 +3,11 @@
 //! admin never shuts themselves out by a slip, and admin rights are never given without a `⚠`
 //! line and a yes.
 
-use geobox_api::{GeoboxClient, User, UserRef, UserRole, UserStatus, UserUpdate};
-use geobox_ops::safety::{SignedIn, Target, WithoutSelf, grant_warning, self_harm_of_update};
+use geobox_api::{GeoboxClient, User, UserRole, UserStatus, UserUpdate};
+use geobox_ops::safety::{Target, WithoutSelf, grant_warning, self_harm_of_update};
 
-use super::CliError;
 use super::out::{ask, at_terminal, confirm, note};
+use super::{CliError, signed_in};
 
 /// A user about to be changed, as read just before (`None` when it could not be read: the
 /// write then says why).
@@ -100,14 +100,11 @@ async fn without_self(
     if update.status != Some(UserStatus::Disabled) && update.role.is_none() {
         return Ok(targets);
     }
-    let me = client.get_user(UserRef::Me).await?;
-    let me = SignedIn::of(&me).ok_or_else(|| {
-        CliError::Failed(format!(
-            "the server did not say the role of {} (you), so this change cannot be made sure \
-             not to shut you out; nothing was changed",
-            me.username
-        ))
-    })?;
+    let me = signed_in(
+        client,
+        "this change cannot be made sure not to shut you out; nothing was changed",
+    )
+    .await?;
     let alone = targets.len() == 1;
     let split = WithoutSelf::of(targets, &me, |me, target| {
         self_harm_of_update(me, target.id, update)

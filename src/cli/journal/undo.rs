@@ -5,7 +5,7 @@
 use super::record::{Context, append, open, tell};
 use super::{UndoArgs, unreadable};
 use crate::cli::{CliError, ConnectionArgs, at_terminal, confirm, connect, note, print_stdout};
-use geobox_api::{GeoboxClient, UserRef};
+use geobox_api::GeoboxClient;
 use geobox_ops::journal::{
     Claimed, Deployment, Entry, IfChanged, Journal, Lookup, Outcome, Tool, UndoClaim, UndoOptions,
     UndoPlan, apply_undo, counted, plan_undo, users_now,
@@ -36,11 +36,8 @@ pub(super) async fn undo(args: &UndoArgs, connection: &ConnectionArgs) -> Result
         return Err(CliError::Usage(elsewhere(&entry, &context.deployment)));
     }
     let client = connect(connection)?;
-    let me = client.get_user(UserRef::Me).await?;
     // Without knowing who is signed in, an undo could shut them out: none is made.
-    let me = SignedIn::of(&me).ok_or_else(|| {
-        CliError::Io("the server did not say the signed-in user's role: nothing was undone".into())
-    })?;
+    let me = crate::cli::signed_in(&client, "nothing was undone").await?;
     // Claimed in the journal before the users are read and anything is written: of two
     // admins undoing this entry at once, one goes ahead and the other is told who did.
     let claim = UndoClaim::new(context.by.as_deref());
