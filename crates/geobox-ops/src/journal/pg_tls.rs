@@ -29,17 +29,19 @@ pub fn connector_for(team: &TeamJournal) -> io::Result<RustlsConnect> {
     let algorithms = provider.signature_verification_algorithms;
     let checks_chain = matches!(team.tls, TlsMode::VerifyCa | TlsMode::VerifyFull)
         || team.root_certificates.is_some();
-    let verifier: Arc<dyn ServerCertVerifier> = if checks_chain {
+    let chain = if checks_chain {
         let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
             .build()
             .map_err(io::Error::other)?;
-        Arc::new(Chain {
-            webpki,
-            check_name: team.tls == TlsMode::VerifyFull,
-        })
+        Some(webpki)
     } else {
-        Arc::new(EncryptedOnly { algorithms })
+        None
     };
+    let verifier = Arc::new(SslMode {
+        chain,
+        check_name: team.tls == TlsMode::VerifyFull,
+        algorithms,
+    });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(io::Error::other)?
@@ -71,14 +73,18 @@ fn roots(team: &TeamJournal) -> io::Result<RootCertStore> {
     Ok(roots)
 }
 
-/// `verify-ca` and `verify-full`: the chain to a trusted CA, and for `verify-full` the name.
+/// What `sslmode` checks of the server's certificate: with `verify-ca` and `verify-full` (or a
+/// CA named) its chain to a trusted CA, and with `verify-full` its name; with `require` and
+/// `prefer` nothing (libpq's meaning of these modes). The handshake's signatures are checked
+/// in every mode.
 #[derive(Debug)]
-struct Chain {
-    webpki: Arc<WebPkiServerVerifier>,
+struct SslMode {
+    chain: Option<Arc<WebPkiServerVerifier>>,
     check_name: bool,
+    algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for Chain {
+impl ServerCertVerifier for SslMode {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -87,60 +93,16 @@ impl ServerCertVerifier for Chain {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.webpki.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        let Some(webpki) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) if !self.check_name => Ok(ServerCertVerified::assertion()),
             other => other,
         }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.webpki.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.webpki.supported_verify_schemes()
-    }
-}
-
-/// `require` and `prefer` without a CA: encrypted, the certificate not checked (libpq's
-/// meaning of these modes). The handshake's signatures are still checked.
-#[derive(Debug)]
-struct EncryptedOnly {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for EncryptedOnly {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
