@@ -230,6 +230,7 @@ pub fn start(
             results,
             started_with: journal.clone(),
             journal,
+            journal_owner: None,
             retired: Vec::new(),
             running: Arc::default(),
             permits: Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT)),
@@ -264,6 +265,8 @@ struct CommandTask {
     journal: Option<Journal>,
     /// The journal of the deployment the console started on.
     started_with: Option<Journal>,
+    /// The deployment whose own journal `journal` is; `None`: the one started with.
+    journal_owner: Option<String>,
     writer: JournalWriter,
     /// The writers of journals left behind by a switch, finishing what they were handed.
     retired: Vec<JoinHandle<()>>,
@@ -399,10 +402,15 @@ impl CommandTask {
     /// From now on, writes are journaled, and the journal read, where `deployment` keeps its
     /// journal; what the previous one was handed is still written there.
     fn use_journal_of(&mut self, deployment: &str) {
-        let journal = self
-            .connections
-            .journal_of(deployment)
-            .or_else(|| self.started_with.clone());
+        let own = self.connections.journal_of(deployment);
+        let owner = own.as_ref().map(|_| deployment.to_string());
+        // The same journal as now: its writer goes on (a new one would reach the team
+        // journal again for nothing).
+        if owner == self.journal_owner {
+            return;
+        }
+        self.journal_owner = owner;
+        let journal = own.or_else(|| self.started_with.clone());
         self.journal = journal.clone();
         let previous = std::mem::replace(
             &mut self.writer,

@@ -174,7 +174,7 @@ fn a_deployment_with_a_journal_of_its_own_is_journaled_there() {
     };
     let entry = |host: &str| Box::new(Entry::new(host, Tool::Console, Action::Update, Outcome::Ok));
     let runtime = support::test_runtime();
-    let (entry_a, entry_b) = runtime.block_on(async {
+    let (entry_a, entry_b, entry_a_again) = runtime.block_on(async {
         let a = support::start_server(3, PASSWORD_A).await;
         let b = support::start_server(3, PASSWORD_B).await;
         let file = ConfigFile::parse(&format!(
@@ -222,8 +222,17 @@ fn a_deployment_with_a_journal_of_its_own_is_journaled_there() {
         send(Cmd::AppendJournal {
             entry: entry_b.clone(),
         });
+        // Back on a: its journal again.
+        let entry_a_again = entry(&a.base_url);
+        send(Cmd::UseDeployment {
+            deployment: "a".to_string(),
+            api_base: a.base_url.clone(),
+        });
+        send(Cmd::AppendJournal {
+            entry: entry_a_again.clone(),
+        });
         runner.stop().await;
-        (entry_a.id, entry_b.id)
+        (entry_a.id, entry_b.id, entry_a_again.id)
     });
     let count = |url: &str, id: &str| {
         postgres.count(
@@ -233,4 +242,8 @@ fn a_deployment_with_a_journal_of_its_own_is_journaled_there() {
     };
     assert_eq!((count(&url_a, &entry_a), count(&url_a, &entry_b)), (1, 0));
     assert_eq!((count(&url_b, &entry_a), count(&url_b, &entry_b)), (0, 1));
+    assert_eq!(
+        (count(&url_a, &entry_a_again), count(&url_b, &entry_a_again)),
+        (1, 0)
+    );
 }
