@@ -134,6 +134,26 @@ pub fn user(id: i64) -> User {
 }
 
 /// The signed-in admin.
+/// A search across three deployments: `staging` and `lab` found these users, `prod` could
+/// not be reached.
+pub fn found_across(staging: &[i64], lab: &[i64]) -> Vec<super::msg::FoundIn> {
+    let found = |deployment: &str, ids: &[i64]| super::msg::FoundIn {
+        deployment: deployment.into(),
+        result: Ok(ids.iter().copied().map(user).collect()),
+    };
+    vec![
+        found("staging", staging),
+        super::msg::FoundIn {
+            deployment: "prod".into(),
+            result: Err(ApiError::Connection {
+                url: "https://prod.example/v1/".into(),
+                reason: "connection refused".into(),
+            }),
+        },
+        found("lab", lab),
+    ]
+}
+
 pub fn admin() -> User {
     let mut admin = user(1);
     admin.username = "admin".to_string();

@@ -6,10 +6,9 @@ use crossterm::event::KeyCode;
 use ratatui::style::Color;
 
 use super::snapshot_tests::{SIZES, find, keys_in, snapshot_in};
-use crate::console::fixtures::{deployments_env, loaded_model, press_in, user};
+use crate::console::fixtures::{deployments_env, loaded_model, press_in};
 use crate::console::model::Model;
-use crate::console::msg::{FoundIn, Msg};
-use geobox_api::ApiError;
+use crate::console::msg::Msg;
 
 fn row(buffer: &ratatui::buffer::Buffer, y: u16) -> String {
     (0..buffer.area.width)
@@ -88,23 +87,7 @@ fn searched(width: u16, height: u16) -> Model {
         &env,
         Msg::FoundEverywhere {
             request,
-            found: vec![
-                FoundIn {
-                    deployment: "staging".into(),
-                    result: Ok(vec![user(4)]),
-                },
-                FoundIn {
-                    deployment: "prod".into(),
-                    result: Err(ApiError::Connection {
-                        url: "https://prod.example/v1/".into(),
-                        reason: "connection refused".into(),
-                    }),
-                },
-                FoundIn {
-                    deployment: "lab".into(),
-                    result: Ok(vec![user(12), user(20)]),
-                },
-            ],
+            found: crate::console::fixtures::found_across(&[4], &[12, 20]),
         },
     );
     keys_in(&mut model, &env, "j");

@@ -4,7 +4,7 @@
 use super::*;
 use crate::console::fixtures::{deployments_env, press_in};
 use crate::console::model::{FoundUser, PickerStage};
-use crate::console::msg::{Arrived, FoundIn};
+use crate::console::msg::Arrived;
 
 fn three_deployments() -> Env {
     deployments_env("staging")
@@ -303,29 +303,12 @@ fn the_search_across_deployments_goes_to_the_user_there() {
         [Cmd::FindEverywhere { request, term }] if term == "ja" => *request,
         other => panic!("one search expected, got {other:?}"),
     };
-    let user = crate::console::fixtures::user;
     super::super::update(
         &mut model,
         &staging,
         Msg::FoundEverywhere {
             request,
-            found: vec![
-                FoundIn {
-                    deployment: "staging".into(),
-                    result: Ok(vec![user(3)]),
-                },
-                FoundIn {
-                    deployment: "prod".into(),
-                    result: Err(ApiError::Connection {
-                        url: "https://prod.example/v1/".into(),
-                        reason: "connection refused".into(),
-                    }),
-                },
-                FoundIn {
-                    deployment: "lab".into(),
-                    result: Ok(vec![user(7), user(9)]),
-                },
-            ],
+            found: crate::console::fixtures::found_across(&[3], &[7, 9]),
         },
     );
     // The matches, across deployments: staging's 3, then lab's 7 and 9.
