@@ -109,15 +109,16 @@ async fn without_self(
     let split = WithoutSelf::of(targets, &me, |me, target| {
         self_harm_of_update(me, target.id, update)
     });
+    let left_out = split.note();
     let Some((own, harm)) = split.left_out else {
         return Ok(split.users);
     };
     if !alone {
-        note(&format!(
-            "{} (you) is left out: the change would {}; change your own account alone to do it",
-            own.name,
-            harm.what()
-        ));
+        if let Some(left_out) = left_out {
+            note(&format!(
+                "{left_out}; change your own account alone to do it"
+            ));
+        }
         return Ok(split.users);
     }
     if !at_terminal() {
